@@ -1,0 +1,30 @@
+# Thin front door over CMake.  The two commands of the README:
+#   make bench   build, then compare spangc with bdwgc, malloc and others
+#   make check   build every test configuration and run the whole suite
+JOBS   ?= $(shell nproc)
+PREFIX ?= /usr/local
+BENCH  ?= quick
+
+.PHONY: all build debug check bench install clean
+
+all: build
+
+build:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+	cmake --build build -j$(JOBS)
+
+debug:
+	cmake -S . -B build-debug -DCMAKE_BUILD_TYPE=Debug
+	cmake --build build-debug -j$(JOBS)
+
+check:
+	bash tests/run-all.sh
+
+bench: build
+	BENCH=$(BENCH) bash bench/run.sh
+
+install: build
+	cmake --install build --prefix $(PREFIX)
+
+clean:
+	rm -rf build build-debug build-asan build-tsan bench/out

@@ -1,0 +1,309 @@
+/*
+ * spangc.h — the public interface of spangc, a garbage collector for C.
+ *
+ * spangc allocates from a span heap in the style of the Go runtime (size
+ * classes, a per-thread cache, per-class central lists, a page heap of
+ * spans).  Every call here is thread-safe unless it says otherwise.
+ *
+ * Memory returned by spangc is 16-byte aligned.  A request that cannot be
+ * satisfied (size overflow, an absurd size, the operating system refusing
+ * memory) returns NULL and sets errno to ENOMEM; spangc never crashes on
+ * out-of-memory.
+ *
+ * Bad pointers.  Calls that take a pointer to a spangc object (sgc_free,
+ * sgc_size) abort the process with a message on stderr that names the call
+ * and the pointer when the pointer is not the base of a live spangc object.
+ * sgc_base, which exists to ask "is this in the heap?", never aborts.
+ */
+#ifndef SPANGC_H
+#define SPANGC_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define SGC_API __attribute__((visibility("default")))
+#define SGC_MALLOC_ATTR __attribute__((malloc, warn_unused_result))
+#else
+#define SGC_API
+#define SGC_MALLOC_ATTR
+#endif
+
+/* Number of small size classes, class 0 (large objects) included.  The
+ * exact class sizes are reported by sgc_read_stats(). */
+#define SGC_NUM_SIZE_CLASSES 66
+
+/* Largest object served from a size class; larger objects get a span (a run
+ * of 8 KiB pages) of their own. */
+#define SGC_MAX_SMALL_SIZE 32768
+
+/*
+ * sgc_init — initialise the heap.
+ * Optional (the first allocation initialises), idempotent and thread-safe.
+ * Reads the environment variables documented in README.md.  Aborts with a
+ * message only if the address space for the heap cannot be reserved at all.
+ */
+SGC_API void sgc_init(void);
+
+/*
+ * sgc_alloc — allocate n bytes that may hold pointers.
+ * The memory is zeroed.  n == 0 returns a unique minimal object (16 bytes),
+ * never NULL.  Returns NULL with errno = ENOMEM when the request cannot be
+ * satisfied.
+ */
+SGC_API SGC_MALLOC_ATTR void *sgc_alloc(size_t n);
+
+/*
+ * sgc_alloc_noscan — allocate n bytes that hold no pointers (bdwgc's
+ * "atomic" objects).  The contents are NOT zeroed (like malloc), and the
+ * collector never looks inside: a pointer stored only in a noscan object
+ * does not keep its target alive.  Same size and error rules as sgc_alloc.
+ */
+SGC_API SGC_MALLOC_ATTR void *sgc_alloc_noscan(size_t n);
+
+/*
+ * sgc_calloc — count * size zeroed bytes that may hold pointers.
+ * Returns NULL with errno = ENOMEM if count * size overflows.
+ */
+SGC_API SGC_MALLOC_ATTR void *sgc_calloc(size_t count, size_t size);
+
+/*
+ * sgc_realloc — resize the object whose base is p.
+ * p == NULL behaves as sgc_alloc(n).  n == 0 frees p and returns NULL.
+ * The new object has the same kind as p (scanned or noscan); for a scanned
+ * object the bytes past the old size are zeroed.  When the object already
+ * has room, p itself is returned.  Otherwise the contents are copied to a
+ * new object and p is freed.  On failure returns NULL with errno = ENOMEM
+ * and p is left untouched.  p must be the base of a live object (else the
+ * process aborts, as with sgc_free).
+ */
+SGC_API void *sgc_realloc(void *p, size_t n);
+
+/*
+ * sgc_free — explicitly free the object whose base is p.  Optional: the
+ * collector reclaims unreachable objects by itself; freeing early only makes
+ * the memory reusable sooner.  After sgc_free(p) the program must not use p
+ * nor any pointer into the object.
+ *   p == NULL: no effect.
+ *   p not from spangc, an interior pointer, or a free slot: aborts, naming
+ *   the call and the pointer.
+ *   Double free: aborts ("double free"); detected by a per-process cookie
+ *   written into freed objects, and with certainty in the debug build.
+ * A finalizer registered on p is cancelled and does not run.
+ */
+SGC_API void sgc_free(void *p);
+
+/*
+ * sgc_size — usable size of the object whose base is p (at least the size
+ * requested; the whole size class, or whole pages for a large object).
+ * p == NULL returns 0.  A pointer that is not the base of a live spangc
+ * object aborts, naming the call and the pointer.
+ */
+SGC_API size_t sgc_size(const void *p);
+
+/*
+ * sgc_base — base address of the live heap object that contains p (p may
+ * point anywhere inside it), or NULL if p is not inside a live spangc
+ * object (NULL, a stack or static address, a free slot, the tail of a span).
+ * Never aborts.
+ */
+SGC_API void *sgc_base(const void *p);
+
+/*
+ * sgc_release_memory — return every free page of the heap to the operating
+ * system now (the background scavenger does it by itself for pages that
+ * stay unused for a while).  Returns the number of bytes released by this
+ * call.
+ */
+SGC_API size_t sgc_release_memory(void);
+
+/* Per size class figures in sgc_stats. */
+typedef struct sgc_class_stats {
+  uint32_t size;          /* object size of the class (0 for class 0) */
+  uint32_t span_pages;    /* pages per span of the class */
+  uint64_t nmalloc;       /* objects allocated in this class, ever */
+  uint64_t nfree;         /* objects freed (explicitly or by the collector) */
+  uint64_t objects;       /* live objects now: nmalloc - nfree */
+} sgc_class_stats;
+
+typedef struct sgc_stats {
+  /* Heap */
+  uint64_t heap_inuse_bytes;    /* bytes in live objects (class sizes; whole pages for large) */
+  uint64_t heap_span_bytes;     /* bytes in spans that are in use (objects + free slots) */
+  uint64_t heap_idle_bytes;     /* bytes in free spans (released or not) */
+  uint64_t heap_released_bytes; /* bytes of free spans returned to the OS and not reused */
+  uint64_t sys_bytes;           /* bytes obtained from the OS: heap pages plus metadata */
+  uint64_t meta_bytes;          /* of sys_bytes, metadata (spans, caches, tables) */
+  uint64_t live_objects;        /* objects allocated and not yet freed */
+  uint64_t spans_inuse;         /* spans holding objects */
+  uint64_t total_alloc_bytes;   /* bytes allocated, ever */
+  uint64_t total_allocs;        /* objects allocated, ever */
+  uint64_t total_frees;         /* objects freed, ever */
+  uint64_t large_allocs;        /* large objects allocated, ever (class 0) */
+  uint64_t large_objects;       /* large objects live now */
+
+  /* Collector */
+  uint64_t num_gc;              /* completed collections */
+  uint64_t last_pause_ns;       /* world stopped, last collection */
+  uint64_t max_pause_ns;        /* longest stop so far */
+  uint64_t total_pause_ns;      /* all stops */
+  uint64_t last_mark_ns;        /* mark phase of the last collection */
+  uint64_t total_mark_ns;
+  uint64_t last_heap_before;    /* heap_live when the last collection began */
+  uint64_t last_heap_after;     /* bytes it found live (marked) */
+  uint64_t last_marked_objects; /* objects it found live */
+  uint64_t last_freed_objects;  /* objects it found dead (gctrace only) */
+  uint64_t heap_live;           /* pacing figure: live + allocated since */
+  uint64_t next_gc;             /* heap_live that triggers the next one */
+  uint64_t sweeps_background;   /* spans swept by the background sweeper */
+  uint64_t sweeps_on_demand;    /* spans swept by allocating threads */
+  uint64_t sweeps_in_pause;     /* spans swept with the world stopped */
+  uint64_t mark_overflows;      /* rescans after a full mark stack */
+  uint64_t finalizers_queued;   /* finalizers queued, ever */
+  uint64_t finalizers_run;      /* finalizers that returned, ever */
+  int32_t gcpercent;            /* GOGC; -1 when off */
+  int32_t markers;              /* marker threads per collection */
+
+  sgc_class_stats by_class[SGC_NUM_SIZE_CLASSES];
+} sgc_stats;
+
+/*
+ * sgc_read_stats — fill *s with a consistent-enough snapshot of the heap's
+ * figures.  Counters owned by other threads' caches are read without
+ * stopping them, so a figure may lag by the allocations in flight during
+ * the call.  s must not be NULL.
+ */
+SGC_API void sgc_read_stats(sgc_stats *s);
+
+/* ==================================================================
+ * The collector
+ *
+ * Objects that are no longer reachable are freed automatically.  A
+ * collection stops the world, marks from the roots in parallel and then
+ * sweeps concurrently.  Roots: the data and bss of the program and of every
+ * loaded shared object, the stacks and registers of registered threads,
+ * ranges added with sgc_add_roots, and the finalizer queue.  Scanning is
+ * conservative: any aligned word that points anywhere inside an object
+ * keeps it alive.  Thread-local storage (__thread variables) is not
+ * scanned: keep pointers there in a root as well.
+ * ================================================================== */
+
+/*
+ * Threads.  A thread is scanned only if it is registered.  The thread that
+ * calls sgc_init (or first allocates) is registered; so is every thread
+ * started with sgc_pthread_create, and every thread that allocates (on its
+ * first allocation; it is unregistered when it exits).  A thread that
+ * never allocated nor registered is unknown: its stack is not scanned, so
+ * it must not be the only holder of a pointer into the heap.
+ *
+ * sgc_register_thread — register the calling thread now (idempotent).
+ *   Returns 0, or ENOMEM.
+ * sgc_unregister_thread — forget the calling thread: its stack is no
+ *   longer scanned.  Must not be called inside a blocking region.  The
+ *   thread may register again later.
+ * sgc_pthread_create — pthread_create for a thread that is registered
+ *   before fn runs; arg stays reachable in between.  Same returns.
+ */
+SGC_API int sgc_register_thread(void);
+SGC_API void sgc_unregister_thread(void);
+SGC_API int sgc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                               void *(*fn)(void *), void *arg);
+
+/*
+ * Blocking regions (Go's entersyscall/exitsyscall).  Between
+ * sgc_enter_blocking() and sgc_exit_blocking() a thread is not stopped by
+ * collections, so it may block or compute for long; the pointers it held
+ * on its stack and in its registers when it entered are still scanned.
+ * Inside the region it must not touch the spangc heap nor call any sgc_
+ * function (other than sgc_exit_blocking), nor store heap pointers where
+ * they would be the only reference.  sgc_exit_blocking waits while a
+ * collection has the world stopped, then returns; the thread may allocate
+ * at once.  Misuse (nesting, exit without enter) aborts with a message.
+ */
+SGC_API void sgc_enter_blocking(void);
+SGC_API void sgc_exit_blocking(void);
+
+/*
+ * Roots.  sgc_add_roots(lo, hi) makes every aligned word in [lo, hi) a root
+ * (for memory spangc cannot find by itself: malloc'ed or mmap'ed blocks
+ * holding pointers to the heap).  Overlapping ranges merge.  Returns 0,
+ * EINVAL (lo NULL or lo >= hi) or ENOMEM.  sgc_remove_roots(lo, hi) stops
+ * scanning whatever part of the registered ranges lies in [lo, hi).
+ */
+SGC_API int sgc_add_roots(void *lo, void *hi);
+SGC_API void sgc_remove_roots(void *lo, void *hi);
+
+/*
+ * Control.
+ * sgc_collect — a full collection now; returns when marking is done (the
+ *   sweep goes on in the background).
+ * sgc_disable / sgc_enable — nestable: while disabled, no collection is
+ *   triggered by allocation (sgc_collect still collects; so does reaching
+ *   the sgc_set_max_heap limit).
+ * sgc_set_gcpercent — GOGC: collect when the heap reaches live * (1 +
+ *   percent/100).  Negative turns automatic collection off.  Returns the
+ *   old value.  The environment variable SPANGC_GOGC (a number, or "off")
+ *   sets the initial value; the default is 100.
+ * sgc_set_max_heap — a hard limit on the bytes of in-use spans (0: none).
+ *   An allocation that would exceed it collects, then fails with NULL and
+ *   errno ENOMEM if it still would.  Environment: SPANGC_MAX_HEAP.
+ * sgc_set_markers — marker threads per collection (>= 1; the default is
+ *   the number of CPUs; environment SPANGC_MARKERS).  EINVAL if n < 1.
+ */
+SGC_API void sgc_collect(void);
+SGC_API void sgc_disable(void);
+SGC_API void sgc_enable(void);
+SGC_API int sgc_set_gcpercent(int percent);
+SGC_API void sgc_set_max_heap(size_t bytes);
+SGC_API int sgc_set_markers(int n);
+
+/*
+ * Finalizers.  sgc_set_finalizer(p, fn, arg): when the object whose base is
+ * p becomes unreachable, fn(p, arg) runs on the finalizer thread (started
+ * with the first finalizer).  The object and everything it references stay
+ * alive until fn has returned; fn may make the object reachable again.  An
+ * object referenced by another finalizable object is finalized in a later
+ * cycle than its referrer (topological order); a cycle of finalizable
+ * objects is never collected.  fn NULL removes p's finalizer; a second call
+ * replaces it.  arg is kept alive while the finalizer is registered.
+ * Returns 0, EINVAL (p NULL) or ENOMEM; aborts if p is not the base of a
+ * live object.  sgc_free(p) cancels the finalizer.
+ *
+ * sgc_run_finalizers — run the queued finalizers on the calling thread;
+ *   returns how many ran.
+ * sgc_wait_finalizers — wait until the queue is empty and no finalizer is
+ *   running (returns at once if the finalizer thread is disabled).
+ * sgc_finalizers_pending — number of queued finalizers.
+ * sgc_set_finalizer_thread(0) — never start the finalizer thread (the
+ *   program runs them with sgc_run_finalizers); 1 re-allows it.
+ */
+SGC_API int sgc_set_finalizer(void *p, void (*fn)(void *obj, void *arg),
+                              void *arg);
+SGC_API size_t sgc_run_finalizers(void);
+SGC_API void sgc_wait_finalizers(void);
+SGC_API size_t sgc_finalizers_pending(void);
+SGC_API void sgc_set_finalizer_thread(int enabled);
+
+/*
+ * Weak slots (bdwgc's disappearing links).  sgc_register_weak(slot, obj):
+ * when the object whose base is obj becomes unreachable, *slot is set to
+ * NULL (if it still holds obj), before any finalizer of obj runs.  The
+ * slot itself must not keep obj alive: put it in memory the collector does
+ * not scan (a noscan object, malloc'ed memory not added as a root).  If the
+ * slot lies inside a heap object that dies, the registration is dropped.
+ * Registering a slot again re-targets it.  Returns 0, EINVAL or ENOMEM;
+ * aborts if obj is not the base of a live object.
+ * sgc_unregister_weak(slot) returns 0, or ENOENT if slot was not registered.
+ */
+SGC_API int sgc_register_weak(void **slot, void *obj);
+SGC_API int sgc_unregister_weak(void **slot);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SPANGC_H */

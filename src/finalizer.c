@@ -1,0 +1,403 @@
+/*
+ * finalizer.c — finalizers and weak slots.
+ *
+ * A finalizer is a special record on its object's span (special.c).  The
+ * mark phase scans a finalizable object's contents without marking the
+ * object, so what it references survives; when the sweeper finds the
+ * object unmarked it keeps it, moves the finalizer to the queue below and
+ * drops the record.  The queue is a root, so the object and its argument
+ * stay alive until the finalizer has run; a finalizer may store the object
+ * somewhere reachable (resurrect it).  If a finalizable object references
+ * another, the other is marked through the first and is finalized only in
+ * a later cycle: finalizers run in topological order, and a cycle of
+ * finalizable objects is never collected (as in Go and bdwgc).
+ *
+ * Queued finalizers run on the finalizer thread, a registered mutator
+ * started with the first finalizer, or on any thread that calls
+ * sgc_run_finalizers().
+ *
+ * Weak slots live in a hash table keyed by slot address, outside the
+ * heap (so the table keeps nothing alive).  At mark termination, with the
+ * world stopped, every slot whose object was not marked is set to NULL
+ * (if it still points to that object) and forgotten; a slot inside a heap
+ * object that itself died is forgotten without being written.
+ *
+ * fin.lock guards the queue and the counts; weak_lock the table.  Both are
+ * taken by mutators only inside no-preempt regions (the collector takes
+ * them with the world stopped), or inside a blocking region.
+ */
+#include <stdlib.h>
+
+#include "spangc-int.h"
+
+typedef struct finentry {
+  void *obj;
+  void (*fn)(void *, void *);
+  void *arg;
+} finentry;
+
+#define FINBLOCK_N 170
+typedef struct finblock {
+  struct finblock *next;
+  uint32_t n;
+  finentry e[FINBLOCK_N];
+} finblock;
+
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t cond; /* work for the finalizer thread */
+  pthread_cond_t idle; /* queue empty and nothing running */
+  finblock *queue, *spare;
+  uint64_t nqueued, nrun;
+  int running;
+  int thread_started;
+  int thread_disabled;
+} fin = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+         PTHREAD_COND_INITIALIZER};
+
+void finalizer_queue(void *obj, void (*fn)(void *, void *), void *arg) {
+  pthread_mutex_lock(&fin.lock);
+  finblock *b = fin.queue;
+  if (b == NULL || b->n == FINBLOCK_N) {
+    finblock *nb = fin.spare;
+    if (nb)
+      fin.spare = nb->next;
+    else if ((nb = os_alloc(sizeof(finblock))) == NULL)
+      sgc_fatal("sweep: out of memory queueing the finalizer of %p", obj);
+    else
+      ATOMIC_ADD(&sgc_heap.sys_meta, sizeof(finblock));
+    nb->n = 0;
+    nb->next = b;
+    fin.queue = b = nb;
+  }
+  b->e[b->n++] = (finentry){obj, fn, arg};
+  fin.nqueued++;
+  pthread_cond_signal(&fin.cond);
+  pthread_mutex_unlock(&fin.lock);
+}
+
+void finalizer_scan_queue(gcwork *w) {
+  pthread_mutex_lock(&fin.lock);
+  for (finblock *b = fin.queue; b; b = b->next)
+    for (uint32_t i = 0; i < b->n; i++) {
+      mark_root_word(w, (uintptr_t)b->e[i].obj);
+      mark_root_word(w, (uintptr_t)b->e[i].arg);
+    }
+  pthread_mutex_unlock(&fin.lock);
+}
+
+/* Take one queued finalizer (fin.lock held). */
+static bool dequeue(finentry *e) {
+  finblock *b = fin.queue;
+  if (b == NULL)
+    return false;
+  *e = b->e[--b->n];
+  if (b->n == 0) {
+    fin.queue = b->next;
+    b->next = fin.spare;
+    fin.spare = b;
+  }
+  fin.running++;
+  return true;
+}
+
+static void finished_one(void) {
+  pthread_mutex_lock(&fin.lock);
+  fin.running--;
+  fin.nrun++;
+  if (fin.queue == NULL && fin.running == 0)
+    pthread_cond_broadcast(&fin.idle);
+  pthread_mutex_unlock(&fin.lock);
+}
+
+/* Run one queued finalizer on this thread; false if none was queued. */
+static bool run_one(mcache *c) {
+  finentry e;
+  nopreempt_enter(c);
+  pthread_mutex_lock(&fin.lock);
+  bool got = dequeue(&e);
+  pthread_mutex_unlock(&fin.lock);
+  nopreempt_leave(c);
+  if (!got)
+    return false;
+  /* e (on this stack) keeps obj and arg alive while fn runs. */
+  void *volatile obj = e.obj;
+  e.fn(obj, e.arg);
+  finished_one();
+  return true;
+}
+
+size_t sgc_run_finalizers(void) {
+  mcache *c = mcache_get();
+  if (c == NULL)
+    return 0;
+  size_t n = 0;
+  while (run_one(c))
+    n++;
+  return n;
+}
+
+static void *finalizer_main(void *arg) {
+  if (sgc_register_thread() != 0)
+    sgc_fatal("cannot register the finalizer thread");
+  mcache *c = sgc_tls_cache;
+  for (;;) {
+    while (run_one(c))
+      ;
+    sgc_enter_blocking();
+    pthread_mutex_lock(&fin.lock);
+    while (fin.queue == NULL)
+      pthread_cond_wait(&fin.cond, &fin.lock);
+    pthread_mutex_unlock(&fin.lock);
+    sgc_exit_blocking();
+  }
+  return NULL;
+}
+
+static void start_finalizer_thread(void) {
+  pthread_mutex_lock(&fin.lock);
+  bool start = !fin.thread_started && !fin.thread_disabled;
+  fin.thread_started |= start;
+  pthread_mutex_unlock(&fin.lock);
+  if (!start)
+    return;
+  pthread_t t;
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+  if (pthread_create(&t, &a, finalizer_main, NULL) != 0)
+    sgc_warn("cannot start the finalizer thread; finalizers run only from "
+             "sgc_run_finalizers()");
+  pthread_attr_destroy(&a);
+}
+
+void sgc_set_finalizer_thread(int enabled) {
+  pthread_mutex_lock(&fin.lock);
+  fin.thread_disabled = !enabled;
+  pthread_mutex_unlock(&fin.lock);
+}
+
+void sgc_wait_finalizers(void) {
+  sgc_enter_blocking();
+  pthread_mutex_lock(&fin.lock);
+  while (fin.queue != NULL || fin.running > 0) {
+    if (fin.thread_disabled || !fin.thread_started) {
+      /* Nobody else will run them: the caller would wait forever. */
+      break;
+    }
+    pthread_cond_wait(&fin.idle, &fin.lock);
+  }
+  pthread_mutex_unlock(&fin.lock);
+  sgc_exit_blocking();
+}
+
+size_t sgc_finalizers_pending(void) {
+  size_t n = 0;
+  pthread_mutex_lock(&fin.lock);
+  for (finblock *b = fin.queue; b; b = b->next)
+    n += b->n;
+  pthread_mutex_unlock(&fin.lock);
+  return n;
+}
+
+void finalizer_counts(uint64_t *queued, uint64_t *run) {
+  pthread_mutex_lock(&fin.lock);
+  *queued = fin.nqueued;
+  *run = fin.nrun;
+  pthread_mutex_unlock(&fin.lock);
+}
+
+/* The object whose base is p, or an abort naming the call. */
+static mspan *live_object(const char *call, void *p) {
+  mspan *s = mheap_lookup((uintptr_t)p);
+  if (s == NULL)
+    sgc_fatal("%s(%p): not a pointer to a spangc heap object", call, p);
+  uint32_t i = mspan_obj_index(s, (uintptr_t)p);
+  uintptr_t base = s->base + (uintptr_t)i * s->elemsize;
+  if (base != (uintptr_t)p)
+    sgc_fatal("%s(%p): interior pointer; the object starts at %p", call, p,
+              (void *)base);
+  mspan_ensure_swept(s);
+  if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE || !mspan_is_allocated(s, i))
+    sgc_fatal("%s(%p): not an allocated object", call, p);
+  return s;
+}
+
+int sgc_set_finalizer(void *p, void (*fn)(void *obj, void *arg), void *arg) {
+  if (p == NULL)
+    return EINVAL;
+  mcache *c = mcache_get();
+  if (c == NULL)
+    return ENOMEM;
+  nopreempt_enter(c);
+  mspan *s = live_object("sgc_set_finalizer", p);
+  uintptr_t off = (uintptr_t)p - s->base;
+  int err = 0;
+  if (fn == NULL) {
+    sgc_lock(&s->speciallock);
+    for (special **pp = &s->specials; *pp; pp = &(*pp)->next)
+      if ((*pp)->offset == off && (*pp)->kind == SPECIAL_FINALIZER) {
+        special *sp = *pp;
+        *pp = sp->next;
+        sgc_unlock(&s->speciallock);
+        special_dispose(sp);
+        goto out;
+      }
+    sgc_unlock(&s->speciallock);
+    goto out;
+  }
+  special *sp = special_new();
+  if (sp == NULL) {
+    err = ENOMEM;
+    goto out;
+  }
+  sp->offset = off;
+  sp->kind = SPECIAL_FINALIZER;
+  sp->fn = fn;
+  sp->arg = arg;
+  special *old = special_insert(s, sp);
+  if (old)
+    special_dispose(old);
+out:
+  nopreempt_leave(c);
+  if (fn != NULL && err == 0)
+    start_finalizer_thread();
+  return err;
+}
+
+/* ------------------------------------------------------------ weak slots */
+
+typedef struct { void **slot; void *obj; } weakent;
+#define WEAK_TOMB ((void **)1)
+
+static pthread_mutex_t weak_lock = PTHREAD_MUTEX_INITIALIZER;
+static weakent *weak;
+static size_t weakcap, weakused, weaklive; /* used counts tombstones */
+
+static size_t weak_hash(void **slot, size_t cap) {
+  uint64_t h = (uint64_t)(uintptr_t)slot * 0x9e3779b97f4a7c15ull;
+  return (size_t)(h >> 17) & (cap - 1);
+}
+
+static weakent *weak_find(void **slot) {
+  if (weakcap == 0)
+    return NULL;
+  for (size_t i = weak_hash(slot, weakcap);; i = (i + 1) & (weakcap - 1)) {
+    if (weak[i].slot == slot)
+      return &weak[i];
+    if (weak[i].slot == NULL)
+      return NULL;
+  }
+}
+
+static bool weak_grow(void) {
+  size_t cap = weakcap ? weakcap * 2 : 256;
+  if (weaklive * 4 < weakcap)
+    cap = weakcap; /* mostly tombstones: rehash in place size */
+  weakent *t = os_alloc(cap * sizeof(weakent));
+  if (t == NULL)
+    return false;
+  for (size_t i = 0; i < weakcap; i++) {
+    void **slot = weak[i].slot;
+    if (slot == NULL || slot == WEAK_TOMB)
+      continue;
+    size_t j = weak_hash(slot, cap);
+    while (t[j].slot)
+      j = (j + 1) & (cap - 1);
+    t[j] = weak[i];
+  }
+  if (weak)
+    os_free(weak, weakcap * sizeof(weakent));
+  weak = t;
+  weakcap = cap;
+  weakused = weaklive;
+  return true;
+}
+
+int sgc_register_weak(void **slot, void *obj) {
+  if (slot == NULL || obj == NULL)
+    return EINVAL;
+  mcache *c = mcache_get();
+  if (c == NULL)
+    return ENOMEM;
+  nopreempt_enter(c);
+  live_object("sgc_register_weak", obj);
+  pthread_mutex_lock(&weak_lock);
+  int err = 0;
+  weakent *e = weak_find(slot);
+  if (e) {
+    e->obj = obj;
+  } else if ((weakused + 1) * 2 > weakcap && !weak_grow()) {
+    err = ENOMEM;
+  } else {
+    size_t i = weak_hash(slot, weakcap);
+    while (weak[i].slot != NULL && weak[i].slot != WEAK_TOMB)
+      i = (i + 1) & (weakcap - 1);
+    if (weak[i].slot == NULL)
+      weakused++;
+    weak[i] = (weakent){slot, obj};
+    weaklive++;
+  }
+  pthread_mutex_unlock(&weak_lock);
+  nopreempt_leave(c);
+  return err;
+}
+
+int sgc_unregister_weak(void **slot) {
+  mcache *c = nopreempt_enter_any();
+  pthread_mutex_lock(&weak_lock);
+  weakent *e = weak_find(slot);
+  if (e) {
+    e->slot = WEAK_TOMB;
+    e->obj = NULL;
+    weaklive--;
+  }
+  pthread_mutex_unlock(&weak_lock);
+  nopreempt_leave_any(c);
+  return e ? 0 : ENOENT;
+}
+
+static bool is_marked(uintptr_t p, bool *inheap) {
+  mspan *s = mheap_lookup(p);
+  *inheap = s != NULL;
+  if (s == NULL)
+    return false;
+  uint32_t i = mspan_obj_index(s, p);
+  return bitmap_get(s->markbits, i);
+}
+
+void weak_process(mspan **spans, uint32_t nspan) {
+  pthread_mutex_lock(&weak_lock);
+  for (size_t i = 0; i < weakcap; i++) {
+    weakent *e = &weak[i];
+    if (e->slot == NULL || e->slot == WEAK_TOMB)
+      continue;
+    bool inheap;
+    if (is_marked((uintptr_t)e->obj, &inheap))
+      continue; /* the object lives; but does the slot? */
+    bool slot_inheap;
+    bool slot_live = is_marked((uintptr_t)e->slot, &slot_inheap);
+    if (!slot_inheap || slot_live) {
+      if (*e->slot == e->obj)
+        *e->slot = NULL;
+    }
+    e->slot = WEAK_TOMB;
+    e->obj = NULL;
+    weaklive--;
+  }
+  /* Slots inside dead heap objects whose target lives: forget them too,
+   * so that nothing is ever written into reused memory. */
+  for (size_t i = 0; i < weakcap; i++) {
+    weakent *e = &weak[i];
+    if (e->slot == NULL || e->slot == WEAK_TOMB)
+      continue;
+    bool slot_inheap;
+    bool slot_live = is_marked((uintptr_t)e->slot, &slot_inheap);
+    if (slot_inheap && !slot_live) {
+      e->slot = WEAK_TOMB;
+      e->obj = NULL;
+      weaklive--;
+    }
+  }
+  pthread_mutex_unlock(&weak_lock);
+}

@@ -1,0 +1,64 @@
+/*
+ * fixalloc.c — a free-list allocator for fixed-size metadata.
+ *
+ * mspan structs, mcaches and specials live outside the arena, so the
+ * conservative scanner never mistakes them for heap objects.  Memory comes
+ * from the OS in 64 KiB chunks and is never returned: a recycled struct is
+ * pushed on the free list.  Because mspan structs are never unmapped, a
+ * stale pointer to one (from mheap.spans or a snapshot of allspans) always
+ * points to readable memory whose state field tells what it is now.
+ *
+ * Each fixalloc has its own lock, a leaf below mheap.lock.
+ */
+#include "spangc-int.h"
+
+#define FIXALLOC_CHUNK (64 << 10)
+
+void fixalloc_init(fixalloc *f, size_t size, void (*first)(void *, void *),
+                   void *arg, uint64_t *sys) {
+  memset(f, 0, sizeof *f);
+  f->size = (size + 15) & ~(size_t)15;
+  f->first = first;
+  f->arg = arg;
+  f->sys = sys;
+  sgc_mutex_init(&f->lock);
+}
+
+void *fixalloc_alloc(fixalloc *f) {
+  sgc_lock(&f->lock);
+  void *p = f->list;
+  if (p != NULL) {
+    f->list = *(void **)p;
+    f->inuse++;
+    sgc_unlock(&f->lock);
+    memset(p, 0, f->size);
+    return p;
+  }
+  if (f->nchunk < f->size) {
+    char *c = os_alloc(FIXALLOC_CHUNK);
+    if (c == NULL) {
+      sgc_unlock(&f->lock);
+      return NULL;
+    }
+    if (f->sys)
+      ATOMIC_ADD(f->sys, FIXALLOC_CHUNK);
+    f->chunk = c;
+    f->nchunk = FIXALLOC_CHUNK;
+  }
+  p = f->chunk;
+  f->chunk += f->size;
+  f->nchunk -= f->size;
+  if (f->first)
+    f->first(f->arg, p);
+  f->inuse++;
+  sgc_unlock(&f->lock);
+  return p; /* fresh from mmap: already zero */
+}
+
+void fixalloc_free(fixalloc *f, void *p) {
+  sgc_lock(&f->lock);
+  *(void **)p = f->list;
+  f->list = p;
+  f->inuse--;
+  sgc_unlock(&f->lock);
+}

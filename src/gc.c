@@ -1,0 +1,466 @@
+/*
+ * gc.c — one collection, from trigger to restart, and its pacing.
+ *
+ * A collection (collect) runs on the thread that triggered it, holding
+ * gc_lock:
+ *   1. stop the world (world.c);
+ *   2. finish sweeping the previous cycle (sweep_finish), then flush every
+ *      mcache (cached spans back to mcentral, freed lists dropped) and drop
+ *      the central batches of freed objects;
+ *   3. take the snapshot of allspans under mheap.lock and set gcmarking;
+ *      check that every in-use span of the snapshot is swept ("unswept
+ *      span" aborts: marking over stale allocation bits would free live
+ *      objects), and run the heap verifier if asked;
+ *   4. mark in parallel: this thread and nmarkers-1 helper threads;
+ *   5. mark termination: rescan after a mark-stack overflow, verify,
+ *      clear dead weak slots, open the next sweep generation (sweepgen += 2
+ *      and a new snapshot, sweep_start), set the next goal;
+ *   6. restart the world and wake the background sweeper.
+ *
+ * Pacing (Go's GOGC): the next collection starts when heap_live (bytes
+ * handed to caches and large objects since the last mark, plus what the
+ * mark found live) reaches live * (1 + gcpercent/100), at least 4 MiB.
+ * SPANGC_GOGC sets gcpercent ("off" disables); sgc_set_gcpercent too.
+ *
+ * The background sweeper is a registered thread: it sweeps a span at a
+ * time inside a no-preempt region, so a stop never catches it half-way.
+ *
+ * gc_lock serialises collections and guards the figures of the last
+ * cycles; helpers synchronise through helper.lock.
+ */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "spangc-int.h"
+
+#define MAX_MARKERS 32
+#define MIN_GOAL ((uint64_t)4 << 20)
+
+static pthread_mutex_t gc_lock = PTHREAD_MUTEX_INITIALIZER;
+uint64_t sgc_next_gc = MIN_GOAL;
+/* Objects freed explicitly and then dropped from freed lists at a flush,
+ * per class: counted as allocated again, since the sweep frees them. */
+uint64_t sgc_gc_dropped[NUM_CLASSES];
+
+static struct {
+  int gcpercent;   /* < 0: off */
+  int disabled;    /* sgc_disable nesting (atomic) */
+  uint64_t max_heap;
+  int nmarkers;
+  int trace, verify;
+  uint64_t start_ns;
+
+  /* figures (gc_lock) */
+  uint64_t numgc, last_pause_ns, total_pause_ns, max_pause_ns;
+  uint64_t last_mark_ns, total_mark_ns;
+  uint64_t last_heap_before, last_heap_after, last_live_objects;
+  uint64_t last_freed_objects;
+  uint64_t overflows;
+} gc = {.gcpercent = 100};
+
+/* ------------------------------------------------------------- helpers */
+
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t start, done;
+  uint64_t gen;      /* bumped to start a mark */
+  int want;          /* helpers wanted in this mark */
+  int joined, ndone;
+  int nthreads;
+  mark_result *res;
+} helper = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+            PTHREAD_COND_INITIALIZER};
+
+static void *helper_main(void *arg) {
+  uint64_t seen = 0;
+  pthread_mutex_lock(&helper.lock);
+  for (;;) {
+    while (helper.gen == seen || helper.joined >= helper.want) {
+      seen = helper.gen; /* a mark that needs no more helpers is skipped */
+      pthread_cond_wait(&helper.start, &helper.lock);
+    }
+    seen = helper.gen;
+    helper.joined++;
+    mark_result *res = helper.res;
+    pthread_mutex_unlock(&helper.lock);
+    mark_worker(res);
+    pthread_mutex_lock(&helper.lock);
+    if (++helper.ndone == helper.want)
+      pthread_cond_signal(&helper.done);
+  }
+  return NULL;
+}
+
+/* Run the mark with n markers (this thread included). */
+static void run_markers(int n, mark_result *res) {
+  pthread_mutex_lock(&helper.lock);
+  SGC_ASSERT(helper.nthreads >= n - 1); /* markers_for_cycle made them */
+  helper.want = n - 1;
+  helper.joined = 0;
+  helper.ndone = 0;
+  helper.res = res;
+  helper.gen++;
+  pthread_cond_broadcast(&helper.start);
+  pthread_mutex_unlock(&helper.lock);
+  mark_worker(res);
+  pthread_mutex_lock(&helper.lock);
+  while (helper.ndone < helper.want)
+    pthread_cond_wait(&helper.done, &helper.lock);
+  pthread_mutex_unlock(&helper.lock);
+}
+
+static int markers_for_cycle(void) {
+  int n = ATOMIC_LOAD_RELAXED(&gc.nmarkers);
+  if (n < 1)
+    n = 1;
+  if (n > MAX_MARKERS)
+    n = MAX_MARKERS;
+  /* Helpers that cannot be created shrink the count in run_markers; make
+   * sure they exist first so mark_prepare gets the real number. */
+  pthread_mutex_lock(&helper.lock);
+  while (helper.nthreads < n - 1) {
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    int err = pthread_create(&t, &a, helper_main, NULL);
+    pthread_attr_destroy(&a);
+    if (err != 0)
+      break;
+    helper.nthreads++;
+  }
+  if (n - 1 > helper.nthreads)
+    n = helper.nthreads + 1;
+  pthread_mutex_unlock(&helper.lock);
+  return n;
+}
+
+/* ------------------------------------------------------ background sweep */
+
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  uint64_t gen;
+  int started;
+} bgsweep = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static void *bgsweep_main(void *arg) {
+  if (sgc_register_thread() != 0)
+    sgc_fatal("cannot register the background sweeper");
+  mcache *c = sgc_tls_cache;
+  uint64_t seen = 0;
+  for (;;) {
+    sgc_enter_blocking();
+    pthread_mutex_lock(&bgsweep.lock);
+    while (bgsweep.gen == seen)
+      pthread_cond_wait(&bgsweep.cond, &bgsweep.lock);
+    seen = bgsweep.gen;
+    pthread_mutex_unlock(&bgsweep.lock);
+    sgc_exit_blocking();
+    for (;;) {
+      nopreempt_enter(c);
+      intptr_t r = sweepone(true);
+      nopreempt_leave(c);
+      if (r == -1)
+        break;
+    }
+  }
+  return NULL;
+}
+
+static void bgsweep_wake(void) {
+  pthread_mutex_lock(&bgsweep.lock);
+  bool start = !bgsweep.started;
+  bgsweep.started = 1;
+  bgsweep.gen++;
+  pthread_cond_signal(&bgsweep.cond);
+  pthread_mutex_unlock(&bgsweep.lock);
+  if (start) {
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &a, bgsweep_main, NULL) != 0)
+      sgc_warn("cannot start the background sweeper; allocation sweeps");
+    pthread_attr_destroy(&a);
+  }
+}
+
+/* ---------------------------------------------------------- the cycle */
+
+static void flush_cache(mcache *c, void *arg) { mcache_flush_for_gc(c, arg); }
+
+static void check_swept(mspan **spans, uint32_t n, uint32_t sg) {
+  for (uint32_t k = 0; k < n; k++) {
+    mspan *s = spans[k];
+    if (s->state == MSPAN_INUSE && s->sweepgen != sg)
+      sgc_fatal("collect: unswept span %p (sweepgen %u, heap %u) at mark "
+                "time", (void *)s->base, s->sweepgen, sg);
+  }
+}
+
+static uint64_t live_objects_now(void) {
+  sgc_stats st;
+  memset(&st, 0, sizeof st);
+  heap_read_stats(&st);
+  return st.live_objects;
+}
+
+/* One collection; gc_lock held; 'self' is the calling thread. */
+static void collect(mthread *self) {
+  mheap *h = &sgc_heap;
+  uint64_t t0 = os_nanotime();
+  volatile uintptr_t marker = 0;
+  getcontext(&self->ctx);
+  self->sp = (uintptr_t)&marker;
+
+  world_stop(self);
+  uint64_t t1 = os_nanotime();
+
+  sweep_finish();
+  uint64_t dropped[NUM_CLASSES] = {0};
+  mcache_foreach(flush_cache, dropped);
+  for (int sc = 0; sc < NUM_SPANCLASSES; sc++)
+    mcentral_drop_batches(&h->central[sc], dropped);
+  for (int i = 0; i < NUM_CLASSES; i++)
+    ATOMIC_ADD(&sgc_gc_dropped[i], dropped[i]);
+  uint64_t heap_before = (uint64_t)ATOMIC_LOAD(&h->heap_live);
+  uint64_t objects_before = gc.trace ? live_objects_now() : 0;
+
+  mspan **spans;
+  uint32_t nspan;
+  sgc_lock(&h->lock);
+  mheap_snapshot_locked(&spans, &nspan);
+  h->gcmarking = 1;
+  uint32_t sg = h->sweepgen;
+  sgc_unlock(&h->lock);
+  check_swept(spans, nspan, sg);
+  if (gc.verify)
+    sgc_heap_verify();
+  uint64_t t2 = os_nanotime();
+
+  int nproc = markers_for_cycle();
+  mark_result res = {0};
+  mark_prepare(spans, nspan, nproc);
+  run_markers(nproc, &res);
+  mark_overflow_passes(&res);
+  uint64_t t3 = os_nanotime();
+
+  if (gc.verify)
+    mark_verify();
+  weak_process(spans, nspan);
+  sweep_start();
+  ATOMIC_STORE(&h->heap_live, (int64_t)res.marked_bytes);
+  uint64_t goal = MIN_GOAL;
+  if (gc.gcpercent >= 0) {
+    goal = res.marked_bytes + res.marked_bytes / 100 * (uint64_t)gc.gcpercent;
+    if (goal < MIN_GOAL)
+      goal = MIN_GOAL;
+  }
+  ATOMIC_STORE(&sgc_next_gc, goal);
+  uint64_t t4 = os_nanotime();
+
+  gc.numgc++;
+  gc.last_pause_ns = t4 - t0;
+  gc.total_pause_ns += t4 - t0;
+  if (t4 - t0 > gc.max_pause_ns)
+    gc.max_pause_ns = t4 - t0;
+  gc.last_mark_ns = t3 - t2;
+  gc.total_mark_ns += t3 - t2;
+  gc.last_heap_before = heap_before;
+  gc.last_heap_after = res.marked_bytes;
+  gc.last_live_objects = res.nobj;
+  gc.last_freed_objects =
+      objects_before > res.nobj ? objects_before - res.nobj : 0;
+  gc.overflows += res.overflows;
+
+  world_start(self);
+  bgsweep_wake();
+
+  if (gc.trace) {
+    char buf[400];
+    int n = snprintf(
+        buf, sizeof buf,
+        "gc %llu @%.3fs %d markers: %.3f+%.3f+%.3f+%.3f ms "
+        "stop+prepare+mark+term, %.1f->%.1f MB live (goal %.1f MB), "
+        "%llu objects marked, %u spans, sweeps %llu bg %llu demand %llu "
+        "pause, %llu steals %llu handoffs%s\n",
+        (unsigned long long)gc.numgc, (double)(t0 - gc.start_ns) / 1e9,
+        nproc, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6,
+        (double)(t3 - t2) / 1e6, (double)(t4 - t3) / 1e6,
+        (double)heap_before / 1048576.0,
+        (double)res.marked_bytes / 1048576.0, (double)goal / 1048576.0,
+        (unsigned long long)res.nobj, nspan,
+        (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_nbgsweep),
+        (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_ndemandsweep),
+        (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_npausesweep),
+        (unsigned long long)res.nsteal, (unsigned long long)res.nhandoff,
+        res.overflows ? ", mark stack overflowed" : "");
+    ssize_t w = write(2, buf, (size_t)n);
+    (void)w;
+  }
+}
+
+/* Collect on behalf of thread c (no-preempt count 0).  Waiting for the
+ * lock happens in a blocking region, so a collection already under way
+ * treats this thread as stopped.  Without 'force', a collection that
+ * another thread completed meanwhile is enough. */
+static void collect_as(mcache *c, bool force) {
+  uint64_t seen = ATOMIC_LOAD(&gc.numgc);
+  sgc_enter_blocking();
+  pthread_mutex_lock(&gc_lock);
+  sgc_exit_blocking();
+  if (force || (gc.numgc == seen &&
+                (uint64_t)ATOMIC_LOAD(&sgc_heap.heap_live) >=
+                    ATOMIC_LOAD(&sgc_next_gc)))
+    collect(c->thr);
+  pthread_mutex_unlock(&gc_lock);
+}
+
+void gc_maybe_collect(mcache *c) {
+  if (ATOMIC_LOAD_RELAXED(&gc.disabled) || gc.gcpercent < 0)
+    return;
+  if ((uint64_t)ATOMIC_LOAD(&sgc_heap.heap_live) < ATOMIC_LOAD(&sgc_next_gc))
+    return;
+  /* Leave the allocator's no-preempt region for the collection. */
+  int np = c->nopreempt;
+  c->nopreempt = 0;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  if (c->pending)
+    world_park_pending(c);
+  collect_as(c, false);
+  c->nopreempt = np;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+/* The heap ran into sgc_set_max_heap: collect (even when disabled, as a
+ * last resort before failing), from inside the allocator. */
+void gc_collect_for_limit(mcache *c) {
+  int np = c->nopreempt;
+  c->nopreempt = 0;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  if (c->pending)
+    world_park_pending(c);
+  collect_as(c, true);
+  /* Sweep everything now so that the freed pages can be reused. */
+  for (;;) {
+    nopreempt_enter(c);
+    intptr_t r = sweepone(false);
+    nopreempt_leave(c);
+    if (r == -1)
+      break;
+  }
+  c->nopreempt = np;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+bool gc_over_max_heap(uintptr_t more_pages) {
+  uint64_t max = ATOMIC_LOAD_RELAXED(&gc.max_heap);
+  return max != 0 && (sgc_heap.pages_inuse + more_pages) * PAGE_SIZE > max;
+}
+
+bool gc_has_max_heap(void) { return ATOMIC_LOAD_RELAXED(&gc.max_heap) != 0; }
+
+/* --------------------------------------------------------------- public */
+
+void sgc_collect(void) {
+  mcache *c = mcache_get();
+  if (c == NULL)
+    return;
+  collect_as(c, true);
+}
+
+void sgc_disable(void) {
+  sgc_ensure_init();
+  ATOMIC_ADD(&gc.disabled, 1);
+}
+
+void sgc_enable(void) {
+  sgc_ensure_init();
+  int v = ATOMIC_LOAD(&gc.disabled);
+  while (v > 0 && !ATOMIC_CAS(&gc.disabled, v, v - 1))
+    ;
+}
+
+int sgc_set_gcpercent(int percent) {
+  sgc_ensure_init();
+  pthread_mutex_lock(&gc_lock);
+  int old = gc.gcpercent;
+  gc.gcpercent = percent < 0 ? -1 : percent;
+  pthread_mutex_unlock(&gc_lock);
+  return old;
+}
+
+void sgc_set_max_heap(size_t bytes) {
+  sgc_ensure_init();
+  ATOMIC_STORE(&gc.max_heap, (uint64_t)bytes);
+}
+
+int sgc_set_markers(int n) {
+  sgc_ensure_init();
+  if (n < 1)
+    return EINVAL;
+  ATOMIC_STORE(&gc.nmarkers, n > MAX_MARKERS ? MAX_MARKERS : n);
+  return 0;
+}
+
+void gc_read_stats(sgc_stats *st) {
+  pthread_mutex_lock(&gc_lock);
+  st->num_gc = gc.numgc;
+  st->last_pause_ns = gc.last_pause_ns;
+  st->total_pause_ns = gc.total_pause_ns;
+  st->max_pause_ns = gc.max_pause_ns;
+  st->last_mark_ns = gc.last_mark_ns;
+  st->total_mark_ns = gc.total_mark_ns;
+  st->last_heap_before = gc.last_heap_before;
+  st->last_heap_after = gc.last_heap_after;
+  st->last_marked_objects = gc.last_live_objects;
+  st->last_freed_objects = gc.last_freed_objects;
+  st->mark_overflows = gc.overflows;
+  st->gcpercent = gc.gcpercent;
+  st->markers = gc.nmarkers;
+  pthread_mutex_unlock(&gc_lock);
+  st->next_gc = ATOMIC_LOAD(&sgc_next_gc);
+  st->heap_live = (uint64_t)ATOMIC_LOAD(&sgc_heap.heap_live);
+  st->sweeps_background = ATOMIC_LOAD_RELAXED(&sgc_nbgsweep);
+  st->sweeps_on_demand = ATOMIC_LOAD_RELAXED(&sgc_ndemandsweep);
+  st->sweeps_in_pause = ATOMIC_LOAD_RELAXED(&sgc_npausesweep);
+  finalizer_counts(&st->finalizers_queued, &st->finalizers_run);
+}
+
+/* --------------------------------------------------------------- init */
+
+static bool debug_flag(const char *debug, const char *name) {
+  const char *p = debug;
+  size_t n = strlen(name);
+  while (p && *p) {
+    if (strncmp(p, name, n) == 0 && p[n] == '=')
+      return atoi(p + n + 1) != 0;
+    p = strchr(p, ',');
+    if (p)
+      p++;
+  }
+  return false;
+}
+
+void gc_init(void) {
+  gc.start_ns = os_nanotime();
+  const char *e = getenv("SPANGC_GOGC");
+  if (e && *e)
+    gc.gcpercent = strcmp(e, "off") == 0 ? -1 : atoi(e);
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  gc.nmarkers = ncpu > 0 ? (int)ncpu : 1;
+  e = getenv("SPANGC_MARKERS");
+  if (e && *e && atoi(e) > 0)
+    gc.nmarkers = atoi(e);
+  if (gc.nmarkers > MAX_MARKERS)
+    gc.nmarkers = MAX_MARKERS;
+  e = getenv("SPANGC_DEBUG");
+  gc.trace = debug_flag(e, "gctrace");
+  gc.verify = debug_flag(e, "verify");
+  e = getenv("SPANGC_MAX_HEAP");
+  if (e && *e)
+    gc.max_heap = strtoull(e, NULL, 10);
+}

@@ -1,0 +1,327 @@
+/*
+ * malloc.c — the public allocation calls and initialisation.
+ *
+ * The fast path (alloc_small) takes, in order: an object from the thread's
+ * freed list, a slot from the thread's current span (one count-trailing-
+ * zeros on the allocation cache), else the slow path in mcache.c.  Large
+ * objects (over 32 KiB) get a span each from the heap.
+ *
+ * Zeroing: a scanned object is returned zeroed; a slot is cleared at
+ * allocation only if its span's needzero says it may hold stale bytes
+ * (fresh pages from the OS are already zero).  A noscan object is not
+ * cleared, except for its first two words, which held the freed list link
+ * and the double-free cookie.
+ *
+ * Owns: the initialisation state (init_lock) and the free cookie.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/random.h>
+
+#include "spangc-int.h"
+
+int sgc_initialised;
+uint64_t sgc_free_cookie;
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void sgc_init_slow(void) {
+  pthread_mutex_lock(&init_lock);
+  if (!sgc_initialised) {
+    os_init_fault_injection();
+    sizeclass_init();
+    mheap_init();
+    mcache_thread_init();
+    uint64_t cookie = 0;
+    if (getrandom(&cookie, sizeof cookie, GRND_NONBLOCK) != sizeof cookie)
+      cookie = os_nanotime() * 0x9e3779b97f4a7c15ull;
+    sgc_free_cookie = cookie | 1;
+    world_init();
+    gc_init();
+    scavenger_start();
+    ATOMIC_STORE(&sgc_initialised, 1);
+    pthread_mutex_unlock(&init_lock);
+    /* The initialising thread (normally main) is a mutator from now on. */
+    if (mcache_get() == NULL)
+      sgc_fatal("sgc_init: out of memory registering the first thread");
+    return;
+  }
+  pthread_mutex_unlock(&init_lock);
+}
+
+void sgc_init(void) { sgc_ensure_init(); }
+
+static inline uintptr_t free_cookie(const void *p) {
+  return (uintptr_t)sgc_free_cookie ^ (uintptr_t)p;
+}
+
+static void clear_object(void *p, size_t size, bool noscan) {
+  if (noscan) {
+    ((uintptr_t *)p)[0] = 0;
+    ((uintptr_t *)p)[1] = 0;
+  } else {
+    memset(p, 0, size);
+  }
+}
+
+/* Before taking npages from the heap while the last cycle is still being
+ * swept, sweep until that many pages came back (or all is swept), so the
+ * heap does not grow for want of sweeping. */
+static void reclaim(uintptr_t npages) {
+  uintptr_t got = 0;
+  while (got < npages && !sweep_done()) {
+    intptr_t r = sweepone(false);
+    if (r < 0)
+      break;
+    got += (uintptr_t)r;
+  }
+}
+
+static void *alloc_large(mcache *c, size_t n, bool noscan) {
+  uintptr_t npages = (n + PAGE_SIZE - 1) >> PAGE_SHIFT;
+  gc_maybe_collect(c);
+  if (!sweep_done())
+    reclaim(npages);
+  mspan *s = mheap_alloc(npages, make_spanclass(0, noscan), true);
+  if (s == NULL && gc_has_max_heap()) {
+    gc_collect_for_limit(c);
+    s = mheap_alloc(npages, make_spanclass(0, noscan), true);
+  }
+  if (s == NULL) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  if (s->needzero && !noscan)
+    memset((void *)s->base, 0, s->elemsize);
+  else if (s->needzero)
+    clear_object((void *)s->base, s->elemsize, true);
+  ATOMIC_ADD(&sgc_heap.heap_live, (int64_t)s->elemsize);
+  ATOMIC_ADD(&sgc_heap.nlargealloc, 1);
+  ATOMIC_ADD(&sgc_heap.largealloc_bytes, s->elemsize);
+  return (void *)s->base;
+}
+
+static inline void *alloc_small(mcache *c, size_t n, bool noscan) {
+  int cls = size_to_class(n);
+  int sc = make_spanclass(cls, noscan);
+  size_t size = class_to_size[cls];
+  for (;;) {
+    void **f = c->freed[sc];
+    if (f != NULL) {
+      c->freed[sc] = f[0];
+      c->nfreed[sc]--;
+      c->live_delta += (int64_t)size;
+      clear_object(f, size, noscan);
+      OWNER_ADD(&c->nmalloc[cls], 1);
+      return f;
+    }
+    mspan *s = c->alloc[sc];
+    uint64_t cache = s->alloccache;
+    if (likely(cache != 0)) {
+      uint32_t idx = s->cachebase + (uint32_t)__builtin_ctzll(cache);
+      ATOMIC_STORE(&s->alloccache, cache & (cache - 1));
+      s->nalloc++;
+      void *p = (void *)(s->base + (uintptr_t)idx * size);
+      if (s->needzero)
+        clear_object(p, size, noscan);
+      OWNER_ADD(&c->nmalloc[cls], 1);
+      return p;
+    }
+    if (!mcache_refill(c, sc)) {
+      errno = ENOMEM;
+      return NULL;
+    }
+  }
+}
+
+static inline void *alloc_any(size_t n, bool noscan) {
+  mcache *c = mcache_get();
+  if (unlikely(c == NULL)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  void *p;
+  nopreempt_enter(c);
+  if (likely(n <= MAX_SMALL_SIZE))
+    p = alloc_small(c, n, noscan);
+  else if (n > (size_t)1 << 46) { /* more than any arena could hold */
+    errno = ENOMEM;
+    p = NULL;
+  } else
+    p = alloc_large(c, n, noscan);
+  nopreempt_leave(c);
+  return p;
+}
+
+void *sgc_alloc(size_t n) { return alloc_any(n, false); }
+
+void *sgc_alloc_noscan(size_t n) { return alloc_any(n, true); }
+
+void *sgc_calloc(size_t count, size_t size) {
+  size_t n;
+  if (__builtin_mul_overflow(count, size, &n)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return alloc_any(n, false);
+}
+
+/* The span of p, which must be the base of a live object: aborts naming
+ * the call and the pointer otherwise. */
+static mspan *object_span(const char *call, const void *p, uint32_t *index) {
+  sgc_ensure_init();
+  mspan *s = mheap_lookup((uintptr_t)p);
+  if (s == NULL)
+    sgc_fatal("%s(%p): not a pointer to a spangc heap object", call, p);
+  uint32_t i = mspan_obj_index(s, (uintptr_t)p);
+  uintptr_t base = s->base + (uintptr_t)i * s->elemsize;
+  if (base != (uintptr_t)p)
+    sgc_fatal("%s(%p): interior pointer; the object starts at %p", call, p,
+              (void *)base);
+  mspan_ensure_swept(s);
+  if (!mspan_is_allocated(s, i))
+    sgc_fatal("%s(%p): not an allocated object (double free, or freed by "
+              "the collector)", call, p);
+  *index = i;
+  return s;
+}
+
+static void free_object(mcache *c, void *p) {
+  uint32_t i;
+  mspan *s = object_span("sgc_free", p, &i);
+  if (s->specials)
+    special_remove_all(s, (uintptr_t)p);
+  if (spanclass_class(s->spanclass) == 0) {
+    size_t size = s->elemsize;
+    ATOMIC_ADD(&sgc_heap.heap_live, -(int64_t)size);
+    ATOMIC_ADD(&sgc_heap.nlargefree, 1);
+    ATOMIC_ADD(&sgc_heap.largefree_bytes, size);
+    mheap_free(s);
+    return;
+  }
+  uintptr_t *w = p;
+  if (w[1] == free_cookie(p))
+    sgc_fatal("sgc_free(%p): double free", p);
+  int cls = spanclass_class(s->spanclass);
+  w[1] = free_cookie(p);
+  c->live_delta -= (int64_t)s->elemsize;
+  OWNER_ADD(&c->nfree[cls], 1);
+  mcache_push_freed(c, s->spanclass, p);
+}
+
+void sgc_free(void *p) {
+  if (p == NULL)
+    return;
+  mcache *c = mcache_get();
+  if (c == NULL)
+    sgc_fatal("sgc_free(%p): cannot register the calling thread", p);
+  nopreempt_enter(c);
+  free_object(c, p);
+  nopreempt_leave(c);
+}
+
+size_t sgc_size(const void *p) {
+  if (p == NULL)
+    return 0;
+  uint32_t i;
+  mcache *c = nopreempt_enter_any();
+  mspan *s = object_span("sgc_size", p, &i);
+  size_t n = s->elemsize;
+  nopreempt_leave_any(c);
+  return n;
+}
+
+void *sgc_base(const void *p) {
+  if (!ATOMIC_LOAD(&sgc_initialised))
+    return NULL;
+  mspan *s = mheap_lookup((uintptr_t)p);
+  if (s == NULL)
+    return NULL;
+  mcache *c = nopreempt_enter_any();
+  void *base = NULL;
+  mspan_ensure_swept(s);
+  uint32_t i = mspan_obj_index(s, (uintptr_t)p);
+  if (ATOMIC_LOAD(&s->state) == MSPAN_INUSE && i < s->nelems &&
+      mspan_is_allocated(s, i))
+    base = (void *)(s->base + (uintptr_t)i * s->elemsize);
+  nopreempt_leave_any(c);
+  return base;
+}
+
+void *sgc_realloc(void *p, size_t n) {
+  if (p == NULL)
+    return sgc_alloc(n);
+  uint32_t i;
+  mcache *c = nopreempt_enter_any();
+  mspan *s = object_span("sgc_realloc", p, &i);
+  size_t old = s->elemsize;
+  bool noscan = spanclass_noscan(s->spanclass);
+  nopreempt_leave_any(c);
+  if (n == 0) {
+    sgc_free(p);
+    return NULL;
+  }
+  /* Keep the object if n fits and would not waste more than half. */
+  if (n <= old && (n > old / 2 || old <= OBJ_ALIGN))
+    return p;
+  void *q = alloc_any(n, noscan);
+  if (q == NULL)
+    return NULL;
+  memcpy(q, p, n < old ? n : old);
+  sgc_free(p);
+  return q;
+}
+
+void sgc_read_stats(sgc_stats *st) {
+  sgc_ensure_init();
+  memset(st, 0, sizeof *st);
+  mcache *c = nopreempt_enter_any();
+  heap_read_stats(st);
+  nopreempt_leave_any(c);
+  gc_read_stats(st);
+}
+
+/* The heap's figures into *st (zeroed by the caller). */
+void heap_read_stats(sgc_stats *st) {
+  mheap *h = &sgc_heap;
+  mcache_read_counters(st);
+  for (int i = 0; i < NUM_CLASSES; i++)
+    st->by_class[i].nmalloc += ATOMIC_LOAD_RELAXED(&sgc_gc_dropped[i]);
+  for (int sc = 0; sc < NUM_SPANCLASSES; sc++)
+    st->by_class[spanclass_class(sc)].nfree +=
+        ATOMIC_LOAD_RELAXED(&h->central[sc].nsweepfree);
+  for (int c = 1; c < NUM_CLASSES; c++) {
+    sgc_class_stats *k = &st->by_class[c];
+    k->size = class_to_size[c];
+    k->span_pages = class_to_npages[c];
+    k->objects = k->nmalloc - k->nfree;
+    st->live_objects += k->objects;
+    st->heap_inuse_bytes += k->objects * k->size;
+    st->total_allocs += k->nmalloc;
+    st->total_frees += k->nfree;
+    st->total_alloc_bytes += k->nmalloc * k->size;
+  }
+  sgc_class_stats *large = &st->by_class[0];
+  large->nmalloc = ATOMIC_LOAD_RELAXED(&h->nlargealloc);
+  large->nfree = ATOMIC_LOAD_RELAXED(&h->nlargefree);
+  large->objects = large->nmalloc - large->nfree;
+  st->large_allocs = large->nmalloc;
+  st->large_objects = large->objects;
+  st->live_objects += large->objects;
+  st->total_allocs += large->nmalloc;
+  st->total_frees += large->nfree;
+  uint64_t la = ATOMIC_LOAD_RELAXED(&h->largealloc_bytes);
+  st->total_alloc_bytes += la;
+  st->heap_inuse_bytes += la - ATOMIC_LOAD_RELAXED(&h->largefree_bytes);
+
+  sgc_lock(&h->lock);
+  st->heap_span_bytes = h->pages_inuse * PAGE_SIZE;
+  st->heap_idle_bytes = h->pages_free * PAGE_SIZE;
+  st->heap_released_bytes = h->pages_released * PAGE_SIZE;
+  uint64_t spans = 0;
+  for (uint32_t k = 0; k < h->nspan; k++)
+    spans += ATOMIC_LOAD_RELAXED(&h->allspans[k]->state) == MSPAN_INUSE;
+  st->spans_inuse = spans;
+  sgc_unlock(&h->lock);
+  st->meta_bytes = ATOMIC_LOAD_RELAXED(&h->sys_meta);
+  st->sys_bytes = ATOMIC_LOAD_RELAXED(&h->sys_heap) + st->meta_bytes;
+}

@@ -1,0 +1,436 @@
+/*
+ * mark.c — the parallel, conservative mark phase.
+ *
+ * Runs with the world stopped, over the spans snapshot the collector took.
+ * Work is a set of ranges to scan.  Each marker keeps one work buffer of
+ * its own; full buffers go to a shared list, from which idle markers take
+ * (steal) them, and a busy marker hands half of its buffer over when some
+ * marker is waiting.  Nothing recurses on the C stack.
+ *
+ * Roots are spread over the markers dynamically: a table of root jobs
+ * (data/bss chunks, user roots, thread stacks, the finalizer queue, the
+ * finalizer specials of span chunks) and an atomic cursor.
+ *
+ * Conservative scanning: every aligned word in a range that points into an
+ * allocated object of an in-use span (anywhere inside it) marks the
+ * object; free slots, span tails and free spans are ignored.  A newly
+ * marked object of a scan span is pushed for scanning; noscan objects are
+ * never scanned.  Large objects are scanned in 64 KiB pieces so that
+ * markers can share one.
+ *
+ * Bounded memory: work buffers come from the OS up to a cap
+ * (SPANGC_MARK_STACK_MAX, default 64 MiB).  When no buffer can be had, the
+ * object stays marked but unscanned and 'overflow' is set; after the
+ * parallel phase the collector rescans every marked object of the heap
+ * until a pass ends without overflow.
+ *
+ * The scanning functions read words the sanitizers cannot reason about
+ * (other threads' stacks, uninitialised stack slots, redzones), so exactly
+ * those are exempt from ASan and TSan by attribute.
+ *
+ * work.lock guards the buffer lists and the waiting count.
+ */
+#include <link.h>
+#include <stdlib.h>
+
+#include "spangc-int.h"
+
+#define SCAN_NO_SANITIZE                                                       \
+  __attribute__((no_sanitize("address", "thread", "undefined")))           \
+  __attribute__((noinline))
+
+#define WB_ITEMS 255
+#define SCAN_CHUNK ((uintptr_t)64 << 10)
+
+typedef struct workbuf {
+  struct workbuf *next;
+  uint64_t n;
+  struct { uintptr_t lo, hi; } item[WB_ITEMS];
+} workbuf;
+
+typedef struct gcwork {
+  workbuf *wbuf;
+  uint64_t marked_bytes;
+  uint64_t nobj;
+  uint64_t nsteal, nhandoff;
+} gcwork;
+
+extern char __start_spangc_nogc[] __attribute__((visibility("hidden")));
+extern char __stop_spangc_nogc[] __attribute__((visibility("hidden")));
+
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  workbuf *full, *empty;
+  uint64_t nbufs, maxbufs;
+  int nwait, nproc, done;
+  int overflow; /* atomic */
+
+  rootjob *jobs;
+  uint32_t njobs, capjobs, jobidx; /* jobidx atomic */
+
+  mspan **spans; /* the snapshot */
+  uint32_t nspan;
+  uintptr_t arena_start, arena_used;
+} work = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+/* ---------------------------------------------------------- workbufs */
+
+static workbuf *getempty(void) {
+  pthread_mutex_lock(&work.lock);
+  workbuf *b = work.empty;
+  if (b) {
+    work.empty = b->next;
+  } else if (work.nbufs + 16 <= work.maxbufs) {
+    b = os_alloc(16 * sizeof(workbuf));
+    if (b) {
+      work.nbufs += 16;
+      ATOMIC_ADD(&sgc_heap.sys_meta, 16 * sizeof(workbuf));
+      for (int i = 1; i < 16; i++) {
+        b[i].next = work.empty;
+        work.empty = &b[i];
+      }
+    }
+  }
+  pthread_mutex_unlock(&work.lock);
+  if (b)
+    b->n = 0;
+  return b;
+}
+
+static void putfull(workbuf *b) {
+  pthread_mutex_lock(&work.lock);
+  b->next = work.full;
+  work.full = b;
+  if (work.nwait)
+    pthread_cond_signal(&work.cond);
+  pthread_mutex_unlock(&work.lock);
+}
+
+static void putempty(workbuf *b) {
+  pthread_mutex_lock(&work.lock);
+  b->next = work.empty;
+  work.empty = b;
+  pthread_mutex_unlock(&work.lock);
+}
+
+/* A full buffer, waiting for one; NULL when every marker is idle and no
+ * work is left: the mark is over. */
+static workbuf *getfull(gcwork *w) {
+  pthread_mutex_lock(&work.lock);
+  for (;;) {
+    if (work.full) {
+      workbuf *b = work.full;
+      work.full = b->next;
+      pthread_mutex_unlock(&work.lock);
+      w->nsteal++;
+      return b;
+    }
+    if (work.done)
+      break;
+    if (++work.nwait == work.nproc) {
+      work.done = 1;
+      work.nwait--;
+      pthread_cond_broadcast(&work.cond);
+      break;
+    }
+    pthread_cond_wait(&work.cond, &work.lock);
+    work.nwait--;
+  }
+  pthread_mutex_unlock(&work.lock);
+  return NULL;
+}
+
+static void push(gcwork *w, uintptr_t lo, uintptr_t hi) {
+  workbuf *b = w->wbuf;
+  if (b == NULL || b->n == WB_ITEMS) {
+    workbuf *nb = getempty();
+    if (nb == NULL) {
+      ATOMIC_STORE(&work.overflow, 1);
+      return;
+    }
+    if (b)
+      putfull(b);
+    w->wbuf = b = nb;
+  } else if (b->n > 4 && ATOMIC_LOAD_RELAXED(&work.nwait) > 0) {
+    /* Someone is idle: hand over half of what we have. */
+    workbuf *nb = getempty();
+    if (nb) {
+      uint64_t half = b->n / 2;
+      memcpy(nb->item, b->item + (b->n - half), half * sizeof b->item[0]);
+      nb->n = half;
+      b->n -= half;
+      putfull(nb);
+      w->nhandoff++;
+    }
+  }
+  b->item[b->n].lo = lo;
+  b->item[b->n].hi = hi;
+  b->n++;
+}
+
+/* ------------------------------------------------------------ marking */
+
+static inline void mark_word(gcwork *w, uintptr_t v) {
+  if (v - work.arena_start >= work.arena_used - work.arena_start)
+    return;
+  mspan *s = sgc_heap.spans[(v - work.arena_start) >> PAGE_SHIFT];
+  if (s == NULL || s->state != MSPAN_INUSE || v >= s->limit)
+    return;
+  uint32_t i = mspan_obj_index(s, v);
+  if (!mspan_is_allocated(s, i))
+    return;
+  uint64_t bit = (uint64_t)1 << (i & 63);
+  uint64_t *word = &s->markbits[i >> 6];
+  if (ATOMIC_LOAD_RELAXED(word) & bit)
+    return;
+  if (__atomic_fetch_or(word, bit, __ATOMIC_RELAXED) & bit)
+    return;
+  w->marked_bytes += s->elemsize;
+  w->nobj++;
+  if (spanclass_noscan(s->spanclass))
+    return;
+  uintptr_t base = s->base + (uintptr_t)i * s->elemsize;
+  push(w, base, base + s->elemsize);
+}
+
+/* Every aligned word of [lo, hi). */
+SCAN_NO_SANITIZE static void scan_range(gcwork *w, uintptr_t lo,
+                                        uintptr_t hi) {
+  lo = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
+  for (uintptr_t p = lo; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t))
+    mark_word(w, *(volatile uintptr_t *)p);
+}
+
+static void drain(gcwork *w) {
+  for (;;) {
+    workbuf *b = w->wbuf;
+    if (b == NULL || b->n == 0) {
+      if (b) {
+        putempty(b);
+        w->wbuf = NULL;
+      }
+      b = getfull(w);
+      if (b == NULL)
+        return;
+      w->wbuf = b;
+      continue;
+    }
+    b->n--;
+    uintptr_t lo = b->item[b->n].lo, hi = b->item[b->n].hi;
+    if (hi - lo > SCAN_CHUNK) {
+      push(w, lo + SCAN_CHUNK, hi);
+      hi = lo + SCAN_CHUNK;
+    }
+    scan_range(w, lo, hi);
+  }
+}
+
+/* ---------------------------------------------------------- root jobs */
+
+static void add_job(int kind, uintptr_t lo, uintptr_t hi, void *p) {
+  if (work.njobs == work.capjobs) {
+    uint32_t cap = work.capjobs ? work.capjobs * 2 : 1024;
+    rootjob *j = os_alloc(cap * sizeof(rootjob));
+    if (j == NULL)
+      sgc_fatal("collect: out of memory for the root table");
+    if (work.jobs) {
+      memcpy(j, work.jobs, work.njobs * sizeof(rootjob));
+      os_free(work.jobs, work.capjobs * sizeof(rootjob));
+    }
+    work.jobs = j;
+    work.capjobs = cap;
+  }
+  work.jobs[work.njobs++] = (rootjob){kind, lo, hi, p};
+}
+
+/* A range of memory to scan as a root, cut in 256 KiB jobs, with the
+ * runtime's own section (spangc_nogc) cut out. */
+static void add_range_job(uintptr_t lo, uintptr_t hi, void *unused) {
+  uintptr_t xlo = (uintptr_t)__start_spangc_nogc;
+  uintptr_t xhi = (uintptr_t)__stop_spangc_nogc;
+  if (lo < xhi && xlo < hi) {
+    if (lo < xlo)
+      add_range_job(lo, xlo, NULL);
+    if (xhi < hi)
+      add_range_job(xhi, hi, NULL);
+    return;
+  }
+  for (uintptr_t p = lo; p < hi; p += 256 << 10)
+    add_job(ROOT_RANGE, p, hi - p > (256 << 10) ? p + (256 << 10) : hi, NULL);
+}
+
+static int phdr_callback(struct dl_phdr_info *info, size_t size, void *arg) {
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+      continue;
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+    add_range_job(lo, lo + ph->p_memsz, NULL);
+  }
+  return 0;
+}
+
+static void add_thread_job(mthread *t, void *arg) {
+  add_job(ROOT_THREAD, 0, 0, t);
+}
+
+SCAN_NO_SANITIZE static void scan_thread(gcwork *w, mthread *t) {
+  scan_range(w, (uintptr_t)&t->ctx, (uintptr_t)(&t->ctx + 1));
+  uintptr_t sp = t->sp;
+  if (sp < t->stack_lo || sp > t->stack_hi)
+    sgc_fatal("collect: thread %lu has a stack pointer %p outside its "
+              "stack [%p, %p)", (unsigned long)t->tid, (void *)sp,
+              (void *)t->stack_lo, (void *)t->stack_hi);
+  scan_range(w, sp, t->stack_hi);
+}
+
+/* Finalizer specials of spans [lo, hi) of the snapshot: what a
+ * finalizable object references stays alive (its contents are scanned,
+ * the object itself is not marked), and so does the finalizer's arg. */
+static void scan_specials(gcwork *w, uint32_t lo, uint32_t hi) {
+  for (uint32_t k = lo; k < hi; k++) {
+    mspan *s = work.spans[k];
+    if (s->state != MSPAN_INUSE || s->specials == NULL)
+      continue;
+    sgc_lock(&s->speciallock);
+    for (special *sp = s->specials; sp; sp = sp->next) {
+      if (sp->kind != SPECIAL_FINALIZER)
+        continue;
+      uintptr_t obj = s->base + sp->offset;
+      if (!spanclass_noscan(s->spanclass))
+        scan_range(w, obj, obj + s->elemsize);
+      mark_word(w, (uintptr_t)sp->arg);
+    }
+    sgc_unlock(&s->speciallock);
+  }
+}
+
+static void run_job(gcwork *w, rootjob *j) {
+  switch (j->kind) {
+  case ROOT_RANGE:
+    scan_range(w, j->lo, j->hi);
+    break;
+  case ROOT_THREAD:
+    scan_thread(w, j->p);
+    break;
+  case ROOT_SPECIALS:
+    scan_specials(w, (uint32_t)j->lo, (uint32_t)j->hi);
+    break;
+  case ROOT_FINQ:
+    finalizer_scan_queue(w);
+    break;
+  }
+}
+
+void mark_root_word(gcwork *w, uintptr_t v) { mark_word(w, v); }
+
+/* -------------------------------------------------------------- markers */
+
+/* One marker's share of the mark: root jobs until none is left, then heap
+ * work until every marker is idle. */
+void mark_worker(mark_result *res) {
+  gcwork w = {0};
+  for (;;) {
+    uint32_t k = ATOMIC_ADD(&work.jobidx, 1) - 1;
+    if (k >= work.njobs)
+      break;
+    run_job(&w, &work.jobs[k]);
+  }
+  drain(&w);
+  SGC_ASSERT(w.wbuf == NULL);
+  ATOMIC_ADD(&res->marked_bytes, w.marked_bytes);
+  ATOMIC_ADD(&res->nobj, w.nobj);
+  ATOMIC_ADD(&res->nsteal, w.nsteal);
+  ATOMIC_ADD(&res->nhandoff, w.nhandoff);
+}
+
+/* Set up the mark over the snapshot: the root table.  World stopped. */
+void mark_prepare(mspan **spans, uint32_t nspan, int nproc) {
+  mheap *h = &sgc_heap;
+  work.spans = spans;
+  work.nspan = nspan;
+  work.arena_start = h->arena_start;
+  work.arena_used = h->arena_used;
+  if (work.maxbufs == 0) {
+    const char *e = getenv("SPANGC_MARK_STACK_MAX");
+    uint64_t max = e && *e ? strtoull(e, NULL, 10) : (uint64_t)64 << 20;
+    work.maxbufs = max / sizeof(workbuf);
+    if (work.maxbufs < 16)
+      work.maxbufs = 16;
+  }
+  work.njobs = 0;
+  ATOMIC_STORE(&work.jobidx, 0);
+  work.nproc = nproc;
+  work.nwait = 0;
+  work.done = 0;
+  ATOMIC_STORE(&work.overflow, 0);
+
+  dl_iterate_phdr(phdr_callback, NULL);
+  roots_foreach(add_range_job, NULL);
+  world_foreach_start_root(add_range_job, NULL);
+  world_foreach_thread(add_thread_job, NULL);
+  add_job(ROOT_FINQ, 0, 0, NULL);
+  for (uint32_t k = 0; k < nspan; k += 4096)
+    add_job(ROOT_SPECIALS, k, nspan - k > 4096 ? k + 4096 : nspan, NULL);
+}
+
+/* After the parallel phase: if a push failed, rescan every marked object
+ * of a scan span until a pass completes without overflow.  Runs on the
+ * collector alone (nproc 1 for these passes). */
+void mark_overflow_passes(mark_result *res) {
+  while (ATOMIC_LOAD(&work.overflow)) {
+    res->overflows++;
+    ATOMIC_STORE(&work.overflow, 0);
+    work.nproc = 1;
+    work.nwait = 0;
+    work.done = 0;
+    gcwork w = {0};
+    for (uint32_t k = 0; k < work.nspan; k++) {
+      mspan *s = work.spans[k];
+      if (s->state != MSPAN_INUSE || spanclass_noscan(s->spanclass))
+        continue;
+      for (uint32_t i = 0; i < s->nelems; i++)
+        if (bitmap_get(s->markbits, i)) {
+          uintptr_t b = s->base + (uintptr_t)i * s->elemsize;
+          scan_range(&w, b, b + s->elemsize);
+          if (w.wbuf && w.wbuf->n == WB_ITEMS)
+            drain(&w), work.done = 0;
+        }
+    }
+    drain(&w);
+    res->marked_bytes += w.marked_bytes;
+    res->nobj += w.nobj;
+  }
+}
+
+/* Verifier (SPANGC_DEBUG=verify=1), world stopped, after mark: every
+ * object that a marked scan object points to is marked, and no free slot
+ * is marked. */
+SCAN_NO_SANITIZE void mark_verify(void) {
+  for (uint32_t k = 0; k < work.nspan; k++) {
+    mspan *s = work.spans[k];
+    if (s->state != MSPAN_INUSE)
+      continue;
+    for (uint32_t i = 0; i < s->nelems; i++) {
+      if (!bitmap_get(s->markbits, i))
+        continue;
+      if (!mspan_is_allocated(s, i))
+        sgc_fatal("verify: free slot %u of span %p is marked", i,
+                  (void *)s->base);
+      if (spanclass_noscan(s->spanclass))
+        continue;
+      uintptr_t b = s->base + (uintptr_t)i * s->elemsize;
+      for (uintptr_t p = b; p < b + s->elemsize; p += sizeof(uintptr_t)) {
+        uintptr_t v = *(uintptr_t *)p;
+        mspan *t = mheap_lookup(v);
+        if (t == NULL)
+          continue;
+        uint32_t j = mspan_obj_index(t, v);
+        if (mspan_is_allocated(t, j) && !bitmap_get(t->markbits, j))
+          sgc_fatal("verify: object %p (marked) points to %p, which is "
+                    "not marked", (void *)b, (void *)v);
+      }
+    }
+  }
+}

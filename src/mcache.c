@@ -1,0 +1,262 @@
+/*
+ * mcache.c — the per-thread cache: the allocation fast path's state.
+ *
+ * Each thread that allocates has an mcache, reached through one
+ * initial-exec TLS pointer.  It holds, per span class, the span it
+ * allocates from (owned exclusively while cached, so taking a slot is a
+ * few plain loads and stores: no lock, no atomic read-modify-write) and a
+ * list of objects the thread freed explicitly (sgc_free), reused first.
+ *
+ * Explicitly freed objects stay "allocated" in their span's bitmap: the
+ * freed lists are only a fast reuse path.  A list that grows past a limit
+ * goes whole to the class's mcentral as a batch, which another thread's
+ * cache takes before it asks for a span.  When a collection starts, every
+ * freed list and batch is dropped: nothing references those objects, so
+ * the collection finds them unmarked and sweeping gives their slots back
+ * to the span.  That keeps one truth about which slot is free (the span's
+ * bitmap), which the collector can trust.
+ *
+ * The counters (objects allocated and freed per class) belong to the
+ * owning thread; sgc_read_stats reads them under caches_lock.  When a
+ * thread exits, a TLS destructor returns its spans and batches its freed
+ * objects, folds its counters into the global ones and recycles the cache.
+ *
+ * caches_lock guards the list of all caches and the folded counters.
+ */
+#include <stdlib.h>
+
+#include "spangc-int.h"
+
+__thread mcache *sgc_tls_cache __attribute__((tls_model("initial-exec")));
+
+/* A span with nothing left to allocate: the initial alloc[] entry, so the
+ * fast path needs no NULL check.  Never written. */
+mspan sgc_emptyspan;
+
+static sgc_mutex caches_lock = PTHREAD_MUTEX_INITIALIZER;
+static mcache *allcaches;
+static uint64_t folded_nmalloc[NUM_CLASSES], folded_nfree[NUM_CLASSES];
+static pthread_key_t cache_key;
+
+static void cache_destructor(void *arg);
+
+void mcache_thread_init(void) {
+  if (pthread_key_create(&cache_key, cache_destructor) != 0)
+    sgc_fatal("sgc_init: cannot create the thread-exit key");
+}
+
+static void mcache_link(mcache *c) {
+  sgc_lock(&caches_lock);
+  c->allprev = NULL;
+  c->allnext = allcaches;
+  if (allcaches)
+    allcaches->allprev = c;
+  allcaches = c;
+  sgc_unlock(&caches_lock);
+}
+
+mcache *mcache_create(void) {
+  mcache *c = fixalloc_alloc(&sgc_heap.cachealloc);
+  if (c == NULL)
+    return NULL;
+  for (int i = 0; i < NUM_SPANCLASSES; i++)
+    c->alloc[i] = &sgc_emptyspan;
+  mcache_link(c);
+  return c;
+}
+
+/* The calling thread's cache, created on first use; the thread becomes a
+ * registered mutator at the same time. */
+mcache *mcache_get_slow(void) {
+  sgc_ensure_init();
+  if (sgc_tls_cache)
+    return sgc_tls_cache; /* sgc_init registered this thread */
+  mcache *c = mcache_create();
+  if (c == NULL)
+    return NULL;
+  if (world_register(c) == NULL) {
+    mcache_destroy(c);
+    return NULL;
+  }
+  sgc_tls_cache = c;
+  pthread_setspecific(cache_key, c);
+  return c;
+}
+
+/* Flush the bytes this cache freed and reused into the heap's estimate. */
+static void flush_live_delta(mcache *c) {
+  if (c->live_delta != 0) {
+    ATOMIC_ADD(&sgc_heap.heap_live, c->live_delta);
+    c->live_delta = 0;
+  }
+}
+
+/* Hand every cached span back to its mcentral and every freed list to the
+ * central batches. */
+void mcache_release_all(mcache *c) {
+  for (int sc = 0; sc < NUM_SPANCLASSES; sc++) {
+    mspan *s = c->alloc[sc];
+    if (s != &sgc_emptyspan) {
+      mcentral_uncache_span(&sgc_heap.central[sc], s);
+      c->alloc[sc] = &sgc_emptyspan;
+    }
+    if (c->freed[sc]) {
+      mcentral_put_batch(&sgc_heap.central[sc], c->freed[sc], c->nfreed[sc]);
+      c->freed[sc] = NULL;
+      c->nfreed[sc] = 0;
+    }
+  }
+  flush_live_delta(c);
+}
+
+void mcache_destroy(mcache *c) {
+  mcache_release_all(c);
+  sgc_lock(&caches_lock);
+  for (int i = 0; i < NUM_CLASSES; i++) {
+    folded_nmalloc[i] += c->nmalloc[i];
+    folded_nfree[i] += c->nfree[i];
+  }
+  if (c->allprev)
+    c->allprev->allnext = c->allnext;
+  else
+    allcaches = c->allnext;
+  if (c->allnext)
+    c->allnext->allprev = c->allprev;
+  sgc_unlock(&caches_lock);
+  fixalloc_free(&sgc_heap.cachealloc, c);
+}
+
+/* The thread leaves the heap: its spans and freed objects go back to the
+ * central lists (inside a no-preempt region, as they take locks the
+ * collector needs), its cache leaves the list of caches, and only then is
+ * the thread unregistered. */
+void mcache_thread_exit(mcache *c) {
+  nopreempt_enter(c);
+  mcache_release_all(c);
+  nopreempt_leave(c);
+  mthread *t = c->thr;
+  if (t)
+    world_unregister(t);
+  sgc_tls_cache = NULL;
+  pthread_setspecific(cache_key, NULL);
+  mcache_destroy(c);
+}
+
+static void cache_destructor(void *arg) { mcache_thread_exit(arg); }
+
+/* Longest freed list a cache keeps for class cls before handing it over:
+ * about 256 KiB, between 8 and 1024 objects. */
+static uint32_t freed_limit(int cls) {
+  uint32_t n = (256u << 10) / class_to_size[cls];
+  return n < 8 ? 8 : n > 1024 ? 1024 : n;
+}
+
+void mcache_push_freed(mcache *c, int sc, void *obj) {
+  *(void **)obj = c->freed[sc];
+  c->freed[sc] = obj;
+  if (++c->nfreed[sc] > freed_limit(spanclass_class(sc))) {
+    mcentral_put_batch(&sgc_heap.central[sc], c->freed[sc], c->nfreed[sc]);
+    c->freed[sc] = NULL;
+    c->nfreed[sc] = 0;
+  }
+}
+
+/*
+ * The slow path: make either c->freed[sc] non-empty or c->alloc[sc] a span
+ * with a non-empty allocation cache.  Returns false (errno ENOMEM) if the
+ * heap cannot grow.
+ */
+bool mcache_refill(mcache *c, int sc) {
+  mspan *s = c->alloc[sc];
+  /* More free slots further on in the current span? */
+  if (s != &sgc_emptyspan && mspan_seek_free(s, s->cachebase / 64 + 1))
+    return true;
+  /* A batch of objects some thread freed. */
+  uint32_t n;
+  void *batch = mcentral_take_batch(&sgc_heap.central[sc], &n);
+  if (batch) {
+    c->freed[sc] = batch;
+    c->nfreed[sc] = n;
+    return true;
+  }
+  /* A new span. */
+  if (s != &sgc_emptyspan) {
+    mcentral_uncache_span(&sgc_heap.central[sc], s);
+    c->alloc[sc] = &sgc_emptyspan;
+  }
+  flush_live_delta(c);
+  gc_maybe_collect(c);
+  s = mcentral_cache_span(&sgc_heap.central[sc]);
+  if (s == NULL && gc_has_max_heap()) {
+    gc_collect_for_limit(c);
+    s = mcentral_cache_span(&sgc_heap.central[sc]);
+  }
+  if (s == NULL)
+    return false;
+  c->alloc[sc] = s;
+  return true;
+}
+
+/* Position s's allocation cache at the first word at or after 'from' that
+ * has a free slot.  The owner publishes cachebase before the cache (see
+ * mspan_is_allocated). */
+bool mspan_seek_free(mspan *s, uint32_t from) {
+  uint32_t nwords = (s->nelems + 63) / 64;
+  for (uint32_t w = from; w < nwords; w++) {
+    uint64_t free = ~s->allocbits[w];
+    uint32_t left = s->nelems - w * 64;
+    if (left < 64)
+      free &= ((uint64_t)1 << left) - 1;
+    if (free) {
+      ATOMIC_STORE_RELAXED(&s->cachebase, w * 64);
+      ATOMIC_STORE(&s->alloccache, free);
+      return true;
+    }
+  }
+  ATOMIC_STORE_RELAXED(&s->cachebase, nwords * 64);
+  ATOMIC_STORE(&s->alloccache, 0);
+  return false;
+}
+
+/* Add every cache's counters (and the folded ones) into s->by_class. */
+void mcache_read_counters(sgc_stats *s) {
+  sgc_lock(&caches_lock);
+  for (int i = 0; i < NUM_CLASSES; i++) {
+    s->by_class[i].nmalloc += folded_nmalloc[i];
+    s->by_class[i].nfree += folded_nfree[i];
+  }
+  for (mcache *c = allcaches; c; c = c->allnext)
+    for (int i = 0; i < NUM_CLASSES; i++) {
+      s->by_class[i].nmalloc += ATOMIC_LOAD_RELAXED(&c->nmalloc[i]);
+      s->by_class[i].nfree += ATOMIC_LOAD_RELAXED(&c->nfree[i]);
+    }
+  sgc_unlock(&caches_lock);
+}
+
+/* The collector's flush, world stopped: every cached span goes back to
+ * its mcentral, and every freed list is dropped (its objects are garbage
+ * to this collection; the sweep returns their slots).  Dropped objects
+ * were counted as freed; they are counted as allocated again, since the
+ * sweep will count them as freed.  dropped[] is per size class. */
+void mcache_flush_for_gc(mcache *c, uint64_t *dropped) {
+  for (int sc = 0; sc < NUM_SPANCLASSES; sc++) {
+    mspan *s = c->alloc[sc];
+    if (s != &sgc_emptyspan) {
+      mcentral_uncache_span(&sgc_heap.central[sc], s);
+      c->alloc[sc] = &sgc_emptyspan;
+    }
+    dropped[spanclass_class(sc)] += c->nfreed[sc];
+    c->freed[sc] = NULL;
+    c->nfreed[sc] = 0;
+  }
+  c->live_delta = 0;
+}
+
+/* Iterate over all caches with caches_lock held (used by the collector
+ * with the world stopped). */
+void mcache_foreach(void (*fn)(mcache *c, void *arg), void *arg) {
+  sgc_lock(&caches_lock);
+  for (mcache *c = allcaches; c; c = c->allnext)
+    fn(c, arg);
+  sgc_unlock(&caches_lock);
+}

@@ -1,0 +1,205 @@
+/*
+ * mcentral.c — the central lists of one span class.
+ *
+ * An mcentral keeps the spans of its class that are not in any mcache:
+ * 'nonempty' holds spans that may have free slots, 'empty' holds full
+ * spans and the spans currently cached by some mcache (incache).  An mcache
+ * takes a span a time (mcentral_cache_span) and gives it back when it is
+ * full or when the thread exits (mcentral_uncache_span).
+ *
+ * Sweeping meets allocation here: a span found unswept (sweepgen ==
+ * heap.sweepgen - 2) is claimed with a CAS and swept before it is handed
+ * out, so no mcache ever allocates from an unswept span.
+ *
+ * It also holds batches of explicitly freed objects that mcaches hand over
+ * when their own freed list grows long; another mcache takes a batch whole
+ * before it asks for a span.  See mcache.c for why such objects stay
+ * "allocated" in their span until the next collection.
+ *
+ * mcentral.lock guards both lists, the batches, and the list links of the
+ * spans on them.  It is taken before mheap.lock, never after.
+ */
+#include "spangc-int.h"
+
+typedef struct fbatch {
+  struct fbatch *next;
+  void *head;
+  uint32_t n;
+} fbatch;
+
+void mcentral_init(mcentral *c, int spanclass) {
+  sgc_mutex_init(&c->lock);
+  c->spanclass = spanclass;
+}
+
+static fixalloc batchalloc;
+static pthread_once_t batchalloc_once = PTHREAD_ONCE_INIT;
+static void batchalloc_init(void) {
+  fixalloc_init(&batchalloc, sizeof(fbatch), NULL, NULL, &sgc_heap.sys_meta);
+}
+
+/* Count the span's free slots into the heap's live estimate when an mcache
+ * takes it (they will be handed out without touching shared state) and
+ * back out when it returns. */
+static void charge_free_slots(mspan *s, int64_t sign) {
+  int64_t bytes = (int64_t)(s->nelems - s->nalloc) * (int64_t)s->elemsize;
+  ATOMIC_ADD(&sgc_heap.heap_live, sign * bytes);
+}
+
+/* A fresh span for this class from the heap (no lock held). */
+static mspan *mcentral_grow(mcentral *c) {
+  int cls = spanclass_class(c->spanclass);
+  return mheap_alloc(class_to_npages[cls], c->spanclass, false);
+}
+
+mspan *mcentral_cache_span(mcentral *c) {
+  mheap *h = &sgc_heap;
+  mspan *s;
+  sgc_lock(&c->lock);
+  uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
+retry:
+  for (s = c->nonempty.first; s != NULL; s = s->next) {
+    uint32_t g = ATOMIC_LOAD(&s->sweepgen);
+    if (g == sg - 2 && ATOMIC_CAS(&s->sweepgen, g, sg - 1)) {
+      mspan_list_remove(s);
+      mspan_list_insert_back(&c->empty, s);
+      sgc_unlock(&c->lock);
+      mspan_sweep(s, true);
+      sgc_lock(&c->lock);
+      if (s->nalloc < s->nelems)
+        goto havespan;
+      goto retry; /* swept full: it stays on empty; look again */
+    }
+    if (g == sg - 1)
+      continue; /* the background sweeper has it; it will relink it */
+    mspan_list_remove(s);
+    mspan_list_insert_back(&c->empty, s);
+    goto havespan;
+  }
+  /* Full spans that are unswept may free slots when swept.  Swept spans
+   * go to the back, so the first swept one ends the search. */
+  for (s = c->empty.first; s != NULL; s = s->next) {
+    uint32_t g = ATOMIC_LOAD(&s->sweepgen);
+    if (g == sg - 2 && ATOMIC_CAS(&s->sweepgen, g, sg - 1)) {
+      mspan_list_remove(s);
+      mspan_list_insert_back(&c->empty, s);
+      sgc_unlock(&c->lock);
+      mspan_sweep(s, true);
+      sgc_lock(&c->lock);
+      if (s->nalloc < s->nelems)
+        goto havespan;
+      goto retry;
+    }
+    if (g == sg - 1)
+      continue;
+    break;
+  }
+  sgc_unlock(&c->lock);
+
+  s = mcentral_grow(c);
+  if (s == NULL)
+    return NULL;
+  sgc_lock(&c->lock);
+  mspan_list_insert_back(&c->empty, s);
+havespan:
+  SGC_ASSERT(s->nalloc < s->nelems);
+  SGC_ASSERT(ATOMIC_LOAD(&s->sweepgen) == ATOMIC_LOAD(&h->sweepgen));
+  s->incache = 1;
+  sgc_unlock(&c->lock);
+  charge_free_slots(s, +1);
+  return s;
+}
+
+void mcentral_uncache_span(mcentral *c, mspan *s) {
+  sgc_lock(&c->lock);
+  SGC_ASSERT(s->incache);
+  s->incache = 0;
+  charge_free_slots(s, -1);
+  if (s->nalloc < s->nelems) {
+    mspan_list_remove(s);
+    mspan_list_insert(&c->nonempty, s);
+  }
+  sgc_unlock(&c->lock);
+}
+
+/* Called by the sweeper with the span claimed (sweepgen == sg-1), after it
+ * recomputed nalloc.  Relinks the span by its new fullness, or gives it
+ * back to the heap when it holds nothing and no mcache has it.  Returns
+ * true if the span went back to the heap.  The sweepgen is published last:
+ * a swept sweepgen is the signal that the span may be handed out. */
+bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve) {
+  mheap *h = &sgc_heap;
+  uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
+  if (preserve) {
+    /* The caller (mcentral_cache_span) owns it already and relinks it. */
+    ATOMIC_STORE(&s->sweepgen, sg);
+    return false;
+  }
+  sgc_lock(&c->lock);
+  if (s->incache) {
+    /* A span in an mcache is never unswept: see design.md. */
+    sgc_fatal("sweep: span %p of class %d is in an mcache", (void *)s->base,
+              spanclass_class(s->spanclass));
+  }
+  if (s->nalloc == 0) {
+    mspan_list_remove(s);
+    ATOMIC_STORE(&s->sweepgen, sg);
+    sgc_unlock(&c->lock);
+    mheap_free(s);
+    return true;
+  }
+  if (s->nalloc < s->nelems && s->list != &c->nonempty) {
+    mspan_list_remove(s);
+    mspan_list_insert(&c->nonempty, s);
+  }
+  ATOMIC_STORE(&s->sweepgen, sg);
+  sgc_unlock(&c->lock);
+  return false;
+}
+
+void mcentral_put_batch(mcentral *c, void *list, uint32_t n) {
+  pthread_once(&batchalloc_once, batchalloc_init);
+  fbatch *b = fixalloc_alloc(&batchalloc);
+  if (b == NULL)
+    return; /* the objects stay allocated until the next collection */
+  b->head = list;
+  b->n = n;
+  sgc_lock(&c->lock);
+  b->next = (fbatch *)c->batches;
+  c->batches = (void **)b;
+  ATOMIC_STORE_RELAXED(&c->nbatches, c->nbatches + 1);
+  sgc_unlock(&c->lock);
+}
+
+void *mcentral_take_batch(mcentral *c, uint32_t *n) {
+  if (ATOMIC_LOAD_RELAXED(&c->nbatches) == 0)
+    return NULL;
+  sgc_lock(&c->lock);
+  fbatch *b = (fbatch *)c->batches;
+  if (b == NULL) {
+    sgc_unlock(&c->lock);
+    return NULL;
+  }
+  c->batches = (void **)b->next;
+  ATOMIC_STORE_RELAXED(&c->nbatches, c->nbatches - 1);
+  sgc_unlock(&c->lock);
+  void *head = b->head;
+  *n = b->n;
+  fixalloc_free(&batchalloc, b);
+  return head;
+}
+
+/* Drop every batch (the world is stopped): their objects become garbage
+ * for the collection about to run.  Returns the number of objects
+ * dropped per class in dropped[]. */
+void mcentral_drop_batches(mcentral *c, uint64_t *dropped) {
+  fbatch *b = (fbatch *)c->batches;
+  c->batches = NULL;
+  ATOMIC_STORE_RELAXED(&c->nbatches, 0);
+  while (b) {
+    fbatch *next = b->next;
+    dropped[spanclass_class(c->spanclass)] += b->n;
+    fixalloc_free(&batchalloc, b);
+    b = next;
+  }
+}

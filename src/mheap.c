@@ -1,0 +1,554 @@
+/*
+ * mheap.c — the page heap: the arena, its spans, and allspans.
+ *
+ * The arena is one reservation of address space, [arena_start, arena_end),
+ * committed from the bottom up to arena_used as the heap grows (at least
+ * 1 MiB at a time).  It is cut into spans, runs of 8 KiB pages.  A span is
+ * in use (small objects of one class, or one large object) or free.
+ *
+ * mheap.spans maps every committed page to the span that holds it, free or
+ * in use: every entry is exact, not only the first and last of a span, so
+ * the conservative scanner and sgc_base/sgc_free answer "which span holds
+ * p" with one load and a bounds check.  The table is committed in step with
+ * the arena.  Entries are written under mheap.lock and read without it
+ * (atomic loads); an entry may be stale for a racing reader, which is why
+ * mheap_lookup checks the span's state and bounds.
+ *
+ * Free spans of fewer than MAX_HEAP_LIST pages sit in free[npages]; larger
+ * ones in a treap ordered by (npages, base), so allocation takes the best
+ * fit, lowest address first.  Freed spans coalesce with free neighbours.
+ *
+ * allspans records every mspan struct ever made (a struct recycled by
+ * fixalloc stays recorded; its state says what it is now).  When the array
+ * grows, the old one is freed only if the collector does not hold it as
+ * its snapshot (gcspans); otherwise the collector frees it when it takes
+ * its next snapshot.  See docs/design.md, "allspans and the snapshot".
+ *
+ * The scavenger returns the pages of free spans that stayed unused for
+ * scavenge_delay to the OS.
+ *
+ * mheap.lock guards: the free structures, allspans/nspan/nspancap/gcspans,
+ * arena_used and the spans table (writes), span state changes between
+ * FREE/INUSE/DEAD, and the page counters.  Lock order: mcentral.lock ->
+ * mheap.lock -> fixalloc locks.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "spangc-int.h"
+
+/* In a section of its own: the root scanner skips it, so the arena
+ * addresses held here never keep an object alive. */
+mheap sgc_heap __attribute__((section("spangc_nogc")));
+
+/* ------------------------------------------------------------ span lists */
+
+void mspan_list_insert(mspan_list *l, mspan *s) {
+  SGC_ASSERT(s->list == NULL);
+  s->prev = NULL;
+  s->next = l->first;
+  if (l->first)
+    l->first->prev = s;
+  else
+    l->last = s;
+  l->first = s;
+  s->list = l;
+  l->n++;
+}
+
+void mspan_list_insert_back(mspan_list *l, mspan *s) {
+  SGC_ASSERT(s->list == NULL);
+  s->next = NULL;
+  s->prev = l->last;
+  if (l->last)
+    l->last->next = s;
+  else
+    l->first = s;
+  l->last = s;
+  s->list = l;
+  l->n++;
+}
+
+void mspan_list_remove(mspan *s) {
+  mspan_list *l = s->list;
+  SGC_ASSERT(l != NULL);
+  if (s->prev)
+    s->prev->next = s->next;
+  else
+    l->first = s->next;
+  if (s->next)
+    s->next->prev = s->prev;
+  else
+    l->last = s->prev;
+  s->next = s->prev = NULL;
+  s->list = NULL;
+  l->n--;
+}
+
+/* ----------------------------------------------------------------- treap */
+
+static bool treap_less(const mspan *a, const mspan *b) {
+  return a->npages < b->npages || (a->npages == b->npages && a->base < b->base);
+}
+
+static mspan *treap_merge(mspan *a, mspan *b) {
+  if (a == NULL)
+    return b;
+  if (b == NULL)
+    return a;
+  if (a->tprio > b->tprio) {
+    a->tright = treap_merge(a->tright, b);
+    return a;
+  }
+  b->tleft = treap_merge(a, b->tleft);
+  return b;
+}
+
+/* Split t into keys below 'key' (*l) and the rest (*r). */
+static void treap_split(mspan *t, const mspan *key, mspan **l, mspan **r) {
+  if (t == NULL) {
+    *l = *r = NULL;
+  } else if (treap_less(t, key)) {
+    treap_split(t->tright, key, &t->tright, r);
+    *l = t;
+  } else {
+    treap_split(t->tleft, key, l, &t->tleft);
+    *r = t;
+  }
+}
+
+static void treap_insert(mheap *h, mspan *s) {
+  h->treap_seed ^= h->treap_seed << 13;
+  h->treap_seed ^= h->treap_seed >> 7;
+  h->treap_seed ^= h->treap_seed << 17;
+  s->tprio = (uint32_t)h->treap_seed;
+  s->tleft = s->tright = NULL;
+  mspan *l, *r;
+  treap_split(h->freelarge, s, &l, &r);
+  h->freelarge = treap_merge(treap_merge(l, s), r);
+}
+
+static mspan *treap_remove(mspan *t, mspan *s) {
+  SGC_ASSERT(t != NULL);
+  if (t == s) {
+    mspan *m = treap_merge(t->tleft, t->tright);
+    s->tleft = s->tright = NULL;
+    return m;
+  }
+  if (treap_less(s, t))
+    t->tleft = treap_remove(t->tleft, s);
+  else
+    t->tright = treap_remove(t->tright, s);
+  return t;
+}
+
+/* Smallest span of at least npages pages, lowest address among equals. */
+static mspan *treap_best_fit(mheap *h, uintptr_t npages) {
+  mspan *best = NULL;
+  for (mspan *t = h->freelarge; t != NULL;) {
+    if (t->npages >= npages) {
+      best = t;
+      t = t->tleft;
+    } else {
+      t = t->tright;
+    }
+  }
+  return best;
+}
+
+/* ----------------------------------------------------------- spans table */
+
+static inline size_t page_index(mheap *h, uintptr_t addr) {
+  return (addr - h->arena_start) >> PAGE_SHIFT;
+}
+
+static void set_span_pages(mheap *h, mspan *s) {
+  size_t first = page_index(h, s->base);
+  for (size_t i = 0; i < s->npages; i++)
+    ATOMIC_STORE_RELAXED(&h->spans[first + i], s);
+}
+
+/* ------------------------------------------------------------- allspans */
+
+/* fixalloc 'first' hook: a brand-new mspan struct.  Called with
+ * mheap.lock held; mheap_new_span made room beforehand, so this cannot
+ * fail. */
+static void record_span(void *arg, void *obj) {
+  mheap *h = arg;
+  SGC_ASSERT(h->nspan < h->nspancap);
+  h->allspans[h->nspan++] = obj;
+}
+
+/* Make room in allspans for one more span (mheap.lock held). */
+static bool allspans_reserve(mheap *h) {
+  if (h->nspan < h->nspancap)
+    return true;
+  uint32_t cap = h->nspancap * 3 / 2;
+  if (cap < (64 << 10) / sizeof(mspan *))
+    cap = (64 << 10) / sizeof(mspan *);
+  mspan **a = os_alloc(cap * sizeof(mspan *));
+  if (a == NULL)
+    return false;
+  ATOMIC_ADD(&h->sys_meta, cap * sizeof(mspan *));
+  if (h->allspans) {
+    memcpy(a, h->allspans, h->nspan * sizeof(mspan *));
+    /* The snapshot rule: an array the collector still walks is left for
+     * the collector to free when it takes its next snapshot. */
+    if (h->allspans != h->gcspans) {
+      os_free(h->allspans, h->nspancap * sizeof(mspan *));
+      ATOMIC_ADD(&h->sys_meta, -(uint64_t)(h->nspancap * sizeof(mspan *)));
+    }
+    /* else: gcspanscap already records its size for the collector. */
+  }
+  h->allspans = a;
+  h->nspancap = cap;
+  return true;
+}
+
+/* The collector's snapshot of allspans (mheap.lock held): frees the
+ * previous snapshot if allspans has grown away from it since, and pins the
+ * current array as gcspans until the next snapshot. */
+void mheap_snapshot_locked(mspan ***spans, uint32_t *n) {
+  mheap *h = &sgc_heap;
+  if (h->gcspans && h->gcspans != h->allspans) {
+    os_free(h->gcspans, h->gcspanscap * sizeof(mspan *));
+    ATOMIC_ADD(&h->sys_meta, -(uint64_t)(h->gcspanscap * sizeof(mspan *)));
+  }
+  h->gcspans = h->allspans;
+  h->gcspanscap = h->nspancap;
+  *spans = h->allspans;
+  *n = h->nspan;
+}
+
+/* A zeroed mspan struct, recorded in allspans (mheap.lock held). */
+static mspan *mheap_new_span(mheap *h) {
+  if (!allspans_reserve(h))
+    return NULL;
+  mspan *s = fixalloc_alloc(&h->spanalloc);
+  if (s)
+    sgc_mutex_init(&s->speciallock);
+  return s;
+}
+
+/* ------------------------------------------------------------ free spans */
+
+static void free_insert(mheap *h, mspan *s) {
+  if (s->npages < MAX_HEAP_LIST)
+    mspan_list_insert(&h->free[s->npages], s);
+  else
+    treap_insert(h, s);
+}
+
+static void free_remove(mheap *h, mspan *s) {
+  if (s->npages < MAX_HEAP_LIST)
+    mspan_list_remove(s);
+  else
+    h->freelarge = treap_remove(h->freelarge, s);
+}
+
+static mspan *free_neighbour(mheap *h, uintptr_t addr) {
+  if (addr < h->arena_start || addr >= h->arena_used)
+    return NULL;
+  mspan *t = h->spans[page_index(h, addr)];
+  return t && t->state == MSPAN_FREE ? t : NULL;
+}
+
+/* Put s (its pages no longer in use) into the free structures, merged
+ * with free neighbours.  mheap.lock held. */
+void mheap_free_locked(mspan *s, bool was_inuse) {
+  mheap *h = &sgc_heap;
+  if (was_inuse) {
+    h->pages_inuse -= s->npages;
+    s->needzero = 1;
+  }
+  h->pages_free += s->npages;
+  ATOMIC_STORE(&s->state, MSPAN_FREE);
+  s->spanclass = 0;
+  s->unusedsince = os_nanotime();
+
+  mspan *l = free_neighbour(h, s->base - 1);
+  if (l) {
+    free_remove(h, l);
+    s->base = l->base;
+    s->npages += l->npages;
+    s->npreleased += l->npreleased;
+    s->needzero |= l->needzero;
+    if (l->unusedsince > s->unusedsince)
+      s->unusedsince = l->unusedsince;
+    ATOMIC_STORE(&l->state, MSPAN_DEAD);
+    fixalloc_free(&h->spanalloc, l);
+  }
+  mspan *r = free_neighbour(h, s->base + s->npages * PAGE_SIZE);
+  if (r) {
+    free_remove(h, r);
+    s->npages += r->npages;
+    s->npreleased += r->npreleased;
+    s->needzero |= r->needzero;
+    ATOMIC_STORE(&r->state, MSPAN_DEAD);
+    fixalloc_free(&h->spanalloc, r);
+  }
+  s->limit = s->base + s->npages * PAGE_SIZE;
+  if (l || r)
+    set_span_pages(h, s);
+  free_insert(h, s);
+}
+
+/* Commit more arena: at least npages, at least HEAP_GROW_MIN.  The new
+ * pages become a free span.  mheap.lock held. */
+static bool mheap_grow(mheap *h, uintptr_t npages) {
+  uintptr_t ask = npages * PAGE_SIZE;
+  if (ask < HEAP_GROW_MIN)
+    ask = HEAP_GROW_MIN;
+  ask = (ask + (64 << 10) - 1) & ~(uintptr_t)((64 << 10) - 1);
+  if (ask > h->arena_end - h->arena_used) {
+    ask = npages * PAGE_SIZE;
+    if (ask > h->arena_end - h->arena_used)
+      return false;
+  }
+  /* The spans table covering the new pages, then the pages. */
+  uintptr_t tlo = (uintptr_t)&h->spans[page_index(h, h->arena_used)];
+  uintptr_t thi = (uintptr_t)&h->spans[page_index(h, h->arena_used + ask)];
+  uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+  tlo &= ~(pg - 1);
+  thi = (thi + pg - 1) & ~(pg - 1);
+  if (!os_commit((void *)tlo, thi - tlo))
+    return false;
+  if (!os_commit((void *)h->arena_used, ask))
+    return false;
+  mspan *s = mheap_new_span(h);
+  if (s == NULL)
+    return false;
+  s->base = h->arena_used;
+  s->npages = ask / PAGE_SIZE;
+  s->limit = s->base + ask;
+  set_span_pages(h, s);
+  ATOMIC_ADD(&h->sys_heap, ask);
+  ATOMIC_STORE(&h->arena_used, h->arena_used + ask);
+  mheap_free_locked(s, false); /* fresh pages are zero: needzero stays 0 */
+  return true;
+}
+
+/* Take npages from the free structures (growing the arena if needed) and
+ * return a span of exactly npages, marked in use.  mheap.lock held. */
+static mspan *alloc_span_locked(mheap *h, uintptr_t npages) {
+  mspan *s = NULL;
+  for (uintptr_t n = npages; n < MAX_HEAP_LIST && s == NULL; n++)
+    s = h->free[n].first;
+  if (s == NULL)
+    s = treap_best_fit(h, npages);
+  if (s == NULL) {
+    if (!mheap_grow(h, npages))
+      return NULL;
+    return alloc_span_locked(h, npages);
+  }
+  free_remove(h, s);
+  if (s->npreleased) {
+    /* The pages come back on first touch; MADV_DONTNEED zeroed them, but
+     * a merged span may mix released and dirty pages: needzero stays. */
+    h->pages_released -= s->npreleased;
+    s->npreleased = 0;
+  }
+  if (s->npages > npages) {
+    mspan *t = mheap_new_span(h);
+    if (t == NULL) {
+      free_insert(h, s);
+      return NULL;
+    }
+    t->base = s->base + npages * PAGE_SIZE;
+    t->npages = s->npages - npages;
+    t->limit = t->base + t->npages * PAGE_SIZE;
+    t->needzero = s->needzero;
+    t->unusedsince = s->unusedsince;
+    ATOMIC_STORE(&t->state, MSPAN_FREE);
+    set_span_pages(h, t);
+    free_insert(h, t);
+    s->npages = npages;
+  }
+  h->pages_free -= s->npages;
+  h->pages_inuse += s->npages;
+  return s;
+}
+
+/* ------------------------------------------------------------ public ops */
+
+/* A span of npages pages, initialised for span class sc (a large object
+ * if 'large'), stamped with the current sweepgen and published in the
+ * spans table.  NULL (errno ENOMEM) if the OS refuses memory. */
+mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
+  mheap *h = &sgc_heap;
+  sgc_lock(&h->lock);
+  mspan *s = gc_over_max_heap(npages) ? NULL : alloc_span_locked(h, npages);
+  if (s == NULL) {
+    sgc_unlock(&h->lock);
+    errno = ENOMEM;
+    return NULL;
+  }
+  s->spanclass = (uint8_t)spanclass;
+  s->next = s->prev = NULL;
+  s->list = NULL;
+  s->incache = 0;
+  s->specials = NULL;
+  memset(s->markbits, 0, sizeof s->markbits);
+  memset(s->allocbits, 0, sizeof s->allocbits);
+  if (large) {
+    s->elemsize = npages * PAGE_SIZE;
+    s->nelems = 1;
+    s->divmul = 0;
+    s->allocbits[0] = 1;
+    s->nalloc = 1;
+    s->cachebase = 64; /* nothing left to allocate */
+    s->alloccache = 0;
+  } else {
+    int cls = spanclass_class(spanclass);
+    s->elemsize = class_to_size[cls];
+    s->nelems = (uint32_t)(npages * PAGE_SIZE / s->elemsize);
+    s->divmul = class_to_divmul[cls];
+    s->nalloc = 0;
+    mspan_seek_free(s, 0);
+  }
+  s->limit = s->base + (uintptr_t)s->nelems * s->elemsize;
+  /* A new span is swept.  One made while marking is stamped with the
+   * generation the mark phase ends in: its mark bits were never computed,
+   * so it must not be swept this cycle (design.md, "allspans"). */
+  s->sweepgen = h->sweepgen + (h->gcmarking ? 2 : 0);
+  set_span_pages(h, s);
+  ATOMIC_STORE(&s->state, MSPAN_INUSE);
+  sgc_unlock(&h->lock);
+  return s;
+}
+
+void mheap_free(mspan *s) {
+  mheap *h = &sgc_heap;
+  sgc_lock(&h->lock);
+  SGC_ASSERT(s->state == MSPAN_INUSE);
+  mheap_free_locked(s, true);
+  sgc_unlock(&h->lock);
+}
+
+/* ------------------------------------------------------------- scavenger */
+
+static size_t scavenge_span(mheap *h, mspan *s, uint64_t now,
+                            uint64_t older_than) {
+  if (s->npreleased == s->npages || now - s->unusedsince < older_than)
+    return 0;
+  os_release((void *)s->base, s->npages * PAGE_SIZE);
+  size_t released = (s->npages - s->npreleased) * PAGE_SIZE;
+  h->pages_released += s->npages - s->npreleased;
+  s->npreleased = s->npages;
+  s->needzero = 0; /* MADV_DONTNEED pages read back as zero */
+  return released;
+}
+
+static size_t scavenge_treap(mheap *h, mspan *t, uint64_t now,
+                             uint64_t older_than) {
+  if (t == NULL)
+    return 0;
+  return scavenge_span(h, t, now, older_than) +
+         scavenge_treap(h, t->tleft, now, older_than) +
+         scavenge_treap(h, t->tright, now, older_than);
+}
+
+/* Release the pages of free spans unused for at least older_than ns. */
+size_t mheap_scavenge(uint64_t older_than) {
+  mheap *h = &sgc_heap;
+  sgc_lock(&h->lock);
+  uint64_t now = os_nanotime();
+  size_t released = 0;
+  for (int n = 1; n < MAX_HEAP_LIST; n++)
+    for (mspan *s = h->free[n].first; s; s = s->next)
+      released += scavenge_span(h, s, now, older_than);
+  released += scavenge_treap(h, h->freelarge, now, older_than);
+  sgc_unlock(&h->lock);
+  return released;
+}
+
+static void *scavenger_main(void *arg) {
+  mheap *h = arg;
+  for (;;) {
+    uint64_t d = h->scavenge_delay_ns / 2;
+    struct timespec ts = {(time_t)(d / 1000000000u), (long)(d % 1000000000u)};
+    nanosleep(&ts, NULL);
+    mheap_scavenge(h->scavenge_delay_ns);
+  }
+  return NULL;
+}
+
+void scavenger_start(void) {
+  mheap *h = &sgc_heap;
+  if (h->scavenge_delay_ns == 0 || h->scavenger_started)
+    return;
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&a, 64 << 10);
+  if (pthread_create(&h->scavenger, &a, scavenger_main, h) == 0)
+    h->scavenger_started = true;
+  else
+    sgc_warn("cannot start the scavenger thread; free pages are returned "
+             "to the OS only by sgc_release_memory()");
+  pthread_attr_destroy(&a);
+}
+
+size_t sgc_release_memory(void) {
+  sgc_ensure_init();
+  return mheap_scavenge(0);
+}
+
+/* ----------------------------------------------------------------- init */
+
+static uint64_t env_u64(const char *name, uint64_t dflt) {
+  const char *e = getenv(name);
+  if (e == NULL || *e == 0)
+    return dflt;
+  char *end;
+  unsigned long long v = strtoull(e, &end, 10);
+  if (*end == 'k' || *end == 'K')
+    v <<= 10;
+  else if (*end == 'm' || *end == 'M')
+    v <<= 20;
+  else if (*end == 'g' || *end == 'G')
+    v <<= 30;
+  return v;
+}
+
+void mheap_init(void) {
+  mheap *h = &sgc_heap;
+  sgc_mutex_init(&h->lock);
+  h->treap_seed = 0x9e3779b97f4a7c15ull;
+  fixalloc_init(&h->spanalloc, sizeof(mspan), record_span, h, &h->sys_meta);
+  fixalloc_init(&h->cachealloc, sizeof(mcache), NULL, NULL, &h->sys_meta);
+  special_init();
+  for (int i = 0; i < NUM_SPANCLASSES; i++)
+    mcentral_init(&h->central[i], i);
+
+  /* Reserve the arena: SPANGC_ARENA_SIZE (default 64 GiB, 4 GiB under a
+   * sanitizer), halving on refusal down to 256 MiB. */
+#if SPANGC_SANITIZED
+  uint64_t want = env_u64("SPANGC_ARENA_SIZE", (uint64_t)4 << 30);
+#else
+  uint64_t want = env_u64("SPANGC_ARENA_SIZE", (uint64_t)64 << 30);
+#endif
+  want &= ~(uint64_t)(HEAP_GROW_MIN - 1);
+  if (want < HEAP_GROW_MIN * 16)
+    want = HEAP_GROW_MIN * 16;
+  void *arena = NULL, *table = NULL;
+  for (; want >= ((uint64_t)256 << 20); want /= 2) {
+    /* Room to align the arena start to 1 MiB. */
+    arena = os_reserve(want + HEAP_GROW_MIN);
+    if (arena == NULL)
+      continue;
+    table = os_reserve((want / PAGE_SIZE) * sizeof(mspan *));
+    if (table != NULL)
+      break;
+    os_free(arena, want + HEAP_GROW_MIN);
+    arena = NULL;
+  }
+  if (arena == NULL)
+    sgc_fatal("sgc_init: cannot reserve address space for the heap");
+  uintptr_t start = ((uintptr_t)arena + HEAP_GROW_MIN - 1) & ~(HEAP_GROW_MIN - 1);
+  h->arena_start = start;
+  h->arena_used = start;
+  h->arena_end = start + want;
+  h->spans = table;
+  h->scavenge_delay_ns = env_u64("SPANGC_SCAVENGE_MS", 5000) * 1000000u;
+}

@@ -1,0 +1,64 @@
+/*
+ * os.c — every conversation with the operating system about memory.
+ *
+ * The heap reserves one large range of address space (PROT_NONE,
+ * MAP_NORESERVE) and commits it in chunks as it grows; metadata comes from
+ * separate anonymous mappings.  Free pages are given back with
+ * madvise(MADV_DONTNEED), after which they read as zero.
+ *
+ * Fault injection: with SPANGC_FAIL_MMAP=N in the environment, the Nth
+ * request that asks the OS for memory (commit or alloc, counted from 1)
+ * fails as if the OS had refused.  The counter is the only shared state
+ * here and is atomic.
+ */
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "spangc-int.h"
+
+static uint64_t fail_at;   /* 0: never */
+static uint64_t nrequests; /* atomic */
+
+void os_init_fault_injection(void) {
+  const char *e = getenv("SPANGC_FAIL_MMAP");
+  if (e && *e)
+    fail_at = strtoull(e, NULL, 10);
+}
+
+static bool injected_failure(void) {
+  uint64_t n = ATOMIC_ADD(&nrequests, 1);
+  return fail_at != 0 && n == fail_at;
+}
+
+void *os_reserve(size_t size) {
+  void *p = mmap(NULL, size, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+bool os_commit(void *addr, size_t size) {
+  if (injected_failure())
+    return false;
+  return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0;
+}
+
+void *os_alloc(size_t size) {
+  if (injected_failure())
+    return NULL;
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+void os_free(void *addr, size_t size) { munmap(addr, size); }
+
+void os_release(void *addr, size_t size) {
+  madvise(addr, size, MADV_DONTNEED);
+}
+
+uint64_t os_nanotime(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}

@@ -1,0 +1,544 @@
+/*
+ * spangc-int.h — the one internal header: every type, constant and
+ * cross-file function of the runtime.
+ *
+ * The heap is built the way the Go 1.3/1.4 runtime built it:
+ *
+ *   sgc_alloc -> mcache (per thread, no lock)
+ *             -> mcentral (per span class, its own lock)
+ *             -> mheap (page heap of spans, the heap lock)
+ *             -> os (reserved arena, committed in chunks)
+ *
+ * An mspan is a run of pages.  An in-use small span is cut into objects of
+ * one size class; a large object has a span of its own.  Every mspan struct
+ * ever created is recorded in mheap.allspans.  mheap.spans maps every page
+ * of the arena to the span that holds it, so "which span holds p" is one
+ * load.  Each span carries its allocation bitmap, its mark bitmap and its
+ * sweep generation, which the collector needs.
+ *
+ * Lock order (outer first): mcentral.lock -> mheap.lock -> fixalloc locks.
+ * mspan.speciallock is a leaf.  No lock is held across a call into the OS
+ * other than mheap.lock.
+ */
+#ifndef SPANGC_INT_H
+#define SPANGC_INT_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "spangc.h"
+
+/* ---------------------------------------------------------------- config */
+
+#define PAGE_SHIFT 13
+#define PAGE_SIZE ((uintptr_t)1 << PAGE_SHIFT)
+#define MAX_SMALL_SIZE SGC_MAX_SMALL_SIZE
+#define NUM_CLASSES SGC_NUM_SIZE_CLASSES
+#define NUM_SPANCLASSES (NUM_CLASSES * 2)
+#define MAX_OBJS_PER_SPAN 512
+#define BITMAP_WORDS (MAX_OBJS_PER_SPAN / 64)
+#define MAX_HEAP_LIST 128 /* free spans of fewer pages live in free[npages] */
+#define HEAP_GROW_MIN ((uintptr_t)1 << 20)
+#define OBJ_ALIGN 16
+
+/* ------------------------------------------------------------- assertions */
+
+#if SPANGC_DEBUG
+#define SGC_ASSERT(c)                                                          \
+  ((c) ? (void)0 : sgc_throw_assert(#c, __FILE__, __LINE__))
+#else
+#define SGC_ASSERT(c) ((void)0)
+#endif
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+_Noreturn void sgc_throw_assert(const char *cond, const char *file, int line);
+/* Aborts with "spangc: <message>"; the message names the call and pointer. */
+_Noreturn void sgc_fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+void sgc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---------------------------------------------------------------- atomics */
+
+#define ATOMIC_LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define ATOMIC_LOAD_RELAXED(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define ATOMIC_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define ATOMIC_STORE_RELAXED(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define ATOMIC_ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
+#define ATOMIC_CAS(p, old, new)                                                \
+  __atomic_compare_exchange_n((p), &(old), (new), false, __ATOMIC_SEQ_CST,     \
+                              __ATOMIC_SEQ_CST)
+/* A counter owned by one thread and read by others: a plain add, kept
+ * visible to readers (no read-modify-write instruction). */
+#define OWNER_ADD(p, v)                                                        \
+  ATOMIC_STORE_RELAXED((p), ATOMIC_LOAD_RELAXED(p) + (v))
+
+typedef pthread_mutex_t sgc_mutex;
+void sgc_mutex_init(sgc_mutex *m);
+static inline void sgc_lock(sgc_mutex *m) { pthread_mutex_lock(m); }
+static inline void sgc_unlock(sgc_mutex *m) { pthread_mutex_unlock(m); }
+
+/* --------------------------------------------------------------------- os */
+
+/* Every request for memory goes through these; the Nth can be made to fail
+ * for fault injection (SPANGC_FAIL_MMAP=N). */
+void *os_reserve(size_t size);                 /* address space, no memory */
+bool os_commit(void *addr, size_t size);       /* make reserved range usable */
+void *os_alloc(size_t size);                   /* fresh zeroed memory, or NULL */
+void os_free(void *addr, size_t size);
+void os_release(void *addr, size_t size);      /* give pages back (madvise) */
+uint64_t os_nanotime(void);
+void os_init_fault_injection(void);
+
+/* ----------------------------------------------------------- size classes */
+
+extern uint32_t class_to_size[NUM_CLASSES];
+extern uint32_t class_to_npages[NUM_CLASSES];
+extern uint32_t class_to_divmul[NUM_CLASSES];
+extern uint8_t size_to_class16[1024 / 16 + 1];
+extern uint8_t size_to_class128[(MAX_SMALL_SIZE - 1024) / 128 + 1];
+void sizeclass_init(void);
+
+static inline int size_to_class(size_t n) {
+  if (n <= 1024)
+    return size_to_class16[(n + 15) >> 4];
+  return size_to_class128[(n - 1024 + 127) >> 7];
+}
+
+/* A span class is a size class plus "noscan": objects of a noscan span
+ * are never scanned by the collector. */
+static inline int make_spanclass(int cls, bool noscan) {
+  return (cls << 1) | (int)noscan;
+}
+static inline int spanclass_class(int sc) { return sc >> 1; }
+static inline bool spanclass_noscan(int sc) { return sc & 1; }
+
+/* --------------------------------------------------------------- fixalloc */
+
+/* Free-list allocator for fixed-size metadata (mspan, mcache, specials),
+ * outside the arena.  Each has its own lock.  'first' is called, with the
+ * lock held, for every object that was never handed out before. */
+typedef struct fixalloc {
+  size_t size;
+  void (*first)(void *arg, void *obj);
+  void *arg;
+  void *list;       /* recycled objects */
+  char *chunk;      /* current carving chunk */
+  size_t nchunk;    /* bytes left in chunk */
+  size_t inuse;     /* objects handed out and not freed */
+  uint64_t *sys;    /* stat charged with chunk bytes */
+  sgc_mutex lock;
+} fixalloc;
+
+void fixalloc_init(fixalloc *f, size_t size, void (*first)(void *, void *),
+                   void *arg, uint64_t *sys);
+void *fixalloc_alloc(fixalloc *f); /* zeroed; NULL if the OS refuses */
+void fixalloc_free(fixalloc *f, void *p);
+
+/* ------------------------------------------------------------------ mspan */
+
+enum mspan_state {
+  MSPAN_DEAD = 0, /* struct not describing any pages (recycled) */
+  MSPAN_INUSE,    /* holds objects of the garbage-collected heap */
+  MSPAN_FREE,     /* free pages in mheap's free structures */
+};
+
+typedef struct special special;
+
+typedef struct mspan {
+  /* List links: an mspan is in at most one list at a time (an mcentral
+   * list, or a free list of mheap).  Guarded by that list's lock. */
+  struct mspan *next, *prev;
+  struct mspan_list *list;
+  /* Treap links for large free spans (mheap.lock). */
+  struct mspan *tleft, *tright;
+  uint32_t tprio;
+
+  /* Fixed while the span is in use: written under mheap.lock before the
+   * span is published in mheap.spans. */
+  uintptr_t base;      /* first byte */
+  uintptr_t npages;
+  uintptr_t limit;     /* end of the last object */
+  size_t elemsize;     /* object size (whole span for a large object) */
+  uint32_t nelems;
+  uint32_t divmul;     /* index = (off * divmul) >> 32 for small spans */
+  uint8_t spanclass;
+  uint8_t state;       /* enum mspan_state; atomic loads outside the lock */
+
+  /* Allocation state: owned by the mcache that caches the span (incache),
+   * or guarded by the mcentral lock, or by the sweeper that claimed it. */
+  uint8_t incache;
+  uint8_t needzero;      /* free slots may hold stale bytes */
+  uint32_t cachebase;    /* slots below are allocated; a multiple of 64 */
+  uint32_t nalloc;       /* allocated objects (explicitly freed ones too) */
+  uint64_t alloccache;   /* bit k: slot cachebase+k is free (the truth for
+                            that word; allocbits is stale there) */
+  uint64_t allocbits[BITMAP_WORDS]; /* as of the last sweep */
+
+  /* Collector state. */
+  uint32_t sweepgen;                 /* see docs/design.md: sweepgen */
+  uint64_t markbits[BITMAP_WORDS];   /* set atomically by markers */
+
+  /* Free-span state (mheap.lock). */
+  uint64_t unusedsince;  /* nanotime when freed */
+  uintptr_t npreleased;  /* pages returned to the OS */
+
+  /* Specials: finalizers and weak slots of objects in this span. */
+  sgc_mutex speciallock;
+  special *specials;
+} mspan;
+
+typedef struct mspan_list {
+  mspan *first, *last;
+  size_t n;
+} mspan_list;
+
+void mspan_list_insert(mspan_list *l, mspan *s);      /* at the front */
+void mspan_list_insert_back(mspan_list *l, mspan *s);
+void mspan_list_remove(mspan *s);
+
+/* Index of the object holding address p inside small span s. */
+static inline uint32_t mspan_obj_index(const mspan *s, uintptr_t p) {
+  uintptr_t off = p - s->base;
+  if (s->nelems == 1)
+    return 0;
+  return (uint32_t)(((uint64_t)off * s->divmul) >> 32);
+}
+static inline bool bitmap_get(const uint64_t *bm, uint32_t i) {
+  return (bm[i >> 6] >> (i & 63)) & 1;
+}
+/* Is object i of swept span s allocated (not a free slot)?  May be called
+ * by any thread while the owner allocates: the owner publishes a new
+ * cachebase before the cache that goes with it (release), and only moves
+ * on from an exhausted cache, so an acquire load of the cache followed by
+ * a load of cachebase never calls an allocated object free. */
+static inline bool mspan_is_allocated(const mspan *s, uint32_t i) {
+  uint64_t cache = ATOMIC_LOAD(&s->alloccache);
+  uint32_t cb = ATOMIC_LOAD_RELAXED(&s->cachebase);
+  if (i < cb)
+    return true;
+  if (i < cb + 64)
+    return !((cache >> (i - cb)) & 1);
+  return bitmap_get(s->allocbits, i);
+}
+/* Position the allocation cache at the first word with a free slot,
+ * starting from word 'from'.  Returns false if the span is full. */
+bool mspan_seek_free(mspan *s, uint32_t from);
+
+/* ------------------------------------------------------------------ mheap */
+
+typedef struct mcentral {
+  sgc_mutex lock;
+  int spanclass;
+  mspan_list nonempty; /* spans that may have free slots */
+  mspan_list empty;    /* full spans, and spans in an mcache */
+  /* Batches of explicitly freed objects handed over by mcaches whose own
+   * list grew long; each batch is a list linked through word 0. */
+  void **batches;
+  uint32_t nbatches, capbatches;
+  uint64_t nsweepfree; /* objects freed by sweeping spans of this class */
+} __attribute__((aligned(64))) mcentral;
+
+typedef struct mheap {
+  sgc_mutex lock;
+
+  /* Arena: [arena_start, arena_end) reserved; [arena_start, arena_used)
+   * committed and covered by spans. */
+  uintptr_t arena_start, arena_used, arena_end;
+  mspan **spans; /* page index -> span (atomic loads outside the lock) */
+
+  /* Free page runs. */
+  mspan_list free[MAX_HEAP_LIST]; /* by npages, 1..MAX_HEAP_LIST-1 */
+  mspan *freelarge;               /* treap by (npages, base) */
+  uint64_t treap_seed;
+
+  /* Every mspan struct ever made.  Grown by record_span; an array that
+   * the collector still references (gcspans) is never freed. */
+  mspan **allspans;
+  uint32_t nspan, nspancap;
+  mspan **gcspans; /* the collector's snapshot, or NULL */
+  uint32_t gcspanscap;
+
+  uint32_t sweepgen; /* see docs/design.md */
+  int gcmarking;     /* a mark phase is running (set under the lock) */
+
+  fixalloc spanalloc;
+  fixalloc cachealloc;
+  fixalloc specialalloc;
+
+  mcentral central[NUM_SPANCLASSES];
+
+  /* Statistics (mheap.lock unless atomic). */
+  uint64_t pages_inuse;   /* pages in in-use spans */
+  uint64_t pages_free;    /* pages in free spans */
+  uint64_t pages_released;
+  uint64_t sys_heap;      /* committed arena bytes */
+  uint64_t sys_meta;      /* metadata bytes from the OS */
+  uint64_t nlargealloc, nlargefree; /* atomic */
+  uint64_t largealloc_bytes, largefree_bytes; /* atomic */
+  int64_t heap_live;      /* atomic: bytes handed out to mcaches and large */
+
+  uint64_t scavenge_delay_ns;
+  pthread_t scavenger;
+  bool scavenger_started;
+} mheap;
+
+extern mheap sgc_heap;
+
+void mheap_init(void);
+/* A span of npages for span class sc (sc 0/1: a large object). */
+mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large);
+void mheap_free(mspan *s);               /* takes mheap.lock */
+void mheap_free_locked(mspan *s, bool was_inuse);
+size_t mheap_scavenge(uint64_t older_than_ns); /* bytes released */
+void mheap_snapshot_locked(mspan ***spans, uint32_t *n);
+void scavenger_start(void);
+
+/* The span holding p, or NULL: p in the committed arena and in a span in
+ * use, and below the span's limit. */
+static inline mspan *mheap_lookup(uintptr_t p) {
+  mheap *h = &sgc_heap;
+  if (p < h->arena_start || p >= ATOMIC_LOAD(&h->arena_used))
+    return NULL;
+  mspan *s = ATOMIC_LOAD_RELAXED(&h->spans[(p - h->arena_start) >> PAGE_SHIFT]);
+  if (s == NULL || ATOMIC_LOAD_RELAXED(&s->state) != MSPAN_INUSE)
+    return NULL;
+  if (p < s->base || p >= s->limit)
+    return NULL;
+  return s;
+}
+
+/* --------------------------------------------------------------- mcentral */
+
+void mcentral_init(mcentral *c, int spanclass);
+mspan *mcentral_cache_span(mcentral *c);     /* a span with free slots */
+void mcentral_uncache_span(mcentral *c, mspan *s);
+/* Hand a batch of n explicitly freed objects to the central list. */
+void mcentral_put_batch(mcentral *c, void *list, uint32_t n);
+void *mcentral_take_batch(mcentral *c, uint32_t *n);
+void mcentral_drop_batches(mcentral *c, uint64_t *dropped);
+bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve);
+
+/* ------------------------------------------------------------------ sweep */
+
+/* Sweep span s, which the caller claimed (sweepgen == sg-1): free the
+ * unmarked objects, clear the marks, publish sweepgen == sg.  With
+ * preserve, the span is kept even if empty (the caller hands it out).
+ * Returns true if the span went back to the heap. */
+bool mspan_sweep(mspan *s, bool preserve);
+/* Make sure s is swept for the current cycle: sweep it, or wait for the
+ * thread sweeping it. */
+void mspan_ensure_swept(mspan *s);
+/* Sweep one more span of the sweep snapshot; returns pages freed, or -1
+ * when every span is swept.  'bg' counts it as a background sweep. */
+intptr_t sweepone(bool bg);
+void sweep_start(void); /* after mark, world stopped: new generation */
+void sweep_finish(void); /* sweep all that is left (before mark) */
+bool sweep_done(void);
+extern uint64_t sgc_nbgsweep, sgc_ndemandsweep, sgc_npausesweep;
+
+/* --------------------------------------------------------------- specials */
+
+/* Per-object records kept on the object's span, sorted by offset then
+ * kind, guarded by span->speciallock.  A finalizer keeps what the object
+ * references alive (the collector scans the object without marking it)
+ * and is queued when the object is found unmarked.  A weak record lists a
+ * slot to clear when the object dies. */
+enum { SPECIAL_FINALIZER = 1, SPECIAL_WEAK = 2 };
+
+struct special {
+  special *next;
+  uintptr_t offset; /* object base - span base */
+  uint8_t kind;
+  void (*fn)(void *obj, void *arg); /* finalizer */
+  void *arg;                        /* finalizer argument */
+  void **slot;                      /* weak slot */
+};
+
+void special_init(void);
+special *special_new(void);
+void special_dispose(special *sp);
+/* Insert sp for the object at offset; a finalizer replaces an existing one
+ * (the old record is returned for disposal), a weak record for the same
+ * slot likewise. */
+special *special_insert(mspan *s, special *sp);
+/* Remove and dispose of every special of the object at p. */
+void special_remove_all(mspan *s, uintptr_t p);
+
+/* ------------------------------------------------------------- finalizer */
+
+/* Queue fn(obj, arg) to run on the finalizer thread (called by the
+ * sweeper; obj stays allocated until the finalizer has run). */
+void finalizer_queue(void *obj, void (*fn)(void *, void *), void *arg);
+
+/* ----------------------------------------------------------------- mcache */
+
+typedef struct mcache {
+  mspan *alloc[NUM_SPANCLASSES]; /* current span per class (or emptyspan) */
+  void *freed[NUM_SPANCLASSES];  /* explicitly freed objects, word 0 links */
+  uint32_t nfreed[NUM_SPANCLASSES];
+
+  /* Counters owned by this cache, read by sgc_read_stats (OWNER_ADD). */
+  uint64_t nmalloc[NUM_CLASSES];
+  uint64_t nfree[NUM_CLASSES];
+  uint64_t alloc_bytes;
+  int64_t live_delta; /* bytes freed/reused since the last flush */
+
+  struct mcache *allnext, *allprev; /* allcaches list (caches_lock) */
+
+  /* Stop-the-world handshake (see world.c).  nopreempt > 0 while the
+   * thread is inside the allocator or holds a runtime lock: a suspend
+   * signal arriving then only sets 'pending', and the thread parks itself
+   * when it leaves.  Both are touched only by the owning thread and its
+   * own signal handler. */
+  volatile int nopreempt;
+  volatile int pending;
+  struct mthread *thr;
+} mcache;
+
+extern mspan sgc_emptyspan;
+extern __thread mcache *sgc_tls_cache __attribute__((tls_model("initial-exec")));
+
+mcache *mcache_create(void);
+void mcache_destroy(mcache *c);         /* releases spans, folds counters */
+void mcache_release_all(mcache *c);     /* hand every cached span back */
+bool mcache_refill(mcache *c, int sc); /* slow path */
+void mcache_foreach(void (*fn)(mcache *c, void *arg), void *arg);
+void mcache_thread_exit(mcache *c);
+void mcache_flush_for_gc(mcache *c, uint64_t *dropped);
+void mcache_push_freed(mcache *c, int sc, void *obj);
+void mcache_read_counters(sgc_stats *s);
+mcache *mcache_get_slow(void);
+void mcache_thread_init(void);
+
+static inline mcache *mcache_get(void) {
+  mcache *c = sgc_tls_cache;
+  if (likely(c != NULL))
+    return c;
+  return mcache_get_slow();
+}
+
+/* ------------------------------------------------------------------ world */
+
+#include <semaphore.h>
+#include <ucontext.h>
+
+enum { THR_RUNNING = 0, THR_BLOCKING = 1 };
+
+/* A registered thread (a mutator).  Linked in the thread list under
+ * threads_lock; 'state', 'sp' and 'ctx' change under world.mutex (blocking
+ * regions) or while the thread is parked. */
+typedef struct mthread {
+  struct mthread *next, *prev;
+  mcache *cache;
+  pthread_t tid;
+  uintptr_t stack_lo, stack_hi; /* the stack grows down from stack_hi */
+  uintptr_t sp;                 /* lowest live address while stopped */
+  ucontext_t ctx;               /* registers while stopped */
+  int state;
+  int signalled;
+  int explicit_reg; /* sgc_register_thread was called */
+  sem_t resume;
+} mthread;
+
+void world_init(void);
+mthread *world_register(mcache *c);   /* the calling thread */
+void world_unregister(mthread *t);
+/* Stop every other mutator (gc_lock held) / restart them. */
+void world_stop(mthread *self);
+void world_start(mthread *self);
+void world_park_pending(mcache *c);
+/* Call fn for each registered thread (world stopped). */
+void world_foreach_thread(void (*fn)(mthread *t, void *arg), void *arg);
+/* Roots held by threads being started (world stopped). */
+void world_foreach_start_root(void (*fn)(uintptr_t lo, uintptr_t hi, void *),
+                              void *arg);
+int world_nthreads(void);
+
+static inline void nopreempt_enter(mcache *c) {
+  c->nopreempt++;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+static inline void nopreempt_leave(mcache *c) {
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  if (--c->nopreempt == 0 && unlikely(c->pending))
+    world_park_pending(c);
+}
+/* For entry points that may run on an unregistered thread. */
+static inline mcache *nopreempt_enter_any(void) {
+  mcache *c = sgc_tls_cache;
+  if (c)
+    nopreempt_enter(c);
+  return c;
+}
+static inline void nopreempt_leave_any(mcache *c) {
+  if (c)
+    nopreempt_leave(c);
+}
+
+/* ------------------------------------------------------------------- mark */
+
+enum { ROOT_RANGE, ROOT_THREAD, ROOT_SPECIALS, ROOT_FINQ };
+typedef struct rootjob {
+  int kind;
+  uintptr_t lo, hi;
+  void *p;
+} rootjob;
+
+typedef struct gcwork gcwork;
+typedef struct mark_result {
+  uint64_t marked_bytes, nobj, nsteal, nhandoff, overflows;
+} mark_result;
+
+void mark_prepare(mspan **spans, uint32_t nspan, int nproc);
+void mark_worker(mark_result *res);
+void mark_overflow_passes(mark_result *res);
+void mark_verify(void);
+void mark_root_word(gcwork *w, uintptr_t v);
+
+/* User roots (roots.c): call fn for each registered range (world
+ * stopped). */
+void roots_foreach(void (*fn)(uintptr_t lo, uintptr_t hi, void *), void *arg);
+
+/* Finalizer queue and weak slots (finalizer.c). */
+void finalizer_scan_queue(gcwork *w);
+void weak_process(mspan **spans, uint32_t nspan); /* mark termination */
+void finalizer_wake(void);
+
+/* --------------------------------------------------------------- gc.c */
+
+void gc_init(void);
+/* Called from the allocator's slow path (inside a no-preempt region) when
+ * the heap reached its goal; collects unless disabled. */
+void gc_maybe_collect(mcache *c);
+extern uint64_t sgc_next_gc; /* atomic: heap_live goal that triggers */
+extern uint64_t sgc_gc_dropped[NUM_CLASSES];
+/* Over sgc_set_max_heap? (mheap.lock held) */
+bool gc_over_max_heap(uintptr_t more_pages);
+bool gc_has_max_heap(void);
+void gc_collect_for_limit(mcache *c);
+void gc_read_stats(sgc_stats *st);
+void heap_read_stats(sgc_stats *st);
+void finalizer_counts(uint64_t *queued, uint64_t *run);
+
+/* ----------------------------------------------------------------- malloc */
+
+extern uint64_t sgc_free_cookie;
+extern int sgc_initialised;
+void sgc_init_slow(void);
+static inline void sgc_ensure_init(void) {
+  if (unlikely(!ATOMIC_LOAD(&sgc_initialised)))
+    sgc_init_slow();
+}
+
+/* ---------------------------------------------------------------- verify */
+
+/* Checks the heap's structures; aborts with a message naming the broken
+ * invariant.  Callers must ensure no other thread mutates the heap. */
+void sgc_heap_verify(void);
+
+#endif /* SPANGC_INT_H */

@@ -1,0 +1,70 @@
+/*
+ * special.c — per-object records kept on spans ("specials").
+ *
+ * A span keeps a list of specials sorted by (object offset, kind); the
+ * collector and the sweeper find an object's finalizer or weak slots by
+ * walking its span's list.  Records come from mheap.specialalloc.
+ *
+ * span->speciallock guards the list; it is a leaf lock.  The sweeper
+ * touches a span's specials only while it owns the span (sweepgen sg-1),
+ * and the marker only with the world stopped, but the lock is still taken
+ * so that a thread adding a finalizer never races with either.
+ */
+#include "spangc-int.h"
+
+void special_init(void) {
+  fixalloc_init(&sgc_heap.specialalloc, sizeof(special), NULL, NULL,
+                &sgc_heap.sys_meta);
+}
+
+special *special_new(void) { return fixalloc_alloc(&sgc_heap.specialalloc); }
+
+void special_dispose(special *sp) { fixalloc_free(&sgc_heap.specialalloc, sp); }
+
+static bool same_record(const special *a, const special *b) {
+  if (a->offset != b->offset || a->kind != b->kind)
+    return false;
+  return a->kind == SPECIAL_FINALIZER || a->slot == b->slot;
+}
+
+special *special_insert(mspan *s, special *sp) {
+  special *old = NULL;
+  sgc_lock(&s->speciallock);
+  special **pp = &s->specials;
+  while (*pp && ((*pp)->offset < sp->offset ||
+                 ((*pp)->offset == sp->offset && (*pp)->kind < sp->kind)))
+    pp = &(*pp)->next;
+  for (special **q = pp; *q && (*q)->offset == sp->offset; q = &(*q)->next)
+    if (same_record(*q, sp)) {
+      old = *q;
+      *q = old->next;
+      break;
+    }
+  sp->next = *pp;
+  *pp = sp;
+  sgc_unlock(&s->speciallock);
+  return old;
+}
+
+void special_remove_all(mspan *s, uintptr_t p) {
+  uintptr_t off = p - s->base;
+  special *gone = NULL;
+  sgc_lock(&s->speciallock);
+  special **pp = &s->specials;
+  while (*pp) {
+    if ((*pp)->offset == off) {
+      special *sp = *pp;
+      *pp = sp->next;
+      sp->next = gone;
+      gone = sp;
+    } else {
+      pp = &(*pp)->next;
+    }
+  }
+  sgc_unlock(&s->speciallock);
+  while (gone) {
+    special *next = gone->next;
+    special_dispose(gone);
+    gone = next;
+  }
+}

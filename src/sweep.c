@@ -1,0 +1,182 @@
+/*
+ * sweep.c — concurrent and lazy sweeping, ruled by sweepgen.
+ *
+ * After a mark phase the heap's sweepgen grows by 2.  With sg the heap's
+ * sweepgen, a span with
+ *     sweepgen == sg - 2  needs sweeping,
+ *     sweepgen == sg - 1  is being swept by whoever claimed it,
+ *     sweepgen == sg      is swept and may be used.
+ * A span is claimed with one CAS from sg-2 to sg-1, so exactly one thread
+ * sweeps it: the background sweeper (sweepone), an mcache refilling from
+ * mcentral (mcentral_cache_span), or a thread that must see the span's
+ * final state (mspan_ensure_swept: sgc_free, finalizer registration).
+ * The sweeper publishes sg last, with a release store, after every other
+ * write to the span; readers that see sg see a finished sweep.
+ *
+ * The spans to sweep are a snapshot of allspans taken under mheap.lock
+ * when the generation changes (sweep_start), so the sweeper never reads
+ * allspans itself while it grows.  Spans created after the snapshot are
+ * stamped with the new sweepgen (or, if created while marking, with the
+ * generation that the mark phase ends in), so they are never swept with
+ * mark bits that were not computed for them.
+ *
+ * Before the next mark begins, every span must be swept (sweep_finish);
+ * the collector then checks it, span by span, and aborts on an unswept
+ * span: marking over stale allocation bits would free live objects.
+ *
+ * State here (the snapshot and the cursor) is written only while the
+ * world is stopped and read by sweepers afterwards; the cursor is atomic.
+ */
+#include <sched.h>
+
+#include "spangc-int.h"
+
+static struct {
+  mspan **spans;
+  uint32_t nspan;
+  uint32_t idx; /* atomic cursor into spans */
+} sweep;
+
+uint64_t sgc_nbgsweep, sgc_ndemandsweep, sgc_npausesweep; /* atomic */
+
+static void set_mark(mspan *s, uint32_t i) {
+  __atomic_fetch_or(&s->markbits[i >> 6], (uint64_t)1 << (i & 63),
+                    __ATOMIC_RELAXED);
+}
+
+/* Queue the finalizers of unmarked objects and keep those objects (and,
+ * through the mark the collector already gave their contents, what they
+ * reference) alive for one more cycle.  Weak records of unmarked objects
+ * were cleared at mark termination; drop them. */
+static void sweep_specials(mspan *s) {
+  special *gone = NULL;
+  sgc_lock(&s->speciallock);
+  special **pp = &s->specials;
+  while (*pp) {
+    special *sp = *pp;
+    uint32_t i = mspan_obj_index(s, s->base + sp->offset);
+    if (bitmap_get(s->markbits, i)) {
+      pp = &sp->next;
+      continue;
+    }
+    *pp = sp->next;
+    if (sp->kind == SPECIAL_FINALIZER) {
+      set_mark(s, i);
+      finalizer_queue((void *)(s->base + sp->offset), sp->fn, sp->arg);
+    }
+    sp->next = gone;
+    gone = sp;
+  }
+  sgc_unlock(&s->speciallock);
+  while (gone) {
+    special *next = gone->next;
+    special_dispose(gone);
+    gone = next;
+  }
+}
+
+static uint32_t count_marks(const mspan *s) {
+  uint32_t n = 0;
+  for (uint32_t w = 0; w < (s->nelems + 63) / 64; w++)
+    n += (uint32_t)__builtin_popcountll(s->markbits[w]);
+  return n;
+}
+
+bool mspan_sweep(mspan *s, bool preserve) {
+  mheap *h = &sgc_heap;
+  uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
+  if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE ||
+      ATOMIC_LOAD(&s->sweepgen) != sg - 1)
+    sgc_fatal("sweep: span %p in state %d with sweepgen %u, heap at %u",
+              (void *)s->base, s->state, s->sweepgen, sg);
+  if (s->specials)
+    sweep_specials(s);
+
+  uint32_t nmarked = count_marks(s);
+  SGC_ASSERT(nmarked <= s->nalloc);
+  uint32_t nfreed = s->nalloc - nmarked;
+  int cls = spanclass_class(s->spanclass);
+
+  if (cls == 0) { /* a large object */
+    if (nmarked) {
+      memset(s->markbits, 0, sizeof s->markbits);
+      ATOMIC_STORE(&s->sweepgen, sg);
+      return false;
+    }
+    ATOMIC_ADD(&h->nlargefree, 1);
+    ATOMIC_ADD(&h->largefree_bytes, s->elemsize);
+    ATOMIC_STORE(&s->sweepgen, sg);
+    mheap_free(s);
+    return true;
+  }
+
+  if (nfreed) {
+    ATOMIC_ADD(&h->central[s->spanclass].nsweepfree, nfreed);
+    s->needzero = 1;
+  }
+  memcpy(s->allocbits, s->markbits, sizeof s->allocbits);
+  memset(s->markbits, 0, sizeof s->markbits);
+  s->nalloc = nmarked;
+  mspan_seek_free(s, 0);
+  return mcentral_sweep_done(&h->central[s->spanclass], s, preserve);
+}
+
+void mspan_ensure_swept(mspan *s) {
+  mheap *h = &sgc_heap;
+  uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
+  uint32_t g = ATOMIC_LOAD(&s->sweepgen);
+  if (g == sg)
+    return;
+  if (g == sg - 2 && ATOMIC_CAS(&s->sweepgen, g, sg - 1)) {
+    ATOMIC_ADD(&sgc_ndemandsweep, 1);
+    mspan_sweep(s, false);
+    return;
+  }
+  while (ATOMIC_LOAD(&s->sweepgen) != sg &&
+         ATOMIC_LOAD(&s->state) == MSPAN_INUSE)
+    sched_yield();
+}
+
+intptr_t sweepone(bool bg) {
+  mheap *h = &sgc_heap;
+  uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
+  for (;;) {
+    uint32_t i = ATOMIC_ADD(&sweep.idx, 1) - 1;
+    if (i >= sweep.nspan) {
+      ATOMIC_STORE(&sweep.idx, sweep.nspan);
+      return -1;
+    }
+    mspan *s = sweep.spans[i];
+    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE)
+      continue;
+    uint32_t g = ATOMIC_LOAD(&s->sweepgen);
+    if (g != sg - 2 || !ATOMIC_CAS(&s->sweepgen, g, sg - 1))
+      continue;
+    uintptr_t npages = s->npages;
+    ATOMIC_ADD(bg ? &sgc_nbgsweep : &sgc_npausesweep, 1);
+    return mspan_sweep(s, false) ? (intptr_t)npages : 0;
+  }
+}
+
+bool sweep_done(void) {
+  return ATOMIC_LOAD(&sweep.idx) >= sweep.nspan;
+}
+
+/* World stopped, mark finished: open a new sweep generation over a fresh
+ * snapshot of allspans.  The previous snapshot array is freed here if
+ * allspans has moved on from it (mheap.c left it for us). */
+void sweep_start(void) {
+  mheap *h = &sgc_heap;
+  sgc_lock(&h->lock);
+  mheap_snapshot_locked(&sweep.spans, &sweep.nspan);
+  ATOMIC_STORE(&sweep.idx, 0);
+  ATOMIC_STORE(&h->sweepgen, h->sweepgen + 2);
+  h->gcmarking = 0;
+  sgc_unlock(&h->lock);
+}
+
+/* World stopped: sweep whatever the sweepers left. */
+void sweep_finish(void) {
+  while (sweepone(false) != -1)
+    ;
+}

@@ -1,0 +1,109 @@
+/*
+ * verify.c — the heap verifier: checks every structural invariant of the
+ * heap and aborts naming the first one broken.
+ *
+ * Called by the collector before each mark when SPANGC_DEBUG=verify=1, and
+ * by tests.  The caller guarantees that no other thread changes the heap
+ * (world stopped, or a single-threaded test); it takes mheap.lock itself.
+ *
+ * Invariants checked:
+ *   - every committed page maps (mheap.spans) to a span covering it;
+ *   - spans tile the committed arena: no gaps, no overlap;
+ *   - a free span is in the free structure for its size, and no two free
+ *     spans are adjacent (coalescing is complete);
+ *   - an in-use span's limit, nelems and elemsize agree with its class;
+ *     nalloc equals the number of allocated slots; no free slot is marked;
+ *   - the page counters agree with the spans.
+ */
+#include "spangc-int.h"
+
+static uint64_t treap_count(mheap *h, mspan *t, uint64_t *pages) {
+  if (t == NULL)
+    return 0;
+  if (t->state != MSPAN_FREE || t->npages < MAX_HEAP_LIST)
+    sgc_fatal("verify: span %p in the large free treap is in state %d "
+              "with %lu pages", (void *)t->base, t->state,
+              (unsigned long)t->npages);
+  if (t->tleft && !(t->tleft->npages < t->npages ||
+                    (t->tleft->npages == t->npages && t->tleft->base < t->base)))
+    sgc_fatal("verify: treap out of order at span %p", (void *)t->base);
+  *pages += t->npages;
+  return 1 + treap_count(h, t->tleft, pages) + treap_count(h, t->tright, pages);
+}
+
+void sgc_heap_verify(void) {
+  mheap *h = &sgc_heap;
+  if (!ATOMIC_LOAD(&sgc_initialised))
+    return;
+  sgc_lock(&h->lock);
+  uint64_t inuse = 0, freep = 0;
+  mspan *prev = NULL;
+  for (uintptr_t a = h->arena_start; a < h->arena_used;) {
+    mspan *s = h->spans[(a - h->arena_start) >> PAGE_SHIFT];
+    if (s == NULL || s->base != a)
+      sgc_fatal("verify: page %p does not start a span (spans table has %p)",
+                (void *)a, s ? (void *)s->base : NULL);
+    for (uintptr_t k = 0; k < s->npages; k++)
+      if (h->spans[((a - h->arena_start) >> PAGE_SHIFT) + k] != s)
+        sgc_fatal("verify: page %lu of span %p maps elsewhere",
+                  (unsigned long)k, (void *)a);
+    if (s->state == MSPAN_FREE) {
+      freep += s->npages;
+      if (prev && prev->state == MSPAN_FREE)
+        sgc_fatal("verify: free spans %p and %p are adjacent",
+                  (void *)prev->base, (void *)s->base);
+      if (s->npages < MAX_HEAP_LIST && s->list != &h->free[s->npages])
+        sgc_fatal("verify: free span %p of %lu pages is not on its list",
+                  (void *)s->base, (unsigned long)s->npages);
+    } else if (s->state == MSPAN_INUSE) {
+      inuse += s->npages;
+      int cls = spanclass_class(s->spanclass);
+      if (cls != 0) {
+        if (s->elemsize != class_to_size[cls] ||
+            s->nelems != s->npages * PAGE_SIZE / s->elemsize ||
+            s->npages != class_to_npages[cls])
+          sgc_fatal("verify: span %p disagrees with class %d",
+                    (void *)s->base, cls);
+      }
+      if (s->limit != s->base + (uintptr_t)s->nelems * s->elemsize)
+        sgc_fatal("verify: span %p has a wrong limit", (void *)s->base);
+      uint32_t n = 0;
+      for (uint32_t i = 0; i < s->nelems; i++) {
+        bool alloc = mspan_is_allocated(s, i);
+        n += alloc;
+        if (!alloc && bitmap_get(s->markbits, i))
+          sgc_fatal("verify: free slot %u of span %p is marked", i,
+                    (void *)s->base);
+      }
+      if (n != s->nalloc)
+        sgc_fatal("verify: span %p counts %u objects, its slots say %u",
+                  (void *)s->base, s->nalloc, n);
+    } else {
+      sgc_fatal("verify: span %p in the arena is in state %d",
+                (void *)s->base, s->state);
+    }
+    prev = s;
+    a += s->npages * PAGE_SIZE;
+  }
+  uint64_t listed = 0, treap_pages = 0;
+  for (int n = 1; n < MAX_HEAP_LIST; n++)
+    for (mspan *s = h->free[n].first; s; s = s->next) {
+      if (s->state != MSPAN_FREE || s->npages != (uintptr_t)n)
+        sgc_fatal("verify: free list %d holds span %p (state %d, %lu pages)",
+                  n, (void *)s->base, s->state, (unsigned long)s->npages);
+      listed += s->npages;
+    }
+  treap_count(h, h->freelarge, &treap_pages);
+  if (listed + treap_pages != freep || freep != h->pages_free)
+    sgc_fatal("verify: free pages: %llu in the arena, %llu listed, counter "
+              "%llu", (unsigned long long)freep,
+              (unsigned long long)(listed + treap_pages),
+              (unsigned long long)h->pages_free);
+  if (inuse != h->pages_inuse)
+    sgc_fatal("verify: in-use pages: %llu in the arena, counter %llu",
+              (unsigned long long)inuse, (unsigned long long)h->pages_inuse);
+  for (uint32_t k = 0; k < h->nspan; k++)
+    if (h->allspans[k] == NULL)
+      sgc_fatal("verify: allspans[%u] is NULL", k);
+  sgc_unlock(&h->lock);
+}

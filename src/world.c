@@ -1,0 +1,331 @@
+/*
+ * world.c — mutator threads, blocking regions and stop-the-world.
+ *
+ * A mutator is a registered thread: the main thread (registered by
+ * sgc_init or its first allocation), a thread made by sgc_pthread_create,
+ * one that called sgc_register_thread, or any thread that allocated (it
+ * is registered on its first allocation and unregistered by a TLS
+ * destructor when it exits).  A thread that never allocated and never
+ * registered is unknown to the collector: its stack is not scanned.
+ *
+ * Stopping the world is cooperative safepoints plus a signal.  The
+ * collector sends SIGPWR to every running mutator.  The handler parks the
+ * thread at once (records its stack pointer and registers, posts an
+ * acknowledgement, waits on its resume semaphore) unless the thread is in
+ * a no-preempt region: inside the allocator, or holding any runtime lock.
+ * Then it only sets 'pending', and the thread parks itself the moment the
+ * region ends.  So no thread is ever stopped halfway through changing the
+ * heap or holding a lock the collector needs, and a tight loop in user code
+ * still stops at once: no polling in user code is needed.
+ *
+ * Blocking regions (sgc_enter_blocking / sgc_exit_blocking, Go's
+ * entersyscall/exitsyscall) let a thread wait or compute for long without
+ * holding up a collection: it saves its registers and stack pointer and
+ * marks itself BLOCKING; the collector scans what it saved and does not
+ * signal it.  State changes happen under world.mutex, and the collector
+ * decides whom to signal under that same mutex, so a thread cannot leave a
+ * blocking region while the world is stopped: sgc_exit_blocking waits on
+ * world.cond until the world restarts.
+ *
+ * Locks: gc_lock (collector, outermost) -> threads_lock (the thread list,
+ * held by the collector for the whole stop) -> world.mutex (blocking
+ * state) .  A thread waiting for gc_lock does so inside a blocking region,
+ * so a collection by another thread never waits for it.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "spangc-int.h"
+
+#define SIG_SUSPEND SIGPWR
+
+static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static mthread *allthreads;
+static int nthreads;
+static fixalloc threadalloc;
+
+static struct {
+  pthread_mutex_t mutex;
+  pthread_cond_t cond;
+  int stopping;
+  sem_t ack;
+} world = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {{0}}};
+
+/* ------------------------------------------------------------- parking */
+
+/* Record where this thread's live stack starts and its registers, tell the
+ * collector, and wait to be resumed.  Runs in the signal handler or at the
+ * end of a no-preempt region. */
+static void __attribute__((noinline)) park(mthread *t) {
+  volatile uintptr_t marker = 0;
+  getcontext(&t->ctx);
+  t->sp = (uintptr_t)&marker;
+  sem_post(&world.ack);
+  while (sem_wait(&t->resume) != 0)
+    ;
+}
+
+static void suspend_handler(int sig, siginfo_t *si, void *uc) {
+  int saved = errno;
+  mcache *c = sgc_tls_cache;
+  if (c != NULL && c->thr != NULL) {
+    if (c->nopreempt)
+      c->pending = 1;
+    else
+      park(c->thr);
+  }
+  errno = saved;
+}
+
+void world_park_pending(mcache *c) {
+  c->pending = 0;
+  park(c->thr);
+}
+
+void world_init(void) {
+  sem_init(&world.ack, 0, 0);
+  fixalloc_init(&threadalloc, sizeof(mthread), NULL, NULL,
+                &sgc_heap.sys_meta);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = suspend_handler;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIG_SUSPEND, &sa, NULL) != 0)
+    sgc_fatal("sgc_init: cannot install the suspend signal handler");
+}
+
+/* ------------------------------------------------------- registration */
+
+static void stack_bounds(uintptr_t *lo, uintptr_t *hi) {
+  pthread_attr_t a;
+  void *addr;
+  size_t size;
+  if (pthread_getattr_np(pthread_self(), &a) != 0 ||
+      pthread_attr_getstack(&a, &addr, &size) != 0)
+    sgc_fatal("cannot find the stack of thread %lu",
+              (unsigned long)pthread_self());
+  pthread_attr_destroy(&a);
+  *lo = (uintptr_t)addr;
+  *hi = (uintptr_t)addr + size;
+}
+
+mthread *world_register(mcache *c) {
+  mthread *t = fixalloc_alloc(&threadalloc);
+  if (t == NULL)
+    return NULL;
+  t->cache = c;
+  t->tid = pthread_self();
+  stack_bounds(&t->stack_lo, &t->stack_hi);
+  t->state = THR_RUNNING;
+  sem_init(&t->resume, 0, 0);
+  /* Not yet on the list: no signal can reach this thread's handler with
+   * c->thr set before it is on the list. */
+  pthread_mutex_lock(&threads_lock);
+  t->prev = NULL;
+  t->next = allthreads;
+  if (allthreads)
+    allthreads->prev = t;
+  allthreads = t;
+  nthreads++;
+  c->thr = t;
+  pthread_mutex_unlock(&threads_lock);
+  return t;
+}
+
+void world_unregister(mthread *t) {
+  /* Holding threads_lock, no collection can be under way. */
+  pthread_mutex_lock(&threads_lock);
+  if (t->prev)
+    t->prev->next = t->next;
+  else
+    allthreads = t->next;
+  if (t->next)
+    t->next->prev = t->prev;
+  nthreads--;
+  t->cache->thr = NULL;
+  pthread_mutex_unlock(&threads_lock);
+  sem_destroy(&t->resume);
+  fixalloc_free(&threadalloc, t);
+}
+
+int world_nthreads(void) {
+  pthread_mutex_lock(&threads_lock);
+  int n = nthreads;
+  pthread_mutex_unlock(&threads_lock);
+  return n;
+}
+
+/* ------------------------------------------------------ stop and start */
+
+void world_stop(mthread *self) {
+  pthread_mutex_lock(&threads_lock);
+  pthread_mutex_lock(&world.mutex);
+  world.stopping = 1;
+  int n = 0;
+  for (mthread *t = allthreads; t; t = t->next) {
+    t->signalled = t != self && t->state == THR_RUNNING;
+    n += t->signalled;
+  }
+  pthread_mutex_unlock(&world.mutex);
+  for (mthread *t = allthreads; t; t = t->next) {
+    if (!t->signalled)
+      continue;
+    int err = pthread_kill(t->tid, SIG_SUSPEND);
+    if (err != 0)
+      sgc_fatal("stop the world: cannot signal thread %lu (error %d); did "
+                "it exit without unregistering?",
+                (unsigned long)t->tid, err);
+  }
+  for (int i = 0; i < n; i++)
+    while (sem_wait(&world.ack) != 0)
+      ;
+}
+
+void world_start(mthread *self) {
+  pthread_mutex_lock(&world.mutex);
+  world.stopping = 0;
+  pthread_cond_broadcast(&world.cond);
+  pthread_mutex_unlock(&world.mutex);
+  for (mthread *t = allthreads; t; t = t->next)
+    if (t->signalled) {
+      t->signalled = 0;
+      sem_post(&t->resume);
+    }
+  pthread_mutex_unlock(&threads_lock);
+}
+
+void world_foreach_thread(void (*fn)(mthread *t, void *arg), void *arg) {
+  for (mthread *t = allthreads; t; t = t->next)
+    fn(t, arg);
+}
+
+/* ---------------------------------------------------- blocking regions */
+
+static mthread *self_thread(const char *call) {
+  mcache *c = mcache_get();
+  if (c == NULL || c->thr == NULL)
+    sgc_fatal("%s: cannot register the calling thread (out of memory)",
+              call);
+  return c->thr;
+}
+
+void sgc_enter_blocking(void) {
+  mthread *t = self_thread("sgc_enter_blocking");
+  mcache *c = t->cache;
+  if (t->state == THR_BLOCKING)
+    sgc_fatal("sgc_enter_blocking: thread %lu is already in a blocking "
+              "region", (unsigned long)t->tid);
+  nopreempt_enter(c);
+  pthread_mutex_lock(&world.mutex);
+  volatile uintptr_t marker = 0;
+  getcontext(&t->ctx);
+  t->sp = (uintptr_t)&marker;
+  t->state = THR_BLOCKING;
+  pthread_mutex_unlock(&world.mutex);
+  nopreempt_leave(c);
+}
+
+void sgc_exit_blocking(void) {
+  mcache *c = sgc_tls_cache;
+  mthread *t = c ? c->thr : NULL;
+  if (t == NULL || t->state != THR_BLOCKING)
+    sgc_fatal("sgc_exit_blocking: the calling thread is not in a blocking "
+              "region");
+  nopreempt_enter(c);
+  pthread_mutex_lock(&world.mutex);
+  while (world.stopping)
+    pthread_cond_wait(&world.cond, &world.mutex);
+  t->state = THR_RUNNING;
+  pthread_mutex_unlock(&world.mutex);
+  nopreempt_leave(c);
+}
+
+/* ----------------------------------------------------------- threads */
+
+int sgc_register_thread(void) {
+  mcache *c = mcache_get();
+  if (c == NULL || c->thr == NULL)
+    return ENOMEM;
+  c->thr->explicit_reg = 1;
+  return 0;
+}
+
+void sgc_unregister_thread(void) {
+  mcache *c = sgc_tls_cache;
+  if (c == NULL)
+    return;
+  if (c->thr && c->thr->state == THR_BLOCKING)
+    sgc_fatal("sgc_unregister_thread: the calling thread is in a blocking "
+              "region");
+  mcache_thread_exit(c);
+}
+
+/* A thread being started by sgc_pthread_create: its argument is a root
+ * until the new thread has it on its own (scanned) stack. */
+typedef struct start_rec {
+  struct start_rec *next, *prev;
+  void *(*fn)(void *);
+  void *arg;
+} start_rec;
+static start_rec *starting; /* threads_lock */
+
+static void unlink_start(start_rec *r) {
+  if (r->prev)
+    r->prev->next = r->next;
+  else
+    starting = r->next;
+  if (r->next)
+    r->next->prev = r->prev;
+}
+
+void world_foreach_start_root(void (*fn)(uintptr_t, uintptr_t, void *),
+                              void *arg) {
+  for (start_rec *r = starting; r; r = r->next)
+    fn((uintptr_t)&r->arg, (uintptr_t)(&r->arg + 1), arg);
+}
+
+static void thread_cleanup(void *arg) { sgc_unregister_thread(); }
+
+static void *thread_start(void *p) {
+  start_rec *r = p;
+  if (sgc_register_thread() != 0)
+    sgc_fatal("sgc_pthread_create: cannot register the new thread");
+  void *(*volatile fn)(void *) = r->fn;
+  void *volatile arg = r->arg;
+  pthread_mutex_lock(&threads_lock);
+  unlink_start(r);
+  pthread_mutex_unlock(&threads_lock);
+  free(r);
+  void *ret;
+  pthread_cleanup_push(thread_cleanup, NULL);
+  ret = fn(arg);
+  pthread_cleanup_pop(1);
+  return ret;
+}
+
+int sgc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                       void *(*fn)(void *), void *arg) {
+  sgc_ensure_init();
+  start_rec *r = malloc(sizeof *r);
+  if (r == NULL)
+    return EAGAIN;
+  r->fn = fn;
+  r->arg = arg;
+  r->prev = NULL;
+  pthread_mutex_lock(&threads_lock);
+  r->next = starting;
+  if (starting)
+    starting->prev = r;
+  starting = r;
+  pthread_mutex_unlock(&threads_lock);
+  int err = pthread_create(thread, attr, thread_start, r);
+  if (err != 0) {
+    pthread_mutex_lock(&threads_lock);
+    unlink_start(r);
+    pthread_mutex_unlock(&threads_lock);
+    free(r);
+  }
+  return err;
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# make check: build and run the suite in every configuration, then print
+# one summary line ("N passed, N failed") that CI runners recognise.
+#   release  : optimised, every test
+#   debug    : invariants asserted (SPANGC_DEBUG=1), every test
+#   asan     : AddressSanitizer + UndefinedBehaviorSanitizer, every test
+#   tsan     : ThreadSanitizer, the tests labelled "threads"
+# CONFIGS="release debug" restricts the set.
+set -u
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-$(nproc)}
+CONFIGS=${CONFIGS:-"release debug asan tsan"}
+pass=0; fail=0; failed_names=()
+
+run_config() {
+  local name=$1 dir=$2 ctest_args=$3; shift 3
+  echo "=== $name: configure and build ($dir)"
+  if ! cmake -S . -B "$dir" "$@" >"$dir.configure.log" 2>&1 ||
+     ! cmake --build "$dir" -j"$JOBS" >"$dir.build.log" 2>&1; then
+    cat "$dir.configure.log" "$dir.build.log" 2>/dev/null | tail -40
+    echo "=== $name: BUILD FAILED"
+    fail=$((fail + 1)); failed_names+=("$name:build")
+    return
+  fi
+  echo "=== $name: test"
+  local log="$dir/ctest.log"
+  (cd "$dir" && ctest --output-on-failure -j"$JOBS" $ctest_args) 2>&1 | tee "$log" | grep -E "Test +#|tests passed|Failed|\*\*\*|CHECK|spangc:|ERROR|WARNING: ThreadSanitizer|SUMMARY" | head -200
+  local p f
+  p=$(grep -cE "^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed" "$log")
+  f=$(grep -cE "^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(\*\*\*|Failed|Timeout|Exception)" "$log")
+  pass=$((pass + p)); fail=$((fail + f))
+  for t in $(grep -E "^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(\*\*\*|Failed|Timeout|Exception)" "$log" | sed -E 's/.*Test +#[0-9]+: ([^ ]+).*/\1/'); do
+    failed_names+=("$name:$t")
+  done
+}
+
+mkdir -p build
+for c in $CONFIGS; do
+  case $c in
+    release) run_config release build "" -DCMAKE_BUILD_TYPE=Release ;;
+    debug)   run_config debug build-debug "" -DCMAKE_BUILD_TYPE=Debug ;;
+    asan)    ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=0:abort_on_error=1 \
+             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SPANGC_TEST_SCALE=0.25 \
+             run_config asan build-asan "" -DCMAKE_BUILD_TYPE=Debug -DSPANGC_SANITIZE=address,undefined \
+               -DCMAKE_C_COMPILER=clang ;;
+    tsan)    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 SPANGC_TEST_SCALE=0.1 \
+             run_config tsan build-tsan "-L threads" -DCMAKE_BUILD_TYPE=Release -DSPANGC_SANITIZE=thread \
+               -DCMAKE_C_COMPILER=clang ;;
+  esac
+done
+echo
+if [ ${#failed_names[@]} -gt 0 ]; then
+  echo "failed: ${failed_names[*]}"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
