@@ -39,6 +39,10 @@
 #define MIN_GOAL ((uint64_t)4 << 20)
 
 static pthread_mutex_t gc_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Tests only: called by the collecting thread while the helper markers
+ * run (the world stopped, gcmarking set), e.g. to force allspans to grow
+ * under the markers' snapshot. */
+void (*sgc_test_mark_hook)(void);
 uint64_t sgc_next_gc = MIN_GOAL;
 /* Objects freed explicitly and then dropped from freed lists at a flush,
  * per class: counted as allocated again, since the sweep frees them. */
@@ -104,6 +108,8 @@ static void run_markers(int n, mark_result *res) {
   helper.gen++;
   pthread_cond_broadcast(&helper.start);
   pthread_mutex_unlock(&helper.lock);
+  if (sgc_test_mark_hook)
+    sgc_test_mark_hook();
   mark_worker(res);
   pthread_mutex_lock(&helper.lock);
   while (helper.ndone < helper.want)

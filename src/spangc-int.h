@@ -517,6 +517,7 @@ void gc_init(void);
 void gc_maybe_collect(mcache *c);
 extern uint64_t sgc_next_gc; /* atomic: heap_live goal that triggers */
 extern uint64_t sgc_gc_dropped[NUM_CLASSES];
+extern void (*sgc_test_mark_hook)(void); /* tests: runs during marking */
 /* Over sgc_set_max_heap? (mheap.lock held) */
 bool gc_over_max_heap(uintptr_t more_pages);
 bool gc_has_max_heap(void);
