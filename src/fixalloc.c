@@ -6,7 +6,10 @@
  * from the OS in 64 KiB chunks and is never returned: a recycled struct is
  * pushed on the free list.  Because mspan structs are never unmapped, a
  * stale pointer to one (from mheap.spans or a snapshot of allspans) always
- * points to readable memory whose state field tells what it is now.
+ * points to readable memory whose state field tells what it is now.  For
+ * that reason mspan structs are not cleared when recycled (a sweeper may
+ * be reading the state of a dead one through its snapshot): mheap.c resets
+ * their fields one by one.
  *
  * Each fixalloc has its own lock, a leaf below mheap.lock.
  */
@@ -15,8 +18,9 @@
 #define FIXALLOC_CHUNK (64 << 10)
 
 void fixalloc_init(fixalloc *f, size_t size, void (*first)(void *, void *),
-                   void *arg, uint64_t *sys) {
+                   void *arg, uint64_t *sys, bool zero) {
   memset(f, 0, sizeof *f);
+  f->zero = zero;
   f->size = (size + 15) & ~(size_t)15;
   f->first = first;
   f->arg = arg;
@@ -31,7 +35,8 @@ void *fixalloc_alloc(fixalloc *f) {
     f->list = *(void **)p;
     f->inuse++;
     sgc_unlock(&f->lock);
-    memset(p, 0, f->size);
+    if (f->zero)
+      memset(p, 0, f->size);
     return p;
   }
   if (f->nchunk < f->size) {

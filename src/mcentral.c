@@ -35,7 +35,8 @@ void mcentral_init(mcentral *c, int spanclass) {
 static fixalloc batchalloc;
 static pthread_once_t batchalloc_once = PTHREAD_ONCE_INIT;
 static void batchalloc_init(void) {
-  fixalloc_init(&batchalloc, sizeof(fbatch), NULL, NULL, &sgc_heap.sys_meta);
+  fixalloc_init(&batchalloc, sizeof(fbatch), NULL, NULL, &sgc_heap.sys_meta,
+                true);
 }
 
 /* Count the span's free slots into the heap's live estimate when an mcache

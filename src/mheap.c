@@ -225,8 +225,23 @@ static mspan *mheap_new_span(mheap *h) {
   if (!allspans_reserve(h))
     return NULL;
   mspan *s = fixalloc_alloc(&h->spanalloc);
-  if (s)
-    sgc_mutex_init(&s->speciallock);
+  if (s == NULL)
+    return NULL;
+  /* A recycled struct is DEAD; only its allocation-side fields are reset
+   * here, the rest is set by whoever gives it pages.  state and sweepgen
+   * are read through old snapshots, so they change only atomically. */
+  SGC_ASSERT(ATOMIC_LOAD(&s->state) == MSPAN_DEAD);
+  s->next = s->prev = NULL;
+  s->list = NULL;
+  s->tleft = s->tright = NULL;
+  s->npreleased = 0;
+  s->needzero = 0;
+  s->unusedsince = 0;
+  s->specials = NULL;
+  s->incache = 0;
+  s->nalloc = 0;
+  s->spanclass = 0;
+  sgc_mutex_init(&s->speciallock);
   return s;
 }
 
@@ -410,7 +425,7 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
   /* A new span is swept.  One made while marking is stamped with the
    * generation the mark phase ends in: its mark bits were never computed,
    * so it must not be swept this cycle (design.md, "allspans"). */
-  s->sweepgen = h->sweepgen + (h->gcmarking ? 2 : 0);
+  ATOMIC_STORE(&s->sweepgen, h->sweepgen + (h->gcmarking ? 2 : 0));
   set_span_pages(h, s);
   ATOMIC_STORE(&s->state, MSPAN_INUSE);
   sgc_unlock(&h->lock);
@@ -515,8 +530,10 @@ void mheap_init(void) {
   mheap *h = &sgc_heap;
   sgc_mutex_init(&h->lock);
   h->treap_seed = 0x9e3779b97f4a7c15ull;
-  fixalloc_init(&h->spanalloc, sizeof(mspan), record_span, h, &h->sys_meta);
-  fixalloc_init(&h->cachealloc, sizeof(mcache), NULL, NULL, &h->sys_meta);
+  fixalloc_init(&h->spanalloc, sizeof(mspan), record_span, h, &h->sys_meta,
+                false);
+  fixalloc_init(&h->cachealloc, sizeof(mcache), NULL, NULL, &h->sys_meta,
+                true);
   special_init();
   for (int i = 0; i < NUM_SPANCLASSES; i++)
     mcentral_init(&h->central[i], i);

@@ -130,13 +130,15 @@ typedef struct fixalloc {
   char *chunk;      /* current carving chunk */
   size_t nchunk;    /* bytes left in chunk */
   size_t inuse;     /* objects handed out and not freed */
+  bool zero;        /* clear recycled objects (not for mspan: see mheap.c) */
   uint64_t *sys;    /* stat charged with chunk bytes */
   sgc_mutex lock;
 } fixalloc;
 
 void fixalloc_init(fixalloc *f, size_t size, void (*first)(void *, void *),
-                   void *arg, uint64_t *sys);
-void *fixalloc_alloc(fixalloc *f); /* zeroed; NULL if the OS refuses */
+                   void *arg, uint64_t *sys, bool zero);
+/* Zeroed if fresh or f->zero; NULL if the OS refuses. */
+void *fixalloc_alloc(fixalloc *f);
 void fixalloc_free(fixalloc *f, void *p);
 
 /* ------------------------------------------------------------------ mspan */

@@ -14,7 +14,7 @@
 
 void special_init(void) {
   fixalloc_init(&sgc_heap.specialalloc, sizeof(special), NULL, NULL,
-                &sgc_heap.sys_meta);
+                &sgc_heap.sys_meta, true);
 }
 
 special *special_new(void) { return fixalloc_alloc(&sgc_heap.specialalloc); }

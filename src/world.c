@@ -86,7 +86,7 @@ void world_park_pending(mcache *c) {
 void world_init(void) {
   sem_init(&world.ack, 0, 0);
   fixalloc_init(&threadalloc, sizeof(mthread), NULL, NULL,
-                &sgc_heap.sys_meta);
+                &sgc_heap.sys_meta, true);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = suspend_handler;
