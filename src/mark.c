@@ -101,7 +101,7 @@ static workbuf *getempty(void) {
 static void putfull(workbuf *b) {
   pthread_mutex_lock(&work.lock);
   b->next = work.full;
-  work.full = b;
+  ATOMIC_STORE_RELAXED(&work.full, b);
   if (work.nwait)
     pthread_cond_signal(&work.cond);
   pthread_mutex_unlock(&work.lock);
@@ -121,21 +121,22 @@ static workbuf *getfull(gcwork *w) {
   for (;;) {
     if (work.full) {
       workbuf *b = work.full;
-      work.full = b->next;
+      ATOMIC_STORE_RELAXED(&work.full, b->next);
       pthread_mutex_unlock(&work.lock);
       w->nsteal++;
       return b;
     }
     if (work.done)
       break;
-    if (++work.nwait == work.nproc) {
+    ATOMIC_STORE_RELAXED(&work.nwait, work.nwait + 1);
+    if (work.nwait == work.nproc) {
       work.done = 1;
-      work.nwait--;
+      ATOMIC_STORE_RELAXED(&work.nwait, work.nwait - 1);
       pthread_cond_broadcast(&work.cond);
       break;
     }
     pthread_cond_wait(&work.cond, &work.lock);
-    work.nwait--;
+    ATOMIC_STORE_RELAXED(&work.nwait, work.nwait - 1);
   }
   pthread_mutex_unlock(&work.lock);
   return NULL;
@@ -152,8 +153,9 @@ static void push(gcwork *w, uintptr_t lo, uintptr_t hi) {
     if (b)
       putfull(b);
     w->wbuf = b = nb;
-  } else if (b->n > 4 && ATOMIC_LOAD_RELAXED(&work.nwait) > 0) {
-    /* Someone is idle: hand over half of what we have. */
+  } else if (b->n > 4 && ATOMIC_LOAD_RELAXED(&work.nwait) > 0 &&
+             ATOMIC_LOAD_RELAXED(&work.full) == NULL) {
+    /* Someone is idle and nothing is shared: hand over half of ours. */
     workbuf *nb = getempty();
     if (nb) {
       uint64_t half = b->n / 2;
@@ -202,10 +204,23 @@ SCAN_NO_SANITIZE static void scan_range(gcwork *w, uintptr_t lo,
     mark_word(w, *(volatile uintptr_t *)p);
 }
 
+/* Pop ranges and scan them.  Popped ranges pass through a small FIFO
+ * ring and are prefetched on entry, so that by the time one is scanned
+ * its memory is on its way (the heap is walked in an order no hardware
+ * prefetcher guesses). */
+#define RING 8
 static void drain(gcwork *w) {
+  struct { uintptr_t lo, hi; } ring[RING];
+  unsigned head = 0, n = 0;
   for (;;) {
     workbuf *b = w->wbuf;
     if (b == NULL || b->n == 0) {
+      if (n > 0) { /* scan what the ring holds before looking for more */
+        unsigned k = (head - n) % RING;
+        n--;
+        scan_range(w, ring[k].lo, ring[k].hi);
+        continue;
+      }
       if (b) {
         putempty(b);
         w->wbuf = NULL;
@@ -222,7 +237,22 @@ static void drain(gcwork *w) {
       push(w, lo + SCAN_CHUNK, hi);
       hi = lo + SCAN_CHUNK;
     }
-    scan_range(w, lo, hi);
+    __builtin_prefetch((void *)lo);
+    if (n == RING) {
+      unsigned k = (head - n) % RING;
+      n--;
+      uintptr_t olo = ring[k].lo, ohi = ring[k].hi;
+      ring[head % RING].lo = lo;
+      ring[head % RING].hi = hi;
+      head++;
+      n++;
+      scan_range(w, olo, ohi);
+    } else {
+      ring[head % RING].lo = lo;
+      ring[head % RING].hi = hi;
+      head++;
+      n++;
+    }
   }
 }
 
