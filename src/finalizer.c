@@ -55,6 +55,8 @@ static struct {
 } fin = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
          PTHREAD_COND_INITIALIZER};
 
+static pthread_mutex_t weak_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void finalizer_queue(void *obj, void (*fn)(void *, void *), void *arg) {
   pthread_mutex_lock(&fin.lock);
   finblock *b = fin.queue;
@@ -207,6 +209,22 @@ void finalizer_counts(uint64_t *queued, uint64_t *run) {
   pthread_mutex_unlock(&fin.lock);
 }
 
+void finalizer_atfork(int phase) {
+  if (phase == FORK_PREPARE) {
+    pthread_mutex_lock(&fin.lock);
+    pthread_mutex_lock(&weak_lock);
+    return;
+  }
+  if (phase == FORK_CHILD) {
+    fin.thread_started = 0; /* restarted with the next finalizer */
+    fin.running = 0;        /* those were running on threads now gone */
+    pthread_cond_init(&fin.cond, NULL);
+    pthread_cond_init(&fin.idle, NULL);
+  }
+  pthread_mutex_unlock(&weak_lock);
+  pthread_mutex_unlock(&fin.lock);
+}
+
 /* The object whose base is p, or an abort naming the call. */
 static mspan *live_object(const char *call, void *p) {
   mspan *s = mheap_lookup((uintptr_t)p);
@@ -270,7 +288,6 @@ out:
 typedef struct { void **slot; void *obj; } weakent;
 #define WEAK_TOMB ((void **)1)
 
-static pthread_mutex_t weak_lock = PTHREAD_MUTEX_INITIALIZER;
 static weakent *weak;
 static size_t weakcap, weakused, weaklive; /* used counts tombstones */
 

@@ -436,6 +436,36 @@ void gc_read_stats(sgc_stats *st) {
   finalizer_counts(&st->finalizers_queued, &st->finalizers_run);
 }
 
+/* --------------------------------------------------------------- fork */
+
+void gc_atfork(int phase) {
+  if (phase == FORK_PREPARE) {
+    mcache *c = sgc_tls_cache;
+    if (c && c->thr) { /* a collection by another thread goes on */
+      sgc_enter_blocking();
+      pthread_mutex_lock(&gc_lock);
+      sgc_exit_blocking();
+    } else {
+      pthread_mutex_lock(&gc_lock);
+    }
+    pthread_mutex_lock(&helper.lock);
+    pthread_mutex_lock(&bgsweep.lock);
+    return;
+  }
+  if (phase == FORK_CHILD) {
+    /* The helper markers and the sweeper do not exist here. */
+    helper.nthreads = 0;
+    helper.joined = helper.ndone = helper.want = 0;
+    pthread_cond_init(&helper.start, NULL);
+    pthread_cond_init(&helper.done, NULL);
+    bgsweep.started = 0;
+    pthread_cond_init(&bgsweep.cond, NULL);
+  }
+  pthread_mutex_unlock(&bgsweep.lock);
+  pthread_mutex_unlock(&helper.lock);
+  pthread_mutex_unlock(&gc_lock);
+}
+
 /* --------------------------------------------------------------- init */
 
 static bool debug_flag(const char *debug, const char *name) {

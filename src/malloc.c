@@ -37,6 +37,7 @@ void sgc_init_slow(void) {
     sgc_free_cookie = cookie | 1;
     world_init();
     gc_init();
+    fork_init();
     scavenger_start();
     ATOMIC_STORE(&sgc_initialised, 1);
     pthread_mutex_unlock(&init_lock);

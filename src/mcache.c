@@ -252,6 +252,13 @@ void mcache_flush_for_gc(mcache *c, uint64_t *dropped) {
   c->live_delta = 0;
 }
 
+void caches_atfork(int phase) {
+  if (phase == FORK_PREPARE)
+    sgc_lock(&caches_lock);
+  else
+    sgc_unlock(&caches_lock);
+}
+
 /* Iterate over all caches with caches_lock held (used by the collector
  * with the world stopped). */
 void mcache_foreach(void (*fn)(mcache *c, void *arg), void *arg) {

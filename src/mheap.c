@@ -509,6 +509,31 @@ size_t sgc_release_memory(void) {
   return mheap_scavenge(0);
 }
 
+/* ----------------------------------------------------------------- fork */
+
+void heap_atfork(int phase) {
+  mheap *h = &sgc_heap;
+  if (phase == FORK_PREPARE) {
+    for (int i = 0; i < NUM_SPANCLASSES; i++)
+      sgc_lock(&h->central[i].lock);
+    sgc_lock(&h->lock);
+    sgc_lock(&h->spanalloc.lock);
+    sgc_lock(&h->cachealloc.lock);
+    sgc_lock(&h->specialalloc.lock);
+    return;
+  }
+  sgc_unlock(&h->specialalloc.lock);
+  sgc_unlock(&h->cachealloc.lock);
+  sgc_unlock(&h->spanalloc.lock);
+  sgc_unlock(&h->lock);
+  for (int i = NUM_SPANCLASSES - 1; i >= 0; i--)
+    sgc_unlock(&h->central[i].lock);
+  if (phase == FORK_CHILD) {
+    h->scavenger_started = false;
+    scavenger_start();
+  }
+}
+
 /* ----------------------------------------------------------------- init */
 
 static uint64_t env_u64(const char *name, uint64_t dflt) {

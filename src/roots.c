@@ -105,6 +105,13 @@ void sgc_remove_roots(void *lo, void *hi) {
   nopreempt_leave_any(c);
 }
 
+void roots_atfork(int phase) {
+  if (phase == FORK_PREPARE)
+    pthread_mutex_lock(&roots_lock);
+  else
+    pthread_mutex_unlock(&roots_lock);
+}
+
 void roots_foreach(void (*fn)(uintptr_t, uintptr_t, void *), void *arg) {
   pthread_mutex_lock(&roots_lock);
   for (size_t i = 0; i < nroots; i++)

@@ -538,6 +538,20 @@ static inline void sgc_ensure_init(void) {
     sgc_init_slow();
 }
 
+/* ------------------------------------------------------------------ fork */
+
+/* pthread_atfork phases.  Each subsystem takes its locks in PREPARE (in
+ * the global lock order), releases them in PARENT, and in CHILD releases
+ * them and forgets the threads that do not exist in the child. */
+enum { FORK_PREPARE, FORK_PARENT, FORK_CHILD };
+void fork_init(void);
+void gc_atfork(int phase);
+void world_atfork(int phase);
+void heap_atfork(int phase);
+void caches_atfork(int phase);
+void finalizer_atfork(int phase);
+void roots_atfork(int phase);
+
 /* ---------------------------------------------------------------- verify */
 
 /* Checks the heap's structures; aborts with a message naming the broken

@@ -201,6 +201,59 @@ void world_foreach_thread(void (*fn)(mthread *t, void *arg), void *arg) {
     fn(t, arg);
 }
 
+/* ---------------------------------------------------------------- fork */
+
+/* Fork happens with the world stopped (gc_lock held by the caller): every
+ * other mutator is parked outside any no-preempt region, so none holds a
+ * runtime lock or is half-way through sweeping a span. */
+void world_atfork(int phase) {
+  mcache *me = sgc_tls_cache;
+  mthread *self = me ? me->thr : NULL;
+  if (phase == FORK_PREPARE) {
+    if (self) {
+      volatile uintptr_t marker = 0;
+      getcontext(&self->ctx);
+      self->sp = (uintptr_t)&marker;
+    }
+    world_stop(self);
+    return;
+  }
+  if (phase == FORK_PARENT) {
+    world_start(self);
+    return;
+  }
+  {
+    /* Only the forking thread exists in the child. */
+    mcache *self = sgc_tls_cache;
+    mthread *t = allthreads;
+    allthreads = NULL;
+    nthreads = 0;
+    while (t) {
+      mthread *next = t->next;
+      if (self && t == self->thr) {
+        t->next = t->prev = NULL;
+        t->tid = pthread_self();
+        allthreads = t;
+        nthreads = 1;
+      } else {
+        /* Its spans go back to mcentral; the locks that takes were
+         * released by the other subsystems' child handlers already. */
+        mcache *c = t->cache;
+        c->thr = NULL;
+        mcache_destroy(c);
+        sem_destroy(&t->resume);
+        fixalloc_free(&threadalloc, t);
+      }
+      t = next;
+    }
+    world.stopping = 0;
+    pthread_mutex_init(&world.mutex, NULL);
+    pthread_cond_init(&world.cond, NULL);
+    sem_init(&world.ack, 0, 0);
+    pthread_mutex_unlock(&threads_lock); /* taken by world_stop */
+  }
+}
+
 /* ---------------------------------------------------- blocking regions */
 
 static mthread *self_thread(const char *call) {

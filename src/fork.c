@@ -1,0 +1,46 @@
+/*
+ * fork.c — keeping the heap usable in the child of fork().
+ *
+ * Before fork, the forking thread takes gc_lock and stops the world, so
+ * every other mutator is parked outside any no-preempt region: none holds
+ * a runtime lock or has a span half swept.  It then takes the locks that
+ * threads outside the world may hold (mcentral locks, mheap.lock, fixalloc
+ * locks, the leaves), in the global order.  After fork the parent releases
+ * them and restarts the world; the child releases them and forgets every
+ * other thread: their caches hand their spans back, their records go, and
+ * the runtime's own threads (markers, sweeper, finalizer thread,
+ * scavenger) are started again when needed.
+ *
+ * Owns no state of its own.
+ */
+#include "spangc-int.h"
+
+static void prepare(void) {
+  if (!ATOMIC_LOAD(&sgc_initialised))
+    return;
+  gc_atfork(FORK_PREPARE);
+  world_atfork(FORK_PREPARE);
+  heap_atfork(FORK_PREPARE);
+  caches_atfork(FORK_PREPARE);
+  roots_atfork(FORK_PREPARE);
+  finalizer_atfork(FORK_PREPARE);
+}
+
+static void release(int phase) {
+  if (!ATOMIC_LOAD(&sgc_initialised))
+    return;
+  finalizer_atfork(phase);
+  roots_atfork(phase);
+  caches_atfork(phase);
+  heap_atfork(phase);
+  world_atfork(phase); /* in the child: drops the other threads */
+  gc_atfork(phase);
+}
+
+static void parent(void) { release(FORK_PARENT); }
+static void child(void) { release(FORK_CHILD); }
+
+void fork_init(void) {
+  if (pthread_atfork(prepare, parent, child) != 0)
+    sgc_fatal("sgc_init: cannot install the fork handlers");
+}
