@@ -1,0 +1,560 @@
+/*
+ * fiber.c — fibers whose stacks live in the heap.
+ *
+ * A fiber is a user-level context: its own stack and saved registers.  A
+ * fiber object is an ordinary collectable heap object; its stack is a part
+ * of a span in state MSPAN_STACK (recorded in allspans like every span,
+ * never swept, never marked), with a guard page below it.  Stacks of up to
+ * 256 KiB come from per-size pools (a 512 KiB span cut into stacks of one
+ * size, its allocbits saying which are in use); larger stacks get a span of
+ * their own.  Each thread's own stack is a fiber too, embedded in its
+ * mthread ("home"), so that a fiber can switch back to it.
+ *
+ * Switching (sgc_fiber_switch) pushes the callee-saved registers on the
+ * current stack, saves the stack pointer in the fiber and loads the other
+ * one's; it runs inside a no-preempt region, so a stop of the world always
+ * finds a thread's stack bounds, current fiber and saved pointers
+ * consistent.  A fiber that returns from its function switches back to the
+ * fiber that last switched to it; its stack is freed at once by the code
+ * that resumes there (nothing can run on it any more).
+ *
+ * The collector scans a running fiber through the thread that runs it
+ * (and that thread's home stack from its saved pointer), and a suspended
+ * fiber only if its object is reachable: after the parallel mark it loops
+ * over the registry of live fibers, scanning [sp, hi) of each newly marked
+ * suspended fiber, until no new fiber is found.  Then, still with the world
+ * stopped, an unreachable fiber's stack is freed, and a reachable suspended
+ * fiber using less than a quarter of its stack gets the pages below its
+ * stack pointer returned to the OS (madvise): a conservative collector
+ * cannot move a stack, so the address range stays and only memory goes.
+ *
+ * A write to the guard page (stack overflow) is caught by a SIGSEGV
+ * handler running on a per-thread signal stack, which aborts naming the
+ * fiber; other faults go to the handler that was there before.
+ *
+ * Locks: fiber_lock guards the registry and the stack pools; it is a leaf,
+ * taken by mutators only inside no-preempt regions.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "spangc-int.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FIBER_ASAN 1
+#endif
+#if __has_feature(thread_sanitizer)
+#define FIBER_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define FIBER_ASAN 1
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define FIBER_TSAN 1
+#endif
+#ifdef FIBER_ASAN
+void __sanitizer_start_switch_fiber(void **fake, const void *bottom,
+                                    size_t size);
+void __sanitizer_finish_switch_fiber(void *fake, const void **bottom_old,
+                                     size_t *size_old);
+#endif
+#ifdef FIBER_TSAN
+void *__tsan_get_current_fiber(void);
+void *__tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void *fiber);
+void __tsan_switch_to_fiber(void *fiber, unsigned flags);
+#endif
+
+#if !defined(__x86_64__)
+#error "spangc fibers: the context switch is written for x86-64 only"
+#endif
+
+#define FIBER_MAGIC 0x46494252u      /* "FIBR" */
+#define FIBER_HOME_MAGIC 0x484f4d45u /* "HOME" */
+#define GUARD 4096u
+#define POOL_SPAN_PAGES 64          /* 512 KiB */
+#define NORDERS 5                   /* 16, 32, 64, 128, 256 KiB */
+#define MIN_STACK (16u << 10)
+#define DEFAULT_STACK (256u << 10)
+
+/* ------------------------------------------------------ context switch */
+
+/* void fiber_swap(uintptr_t *save_sp, uintptr_t load_sp)
+ * Saves rbp rbx r12-r15 and the SSE/x87 control words on the current
+ * stack, stores rsp in *save_sp, loads load_sp and pops the same. */
+void fiber_swap(uintptr_t *save_sp, uintptr_t load_sp);
+void fiber_entry(void);
+__asm__(".text\n"
+        ".globl fiber_swap\n"
+        ".hidden fiber_swap\n"
+        ".type fiber_swap,@function\n"
+        "fiber_swap:\n"
+        "  pushq %rbp\n"
+        "  pushq %rbx\n"
+        "  pushq %r12\n"
+        "  pushq %r13\n"
+        "  pushq %r14\n"
+        "  pushq %r15\n"
+        "  subq $8, %rsp\n"
+        "  stmxcsr (%rsp)\n"
+        "  fnstcw 4(%rsp)\n"
+        "  movq %rsp, (%rdi)\n"
+        "  movq %rsi, %rsp\n"
+        "  ldmxcsr (%rsp)\n"
+        "  fldcw 4(%rsp)\n"
+        "  addq $8, %rsp\n"
+        "  popq %r15\n"
+        "  popq %r14\n"
+        "  popq %r13\n"
+        "  popq %r12\n"
+        "  popq %rbx\n"
+        "  popq %rbp\n"
+        "  ret\n"
+        ".size fiber_swap,.-fiber_swap\n"
+        /* First switch into a fiber lands here with the fiber in r12 and
+         * a 16-byte aligned stack. */
+        ".globl fiber_entry\n"
+        ".hidden fiber_entry\n"
+        ".type fiber_entry,@function\n"
+        "fiber_entry:\n"
+        "  movq %r12, %rdi\n"
+        "  call fiber_main\n"
+        "  ud2\n"
+        ".size fiber_entry,.-fiber_entry\n");
+
+/* -------------------------------------------------- registry and pools */
+
+static pthread_mutex_t fiber_lock = PTHREAD_MUTEX_INITIALIZER;
+static sgc_fiber **registry;
+static uint32_t nreg, capreg;
+static mspan_list pool[NORDERS];
+static uint64_t nfibers_created, nfibers_finished;
+
+static bool registry_add(sgc_fiber *f) {
+  if (nreg == capreg) {
+    uint32_t cap = capreg ? capreg * 2 : 1024;
+    sgc_fiber **r = os_alloc(cap * sizeof *r);
+    if (r == NULL)
+      return false;
+    ATOMIC_ADD(&sgc_heap.sys_meta, cap * sizeof *r);
+    if (registry) {
+      memcpy(r, registry, nreg * sizeof *r);
+      os_free(registry, capreg * sizeof *r);
+      ATOMIC_ADD(&sgc_heap.sys_meta, -(uint64_t)(capreg * sizeof *r));
+    }
+    registry = r;
+    capreg = cap;
+  }
+  f->regidx = nreg;
+  registry[nreg++] = f;
+  return true;
+}
+
+static void registry_remove(sgc_fiber *f) {
+  uint32_t i = f->regidx;
+  SGC_ASSERT(i < nreg && registry[i] == f);
+  registry[i] = registry[--nreg];
+  registry[i]->regidx = i;
+  f->regidx = UINT32_MAX;
+}
+
+static int order_of(size_t total) {
+  size_t s = MIN_STACK;
+  for (int o = 0; o < NORDERS; o++, s <<= 1)
+    if (total <= s)
+      return o;
+  return -1;
+}
+
+/* A stack of 'total' bytes (guard page included), fiber_lock held.  Sets
+ * f->span, f->order, f->lo, f->hi. */
+static bool stack_alloc(sgc_fiber *f, size_t total) {
+  int o = order_of(total);
+  mspan *s;
+  uintptr_t base;
+  if (o < 0) {
+    uintptr_t npages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    s = mheap_alloc_stack(npages);
+    if (s == NULL)
+      return false;
+    base = s->base;
+    total = npages * PAGE_SIZE;
+  } else {
+    total = MIN_STACK << o;
+    s = pool[o].first;
+    if (s == NULL) {
+      s = mheap_alloc_stack(POOL_SPAN_PAGES);
+      if (s == NULL)
+        return false;
+      s->elemsize = total;
+      s->nelems = (uint32_t)(POOL_SPAN_PAGES * PAGE_SIZE / total);
+      memset(s->allocbits, 0, sizeof s->allocbits);
+      s->nalloc = 0;
+      mspan_list_insert(&pool[o], s);
+    }
+    uint32_t i = 0;
+    while (bitmap_get(s->allocbits, i))
+      i++;
+    s->allocbits[i >> 6] |= (uint64_t)1 << (i & 63);
+    if (++s->nalloc == s->nelems)
+      mspan_list_remove(s);
+    base = s->base + (uintptr_t)i * total;
+  }
+  if (mprotect((void *)base, GUARD, PROT_NONE) != 0)
+    sgc_warn("fiber %p: cannot protect the guard page of its stack", (void *)f);
+  f->span = s;
+  f->order = o;
+  f->lo = base + GUARD;
+  f->hi = base + total;
+  return true;
+}
+
+/* Give f's stack back, fiber_lock held. */
+static void stack_free(sgc_fiber *f) {
+  mspan *s = f->span;
+  uintptr_t base = f->lo - GUARD;
+  f->span = NULL;
+  /* The memory goes back to the OS; the guard is lifted when the span
+   * returns to the heap, where it may become ordinary objects. */
+  os_release((void *)f->lo, f->hi - f->lo);
+  if (f->order < 0) {
+    mprotect((void *)s->base, GUARD, PROT_READ | PROT_WRITE);
+    mheap_free_stack(s);
+    return;
+  }
+  uint32_t i = (uint32_t)((base - s->base) / s->elemsize);
+  SGC_ASSERT(bitmap_get(s->allocbits, i));
+  s->allocbits[i >> 6] &= ~((uint64_t)1 << (i & 63));
+  if (s->nalloc-- == s->nelems)
+    mspan_list_insert(&pool[f->order], s);
+  if (s->nalloc == 0) {
+    mspan_list_remove(s);
+    mprotect((void *)s->base, s->npages * PAGE_SIZE, PROT_READ | PROT_WRITE);
+    mheap_free_stack(s);
+  }
+}
+
+static void fiber_forget(sgc_fiber *f) {
+  if (f->span)
+    stack_free(f);
+  if (f->regidx != UINT32_MAX)
+    registry_remove(f);
+#ifdef FIBER_TSAN
+  if (f->tsan_fiber) {
+    __tsan_destroy_fiber(f->tsan_fiber);
+    f->tsan_fiber = NULL;
+  }
+#endif
+}
+
+/* ------------------------------------------------- stack overflow report */
+
+static struct sigaction old_segv;
+static pthread_once_t segv_once = PTHREAD_ONCE_INIT;
+
+static void segv_handler(int sig, siginfo_t *si, void *uc) {
+  uintptr_t a = (uintptr_t)si->si_addr;
+  mheap *h = &sgc_heap;
+  if (a >= h->arena_start && a < ATOMIC_LOAD(&h->arena_used)) {
+    mspan *s = h->spans[(a - h->arena_start) >> PAGE_SHIFT];
+    if (s && s->state == MSPAN_STACK && s->elemsize &&
+        (a - s->base) % s->elemsize < GUARD) {
+      mcache *c = sgc_tls_cache;
+      sgc_fiber *f = c && c->thr ? c->thr->cur : NULL;
+      sgc_fatal("fiber %p overflowed its stack of %zu bytes (fault at %p, "
+                "in the guard page below the stack)",
+                (void *)f, f ? (size_t)(f->hi - f->lo) : (size_t)0,
+                (void *)a);
+    }
+  }
+  /* Not ours: hand it to whoever was there before. */
+  if (old_segv.sa_flags & SA_SIGINFO) {
+    old_segv.sa_sigaction(sig, si, uc);
+  } else if (old_segv.sa_handler == SIG_DFL || old_segv.sa_handler == SIG_IGN) {
+    signal(SIGSEGV, SIG_DFL); /* the fault repeats and kills the process */
+  } else {
+    old_segv.sa_handler(sig);
+  }
+}
+
+static void segv_install(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = segv_handler;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGSEGV, &sa, &old_segv);
+}
+
+/* A signal stack for this thread, so an overflowing fiber can be
+ * reported; a thread that has one already keeps it. */
+static void ensure_altstack(mthread *t) {
+  if (t->altstack)
+    return;
+  stack_t cur;
+  if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE))
+    return;
+  size_t size = 64 << 10;
+  void *p = os_alloc(size);
+  if (p == NULL)
+    return;
+  stack_t ss = {.ss_sp = p, .ss_size = size, .ss_flags = 0};
+  if (sigaltstack(&ss, NULL) == 0)
+    t->altstack = p;
+  else
+    os_free(p, size);
+}
+
+/* ---------------------------------------------------------- threads */
+
+void fiber_thread_init(mthread *t) {
+  memset(&t->home, 0, sizeof t->home);
+  t->home.magic = FIBER_HOME_MAGIC;
+  t->home.state = FIBER_RUNNING;
+  t->home.lo = t->stack_lo;
+  t->home.hi = t->stack_hi;
+  t->home.order = -1;
+  t->home.regidx = UINT32_MAX;
+  t->home.thread = t;
+#ifdef FIBER_TSAN
+  t->home.tsan_fiber = __tsan_get_current_fiber();
+#endif
+  t->cur = &t->home;
+  t->dead = NULL;
+}
+
+void fiber_thread_exit(mthread *t) {
+  if (t->cur != &t->home)
+    sgc_fatal("thread %lu exits while running fiber %p: a thread must be on "
+              "its own stack when it exits", (unsigned long)t->tid,
+              (void *)t->cur);
+  if (t->altstack) {
+    stack_t ss = {.ss_flags = SS_DISABLE};
+    sigaltstack(&ss, NULL);
+    os_free(t->altstack, 64 << 10);
+    t->altstack = NULL;
+  }
+}
+
+/* ------------------------------------------------------------- switch */
+
+static mthread *current_thread(const char *call) {
+  mcache *c = mcache_get();
+  if (c == NULL || c->thr == NULL)
+    sgc_fatal("%s: cannot register the calling thread (out of memory)", call);
+  return c->thr;
+}
+
+/* Runs on the fiber we just switched to (possibly on another thread than
+ * the one that switched away): finish the bookkeeping of the switch. */
+static void after_switch(void) {
+  mcache *c = sgc_tls_cache;
+  mthread *t = c->thr;
+#ifdef FIBER_ASAN
+  __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+  if (t->dead) {
+    sgc_fiber *d = t->dead;
+    t->dead = NULL;
+    pthread_mutex_lock(&fiber_lock);
+    fiber_forget(d);
+    pthread_mutex_unlock(&fiber_lock);
+  }
+  nopreempt_leave(c);
+}
+
+/* Switch from the running fiber of t to 'to'; returns when something
+ * switches back.  No-preempt region entered by the caller. */
+static void do_switch(mthread *t, sgc_fiber *from, sgc_fiber *to) {
+  to->state = FIBER_RUNNING;
+  to->thread = t;
+  to->shrunk = 0;
+  t->cur = to;
+  t->stack_lo = to->lo;
+  t->stack_hi = to->hi;
+#ifdef FIBER_ASAN
+  __sanitizer_start_switch_fiber(NULL, (void *)to->lo, to->hi - to->lo);
+#endif
+#ifdef FIBER_TSAN
+  __tsan_switch_to_fiber(to->tsan_fiber, 0);
+#endif
+  fiber_swap(&from->sp, to->sp);
+  after_switch();
+}
+
+static void check_target(const char *call, mthread *t, sgc_fiber *to) {
+  if (to == NULL)
+    sgc_fatal("%s(NULL): no fiber", call);
+  if (to->magic == FIBER_HOME_MAGIC) {
+    if (to->thread != t)
+      sgc_fatal("%s(%p): that is the own stack of thread %lu; only that "
+                "thread can switch to it", call, (void *)to,
+                (unsigned long)to->thread->tid);
+  } else if (to->magic != FIBER_MAGIC) {
+    sgc_fatal("%s(%p): not a fiber", call, (void *)to);
+  }
+  if (to == t->cur)
+    sgc_fatal("%s(%p): the fiber is the one running", call, (void *)to);
+  if (to->state == FIBER_RUNNING)
+    sgc_fatal("%s(%p): the fiber is running on another thread", call,
+              (void *)to);
+  if (to->state == FIBER_FINISHED)
+    sgc_fatal("%s(%p): the fiber has finished", call, (void *)to);
+}
+
+void sgc_fiber_switch(sgc_fiber *to) {
+  mthread *t = current_thread("sgc_fiber_switch");
+  mcache *c = t->cache;
+  nopreempt_enter(c);
+  check_target("sgc_fiber_switch", t, to);
+  sgc_fiber *from = t->cur;
+  from->state = FIBER_SUSPENDED;
+  to->caller = from;
+  do_switch(t, from, to);
+}
+
+/* The body of every fiber. */
+__attribute__((noreturn, used)) void fiber_main(sgc_fiber *f) {
+  after_switch();
+  f->fn(f->arg);
+  /* Back to the fiber that last switched to this one. */
+  mcache *c = sgc_tls_cache;
+  mthread *t = c->thr;
+  nopreempt_enter(c);
+  sgc_fiber *to = f->caller;
+  if (to == NULL || to->state != FIBER_SUSPENDED ||
+      (to->magic == FIBER_HOME_MAGIC && to->thread != t))
+    sgc_fatal("fiber %p finished, but the fiber that last switched to it "
+              "(%p) cannot be resumed here", (void *)f, (void *)to);
+  f->state = FIBER_FINISHED;
+  t->dead = f; /* its stack is freed once we are off it */
+  pthread_mutex_lock(&fiber_lock);
+  nfibers_finished++;
+  pthread_mutex_unlock(&fiber_lock);
+  do_switch(t, f, to);
+  __builtin_unreachable();
+}
+
+sgc_fiber *sgc_fiber_create(void (*fn)(void *), void *arg, size_t stack_size) {
+  if (fn == NULL) {
+    errno = EINVAL;
+    return NULL;
+  }
+  if (stack_size == 0)
+    stack_size = DEFAULT_STACK;
+  if (stack_size > ((size_t)1 << 36)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  mthread *t = current_thread("sgc_fiber_create");
+  pthread_once(&segv_once, segv_install);
+  ensure_altstack(t);
+  sgc_fiber *f = sgc_alloc(sizeof *f);
+  if (f == NULL)
+    return NULL;
+  f->magic = FIBER_MAGIC;
+  f->state = FIBER_CREATED;
+  f->fn = fn;
+  f->arg = arg;
+  f->order = -1;
+  f->regidx = UINT32_MAX;
+  mcache *c = t->cache;
+  nopreempt_enter(c);
+  pthread_mutex_lock(&fiber_lock);
+  bool ok = stack_alloc(f, stack_size + GUARD) && registry_add(f);
+  if (!ok && f->span)
+    stack_free(f);
+  if (ok)
+    nfibers_created++;
+  pthread_mutex_unlock(&fiber_lock);
+  nopreempt_leave(c);
+  if (!ok) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  /* The first switch pops a frame built here and "returns" into
+   * fiber_entry with r12 = f and a 16-byte aligned stack. */
+  uintptr_t *sp = (uintptr_t *)((f->hi - 16) & ~(uintptr_t)15);
+  *--sp = 0;                        /* keeps fiber_entry's rsp aligned */
+  *--sp = (uintptr_t)fiber_entry;   /* return address */
+  *--sp = 0;                        /* rbp */
+  *--sp = 0;                        /* rbx */
+  *--sp = (uintptr_t)f;             /* r12 */
+  *--sp = 0;                        /* r13 */
+  *--sp = 0;                        /* r14 */
+  *--sp = 0;                        /* r15 */
+  *--sp = 0x037f00001f80ull;        /* mxcsr, x87 control word */
+  f->sp = (uintptr_t)sp;
+#ifdef FIBER_TSAN
+  f->tsan_fiber = __tsan_create_fiber(0);
+#endif
+  return f;
+}
+
+sgc_fiber *sgc_fiber_self(void) {
+  return current_thread("sgc_fiber_self")->cur;
+}
+
+int sgc_fiber_finished(const sgc_fiber *f) {
+  return f != NULL && f->state == FIBER_FINISHED;
+}
+
+/* ---------------------------------------------------- collector hooks */
+
+/* World stopped.  Scan every suspended fiber whose object is marked and
+ * that was not scanned yet this cycle.  Returns true if any was. */
+bool fibers_scan_marked(gcwork *w) {
+  bool any = false;
+  for (uint32_t i = 0; i < nreg; i++) {
+    sgc_fiber *f = registry[i];
+    if (f->scanned || f->state == FIBER_RUNNING)
+      continue;
+    if (!mark_is_marked((uintptr_t)f))
+      continue;
+    f->scanned = 1;
+    if (f->sp < f->lo || f->sp > f->hi)
+      sgc_fatal("collect: fiber %p has a stack pointer %p outside its stack "
+                "[%p, %p)", (void *)f, (void *)f->sp, (void *)f->lo,
+                (void *)f->hi);
+    mark_push_range(w, f->sp, f->hi);
+    any = true;
+  }
+  return any;
+}
+
+/* World stopped, mark complete: free the stacks of unreachable fibers,
+ * shrink the idle ones, reset the scanned flags. */
+void fibers_after_mark(uint64_t *released) {
+  uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+  for (uint32_t i = 0; i < nreg;) {
+    sgc_fiber *f = registry[i];
+    f->scanned = 0;
+    if (f->state != FIBER_RUNNING && !mark_is_marked((uintptr_t)f)) {
+      fiber_forget(f); /* moves the last entry to i */
+      continue;
+    }
+    if (f->state == FIBER_SUSPENDED && !f->shrunk &&
+        (f->hi - f->sp) * 4 < f->hi - f->lo) {
+      uintptr_t keep = f->sp & ~(pg - 1); /* the page holding sp stays */
+      if (keep > f->lo) {
+        os_release((void *)f->lo, keep - f->lo);
+        *released += keep - f->lo;
+      }
+      f->shrunk = 1;
+    }
+    i++;
+  }
+}
+
+void fiber_read_stats(sgc_stats *st) {
+  pthread_mutex_lock(&fiber_lock);
+  st->fibers_live = nreg;
+  st->fibers_created = nfibers_created;
+  st->fibers_finished = nfibers_finished;
+  pthread_mutex_unlock(&fiber_lock);
+  st->stack_bytes = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) * PAGE_SIZE;
+}
