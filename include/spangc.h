@@ -166,6 +166,11 @@ typedef struct sgc_stats {
   uint64_t mark_overflows;      /* rescans after a full mark stack */
   uint64_t finalizers_queued;   /* finalizers queued, ever */
   uint64_t finalizers_run;      /* finalizers that returned, ever */
+  uint64_t fibers_live;         /* fibers not finished and not collected */
+  uint64_t fibers_created;      /* fibers created, ever */
+  uint64_t fibers_finished;     /* fibers whose function returned, ever */
+  uint64_t stack_bytes;         /* bytes of spans holding fiber stacks */
+  uint64_t stack_released_bytes;/* stack bytes returned by shrinking, ever */
   int32_t gcpercent;            /* GOGC; -1 when off */
   int32_t markers;              /* marker threads per collection */
 
@@ -302,6 +307,39 @@ SGC_API void sgc_set_finalizer_thread(int enabled);
  */
 SGC_API int sgc_register_weak(void **slot, void *obj);
 SGC_API int sgc_unregister_weak(void **slot);
+
+/* ==================================================================
+ * Fibers: user-level contexts whose stacks live in the heap
+ * ================================================================== */
+
+typedef struct sgc_fiber sgc_fiber;
+
+/*
+ * sgc_fiber_create — a fiber that will run fn(arg) on a stack of
+ *   stack_size bytes (0: 256 KiB) with a guard page below it.  It starts
+ *   when something switches to it.  The fiber is a collectable object: keep
+ *   a pointer to it while you intend to switch to it; an unreachable fiber
+ *   (finished or not) has its stack freed by the next collection.  arg is
+ *   kept alive by the fiber.  Returns NULL with errno EINVAL (fn NULL) or
+ *   ENOMEM.  The stack cannot grow: overflowing it aborts with a message
+ *   naming the fiber.
+ * sgc_fiber_switch — suspend the running fiber (or the thread's own stack)
+ *   and run 'to' on the calling thread.  Returns when something switches
+ *   back.  A fiber runs on whichever registered thread switches to it.
+ *   Aborts, naming the fiber, if 'to' is running (here or on another
+ *   thread), has finished, is not a fiber, or is another thread's own stack.
+ *   When a fiber's function returns, control goes back to the fiber that
+ *   last switched to it (which must then be resumable on this thread).
+ * sgc_fiber_self — the running fiber; on a thread's own stack, a fiber
+ *   standing for that stack, which only that thread can switch to.
+ * sgc_fiber_finished — nonzero once f's function has returned.
+ * A thread must be back on its own stack when it exits.
+ */
+SGC_API sgc_fiber *sgc_fiber_create(void (*fn)(void *), void *arg,
+                                    size_t stack_size);
+SGC_API void sgc_fiber_switch(sgc_fiber *to);
+SGC_API sgc_fiber *sgc_fiber_self(void);
+SGC_API int sgc_fiber_finished(const sgc_fiber *f);
 
 #ifdef __cplusplus
 }

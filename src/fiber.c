@@ -36,6 +36,7 @@
  * taken by mutators only inside no-preempt regions.
  */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -170,6 +171,58 @@ static int order_of(size_t total) {
   return -1;
 }
 
+/* Guard pages.  Each protected guard splits the arena's mapping, and a
+ * process may have only vm.max_map_count mappings (65530 by default):
+ * guards are given to at most a quarter of that many stacks at a time.
+ * Every stack also has a canary in its lowest word, checked whenever its
+ * fiber is switched away from and by the collector. */
+static long guard_budget = -1, guards_used;
+
+static bool guard_protect(uintptr_t base) {
+  if (guard_budget < 0) {
+    long max = 65530;
+    FILE *fp = fopen("/proc/sys/vm/max_map_count", "r");
+    if (fp) {
+      if (fscanf(fp, "%ld", &max) != 1)
+        max = 65530;
+      fclose(fp);
+    }
+    guard_budget = max / 4;
+  }
+  if (guards_used >= guard_budget) {
+    static int warned;
+    if (!warned++)
+      sgc_warn("%ld fiber stacks have guard pages (a quarter of "
+               "vm.max_map_count); further stacks rely on a canary checked "
+               "at each switch", guards_used);
+    return false;
+  }
+  if (mprotect((void *)base, GUARD, PROT_NONE) != 0)
+    return false;
+  guards_used++;
+  return true;
+}
+
+static void guard_release(sgc_fiber *f) {
+  if (f->guarded) {
+    mprotect((void *)(f->lo - GUARD), GUARD, PROT_READ | PROT_WRITE);
+    guards_used--;
+    f->guarded = 0;
+  }
+}
+
+static uintptr_t canary(const sgc_fiber *f) {
+  return (uintptr_t)f ^ 0x5350414e47435354ull; /* "SPANGCST" */
+}
+
+static void check_canary(const sgc_fiber *f) {
+  if (f->magic == FIBER_MAGIC && f->span &&
+      *(const uintptr_t *)f->lo != canary(f))
+    sgc_fatal("fiber %p overflowed its stack of %zu bytes (its canary at %p "
+              "was overwritten)", (const void *)f, (size_t)(f->hi - f->lo),
+              (void *)f->lo);
+}
+
 /* A stack of 'total' bytes (guard page included), fiber_lock held.  Sets
  * f->span, f->order, f->lo, f->hi. */
 static bool stack_alloc(sgc_fiber *f, size_t total) {
@@ -204,12 +257,12 @@ static bool stack_alloc(sgc_fiber *f, size_t total) {
       mspan_list_remove(s);
     base = s->base + (uintptr_t)i * total;
   }
-  if (mprotect((void *)base, GUARD, PROT_NONE) != 0)
-    sgc_warn("fiber %p: cannot protect the guard page of its stack", (void *)f);
   f->span = s;
   f->order = o;
   f->lo = base + GUARD;
   f->hi = base + total;
+  f->guarded = guard_protect(base);
+  *(uintptr_t *)f->lo = canary(f);
   return true;
 }
 
@@ -218,11 +271,9 @@ static void stack_free(sgc_fiber *f) {
   mspan *s = f->span;
   uintptr_t base = f->lo - GUARD;
   f->span = NULL;
-  /* The memory goes back to the OS; the guard is lifted when the span
-   * returns to the heap, where it may become ordinary objects. */
+  guard_release(f);
   os_release((void *)f->lo, f->hi - f->lo);
   if (f->order < 0) {
-    mprotect((void *)s->base, GUARD, PROT_READ | PROT_WRITE);
     mheap_free_stack(s);
     return;
   }
@@ -233,7 +284,6 @@ static void stack_free(sgc_fiber *f) {
     mspan_list_insert(&pool[f->order], s);
   if (s->nalloc == 0) {
     mspan_list_remove(s);
-    mprotect((void *)s->base, s->npages * PAGE_SIZE, PROT_READ | PROT_WRITE);
     mheap_free_stack(s);
   }
 }
@@ -293,6 +343,7 @@ static void segv_install(void) {
 /* A signal stack for this thread, so an overflowing fiber can be
  * reported; a thread that has one already keeps it. */
 static void ensure_altstack(mthread *t) {
+  t->altstack_checked = 1;
   if (t->altstack)
     return;
   stack_t cur;
@@ -408,10 +459,13 @@ static void check_target(const char *call, mthread *t, sgc_fiber *to) {
 
 void sgc_fiber_switch(sgc_fiber *to) {
   mthread *t = current_thread("sgc_fiber_switch");
+  if (unlikely(!t->altstack_checked))
+    ensure_altstack(t);
   mcache *c = t->cache;
   nopreempt_enter(c);
   check_target("sgc_fiber_switch", t, to);
   sgc_fiber *from = t->cur;
+  check_canary(from);
   from->state = FIBER_SUSPENDED;
   to->caller = from;
   do_switch(t, from, to);
@@ -430,6 +484,7 @@ __attribute__((noreturn, used)) void fiber_main(sgc_fiber *f) {
       (to->magic == FIBER_HOME_MAGIC && to->thread != t))
     sgc_fatal("fiber %p finished, but the fiber that last switched to it "
               "(%p) cannot be resumed here", (void *)f, (void *)to);
+  check_canary(f);
   f->state = FIBER_FINISHED;
   t->dead = f; /* its stack is freed once we are off it */
   pthread_mutex_lock(&fiber_lock);
@@ -465,9 +520,27 @@ sgc_fiber *sgc_fiber_create(void (*fn)(void *), void *arg, size_t stack_size) {
   mcache *c = t->cache;
   nopreempt_enter(c);
   pthread_mutex_lock(&fiber_lock);
-  bool ok = stack_alloc(f, stack_size + GUARD) && registry_add(f);
-  if (!ok && f->span)
-    stack_free(f);
+  bool ok = stack_alloc(f, stack_size + GUARD);
+  if (ok) {
+    /* Build the first frame before the fiber is published in the
+     * registry, where a collection may look at it.  The first switch pops
+     * this frame and "returns" into fiber_entry with r12 = f and a 16-byte
+     * aligned stack. */
+    uintptr_t *sp = (uintptr_t *)((f->hi - 16) & ~(uintptr_t)15);
+    *--sp = 0;                        /* keeps fiber_entry's rsp aligned */
+    *--sp = (uintptr_t)fiber_entry;   /* return address */
+    *--sp = 0;                        /* rbp */
+    *--sp = 0;                        /* rbx */
+    *--sp = (uintptr_t)f;             /* r12 */
+    *--sp = 0;                        /* r13 */
+    *--sp = 0;                        /* r14 */
+    *--sp = 0;                        /* r15 */
+    *--sp = 0x037f00001f80ull;        /* mxcsr, x87 control word */
+    f->sp = (uintptr_t)sp;
+    ok = registry_add(f);
+    if (!ok)
+      stack_free(f);
+  }
   if (ok)
     nfibers_created++;
   pthread_mutex_unlock(&fiber_lock);
@@ -476,19 +549,6 @@ sgc_fiber *sgc_fiber_create(void (*fn)(void *), void *arg, size_t stack_size) {
     errno = ENOMEM;
     return NULL;
   }
-  /* The first switch pops a frame built here and "returns" into
-   * fiber_entry with r12 = f and a 16-byte aligned stack. */
-  uintptr_t *sp = (uintptr_t *)((f->hi - 16) & ~(uintptr_t)15);
-  *--sp = 0;                        /* keeps fiber_entry's rsp aligned */
-  *--sp = (uintptr_t)fiber_entry;   /* return address */
-  *--sp = 0;                        /* rbp */
-  *--sp = 0;                        /* rbx */
-  *--sp = (uintptr_t)f;             /* r12 */
-  *--sp = 0;                        /* r13 */
-  *--sp = 0;                        /* r14 */
-  *--sp = 0;                        /* r15 */
-  *--sp = 0x037f00001f80ull;        /* mxcsr, x87 control word */
-  f->sp = (uintptr_t)sp;
 #ifdef FIBER_TSAN
   f->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -516,6 +576,7 @@ bool fibers_scan_marked(gcwork *w) {
     if (!mark_is_marked((uintptr_t)f))
       continue;
     f->scanned = 1;
+    check_canary(f);
     if (f->sp < f->lo || f->sp > f->hi)
       sgc_fatal("collect: fiber %p has a stack pointer %p outside its stack "
                 "[%p, %p)", (void *)f, (void *)f->sp, (void *)f->lo,
@@ -539,10 +600,12 @@ void fibers_after_mark(uint64_t *released) {
     }
     if (f->state == FIBER_SUSPENDED && !f->shrunk &&
         (f->hi - f->sp) * 4 < f->hi - f->lo) {
-      uintptr_t keep = f->sp & ~(pg - 1); /* the page holding sp stays */
-      if (keep > f->lo) {
-        os_release((void *)f->lo, keep - f->lo);
-        *released += keep - f->lo;
+      /* The page holding sp stays, and so does the lowest page (the
+       * canary's). */
+      uintptr_t keep = f->sp & ~(pg - 1);
+      if (keep > f->lo + pg) {
+        os_release((void *)(f->lo + pg), keep - f->lo - pg);
+        *released += keep - f->lo - pg;
       }
       f->shrunk = 1;
     }

@@ -62,6 +62,7 @@ static struct {
   uint64_t last_heap_before, last_heap_after, last_live_objects;
   uint64_t last_freed_objects;
   uint64_t overflows;
+  uint64_t stack_released;
 } gc = {.gcpercent = 100};
 
 /* ------------------------------------------------------------- helpers */
@@ -218,10 +219,6 @@ static uint64_t live_objects_now(void) {
 static void collect(mthread *self) {
   mheap *h = &sgc_heap;
   uint64_t t0 = os_nanotime();
-  volatile uintptr_t marker = 0;
-  getcontext(&self->ctx);
-  self->sp = (uintptr_t)&marker;
-
   world_stop(self);
   uint64_t t1 = os_nanotime();
 
@@ -257,6 +254,9 @@ static void collect(mthread *self) {
   if (gc.verify)
     mark_verify();
   weak_process(spans, nspan);
+  uint64_t stack_released = 0;
+  fibers_after_mark(&stack_released);
+  gc.stack_released += stack_released;
   sweep_start();
   ATOMIC_STORE(&h->heap_live, (int64_t)res.marked_bytes);
   uint64_t goal = MIN_GOAL;
@@ -313,6 +313,31 @@ static void collect(mthread *self) {
  * lock happens in a blocking region, so a collection already under way
  * treats this thread as stopped.  Without 'force', a collection that
  * another thread completed meanwhile is enough. */
+/* The collector runs on a stack of its own (like Go's system stack): the
+ * thread that triggers a collection may be a fiber with a small stack.
+ * One stack serves, since gc_lock serialises collections. */
+#define GC_STACK_SIZE ((size_t)512 << 10)
+static char *gc_stack;
+
+void call_on_stack(void (*fn)(void *), void *arg, void *top);
+__asm__(".text\n"
+        ".globl call_on_stack\n"
+        ".hidden call_on_stack\n"
+        ".type call_on_stack,@function\n"
+        "call_on_stack:\n" /* rdi = fn, rsi = arg, rdx = top (16-aligned) */
+        "  pushq %rbp\n"
+        "  movq %rsp, %rbp\n"
+        "  movq %rdx, %rsp\n"
+        "  movq %rdi, %rax\n"
+        "  movq %rsi, %rdi\n"
+        "  call *%rax\n"
+        "  movq %rbp, %rsp\n"
+        "  popq %rbp\n"
+        "  ret\n"
+        ".size call_on_stack,.-call_on_stack\n");
+
+static void collect_on_gc_stack(void *self) { collect(self); }
+
 static void collect_as(mcache *c, bool force) {
   uint64_t seen = ATOMIC_LOAD(&gc.numgc);
   sgc_enter_blocking();
@@ -320,8 +345,19 @@ static void collect_as(mcache *c, bool force) {
   sgc_exit_blocking();
   if (force || (gc.numgc == seen &&
                 (uint64_t)ATOMIC_LOAD(&sgc_heap.heap_live) >=
-                    ATOMIC_LOAD(&sgc_next_gc)))
-    collect(c->thr);
+                    ATOMIC_LOAD(&sgc_next_gc))) {
+    mthread *self = c->thr;
+    /* What this thread holds is on the stack it runs on, above here. */
+    volatile uintptr_t marker = 0;
+    getcontext(&self->ctx);
+    self->sp = (uintptr_t)&marker;
+    if (gc_stack == NULL)
+      gc_stack = os_alloc(GC_STACK_SIZE);
+    if (gc_stack)
+      call_on_stack(collect_on_gc_stack, self, gc_stack + GC_STACK_SIZE);
+    else
+      collect(self); /* no memory for a stack: use this one */
+  }
   pthread_mutex_unlock(&gc_lock);
 }
 
@@ -427,7 +463,9 @@ void gc_read_stats(sgc_stats *st) {
   st->mark_overflows = gc.overflows;
   st->gcpercent = gc.gcpercent;
   st->markers = gc.nmarkers;
+  st->stack_released_bytes = gc.stack_released;
   pthread_mutex_unlock(&gc_lock);
+  fiber_read_stats(st);
   st->next_gc = ATOMIC_LOAD(&sgc_next_gc);
   st->heap_live = (uint64_t)ATOMIC_LOAD(&sgc_heap.heap_live);
   st->sweeps_background = ATOMIC_LOAD_RELAXED(&sgc_nbgsweep);

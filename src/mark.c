@@ -305,6 +305,9 @@ static void add_thread_job(mthread *t, void *arg) {
   add_job(ROOT_THREAD, 0, 0, t);
 }
 
+/* A stopped thread: its registers, the stack it runs on from its saved
+ * stack pointer up, its running fiber's object, and its own stack from
+ * where it left it if a fiber runs on it. */
 SCAN_NO_SANITIZE static void scan_thread(gcwork *w, mthread *t) {
   scan_range(w, (uintptr_t)&t->ctx, (uintptr_t)(&t->ctx + 1));
   uintptr_t sp = t->sp;
@@ -313,6 +316,10 @@ SCAN_NO_SANITIZE static void scan_thread(gcwork *w, mthread *t) {
               "stack [%p, %p)", (unsigned long)t->tid, (void *)sp,
               (void *)t->stack_lo, (void *)t->stack_hi);
   scan_range(w, sp, t->stack_hi);
+  if (t->cur != &t->home) {
+    mark_word(w, (uintptr_t)t->cur);
+    push(w, t->home.sp, t->home.hi);
+  }
 }
 
 /* Finalizer specials of spans [lo, hi) of the snapshot: what a
@@ -354,6 +361,17 @@ static void run_job(gcwork *w, rootjob *j) {
 }
 
 void mark_root_word(gcwork *w, uintptr_t v) { mark_word(w, v); }
+void mark_push_range(gcwork *w, uintptr_t lo, uintptr_t hi) {
+  push(w, lo, hi);
+}
+
+/* Is the object containing p marked?  (World stopped, after marking.) */
+bool mark_is_marked(uintptr_t p) {
+  mspan *s = mheap_lookup(p);
+  if (s == NULL)
+    return false;
+  return bitmap_get(s->markbits, mspan_obj_index(s, p));
+}
 
 /* -------------------------------------------------------------- markers */
 
@@ -405,33 +423,55 @@ void mark_prepare(mspan **spans, uint32_t nspan, int nproc) {
     add_job(ROOT_SPECIALS, k, nspan - k > 4096 ? k + 4096 : nspan, NULL);
 }
 
-/* After the parallel phase: if a push failed, rescan every marked object
- * of a scan span until a pass completes without overflow.  Runs on the
- * collector alone (nproc 1 for these passes). */
+static void overflow_pass(mark_result *res);
+
+/* Drain on the collector alone (after the parallel phase). */
+static void drain_alone(gcwork *w) {
+  work.nproc = 1;
+  work.nwait = 0;
+  work.done = 0;
+  drain(w);
+}
+
+/* After the parallel phase: suspended fibers reachable only now (their
+ * objects got marked) have their stacks scanned, until no new one is
+ * found; and if a push failed, every marked object of a scan span is
+ * rescanned until a pass completes without overflow.  Runs on the
+ * collector alone. */
 void mark_overflow_passes(mark_result *res) {
-  while (ATOMIC_LOAD(&work.overflow)) {
-    res->overflows++;
-    ATOMIC_STORE(&work.overflow, 0);
-    work.nproc = 1;
-    work.nwait = 0;
-    work.done = 0;
+  for (;;) {
     gcwork w = {0};
-    for (uint32_t k = 0; k < work.nspan; k++) {
-      mspan *s = work.spans[k];
-      if (s->state != MSPAN_INUSE || spanclass_noscan(s->spanclass))
-        continue;
-      for (uint32_t i = 0; i < s->nelems; i++)
-        if (bitmap_get(s->markbits, i)) {
-          uintptr_t b = s->base + (uintptr_t)i * s->elemsize;
-          scan_range(&w, b, b + s->elemsize);
-          if (w.wbuf && w.wbuf->n == WB_ITEMS)
-            drain(&w), work.done = 0;
-        }
-    }
-    drain(&w);
+    bool more = fibers_scan_marked(&w);
+    if (more)
+      drain_alone(&w);
     res->marked_bytes += w.marked_bytes;
     res->nobj += w.nobj;
+    if (!more && !ATOMIC_LOAD(&work.overflow))
+      break;
+    if (ATOMIC_LOAD(&work.overflow))
+      overflow_pass(res);
   }
+}
+
+static void overflow_pass(mark_result *res) {
+  res->overflows++;
+  ATOMIC_STORE(&work.overflow, 0);
+  gcwork w = {0};
+  for (uint32_t k = 0; k < work.nspan; k++) {
+    mspan *s = work.spans[k];
+    if (s->state != MSPAN_INUSE || spanclass_noscan(s->spanclass))
+      continue;
+    for (uint32_t i = 0; i < s->nelems; i++)
+      if (bitmap_get(s->markbits, i)) {
+        uintptr_t b = s->base + (uintptr_t)i * s->elemsize;
+        scan_range(&w, b, b + s->elemsize);
+        if (w.wbuf && w.wbuf->n == WB_ITEMS)
+          drain_alone(&w);
+      }
+  }
+  drain_alone(&w);
+  res->marked_bytes += w.marked_bytes;
+  res->nobj += w.nobj;
 }
 
 /* Verifier (SPANGC_DEBUG=verify=1), world stopped, after mark: every

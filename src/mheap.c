@@ -432,6 +432,43 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
   return s;
 }
 
+/* A span for fiber stacks (fiber.c).  Like any span it is recorded in
+ * allspans and in the spans table; its state keeps the marker and the
+ * sweepers away from it. */
+mspan *mheap_alloc_stack(uintptr_t npages) {
+  mheap *h = &sgc_heap;
+  sgc_lock(&h->lock);
+  mspan *s = alloc_span_locked(h, npages);
+  if (s == NULL) {
+    sgc_unlock(&h->lock);
+    errno = ENOMEM;
+    return NULL;
+  }
+  h->pages_inuse -= npages;
+  h->pages_stack += npages;
+  s->spanclass = 0;
+  s->elemsize = npages * PAGE_SIZE;
+  s->nelems = 1;
+  s->nalloc = 0;
+  s->limit = s->base + npages * PAGE_SIZE;
+  s->list = NULL;
+  ATOMIC_STORE(&s->sweepgen, h->sweepgen);
+  set_span_pages(h, s);
+  ATOMIC_STORE(&s->state, MSPAN_STACK);
+  sgc_unlock(&h->lock);
+  return s;
+}
+
+void mheap_free_stack(mspan *s) {
+  mheap *h = &sgc_heap;
+  sgc_lock(&h->lock);
+  SGC_ASSERT(s->state == MSPAN_STACK);
+  h->pages_stack -= s->npages;
+  h->pages_inuse += s->npages; /* mheap_free_locked moves them to free */
+  mheap_free_locked(s, true);
+  sgc_unlock(&h->lock);
+}
+
 void mheap_free(mspan *s) {
   mheap *h = &sgc_heap;
   sgc_lock(&h->lock);

@@ -147,6 +147,7 @@ enum mspan_state {
   MSPAN_DEAD = 0, /* struct not describing any pages (recycled) */
   MSPAN_INUSE,    /* holds objects of the garbage-collected heap */
   MSPAN_FREE,     /* free pages in mheap's free structures */
+  MSPAN_STACK,    /* fiber stacks (fiber.c): never swept, never marked */
 };
 
 typedef struct special special;
@@ -276,6 +277,7 @@ typedef struct mheap {
 
   /* Statistics (mheap.lock unless atomic). */
   uint64_t pages_inuse;   /* pages in in-use spans */
+  uint64_t pages_stack;   /* pages in stack spans */
   uint64_t pages_free;    /* pages in free spans */
   uint64_t pages_released;
   uint64_t sys_heap;      /* committed arena bytes */
@@ -295,6 +297,8 @@ void mheap_init(void);
 /* A span of npages for span class sc (sc 0/1: a large object). */
 mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large);
 void mheap_free(mspan *s);               /* takes mheap.lock */
+mspan *mheap_alloc_stack(uintptr_t npages); /* an MSPAN_STACK span */
+void mheap_free_stack(mspan *s);
 void mheap_free_locked(mspan *s, bool was_inuse);
 size_t mheap_scavenge(uint64_t older_than_ns); /* bytes released */
 void mheap_snapshot_locked(mspan ***spans, uint32_t *n);
@@ -341,6 +345,7 @@ intptr_t sweepone(bool bg);
 void sweep_start(void); /* after mark, world stopped: new generation */
 void sweep_finish(void); /* sweep all that is left (before mark) */
 bool sweep_done(void);
+void sweep_complete(void);
 extern uint64_t sgc_nbgsweep, sgc_ndemandsweep, sgc_npausesweep;
 
 /* --------------------------------------------------------------- specials */
@@ -430,6 +435,30 @@ static inline mcache *mcache_get(void) {
 #include <ucontext.h>
 
 enum { THR_RUNNING = 0, THR_BLOCKING = 1 };
+typedef struct gcwork gcwork;
+
+/* A fiber (fiber.c).  A heap object (scanned: arg and caller stay alive),
+ * except a thread's own stack, which is a fiber embedded in its mthread
+ * ("home").  While suspended, its registers are pushed on its stack and sp
+ * is saved here; the collector scans [sp, hi). */
+enum { FIBER_CREATED, FIBER_RUNNING, FIBER_SUSPENDED, FIBER_FINISHED };
+struct sgc_fiber {
+  uint32_t magic;
+  int state;
+  void (*fn)(void *);
+  void *arg;
+  struct sgc_fiber *caller; /* the fiber that last switched to this one */
+  uintptr_t sp;             /* saved stack pointer while not running */
+  uintptr_t lo, hi;         /* usable stack; a guard page lies below lo */
+  mspan *span;              /* stack span (a pool span or its own) */
+  int order;                /* stack pool order, or -1 for its own span */
+  uint32_t regidx;          /* index in the fiber registry */
+  struct mthread *thread;   /* running on (home: owner) */
+  uint8_t shrunk;           /* unused stack pages were returned */
+  uint8_t guarded;          /* its guard page is protected */
+  uint8_t scanned;          /* this collection */
+  void *tsan_fiber;         /* ThreadSanitizer's fiber, in TSan builds */
+};
 
 /* A registered thread (a mutator).  Linked in the thread list under
  * threads_lock; 'state', 'sp' and 'ctx' change under world.mutex (blocking
@@ -445,7 +474,22 @@ typedef struct mthread {
   int signalled;
   int explicit_reg; /* sgc_register_thread was called */
   sem_t resume;
+  struct sgc_fiber home;   /* the thread's own stack as a fiber */
+  struct sgc_fiber *cur;   /* the fiber running on this thread */
+  struct sgc_fiber *dead;  /* a finished fiber whose stack is to free */
+  void *altstack;          /* signal stack (stack overflow, suspension) */
+  int altstack_checked;
 } mthread;
+
+void fiber_thread_init(mthread *t);  /* home fiber of a new thread */
+void fiber_thread_exit(mthread *t);
+/* Collector hooks, world stopped: scan suspended reachable fibers until no
+ * new one is found; then free the stacks of dead fibers and shrink idle
+ * ones. */
+bool fibers_scan_marked(gcwork *w);
+void fibers_after_mark(uint64_t *released);
+void mark_push_range(gcwork *w, uintptr_t lo, uintptr_t hi);
+bool mark_is_marked(uintptr_t p);
 
 void world_init(void);
 mthread *world_register(mcache *c);   /* the calling thread */
@@ -525,6 +569,7 @@ bool gc_over_max_heap(uintptr_t more_pages);
 bool gc_has_max_heap(void);
 void gc_collect_for_limit(mcache *c);
 void gc_read_stats(sgc_stats *st);
+void fiber_read_stats(sgc_stats *st);
 void heap_read_stats(sgc_stats *st);
 void finalizer_counts(uint64_t *queued, uint64_t *run);
 

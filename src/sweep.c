@@ -175,6 +175,17 @@ void sweep_start(void) {
   sgc_unlock(&h->lock);
 }
 
+/* Finish the current generation: sweep what is left, then wait for the
+ * spans other threads are sweeping.  Walks the sweep snapshot (spans made
+ * after it are swept from birth).  Caller in a no-preempt region. */
+void sweep_complete(void) {
+  while (sweepone(false) != -1)
+    ;
+  for (uint32_t k = 0; k < sweep.nspan; k++)
+    if (ATOMIC_LOAD(&sweep.spans[k]->state) == MSPAN_INUSE)
+      mspan_ensure_swept(sweep.spans[k]);
+}
+
 /* World stopped: sweep whatever the sweepers left. */
 void sweep_finish(void) {
   while (sweepone(false) != -1)

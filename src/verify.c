@@ -3,8 +3,9 @@
  * heap and aborts naming the first one broken.
  *
  * Called by the collector before each mark when SPANGC_DEBUG=verify=1, and
- * by tests.  The caller guarantees that no other thread changes the heap
- * (world stopped, or a single-threaded test); it takes mheap.lock itself.
+ * by tests.  It first completes the current sweep.  The caller guarantees
+ * that no other thread allocates or frees meanwhile (world stopped, or a
+ * quiescent test); it takes mheap.lock itself.
  *
  * Invariants checked:
  *   - every committed page maps (mheap.spans) to a span covering it;
@@ -35,8 +36,13 @@ void sgc_heap_verify(void) {
   mheap *h = &sgc_heap;
   if (!ATOMIC_LOAD(&sgc_initialised))
     return;
+  /* The checks below hold for swept spans: finish the sweep first, and
+   * wait for spans that a sweeper is in the middle of. */
+  mcache *c = nopreempt_enter_any();
+  sweep_complete();
+  nopreempt_leave_any(c);
   sgc_lock(&h->lock);
-  uint64_t inuse = 0, freep = 0;
+  uint64_t inuse = 0, freep = 0, stackp = 0;
   mspan *prev = NULL;
   for (uintptr_t a = h->arena_start; a < h->arena_used;) {
     mspan *s = h->spans[(a - h->arena_start) >> PAGE_SHIFT];
@@ -78,6 +84,8 @@ void sgc_heap_verify(void) {
       if (n != s->nalloc)
         sgc_fatal("verify: span %p counts %u objects, its slots say %u",
                   (void *)s->base, s->nalloc, n);
+    } else if (s->state == MSPAN_STACK) {
+      stackp += s->npages;
     } else {
       sgc_fatal("verify: span %p in the arena is in state %d",
                 (void *)s->base, s->state);
@@ -99,6 +107,9 @@ void sgc_heap_verify(void) {
               "%llu", (unsigned long long)freep,
               (unsigned long long)(listed + treap_pages),
               (unsigned long long)h->pages_free);
+  if (stackp != h->pages_stack)
+    sgc_fatal("verify: stack pages: %llu in the arena, counter %llu",
+              (unsigned long long)stackp, (unsigned long long)h->pages_stack);
   if (inuse != h->pages_inuse)
     sgc_fatal("verify: in-use pages: %llu in the arena, counter %llu",
               (unsigned long long)inuse, (unsigned long long)h->pages_inuse);

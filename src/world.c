@@ -55,8 +55,8 @@ static struct {
 /* ------------------------------------------------------------- parking */
 
 /* Record where this thread's live stack starts and its registers, tell the
- * collector, and wait to be resumed.  Runs in the signal handler or at the
- * end of a no-preempt region. */
+ * collector, and wait to be resumed.  Runs at the end of a no-preempt
+ * region that a suspend signal interrupted. */
 static void __attribute__((noinline)) park(mthread *t) {
   volatile uintptr_t marker = 0;
   getcontext(&t->ctx);
@@ -66,14 +66,27 @@ static void __attribute__((noinline)) park(mthread *t) {
     ;
 }
 
-static void suspend_handler(int sig, siginfo_t *si, void *uc) {
+/* Runs on the thread's signal stack if it has one (fibers may have small
+ * stacks), so the interrupted registers and stack pointer come from the
+ * signal context; the 128-byte red zone below the stack pointer may hold
+ * live values of a leaf function and is scanned too. */
+static void suspend_handler(int sig, siginfo_t *si, void *ucv) {
   int saved = errno;
   mcache *c = sgc_tls_cache;
   if (c != NULL && c->thr != NULL) {
-    if (c->nopreempt)
+    if (c->nopreempt) {
       c->pending = 1;
-    else
-      park(c->thr);
+    } else {
+      mthread *t = c->thr;
+      ucontext_t *uc = ucv;
+      memcpy(&t->ctx, uc, sizeof t->ctx);
+      t->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP] - 128;
+      if (t->sp < t->stack_lo)
+        t->sp = t->stack_lo;
+      sem_post(&world.ack);
+      while (sem_wait(&t->resume) != 0)
+        ;
+    }
   }
   errno = saved;
 }
@@ -90,7 +103,7 @@ void world_init(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = suspend_handler;
-  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
   sigemptyset(&sa.sa_mask);
   if (sigaction(SIG_SUSPEND, &sa, NULL) != 0)
     sgc_fatal("sgc_init: cannot install the suspend signal handler");
@@ -120,6 +133,7 @@ mthread *world_register(mcache *c) {
   stack_bounds(&t->stack_lo, &t->stack_hi);
   t->state = THR_RUNNING;
   sem_init(&t->resume, 0, 0);
+  fiber_thread_init(t);
   /* Not yet on the list: no signal can reach this thread's handler with
    * c->thr set before it is on the list. */
   pthread_mutex_lock(&threads_lock);
@@ -135,6 +149,7 @@ mthread *world_register(mcache *c) {
 }
 
 void world_unregister(mthread *t) {
+  fiber_thread_exit(t);
   /* Holding threads_lock, no collection can be under way. */
   pthread_mutex_lock(&threads_lock);
   if (t->prev)
