@@ -216,7 +216,7 @@ static uintptr_t canary(const sgc_fiber *f) {
 }
 
 static void check_canary(const sgc_fiber *f) {
-  if (f->magic == FIBER_MAGIC && f->span &&
+  if (f->magic == FIBER_MAGIC && f->span && !f->shrunk &&
       *(const uintptr_t *)f->lo != canary(f))
     sgc_fatal("fiber %p overflowed its stack of %zu bytes (its canary at %p "
               "was overwritten)", (const void *)f, (size_t)(f->hi - f->lo),
@@ -423,7 +423,10 @@ static void after_switch(void) {
 static void do_switch(mthread *t, sgc_fiber *from, sgc_fiber *to) {
   to->state = FIBER_RUNNING;
   to->thread = t;
-  to->shrunk = 0;
+  if (to->shrunk) { /* shrinking gave the canary's page back too */
+    to->shrunk = 0;
+    *(uintptr_t *)to->lo = canary(to);
+  }
   t->cur = to;
   t->stack_lo = to->lo;
   t->stack_hi = to->hi;
@@ -600,12 +603,12 @@ void fibers_after_mark(uint64_t *released) {
     }
     if (f->state == FIBER_SUSPENDED && !f->shrunk &&
         (f->hi - f->sp) * 4 < f->hi - f->lo) {
-      /* The page holding sp stays, and so does the lowest page (the
-       * canary's). */
+      /* Everything below the page holding sp goes, the canary's page
+       * too: the canary is written again when the fiber next runs. */
       uintptr_t keep = f->sp & ~(pg - 1);
-      if (keep > f->lo + pg) {
-        os_release((void *)(f->lo + pg), keep - f->lo - pg);
-        *released += keep - f->lo - pg;
+      if (keep > f->lo) {
+        os_release((void *)f->lo, keep - f->lo);
+        *released += keep - f->lo;
       }
       f->shrunk = 1;
     }

@@ -1,0 +1,636 @@
+#!/usr/bin/env bash
+# bench/run.sh — compare spangc with glibc malloc, mimalloc, bdwgc and Go.
+#
+#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause scaling
+#                                      (default: all of them)
+#   BENCH=quick (default) | full       sizes and repetitions (see "Sizes" below)
+#   REPS=n                             override the number of repetitions
+#
+# `make bench` runs `make build` and then this script.  Everything it builds
+# or writes goes to bench/out/: binaries, bench/out/prefix (spangc installed
+# from build/ with cmake --install), logs/, results.tsv (one line per run),
+# results.md (the tables as Markdown) and the plots (*.png).
+#
+# Every run goes through bench/out/measure (bench/measure.c: wall time, CPU
+# time and peak RSS from wait4, plus an RSS watchdog).  Variants run
+# alternately, REPS times; tables show medians.  Every benchmark prints
+# "check:" lines; they must be identical across variants at the same
+# parameters, or the bench fails (exit status 1).  A crashed run fails it too.
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+OUT=$HERE/out
+PEERS=$HERE/peers
+MODE=${BENCH:-quick}
+T_START=$(date +%s)
+
+# ---------------------------------------------------------------- sizes
+case $MODE in
+quick)
+  REPS=${REPS:-5}
+  AF_PAIRS=4000000        # alloc/free pairs per thread
+  BT_DEPTH=19
+  PAUSE_ARGS="150000 1024 600000"
+  SCALE_DEPTHS="16 17 18 19 20"
+  SCALE_REPS=3
+  ;;
+full)
+  REPS=${REPS:-5}
+  AF_PAIRS=10000000
+  BT_DEPTH=21
+  PAUSE_ARGS="200000 1024 1000000"
+  SCALE_DEPTHS="16 17 18 19 20 21 22"
+  SCALE_REPS=3
+  ;;
+*) echo "run.sh: BENCH must be quick or full (got '$MODE')" >&2; exit 2 ;;
+esac
+AF_WINDOW=1000
+SPANGC_RSS_LIMIT_MB=8192 # safety net for every spangc peer run (RSS watchdog)
+OTHER_RSS_LIMIT_MB=12288
+RUN_TIMEOUT_S=1800
+
+ALL_PARTS="allocfree binarytrees gcbench pause scaling"
+PARTS=${*:-$ALL_PARTS}
+for p in $PARTS; do
+  case " $ALL_PARTS " in *" $p "*) ;; *) echo "run.sh: unknown part '$p' (parts: $ALL_PARTS)" >&2; exit 2 ;; esac
+done
+want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+mkdir -p "$OUT/logs" "$OUT/checks" "$OUT/data"
+RES=$OUT/results.tsv
+MD=$OUT/results.md
+: >"$RES"
+rm -f "$OUT"/checks/* "$OUT"/data/* "$OUT"/logs/* "$OUT"/*.png
+FAIL=0
+FAILURES=()
+fail() { FAIL=1; FAILURES+=("$*"); echo "!!! FAIL: $*" >&2; }
+say() { echo "$*"; }
+hr() { echo; echo "=== $* ==="; }
+CC=${CC:-gcc}
+CFLAGS="-O2 -Wall -Wextra -Wno-unused-parameter"
+
+# ---------------------------------------------------------------- packages
+# Debian packages: what is missing is installed when running as root, else the
+# apt-get line is printed and the variants that need it are skipped.
+declare -A HAVE
+have_bdwgc() { [ -f /usr/include/gc.h ] || [ -f /usr/include/gc/gc.h ]; }
+have_mimalloc() { [ -f /usr/include/mimalloc.h ]; }
+have_go() { command -v go >/dev/null 2>&1; }
+have_gnuplot() { command -v gnuplot >/dev/null 2>&1; }
+check_packages() {
+  local missing=() p
+  have_bdwgc || missing+=(libgc-dev)
+  have_mimalloc || missing+=(libmimalloc-dev)
+  have_go || missing+=(golang-go)
+  have_gnuplot || missing+=(gnuplot-nox)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      say "installing missing Debian packages: ${missing[*]} (log: $OUT/logs/apt.log)"
+      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y "${missing[@]}" \
+        >"$OUT/logs/apt.log" 2>&1 ||
+        { apt-get -o DPkg::Lock::Timeout=600 update >>"$OUT/logs/apt.log" 2>&1 &&
+          DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y "${missing[@]}" \
+            >>"$OUT/logs/apt.log" 2>&1; } ||
+        say "apt-get install failed (see $OUT/logs/apt.log)"
+    else
+      say "missing packages; to get every variant run as root:  apt-get install -y ${missing[*]}"
+    fi
+  fi
+  HAVE[bdwgc]=0; HAVE[mimalloc]=0; HAVE[go]=0; HAVE[gnuplot]=0
+  have_bdwgc && HAVE[bdwgc]=1 || say "skipping bdwgc variants (needs: apt-get install -y libgc-dev)"
+  have_mimalloc && HAVE[mimalloc]=1 || say "skipping mimalloc variants (needs: apt-get install -y libmimalloc-dev)"
+  have_go && HAVE[go]=1 || say "skipping Go variants (needs: apt-get install -y golang-go)"
+  have_gnuplot && HAVE[gnuplot]=1 || say "skipping plots (needs: apt-get install -y gnuplot-nox)"
+  return 0
+}
+
+# ---------------------------------------------------------------- spangc
+PREFIX=$OUT/prefix
+SGC_BUILD=${SPANGC_BUILD_DIR:-$ROOT/build} # where make build put spangc
+SGC_CFLAGS=""
+SGC_LIBS=""
+HAVE[spangc]=0
+HAVE[collector]=0
+COLLECTOR_STATE="not probed (allocfree only)"
+install_spangc() {
+  if [ ! -e "$SGC_BUILD/libspangc.so" ]; then
+    say "spangc: build/libspangc.so not found (run make build, or make bench): spangc variants skipped"
+    return
+  fi
+  local bt
+  bt=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$SGC_BUILD/CMakeCache.txt" 2>/dev/null)
+  [ "$bt" = Release ] || say "WARNING: build/ is configured with CMAKE_BUILD_TYPE='$bt', not Release: spangc figures are not meaningful"
+  rm -rf "$PREFIX"
+  if ! cmake --install "$SGC_BUILD" --prefix "$PREFIX" >"$OUT/logs/install.log" 2>&1; then
+    say "spangc: cmake --install failed (see $OUT/logs/install.log): spangc variants skipped"
+    return
+  fi
+  local pc
+  pc=$(find "$PREFIX" -name spangc.pc | head -n1)
+  if [ -z "$pc" ]; then say "spangc: no spangc.pc installed: spangc variants skipped"; return; fi
+  export PKG_CONFIG_PATH=$(dirname "$pc")${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+  # spangc.pc is configured with the build's CMAKE_INSTALL_PREFIX; point it at ours.
+  local pcopt=(--define-variable=prefix="$PREFIX")
+  SGC_CFLAGS=$(pkg-config "${pcopt[@]}" --cflags spangc) || { say "spangc: pkg-config failed: spangc variants skipped"; return; }
+  SGC_LIBS=$(pkg-config "${pcopt[@]}" --libs spangc)
+  local libdir
+  libdir=$(pkg-config "${pcopt[@]}" --variable=libdir spangc)
+  if [ ! -e "$libdir/libspangc.so" ]; then
+    say "spangc: pkg-config libdir $libdir has no libspangc.so: spangc variants skipped"; return
+  fi
+  SGC_LIBS="$SGC_LIBS -Wl,-rpath,$libdir"
+  export LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  HAVE[spangc]=1
+  say "spangc $(pkg-config --modversion spangc) installed in $PREFIX (cflags: $SGC_CFLAGS; libs: $SGC_LIBS)"
+}
+
+# Does spangc collect garbage yet?  (bench/probe.c)
+probe_collector() {
+  [ "${HAVE[spangc]}" = 1 ] || return
+  if ! $CC $CFLAGS "$HERE/probe.c" -o "$OUT/probe" $SGC_CFLAGS $SGC_LIBS 2>"$OUT/logs/probe-build.log"; then
+    say "spangc: probe does not build (see $OUT/logs/probe-build.log)"; return
+  fi
+  local st=0
+  "$OUT/measure" -o "$OUT/logs/probe.measure" -m 1024 -t 120 -- "$OUT/probe" >"$OUT/logs/probe.out" 2>&1 || st=$?
+  say "$(cat "$OUT/logs/probe.out")"
+  COLLECTOR_STATE="no (probe: heap grows without bound; peer variants skipped)"
+  if [ $st = 0 ]; then
+    HAVE[collector]=1
+    COLLECTOR_STATE=yes
+  elif [ "${SPANGC_BENCH_ASSUME_COLLECTOR:-0}" = 1 ]; then
+    say "spangc: SPANGC_BENCH_ASSUME_COLLECTOR=1: running the peer variants anyway (testing the script only; the RSS watchdog still applies)"
+    HAVE[collector]=1
+    COLLECTOR_STATE="ASSUMED (SPANGC_BENCH_ASSUME_COLLECTOR=1; probe failed)"
+  else
+    [ $st = 1 ] || say "spangc: probe failed with status $st (see $OUT/logs/probe.out)"
+    say "spangc: collector not available yet (issue 4), peer variants skipped"
+  fi
+}
+
+# ---------------------------------------------------------------- building
+build_all() {
+  $CC $CFLAGS -pthread "$HERE/measure.c" -o "$OUT/measure" || { echo "run.sh: cannot build measure" >&2; exit 1; }
+  local b=$OUT/bin
+  mkdir -p "$b"
+  rm -f "$b"/*
+  bld() { # name, then compiler arguments
+    local n=$1; shift
+    if ! $CC $CFLAGS "$@" -o "$b/$n" 2>"$OUT/logs/build-$n.log"; then
+      fail "build of $n failed: $(head -n 5 "$OUT/logs/build-$n.log")"
+    fi
+  }
+  # allocfree
+  bld af-malloc -DV_MALLOC -pthread "$HERE/allocfree.c"
+  bld af-calloc -DV_CALLOC -pthread "$HERE/allocfree.c"
+  [ "${HAVE[mimalloc]}" = 1 ] && bld af-mimalloc -DV_MIMALLOC -pthread "$HERE/allocfree.c" -lmimalloc
+  if [ "${HAVE[spangc]}" = 1 ]; then
+    bld af-spangc -DV_SPANGC -pthread "$HERE/allocfree.c" $SGC_CFLAGS $SGC_LIBS
+    bld af-spangc-noscan -DV_SPANGC_NOSCAN -pthread "$HERE/allocfree.c" $SGC_CFLAGS $SGC_LIBS
+  fi
+  # peers
+  local src
+  for src in binarytrees gcbench pause; do
+    local s=$PEERS/$src.c
+    if [ "${HAVE[bdwgc]}" = 1 ]; then
+      bld $src-bdwgc -DUSE_BDWGC "$s" -lgc
+      bld $src-bdwgcm -DUSE_BDWGC -DBDWGC_MARKERS "$s" -lgc
+    fi
+    if [ "${HAVE[spangc]}" = 1 ] && [ "${HAVE[collector]}" = 1 ]; then
+      bld $src-spangc -DUSE_PROJECT -DPROJECT_H='"spangc-peer.h"' -I"$PEERS" "$s" $SGC_CFLAGS $SGC_LIBS
+    fi
+  done
+  bld binarytrees-malloc "$PEERS/binarytrees.c"
+  bld pause-malloc -DUSE_MALLOC "$PEERS/pause.c"
+  if [ "${HAVE[mimalloc]}" = 1 ]; then
+    bld binarytrees-mimalloc -DUSE_MIMALLOC "$PEERS/binarytrees.c" -lmimalloc
+    bld pause-mimalloc -DUSE_MIMALLOC "$PEERS/pause.c" -lmimalloc
+  fi
+  if [ "${HAVE[go]}" = 1 ]; then
+    local g
+    for g in binarytrees pause; do
+      if ! (cd "$PEERS" && GOCACHE=$OUT/gocache GOPATH=$OUT/gopath GO111MODULE=off GOFLAGS= \
+        go build -o "$b/$g-go" "$g.go") >"$OUT/logs/build-$g-go.log" 2>&1; then
+        fail "go build of $g.go failed: $(head -n 5 "$OUT/logs/build-$g-go.log")"
+      fi
+    done
+  fi
+}
+
+# ---------------------------------------------------------------- running
+# run_one BENCH PARAMS VARIANT REP COMMAND...
+# Appends one line to results.tsv:
+#   bench params variant rep status wall_s cpu_s maxrss_kb stats(k=v,...)
+run_one() {
+  local bench=$1 params=$2 variant=$3 rep=$4; shift 4
+  local slug=${bench}_${params// /_}
+  slug=${slug//[^A-Za-z0-9_.=-]/}
+  local log=$OUT/logs/$slug.$variant.$rep
+  local limit=$OTHER_RSS_LIMIT_MB
+  case $variant in spangc*) limit=$SPANGC_RSS_LIMIT_MB ;; esac
+  rm -f "$log.measure"
+  local st=0
+  "$OUT/measure" -o "$log.measure" -m "$limit" -t "$RUN_TIMEOUT_S" -- "$@" >"$log.out" 2>"$log.err" || st=$?
+  local m wall cpu rss status=ok
+  m=$(cat "$log.measure" 2>/dev/null)
+  wall=$(sed -n 's/.*wall_s=\([^ ]*\).*/\1/p' <<<"$m")
+  cpu=$(sed -n 's/.*cpu_s=\([^ ]*\).*/\1/p' <<<"$m")
+  rss=$(sed -n 's/.*maxrss_kb=\([^ ]*\).*/\1/p' <<<"$m")
+  if [ $st != 0 ]; then
+    status=failed
+    fail "$bench ($params) $variant rep $rep: exit status $st ($(sed -n 's/.*killed=//p' <<<"$m")); $(tail -n 3 "$log.err" | tr '\n' ' ')"
+  fi
+  local stats
+  stats=$(sed -n 's/^stats: //p' "$log.out" | tr ' ' ',')
+  if [ $status = ok ]; then
+    grep 'check:' "$log.out" >"$log.check"
+    local ref=$OUT/checks/$slug.ref
+    if [ ! -s "$log.check" ]; then
+      status=failed; fail "$bench ($params) $variant rep $rep printed no check line"
+    elif [ ! -e "$ref" ]; then
+      cp "$log.check" "$ref"; echo "$variant" >"$ref.who"
+    elif ! cmp -s "$ref" "$log.check"; then
+      status=mismatch
+      fail "CHECK MISMATCH in $bench ($params): $variant rep $rep differs from $(cat "$ref.who"):
+$(diff "$ref" "$log.check" | head -n 10)"
+    fi
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$bench" "$params" "$variant" "$rep" "$status" \
+    "${wall:-NA}" "${cpu:-NA}" "${rss:-NA}" "$stats" >>"$RES"
+  printf '  %-14s %-28s rep %d: wall %6ss cpu %6ss rss %6d MB %s\n' "$bench" "$variant" "$rep" \
+    "${wall:-NA}" "${cpu:-NA}" "$(( ${rss:-0} / 1024 ))" "$( [ $status = ok ] || echo "[$status]")"
+}
+
+# med BENCH PARAMS VARIANT FIELD  -> median over ok runs (NA if none)
+# FIELD: wall cpu rss (MB) or a key of the program's "stats:" line
+med() {
+  awk -F'\t' -v b="$1" -v p="$2" -v v="$3" -v f="$4" '
+    $1 == b && $2 == p && $3 == v && $5 == "ok" {
+      val = ""
+      if (f == "wall") val = $6; else if (f == "cpu") val = $7; else if (f == "rss") val = $8 / 1024
+      else { n = split($9, a, ","); for (i = 1; i <= n; i++) { split(a[i], kv, "="); if (kv[1] == f) val = kv[2] } }
+      if (val != "" && val != "NA") print val
+    }' "$RES" | sort -g | awk '{ a[NR] = $1 } END {
+      if (NR == 0) print "NA"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+# ratio A B -> A/B with 2 decimals, "-" if either is missing
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NA" || b == "NA" || a == "" || b == "" || b + 0 == 0) print "-"; else { r = a / b; printf (r < 0.1 ? "%.3fx" : "%.2fx"), r } }'; }
+fmt() { awk -v a="$1" -v f="$2" 'BEGIN { if (a == "NA" || a == "") print "-"; else printf f, a }'; }
+# mark VALUE LIMIT -> "met" / "NOT met" / "n/a"  (VALUE <= LIMIT)
+mark() { awk -v a="$1" -v l="$2" 'BEGIN { if (a == "NA" || a == "" || a == "-") print "n/a"; else if (a + 0 <= l + 0) print "met"; else print "NOT met" }'; }
+
+# table: reads "|"-separated rows on stdin (first row: header), prints a padded
+# Markdown table on stdout and appends it to results.md
+table() {
+  awk -F'|' '
+    { n = NF; for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } if (NF > maxn) maxn = NF }
+    END {
+      for (r = 1; r <= NR; r++) {
+        line = "|"
+        for (i = 1; i <= maxn; i++) line = line sprintf(" %-" w[i] "s |", c[r, i])
+        print line
+        if (r == 1) { line = "|"; for (i = 1; i <= maxn; i++) { s = ""; for (k = 0; k < w[i] + 2; k++) s = s "-"; line = line s "|" } print line }
+      }
+    }' | tee -a "$MD"
+  echo | tee -a "$MD" >/dev/null
+}
+mdsay() { echo "$*" | tee -a "$MD"; }
+
+# ---------------------------------------------------------------- labels
+declare -A LABEL=(
+  [malloc]="glibc malloc/free"
+  [calloc]="glibc calloc/free"
+  [mimalloc]="mimalloc"
+  [spangc]="spangc"
+  [spangc-noscan]="spangc noscan"
+  [bdwgc]="bdwgc (markers not started)"
+  [bdwgcm]="bdwgc + markers (GC_start_mark_threads)"
+  [go]="Go $(go version 2>/dev/null | awk '{print $3}')"
+  [spangc-m1]="spangc SPANGC_MARKERS=1"
+  [spangc-m2]="spangc SPANGC_MARKERS=2"
+)
+exists() { [ -x "$OUT/bin/$1" ]; }
+
+# ---------------------------------------------------------------- allocfree
+part_allocfree() {
+  hr "allocfree: alloc/free pairs, mixed sizes, window $AF_WINDOW per thread, $AF_PAIRS pairs per thread, $REPS reps"
+  local vs=() v t r
+  for v in spangc spangc-noscan malloc calloc mimalloc; do exists af-$v && vs+=($v); done
+  [ "${HAVE[spangc]}" = 1 ] || say "spangc not installed: allocfree runs without spangc"
+  for r in $(seq 1 "$REPS"); do
+    for t in 1 2; do
+      for v in "${vs[@]}"; do
+        run_one allocfree "t=$t" "$v" "$r" "$OUT/bin/af-$v" -t $t -n "$AF_PAIRS" -w "$AF_WINDOW"
+      done
+    done
+  done
+  echo
+  mdsay "### allocfree (ns per alloc+free pair, median of $REPS; per-thread figure, so equal 1- and 2-thread numbers mean perfect scaling)"
+  mdsay ""
+  mdsay "Sizes: 1 in 1000 of 64 KiB..1 MiB, else 90% 16..512 B and 10% 513 B..32 KiB; window $AF_WINDOW objects per thread; $AF_PAIRS timed pairs per thread; each new object written (first word, last byte, one byte per 4 KiB), each freed one read back."
+  mdsay ""
+  local m1 m2 b1 b2
+  b1=$(med allocfree t=1 malloc ns_per_pair); b2=$(med allocfree t=2 malloc ns_per_pair)
+  {
+    echo "variant|1 thread ns/pair|vs malloc|2 threads ns/pair|vs malloc|peak RSS MB (2 threads)"
+    for v in "${vs[@]}"; do
+      m1=$(med allocfree t=1 "$v" ns_per_pair); m2=$(med allocfree t=2 "$v" ns_per_pair)
+      echo "${LABEL[$v]}|$(fmt "$m1" %.1f)|$(ratio "$m1" "$b1")|$(fmt "$m2" %.1f)|$(ratio "$m2" "$b2")|$(fmt "$(med allocfree t=2 "$v" rss)" %.0f)"
+    done
+  } | table
+  if exists af-spangc; then
+    local r1 r2
+    r1=$(awk -v a="$(med allocfree t=1 spangc ns_per_pair)" -v b="$b1" 'BEGIN { if (a == "NA" || b == "NA") print "NA"; else printf "%.2f", a / b }')
+    r2=$(awk -v a="$(med allocfree t=2 spangc ns_per_pair)" -v b="$b2" 'BEGIN { if (a == "NA" || b == "NA") print "NA"; else printf "%.2f", a / b }')
+    mdsay "Target (issue 3): spangc alloc+free <= 1.2x glibc malloc/free: 1 thread ${r1}x **$(mark "$r1" 1.2)**, 2 threads ${r2}x **$(mark "$r2" 1.2)**"
+  else
+    mdsay "Target (issue 3): spangc alloc+free <= 1.2x glibc malloc/free: n/a (spangc not built)"
+  fi
+  mdsay ""
+}
+
+# ---------------------------------------------------------------- peer tables
+# peer_table BENCH PARAMS "variants..." [pause]
+peer_table() {
+  local bench=$1 params=$2 vs=$3 kind=${4:-} v
+  local bw bm br mr bwp
+  bw=$(med "$bench" "$params" bdwgc wall); br=$(med "$bench" "$params" bdwgc rss)
+  bm=$(med "$bench" "$params" malloc wall); mr=$(med "$bench" "$params" malloc rss)
+  if [ "$kind" = pause ]; then
+    local bwo bwmo mwo
+    bwo=$(med "$bench" "$params" bdwgc worst_ms); bwmo=$(med "$bench" "$params" bdwgcm worst_ms)
+    mwo=$(med "$bench" "$params" malloc worst_ms)
+    echo "variant|wall s|CPU s|peak RSS MB|worst push ms|pushes > 1 ms|p99.9 ms|worst vs bdwgc|worst vs bdwgc+m|worst vs malloc|wall vs bdwgc|RSS vs bdwgc|RSS vs malloc"
+    for v in $vs; do
+      local w c r wo
+      w=$(med "$bench" "$params" "$v" wall); c=$(med "$bench" "$params" "$v" cpu); r=$(med "$bench" "$params" "$v" rss)
+      wo=$(med "$bench" "$params" "$v" worst_ms)
+      echo "${LABEL[$v]}|$(fmt "$w" %.2f)|$(fmt "$c" %.2f)|$(fmt "$r" %.0f)|$(fmt "$wo" %.2f)|$(fmt "$(med "$bench" "$params" "$v" over_1ms)" %.0f)|$(fmt "$(med "$bench" "$params" "$v" p999_ms)" %.3f)|$(ratio "$wo" "$bwo")|$(ratio "$wo" "$bwmo")|$(ratio "$wo" "$mwo")|$(ratio "$w" "$bw")|$(ratio "$r" "$br")|$(ratio "$r" "$mr")"
+    done
+  else
+    echo "variant|wall s|CPU s|peak RSS MB|wall vs bdwgc|wall vs malloc|RSS vs bdwgc|RSS vs malloc"
+    for v in $vs; do
+      local w c r
+      w=$(med "$bench" "$params" "$v" wall); c=$(med "$bench" "$params" "$v" cpu); r=$(med "$bench" "$params" "$v" rss)
+      echo "${LABEL[$v]}|$(fmt "$w" %.2f)|$(fmt "$c" %.2f)|$(fmt "$r" %.0f)|$(ratio "$w" "$bw")|$(ratio "$w" "$bm")|$(ratio "$r" "$br")|$(ratio "$r" "$mr")"
+    done
+  fi
+}
+# value of A/B as a plain number (NA if missing)
+quot() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NA" || b == "NA" || b + 0 == 0) print "NA"; else printf "%.2f", a / b }'; }
+spangc_note() {
+  if [ "${HAVE[spangc]}" != 1 ]; then echo "n/a (spangc not built)"
+  elif [ "${HAVE[collector]}" != 1 ]; then echo "n/a (spangc collector not available yet, issue 4)"
+  else echo ""; fi
+}
+quick_note() { [ "$MODE" = quick ] && echo " (quick sizes; the targets are defined at the full sizes)"; }
+
+part_binarytrees() {
+  hr "binary-trees depth $BT_DEPTH, $REPS reps"
+  local vs="" v r
+  for v in spangc bdwgc bdwgcm malloc mimalloc go; do exists binarytrees-$v && vs="$vs $v"; done
+  [ "${HAVE[collector]}" = 1 ] || say "spangc: collector not available yet (issue 4), peer variants skipped"
+  for r in $(seq 1 "$REPS"); do
+    for v in $vs; do run_one binarytrees "d=$BT_DEPTH" "$v" "$r" "$OUT/bin/binarytrees-$v" "$BT_DEPTH"; done
+  done
+  echo
+  mdsay "### binary-trees, depth $BT_DEPTH (median of $REPS)"
+  mdsay ""
+  peer_table binarytrees "d=$BT_DEPTH" "$vs" | table
+  local n; n=$(spangc_note)
+  if [ -n "$n" ]; then
+    mdsay "Targets (binary-trees 21): spangc wall <= 0.3x bdwgc, peak RSS <= 0.5x bdwgc: $n"
+  else
+    local p="d=$BT_DEPTH" qw qwm qr
+    qw=$(quot "$(med binarytrees $p spangc wall)" "$(med binarytrees $p bdwgc wall)")
+    qwm=$(quot "$(med binarytrees $p spangc wall)" "$(med binarytrees $p bdwgcm wall)")
+    qr=$(quot "$(med binarytrees $p spangc rss)" "$(med binarytrees $p bdwgc rss)")
+    mdsay "Targets (binary-trees 21)$(quick_note): spangc wall <= 0.3x bdwgc: ${qw}x **$(mark "$qw" 0.3)** (vs bdwgc + markers: ${qwm}x **$(mark "$qwm" 0.3)**); peak RSS <= 0.5x bdwgc: ${qr}x **$(mark "$qr" 0.5)**"
+  fi
+  mdsay ""
+}
+
+part_gcbench() {
+  hr "GCBench, $REPS reps"
+  local vs="" v r
+  for v in spangc bdwgc bdwgcm; do exists gcbench-$v && vs="$vs $v"; done
+  for r in $(seq 1 "$REPS"); do
+    for v in $vs; do run_one gcbench std "$v" "$r" "$OUT/bin/gcbench-$v"; done
+  done
+  echo
+  mdsay "### GCBench (stretch 18, long-lived 16, array 500000; median of $REPS; no malloc variant: GCBench never frees)"
+  mdsay ""
+  peer_table gcbench std "$vs" | table
+  local n; n=$(spangc_note)
+  if [ -n "$n" ]; then
+    mdsay "Target: spangc wall <= 0.5x bdwgc: $n"
+  else
+    local q qm
+    q=$(quot "$(med gcbench std spangc wall)" "$(med gcbench std bdwgc wall)")
+    qm=$(quot "$(med gcbench std spangc wall)" "$(med gcbench std bdwgcm wall)")
+    mdsay "Target: spangc wall <= 0.5x bdwgc: ${q}x **$(mark "$q" 0.5)** (vs bdwgc + markers: ${qm}x **$(mark "$qm" 0.5)**)"
+  fi
+  mdsay ""
+}
+
+part_pause() {
+  local W S N sc
+  read -r W S N <<<"$PAUSE_ARGS"
+  local live_mb
+  live_mb=$(awk -v w="$W" -v s="$S" 'BEGIN { printf "%.1f", w * s / 1048576 }')
+  hr "pause: window $W x $S B ($live_mb MB live), $N pushes, scanned=1 and scanned=0, $REPS reps"
+  for sc in 1 0; do
+    local vs="" v r
+    for v in spangc bdwgc bdwgcm malloc mimalloc; do exists pause-$v && vs="$vs $v"; done
+    [ $sc = 0 ] && exists pause-go && vs="$vs go"
+    for r in $(seq 1 "$REPS"); do
+      for v in $vs; do
+        PAUSE_DUMP=$OUT/data/pause-s$sc-$v.dat run_one pause "s=$sc" "$v" "$r" "$OUT/bin/pause-$v" $W $S $N $sc
+      done
+    done
+    echo
+    mdsay "### pause test, window $W x $S B ($live_mb MB live), $N pushes, scanned=$sc (median of $REPS)"
+    mdsay ""
+    peer_table pause "s=$sc" "$vs" pause | table
+    if [ $sc = 1 ]; then
+      mdsay "glibc malloc and mimalloc use calloc here (cleared, like GC_MALLOC) and free the evicted message. Peak RSS includes a ${N}-float latency array ($(( N * 4 / 1048576 )) MB) from the C library's malloc."
+    else
+      mdsay "Go's messages are pointer-free []byte: compare it with scanned=0."
+    fi
+    local n; n=$(spangc_note)
+    if [ -n "$n" ]; then
+      if [ $sc = 1 ]; then mdsay "Targets: worst push <= 0.25x bdwgc's with markers started; peak RSS <= 1.5x the live window: $n"
+      else mdsay "Targets: worst push <= 1 ms; peak RSS <= 1.5x the live window: $n"; fi
+    else
+      local wo qr
+      wo=$(med pause "s=$sc" spangc worst_ms)
+      qr=$(quot "$(med pause "s=$sc" spangc rss)" "$live_mb")
+      if [ $sc = 1 ]; then
+        local q; q=$(quot "$wo" "$(med pause s=1 bdwgcm worst_ms)")
+        mdsay "Targets$(quick_note): worst push <= 0.25x bdwgc + markers: ${q}x **$(mark "$q" 0.25)**; peak RSS <= 1.5x the live window: ${qr}x **$(mark "$qr" 1.5)**"
+      else
+        mdsay "Targets$(quick_note): worst push <= 1 ms: $(fmt "$wo" %.2f) ms **$(mark "$wo" 1)**; peak RSS <= 1.5x the live window: ${qr}x **$(mark "$qr" 1.5)**"
+      fi
+    fi
+    mdsay ""
+  done
+  plot_pause
+}
+
+plot_pause() {
+  [ "${HAVE[gnuplot]}" = 1 ] || return
+  local sc
+  for sc in 1 0; do
+    local plots=() f v
+    for f in "$OUT"/data/pause-s$sc-*.dat; do
+      [ -e "$f" ] || continue
+      v=$(basename "$f" .dat); v=${v#pause-s$sc-}
+      plots+=("'$f' using 2:1 with lines lw 2 title '${LABEL[$v]}'")
+    done
+    [ ${#plots[@]} -gt 0 ] || continue
+    local png=$OUT/pause-latency-scanned$sc.png
+    local joined; joined=$(IFS=,; echo "${plots[*]}")
+    if gnuplot >"$OUT/logs/gnuplot-pause$sc.log" 2>&1 <<EOF
+set terminal pngcairo size 1000,650 noenhanced
+set output '$png'
+set title 'pause test: push latency distribution (last rep): window $W x $S B, $N pushes, scanned=$sc'
+set format x '%g'
+set logscale xy
+set xlabel 'push latency x (ms)'
+set ylabel 'fraction of pushes slower than x'
+set grid
+set key top right
+set format y '%g'
+plot $joined
+EOF
+    then say "plot: $png"; else say "gnuplot failed (see $OUT/logs/gnuplot-pause$sc.log)"; fi
+  done
+}
+
+part_scaling() {
+  hr "scaling: binary-trees depths $SCALE_DEPTHS, $SCALE_REPS rep(s)"
+  mdsay "### scaling: binary-trees depths $SCALE_DEPTHS (median of $SCALE_REPS)"
+  mdsay ""
+  if [ "${HAVE[collector]}" != 1 ] || ! exists binarytrees-spangc; then
+    mdsay "skipped: $(spangc_note | sed "s/^n\\/a (//; s/)\$//")"
+    mdsay ""
+    return
+  fi
+  local vs="spangc-m1 spangc-m2" v r d
+  exists binarytrees-bdwgc && vs="$vs bdwgc"
+  exists binarytrees-bdwgcm && vs="$vs bdwgcm"
+  for r in $(seq 1 "$SCALE_REPS"); do
+    for d in $SCALE_DEPTHS; do
+      for v in $vs; do
+        case $v in
+        spangc-m1) run_one scaling "d=$d" "$v" "$r" env SPANGC_MARKERS=1 "$OUT/bin/binarytrees-spangc" "$d" ;;
+        spangc-m2) run_one scaling "d=$d" "$v" "$r" env SPANGC_MARKERS=2 "$OUT/bin/binarytrees-spangc" "$d" ;;
+        *) run_one scaling "d=$d" "$v" "$r" "$OUT/bin/binarytrees-$v" "$d" ;;
+        esac
+      done
+    done
+  done
+  echo
+  local dat=$OUT/data/scaling.dat
+  {
+    printf '# depth'; for v in $vs; do printf ' %s_wall %s_rssMB' "$v" "$v"; done; echo
+    for d in $SCALE_DEPTHS; do
+      printf '%s' "$d"
+      for v in $vs; do printf ' %s %s' "$(med scaling "d=$d" "$v" wall)" "$(med scaling "d=$d" "$v" rss)"; done
+      echo
+    done
+  } >"$dat"
+  {
+    local h="depth"; for v in $vs; do h="$h|${LABEL[$v]} wall s|RSS MB"; done; echo "$h"
+    for d in $SCALE_DEPTHS; do
+      local row="$d"
+      for v in $vs; do row="$row|$(fmt "$(med scaling "d=$d" "$v" wall)" %.2f)|$(fmt "$(med scaling "d=$d" "$v" rss)" %.0f)"; done
+      echo "$row"
+    done
+  } | table
+  [ "${HAVE[gnuplot]}" = 1 ] || return
+  local png=$OUT/scaling.png i=0 pw=() pr=()
+  for v in $vs; do
+    pw+=("'$dat' using 1:$((2 + 2 * i)) with linespoints lw 2 title '${LABEL[$v]}'")
+    pr+=("'$dat' using 1:$((3 + 2 * i)) with linespoints lw 2 title '${LABEL[$v]}'")
+    i=$((i + 1))
+  done
+  if gnuplot >"$OUT/logs/gnuplot-scaling.log" 2>&1 <<EOF
+set terminal pngcairo size 1300,550 noenhanced
+set output '$png'
+set multiplot layout 1,2 title 'binary-trees scaling (median of $SCALE_REPS)'
+set logscale y
+set grid
+set key bottom right
+set xtics 1
+set xlabel 'depth'
+set ylabel 'wall time (s)'
+plot $(IFS=,; echo "${pw[*]}")
+set ylabel 'peak RSS (MB)'
+plot $(IFS=,; echo "${pr[*]}")
+unset multiplot
+EOF
+  then say "plot: $png"; else say "gnuplot failed (see $OUT/logs/gnuplot-scaling.log)"; fi
+  mdsay "Plot: scaling.png"
+  mdsay ""
+}
+
+# ---------------------------------------------------------------- summary
+summary() {
+  local cpu mem
+  cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+  mem=$(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo)
+  local ver_gc ver_mi ver_go ver_sgc commit
+  ver_gc=$(dpkg-query -W -f '${Version}' libgc-dev 2>/dev/null || echo "-")
+  ver_mi=$(dpkg-query -W -f '${Version}' libmimalloc-dev 2>/dev/null || echo "-")
+  ver_go=$(go version 2>/dev/null | awk '{print $3}' || true)
+  ver_sgc=$([ "${HAVE[spangc]}" = 1 ] && pkg-config --modversion spangc || echo "not built")
+  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "no commit yet")
+  git -C "$ROOT" diff --quiet HEAD -- src include 2>/dev/null || commit="$commit (+ uncommitted changes)"
+  {
+    echo "machine|$(nproc) CPUs, $cpu, $mem RAM, Linux $(uname -r)"
+    echo "date|$(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "mode|BENCH=$MODE, $REPS reps (variants alternate; medians)"
+    echo "compiler|$($CC --version | head -n1), $CFLAGS"
+    echo "glibc|$(ldd --version 2>/dev/null | head -n1 | awk '{print $NF}')"
+    echo "bdwgc (libgc-dev)|$ver_gc"
+    echo "mimalloc (libmimalloc-dev)|$ver_mi"
+    echo "Go|${ver_go:--}"
+    echo "spangc|$ver_sgc, $commit, collector: $COLLECTOR_STATE"
+  } >"$OUT/data/summary.txt"
+}
+
+# ---------------------------------------------------------------- main
+echo "spangc bench: BENCH=$MODE, parts: $PARTS, reps: $REPS  (output: $OUT)"
+check_packages
+install_spangc
+if want binarytrees || want gcbench || want pause || want scaling; then probe_collector; fi
+build_all
+summary
+{
+  echo "## Benchmark results"
+  echo
+  echo "Generated by \`bench/run.sh\` (BENCH=$MODE). Medians of repeated runs; wall and CPU (user+sys) in seconds, peak RSS in MB (wait4 ru_maxrss)."
+  echo
+} >"$MD"
+{ echo "field|value"; cat "$OUT/data/summary.txt"; } | table >/dev/null
+
+want allocfree && part_allocfree
+want binarytrees && part_binarytrees
+want gcbench && part_gcbench
+want pause && part_pause
+want scaling && part_scaling
+
+T_END=$(date +%s)
+mdsay "Run time: $((T_END - T_START)) s (BENCH=$MODE, parts: $PARTS)." >/dev/null
+hr "summary"
+{ echo "field|value"; cat "$OUT/data/summary.txt"; echo "duration|$((T_END - T_START)) s"; } | awk -F'|' '{ printf "%-28s %s\n", $1, $2 }'
+echo "results: $MD"
+ls "$OUT"/*.png 2>/dev/null | sed 's/^/plot:    /'
+if [ $FAIL != 0 ]; then
+  echo
+  echo "!!! BENCH FAILED (${#FAILURES[@]} problem(s)):" >&2
+  printf '  - %s\n' "${FAILURES[@]}" >&2
+  exit 1
+fi
+echo "bench OK (all check values agree)"
