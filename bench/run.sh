@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — compare spangc with glibc malloc, mimalloc, bdwgc and Go.
 #
-#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause scaling
+#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause scaling fibers
 #                                      (default: all of them)
 #   BENCH=quick (default) | full       sizes and repetitions (see "Sizes" below)
 #   REPS=n                             override the number of repetitions
@@ -34,6 +34,8 @@ quick)
   PAUSE_ARGS="150000 1024 600000"
   SCALE_DEPTHS="16 17 18 19 20"
   SCALE_REPS=3
+  FIB_N=100000
+  FIB_SWITCHES=1000000
   ;;
 full)
   REPS=${REPS:-5}
@@ -42,6 +44,8 @@ full)
   PAUSE_ARGS="200000 1024 1000000"
   SCALE_DEPTHS="16 17 18 19 20 21 22"
   SCALE_REPS=3
+  FIB_N=100000
+  FIB_SWITCHES=5000000
   ;;
 *) echo "run.sh: BENCH must be quick or full (got '$MODE')" >&2; exit 2 ;;
 esac
@@ -50,7 +54,7 @@ SPANGC_RSS_LIMIT_MB=8192 # safety net for every spangc peer run (RSS watchdog)
 OTHER_RSS_LIMIT_MB=12288
 RUN_TIMEOUT_S=1800
 
-ALL_PARTS="allocfree binarytrees gcbench pause scaling"
+ALL_PARTS="allocfree binarytrees gcbench pause scaling fibers"
 PARTS=${*:-$ALL_PARTS}
 for p in $PARTS; do
   case " $ALL_PARTS " in *" $p "*) ;; *) echo "run.sh: unknown part '$p' (parts: $ALL_PARTS)" >&2; exit 2 ;; esac
@@ -202,6 +206,7 @@ build_all() {
   done
   bld binarytrees-malloc "$PEERS/binarytrees.c"
   bld pause-malloc -DUSE_MALLOC "$PEERS/pause.c"
+  [ "${HAVE[spangc]}" = 1 ] && bld fibers-spangc "$HERE/fibers.c" $SGC_CFLAGS $SGC_LIBS
   if [ "${HAVE[mimalloc]}" = 1 ]; then
     bld binarytrees-mimalloc -DUSE_MIMALLOC "$PEERS/binarytrees.c" -lmimalloc
     bld pause-mimalloc -DUSE_MIMALLOC "$PEERS/pause.c" -lmimalloc
@@ -346,6 +351,45 @@ part_allocfree() {
   else
     mdsay "Target (issue 3): spangc alloc+free <= 1.2x glibc malloc/free: n/a (spangc not built)"
   fi
+  mdsay ""
+}
+
+# ---------------------------------------------------------------- fibers
+# bench/fibers.c prints "key value" lines: switch round trips (spangc fiber,
+# ucontext swapcontext, plain call) and resident memory per idle fiber
+# before and after a collection shrinks the stacks.
+part_fibers() {
+  hr "fibers: switch cost and memory per idle fiber ($FIB_N fibers, $REPS reps)"
+  if ! exists fibers-spangc; then
+    mdsay "### fibers: n/a (spangc not built)"; mdsay ""; return
+  fi
+  local r log
+  rm -f "$OUT"/logs/fibers-*.log
+  for r in $(seq 1 "$REPS"); do
+    log=$OUT/logs/fibers-$r.log
+    if ! "$OUT/bin/fibers-spangc" "$FIB_N" "$FIB_SWITCHES" >"$log" 2>"$OUT/logs/fibers-$r.err"; then
+      fail "fibers run $r failed: $(tail -n 3 "$OUT/logs/fibers-$r.err")"
+      continue
+    fi
+  done
+  fmed() { # key -> median over the runs' logs
+    cat "$OUT"/logs/fibers-*.log 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }' | sort -g |
+      awk '{ v[NR] = $1 } END { if (NR == 0) print "NA"; else print v[int((NR + 1) / 2)] }'
+  }
+  local f u c b a
+  f=$(fmed switch_roundtrip_ns_spangc); u=$(fmed switch_roundtrip_ns_swapcontext); c=$(fmed call_ns_plain)
+  b=$(fmed idle_fiber_rss_bytes_before_shrink); a=$(fmed idle_fiber_rss_bytes_after_shrink)
+  mdsay "### fibers (median of $REPS)"
+  mdsay ""
+  {
+    echo "figure|value"
+    echo "switch round trip, spangc fibers|$(fmt "$f" %.1f) ns"
+    echo "switch round trip, ucontext swapcontext|$(fmt "$u" %.1f) ns ($(ratio "$u" "$f") the spangc time)"
+    echo "plain function call|$(fmt "$c" %.2f) ns"
+    echo "RSS per idle fiber ($FIB_N fibers, 64 KiB touched each), before a collection|$(fmt "$b" %.0f) B"
+    echo "RSS per idle fiber after the collection shrank their stacks|$(fmt "$a" %.0f) B"
+  } | table
+  mdsay "Targets (issue 8): switch faster than swapcontext: **$(awk -v f="$f" -v u="$u" 'BEGIN { if (f == "NA" || u == "NA") print "n/a"; else if (f + 0 < u + 0) print "met"; else print "NOT met" }')**; idle fiber after shrinking <= 8 KiB: **$(mark "$a" 8192)**"
   mdsay ""
 }
 
@@ -620,6 +664,7 @@ want binarytrees && part_binarytrees
 want gcbench && part_gcbench
 want pause && part_pause
 want scaling && part_scaling
+want fibers && part_fibers
 
 T_END=$(date +%s)
 mdsay "Run time: $((T_END - T_START)) s (BENCH=$MODE, parts: $PARTS)." >/dev/null
