@@ -21,6 +21,8 @@ void fixalloc_init(fixalloc *f, size_t size, void (*first)(void *, void *),
                    void *arg, uint64_t *sys, bool zero) {
   memset(f, 0, sizeof *f);
   f->zero = zero;
+  /* Objects keep the alignment of their size class: 64 for a size that
+   * is a multiple of 64 (cache-line aligned types), else 16. */
   f->size = (size + 15) & ~(size_t)15;
   f->first = first;
   f->arg = arg;

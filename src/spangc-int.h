@@ -190,10 +190,11 @@ typedef struct mspan {
   uint64_t unusedsince;  /* nanotime when freed */
   uintptr_t npreleased;  /* pages returned to the OS */
 
-  /* Specials: finalizers and weak slots of objects in this span. */
+  /* Specials: finalizers of objects in this span. */
   sgc_mutex speciallock;
   special *specials;
-} mspan;
+} __attribute__((aligned(64))) mspan; /* no false sharing between the
+                                         spans two threads allocate from */
 
 typedef struct mspan_list {
   mspan *first, *last;
@@ -247,12 +248,15 @@ typedef struct mcentral {
 } __attribute__((aligned(64))) mcentral;
 
 typedef struct mheap {
-  sgc_mutex lock;
-
+  /* Read on every free and every marked word, written rarely: a cache
+   * line of their own, away from the lock and the counters. */
   /* Arena: [arena_start, arena_end) reserved; [arena_start, arena_used)
    * committed and covered by spans. */
   uintptr_t arena_start, arena_used, arena_end;
   mspan **spans; /* page index -> span (atomic loads outside the lock) */
+  uint32_t sweepgen; /* see docs/design.md */
+
+  sgc_mutex lock __attribute__((aligned(64)));
 
   /* Free page runs. */
   mspan_list free[MAX_HEAP_LIST]; /* by npages, 1..MAX_HEAP_LIST-1 */
@@ -266,7 +270,6 @@ typedef struct mheap {
   mspan **gcspans; /* the collector's snapshot, or NULL */
   uint32_t gcspanscap;
 
-  uint32_t sweepgen; /* see docs/design.md */
   int gcmarking;     /* a mark phase is running (set under the lock) */
 
   fixalloc spanalloc;
@@ -284,7 +287,8 @@ typedef struct mheap {
   uint64_t sys_meta;      /* metadata bytes from the OS */
   uint64_t nlargealloc, nlargefree; /* atomic */
   uint64_t largealloc_bytes, largefree_bytes; /* atomic */
-  int64_t heap_live;      /* atomic: bytes handed out to mcaches and large */
+  int64_t heap_live __attribute__((aligned(64))); /* atomic: bytes handed
+                             out to mcaches and large objects */
 
   uint64_t scavenge_delay_ns;
   pthread_t scavenger;
