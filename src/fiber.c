@@ -616,6 +616,7 @@ void fibers_after_mark(uint64_t *released) {
   }
 }
 
+/* Caller in a no-preempt region. */
 void fiber_read_stats(sgc_stats *st) {
   pthread_mutex_lock(&fiber_lock);
   st->fibers_live = nreg;

@@ -103,13 +103,15 @@ static bool dequeue(finentry *e) {
   return true;
 }
 
-static void finished_one(void) {
+static void finished_one(mcache *c) {
+  nopreempt_enter(c);
   pthread_mutex_lock(&fin.lock);
   fin.running--;
   fin.nrun++;
   if (fin.queue == NULL && fin.running == 0)
     pthread_cond_broadcast(&fin.idle);
   pthread_mutex_unlock(&fin.lock);
+  nopreempt_leave(c);
 }
 
 /* Run one queued finalizer on this thread; false if none was queued. */
@@ -125,7 +127,7 @@ static bool run_one(mcache *c) {
   /* e (on this stack) keeps obj and arg alive while fn runs. */
   void *volatile obj = e.obj;
   e.fn(obj, e.arg);
-  finished_one();
+  finished_one(c);
   return true;
 }
 
@@ -157,10 +159,12 @@ static void *finalizer_main(void *arg) {
 }
 
 static void start_finalizer_thread(void) {
+  mcache *c = nopreempt_enter_any();
   pthread_mutex_lock(&fin.lock);
   bool start = !fin.thread_started && !fin.thread_disabled;
   fin.thread_started |= start;
   pthread_mutex_unlock(&fin.lock);
+  nopreempt_leave_any(c);
   if (!start)
     return;
   pthread_t t;
@@ -174,9 +178,11 @@ static void start_finalizer_thread(void) {
 }
 
 void sgc_set_finalizer_thread(int enabled) {
+  mcache *c = nopreempt_enter_any();
   pthread_mutex_lock(&fin.lock);
   fin.thread_disabled = !enabled;
   pthread_mutex_unlock(&fin.lock);
+  nopreempt_leave_any(c);
 }
 
 void sgc_wait_finalizers(void) {
@@ -195,13 +201,16 @@ void sgc_wait_finalizers(void) {
 
 size_t sgc_finalizers_pending(void) {
   size_t n = 0;
+  mcache *c = nopreempt_enter_any();
   pthread_mutex_lock(&fin.lock);
   for (finblock *b = fin.queue; b; b = b->next)
     n += b->n;
   pthread_mutex_unlock(&fin.lock);
+  nopreempt_leave_any(c);
   return n;
 }
 
+/* Caller in a no-preempt region (or the world stopped). */
 void finalizer_counts(uint64_t *queued, uint64_t *run) {
   pthread_mutex_lock(&fin.lock);
   *queued = fin.nqueued;

@@ -465,13 +465,11 @@ void gc_read_stats(sgc_stats *st) {
   st->markers = gc.nmarkers;
   st->stack_released_bytes = gc.stack_released;
   pthread_mutex_unlock(&gc_lock);
-  fiber_read_stats(st);
   st->next_gc = ATOMIC_LOAD(&sgc_next_gc);
   st->heap_live = (uint64_t)ATOMIC_LOAD(&sgc_heap.heap_live);
   st->sweeps_background = ATOMIC_LOAD_RELAXED(&sgc_nbgsweep);
   st->sweeps_on_demand = ATOMIC_LOAD_RELAXED(&sgc_ndemandsweep);
   st->sweeps_in_pause = ATOMIC_LOAD_RELAXED(&sgc_npausesweep);
-  finalizer_counts(&st->finalizers_queued, &st->finalizers_run);
 }
 
 /* --------------------------------------------------------------- fork */

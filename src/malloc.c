@@ -41,9 +41,10 @@ void sgc_init_slow(void) {
     scavenger_start();
     ATOMIC_STORE(&sgc_initialised, 1);
     pthread_mutex_unlock(&init_lock);
-    /* The initialising thread (normally main) is a mutator from now on. */
-    if (mcache_get() == NULL)
-      sgc_fatal("sgc_init: out of memory registering the first thread");
+    /* The initialising thread (normally main) is a mutator from now on.
+     * If the OS refuses the memory for its cache, its first allocation
+     * reports ENOMEM and tries again. */
+    (void)mcache_get();
     return;
   }
   pthread_mutex_unlock(&init_lock);
@@ -277,8 +278,10 @@ void sgc_read_stats(sgc_stats *st) {
   memset(st, 0, sizeof *st);
   mcache *c = nopreempt_enter_any();
   heap_read_stats(st);
+  finalizer_counts(&st->finalizers_queued, &st->finalizers_run);
+  fiber_read_stats(st);
   nopreempt_leave_any(c);
-  gc_read_stats(st);
+  gc_read_stats(st); /* takes gc_lock: never inside a no-preempt region */
 }
 
 /* The heap's figures into *st (zeroed by the caller). */

@@ -74,11 +74,15 @@ mcache *mcache_get_slow(void) {
   mcache *c = mcache_create();
   if (c == NULL)
     return NULL;
+  /* The cache must be reachable from this thread's signal handler before
+   * the thread is on the list: from then on a collector may signal it,
+   * and the handler finds the thread through sgc_tls_cache. */
+  sgc_tls_cache = c;
   if (world_register(c) == NULL) {
+    sgc_tls_cache = NULL;
     mcache_destroy(c);
     return NULL;
   }
-  sgc_tls_cache = c;
   pthread_setspecific(cache_key, c);
   return c;
 }

@@ -357,15 +357,18 @@ static mspan *alloc_span_locked(mheap *h, uintptr_t npages) {
     return alloc_span_locked(h, npages);
   }
   free_remove(h, s);
-  if (s->npreleased) {
-    /* The pages come back on first touch; MADV_DONTNEED zeroed them, but
-     * a merged span may mix released and dirty pages: needzero stays. */
-    h->pages_released -= s->npreleased;
-    s->npreleased = 0;
-  }
+  /* Released pages come back on first touch.  Which pages of a merged
+   * span were released is not recorded: count the part handed out as
+   * reused first, and leave the rest of the count with the tail. */
+  uintptr_t reused = s->npreleased < npages ? s->npreleased : npages;
+  uintptr_t tail_released = s->npreleased - reused;
+  h->pages_released -= reused;
+  s->npreleased = 0;
   if (s->npages > npages) {
     mspan *t = mheap_new_span(h);
     if (t == NULL) {
+      s->npreleased = reused + tail_released;
+      h->pages_released += reused;
       free_insert(h, s);
       return NULL;
     }
@@ -374,6 +377,7 @@ static mspan *alloc_span_locked(mheap *h, uintptr_t npages) {
     t->limit = t->base + t->npages * PAGE_SIZE;
     t->needzero = s->needzero;
     t->unusedsince = s->unusedsince;
+    t->npreleased = tail_released;
     ATOMIC_STORE(&t->state, MSPAN_FREE);
     set_span_pages(h, t);
     free_insert(h, t);
