@@ -245,8 +245,9 @@ SGC_API void sgc_remove_roots(void *lo, void *hi);
 
 /*
  * Control.
- * sgc_collect — a full collection now; returns when marking is done (the
- *   sweep goes on in the background).
+ * sgc_collect — a full collection now; returns when it is complete:
+ *   marked and swept, so what it freed is free (and counted so in the
+ *   statistics) on return.  Automatic collections sweep lazily instead.
  * sgc_disable / sgc_enable — nestable: while disabled, no collection is
  *   triggered by allocation (sgc_collect still collects; so does reaching
  *   the sgc_set_max_heap limit).

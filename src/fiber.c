@@ -130,9 +130,9 @@ __asm__(".text\n"
 /* -------------------------------------------------- registry and pools */
 
 static pthread_mutex_t fiber_lock = PTHREAD_MUTEX_INITIALIZER;
-static sgc_fiber **registry;
+static sgc_fiber **registry SGC_NOGC;
 static uint32_t nreg, capreg;
-static mspan_list pool[NORDERS];
+static mspan_list pool[NORDERS] SGC_NOGC;
 static uint64_t nfibers_created, nfibers_finished;
 
 static bool registry_add(sgc_fiber *f) {

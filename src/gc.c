@@ -63,7 +63,7 @@ static struct {
   uint64_t last_freed_objects;
   uint64_t overflows;
   uint64_t stack_released;
-} gc = {.gcpercent = 100};
+} gc SGC_NOGC = {.gcpercent = 100};
 
 /* ------------------------------------------------------------- helpers */
 
@@ -317,7 +317,7 @@ static void collect(mthread *self) {
  * thread that triggers a collection may be a fiber with a small stack.
  * One stack serves, since gc_lock serialises collections. */
 #define GC_STACK_SIZE ((size_t)512 << 10)
-static char *gc_stack;
+static char *gc_stack SGC_NOGC;
 
 void call_on_stack(void (*fn)(void *), void *arg, void *top);
 __asm__(".text\n"
@@ -412,6 +412,11 @@ void sgc_collect(void) {
   if (c == NULL)
     return;
   collect_as(c, true);
+  /* An explicit collection also finishes its sweep (the world runs; the
+   * background sweeper helps), so that what it freed is free on return. */
+  nopreempt_enter(c);
+  sweep_complete();
+  nopreempt_leave(c);
 }
 
 void sgc_disable(void) {

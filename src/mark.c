@@ -72,7 +72,7 @@ static struct {
   mspan **spans; /* the snapshot */
   uint32_t nspan;
   uintptr_t arena_start, arena_used;
-} work = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+} work SGC_NOGC = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
 /* ---------------------------------------------------------- workbufs */
 

@@ -31,7 +31,7 @@ __thread mcache *sgc_tls_cache __attribute__((tls_model("initial-exec")));
 
 /* A span with nothing left to allocate: the initial alloc[] entry, so the
  * fast path needs no NULL check.  Never written. */
-mspan sgc_emptyspan;
+mspan sgc_emptyspan SGC_NOGC;
 
 static sgc_mutex caches_lock = PTHREAD_MUTEX_INITIALIZER;
 static mcache *allcaches;

@@ -39,7 +39,7 @@
 
 /* In a section of its own: the root scanner skips it, so the arena
  * addresses held here never keep an object alive. */
-mheap sgc_heap __attribute__((section("spangc_nogc")));
+mheap sgc_heap SGC_NOGC;
 
 /* ------------------------------------------------------------ span lists */
 

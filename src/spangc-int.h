@@ -62,6 +62,11 @@ _Noreturn void sgc_fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 void sgc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The runtime's own state lives in this section, which the root scanner
+ * skips: arena addresses kept there (bounds, cursors, snapshots) must
+ * never keep an object alive. */
+#define SGC_NOGC __attribute__((section("spangc_nogc")))
+
 /* ---------------------------------------------------------------- atomics */
 
 #define ATOMIC_LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)

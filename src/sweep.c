@@ -35,7 +35,7 @@ static struct {
   mspan **spans;
   uint32_t nspan;
   uint32_t idx; /* atomic cursor into spans */
-} sweep;
+} sweep SGC_NOGC;
 
 uint64_t sgc_nbgsweep, sgc_ndemandsweep, sgc_npausesweep; /* atomic */
 
