@@ -36,7 +36,7 @@ extern "C" {
 
 /* Number of small size classes, class 0 (large objects) included.  The
  * exact class sizes are reported by sgc_read_stats(). */
-#define SGC_NUM_SIZE_CLASSES 66
+#define SGC_NUM_SIZE_CLASSES 77
 
 /* Largest object served from a size class; larger objects get a span (a run
  * of 8 KiB pages) of their own. */

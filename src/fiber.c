@@ -529,8 +529,9 @@ sgc_fiber *sgc_fiber_create(void (*fn)(void *), void *arg, size_t stack_size) {
      * registry, where a collection may look at it.  The first switch pops
      * this frame and "returns" into fiber_entry with r12 = f and a 16-byte
      * aligned stack. */
+    /* After the final ret, rsp is the 16-aligned top, so fiber_entry's
+     * call leaves fiber_main with rsp = 8 (mod 16), as the ABI wants. */
     uintptr_t *sp = (uintptr_t *)((f->hi - 16) & ~(uintptr_t)15);
-    *--sp = 0;                        /* keeps fiber_entry's rsp aligned */
     *--sp = (uintptr_t)fiber_entry;   /* return address */
     *--sp = 0;                        /* rbp */
     *--sp = 0;                        /* rbx */

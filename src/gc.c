@@ -433,7 +433,7 @@ void sgc_enable(void) {
 
 int sgc_set_gcpercent(int percent) {
   sgc_ensure_init();
-  pthread_mutex_lock(&gc_lock);
+  lock_as_blocking(&gc_lock);
   int old = gc.gcpercent;
   gc.gcpercent = percent < 0 ? -1 : percent;
   pthread_mutex_unlock(&gc_lock);
@@ -454,7 +454,7 @@ int sgc_set_markers(int n) {
 }
 
 void gc_read_stats(sgc_stats *st) {
-  pthread_mutex_lock(&gc_lock);
+  lock_as_blocking(&gc_lock);
   st->num_gc = gc.numgc;
   st->last_pause_ns = gc.last_pause_ns;
   st->total_pause_ns = gc.total_pause_ns;

@@ -109,7 +109,7 @@ static inline void *alloc_small(mcache *c, size_t n, bool noscan) {
   for (;;) {
     void **f = c->freed[sc];
     if (f != NULL) {
-      c->freed[sc] = f[0];
+      c->freed[sc] = freed_link(f[0]);
       c->nfreed[sc]--;
       c->live_delta += (int64_t)size;
       clear_object(f, size, noscan);
@@ -243,8 +243,14 @@ void *sgc_base(const void *p) {
   mspan_ensure_swept(s);
   uint32_t i = mspan_obj_index(s, (uintptr_t)p);
   if (ATOMIC_LOAD(&s->state) == MSPAN_INUSE && i < s->nelems &&
-      mspan_is_allocated(s, i))
+      mspan_is_allocated(s, i)) {
     base = (void *)(s->base + (uintptr_t)i * s->elemsize);
+    /* An object freed with sgc_free waits in a freed list, allocated in
+     * its span until reused or collected: its cookie says it is free. */
+    if (spanclass_class(s->spanclass) != 0 &&
+        ((uintptr_t *)base)[1] == free_cookie(base))
+      base = NULL;
+  }
   nopreempt_leave_any(c);
   return base;
 }

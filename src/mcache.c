@@ -156,7 +156,7 @@ static uint32_t freed_limit(int cls) {
 }
 
 void mcache_push_freed(mcache *c, int sc, void *obj) {
-  *(void **)obj = c->freed[sc];
+  *(void **)obj = freed_link(c->freed[sc]);
   c->freed[sc] = obj;
   if (++c->nfreed[sc] > freed_limit(spanclass_class(sc))) {
     mcentral_put_batch(&sgc_heap.central[sc], c->freed[sc], c->nfreed[sc]);

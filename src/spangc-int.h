@@ -480,7 +480,10 @@ typedef struct mthread {
   uintptr_t sp;                 /* lowest live address while stopped */
   ucontext_t ctx;               /* registers while stopped */
   int state;
-  int signalled;
+  int signalled;        /* sent the signal of the current stop */
+  int self_acked;       /* acknowledged it by entering a blocking region */
+  uint64_t sig_gen;     /* stop number of the last signal (atomic) */
+  uint64_t ack_gen;     /* stop number last acknowledged (atomic) */
   int explicit_reg; /* sgc_register_thread was called */
   sem_t resume;
   struct sgc_fiber home;   /* the thread's own stack as a fiber */
@@ -513,6 +516,7 @@ void world_foreach_thread(void (*fn)(mthread *t, void *arg), void *arg);
 void world_foreach_start_root(void (*fn)(uintptr_t lo, uintptr_t hi, void *),
                               void *arg);
 int world_nthreads(void);
+void lock_as_blocking(pthread_mutex_t *m);
 
 static inline void nopreempt_enter(mcache *c) {
   c->nopreempt++;
@@ -585,6 +589,11 @@ void finalizer_counts(uint64_t *queued, uint64_t *run);
 /* ----------------------------------------------------------------- malloc */
 
 extern uint64_t sgc_free_cookie;
+/* Freed-list links are stored hidden (xor the cookie), so a stale pointer
+ * to one freed object does not keep the chain behind it alive. */
+static inline void *freed_link(void *next) {
+  return (void *)((uintptr_t)next ^ (uintptr_t)sgc_free_cookie);
+}
 extern int sgc_initialised;
 void sgc_init_slow(void);
 static inline void sgc_ensure_init(void) {

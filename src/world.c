@@ -50,20 +50,29 @@ static struct {
   pthread_cond_t cond;
   int stopping;
   sem_t ack;
-} world = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {{0}}};
+  uint64_t gen; /* number of the current or last stop */
+} world = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {{0}}, 0};
 
 /* ------------------------------------------------------------- parking */
 
 /* Record where this thread's live stack starts and its registers, tell the
  * collector, and wait to be resumed.  Runs at the end of a no-preempt
  * region that a suspend signal interrupted. */
-static void __attribute__((noinline)) park(mthread *t) {
-  volatile uintptr_t marker = 0;
-  getcontext(&t->ctx);
-  t->sp = (uintptr_t)&marker;
+/* Acknowledge stop number g (once: a stop may reach a thread both by its
+ * signal and by the thread entering a blocking region) and wait for the
+ * restart.  The caller recorded registers and stack pointer. */
+static void ack_and_wait(mthread *t, uint64_t g) {
+  ATOMIC_STORE(&t->ack_gen, g);
   sem_post(&world.ack);
   while (sem_wait(&t->resume) != 0)
     ;
+}
+
+static void __attribute__((noinline)) park(mthread *t, uint64_t g) {
+  volatile uintptr_t marker = 0;
+  getcontext(&t->ctx);
+  t->sp = (uintptr_t)&marker;
+  ack_and_wait(t, g);
 }
 
 /* Runs on the thread's signal stack if it has one (fibers may have small
@@ -73,27 +82,31 @@ static void __attribute__((noinline)) park(mthread *t) {
 static void suspend_handler(int sig, siginfo_t *si, void *ucv) {
   int saved = errno;
   mcache *c = sgc_tls_cache;
-  if (c != NULL && c->thr != NULL) {
+  mthread *t = c ? c->thr : NULL;
+  /* A signal for a stop this thread already acknowledged (it entered a
+   * blocking region first) is late: ignore it. */
+  uint64_t g = t ? ATOMIC_LOAD(&t->sig_gen) : 0;
+  if (t != NULL && ATOMIC_LOAD(&t->ack_gen) != g) {
     if (c->nopreempt) {
       c->pending = 1;
     } else {
-      mthread *t = c->thr;
       ucontext_t *uc = ucv;
       memcpy(&t->ctx, uc, sizeof t->ctx);
       t->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP] - 128;
       if (t->sp < t->stack_lo)
         t->sp = t->stack_lo;
-      sem_post(&world.ack);
-      while (sem_wait(&t->resume) != 0)
-        ;
+      ack_and_wait(t, g);
     }
   }
   errno = saved;
 }
 
 void world_park_pending(mcache *c) {
+  mthread *t = c->thr;
   c->pending = 0;
-  park(c->thr);
+  uint64_t g = ATOMIC_LOAD(&t->sig_gen);
+  if (ATOMIC_LOAD(&t->ack_gen) != g)
+    park(t, g);
 }
 
 void world_init(void) {
@@ -151,7 +164,7 @@ mthread *world_register(mcache *c) {
 void world_unregister(mthread *t) {
   fiber_thread_exit(t);
   /* Holding threads_lock, no collection can be under way. */
-  pthread_mutex_lock(&threads_lock);
+  lock_as_blocking(&threads_lock);
   if (t->prev)
     t->prev->next = t->next;
   else
@@ -166,7 +179,7 @@ void world_unregister(mthread *t) {
 }
 
 int world_nthreads(void) {
-  pthread_mutex_lock(&threads_lock);
+  lock_as_blocking(&threads_lock);
   int n = nthreads;
   pthread_mutex_unlock(&threads_lock);
   return n;
@@ -178,9 +191,13 @@ void world_stop(mthread *self) {
   pthread_mutex_lock(&threads_lock);
   pthread_mutex_lock(&world.mutex);
   world.stopping = 1;
+  uint64_t g = ++world.gen;
   int n = 0;
   for (mthread *t = allthreads; t; t = t->next) {
     t->signalled = t != self && t->state == THR_RUNNING;
+    t->self_acked = 0;
+    if (t->signalled)
+      ATOMIC_STORE(&t->sig_gen, g);
     n += t->signalled;
   }
   pthread_mutex_unlock(&world.mutex);
@@ -202,12 +219,16 @@ void world_start(mthread *self) {
   pthread_mutex_lock(&world.mutex);
   world.stopping = 0;
   pthread_cond_broadcast(&world.cond);
-  pthread_mutex_unlock(&world.mutex);
+  /* A thread that acknowledged by entering a blocking region does not
+   * wait on its semaphore: it waits in sgc_exit_blocking for !stopping. */
   for (mthread *t = allthreads; t; t = t->next)
     if (t->signalled) {
       t->signalled = 0;
-      sem_post(&t->resume);
+      if (!t->self_acked)
+        sem_post(&t->resume);
+      t->self_acked = 0;
     }
+  pthread_mutex_unlock(&world.mutex);
   pthread_mutex_unlock(&threads_lock);
 }
 
@@ -291,6 +312,17 @@ void sgc_enter_blocking(void) {
   getcontext(&t->ctx);
   t->sp = (uintptr_t)&marker;
   t->state = THR_BLOCKING;
+  /* A stop that signalled this thread and waits for it: what it needs is
+   * recorded now, so acknowledge here rather than rely on the signal (a
+   * thread about to block, e.g. on a mutex, may get it late: TSan holds
+   * signals back during pthread_mutex_lock). */
+  uint64_t g = ATOMIC_LOAD(&t->sig_gen);
+  if (world.stopping && t->signalled && g == world.gen &&
+      ATOMIC_LOAD(&t->ack_gen) != g) {
+    t->self_acked = 1;
+    ATOMIC_STORE(&t->ack_gen, g);
+    sem_post(&world.ack);
+  }
   pthread_mutex_unlock(&world.mutex);
   nopreempt_leave(c);
 }
@@ -308,6 +340,22 @@ void sgc_exit_blocking(void) {
   t->state = THR_RUNNING;
   pthread_mutex_unlock(&world.mutex);
   nopreempt_leave(c);
+}
+
+/* Wait for a lock that a collector may hold while the world is stopped
+ * (gc_lock, threads_lock).  A running mutator waits inside a blocking
+ * region, so the stop does not wait for it in turn.  Leaving the region
+ * with the lock held cannot wait long: holding it, no stop is under way. */
+void lock_as_blocking(pthread_mutex_t *m) {
+  mcache *c = sgc_tls_cache;
+  mthread *t = c ? c->thr : NULL;
+  if (t == NULL || t->state == THR_BLOCKING || c->nopreempt) {
+    pthread_mutex_lock(m);
+    return;
+  }
+  sgc_enter_blocking();
+  pthread_mutex_lock(m);
+  sgc_exit_blocking();
 }
 
 /* ----------------------------------------------------------- threads */
@@ -362,7 +410,7 @@ static void *thread_start(void *p) {
     sgc_fatal("sgc_pthread_create: cannot register the new thread");
   void *(*volatile fn)(void *) = r->fn;
   void *volatile arg = r->arg;
-  pthread_mutex_lock(&threads_lock);
+  lock_as_blocking(&threads_lock);
   unlink_start(r);
   pthread_mutex_unlock(&threads_lock);
   free(r);
@@ -382,7 +430,7 @@ int sgc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
   r->fn = fn;
   r->arg = arg;
   r->prev = NULL;
-  pthread_mutex_lock(&threads_lock);
+  lock_as_blocking(&threads_lock);
   r->next = starting;
   if (starting)
     starting->prev = r;
@@ -390,7 +438,7 @@ int sgc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
   pthread_mutex_unlock(&threads_lock);
   int err = pthread_create(thread, attr, thread_start, r);
   if (err != 0) {
-    pthread_mutex_lock(&threads_lock);
+    lock_as_blocking(&threads_lock);
     unlink_start(r);
     pthread_mutex_unlock(&threads_lock);
     free(r);

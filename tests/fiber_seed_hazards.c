@@ -47,7 +47,7 @@ static void keeper(void *arg) {
   }
 }
 
-static volatile int stop_threads;
+static int stop_threads; /* atomic */
 static long created_by_threads;
 
 /* Leaves a blocking region (often while the world is stopped) and creates
@@ -55,7 +55,7 @@ static long created_by_threads;
 static void *blocker(void *arg) {
   long n = 0;
   fctl *c = sgc_alloc(sizeof *c);
-  while (!stop_threads) {
+  while (!__atomic_load_n(&stop_threads, __ATOMIC_RELAXED)) {
     sgc_enter_blocking();
     usleep(200);
     sgc_exit_blocking();
@@ -141,7 +141,7 @@ int main(void) {
     for (int i = c % 16; i < nf; i += 16)
       sgc_fiber_switch(fs[i]);
   }
-  stop_threads = 1;
+  __atomic_store_n(&stop_threads, 1, __ATOMIC_RELAXED);
   for (int i = 0; i < 3; i++)
     pthread_join(th[i], NULL);
   for (int i = 0; i < nf; i++) {
