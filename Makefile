@@ -5,7 +5,7 @@ JOBS   ?= $(shell nproc)
 PREFIX ?= /usr/local
 BENCH  ?= quick
 
-.PHONY: all build debug check bench install clean
+.PHONY: all build debug check bench soak fuzz install clean
 
 all: build
 
@@ -23,8 +23,17 @@ check:
 bench: build
 	BENCH=$(BENCH) bash bench/run.sh
 
+# 10 minutes of the stress program: 0 objects lost and flat RSS required.
+soak: build
+	./build/tests/stress --soak --seconds 600
+
+# The API fuzzer for FUZZ_SECONDS (default 300).
+FUZZ_SECONDS ?= 300
+fuzz:
+	bash fuzz/run.sh $(FUZZ_SECONDS)
+
 install: build
 	cmake --install build --prefix $(PREFIX)
 
 clean:
-	rm -rf build build-debug build-asan build-tsan bench/out
+	rm -rf build build-debug build-asan build-tsan build-fuzz bench/out

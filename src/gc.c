@@ -349,6 +349,7 @@ static void collect_as(mcache *c, bool force) {
     mthread *self = c->thr;
     /* What this thread holds is on the stack it runs on, above here. */
     volatile uintptr_t marker = 0;
+    self->fpsize = 0;
     getcontext(&self->ctx);
     self->sp = (uintptr_t)&marker;
     if (gc_stack == NULL)

@@ -180,7 +180,9 @@ static mspan *object_span(const char *call, const void *p, uint32_t *index) {
     sgc_fatal("%s(%p): interior pointer; the object starts at %p", call, p,
               (void *)base);
   mspan_ensure_swept(s);
-  if (!mspan_is_allocated(s, i))
+  /* The sweep may have given a dead large object's span back. */
+  if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE || (uintptr_t)p < s->base ||
+      (uintptr_t)p >= s->limit || !mspan_is_allocated(s, i))
     sgc_fatal("%s(%p): not an allocated object (double free, or freed by "
               "the collector)", call, p);
   *index = i;

@@ -314,6 +314,7 @@ static void add_thread_job(mthread *t, void *arg) {
  * where it left it if a fiber runs on it. */
 SCAN_NO_SANITIZE static void scan_thread(gcwork *w, mthread *t) {
   scan_range(w, (uintptr_t)&t->ctx, (uintptr_t)(&t->ctx + 1));
+  scan_range(w, (uintptr_t)t->fpstate, (uintptr_t)t->fpstate + t->fpsize);
   uintptr_t sp = t->sp;
   if (sp < t->stack_lo || sp > t->stack_hi)
     sgc_fatal("collect: thread %lu has a stack pointer %p outside its "

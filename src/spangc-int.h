@@ -479,6 +479,10 @@ typedef struct mthread {
   uintptr_t stack_lo, stack_hi; /* the stack grows down from stack_hi */
   uintptr_t sp;                 /* lowest live address while stopped */
   ucontext_t ctx;               /* registers while stopped */
+  /* Vector registers at a signal stop (the kernel's xsave image): code
+   * compiled with -O2 moves pointers through XMM/YMM registers. */
+  unsigned char fpstate[4096] __attribute__((aligned(64)));
+  size_t fpsize;
   int state;
   int signalled;        /* sent the signal of the current stop */
   int self_acked;       /* acknowledged it by entering a blocking region */

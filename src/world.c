@@ -70,9 +70,30 @@ static void ack_and_wait(mthread *t, uint64_t g) {
 
 static void __attribute__((noinline)) park(mthread *t, uint64_t g) {
   volatile uintptr_t marker = 0;
+  t->fpsize = 0;
   getcontext(&t->ctx);
   t->sp = (uintptr_t)&marker;
   ack_and_wait(t, g);
+}
+
+/* The interrupted thread's vector registers live in the xsave image the
+ * kernel put in the signal frame (which is on the signal stack, or below
+ * the recorded stack pointer): copy it for the scanner.  At a call
+ * boundary (the other ways to stop) no vector register is live. */
+static void save_vector_registers(mthread *t, const ucontext_t *uc) {
+  const struct _libc_fpstate *fp = uc->uc_mcontext.fpregs;
+  size_t n = 0;
+  if (fp != NULL) {
+    n = 512; /* the fxsave image: XMM0-15 */
+    /* An xsave image says so in the reserved bytes at offset 464. */
+    const uint32_t *sw = (const uint32_t *)((const char *)fp + 464);
+    if (sw[0] == 0x46505853u /* FP_XSTATE_MAGIC1 */ && sw[3] > n)
+      n = sw[3]; /* xstate_size */
+    if (n > sizeof t->fpstate)
+      n = sizeof t->fpstate;
+    memcpy(t->fpstate, fp, n);
+  }
+  t->fpsize = n;
 }
 
 /* Runs on the thread's signal stack if it has one (fibers may have small
@@ -92,6 +113,7 @@ static void suspend_handler(int sig, siginfo_t *si, void *ucv) {
     } else {
       ucontext_t *uc = ucv;
       memcpy(&t->ctx, uc, sizeof t->ctx);
+      save_vector_registers(t, uc);
       t->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP] - 128;
       if (t->sp < t->stack_lo)
         t->sp = t->stack_lo;
@@ -248,6 +270,7 @@ void world_atfork(int phase) {
   if (phase == FORK_PREPARE) {
     if (self) {
       volatile uintptr_t marker = 0;
+      self->fpsize = 0;
       getcontext(&self->ctx);
       self->sp = (uintptr_t)&marker;
     }
@@ -309,6 +332,7 @@ void sgc_enter_blocking(void) {
   nopreempt_enter(c);
   pthread_mutex_lock(&world.mutex);
   volatile uintptr_t marker = 0;
+  t->fpsize = 0;
   getcontext(&t->ctx);
   t->sp = (uintptr_t)&marker;
   t->state = THR_BLOCKING;

@@ -5,11 +5,12 @@
 #   debug    : invariants asserted (SPANGC_DEBUG=1), every test
 #   asan     : AddressSanitizer + UndefinedBehaviorSanitizer, every test
 #   tsan     : ThreadSanitizer, the tests labelled "threads"
+#   fuzz     : the API fuzzer (libFuzzer) for FUZZ_SECONDS (default 60)
 # CONFIGS="release debug" restricts the set.
 set -u
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
-CONFIGS=${CONFIGS:-"release debug asan tsan"}
+CONFIGS=${CONFIGS:-"release debug asan tsan fuzz"}
 pass=0; fail=0; failed_names=()
 
 run_config() {
@@ -49,6 +50,18 @@ for c in $CONFIGS; do
                -DCMAKE_C_COMPILER=clang ;;
   esac
 done
+# The API fuzzer (libFuzzer, ASan+UBSan), for a bounded time.
+if [[ " $CONFIGS " == *" fuzz "* ]]; then
+  if command -v clang >/dev/null; then
+    echo "=== fuzz: ${FUZZ_SECONDS:-60} s"
+    if bash fuzz/run.sh "${FUZZ_SECONDS:-60}"; then
+      pass=$((pass + 1))
+    else
+      fail=$((fail + 1)); failed_names+=("fuzz:api_fuzzer")
+    fi
+  fi
+fi
+
 echo
 if [ ${#failed_names[@]} -gt 0 ]; then
   echo "failed: ${failed_names[*]}"
