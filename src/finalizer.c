@@ -265,7 +265,7 @@ int sgc_set_finalizer(void *p, void (*fn)(void *obj, void *arg), void *arg) {
     for (special **pp = &s->specials; *pp; pp = &(*pp)->next)
       if ((*pp)->offset == off && (*pp)->kind == SPECIAL_FINALIZER) {
         special *sp = *pp;
-        *pp = sp->next;
+        ATOMIC_STORE_RELAXED(pp, sp->next);
         sgc_unlock(&s->speciallock);
         special_dispose(sp);
         goto out;

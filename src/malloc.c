@@ -192,7 +192,7 @@ static mspan *object_span(const char *call, const void *p, uint32_t *index) {
 static void free_object(mcache *c, void *p) {
   uint32_t i;
   mspan *s = object_span("sgc_free", p, &i);
-  if (s->specials)
+  if (ATOMIC_LOAD_RELAXED(&s->specials)) /* a hint: the lock decides */
     special_remove_all(s, (uintptr_t)p);
   if (spanclass_class(s->spanclass) == 0) {
     size_t size = s->elemsize;

@@ -37,11 +37,11 @@ special *special_insert(mspan *s, special *sp) {
   for (special **q = pp; *q && (*q)->offset == sp->offset; q = &(*q)->next)
     if (same_record(*q, sp)) {
       old = *q;
-      *q = old->next;
+      ATOMIC_STORE_RELAXED(q, old->next);
       break;
     }
   sp->next = *pp;
-  *pp = sp;
+  ATOMIC_STORE_RELAXED(pp, sp); /* the head is read without the lock */
   sgc_unlock(&s->speciallock);
   return old;
 }
@@ -54,7 +54,7 @@ void special_remove_all(mspan *s, uintptr_t p) {
   while (*pp) {
     if ((*pp)->offset == off) {
       special *sp = *pp;
-      *pp = sp->next;
+      ATOMIC_STORE_RELAXED(pp, sp->next);
       sp->next = gone;
       gone = sp;
     } else {

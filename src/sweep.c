@@ -59,7 +59,7 @@ static void sweep_specials(mspan *s) {
       pp = &sp->next;
       continue;
     }
-    *pp = sp->next;
+    ATOMIC_STORE_RELAXED(pp, sp->next);
     if (sp->kind == SPECIAL_FINALIZER) {
       set_mark(s, i);
       finalizer_queue((void *)(s->base + sp->offset), sp->fn, sp->arg);
@@ -89,7 +89,7 @@ bool mspan_sweep(mspan *s, bool preserve) {
       ATOMIC_LOAD(&s->sweepgen) != sg - 1)
     sgc_fatal("sweep: span %p in state %d with sweepgen %u, heap at %u",
               (void *)s->base, s->state, s->sweepgen, sg);
-  if (s->specials)
+  if (ATOMIC_LOAD_RELAXED(&s->specials)) /* a hint: the lock decides */
     sweep_specials(s);
 
   uint32_t nmarked = count_marks(s);
