@@ -353,7 +353,11 @@ static void verify(wslot *w, void *p, int depth, bool must_be_alive,
                    uint64_t *count) {
   if (p == NULL)
     return;
-  if (depth > MAXDEPTH + 2) {
+  /* build() makes trees of depth <= MAXDEPTH; op_modify attaches subtrees
+   * built from depth MAXDEPTH/2 under parents at depth <= MAXDEPTH - 1, so
+   * a tree reaches depth MAXDEPTH + MAXDEPTH/2 at most.  Deeper means a
+   * cycle or a child pointer into foreign memory. */
+  if (depth > MAXDEPTH + MAXDEPTH / 2 + 1) {
     lost("tree deeper than built: corrupted child pointer", p, 0);
     return;
   }
