@@ -186,8 +186,13 @@ void sweep_complete(void) {
       mspan_ensure_swept(sweep.spans[k]);
 }
 
-/* World stopped: sweep whatever the sweepers left. */
+/* World stopped: sweep whatever the sweepers left.  Then the sweep
+ * snapshot is done with: forget it, since the mark snapshot about to be
+ * taken may free its array. */
 void sweep_finish(void) {
   while (sweepone(false) != -1)
     ;
+  sweep.spans = NULL;
+  sweep.nspan = 0;
+  ATOMIC_STORE(&sweep.idx, 0);
 }
