@@ -592,6 +592,19 @@ part_scaling() {
       echo "$row"
     done
   } | table
+  # Parallel mark: the mark phase's own time (from gctrace) at the largest
+  # depth, 1 marker against 2, and the whole run's wall time.
+  local dmax=${SCALE_DEPTHS##* } m mk1 mk2 w1 w2 speed
+  for m in 1 2; do
+    env SPANGC_MARKERS=$m SPANGC_DEBUG=gctrace=1 "$OUT/bin/binarytrees-spangc" "$dmax" \
+      >/dev/null 2>"$OUT/logs/gctrace-m$m.log" || fail "gctrace run with $m markers failed"
+  done
+  mark_sum() { awk 'match($0, /[0-9.]+\+[0-9.]+\+[0-9.]+\+[0-9.]+ ms/) { split(substr($0, RSTART, RLENGTH - 3), a, "+"); s += a[3] } END { printf "%.3f", s / 1000 }' "$1"; }
+  mk1=$(mark_sum "$OUT/logs/gctrace-m1.log"); mk2=$(mark_sum "$OUT/logs/gctrace-m2.log")
+  w1=$(med scaling "d=$dmax" spangc-m1 wall); w2=$(med scaling "d=$dmax" spangc-m2 wall)
+  speed=$(awk -v a="$mk1" -v b="$mk2" 'BEGIN { if (b + 0 == 0) print "NA"; else printf "%.2f", a / b }')
+  mdsay "Parallel mark (issue 5), depth $dmax: mark time ${mk1} s with 1 marker, ${mk2} s with 2: ${speed}x (target >= 1.8x: **$(awk -v s="$speed" 'BEGIN { if (s == "NA") print "n/a"; else if (s + 0 >= 1.8) print "met"; else print "NOT met" }')**); whole run $(ratio "$w1" "$w2") faster."
+  mdsay ""
   [ "${HAVE[gnuplot]}" = 1 ] || return
   local png=$OUT/scaling.png i=0 pw=() pr=()
   for v in $vs; do
