@@ -10,6 +10,7 @@
 #include <errno.h>
 
 #include "check.h"
+#include "gctest.h"
 #include "spangc-int.h"
 
 #define OBJ 1024
@@ -118,11 +119,6 @@ __attribute__((noinline)) static void pacing(void) {
   }
   for (int k = 0; k < NSUB; k++)
     g_sub[k] = NULL;
-}
-
-__attribute__((noinline)) static void clear_stack(void) {
-  volatile char buf[32 << 10];
-  memset((char *)buf, 0, sizeof buf);
 }
 
 void **volatile g_chain;

@@ -5,6 +5,7 @@
  * (its finalizer never runs), sgc_base still finds it, and its contents
  * are intact while the memory around it is reused. */
 #include "check.h"
+#include "gctest.h"
 #include "spangc-int.h"
 
 static const size_t sizes[] = {16,    24,    48,     100,     512,    1024,
@@ -43,11 +44,6 @@ __attribute__((noinline)) static void make_all(void) {
       g_mid[k][i] = make(sizes[k], i) + sizes[k] / 2;
       g_last[k][i] = make(sizes[k], i + PER) + sizes[k] - 1;
     }
-}
-
-__attribute__((noinline)) static void clear_stack(void) {
-  volatile char buf[32 << 10];
-  memset((char *)buf, 0, sizeof buf);
 }
 
 static void check_obj(const char *base, size_t sz, long i, const char *what) {

@@ -3,6 +3,7 @@
  * contents intact, and collected when dropped: after dropping them all the
  * heap's in-use spans are back to a small size. */
 #include "check.h"
+#include "gctest.h"
 #include "spangc-int.h"
 
 static const size_t sizes[] = {64 << 10, 100000, 256 << 10, 1 << 20,
@@ -83,26 +84,12 @@ __attribute__((noinline)) static long make_garbage(long bytes, long *nfin) {
   return n;
 }
 
-__attribute__((noinline)) static void clear_stack(void) {
-  volatile char buf[32 << 10];
-  memset((char *)buf, 0, sizeof buf);
-}
-
 /* Finalizers count the kept objects that die once dropped; the sizes of
  * the ones that do not are summed by the caller from 'alive'. */
 __attribute__((noinline)) static void drop_kept(void) {
   for (size_t k = 0; k < NKEEP; k++) {
     CHECK(sgc_set_finalizer(g_keep[k], on_dropped, (void *)(k + 1)) == 0);
     g_keep[k] = NULL;
-  }
-}
-
-static void settle(void) {
-  for (int k = 0; k < 3; k++) {
-    sgc_collect();
-    sgc_collect();
-    sgc_wait_finalizers();
-    sgc_run_finalizers();
   }
 }
 

@@ -4,6 +4,7 @@
  * pointer stored inside a sgc_alloc object keeps every target alive and
  * intact. */
 #include "check.h"
+#include "gctest.h"
 #include "spangc-int.h"
 
 #define N 1000
@@ -55,11 +56,6 @@ __attribute__((noinline)) static void make_all(void) {
     h[9000] = target(T_SCAN_LARGE, i);
     g_holder[T_SCAN_LARGE][i] = h;
   }
-}
-
-__attribute__((noinline)) static void clear_stack(void) {
-  volatile char buf[32 << 10];
-  memset((char *)buf, 0, sizeof buf);
 }
 
 int main(void) {

@@ -11,6 +11,7 @@
 #include <sched.h>
 
 #include "check.h"
+#include "gctest.h"
 #include "spangc-int.h"
 
 enum { K_DATA, K_BSS, K_STACK, K_ROOTS, K_TBLOCK, K_TRUN, K_GARBAGE, K_N };
@@ -57,24 +58,6 @@ static int intact(const uint64_t *p, int kind, long i) {
 /* Roots under test.  g_data has a non-zero initialiser: it lives in .data. */
 uint64_t *volatile g_data[NKEEP] = {(uint64_t *)1};
 uint64_t *volatile g_bss[NKEEP];
-
-/* Collect twice (the second collection finishes the first one's sweep, so
- * every finalizer of the first is queued), then run what is queued. */
-static void settle(void) {
-  for (int k = 0; k < 3; k++) {
-    sgc_collect();
-    sgc_collect();
-    sgc_wait_finalizers();
-    sgc_run_finalizers();
-  }
-}
-
-/* Overwrite the dead part of the stack so that stale copies of pointers
- * made by the helpers below do not linger there. */
-__attribute__((noinline)) static void clear_stack(void) {
-  volatile char buf[32 << 10];
-  memset((char *)buf, 0, sizeof buf);
-}
 
 __attribute__((noinline)) static void make_globals(void) {
   for (long i = 0; i < NKEEP; i++) {

@@ -8,6 +8,7 @@
  *  - registering a slot again re-targets it;
  *  - a slot inside a live noscan heap object works too. */
 #include "check.h"
+#include "gctest.h"
 #include "spangc-int.h"
 
 #define N 1000
@@ -76,20 +77,6 @@ __attribute__((noinline)) static void make_all(void) {
     noscan_slots[2 * i + 1] = obj(i); /* dead target */
     CHECK(sgc_register_weak(&noscan_slots[2 * i + 1],
                             noscan_slots[2 * i + 1]) == 0);
-  }
-}
-
-__attribute__((noinline)) static void clear_stack(void) {
-  volatile char buf[32 << 10];
-  memset((char *)buf, 0, sizeof buf);
-}
-
-static void settle(void) {
-  for (int k = 0; k < 3; k++) {
-    sgc_collect();
-    sgc_collect();
-    sgc_wait_finalizers();
-    sgc_run_finalizers();
   }
 }
 
