@@ -65,24 +65,10 @@ static void clear_object(void *p, size_t size, bool noscan) {
   }
 }
 
-/* Before taking npages from the heap while the last cycle is still being
- * swept, sweep until that many pages came back (or all is swept), so the
- * heap does not grow for want of sweeping. */
-static void reclaim(uintptr_t npages) {
-  uintptr_t got = 0;
-  while (got < npages && !sweep_done()) {
-    intptr_t r = sweepone(false);
-    if (r < 0)
-      break;
-    got += (uintptr_t)r;
-  }
-}
-
 static void *alloc_large(mcache *c, size_t n, bool noscan) {
   uintptr_t npages = (n + PAGE_SIZE - 1) >> PAGE_SHIFT;
   gc_maybe_collect(c);
-  if (!sweep_done())
-    reclaim(npages);
+  sweep_reclaim(npages);
   mspan *s = mheap_alloc(npages, make_spanclass(0, noscan), true);
   if (s == NULL && gc_has_max_heap()) {
     gc_collect_for_limit(c);

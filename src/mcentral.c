@@ -50,6 +50,7 @@ static void charge_free_slots(mspan *s, int64_t sign) {
 /* A fresh span for this class from the heap (no lock held). */
 static mspan *mcentral_grow(mcentral *c) {
   int cls = spanclass_class(c->spanclass);
+  sweep_reclaim(class_to_npages[cls]);
   return mheap_alloc(class_to_npages[cls], c->spanclass, false);
 }
 

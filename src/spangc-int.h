@@ -355,6 +355,7 @@ void sweep_start(void); /* after mark, world stopped: new generation */
 void sweep_finish(void); /* sweep all that is left (before mark) */
 bool sweep_done(void);
 void sweep_complete(void);
+void sweep_reclaim(uintptr_t npages);
 extern uint64_t sgc_nbgsweep, sgc_ndemandsweep, sgc_npausesweep;
 
 /* --------------------------------------------------------------- specials */

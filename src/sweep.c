@@ -158,6 +158,20 @@ intptr_t sweepone(bool bg) {
   }
 }
 
+/* Before the heap grows by npages while the last cycle is still being
+ * swept, sweep until that many pages came back to it (or all is swept):
+ * the heap must not grow for want of sweeping (Go's MHeap_Reclaim).
+ * Caller in a no-preempt region, holding no lock. */
+void sweep_reclaim(uintptr_t npages) {
+  uintptr_t got = 0;
+  while (got < npages && !sweep_done()) {
+    intptr_t r = sweepone(false);
+    if (r < 0)
+      break;
+    got += (uintptr_t)r;
+  }
+}
+
 bool sweep_done(void) {
   return ATOMIC_LOAD(&sweep.idx) >= sweep.nspan;
 }

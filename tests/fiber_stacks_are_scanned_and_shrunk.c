@@ -74,8 +74,10 @@ int main(void) {
     for (int i = 0; i < N; i++)
       sgc_fiber_switch(fs[i]);
     /* Churn so the lists would be reused if they were not kept. */
-    for (int k = 0; k < 20000; k++)
-      sgc_alloc(sizeof(node));
+    for (int k = 0; k < 20000; k++) {
+      node *volatile junk = sgc_alloc(sizeof(node));
+      CHECK(junk != NULL);
+    }
     sgc_collect();
     sgc_read_stats(&st);
   }
