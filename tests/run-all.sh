@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make check: build and run the suite in every configuration, then print
 # one summary line ("N passed, N failed") that CI runners recognise.
-#   release  : optimised, every test
-#   debug    : invariants asserted (SPANGC_DEBUG=1), every test
+#   release  : optimised, every test at full size
+#   debug    : invariants asserted (SPANGC_DEBUG=1), every test at 0.3 size
 #   asan     : AddressSanitizer + UndefinedBehaviorSanitizer, every test
 #   tsan     : ThreadSanitizer, the tests labelled "threads"
 #   fuzz     : the API fuzzer (libFuzzer) for FUZZ_SECONDS (default 60)
@@ -40,7 +40,8 @@ mkdir -p build
 for c in $CONFIGS; do
   case $c in
     release) run_config release build "" -DCMAKE_BUILD_TYPE=Release ;;
-    debug)   run_config debug build-debug "" -DCMAKE_BUILD_TYPE=Debug ;;
+    debug)   SPANGC_TEST_SCALE=0.3 \
+             run_config debug build-debug "" -DCMAKE_BUILD_TYPE=Debug ;;
     asan)    ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=0:abort_on_error=1 \
              UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SPANGC_TEST_SCALE=0.25 \
              run_config asan build-asan "" -DCMAKE_BUILD_TYPE=Debug -DSPANGC_SANITIZE=address,undefined \
