@@ -229,6 +229,11 @@ SGC_API int sgc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
  * they would be the only reference.  sgc_exit_blocking waits while a
  * collection has the world stopped, then returns; the thread may allocate
  * at once.  Misuse (nesting, exit without enter) aborts with a message.
+ * Good practice: wait on the program's own locks, barriers and condition
+ * variables inside a blocking region (and run the critical section
+ * outside it).  Natively a stop interrupts such waits anyway, but under
+ * ThreadSanitizer the stop signal is held back during pthread_mutex_lock
+ * and pthread_barrier_wait, and a stop would wait for ever.
  */
 SGC_API void sgc_enter_blocking(void);
 SGC_API void sgc_exit_blocking(void);

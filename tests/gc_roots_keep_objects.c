@@ -95,7 +95,7 @@ static void *blocked_thread(void *arg) {
   (void)arg;
   uint64_t *volatile held[NKEEP];
   thread_fill(held, K_TBLOCK);
-  pthread_mutex_lock(&mu);
+  lock_blocking(&mu);
   blocked_ready = 1;
   pthread_cond_broadcast(&cv);
   pthread_mutex_unlock(&mu);
@@ -117,7 +117,7 @@ static void *running_thread(void *arg) {
   (void)arg;
   uint64_t *volatile held[NKEEP];
   thread_fill(held, K_TRUN);
-  pthread_mutex_lock(&mu);
+  lock_blocking(&mu);
   running_ready = 1;
   pthread_cond_broadcast(&cv);
   pthread_mutex_unlock(&mu);
@@ -157,10 +157,12 @@ int main(void) {
   pthread_t tb, tr;
   CHECK(sgc_pthread_create(&tb, NULL, blocked_thread, NULL) == 0);
   CHECK(sgc_pthread_create(&tr, NULL, running_thread, NULL) == 0);
+  sgc_enter_blocking(); /* the waits are blocking; nothing is moved */
   pthread_mutex_lock(&mu);
   while (!blocked_ready || !running_ready)
     pthread_cond_wait(&cv, &mu);
   pthread_mutex_unlock(&mu);
+  sgc_exit_blocking();
 
   make_garbage();
   clear_stack();
@@ -191,7 +193,7 @@ int main(void) {
            i);
 
   ATOMIC_STORE(&stop_running, 1);
-  pthread_mutex_lock(&mu);
+  lock_blocking(&mu);
   release_blocked = 1;
   pthread_cond_broadcast(&cv);
   pthread_mutex_unlock(&mu);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "gctest.h"
 #include "spangc-int.h"
 
 #define NTHREADS 8
@@ -88,7 +89,7 @@ static void *worker(void *arg) {
       if (rnd(&s) % 3 == 0) {
         /* Hand it over; take one another thread put there, if full. */
         obj mine = *o, theirs = {0};
-        pthread_mutex_lock(&xlock);
+        lock_blocking(&xlock);
         if (nxchg < NXCHG) {
           xchg[nxchg++] = mine;
         } else {

@@ -526,11 +526,19 @@ static void op_verify_own(wslot *w) {
   verify(w, p, 0, true, &w->verified);
 }
 
+/* The wait for a shared tree's lock is a blocking region (see
+ * tests/gctest.h); the critical section is not. */
+static void lock_shared(int k) {
+  sgc_enter_blocking();
+  pthread_mutex_lock(&shared_lock[k]);
+  sgc_exit_blocking();
+}
+
 static void op_publish(wslot *w) {
   int k = rnd(&w->rng) % NSHARED;
   int budget = 1 + rnd(&w->rng) % 48;
   void *t = build(w, 0, &budget, true);
-  pthread_mutex_lock(&shared_lock[k]);
+  lock_shared(k);
   void *old = shared[k];
   unmark(w, old, true);
   shared[k] = t;
@@ -541,7 +549,7 @@ static void op_publish(wslot *w) {
 static void op_read_shared(wslot *w) {
   t_who = "worker reading a shared tree";
   int k = rnd(&w->rng) % NSHARED;
-  pthread_mutex_lock(&shared_lock[k]);
+  lock_shared(k);
   void *t = shared[k];
   pthread_mutex_unlock(&shared_lock[k]);
   /* The tree may be dropped meanwhile (alive cleared): it stays reachable

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "gctest.h"
 #include "spangc-int.h"
 
 #define NTHREADS 8
@@ -74,8 +75,8 @@ static void *worker(void *arg) {
       if (nkept[t] == MAXOBJ)
         break;
     }
-    pthread_barrier_wait(&bar); /* main samples and checks here */
-    pthread_barrier_wait(&bar);
+    barrier_blocking(&bar); /* main samples and checks here */
+    barrier_blocking(&bar);
     for (int i = 0; i < nkept[t]; i++) {
       obj *o = &kept[t][i];
       CHECKF(o->p[0] == tag(o) && o->p[o->n / 8 - 1] == tag(o),
@@ -85,7 +86,7 @@ static void *worker(void *arg) {
     /* 3. drop everything, then allocate again: half the limit in all. */
     memset(kept[t], 0, sizeof kept[t]);
     nkept[t] = 0;
-    pthread_barrier_wait(&bar);
+    barrier_blocking(&bar);
     size_t got = 0;
     while (got < LIMIT / 2 / NTHREADS) {
       size_t n = pick(&s);
@@ -103,7 +104,7 @@ static void *worker(void *arg) {
     }
     memset(kept[t], 0, sizeof kept[t]);
     nkept[t] = 0;
-    pthread_barrier_wait(&bar);
+    barrier_blocking(&bar);
   }
   return NULL;
 }
@@ -139,9 +140,7 @@ int main(void) {
   for (int t = 0; t < NTHREADS; t++)
     CHECK(sgc_pthread_create(&th[t], NULL, worker, (void *)(intptr_t)t) == 0);
   for (int r = 0; r < rounds; r++) {
-    sgc_enter_blocking();
-    pthread_barrier_wait(&bar); /* fills done */
-    sgc_exit_blocking();
+    barrier_blocking(&bar); /* fills done */
     long fails = 0, kept_objs = 0;
     for (int t = 0; t < NTHREADS; t++) {
       fails += enomem[t];
