@@ -177,10 +177,12 @@ static inline void mark_word(gcwork *w, uintptr_t v) {
   if (v - work.arena_start >= work.arena_used - work.arena_start)
     return;
   /* The table may change under the markers (spans made while marking:
-   * see design.md), hence atomic loads; such spans are never in use. */
+   * see design.md), hence atomic loads.  A span's fields are written
+   * before its state becomes INUSE (a release store); the acquire load of
+   * the state orders the reads of the fields after them. */
   mspan *s = ATOMIC_LOAD_RELAXED(
       &sgc_heap.spans[(v - work.arena_start) >> PAGE_SHIFT]);
-  if (s == NULL || ATOMIC_LOAD_RELAXED(&s->state) != MSPAN_INUSE ||
+  if (s == NULL || ATOMIC_LOAD(&s->state) != MSPAN_INUSE ||
       v >= s->limit)
     return;
   uint32_t i = mspan_obj_index(s, v);
@@ -333,7 +335,7 @@ SCAN_NO_SANITIZE static void scan_thread(gcwork *w, mthread *t) {
 static void scan_specials(gcwork *w, uint32_t lo, uint32_t hi) {
   for (uint32_t k = lo; k < hi; k++) {
     mspan *s = work.spans[k];
-    if (ATOMIC_LOAD_RELAXED(&s->state) != MSPAN_INUSE || s->specials == NULL)
+    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE || s->specials == NULL)
       continue;
     sgc_lock(&s->speciallock);
     for (special *sp = s->specials; sp; sp = sp->next) {
@@ -464,7 +466,7 @@ static void overflow_pass(mark_result *res) {
   gcwork w = {0};
   for (uint32_t k = 0; k < work.nspan; k++) {
     mspan *s = work.spans[k];
-    if (ATOMIC_LOAD_RELAXED(&s->state) != MSPAN_INUSE ||
+    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE ||
         spanclass_noscan(s->spanclass))
       continue;
     for (uint32_t i = 0; i < s->nelems; i++)
@@ -486,7 +488,7 @@ static void overflow_pass(mark_result *res) {
 SCAN_NO_SANITIZE void mark_verify(void) {
   for (uint32_t k = 0; k < work.nspan; k++) {
     mspan *s = work.spans[k];
-    if (ATOMIC_LOAD_RELAXED(&s->state) != MSPAN_INUSE)
+    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE)
       continue;
     for (uint32_t i = 0; i < s->nelems; i++) {
       if (!bitmap_get(s->markbits, i))

@@ -320,7 +320,7 @@ static inline mspan *mheap_lookup(uintptr_t p) {
   if (p < h->arena_start || p >= ATOMIC_LOAD(&h->arena_used))
     return NULL;
   mspan *s = ATOMIC_LOAD_RELAXED(&h->spans[(p - h->arena_start) >> PAGE_SHIFT]);
-  if (s == NULL || ATOMIC_LOAD_RELAXED(&s->state) != MSPAN_INUSE)
+  if (s == NULL || ATOMIC_LOAD(&s->state) != MSPAN_INUSE)
     return NULL;
   if (p < s->base || p >= s->limit)
     return NULL;
