@@ -234,22 +234,6 @@ void finalizer_atfork(int phase) {
   pthread_mutex_unlock(&fin.lock);
 }
 
-/* The object whose base is p, or an abort naming the call. */
-static mspan *live_object(const char *call, void *p) {
-  mspan *s = mheap_lookup((uintptr_t)p);
-  if (s == NULL)
-    sgc_fatal("%s(%p): not a pointer to a spangc heap object", call, p);
-  uint32_t i = mspan_obj_index(s, (uintptr_t)p);
-  uintptr_t base = s->base + (uintptr_t)i * s->elemsize;
-  if (base != (uintptr_t)p)
-    sgc_fatal("%s(%p): interior pointer; the object starts at %p", call, p,
-              (void *)base);
-  mspan_ensure_swept(s);
-  if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE || !mspan_is_allocated(s, i))
-    sgc_fatal("%s(%p): not an allocated object", call, p);
-  return s;
-}
-
 int sgc_set_finalizer(void *p, void (*fn)(void *obj, void *arg), void *arg) {
   if (p == NULL)
     return EINVAL;
@@ -257,7 +241,8 @@ int sgc_set_finalizer(void *p, void (*fn)(void *obj, void *arg), void *arg) {
   if (c == NULL)
     return ENOMEM;
   nopreempt_enter(c);
-  mspan *s = live_object("sgc_set_finalizer", p);
+  uint32_t index;
+  mspan *s = object_span("sgc_set_finalizer", p, &index);
   uintptr_t off = (uintptr_t)p - s->base;
   int err = 0;
   if (fn == NULL) {
@@ -347,7 +332,8 @@ int sgc_register_weak(void **slot, void *obj) {
   if (c == NULL)
     return ENOMEM;
   nopreempt_enter(c);
-  live_object("sgc_register_weak", obj);
+  uint32_t index;
+  object_span("sgc_register_weak", obj, &index);
   pthread_mutex_lock(&weak_lock);
   int err = 0;
   weakent *e = weak_find(slot);

@@ -362,42 +362,34 @@ static void collect_as(mcache *c, bool force) {
   pthread_mutex_unlock(&gc_lock);
 }
 
+/* Collect from inside the allocator: step out of its no-preempt region
+ * (parking first if a stop is pending), collect, step back in.  With
+ * 'complete', the sweep is finished too. */
+static void collect_from_allocator(mcache *c, bool force, bool complete) {
+  int np = c->nopreempt;
+  c->nopreempt = 0;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  if (c->pending)
+    world_park_pending(c);
+  collect_as(c, force);
+  if (complete)
+    sweep_complete();
+  c->nopreempt = np;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
 void gc_maybe_collect(mcache *c) {
   if (ATOMIC_LOAD_RELAXED(&gc.disabled) || gc.gcpercent < 0)
     return;
   if ((uint64_t)ATOMIC_LOAD(&sgc_heap.heap_live) < ATOMIC_LOAD(&sgc_next_gc))
     return;
-  /* Leave the allocator's no-preempt region for the collection. */
-  int np = c->nopreempt;
-  c->nopreempt = 0;
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  if (c->pending)
-    world_park_pending(c);
-  collect_as(c, false);
-  c->nopreempt = np;
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  collect_from_allocator(c, false, false);
 }
 
 /* The heap ran into sgc_set_max_heap: collect (even when disabled, as a
- * last resort before failing), from inside the allocator. */
-void gc_collect_for_limit(mcache *c) {
-  int np = c->nopreempt;
-  c->nopreempt = 0;
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  if (c->pending)
-    world_park_pending(c);
-  collect_as(c, true);
-  /* Sweep everything now so that the freed pages can be reused. */
-  for (;;) {
-    nopreempt_enter(c);
-    intptr_t r = sweepone(false);
-    nopreempt_leave(c);
-    if (r == -1)
-      break;
-  }
-  c->nopreempt = np;
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-}
+ * last resort before failing) and sweep everything, so that the freed
+ * pages can be reused. */
+void gc_collect_for_limit(mcache *c) { collect_from_allocator(c, true, true); }
 
 bool gc_over_max_heap(uintptr_t more_pages) {
   uint64_t max = ATOMIC_LOAD_RELAXED(&gc.max_heap);
@@ -415,9 +407,7 @@ void sgc_collect(void) {
   collect_as(c, true);
   /* An explicit collection also finishes its sweep (the world runs; the
    * background sweeper helps), so that what it freed is free on return. */
-  nopreempt_enter(c);
   sweep_complete();
-  nopreempt_leave(c);
 }
 
 void sgc_disable(void) {

@@ -154,8 +154,8 @@ void *sgc_calloc(size_t count, size_t size) {
 }
 
 /* The span of p, which must be the base of a live object: aborts naming
- * the call and the pointer otherwise. */
-static mspan *object_span(const char *call, const void *p, uint32_t *index) {
+ * the call and the pointer otherwise.  Caller in a no-preempt region. */
+mspan *object_span(const char *call, const void *p, uint32_t *index) {
   sgc_ensure_init();
   mspan *s = mheap_lookup((uintptr_t)p);
   if (s == NULL)

@@ -354,7 +354,7 @@ intptr_t sweepone(bool bg);
 void sweep_start(void); /* after mark, world stopped: new generation */
 void sweep_finish(void); /* sweep all that is left (before mark) */
 bool sweep_done(void);
-void sweep_complete(void);
+void sweep_complete(void); /* any thread, outside no-preempt regions */
 void sweep_reclaim(uintptr_t npages);
 extern uint64_t sgc_nbgsweep, sgc_ndemandsweep, sgc_npausesweep;
 
@@ -601,6 +601,9 @@ static inline void *freed_link(void *next) {
 }
 extern int sgc_initialised;
 void sgc_init_slow(void);
+/* The span of p, the base of a live object, or an abort naming call and
+ * pointer (malloc.c). */
+mspan *object_span(const char *call, const void *p, uint32_t *index);
 static inline void sgc_ensure_init(void) {
   if (unlikely(!ATOMIC_LOAD(&sgc_initialised)))
     sgc_init_slow();

@@ -191,13 +191,28 @@ void sweep_start(void) {
 
 /* Finish the current generation: sweep what is left, then wait for the
  * spans other threads are sweeping.  Walks the sweep snapshot (spans made
- * after it are swept from birth).  Caller in a no-preempt region. */
+ * after it are swept from birth).  Each span is swept in a no-preempt
+ * region of its own, so a stop never waits for a whole sweep; the snapshot
+ * is read only inside a region, where no collection can replace it, and
+ * the walk ends if a collection opened a new generation meanwhile. */
 void sweep_complete(void) {
-  while (sweepone(false) != -1)
-    ;
-  for (uint32_t k = 0; k < sweep.nspan; k++)
-    if (ATOMIC_LOAD(&sweep.spans[k]->state) == MSPAN_INUSE)
+  uint32_t sg = ATOMIC_LOAD(&sgc_heap.sweepgen);
+  for (;;) {
+    mcache *c = nopreempt_enter_any();
+    intptr_t r = ATOMIC_LOAD(&sgc_heap.sweepgen) == sg ? sweepone(false) : -1;
+    nopreempt_leave_any(c);
+    if (r == -1)
+      break;
+  }
+  for (uint32_t k = 0;; k++) {
+    mcache *c = nopreempt_enter_any();
+    bool more = ATOMIC_LOAD(&sgc_heap.sweepgen) == sg && k < sweep.nspan;
+    if (more && ATOMIC_LOAD(&sweep.spans[k]->state) == MSPAN_INUSE)
       mspan_ensure_swept(sweep.spans[k]);
+    nopreempt_leave_any(c);
+    if (!more)
+      break;
+  }
 }
 
 /* World stopped: sweep whatever the sweepers left.  Then the sweep
