@@ -61,26 +61,8 @@ static const death deaths[] = {
 };
 
 static void expect_death(const char *self, const death *d) {
-  int fds[2];
-  CHECK(pipe(fds) == 0);
-  pid_t pid = fork();
-  CHECK(pid >= 0);
-  if (pid == 0) {
-    dup2(fds[1], 2);
-    close(fds[0]);
-    execl("/proc/self/exe", self, d->name, (char *)NULL);
-    _exit(127);
-  }
-  close(fds[1]);
-  char out[4096] = {0};
-  size_t len = 0;
-  ssize_t r;
-  while (len < sizeof out - 1 &&
-         (r = read(fds[0], out + len, sizeof out - 1 - len)) > 0)
-    len += (size_t)r;
-  close(fds[0]);
-  int status;
-  CHECK(waitpid(pid, &status, 0) == pid);
+  char out[4096];
+  int status = run_self(self, d->name, out, sizeof out);
   CHECKF(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
          "%s: status %#x, output:\n%s", d->name, status, out);
   CHECKF(strstr(out, d->want1) && strstr(out, d->want2),

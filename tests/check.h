@@ -24,6 +24,35 @@
     }                                                                          \
   } while (0)
 
+/* Run this program again as "self arg" with stderr captured into out
+ * (NUL-terminated); returns the wait status.  For tests whose cases must
+ * abort: the parent checks the signal and the message. */
+#include <sys/wait.h>
+#include <unistd.h>
+static inline int run_self(const char *self, const char *arg, char *out,
+                           size_t size) {
+  int fds[2];
+  CHECK(pipe(fds) == 0);
+  pid_t pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    dup2(fds[1], 2);
+    close(fds[0]);
+    execl("/proc/self/exe", self, arg, (char *)NULL);
+    _exit(127);
+  }
+  close(fds[1]);
+  size_t len = 0;
+  ssize_t r;
+  while (len < size - 1 && (r = read(fds[0], out + len, size - 1 - len)) > 0)
+    len += (size_t)r;
+  out[len] = 0;
+  close(fds[0]);
+  int status;
+  CHECK(waitpid(pid, &status, 0) == pid);
+  return status;
+}
+
 /* Scale for long-running loops: sanitizer builds set SPANGC_TEST_SCALE
  * below 1 so the suite stays within its time budget. */
 static inline double test_scale(void) {

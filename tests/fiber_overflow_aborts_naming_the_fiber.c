@@ -33,25 +33,8 @@ static int child(void) {
 int main(int argc, char **argv) {
   if (argc > 1)
     return child();
-  int fds[2];
-  CHECK(pipe(fds) == 0);
-  pid_t pid = fork();
-  CHECK(pid >= 0);
-  if (pid == 0) {
-    dup2(fds[1], 2);
-    close(fds[0]);
-    execl("/proc/self/exe", argv[0], "child", (char *)NULL);
-    _exit(127);
-  }
-  close(fds[1]);
-  char out[4096] = {0};
-  size_t len = 0;
-  ssize_t r;
-  while (len < sizeof out - 1 &&
-         (r = read(fds[0], out + len, sizeof out - 1 - len)) > 0)
-    len += (size_t)r;
-  int status;
-  CHECK(waitpid(pid, &status, 0) == pid);
+  char out[4096];
+  int status = run_self(argv[0], "child", out, sizeof out);
   CHECKF(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
          "child status %#x, output:\n%s", status, out);
   char victim_s[64];
