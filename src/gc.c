@@ -350,6 +350,7 @@ static void collect_as(mcache *c, bool force) {
     /* What this thread holds is on the stack it runs on, above here. */
     volatile uintptr_t marker = 0;
     self->fpsize = 0;
+    memset(&self->ctx_now, 0, sizeof self->ctx_now);
     getcontext(&self->ctx);
     self->sp = (uintptr_t)&marker;
     if (gc_stack == NULL)

@@ -317,6 +317,7 @@ static void add_thread_job(mthread *t, void *arg) {
 SCAN_NO_SANITIZE static void scan_thread(gcwork *w, mthread *t) {
   scan_range(w, (uintptr_t)&t->ctx, (uintptr_t)(&t->ctx + 1));
   scan_range(w, (uintptr_t)t->fpstate, (uintptr_t)t->fpstate + t->fpsize);
+  scan_range(w, (uintptr_t)&t->ctx_now, (uintptr_t)(&t->ctx_now + 1));
   uintptr_t sp = t->sp;
   if (sp < t->stack_lo || sp > t->stack_hi)
     sgc_fatal("collect: thread %lu has a stack pointer %p outside its "

@@ -480,6 +480,7 @@ typedef struct mthread {
   uintptr_t stack_lo, stack_hi; /* the stack grows down from stack_hi */
   uintptr_t sp;                 /* lowest live address while stopped */
   ucontext_t ctx;               /* registers while stopped */
+  ucontext_t ctx_now;           /* the handler's own, when it runs late */
   /* Vector registers at a signal stop (the kernel's xsave image): code
    * compiled with -O2 moves pointers through XMM/YMM registers. */
   unsigned char fpstate[4096] __attribute__((aligned(64)));

@@ -71,6 +71,7 @@ static void ack_and_wait(mthread *t, uint64_t g) {
 static void __attribute__((noinline)) park(mthread *t, uint64_t g) {
   volatile uintptr_t marker = 0;
   t->fpsize = 0;
+  memset(&t->ctx_now, 0, sizeof t->ctx_now);
   getcontext(&t->ctx);
   t->sp = (uintptr_t)&marker;
   ack_and_wait(t, g);
@@ -115,6 +116,16 @@ static void suspend_handler(int sig, siginfo_t *si, void *ucv) {
       memcpy(&t->ctx, uc, sizeof t->ctx);
       save_vector_registers(t, uc);
       t->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP] - 128;
+      /* A handler running on the thread's own stack (no signal stack; or
+       * ThreadSanitizer, which calls handlers late, from its interceptors,
+       * with the context of the original interruption) also records where
+       * the thread is now: its current registers and everything from
+       * here up. */
+      volatile uintptr_t marker = 0;
+      uintptr_t here = (uintptr_t)&marker;
+      getcontext(&t->ctx_now);
+      if (here >= t->stack_lo && here < t->stack_hi && here < t->sp)
+        t->sp = here;
       if (t->sp < t->stack_lo)
         t->sp = t->stack_lo;
       ack_and_wait(t, g);
@@ -271,6 +282,7 @@ void world_atfork(int phase) {
     if (self) {
       volatile uintptr_t marker = 0;
       self->fpsize = 0;
+      memset(&self->ctx_now, 0, sizeof self->ctx_now);
       getcontext(&self->ctx);
       self->sp = (uintptr_t)&marker;
     }
@@ -333,6 +345,7 @@ void sgc_enter_blocking(void) {
   pthread_mutex_lock(&world.mutex);
   volatile uintptr_t marker = 0;
   t->fpsize = 0;
+  memset(&t->ctx_now, 0, sizeof t->ctx_now);
   getcontext(&t->ctx);
   t->sp = (uintptr_t)&marker;
   t->state = THR_BLOCKING;
