@@ -314,6 +314,180 @@ SGC_API void sgc_set_finalizer_thread(int enabled);
 SGC_API int sgc_register_weak(void **slot, void *obj);
 SGC_API int sgc_unregister_weak(void **slot);
 
+/*
+ * sgc_set_finalizer_ex — sgc_set_finalizer with an ordering mode, which
+ *   also reports the finalizer it replaces (*oldfn, *oldarg; NULL if none;
+ *   either pointer may be NULL).  fn NULL removes the finalizer.  Modes:
+ *   SGC_FIN_ORDERED     as sgc_set_finalizer: everything the object points
+ *                       to (itself included) stays alive, so a finalizable
+ *                       object referenced by another one is finalized in
+ *                       a later cycle, and one pointing to itself never.
+ *   SGC_FIN_IGNORE_SELF as ORDERED, but pointers from the object into
+ *                       itself do not count.
+ *   SGC_FIN_NO_ORDER    the object is finalized as soon as it is
+ *                       unreachable from roots and ordinary objects, even
+ *                       if other finalizable objects point to it; what it
+ *                       points to is kept alive until its finalizer ran.
+ *   Returns 0, EINVAL (p NULL or mode unknown) or ENOMEM; aborts if p is
+ *   not the base of a live object.
+ */
+enum { SGC_FIN_ORDERED = 0, SGC_FIN_IGNORE_SELF = 1, SGC_FIN_NO_ORDER = 2 };
+SGC_API int sgc_set_finalizer_ex(void *p, void (*fn)(void *obj, void *arg),
+                                 void *arg, int mode,
+                                 void (**oldfn)(void *obj, void *arg),
+                                 void **oldarg);
+/*
+ * sgc_finalizers_ready — nonzero if some finalizer is queued (one atomic
+ *   load: cheap enough for an allocation path).
+ * sgc_finalizers_queued — finalizers queued since the program started.
+ */
+SGC_API int sgc_finalizers_ready(void);
+SGC_API uint64_t sgc_finalizers_queued(void);
+
+/*
+ * sgc_register_link — bdwgc's disappearing link: when obj becomes
+ *   unreachable, *slot is set to NULL whatever it holds (so the slot may
+ *   keep obj hidden, e.g. as ~obj).  Returns 0, EEXIST if slot was
+ *   registered already (it now targets obj), EINVAL or ENOMEM; aborts if
+ *   obj is not the base of a live object.  sgc_unregister_weak ends it.
+ * sgc_move_weak — the registration of slot 'from' (weak slot or link) now
+ *   concerns slot 'to'.  Returns 0, ENOENT (from not registered), EEXIST
+ *   (to already registered; nothing changes) or EINVAL.
+ */
+SGC_API int sgc_register_link(void **slot, void *obj);
+SGC_API int sgc_move_weak(void **from, void **to);
+
+/* ==================================================================
+ * Object kinds, descriptors and mark procedures (for language runtimes)
+ * ================================================================== */
+
+/*
+ * A kind says how the collector finds the pointers in an object.  Kind 0
+ * (SGC_KIND_SCAN) is every word of the object (sgc_alloc); kind 1
+ * (SGC_KIND_NOSCAN) is none (sgc_alloc_noscan); sgc_new_kind makes more,
+ * each described by a descriptor word, in the encoding bdwgc's gc_mark.h
+ * made common (the low two bits are a tag):
+ *   SGC_DS_LENGTH     the first (descr) bytes of the object, every word.
+ *   SGC_DS_BITMAP     bit 63 stands for word 0, bit 62 for word 1, ... (61
+ *                     words at most); set bits are the pointer words.
+ *   SGC_DS_PROC       a mark procedure: SGC_MAKE_PROC(index, env) with the
+ *                     index from sgc_new_mark_proc and an env of up to 56
+ *                     bits handed to the procedure.
+ *   SGC_DS_PER_OBJECT the descriptor is in the object: at byte offset
+ *                     (descr - SGC_DS_PER_OBJECT) if descr is non-negative
+ *                     as a signed word; otherwise in its first word's
+ *                     target ("type"), at offset
+ *                     -(descr - SGC_DS_PER_OBJECT + SGC_INDIR_PER_OBJ_BIAS).
+ * With SGC_KIND_ADD_SIZE the object's size in bytes is added to the kind's
+ * descriptor first (SGC_DS_LENGTH with 0: the whole object).
+ */
+#define SGC_DS_TAG_BITS 2
+#define SGC_DS_LENGTH 0
+#define SGC_DS_BITMAP 1
+#define SGC_DS_PROC 2
+#define SGC_DS_PER_OBJECT 3
+#define SGC_INDIR_PER_OBJ_BIAS 0x10
+#define SGC_LOG_MAX_MARK_PROCS 6
+#define SGC_MAKE_PROC(index, env)                                             \
+  (((((uintptr_t)(env) << SGC_LOG_MAX_MARK_PROCS) | (uintptr_t)(index))       \
+    << SGC_DS_TAG_BITS) | SGC_DS_PROC)
+enum { SGC_KIND_SCAN = 0, SGC_KIND_NOSCAN = 1, SGC_MAX_KINDS = 16 };
+#define SGC_KIND_ADD_SIZE 1
+
+/*
+ * sgc_new_kind — a new kind; returns its number (2..SGC_MAX_KINDS-1), or
+ *   -1 with errno EAGAIN when every kind is taken or EINVAL for a
+ *   descriptor naming an unregistered mark procedure.
+ * sgc_alloc_kind — n zeroed bytes of kind 'kind' (aborts on an unknown
+ *   kind).  Same size and error rules as sgc_alloc.
+ * sgc_kind_of — the kind of the object whose base is p.
+ */
+SGC_API int sgc_new_kind(uintptr_t descr, int flags);
+SGC_API SGC_MALLOC_ATTR void *sgc_alloc_kind(size_t n, int kind);
+SGC_API int sgc_kind_of(const void *p);
+
+/*
+ * Mark procedures.  While marking, the collector calls
+ *   proc(addr, top, limit, env)
+ * for each reachable object whose descriptor is SGC_MAKE_PROC(index, env);
+ * addr is the object's base.  The procedure reports what it references by
+ * marking with sgc_mark_and_push(p, top, limit, src) (returns the new top;
+ * p may be anything: non-heap values are ignored) and/or by pushing ranges:
+ * (++top)->start = lo, top->descr = a descriptor for lo (SGC_DS_LENGTH: a
+ * byte count), while top < limit; if it has more, it calls
+ * top = sgc_mark_stack_overflow(top), which makes the collector run the
+ * procedure again later.  It returns top.  It runs on a marker thread with
+ * the world stopped, possibly on several threads at once: it must not
+ * allocate, lock, or touch anything but the object and immutable data.
+ * sgc_new_mark_proc returns the index (8..63), or -1 (errno EAGAIN).
+ * sgc_set_mark_bit / sgc_is_marked — the mark of the object containing p
+ *   (marking one keeps it alive through this collection without scanning
+ *   it); for use inside mark procedures and root callbacks.
+ */
+typedef struct sgc_mark_entry {
+  void *start;
+  uintptr_t descr;
+} sgc_mark_entry;
+typedef sgc_mark_entry *(*sgc_mark_proc)(uintptr_t *addr, sgc_mark_entry *top,
+                                         sgc_mark_entry *limit, uintptr_t env);
+SGC_API int sgc_new_mark_proc(sgc_mark_proc proc);
+SGC_API sgc_mark_entry *sgc_mark_and_push(void *p, sgc_mark_entry *top,
+                                          sgc_mark_entry *limit, void **src);
+SGC_API sgc_mark_entry *sgc_mark_stack_overflow(sgc_mark_entry *top);
+SGC_API void sgc_set_mark_bit(const void *p);
+SGC_API int sgc_is_marked(const void *p);
+
+/*
+ * Typed objects.  sgc_make_descriptor(bitmap, nwords) describes an object
+ * whose word i is a pointer iff bit i of bitmap (bit i%64 of bitmap[i/64])
+ * is set, for i < nwords; later words hold none.  Returns 0 (the empty
+ * descriptor) and errno ENOMEM if the descriptor cannot be recorded.
+ * sgc_alloc_typed(n, d) allocates n zeroed bytes scanned by d (one more
+ * word is used, after the n bytes, for d).  sgc_calloc_typed(count, size,
+ * d) allocates an array of count elements of size bytes, each scanned by
+ * d.  Both follow sgc_alloc's size and error rules.
+ */
+SGC_API uintptr_t sgc_make_descriptor(const uintptr_t *bitmap, size_t nwords);
+SGC_API SGC_MALLOC_ATTR void *sgc_alloc_typed(size_t n, uintptr_t descr);
+SGC_API SGC_MALLOC_ATTR void *sgc_calloc_typed(size_t count, size_t size,
+                                               uintptr_t descr);
+
+/*
+ * Uncollectable objects: roots (scanned) that the collector never frees;
+ * only sgc_free ends them.  Same size and error rules as sgc_alloc.
+ * sgc_is_uncollectable(p) for the base of a live object.
+ */
+SGC_API SGC_MALLOC_ATTR void *sgc_alloc_uncollectable(size_t n);
+SGC_API SGC_MALLOC_ATTR void *sgc_alloc_noscan_uncollectable(size_t n);
+SGC_API int sgc_is_uncollectable(const void *p);
+
+/*
+ * Collection hooks.
+ * sgc_set_root_callback(fn) — fn() runs once per collection while roots
+ *   are marked (world stopped, on the collecting thread); it may call
+ *   sgc_push_range(lo, hi) (every word of [lo, hi) is a root for this
+ *   collection), sgc_mark_and_push and sgc_set_mark_bit.  It must not
+ *   allocate or lock.  Returns the previous callback.
+ * sgc_set_collect_hook(fn) — fn(forced) runs on the triggering thread
+ *   before each collection, outside the collector's locks (it may call
+ *   spangc but not allocate); forced is nonzero for sgc_collect.  For an
+ *   allocation-triggered collection a nonzero return skips it.  Returns
+ *   the previous hook.
+ * sgc_push_range aborts when called outside a root callback or a mark
+ *   procedure.
+ */
+SGC_API void (*sgc_set_root_callback(void (*fn)(void)))(void);
+SGC_API void sgc_push_range(void *lo, void *hi);
+SGC_API int (*sgc_set_collect_hook(int (*fn)(int forced)))(int);
+
+/*
+ * sgc_heap_bounds — [*lo, *hi) contains every heap object, now and later.
+ * sgc_collect_a_little — sweep some of the heap left unswept by the last
+ *   collection; returns nonzero while some is left.
+ */
+SGC_API void sgc_heap_bounds(void **lo, void **hi);
+SGC_API int sgc_collect_a_little(void);
+
 /* ==================================================================
  * Fibers: user-level contexts whose stacks live in the heap
  * ================================================================== */

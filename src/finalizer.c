@@ -52,6 +52,7 @@ static struct {
   int running;
   int thread_started;
   int thread_disabled;
+  int ready; /* atomic: the queue is not empty */
 } fin = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
          PTHREAD_COND_INITIALIZER};
 
@@ -73,7 +74,8 @@ void finalizer_queue(void *obj, void (*fn)(void *, void *), void *arg) {
     fin.queue = b = nb;
   }
   b->e[b->n++] = (finentry){obj, fn, arg};
-  fin.nqueued++;
+  ATOMIC_STORE_RELAXED(&fin.nqueued, fin.nqueued + 1);
+  ATOMIC_STORE_RELAXED(&fin.ready, 1);
   pthread_cond_signal(&fin.cond);
   pthread_mutex_unlock(&fin.lock);
 }
@@ -96,6 +98,8 @@ static bool dequeue(finentry *e) {
   *e = b->e[--b->n];
   if (b->n == 0) {
     fin.queue = b->next;
+    if (fin.queue == NULL)
+      ATOMIC_STORE_RELAXED(&fin.ready, 0);
     b->next = fin.spare;
     fin.spare = b;
   }
@@ -199,6 +203,12 @@ void sgc_wait_finalizers(void) {
   sgc_exit_blocking();
 }
 
+int sgc_finalizers_ready(void) { return ATOMIC_LOAD_RELAXED(&fin.ready); }
+
+uint64_t sgc_finalizers_queued(void) {
+  return ATOMIC_LOAD_RELAXED(&fin.nqueued);
+}
+
 size_t sgc_finalizers_pending(void) {
   size_t n = 0;
   mcache *c = nopreempt_enter_any();
@@ -235,7 +245,17 @@ void finalizer_atfork(int phase) {
 }
 
 int sgc_set_finalizer(void *p, void (*fn)(void *obj, void *arg), void *arg) {
-  if (p == NULL)
+  return sgc_set_finalizer_ex(p, fn, arg, SGC_FIN_ORDERED, NULL, NULL);
+}
+
+int sgc_set_finalizer_ex(void *p, void (*fn)(void *obj, void *arg), void *arg,
+                         int mode, void (**oldfn)(void *obj, void *arg),
+                         void **oldarg) {
+  if (oldfn)
+    *oldfn = NULL;
+  if (oldarg)
+    *oldarg = NULL;
+  if (p == NULL || mode < SGC_FIN_ORDERED || mode > SGC_FIN_NO_ORDER)
     return EINVAL;
   mcache *c = mcache_get();
   if (c == NULL)
@@ -245,15 +265,14 @@ int sgc_set_finalizer(void *p, void (*fn)(void *obj, void *arg), void *arg) {
   mspan *s = object_span("sgc_set_finalizer", p, &index);
   uintptr_t off = (uintptr_t)p - s->base;
   int err = 0;
+  special *old = NULL;
   if (fn == NULL) {
     sgc_lock(&s->speciallock);
     for (special **pp = &s->specials; *pp; pp = &(*pp)->next)
       if ((*pp)->offset == off && (*pp)->kind == SPECIAL_FINALIZER) {
-        special *sp = *pp;
-        ATOMIC_STORE_RELAXED(pp, sp->next);
-        sgc_unlock(&s->speciallock);
-        special_dispose(sp);
-        goto out;
+        old = *pp;
+        ATOMIC_STORE_RELAXED(pp, old->next);
+        break;
       }
     sgc_unlock(&s->speciallock);
     goto out;
@@ -265,12 +284,18 @@ int sgc_set_finalizer(void *p, void (*fn)(void *obj, void *arg), void *arg) {
   }
   sp->offset = off;
   sp->kind = SPECIAL_FINALIZER;
+  sp->mode = (uint8_t)mode;
   sp->fn = fn;
   sp->arg = arg;
-  special *old = special_insert(s, sp);
-  if (old)
-    special_dispose(old);
+  old = special_insert(s, sp);
 out:
+  if (old) {
+    if (oldfn)
+      *oldfn = old->fn;
+    if (oldarg)
+      *oldarg = old->arg;
+    special_dispose(old);
+  }
   nopreempt_leave(c);
   if (fn != NULL && err == 0)
     start_finalizer_thread();
@@ -279,7 +304,7 @@ out:
 
 /* ------------------------------------------------------------ weak slots */
 
-typedef struct { void **slot; void *obj; } weakent;
+typedef struct { void **slot; void *obj; int always; } weakent;
 #define WEAK_TOMB ((void **)1)
 
 static weakent *weak;
@@ -325,7 +350,8 @@ static bool weak_grow(void) {
   return true;
 }
 
-int sgc_register_weak(void **slot, void *obj) {
+static int register_weak(const char *call, void **slot, void *obj,
+                         bool always) {
   if (slot == NULL || obj == NULL)
     return EINVAL;
   mcache *c = mcache_get();
@@ -333,12 +359,15 @@ int sgc_register_weak(void **slot, void *obj) {
     return ENOMEM;
   nopreempt_enter(c);
   uint32_t index;
-  object_span("sgc_register_weak", obj, &index);
+  object_span(call, obj, &index);
   pthread_mutex_lock(&weak_lock);
   int err = 0;
   weakent *e = weak_find(slot);
   if (e) {
     e->obj = obj;
+    e->always = always;
+    if (always)
+      err = EEXIST;
   } else if ((weakused + 1) * 2 > weakcap && !weak_grow()) {
     err = ENOMEM;
   } else {
@@ -347,11 +376,52 @@ int sgc_register_weak(void **slot, void *obj) {
       i = (i + 1) & (weakcap - 1);
     if (weak[i].slot == NULL)
       weakused++;
-    weak[i] = (weakent){slot, obj};
+    weak[i] = (weakent){slot, obj, always};
     weaklive++;
   }
   pthread_mutex_unlock(&weak_lock);
   nopreempt_leave(c);
+  return err;
+}
+
+int sgc_register_weak(void **slot, void *obj) {
+  return register_weak("sgc_register_weak", slot, obj, false);
+}
+
+int sgc_register_link(void **slot, void *obj) {
+  return register_weak("sgc_register_link", slot, obj, true);
+}
+
+int sgc_move_weak(void **from, void **to) {
+  if (from == NULL || to == NULL)
+    return EINVAL;
+  mcache *c = nopreempt_enter_any();
+  pthread_mutex_lock(&weak_lock);
+  int err = 0;
+  weakent *e = weak_find(from);
+  if (e == NULL) {
+    err = ENOENT;
+  } else if (from == to) {
+    err = 0;
+  } else if (weak_find(to) != NULL) {
+    err = EEXIST;
+  } else if ((weakused + 1) * 2 > weakcap && !weak_grow()) {
+    err = ENOMEM;
+  } else {
+    e = weak_find(from); /* the table may have been rebuilt */
+    void *obj = e->obj;
+    int always = e->always;
+    e->slot = WEAK_TOMB;
+    e->obj = NULL;
+    size_t i = weak_hash(to, weakcap);
+    while (weak[i].slot != NULL && weak[i].slot != WEAK_TOMB)
+      i = (i + 1) & (weakcap - 1);
+    if (weak[i].slot == NULL)
+      weakused++;
+    weak[i] = (weakent){to, obj, always};
+  }
+  pthread_mutex_unlock(&weak_lock);
+  nopreempt_leave_any(c);
   return err;
 }
 
@@ -390,7 +460,7 @@ void weak_process(mspan **spans, uint32_t nspan) {
     bool slot_inheap;
     bool slot_live = is_marked((uintptr_t)e->slot, &slot_inheap);
     if (!slot_inheap || slot_live) {
-      if (*e->slot == e->obj)
+      if (e->always || *e->slot == e->obj)
         *e->slot = NULL;
     }
     e->slot = WEAK_TOMB;

@@ -12,9 +12,11 @@
  *      span" aborts: marking over stale allocation bits would free live
  *      objects), and run the heap verifier if asked;
  *   4. mark in parallel: this thread and nmarkers-1 helper threads;
- *   5. mark termination: rescan after a mark-stack overflow, verify,
- *      clear dead weak slots, open the next sweep generation (sweepgen += 2
- *      and a new snapshot, sweep_start), set the next goal;
+ *   5. mark termination: rescan after a mark-stack overflow, clear dead
+ *      weak slots, then mark what unreachable NO_ORDER finalizable objects
+ *      reference (mark_unordered_finalizers), verify, open the next sweep
+ *      generation (sweepgen += 2 and a new snapshot, sweep_start), set the
+ *      next goal;
  *   6. restart the world and wake the background sweeper.
  *
  * Pacing (Go's GOGC): the next collection starts when heap_live (bytes
@@ -251,9 +253,10 @@ static void collect(mthread *self) {
   mark_overflow_passes(&res);
   uint64_t t3 = os_nanotime();
 
+  weak_process(spans, nspan);
+  mark_unordered_finalizers(&res);
   if (gc.verify)
     mark_verify();
-  weak_process(spans, nspan);
   uint64_t stack_released = 0;
   fibers_after_mark(&stack_released);
   gc.stack_released += stack_released;
@@ -338,7 +341,13 @@ __asm__(".text\n"
 
 static void collect_on_gc_stack(void *self) { collect(self); }
 
+/* sgc_set_collect_hook's function. */
+static int (*collect_hook)(int forced);
+
 static void collect_as(mcache *c, bool force) {
+  int (*hook)(int) = ATOMIC_LOAD(&collect_hook);
+  if (hook && hook(force) && !force)
+    return;
   uint64_t seen = ATOMIC_LOAD(&gc.numgc);
   sgc_enter_blocking();
   pthread_mutex_lock(&gc_lock);
@@ -409,6 +418,34 @@ void sgc_collect(void) {
   /* An explicit collection also finishes its sweep (the world runs; the
    * background sweeper helps), so that what it freed is free on return. */
   sweep_complete();
+}
+
+int (*sgc_set_collect_hook(int (*fn)(int forced)))(int) {
+  return __atomic_exchange_n(&collect_hook, fn, __ATOMIC_SEQ_CST);
+}
+
+void (*sgc_set_root_callback(void (*fn)(void)))(void) {
+  return __atomic_exchange_n(&sgc_root_callback, fn, __ATOMIC_SEQ_CST);
+}
+
+int sgc_collect_a_little(void) {
+  sgc_ensure_init();
+  mcache *c = mcache_get();
+  if (c == NULL)
+    return 0;
+  /* The snapshot sweepone walks is read inside the region (see
+   * sweep_complete). */
+  for (int i = 0; i < 8; i++) {
+    nopreempt_enter(c);
+    intptr_t r = sweepone(false);
+    nopreempt_leave(c);
+    if (r < 0)
+      break;
+  }
+  nopreempt_enter(c);
+  int more = !sweep_done();
+  nopreempt_leave(c);
+  return more;
 }
 
 void sgc_disable(void) {

@@ -65,14 +65,15 @@ static void clear_object(void *p, size_t size, bool noscan) {
   }
 }
 
-static void *alloc_large(mcache *c, size_t n, bool noscan) {
+static void *alloc_large(mcache *c, size_t n, int kind) {
+  bool noscan = kind == KIND_NOSCAN;
   uintptr_t npages = (n + PAGE_SIZE - 1) >> PAGE_SHIFT;
   gc_maybe_collect(c);
   sweep_reclaim(npages);
-  mspan *s = mheap_alloc(npages, make_spanclass(0, noscan), true);
+  mspan *s = mheap_alloc(npages, make_spanclass(0, kind), true);
   if (s == NULL && gc_has_max_heap()) {
     gc_collect_for_limit(c);
-    s = mheap_alloc(npages, make_spanclass(0, noscan), true);
+    s = mheap_alloc(npages, make_spanclass(0, kind), true);
   }
   if (s == NULL) {
     errno = ENOMEM;
@@ -88,9 +89,10 @@ static void *alloc_large(mcache *c, size_t n, bool noscan) {
   return (void *)s->base;
 }
 
-static inline void *alloc_small(mcache *c, size_t n, bool noscan) {
+static inline void *alloc_small(mcache *c, size_t n, int kind) {
+  bool noscan = kind == KIND_NOSCAN;
   int cls = size_to_class(n);
-  int sc = make_spanclass(cls, noscan);
+  int sc = make_spanclass(cls, kind);
   size_t size = class_to_size[cls];
   for (;;) {
     void **f = c->freed[sc];
@@ -121,7 +123,18 @@ static inline void *alloc_small(mcache *c, size_t n, bool noscan) {
   }
 }
 
-static inline void *alloc_any(size_t n, bool noscan) {
+/* Mark object p of span s uncollectable (inside the allocating
+ * no-preempt region, so no collection sees it half-done). */
+static void set_uncollectable(void *p) {
+  mspan *s = mheap_lookup((uintptr_t)p);
+  uint32_t i = mspan_obj_index(s, (uintptr_t)p);
+  __atomic_fetch_or(&s->uncollbits[i >> 6], (uint64_t)1 << (i & 63),
+                    __ATOMIC_RELAXED);
+  if (!ATOMIC_LOAD_RELAXED(&s->hasuncoll))
+    ATOMIC_STORE_RELAXED(&s->hasuncoll, 1);
+}
+
+static inline void *alloc_any(size_t n, int kind, bool uncollectable) {
   mcache *c = mcache_get();
   if (unlikely(c == NULL)) {
     errno = ENOMEM;
@@ -130,19 +143,50 @@ static inline void *alloc_any(size_t n, bool noscan) {
   void *p;
   nopreempt_enter(c);
   if (likely(n <= MAX_SMALL_SIZE))
-    p = alloc_small(c, n, noscan);
+    p = alloc_small(c, n, kind);
   else if (n > (size_t)1 << 46) { /* more than any arena could hold */
     errno = ENOMEM;
     p = NULL;
   } else
-    p = alloc_large(c, n, noscan);
+    p = alloc_large(c, n, kind);
+  if (unlikely(uncollectable) && p != NULL)
+    set_uncollectable(p);
   nopreempt_leave(c);
   return p;
 }
 
-void *sgc_alloc(size_t n) { return alloc_any(n, false); }
+void *sgc_alloc(size_t n) { return alloc_any(n, KIND_SCAN, false); }
 
-void *sgc_alloc_noscan(size_t n) { return alloc_any(n, true); }
+void *sgc_alloc_noscan(size_t n) { return alloc_any(n, KIND_NOSCAN, false); }
+
+void *sgc_alloc_uncollectable(size_t n) {
+  return alloc_any(n, KIND_SCAN, true);
+}
+
+void *sgc_alloc_noscan_uncollectable(size_t n) {
+  return alloc_any(n, KIND_NOSCAN, true);
+}
+
+void *sgc_alloc_kind(size_t n, int kind) {
+  if (kind < 0 || kind >= ATOMIC_LOAD(&sgc_nkinds))
+    sgc_fatal("sgc_alloc_kind(%zu, %d): no such kind", n, kind);
+  return alloc_any(n, kind, false);
+}
+
+int sgc_is_uncollectable(const void *p) {
+  uint32_t i;
+  mcache *c = nopreempt_enter_any();
+  mspan *s = object_span("sgc_is_uncollectable", p, &i);
+  int r = bitmap_get(s->uncollbits, i);
+  nopreempt_leave_any(c);
+  return r;
+}
+
+void sgc_heap_bounds(void **lo, void **hi) {
+  sgc_ensure_init();
+  *lo = (void *)sgc_heap.arena_start;
+  *hi = (void *)sgc_heap.arena_end;
+}
 
 void *sgc_calloc(size_t count, size_t size) {
   size_t n;
@@ -150,7 +194,7 @@ void *sgc_calloc(size_t count, size_t size) {
     errno = ENOMEM;
     return NULL;
   }
-  return alloc_any(n, false);
+  return alloc_any(n, KIND_SCAN, false);
 }
 
 /* The span of p, which must be the base of a live object: aborts naming
@@ -180,6 +224,9 @@ static void free_object(mcache *c, void *p) {
   mspan *s = object_span("sgc_free", p, &i);
   if (ATOMIC_LOAD_RELAXED(&s->specials)) /* a hint: the lock decides */
     special_remove_all(s, (uintptr_t)p);
+  if (ATOMIC_LOAD_RELAXED(&s->hasuncoll))
+    __atomic_fetch_and(&s->uncollbits[i >> 6], ~((uint64_t)1 << (i & 63)),
+                       __ATOMIC_RELAXED);
   if (spanclass_class(s->spanclass) == 0) {
     size_t size = s->elemsize;
     ATOMIC_ADD(&sgc_heap.heap_live, -(int64_t)size);
@@ -250,16 +297,24 @@ void *sgc_realloc(void *p, size_t n) {
   mcache *c = nopreempt_enter_any();
   mspan *s = object_span("sgc_realloc", p, &i);
   size_t old = s->elemsize;
-  bool noscan = spanclass_noscan(s->spanclass);
+  int kind = spanclass_kind(s->spanclass);
+  bool uncollectable = bitmap_get(s->uncollbits, i);
   nopreempt_leave_any(c);
+  bool typed = kind == ATOMIC_LOAD_RELAXED(&sgc_typed_kind);
+  if (typed) {
+    /* The copy is scanned conservatively: its descriptor word (the old
+     * object's last) is not part of the contents. */
+    kind = KIND_SCAN;
+    old -= sizeof(uintptr_t);
+  }
   if (n == 0) {
     sgc_free(p);
     return NULL;
   }
   /* Keep the object if n fits and would not waste more than half. */
-  if (n <= old && (n > old / 2 || old <= OBJ_ALIGN))
+  if (!typed && n <= old && (n > old / 2 || old <= OBJ_ALIGN))
     return p;
-  void *q = alloc_any(n, noscan);
+  void *q = alloc_any(n, kind, uncollectable);
   if (q == NULL)
     return NULL;
   memcpy(q, p, n < old ? n : old);

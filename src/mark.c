@@ -18,6 +18,14 @@
  * never scanned.  Large objects are scanned in 64 KiB pieces so that
  * markers can share one.
  *
+ * Kinds (kind.c): an object of a descriptor kind is pushed as a tagged
+ * item, (base | 1, descriptor), and scanned by scan_descr: a length, a
+ * bitmap, a per-object descriptor, or a call to a mark procedure, which
+ * gets a small entry stack on the marker's own stack (entries it pushes
+ * are moved into the marker's work buffer when it returns, or when it
+ * reports the small stack full).  Uncollectable objects and what a root
+ * callback pushes are roots.
+ *
  * Bounded memory: work buffers come from the OS up to a cap
  * (SPANGC_MARK_STACK_MAX, default 64 MiB).  When no buffer can be had, the
  * object stays marked but unscanned and 'overflow' is set; after the
@@ -71,6 +79,7 @@ static struct {
 
   mspan **spans; /* the snapshot */
   uint32_t nspan;
+  uint64_t prepare_marked, prepare_nobj; /* by the root callback */
   uintptr_t arena_start, arena_used;
 } work SGC_NOGC = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
@@ -142,6 +151,10 @@ static workbuf *getfull(gcwork *w) {
   return NULL;
 }
 
+/* A work item is a range [lo, hi) of words to scan conservatively, or,
+ * with bit 0 of lo set, an object base and its descriptor. */
+#define ITEM_DESCR 1
+
 static void push(gcwork *w, uintptr_t lo, uintptr_t hi) {
   workbuf *b = w->wbuf;
   if (b == NULL || b->n == WB_ITEMS) {
@@ -196,11 +209,18 @@ static inline void mark_word(gcwork *w, uintptr_t v) {
     return;
   w->marked_bytes += s->elemsize;
   w->nobj++;
-  if (spanclass_noscan(s->spanclass))
+  const kind_info *k = &sgc_kinds[spanclass_kind(s->spanclass)];
+  if (k->scan == SCAN_NONE)
     return;
   uintptr_t base = s->base + (uintptr_t)i * s->elemsize;
-  push(w, base, base + s->elemsize);
+  if (likely(k->scan == SCAN_CONSERVATIVE))
+    push(w, base, base + s->elemsize);
+  else
+    push(w, base | ITEM_DESCR, k->descr + (k->add_size ? s->elemsize : 0));
 }
+
+/* Scan object 'base' of span s now, by its kind (not marking it). */
+static void scan_object(gcwork *w, mspan *s, uintptr_t base);
 
 /* Every aligned word of [lo, hi). */
 SCAN_NO_SANITIZE static void scan_range(gcwork *w, uintptr_t lo,
@@ -208,6 +228,200 @@ SCAN_NO_SANITIZE static void scan_range(gcwork *w, uintptr_t lo,
   lo = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
   for (uintptr_t p = lo; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t))
     mark_word(w, *(volatile uintptr_t *)p);
+}
+
+/* ------------------------------------------------- descriptors, procs */
+
+static __thread gcwork *cur_work;  /* the marker's, inside a proc/callback */
+static __thread sgc_mark_entry *cur_entries;
+
+#define PROC_ENTRIES 256
+
+static void scan_descr(gcwork *w, uintptr_t base, uintptr_t descr);
+
+/* An entry a mark procedure pushed: into the work buffer. */
+static void push_entry(gcwork *w, uintptr_t start, uintptr_t descr) {
+  if ((descr & 3) == SGC_DS_LENGTH) {
+    uintptr_t lo = (start + sizeof(uintptr_t) - 1) & ~(uintptr_t)7;
+    if (descr != 0 && start + descr > lo)
+      push(w, lo, start + descr);
+    return;
+  }
+  if (start & ITEM_DESCR)
+    sgc_fatal("collect: a mark procedure pushed the unaligned address %p",
+              (void *)start);
+  push(w, start | ITEM_DESCR, descr);
+}
+
+static void flush_entries(gcwork *w, sgc_mark_entry *buf,
+                          sgc_mark_entry *top) {
+  for (sgc_mark_entry *e = buf + 1; e <= top; e++)
+    push_entry(w, (uintptr_t)e->start, e->descr);
+}
+
+SCAN_NO_SANITIZE static void call_proc(gcwork *w, uintptr_t base,
+                                       uintptr_t descr) {
+  unsigned idx = (unsigned)(descr >> SGC_DS_TAG_BITS) & (MAX_MARK_PROCS - 1);
+  uintptr_t env = descr >> (SGC_DS_TAG_BITS + SGC_LOG_MAX_MARK_PROCS);
+  sgc_mark_proc proc = ATOMIC_LOAD_RELAXED(&sgc_mark_procs[idx]);
+  if (proc == NULL)
+    sgc_fatal("collect: object %p has a descriptor naming mark procedure "
+              "%u, which was never registered", (void *)base, idx);
+  sgc_mark_entry buf[PROC_ENTRIES];
+  gcwork *saved_w = cur_work;
+  sgc_mark_entry *saved_e = cur_entries;
+  cur_work = w;
+  cur_entries = buf;
+  sgc_mark_entry *top =
+      proc((uintptr_t *)base, buf, buf + PROC_ENTRIES, env);
+  cur_work = saved_w;
+  cur_entries = saved_e;
+  if (top < buf || top >= buf + PROC_ENTRIES)
+    sgc_fatal("collect: mark procedure %u returned a bad entry pointer %p "
+              "for object %p", idx, (void *)top, (void *)base);
+  flush_entries(w, buf, top);
+}
+
+/* An extended bitmap (PROC_EXT_BITMAP) over the words at base. */
+SCAN_NO_SANITIZE static void scan_ext_bitmap(gcwork *w, uintptr_t base,
+                                             uintptr_t env) {
+  if (env >= ATOMIC_LOAD_RELAXED(&sgc_n_ext_bitmaps))
+    sgc_fatal("collect: object %p has a bad typed descriptor", (void *)base);
+  const ext_bitmap *e = sgc_ext_bitmaps[env];
+  const uintptr_t *wp = (const uintptr_t *)base;
+  for (size_t i = 0; i < e->nwords; i++)
+    if ((e->bits[i / 64] >> (i % 64)) & 1)
+      mark_word(w, *(volatile const uintptr_t *)&wp[i]);
+}
+
+/* A typed array (PROC_ARRAY): elements until the descriptor word. */
+static void scan_array(gcwork *w, uintptr_t base, uintptr_t env) {
+  if (env >= ATOMIC_LOAD_RELAXED(&sgc_n_array_descrs))
+    sgc_fatal("collect: object %p has a bad array descriptor", (void *)base);
+  array_descr a = sgc_array_descrs[env];
+  mspan *s = mheap_lookup(base);
+  if (s == NULL)
+    return;
+  size_t n = (s->elemsize - sizeof(uintptr_t)) / a.elemsize;
+  for (size_t k = 0; k < n; k++)
+    scan_descr(w, base + k * a.elemsize, a.descr);
+}
+
+/* Scan the object at base as descriptor d says. */
+SCAN_NO_SANITIZE static void scan_descr(gcwork *w, uintptr_t base,
+                                        uintptr_t d) {
+  for (int depth = 0; depth < 4; depth++) {
+    switch (d & 3) {
+    case SGC_DS_LENGTH:
+      if (d > SCAN_CHUNK) {
+        push(w, base + SCAN_CHUNK, base + d);
+        d = SCAN_CHUNK;
+      }
+      scan_range(w, base, base + d);
+      return;
+    case SGC_DS_BITMAP: {
+      const uintptr_t *wp = (const uintptr_t *)base;
+      uintptr_t bits = d & ~(uintptr_t)3;
+      for (int i = 0; bits; i++, bits <<= 1)
+        if (bits >> 63)
+          mark_word(w, *(volatile const uintptr_t *)&wp[i]);
+      return;
+    }
+    case SGC_DS_PROC: {
+      unsigned idx = (unsigned)(d >> SGC_DS_TAG_BITS) & (MAX_MARK_PROCS - 1);
+      uintptr_t env = d >> (SGC_DS_TAG_BITS + SGC_LOG_MAX_MARK_PROCS);
+      if (idx == PROC_EXT_BITMAP)
+        scan_ext_bitmap(w, base, env);
+      else if (idx == PROC_ARRAY)
+        scan_array(w, base, env);
+      else
+        call_proc(w, base, d);
+      return;
+    }
+    case SGC_DS_PER_OBJECT:
+      if ((intptr_t)d >= 0) {
+        d = *(volatile uintptr_t *)(base + (d - SGC_DS_PER_OBJECT));
+      } else {
+        uintptr_t type = *(volatile uintptr_t *)base;
+        if (type == 0)
+          return; /* not set up yet */
+        d = *(volatile uintptr_t *)(type - (d - SGC_DS_PER_OBJECT +
+                                            SGC_INDIR_PER_OBJ_BIAS));
+      }
+      if (d == 0)
+        return; /* allocated, descriptor not stored yet */
+      break;
+    }
+  }
+}
+
+static void scan_object(gcwork *w, mspan *s, uintptr_t base) {
+  const kind_info *k = &sgc_kinds[spanclass_kind(s->spanclass)];
+  if (k->scan == SCAN_CONSERVATIVE) {
+    if (s->elemsize > SCAN_CHUNK)
+      push(w, base, base + s->elemsize);
+    else
+      scan_range(w, base, base + s->elemsize);
+  } else if (k->scan == SCAN_DESCR) {
+    scan_descr(w, base, k->descr + (k->add_size ? s->elemsize : 0));
+  }
+}
+
+static inline void scan_item(gcwork *w, uintptr_t lo, uintptr_t hi) {
+  if (lo & ITEM_DESCR)
+    scan_descr(w, lo & ~(uintptr_t)ITEM_DESCR, hi);
+  else
+    scan_range(w, lo, hi);
+}
+
+/* --------------------------------------- calls for procs and callbacks */
+
+static gcwork *current_work(const char *call) {
+  gcwork *w = cur_work;
+  if (w == NULL)
+    sgc_fatal("%s: called outside a mark procedure or root callback", call);
+  return w;
+}
+
+sgc_mark_entry *sgc_mark_and_push(void *p, sgc_mark_entry *top,
+                                  sgc_mark_entry *limit, void **src) {
+  mark_word(current_work("sgc_mark_and_push"), (uintptr_t)p);
+  return top;
+}
+
+sgc_mark_entry *sgc_mark_stack_overflow(sgc_mark_entry *top) {
+  gcwork *w = current_work("sgc_mark_stack_overflow");
+  sgc_mark_entry *buf = cur_entries;
+  if (buf == NULL || top <= buf || top > buf + PROC_ENTRIES)
+    sgc_fatal("sgc_mark_stack_overflow(%p): not this procedure's entry "
+              "stack", (void *)top);
+  /* Entries buf[1..top-1] are complete; top is the slot the procedure is
+   * about to fill.  Move the complete ones out and hand it slot 1. */
+  flush_entries(w, buf, top - 1);
+  return buf + 1;
+}
+
+void sgc_push_range(void *lo, void *hi) {
+  gcwork *w = current_work("sgc_push_range");
+  uintptr_t l = ((uintptr_t)lo + 7) & ~(uintptr_t)7;
+  if ((uintptr_t)hi > l)
+    push(w, l, (uintptr_t)hi);
+}
+
+void sgc_set_mark_bit(const void *p) {
+  mspan *s = mheap_lookup((uintptr_t)p);
+  if (s == NULL)
+    return;
+  uint32_t i = mspan_obj_index(s, (uintptr_t)p);
+  __atomic_fetch_or(&s->markbits[i >> 6], (uint64_t)1 << (i & 63),
+                    __ATOMIC_RELAXED);
+}
+
+int sgc_is_marked(const void *p) {
+  mspan *s = mheap_lookup((uintptr_t)p);
+  if (s == NULL)
+    return 0;
+  return bitmap_get(s->markbits, mspan_obj_index(s, (uintptr_t)p));
 }
 
 /* Pop ranges and scan them.  Popped ranges pass through a small FIFO
@@ -224,7 +438,7 @@ static void drain(gcwork *w) {
       if (n > 0) { /* scan what the ring holds before looking for more */
         unsigned k = (head - n) % RING;
         n--;
-        scan_range(w, ring[k].lo, ring[k].hi);
+        scan_item(w, ring[k].lo, ring[k].hi);
         continue;
       }
       if (b) {
@@ -239,11 +453,11 @@ static void drain(gcwork *w) {
     }
     b->n--;
     uintptr_t lo = b->item[b->n].lo, hi = b->item[b->n].hi;
-    if (hi - lo > SCAN_CHUNK) {
+    if (!(lo & ITEM_DESCR) && hi - lo > SCAN_CHUNK) {
       push(w, lo + SCAN_CHUNK, hi);
       hi = lo + SCAN_CHUNK;
     }
-    __builtin_prefetch((void *)lo);
+    __builtin_prefetch((void *)(lo & ~(uintptr_t)ITEM_DESCR));
     if (n == RING) {
       unsigned k = (head - n) % RING;
       n--;
@@ -252,7 +466,7 @@ static void drain(gcwork *w) {
       ring[head % RING].hi = hi;
       head++;
       n++;
-      scan_range(w, olo, ohi);
+      scan_item(w, olo, ohi);
     } else {
       ring[head % RING].lo = lo;
       ring[head % RING].hi = hi;
@@ -330,26 +544,61 @@ SCAN_NO_SANITIZE static void scan_thread(gcwork *w, mthread *t) {
   }
 }
 
-/* Finalizer specials of spans [lo, hi) of the snapshot: what a
- * finalizable object references stays alive (its contents are scanned,
- * the object itself is not marked), and so does the finalizer's arg. */
-static void scan_specials(gcwork *w, uint32_t lo, uint32_t hi) {
+/* Scan a finalizable object's contents without marking it; with
+ * ignore_self, words pointing into the object itself do not count. */
+SCAN_NO_SANITIZE static void scan_finalizable(gcwork *w, mspan *s,
+                                              uintptr_t obj, bool ignore_self) {
+  if (!ignore_self ||
+      sgc_kinds[spanclass_kind(s->spanclass)].scan != SCAN_CONSERVATIVE) {
+    scan_object(w, s, obj);
+    return;
+  }
+  uintptr_t end = obj + s->elemsize;
+  for (uintptr_t p = obj; p < end; p += sizeof(uintptr_t)) {
+    uintptr_t v = *(volatile uintptr_t *)p;
+    if (v - obj >= s->elemsize)
+      mark_word(w, v);
+  }
+}
+
+/* Per-span roots of spans [lo, hi) of the snapshot.  Finalizer specials:
+ * what a finalizable object references stays alive (its contents are
+ * scanned, the object itself is not marked), and so does the finalizer's
+ * arg; NO_ORDER ones wait for mark_unordered_finalizers.  Uncollectable
+ * objects are marked (and so scanned). */
+static void scan_span_roots(gcwork *w, uint32_t lo, uint32_t hi) {
   for (uint32_t k = lo; k < hi; k++) {
     mspan *s = work.spans[k];
-    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE || s->specials == NULL)
+    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE)
+      continue;
+    if (ATOMIC_LOAD_RELAXED(&s->hasuncoll)) {
+      for (uint32_t j = 0; j < BITMAP_WORDS; j++) {
+        uint64_t bits = ATOMIC_LOAD_RELAXED(&s->uncollbits[j]);
+        for (; bits; bits &= bits - 1) {
+          uint32_t i = j * 64 + (uint32_t)__builtin_ctzll(bits);
+          mark_word(w, s->base + (uintptr_t)i * s->elemsize);
+        }
+      }
+    }
+    if (s->specials == NULL)
       continue;
     sgc_lock(&s->speciallock);
     for (special *sp = s->specials; sp; sp = sp->next) {
       if (sp->kind != SPECIAL_FINALIZER)
         continue;
-      uintptr_t obj = s->base + sp->offset;
-      if (!spanclass_noscan(s->spanclass))
-        scan_range(w, obj, obj + s->elemsize);
+      sp->doomed = 0;
       mark_word(w, (uintptr_t)sp->arg);
+      if (sp->mode == SGC_FIN_NO_ORDER)
+        continue;
+      scan_finalizable(w, s, s->base + sp->offset,
+                       sp->mode == SGC_FIN_IGNORE_SELF);
     }
     sgc_unlock(&s->speciallock);
   }
 }
+
+/* What sgc_set_root_callback set; run on the collecting thread. */
+void (*sgc_root_callback)(void);
 
 static void run_job(gcwork *w, rootjob *j) {
   switch (j->kind) {
@@ -360,7 +609,7 @@ static void run_job(gcwork *w, rootjob *j) {
     scan_thread(w, j->p);
     break;
   case ROOT_SPECIALS:
-    scan_specials(w, (uint32_t)j->lo, (uint32_t)j->hi);
+    scan_span_roots(w, (uint32_t)j->lo, (uint32_t)j->hi);
     break;
   case ROOT_FINQ:
     finalizer_scan_queue(w);
@@ -429,6 +678,24 @@ void mark_prepare(mspan **spans, uint32_t nspan, int nproc) {
   add_job(ROOT_FINQ, 0, 0, NULL);
   for (uint32_t k = 0; k < nspan; k += 4096)
     add_job(ROOT_SPECIALS, k, nspan - k > 4096 ? k + 4096 : nspan, NULL);
+
+  /* The root callback runs here, on the collecting thread, before the
+   * helpers start; what it pushes is shared out as full buffers. */
+  work.prepare_marked = 0;
+  work.prepare_nobj = 0;
+  void (*cb)(void) = ATOMIC_LOAD(&sgc_root_callback);
+  if (cb) {
+    gcwork w = {0};
+    cur_work = &w;
+    cb();
+    cur_work = NULL;
+    if (w.wbuf && w.wbuf->n)
+      putfull(w.wbuf);
+    else if (w.wbuf)
+      putempty(w.wbuf);
+    work.prepare_marked = w.marked_bytes;
+    work.prepare_nobj = w.nobj;
+  }
 }
 
 static void overflow_pass(mark_result *res);
@@ -447,6 +714,9 @@ static void drain_alone(gcwork *w) {
  * rescanned until a pass completes without overflow.  Runs on the
  * collector alone. */
 void mark_overflow_passes(mark_result *res) {
+  res->marked_bytes += work.prepare_marked;
+  res->nobj += work.prepare_nobj;
+  work.prepare_marked = work.prepare_nobj = 0;
   for (;;) {
     gcwork w = {0};
     bool more = fibers_scan_marked(&w);
@@ -472,8 +742,7 @@ static void overflow_pass(mark_result *res) {
       continue;
     for (uint32_t i = 0; i < s->nelems; i++)
       if (bitmap_get(s->markbits, i)) {
-        uintptr_t b = s->base + (uintptr_t)i * s->elemsize;
-        scan_range(&w, b, b + s->elemsize);
+        scan_object(&w, s, s->base + (uintptr_t)i * s->elemsize);
         if (w.wbuf && w.wbuf->n == WB_ITEMS)
           drain_alone(&w);
       }
@@ -497,8 +766,8 @@ SCAN_NO_SANITIZE void mark_verify(void) {
       if (!mspan_is_allocated(s, i))
         sgc_fatal("verify: free slot %u of span %p is marked", i,
                   (void *)s->base);
-      if (spanclass_noscan(s->spanclass))
-        continue;
+      if (sgc_kinds[spanclass_kind(s->spanclass)].scan != SCAN_CONSERVATIVE)
+        continue; /* descriptors: what is a pointer is theirs to say */
       uintptr_t b = s->base + (uintptr_t)i * s->elemsize;
       for (uintptr_t p = b; p < b + s->elemsize; p += sizeof(uintptr_t)) {
         uintptr_t v = *(uintptr_t *)p;
@@ -512,4 +781,43 @@ SCAN_NO_SANITIZE void mark_verify(void) {
       }
     }
   }
+}
+
+/* NO_ORDER finalizers (world stopped, after weak slots were cleared):
+ * every finalizable object the mark left unmarked is doomed (its
+ * finalizer will be queued by the sweep even if something marks it now),
+ * and what it references is marked, so that the finalizer finds it
+ * intact.  Objects are doomed before any is scanned: one NO_ORDER object
+ * referencing another does not save it. */
+void mark_unordered_finalizers(mark_result *res) {
+  uint32_t ndoomed = 0;
+  for (uint32_t k = 0; k < work.nspan; k++) {
+    mspan *s = work.spans[k];
+    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE || s->specials == NULL)
+      continue;
+    for (special *sp = s->specials; sp; sp = sp->next)
+      if (sp->kind == SPECIAL_FINALIZER && sp->mode == SGC_FIN_NO_ORDER &&
+          !bitmap_get(s->markbits, mspan_obj_index(s, s->base + sp->offset))) {
+        sp->doomed = 1;
+        ndoomed++;
+      }
+  }
+  if (ndoomed == 0)
+    return;
+  gcwork w = {0};
+  for (uint32_t k = 0; k < work.nspan; k++) {
+    mspan *s = work.spans[k];
+    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE || s->specials == NULL)
+      continue;
+    for (special *sp = s->specials; sp; sp = sp->next)
+      if (sp->kind == SPECIAL_FINALIZER && sp->doomed) {
+        scan_object(&w, s, s->base + sp->offset);
+        if (w.wbuf && w.wbuf->n == WB_ITEMS)
+          drain_alone(&w);
+      }
+  }
+  drain_alone(&w);
+  res->marked_bytes += w.marked_bytes;
+  res->nobj += w.nobj;
+  mark_overflow_passes(res);
 }

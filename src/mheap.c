@@ -402,13 +402,17 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
     errno = ENOMEM;
     return NULL;
   }
-  s->spanclass = (uint8_t)spanclass;
+  s->spanclass = (uint16_t)spanclass;
   s->next = s->prev = NULL;
   s->list = NULL;
   s->incache = 0;
   s->specials = NULL;
   memset(s->markbits, 0, sizeof s->markbits);
   memset(s->allocbits, 0, sizeof s->allocbits);
+  if (s->hasuncoll) {
+    memset(s->uncollbits, 0, sizeof s->uncollbits);
+    s->hasuncoll = 0;
+  }
   if (large) {
     s->elemsize = npages * PAGE_SIZE;
     s->nelems = 1;

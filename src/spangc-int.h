@@ -38,7 +38,9 @@
 #define PAGE_SIZE ((uintptr_t)1 << PAGE_SHIFT)
 #define MAX_SMALL_SIZE SGC_MAX_SMALL_SIZE
 #define NUM_CLASSES SGC_NUM_SIZE_CLASSES
-#define NUM_SPANCLASSES (NUM_CLASSES * 2)
+#define KIND_BITS 4
+#define NUM_KINDS (1 << KIND_BITS) /* SGC_MAX_KINDS */
+#define NUM_SPANCLASSES (NUM_CLASSES << KIND_BITS)
 #define MAX_OBJS_PER_SPAN 512
 #define BITMAP_WORDS (MAX_OBJS_PER_SPAN / 64)
 #define MAX_HEAP_LIST 128 /* free spans of fewer pages live in free[npages] */
@@ -114,13 +116,51 @@ static inline int size_to_class(size_t n) {
   return size_to_class128[(n - 1024 + 127) >> 7];
 }
 
-/* A span class is a size class plus "noscan": objects of a noscan span
- * are never scanned by the collector. */
-static inline int make_spanclass(int cls, bool noscan) {
-  return (cls << 1) | (int)noscan;
+/* Object kinds (kind.c).  Every object of a span has the span's kind,
+ * which says how the collector scans it: KIND_SCAN conservatively, whole;
+ * KIND_NOSCAN never; other kinds (made with sgc_new_kind) by their
+ * descriptor.  Kinds are never removed; kinds[] entries are written once,
+ * before their index is handed out. */
+enum { KIND_SCAN = 0, KIND_NOSCAN = 1, KIND_FIRST_USER = 2 };
+enum { SCAN_CONSERVATIVE = 0, SCAN_NONE = 1, SCAN_DESCR = 2 };
+typedef struct kind_info {
+  uint8_t scan;      /* SCAN_* */
+  uint8_t add_size;  /* the object's size is added to descr */
+  uintptr_t descr;   /* SGC_DS_* descriptor (SCAN_DESCR) */
+} kind_info;
+extern kind_info sgc_kinds[NUM_KINDS];
+extern int sgc_nkinds; /* atomic */
+extern int sgc_typed_kind; /* the kind of sgc_alloc_typed objects */
+
+/* Mark procedures: indices below FIRST_USER_MARK_PROC are reserved (bdwgc
+ * reserves the same range); the collector's own are special-cased by the
+ * markers rather than called. */
+#define MAX_MARK_PROCS (1 << SGC_LOG_MAX_MARK_PROCS)
+#define FIRST_USER_MARK_PROC 8
+enum { PROC_EXT_BITMAP = 1, PROC_ARRAY = 2 };
+extern sgc_mark_proc sgc_mark_procs[MAX_MARK_PROCS];
+typedef struct ext_bitmap {
+  size_t nwords;     /* words described; later ones hold no pointers */
+  uintptr_t bits[];  /* bit i%64 of bits[i/64]: word i is a pointer */
+} ext_bitmap;
+typedef struct array_descr {
+  uintptr_t descr;   /* of each element */
+  size_t elemsize;
+} array_descr;
+extern ext_bitmap **sgc_ext_bitmaps;
+extern uint32_t sgc_n_ext_bitmaps;
+extern array_descr *sgc_array_descrs;
+extern uint32_t sgc_n_array_descrs;
+
+/* A span class is a size class plus a kind. */
+static inline int make_spanclass(int cls, int kind) {
+  return (cls << KIND_BITS) | kind;
 }
-static inline int spanclass_class(int sc) { return sc >> 1; }
-static inline bool spanclass_noscan(int sc) { return sc & 1; }
+static inline int spanclass_class(int sc) { return sc >> KIND_BITS; }
+static inline int spanclass_kind(int sc) { return sc & (NUM_KINDS - 1); }
+static inline bool spanclass_noscan(int sc) {
+  return sgc_kinds[spanclass_kind(sc)].scan == SCAN_NONE;
+}
 
 /* --------------------------------------------------------------- fixalloc */
 
@@ -174,7 +214,7 @@ typedef struct mspan {
   size_t elemsize;     /* object size (whole span for a large object) */
   uint32_t nelems;
   uint32_t divmul;     /* index = (off * divmul) >> 32 for small spans */
-  uint8_t spanclass;
+  uint16_t spanclass;
   uint8_t state;       /* enum mspan_state; atomic loads outside the lock */
 
   /* Allocation state: owned by the mcache that caches the span (incache),
@@ -190,6 +230,13 @@ typedef struct mspan {
   /* Collector state. */
   uint32_t sweepgen;                 /* see docs/design.md: sweepgen */
   uint64_t markbits[BITMAP_WORDS];   /* set atomically by markers */
+  /* Uncollectable objects (sgc_alloc_uncollectable): bit i set while
+   * object i is a root that only sgc_free ends.  Set by the allocating
+   * thread, cleared by sgc_free, both atomically inside no-preempt
+   * regions; read by the markers with the world stopped.  hasuncoll: some
+   * bit may be set. */
+  uint8_t hasuncoll;
+  uint64_t uncollbits[BITMAP_WORDS];
 
   /* Free-span state (mheap.lock). */
   uint64_t unusedsince;  /* nanotime when freed */
@@ -371,6 +418,9 @@ struct special {
   special *next;
   uintptr_t offset; /* object base - span base */
   uint8_t kind;
+  uint8_t mode;     /* finalizer: SGC_FIN_* */
+  uint8_t doomed;   /* NO_ORDER finalizer chosen to run at mark end */
+  uint8_t always;   /* weak: clear the slot whatever it holds */
   void (*fn)(void *obj, void *arg); /* finalizer */
   void *arg;                        /* finalizer argument */
   void **slot;                      /* weak slot */
@@ -562,6 +612,10 @@ typedef struct mark_result {
 void mark_prepare(mspan **spans, uint32_t nspan, int nproc);
 void mark_worker(mark_result *res);
 void mark_overflow_passes(mark_result *res);
+/* After weak slots were cleared: keep alive what unreachable NO_ORDER
+ * finalizable objects reference, and doom those objects (world stopped). */
+void mark_unordered_finalizers(mark_result *res);
+extern void (*sgc_root_callback)(void);
 void mark_verify(void);
 void mark_root_word(gcwork *w, uintptr_t v);
 
@@ -605,6 +659,12 @@ void sgc_init_slow(void);
 /* The span of p, the base of a live object, or an abort naming call and
  * pointer (malloc.c). */
 mspan *object_span(const char *call, const void *p, uint32_t *index);
+/* The size of the object an allocation of n bytes gets. */
+static inline size_t alloc_rounded_size(size_t n) {
+  if (n <= MAX_SMALL_SIZE)
+    return class_to_size[size_to_class(n)];
+  return (n + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+}
 static inline void sgc_ensure_init(void) {
   if (unlikely(!ATOMIC_LOAD(&sgc_initialised)))
     sgc_init_slow();

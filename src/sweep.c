@@ -44,9 +44,10 @@ static void set_mark(mspan *s, uint32_t i) {
                     __ATOMIC_RELAXED);
 }
 
-/* Queue the finalizers of unmarked objects and keep those objects (and,
- * through the mark the collector already gave their contents, what they
- * reference) alive for one more cycle.  Weak records of unmarked objects
+/* Queue the finalizers of unmarked objects (and of doomed NO_ORDER ones,
+ * marked or not) and keep those objects (and, through the mark the
+ * collector already gave their contents, what they reference) alive for
+ * one more cycle.  Weak records of unmarked objects
  * were cleared at mark termination; drop them. */
 static void sweep_specials(mspan *s) {
   special *gone = NULL;
@@ -55,7 +56,8 @@ static void sweep_specials(mspan *s) {
   while (*pp) {
     special *sp = *pp;
     uint32_t i = mspan_obj_index(s, s->base + sp->offset);
-    if (bitmap_get(s->markbits, i)) {
+    bool doomed = sp->kind == SPECIAL_FINALIZER && sp->doomed;
+    if (bitmap_get(s->markbits, i) && !doomed) {
       pp = &sp->next;
       continue;
     }
