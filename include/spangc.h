@@ -420,7 +420,8 @@ SGC_API int sgc_kind_of(const void *p);
  * the world stopped, possibly on several threads at once: it must not
  * allocate, lock, or touch anything but the object and immutable data.
  * sgc_new_mark_proc returns the index (8..63), or -1 (errno EAGAIN).
- * sgc_set_mark_bit / sgc_is_marked — the mark of the object containing p
+ * sgc_set_mark_bit / sgc_clear_mark_bit / sgc_is_marked — the mark of the
+ *   object containing p
  *   (marking one keeps it alive through this collection without scanning
  *   it); for use inside mark procedures and root callbacks.
  */
@@ -435,6 +436,7 @@ SGC_API sgc_mark_entry *sgc_mark_and_push(void *p, sgc_mark_entry *top,
                                           sgc_mark_entry *limit, void **src);
 SGC_API sgc_mark_entry *sgc_mark_stack_overflow(sgc_mark_entry *top);
 SGC_API void sgc_set_mark_bit(const void *p);
+SGC_API void sgc_clear_mark_bit(const void *p);
 SGC_API int sgc_is_marked(const void *p);
 
 /*
@@ -481,10 +483,21 @@ SGC_API void sgc_push_range(void *lo, void *hi);
 SGC_API int (*sgc_set_collect_hook(int (*fn)(int forced)))(int);
 
 /*
+ * sgc_thread_is_registered — nonzero if the calling thread is a mutator.
+ * sgc_in_blocking — nonzero inside a blocking region.
+ * sgc_is_heap_ptr — nonzero if p points into an in-use span of the heap
+ *   (an object or a free slot), never aborts.
+ * sgc_expand_heap — grow the heap by at least bytes of free pages now, and
+ *   let allocation-triggered collections wait until that much more is in
+ *   use.  Returns 0 or ENOMEM.
  * sgc_heap_bounds — [*lo, *hi) contains every heap object, now and later.
  * sgc_collect_a_little — sweep some of the heap left unswept by the last
  *   collection; returns nonzero while some is left.
  */
+SGC_API int sgc_thread_is_registered(void);
+SGC_API int sgc_in_blocking(void);
+SGC_API int sgc_is_heap_ptr(const void *p);
+SGC_API int sgc_expand_heap(size_t bytes);
 SGC_API void sgc_heap_bounds(void **lo, void **hi);
 SGC_API int sgc_collect_a_little(void);
 

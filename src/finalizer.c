@@ -19,8 +19,9 @@
  * Weak slots live in a hash table keyed by slot address, outside the
  * heap (so the table keeps nothing alive).  At mark termination, with the
  * world stopped, every slot whose object was not marked is set to NULL
- * (if it still points to that object) and forgotten; a slot inside a heap
- * object that itself died is forgotten without being written.
+ * (if it still points to that object; always, for a link) and forgotten;
+ * then slots inside heap objects that died are forgotten, so that nothing
+ * is ever written into reused memory.
  *
  * fin.lock guards the queue and the counts; weak_lock the table.  Both are
  * taken by mutators only inside no-preempt regions (the collector takes
@@ -457,12 +458,10 @@ void weak_process(mspan **spans, uint32_t nspan) {
     bool inheap;
     if (is_marked((uintptr_t)e->obj, &inheap))
       continue; /* the object lives; but does the slot? */
-    bool slot_inheap;
-    bool slot_live = is_marked((uintptr_t)e->slot, &slot_inheap);
-    if (!slot_inheap || slot_live) {
-      if (e->always || *e->slot == e->obj)
-        *e->slot = NULL;
-    }
+    /* A slot inside a dead object is written too: nothing reuses that
+     * memory before the sweep, and a finalizer may look at it. */
+    if (e->always || *e->slot == e->obj)
+      *e->slot = NULL;
     e->slot = WEAK_TOMB;
     e->obj = NULL;
     weaklive--;

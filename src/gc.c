@@ -52,6 +52,7 @@ uint64_t sgc_gc_dropped[NUM_CLASSES];
 
 static struct {
   int gcpercent;   /* < 0: off */
+  uint64_t min_goal; /* atomic: MIN_GOAL plus what sgc_expand_heap added */
   int disabled;    /* sgc_disable nesting (atomic) */
   uint64_t max_heap;
   int nmarkers;
@@ -65,7 +66,14 @@ static struct {
   uint64_t last_freed_objects;
   uint64_t overflows;
   uint64_t stack_released;
-} gc SGC_NOGC = {.gcpercent = 100};
+} gc SGC_NOGC = {.gcpercent = 100, .min_goal = MIN_GOAL};
+
+/* sgc_expand_heap grew the heap by bytes: collections wait for the heap
+ * to fill that much more. */
+void gc_raise_min_goal(uint64_t bytes) {
+  ATOMIC_ADD(&gc.min_goal, bytes);
+  ATOMIC_ADD(&sgc_next_gc, bytes);
+}
 
 /* ------------------------------------------------------------- helpers */
 
@@ -262,11 +270,12 @@ static void collect(mthread *self) {
   gc.stack_released += stack_released;
   sweep_start();
   ATOMIC_STORE(&h->heap_live, (int64_t)res.marked_bytes);
-  uint64_t goal = MIN_GOAL;
+  uint64_t min_goal = ATOMIC_LOAD_RELAXED(&gc.min_goal);
+  uint64_t goal = min_goal;
   if (gc.gcpercent >= 0) {
     goal = res.marked_bytes + res.marked_bytes / 100 * (uint64_t)gc.gcpercent;
-    if (goal < MIN_GOAL)
-      goal = MIN_GOAL;
+    if (goal < min_goal)
+      goal = min_goal;
   }
   ATOMIC_STORE(&sgc_next_gc, goal);
   uint64_t t4 = os_nanotime();

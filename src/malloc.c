@@ -182,6 +182,12 @@ int sgc_is_uncollectable(const void *p) {
   return r;
 }
 
+int sgc_is_heap_ptr(const void *p) {
+  if (!ATOMIC_LOAD(&sgc_initialised))
+    return 0;
+  return mheap_lookup((uintptr_t)p) != NULL;
+}
+
 void sgc_heap_bounds(void **lo, void **hi) {
   sgc_ensure_init();
   *lo = (void *)sgc_heap.arena_start;

@@ -417,6 +417,15 @@ void sgc_set_mark_bit(const void *p) {
                     __ATOMIC_RELAXED);
 }
 
+void sgc_clear_mark_bit(const void *p) {
+  mspan *s = mheap_lookup((uintptr_t)p);
+  if (s == NULL)
+    return;
+  uint32_t i = mspan_obj_index(s, (uintptr_t)p);
+  __atomic_fetch_and(&s->markbits[i >> 6], ~((uint64_t)1 << (i & 63)),
+                     __ATOMIC_RELAXED);
+}
+
 int sgc_is_marked(const void *p) {
   mspan *s = mheap_lookup((uintptr_t)p);
   if (s == NULL)

@@ -639,3 +639,22 @@ void mheap_init(void) {
   h->spans = table;
   h->scavenge_delay_ns = env_u64("SPANGC_SCAVENGE_MS", 5000) * 1000000u;
 }
+
+int sgc_expand_heap(size_t bytes) {
+  sgc_ensure_init();
+  mheap *h = &sgc_heap;
+  if (bytes == 0)
+    return 0;
+  uintptr_t npages = (bytes + PAGE_SIZE - 1) >> PAGE_SHIFT;
+  if (npages > (h->arena_end - h->arena_start) >> PAGE_SHIFT)
+    return ENOMEM;
+  mcache *c = nopreempt_enter_any();
+  sgc_lock(&h->lock);
+  bool ok = mheap_grow(h, npages);
+  sgc_unlock(&h->lock);
+  nopreempt_leave_any(c);
+  if (!ok)
+    return ENOMEM;
+  gc_raise_min_goal(npages * PAGE_SIZE);
+  return 0;
+}

@@ -640,6 +640,7 @@ extern void (*sgc_test_mark_hook)(void); /* tests: runs during marking */
 /* Over sgc_set_max_heap? (mheap.lock held) */
 bool gc_over_max_heap(uintptr_t more_pages);
 bool gc_has_max_heap(void);
+void gc_raise_min_goal(uint64_t bytes);
 void gc_collect_for_limit(mcache *c);
 void gc_read_stats(sgc_stats *st);
 void fiber_read_stats(sgc_stats *st);

@@ -405,6 +405,16 @@ int sgc_register_thread(void) {
   return 0;
 }
 
+int sgc_thread_is_registered(void) {
+  mcache *c = sgc_tls_cache;
+  return c != NULL && c->thr != NULL;
+}
+
+int sgc_in_blocking(void) {
+  mcache *c = sgc_tls_cache;
+  return c != NULL && c->thr != NULL && c->thr->state == THR_BLOCKING;
+}
+
 void sgc_unregister_thread(void) {
   mcache *c = sgc_tls_cache;
   if (c == NULL)

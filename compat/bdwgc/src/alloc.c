@@ -1,0 +1,365 @@
+/*
+ * alloc.c — bdwgc's allocation calls on spangc.
+ *
+ * GC_malloc is sgc_alloc of the request plus compat_extra (one byte while
+ * GC_all_interior_pointers holds, as in bdwgc), then a check for queued
+ * finalizers, which bdwgc runs on the allocating thread.  NULL becomes
+ * whatever the program's oom function returns.  Kinds 0-3 are bdwgc's
+ * fixed ones (pointer-free, normal, uncollectable, pointer-free
+ * uncollectable); GC_new_kind adds spangc kinds behind higher numbers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat-int.h"
+
+size_t compat_extra = 1;
+
+compat_kind compat_kinds[COMPAT_MAX_KINDS] = {
+    [GC_I_PTRFREE] = {SGC_KIND_NOSCAN, 0},
+    [GC_I_NORMAL] = {SGC_KIND_SCAN, 0},
+    [2] = {SGC_KIND_SCAN, 1},
+    [3] = {SGC_KIND_NOSCAN, 1},
+};
+unsigned compat_nkinds = 4;
+
+static inline size_t padded(size_t lb) {
+  size_t n = lb + compat_extra;
+  return n < lb ? (size_t)-1 : n;
+}
+
+static inline void *done(void *p, size_t lb) {
+  if (COMPAT_UNLIKELY(p == NULL))
+    return compat_out_of_memory(lb);
+  compat_maybe_finalize();
+  return p;
+}
+
+void *GC_malloc(size_t lb) {
+  compat_ensure_init();
+  return done(sgc_alloc(padded(lb)), lb);
+}
+
+void *GC_malloc_atomic(size_t lb) {
+  compat_ensure_init();
+  void *p = sgc_alloc_noscan(padded(lb));
+  /* bdwgc leaves pointer-free objects uncleared; spangc clears two words
+   * only.  Nothing promises zeroes here. */
+  return done(p, lb);
+}
+
+static void count_uncollectable(void *p, long sign) {
+  if (p)
+    __atomic_add_fetch(&GC_non_gc_bytes, (GC_word)(sign * (long)sgc_size(p)),
+                       __ATOMIC_RELAXED);
+}
+
+void *GC_malloc_uncollectable(size_t lb) {
+  compat_ensure_init();
+  /* No extra byte: uncollectable objects are roots, never found by
+   * pointers (bdwgc does the same). */
+  void *p = sgc_alloc_uncollectable(lb);
+  count_uncollectable(p, 1);
+  return done(p, lb);
+}
+
+void *GC_malloc_atomic_uncollectable(size_t lb) {
+  compat_ensure_init();
+  void *p = sgc_alloc_noscan_uncollectable(lb);
+  count_uncollectable(p, 1);
+  return done(p, lb);
+}
+
+/* spangc recognises every interior pointer, so "ignore off page" (the
+ * program promises to keep a pointer near the start) changes nothing. */
+void *GC_malloc_ignore_off_page(size_t lb) { return GC_malloc(lb); }
+void *GC_malloc_atomic_ignore_off_page(size_t lb) {
+  return GC_malloc_atomic(lb);
+}
+
+void GC_free(void *p) {
+  if (p == NULL)
+    return;
+  compat_ensure_init();
+  if (!sgc_is_heap_ptr(p))
+    compat_fatal("GC_free(%p): not a pointer to a heap object", p);
+  if (sgc_is_uncollectable(p))
+    count_uncollectable(p, -1);
+  sgc_free(p);
+}
+
+void *GC_realloc(void *p, size_t lb) {
+  compat_ensure_init();
+  if (p == NULL)
+    return GC_malloc(lb);
+  if (lb == 0) {
+    GC_free(p);
+    return NULL;
+  }
+  if (!sgc_is_heap_ptr(p))
+    compat_fatal("GC_realloc(%p, %zu): not a pointer to a heap object", p, lb);
+  int unc = sgc_is_uncollectable(p);
+  size_t before = unc ? sgc_size(p) : 0;
+  void *q = sgc_realloc(p, unc ? lb : padded(lb));
+  if (q == NULL)
+    return compat_out_of_memory(lb);
+  if (unc)
+    __atomic_add_fetch(&GC_non_gc_bytes, (GC_word)(sgc_size(q) - before),
+                       __ATOMIC_RELAXED);
+  compat_maybe_finalize();
+  return q;
+}
+
+char *GC_strdup(const char *s) {
+  if (s == NULL)
+    return NULL;
+  size_t n = strlen(s);
+  char *p = GC_malloc_atomic(n + 1);
+  if (p)
+    memcpy(p, s, n + 1);
+  return p;
+}
+
+char *GC_strndup(const char *s, size_t n) {
+  if (s == NULL)
+    return NULL;
+  size_t len = strnlen(s, n);
+  char *p = GC_malloc_atomic(len + 1);
+  if (p) {
+    memcpy(p, s, len);
+    p[len] = 0;
+  }
+  return p;
+}
+
+/* Size classes whose objects all start at a multiple of an alignment:
+ * spans start on 8 KiB pages, so a class size that is a multiple of the
+ * alignment (up to 8 KiB) gives aligned objects. */
+static size_t class_sizes[SGC_NUM_SIZE_CLASSES];
+
+static void read_class_sizes(void) {
+  if (class_sizes[1])
+    return;
+  sgc_stats *st = malloc(sizeof *st);
+  if (st == NULL)
+    return;
+  sgc_read_stats(st);
+  for (int c = 1; c < SGC_NUM_SIZE_CLASSES; c++)
+    class_sizes[c] = st->by_class[c].size;
+  free(st);
+}
+
+void *GC_memalign(size_t align, size_t lb) {
+  compat_ensure_init();
+  if (align <= 16)
+    return GC_malloc(lb);
+  if (align & (align - 1))
+    return NULL;
+  size_t n = padded(lb);
+  if (n > SGC_MAX_SMALL_SIZE && align <= 8192)
+    return GC_malloc(lb); /* large objects start on a page */
+  if (align <= 8192) {
+    read_class_sizes();
+    for (int c = 1; c < SGC_NUM_SIZE_CLASSES; c++)
+      if (class_sizes[c] >= n && class_sizes[c] % align == 0)
+        return done(sgc_alloc(class_sizes[c]), lb);
+    return GC_malloc(SGC_MAX_SMALL_SIZE + 1 > n ? SGC_MAX_SMALL_SIZE + 1 : n);
+  }
+  /* Larger alignments: an interior pointer of a larger object (it keeps
+   * the object alive; GC_base finds the object).  GC_free and GC_realloc
+   * need the object's base. */
+  size_t total = n + align;
+  if (total < n)
+    return compat_out_of_memory(lb);
+  char *p = GC_malloc(total);
+  if (p == NULL)
+    return NULL;
+  return (void *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+}
+
+int GC_posix_memalign(void **memptr, size_t align, size_t lb) {
+  if (align < sizeof(void *) || (align & (align - 1)))
+    return EINVAL;
+  void *p = GC_memalign(align, lb);
+  if (p == NULL)
+    return ENOMEM;
+  *memptr = p;
+  return 0;
+}
+
+void *GC_malloc_many(size_t lb) {
+  void *list = NULL;
+  GC_generic_malloc_many(lb, GC_I_NORMAL, &list);
+  return list;
+}
+
+void *GC_base(void *p) {
+  compat_ensure_init();
+  return sgc_base(p);
+}
+
+size_t GC_size(const void *p) {
+  compat_ensure_init();
+  void *b = sgc_base(p);
+  return b ? sgc_size(b) : 0;
+}
+
+int GC_is_heap_ptr(const void *p) {
+  compat_ensure_init();
+  return sgc_is_heap_ptr(p);
+}
+
+void *GC_is_visible(void *p) { return p; }
+void *GC_same_obj(void *p, void *q) { return p; }
+void GC_end_stubborn_change(const void *p) {}
+void GC_ptr_store_and_dirty(void *p, const void *q) {
+  *(const void **)p = q;
+}
+
+/* ------------------------------------------------------------- kinds */
+
+void *compat_alloc_kind(size_t lb, int k) {
+  compat_ensure_init();
+  if (k < 0 || (unsigned)k >= __atomic_load_n(&compat_nkinds, __ATOMIC_ACQUIRE))
+    compat_fatal("GC_generic_malloc(%zu, %d): no such kind", lb, k);
+  compat_kind ck = compat_kinds[k];
+  void *p;
+  if (ck.uncollectable) {
+    p = ck.sgc_kind == SGC_KIND_NOSCAN ? sgc_alloc_noscan_uncollectable(lb)
+                                       : sgc_alloc_uncollectable(lb);
+    count_uncollectable(p, 1);
+  } else {
+    p = sgc_alloc_kind(padded(lb), ck.sgc_kind);
+  }
+  return done(p, lb);
+}
+
+void *GC_generic_malloc(size_t lb, int k) { return compat_alloc_kind(lb, k); }
+void *GC_generic_malloc_ignore_off_page(size_t lb, int k) {
+  return compat_alloc_kind(lb, k);
+}
+void *GC_generic_malloc_uncollectable(size_t lb, int k) {
+  compat_ensure_init();
+  if (k < 0 || (unsigned)k >= __atomic_load_n(&compat_nkinds, __ATOMIC_ACQUIRE))
+    compat_fatal("GC_generic_malloc_uncollectable(%zu, %d): no such kind",
+                 lb, k);
+  if (compat_kinds[k].sgc_kind == SGC_KIND_NOSCAN)
+    return GC_malloc_atomic_uncollectable(lb);
+  if (compat_kinds[k].sgc_kind == SGC_KIND_SCAN)
+    return GC_malloc_uncollectable(lb);
+  compat_fatal("GC_generic_malloc_uncollectable(%zu, %d): spangc has no "
+               "uncollectable objects of a kind with a descriptor", lb, k);
+}
+
+/* A list of objects linked through their first word; as many as fill
+ * about 4 KiB (at least one). */
+void GC_generic_malloc_many(size_t lb, int k, void **result) {
+  size_t each = lb + compat_extra;
+  size_t n = each >= 2048 ? 1 : 4096 / (each ? each : 1);
+  void *list = NULL;
+  for (size_t i = 0; i < n; i++) {
+    void *p = compat_alloc_kind(lb, k);
+    if (p == NULL)
+      break;
+    *(void **)p = list;
+    list = p;
+  }
+  *result = list;
+}
+
+void **GC_new_free_list(void) {
+  /* Programs only hand this to GC_new_kind; spangc keeps its own lists,
+   * so it stays empty (an inline allocator finds nothing and calls
+   * GC_generic_malloc_many). */
+  void **fl = calloc(GC_TINY_FREELISTS + 1 > 129 ? GC_TINY_FREELISTS + 1 : 129,
+                     sizeof(void *));
+  if (fl == NULL)
+    compat_fatal("GC_new_free_list: out of memory");
+  return fl;
+}
+
+unsigned GC_new_kind(void **fl, GC_word descr, int adjust, int clear) {
+  compat_ensure_init();
+  int k = sgc_new_kind((uintptr_t)descr, adjust ? SGC_KIND_ADD_SIZE : 0);
+  if (k < 0)
+    compat_fatal("GC_new_kind: %s",
+                 errno == EINVAL ? "the descriptor names an unknown mark "
+                                   "procedure"
+                                 : "too many kinds");
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock(&lock);
+  unsigned i = compat_nkinds;
+  if (i >= COMPAT_MAX_KINDS) {
+    pthread_mutex_unlock(&lock);
+    compat_fatal("GC_new_kind: too many kinds");
+  }
+  compat_kinds[i] = (compat_kind){k, 0};
+  __atomic_store_n(&compat_nkinds, i + 1, __ATOMIC_RELEASE);
+  pthread_mutex_unlock(&lock);
+  return i;
+}
+
+unsigned GC_new_proc(GC_mark_proc proc) {
+  compat_ensure_init();
+  int i = sgc_new_mark_proc((sgc_mark_proc)proc);
+  if (i < 0)
+    compat_fatal("GC_new_proc: too many mark procedures");
+  return (unsigned)i;
+}
+
+/* ------------------------------------------------------------- typed */
+
+GC_descr GC_make_descriptor(const GC_word *bm, size_t len) {
+  compat_ensure_init();
+  return (GC_descr)sgc_make_descriptor((const uintptr_t *)bm, len);
+}
+
+void *GC_malloc_explicitly_typed(size_t lb, GC_descr d) {
+  compat_ensure_init();
+  return done(sgc_alloc_typed(lb, (uintptr_t)d), lb);
+}
+
+void *GC_malloc_explicitly_typed_ignore_off_page(size_t lb, GC_descr d) {
+  return GC_malloc_explicitly_typed(lb, d);
+}
+
+void *GC_calloc_explicitly_typed(size_t n, size_t lb, GC_descr d) {
+  compat_ensure_init();
+  return done(sgc_calloc_typed(n, lb, (uintptr_t)d), n * lb);
+}
+
+/* ------------------------------------------------- debugging variants */
+/* spangc has no debugging allocator: the GC_debug_ calls are the plain
+ * ones (file and line are not recorded). */
+
+void *GC_debug_malloc(size_t lb, GC_EXTRA_PARAMS) { return GC_malloc(lb); }
+void *GC_debug_malloc_atomic(size_t lb, GC_EXTRA_PARAMS) {
+  return GC_malloc_atomic(lb);
+}
+void *GC_debug_malloc_uncollectable(size_t lb, GC_EXTRA_PARAMS) {
+  return GC_malloc_uncollectable(lb);
+}
+void *GC_debug_malloc_atomic_uncollectable(size_t lb, GC_EXTRA_PARAMS) {
+  return GC_malloc_atomic_uncollectable(lb);
+}
+void *GC_debug_malloc_ignore_off_page(size_t lb, GC_EXTRA_PARAMS) {
+  return GC_malloc(lb);
+}
+void *GC_debug_malloc_atomic_ignore_off_page(size_t lb, GC_EXTRA_PARAMS) {
+  return GC_malloc_atomic(lb);
+}
+void *GC_debug_realloc(void *p, size_t lb, GC_EXTRA_PARAMS) {
+  return GC_realloc(p, lb);
+}
+void GC_debug_free(void *p) { GC_free(p); }
+char *GC_debug_strdup(const char *str, GC_EXTRA_PARAMS) {
+  return GC_strdup(str);
+}
+char *GC_debug_strndup(const char *str, size_t n, GC_EXTRA_PARAMS) {
+  return GC_strndup(str, n);
+}
+void GC_debug_end_stubborn_change(const void *p) {}
+void GC_debug_ptr_store_and_dirty(void *p, const void *q) {
+  *(const void **)p = q;
+}

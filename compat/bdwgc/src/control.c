@@ -1,0 +1,536 @@
+/*
+ * control.c — initialisation, bdwgc's public variables, collection
+ * control, roots, statistics and callbacks.
+ *
+ * Programs may assign bdwgc's variables directly (GC_dont_gc = 1,
+ * GC_free_space_divisor = 4, ...), so the layer reads them where they take
+ * effect: the collect hook (before every collection) checks GC_dont_gc and
+ * carries GC_free_space_divisor over to spangc's pacing; GC_init reads
+ * GC_all_interior_pointers.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compat-int.h"
+
+/* ------------------------------------------------------ the variables */
+
+GC_word GC_gc_no;
+int GC_parallel;
+int GC_find_leak;
+int GC_all_interior_pointers = 1;
+int GC_finalize_on_demand;
+int GC_java_finalization = 1;
+GC_finalizer_notifier_proc GC_finalizer_notifier;
+int GC_dont_gc;
+int GC_dont_expand;
+int GC_use_entire_heap;
+int GC_full_freq = 19;
+GC_word GC_non_gc_bytes;
+int GC_no_dls;
+GC_word GC_free_space_divisor = 3;
+GC_word GC_max_retries;
+char *GC_stackbottom;
+int GC_dont_precollect;
+unsigned long GC_time_limit = 50;
+int GC_quiet;
+int GC_print_stats;
+void *GC_least_plausible_heap_addr;
+void *GC_greatest_plausible_heap_addr;
+GC_on_heap_resize_proc GC_on_heap_resize;
+
+static void *GC_CALLBACK default_oom(size_t lb) { return NULL; }
+GC_oom_func GC_oom_fn = default_oom;
+
+static void GC_CALLBACK default_push_other_roots(void) {}
+void (*GC_push_other_roots)(void) = default_push_other_roots;
+
+static void GC_CALLBACK default_warn(char *msg, GC_word arg) {
+  fprintf(stderr, msg, (unsigned long)arg);
+}
+static GC_warn_proc warn_proc = default_warn;
+static GC_start_callback_proc start_callback;
+static int force_unmap;
+
+/* ------------------------------------------------------------- errors */
+
+void compat_fatal(const char *fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "libgc (spangc): %s\n", buf);
+  abort();
+}
+
+void compat_warn(const char *msg, GC_word arg) {
+  GC_warn_proc w = __atomic_load_n(&warn_proc, __ATOMIC_ACQUIRE);
+  w((char *)msg, arg);
+}
+
+void GC_set_warn_proc(GC_warn_proc p) {
+  __atomic_store_n(&warn_proc, p ? p : default_warn, __ATOMIC_RELEASE);
+}
+GC_warn_proc GC_get_warn_proc(void) {
+  return __atomic_load_n(&warn_proc, __ATOMIC_ACQUIRE);
+}
+void GC_CALLBACK GC_ignore_warn_proc(char *msg, GC_word arg) {}
+
+void *compat_out_of_memory(size_t lb) {
+  GC_oom_func f = __atomic_load_n(&GC_oom_fn, __ATOMIC_ACQUIRE);
+  return f ? f(lb) : NULL;
+}
+void GC_set_oom_fn(GC_oom_func f) {
+  __atomic_store_n(&GC_oom_fn, f, __ATOMIC_RELEASE);
+}
+GC_oom_func GC_get_oom_fn(void) {
+  return __atomic_load_n(&GC_oom_fn, __ATOMIC_ACQUIRE);
+}
+
+/* ----------------------------------------------------- initialisation */
+
+int compat_initialised;
+
+static size_t env_size(const char *name) {
+  const char *v = getenv(name);
+  if (v == NULL || *v == 0)
+    return 0;
+  char *end;
+  unsigned long long n = strtoull(v, &end, 10);
+  if (*end == 'k' || *end == 'K')
+    n <<= 10;
+  else if (*end == 'm' || *end == 'M')
+    n <<= 20;
+  else if (*end == 'g' || *end == 'G')
+    n <<= 30;
+  return (size_t)n;
+}
+
+void compat_init(void) {
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock(&lock);
+  if (!compat_initialised) {
+    sgc_init();
+    /* bdwgc runs finalizers on the threads that allocate (or, on demand,
+     * where the program calls GC_invoke_finalizers): no thread of ours. */
+    sgc_set_finalizer_thread(0);
+    compat_extra = GC_all_interior_pointers ? 1 : 0;
+    sgc_heap_bounds(&GC_least_plausible_heap_addr,
+                    &GC_greatest_plausible_heap_addr);
+    /* bdwgc's environment variables that spangc can honour. */
+    size_t n;
+    if ((n = env_size("GC_MAXIMUM_HEAP_SIZE")) != 0)
+      sgc_set_max_heap(n);
+    if ((n = env_size("GC_INITIAL_HEAP_SIZE")) != 0)
+      sgc_expand_heap(n);
+    if ((n = env_size("GC_FREE_SPACE_DIVISOR")) != 0)
+      GC_free_space_divisor = n;
+    if ((n = env_size("GC_MARKERS")) != 0)
+      sgc_set_markers((int)n);
+    if (getenv("GC_DONT_GC"))
+      GC_dont_gc = 1;
+    compat_sync_settings();
+    sgc_stats st;
+    sgc_read_stats(&st);
+    GC_parallel = st.markers > 1;
+    sgc_set_collect_hook(compat_collect_hook);
+    sgc_set_root_callback(compat_root_callback);
+    __atomic_store_n(&compat_initialised, 1, __ATOMIC_RELEASE);
+  }
+  pthread_mutex_unlock(&lock);
+}
+
+void GC_init(void) {
+  compat_ensure_init();
+  sgc_register_thread();
+}
+
+int GC_is_init_called(void) {
+  return __atomic_load_n(&compat_initialised, __ATOMIC_ACQUIRE);
+}
+
+unsigned GC_get_version(void) {
+  return (GC_VERSION_MAJOR << 16) | (GC_VERSION_MINOR << 8) | GC_VERSION_MICRO;
+}
+
+/* --------------------------------------------------------- collection */
+
+static GC_word last_divisor;
+
+/* GC_free_space_divisor d: bdwgc collects after allocating about
+ * heap/d; with spangc's pacing that is GOGC = 300/d (3, bdwgc's default,
+ * is spangc's default of 100). */
+void compat_sync_settings(void) {
+  GC_word d = __atomic_load_n(&GC_free_space_divisor, __ATOMIC_RELAXED);
+  if (d == last_divisor)
+    return;
+  last_divisor = d;
+  sgc_set_gcpercent(d == 0 ? -1 : (int)(300 / d > 0 ? 300 / d : 1));
+}
+
+static GC_word last_heap_size;
+
+int compat_collect_hook(int forced) {
+  if (!forced && __atomic_load_n(&GC_dont_gc, __ATOMIC_RELAXED))
+    return 1;
+  compat_sync_settings();
+  GC_on_heap_resize_proc r = __atomic_load_n(&GC_on_heap_resize,
+                                             __ATOMIC_ACQUIRE);
+  if (r) {
+    GC_word size = GC_get_heap_size();
+    if (size != last_heap_size) {
+      last_heap_size = size;
+      r(size);
+    }
+  }
+  GC_start_callback_proc cb = __atomic_load_n(&start_callback,
+                                              __ATOMIC_ACQUIRE);
+  if (cb)
+    cb();
+  return 0;
+}
+
+void compat_root_callback(void) {
+  __atomic_add_fetch(&GC_gc_no, 1, __ATOMIC_RELAXED);
+  void (*push)(void) = __atomic_load_n(&GC_push_other_roots,
+                                       __ATOMIC_ACQUIRE);
+  if (push)
+    push();
+}
+
+void GC_gcollect(void) {
+  compat_ensure_init();
+  if (__atomic_load_n(&GC_dont_gc, __ATOMIC_RELAXED))
+    return; /* bdwgc: no collection at all while disabled */
+  sgc_collect();
+  if (force_unmap)
+    sgc_release_memory();
+  compat_maybe_finalize();
+}
+
+void GC_gcollect_and_unmap(void) {
+  compat_ensure_init();
+  if (__atomic_load_n(&GC_dont_gc, __ATOMIC_RELAXED))
+    return;
+  sgc_collect();
+  sgc_release_memory();
+  compat_maybe_finalize();
+}
+
+int GC_try_to_collect(GC_stop_func stop) {
+  compat_ensure_init();
+  /* A spangc collection cannot be abandoned half-way: the stop function
+   * is asked once, before it starts. */
+  if (__atomic_load_n(&GC_dont_gc, __ATOMIC_RELAXED) || (stop && stop()))
+    return 0;
+  GC_gcollect();
+  return 1;
+}
+
+int GC_collect_a_little(void) {
+  compat_ensure_init();
+  int more = sgc_collect_a_little();
+  compat_maybe_finalize();
+  return more;
+}
+
+void GC_disable(void) {
+  compat_ensure_init();
+  __atomic_add_fetch(&GC_dont_gc, 1, __ATOMIC_RELAXED);
+}
+
+void GC_enable(void) {
+  compat_ensure_init();
+  int v = __atomic_load_n(&GC_dont_gc, __ATOMIC_RELAXED);
+  do {
+    if (v <= 0)
+      compat_fatal("GC_enable: not disabled (unbalanced GC_enable)");
+  } while (!__atomic_compare_exchange_n(&GC_dont_gc, &v, v - 1, 0,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+}
+
+int GC_is_disabled(void) {
+  return __atomic_load_n(&GC_dont_gc, __ATOMIC_RELAXED) != 0;
+}
+
+/* No incremental or generational mode yet: accepted, and reported off. */
+void GC_enable_incremental(void) { compat_ensure_init(); }
+int GC_is_incremental_mode(void) { return 0; }
+
+int GC_expand_hp(size_t bytes) {
+  compat_ensure_init();
+  return sgc_expand_heap(bytes) == 0;
+}
+
+void GC_set_max_heap_size(GC_word n) {
+  compat_ensure_init();
+  sgc_set_max_heap((size_t)n);
+}
+
+void GC_set_free_space_divisor(GC_word d) {
+  __atomic_store_n(&GC_free_space_divisor, d, __ATOMIC_RELAXED);
+  if (GC_is_init_called())
+    compat_sync_settings();
+}
+GC_word GC_get_free_space_divisor(void) { return GC_free_space_divisor; }
+
+void GC_set_time_limit(unsigned long ms) { GC_time_limit = ms; }
+unsigned long GC_get_time_limit(void) { return GC_time_limit; }
+
+void GC_set_all_interior_pointers(int v) {
+  if (GC_is_init_called()) {
+    if ((v != 0) != (compat_extra != 0))
+      compat_warn("GC_set_all_interior_pointers after GC_init is ignored "
+                  "(%lu)\n", (GC_word)v);
+    return;
+  }
+  GC_all_interior_pointers = v != 0;
+}
+int GC_get_all_interior_pointers(void) { return GC_all_interior_pointers; }
+
+/* spangc recognises every interior pointer: registering one is implied. */
+void GC_register_displacement(size_t n) { compat_ensure_init(); }
+void GC_debug_register_displacement(size_t n) { compat_ensure_init(); }
+
+/* spangc always scans the writable segments of every loaded object;
+ * GC_no_dls only keeps its value. */
+void GC_set_no_dls(int v) { GC_no_dls = v; }
+int GC_get_no_dls(void) { return GC_no_dls; }
+
+void GC_set_dont_expand(int v) { GC_dont_expand = v; }
+int GC_get_dont_expand(void) { return GC_dont_expand; }
+void GC_set_full_freq(int v) { GC_full_freq = v; }
+int GC_get_full_freq(void) { return GC_full_freq; }
+void GC_set_max_retries(GC_word v) { GC_max_retries = v; }
+GC_word GC_get_max_retries(void) { return GC_max_retries; }
+void GC_set_dont_precollect(int v) { GC_dont_precollect = v; }
+int GC_get_dont_precollect(void) { return GC_dont_precollect; }
+void GC_set_force_unmap_on_gcollect(int v) { force_unmap = v != 0; }
+int GC_get_force_unmap_on_gcollect(void) { return force_unmap; }
+/* fork() is always handled (spangc's atfork handlers). */
+void GC_set_handle_fork(int v) {}
+
+void GC_set_find_leak(int v) {
+  if (v && !GC_find_leak)
+    compat_warn("libgc (spangc): leak-finding mode is not supported; "
+                "objects are collected as usual (%lu)\n", (GC_word)v);
+  GC_find_leak = v;
+}
+int GC_get_find_leak(void) { return GC_find_leak; }
+
+int GC_get_parallel(void) {
+  compat_ensure_init();
+  return GC_parallel;
+}
+/* spangc starts its marker threads when a collection needs them. */
+void GC_start_mark_threads(void) { compat_ensure_init(); }
+
+void GC_set_on_heap_resize(GC_on_heap_resize_proc f) {
+  __atomic_store_n(&GC_on_heap_resize, f, __ATOMIC_RELEASE);
+}
+GC_on_heap_resize_proc GC_get_on_heap_resize(void) {
+  return __atomic_load_n(&GC_on_heap_resize, __ATOMIC_ACQUIRE);
+}
+
+void GC_set_start_callback(GC_start_callback_proc f) {
+  __atomic_store_n(&start_callback, f, __ATOMIC_RELEASE);
+}
+GC_start_callback_proc GC_get_start_callback(void) {
+  return __atomic_load_n(&start_callback, __ATOMIC_ACQUIRE);
+}
+
+/* ---------------------------------------------------------------- roots */
+
+typedef struct root_range {
+  struct root_range *next;
+  void *lo, *hi;
+} root_range;
+static root_range *roots;
+static pthread_mutex_t roots_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void lock_compat(pthread_mutex_t *m) {
+  if (sgc_thread_is_registered() && !sgc_in_blocking()) {
+    sgc_enter_blocking();
+    pthread_mutex_lock(m);
+    sgc_exit_blocking();
+  } else {
+    pthread_mutex_lock(m);
+  }
+}
+
+void GC_add_roots(void *lo, void *hi) {
+  compat_ensure_init();
+  if ((uintptr_t)lo >= (uintptr_t)hi)
+    return; /* an empty range: nothing to scan */
+  int err = sgc_add_roots(lo, hi);
+  if (err)
+    compat_fatal("GC_add_roots(%p, %p): %s", lo, hi, strerror(err));
+  root_range *r = malloc(sizeof *r);
+  if (r == NULL)
+    compat_fatal("GC_add_roots(%p, %p): out of memory", lo, hi);
+  r->lo = lo;
+  r->hi = hi;
+  lock_compat(&roots_lock);
+  r->next = roots;
+  roots = r;
+  pthread_mutex_unlock(&roots_lock);
+}
+
+void GC_remove_roots(void *lo, void *hi) {
+  compat_ensure_init();
+  sgc_remove_roots(lo, hi);
+  lock_compat(&roots_lock);
+  for (root_range **pp = &roots; *pp;) {
+    root_range *r = *pp;
+    if ((uintptr_t)r->lo >= (uintptr_t)lo && (uintptr_t)r->hi <= (uintptr_t)hi) {
+      *pp = r->next;
+      free(r);
+    } else {
+      pp = &r->next;
+    }
+  }
+  pthread_mutex_unlock(&roots_lock);
+}
+
+void GC_clear_roots(void) {
+  compat_ensure_init();
+  lock_compat(&roots_lock);
+  root_range *all = roots;
+  roots = NULL;
+  pthread_mutex_unlock(&roots_lock);
+  while (all) {
+    root_range *next = all->next;
+    sgc_remove_roots(all->lo, all->hi);
+    free(all);
+    all = next;
+  }
+}
+
+/* Scanning a static range that the program would rather exclude is only
+ * slower, never wrong: accepted, and the range is still scanned. */
+void GC_exclude_static_roots(void *lo, void *hi) { compat_ensure_init(); }
+
+/* -------------------------------------------------- the allocation lock */
+
+/* bdwgc runs fn holding its allocation lock, which also keeps the
+ * collector out.  spangc has no such lock: a collection stops this thread
+ * wherever it is and scans its registers, so values fn reads stay
+ * consistent with the collector without it.  What remains is mutual
+ * exclusion between GC_call_with_alloc_lock callers, which a recursive
+ * lock gives. */
+static pthread_mutex_t alloc_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd) {
+  compat_ensure_init();
+  lock_compat(&alloc_lock);
+  void *r = fn(cd);
+  pthread_mutex_unlock(&alloc_lock);
+  return r;
+}
+
+/* ----------------------------------------------------------- statistics */
+
+static void read_stats(sgc_stats *st) {
+  compat_ensure_init();
+  sgc_read_stats(st);
+}
+
+static size_t heap_size_of(const sgc_stats *st) {
+  return (size_t)(st->heap_span_bytes + st->heap_idle_bytes -
+                  st->heap_released_bytes);
+}
+
+static size_t free_bytes_of(const sgc_stats *st) {
+  uint64_t inuse = st->heap_inuse_bytes;
+  uint64_t heap = heap_size_of(st);
+  return inuse < heap ? (size_t)(heap - inuse) : 0;
+}
+
+GC_word GC_get_gc_no(void) {
+  return __atomic_load_n(&GC_gc_no, __ATOMIC_RELAXED);
+}
+
+size_t GC_get_heap_size(void) {
+  sgc_stats st;
+  read_stats(&st);
+  return heap_size_of(&st);
+}
+
+size_t GC_get_free_bytes(void) {
+  sgc_stats st;
+  read_stats(&st);
+  return free_bytes_of(&st);
+}
+
+size_t GC_get_unmapped_bytes(void) {
+  sgc_stats st;
+  read_stats(&st);
+  return (size_t)st.heap_released_bytes;
+}
+
+size_t GC_get_bytes_since_gc(void) {
+  sgc_stats st;
+  read_stats(&st);
+  return st.heap_live > st.last_heap_after
+             ? (size_t)(st.heap_live - st.last_heap_after)
+             : 0;
+}
+
+size_t GC_get_total_bytes(void) {
+  sgc_stats st;
+  read_stats(&st);
+  return (size_t)st.total_alloc_bytes;
+}
+
+size_t GC_get_memory_use(void) {
+  sgc_stats st;
+  read_stats(&st);
+  return heap_size_of(&st) - free_bytes_of(&st);
+}
+
+void GC_get_heap_usage_safe(GC_word *heap_size, GC_word *free_bytes,
+                            GC_word *unmapped, GC_word *since_gc,
+                            GC_word *total) {
+  sgc_stats st;
+  read_stats(&st);
+  if (heap_size)
+    *heap_size = heap_size_of(&st);
+  if (free_bytes)
+    *free_bytes = free_bytes_of(&st);
+  if (unmapped)
+    *unmapped = st.heap_released_bytes;
+  if (since_gc)
+    *since_gc = st.heap_live > st.last_heap_after
+                    ? st.heap_live - st.last_heap_after
+                    : 0;
+  if (total)
+    *total = st.total_alloc_bytes;
+}
+
+void GC_dump(void) {
+  sgc_stats st;
+  read_stats(&st);
+  printf("***spangc heap (bdwgc interface)\n"
+         "heap size %zu bytes, free %zu, unmapped %llu, in use %llu\n"
+         "collections %llu, last pause %.3f ms, max pause %.3f ms\n"
+         "live objects %llu, allocated %llu bytes in total, %llu spans\n"
+         "size classes (size: objects live / allocated):\n",
+         heap_size_of(&st), free_bytes_of(&st),
+         (unsigned long long)st.heap_released_bytes,
+         (unsigned long long)st.heap_inuse_bytes,
+         (unsigned long long)st.num_gc, st.last_pause_ns / 1e6,
+         st.max_pause_ns / 1e6, (unsigned long long)st.live_objects,
+         (unsigned long long)st.total_alloc_bytes,
+         (unsigned long long)st.spans_inuse);
+  for (int c = 0; c < SGC_NUM_SIZE_CLASSES; c++)
+    if (st.by_class[c].nmalloc)
+      printf("  %6llu: %llu / %llu\n",
+             c ? (unsigned long long)st.by_class[c].size : 0ull,
+             (unsigned long long)st.by_class[c].objects,
+             (unsigned long long)st.by_class[c].nmalloc);
+  fflush(stdout);
+}

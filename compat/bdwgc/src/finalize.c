@@ -1,0 +1,195 @@
+/*
+ * finalize.c — bdwgc's finalization and disappearing links on spangc.
+ *
+ * Finalizers are spangc specials (sgc_set_finalizer_ex).  bdwgc's orders
+ * map onto spangc's modes: GC_register_finalizer is ORDERED,
+ * _ignore_self IGNORE_SELF, _no_order NO_ORDER.  _unreachable (finalize
+ * only once no other finalizable object reaches the object) is ORDERED,
+ * which never runs a finalizer earlier than bdwgc would, sometimes later.
+ * What a NO_ORDER object references is always kept for its finalizer, as
+ * bdwgc does when GC_java_finalization is set (its default).
+ *
+ * Queued finalizers run on the thread that allocates next (or calls
+ * GC_gcollect), as in bdwgc; with GC_finalize_on_demand they wait for
+ * GC_invoke_finalizers, and GC_finalizer_notifier is called when new ones
+ * are queued.  A thread already running finalizers does not start more.
+ */
+#include <stdint.h>
+
+#include "compat-int.h"
+
+static __thread int in_finalizers;
+static uint64_t notified; /* finalizers queued at the last notification */
+
+void compat_finalize_slow(void) {
+  if (__atomic_load_n(&GC_finalize_on_demand, __ATOMIC_RELAXED)) {
+    GC_finalizer_notifier_proc n =
+        __atomic_load_n(&GC_finalizer_notifier, __ATOMIC_ACQUIRE);
+    uint64_t q = sgc_finalizers_queued();
+    uint64_t seen = __atomic_load_n(&notified, __ATOMIC_RELAXED);
+    if (n && q != seen &&
+        __atomic_compare_exchange_n(&notified, &seen, q, 0, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED))
+      n();
+    return;
+  }
+  if (in_finalizers)
+    return;
+  in_finalizers = 1;
+  sgc_run_finalizers();
+  in_finalizers = 0;
+}
+
+int GC_invoke_finalizers(void) {
+  compat_ensure_init();
+  if (in_finalizers)
+    return 0;
+  in_finalizers = 1;
+  size_t n = sgc_run_finalizers();
+  in_finalizers = 0;
+  return (int)n;
+}
+
+int GC_should_invoke_finalizers(void) {
+  compat_ensure_init();
+  return sgc_finalizers_ready();
+}
+
+void GC_set_finalize_on_demand(int v) {
+  __atomic_store_n(&GC_finalize_on_demand, v, __ATOMIC_RELAXED);
+}
+int GC_get_finalize_on_demand(void) { return GC_finalize_on_demand; }
+void GC_set_java_finalization(int v) { GC_java_finalization = v; }
+int GC_get_java_finalization(void) { return GC_java_finalization; }
+void GC_set_finalizer_notifier(GC_finalizer_notifier_proc f) {
+  __atomic_store_n(&GC_finalizer_notifier, f, __ATOMIC_RELEASE);
+}
+GC_finalizer_notifier_proc GC_get_finalizer_notifier(void) {
+  return __atomic_load_n(&GC_finalizer_notifier, __ATOMIC_ACQUIRE);
+}
+
+static void register_finalizer(const char *call, void *obj,
+                               GC_finalization_proc fn, void *cd, int mode,
+                               GC_finalization_proc *ofn, void **ocd) {
+  compat_ensure_init();
+  if (ofn)
+    *ofn = 0;
+  if (ocd)
+    *ocd = 0;
+  void *base = sgc_base(obj);
+  if (base == NULL)
+    return; /* bdwgc: not a heap object, so never collected nor finalized */
+  if (base != obj)
+    compat_fatal("%s(%p): interior pointer; the object starts at %p", call,
+                 obj, base);
+  void (*oldfn)(void *, void *);
+  void *oldarg;
+  int err = sgc_set_finalizer_ex(obj, (void (*)(void *, void *))fn, cd, mode,
+                                 &oldfn, &oldarg);
+  if (err)
+    compat_fatal("%s(%p): out of memory", call, obj);
+  if (ofn)
+    *ofn = (GC_finalization_proc)oldfn;
+  if (ocd)
+    *ocd = oldarg;
+}
+
+void GC_register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
+                           GC_finalization_proc *ofn, void **ocd) {
+  register_finalizer("GC_register_finalizer", obj, fn, cd, SGC_FIN_ORDERED,
+                     ofn, ocd);
+}
+
+void GC_register_finalizer_ignore_self(void *obj, GC_finalization_proc fn,
+                                       void *cd, GC_finalization_proc *ofn,
+                                       void **ocd) {
+  register_finalizer("GC_register_finalizer_ignore_self", obj, fn, cd,
+                     SGC_FIN_IGNORE_SELF, ofn, ocd);
+}
+
+void GC_register_finalizer_no_order(void *obj, GC_finalization_proc fn,
+                                    void *cd, GC_finalization_proc *ofn,
+                                    void **ocd) {
+  register_finalizer("GC_register_finalizer_no_order", obj, fn, cd,
+                     SGC_FIN_NO_ORDER, ofn, ocd);
+}
+
+void GC_register_finalizer_unreachable(void *obj, GC_finalization_proc fn,
+                                       void *cd, GC_finalization_proc *ofn,
+                                       void **ocd) {
+  register_finalizer("GC_register_finalizer_unreachable", obj, fn, cd,
+                     SGC_FIN_ORDERED, ofn, ocd);
+}
+
+void GC_debug_register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
+                                 GC_finalization_proc *ofn, void **ocd) {
+  GC_register_finalizer(obj, fn, cd, ofn, ocd);
+}
+void GC_debug_register_finalizer_ignore_self(void *obj,
+                                             GC_finalization_proc fn, void *cd,
+                                             GC_finalization_proc *ofn,
+                                             void **ocd) {
+  GC_register_finalizer_ignore_self(obj, fn, cd, ofn, ocd);
+}
+void GC_debug_register_finalizer_no_order(void *obj, GC_finalization_proc fn,
+                                          void *cd, GC_finalization_proc *ofn,
+                                          void **ocd) {
+  GC_register_finalizer_no_order(obj, fn, cd, ofn, ocd);
+}
+void GC_debug_register_finalizer_unreachable(void *obj,
+                                             GC_finalization_proc fn, void *cd,
+                                             GC_finalization_proc *ofn,
+                                             void **ocd) {
+  GC_register_finalizer_unreachable(obj, fn, cd, ofn, ocd);
+}
+
+/* ---------------------------------------------------- disappearing links */
+
+static void check_link(const char *call, void **link) {
+  if (link == NULL || ((uintptr_t)link & (sizeof(void *) - 1)))
+    compat_fatal("%s(%p): the link must be an aligned, non-NULL address",
+                 call, (void *)link);
+}
+
+int GC_general_register_disappearing_link(void **link, const void *obj) {
+  compat_ensure_init();
+  check_link("GC_general_register_disappearing_link", link);
+  void *base = sgc_base(obj);
+  if (base == NULL || base != obj)
+    compat_fatal("GC_general_register_disappearing_link(%p, %p): the object "
+                 "is not the base of a heap object", (void *)link, obj);
+  int err = sgc_register_link(link, (void *)obj);
+  if (err == 0)
+    return GC_SUCCESS;
+  if (err == EEXIST)
+    return GC_DUPLICATE;
+  return GC_NO_MEMORY;
+}
+
+int GC_register_disappearing_link(void **link) {
+  compat_ensure_init();
+  check_link("GC_register_disappearing_link", link);
+  void *base = sgc_base(link);
+  if (base == NULL)
+    compat_fatal("GC_register_disappearing_link(%p): the link is not inside "
+                 "a heap object", (void *)link);
+  return GC_general_register_disappearing_link(link, base);
+}
+
+int GC_unregister_disappearing_link(void **link) {
+  compat_ensure_init();
+  if (link == NULL || ((uintptr_t)link & (sizeof(void *) - 1)))
+    return 0;
+  return sgc_unregister_weak(link) == 0;
+}
+
+int GC_move_disappearing_link(void **link, void **new_link) {
+  compat_ensure_init();
+  check_link("GC_move_disappearing_link", new_link);
+  if (link == NULL || ((uintptr_t)link & (sizeof(void *) - 1)))
+    return GC_NOT_FOUND;
+  int err = sgc_move_weak(link, new_link);
+  if (err == 0)
+    return GC_SUCCESS;
+  return err == EEXIST ? GC_DUPLICATE : GC_NOT_FOUND;
+}

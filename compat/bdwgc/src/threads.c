@@ -1,0 +1,125 @@
+/*
+ * threads.c — bdwgc's thread calls on spangc.
+ *
+ * Threads made with GC_pthread_create are registered by spangc
+ * (sgc_pthread_create); a thread made otherwise is registered by its first
+ * allocation or by GC_register_my_thread.  GC_do_blocking is a spangc
+ * blocking region; GC_call_with_gc_active steps out of one.  Waiting calls
+ * (join) wait inside a blocking region so that a collection never waits
+ * for them.
+ *
+ * Signals: spangc stops threads with SIGPWR (GC_get_suspend_signal) and
+ * restarts them with a semaphore, not a signal: GC_get_thr_restart_signal
+ * returns -1.  GC_pthread_sigmask never blocks the suspend signal.
+ */
+#include <dlfcn.h>
+#include <signal.h>
+
+#include "compat-int.h"
+
+#define SUSPEND_SIGNAL SIGPWR
+
+int GC_pthread_create(pthread_t *t, const pthread_attr_t *attr,
+                      void *(*fn)(void *), void *arg) {
+  compat_ensure_init();
+  return sgc_pthread_create(t, attr, fn, arg);
+}
+
+int GC_pthread_join(pthread_t t, void **ret) {
+  compat_ensure_init();
+  if (!sgc_thread_is_registered() || sgc_in_blocking())
+    return pthread_join(t, ret);
+  sgc_enter_blocking();
+  int r = pthread_join(t, ret);
+  sgc_exit_blocking();
+  return r;
+}
+
+int GC_pthread_detach(pthread_t t) { return pthread_detach(t); }
+
+void GC_pthread_exit(void *ret) { pthread_exit(ret); }
+
+int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *old) {
+  if (set != NULL && how != SIG_UNBLOCK && sigismember(set, SUSPEND_SIGNAL)) {
+    sigset_t s = *set;
+    sigdelset(&s, SUSPEND_SIGNAL);
+    return pthread_sigmask(how, &s, old);
+  }
+  return pthread_sigmask(how, set, old);
+}
+
+void *GC_dlopen(const char *path, int mode) {
+  compat_ensure_init();
+  /* The new object's data segments are scanned from the next collection
+   * (spangc walks the loaded objects at every mark). */
+  return dlopen(path, mode);
+}
+
+int GC_get_suspend_signal(void) { return SUSPEND_SIGNAL; }
+int GC_get_thr_restart_signal(void) { return -1; }
+
+/* Every thread may register itself at any time on spangc. */
+void GC_allow_register_threads(void) { compat_ensure_init(); }
+
+int GC_register_my_thread(const struct GC_stack_base *sb) {
+  compat_ensure_init();
+  if (sgc_thread_is_registered())
+    return GC_DUPLICATE;
+  return sgc_register_thread() == 0 ? GC_SUCCESS : GC_NO_MEMORY;
+}
+
+int GC_unregister_my_thread(void) {
+  if (!sgc_thread_is_registered())
+    return GC_SUCCESS;
+  if (sgc_in_blocking())
+    compat_fatal("GC_unregister_my_thread: called inside GC_do_blocking");
+  sgc_unregister_thread();
+  return GC_SUCCESS;
+}
+
+int GC_thread_is_registered(void) {
+  return GC_is_init_called() && sgc_thread_is_registered();
+}
+
+int GC_get_stack_base(struct GC_stack_base *sb) {
+  pthread_attr_t a;
+  if (pthread_getattr_np(pthread_self(), &a) != 0)
+    return GC_UNIMPLEMENTED;
+  void *addr;
+  size_t size;
+  int r = pthread_attr_getstack(&a, &addr, &size);
+  pthread_attr_destroy(&a);
+  if (r != 0)
+    return GC_UNIMPLEMENTED;
+  sb->mem_base = (char *)addr + size;
+  return GC_SUCCESS;
+}
+
+void *GC_call_with_stack_base(GC_stack_base_func fn, void *arg) {
+  struct GC_stack_base sb;
+  volatile char here = 0;
+  sb.mem_base = (void *)&here;
+  return fn(&sb, arg);
+}
+
+void *GC_do_blocking(GC_fn_type fn, void *cd) {
+  compat_ensure_init();
+  if (sgc_in_blocking())
+    return fn(cd);
+  if (!sgc_thread_is_registered())
+    sgc_register_thread();
+  sgc_enter_blocking();
+  void *r = fn(cd);
+  sgc_exit_blocking();
+  return r;
+}
+
+void *GC_call_with_gc_active(GC_fn_type fn, void *cd) {
+  compat_ensure_init();
+  if (!sgc_in_blocking())
+    return fn(cd);
+  sgc_exit_blocking();
+  void *r = fn(cd);
+  sgc_enter_blocking();
+  return r;
+}
