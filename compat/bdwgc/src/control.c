@@ -119,8 +119,13 @@ void compat_init(void) {
      * where the program calls GC_invoke_finalizers): no thread of ours. */
     sgc_set_finalizer_thread(0);
     compat_extra = GC_all_interior_pointers ? 1 : 0;
-    sgc_heap_bounds(&GC_least_plausible_heap_addr,
-                    &GC_greatest_plausible_heap_addr);
+    /* The bounds are scanned roots here (this library's data): the lower
+     * one is kept one byte below the arena, so that it never points at
+     * (and keeps alive) the object at the arena's start. */
+    void *lo, *hi;
+    sgc_heap_bounds(&lo, &hi);
+    GC_least_plausible_heap_addr = (char *)lo - 1;
+    GC_greatest_plausible_heap_addr = hi;
     /* bdwgc's environment variables that spangc can honour. */
     size_t n;
     if ((n = env_size("GC_MAXIMUM_HEAP_SIZE")) != 0)
