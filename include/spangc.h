@@ -328,10 +328,17 @@ SGC_API int sgc_unregister_weak(void **slot);
  *                       unreachable from roots and ordinary objects, even
  *                       if other finalizable objects point to it; what it
  *                       points to is kept alive until its finalizer ran.
+ *   SGC_FIN_UNREACHABLE as ORDERED, and also not while any finalizable
+ *                       object (NO_ORDER ones included) reaches it.
  *   Returns 0, EINVAL (p NULL or mode unknown) or ENOMEM; aborts if p is
  *   not the base of a live object.
  */
-enum { SGC_FIN_ORDERED = 0, SGC_FIN_IGNORE_SELF = 1, SGC_FIN_NO_ORDER = 2 };
+enum {
+  SGC_FIN_ORDERED = 0,
+  SGC_FIN_IGNORE_SELF = 1,
+  SGC_FIN_NO_ORDER = 2,
+  SGC_FIN_UNREACHABLE = 3
+};
 SGC_API int sgc_set_finalizer_ex(void *p, void (*fn)(void *obj, void *arg),
                                  void *arg, int mode,
                                  void (**oldfn)(void *obj, void *arg),
@@ -442,8 +449,9 @@ SGC_API int sgc_is_marked(const void *p);
 /*
  * Typed objects.  sgc_make_descriptor(bitmap, nwords) describes an object
  * whose word i is a pointer iff bit i of bitmap (bit i%64 of bitmap[i/64])
- * is set, for i < nwords; later words hold none.  Returns 0 (the empty
- * descriptor) and errno ENOMEM if the descriptor cannot be recorded.
+ * is set, for i < nwords; later words hold none.  If a long bitmap cannot
+ * be recorded (no memory), the descriptor scans every word up to the last
+ * pointer word instead: less precise, never wrong.
  * sgc_alloc_typed(n, d) allocates n zeroed bytes scanned by d (one more
  * word is used, after the n bytes, for d).  sgc_calloc_typed(count, size,
  * d) allocates an array of count elements of size bytes, each scanned by

@@ -1,11 +1,11 @@
 /*
  * finalizer.c — finalizers and weak slots.
  *
- * A finalizer is a special record on its object's span (special.c).  The
- * mark phase scans a finalizable object's contents without marking the
- * object, so what it references survives; when the sweeper finds the
- * object unmarked it keeps it, moves the finalizer to the queue below and
- * drops the record.  The queue is a root, so the object and its argument
+ * A finalizer is a special record on its object's span (special.c).  After
+ * the mark, mark_finalizers (mark.c) scans an unreachable finalizable
+ * object's contents without marking the object, so what it references
+ * survives, and dooms it; the sweeper keeps a doomed object, moves the
+ * finalizer to the queue below and drops the record.  The queue is a root, so the object and its argument
  * stay alive until the finalizer has run; a finalizer may store the object
  * somewhere reachable (resurrect it).  If a finalizable object references
  * another, the other is marked through the first and is finalized only in
@@ -256,7 +256,7 @@ int sgc_set_finalizer_ex(void *p, void (*fn)(void *obj, void *arg), void *arg,
     *oldfn = NULL;
   if (oldarg)
     *oldarg = NULL;
-  if (p == NULL || mode < SGC_FIN_ORDERED || mode > SGC_FIN_NO_ORDER)
+  if (p == NULL || mode < SGC_FIN_ORDERED || mode > SGC_FIN_UNREACHABLE)
     return EINVAL;
   mcache *c = mcache_get();
   if (c == NULL)

@@ -13,8 +13,8 @@
  *      objects), and run the heap verifier if asked;
  *   4. mark in parallel: this thread and nmarkers-1 helper threads;
  *   5. mark termination: rescan after a mark-stack overflow, clear dead
- *      weak slots, then mark what unreachable NO_ORDER finalizable objects
- *      reference (mark_unordered_finalizers), verify, open the next sweep
+ *      weak slots, then mark what unreachable finalizable objects reference
+ *      and doom them (mark_finalizers), verify, open the next sweep
  *      generation (sweepgen += 2 and a new snapshot, sweep_start), set the
  *      next goal;
  *   6. restart the world and wake the background sweeper.
@@ -262,7 +262,7 @@ static void collect(mthread *self) {
   uint64_t t3 = os_nanotime();
 
   weak_process(spans, nspan);
-  mark_unordered_finalizers(&res);
+  mark_finalizers(&res);
   if (gc.verify)
     mark_verify();
   uint64_t stack_released = 0;

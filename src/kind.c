@@ -130,11 +130,12 @@ uintptr_t sgc_make_descriptor(const uintptr_t *bitmap, size_t nwords) {
     return d;
   }
   size_t words = (last + 63) / 64;
+  /* Out of memory for the record: scanning every word up to the last
+   * pointer is conservative, never wrong. */
+  uintptr_t fallback = (uintptr_t)last * sizeof(uintptr_t) | SGC_DS_LENGTH;
   ext_bitmap *e = malloc(sizeof *e + words * sizeof(uintptr_t));
-  if (e == NULL) {
-    errno = ENOMEM;
-    return SGC_DS_LENGTH;
-  }
+  if (e == NULL)
+    return fallback;
   e->nwords = last;
   memcpy(e->bits, bitmap, words * sizeof(uintptr_t));
   if (last % 64)
@@ -152,8 +153,7 @@ uintptr_t sgc_make_descriptor(const uintptr_t *bitmap, size_t nwords) {
   nopreempt_leave_any(c);
   if (!ok) {
     free(e);
-    errno = ENOMEM;
-    return SGC_DS_LENGTH;
+    return fallback;
   }
   return SGC_MAKE_PROC(PROC_EXT_BITMAP, idx);
 }

@@ -18,6 +18,9 @@
  * never scanned.  Large objects are scanned in 64 KiB pieces so that
  * markers can share one.
  *
+ * Finalizable objects are not roots of the parallel phase:
+ * mark_finalizers marks what they reference afterwards (see there).
+ *
  * Kinds (kind.c): an object of a descriptor kind is pushed as a tagged
  * item, (base | 1, descriptor), and scanned by scan_descr: a length, a
  * bitmap, a per-object descriptor, or a call to a mark procedure, which
@@ -570,11 +573,10 @@ SCAN_NO_SANITIZE static void scan_finalizable(gcwork *w, mspan *s,
   }
 }
 
-/* Per-span roots of spans [lo, hi) of the snapshot.  Finalizer specials:
- * what a finalizable object references stays alive (its contents are
- * scanned, the object itself is not marked), and so does the finalizer's
- * arg; NO_ORDER ones wait for mark_unordered_finalizers.  Uncollectable
- * objects are marked (and so scanned). */
+/* Per-span roots of spans [lo, hi) of the snapshot: uncollectable objects
+ * are marked (and so scanned), and so is every finalizer's arg.  What
+ * finalizable objects reference is marked later (mark_finalizers), after
+ * weak slots were cleared. */
 static void scan_span_roots(gcwork *w, uint32_t lo, uint32_t hi) {
   for (uint32_t k = lo; k < hi; k++) {
     mspan *s = work.spans[k];
@@ -597,10 +599,6 @@ static void scan_span_roots(gcwork *w, uint32_t lo, uint32_t hi) {
         continue;
       sp->doomed = 0;
       mark_word(w, (uintptr_t)sp->arg);
-      if (sp->mode == SGC_FIN_NO_ORDER)
-        continue;
-      scan_finalizable(w, s, s->base + sp->offset,
-                       sp->mode == SGC_FIN_IGNORE_SELF);
     }
     sgc_unlock(&s->speciallock);
   }
@@ -792,41 +790,94 @@ SCAN_NO_SANITIZE void mark_verify(void) {
   }
 }
 
-/* NO_ORDER finalizers (world stopped, after weak slots were cleared):
- * every finalizable object the mark left unmarked is doomed (its
- * finalizer will be queued by the sweep even if something marks it now),
- * and what it references is marked, so that the finalizer finds it
- * intact.  Objects are doomed before any is scanned: one NO_ORDER object
- * referencing another does not save it. */
-void mark_unordered_finalizers(mark_result *res) {
-  uint32_t ndoomed = 0;
-  for (uint32_t k = 0; k < work.nspan; k++) {
-    mspan *s = work.spans[k];
-    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE || s->specials == NULL)
-      continue;
-    for (special *sp = s->specials; sp; sp = sp->next)
-      if (sp->kind == SPECIAL_FINALIZER && sp->mode == SGC_FIN_NO_ORDER &&
-          !bitmap_get(s->markbits, mspan_obj_index(s, s->base + sp->offset))) {
-        sp->doomed = 1;
-        ndoomed++;
-      }
-  }
-  if (ndoomed == 0)
-    return;
+/* Finalization (world stopped, after the mark and after weak slots were
+ * cleared), in three steps:
+ *   1. what every unmarked ORDERED / IGNORE_SELF finalizable object
+ *      references is marked (its contents are scanned, the object itself
+ *      is not marked): a finalizable object reachable from another one is
+ *      marked now and waits for a later cycle, which orders finalizers;
+ *   2. every finalizable object still unmarked is doomed: the sweep queues
+ *      its finalizer whatever happens next (UNREACHABLE ones wait);
+ *   3. what doomed NO_ORDER objects reference is marked, so their
+ *      finalizers find it intact (they may reference each other: all of
+ *      them were doomed first);
+ *   4. UNREACHABLE objects still unmarked are doomed: nothing at all
+ *      reaches them, not even a finalizable object.
+ * Weak slots were cleared before step 1: an object reachable only from
+ * finalizable objects has its slots cleared before any finalizer runs. */
+static bool unmarked_finalizable(mspan *s, special *sp) {
+  return sp->kind == SPECIAL_FINALIZER &&
+         !bitmap_get(s->markbits, mspan_obj_index(s, s->base + sp->offset));
+}
+
+void mark_finalizers(mark_result *res) {
   gcwork w = {0};
+  bool any = false;
   for (uint32_t k = 0; k < work.nspan; k++) {
     mspan *s = work.spans[k];
     if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE || s->specials == NULL)
       continue;
-    for (special *sp = s->specials; sp; sp = sp->next)
-      if (sp->kind == SPECIAL_FINALIZER && sp->doomed) {
-        scan_object(&w, s, s->base + sp->offset);
-        if (w.wbuf && w.wbuf->n == WB_ITEMS)
-          drain_alone(&w);
-      }
+    for (special *sp = s->specials; sp; sp = sp->next) {
+      if (!unmarked_finalizable(s, sp))
+        continue;
+      any = true;
+      if (sp->mode == SGC_FIN_NO_ORDER)
+        continue;
+      scan_finalizable(&w, s, s->base + sp->offset,
+                       sp->mode == SGC_FIN_IGNORE_SELF);
+      if (w.wbuf && w.wbuf->n == WB_ITEMS)
+        drain_alone(&w);
+    }
   }
+  if (!any)
+    return;
   drain_alone(&w);
   res->marked_bytes += w.marked_bytes;
   res->nobj += w.nobj;
   mark_overflow_passes(res);
+
+  bool unordered = false, unreachable = false;
+  for (uint32_t k = 0; k < work.nspan; k++) {
+    mspan *s = work.spans[k];
+    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE || s->specials == NULL)
+      continue;
+    for (special *sp = s->specials; sp; sp = sp->next)
+      if (unmarked_finalizable(s, sp)) {
+        if (sp->mode == SGC_FIN_UNREACHABLE) {
+          unreachable = true;
+          continue;
+        }
+        sp->doomed = 1;
+        unordered |= sp->mode == SGC_FIN_NO_ORDER;
+      }
+  }
+  if (!unordered && !unreachable)
+    return;
+  gcwork w2 = {0};
+  for (uint32_t k = 0; k < work.nspan; k++) {
+    mspan *s = work.spans[k];
+    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE || s->specials == NULL)
+      continue;
+    for (special *sp = s->specials; sp; sp = sp->next)
+      if (sp->kind == SPECIAL_FINALIZER && sp->doomed &&
+          sp->mode == SGC_FIN_NO_ORDER) {
+        scan_object(&w2, s, s->base + sp->offset);
+        if (w2.wbuf && w2.wbuf->n == WB_ITEMS)
+          drain_alone(&w2);
+      }
+  }
+  drain_alone(&w2);
+  res->marked_bytes += w2.marked_bytes;
+  res->nobj += w2.nobj;
+  mark_overflow_passes(res);
+  if (!unreachable)
+    return;
+  for (uint32_t k = 0; k < work.nspan; k++) {
+    mspan *s = work.spans[k];
+    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE || s->specials == NULL)
+      continue;
+    for (special *sp = s->specials; sp; sp = sp->next)
+      if (sp->mode == SGC_FIN_UNREACHABLE && unmarked_finalizable(s, sp))
+        sp->doomed = 1;
+  }
 }

@@ -5,7 +5,8 @@
  * collector reads it with the world stopped; a mutator changes it inside a
  * no-preempt region, so it is never stopped holding the lock.  Adding a
  * range that overlaps registered ones merges them; removing cuts the given
- * range out of whatever it overlaps (bdwgc's GC_remove_roots semantics).
+ * range out of whatever it overlaps (the bdwgc layer keeps its own list to
+ * give GC_remove_roots bdwgc's meaning: whole ranges inside [lo, hi)).
  */
 #include <stdlib.h>
 

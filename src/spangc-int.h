@@ -612,9 +612,9 @@ typedef struct mark_result {
 void mark_prepare(mspan **spans, uint32_t nspan, int nproc);
 void mark_worker(mark_result *res);
 void mark_overflow_passes(mark_result *res);
-/* After weak slots were cleared: keep alive what unreachable NO_ORDER
- * finalizable objects reference, and doom those objects (world stopped). */
-void mark_unordered_finalizers(mark_result *res);
+/* After weak slots were cleared: mark what unreachable finalizable
+ * objects reference and doom those objects (world stopped). */
+void mark_finalizers(mark_result *res);
 extern void (*sgc_root_callback)(void);
 void mark_verify(void);
 void mark_root_word(gcwork *w, uintptr_t v);

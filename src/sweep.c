@@ -44,8 +44,8 @@ static void set_mark(mspan *s, uint32_t i) {
                     __ATOMIC_RELAXED);
 }
 
-/* Queue the finalizers of unmarked objects (and of doomed NO_ORDER ones,
- * marked or not) and keep those objects (and, through the mark the
+/* Queue the finalizers of doomed objects (mark_finalizers: unmarked at
+ * mark end; marked or not now) and of any other unmarked ones and keep those objects (and, through the mark the
  * collector already gave their contents, what they reference) alive for
  * one more cycle.  Weak records of unmarked objects
  * were cleared at mark termination; drop them. */

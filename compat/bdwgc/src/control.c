@@ -141,7 +141,7 @@ void compat_init(void) {
     compat_sync_settings();
     sgc_stats st;
     sgc_read_stats(&st);
-    GC_parallel = st.markers > 1;
+    GC_parallel = st.markers - 1; /* bdwgc: helper markers */
     sgc_set_collect_hook(compat_collect_hook);
     sgc_set_root_callback(compat_root_callback);
     __atomic_store_n(&compat_initialised, 1, __ATOMIC_RELEASE);
@@ -385,20 +385,40 @@ void GC_add_roots(void *lo, void *hi) {
   pthread_mutex_unlock(&roots_lock);
 }
 
+/* bdwgc removes the added ranges that lie wholly inside [lo, hi) and
+ * leaves the others alone.  spangc merges overlapping ranges, so after
+ * cutting the removed ones out, the remaining ones they overlapped are
+ * added again. */
 void GC_remove_roots(void *lo, void *hi) {
   compat_ensure_init();
-  sgc_remove_roots(lo, hi);
   lock_compat(&roots_lock);
+  root_range *gone = NULL;
   for (root_range **pp = &roots; *pp;) {
     root_range *r = *pp;
     if ((uintptr_t)r->lo >= (uintptr_t)lo && (uintptr_t)r->hi <= (uintptr_t)hi) {
       *pp = r->next;
-      free(r);
+      r->next = gone;
+      gone = r;
     } else {
       pp = &r->next;
     }
   }
+  for (root_range *g = gone; g; g = g->next)
+    sgc_remove_roots(g->lo, g->hi);
+  for (root_range *r = roots; r; r = r->next)
+    for (root_range *g = gone; g; g = g->next)
+      if ((uintptr_t)r->lo < (uintptr_t)g->hi &&
+          (uintptr_t)g->lo < (uintptr_t)r->hi) {
+        if (sgc_add_roots(r->lo, r->hi) != 0)
+          compat_fatal("GC_remove_roots(%p, %p): out of memory", lo, hi);
+        break;
+      }
   pthread_mutex_unlock(&roots_lock);
+  while (gone) {
+    root_range *next = gone->next;
+    free(gone);
+    gone = next;
+  }
 }
 
 void GC_clear_roots(void) {

@@ -3,9 +3,7 @@
  *
  * Finalizers are spangc specials (sgc_set_finalizer_ex).  bdwgc's orders
  * map onto spangc's modes: GC_register_finalizer is ORDERED,
- * _ignore_self IGNORE_SELF, _no_order NO_ORDER.  _unreachable (finalize
- * only once no other finalizable object reaches the object) is ORDERED,
- * which never runs a finalizer earlier than bdwgc would, sometimes later.
+ * _ignore_self IGNORE_SELF, _no_order NO_ORDER, _unreachable UNREACHABLE.
  * What a NO_ORDER object references is always kept for its finalizer, as
  * bdwgc does when GC_java_finalization is set (its default).
  *
@@ -118,7 +116,7 @@ void GC_register_finalizer_unreachable(void *obj, GC_finalization_proc fn,
                                        void *cd, GC_finalization_proc *ofn,
                                        void **ocd) {
   register_finalizer("GC_register_finalizer_unreachable", obj, fn, cd,
-                     SGC_FIN_ORDERED, ofn, ocd);
+                     SGC_FIN_UNREACHABLE, ofn, ocd);
 }
 
 void GC_debug_register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
