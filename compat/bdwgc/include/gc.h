@@ -1,0 +1,2 @@
+/* gc.h -- compatibility location: the header is <gc/gc.h>. */
+#include "gc/gc.h"

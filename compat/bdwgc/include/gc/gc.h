@@ -1,0 +1,947 @@
+/*
+ * gc/gc.h -- spangc's drop-in replacement for the main header of the
+ * Boehm-Demers-Weiser collector (bdwgc).
+ *
+ * Programs written for bdwgc include this header and link with spangc's
+ * libgc.so.1.  Names, prototypes, macro values and data layouts follow
+ * bdwgc 8.2.2 exactly, so that binaries built against the original headers
+ * also run on spangc's library.  Behind them is spangc: a span heap in the
+ * style of the Go runtime, collected by stop-the-world parallel marking from
+ * conservative roots and lazy, concurrent sweeping (see <spangc.h>).
+ *
+ * Only the part of bdwgc's interface that spangc implements is declared;
+ * a call to anything else fails to compile or to link.  Where spangc
+ * behaves differently from bdwgc, the comment says so ("spangc:").
+ *
+ * Summary of what every client should know:
+ *   - Interior pointers are always recognised, from anywhere.
+ *   - Memory is 16-byte aligned.  GC_malloc'ed memory is zeroed;
+ *     GC_malloc_atomic'ed memory is not and is never scanned.
+ *   - There is no incremental or generational mode, and no leak-finding
+ *     or debugging allocator (the GC_debug_ calls are the plain ones).
+ *   - Finalizers run, as in bdwgc, on a thread that allocates (or calls
+ *     GC_gcollect), unless GC_finalize_on_demand is set.
+ *   - Threads that allocate are registered automatically; define
+ *     GC_THREADS before including this header to have pthread_create and
+ *     friends go through spangc as with bdwgc.
+ *   - Misuse that bdwgc leaves undefined (freeing a pointer that is not an
+ *     object's base, unbalanced GC_enable, ...) aborts with a message
+ *     naming the call.
+ */
+#ifndef GC_H
+#define GC_H
+
+#include "gc_version.h"
+#include "gc_config_macros.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* =====================================================================
+ * Basic types
+ * ===================================================================== */
+
+/* Unsigned and signed integers as wide as a pointer. */
+#if defined(_WIN64)
+typedef unsigned long long GC_word;
+typedef long long GC_signed_word;
+#else
+typedef unsigned long GC_word;
+typedef long GC_signed_word;
+#endif
+
+/* Old spelling of void *, kept for source compatibility. */
+typedef void *GC_PTR;
+
+/* Result codes of the registration calls. */
+#define GC_SUCCESS 0
+#define GC_DUPLICATE 1     /* already registered */
+#define GC_NO_THREADS 2    /* historical; never returned */
+#define GC_NO_MEMORY 2     /* failed for want of memory */
+#define GC_UNIMPLEMENTED 3 /* not available here */
+#define GC_NOT_FOUND 4     /* nothing was registered there */
+
+/* Library version as (major << 16) | (minor << 8) | micro.  spangc reports
+ * the bdwgc interface level it implements, 8.2.2 (0x080202). */
+GC_API unsigned GC_CALL GC_get_version(void);
+
+/* =====================================================================
+ * Tunables
+ *
+ * Each public variable below is also reachable through a setter and a
+ * getter, which new code should prefer; the variables stay for programs
+ * that assign them directly (before GC_INIT(), typically).  spangc reads
+ * them where they take effect (GC_dont_gc and GC_free_space_divisor before
+ * each collection, GC_all_interior_pointers at initialisation), so a
+ * direct assignment works as a setter call does.
+ * ===================================================================== */
+
+/* Collections completed so far.  GC_get_gc_no reads it. */
+GC_API GC_ATTR_DEPRECATED GC_word GC_gc_no;
+GC_API GC_word GC_CALL GC_get_gc_no(void);
+
+#ifdef GC_THREADS
+/* Nonzero when collections mark with several threads (bdwgc stores the
+ * number of helper marker threads).  Set when the collector initialises;
+ * GC_get_parallel reads it. */
+GC_API GC_ATTR_DEPRECATED int GC_parallel;
+GC_API int GC_CALL GC_get_parallel(void);
+#endif
+
+/* Out-of-memory hook: when an allocation cannot be satisfied, its caller
+ * gets (*GC_oom_fn)(bytes).  The hook returns NULL or an object from the
+ * collected heap; the default returns NULL.  It must never be NULL. */
+typedef void *(GC_CALLBACK *GC_oom_func)(size_t /* bytes_requested */);
+GC_API GC_ATTR_DEPRECATED GC_oom_func GC_oom_fn;
+GC_API void GC_CALL GC_set_oom_fn(GC_oom_func) GC_ATTR_NONNULL(1);
+GC_API GC_oom_func GC_CALL GC_get_oom_fn(void);
+
+/* Heap-size hook: called with the new heap size in bytes when the heap
+ * has grown or shrunk.  May be NULL (the default).
+ * spangc: the size is compared before each collection, and the hook is
+ * called there, on the thread that triggers the collection. */
+typedef void (GC_CALLBACK *GC_on_heap_resize_proc)(GC_word /* new_size */);
+GC_API GC_ATTR_DEPRECATED GC_on_heap_resize_proc GC_on_heap_resize;
+GC_API void GC_CALL GC_set_on_heap_resize(GC_on_heap_resize_proc);
+GC_API GC_on_heap_resize_proc GC_CALL GC_get_on_heap_resize(void);
+
+/* bdwgc: leak-finding mode (report unreachable objects never freed with
+ * GC_FREE instead of reclaiming them).
+ * spangc: not supported; turning it on draws a warning (GC_warn_proc) and
+ * objects are collected as usual. */
+GC_API GC_ATTR_DEPRECATED int GC_find_leak;
+GC_API void GC_CALL GC_set_find_leak(int);
+GC_API int GC_CALL GC_get_find_leak(void);
+
+/* Whether pointers into the middle of an object keep it alive (default 1).
+ * While it is set, as in bdwgc, each object gets one byte more than asked
+ * for, so that a pointer just past its end still keeps it alive.  Set it
+ * before GC_INIT(); later changes are ignored with a warning.
+ * spangc: every interior pointer keeps its object alive whatever the
+ * value; 0 only drops the extra byte. */
+GC_API GC_ATTR_DEPRECATED int GC_all_interior_pointers;
+GC_API void GC_CALL GC_set_all_interior_pointers(int);
+GC_API int GC_CALL GC_get_all_interior_pointers(void);
+
+/* Nonzero: finalizers run only when the program calls
+ * GC_invoke_finalizers.  With 0 (the default) ready finalizers are run by
+ * the next thread that allocates or calls GC_gcollect. */
+GC_API GC_ATTR_DEPRECATED int GC_finalize_on_demand;
+GC_API void GC_CALL GC_set_finalize_on_demand(int);
+GC_API int GC_CALL GC_get_finalize_on_demand(void);
+
+/* Java-style finalization: objects reachable from a finalizable object are
+ * kept until it has been finalized, and GC_register_finalizer_unreachable
+ * is meaningful.  Default 1.
+ * spangc: stored and reported; spangc always behaves as if it were set. */
+GC_API GC_ATTR_DEPRECATED int GC_java_finalization;
+GC_API void GC_CALL GC_set_java_finalization(int);
+GC_API int GC_CALL GC_get_java_finalization(void);
+
+/* Notifier: called when new finalizers are ready to run, so that the
+ * program can call GC_invoke_finalizers from a thread of its choosing.
+ * Used only with GC_finalize_on_demand.  May be NULL.
+ * spangc: called by an allocating thread that finds new finalizers
+ * queued. */
+typedef void (GC_CALLBACK *GC_finalizer_notifier_proc)(void);
+GC_API GC_ATTR_DEPRECATED GC_finalizer_notifier_proc GC_finalizer_notifier;
+GC_API void GC_CALL GC_set_finalizer_notifier(GC_finalizer_notifier_proc);
+GC_API GC_finalizer_notifier_proc GC_CALL GC_get_finalizer_notifier(void);
+
+/* Nonzero: no collection happens, not even for GC_gcollect.  It counts
+ * nested GC_disable calls; use GC_disable / GC_enable / GC_is_disabled
+ * rather than writing it (unless GC_DONT_GC is defined, writing it
+ * directly draws a deprecation warning, as with bdwgc). */
+GC_API
+#ifndef GC_DONT_GC
+  GC_ATTR_DEPRECATED
+#endif
+  int GC_dont_gc;
+
+/* bdwgc: grow the heap only when an allocation cannot be met otherwise.
+ * spangc: stored and reported only; the heap grows as spangc's pacing
+ * decides. */
+GC_API GC_ATTR_DEPRECATED int GC_dont_expand;
+GC_API void GC_CALL GC_set_dont_expand(int);
+GC_API int GC_CALL GC_get_dont_expand(void);
+
+/* bdwgc: fill the whole heap before collecting.
+ * spangc: stored only; pacing is spangc's own (see
+ * GC_free_space_divisor). */
+GC_API GC_ATTR_DEPRECATED int GC_use_entire_heap;
+
+/* bdwgc: partial (generational) collections between full ones.
+ * spangc: stored and reported only; every collection is full. */
+GC_API GC_ATTR_DEPRECATED int GC_full_freq;
+GC_API void GC_CALL GC_set_full_freq(int);
+GC_API int GC_CALL GC_get_full_freq(void);
+
+/* Bytes in objects that are not candidates for collection (uncollectable
+ * ones).  Maintained by the allocator. */
+GC_API GC_ATTR_DEPRECATED GC_word GC_non_gc_bytes;
+
+/* bdwgc: do not scan the data of dynamically loaded libraries (the program
+ * registers its roots itself).
+ * spangc: stored and reported only; the writable segments of every loaded
+ * object are always scanned. */
+GC_API GC_ATTR_DEPRECATED int GC_no_dls;
+GC_API void GC_CALL GC_set_no_dls(int);
+GC_API int GC_CALL GC_get_no_dls(void);
+
+/* Pacing: larger values mean a smaller heap and more frequent collections
+ * (default 3).
+ * spangc: becomes its GOGC percentage, 300 / divisor (so the default is
+ * spangc's default of 100); 0 turns automatic collection off.  A direct
+ * assignment takes effect at the next collection. */
+GC_API GC_ATTR_DEPRECATED GC_word GC_free_space_divisor;
+GC_API void GC_CALL GC_set_free_space_divisor(GC_word);
+GC_API GC_word GC_CALL GC_get_free_space_divisor(void);
+
+/* bdwgc: collections to retry before declaring an allocation out of
+ * memory.
+ * spangc: stored and reported only (spangc collects once, at the heap
+ * limit, before failing). */
+GC_API GC_ATTR_DEPRECATED GC_word GC_max_retries;
+GC_API void GC_CALL GC_set_max_retries(GC_word);
+GC_API GC_word GC_CALL GC_get_max_retries(void);
+
+/* bdwgc: cold end of the main thread's stack, settable before GC_INIT().
+ * spangc: finds every stack by itself and never reads this. */
+GC_API GC_ATTR_DEPRECATED char *GC_stackbottom;
+
+/* bdwgc: skip the collection done at initialisation.
+ * spangc: stored only; spangc never collects at initialisation. */
+GC_API GC_ATTR_DEPRECATED int GC_dont_precollect;
+GC_API void GC_CALL GC_set_dont_precollect(int);
+GC_API int GC_CALL GC_get_dont_precollect(void);
+
+/* bdwgc: pause target of incremental collection, in milliseconds.
+ * spangc: stored and reported only (no incremental mode). */
+GC_API GC_ATTR_DEPRECATED unsigned long GC_time_limit;
+#define GC_TIME_UNLIMITED 999999 /* "no time limit" value */
+GC_API void GC_CALL GC_set_time_limit(unsigned long);
+GC_API unsigned long GC_CALL GC_get_time_limit(void);
+
+/* Whether to make the collector safe across fork() with pthread_atfork
+ * handlers.  Call before GC_INIT().
+ * spangc: always installs its fork handlers; the call is accepted. */
+GC_API void GC_CALL GC_set_handle_fork(int);
+
+/* Nonzero: GC_gcollect also returns every free page to the operating
+ * system, as GC_gcollect_and_unmap does. */
+GC_API void GC_CALL GC_set_force_unmap_on_gcollect(int);
+GC_API int GC_CALL GC_get_force_unmap_on_gcollect(void);
+
+/* =====================================================================
+ * Initialisation
+ * ===================================================================== */
+
+/* Initialise the collector (idempotent, thread-safe) and register the
+ * calling thread.  Optional on spangc, which initialises on first use, but
+ * portable programs call GC_INIT() from main. */
+GC_API void GC_CALL GC_init(void);
+
+/* Nonzero once GC_init has run (or is running). */
+GC_API int GC_CALL GC_is_init_called(void);
+
+/* =====================================================================
+ * Allocation
+ *
+ * Every call returns NULL, after consulting GC_oom_fn, when memory cannot
+ * be had.  Objects are 16-byte aligned.
+ * ===================================================================== */
+
+/* An object of the given size that may hold pointers; zeroed. */
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_malloc(size_t /* size_in_bytes */);
+
+/* An object that holds no pointers: never scanned, NOT zeroed. */
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_malloc_atomic(size_t /* size_in_bytes */);
+
+/* Copy of a NUL-terminated string, in a pointer-free object. */
+GC_API GC_ATTR_MALLOC char *GC_CALL GC_strdup(const char *);
+
+/* Copy of at most n bytes of a string, NUL-terminated, pointer-free. */
+GC_API GC_ATTR_MALLOC char *GC_CALL
+    GC_strndup(const char *, size_t) GC_ATTR_NONNULL(1);
+
+/* An object that is scanned like a root and never collected; it lives
+ * until GC_free.  Counted in GC_non_gc_bytes. */
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_malloc_uncollectable(size_t /* size_in_bytes */);
+
+/* As GC_malloc_uncollectable, but the object holds no pointers (not
+ * scanned, not zeroed). */
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_malloc_atomic_uncollectable(size_t /* size_in_bytes */);
+
+/* bdwgc: a large object that is kept alive only by pointers to its first
+ * page, which lowers the chance of false retention.
+ * spangc: the same as GC_malloc / GC_malloc_atomic (any interior pointer
+ * keeps the object alive). */
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_malloc_ignore_off_page(size_t /* lb */);
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_malloc_atomic_ignore_off_page(size_t /* lb */);
+
+/* An object (may hold pointers, zeroed) whose address is a multiple of
+ * align, a power of two; NULL for another alignment.
+ * spangc: for alignments above 8 KiB the result may point inside a larger
+ * object; pass GC_base of it to GC_free or GC_realloc. */
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(2) void *GC_CALL
+    GC_memalign(size_t /* align */, size_t /* lb */);
+
+/* posix_memalign on the collected heap: stores the object in *memptr and
+ * returns 0, or returns EINVAL (bad alignment) or ENOMEM. */
+GC_API int GC_CALL GC_posix_memalign(void ** /* memptr */,
+                                     size_t /* align */,
+                                     size_t /* lb */) GC_ATTR_NONNULL(1);
+
+/* Many objects of the same size at once (spangc: about 4 KiB worth),
+ * returned as a list linked through their first words (see GC_NEXT).
+ * Objects may hold pointers and are zeroed apart from the link. */
+GC_API GC_ATTR_MALLOC void *GC_CALL GC_malloc_many(size_t /* lb */);
+#define GC_NEXT(p) (*(void **)(p)) /* the list element after p */
+
+/* Resize an object, keeping its kind (scanned or not) and contents up to
+ * the smaller size; growth of a scanned object is zeroed.  NULL old object:
+ * behaves as GC_malloc.  Size 0: frees the object, returns NULL.  On
+ * failure returns NULL and leaves the old object alone. */
+GC_API void *GC_CALL GC_realloc(void * /* old_object */,
+                                size_t /* new_size_in_bytes */)
+    GC_ATTR_ALLOC_SIZE(2);
+
+/* Free an object explicitly (optional; the collector frees unreachable
+ * objects).  GC_free(NULL) does nothing.  The object must not have a
+ * finalizer or disappearing links registered.
+ * spangc: a pointer that is not the base of a live object aborts the
+ * program with a message, where bdwgc's behaviour is undefined. */
+GC_API void GC_CALL GC_free(void *);
+
+/* Base address of the heap object that contains p (anywhere inside it),
+ * or NULL if p is not inside one.
+ * spangc: NULL also for a slot that is free (bdwgc may return the base of
+ * a freed object), and there is no debug header in front of objects from
+ * the GC_debug_ calls, so their base is the address they returned. */
+GC_API void *GC_CALL GC_base(void * /* displaced_pointer */);
+
+/* Nonzero if p points into the collected heap. */
+GC_API int GC_CALL GC_is_heap_ptr(const void *);
+
+/* Usable size in bytes of the object whose base is given (at least the
+ * size requested).
+ * spangc: any pointer into the object will do; 0 outside the heap. */
+GC_API size_t GC_CALL GC_size(const void * /* obj_addr */)
+    GC_ATTR_NONNULL(1);
+
+/* Historical "stubborn" allocation: now plain allocation. */
+#define GC_MALLOC_STUBBORN(sz) GC_MALLOC(sz)
+#define GC_NEW_STUBBORN(t) GC_NEW(t)
+#define GC_CHANGE_STUBBORN(p) ((void)(p))
+
+/* Write-barrier notifications for bdwgc's manual-dirty-bit incremental
+ * mode: "this object was changed" and "store q at p, then notify".
+ * spangc: no incremental mode, so GC_end_stubborn_change does nothing and
+ * GC_ptr_store_and_dirty is a plain pointer store. */
+GC_API void GC_CALL GC_end_stubborn_change(const void *) GC_ATTR_NONNULL(1);
+GC_API void GC_CALL GC_ptr_store_and_dirty(void * /* p */,
+                                           const void * /* q */);
+
+/* =====================================================================
+ * Debugging allocation
+ *
+ * bdwgc's GC_debug_ calls wrap each object in a header recording the
+ * allocation site and check it for overwrites.  The GC_MALLOC family of
+ * macros below switches to them when GC_DEBUG is defined; the site is
+ * passed as GC_EXTRAS (__FILE__, __LINE__).
+ * spangc: each behaves as its plain counterpart; the site is ignored, the
+ * object has no header and is not checked for overwrites.  Objects from
+ * the debug and plain calls may be mixed freely.
+ * ===================================================================== */
+
+#define GC_EXTRAS __FILE__, __LINE__
+#define GC_EXTRA_PARAMS const char *s, int i
+
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_debug_malloc(size_t /* size_in_bytes */, GC_EXTRA_PARAMS);
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_debug_malloc_atomic(size_t /* size_in_bytes */, GC_EXTRA_PARAMS);
+GC_API GC_ATTR_MALLOC char *GC_CALL
+    GC_debug_strdup(const char *, GC_EXTRA_PARAMS);
+GC_API GC_ATTR_MALLOC char *GC_CALL
+    GC_debug_strndup(const char *, size_t, GC_EXTRA_PARAMS)
+    GC_ATTR_NONNULL(1);
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_debug_malloc_uncollectable(size_t /* size_in_bytes */,
+                                  GC_EXTRA_PARAMS);
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_debug_malloc_atomic_uncollectable(size_t /* size_in_bytes */,
+                                         GC_EXTRA_PARAMS);
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_debug_malloc_ignore_off_page(size_t /* size_in_bytes */,
+                                    GC_EXTRA_PARAMS);
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_debug_malloc_atomic_ignore_off_page(size_t /* size_in_bytes */,
+                                           GC_EXTRA_PARAMS);
+GC_API void GC_CALL GC_debug_free(void *);
+GC_API void *GC_CALL GC_debug_realloc(void * /* old_object */,
+                                      size_t /* new_size_in_bytes */,
+                                      GC_EXTRA_PARAMS) GC_ATTR_ALLOC_SIZE(2);
+GC_API void GC_CALL GC_debug_end_stubborn_change(const void *)
+    GC_ATTR_NONNULL(1);
+GC_API void GC_CALL GC_debug_ptr_store_and_dirty(void * /* p */,
+                                                 const void * /* q */);
+
+/* Counterpart of GC_register_displacement for programs using the debug
+ * calls.  spangc: does nothing, like GC_register_displacement. */
+GC_API void GC_CALL GC_debug_register_displacement(size_t /* n */);
+
+#ifdef GC_DEBUG_REPLACEMENT
+# error "GC_DEBUG_REPLACEMENT is not supported by spangc's libgc (no GC_debug_malloc_replacement)"
+#endif
+
+/* The allocation macros: the plain calls normally, the GC_debug_ ones with
+ * the call site when GC_DEBUG is defined. */
+#ifdef GC_DEBUG
+# define GC_MALLOC(sz) GC_debug_malloc(sz, GC_EXTRAS)
+# define GC_MALLOC_ATOMIC(sz) GC_debug_malloc_atomic(sz, GC_EXTRAS)
+# define GC_MALLOC_UNCOLLECTABLE(sz) \
+    GC_debug_malloc_uncollectable(sz, GC_EXTRAS)
+# define GC_MALLOC_ATOMIC_UNCOLLECTABLE(sz) \
+    GC_debug_malloc_atomic_uncollectable(sz, GC_EXTRAS)
+# define GC_MALLOC_IGNORE_OFF_PAGE(sz) \
+    GC_debug_malloc_ignore_off_page(sz, GC_EXTRAS)
+# define GC_MALLOC_ATOMIC_IGNORE_OFF_PAGE(sz) \
+    GC_debug_malloc_atomic_ignore_off_page(sz, GC_EXTRAS)
+# define GC_REALLOC(old, sz) GC_debug_realloc(old, sz, GC_EXTRAS)
+# define GC_STRDUP(s) GC_debug_strdup(s, GC_EXTRAS)
+# define GC_STRNDUP(s, sz) GC_debug_strndup(s, sz, GC_EXTRAS)
+# define GC_FREE(p) GC_debug_free(p)
+# define GC_REGISTER_FINALIZER(p, f, d, of, od) \
+    GC_debug_register_finalizer(p, f, d, of, od)
+# define GC_REGISTER_FINALIZER_IGNORE_SELF(p, f, d, of, od) \
+    GC_debug_register_finalizer_ignore_self(p, f, d, of, od)
+# define GC_REGISTER_FINALIZER_NO_ORDER(p, f, d, of, od) \
+    GC_debug_register_finalizer_no_order(p, f, d, of, od)
+# define GC_REGISTER_FINALIZER_UNREACHABLE(p, f, d, of, od) \
+    GC_debug_register_finalizer_unreachable(p, f, d, of, od)
+# define GC_END_STUBBORN_CHANGE(p) GC_debug_end_stubborn_change(p)
+# define GC_PTR_STORE_AND_DIRTY(p, q) GC_debug_ptr_store_and_dirty(p, q)
+# define GC_GENERAL_REGISTER_DISAPPEARING_LINK(link, obj) \
+    GC_general_register_disappearing_link(link, GC_base((void *)(obj)))
+# define GC_REGISTER_DISPLACEMENT(n) GC_debug_register_displacement(n)
+#else
+# define GC_MALLOC(sz) GC_malloc(sz)
+# define GC_MALLOC_ATOMIC(sz) GC_malloc_atomic(sz)
+# define GC_MALLOC_UNCOLLECTABLE(sz) GC_malloc_uncollectable(sz)
+# define GC_MALLOC_ATOMIC_UNCOLLECTABLE(sz) GC_malloc_atomic_uncollectable(sz)
+# define GC_MALLOC_IGNORE_OFF_PAGE(sz) GC_malloc_ignore_off_page(sz)
+# define GC_MALLOC_ATOMIC_IGNORE_OFF_PAGE(sz) \
+    GC_malloc_atomic_ignore_off_page(sz)
+# define GC_REALLOC(old, sz) GC_realloc(old, sz)
+# define GC_STRDUP(s) GC_strdup(s)
+# define GC_STRNDUP(s, sz) GC_strndup(s, sz)
+# define GC_FREE(p) GC_free(p)
+# define GC_REGISTER_FINALIZER(p, f, d, of, od) \
+    GC_register_finalizer(p, f, d, of, od)
+# define GC_REGISTER_FINALIZER_IGNORE_SELF(p, f, d, of, od) \
+    GC_register_finalizer_ignore_self(p, f, d, of, od)
+# define GC_REGISTER_FINALIZER_NO_ORDER(p, f, d, of, od) \
+    GC_register_finalizer_no_order(p, f, d, of, od)
+# define GC_REGISTER_FINALIZER_UNREACHABLE(p, f, d, of, od) \
+    GC_register_finalizer_unreachable(p, f, d, of, od)
+# define GC_END_STUBBORN_CHANGE(p) GC_end_stubborn_change(p)
+# define GC_PTR_STORE_AND_DIRTY(p, q) GC_ptr_store_and_dirty(p, q)
+# define GC_GENERAL_REGISTER_DISAPPEARING_LINK(link, obj) \
+    GC_general_register_disappearing_link(link, obj)
+# define GC_REGISTER_DISPLACEMENT(n) GC_register_displacement(n)
+#endif
+
+/* Typed shorthands: allocate one t.  They may return NULL. */
+#define GC_NEW(t) ((t *)GC_MALLOC(sizeof(t)))
+#define GC_NEW_ATOMIC(t) ((t *)GC_MALLOC_ATOMIC(sizeof(t)))
+#define GC_NEW_UNCOLLECTABLE(t) ((t *)GC_MALLOC_UNCOLLECTABLE(sizeof(t)))
+
+/* =====================================================================
+ * Collection control
+ * ===================================================================== */
+
+/* A full collection now.  Returns when it is complete (marked and swept),
+ * after running the finalizers it made ready (unless
+ * GC_finalize_on_demand).  Does nothing while collection is disabled
+ * (GC_disable, GC_dont_gc). */
+GC_API void GC_CALL GC_gcollect(void);
+
+/* GC_gcollect, then give every free page back to the operating system. */
+GC_API void GC_CALL GC_gcollect_and_unmap(void);
+
+/* A full collection that may be abandoned when stop_func returns nonzero.
+ * Returns 1 if it completed, 0 if it was abandoned or collection is
+ * disabled.
+ * spangc: a collection cannot stop half-way; stop_func is asked once,
+ * before the collection starts. */
+typedef int (GC_CALLBACK *GC_stop_func)(void);
+GC_API int GC_CALL GC_try_to_collect(GC_stop_func /* stop_func */)
+    GC_ATTR_NONNULL(1);
+
+/* A little collector work; returns nonzero while there is more to do.
+ * spangc: sweeps part of what the last collection left unswept (and runs
+ * ready finalizers). */
+GC_API int GC_CALL GC_collect_a_little(void);
+
+/* Disable / re-enable collection.  The calls nest: collection is enabled
+ * again when every GC_disable has been matched by a GC_enable.
+ * GC_is_disabled is nonzero while it is disabled.
+ * spangc: a GC_enable without a matching GC_disable aborts. */
+GC_API void GC_CALL GC_disable(void);
+GC_API void GC_CALL GC_enable(void);
+GC_API int GC_CALL GC_is_disabled(void);
+
+/* bdwgc: switch to incremental/generational collection.
+ * spangc: has neither; GC_enable_incremental only initialises the
+ * collector and GC_is_incremental_mode always returns 0. */
+GC_API void GC_CALL GC_enable_incremental(void);
+GC_API int GC_CALL GC_is_incremental_mode(void);
+
+/* Grow the heap by about n bytes now, ahead of need.  Returns 1 on
+ * success, 0 on failure. */
+GC_API int GC_CALL GC_expand_hp(size_t /* number_of_bytes */);
+
+/* Cap the heap at n bytes (0: no cap, the default).  An allocation that
+ * would pass the cap collects first and then fails. */
+GC_API void GC_CALL GC_set_max_heap_size(GC_word /* n */);
+
+/* Run fn(client_data) holding the "allocation lock"; returns fn's result.
+ * spangc: the lock is a recursive one that only excludes other
+ * GC_call_with_alloc_lock callers.  Allocation and collection go on
+ * meanwhile (unlike bdwgc), which is safe: a collection scans this
+ * thread's registers and stack wherever it is, so a pointer fn reveals
+ * from a hidden one stays valid. */
+typedef void *(GC_CALLBACK *GC_fn_type)(void * /* client_data */);
+GC_API void *GC_CALL GC_call_with_alloc_lock(GC_fn_type /* fn */,
+                                             void * /* client_data */)
+    GC_ATTR_NONNULL(1);
+
+/* Print a summary of the collector's state on standard output.
+ * spangc: its own statistics; the format is not bdwgc's. */
+GC_API void GC_CALL GC_dump(void);
+
+/* =====================================================================
+ * Roots
+ * ===================================================================== */
+
+/* Scan [low, high) as a root area (memory the collector cannot find by
+ * itself, such as malloc'ed or mmap'ed blocks holding pointers to the
+ * collected heap).  Overlapping areas merge. */
+GC_API void GC_CALL GC_add_roots(void * /* low_address */,
+                                 void * /* high_address_plus_1 */);
+
+/* Stop scanning the registered root areas that lie within [low, high). */
+GC_API void GC_CALL GC_remove_roots(void * /* low_address */,
+                                    void * /* high_address_plus_1 */);
+
+/* Forget every root area added with GC_add_roots. */
+GC_API void GC_CALL GC_clear_roots(void);
+
+/* bdwgc: never scan [low, high), static data it would otherwise scan.
+ * spangc: accepted, but the range is still scanned (only slower, never
+ * wrong). */
+GC_API void GC_CALL GC_exclude_static_roots(void * /* low_address */,
+                                            void * /* high_address_plus_1 */);
+
+/* bdwgc: also treat p + n as a pointer to an object p.
+ * spangc: does nothing; every interior pointer counts already. */
+GC_API void GC_CALL GC_register_displacement(size_t /* n */);
+
+/* =====================================================================
+ * Statistics
+ *
+ * The single-figure getters do not take the allocation lock;
+ * GC_get_heap_usage_safe reads its figures together.
+ * ===================================================================== */
+
+/* Bytes of heap the collector holds from the system, excluding what has
+ * been returned to it. */
+GC_API size_t GC_CALL GC_get_heap_size(void);
+
+/* Bytes of that heap not in use by objects (a lower bound). */
+GC_API size_t GC_CALL GC_get_free_bytes(void);
+
+/* Bytes of free heap returned to the operating system. */
+GC_API size_t GC_CALL GC_get_unmapped_bytes(void);
+
+/* Bytes allocated since the last collection. */
+GC_API size_t GC_CALL GC_get_bytes_since_gc(void);
+
+/* Bytes allocated since the program started (wraps around). */
+GC_API size_t GC_CALL GC_get_total_bytes(void);
+
+/* The five figures above at once, consistently; any pointer may be NULL. */
+GC_API void GC_CALL GC_get_heap_usage_safe(GC_word * /* pheap_size */,
+                                           GC_word * /* pfree_bytes */,
+                                           GC_word * /* punmapped_bytes */,
+                                           GC_word * /* pbytes_since_gc */,
+                                           GC_word * /* ptotal_bytes */);
+
+/* Bytes in all allocated blocks (objects and the unused space of their
+ * blocks). */
+GC_API size_t GC_CALL GC_get_memory_use(void);
+
+/* =====================================================================
+ * Finalization and disappearing links
+ * ===================================================================== */
+
+/* A finalizer: called as fn(obj, client_data) once obj is unreachable. */
+typedef void (GC_CALLBACK *GC_finalization_proc)(void * /* obj */,
+                                                 void * /* client_data */);
+
+/* Register fn(obj, cd) to run when obj (the base of a heap object) becomes
+ * unreachable; fn NULL removes the registration.  The previous finalizer
+ * and its data are stored in *ofn and *ocd when those are not NULL.  An
+ * object outside the heap is ignored (*ofn and *ocd become NULL).
+ * Everything obj references, cd included, stays alive until fn has run.
+ * The four variants differ in how finalizable objects order each other:
+ *   GC_register_finalizer             a finalizable object reachable from
+ *       another is finalized after it; cycles are never finalized;
+ *   ..._ignore_self                   as above, but pointers from the
+ *       object to itself do not count;
+ *   ..._no_order                      no ordering: finalized as soon as
+ *       unreachable from roots and ordinary objects;
+ *   ..._unreachable                   run only once the object is
+ *       unreachable even from other finalizable objects.
+ * spangc: ..._unreachable orders like GC_register_finalizer, so its
+ * finalizer never runs earlier than bdwgc's would, but may run later.  An
+ * interior pointer as obj aborts with a message. */
+GC_API void GC_CALL GC_register_finalizer(void * /* obj */,
+                                          GC_finalization_proc /* fn */,
+                                          void * /* cd */,
+                                          GC_finalization_proc * /* ofn */,
+                                          void ** /* ocd */)
+    GC_ATTR_NONNULL(1);
+GC_API void GC_CALL GC_register_finalizer_ignore_self(
+    void * /* obj */, GC_finalization_proc /* fn */, void * /* cd */,
+    GC_finalization_proc * /* ofn */, void ** /* ocd */) GC_ATTR_NONNULL(1);
+GC_API void GC_CALL GC_register_finalizer_no_order(
+    void * /* obj */, GC_finalization_proc /* fn */, void * /* cd */,
+    GC_finalization_proc * /* ofn */, void ** /* ocd */) GC_ATTR_NONNULL(1);
+GC_API void GC_CALL GC_register_finalizer_unreachable(
+    void * /* obj */, GC_finalization_proc /* fn */, void * /* cd */,
+    GC_finalization_proc * /* ofn */, void ** /* ocd */) GC_ATTR_NONNULL(1);
+
+/* The same for objects from the GC_debug_ calls.
+ * spangc: identical to the plain calls. */
+GC_API void GC_CALL GC_debug_register_finalizer(
+    void * /* obj */, GC_finalization_proc /* fn */, void * /* cd */,
+    GC_finalization_proc * /* ofn */, void ** /* ocd */) GC_ATTR_NONNULL(1);
+GC_API void GC_CALL GC_debug_register_finalizer_ignore_self(
+    void * /* obj */, GC_finalization_proc /* fn */, void * /* cd */,
+    GC_finalization_proc * /* ofn */, void ** /* ocd */) GC_ATTR_NONNULL(1);
+GC_API void GC_CALL GC_debug_register_finalizer_no_order(
+    void * /* obj */, GC_finalization_proc /* fn */, void * /* cd */,
+    GC_finalization_proc * /* ofn */, void ** /* ocd */) GC_ATTR_NONNULL(1);
+GC_API void GC_CALL GC_debug_register_finalizer_unreachable(
+    void * /* obj */, GC_finalization_proc /* fn */, void * /* cd */,
+    GC_finalization_proc * /* ofn */, void ** /* ocd */) GC_ATTR_NONNULL(1);
+
+/* Run the finalizers that are ready, on the calling thread; returns how
+ * many ran. */
+GC_API int GC_CALL GC_invoke_finalizers(void);
+
+/* Nonzero if some finalizers are ready to run. */
+GC_API int GC_CALL GC_should_invoke_finalizers(void);
+
+/* Disappearing link: set *link to NULL when obj (the base of a heap
+ * object) becomes unreachable, before any finalizer decision is made.
+ * *link itself does not keep obj alive only if it is hidden
+ * (GC_HIDE_POINTER) or lies in memory that is not scanned.  The
+ * registration ends with GC_unregister_disappearing_link, when *link has
+ * been cleared, or when the object holding link dies.  Returns GC_SUCCESS,
+ * GC_DUPLICATE (link already registered, now with obj) or GC_NO_MEMORY.
+ * spangc: an obj that is not the base of a heap object, or a misaligned
+ * link, aborts with a message. */
+GC_API int GC_CALL GC_general_register_disappearing_link(
+    void ** /* link */, const void * /* obj */)
+    GC_ATTR_NONNULL(1) GC_ATTR_NONNULL(2);
+
+/* As above, for the heap object that contains link itself: *link is
+ * cleared when that object becomes unreachable.  spangc: a link outside
+ * the heap aborts with a message. */
+GC_API int GC_CALL GC_register_disappearing_link(void ** /* link */)
+    GC_ATTR_NONNULL(1);
+
+/* End the registration of link.  Returns 1 if it was registered, else 0. */
+GC_API int GC_CALL GC_unregister_disappearing_link(void ** /* link */);
+
+/* Move the registration of link to new_link (same target object).
+ * Returns GC_SUCCESS, GC_NOT_FOUND (link not registered) or GC_DUPLICATE
+ * (new_link registered already; never when new_link == link, which may be
+ * used to test whether link is registered). */
+GC_API int GC_CALL GC_move_disappearing_link(void ** /* link */,
+                                             void ** /* new_link */)
+    GC_ATTR_NONNULL(2);
+
+/* =====================================================================
+ * Hidden pointers and keeping objects alive
+ * ===================================================================== */
+
+/* A pointer disguised so that the collector does not see it (bitwise
+ * complement), for use with disappearing links. */
+typedef GC_word GC_hidden_pointer;
+#define GC_HIDE_POINTER(p) (~(GC_hidden_pointer)(p))
+#define GC_REVEAL_POINTER(p) ((void *)GC_HIDE_POINTER(p))
+#if defined(I_HIDE_POINTERS) || defined(GC_I_HIDE_POINTERS)
+# define HIDE_POINTER(p) GC_HIDE_POINTER(p)
+# define REVEAL_POINTER(p) GC_REVEAL_POINTER(p)
+#endif
+
+/* GC_reachable_here(ptr): ptr is treated as live at this point of the
+ * program (the compiler cannot drop it earlier).  Costs no call. */
+#if defined(__GNUC__) && !defined(__INTEL_COMPILER)
+# define GC_reachable_here(ptr) \
+    __asm__ __volatile__(" " : : "X"(ptr) : "memory")
+#else
+  /* Other compilers: no portable way to pin the value without a call. */
+# define GC_reachable_here(ptr) ((void)(ptr))
+#endif
+
+/* =====================================================================
+ * Warnings
+ * ===================================================================== */
+
+/* Warning hook: called as proc(msg, arg) where msg is a printf format with
+ * one GC_word conversion.  Must not be NULL.  GC_ignore_warn_proc drops
+ * every warning. */
+typedef void (GC_CALLBACK *GC_warn_proc)(char * /* msg */, GC_word /* arg */);
+GC_API void GC_CALL GC_set_warn_proc(GC_warn_proc /* p */) GC_ATTR_NONNULL(1);
+GC_API GC_warn_proc GC_CALL GC_get_warn_proc(void);
+GC_API void GC_CALLBACK GC_ignore_warn_proc(char *, GC_word);
+
+/* =====================================================================
+ * Threads and stacks
+ * ===================================================================== */
+
+/* The cold end of a thread's stack. */
+struct GC_stack_base {
+  void *mem_base; /* the stack's highest address (it grows down) */
+#if defined(__e2k__) || defined(__ia64) || defined(__ia64__) \
+    || defined(_M_IA64)
+  void *reg_base; /* cold end of the register stack */
+#endif
+};
+
+typedef void *(GC_CALLBACK *GC_stack_base_func)(
+    struct GC_stack_base * /* sb */, void * /* arg */);
+
+/* Call fn(sb, arg) with sb describing a point of the calling thread's
+ * stack near this call; returns fn's result. */
+GC_API void *GC_CALL GC_call_with_stack_base(GC_stack_base_func /* fn */,
+                                             void * /* arg */)
+    GC_ATTR_NONNULL(1);
+
+/* Fill *sb with the cold end of the calling thread's stack.  Returns
+ * GC_SUCCESS, or GC_UNIMPLEMENTED if it cannot be found. */
+GC_API int GC_CALL GC_get_stack_base(struct GC_stack_base *)
+    GC_ATTR_NONNULL(1);
+
+/* Start the helper marker threads now instead of at the first collection.
+ * spangc: starts them at its first collection anyway; the call is
+ * accepted. */
+GC_API void GC_CALL GC_start_mark_threads(void);
+
+#ifdef GC_THREADS
+/* Signal used to stop threads for a collection: SIGPWR on spangc (as
+ * bdwgc's default on Linux).  Never block it in registered threads. */
+GC_API int GC_CALL GC_get_suspend_signal(void);
+
+/* Signal used to resume stopped threads.  spangc resumes them without a
+ * signal, so this returns -1. */
+GC_API int GC_CALL GC_get_thr_restart_signal(void);
+
+/* bdwgc: allow threads to call GC_register_my_thread.
+ * spangc: any thread may register at any time; this only initialises the
+ * collector. */
+GC_API void GC_CALL GC_allow_register_threads(void);
+
+/* Register the calling thread so that its stack is scanned and it is
+ * stopped for collections.  sb gives its stack's cold end.  Returns
+ * GC_SUCCESS, GC_DUPLICATE if it was registered already, or GC_NO_MEMORY.
+ * spangc: finds the stack by itself (sb is not used).  A thread is also
+ * registered by its first allocation; threads from GC_pthread_create are
+ * registered before their function runs. */
+GC_API int GC_CALL GC_register_my_thread(const struct GC_stack_base *)
+    GC_ATTR_NONNULL(1);
+
+/* Nonzero if the calling thread is registered. */
+GC_API int GC_CALL GC_thread_is_registered(void);
+
+/* Unregister the calling thread: its stack is no longer scanned, and it
+ * must not touch the collected heap until it registers again.  Returns
+ * GC_SUCCESS.  Not allowed inside GC_do_blocking (spangc aborts). */
+GC_API int GC_CALL GC_unregister_my_thread(void);
+#endif /* GC_THREADS */
+
+/* Run fn(client_data) in "blocking" state: the thread is not stopped by
+ * collections, so fn may block for long, but fn must not touch the
+ * collected heap or call GC_ functions (except GC_call_with_gc_active).
+ * What the thread's stack held on entry is still scanned.  Returns fn's
+ * result.  spangc: an unregistered caller is registered first. */
+GC_API void *GC_CALL GC_do_blocking(GC_fn_type /* fn */,
+                                    void * /* client_data */)
+    GC_ATTR_NONNULL(1);
+
+/* Inside GC_do_blocking: run fn(client_data) back in the normal state,
+ * where it may use the collected heap.  Outside: just call fn.  Returns
+ * fn's result. */
+GC_API void *GC_CALL GC_call_with_gc_active(GC_fn_type /* fn */,
+                                            void * /* client_data */)
+    GC_ATTR_NONNULL(1);
+
+/* =====================================================================
+ * Pointer checks
+ * ===================================================================== */
+
+/* bdwgc: check that p and q point into the same heap object, and return
+ * p (abort if not).
+ * spangc: returns p without checking. */
+GC_API void *GC_CALL GC_same_obj(void * /* p */, void * /* q */);
+
+/* bdwgc: check that the location p is one the collector scans, and return
+ * p (abort if not).
+ * spangc: returns p without checking. */
+GC_API void *GC_CALL GC_is_visible(void * /* p */);
+
+/* Pointer arithmetic helpers.  With GC_DEBUG (and a compiler with
+ * __typeof__), GC_PTR_ADD passes the result through GC_same_obj and
+ * GC_PTR_STORE the target through GC_is_visible.
+ * spangc: the increment forms are plain arithmetic even with GC_DEBUG, and
+ * GC_PTR_STORE does not check the stored value (bdwgc checks both through
+ * calls that spangc's libgc does not provide). */
+#if defined(GC_DEBUG) && defined(__GNUC__)
+# define GC_PTR_ADD3(x, n, type_of_result) \
+    ((type_of_result)GC_same_obj((x) + (n), (x)))
+# define GC_PTR_ADD(x, n) GC_PTR_ADD3(x, n, __typeof__(x))
+#else
+# define GC_PTR_ADD(x, n) ((x) + (n))
+#endif
+#define GC_PRE_INCR(x, n) ((x) += (n))
+#define GC_POST_INCR(x) ((x)++)
+#define GC_POST_DECR(x) ((x)--)
+#ifdef GC_DEBUG
+# define GC_PTR_STORE(p, q) \
+    (*(void **)GC_is_visible((void *)(p)) = (void *)(q))
+#else
+# define GC_PTR_STORE(p, q) (*(void **)(p) = (void *)(q))
+#endif
+
+/* =====================================================================
+ * GC_INIT()
+ *
+ * Portable programs call GC_INIT() from main before other GC_ calls.  Some
+ * configuration macros, when defined on the command line, are applied
+ * around GC_init():
+ *   before: GC_DONT_EXPAND, GC_FORCE_UNMAP_ON_GCOLLECT, GC_DONT_GC or
+ *           GC_MAX_RETRIES, GC_FREE_SPACE_DIVISOR, GC_FULL_FREQ,
+ *           GC_TIME_LIMIT, GC_MAXIMUM_HEAP_SIZE;
+ *   after:  GC_IGNORE_WARN, GC_INITIAL_HEAP_SIZE.
+ * GC_ALLOCD_BYTES_PER_FINALIZER, GC_MARKERS, GC_SIG_SUSPEND and
+ * GC_SIG_THR_RESTART are refused: spangc has no call to honour them.
+ * ===================================================================== */
+
+#if defined(GC_ALLOCD_BYTES_PER_FINALIZER)
+# error "GC_ALLOCD_BYTES_PER_FINALIZER is not supported by spangc's libgc"
+#endif
+#if defined(GC_MARKERS) && defined(GC_THREADS)
+# error "GC_MARKERS is not supported by spangc's libgc (use SPANGC_MARKERS in the environment)"
+#endif
+#if defined(GC_SIG_SUSPEND) && defined(GC_THREADS)
+# error "GC_SIG_SUSPEND is not supported by spangc's libgc (it stops threads with SIGPWR)"
+#endif
+#if defined(GC_SIG_THR_RESTART) && defined(GC_THREADS)
+# error "GC_SIG_THR_RESTART is not supported by spangc's libgc (it resumes threads without a signal)"
+#endif
+
+#ifdef GC_DONT_EXPAND
+# define GC_INIT_CONF_DONT_EXPAND GC_set_dont_expand(1)
+#else
+# define GC_INIT_CONF_DONT_EXPAND (void)0
+#endif
+#ifdef GC_FORCE_UNMAP_ON_GCOLLECT
+# define GC_INIT_CONF_FORCE_UNMAP_ON_GCOLLECT GC_set_force_unmap_on_gcollect(1)
+#else
+# define GC_INIT_CONF_FORCE_UNMAP_ON_GCOLLECT (void)0
+#endif
+#if defined(GC_DONT_GC)
+# define GC_INIT_CONF_MAX_RETRIES (void)(GC_dont_gc = 1)
+#elif defined(GC_MAX_RETRIES)
+# define GC_INIT_CONF_MAX_RETRIES GC_set_max_retries(GC_MAX_RETRIES)
+#else
+# define GC_INIT_CONF_MAX_RETRIES (void)0
+#endif
+#ifdef GC_FREE_SPACE_DIVISOR
+# define GC_INIT_CONF_FREE_SPACE_DIVISOR \
+    GC_set_free_space_divisor(GC_FREE_SPACE_DIVISOR)
+#else
+# define GC_INIT_CONF_FREE_SPACE_DIVISOR (void)0
+#endif
+#ifdef GC_FULL_FREQ
+# define GC_INIT_CONF_FULL_FREQ GC_set_full_freq(GC_FULL_FREQ)
+#else
+# define GC_INIT_CONF_FULL_FREQ (void)0
+#endif
+#ifdef GC_TIME_LIMIT
+# define GC_INIT_CONF_TIME_LIMIT GC_set_time_limit(GC_TIME_LIMIT)
+#else
+# define GC_INIT_CONF_TIME_LIMIT (void)0
+#endif
+#ifdef GC_MAXIMUM_HEAP_SIZE
+# define GC_INIT_CONF_MAXIMUM_HEAP_SIZE \
+    GC_set_max_heap_size(GC_MAXIMUM_HEAP_SIZE)
+#else
+# define GC_INIT_CONF_MAXIMUM_HEAP_SIZE (void)0
+#endif
+#ifdef GC_IGNORE_WARN
+# define GC_INIT_CONF_IGNORE_WARN GC_set_warn_proc(GC_ignore_warn_proc)
+#else
+# define GC_INIT_CONF_IGNORE_WARN (void)0
+#endif
+#ifdef GC_INITIAL_HEAP_SIZE
+  /* Grow the heap to at least GC_INITIAL_HEAP_SIZE bytes. */
+# define GC_INIT_CONF_INITIAL_HEAP_SIZE \
+    { \
+      size_t gc_init_heap_now_ = GC_get_heap_size(); \
+      if (gc_init_heap_now_ < (GC_INITIAL_HEAP_SIZE)) \
+        (void)GC_expand_hp((GC_INITIAL_HEAP_SIZE) - gc_init_heap_now_); \
+    }
+#else
+# define GC_INIT_CONF_INITIAL_HEAP_SIZE (void)0
+#endif
+
+/* A compound statement, as in bdwgc, so that both "GC_INIT();" and a bare
+ * "GC_INIT()" are valid statements. */
+#define GC_INIT()                               \
+  {                                             \
+    GC_INIT_CONF_DONT_EXPAND;                   \
+    GC_INIT_CONF_FORCE_UNMAP_ON_GCOLLECT;       \
+    GC_INIT_CONF_MAX_RETRIES;                   \
+    GC_INIT_CONF_FREE_SPACE_DIVISOR;            \
+    GC_INIT_CONF_FULL_FREQ;                     \
+    GC_INIT_CONF_TIME_LIMIT;                    \
+    GC_INIT_CONF_MAXIMUM_HEAP_SIZE;             \
+    GC_init();                                  \
+    GC_INIT_CONF_IGNORE_WARN;                   \
+    GC_INIT_CONF_INITIAL_HEAP_SIZE;             \
+  }
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+/* With thread support, declare the GC_pthread_* wrappers and redirect the
+ * pthread calls to them. */
+#ifdef GC_PTHREADS
+# include "gc_pthread_redirects.h"
+#endif
+
+#endif /* GC_H */
