@@ -30,6 +30,7 @@
  * gc_lock serialises collections and guards the figures of the last
  * cycles; helpers synchronise through helper.lock.
  */
+#include <link.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,11 +226,40 @@ static uint64_t live_objects_now(void) {
   return st.live_objects;
 }
 
+/* Stop the world from inside dl_iterate_phdr, so that the collector,
+ * not some thread it stops, holds the dynamic loader's lock while
+ * stopping; record the loaded objects' data segments meanwhile.  (A
+ * thread stopped inside dl_iterate_phdr, dlopen or an unwinder would
+ * otherwise hold the lock the root scan needs: a deadlock.) */
+typedef struct stopper {
+  mthread *self;
+  bool stopped;
+} stopper;
+
+static int stop_in_phdr(struct dl_phdr_info *info, size_t size, void *arg) {
+  stopper *st = arg;
+  if (!st->stopped) {
+    world_stop(st->self);
+    st->stopped = true;
+    mark_segments_reset();
+  }
+  mark_record_segments(info);
+  return 0;
+}
+
 /* One collection; gc_lock held; 'self' is the calling thread. */
 static void collect(mthread *self) {
   mheap *h = &sgc_heap;
+  /* Helper threads are made before the stop: pthread_create takes libc
+   * locks that a stopped thread may hold. */
+  int nproc = markers_for_cycle();
   uint64_t t0 = os_nanotime();
-  world_stop(self);
+  stopper st = {self, false};
+  dl_iterate_phdr(stop_in_phdr, &st);
+  if (!st.stopped) { /* no object at all: cannot happen, but be safe */
+    world_stop(self);
+    mark_segments_reset();
+  }
   uint64_t t1 = os_nanotime();
 
   sweep_finish();
@@ -254,7 +284,6 @@ static void collect(mthread *self) {
     sgc_heap_verify();
   uint64_t t2 = os_nanotime();
 
-  int nproc = markers_for_cycle();
   mark_result res = {0};
   mark_prepare(spans, nspan, nproc);
   run_markers(nproc, &res);

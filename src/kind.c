@@ -47,6 +47,11 @@ static bool descr_valid(uintptr_t d) {
   if ((d & 3) != SGC_DS_PROC)
     return true;
   unsigned idx = (unsigned)(d >> SGC_DS_TAG_BITS) & (MAX_MARK_PROCS - 1);
+  uintptr_t env = d >> (SGC_DS_TAG_BITS + SGC_LOG_MAX_MARK_PROCS);
+  if (idx == PROC_EXT_BITMAP)
+    return env < ATOMIC_LOAD(&sgc_n_ext_bitmaps);
+  if (idx == PROC_ARRAY)
+    return env < ATOMIC_LOAD(&sgc_n_array_descrs);
   return ATOMIC_LOAD(&sgc_mark_procs[idx]) != NULL;
 }
 

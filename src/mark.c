@@ -522,15 +522,40 @@ static void add_range_job(uintptr_t lo, uintptr_t hi, void *unused) {
     add_job(ROOT_RANGE, p, hi - p > (256 << 10) ? p + (256 << 10) : hi, NULL);
 }
 
-static int phdr_callback(struct dl_phdr_info *info, size_t size, void *arg) {
+/* The writable segments of the loaded objects, recorded by
+ * mark_record_segments while the collector holds the dynamic loader's
+ * lock (see gc.c: the world is stopped from inside dl_iterate_phdr, so no
+ * stopped thread can hold that lock, and nothing is loaded or unloaded
+ * until the world restarts). */
+static struct {
+  uintptr_t (*r)[2];
+  uint32_t n, cap;
+} segs SGC_NOGC;
+
+void mark_segments_reset(void) { segs.n = 0; }
+
+void mark_record_segments(struct dl_phdr_info *info) {
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
       continue;
+    if (segs.n == segs.cap) {
+      uint32_t cap = segs.cap ? segs.cap * 2 : 256;
+      uintptr_t(*r)[2] = os_alloc(cap * sizeof *r);
+      if (r == NULL)
+        sgc_fatal("collect: out of memory for the table of data segments");
+      if (segs.r) {
+        memcpy(r, segs.r, segs.n * sizeof *r);
+        os_free(segs.r, segs.cap * sizeof *r);
+      }
+      segs.r = r;
+      segs.cap = cap;
+    }
     uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-    add_range_job(lo, lo + ph->p_memsz, NULL);
+    segs.r[segs.n][0] = lo;
+    segs.r[segs.n][1] = lo + ph->p_memsz;
+    segs.n++;
   }
-  return 0;
 }
 
 static void add_thread_job(mthread *t, void *arg) {
@@ -678,7 +703,8 @@ void mark_prepare(mspan **spans, uint32_t nspan, int nproc) {
   work.done = 0;
   ATOMIC_STORE(&work.overflow, 0);
 
-  dl_iterate_phdr(phdr_callback, NULL);
+  for (uint32_t k = 0; k < segs.n; k++)
+    add_range_job(segs.r[k][0], segs.r[k][1], NULL);
   roots_foreach(add_range_job, NULL);
   world_foreach_start_root(add_range_job, NULL);
   world_foreach_thread(add_thread_job, NULL);

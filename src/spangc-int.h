@@ -609,6 +609,9 @@ typedef struct mark_result {
   uint64_t marked_bytes, nobj, nsteal, nhandoff, overflows;
 } mark_result;
 
+struct dl_phdr_info;
+void mark_segments_reset(void);
+void mark_record_segments(struct dl_phdr_info *info);
 void mark_prepare(mspan **spans, uint32_t nspan, int nproc);
 void mark_worker(mark_result *res);
 void mark_overflow_passes(mark_result *res);

@@ -82,8 +82,13 @@ void GC_free(void *p) {
   if (p == NULL)
     return;
   compat_ensure_init();
-  if (!sgc_is_heap_ptr(p))
-    compat_fatal("GC_free(%p): not a pointer to a heap object", p);
+  void *base = sgc_base(p);
+  if (base == NULL)
+    compat_fatal("GC_free(%p): not an allocated heap object (bad pointer, "
+                 "double free, or freed by the collector)", p);
+  if (base != p)
+    compat_fatal("GC_free(%p): interior pointer; the object starts at %p", p,
+                 base);
   if (sgc_is_uncollectable(p))
     count_uncollectable(p, -1);
   sgc_free(p);
@@ -97,8 +102,10 @@ void *GC_realloc(void *p, size_t lb) {
     GC_free(p);
     return NULL;
   }
-  if (!sgc_is_heap_ptr(p))
-    compat_fatal("GC_realloc(%p, %zu): not a pointer to a heap object", p, lb);
+  void *base = sgc_base(p);
+  if (base != p)
+    compat_fatal("GC_realloc(%p, %zu): not the start of an allocated heap "
+                 "object%s", p, lb, base ? " (interior pointer)" : "");
   int unc = sgc_is_uncollectable(p);
   size_t before = unc ? sgc_size(p) : 0;
   void *q = sgc_realloc(p, unc ? lb : padded(lb));

@@ -94,6 +94,7 @@ GC_oom_func GC_get_oom_fn(void) {
 /* ----------------------------------------------------- initialisation */
 
 int compat_initialised;
+static GC_word last_divisor; /* carried over to spangc's pacing last */
 
 static size_t env_size(const char *name) {
   const char *v = getenv(name);
@@ -138,6 +139,10 @@ void compat_init(void) {
       sgc_set_markers((int)n);
     if (getenv("GC_DONT_GC"))
       GC_dont_gc = 1;
+    /* SPANGC_GOGC, if set, rules until the program picks a divisor. */
+    const char *gogc = getenv("SPANGC_GOGC");
+    if (gogc && *gogc && !getenv("GC_FREE_SPACE_DIVISOR"))
+      last_divisor = GC_free_space_divisor;
     compat_sync_settings();
     sgc_stats st;
     sgc_read_stats(&st);
@@ -163,8 +168,6 @@ unsigned GC_get_version(void) {
 }
 
 /* --------------------------------------------------------- collection */
-
-static GC_word last_divisor;
 
 /* GC_free_space_divisor d: bdwgc collects after allocating about
  * heap/d; with spangc's pacing that is GOGC = 300/d (3, bdwgc's default,

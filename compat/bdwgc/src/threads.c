@@ -8,6 +8,12 @@
  * (join) wait inside a blocking region so that a collection never waits
  * for them.
  *
+ * A thread's result stays reachable until the thread is joined (bdwgc
+ * keeps it in its thread table): GC_pthread_create runs the thread
+ * through a trampoline whose record, an uncollectable object, holds the
+ * result; GC_pthread_join and GC_pthread_detach end the record.  The
+ * records are listed by thread id under threads_lock.
+ *
  * Signals: spangc stops threads with SIGPWR (GC_get_suspend_signal) and
  * restarts them with a semaphore, not a signal: GC_get_thr_restart_signal
  * returns -1.  GC_pthread_sigmask never blocks the suspend signal.
@@ -19,25 +25,135 @@
 
 #define SUSPEND_SIGNAL SIGPWR
 
+typedef struct thread_rec {
+  struct thread_rec *next;
+  pthread_t id;
+  void *(*fn)(void *);
+  void *arg;
+  void *result;  /* kept alive by this (uncollectable) record */
+  int finished, detached;
+} thread_rec;
+
+static thread_rec *threads; /* records of unjoined threads */
+static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread thread_rec *self_rec;
+
+static void lock_threads(void) {
+  if (sgc_thread_is_registered() && !sgc_in_blocking()) {
+    sgc_enter_blocking();
+    pthread_mutex_lock(&threads_lock);
+    sgc_exit_blocking();
+  } else {
+    pthread_mutex_lock(&threads_lock);
+  }
+}
+
+/* Unlink the record of thread t (threads_lock held); NULL if none. */
+static thread_rec *take_rec(pthread_t t) {
+  for (thread_rec **pp = &threads; *pp; pp = &(*pp)->next)
+    if (pthread_equal((*pp)->id, t)) {
+      thread_rec *r = *pp;
+      *pp = r->next;
+      return r;
+    }
+  return NULL;
+}
+
+/* The thread is done: keep its result for the joiner, or end the record
+ * of a detached thread. */
+static void finish(thread_rec *r, void *result) {
+  lock_threads();
+  r->result = result;
+  r->finished = 1;
+  thread_rec *gone = r->detached ? take_rec(r->id) : NULL;
+  pthread_mutex_unlock(&threads_lock);
+  if (gone)
+    sgc_free(gone);
+}
+
+static void *trampoline(void *p) {
+  thread_rec *r = p;
+  self_rec = r;
+  void *result = r->fn(r->arg);
+  self_rec = NULL;
+  finish(r, result);
+  return result;
+}
+
 int GC_pthread_create(pthread_t *t, const pthread_attr_t *attr,
                       void *(*fn)(void *), void *arg) {
   compat_ensure_init();
-  return sgc_pthread_create(t, attr, fn, arg);
+  thread_rec *r = sgc_alloc_uncollectable(sizeof *r);
+  if (r == NULL)
+    return EAGAIN;
+  r->fn = fn;
+  r->arg = arg;
+  int state = PTHREAD_CREATE_JOINABLE;
+  if (attr)
+    pthread_attr_getdetachstate(attr, &state);
+  r->detached = state == PTHREAD_CREATE_DETACHED;
+  /* Listed before the thread runs, so that it finds itself there. */
+  lock_threads();
+  int err = sgc_pthread_create(&r->id, attr, trampoline, r);
+  if (err == 0) {
+    r->next = threads;
+    threads = r;
+    *t = r->id;
+  }
+  pthread_mutex_unlock(&threads_lock);
+  if (err != 0)
+    sgc_free(r);
+  return err;
 }
 
 int GC_pthread_join(pthread_t t, void **ret) {
   compat_ensure_init();
-  if (!sgc_thread_is_registered() || sgc_in_blocking())
-    return pthread_join(t, ret);
-  sgc_enter_blocking();
-  int r = pthread_join(t, ret);
-  sgc_exit_blocking();
+  int r;
+  if (!sgc_thread_is_registered() || sgc_in_blocking()) {
+    r = pthread_join(t, ret);
+  } else {
+    sgc_enter_blocking();
+    r = pthread_join(t, ret);
+    sgc_exit_blocking();
+  }
+  if (r == 0) {
+    lock_threads();
+    thread_rec *gone = take_rec(t);
+    pthread_mutex_unlock(&threads_lock);
+    if (gone)
+      sgc_free(gone);
+  }
   return r;
 }
 
-int GC_pthread_detach(pthread_t t) { return pthread_detach(t); }
+int GC_pthread_detach(pthread_t t) {
+  compat_ensure_init();
+  lock_threads();
+  int err = pthread_detach(t);
+  thread_rec *gone = NULL;
+  if (err == 0) {
+    for (thread_rec *r = threads; r; r = r->next)
+      if (pthread_equal(r->id, t)) {
+        r->detached = 1;
+        if (r->finished)
+          gone = take_rec(t);
+        break;
+      }
+  }
+  pthread_mutex_unlock(&threads_lock);
+  if (gone)
+    sgc_free(gone);
+  return err;
+}
 
-void GC_pthread_exit(void *ret) { pthread_exit(ret); }
+void GC_pthread_exit(void *ret) {
+  thread_rec *r = self_rec;
+  if (r) {
+    self_rec = NULL;
+    finish(r, ret);
+  }
+  pthread_exit(ret);
+}
 
 int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *old) {
   if (set != NULL && how != SIG_UNBLOCK && sigismember(set, SUSPEND_SIGNAL)) {
