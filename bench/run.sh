@@ -11,6 +11,14 @@
 # from build/ with cmake --install), logs/, results.tsv (one line per run),
 # results.md (the tables as Markdown) and the plots (*.png).
 #
+# "bdwgc API on spangc" (variant bdwgc-api-on-spangc): the peers' -DUSE_BDWGC
+# sources, unchanged, compiled against our bdwgc-compatible headers and
+# linked with our libgc.so.1 (the gc_compat target), both as cmake --install
+# put them in bench/out/prefix (include/spangc-bdwgc, lib/spangc-bdwgc), else
+# compat/bdwgc/include and build/compat/bdwgc/libgc.so.1.  The stock bdwgc
+# variants run with LD_LIBRARY_PATH unset, so they always get Debian's
+# libgc.so.1 (checked with ldd).
+#
 # Every run goes through bench/out/measure (bench/measure.c: wall time, CPU
 # time and peak RSS from wait4, plus an RSS watchdog).  Variants run
 # alternately, REPS times; tables show medians.  Every benchmark prints
@@ -149,6 +157,43 @@ install_spangc() {
   say "spangc $(pkg-config --modversion spangc) installed in $PREFIX (cflags: $SGC_CFLAGS; libs: $SGC_LIBS)"
 }
 
+# Our bdwgc-compatible libgc.so.1 (compat/bdwgc) and the headers to compile
+# the -DUSE_BDWGC sources against.  Sets GCC_CFLAGS, GCC_LIBS, GCC_LIBDIR.
+GCC_CFLAGS=""
+GCC_LIBS=""
+GCC_LIBDIR=""
+HAVE[gccompat]=0
+find_gc_compat() {
+  local lib="" inc=""
+  [ -d "$PREFIX" ] && lib=$(find "$PREFIX" -name libgc.so.1 2>/dev/null | head -n1)
+  [ -n "$lib" ] || { [ -e "$SGC_BUILD/compat/bdwgc/libgc.so.1" ] && lib=$SGC_BUILD/compat/bdwgc/libgc.so.1; }
+  if [ -z "$lib" ]; then
+    say "bdwgc API on spangc: no libgc.so.1 in $PREFIX or $SGC_BUILD/compat/bdwgc (make build builds it): variant skipped"
+    return
+  fi
+  # headers: the installed ones (include/spangc-bdwgc) with an installed
+  # library, else the source tree's
+  if [ "${lib#"$PREFIX"/}" != "$lib" ] && [ -f "$PREFIX/include/spangc-bdwgc/gc.h" ]; then
+    inc=$PREFIX/include/spangc-bdwgc
+  else
+    inc=$ROOT/compat/bdwgc/include
+  fi
+  [ -f "$inc/gc.h" ] || { say "bdwgc API on spangc: no gc.h in $inc: variant skipped"; return; }
+  GCC_LIBDIR=$(cd "$(dirname "$lib")" && pwd -P)
+  GCC_CFLAGS="-I$inc"
+  if [ -e "$GCC_LIBDIR/libgc.so" ]; then GCC_LIBS="-L$GCC_LIBDIR -lgc"; else GCC_LIBS="$GCC_LIBDIR/libgc.so.1"; fi
+  GCC_LIBS="$GCC_LIBS -Wl,-rpath,$GCC_LIBDIR"
+  HAVE[gccompat]=1
+  say "bdwgc API on spangc: $GCC_LIBDIR/libgc.so.1 (cflags: $GCC_CFLAGS; libs: $GCC_LIBS)"
+}
+# which libgc.so.1 the binary BIN loads when run as run_one runs it
+libgc_of() {
+  case $(basename "$1") in
+  *-bdwgc | *-bdwgcm) env -u LD_LIBRARY_PATH ldd "$1" ;;
+  *) ldd "$1" ;;
+  esac 2>/dev/null | awk '$1 == "libgc.so.1" { print $3 }' | xargs -r readlink -f
+}
+
 # Does spangc collect garbage yet?  (bench/probe.c)
 probe_collector() {
   [ "${HAVE[spangc]}" = 1 ] || return
@@ -203,7 +248,11 @@ build_all() {
     if [ "${HAVE[spangc]}" = 1 ] && [ "${HAVE[collector]}" = 1 ]; then
       bld $src-spangc -DUSE_PROJECT -DPROJECT_H='"spangc-peer.h"' -I"$PEERS" "$s" $SGC_CFLAGS $SGC_LIBS
     fi
+    if [ "${HAVE[gccompat]}" = 1 ] && [ "${HAVE[collector]}" = 1 ]; then
+      bld $src-bdwgc-api-on-spangc -DUSE_BDWGC $GCC_CFLAGS "$s" $GCC_LIBS
+    fi
   done
+  check_libgc_binding
   bld binarytrees-malloc "$PEERS/binarytrees.c"
   bld pause-malloc -DUSE_MALLOC "$PEERS/pause.c"
   [ "${HAVE[spangc]}" = 1 ] && bld fibers-spangc "$HERE/fibers.c" $SGC_CFLAGS $SGC_LIBS
@@ -222,6 +271,30 @@ build_all() {
   fi
 }
 
+# The stock bdwgc variants must load Debian's libgc.so.1 and ours must load
+# ours: a bdwgc figure measured on the wrong library would be worthless.
+LIBGC_STOCK="-"
+LIBGC_OURS="-"
+check_libgc_binding() {
+  local b=$OUT/bin f got
+  for f in "$b"/*-bdwgc "$b"/*-bdwgcm; do
+    [ -x "$f" ] || continue
+    got=$(libgc_of "$f")
+    LIBGC_STOCK=${got:-?}
+    if [ -n "$GCC_LIBDIR" ] && [ "$(dirname "$got")" = "$GCC_LIBDIR" ]; then
+      fail "$(basename "$f") would load OUR libgc.so.1 ($got), not Debian's"; rm -f "$f"
+    fi
+  done
+  for f in "$b"/*-bdwgc-api-on-spangc; do
+    [ -x "$f" ] || continue
+    got=$(libgc_of "$f")
+    LIBGC_OURS=${got:-?}
+    if [ "$(dirname "$got")" != "$GCC_LIBDIR" ]; then
+      fail "$(basename "$f") would load $got, not our $GCC_LIBDIR/libgc.so.1"; rm -f "$f"
+    fi
+  done
+}
+
 # ---------------------------------------------------------------- running
 # run_one BENCH PARAMS VARIANT REP COMMAND...
 # Appends one line to results.tsv:
@@ -232,10 +305,14 @@ run_one() {
   slug=${slug//[^A-Za-z0-9_.=-]/}
   local log=$OUT/logs/$slug.$variant.$rep
   local limit=$OTHER_RSS_LIMIT_MB
-  case $variant in spangc*) limit=$SPANGC_RSS_LIMIT_MB ;; esac
+  local envcmd=()
+  case $variant in
+  spangc* | *-on-spangc) limit=$SPANGC_RSS_LIMIT_MB ;;
+  bdwgc | bdwgcm) envcmd=(env -u LD_LIBRARY_PATH) ;; # Debian's libgc.so.1, never one from LD_LIBRARY_PATH
+  esac
   rm -f "$log.measure"
   local st=0
-  "$OUT/measure" -o "$log.measure" -m "$limit" -t "$RUN_TIMEOUT_S" -- "$@" >"$log.out" 2>"$log.err" || st=$?
+  "${envcmd[@]}" "$OUT/measure" -o "$log.measure" -m "$limit" -t "$RUN_TIMEOUT_S" -- "$@" >"$log.out" 2>"$log.err" || st=$?
   local m wall cpu rss status=ok
   m=$(cat "$log.measure" 2>/dev/null)
   wall=$(sed -n 's/.*wall_s=\([^ ]*\).*/\1/p' <<<"$m")
@@ -310,6 +387,7 @@ declare -A LABEL=(
   [spangc-noscan]="spangc noscan"
   [bdwgc]="bdwgc (markers not started)"
   [bdwgcm]="bdwgc + markers (GC_start_mark_threads)"
+  [bdwgc-api-on-spangc]="bdwgc API on spangc (our libgc.so.1)"
   [go]="Go $(go version 2>/dev/null | awk '{print $3}')"
   [spangc-m1]="spangc SPANGC_MARKERS=1"
   [spangc-m2]="spangc SPANGC_MARKERS=2"
@@ -427,12 +505,36 @@ spangc_note() {
   elif [ "${HAVE[collector]}" != 1 ]; then echo "n/a (spangc collector not available yet, issue 4)"
   else echo ""; fi
 }
+# api_note BENCH PARAMS [pause]: the ratio line "bdwgc API on spangc vs bdwgc"
+# (our libgc.so.1 under the unchanged -DUSE_BDWGC program, against Debian's
+# bdwgc and against spangc's own API)
+api_note() {
+  local b=$1 p=$2 v=bdwgc-api-on-spangc
+  if ! exists "$b-$v"; then
+    local why="the build failed, see $OUT/logs/build-$b-$v.log"
+    if [ "${HAVE[gccompat]}" != 1 ]; then why="our libgc.so.1 not built"
+    elif [ "${HAVE[collector]}" != 1 ]; then why=$(spangc_note | sed 's/^n\/a (//; s/)$//'); fi
+    mdsay "bdwgc API on spangc vs bdwgc: n/a ($why)"
+    return
+  fi
+  local w r line
+  w=$(med "$b" "$p" $v wall); r=$(med "$b" "$p" $v rss)
+  line="bdwgc API on spangc vs bdwgc: wall $(ratio "$w" "$(med "$b" "$p" bdwgc wall)"), peak RSS $(ratio "$r" "$(med "$b" "$p" bdwgc rss)")"
+  if [ "${3:-}" = pause ]; then
+    local wo; wo=$(med "$b" "$p" $v worst_ms)
+    line="$line, worst push $(ratio "$wo" "$(med "$b" "$p" bdwgc worst_ms)") ($(ratio "$wo" "$(med "$b" "$p" bdwgcm worst_ms)") vs bdwgc + markers)"
+  else
+    line="$line (wall $(ratio "$w" "$(med "$b" "$p" bdwgcm wall)") vs bdwgc + markers)"
+  fi
+  line="$line; vs spangc's own API: wall $(ratio "$w" "$(med "$b" "$p" spangc wall)"), peak RSS $(ratio "$r" "$(med "$b" "$p" spangc rss)")"
+  mdsay "$line"
+}
 quick_note() { [ "$MODE" = quick ] && echo " (quick sizes; the targets are defined at the full sizes)"; }
 
 part_binarytrees() {
   hr "binary-trees depth $BT_DEPTH, $REPS reps"
   local vs="" v r
-  for v in spangc bdwgc bdwgcm malloc mimalloc go; do exists binarytrees-$v && vs="$vs $v"; done
+  for v in spangc bdwgc-api-on-spangc bdwgc bdwgcm malloc mimalloc go; do exists binarytrees-$v && vs="$vs $v"; done
   [ "${HAVE[collector]}" = 1 ] || say "spangc: collector not available yet (issue 4), peer variants skipped"
   for r in $(seq 1 "$REPS"); do
     for v in $vs; do run_one binarytrees "d=$BT_DEPTH" "$v" "$r" "$OUT/bin/binarytrees-$v" "$BT_DEPTH"; done
@@ -451,13 +553,14 @@ part_binarytrees() {
     qr=$(quot "$(med binarytrees $p spangc rss)" "$(med binarytrees $p bdwgc rss)")
     mdsay "Targets (binary-trees 21)$(quick_note): spangc wall <= 0.3x bdwgc: ${qw}x **$(mark "$qw" 0.3)** (vs bdwgc + markers: ${qwm}x **$(mark "$qwm" 0.3)**); peak RSS <= 0.5x bdwgc: ${qr}x **$(mark "$qr" 0.5)**"
   fi
+  api_note binarytrees "d=$BT_DEPTH"
   mdsay ""
 }
 
 part_gcbench() {
   hr "GCBench, $REPS reps"
   local vs="" v r
-  for v in spangc bdwgc bdwgcm; do exists gcbench-$v && vs="$vs $v"; done
+  for v in spangc bdwgc-api-on-spangc bdwgc bdwgcm; do exists gcbench-$v && vs="$vs $v"; done
   for r in $(seq 1 "$REPS"); do
     for v in $vs; do run_one gcbench std "$v" "$r" "$OUT/bin/gcbench-$v"; done
   done
@@ -474,6 +577,7 @@ part_gcbench() {
     qm=$(quot "$(med gcbench std spangc wall)" "$(med gcbench std bdwgcm wall)")
     mdsay "Target: spangc wall <= 0.5x bdwgc: ${q}x **$(mark "$q" 0.5)** (vs bdwgc + markers: ${qm}x **$(mark "$qm" 0.5)**)"
   fi
+  api_note gcbench std
   mdsay ""
 }
 
@@ -485,7 +589,7 @@ part_pause() {
   hr "pause: window $W x $S B ($live_mb MB live), $N pushes, scanned=1 and scanned=0, $REPS reps"
   for sc in 1 0; do
     local vs="" v r
-    for v in spangc bdwgc bdwgcm malloc mimalloc; do exists pause-$v && vs="$vs $v"; done
+    for v in spangc bdwgc-api-on-spangc bdwgc bdwgcm malloc mimalloc; do exists pause-$v && vs="$vs $v"; done
     [ $sc = 0 ] && exists pause-go && vs="$vs go"
     for r in $(seq 1 "$REPS"); do
       for v in $vs; do
@@ -516,6 +620,7 @@ part_pause() {
         mdsay "Targets$(quick_note): worst push <= 1 ms: $(fmt "$wo" %.2f) ms **$(mark "$wo" 1)**; peak RSS <= 1.5x the live window: ${qr}x **$(mark "$qr" 1.5)**"
       fi
     fi
+    api_note pause "s=$sc" pause
     mdsay ""
   done
   plot_pause
@@ -654,6 +759,7 @@ summary() {
     echo "mimalloc (libmimalloc-dev)|$ver_mi"
     echo "Go|${ver_go:--}"
     echo "spangc|$ver_sgc, $commit, collector: $COLLECTOR_STATE"
+    echo "libgc.so.1 loaded|bdwgc variants: $LIBGC_STOCK; bdwgc API on spangc: $LIBGC_OURS"
   } >"$OUT/data/summary.txt"
 }
 
@@ -661,6 +767,7 @@ summary() {
 echo "spangc bench: BENCH=$MODE, parts: $PARTS, reps: $REPS  (output: $OUT)"
 check_packages
 install_spangc
+find_gc_compat
 if want binarytrees || want gcbench || want pause || want scaling; then probe_collector; fi
 build_all
 summary
