@@ -1,0 +1,113 @@
+/* bdwgc_check.h — small helpers shared by the bdwgc API tests.
+ *
+ * These tests are written against the bdwgc 8.2 public headers only, so
+ * that each of them builds and passes with the stock libgc as well as with
+ * spangc's libgc.so.1 (run-against-stock.sh checks the former).  They must
+ * therefore not include spangc's own tests/check.h.
+ *
+ * Conventions used by the tests:
+ *  - CHECK(cond, fmt, ...) prints "FAIL file:line: cond: message" on
+ *    stderr and exits 1.
+ *  - Objects whose death is to be observed are created in a NOINLINE
+ *    function; afterwards clear_stack() overwrites the dead frames so that
+ *    stale copies of their addresses do not keep them alive by accident.
+ *  - Variables that serve as roots are not static: the compiler may drop
+ *    the stores to a static array that is never read.
+ *  - "Must die" checks are statistical (DEAD_FRACTION of many objects);
+ *    "must live" checks are exact.
+ */
+#ifndef BDWGC_CHECK_H
+#define BDWGC_CHECK_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOINLINE __attribute__((noinline))
+
+#define CHECK(cond, ...)                                                      \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);         \
+      fprintf(stderr, __VA_ARGS__);                                           \
+      fputc('\n', stderr);                                                    \
+      fflush(stderr);                                                         \
+      exit(1);                                                                \
+    }                                                                         \
+  } while (0)
+
+/* The fraction of unreachable objects that must be found dead. */
+#define DEAD_FRACTION 0.9
+
+/* At least DEAD_FRACTION of total. */
+static inline int mostly(long count, long total) {
+  return (double)count >= DEAD_FRACTION * (double)total;
+}
+
+/* Overwrite a large part of the stack below the caller's frame, and with
+ * it any stale pointers left there by functions that have returned. */
+static NOINLINE __attribute__((unused)) void clear_stack(void) {
+  volatile char buf[128 * 1024];
+  memset((char *)buf, 0, sizeof buf);
+  __asm__ __volatile__("" : : "r"(buf) : "memory");
+}
+
+/* Keep the compiler from dropping a pointer before this point. */
+#define KEEP(p) __asm__ __volatile__("" : : "r"(p) : "memory")
+
+/* A recognisable fill: byte i of object number id. */
+static inline unsigned char pattern_byte(size_t id, size_t i) {
+  return (unsigned char)((id * 131u + i * 7u + 0x5au) & 0xff);
+}
+static inline void fill_pattern(void *p, size_t n, size_t id) {
+  unsigned char *b = (unsigned char *)p;
+  for (size_t i = 0; i < n; i++) b[i] = pattern_byte(id, i);
+}
+/* Returns the index of the first wrong byte, or -1 if all are right. */
+static inline long check_pattern(const void *p, size_t n, size_t id) {
+  const unsigned char *b = (const unsigned char *)p;
+  for (size_t i = 0; i < n; i++)
+    if (b[i] != pattern_byte(id, i)) return (long)i;
+  return -1;
+}
+
+static inline int all_zero(const void *p, size_t n) {
+  const unsigned char *b = (const unsigned char *)p;
+  for (size_t i = 0; i < n; i++)
+    if (b[i]) return 0;
+  return 1;
+}
+
+/* Helpers that need gc.h (include it before this header). */
+#ifdef GC_H
+/* Watch an object without keeping it alive: *slot holds obj's hidden
+ * address and is registered as a disappearing link to obj, so it reads 0
+ * once the collector has found obj unreachable. */
+static inline void watch(GC_hidden_pointer *slot, void *obj) {
+  *slot = GC_HIDE_POINTER(obj);
+  int r = GC_general_register_disappearing_link((void **)slot, obj);
+  CHECK(r == GC_SUCCESS, "GC_general_register_disappearing_link returned %d",
+        r);
+}
+static inline long count_cleared(const GC_hidden_pointer *slots, long n) {
+  long c = 0;
+  for (long i = 0; i < n; i++) c += slots[i] == 0;
+  return c;
+}
+/* rounds x (full collection, then run whatever finalizers are ready). */
+static inline void collect(int rounds) {
+  for (int i = 0; i < rounds; i++) {
+    GC_gcollect();
+    GC_invoke_finalizers();
+  }
+}
+#endif
+
+#define PASS(name)                                                            \
+  do {                                                                        \
+    printf("%s: ok\n", name);                                                 \
+    return 0;                                                                 \
+  } while (0)
+
+#endif
