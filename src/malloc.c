@@ -177,7 +177,8 @@ int sgc_is_uncollectable(const void *p) {
   uint32_t i;
   mcache *c = nopreempt_enter_any();
   mspan *s = object_span("sgc_is_uncollectable", p, &i);
-  int r = bitmap_get(s->uncollbits, i);
+  /* Other threads set and clear bits of the same word (atomically). */
+  int r = (ATOMIC_LOAD_RELAXED(&s->uncollbits[i >> 6]) >> (i & 63)) & 1;
   nopreempt_leave_any(c);
   return r;
 }
@@ -304,7 +305,8 @@ void *sgc_realloc(void *p, size_t n) {
   mspan *s = object_span("sgc_realloc", p, &i);
   size_t old = s->elemsize;
   int kind = spanclass_kind(s->spanclass);
-  bool uncollectable = bitmap_get(s->uncollbits, i);
+  bool uncollectable =
+      (ATOMIC_LOAD_RELAXED(&s->uncollbits[i >> 6]) >> (i & 63)) & 1;
   nopreempt_leave_any(c);
   bool typed = kind == ATOMIC_LOAD_RELAXED(&sgc_typed_kind);
   if (typed) {
