@@ -402,7 +402,8 @@ enum { SGC_KIND_SCAN = 0, SGC_KIND_NOSCAN = 1, SGC_MAX_KINDS = 16 };
 #define SGC_KIND_ADD_SIZE 1
 
 /*
- * sgc_new_kind — a new kind; returns its number (2..SGC_MAX_KINDS-1), or
+ * sgc_new_kind — a new kind; returns its number (3..SGC_MAX_KINDS-1: kind 2
+ *   is typed objects', see sgc_alloc_typed), or
  *   -1 with errno EAGAIN when every kind is taken or EINVAL for a
  *   descriptor naming an unregistered mark procedure.
  * sgc_alloc_kind — n zeroed bytes of kind 'kind' (aborts on an unknown

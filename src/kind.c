@@ -9,7 +9,8 @@
  * store of the count), and never changes after, so markers read them
  * without a lock.
  *
- * Typed objects (sgc_alloc_typed) are one kind whose descriptor is
+ * Typed objects (sgc_alloc_typed) are one kind (KIND_TYPED, reserved, so
+ * that user kinds never starve it) whose descriptor is
  * "per object, in the last word": SGC_DS_PER_OBJECT at offset -8 plus the
  * object's size.  A bitmap that fits in a descriptor word is stored as
  * one; a longer one is recorded in the extended-bitmap table and named by
@@ -27,9 +28,14 @@
 kind_info sgc_kinds[NUM_KINDS] = {
     [KIND_SCAN] = {SCAN_CONSERVATIVE, 0, 0},
     [KIND_NOSCAN] = {SCAN_NONE, 0, 0},
+    /* Typed objects: the descriptor is the object's last word (a
+     * per-object descriptor at offset -8, plus the object's size). */
+    [KIND_TYPED] = {SCAN_DESCR, 1,
+                    (uintptr_t) - (intptr_t)sizeof(uintptr_t) |
+                        SGC_DS_PER_OBJECT},
 };
 int sgc_nkinds = KIND_FIRST_USER;
-int sgc_typed_kind = -1;
+int sgc_typed_kind = KIND_TYPED;
 sgc_mark_proc sgc_mark_procs[MAX_MARK_PROCS];
 static int nprocs = FIRST_USER_MARK_PROC;
 
@@ -163,33 +169,12 @@ uintptr_t sgc_make_descriptor(const uintptr_t *bitmap, size_t nwords) {
   return SGC_MAKE_PROC(PROC_EXT_BITMAP, idx);
 }
 
-/* The kind of typed objects, made on first use. */
-static int typed_kind(void) {
-  int k = ATOMIC_LOAD(&sgc_typed_kind);
-  if (likely(k >= 0))
-    return k;
-  static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
-  mcache *c = nopreempt_enter_any();
-  pthread_mutex_lock(&once);
-  k = sgc_typed_kind;
-  if (k < 0) {
-    k = sgc_new_kind((uintptr_t)-(intptr_t)sizeof(uintptr_t) |
-                         SGC_DS_PER_OBJECT,
-                     SGC_KIND_ADD_SIZE);
-    if (k >= 0)
-      ATOMIC_STORE(&sgc_typed_kind, k);
-  }
-  pthread_mutex_unlock(&once);
-  nopreempt_leave_any(c);
-  return k;
-}
-
 /* Allocate n bytes plus a descriptor word of the typed kind; the
  * descriptor goes in the object's last word. */
 static void *alloc_with_descr(size_t n, uintptr_t descr) {
-  int k = typed_kind();
+  int k = KIND_TYPED;
   size_t total;
-  if (k < 0 || __builtin_add_overflow(n, sizeof(uintptr_t), &total)) {
+  if (__builtin_add_overflow(n, sizeof(uintptr_t), &total)) {
     errno = ENOMEM;
     return NULL;
   }

@@ -158,14 +158,13 @@ static workbuf *getfull(gcwork *w) {
  * with bit 0 of lo set, an object base and its descriptor. */
 #define ITEM_DESCR 1
 
-static void push(gcwork *w, uintptr_t lo, uintptr_t hi) {
+/* Push an item; false if no buffer can be had (nothing pushed). */
+static bool try_push(gcwork *w, uintptr_t lo, uintptr_t hi) {
   workbuf *b = w->wbuf;
   if (b == NULL || b->n == WB_ITEMS) {
     workbuf *nb = getempty();
-    if (nb == NULL) {
-      ATOMIC_STORE(&work.overflow, 1);
-      return;
-    }
+    if (nb == NULL)
+      return false;
     if (b)
       putfull(b);
     w->wbuf = b = nb;
@@ -185,6 +184,14 @@ static void push(gcwork *w, uintptr_t lo, uintptr_t hi) {
   b->item[b->n].lo = lo;
   b->item[b->n].hi = hi;
   b->n++;
+  return true;
+}
+
+/* Push an item; when no buffer can be had, the object it came from stays
+ * marked but unscanned, and the overflow passes will rescan it. */
+static void push(gcwork *w, uintptr_t lo, uintptr_t hi) {
+  if (!try_push(w, lo, hi))
+    ATOMIC_STORE(&work.overflow, 1);
 }
 
 /* ------------------------------------------------------------ marking */
@@ -242,18 +249,38 @@ static __thread sgc_mark_entry *cur_entries;
 
 static void scan_descr(gcwork *w, uintptr_t base, uintptr_t descr);
 
-/* An entry a mark procedure pushed: into the work buffer. */
+/* An entry a mark procedure pushed: into the work buffer.  With no
+ * buffer left it is scanned at once (nested procedure calls up to a small
+ * depth): an entry may describe memory outside the heap, which no
+ * overflow rescan would find again, so dropping entries could make a
+ * procedure that always pushes more than the buffers hold loop for ever. */
+static __thread int entry_depth;
+
 static void push_entry(gcwork *w, uintptr_t start, uintptr_t descr) {
+  uintptr_t lo = start, hi = descr;
   if ((descr & 3) == SGC_DS_LENGTH) {
-    uintptr_t lo = (start + sizeof(uintptr_t) - 1) & ~(uintptr_t)7;
-    if (descr != 0 && start + descr > lo)
-      push(w, lo, start + descr);
+    lo = (start + sizeof(uintptr_t) - 1) & ~(uintptr_t)7;
+    hi = start + descr;
+    if (descr == 0 || hi <= lo)
+      return;
+  } else {
+    if (start & ITEM_DESCR)
+      sgc_fatal("collect: a mark procedure pushed the unaligned address %p",
+                (void *)start);
+    lo = start | ITEM_DESCR;
+  }
+  if (try_push(w, lo, hi))
+    return;
+  if (entry_depth >= 8) {
+    ATOMIC_STORE(&work.overflow, 1);
     return;
   }
-  if (start & ITEM_DESCR)
-    sgc_fatal("collect: a mark procedure pushed the unaligned address %p",
-              (void *)start);
-  push(w, start | ITEM_DESCR, descr);
+  entry_depth++;
+  if (lo & ITEM_DESCR)
+    scan_descr(w, start, descr);
+  else
+    scan_range(w, lo, hi);
+  entry_depth--;
 }
 
 static void flush_entries(gcwork *w, sgc_mark_entry *buf,
@@ -585,11 +612,14 @@ SCAN_NO_SANITIZE static void scan_thread(gcwork *w, mthread *t) {
  * ignore_self, words pointing into the object itself do not count. */
 SCAN_NO_SANITIZE static void scan_finalizable(gcwork *w, mspan *s,
                                               uintptr_t obj, bool ignore_self) {
-  if (!ignore_self ||
-      sgc_kinds[spanclass_kind(s->spanclass)].scan != SCAN_CONSERVATIVE) {
+  int scan = sgc_kinds[spanclass_kind(s->spanclass)].scan;
+  if (!ignore_self || scan == SCAN_NONE) {
     scan_object(w, s, obj);
     return;
   }
+  /* Skipping self pointers needs every word in hand: an object with a
+   * descriptor is scanned conservatively here (more is kept, never less,
+   * and bdwgc does the same). */
   uintptr_t end = obj + s->elemsize;
   for (uintptr_t p = obj; p < end; p += sizeof(uintptr_t)) {
     uintptr_t v = *(volatile uintptr_t *)p;

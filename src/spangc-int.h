@@ -121,7 +121,7 @@ static inline int size_to_class(size_t n) {
  * KIND_NOSCAN never; other kinds (made with sgc_new_kind) by their
  * descriptor.  Kinds are never removed; kinds[] entries are written once,
  * before their index is handed out. */
-enum { KIND_SCAN = 0, KIND_NOSCAN = 1, KIND_FIRST_USER = 2 };
+enum { KIND_SCAN = 0, KIND_NOSCAN = 1, KIND_TYPED = 2, KIND_FIRST_USER = 3 };
 enum { SCAN_CONSERVATIVE = 0, SCAN_NONE = 1, SCAN_DESCR = 2 };
 typedef struct kind_info {
   uint8_t scan;      /* SCAN_* */
@@ -130,7 +130,7 @@ typedef struct kind_info {
 } kind_info;
 extern kind_info sgc_kinds[NUM_KINDS];
 extern int sgc_nkinds; /* atomic */
-extern int sgc_typed_kind; /* the kind of sgc_alloc_typed objects */
+extern int sgc_typed_kind; /* KIND_TYPED: the kind of sgc_alloc_typed objects */
 
 /* Mark procedures: indices below FIRST_USER_MARK_PROC are reserved (bdwgc
  * reserves the same range); the collector's own are special-cased by the
