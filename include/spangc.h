@@ -498,7 +498,8 @@ SGC_API int (*sgc_set_collect_hook(int (*fn)(int forced)))(int);
  *   (an object or a free slot), never aborts.
  * sgc_expand_heap — grow the heap by at least bytes of free pages now, and
  *   let allocation-triggered collections wait until that much more is in
- *   use.  Returns 0 or ENOMEM.
+ *   use.  Returns 0, or ENOMEM (no memory, or the heap would exceed the
+ *   sgc_set_max_heap limit).
  * sgc_heap_bounds — [*lo, *hi) contains every heap object, now and later.
  * sgc_collect_a_little — sweep some of the heap left unswept by the last
  *   collection; returns nonzero while some is left.
@@ -509,6 +510,17 @@ SGC_API int sgc_is_heap_ptr(const void *p);
 SGC_API int sgc_expand_heap(size_t bytes);
 SGC_API void sgc_heap_bounds(void **lo, void **hi);
 SGC_API int sgc_collect_a_little(void);
+
+/*
+ * sgc_call_without_collections — fn(arg), during which no collection
+ *   starts (one under way finishes first); returns fn's result.  For code
+ *   that turns a hidden pointer (e.g. the ~p a link slot holds) back into
+ *   a pointer: no collection can clear the link between the read and the
+ *   use.  fn must not allocate (an allocation that wants a collection
+ *   would wait for ever) nor call sgc_collect; several threads may run
+ *   such calls at once.
+ */
+SGC_API void *sgc_call_without_collections(void *(*fn)(void *), void *arg);
 
 /* ==================================================================
  * Fibers: user-level contexts whose stacks live in the heap

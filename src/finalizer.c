@@ -19,9 +19,10 @@
  * Weak slots live in a hash table keyed by slot address, outside the
  * heap (so the table keeps nothing alive).  At mark termination, with the
  * world stopped, every slot whose object was not marked is set to NULL
- * (if it still points to that object; always, for a link) and forgotten;
- * then slots inside heap objects that died are forgotten, so that nothing
- * is ever written into reused memory.
+ * (if it still points to that object; always, for a link) and forgotten
+ * (weak_process); after finalization marking, slots inside heap objects
+ * that died are forgotten, so that nothing is ever written into reused
+ * memory (weak_forget_dead).
  *
  * fin.lock guards the queue and the counts; weak_lock the table.  Both are
  * taken by mutators only inside no-preempt regions (the collector takes
@@ -286,6 +287,7 @@ int sgc_set_finalizer_ex(void *p, void (*fn)(void *obj, void *arg), void *arg,
   sp->offset = off;
   sp->kind = SPECIAL_FINALIZER;
   sp->mode = (uint8_t)mode;
+  sp->doomed = 0;
   sp->fn = fn;
   sp->arg = arg;
   old = special_insert(s, sp);
@@ -466,8 +468,14 @@ void weak_process(mspan **spans, uint32_t nspan) {
     e->obj = NULL;
     weaklive--;
   }
-  /* Slots inside dead heap objects whose target lives: forget them too,
-   * so that nothing is ever written into reused memory. */
+  pthread_mutex_unlock(&weak_lock);
+}
+
+/* After mark_finalizers (which marked what finalization keeps): forget
+ * registrations whose slot lies inside a heap object that died, so that
+ * nothing is ever written into reused memory. */
+void weak_forget_dead(void) {
+  pthread_mutex_lock(&weak_lock);
   for (size_t i = 0; i < weakcap; i++) {
     weakent *e = &weak[i];
     if (e->slot == NULL || e->slot == WEAK_TOMB)

@@ -28,7 +28,9 @@
  * time inside a no-preempt region, so a stop never catches it half-way.
  *
  * gc_lock serialises collections and guards the figures of the last
- * cycles; helpers synchronise through helper.lock.
+ * cycles; helpers synchronise through helper.lock.  A collection first
+ * takes hold_lock for writing; sgc_call_without_collections holds it for
+ * reading (lock order: hold_lock, then gc_lock).
  */
 #include <link.h>
 #include <sched.h>
@@ -42,6 +44,9 @@
 #define MIN_GOAL ((uint64_t)4 << 20)
 
 static pthread_mutex_t gc_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Held for reading by sgc_call_without_collections, for writing by a
+ * collection (taken before gc_lock). */
+static pthread_rwlock_t hold_lock = PTHREAD_RWLOCK_INITIALIZER;
 /* Tests only: called by the collecting thread while the helper markers
  * run (the world stopped, gcmarking set), e.g. to force allspans to grow
  * under the markers' snapshot. */
@@ -292,6 +297,7 @@ static void collect(mthread *self) {
 
   weak_process(spans, nspan);
   mark_finalizers(&res);
+  weak_forget_dead();
   if (gc.verify)
     mark_verify();
   uint64_t stack_released = 0;
@@ -388,6 +394,7 @@ static void collect_as(mcache *c, bool force) {
     return;
   uint64_t seen = ATOMIC_LOAD(&gc.numgc);
   sgc_enter_blocking();
+  pthread_rwlock_wrlock(&hold_lock);
   pthread_mutex_lock(&gc_lock);
   sgc_exit_blocking();
   if (force || (gc.numgc == seen &&
@@ -408,6 +415,7 @@ static void collect_as(mcache *c, bool force) {
       collect(self); /* no memory for a stack: use this one */
   }
   pthread_mutex_unlock(&gc_lock);
+  pthread_rwlock_unlock(&hold_lock);
 }
 
 /* Collect from inside the allocator: step out of its no-preempt region
@@ -445,6 +453,7 @@ bool gc_over_max_heap(uintptr_t more_pages) {
 }
 
 bool gc_has_max_heap(void) { return ATOMIC_LOAD_RELAXED(&gc.max_heap) != 0; }
+uint64_t gc_max_heap(void) { return ATOMIC_LOAD_RELAXED(&gc.max_heap); }
 
 /* --------------------------------------------------------------- public */
 
@@ -464,6 +473,20 @@ int (*sgc_set_collect_hook(int (*fn)(int forced)))(int) {
 
 void (*sgc_set_root_callback(void (*fn)(void)))(void) {
   return __atomic_exchange_n(&sgc_root_callback, fn, __ATOMIC_SEQ_CST);
+}
+
+void *sgc_call_without_collections(void *(*fn)(void *), void *arg) {
+  sgc_ensure_init();
+  mcache *c = sgc_tls_cache;
+  bool reg = c && c->thr && c->thr->state != THR_BLOCKING;
+  if (reg)
+    sgc_enter_blocking();
+  pthread_rwlock_rdlock(&hold_lock);
+  if (reg)
+    sgc_exit_blocking();
+  void *r = fn(arg);
+  pthread_rwlock_unlock(&hold_lock);
+  return r;
 }
 
 int sgc_collect_a_little(void) {
@@ -551,9 +574,11 @@ void gc_atfork(int phase) {
     mcache *c = sgc_tls_cache;
     if (c && c->thr) { /* a collection by another thread goes on */
       sgc_enter_blocking();
+      pthread_rwlock_wrlock(&hold_lock);
       pthread_mutex_lock(&gc_lock);
       sgc_exit_blocking();
     } else {
+      pthread_rwlock_wrlock(&hold_lock);
       pthread_mutex_lock(&gc_lock);
     }
     pthread_mutex_lock(&helper.lock);
@@ -572,6 +597,10 @@ void gc_atfork(int phase) {
   pthread_mutex_unlock(&bgsweep.lock);
   pthread_mutex_unlock(&helper.lock);
   pthread_mutex_unlock(&gc_lock);
+  if (phase == FORK_CHILD)
+    pthread_rwlock_init(&hold_lock, NULL); /* readers may be gone */
+  else
+    pthread_rwlock_unlock(&hold_lock);
 }
 
 /* --------------------------------------------------------------- init */

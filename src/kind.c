@@ -111,7 +111,9 @@ static bool grow(void **table, uint32_t n, uint32_t *cap, size_t elem) {
   if (n < *cap)
     return true;
   uint32_t ncap = *cap ? *cap * 2 : 64;
-  void *t = malloc((size_t)ncap * elem);
+  /* Not malloc: this runs in a no-preempt region, and a stopped thread
+   * may hold malloc's lock. */
+  void *t = os_alloc((size_t)ncap * elem);
   if (t == NULL)
     return false;
   if (*table)

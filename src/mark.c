@@ -249,6 +249,12 @@ static __thread sgc_mark_entry *cur_entries;
 
 static void scan_descr(gcwork *w, uintptr_t base, uintptr_t descr);
 
+/* Set while scanning an object the mark left unmarked (finalization): a
+ * large one is scanned whole rather than in pushed pieces, since a piece
+ * dropped for want of buffers would not be found by the overflow passes,
+ * which rescan marked objects only. */
+static __thread bool scan_whole;
+
 /* An entry a mark procedure pushed: into the work buffer.  With no
  * buffer left it is scanned at once (nested procedure calls up to a small
  * depth): an entry may describe memory outside the heap, which no
@@ -343,7 +349,7 @@ SCAN_NO_SANITIZE static void scan_descr(gcwork *w, uintptr_t base,
   for (int depth = 0; depth < 4; depth++) {
     switch (d & 3) {
     case SGC_DS_LENGTH:
-      if (d > SCAN_CHUNK) {
+      if (d > SCAN_CHUNK && !scan_whole) {
         push(w, base + SCAN_CHUNK, base + d);
         d = SCAN_CHUNK;
       }
@@ -388,7 +394,7 @@ SCAN_NO_SANITIZE static void scan_descr(gcwork *w, uintptr_t base,
 static void scan_object(gcwork *w, mspan *s, uintptr_t base) {
   const kind_info *k = &sgc_kinds[spanclass_kind(s->spanclass)];
   if (k->scan == SCAN_CONSERVATIVE) {
-    if (s->elemsize > SCAN_CHUNK)
+    if (s->elemsize > SCAN_CHUNK && !scan_whole)
       push(w, base, base + s->elemsize);
     else
       scan_range(w, base, base + s->elemsize);
@@ -434,8 +440,10 @@ sgc_mark_entry *sgc_mark_stack_overflow(sgc_mark_entry *top) {
 void sgc_push_range(void *lo, void *hi) {
   gcwork *w = current_work("sgc_push_range");
   uintptr_t l = ((uintptr_t)lo + 7) & ~(uintptr_t)7;
-  if ((uintptr_t)hi > l)
-    push(w, l, (uintptr_t)hi);
+  /* A range outside the heap that could not be pushed is scanned now: no
+   * overflow pass would find it again. */
+  if ((uintptr_t)hi > l && !try_push(w, l, (uintptr_t)hi))
+    scan_range(w, l, (uintptr_t)hi);
 }
 
 void sgc_set_mark_bit(const void *p) {
@@ -443,6 +451,8 @@ void sgc_set_mark_bit(const void *p) {
   if (s == NULL)
     return;
   uint32_t i = mspan_obj_index(s, (uintptr_t)p);
+  if (!mspan_is_allocated(s, i))
+    return; /* a free slot: nothing to keep */
   __atomic_fetch_or(&s->markbits[i >> 6], (uint64_t)1 << (i & 63),
                     __ATOMIC_RELAXED);
 }
@@ -866,6 +876,20 @@ static bool unmarked_finalizable(mspan *s, special *sp) {
          !bitmap_get(s->markbits, mspan_obj_index(s, s->base + sp->offset));
 }
 
+/* Doomed objects survive this cycle (the sweep queues their finalizers):
+ * marked now, so that what is decided after the mark (weak slots inside
+ * them) sees them alive.  Their contents were scanned already. */
+static void mark_doomed(void) {
+  for (uint32_t k = 0; k < work.nspan; k++) {
+    mspan *s = work.spans[k];
+    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE || s->specials == NULL)
+      continue;
+    for (special *sp = s->specials; sp; sp = sp->next)
+      if (sp->kind == SPECIAL_FINALIZER && sp->doomed)
+        sgc_set_mark_bit((void *)(s->base + sp->offset));
+  }
+}
+
 void mark_finalizers(mark_result *res) {
   gcwork w = {0};
   bool any = false;
@@ -879,8 +903,10 @@ void mark_finalizers(mark_result *res) {
       any = true;
       if (sp->mode == SGC_FIN_NO_ORDER)
         continue;
+      scan_whole = true;
       scan_finalizable(&w, s, s->base + sp->offset,
                        sp->mode == SGC_FIN_IGNORE_SELF);
+      scan_whole = false;
       if (w.wbuf && w.wbuf->n == WB_ITEMS)
         drain_alone(&w);
     }
@@ -907,8 +933,10 @@ void mark_finalizers(mark_result *res) {
         unordered |= sp->mode == SGC_FIN_NO_ORDER;
       }
   }
-  if (!unordered && !unreachable)
+  if (!unordered && !unreachable) {
+    mark_doomed();
     return;
+  }
   gcwork w2 = {0};
   for (uint32_t k = 0; k < work.nspan; k++) {
     mspan *s = work.spans[k];
@@ -917,7 +945,9 @@ void mark_finalizers(mark_result *res) {
     for (special *sp = s->specials; sp; sp = sp->next)
       if (sp->kind == SPECIAL_FINALIZER && sp->doomed &&
           sp->mode == SGC_FIN_NO_ORDER) {
+        scan_whole = true;
         scan_object(&w2, s, s->base + sp->offset);
+        scan_whole = false;
         if (w2.wbuf && w2.wbuf->n == WB_ITEMS)
           drain_alone(&w2);
       }
@@ -926,8 +956,10 @@ void mark_finalizers(mark_result *res) {
   res->marked_bytes += w2.marked_bytes;
   res->nobj += w2.nobj;
   mark_overflow_passes(res);
-  if (!unreachable)
+  if (!unreachable) {
+    mark_doomed();
     return;
+  }
   for (uint32_t k = 0; k < work.nspan; k++) {
     mspan *s = work.spans[k];
     if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE || s->specials == NULL)
@@ -936,4 +968,5 @@ void mark_finalizers(mark_result *res) {
       if (sp->mode == SGC_FIN_UNREACHABLE && unmarked_finalizable(s, sp))
         sp->doomed = 1;
   }
+  mark_doomed();
 }

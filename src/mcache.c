@@ -250,6 +250,7 @@ void mcache_flush_for_gc(mcache *c, uint64_t *dropped) {
       c->alloc[sc] = &sgc_emptyspan;
     }
     dropped[spanclass_class(sc)] += c->nfreed[sc];
+    freed_list_clear(c->freed[sc], sc);
     c->freed[sc] = NULL;
     c->nfreed[sc] = 0;
   }

@@ -201,6 +201,7 @@ void mcentral_drop_batches(mcentral *c, uint64_t *dropped) {
   while (b) {
     fbatch *next = b->next;
     dropped[spanclass_class(c->spanclass)] += b->n;
+    freed_list_clear(b->head, c->spanclass);
     fixalloc_free(&batchalloc, b);
     b = next;
   }

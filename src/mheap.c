@@ -648,9 +648,13 @@ int sgc_expand_heap(size_t bytes) {
   uintptr_t npages = (bytes + PAGE_SIZE - 1) >> PAGE_SHIFT;
   if (npages > (h->arena_end - h->arena_start) >> PAGE_SHIFT)
     return ENOMEM;
+  uint64_t max = gc_max_heap();
   mcache *c = nopreempt_enter_any();
   sgc_lock(&h->lock);
-  bool ok = mheap_grow(h, npages);
+  /* Growing past sgc_set_max_heap is refused (in-use pages are limited by
+   * it anyway: free pages beyond it could never be used). */
+  bool ok = max == 0 || h->sys_heap + npages * PAGE_SIZE <= max;
+  ok = ok && mheap_grow(h, npages);
   sgc_unlock(&h->lock);
   nopreempt_leave_any(c);
   if (!ok)

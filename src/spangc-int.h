@@ -629,6 +629,7 @@ void roots_foreach(void (*fn)(uintptr_t lo, uintptr_t hi, void *), void *arg);
 /* Finalizer queue and weak slots (finalizer.c). */
 void finalizer_scan_queue(gcwork *w);
 void weak_process(mspan **spans, uint32_t nspan); /* mark termination */
+void weak_forget_dead(void); /* after mark_finalizers */
 void finalizer_wake(void);
 
 /* --------------------------------------------------------------- gc.c */
@@ -643,6 +644,7 @@ extern void (*sgc_test_mark_hook)(void); /* tests: runs during marking */
 /* Over sgc_set_max_heap? (mheap.lock held) */
 bool gc_over_max_heap(uintptr_t more_pages);
 bool gc_has_max_heap(void);
+uint64_t gc_max_heap(void); /* 0: none */
 void gc_raise_min_goal(uint64_t bytes);
 void gc_collect_for_limit(mcache *c);
 void gc_read_stats(sgc_stats *st);
@@ -657,6 +659,20 @@ extern uint64_t sgc_free_cookie;
  * to one freed object does not keep the chain behind it alive. */
 static inline void *freed_link(void *next) {
   return (void *)((uintptr_t)next ^ (uintptr_t)sgc_free_cookie);
+}
+/* Freed lists of a descriptor kind are cleared when dropped (world
+ * stopped): such an object stays "allocated" until swept, and a stale
+ * pointer could make the markers read its descriptor or hand it to a mark
+ * procedure, which must find zeroes, not a hidden link and a cookie. */
+static inline void freed_list_clear(void *head, int spanclass) {
+  if (sgc_kinds[spanclass_kind(spanclass)].scan != SCAN_DESCR)
+    return;
+  size_t size = class_to_size[spanclass_class(spanclass)];
+  for (void **p = head; p != NULL;) {
+    void **next = freed_link(p[0]);
+    memset(p, 0, size);
+    p = next;
+  }
 }
 extern int sgc_initialised;
 void sgc_init_slow(void);

@@ -374,15 +374,15 @@ void GC_add_roots(void *lo, void *hi) {
   compat_ensure_init();
   if ((uintptr_t)lo >= (uintptr_t)hi)
     return; /* an empty range: nothing to scan */
-  int err = sgc_add_roots(lo, hi);
-  if (err)
-    compat_fatal("GC_add_roots(%p, %p): %s", lo, hi, strerror(err));
   root_range *r = malloc(sizeof *r);
   if (r == NULL)
     compat_fatal("GC_add_roots(%p, %p): out of memory", lo, hi);
   r->lo = lo;
   r->hi = hi;
   lock_compat(&roots_lock);
+  int err = sgc_add_roots(lo, hi);
+  if (err)
+    compat_fatal("GC_add_roots(%p, %p): %s", lo, hi, strerror(err));
   r->next = roots;
   roots = r;
   pthread_mutex_unlock(&roots_lock);
@@ -429,10 +429,11 @@ void GC_clear_roots(void) {
   lock_compat(&roots_lock);
   root_range *all = roots;
   roots = NULL;
+  for (root_range *r = all; r; r = r->next)
+    sgc_remove_roots(r->lo, r->hi);
   pthread_mutex_unlock(&roots_lock);
   while (all) {
     root_range *next = all->next;
-    sgc_remove_roots(all->lo, all->hi);
     free(all);
     all = next;
   }
@@ -444,18 +445,23 @@ void GC_exclude_static_roots(void *lo, void *hi) { compat_ensure_init(); }
 
 /* -------------------------------------------------- the allocation lock */
 
-/* bdwgc runs fn holding its allocation lock, which also keeps the
- * collector out.  spangc has no such lock: a collection stops this thread
- * wherever it is and scans its registers, so values fn reads stay
- * consistent with the collector without it.  What remains is mutual
- * exclusion between GC_call_with_alloc_lock callers, which a recursive
- * lock gives. */
+/* bdwgc runs fn holding its allocation lock, which keeps the collector
+ * out (a hidden pointer fn reveals cannot have been cleared meanwhile)
+ * and other callers too.  Here: no collection starts while fn runs
+ * (sgc_call_without_collections), and a recursive lock excludes the other
+ * callers.  As in bdwgc, fn must not allocate. */
 static pthread_mutex_t alloc_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static __thread int alloc_lock_depth;
 
 void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd) {
   compat_ensure_init();
   lock_compat(&alloc_lock);
-  void *r = fn(cd);
+  void *r;
+  if (alloc_lock_depth++ == 0)
+    r = sgc_call_without_collections(fn, cd);
+  else
+    r = fn(cd);
+  alloc_lock_depth--;
   pthread_mutex_unlock(&alloc_lock);
   return r;
 }
