@@ -484,12 +484,17 @@ SGC_API int sgc_is_uncollectable(const void *p);
  *   spangc but not allocate); forced is nonzero for sgc_collect.  For an
  *   allocation-triggered collection a nonzero return skips it.  Returns
  *   the previous hook.
+ * sgc_set_start_hook(fn) — fn() runs once at the start of every
+ *   collection, on the collecting thread, holding the collector's lock,
+ *   before the world stops: it must not allocate, lock, or call spangc.
+ *   Returns the previous hook.
  * sgc_push_range aborts when called outside a root callback or a mark
  *   procedure.
  */
 SGC_API void (*sgc_set_root_callback(void (*fn)(void)))(void);
 SGC_API void sgc_push_range(void *lo, void *hi);
 SGC_API int (*sgc_set_collect_hook(int (*fn)(int forced)))(int);
+SGC_API void (*sgc_set_start_hook(void (*fn)(void)))(void);
 
 /*
  * sgc_thread_is_registered — nonzero if the calling thread is a mutator.

@@ -385,8 +385,9 @@ __asm__(".text\n"
 
 static void collect_on_gc_stack(void *self) { collect(self); }
 
-/* sgc_set_collect_hook's function. */
+/* sgc_set_collect_hook's and sgc_set_start_hook's functions. */
 static int (*collect_hook)(int forced);
+static void (*start_hook)(void);
 
 static void collect_as(mcache *c, bool force) {
   int (*hook)(int) = ATOMIC_LOAD(&collect_hook);
@@ -400,6 +401,9 @@ static void collect_as(mcache *c, bool force) {
   if (force || (gc.numgc == seen &&
                 (uint64_t)ATOMIC_LOAD(&sgc_heap.heap_live) >=
                     ATOMIC_LOAD(&sgc_next_gc))) {
+    void (*sh)(void) = ATOMIC_LOAD(&start_hook);
+    if (sh)
+      sh();
     mthread *self = c->thr;
     /* What this thread holds is on the stack it runs on, above here. */
     volatile uintptr_t marker = 0;
@@ -469,6 +473,10 @@ void sgc_collect(void) {
 
 int (*sgc_set_collect_hook(int (*fn)(int forced)))(int) {
   return __atomic_exchange_n(&collect_hook, fn, __ATOMIC_SEQ_CST);
+}
+
+void (*sgc_set_start_hook(void (*fn)(void)))(void) {
+  return __atomic_exchange_n(&start_hook, fn, __ATOMIC_SEQ_CST);
 }
 
 void (*sgc_set_root_callback(void (*fn)(void)))(void) {

@@ -195,10 +195,6 @@ int compat_collect_hook(int forced) {
       r(size);
     }
   }
-  GC_start_callback_proc cb = __atomic_load_n(&start_callback,
-                                              __ATOMIC_ACQUIRE);
-  if (cb)
-    cb();
   return 0;
 }
 
@@ -344,8 +340,11 @@ GC_on_heap_resize_proc GC_get_on_heap_resize(void) {
   return __atomic_load_n(&GC_on_heap_resize, __ATOMIC_ACQUIRE);
 }
 
+/* Called once per collection, holding the collector's lock (as bdwgc
+ * holds its allocation lock): it must not allocate. */
 void GC_set_start_callback(GC_start_callback_proc f) {
   __atomic_store_n(&start_callback, f, __ATOMIC_RELEASE);
+  sgc_set_start_hook(f);
 }
 GC_start_callback_proc GC_get_start_callback(void) {
   return __atomic_load_n(&start_callback, __ATOMIC_ACQUIRE);
