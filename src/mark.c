@@ -453,8 +453,7 @@ void sgc_set_mark_bit(const void *p) {
   uint32_t i = mspan_obj_index(s, (uintptr_t)p);
   if (!mspan_is_allocated(s, i))
     return; /* a free slot: nothing to keep */
-  __atomic_fetch_or(&s->markbits[i >> 6], (uint64_t)1 << (i & 63),
-                    __ATOMIC_RELAXED);
+  bitmap_set_atomic(s->markbits, i);
 }
 
 void sgc_clear_mark_bit(const void *p) {
@@ -462,8 +461,7 @@ void sgc_clear_mark_bit(const void *p) {
   if (s == NULL)
     return;
   uint32_t i = mspan_obj_index(s, (uintptr_t)p);
-  __atomic_fetch_and(&s->markbits[i >> 6], ~((uint64_t)1 << (i & 63)),
-                     __ATOMIC_RELAXED);
+  bitmap_clear_atomic(s->markbits, i);
 }
 
 int sgc_is_marked(const void *p) {
@@ -781,6 +779,21 @@ static void drain_alone(gcwork *w) {
   drain(w);
 }
 
+/* Serial passes scan into w and drain it whenever a buffer fills. */
+static void drain_if_full(gcwork *w) {
+  if (w->wbuf && w->wbuf->n == WB_ITEMS)
+    drain_alone(w);
+}
+
+/* The end of a serial pass: drain w, count what it marked, and rescan
+ * after any overflow (and reach newly reachable fibers). */
+static void drain_and_finish(gcwork *w, mark_result *res) {
+  drain_alone(w);
+  res->marked_bytes += w->marked_bytes;
+  res->nobj += w->nobj;
+  mark_overflow_passes(res);
+}
+
 /* After the parallel phase: suspended fibers reachable only now (their
  * objects got marked) have their stacks scanned, until no new one is
  * found; and if a push failed, every marked object of a scan span is
@@ -816,8 +829,7 @@ static void overflow_pass(mark_result *res) {
     for (uint32_t i = 0; i < s->nelems; i++)
       if (bitmap_get(s->markbits, i)) {
         scan_object(&w, s, s->base + (uintptr_t)i * s->elemsize);
-        if (w.wbuf && w.wbuf->n == WB_ITEMS)
-          drain_alone(&w);
+        drain_if_full(&w);
       }
   }
   drain_alone(&w);
@@ -890,7 +902,9 @@ static void mark_doomed(void) {
   }
 }
 
-void mark_finalizers(mark_result *res) {
+/* Steps 1-4; false if no finalizable object was left unmarked (nothing
+ * is doomed). */
+static bool doom_finalizables(mark_result *res) {
   gcwork w = {0};
   bool any = false;
   for (uint32_t k = 0; k < work.nspan; k++) {
@@ -907,16 +921,12 @@ void mark_finalizers(mark_result *res) {
       scan_finalizable(&w, s, s->base + sp->offset,
                        sp->mode == SGC_FIN_IGNORE_SELF);
       scan_whole = false;
-      if (w.wbuf && w.wbuf->n == WB_ITEMS)
-        drain_alone(&w);
+      drain_if_full(&w);
     }
   }
   if (!any)
-    return;
-  drain_alone(&w);
-  res->marked_bytes += w.marked_bytes;
-  res->nobj += w.nobj;
-  mark_overflow_passes(res);
+    return false;
+  drain_and_finish(&w, res);
 
   bool unordered = false, unreachable = false;
   for (uint32_t k = 0; k < work.nspan; k++) {
@@ -933,10 +943,8 @@ void mark_finalizers(mark_result *res) {
         unordered |= sp->mode == SGC_FIN_NO_ORDER;
       }
   }
-  if (!unordered && !unreachable) {
-    mark_doomed();
-    return;
-  }
+  if (!unordered && !unreachable)
+    return true;
   gcwork w2 = {0};
   for (uint32_t k = 0; k < work.nspan; k++) {
     mspan *s = work.spans[k];
@@ -948,18 +956,12 @@ void mark_finalizers(mark_result *res) {
         scan_whole = true;
         scan_object(&w2, s, s->base + sp->offset);
         scan_whole = false;
-        if (w2.wbuf && w2.wbuf->n == WB_ITEMS)
-          drain_alone(&w2);
+        drain_if_full(&w2);
       }
   }
-  drain_alone(&w2);
-  res->marked_bytes += w2.marked_bytes;
-  res->nobj += w2.nobj;
-  mark_overflow_passes(res);
-  if (!unreachable) {
-    mark_doomed();
-    return;
-  }
+  drain_and_finish(&w2, res);
+  if (!unreachable)
+    return true;
   for (uint32_t k = 0; k < work.nspan; k++) {
     mspan *s = work.spans[k];
     if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE || s->specials == NULL)
@@ -968,5 +970,10 @@ void mark_finalizers(mark_result *res) {
       if (sp->mode == SGC_FIN_UNREACHABLE && unmarked_finalizable(s, sp))
         sp->doomed = 1;
   }
-  mark_doomed();
+  return true;
+}
+
+void mark_finalizers(mark_result *res) {
+  if (doom_finalizables(res))
+    mark_doomed();
 }
