@@ -128,8 +128,7 @@ static inline void *alloc_small(mcache *c, size_t n, int kind) {
 static void set_uncollectable(void *p) {
   mspan *s = mheap_lookup((uintptr_t)p);
   uint32_t i = mspan_obj_index(s, (uintptr_t)p);
-  __atomic_fetch_or(&s->uncollbits[i >> 6], (uint64_t)1 << (i & 63),
-                    __ATOMIC_RELAXED);
+  bitmap_set_atomic(s->uncollbits, i);
   if (!ATOMIC_LOAD_RELAXED(&s->hasuncoll))
     ATOMIC_STORE_RELAXED(&s->hasuncoll, 1);
 }
@@ -177,8 +176,7 @@ int sgc_is_uncollectable(const void *p) {
   uint32_t i;
   mcache *c = nopreempt_enter_any();
   mspan *s = object_span("sgc_is_uncollectable", p, &i);
-  /* Other threads set and clear bits of the same word (atomically). */
-  int r = (ATOMIC_LOAD_RELAXED(&s->uncollbits[i >> 6]) >> (i & 63)) & 1;
+  int r = bitmap_get_atomic(s->uncollbits, i);
   nopreempt_leave_any(c);
   return r;
 }
@@ -232,8 +230,7 @@ static void free_object(mcache *c, void *p) {
   if (ATOMIC_LOAD_RELAXED(&s->specials)) /* a hint: the lock decides */
     special_remove_all(s, (uintptr_t)p);
   if (ATOMIC_LOAD_RELAXED(&s->hasuncoll))
-    __atomic_fetch_and(&s->uncollbits[i >> 6], ~((uint64_t)1 << (i & 63)),
-                       __ATOMIC_RELAXED);
+    bitmap_clear_atomic(s->uncollbits, i);
   if (spanclass_class(s->spanclass) == 0) {
     size_t size = s->elemsize;
     ATOMIC_ADD(&sgc_heap.heap_live, -(int64_t)size);
@@ -305,8 +302,7 @@ void *sgc_realloc(void *p, size_t n) {
   mspan *s = object_span("sgc_realloc", p, &i);
   size_t old = s->elemsize;
   int kind = spanclass_kind(s->spanclass);
-  bool uncollectable =
-      (ATOMIC_LOAD_RELAXED(&s->uncollbits[i >> 6]) >> (i & 63)) & 1;
+  bool uncollectable = bitmap_get_atomic(s->uncollbits, i);
   nopreempt_leave_any(c);
   bool typed = kind == ATOMIC_LOAD_RELAXED(&sgc_typed_kind);
   if (typed) {

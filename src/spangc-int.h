@@ -267,6 +267,18 @@ static inline uint32_t mspan_obj_index(const mspan *s, uintptr_t p) {
 static inline bool bitmap_get(const uint64_t *bm, uint32_t i) {
   return (bm[i >> 6] >> (i & 63)) & 1;
 }
+/* For bitmaps whose words other threads change bit by bit (mark bits
+ * while marking, uncollectable bits). */
+static inline bool bitmap_get_atomic(uint64_t *bm, uint32_t i) {
+  return (ATOMIC_LOAD_RELAXED(&bm[i >> 6]) >> (i & 63)) & 1;
+}
+static inline void bitmap_set_atomic(uint64_t *bm, uint32_t i) {
+  __atomic_fetch_or(&bm[i >> 6], (uint64_t)1 << (i & 63), __ATOMIC_RELAXED);
+}
+static inline void bitmap_clear_atomic(uint64_t *bm, uint32_t i) {
+  __atomic_fetch_and(&bm[i >> 6], ~((uint64_t)1 << (i & 63)),
+                     __ATOMIC_RELAXED);
+}
 /* Is object i of swept span s allocated (not a free slot)?  May be called
  * by any thread while the owner allocates: the owner publishes a new
  * cachebase before the cache that goes with it (release), and only moves

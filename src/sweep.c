@@ -39,11 +39,6 @@ static struct {
 
 uint64_t sgc_nbgsweep, sgc_ndemandsweep, sgc_npausesweep; /* atomic */
 
-static void set_mark(mspan *s, uint32_t i) {
-  __atomic_fetch_or(&s->markbits[i >> 6], (uint64_t)1 << (i & 63),
-                    __ATOMIC_RELAXED);
-}
-
 /* Queue the finalizers of doomed objects (mark_finalizers: unmarked at
  * mark end; marked or not now) and of any other unmarked ones and keep those objects (and, through the mark the
  * collector already gave their contents, what they reference) alive for
@@ -63,7 +58,7 @@ static void sweep_specials(mspan *s) {
     }
     ATOMIC_STORE_RELAXED(pp, sp->next);
     if (sp->kind == SPECIAL_FINALIZER) {
-      set_mark(s, i);
+      bitmap_set_atomic(s->markbits, i);
       finalizer_queue((void *)(s->base + sp->offset), sp->fn, sp->arg);
     }
     sp->next = gone;
