@@ -295,7 +295,7 @@ unsigned GC_new_kind(void **fl, GC_word descr, int adjust, int clear) {
                                    "procedure"
                                  : "too many kinds");
   static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-  pthread_mutex_lock(&lock);
+  compat_lock(&lock);
   unsigned i = compat_nkinds;
   if (i >= COMPAT_MAX_KINDS) {
     pthread_mutex_unlock(&lock);

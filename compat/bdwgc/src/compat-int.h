@@ -8,8 +8,9 @@
  * matter), the kind table mapping bdwgc kind numbers to spangc kinds, the
  * callbacks, and the roots added with GC_add_roots (for GC_clear_roots).
  *
- * Locks: compat_lock (a leaf, taken inside a blocking region by mutators)
- * guards the kind table's growth, the root list and GC_call_with_alloc_lock.
+ * Locks (leaves, taken with compat_lock): the kind table's growth, the
+ * root list and GC_call_with_alloc_lock's lock (control.c), the thread
+ * records (threads.c).
  */
 #ifndef SPANGC_COMPAT_INT_H
 #define SPANGC_COMPAT_INT_H
@@ -40,6 +41,10 @@ static inline void compat_ensure_init(void) {
   if (COMPAT_UNLIKELY(!__atomic_load_n(&compat_initialised, __ATOMIC_ACQUIRE)))
     compat_init();
 }
+
+/* Lock m; a registered thread waits inside a blocking region, so that a
+ * collection never waits for it while m's holder is stopped. */
+void compat_lock(pthread_mutex_t *m);
 
 /* Aborts with "libgc (spangc): <message>". */
 _Noreturn void compat_fatal(const char *fmt, ...)

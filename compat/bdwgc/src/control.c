@@ -359,7 +359,7 @@ typedef struct root_range {
 static root_range *roots;
 static pthread_mutex_t roots_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void lock_compat(pthread_mutex_t *m) {
+void compat_lock(pthread_mutex_t *m) {
   if (sgc_thread_is_registered() && !sgc_in_blocking()) {
     sgc_enter_blocking();
     pthread_mutex_lock(m);
@@ -378,7 +378,7 @@ void GC_add_roots(void *lo, void *hi) {
     compat_fatal("GC_add_roots(%p, %p): out of memory", lo, hi);
   r->lo = lo;
   r->hi = hi;
-  lock_compat(&roots_lock);
+  compat_lock(&roots_lock);
   int err = sgc_add_roots(lo, hi);
   if (err)
     compat_fatal("GC_add_roots(%p, %p): %s", lo, hi, strerror(err));
@@ -393,7 +393,7 @@ void GC_add_roots(void *lo, void *hi) {
  * added again. */
 void GC_remove_roots(void *lo, void *hi) {
   compat_ensure_init();
-  lock_compat(&roots_lock);
+  compat_lock(&roots_lock);
   root_range *gone = NULL;
   for (root_range **pp = &roots; *pp;) {
     root_range *r = *pp;
@@ -425,7 +425,7 @@ void GC_remove_roots(void *lo, void *hi) {
 
 void GC_clear_roots(void) {
   compat_ensure_init();
-  lock_compat(&roots_lock);
+  compat_lock(&roots_lock);
   root_range *all = roots;
   roots = NULL;
   for (root_range *r = all; r; r = r->next)
@@ -454,7 +454,7 @@ static __thread int alloc_lock_depth;
 
 void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd) {
   compat_ensure_init();
-  lock_compat(&alloc_lock);
+  compat_lock(&alloc_lock);
   void *r;
   if (alloc_lock_depth++ == 0)
     r = sgc_call_without_collections(fn, cd);

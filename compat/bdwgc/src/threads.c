@@ -38,16 +38,6 @@ static thread_rec *threads; /* records of unjoined threads */
 static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread thread_rec *self_rec;
 
-static void lock_threads(void) {
-  if (sgc_thread_is_registered() && !sgc_in_blocking()) {
-    sgc_enter_blocking();
-    pthread_mutex_lock(&threads_lock);
-    sgc_exit_blocking();
-  } else {
-    pthread_mutex_lock(&threads_lock);
-  }
-}
-
 /* Unlink the record of thread t (threads_lock held); NULL if none. */
 static thread_rec *take_rec(pthread_t t) {
   for (thread_rec **pp = &threads; *pp; pp = &(*pp)->next)
@@ -62,7 +52,7 @@ static thread_rec *take_rec(pthread_t t) {
 /* The thread is done: keep its result for the joiner, or end the record
  * of a detached thread. */
 static void finish(thread_rec *r, void *result) {
-  lock_threads();
+  compat_lock(&threads_lock);
   r->result = result;
   r->finished = 1;
   thread_rec *gone = r->detached ? take_rec(r->id) : NULL;
@@ -93,7 +83,7 @@ int GC_pthread_create(pthread_t *t, const pthread_attr_t *attr,
     pthread_attr_getdetachstate(attr, &state);
   r->detached = state == PTHREAD_CREATE_DETACHED;
   /* Listed before the thread runs, so that it finds itself there. */
-  lock_threads();
+  compat_lock(&threads_lock);
   int err = sgc_pthread_create(&r->id, attr, trampoline, r);
   if (err == 0) {
     r->next = threads;
@@ -117,7 +107,7 @@ int GC_pthread_join(pthread_t t, void **ret) {
     sgc_exit_blocking();
   }
   if (r == 0) {
-    lock_threads();
+    compat_lock(&threads_lock);
     thread_rec *gone = take_rec(t);
     pthread_mutex_unlock(&threads_lock);
     if (gone)
@@ -128,7 +118,7 @@ int GC_pthread_join(pthread_t t, void **ret) {
 
 int GC_pthread_detach(pthread_t t) {
   compat_ensure_init();
-  lock_threads();
+  compat_lock(&threads_lock);
   int err = pthread_detach(t);
   thread_rec *gone = NULL;
   if (err == 0) {
