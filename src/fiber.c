@@ -569,6 +569,15 @@ int sgc_fiber_finished(const sgc_fiber *f) {
 
 /* ---------------------------------------------------- collector hooks */
 
+/* Suspended fiber f's stack is intact and its saved pointer inside it. */
+static void check_stack(sgc_fiber *f) {
+  check_canary(f);
+  if (f->sp < f->lo || f->sp > f->hi)
+    sgc_fatal("collect: fiber %p has a stack pointer %p outside its stack "
+              "[%p, %p)", (void *)f, (void *)f->sp, (void *)f->lo,
+              (void *)f->hi);
+}
+
 /* World stopped.  Scan every suspended fiber whose object is marked and
  * that was not scanned yet this cycle.  Returns true if any was. */
 bool fibers_scan_marked(gcwork *w) {
@@ -580,15 +589,29 @@ bool fibers_scan_marked(gcwork *w) {
     if (!mark_is_marked((uintptr_t)f))
       continue;
     f->scanned = 1;
-    check_canary(f);
-    if (f->sp < f->lo || f->sp > f->hi)
-      sgc_fatal("collect: fiber %p has a stack pointer %p outside its stack "
-                "[%p, %p)", (void *)f, (void *)f->sp, (void *)f->lo,
-                (void *)f->hi);
+    check_stack(f);
     mark_push_range(w, f->sp, f->hi);
     any = true;
   }
   return any;
+}
+
+/* World stopped, finalization: obj, an unmarked object kept for its
+ * finalizer, is scanned; if it is a suspended fiber, its stack is part of
+ * what it references (it gets marked as doomed after the scanning passes,
+ * so fibers_scan_marked would never see it). */
+void fiber_scan_kept(gcwork *w, uintptr_t obj, size_t size) {
+  sgc_fiber *f = (sgc_fiber *)obj;
+  if (f->magic != FIBER_MAGIC || f->regidx >= nreg || registry[f->regidx] != f)
+    return;
+  if (f->scanned || f->state == FIBER_RUNNING)
+    return;
+  f->scanned = 1;
+  check_stack(f);
+  /* Every suspended stack holds pointers to its own fiber (fiber_main's
+   * argument, saved registers): those do not make the fiber reachable,
+   * or an ordered finalizer would never run on one. */
+  mark_scan_range_except(w, f->sp, f->hi, obj, size);
 }
 
 /* World stopped, mark complete: free the stacks of unreachable fibers,

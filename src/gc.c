@@ -96,6 +96,7 @@ static struct {
 
 static void *helper_main(void *arg) {
   uint64_t seen = 0;
+  world_in_collector = 1; /* runs inside collections: never waits for one */
   pthread_mutex_lock(&helper.lock);
   for (;;) {
     while (helper.gen == seen || helper.joined >= helper.want) {
@@ -580,7 +581,10 @@ void gc_read_stats(sgc_stats *st) {
 void gc_atfork(int phase) {
   if (phase == FORK_PREPARE) {
     mcache *c = sgc_tls_cache;
-    if (c && c->thr) { /* a collection by another thread goes on */
+    /* A collection by another thread goes on while this one waits (a
+     * thread that forks from inside a blocking region is already out of
+     * the way). */
+    if (c && c->thr && c->thr->state != THR_BLOCKING) {
       sgc_enter_blocking();
       pthread_rwlock_wrlock(&hold_lock);
       pthread_mutex_lock(&gc_lock);

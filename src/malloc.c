@@ -202,22 +202,35 @@ void *sgc_calloc(size_t count, size_t size) {
   return alloc_any(n, KIND_SCAN, false);
 }
 
+/* The in-use span holding p, swept for this cycle, or NULL.  Caller in a
+ * no-preempt region (an outsider's included).  Sweeping may give the span
+ * back, and another thread may reuse its pages at once: look again until
+ * the span found after sweeping is the one that was swept. */
+static mspan *swept_span_of(uintptr_t p) {
+  for (;;) {
+    mspan *s = mheap_lookup(p);
+    if (s == NULL)
+      return NULL;
+    mspan_ensure_swept(s);
+    if (mheap_lookup(p) == s)
+      return s;
+  }
+}
+
 /* The span of p, which must be the base of a live object: aborts naming
  * the call and the pointer otherwise.  Caller in a no-preempt region. */
 mspan *object_span(const char *call, const void *p, uint32_t *index) {
   sgc_ensure_init();
-  mspan *s = mheap_lookup((uintptr_t)p);
+  mspan *s = swept_span_of((uintptr_t)p);
   if (s == NULL)
-    sgc_fatal("%s(%p): not a pointer to a spangc heap object", call, p);
+    sgc_fatal("%s(%p): not a pointer to a spangc heap object (or one the "
+              "collector freed)", call, p);
   uint32_t i = mspan_obj_index(s, (uintptr_t)p);
   uintptr_t base = s->base + (uintptr_t)i * s->elemsize;
   if (base != (uintptr_t)p)
     sgc_fatal("%s(%p): interior pointer; the object starts at %p", call, p,
               (void *)base);
-  mspan_ensure_swept(s);
-  /* The sweep may have given a dead large object's span back. */
-  if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE || (uintptr_t)p < s->base ||
-      (uintptr_t)p >= s->limit || !mspan_is_allocated(s, i))
+  if (!mspan_is_allocated(s, i))
     sgc_fatal("%s(%p): not an allocated object (double free, or freed by "
               "the collector)", call, p);
   *index = i;
@@ -274,15 +287,11 @@ size_t sgc_size(const void *p) {
 void *sgc_base(const void *p) {
   if (!ATOMIC_LOAD(&sgc_initialised))
     return NULL;
-  mspan *s = mheap_lookup((uintptr_t)p);
-  if (s == NULL)
-    return NULL;
   mcache *c = nopreempt_enter_any();
   void *base = NULL;
-  mspan_ensure_swept(s);
-  uint32_t i = mspan_obj_index(s, (uintptr_t)p);
-  if (ATOMIC_LOAD(&s->state) == MSPAN_INUSE && i < s->nelems &&
-      mspan_is_allocated(s, i)) {
+  mspan *s = swept_span_of((uintptr_t)p);
+  uint32_t i = s ? mspan_obj_index(s, (uintptr_t)p) : 0;
+  if (s != NULL && mspan_is_allocated(s, i)) {
     base = (void *)(s->base + (uintptr_t)i * s->elemsize);
     /* An object freed with sgc_free waits in a freed list, allocated in
      * its span until reused or collected: its cookie says it is free. */

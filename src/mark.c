@@ -187,11 +187,24 @@ static bool try_push(gcwork *w, uintptr_t lo, uintptr_t hi) {
   return true;
 }
 
-/* Push an item; when no buffer can be had, the object it came from stays
- * marked but unscanned, and the overflow passes will rescan it. */
+/* Push (part of) a marked heap object; when no buffer can be had, the
+ * object stays marked but unscanned, and the overflow passes, which
+ * rescan every marked object, will find it.  Only for marked objects:
+ * anything else pushed must go through push_or_scan. */
 static void push(gcwork *w, uintptr_t lo, uintptr_t hi) {
   if (!try_push(w, lo, hi))
     ATOMIC_STORE(&work.overflow, 1);
+}
+
+static void scan_range(gcwork *w, uintptr_t lo, uintptr_t hi);
+
+/* Push a range that no overflow pass would find again (a stack, a root,
+ * an object kept unmarked for its finalizer); when no buffer can be had,
+ * scan it now.  Scanning only marks and pushes objects, so this never
+ * recurses. */
+static void push_or_scan(gcwork *w, uintptr_t lo, uintptr_t hi) {
+  if (!try_push(w, lo, hi))
+    scan_range(w, lo, hi);
 }
 
 /* ------------------------------------------------------------ marking */
@@ -349,10 +362,12 @@ SCAN_NO_SANITIZE static void scan_descr(gcwork *w, uintptr_t base,
   for (int depth = 0; depth < 4; depth++) {
     switch (d & 3) {
     case SGC_DS_LENGTH:
-      if (d > SCAN_CHUNK && !scan_whole) {
-        push(w, base + SCAN_CHUNK, base + d);
+      /* The rest is pushed if a buffer can be had (the object may not be
+       * a marked heap object: an entry of a mark procedure), else scanned
+       * now with the first piece. */
+      if (d > SCAN_CHUNK && !scan_whole &&
+          try_push(w, base + SCAN_CHUNK, base + d))
         d = SCAN_CHUNK;
-      }
       scan_range(w, base, base + d);
       return;
     case SGC_DS_BITMAP: {
@@ -453,6 +468,8 @@ void sgc_set_mark_bit(const void *p) {
   uint32_t i = mspan_obj_index(s, (uintptr_t)p);
   if (!mspan_is_allocated(s, i))
     return; /* a free slot: nothing to keep */
+  if (!ATOMIC_LOAD_RELAXED(&sgc_heap.gcmarking))
+    ATOMIC_STORE(&sgc_heap.stale_marks, 1);
   bitmap_set_atomic(s->markbits, i);
 }
 
@@ -500,10 +517,12 @@ static void drain(gcwork *w) {
     }
     b->n--;
     uintptr_t lo = b->item[b->n].lo, hi = b->item[b->n].hi;
-    if (!(lo & ITEM_DESCR) && hi - lo > SCAN_CHUNK) {
-      push(w, lo + SCAN_CHUNK, hi);
+    /* A long range is cut: the rest goes back as work.  Without a buffer
+     * for it the whole range is scanned now: it may be a stack or a root,
+     * which no overflow pass rescans. */
+    if (!(lo & ITEM_DESCR) && hi - lo > SCAN_CHUNK &&
+        try_push(w, lo + SCAN_CHUNK, hi))
       hi = lo + SCAN_CHUNK;
-    }
     __builtin_prefetch((void *)(lo & ~(uintptr_t)ITEM_DESCR));
     if (n == RING) {
       unsigned k = (head - n) % RING;
@@ -612,7 +631,7 @@ SCAN_NO_SANITIZE static void scan_thread(gcwork *w, mthread *t) {
   scan_range(w, sp, t->stack_hi);
   if (t->cur != &t->home) {
     mark_word(w, (uintptr_t)t->cur);
-    push(w, t->home.sp, t->home.hi);
+    push_or_scan(w, t->home.sp, t->home.hi);
   }
 }
 
@@ -621,6 +640,10 @@ SCAN_NO_SANITIZE static void scan_thread(gcwork *w, mthread *t) {
 SCAN_NO_SANITIZE static void scan_finalizable(gcwork *w, mspan *s,
                                               uintptr_t obj, bool ignore_self) {
   int scan = sgc_kinds[spanclass_kind(s->spanclass)].scan;
+  /* A suspended fiber references what its stack holds: a finalizer that
+   * resumes it must find its locals. */
+  if (scan == SCAN_CONSERVATIVE && s->elemsize >= sizeof(sgc_fiber))
+    fiber_scan_kept(w, obj, s->elemsize);
   if (!ignore_self || scan == SCAN_NONE) {
     scan_object(w, s, obj);
     return;
@@ -628,10 +651,16 @@ SCAN_NO_SANITIZE static void scan_finalizable(gcwork *w, mspan *s,
   /* Skipping self pointers needs every word in hand: an object with a
    * descriptor is scanned conservatively here (more is kept, never less,
    * and bdwgc does the same). */
-  uintptr_t end = obj + s->elemsize;
-  for (uintptr_t p = obj; p < end; p += sizeof(uintptr_t)) {
+  mark_scan_range_except(w, obj, obj + s->elemsize, obj, s->elemsize);
+}
+
+SCAN_NO_SANITIZE void mark_scan_range_except(gcwork *w, uintptr_t lo,
+                                             uintptr_t hi, uintptr_t xlo,
+                                             size_t xsize) {
+  lo = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
+  for (uintptr_t p = lo; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t)) {
     uintptr_t v = *(volatile uintptr_t *)p;
-    if (v - obj >= s->elemsize)
+    if (v - xlo >= xsize)
       mark_word(w, v);
   }
 }
@@ -689,7 +718,7 @@ static void run_job(gcwork *w, rootjob *j) {
 
 void mark_root_word(gcwork *w, uintptr_t v) { mark_word(w, v); }
 void mark_push_range(gcwork *w, uintptr_t lo, uintptr_t hi) {
-  push(w, lo, hi);
+  push_or_scan(w, lo, hi);
 }
 
 /* Is the object containing p marked?  (World stopped, after marking.) */
@@ -734,6 +763,20 @@ void mark_prepare(mspan **spans, uint32_t nspan, int nproc) {
     if (work.maxbufs < 16)
       work.maxbufs = 16;
   }
+  /* Every span of the snapshot is swept, so its mark bits are clear,
+   * unless some were set outside a mark (see mheap.stale_marks). */
+  if (ATOMIC_LOAD(&h->stale_marks)) {
+    ATOMIC_STORE(&h->stale_marks, 0);
+    for (uint32_t k = 0; k < nspan; k++)
+      if (ATOMIC_LOAD(&spans[k]->state) == MSPAN_INUSE)
+        memset(spans[k]->markbits, 0, sizeof spans[k]->markbits);
+  }
+#if SPANGC_DEBUG
+  for (uint32_t k = 0; k < nspan; k++)
+    if (ATOMIC_LOAD(&spans[k]->state) == MSPAN_INUSE)
+      for (uint32_t j = 0; j < BITMAP_WORDS; j++)
+        SGC_ASSERT(spans[k]->markbits[j] == 0);
+#endif
   work.njobs = 0;
   ATOMIC_STORE(&work.jobidx, 0);
   work.nproc = nproc;
@@ -954,7 +997,7 @@ static bool doom_finalizables(mark_result *res) {
       if (sp->kind == SPECIAL_FINALIZER && sp->doomed &&
           sp->mode == SGC_FIN_NO_ORDER) {
         scan_whole = true;
-        scan_object(&w2, s, s->base + sp->offset);
+        scan_finalizable(&w2, s, s->base + sp->offset, false);
         scan_whole = false;
         drain_if_full(&w2);
       }

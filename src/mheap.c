@@ -434,6 +434,8 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
    * generation the mark phase ends in: its mark bits were never computed,
    * so it must not be swept this cycle (design.md, "allspans"). */
   ATOMIC_STORE(&s->sweepgen, h->sweepgen + (h->gcmarking ? 2 : 0));
+  if (h->gcmarking)
+    ATOMIC_STORE(&h->stale_marks, 1);
   set_span_pages(h, s);
   ATOMIC_STORE(&s->state, MSPAN_INUSE);
   sgc_unlock(&h->lock);

@@ -335,6 +335,12 @@ typedef struct mheap {
   uint32_t gcspanscap;
 
   int gcmarking;     /* a mark phase is running (set under the lock) */
+  /* Atomic: some in-use span may hold mark bits set outside a mark (a
+   * span made during the mark is not swept after it; sgc_set_mark_bit
+   * called between collections).  The next mark clears them first: a
+   * stale bit would hide its object from that mark, and what only the
+   * object references would be freed. */
+  int stale_marks;
 
   fixalloc spanalloc;
   fixalloc cachealloc;
@@ -539,6 +545,7 @@ typedef struct mthread {
   struct mthread *next, *prev;
   mcache *cache;
   pthread_t tid;
+  int ktid;                     /* the kernel's thread id */
   uintptr_t stack_lo, stack_hi; /* the stack grows down from stack_hi */
   uintptr_t sp;                 /* lowest live address while stopped */
   ucontext_t ctx;               /* registers while stopped */
@@ -568,7 +575,13 @@ void fiber_thread_exit(mthread *t);
  * ones. */
 bool fibers_scan_marked(gcwork *w);
 void fibers_after_mark(uint64_t *released);
+/* obj is kept unmarked for its finalizer: scan its stack if it is a
+ * suspended fiber (world stopped). */
+void fiber_scan_kept(gcwork *w, uintptr_t obj, size_t size);
 void mark_push_range(gcwork *w, uintptr_t lo, uintptr_t hi);
+/* Scan [lo, hi) now, ignoring words that point into [xlo, xlo + xsize). */
+void mark_scan_range_except(gcwork *w, uintptr_t lo, uintptr_t hi,
+                            uintptr_t xlo, size_t xsize);
 bool mark_is_marked(uintptr_t p);
 
 void world_init(void);
@@ -595,16 +608,28 @@ static inline void nopreempt_leave(mcache *c) {
   if (--c->nopreempt == 0 && unlikely(c->pending))
     world_park_pending(c);
 }
-/* For entry points that may run on an unregistered thread. */
+/* Unregistered threads in calls that look at spans (world.c). */
+extern __thread int world_in_collector;
+void world_outsider_enter(void);
+void world_outsider_leave(void);
+void world_outsider_leave_count(void);
+/* For entry points that may run on an unregistered thread: a registered
+ * one enters a no-preempt region; another one enters as an outsider, so
+ * no stop begins until it leaves.  Returns the token for leaving. */
 static inline mcache *nopreempt_enter_any(void) {
   mcache *c = sgc_tls_cache;
-  if (c)
+  if (c && c->thr) {
     nopreempt_enter(c);
-  return c;
+    return c;
+  }
+  world_outsider_enter();
+  return NULL;
 }
 static inline void nopreempt_leave_any(mcache *c) {
   if (c)
     nopreempt_leave(c);
+  else
+    world_outsider_leave();
 }
 
 /* ------------------------------------------------------------------- mark */

@@ -122,7 +122,7 @@ void mspan_ensure_swept(mspan *s) {
   mheap *h = &sgc_heap;
   uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
   uint32_t g = ATOMIC_LOAD(&s->sweepgen);
-  if (g == sg)
+  if (g == sg || g == sg + 2) /* swept, or made during a mark */
     return;
   if (g == sg - 2 && ATOMIC_CAS(&s->sweepgen, g, sg - 1)) {
     ATOMIC_ADD(&sgc_ndemandsweep, 1);

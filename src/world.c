@@ -32,8 +32,11 @@
  * state) .  A thread waiting for gc_lock does so inside a blocking region,
  * so a collection by another thread never waits for it.
  */
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spangc-int.h"
@@ -51,7 +54,18 @@ static struct {
   int stopping;
   sem_t ack;
   uint64_t gen; /* number of the current or last stop */
-} world = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {{0}}, 0};
+  /* Outsiders (see world_outsider_enter): how many are inside a region,
+   * and whether a stop bars new ones (both seq_cst atomics). */
+  int outsiders;
+  int barred;
+  pthread_cond_t outsiders_gone; /* with mutex */
+} world = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {{0}}, 0,
+           0, 0, PTHREAD_COND_INITIALIZER};
+
+/* Set on the collector's helper markers: they run inside a collection and
+ * never wait for one. */
+__thread int world_in_collector;
+static __thread int outsider_depth;
 
 /* ------------------------------------------------------------- parking */
 
@@ -80,16 +94,32 @@ static void __attribute__((noinline)) park(mthread *t, uint64_t g) {
 /* The interrupted thread's vector registers live in the xsave image the
  * kernel put in the signal frame (which is on the signal stack, or below
  * the recorded stack pointer): copy it for the scanner.  At a call
- * boundary (the other ways to stop) no vector register is live. */
+ * boundary (the other ways to stop) no vector register is live.
+ *
+ * The image starts with the 512-byte fxsave area (XMM0-15); if the kernel
+ * wrote an xsave image, the software-reserved bytes at offset 464 say so
+ * and give its size, which covers the upper halves of YMM0-15 and, on
+ * AVX-512 machines, ZMM0-15's upper halves and ZMM16-31. */
+struct fpx_sw_bytes { /* the kernel's struct _fpx_sw_bytes */
+  uint32_t magic1;
+  uint32_t extended_size;
+  uint64_t xfeatures;
+  uint32_t xstate_size;
+  uint32_t padding[7];
+};
+#ifndef FP_XSTATE_MAGIC1
+#define FP_XSTATE_MAGIC1 0x46505853u
+#endif
+
 static void save_vector_registers(mthread *t, const ucontext_t *uc) {
   const struct _libc_fpstate *fp = uc->uc_mcontext.fpregs;
   size_t n = 0;
   if (fp != NULL) {
-    n = 512; /* the fxsave image: XMM0-15 */
-    /* An xsave image says so in the reserved bytes at offset 464. */
-    const uint32_t *sw = (const uint32_t *)((const char *)fp + 464);
-    if (sw[0] == 0x46505853u /* FP_XSTATE_MAGIC1 */ && sw[3] > n)
-      n = sw[3]; /* xstate_size */
+    n = 512;
+    struct fpx_sw_bytes sw;
+    memcpy(&sw, (const char *)fp + 464, sizeof sw);
+    if (sw.magic1 == FP_XSTATE_MAGIC1 && sw.xstate_size > n)
+      n = sw.xstate_size;
     if (n > sizeof t->fpstate)
       n = sizeof t->fpstate;
     memcpy(t->fpstate, fp, n);
@@ -176,6 +206,13 @@ mthread *world_register(mcache *c) {
     return NULL;
   t->cache = c;
   t->tid = pthread_self();
+  t->ktid = (int)gettid();
+  /* A thread that inherited a mask blocking the suspend signal (servers
+   * start threads with every signal blocked) could never be stopped. */
+  sigset_t ss;
+  sigemptyset(&ss);
+  sigaddset(&ss, SIG_SUSPEND);
+  pthread_sigmask(SIG_UNBLOCK, &ss, NULL);
   stack_bounds(&t->stack_lo, &t->stack_hi);
   t->state = THR_RUNNING;
   sem_init(&t->resume, 0, 0);
@@ -220,7 +257,122 @@ int world_nthreads(void) {
 
 /* ------------------------------------------------------ stop and start */
 
+/* ------------------------------------------------------------ outsiders
+ *
+ * A thread that is not registered has no no-preempt region a stop could
+ * wait for, yet some calls it may make (sgc_size, sgc_base, ...) look at
+ * a span and may sweep it.  Such a thread is an outsider: while it is in
+ * one of those calls, no stop may begin (a stop would find the span half
+ * swept, or sweep it a second time).  It counts itself in; a stop first
+ * bars new outsiders, then waits until the count drops to zero.  The two
+ * sides use the store-then-load (Dekker) pattern on seq_cst atomics, so
+ * one of them always sees the other.  Regions nest. */
+void world_outsider_enter(void) {
+  if (world_in_collector || outsider_depth++ > 0)
+    return;
+  for (;;) {
+    __atomic_add_fetch(&world.outsiders, 1, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&world.barred, __ATOMIC_SEQ_CST))
+      return;
+    world_outsider_leave_count();
+    pthread_mutex_lock(&world.mutex);
+    while (__atomic_load_n(&world.barred, __ATOMIC_SEQ_CST))
+      pthread_cond_wait(&world.cond, &world.mutex);
+    pthread_mutex_unlock(&world.mutex);
+  }
+}
+
+void world_outsider_leave_count(void) {
+  if (__atomic_sub_fetch(&world.outsiders, 1, __ATOMIC_SEQ_CST) == 0 &&
+      __atomic_load_n(&world.barred, __ATOMIC_SEQ_CST)) {
+    pthread_mutex_lock(&world.mutex);
+    pthread_cond_broadcast(&world.outsiders_gone);
+    pthread_mutex_unlock(&world.mutex);
+  }
+}
+
+void world_outsider_leave(void) {
+  if (world_in_collector || --outsider_depth > 0)
+    return;
+  world_outsider_leave_count();
+}
+
+/* Bar new outsiders and wait for those inside to leave. */
+static void bar_outsiders(void) {
+  __atomic_store_n(&world.barred, 1, __ATOMIC_SEQ_CST);
+  pthread_mutex_lock(&world.mutex);
+  while (__atomic_load_n(&world.outsiders, __ATOMIC_SEQ_CST) != 0)
+    pthread_cond_wait(&world.outsiders_gone, &world.mutex);
+  pthread_mutex_unlock(&world.mutex);
+}
+
+/* ------------------------------------------------------ stop and start */
+
+/* Does kernel thread tid block signal sig?  -1 if it cannot be told (the
+ * thread is gone).  Reads /proc with plain system calls: no allocation
+ * and no stdio lock, which a stopped thread may hold. */
+static int thread_blocks_signal(int tid, int sig) {
+  char path[64], buf[2048];
+  snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return -1;
+  buf[n] = 0;
+  const char *p = strstr(buf, "SigBlk:");
+  if (p == NULL)
+    return -1;
+  unsigned long long mask = strtoull(p + 7, NULL, 16);
+  return (int)((mask >> (sig - 1)) & 1);
+}
+
+/* A stop that has waited STOP_WARN_NS for some thread says which, once. */
+#define STOP_WARN_NS 100000000ull
+
+static void report_unstopped(uint64_t g) {
+  for (mthread *t = allthreads; t; t = t->next) {
+    if (!t->signalled || ATOMIC_LOAD(&t->ack_gen) == g)
+      continue;
+    int b = thread_blocks_signal(t->ktid, SIG_SUSPEND);
+    sgc_warn("stop the world: thread %d (pthread %lu) has not stopped after "
+             "%llu ms; %s; still waiting", t->ktid, (unsigned long)t->tid,
+             STOP_WARN_NS / 1000000,
+             b == 1 ? "it blocks the suspend signal (SIGPWR), for example "
+                      "with a raw rt_sigprocmask system call"
+             : b == 0 ? "the signal is deliverable: is a handler of the "
+                        "program running for long on that thread?"
+                      : "its status cannot be read (did it exit without "
+                        "unregistering?)");
+  }
+}
+
+static void wait_acks(int n, uint64_t g) {
+  bool warned = false;
+  uint64_t start = os_nanotime();
+  while (n > 0) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 20000000; /* look again every 20 ms */
+    if (ts.tv_nsec >= 1000000000) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000;
+    }
+    if (sem_timedwait(&world.ack, &ts) == 0) {
+      n--;
+      continue;
+    }
+    if (!warned && os_nanotime() - start >= STOP_WARN_NS) {
+      warned = true;
+      report_unstopped(g);
+    }
+  }
+}
+
 void world_stop(mthread *self) {
+  bar_outsiders();
   pthread_mutex_lock(&threads_lock);
   pthread_mutex_lock(&world.mutex);
   world.stopping = 1;
@@ -243,14 +395,13 @@ void world_stop(mthread *self) {
                 "it exit without unregistering?",
                 (unsigned long)t->tid, err);
   }
-  for (int i = 0; i < n; i++)
-    while (sem_wait(&world.ack) != 0)
-      ;
+  wait_acks(n, g);
 }
 
 void world_start(mthread *self) {
   pthread_mutex_lock(&world.mutex);
   world.stopping = 0;
+  __atomic_store_n(&world.barred, 0, __ATOMIC_SEQ_CST);
   pthread_cond_broadcast(&world.cond);
   /* A thread that acknowledged by entering a blocking region does not
    * wait on its semaphore: it waits in sgc_exit_blocking for !stopping. */
@@ -279,7 +430,10 @@ void world_atfork(int phase) {
   mcache *me = sgc_tls_cache;
   mthread *self = me ? me->thr : NULL;
   if (phase == FORK_PREPARE) {
-    if (self) {
+    /* A thread forking from inside a blocking region keeps what it
+     * recorded on entry: its registers of then may be live again once
+     * the frames below return, and are found only there. */
+    if (self && self->state != THR_BLOCKING) {
       volatile uintptr_t marker = 0;
       self->fpsize = 0;
       memset(&self->ctx_now, 0, sizeof self->ctx_now);
@@ -318,8 +472,11 @@ void world_atfork(int phase) {
       t = next;
     }
     world.stopping = 0;
+    world.barred = 0;
+    world.outsiders = 0;
     pthread_mutex_init(&world.mutex, NULL);
     pthread_cond_init(&world.cond, NULL);
+    pthread_cond_init(&world.outsiders_gone, NULL);
     sem_init(&world.ack, 0, 0);
     pthread_mutex_unlock(&threads_lock); /* taken by world_stop */
   }

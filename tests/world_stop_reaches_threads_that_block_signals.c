@@ -1,0 +1,117 @@
+// labels: gc threads
+/* Stopping the world needs the suspend signal delivered to every
+ * registered thread.
+ *   - A thread started with every signal blocked (servers start threads
+ *     so, to route signals to one thread) is registered with the suspend
+ *     signal unblocked: while it computes without allocating, another
+ *     thread's collections are not held up.
+ *   - A thread that blocks the signal behind the runtime's back (a raw
+ *     rt_sigprocmask system call) cannot be stopped: the stop waits, and
+ *     after 100 ms says which thread it waits for and why. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "gctest.h"
+#include "spangc.h"
+
+static atomic_int ready, done;
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Computes for 'secs' without allocating or calling into the runtime. */
+static uint64_t spin(double secs) {
+  volatile uint64_t x = 1;
+  double end = now() + secs;
+  while (now() < end)
+    for (int i = 0; i < 10000; i++)
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+  return x;
+}
+
+static void *masked_worker(void *arg) {
+  void *volatile mine = sgc_alloc(64); /* registered now */
+  (void)mine;
+  atomic_store(&ready, 1);
+  spin(2.0);
+  atomic_store(&done, 1);
+  return NULL;
+}
+
+static void masked_thread_is_stopped(void) {
+  sigset_t all, old;
+  sigfillset(&all);
+  CHECK(pthread_sigmask(SIG_SETMASK, &all, &old) == 0);
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, masked_worker, NULL) == 0); /* inherits */
+  CHECK(pthread_sigmask(SIG_SETMASK, &old, NULL) == 0);
+  while (!atomic_load(&ready))
+    sched_yield();
+  double worst = 0;
+  long ncollect = 0;
+  while (!atomic_load(&done)) {
+    double t0 = now();
+    sgc_collect();
+    double d = now() - t0;
+    if (d > worst)
+      worst = d;
+    ncollect++;
+  }
+  sgc_enter_blocking();
+  pthread_join(t, NULL);
+  sgc_exit_blocking();
+  printf("%ld collections while a masked thread computed; longest %.1f ms\n",
+         ncollect, worst * 1e3);
+  /* Unstoppable, every collection would wait for the whole 2 s. */
+  CHECKF(worst < 1.0, "a collection waited %.0f ms for the masked thread",
+         worst * 1e3);
+}
+
+static void *raw_blocker(void *arg) {
+  void *volatile mine = sgc_alloc(64);
+  (void)mine;
+  uint64_t set = (uint64_t)1 << (SIGPWR - 1), oldset = 0;
+  CHECK(syscall(SYS_rt_sigprocmask, SIG_BLOCK, &set, &oldset, 8) == 0);
+  atomic_store(&ready, 1);
+  spin(0.5);
+  CHECK(syscall(SYS_rt_sigprocmask, SIG_SETMASK, &oldset, NULL, 8) == 0);
+  return NULL;
+}
+
+/* Child: the stop must wait for the blocker, and say so on stderr. */
+static int unstoppable_child(void) {
+  sgc_init();
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, raw_blocker, NULL) == 0);
+  while (!atomic_load(&ready))
+    sched_yield();
+  sgc_collect();
+  sgc_enter_blocking();
+  pthread_join(t, NULL);
+  sgc_exit_blocking();
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1)
+    return unstoppable_child();
+  sgc_init();
+  masked_thread_is_stopped();
+  char out[4096];
+  int st = run_self(argv[0], "unstoppable", out, sizeof out);
+  CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d: %s", st,
+         out);
+  CHECKF(strstr(out, "has not stopped after 100 ms") != NULL &&
+             strstr(out, "blocks the suspend signal") != NULL,
+         "no warning naming the unstoppable thread; stderr: %s", out);
+  return 0;
+}
