@@ -93,12 +93,15 @@ static workbuf *getempty(void) {
   workbuf *b = work.empty;
   if (b) {
     work.empty = b->next;
-  } else if (work.nbufs + 16 <= work.maxbufs) {
-    b = os_alloc(16 * sizeof(workbuf));
+  } else if (work.nbufs < work.maxbufs) {
+    /* 16 at a time, fewer when the cap is near. */
+    uint64_t n = work.maxbufs - work.nbufs < 16 ? work.maxbufs - work.nbufs
+                                                : 16;
+    b = os_alloc(n * sizeof(workbuf));
     if (b) {
-      work.nbufs += 16;
-      ATOMIC_ADD(&sgc_heap.sys_meta, 16 * sizeof(workbuf));
-      for (int i = 1; i < 16; i++) {
+      work.nbufs += n;
+      ATOMIC_ADD(&sgc_heap.sys_meta, n * sizeof(workbuf));
+      for (uint64_t i = 1; i < n; i++) {
         b[i].next = work.empty;
         work.empty = &b[i];
       }
@@ -760,8 +763,8 @@ void mark_prepare(mspan **spans, uint32_t nspan, int nproc) {
     const char *e = getenv("SPANGC_MARK_STACK_MAX");
     uint64_t max = e && *e ? strtoull(e, NULL, 10) : (uint64_t)64 << 20;
     work.maxbufs = max / sizeof(workbuf);
-    if (work.maxbufs < 16)
-      work.maxbufs = 16;
+    if (work.maxbufs < 1) /* one, so that marking still progresses */
+      work.maxbufs = 1;
   }
   /* Every span of the snapshot is swept, so its mark bits are clear,
    * unless some were set outside a mark (see mheap.stale_marks). */
