@@ -218,8 +218,13 @@ probe_collector() {
 }
 
 # ---------------------------------------------------------------- building
-build_all() {
+# Every run, the collector probe's included, goes through measure: it is
+# built first.
+build_measure() {
   $CC $CFLAGS -pthread "$HERE/measure.c" -o "$OUT/measure" || { echo "run.sh: cannot build measure" >&2; exit 1; }
+}
+
+build_all() {
   local b=$OUT/bin
   mkdir -p "$b"
   rm -f "$b"/*
@@ -768,6 +773,7 @@ echo "spangc bench: BENCH=$MODE, parts: $PARTS, reps: $REPS  (output: $OUT)"
 check_packages
 install_spangc
 find_gc_compat
+build_measure
 if want binarytrees || want gcbench || want pause || want scaling; then probe_collector; fi
 build_all
 summary
