@@ -611,7 +611,8 @@ void mheap_init(void) {
     mcentral_init(&h->central[i], i);
 
   /* Reserve the arena: SPANGC_ARENA_SIZE (default 64 GiB, 4 GiB under a
-   * sanitizer), halving on refusal down to 256 MiB. */
+   * sanitizer; at least 16 MiB), halving on refusal down to the smaller
+   * of that and 256 MiB. */
 #if SPANGC_SANITIZED
   uint64_t want = env_u64("SPANGC_ARENA_SIZE", (uint64_t)4 << 30);
 #else
@@ -621,7 +622,8 @@ void mheap_init(void) {
   if (want < HEAP_GROW_MIN * 16)
     want = HEAP_GROW_MIN * 16;
   void *arena = NULL, *table = NULL;
-  for (; want >= ((uint64_t)256 << 20); want /= 2) {
+  uint64_t floor = want < ((uint64_t)256 << 20) ? want : (uint64_t)256 << 20;
+  for (; want >= floor; want /= 2) {
     /* Room to align the arena start to 1 MiB. */
     arena = os_reserve(want + HEAP_GROW_MIN);
     if (arena == NULL)
@@ -647,9 +649,10 @@ int sgc_expand_heap(size_t bytes) {
   mheap *h = &sgc_heap;
   if (bytes == 0)
     return 0;
-  uintptr_t npages = (bytes + PAGE_SIZE - 1) >> PAGE_SHIFT;
-  if (npages > (h->arena_end - h->arena_start) >> PAGE_SHIFT)
+  /* Compared before rounding: rounding SIZE_MAX up to pages wraps. */
+  if (bytes > h->arena_end - h->arena_start)
     return ENOMEM;
+  uintptr_t npages = (bytes + PAGE_SIZE - 1) >> PAGE_SHIFT;
   uint64_t max = gc_max_heap();
   mcache *c = nopreempt_enter_any();
   sgc_lock(&h->lock);
