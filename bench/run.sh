@@ -4,7 +4,11 @@
 #   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause scaling fibers
 #                                      (default: all of them)
 #   BENCH=quick (default) | full       sizes and repetitions (see "Sizes" below)
+#   BENCH=smoke                        tiny sizes, one repetition, no package
+#                                      installs: checks the script, not speed
+#                                      (make check runs it)
 #   REPS=n                             override the number of repetitions
+#   BENCH_OUT=dir                      write there instead of bench/out
 #
 # `make bench` runs `make build` and then this script.  Everything it builds
 # or writes goes to bench/out/: binaries, bench/out/prefix (spangc installed
@@ -28,7 +32,7 @@ set -u -o pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
-OUT=$HERE/out
+OUT=${BENCH_OUT:-$HERE/out}
 PEERS=$HERE/peers
 MODE=${BENCH:-quick}
 T_START=$(date +%s)
@@ -55,7 +59,17 @@ full)
   FIB_N=100000
   FIB_SWITCHES=5000000
   ;;
-*) echo "run.sh: BENCH must be quick or full (got '$MODE')" >&2; exit 2 ;;
+smoke)
+  REPS=${REPS:-1}
+  AF_PAIRS=50000
+  BT_DEPTH=12
+  PAUSE_ARGS="2000 1024 10000"
+  SCALE_DEPTHS="10 12"
+  SCALE_REPS=1
+  FIB_N=1000
+  FIB_SWITCHES=10000
+  ;;
+*) echo "run.sh: BENCH must be quick, full or smoke (got '$MODE')" >&2; exit 2 ;;
 esac
 AF_WINDOW=1000
 SPANGC_RSS_LIMIT_MB=8192 # safety net for every spangc peer run (RSS watchdog)
@@ -97,7 +111,9 @@ check_packages() {
   have_go || missing+=(golang-go)
   have_gnuplot || missing+=(gnuplot-nox)
   if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    if [ "$MODE" = smoke ]; then
+      say "smoke run: not installing ${missing[*]}; those variants are skipped"
+    elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       say "installing missing Debian packages: ${missing[*]} (log: $OUT/logs/apt.log)"
       DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y "${missing[@]}" \
         >"$OUT/logs/apt.log" 2>&1 ||
@@ -768,6 +784,43 @@ summary() {
   } >"$OUT/data/summary.txt"
 }
 
+# Every collector table must show spangc's own row with figures: a run
+# that silently skipped spangc (it once did, on a fresh clone) fails.
+check_spangc_rows() {
+  local want_parts="" p
+  for p in binarytrees gcbench pause scaling; do want "$p" && want_parts="$want_parts $p"; done
+  [ -n "$want_parts" ] || return 0
+  local problems
+  problems=$(awk -v parts="$want_parts" '
+    function close_table() {
+      if (intab == 1 && !have) print "no spangc row with figures in \"" sec "\""
+      if (intab == 2 && (bad || rows == 0)) print "no spangc figures in \"" sec "\""
+      intab = 0
+    }
+    function num(x) { gsub(/ /, "", x); return x ~ /^[0-9]+(\.[0-9]+)?$/ }
+    /^### / { close_table(); sec = $0
+      if (sec ~ /binary-trees/) seen["binarytrees"] = 1
+      if (sec ~ /GCBench/) seen["gcbench"] = 1
+      if (sec ~ /pause/) seen["pause"] = 1
+      if (sec ~ /scaling/) seen["scaling"] = 1
+      next }
+    /^\| variant / && sec ~ /binary-trees|GCBench|pause/ { intab = 1; have = 0; next }
+    /^\| depth / && sec ~ /scaling/ { intab = 2; bad = 0; rows = 0; next }
+    intab && /^\|-/ { next }
+    intab == 1 && /^\| / { split($0, f, "|"); lab = f[2]; gsub(/^ +| +$/, "", lab)
+      if (lab == "spangc" && num(f[3])) have = 1; next }
+    intab == 2 && /^\| / { split($0, f, "|"); rows++; if (!num(f[3])) bad = 1; next }
+    intab { close_table() }
+    /^skipped:/ && sec ~ /scaling/ { print "scaling skipped: " $0 }
+    END { close_table(); n = split(parts, ps, " ")
+      for (i = 1; i <= n; i++) if (!(ps[i] in seen)) print "no " ps[i] " table" }' "$MD")
+  if [ -n "$problems" ]; then
+    while IFS= read -r p; do fail "spangc missing from the results: $p"; done <<<"$problems"
+  else
+    say "every collector table has spangc's row with figures"
+  fi
+}
+
 # ---------------------------------------------------------------- main
 echo "spangc bench: BENCH=$MODE, parts: $PARTS, reps: $REPS  (output: $OUT)"
 check_packages
@@ -791,6 +844,7 @@ want gcbench && part_gcbench
 want pause && part_pause
 want scaling && part_scaling
 want fibers && part_fibers
+check_spangc_rows
 
 T_END=$(date +%s)
 mdsay "Run time: $((T_END - T_START)) s (BENCH=$MODE, parts: $PARTS)." >/dev/null
