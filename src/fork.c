@@ -20,6 +20,7 @@ static void prepare(void) {
     return;
   gc_atfork(FORK_PREPARE);
   world_atfork(FORK_PREPARE);
+  gc_atfork_threads(FORK_PREPARE);
   heap_atfork(FORK_PREPARE);
   caches_atfork(FORK_PREPARE);
   roots_atfork(FORK_PREPARE);
@@ -33,6 +34,7 @@ static void release(int phase) {
   roots_atfork(phase);
   caches_atfork(phase);
   heap_atfork(phase);
+  gc_atfork_threads(phase);
   world_atfork(phase); /* in the child: drops the other threads */
   gc_atfork(phase);
 }

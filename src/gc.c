@@ -593,6 +593,20 @@ void gc_atfork(int phase) {
       pthread_rwlock_wrlock(&hold_lock);
       pthread_mutex_lock(&gc_lock);
     }
+    return;
+  }
+  pthread_mutex_unlock(&gc_lock);
+  if (phase == FORK_CHILD)
+    pthread_rwlock_init(&hold_lock, NULL); /* readers may be gone */
+  else
+    pthread_rwlock_unlock(&hold_lock);
+}
+
+/* The locks of the collector's own threads, taken after the world is
+ * stopped (world_atfork), in the order a collection takes them: it holds
+ * threads_lock while it starts the markers and wakes the sweeper. */
+void gc_atfork_threads(int phase) {
+  if (phase == FORK_PREPARE) {
     pthread_mutex_lock(&helper.lock);
     pthread_mutex_lock(&bgsweep.lock);
     return;
@@ -608,11 +622,6 @@ void gc_atfork(int phase) {
   }
   pthread_mutex_unlock(&bgsweep.lock);
   pthread_mutex_unlock(&helper.lock);
-  pthread_mutex_unlock(&gc_lock);
-  if (phase == FORK_CHILD)
-    pthread_rwlock_init(&hold_lock, NULL); /* readers may be gone */
-  else
-    pthread_rwlock_unlock(&hold_lock);
 }
 
 /* --------------------------------------------------------------- init */

@@ -579,39 +579,85 @@ static void add_range_job(uintptr_t lo, uintptr_t hi, void *unused) {
     add_job(ROOT_RANGE, p, hi - p > (256 << 10) ? p + (256 << 10) : hi, NULL);
 }
 
-/* The writable segments of the loaded objects, recorded by
+/* What the loaded objects contribute to the roots, recorded by
  * mark_record_segments while the collector holds the dynamic loader's
  * lock (see gc.c: the world is stopped from inside dl_iterate_phdr, so no
  * stopped thread can hold that lock, and nothing is loaded or unloaded
- * until the world restarts). */
-static struct {
+ * until the world restarts): their writable segments [lo, hi), and the
+ * modules with thread-local storage (module id, size of its block). */
+typedef struct pairs {
   uintptr_t (*r)[2];
   uint32_t n, cap;
-} segs SGC_NOGC;
+} pairs;
+static pairs segs SGC_NOGC, tlsmods SGC_NOGC;
 
-void mark_segments_reset(void) { segs.n = 0; }
+void mark_segments_reset(void) {
+  segs.n = 0;
+  tlsmods.n = 0;
+}
+
+static void pairs_add(pairs *t, uintptr_t a, uintptr_t b, const char *what) {
+  if (t->n == t->cap) {
+    uint32_t cap = t->cap ? t->cap * 2 : 256;
+    uintptr_t(*r)[2] = os_alloc(cap * sizeof *r);
+    if (r == NULL)
+      sgc_fatal("collect: out of memory for the table of %s", what);
+    if (t->r) {
+      memcpy(r, t->r, t->n * sizeof *r);
+      os_free(t->r, t->cap * sizeof *r);
+    }
+    t->r = r;
+    t->cap = cap;
+  }
+  t->r[t->n][0] = a;
+  t->r[t->n][1] = b;
+  t->n++;
+}
 
 void mark_record_segments(struct dl_phdr_info *info) {
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type == PT_TLS && info->dlpi_tls_modid != 0 && ph->p_memsz)
+      pairs_add(&tlsmods, info->dlpi_tls_modid, ph->p_memsz,
+                "thread-local storage modules");
     if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
       continue;
-    if (segs.n == segs.cap) {
-      uint32_t cap = segs.cap ? segs.cap * 2 : 256;
-      uintptr_t(*r)[2] = os_alloc(cap * sizeof *r);
-      if (r == NULL)
-        sgc_fatal("collect: out of memory for the table of data segments");
-      if (segs.r) {
-        memcpy(r, segs.r, segs.n * sizeof *r);
-        os_free(segs.r, segs.cap * sizeof *r);
-      }
-      segs.r = r;
-      segs.cap = cap;
-    }
     uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-    segs.r[segs.n][0] = lo;
-    segs.r[segs.n][1] = lo + ph->p_memsz;
-    segs.n++;
+    pairs_add(&segs, lo, lo + ph->p_memsz, "data segments");
+  }
+}
+
+/* A thread's thread-local storage, found through the C library's dynamic
+ * thread vector (glibc, x86-64): the TCB's second word points at entry 1
+ * of an array of 16-byte entries; entry -1 holds the array's length and
+ * entry k the address of module k's block in this thread, or -1 until the
+ * thread first touches it.  That covers the static TLS of the executable
+ * and of the libraries loaded at start-up (the main thread's included,
+ * which lies outside its stack), and the blocks of dlopen'ed libraries,
+ * which the C library allocates on first use.  Only modules loaded now
+ * are scanned: a dlclose'd module's blocks are garbage.  See design.md,
+ * "Roots", for the hazards. */
+#define DTV_MAX_LEN ((uintptr_t)1 << 20) /* more is a vector being replaced */
+typedef struct dtv_entry {
+  uintptr_t val, to_free;
+} dtv_entry;
+
+SCAN_NO_SANITIZE static void scan_thread_tls(gcwork *w, mthread *t) {
+  if (t->tcb == 0 || tlsmods.n == 0)
+    return;
+  const dtv_entry *dtv = *(dtv_entry *const *)(t->tcb + sizeof(void *));
+  if (dtv == NULL)
+    return;
+  uintptr_t len = dtv[-1].val;
+  if (len > DTV_MAX_LEN)
+    return;
+  for (uint32_t k = 0; k < tlsmods.n; k++) {
+    uintptr_t id = tlsmods.r[k][0], size = tlsmods.r[k][1];
+    if (id > len)
+      continue;
+    uintptr_t b = dtv[id].val;
+    if (b != 0 && b != UINTPTR_MAX)
+      push_or_scan(w, b, b + size);
   }
 }
 
@@ -632,6 +678,7 @@ SCAN_NO_SANITIZE static void scan_thread(gcwork *w, mthread *t) {
               "stack [%p, %p)", (unsigned long)t->tid, (void *)sp,
               (void *)t->stack_lo, (void *)t->stack_hi);
   scan_range(w, sp, t->stack_hi);
+  scan_thread_tls(w, t);
   if (t->cur != &t->home) {
     mark_word(w, (uintptr_t)t->cur);
     push_or_scan(w, t->home.sp, t->home.hi);

@@ -41,22 +41,14 @@ static pthread_key_t cache_key;
 
 static void cache_destructor(void *arg);
 #define EXIT_ARMED ((void *)&cache_key) /* any non-NULL value */
-/* The round in which an exiting thread is unregistered: the last one,
- * except under ThreadSanitizer, whose own destructor takes the last round
- * and tears down the thread's state (no instrumented code may run after
- * it). */
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer)
 #define EXIT_TSAN 1
 #endif
 #endif
-#if defined(__SANITIZE_THREAD__) || defined(EXIT_TSAN)
-#define LAST_EXIT_ROUND (PTHREAD_DESTRUCTOR_ITERATIONS - 1)
-#else
-#define LAST_EXIT_ROUND PTHREAD_DESTRUCTOR_ITERATIONS
+#if defined(__SANITIZE_THREAD__) && !defined(EXIT_TSAN)
+#define EXIT_TSAN 1
 #endif
-static __thread int exit_round;  /* destructor rounds seen (thread exit) */
-static __thread bool exit_done;  /* the last round unregistered us */
 
 void mcache_thread_init(void) {
   if (pthread_key_create(&cache_key, cache_destructor) != 0)
@@ -89,10 +81,6 @@ mcache *mcache_get_slow(void) {
   sgc_ensure_init();
   if (sgc_tls_cache)
     return sgc_tls_cache; /* sgc_init registered this thread */
-  if (exit_done)
-    sgc_fatal("thread %lu allocates from a thread-specific-data destructor "
-              "that runs after the last round of destructors; spangc "
-              "cannot register it again", (unsigned long)pthread_self());
   mcache *c = mcache_create();
   if (c == NULL)
     return NULL;
@@ -164,28 +152,32 @@ void mcache_thread_exit(mcache *c) {
   if (t)
     world_unregister(t);
   sgc_tls_cache = NULL;
-  /* The key keeps a value: the destructor must still count the rounds. */
+  /* Still armed: an allocation later in the thread's exit registers it
+   * again, and the destructor must run again then. */
   pthread_setspecific(cache_key, EXIT_ARMED);
   mcache_destroy(c);
 }
 
 /* Thread exit.  The C library calls the destructors of thread-specific
  * values in rounds (at most PTHREAD_DESTRUCTOR_ITERATIONS), while any
- * value is set; a destructor of the program that runs after ours and
- * allocates would register the thread again, and a thread that exits
- * registered is signalled at the next stop that it can never answer.  So
- * ours re-arms itself and unregisters the thread only in the last round
- * (LAST_EXIT_ROUND), and a thread that allocates after that is an error
- * said plainly. */
+ * value is set.  Ours unregisters the thread whenever it runs, and stays
+ * armed for the following rounds: a destructor of the program that runs
+ * after ours and allocates registers the thread again, and the next round
+ * unregisters it again.  One that allocates in the very last round leaves
+ * the thread registered when it exits; the next stop finds it gone and
+ * drops it (world.c, drop_dead).  Under ThreadSanitizer ours does not
+ * re-arm: its own destructor takes the last round and tears the thread's
+ * state down, after which no instrumented code may run. */
+static __thread int exit_calls;
+
 static void cache_destructor(void *arg) {
-  if (++exit_round < LAST_EXIT_ROUND) {
-    pthread_setspecific(cache_key, arg);
-    return;
-  }
-  exit_done = true;
   if (sgc_tls_cache)
     mcache_thread_exit(sgc_tls_cache);
   pthread_setspecific(cache_key, NULL);
+#ifndef EXIT_TSAN
+  if (++exit_calls < PTHREAD_DESTRUCTOR_ITERATIONS)
+    pthread_setspecific(cache_key, EXIT_ARMED);
+#endif
 }
 
 /* Longest freed list a cache keeps for class cls before handing it over:

@@ -546,7 +546,10 @@ typedef struct mthread {
   mcache *cache;
   pthread_t tid;
   int ktid;                     /* the kernel's thread id */
+  uint64_t starttime;           /* the kernel's, to tell a reused ktid */
+  int exited;                   /* exited registered (world.c) */
   uintptr_t stack_lo, stack_hi; /* the stack grows down from stack_hi */
+  uintptr_t tcb;                /* its thread pointer (TLS roots, mark.c) */
   uintptr_t sp;                 /* lowest live address while stopped */
   ucontext_t ctx;               /* registers while stopped */
   ucontext_t ctx_now;           /* the handler's own, when it runs late */
@@ -735,6 +738,7 @@ static inline void sgc_ensure_init(void) {
 enum { FORK_PREPARE, FORK_PARENT, FORK_CHILD };
 void fork_init(void);
 void gc_atfork(int phase);
+void gc_atfork_threads(int phase);
 void world_atfork(int phase);
 void heap_atfork(int phase);
 void caches_atfork(int phase);

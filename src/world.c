@@ -36,6 +36,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@
 
 static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static mthread *allthreads;
+static mthread *deadthreads; /* exited registered; freed by world_start */
 static int nthreads;
 static fixalloc threadalloc;
 
@@ -200,6 +202,44 @@ static void stack_bounds(uintptr_t *lo, uintptr_t *hi) {
   *hi = (uintptr_t)addr + size;
 }
 
+/* Kernel thread tid's start time (clock ticks since boot) and state
+ * letter, from /proc/self/task/<tid>/stat; 0 if it cannot be read (the
+ * thread is gone).  Plain system calls: no allocation, no stdio lock. */
+static uint64_t thread_stat(int tid, char *state) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+  *state = '?';
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  buf[n] = 0;
+  const char *p = strrchr(buf, ')'); /* the name may hold anything */
+  if (p == NULL || p[1] != ' ')
+    return 0;
+  *state = p[2];
+  /* Field 3 is the state; the start time is field 22. */
+  p += 2;
+  for (int field = 3; field < 22 && p; field++) {
+    p = strchr(p, ' ');
+    if (p)
+      p++;
+  }
+  return p ? strtoull(p, NULL, 10) : 0;
+}
+
+/* Has thread t exited (or is it exiting: a zombie)?  A thread whose tid
+ * now names another thread (a different start time) is gone too. */
+static bool thread_gone(const mthread *t) {
+  char state;
+  uint64_t st = thread_stat(t->ktid, &state);
+  return st == 0 || state == 'Z' || state == 'X' ||
+         (t->starttime != 0 && st != t->starttime);
+}
+
 mthread *world_register(mcache *c) {
   mthread *t = fixalloc_alloc(&threadalloc);
   if (t == NULL)
@@ -207,6 +247,13 @@ mthread *world_register(mcache *c) {
   t->cache = c;
   t->tid = pthread_self();
   t->ktid = (int)gettid();
+  /* The thread control block, through which the collector finds the
+   * thread's TLS blocks: on x86-64, %fs:0 holds its own address. */
+  uintptr_t tcb;
+  __asm__("movq %%fs:0, %0" : "=r"(tcb));
+  t->tcb = tcb;
+  char state;
+  t->starttime = thread_stat(t->ktid, &state);
   /* A thread that inherited a mask blocking the suspend signal (servers
    * start threads with every signal blocked) could never be stopped. */
   sigset_t ss;
@@ -334,25 +381,62 @@ static int thread_blocks_signal(int tid, int sig) {
 
 static void report_unstopped(uint64_t g) {
   for (mthread *t = allthreads; t; t = t->next) {
-    if (!t->signalled || ATOMIC_LOAD(&t->ack_gen) == g)
+    if (!t->signalled || t->exited || ATOMIC_LOAD(&t->ack_gen) == g)
       continue;
     int b = thread_blocks_signal(t->ktid, SIG_SUSPEND);
+    /* 'pending' is the thread's own, set by its handler: read racily,
+     * for a message only. */
+    bool inside = ATOMIC_LOAD_RELAXED(&t->cache->pending) != 0;
     sgc_warn("stop the world: thread %d (pthread %lu) has not stopped after "
              "%llu ms; %s; still waiting", t->ktid, (unsigned long)t->tid,
              STOP_WARN_NS / 1000000,
-             b == 1 ? "it blocks the suspend signal (SIGPWR), for example "
-                      "with a raw rt_sigprocmask system call"
+             inside ? "it is inside spangc (a no-preempt region: a large "
+                      "allocation clearing its pages, or a sweep) and stops "
+                      "when it leaves"
+             : b == 1 ? "it blocks the suspend signal (SIGPWR), for example "
+                        "with a raw rt_sigprocmask system call"
              : b == 0 ? "the signal is deliverable: is a handler of the "
                         "program running for long on that thread?"
-                      : "its status cannot be read (did it exit without "
-                        "unregistering?)");
+                      : "its status cannot be read");
   }
+}
+
+/* Thread t exited while registered (for example, a thread-specific-data
+ * destructor allocated after the runtime's own had unregistered it): it
+ * holds nothing any more.  Counted as stopped and dropped. */
+static void drop_dead(mthread *t) {
+  t->exited = 1;
+  sgc_warn("stop the world: thread %d exited while registered (did a "
+           "thread-specific-data destructor allocate after spangc's own "
+           "ran?); dropped from the thread list", t->ktid);
+}
+
+static void unlink_thread(mthread *t) {
+  if (t->prev)
+    t->prev->next = t->next;
+  else
+    allthreads = t->next;
+  if (t->next)
+    t->next->prev = t->prev;
+  nthreads--;
+  t->next = deadthreads;
+  deadthreads = t;
 }
 
 static void wait_acks(int n, uint64_t g) {
   bool warned = false;
   uint64_t start = os_nanotime();
   while (n > 0) {
+    /* A signalled thread that exited while registered never answers. */
+    if (os_nanotime() - start >= 20000000)
+      for (mthread *t = allthreads; t; t = t->next)
+        if (t->signalled && !t->exited && ATOMIC_LOAD(&t->ack_gen) != g &&
+            thread_gone(t)) {
+          drop_dead(t);
+          n--;
+        }
+    if (n == 0)
+      break;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_nsec += 20000000; /* look again every 20 ms */
@@ -386,16 +470,28 @@ void world_stop(mthread *self) {
     n += t->signalled;
   }
   pthread_mutex_unlock(&world.mutex);
+  /* By kernel id: pthread_kill on a thread that exited registered (and
+   * may have been joined) is undefined. */
+  pid_t pid = getpid();
   for (mthread *t = allthreads; t; t = t->next) {
     if (!t->signalled)
       continue;
-    int err = pthread_kill(t->tid, SIG_SUSPEND);
-    if (err != 0)
-      sgc_fatal("stop the world: cannot signal thread %lu (error %d); did "
-                "it exit without unregistering?",
-                (unsigned long)t->tid, err);
+    if (syscall(SYS_tgkill, pid, t->ktid, SIG_SUSPEND) != 0) {
+      if (errno != ESRCH)
+        sgc_fatal("stop the world: cannot signal thread %d (errno %d)",
+                  t->ktid, errno);
+      drop_dead(t);
+      n--;
+    }
   }
   wait_acks(n, g);
+  /* Threads found gone leave the list now, before the collector walks
+   * it; their records go once the world runs again. */
+  for (mthread *t = allthreads, *next; t; t = next) {
+    next = t->next;
+    if (t->exited)
+      unlink_thread(t);
+  }
 }
 
 void world_start(mthread *self) {
@@ -413,7 +509,17 @@ void world_start(mthread *self) {
       t->self_acked = 0;
     }
   pthread_mutex_unlock(&world.mutex);
+  mthread *dead = deadthreads;
+  deadthreads = NULL;
   pthread_mutex_unlock(&threads_lock);
+  while (dead) { /* their caches hand their spans back */
+    mthread *next = dead->next;
+    dead->cache->thr = NULL;
+    mcache_destroy(dead->cache);
+    sem_destroy(&dead->resume);
+    fixalloc_free(&threadalloc, dead);
+    dead = next;
+  }
 }
 
 void world_foreach_thread(void (*fn)(mthread *t, void *arg), void *arg) {
@@ -448,9 +554,18 @@ void world_atfork(int phase) {
     return;
   }
   {
-    /* Only the forking thread exists in the child. */
+    /* Only the forking thread exists in the child (threads the stop
+     * found dead are freed here too). */
     mcache *self = sgc_tls_cache;
     mthread *t = allthreads;
+    if (deadthreads) {
+      mthread *last = deadthreads;
+      while (last->next)
+        last = last->next;
+      last->next = t;
+      t = deadthreads;
+      deadthreads = NULL;
+    }
     allthreads = NULL;
     nthreads = 0;
     while (t) {
