@@ -324,9 +324,14 @@ void *sgc_realloc(void *p, size_t n) {
     sgc_free(p);
     return NULL;
   }
-  /* Keep the object if n fits and would not waste more than half. */
-  if (!typed && n <= old && (n > old / 2 || old <= OBJ_ALIGN))
+  /* Keep the object if n fits and would not waste more than half.  The
+   * bytes past n are cleared in a scanned object: stale pointers there
+   * would keep garbage alive. */
+  if (!typed && n <= old && (n > old / 2 || old <= OBJ_ALIGN)) {
+    if (kind != KIND_NOSCAN)
+      memset((char *)p + n, 0, old - n);
     return p;
+  }
   void *q = alloc_any(n, kind, uncollectable);
   if (q == NULL)
     return NULL;

@@ -261,14 +261,28 @@ void *GC_generic_malloc_uncollectable(size_t lb, int k) {
 
 /* A list of objects linked through their first word; as many as fill
  * about 4 KiB (at least one). */
+/* About 4 KiB of objects, at most MANY_MAX.  While the list is built the
+ * objects are held in an array on this stack, which is scanned: the links
+ * of a pointer-free kind are not, and a collection during the loop would
+ * free the first objects, which later iterations could get back (a list
+ * with a cycle). */
+#define MANY_MAX 256
 void GC_generic_malloc_many(size_t lb, int k, void **result) {
   size_t each = lb + compat_extra;
   size_t n = each >= 2048 ? 1 : 4096 / (each ? each : 1);
-  void *list = NULL;
-  for (size_t i = 0; i < n; i++) {
+  if (n > MANY_MAX)
+    n = MANY_MAX;
+  void *held[MANY_MAX];
+  size_t got = 0;
+  while (got < n) {
     void *p = compat_alloc_kind(lb, k);
     if (p == NULL)
       break;
+    held[got++] = p;
+  }
+  void *list = NULL;
+  while (got > 0) {
+    void *p = held[--got];
     *(void **)p = list;
     list = p;
   }

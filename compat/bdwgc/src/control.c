@@ -390,7 +390,29 @@ void GC_add_roots(void *lo, void *hi) {
 /* bdwgc removes the added ranges that lie wholly inside [lo, hi) and
  * leaves the others alone.  spangc merges overlapping ranges, so after
  * cutting the removed ones out, the remaining ones they overlapped are
- * added again. */
+ * added again — with no collection in between (a collection there would
+ * miss what only the overlap holds). */
+typedef struct remove_args {
+  void *lo, *hi;
+  root_range *gone;
+  int failed;
+} remove_args;
+
+static void *cut_and_restore(void *arg) {
+  remove_args *a = arg;
+  for (root_range *g = a->gone; g; g = g->next)
+    sgc_remove_roots(g->lo, g->hi);
+  for (root_range *r = roots; r; r = r->next)
+    for (root_range *g = a->gone; g; g = g->next)
+      if ((uintptr_t)r->lo < (uintptr_t)g->hi &&
+          (uintptr_t)g->lo < (uintptr_t)r->hi) {
+        if (sgc_add_roots(r->lo, r->hi) != 0)
+          a->failed = 1;
+        break;
+      }
+  return NULL;
+}
+
 void GC_remove_roots(void *lo, void *hi) {
   compat_ensure_init();
   compat_lock(&roots_lock);
@@ -405,16 +427,11 @@ void GC_remove_roots(void *lo, void *hi) {
       pp = &r->next;
     }
   }
-  for (root_range *g = gone; g; g = g->next)
-    sgc_remove_roots(g->lo, g->hi);
-  for (root_range *r = roots; r; r = r->next)
-    for (root_range *g = gone; g; g = g->next)
-      if ((uintptr_t)r->lo < (uintptr_t)g->hi &&
-          (uintptr_t)g->lo < (uintptr_t)r->hi) {
-        if (sgc_add_roots(r->lo, r->hi) != 0)
-          compat_fatal("GC_remove_roots(%p, %p): out of memory", lo, hi);
-        break;
-      }
+  remove_args a = {lo, hi, gone, 0};
+  if (gone)
+    sgc_call_without_collections(cut_and_restore, &a);
+  if (a.failed)
+    compat_fatal("GC_remove_roots(%p, %p): out of memory", lo, hi);
   pthread_mutex_unlock(&roots_lock);
   while (gone) {
     root_range *next = gone->next;
