@@ -278,10 +278,8 @@ mthread *world_register(mcache *c) {
   return t;
 }
 
-void world_unregister(mthread *t) {
-  fiber_thread_exit(t);
-  /* Holding threads_lock, no collection can be under way. */
-  lock_as_blocking(&threads_lock);
+/* Take t off the thread list (threads_lock held). */
+static void thread_list_remove(mthread *t) {
   if (t->prev)
     t->prev->next = t->next;
   else
@@ -289,6 +287,13 @@ void world_unregister(mthread *t) {
   if (t->next)
     t->next->prev = t->prev;
   nthreads--;
+}
+
+void world_unregister(mthread *t) {
+  fiber_thread_exit(t);
+  /* Holding threads_lock, no collection can be under way. */
+  lock_as_blocking(&threads_lock);
+  thread_list_remove(t);
   t->cache->thr = NULL;
   pthread_mutex_unlock(&threads_lock);
   sem_destroy(&t->resume);
@@ -412,13 +417,7 @@ static void drop_dead(mthread *t) {
 }
 
 static void unlink_thread(mthread *t) {
-  if (t->prev)
-    t->prev->next = t->next;
-  else
-    allthreads = t->next;
-  if (t->next)
-    t->next->prev = t->prev;
-  nthreads--;
+  thread_list_remove(t);
   t->next = deadthreads;
   deadthreads = t;
 }

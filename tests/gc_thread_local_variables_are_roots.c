@@ -3,7 +3,8 @@
  * __thread / _Thread_local variable survives collections, for
  *   - the main thread's static TLS (which lies outside its stack);
  *   - another thread's static TLS, for a thread made by
- *     sgc_pthread_create and for a plain thread that registered itself;
+ *     sgc_pthread_create, a plain thread that registered itself, and one
+ *     registered by its first allocation;
  *   - the dynamic TLS of a dlopen'ed library (allocated by the C library
  *     on first use), in the main thread and in another thread.
  * A thread's TLS stops being scanned when it exits (it leaves the thread
@@ -122,7 +123,7 @@ static void other_thread(uint64_t base) {
   phase = 0;
   nwatched = 3;
   pthread_t t;
-  if (base == 20)
+  if (base != 10) /* plain threads: registered explicitly, or by make() */
     CHECK(pthread_create(&t, NULL, worker, (void *)(uintptr_t)base) == 0);
   else
     CHECK(sgc_pthread_create(&t, NULL, worker, (void *)(uintptr_t)base) == 0);
@@ -157,6 +158,7 @@ int main(void) {
 
   other_thread(10); /* sgc_pthread_create */
   other_thread(20); /* plain thread, sgc_register_thread */
+  other_thread(50); /* plain thread, registered by its first allocation */
 
   int before = world_nthreads();
   for (int i = 0; i < 5; i++) {
