@@ -21,7 +21,9 @@
  *
  * Pacing (Go's GOGC): the next collection starts when heap_live (bytes
  * handed to caches and large objects since the last mark, plus what the
- * mark found live) reaches live * (1 + gcpercent/100), at least 4 MiB.
+ * mark found live) plus freed_pending (objects freed with sgc_free whose
+ * slots only a collection gives back) reaches live * (1 + gcpercent/100),
+ * at least 4 MiB.
  * SPANGC_GOGC sets gcpercent ("off" disables); sgc_set_gcpercent too.
  *
  * The background sweeper is a registered thread: it sweeps a span at a
@@ -232,40 +234,34 @@ static uint64_t live_objects_now(void) {
   return st.live_objects;
 }
 
-/* Stop the world from inside dl_iterate_phdr, so that the collector,
- * not some thread it stops, holds the dynamic loader's lock while
- * stopping; record the loaded objects' data segments meanwhile.  (A
- * thread stopped inside dl_iterate_phdr, dlopen or an unwinder would
- * otherwise hold the lock the root scan needs: a deadlock.) */
-typedef struct stopper {
+/* One collection runs inside dl_iterate_phdr's callback: the collector
+ * holds the dynamic loader's lock from the stop to the restart.  So no
+ * stopped thread can hold that lock (a thread stopped inside
+ * dl_iterate_phdr, dlopen or an unwinder would otherwise deadlock the root
+ * scan), and no thread the stop does not reach (one in a blocking region,
+ * an unregistered one) can dlclose a library whose data segments or TLS
+ * blocks the mark reads.  The first call does the whole collection and
+ * ends the walk; the loaded objects are recorded by a nested walk (the
+ * lock is recursive).  Nothing inside may create a thread: pthread_create
+ * takes the loader's other lock, which a dlopen waiting for ours holds. */
+typedef struct cycle {
   mthread *self;
-  bool stopped;
-} stopper;
+  int nproc;
+  uint64_t t0;
+  bool ran;
+} cycle;
 
-static int stop_in_phdr(struct dl_phdr_info *info, size_t size, void *arg) {
-  stopper *st = arg;
-  if (!st->stopped) {
-    world_stop(st->self);
-    st->stopped = true;
-    mark_segments_reset();
-  }
+static int record_phdr(struct dl_phdr_info *info, size_t size, void *arg) {
   mark_record_segments(info);
   return 0;
 }
 
-/* One collection; gc_lock held; 'self' is the calling thread. */
-static void collect(mthread *self) {
+/* The collection proper, from the stop to the restart (gc_lock held). */
+static void collect_stopped(cycle *cy) {
   mheap *h = &sgc_heap;
-  /* Helper threads are made before the stop: pthread_create takes libc
-   * locks that a stopped thread may hold. */
-  int nproc = markers_for_cycle();
-  uint64_t t0 = os_nanotime();
-  stopper st = {self, false};
-  dl_iterate_phdr(stop_in_phdr, &st);
-  if (!st.stopped) { /* no object at all: cannot happen, but be safe */
-    world_stop(self);
-    mark_segments_reset();
-  }
+  mthread *self = cy->self;
+  int nproc = cy->nproc;
+  uint64_t t0 = cy->t0;
   uint64_t t1 = os_nanotime();
 
   sweep_finish();
@@ -275,6 +271,9 @@ static void collect(mthread *self) {
     mcentral_drop_batches(&h->central[sc], dropped);
   for (int i = 0; i < NUM_CLASSES; i++)
     ATOMIC_ADD(&sgc_gc_dropped[i], dropped[i]);
+  /* Every freed list and batch is dropped: their objects are garbage
+   * this mark finds unmarked. */
+  ATOMIC_STORE(&h->freed_pending, 0);
   uint64_t heap_before = (uint64_t)ATOMIC_LOAD(&h->heap_live);
   uint64_t objects_before = gc.trace ? live_objects_now() : 0;
 
@@ -331,7 +330,6 @@ static void collect(mthread *self) {
   gc.overflows += res.overflows;
 
   world_start(self);
-  bgsweep_wake();
 
   if (gc.trace) {
     char buf[400];
@@ -355,6 +353,31 @@ static void collect(mthread *self) {
     ssize_t w = write(2, buf, (size_t)n);
     (void)w;
   }
+}
+
+static int collect_in_phdr(struct dl_phdr_info *info, size_t size,
+                           void *arg) {
+  cycle *cy = arg;
+  world_stop(cy->self);
+  mark_segments_reset();
+  dl_iterate_phdr(record_phdr, NULL);
+  collect_stopped(cy);
+  cy->ran = true;
+  return 1;
+}
+
+/* One collection; gc_lock held; 'self' is the calling thread. */
+static void collect(mthread *self) {
+  /* Helper threads are made before the stop: pthread_create takes libc
+   * locks that a stopped thread may hold. */
+  cycle cy = {self, markers_for_cycle(), os_nanotime(), false};
+  dl_iterate_phdr(collect_in_phdr, &cy);
+  if (!cy.ran) { /* no loaded object at all: cannot happen, but be safe */
+    world_stop(self);
+    mark_segments_reset();
+    collect_stopped(&cy);
+  }
+  bgsweep_wake();
 }
 
 /* Collect on behalf of thread c (no-preempt count 0).  Waiting for the
@@ -400,8 +423,7 @@ static void collect_as(mcache *c, bool force) {
   pthread_mutex_lock(&gc_lock);
   sgc_exit_blocking();
   if (force || (gc.numgc == seen &&
-                (uint64_t)ATOMIC_LOAD(&sgc_heap.heap_live) >=
-                    ATOMIC_LOAD(&sgc_next_gc))) {
+                gc_heap_pressure() >= ATOMIC_LOAD(&sgc_next_gc))) {
     void (*sh)(void) = ATOMIC_LOAD(&start_hook);
     if (sh)
       sh();
@@ -439,10 +461,16 @@ static void collect_from_allocator(mcache *c, bool force, bool complete) {
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
+uint64_t gc_heap_pressure(void) {
+  int64_t v = ATOMIC_LOAD(&sgc_heap.heap_live) +
+              ATOMIC_LOAD(&sgc_heap.freed_pending);
+  return v > 0 ? (uint64_t)v : 0;
+}
+
 void gc_maybe_collect(mcache *c) {
   if (ATOMIC_LOAD_RELAXED(&gc.disabled) || gc.gcpercent < 0)
     return;
-  if ((uint64_t)ATOMIC_LOAD(&sgc_heap.heap_live) < ATOMIC_LOAD(&sgc_next_gc))
+  if (gc_heap_pressure() < ATOMIC_LOAD(&sgc_next_gc))
     return;
   collect_from_allocator(c, false, false);
 }

@@ -100,6 +100,7 @@ static inline void *alloc_small(mcache *c, size_t n, int kind) {
       c->freed[sc] = freed_link(f[0]);
       c->nfreed[sc]--;
       c->live_delta += (int64_t)size;
+      c->freed_delta -= (int64_t)size;
       clear_object(f, size, noscan);
       OWNER_ADD(&c->nmalloc[cls], 1);
       return f;
@@ -258,6 +259,7 @@ static void free_object(mcache *c, void *p) {
   int cls = spanclass_class(s->spanclass);
   w[1] = free_cookie(p);
   c->live_delta -= (int64_t)s->elemsize;
+  c->freed_delta += (int64_t)s->elemsize;
   OWNER_ADD(&c->nfree[cls], 1);
   mcache_push_freed(c, s->spanclass, p);
 }

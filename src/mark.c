@@ -42,6 +42,7 @@
  * work.lock guards the buffer lists and the waiting count.
  */
 #include <link.h>
+#include <malloc.h>
 #include <stdlib.h>
 
 #include "spangc-int.h"
@@ -655,9 +656,19 @@ SCAN_NO_SANITIZE static void scan_thread_tls(gcwork *w, mthread *t) {
     uintptr_t id = tlsmods.r[k][0], size = tlsmods.r[k][1];
     if (id > len)
       continue;
-    uintptr_t b = dtv[id].val;
-    if (b != 0 && b != UINTPTR_MAX)
-      push_or_scan(w, b, b + size);
+    uintptr_t b = dtv[id].val, from = dtv[id].to_free, end = b + size;
+    if (b == 0 || b == UINTPTR_MAX)
+      continue;
+    /* A block the C library allocated (dynamic TLS) is never read past
+     * its end: an entry not yet brought up to date may still name the
+     * block of a closed library whose module id a bigger one now uses. */
+    if (from != 0) {
+      uintptr_t fend = from + malloc_usable_size((void *)from);
+      if (fend < end)
+        end = fend;
+    }
+    if (b < end)
+      push_or_scan(w, b, end);
   }
 }
 

@@ -103,6 +103,10 @@ static void flush_live_delta(mcache *c) {
     ATOMIC_ADD(&sgc_heap.heap_live, c->live_delta);
     c->live_delta = 0;
   }
+  if (c->freed_delta != 0) {
+    ATOMIC_ADD(&sgc_heap.freed_pending, c->freed_delta);
+    c->freed_delta = 0;
+  }
 }
 
 /* Hand every cached span back to its mcentral and every freed list to the
@@ -287,6 +291,7 @@ void mcache_flush_for_gc(mcache *c, uint64_t *dropped) {
     c->nfreed[sc] = 0;
   }
   c->live_delta = 0;
+  c->freed_delta = 0; /* the collector zeroes freed_pending */
 }
 
 void caches_atfork(int phase) {

@@ -359,6 +359,12 @@ typedef struct mheap {
   uint64_t largealloc_bytes, largefree_bytes; /* atomic */
   int64_t heap_live __attribute__((aligned(64))); /* atomic: bytes handed
                              out to mcaches and large objects */
+  /* Atomic: bytes of objects freed with sgc_free that wait in freed lists
+   * and batches.  Not live, but their slots are not free either until a
+   * collection drops the lists and sweeps them: the pacer counts them,
+   * so a program that frees what it allocates still collects, and memory
+   * freed in one size class comes back for the others. */
+  int64_t freed_pending;
 
   uint64_t scavenge_delay_ns;
   pthread_t scavenger;
@@ -472,6 +478,7 @@ typedef struct mcache {
   uint64_t nfree[NUM_CLASSES];
   uint64_t alloc_bytes;
   int64_t live_delta; /* bytes freed/reused since the last flush */
+  int64_t freed_delta; /* change of freed_pending since the last flush */
 
   struct mcache *allnext, *allprev; /* allcaches list (caches_lock) */
 
@@ -678,6 +685,8 @@ void gc_init(void);
 /* Called from the allocator's slow path (inside a no-preempt region) when
  * the heap reached its goal; collects unless disabled. */
 void gc_maybe_collect(mcache *c);
+/* What the pacer compares with sgc_next_gc: heap_live + freed_pending. */
+uint64_t gc_heap_pressure(void);
 extern uint64_t sgc_next_gc; /* atomic: heap_live goal that triggers */
 extern uint64_t sgc_gc_dropped[NUM_CLASSES];
 extern void (*sgc_test_mark_hook)(void); /* tests: runs during marking */

@@ -232,11 +232,17 @@ static uint64_t thread_stat(int tid, char *state) {
 }
 
 /* Has thread t exited (or is it exiting: a zombie)?  A thread whose tid
- * now names another thread (a different start time) is gone too. */
+ * now names another thread (a different start time) is gone too.  Only a
+ * definite answer counts: a status that cannot be read (no /proc, no file
+ * descriptor left) says nothing, and the stop keeps waiting. */
 static bool thread_gone(const mthread *t) {
+  if (syscall(SYS_tgkill, getpid(), t->ktid, 0) != 0 && errno == ESRCH)
+    return true;
   char state;
   uint64_t st = thread_stat(t->ktid, &state);
-  return st == 0 || state == 'Z' || state == 'X' ||
+  if (st == 0)
+    return false;
+  return state == 'Z' || state == 'X' ||
          (t->starttime != 0 && st != t->starttime);
 }
 
@@ -572,6 +578,10 @@ void world_atfork(int phase) {
       if (self && t == self->thr) {
         t->next = t->prev = NULL;
         t->tid = pthread_self();
+        /* The same thread under the child's ids: stops find it by them. */
+        t->ktid = (int)gettid();
+        char state;
+        t->starttime = thread_stat(t->ktid, &state);
         allthreads = t;
         nthreads = 1;
       } else {

@@ -1,4 +1,5 @@
 // labels: gc threads
+// env: TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:detect_deadlocks=0:die_after_fork=0
 /* Stopping the world needs the suspend signal delivered to every
  * registered thread.
  *   - A thread started with every signal blocked (servers start threads
@@ -12,6 +13,8 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -101,7 +104,54 @@ static int unstoppable_child(void) {
   return 0;
 }
 
+/* Child: a thread slow to stop (signals blocked for 300 ms) while the
+ * process has no file descriptor left, so its status cannot be read: the
+ * stop must wait for it, not take it for gone. */
+static void *slow_stopper(void *arg) {
+  uint64_t *keep = sgc_alloc(96);
+  for (int i = 0; i < 12; i++)
+    keep[i] = 77 + (uint64_t)i;
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  atomic_store(&ready, 1);
+  struct timespec ts = {0, 300000000};
+  nanosleep(&ts, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  for (int k = 0; k < 20000; k++) {
+    uint64_t *p = sgc_alloc(96);
+    p[0] = ~0ull;
+  }
+  for (int i = 0; i < 12; i++)
+    CHECKF(keep[i] == 77 + (uint64_t)i, "the slow thread's object was lost");
+  return NULL;
+}
+
+static int no_fd_child(void) {
+  sgc_init();
+  pthread_t t;
+  CHECK(sgc_pthread_create(&t, NULL, slow_stopper, NULL) == 0);
+  while (!atomic_load(&ready))
+    sched_yield();
+  struct rlimit rl = {64, 64};
+  CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+  int fds[64], n = 0;
+  while (n < 64 && (fds[n] = open("/dev/null", O_RDONLY)) >= 0)
+    n++;
+  CHECK(open("/dev/null", O_RDONLY) < 0);
+  sgc_collect();
+  for (int i = 0; i < n; i++)
+    close(fds[i]);
+  sgc_enter_blocking();
+  pthread_join(t, NULL);
+  sgc_exit_blocking();
+  sgc_collect();
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "no-fd") == 0)
+    return no_fd_child();
   if (argc > 1)
     return unstoppable_child();
   sgc_init();
@@ -113,5 +163,10 @@ int main(int argc, char **argv) {
   CHECKF(strstr(out, "has not stopped after 100 ms") != NULL &&
              strstr(out, "blocks the suspend signal") != NULL,
          "no warning naming the unstoppable thread; stderr: %s", out);
+  st = run_self(argv[0], "no-fd", out, sizeof out);
+  CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
+             strstr(out, "exited while registered") == NULL,
+         "a slow thread whose status cannot be read: status %d; stderr: %s",
+         st, out);
   return 0;
 }

@@ -1,4 +1,5 @@
 // labels: gc threads
+// env: TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:detect_deadlocks=0:die_after_fork=0
 /* Thread-specific-data destructors run in rounds at thread exit, and one
  * that allocates registers the thread again.  The runtime's destructor
  * unregisters the thread each time it runs and stays armed for the next
