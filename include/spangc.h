@@ -164,6 +164,7 @@ typedef struct sgc_stats {
   uint64_t sweeps_on_demand;    /* spans swept by allocating threads */
   uint64_t sweeps_in_pause;     /* spans swept with the world stopped */
   uint64_t mark_overflows;      /* rescans after a full mark stack */
+  uint64_t collections_abandoned; /* skipped: no memory for root tables */
   uint64_t finalizers_queued;   /* finalizers queued, ever */
   uint64_t finalizers_run;      /* finalizers that returned, ever */
   uint64_t fibers_live;         /* fibers not finished and not collected */
@@ -191,11 +192,15 @@ SGC_API void sgc_read_stats(sgc_stats *s);
  * Objects that are no longer reachable are freed automatically.  A
  * collection stops the world, marks from the roots in parallel and then
  * sweeps concurrently.  Roots: the data and bss of the program and of every
- * loaded shared object, the stacks and registers of registered threads,
- * ranges added with sgc_add_roots, and the finalizer queue.  Scanning is
- * conservative: any aligned word that points anywhere inside an object
- * keeps it alive.  Thread-local storage (__thread variables) is not
- * scanned: keep pointers there in a root as well.
+ * loaded shared object, the stacks, registers and thread-local variables
+ * (__thread, _Thread_local; also those of dlopen'ed libraries) of
+ * registered threads, ranges added with sgc_add_roots, and the finalizer
+ * queue.  Scanning is conservative: any aligned word that points anywhere
+ * inside an object keeps it alive.  Not scanned: the initial-exec TLS of a
+ * library loaded with dlopen, in threads that existed before the dlopen.
+ * A collection that cannot get memory for its tables of roots is skipped
+ * (nothing is freed; sgc_stats.collections_abandoned counts it): running
+ * out of memory never aborts a collection.
  * ================================================================== */
 
 /*

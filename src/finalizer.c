@@ -60,17 +60,19 @@ static struct {
 
 static pthread_mutex_t weak_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void finalizer_queue(void *obj, void (*fn)(void *, void *), void *arg) {
+bool finalizer_queue(void *obj, void (*fn)(void *, void *), void *arg) {
   pthread_mutex_lock(&fin.lock);
   finblock *b = fin.queue;
   if (b == NULL || b->n == FINBLOCK_N) {
     finblock *nb = fin.spare;
-    if (nb)
+    if (nb) {
       fin.spare = nb->next;
-    else if ((nb = os_alloc(sizeof(finblock))) == NULL)
-      sgc_fatal("sweep: out of memory queueing the finalizer of %p", obj);
-    else
+    } else if ((nb = os_alloc(sizeof(finblock))) == NULL) {
+      pthread_mutex_unlock(&fin.lock);
+      return false;
+    } else {
       ATOMIC_ADD(&sgc_heap.sys_meta, sizeof(finblock));
+    }
     nb->n = 0;
     nb->next = b;
     fin.queue = b = nb;
@@ -80,6 +82,7 @@ void finalizer_queue(void *obj, void (*fn)(void *, void *), void *arg) {
   ATOMIC_STORE_RELAXED(&fin.ready, 1);
   pthread_cond_signal(&fin.cond);
   pthread_mutex_unlock(&fin.lock);
+  return true;
 }
 
 void finalizer_scan_queue(gcwork *w) {
@@ -148,8 +151,16 @@ size_t sgc_run_finalizers(void) {
 }
 
 static void *finalizer_main(void *arg) {
-  if (sgc_register_thread() != 0)
-    sgc_fatal("cannot register the finalizer thread");
+  if (sgc_register_thread() != 0) {
+    /* Out of memory: the next finalizer queued tries to start the
+     * thread again; until then sgc_run_finalizers() runs them. */
+    sgc_warn("cannot register the finalizer thread (out of memory)");
+    pthread_mutex_lock(&fin.lock);
+    fin.thread_started = 0;
+    pthread_cond_broadcast(&fin.idle);
+    pthread_mutex_unlock(&fin.lock);
+    return NULL;
+  }
   mcache *c = sgc_tls_cache;
   for (;;) {
     while (run_one(c))

@@ -74,6 +74,7 @@ static struct {
   uint64_t last_freed_objects;
   uint64_t overflows;
   uint64_t stack_released;
+  uint64_t abandoned; /* collections skipped: no memory for root tables */
 } gc SGC_NOGC = {.gcpercent = 100, .min_goal = MIN_GOAL};
 
 /* sgc_expand_heap grew the heap by bytes: collections wait for the heap
@@ -173,8 +174,16 @@ static struct {
 } bgsweep = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
 static void *bgsweep_main(void *arg) {
-  if (sgc_register_thread() != 0)
-    sgc_fatal("cannot register the background sweeper");
+  if (sgc_register_thread() != 0) {
+    /* Out of memory: allocation and the next stop sweep instead; the
+     * next wake-up tries to start a sweeper again. */
+    sgc_warn("cannot register the background sweeper (out of memory); "
+             "allocation sweeps");
+    pthread_mutex_lock(&bgsweep.lock);
+    bgsweep.started = 0;
+    pthread_mutex_unlock(&bgsweep.lock);
+    return NULL;
+  }
   mcache *c = sgc_tls_cache;
   uint64_t seen = 0;
   for (;;) {
@@ -256,6 +265,27 @@ static int record_phdr(struct dl_phdr_info *info, size_t size, void *arg) {
   return 0;
 }
 
+/* The OS refused the memory for the tables of roots: nothing can be
+ * proven dead, so nothing is freed.  The sweep generation stays (every
+ * span is swept), the world restarts, and the next try waits until the
+ * heap has grown by half again, so a program short of memory does not
+ * spin in collections that cannot run. */
+static void abandon(mthread *self) {
+  mheap *h = &sgc_heap;
+  sgc_lock(&h->lock);
+  h->gcmarking = 0;
+  sgc_unlock(&h->lock);
+  uint64_t p = gc_heap_pressure();
+  ATOMIC_STORE(&sgc_next_gc, p + (p / 2 > MIN_GOAL ? p / 2 : MIN_GOAL));
+  gc.abandoned++;
+  world_start(self);
+  static int warned;
+  if (!warned++)
+    sgc_warn("collect: out of memory for the tables of roots; collection "
+             "skipped, nothing freed (sgc_stats.collections_abandoned "
+             "counts them)");
+}
+
 /* The collection proper, from the stop to the restart (gc_lock held). */
 static void collect_stopped(cycle *cy) {
   mheap *h = &sgc_heap;
@@ -290,7 +320,10 @@ static void collect_stopped(cycle *cy) {
   uint64_t t2 = os_nanotime();
 
   mark_result res = {0};
-  mark_prepare(spans, nspan, nproc);
+  if (!mark_prepare(spans, nspan, nproc)) {
+    abandon(self);
+    return;
+  }
   run_markers(nproc, &res);
   mark_overflow_passes(&res);
   uint64_t t3 = os_nanotime();
@@ -593,6 +626,7 @@ void gc_read_stats(sgc_stats *st) {
   st->last_marked_objects = gc.last_live_objects;
   st->last_freed_objects = gc.last_freed_objects;
   st->mark_overflows = gc.overflows;
+  st->collections_abandoned = gc.abandoned;
   st->gcpercent = gc.gcpercent;
   st->markers = gc.nmarkers;
   st->stack_released_bytes = gc.stack_released;

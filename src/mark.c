@@ -548,12 +548,18 @@ static void drain(gcwork *w) {
 
 /* ---------------------------------------------------------- root jobs */
 
+/* Out of memory for a table of roots: the collection cannot see all of
+ * its roots and is abandoned (mark_prepare returns false). */
+static bool tables_oom SGC_NOGC;
+
 static void add_job(int kind, uintptr_t lo, uintptr_t hi, void *p) {
   if (work.njobs == work.capjobs) {
     uint32_t cap = work.capjobs ? work.capjobs * 2 : 1024;
     rootjob *j = os_alloc(cap * sizeof(rootjob));
-    if (j == NULL)
-      sgc_fatal("collect: out of memory for the root table");
+    if (j == NULL) {
+      tables_oom = true;
+      return;
+    }
     if (work.jobs) {
       memcpy(j, work.jobs, work.njobs * sizeof(rootjob));
       os_free(work.jobs, work.capjobs * sizeof(rootjob));
@@ -595,14 +601,17 @@ static pairs segs SGC_NOGC, tlsmods SGC_NOGC;
 void mark_segments_reset(void) {
   segs.n = 0;
   tlsmods.n = 0;
+  tables_oom = false;
 }
 
-static void pairs_add(pairs *t, uintptr_t a, uintptr_t b, const char *what) {
+static void pairs_add(pairs *t, uintptr_t a, uintptr_t b) {
   if (t->n == t->cap) {
     uint32_t cap = t->cap ? t->cap * 2 : 256;
     uintptr_t(*r)[2] = os_alloc(cap * sizeof *r);
-    if (r == NULL)
-      sgc_fatal("collect: out of memory for the table of %s", what);
+    if (r == NULL) {
+      tables_oom = true;
+      return;
+    }
     if (t->r) {
       memcpy(r, t->r, t->n * sizeof *r);
       os_free(t->r, t->cap * sizeof *r);
@@ -619,12 +628,11 @@ void mark_record_segments(struct dl_phdr_info *info) {
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     if (ph->p_type == PT_TLS && info->dlpi_tls_modid != 0 && ph->p_memsz)
-      pairs_add(&tlsmods, info->dlpi_tls_modid, ph->p_memsz,
-                "thread-local storage modules");
+      pairs_add(&tlsmods, info->dlpi_tls_modid, ph->p_memsz);
     if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
       continue;
     uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-    pairs_add(&segs, lo, lo + ph->p_memsz, "data segments");
+    pairs_add(&segs, lo, lo + ph->p_memsz);
   }
 }
 
@@ -811,7 +819,7 @@ void mark_worker(mark_result *res) {
 }
 
 /* Set up the mark over the snapshot: the root table.  World stopped. */
-void mark_prepare(mspan **spans, uint32_t nspan, int nproc) {
+bool mark_prepare(mspan **spans, uint32_t nspan, int nproc) {
   mheap *h = &sgc_heap;
   work.spans = spans;
   work.nspan = nspan;
@@ -853,6 +861,8 @@ void mark_prepare(mspan **spans, uint32_t nspan, int nproc) {
   add_job(ROOT_FINQ, 0, 0, NULL);
   for (uint32_t k = 0; k < nspan; k += 4096)
     add_job(ROOT_SPECIALS, k, nspan - k > 4096 ? k + 4096 : nspan, NULL);
+  if (tables_oom)
+    return false;
 
   /* The root callback runs here, on the collecting thread, before the
    * helpers start; what it pushes is shared out as full buffers. */
@@ -871,6 +881,7 @@ void mark_prepare(mspan **spans, uint32_t nspan, int nproc) {
     work.prepare_marked = w.marked_bytes;
     work.prepare_nobj = w.nobj;
   }
+  return true;
 }
 
 static void overflow_pass(mark_result *res);

@@ -162,8 +162,15 @@ bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve) {
 void mcentral_put_batch(mcentral *c, void *list, uint32_t n) {
   pthread_once(&batchalloc_once, batchalloc_init);
   fbatch *b = fixalloc_alloc(&batchalloc);
-  if (b == NULL)
-    return; /* the objects stay allocated until the next collection */
+  if (b == NULL) {
+    /* No record for the batch: drop the objects now, as a collection
+     * drops freed lists.  They stay allocated until the next collection
+     * finds them unmarked; counted as dropped, they are not counted
+     * freed twice when the sweep frees them. */
+    freed_list_clear(list, c->spanclass);
+    ATOMIC_ADD(&sgc_gc_dropped[spanclass_class(c->spanclass)], n);
+    return;
+  }
   b->head = list;
   b->n = n;
   sgc_lock(&c->lock);

@@ -31,6 +31,8 @@ static bool injected_failure(void) {
   return fail_at != 0 && n == fail_at;
 }
 
+uint64_t os_requests(void) { return ATOMIC_LOAD(&nrequests); }
+
 void *os_reserve(size_t size) {
   void *p = mmap(NULL, size, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -100,6 +100,7 @@ void os_free(void *addr, size_t size);
 void os_release(void *addr, size_t size);      /* give pages back (madvise) */
 uint64_t os_nanotime(void);
 void os_init_fault_injection(void);
+uint64_t os_requests(void); /* requests for memory so far (fault tests) */
 
 /* ----------------------------------------------------------- size classes */
 
@@ -463,8 +464,10 @@ void special_remove_all(mspan *s, uintptr_t p);
 /* ------------------------------------------------------------- finalizer */
 
 /* Queue fn(obj, arg) to run on the finalizer thread (called by the
- * sweeper; obj stays allocated until the finalizer has run). */
-void finalizer_queue(void *obj, void (*fn)(void *, void *), void *arg);
+ * sweeper; obj stays allocated until the finalizer has run).  False if
+ * the OS refused memory for the queue: the caller keeps the object and
+ * its finalizer for the next cycle. */
+bool finalizer_queue(void *obj, void (*fn)(void *, void *), void *arg);
 
 /* ----------------------------------------------------------------- mcache */
 
@@ -659,7 +662,9 @@ typedef struct mark_result {
 struct dl_phdr_info;
 void mark_segments_reset(void);
 void mark_record_segments(struct dl_phdr_info *info);
-void mark_prepare(mspan **spans, uint32_t nspan, int nproc);
+/* Set up the mark; false if the OS refused memory for the tables of
+ * roots: the collection must then be abandoned (it cannot see them all). */
+bool mark_prepare(mspan **spans, uint32_t nspan, int nproc);
 void mark_worker(mark_result *res);
 void mark_overflow_passes(mark_result *res);
 /* After weak slots were cleared: mark what unreachable finalizable

@@ -56,11 +56,18 @@ static void sweep_specials(mspan *s) {
       pp = &sp->next;
       continue;
     }
-    ATOMIC_STORE_RELAXED(pp, sp->next);
     if (sp->kind == SPECIAL_FINALIZER) {
       bitmap_set_atomic(s->markbits, i);
-      finalizer_queue((void *)(s->base + sp->offset), sp->fn, sp->arg);
+      /* No memory to queue it: the object and its finalizer stay for
+       * the next cycle, which finds it unreachable again. */
+      if (!finalizer_queue((void *)(s->base + sp->offset), sp->fn,
+                           sp->arg)) {
+        sp->doomed = 0;
+        pp = &sp->next;
+        continue;
+      }
     }
+    ATOMIC_STORE_RELAXED(pp, sp->next);
     sp->next = gone;
     gone = sp;
   }

@@ -734,8 +734,16 @@ static void thread_cleanup(void *arg) { sgc_unregister_thread(); }
 
 static void *thread_start(void *p) {
   start_rec *r = p;
-  if (sgc_register_thread() != 0)
-    sgc_fatal("sgc_pthread_create: cannot register the new thread");
+  /* The thread exists already: if the OS refuses the memory for its
+   * records, wait for memory (its argument stays a root meanwhile) rather
+   * than run it unregistered. */
+  for (int tries = 0; sgc_register_thread() != 0; tries++) {
+    if (tries == 1000)
+      sgc_fatal("sgc_pthread_create: cannot register the new thread (out "
+                "of memory for 1 s)");
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
   void *(*volatile fn)(void *) = r->fn;
   void *volatile arg = r->arg;
   lock_as_blocking(&threads_lock);
