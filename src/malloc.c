@@ -21,6 +21,7 @@
 #include "spangc-int.h"
 
 int sgc_initialised;
+const int sgc_debug_build = SPANGC_DEBUG;
 uint64_t sgc_free_cookie;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -65,6 +66,12 @@ static void clear_object(void *p, size_t size, bool noscan) {
   }
 }
 
+/* A reused large span of at least this size is cleared by giving its
+ * pages back to the OS (they read as zero) rather than by writing every
+ * byte: clearing 1 GiB that the program may never touch made it resident
+ * (and took long inside a no-preempt region, holding up stops). */
+#define LARGE_RELEASE ((size_t)256 << 10)
+
 static void *alloc_large(mcache *c, size_t n, int kind) {
   bool noscan = kind == KIND_NOSCAN;
   uintptr_t npages = (n + PAGE_SIZE - 1) >> PAGE_SHIFT;
@@ -79,7 +86,9 @@ static void *alloc_large(mcache *c, size_t n, int kind) {
     errno = ENOMEM;
     return NULL;
   }
-  if (s->needzero && !noscan)
+  if (s->needzero && !noscan && s->elemsize >= LARGE_RELEASE)
+    os_release((void *)s->base, s->elemsize); /* reads back as zero */
+  else if (s->needzero && !noscan)
     memset((void *)s->base, 0, s->elemsize);
   else if (s->needzero)
     clear_object((void *)s->base, s->elemsize, true);
@@ -99,6 +108,10 @@ static inline void *alloc_small(mcache *c, size_t n, int kind) {
     if (f != NULL) {
       c->freed[sc] = freed_link(f[0]);
       c->nfreed[sc]--;
+#if SPANGC_DEBUG
+      mspan *fs = mheap_lookup((uintptr_t)f);
+      bitmap_clear_atomic(fs->freedbits, mspan_obj_index(fs, (uintptr_t)f));
+#endif
       c->live_delta += (int64_t)size;
       c->freed_delta -= (int64_t)size;
       clear_object(f, size, noscan);
@@ -223,9 +236,13 @@ static mspan *swept_span_of(uintptr_t p) {
 mspan *object_span(const char *call, const void *p, uint32_t *index) {
   sgc_ensure_init();
   mspan *s = swept_span_of((uintptr_t)p);
-  if (s == NULL)
-    sgc_fatal("%s(%p): not a pointer to a spangc heap object (or one the "
-              "collector freed)", call, p);
+  if (s == NULL) {
+    uintptr_t a = (uintptr_t)p;
+    if (a >= sgc_heap.arena_start && a < ATOMIC_LOAD(&sgc_heap.arena_used))
+      sgc_fatal("%s(%p): not an allocated object (double free, or freed by "
+                "the collector)", call, p);
+    sgc_fatal("%s(%p): not a pointer to a spangc heap object", call, p);
+  }
   uint32_t i = mspan_obj_index(s, (uintptr_t)p);
   uintptr_t base = s->base + (uintptr_t)i * s->elemsize;
   if (base != (uintptr_t)p)
@@ -253,11 +270,19 @@ static void free_object(mcache *c, void *p) {
     mheap_free(s);
     return;
   }
+  /* One atomic exchange: of two threads freeing p at once, one sees the
+   * other's cookie. */
   uintptr_t *w = p;
-  if (w[1] == free_cookie(p))
+  if (__atomic_exchange_n(&w[1], free_cookie(p), __ATOMIC_ACQ_REL) ==
+      free_cookie(p))
     sgc_fatal("sgc_free(%p): double free", p);
+#if SPANGC_DEBUG
+  uint64_t bit = (uint64_t)1 << (i & 63);
+  if (__atomic_fetch_or(&s->freedbits[i >> 6], bit, __ATOMIC_RELAXED) & bit)
+    sgc_fatal("sgc_free(%p): double free (the freed object was written "
+              "over)", p);
+#endif
   int cls = spanclass_class(s->spanclass);
-  w[1] = free_cookie(p);
   c->live_delta -= (int64_t)s->elemsize;
   c->freed_delta += (int64_t)s->elemsize;
   OWNER_ADD(&c->nfree[cls], 1);

@@ -268,6 +268,23 @@ static mspan *free_neighbour(mheap *h, uintptr_t addr) {
   return t && t->state == MSPAN_FREE ? t : NULL;
 }
 
+/* s absorbs free neighbour t: its idle time becomes the average of both,
+ * weighted by the pages not yet released.  (Taking the newer time let a
+ * small span freed now and again next to a large idle run keep the whole
+ * run from ever being returned to the OS; the older, give a run freed now
+ * back at once.)  Called before the page counts are added. */
+static void merge_idle_time(mspan *s, const mspan *t) {
+  double ws = (double)(s->npages - s->npreleased);
+  double wt = (double)(t->npages - t->npreleased);
+  if (ws + wt == 0) {
+    if (t->unusedsince > s->unusedsince)
+      s->unusedsince = t->unusedsince;
+    return;
+  }
+  double d = (double)(int64_t)(t->unusedsince - s->unusedsince);
+  s->unusedsince += (uint64_t)(int64_t)(d * wt / (ws + wt));
+}
+
 /* Put s (its pages no longer in use) into the free structures, merged
  * with free neighbours.  mheap.lock held. */
 void mheap_free_locked(mspan *s, bool was_inuse) {
@@ -284,18 +301,18 @@ void mheap_free_locked(mspan *s, bool was_inuse) {
   mspan *l = free_neighbour(h, s->base - 1);
   if (l) {
     free_remove(h, l);
+    merge_idle_time(s, l);
     s->base = l->base;
     s->npages += l->npages;
     s->npreleased += l->npreleased;
     s->needzero |= l->needzero;
-    if (l->unusedsince > s->unusedsince)
-      s->unusedsince = l->unusedsince;
     ATOMIC_STORE(&l->state, MSPAN_DEAD);
     fixalloc_free(&h->spanalloc, l);
   }
   mspan *r = free_neighbour(h, s->base + s->npages * PAGE_SIZE);
   if (r) {
     free_remove(h, r);
+    merge_idle_time(s, r);
     s->npages += r->npages;
     s->npreleased += r->npreleased;
     s->needzero |= r->needzero;
@@ -409,6 +426,7 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
   s->specials = NULL;
   memset(s->markbits, 0, sizeof s->markbits);
   memset(s->allocbits, 0, sizeof s->allocbits);
+  memset(s->freedbits, 0, sizeof s->freedbits);
   if (s->hasuncoll) {
     memset(s->uncollbits, 0, sizeof s->uncollbits);
     s->hasuncoll = 0;
@@ -482,7 +500,13 @@ void mheap_free_stack(mspan *s) {
 void mheap_free(mspan *s) {
   mheap *h = &sgc_heap;
   sgc_lock(&h->lock);
-  SGC_ASSERT(s->state == MSPAN_INUSE);
+  /* Two threads freeing one large object at once: the second finds it
+   * free already (under the lock, so no third party is in the middle). */
+  if (s->state != MSPAN_INUSE) {
+    uintptr_t base = s->base;
+    sgc_unlock(&h->lock);
+    sgc_fatal("sgc_free(%p): double free of a large object", (void *)base);
+  }
   mheap_free_locked(s, true);
   sgc_unlock(&h->lock);
 }

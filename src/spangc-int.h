@@ -238,6 +238,10 @@ typedef struct mspan {
    * bit may be set. */
   uint8_t hasuncoll;
   uint64_t uncollbits[BITMAP_WORDS];
+  /* Debug build: bit i set while object i was freed with sgc_free and not
+   * handed out again (atomic): a second free is caught even when the
+   * program wrote over the freed object's cookie. */
+  uint64_t freedbits[BITMAP_WORDS];
 
   /* Free-span state (mheap.lock). */
   uint64_t unusedsince;  /* nanotime when freed */
@@ -729,6 +733,7 @@ static inline void freed_list_clear(void *head, int spanclass) {
   }
 }
 extern int sgc_initialised;
+extern const int sgc_debug_build; /* SPANGC_DEBUG of the library (tests) */
 void sgc_init_slow(void);
 /* The span of p, the base of a live object, or an abort naming call and
  * pointer (malloc.c). */

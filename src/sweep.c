@@ -118,6 +118,10 @@ bool mspan_sweep(mspan *s, bool preserve) {
     ATOMIC_ADD(&h->central[s->spanclass].nsweepfree, nfreed);
     s->needzero = 1;
   }
+#if SPANGC_DEBUG
+  for (uint32_t w = 0; w < BITMAP_WORDS; w++) /* freed slots become free */
+    s->freedbits[w] &= s->markbits[w];
+#endif
   memcpy(s->allocbits, s->markbits, sizeof s->allocbits);
   memset(s->markbits, 0, sizeof s->markbits);
   s->nalloc = nmarked;
