@@ -23,6 +23,7 @@ compat_kind compat_kinds[COMPAT_MAX_KINDS] = {
     [3] = {SGC_KIND_NOSCAN, 1},
 };
 unsigned compat_nkinds = 4;
+int compat_link_kind = SGC_KIND_NOSCAN;
 
 static inline size_t padded(size_t lb) {
   size_t n = lb + compat_extra;
@@ -86,9 +87,11 @@ void GC_free(void *p) {
   if (base == NULL)
     compat_fatal("GC_free(%p): not an allocated heap object (bad pointer, "
                  "double free, or freed by the collector)", p);
-  if (base != p)
-    compat_fatal("GC_free(%p): interior pointer; the object starts at %p", p,
-                 base);
+  if (base != p) { /* bdwgc frees the object it points into */
+    compat_warn("GC_free: interior pointer %p taken as its object\n",
+                (GC_word)p);
+    p = base;
+  }
   if (sgc_is_uncollectable(p))
     count_uncollectable(p, -1);
   sgc_free(p);
@@ -262,10 +265,13 @@ void *GC_generic_malloc_uncollectable(size_t lb, int k) {
 /* A list of objects linked through their first word; as many as fill
  * about 4 KiB (at least one). */
 /* About 4 KiB of objects, at most MANY_MAX.  While the list is built the
- * objects are held in an array on this stack, which is scanned: the links
- * of a pointer-free kind are not, and a collection during the loop would
- * free the first objects, which later iterations could get back (a list
- * with a cycle). */
+ * objects are held in an array on this stack, which is scanned: a
+ * collection during the loop must not free the first ones (later
+ * iterations could get them back: a list with a cycle).  Objects of a
+ * pointer-free kind get the link kind, whose first word is scanned: the
+ * program keeps such lists (gc_inline.h, Guile's per-thread free lists)
+ * through their heads only, for as long as it likes, so every link must
+ * keep the next object. */
 #define MANY_MAX 256
 void GC_generic_malloc_many(size_t lb, int k, void **result) {
   size_t each = lb + compat_extra;
@@ -274,8 +280,13 @@ void GC_generic_malloc_many(size_t lb, int k, void **result) {
     n = MANY_MAX;
   void *held[MANY_MAX];
   size_t got = 0;
+  int linked = k >= 0 && (unsigned)k < __atomic_load_n(&compat_nkinds,
+                                                        __ATOMIC_ACQUIRE) &&
+                compat_kinds[k].sgc_kind == SGC_KIND_NOSCAN &&
+                !compat_kinds[k].uncollectable;
   while (got < n) {
-    void *p = compat_alloc_kind(lb, k);
+    void *p = linked ? sgc_alloc_kind(padded(lb), compat_link_kind)
+                     : compat_alloc_kind(lb, k);
     if (p == NULL)
       break;
     held[got++] = p;

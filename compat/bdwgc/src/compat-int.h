@@ -74,6 +74,10 @@ typedef struct compat_kind {
   int uncollectable;
 } compat_kind;
 extern compat_kind compat_kinds[COMPAT_MAX_KINDS];
+/* The spangc kind of pointer-free objects handed out in lists by
+ * GC_generic_malloc_many: only the first word (the list link) is scanned,
+ * so the list keeps its objects until the program takes them. */
+extern int compat_link_kind;
 extern unsigned compat_nkinds; /* atomic */
 void *compat_alloc_kind(size_t lb, int k);
 

@@ -113,6 +113,7 @@ static size_t env_size(const char *name) {
 
 void compat_init(void) {
   static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  int first = 0;
   pthread_mutex_lock(&lock);
   if (!compat_initialised) {
     sgc_init();
@@ -149,9 +150,18 @@ void compat_init(void) {
     GC_parallel = st.markers - 1; /* bdwgc: helper markers */
     sgc_set_collect_hook(compat_collect_hook);
     sgc_set_root_callback(compat_root_callback);
+    int lk = sgc_new_kind(sizeof(void *), 0); /* a length descriptor */
+    if (lk >= 0)
+      compat_link_kind = lk;
     __atomic_store_n(&compat_initialised, 1, __ATOMIC_RELEASE);
+    first = 1;
   }
   pthread_mutex_unlock(&lock);
+  /* bdwgc collects once at initialisation unless told not to (so
+   * GC_get_gc_no() is 1 after GC_INIT); outside the lock, which other
+   * threads may be waiting for. */
+  if (first && !GC_dont_precollect && !GC_dont_gc)
+    sgc_collect();
 }
 
 void GC_init(void) {
@@ -247,14 +257,14 @@ void GC_disable(void) {
   __atomic_add_fetch(&GC_dont_gc, 1, __ATOMIC_RELAXED);
 }
 
+/* An unbalanced GC_enable leaves GC_dont_gc negative, which disables
+ * collection, as in bdwgc (a later GC_disable enables it again). */
 void GC_enable(void) {
   compat_ensure_init();
-  int v = __atomic_load_n(&GC_dont_gc, __ATOMIC_RELAXED);
-  do {
-    if (v <= 0)
-      compat_fatal("GC_enable: not disabled (unbalanced GC_enable)");
-  } while (!__atomic_compare_exchange_n(&GC_dont_gc, &v, v - 1, 0,
-                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+  if (__atomic_sub_fetch(&GC_dont_gc, 1, __ATOMIC_RELAXED) < 0)
+    compat_warn("GC_enable without GC_disable (GC_dont_gc is now %ld): "
+                "collection is disabled\n",
+                (GC_word)__atomic_load_n(&GC_dont_gc, __ATOMIC_RELAXED));
 }
 
 int GC_is_disabled(void) {

@@ -38,13 +38,14 @@ void compat_finalize_slow(void) {
   in_finalizers = 0;
 }
 
+/* Called from inside a finalizer too, it drains the queue as bdwgc's
+ * does (only the automatic runs on allocation are kept from nesting). */
 int GC_invoke_finalizers(void) {
   compat_ensure_init();
-  if (in_finalizers)
-    return 0;
+  int outer = in_finalizers;
   in_finalizers = 1;
   size_t n = sgc_run_finalizers();
-  in_finalizers = 0;
+  in_finalizers = outer;
   return (int)n;
 }
 
@@ -66,6 +67,21 @@ GC_finalizer_notifier_proc GC_get_finalizer_notifier(void) {
   return __atomic_load_n(&GC_finalizer_notifier, __ATOMIC_ACQUIRE);
 }
 
+/* A finalizer registered through an interior pointer: bdwgc finalizes
+ * the object it points into and calls fn with the pointer as given.  The
+ * record is a heap object, referenced by the finalizer's argument (which
+ * the collector keeps), so cd stays alive with it. */
+typedef struct interior_fin {
+  GC_finalization_proc fn;
+  void *cd;
+  size_t offset;
+} interior_fin;
+
+static void call_interior(void *obj, void *arg) {
+  interior_fin *r = arg;
+  r->fn((char *)obj + r->offset, r->cd);
+}
+
 static void register_finalizer(const char *call, void *obj,
                                GC_finalization_proc fn, void *cd, int mode,
                                GC_finalization_proc *ofn, void **ocd) {
@@ -77,15 +93,28 @@ static void register_finalizer(const char *call, void *obj,
   void *base = sgc_base(obj);
   if (base == NULL)
     return; /* bdwgc: not a heap object, so never collected nor finalized */
-  if (base != obj)
-    compat_fatal("%s(%p): interior pointer; the object starts at %p", call,
-                 obj, base);
+  void (*sfn)(void *, void *) = (void (*)(void *, void *))fn;
+  void *sarg = cd;
+  if (base != obj && fn != 0) {
+    interior_fin *r = sgc_alloc(sizeof *r);
+    if (r == NULL)
+      compat_fatal("%s(%p): out of memory", call, obj);
+    r->fn = fn;
+    r->cd = cd;
+    r->offset = (size_t)((char *)obj - (char *)base);
+    sfn = call_interior;
+    sarg = r;
+  }
   void (*oldfn)(void *, void *);
   void *oldarg;
-  int err = sgc_set_finalizer_ex(obj, (void (*)(void *, void *))fn, cd, mode,
-                                 &oldfn, &oldarg);
+  int err = sgc_set_finalizer_ex(base, sfn, sarg, mode, &oldfn, &oldarg);
+  if (oldfn == call_interior) { /* report what the program registered */
+    interior_fin *r = oldarg;
+    oldfn = (void (*)(void *, void *))r->fn;
+    oldarg = r->cd;
+  }
   if (err)
-    compat_fatal("%s(%p): out of memory", call, obj);
+    compat_fatal("%s(%p): out of memory", call, base);
   if (ofn)
     *ofn = (GC_finalization_proc)oldfn;
   if (ocd)
@@ -153,9 +182,14 @@ int GC_general_register_disappearing_link(void **link, const void *obj) {
   compat_ensure_init();
   check_link("GC_general_register_disappearing_link", link);
   void *base = sgc_base(obj);
-  if (base == NULL || base != obj)
+  if (base == NULL)
     compat_fatal("GC_general_register_disappearing_link(%p, %p): the object "
-                 "is not the base of a heap object", (void *)link, obj);
+                 "is not a heap object", (void *)link, obj);
+  if (base != obj) { /* accepted, as bdwgc does: the link is to the object */
+    compat_warn("GC_general_register_disappearing_link: interior pointer %p "
+                "taken as its object\n", (GC_word)obj);
+    obj = base;
+  }
   int err = sgc_register_link(link, (void *)obj);
   if (err == 0)
     return GC_SUCCESS;

@@ -1,7 +1,7 @@
 /* GC_generic_malloc_many builds its list while collections happen (here
  * forced by a second thread): the list it returns has distinct objects and
  * no cycle, for a pointer-free kind (whose links the collector never
- * scans) and a normal one. */
+ * scans) and a normal one, while collections go on during the walk. */
 // labels: bdwgc threads
 #include <gc.h>
 #include <gc/gc_inline.h>
