@@ -512,7 +512,9 @@ SGC_API void (*sgc_set_start_hook(void (*fn)(void)))(void);
  *   sgc_set_max_heap limit).
  * sgc_heap_bounds — [*lo, *hi) contains every heap object, now and later.
  * sgc_collect_a_little — sweep some of the heap left unswept by the last
- *   collection; returns nonzero while some is left.
+ *   collection; returns nonzero while some is left.  With nothing left to
+ *   sweep and the heap at its goal, it runs the collection that the next
+ *   allocation would have started.
  */
 SGC_API int sgc_thread_is_registered(void);
 SGC_API int sgc_in_blocking(void);

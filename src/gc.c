@@ -576,6 +576,11 @@ int sgc_collect_a_little(void) {
   nopreempt_enter(c);
   int more = !sweep_done();
   nopreempt_leave(c);
+  /* Nothing left to sweep and the heap at its goal: the little more is a
+   * collection (bdwgc's GC_collect_a_little may start one too). */
+  if (!more && !ATOMIC_LOAD_RELAXED(&gc.disabled) && gc.gcpercent >= 0 &&
+      gc_heap_pressure() >= ATOMIC_LOAD(&sgc_next_gc))
+    collect_as(c, false);
   return more;
 }
 
