@@ -20,6 +20,18 @@
 #include <unistd.h>
 
 #include "check.h"
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TEST_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__) && !defined(TEST_TSAN)
+#define TEST_TSAN 1
+#endif
+#ifndef TEST_TSAN
+#define TEST_TSAN 0
+#endif
 #include "gctest.h"
 #include "spangc.h"
 
@@ -157,12 +169,23 @@ int main(int argc, char **argv) {
   sgc_init();
   masked_thread_is_stopped();
   char out[4096];
-  int st = run_self(argv[0], "unstoppable", out, sizeof out);
+  int st;
+#if TEST_TSAN
+  /* ThreadSanitizer holds a signal back until the thread next calls into
+   * the C library: unblocked by a raw system call in a loop that makes
+   * none, the suspend signal is never handled, and the stop waits for
+   * ever (as it should: the warning is what this case checks). */
+  goto no_fd;
+#endif
+  st = run_self(argv[0], "unstoppable", out, sizeof out);
   CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d: %s", st,
          out);
   CHECKF(strstr(out, "has not stopped after 100 ms") != NULL &&
              strstr(out, "blocks the suspend signal") != NULL,
          "no warning naming the unstoppable thread; stderr: %s", out);
+#if TEST_TSAN
+no_fd:
+#endif
   st = run_self(argv[0], "no-fd", out, sizeof out);
   CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
              strstr(out, "exited while registered") == NULL,

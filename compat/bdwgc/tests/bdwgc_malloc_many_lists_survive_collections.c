@@ -9,10 +9,10 @@
 #include <time.h>
 #include "bdwgc_check.h"
 
-static volatile int stop;
+static int stop; /* atomic */
 
 static void *collector(void *arg) {
-  while (!stop) {
+  while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
     for (int i = 0; i < 2000; i++) {
       void *volatile g = GC_MALLOC(64);
       (void)g;
@@ -65,7 +65,7 @@ int main(void) {
         calls >= 200000)
       break;
   }
-  stop = 1;
+  __atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
   pthread_join(t, NULL);
   printf("%ld calls, %lu collections\n", calls, (unsigned long)GC_get_gc_no());
   PASS("bdwgc_malloc_many_lists_survive_collections");

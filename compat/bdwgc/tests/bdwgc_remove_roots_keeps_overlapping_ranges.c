@@ -11,10 +11,10 @@
 
 #define WORDS 128
 #define SIZE 96
-static volatile int stop;
+static int stop; /* atomic */
 
 static void *collector(void *arg) {
-  while (!stop) {
+  while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
     void *volatile g = GC_MALLOC(SIZE); /* something to free */
     (void)g;
     GC_gcollect();
@@ -49,7 +49,7 @@ int main(void) {
           "iteration %ld: the object held by the remaining range was "
           "collected", i);
   }
-  stop = 1;
+  __atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
   pthread_join(t, NULL);
   GC_gcollect();
   CHECK(link_slot != 0 && check_pattern(buf[WORDS / 4 + 1], SIZE, 7) < 0,
