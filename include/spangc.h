@@ -429,7 +429,8 @@ SGC_API int sgc_kind_of(const void *p);
  * (++top)->start = lo, top->descr = a descriptor for lo (SGC_DS_LENGTH: a
  * byte count), while top < limit; if it has more, it calls
  * top = sgc_mark_stack_overflow(top), which makes the collector run the
- * procedure again later.  It returns top.  It runs on a marker thread with
+ * procedure again later.  It returns top.  It must not call the dynamic
+ * loader (see sgc_set_root_callback).  It runs on a marker thread with
  * the world stopped, possibly on several threads at once: it must not
  * allocate, lock, or touch anything but the object and immutable data.
  * sgc_new_mark_proc returns the index (8..63), or -1 (errno EAGAIN).
@@ -483,7 +484,9 @@ SGC_API int sgc_is_uncollectable(const void *p);
  *   are marked (world stopped, on the collecting thread); it may call
  *   sgc_push_range(lo, hi) (every word of [lo, hi) is a root for this
  *   collection), sgc_mark_and_push and sgc_set_mark_bit.  It must not
- *   allocate or lock.  Returns the previous callback.
+ *   allocate or lock, nor call the dynamic loader (dlopen, dlsym, dladdr,
+ *   dl_iterate_phdr: the collector holds the loader's lock, and a thread
+ *   inside dlopen may wait for it).  Returns the previous callback.
  * sgc_set_collect_hook(fn) — fn(forced) runs on the triggering thread
  *   before each collection, outside the collector's locks (it may call
  *   spangc but not allocate); forced is nonzero for sgc_collect.  For an
@@ -530,7 +533,7 @@ SGC_API int sgc_collect_a_little(void);
  *   a pointer: no collection can clear the link between the read and the
  *   use.  fn must not allocate (an allocation that wants a collection
  *   would wait for ever) nor call sgc_collect; several threads may run
- *   such calls at once.
+ *   such calls at once.  sgc_collect_a_little called from fn only sweeps.
  */
 SGC_API void *sgc_call_without_collections(void *(*fn)(void *), void *arg);
 

@@ -152,8 +152,8 @@ size_t sgc_run_finalizers(void) {
 
 static void *finalizer_main(void *arg) {
   if (sgc_register_thread() != 0) {
-    /* Out of memory: the next finalizer queued tries to start the
-     * thread again; until then sgc_run_finalizers() runs them. */
+    /* Out of memory: the next finalizer registration tries to start
+     * the thread again; until then sgc_run_finalizers() runs them. */
     sgc_warn("cannot register the finalizer thread (out of memory)");
     pthread_mutex_lock(&fin.lock);
     fin.thread_started = 0;

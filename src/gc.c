@@ -545,6 +545,10 @@ void (*sgc_set_root_callback(void (*fn)(void)))(void) {
   return __atomic_exchange_n(&sgc_root_callback, fn, __ATOMIC_SEQ_CST);
 }
 
+/* How deep this thread is in sgc_call_without_collections: a collection
+ * it started there would wait for its own read hold. */
+static __thread int without_collections;
+
 void *sgc_call_without_collections(void *(*fn)(void *), void *arg) {
   sgc_ensure_init();
   mcache *c = sgc_tls_cache;
@@ -554,7 +558,9 @@ void *sgc_call_without_collections(void *(*fn)(void *), void *arg) {
   pthread_rwlock_rdlock(&hold_lock);
   if (reg)
     sgc_exit_blocking();
+  without_collections++;
   void *r = fn(arg);
+  without_collections--;
   pthread_rwlock_unlock(&hold_lock);
   return r;
 }
@@ -578,8 +584,8 @@ int sgc_collect_a_little(void) {
   nopreempt_leave(c);
   /* Nothing left to sweep and the heap at its goal: the little more is a
    * collection (bdwgc's GC_collect_a_little may start one too). */
-  if (!more && !ATOMIC_LOAD_RELAXED(&gc.disabled) && gc.gcpercent >= 0 &&
-      gc_heap_pressure() >= ATOMIC_LOAD(&sgc_next_gc))
+  if (!more && !without_collections && !ATOMIC_LOAD_RELAXED(&gc.disabled) &&
+      gc.gcpercent >= 0 && gc_heap_pressure() >= ATOMIC_LOAD(&sgc_next_gc))
     collect_as(c, false);
   return more;
 }
