@@ -616,9 +616,17 @@ void world_foreach_start_root(void (*fn)(uintptr_t lo, uintptr_t hi, void *),
 int world_nthreads(void);
 void lock_as_blocking(pthread_mutex_t *m);
 
+/* A fork is under way (world.c, "fork barrier"): a thread entering the
+ * runtime waits in world_fork_wait until it is over.  A thread sees the
+ * flag from its first entry after the fork's signal reached it. */
+extern int world_forking;
+void world_fork_wait(mcache *c);
+
 static inline void nopreempt_enter(mcache *c) {
   c->nopreempt++;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  if (unlikely(ATOMIC_LOAD_RELAXED(&world_forking)) && c->nopreempt == 1)
+    world_fork_wait(c);
 }
 static inline void nopreempt_leave(mcache *c) {
   __atomic_signal_fence(__ATOMIC_SEQ_CST);

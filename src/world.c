@@ -61,8 +61,12 @@ static struct {
   int outsiders;
   int barred;
   pthread_cond_t outsiders_gone; /* with mutex */
+  int barrier; /* a fork barrier is being raised (mutex) */
+  pthread_cond_t fork_done; /* with mutex: world_forking went back to 0 */
 } world = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {{0}}, 0,
-           0, 0, PTHREAD_COND_INITIALIZER};
+           0, 0, PTHREAD_COND_INITIALIZER, 0, PTHREAD_COND_INITIALIZER};
+
+extern int world_forking;
 
 /* Set on the collector's helper markers: they run inside a collection and
  * never wait for one. */
@@ -78,8 +82,13 @@ static __thread int outsider_depth;
  * signal and by the thread entering a blocking region) and wait for the
  * restart.  The caller recorded registers and stack pointer. */
 static void ack_and_wait(mthread *t, uint64_t g) {
+  /* A fork barrier: answer, then carry on.  Read before answering: once
+   * answered, the fork may complete and clear the flag before we look. */
+  bool barrier = ATOMIC_LOAD(&world_forking) != 0;
   ATOMIC_STORE(&t->ack_gen, g);
   sem_post(&world.ack);
+  if (barrier)
+    return;
   while (sem_wait(&t->resume) != 0)
     ;
 }
@@ -460,11 +469,15 @@ static void wait_acks(int n, uint64_t g) {
   }
 }
 
-void world_stop(mthread *self) {
-  bar_outsiders();
-  pthread_mutex_lock(&threads_lock);
+/* Signal every running mutator but self and wait for each to answer
+ * (threads_lock held): by parking (a stop), or by leaving the runtime (a
+ * fork barrier, world_forking set). */
+static void signal_and_wait(mthread *self, bool stop) {
   pthread_mutex_lock(&world.mutex);
-  world.stopping = 1;
+  if (stop)
+    world.stopping = 1;
+  else
+    world.barrier = 1;
   uint64_t g = ++world.gen;
   int n = 0;
   for (mthread *t = allthreads; t; t = t->next) {
@@ -499,6 +512,85 @@ void world_stop(mthread *self) {
   }
 }
 
+void world_stop(mthread *self) {
+  bar_outsiders();
+  pthread_mutex_lock(&threads_lock);
+  signal_and_wait(self, true);
+}
+
+/* ------------------------------------------------------- fork barrier
+ *
+ * fork() must not stop the world: after the prepare handlers the C
+ * library takes its own locks (every malloc arena, the stdio list), and a
+ * thread parked while holding one would hang the fork.  What the child
+ * needs is that no thread is inside the runtime: not in a no-preempt
+ * region (half-way through a span, holding a runtime lock) and not an
+ * outsider in the middle of a sweep.  So the forking thread raises
+ * world_forking and signals every running mutator; one outside a region
+ * answers from its handler and carries on, one inside answers when the
+ * region ends; from then on a thread entering a region (nopreempt_enter)
+ * waits until the fork is over.  Threads keep running user code, so the
+ * C library's locks are released as usual. */
+int world_forking; /* atomic */
+static mthread *forker;
+
+/* Called from nopreempt_enter: the thread steps out of the region again
+ * (so the fork's signal, if it comes now, is answered from the handler)
+ * and waits on a condition variable of its own: a stop beginning as the
+ * fork ends may park it inside pthread_cond_wait, and world_start's
+ * broadcast of world.cond would then wait for it. */
+void world_fork_wait(mcache *c) {
+  if (c->thr == forker)
+    return; /* the forking thread's own handlers */
+  nopreempt_leave(c);
+  pthread_mutex_lock(&world.mutex);
+  while (ATOMIC_LOAD(&world_forking))
+    pthread_cond_wait(&world.fork_done, &world.mutex);
+  pthread_mutex_unlock(&world.mutex);
+  c->nopreempt++;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static void free_dead(mthread *dead);
+
+static void fork_barrier_begin(mthread *self) {
+  bar_outsiders();
+  pthread_mutex_lock(&threads_lock);
+  forker = self;
+  __atomic_store_n(&world_forking, 1, __ATOMIC_SEQ_CST);
+  signal_and_wait(self, false);
+}
+
+static void fork_barrier_end(void) {
+  pthread_mutex_lock(&world.mutex);
+  world.barrier = 0;
+  for (mthread *t = allthreads; t; t = t->next)
+    t->signalled = t->self_acked = 0;
+  forker = NULL;
+  __atomic_store_n(&world_forking, 0, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&world.barred, 0, __ATOMIC_SEQ_CST);
+  pthread_cond_broadcast(&world.cond); /* outsiders */
+  pthread_cond_broadcast(&world.fork_done);
+  pthread_mutex_unlock(&world.mutex);
+  mthread *dead = deadthreads;
+  deadthreads = NULL;
+  pthread_mutex_unlock(&threads_lock);
+  free_dead(dead);
+}
+
+/* Records of threads a stop found gone: their caches hand their spans
+ * back (threads_lock not held). */
+static void free_dead(mthread *dead) {
+  while (dead) {
+    mthread *next = dead->next;
+    dead->cache->thr = NULL;
+    mcache_destroy(dead->cache);
+    sem_destroy(&dead->resume);
+    fixalloc_free(&threadalloc, dead);
+    dead = next;
+  }
+}
+
 void world_start(mthread *self) {
   pthread_mutex_lock(&world.mutex);
   world.stopping = 0;
@@ -517,14 +609,7 @@ void world_start(mthread *self) {
   mthread *dead = deadthreads;
   deadthreads = NULL;
   pthread_mutex_unlock(&threads_lock);
-  while (dead) { /* their caches hand their spans back */
-    mthread *next = dead->next;
-    dead->cache->thr = NULL;
-    mcache_destroy(dead->cache);
-    sem_destroy(&dead->resume);
-    fixalloc_free(&threadalloc, dead);
-    dead = next;
-  }
+  free_dead(dead);
 }
 
 void world_foreach_thread(void (*fn)(mthread *t, void *arg), void *arg) {
@@ -551,11 +636,11 @@ void world_atfork(int phase) {
       getcontext(&self->ctx);
       self->sp = (uintptr_t)&marker;
     }
-    world_stop(self);
+    fork_barrier_begin(self);
     return;
   }
   if (phase == FORK_PARENT) {
-    world_start(self);
+    fork_barrier_end();
     return;
   }
   {
@@ -596,11 +681,15 @@ void world_atfork(int phase) {
       t = next;
     }
     world.stopping = 0;
+    world.barrier = 0;
     world.barred = 0;
     world.outsiders = 0;
+    world_forking = 0;
+    forker = NULL;
     pthread_mutex_init(&world.mutex, NULL);
     pthread_cond_init(&world.cond, NULL);
     pthread_cond_init(&world.outsiders_gone, NULL);
+    pthread_cond_init(&world.fork_done, NULL);
     sem_init(&world.ack, 0, 0);
     pthread_mutex_unlock(&threads_lock); /* taken by world_stop */
   }
@@ -635,7 +724,7 @@ void sgc_enter_blocking(void) {
    * thread about to block, e.g. on a mutex, may get it late: TSan holds
    * signals back during pthread_mutex_lock). */
   uint64_t g = ATOMIC_LOAD(&t->sig_gen);
-  if (world.stopping && t->signalled && g == world.gen &&
+  if ((world.stopping || world.barrier) && t->signalled && g == world.gen &&
       ATOMIC_LOAD(&t->ack_gen) != g) {
     t->self_acked = 1;
     ATOMIC_STORE(&t->ack_gen, g);
