@@ -1,15 +1,17 @@
 /*
  * fork.c — keeping the heap usable in the child of fork().
  *
- * Before fork, the forking thread takes gc_lock and stops the world, so
- * every other mutator is parked outside any no-preempt region: none holds
- * a runtime lock or has a span half swept.  It then takes the locks that
- * threads outside the world may hold (mcentral locks, mheap.lock, fixalloc
- * locks, the leaves), in the global order.  After fork the parent releases
- * them and restarts the world; the child releases them and forgets every
- * other thread: their caches hand their spans back, their records go, and
- * the runtime's own threads (markers, sweeper, finalizer thread,
- * scavenger) are started again when needed.
+ * Before fork, the forking thread takes gc_lock and raises a fork barrier
+ * (world.c): every other mutator is outside any no-preempt region and
+ * waits at the next one, so none holds a runtime lock or has a span half
+ * swept, yet all keep running, so the C library's own locks (malloc
+ * arenas), taken after these handlers, are released as usual.  It then
+ * takes the locks that threads outside the world may hold (mcentral
+ * locks, mheap.lock, fixalloc locks, the leaves), in the global order.
+ * After fork the parent releases them and lowers the barrier; the child
+ * releases them and forgets every other thread: their caches hand their
+ * spans back, their records go, and the runtime's own threads (markers,
+ * sweeper, finalizer thread, scavenger) are started again when needed.
  *
  * Owns no state of its own.
  */

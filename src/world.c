@@ -619,9 +619,9 @@ void world_foreach_thread(void (*fn)(mthread *t, void *arg), void *arg) {
 
 /* ---------------------------------------------------------------- fork */
 
-/* Fork happens with the world stopped (gc_lock held by the caller): every
- * other mutator is parked outside any no-preempt region, so none holds a
- * runtime lock or is half-way through sweeping a span. */
+/* Fork happens behind a fork barrier (gc_lock held by the caller): every
+ * other mutator is outside any no-preempt region and waits at the next,
+ * so none holds a runtime lock or is half-way through sweeping a span. */
 void world_atfork(int phase) {
   mcache *me = sgc_tls_cache;
   mthread *self = me ? me->thr : NULL;
