@@ -532,7 +532,7 @@ void world_stop(mthread *self) {
  * waits until the fork is over.  Threads keep running user code, so the
  * C library's locks are released as usual. */
 int world_forking; /* atomic */
-static mthread *forker;
+static mthread *forker; /* atomic: the thread raising the barrier */
 
 /* Called from nopreempt_enter: the thread steps out of the region again
  * (so the fork's signal, if it comes now, is answered from the handler)
@@ -540,7 +540,7 @@ static mthread *forker;
  * fork ends may park it inside pthread_cond_wait, and world_start's
  * broadcast of world.cond would then wait for it. */
 void world_fork_wait(mcache *c) {
-  if (c->thr == forker)
+  if (c->thr == ATOMIC_LOAD(&forker))
     return; /* the forking thread's own handlers */
   nopreempt_leave(c);
   pthread_mutex_lock(&world.mutex);
@@ -556,7 +556,7 @@ static void free_dead(mthread *dead);
 static void fork_barrier_begin(mthread *self) {
   bar_outsiders();
   pthread_mutex_lock(&threads_lock);
-  forker = self;
+  ATOMIC_STORE(&forker, self);
   __atomic_store_n(&world_forking, 1, __ATOMIC_SEQ_CST);
   signal_and_wait(self, false);
 }
@@ -566,7 +566,7 @@ static void fork_barrier_end(void) {
   world.barrier = 0;
   for (mthread *t = allthreads; t; t = t->next)
     t->signalled = t->self_acked = 0;
-  forker = NULL;
+  ATOMIC_STORE(&forker, NULL);
   __atomic_store_n(&world_forking, 0, __ATOMIC_SEQ_CST);
   __atomic_store_n(&world.barred, 0, __ATOMIC_SEQ_CST);
   pthread_cond_broadcast(&world.cond); /* outsiders */
@@ -685,7 +685,7 @@ void world_atfork(int phase) {
     world.barred = 0;
     world.outsiders = 0;
     world_forking = 0;
-    forker = NULL;
+    ATOMIC_STORE(&forker, NULL);
     pthread_mutex_init(&world.mutex, NULL);
     pthread_cond_init(&world.cond, NULL);
     pthread_cond_init(&world.outsiders_gone, NULL);

@@ -1,4 +1,4 @@
-// labels: malloc threads
+// labels: malloc
 /* A double free aborts, naming the call and the pointer:
  *   - two threads freeing the same object at the same moment (one of
  *     them must see the other's free; small and large objects);

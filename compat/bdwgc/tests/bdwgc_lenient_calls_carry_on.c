@@ -73,7 +73,9 @@ int main(void) {
   for (int i = 0; i < 3; i++)
     GC_gcollect();
   int outer = GC_invoke_finalizers();
-  CHECK(ran == 50 && outer + inner == 50 && inner > 0,
+  /* Most of them (a stale stack copy may keep one), each once, most by
+   * the inner call. */
+  CHECK(mostly(ran, 50) && outer + inner == ran && inner > outer,
         "finalizers: %d ran, %d by the outer call, %d by the inner one", ran,
         outer, inner);
   PASS("bdwgc_lenient_calls_carry_on");
