@@ -637,7 +637,6 @@ static inline void nopreempt_leave(mcache *c) {
 extern __thread int world_in_collector;
 void world_outsider_enter(void);
 void world_outsider_leave(void);
-void world_outsider_leave_count(void);
 /* For entry points that may run on an unregistered thread: a registered
  * one enters a no-preempt region; another one enters as an outsider, so
  * no stop begins until it leaves.  Returns the token for leaving. */

@@ -211,21 +211,31 @@ static void stack_bounds(uintptr_t *lo, uintptr_t *hi) {
   *hi = (uintptr_t)addr + size;
 }
 
-/* Kernel thread tid's start time (clock ticks since boot) and state
- * letter, from /proc/self/task/<tid>/stat; 0 if it cannot be read (the
- * thread is gone).  Plain system calls: no allocation, no stdio lock. */
-static uint64_t thread_stat(int tid, char *state) {
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
-  *state = '?';
+/* /proc/self/task/<tid>/<name> into buf (NUL-terminated); false if it
+ * cannot be read.  Plain system calls: no allocation, and no stdio lock,
+ * which a stopped thread may hold. */
+static bool read_task_file(int tid, const char *name, char *buf,
+                           size_t size) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%d/%s", tid, name);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
+    return false;
+  ssize_t n = read(fd, buf, size - 1);
   close(fd);
   if (n <= 0)
-    return 0;
+    return false;
   buf[n] = 0;
+  return true;
+}
+
+/* Kernel thread tid's start time (clock ticks since boot) and state
+ * letter, from /proc/self/task/<tid>/stat; 0 if it cannot be read. */
+static uint64_t thread_stat(int tid, char *state) {
+  char buf[1024];
+  *state = '?';
+  if (!read_task_file(tid, "stat", buf, sizeof buf))
+    return 0;
   const char *p = strrchr(buf, ')'); /* the name may hold anything */
   if (p == NULL || p[1] != ' ')
     return 0;
@@ -334,6 +344,8 @@ int world_nthreads(void) {
  * bars new outsiders, then waits until the count drops to zero.  The two
  * sides use the store-then-load (Dekker) pattern on seq_cst atomics, so
  * one of them always sees the other.  Regions nest. */
+static void world_outsider_leave_count(void);
+
 void world_outsider_enter(void) {
   if (world_in_collector || outsider_depth++ > 0)
     return;
@@ -349,7 +361,7 @@ void world_outsider_enter(void) {
   }
 }
 
-void world_outsider_leave_count(void) {
+static void world_outsider_leave_count(void) {
   if (__atomic_sub_fetch(&world.outsiders, 1, __ATOMIC_SEQ_CST) == 0 &&
       __atomic_load_n(&world.barred, __ATOMIC_SEQ_CST)) {
     pthread_mutex_lock(&world.mutex);
@@ -375,20 +387,11 @@ static void bar_outsiders(void) {
 
 /* ------------------------------------------------------ stop and start */
 
-/* Does kernel thread tid block signal sig?  -1 if it cannot be told (the
- * thread is gone).  Reads /proc with plain system calls: no allocation
- * and no stdio lock, which a stopped thread may hold. */
+/* Does kernel thread tid block signal sig?  -1 if it cannot be told. */
 static int thread_blocks_signal(int tid, int sig) {
-  char path[64], buf[2048];
-  snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  char buf[2048];
+  if (!read_task_file(tid, "status", buf, sizeof buf))
     return -1;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0)
-    return -1;
-  buf[n] = 0;
   const char *p = strstr(buf, "SigBlk:");
   if (p == NULL)
     return -1;

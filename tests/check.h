@@ -53,6 +53,29 @@ static inline int run_self(const char *self, const char *arg, char *out,
   return status;
 }
 
+/* The sanitizer a test is built with (clang says so with __has_feature,
+ * gcc with __SANITIZE_*__): TEST_TSAN and TEST_ASAN are 1 or 0. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TEST_TSAN 1
+#endif
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+#if !defined(TEST_TSAN) && defined(__SANITIZE_THREAD__)
+#define TEST_TSAN 1
+#endif
+#if !defined(TEST_ASAN) && defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#endif
+#ifndef TEST_TSAN
+#define TEST_TSAN 0
+#endif
+#ifndef TEST_ASAN
+#define TEST_ASAN 0
+#endif
+
 /* Scale for long-running loops: sanitizer builds set SPANGC_TEST_SCALE
  * below 1 so the suite stays within its time budget. */
 static inline double test_scale(void) {

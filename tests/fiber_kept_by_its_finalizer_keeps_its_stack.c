@@ -169,17 +169,8 @@ static void check_resumed(void) {
 }
 
 /* After the fiber finished: the next collection frees it and its blobs. */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(TEST_ASAN)
-#define TEST_ASAN 1
-#endif
-
 static void __attribute__((noinline)) check_freed(void) {
-#ifdef TEST_ASAN
+#if TEST_ASAN
   /* AddressSanitizer's instrumented frames keep stale copies of the
    * fiber pointer where a conservative scan sees them: that it is freed
    * is checked in the other builds only. */

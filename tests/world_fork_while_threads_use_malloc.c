@@ -15,17 +15,6 @@
 #include "check.h"
 #include "spangc-int.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#if !defined(SANITIZED) && (defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__))
-#define SANITIZED 1
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
 
 static atomic_int stop;
 
@@ -61,7 +50,7 @@ int main(void) {
       /* Under a sanitizer the child only exits: its allocator is not
        * fork-safe (a lock held by a thread inside malloc at the fork stays
        * held in the child, and the child's first thread creation hangs). */
-      if (i % 50 == 0 && !SANITIZED) {
+      if (i % 50 == 0 && !(TEST_ASAN || TEST_TSAN)) {
         for (int k = 0; k < 20000; k++) {
           void *volatile p = sgc_alloc(64);
           (void)p;

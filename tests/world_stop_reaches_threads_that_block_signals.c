@@ -21,17 +21,6 @@
 
 #include "check.h"
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TEST_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__) && !defined(TEST_TSAN)
-#define TEST_TSAN 1
-#endif
-#ifndef TEST_TSAN
-#define TEST_TSAN 0
-#endif
 #include "gctest.h"
 #include "spangc.h"
 

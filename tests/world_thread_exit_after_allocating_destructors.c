@@ -26,17 +26,10 @@
 /* Under ThreadSanitizer, its own destructor tears the thread's state down
  * in the last round: nothing may run after it, so the rounds used here
  * stop one earlier and the "last round" case is not run. */
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TEST_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__) || defined(TEST_TSAN)
+#if TEST_TSAN
 #define LAST_ROUND (PTHREAD_DESTRUCTOR_ITERATIONS - 1)
-#define UNDER_TSAN 1
 #else
 #define LAST_ROUND PTHREAD_DESTRUCTOR_ITERATIONS
-#define UNDER_TSAN 0
 #endif
 
 static pthread_key_t early_key, late_key;
@@ -107,7 +100,7 @@ int main(int argc, char **argv) {
   int st = run_self(argv[0], "rounds", out, sizeof out);
   CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(out, "spangc") == NULL,
          "allocating destructors: status %d; stderr: %s", st, out);
-  if (UNDER_TSAN)
+  if (TEST_TSAN)
     return 0;
   const char *modes[] = {"allocated", "first-in-destructor"};
   for (int m = 0; m < 2; m++) {

@@ -29,14 +29,6 @@
 #include "gctest.h"
 #include "spangc-int.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-
 #define KEY 0xa5a5a5a5a5a5a5a5ull /* hidden = pointer ^ KEY: never a heap address */
 #define OBJ_SIZE 1000
 #define NWORDS (OBJ_SIZE / sizeof(uint64_t))
@@ -280,7 +272,7 @@ static int run_case(int kind, int altstack) {
 }
 
 int main(void) {
-#ifdef UNDER_TSAN
+#if TEST_TSAN
   printf("skipped: ThreadSanitizer delays the suspend signal until an "
          "interceptor runs\n");
   return 0;
