@@ -6,6 +6,7 @@
  * The child's thread keeps an object only on its stack while another child
  * thread collects; the object survives and the child exits cleanly. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/wait.h>
@@ -49,6 +50,13 @@ __attribute__((noinline)) static int child(void) {
 }
 
 int main(void) {
+  if (TEST_ASAN) {
+    /* The child starts a thread; under AddressSanitizer that can hang in
+     * its allocator, whose locks a parent thread may hold at the fork
+     * (its allocator is not fork-safe).  Checked in the other builds. */
+    puts("skipped under AddressSanitizer");
+    return 0;
+  }
   sgc_init();
   void *volatile x = sgc_alloc(10);
   (void)x;
