@@ -722,7 +722,7 @@ part_scaling() {
   # depth, 1 marker against 2, and the whole run's wall time.
   local dmax=${SCALE_DEPTHS##* } m mk1 mk2 w1 w2 speed
   for m in 1 2; do
-    env SPANGC_MARKERS=$m SPANGC_DEBUG=gctrace=1 "$OUT/bin/binarytrees-spangc" "$dmax" \
+    env SPANGC_MARKERS=$m SPANGC_GENERATIONAL=0 SPANGC_DEBUG=gctrace=1 "$OUT/bin/binarytrees-spangc" "$dmax" \
       >/dev/null 2>"$OUT/logs/gctrace-m$m.log" || fail "gctrace run with $m markers failed"
   done
   mark_sum() { awk 'match($0, /[0-9.]+\+[0-9.]+\+[0-9.]+\+[0-9.]+ ms/) { split(substr($0, RSTART, RLENGTH - 3), a, "+"); s += a[3] } END { printf "%.3f", s / 1000 }' "$1"; }

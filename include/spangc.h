@@ -131,6 +131,12 @@ typedef struct sgc_class_stats {
   uint64_t objects;       /* live objects now: nmalloc - nfree */
 } sgc_class_stats;
 
+/* How the collector learns which heap pages were written (sgc_stats). */
+enum {
+  SGC_DIRTY_OFF = 0,  /* not at all: every collection is major */
+  SGC_DIRTY_UFFD = 1  /* the kernel's asynchronous write-protection */
+};
+
 typedef struct sgc_stats {
   /* Heap */
   uint64_t heap_inuse_bytes;    /* bytes in live objects (class sizes; whole pages for large) */
@@ -172,6 +178,15 @@ typedef struct sgc_stats {
   uint64_t fibers_finished;     /* fibers whose function returned, ever */
   uint64_t stack_bytes;         /* bytes of spans holding fiber stacks */
   uint64_t stack_released_bytes;/* stack bytes returned by shrinking, ever */
+  uint64_t num_minor_gc;        /* of num_gc, minor (generational) ones */
+  uint64_t num_major_gc;        /* of num_gc, major (whole-heap) ones */
+  uint64_t dirty_listings;      /* listings of written pages, ever */
+  uint64_t dirty_pages_listed;  /* 4 KiB pages they reported written, ever */
+  uint64_t dirty_last_pages;    /* of those, at the last collection */
+  uint64_t dirty_lost;          /* listings that could not be trusted
+                                   (first one, after fork, kernel error) */
+  int32_t dirty_tracking;       /* SGC_DIRTY_*: how written pages are known */
+  int32_t generational;         /* 1: minor collections are on */
   int32_t gcpercent;            /* GOGC; -1 when off */
   int32_t markers;              /* marker threads per collection */
 
@@ -198,6 +213,21 @@ SGC_API void sgc_read_stats(sgc_stats *s);
  * queue.  Scanning is conservative: any aligned word that points anywhere
  * inside an object keeps it alive.  Not scanned: the initial-exec TLS of a
  * library loaded with dlopen, in threads that existed before the dlopen.
+ *
+ * Generations.  Where the kernel can report which pages were written
+ * (userfaultfd asynchronous write-protection with PAGEMAP_SCAN, Linux
+ * 6.7+), most collections are minor: objects that survived a collection
+ * stay marked ("old"), and a minor collection marks from the roots and
+ * from the old objects on pages written since the previous collection,
+ * reaching only objects allocated since then; the others are major (the
+ * whole heap, as without generations).  No write barrier is needed: the
+ * kernel records every write, the program's and its own (read(2) into
+ * the heap included).  sgc_collect is always major.  An old object that
+ * became unreachable is freed by the next major collection, and so are
+ * its finalizer and weak slots processed then.  SPANGC_GENERATIONAL=0
+ * turns minor collections off; SPANGC_DIRTY=off turns the tracking off
+ * (and with it minor collections).  sgc_stats says which is in use.
+ *
  * A collection that cannot get memory for its tables of roots is skipped
  * (nothing is freed; sgc_stats.collections_abandoned counts it): running
  * out of memory never aborts a collection.
@@ -255,7 +285,7 @@ SGC_API void sgc_remove_roots(void *lo, void *hi);
 
 /*
  * Control.
- * sgc_collect — a full collection now; returns when it is complete:
+ * sgc_collect — a full (major) collection now; returns when it is complete:
  *   marked and swept, so what it freed is free (and counted so in the
  *   statistics) on return.  Automatic collections sweep lazily instead.
  * sgc_disable / sgc_enable — nestable: while disabled, no collection is

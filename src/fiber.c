@@ -614,6 +614,14 @@ void fiber_scan_kept(gcwork *w, uintptr_t obj, size_t size) {
   mark_scan_range_except(w, f->sp, f->hi, obj, size);
 }
 
+void fibers_reset_scanned(bool from_marks) {
+  for (uint32_t i = 0; i < nreg; i++) {
+    sgc_fiber *f = registry[i];
+    f->scanned = from_marks && f->state != FIBER_RUNNING &&
+                 mark_is_marked((uintptr_t)f);
+  }
+}
+
 /* World stopped, mark complete: free the stacks of unreachable fibers,
  * shrink the idle ones, reset the scanned flags. */
 void fibers_after_mark(uint64_t *released) {

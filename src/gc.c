@@ -258,6 +258,7 @@ typedef struct cycle {
   int nproc;
   uint64_t t0;
   bool ran;
+  bool force; /* sgc_collect, or the heap limit: a major collection */
 } cycle;
 
 static int record_phdr(struct dl_phdr_info *info, size_t size, void *arg) {
@@ -272,6 +273,7 @@ static int record_phdr(struct dl_phdr_info *info, size_t size, void *arg) {
  * spin in collections that cannot run. */
 static void abandon(mthread *self) {
   mheap *h = &sgc_heap;
+  gen_abandon(); /* the written pages listed were not scanned */
   sgc_lock(&h->lock);
   h->gcmarking = 0;
   sgc_unlock(&h->lock);
@@ -317,16 +319,24 @@ static void collect_stopped(cycle *cy) {
   check_swept(spans, nspan, sg);
   if (gc.verify)
     sgc_heap_verify();
+  gen_cycle g;
+  gen_begin(&g, cy->force);
   uint64_t t2 = os_nanotime();
 
   mark_result res = {0};
-  if (!mark_prepare(spans, nspan, nproc)) {
+  if (!mark_prepare(spans, nspan, nproc, &g)) {
     abandon(self);
     return;
   }
   run_markers(nproc, &res);
   mark_overflow_passes(&res);
+  if (gc.verify && g.minor)
+    mark_verify_minor();
   uint64_t t3 = os_nanotime();
+  /* After a minor collection, the old objects are live too (as far as
+   * anyone knows until the next major one). */
+  res.marked_bytes += g.old_bytes;
+  res.nobj += g.old_objects;
 
   weak_process(spans, nspan);
   mark_finalizers(&res);
@@ -336,15 +346,10 @@ static void collect_stopped(cycle *cy) {
   uint64_t stack_released = 0;
   fibers_after_mark(&stack_released);
   gc.stack_released += stack_released;
+  uint64_t goal = gen_end(&g, res.marked_bytes, gc.gcpercent,
+                          ATOMIC_LOAD_RELAXED(&gc.min_goal));
   sweep_start();
   ATOMIC_STORE(&h->heap_live, (int64_t)res.marked_bytes);
-  uint64_t min_goal = ATOMIC_LOAD_RELAXED(&gc.min_goal);
-  uint64_t goal = min_goal;
-  if (gc.gcpercent >= 0) {
-    goal = res.marked_bytes + res.marked_bytes / 100 * (uint64_t)gc.gcpercent;
-    if (goal < min_goal)
-      goal = min_goal;
-  }
   ATOMIC_STORE(&sgc_next_gc, goal);
   uint64_t t4 = os_nanotime();
 
@@ -368,16 +373,18 @@ static void collect_stopped(cycle *cy) {
     char buf[400];
     int n = snprintf(
         buf, sizeof buf,
-        "gc %llu @%.3fs %d markers: %.3f+%.3f+%.3f+%.3f ms "
+        "gc %llu @%.3fs %s, %d markers: %.3f+%.3f+%.3f+%.3f ms "
         "stop+prepare+mark+term, %.1f->%.1f MB live (goal %.1f MB), "
-        "%llu objects marked, %u spans, sweeps %llu bg %llu demand %llu "
-        "pause, %llu steals %llu handoffs%s\n",
+        "%llu objects marked, %u spans, %llu written pages, sweeps %llu "
+        "bg %llu demand %llu pause, %llu steals %llu handoffs%s\n",
         (unsigned long long)gc.numgc, (double)(t0 - gc.start_ns) / 1e9,
+        g.minor ? "minor" : "major",
         nproc, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6,
         (double)(t3 - t2) / 1e6, (double)(t4 - t3) / 1e6,
         (double)heap_before / 1048576.0,
         (double)res.marked_bytes / 1048576.0, (double)goal / 1048576.0,
         (unsigned long long)res.nobj, nspan,
+        (unsigned long long)(g.listed ? dirty_last_pages() : 0),
         (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_nbgsweep),
         (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_ndemandsweep),
         (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_npausesweep),
@@ -400,10 +407,10 @@ static int collect_in_phdr(struct dl_phdr_info *info, size_t size,
 }
 
 /* One collection; gc_lock held; 'self' is the calling thread. */
-static void collect(mthread *self) {
+static void collect(mthread *self, bool force) {
   /* Helper threads are made before the stop: pthread_create takes libc
    * locks that a stopped thread may hold. */
-  cycle cy = {self, markers_for_cycle(), os_nanotime(), false};
+  cycle cy = {self, markers_for_cycle(), os_nanotime(), false, force};
   dl_iterate_phdr(collect_in_phdr, &cy);
   if (!cy.ran) { /* no loaded object at all: cannot happen, but be safe */
     world_stop(self);
@@ -440,7 +447,14 @@ __asm__(".text\n"
         "  ret\n"
         ".size call_on_stack,.-call_on_stack\n");
 
-static void collect_on_gc_stack(void *self) { collect(self); }
+typedef struct collect_args {
+  mthread *self;
+  bool force;
+} collect_args;
+static void collect_on_gc_stack(void *arg) {
+  collect_args *a = arg;
+  collect(a->self, a->force);
+}
 
 /* sgc_set_collect_hook's and sgc_set_start_hook's functions. */
 static int (*collect_hook)(int forced);
@@ -469,10 +483,11 @@ static void collect_as(mcache *c, bool force) {
     self->sp = (uintptr_t)&marker;
     if (gc_stack == NULL)
       gc_stack = os_alloc(GC_STACK_SIZE);
+    collect_args args = {self, force};
     if (gc_stack)
-      call_on_stack(collect_on_gc_stack, self, gc_stack + GC_STACK_SIZE);
+      call_on_stack(collect_on_gc_stack, &args, gc_stack + GC_STACK_SIZE);
     else
-      collect(self); /* no memory for a stack: use this one */
+      collect(self, force); /* no memory for a stack: use this one */
   }
   pthread_mutex_unlock(&gc_lock);
   pthread_rwlock_unlock(&hold_lock);
@@ -641,6 +656,7 @@ void gc_read_stats(sgc_stats *st) {
   st->gcpercent = gc.gcpercent;
   st->markers = gc.nmarkers;
   st->stack_released_bytes = gc.stack_released;
+  gen_read_stats(st);
   pthread_mutex_unlock(&gc_lock);
   st->next_gc = ATOMIC_LOAD(&sgc_next_gc);
   st->heap_live = (uint64_t)ATOMIC_LOAD(&sgc_heap.heap_live);
@@ -712,6 +728,10 @@ static bool debug_flag(const char *debug, const char *name) {
   return false;
 }
 
+bool sgc_debug_flag(const char *name) {
+  return debug_flag(getenv("SPANGC_DEBUG"), name);
+}
+
 void gc_init(void) {
   gc.start_ns = os_nanotime();
   const char *e = getenv("SPANGC_GOGC");
@@ -730,4 +750,15 @@ void gc_init(void) {
   e = getenv("SPANGC_MAX_HEAP");
   if (e && *e)
     gc.max_heap = strtoull(e, NULL, 10);
+  if (gc.trace) {
+    char buf[200];
+    int n = snprintf(buf, sizeof buf,
+                     "spangc: gctrace: %d markers, GOGC %d, written pages "
+                     "known by: %s, generational: %s\n",
+                     gc.nmarkers, gc.gcpercent,
+                     dirty_mechanism_name(dirty_mechanism()),
+                     gen_enabled() ? "on" : "off");
+    ssize_t w = write(2, buf, (size_t)n);
+    (void)w;
+  }
 }

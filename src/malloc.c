@@ -31,6 +31,7 @@ void sgc_init_slow(void) {
     os_init_fault_injection();
     sizeclass_init();
     mheap_init();
+    gen_init();
     mcache_thread_init();
     uint64_t cookie = 0;
     if (getrandom(&cookie, sizeof cookie, GRND_NONBLOCK) != sizeof cookie)
@@ -268,6 +269,8 @@ static void free_object(mcache *c, void *p) {
     bitmap_clear_atomic(s->uncollbits, i);
   if (spanclass_class(s->spanclass) == 0) {
     size_t size = s->elemsize;
+    if (sgc_sticky) /* for the verifier, see gen_note_span_freed */
+      bitmap_set_atomic(s->everfreedbits, 0);
     ATOMIC_ADD(&sgc_heap.heap_live, -(int64_t)size);
     ATOMIC_ADD(&sgc_heap.nlargefree, 1);
     ATOMIC_ADD(&sgc_heap.largefree_bytes, size);
@@ -286,6 +289,12 @@ static void free_object(mcache *c, void *p) {
     sgc_fatal("sgc_free(%p): double free (the freed object was written "
               "over)", p);
 #endif
+  /* An old object's slot must not hand "old" to the young object that
+   * reuses it (generation.c); no mark runs while we are in the region. */
+  if (sgc_sticky) {
+    bitmap_clear_atomic(s->markbits, i);
+    bitmap_set_atomic(s->everfreedbits, i);
+  }
   int cls = spanclass_class(s->spanclass);
   c->live_delta -= (int64_t)s->elemsize;
   c->freed_delta += (int64_t)s->elemsize;

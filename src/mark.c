@@ -84,6 +84,7 @@ static struct {
   mspan **spans; /* the snapshot */
   uint32_t nspan;
   uint64_t prepare_marked, prepare_nobj; /* by the root callback */
+  bool minor; /* this mark is a minor collection's */
   uintptr_t arena_start, arena_used;
 } work SGC_NOGC = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
@@ -768,6 +769,45 @@ static void scan_span_roots(gcwork *w, uint32_t lo, uint32_t hi) {
 /* What sgc_set_root_callback set; run on the collecting thread. */
 void (*sgc_root_callback)(void);
 
+/* Old objects on pages written since the last collection (a minor
+ * collection's roots, generation.c): every marked object of a scanned kind
+ * overlapping [lo, hi) is scanned again.  Of a large object of the
+ * conservative kind only the written part is; one with a descriptor is
+ * scanned whole, as its descriptor describes it. */
+static void scan_dirty(gcwork *w, uintptr_t lo, uintptr_t hi) {
+  mheap *h = &sgc_heap;
+  if (hi > work.arena_used)
+    hi = work.arena_used;
+  for (uintptr_t p = lo; p < hi;) {
+    mspan *s = ATOMIC_LOAD_RELAXED(
+        &h->spans[(p - work.arena_start) >> PAGE_SHIFT]);
+    uintptr_t end = (p & ~(PAGE_SIZE - 1)) + PAGE_SIZE;
+    if (s != NULL && s->base <= p && s->base + s->npages * PAGE_SIZE > p)
+      end = s->base + s->npages * PAGE_SIZE;
+    if (end > hi)
+      end = hi;
+    if (s != NULL && ATOMIC_LOAD(&s->state) == MSPAN_INUSE &&
+        !spanclass_noscan(s->spanclass) && p < s->limit) {
+      uintptr_t e = end < s->limit ? end : s->limit;
+      if (s->nelems == 1) {
+        if (bitmap_get_atomic(s->markbits, 0)) {
+          if (sgc_kinds[spanclass_kind(s->spanclass)].scan ==
+              SCAN_CONSERVATIVE)
+            push(w, p & ~(uintptr_t)7, e);
+          else
+            scan_object(w, s, s->base);
+        }
+      } else {
+        uint32_t i = mspan_obj_index(s, p), last = mspan_obj_index(s, e - 1);
+        for (; i <= last; i++)
+          if (bitmap_get_atomic(s->markbits, i))
+            scan_object(w, s, s->base + (uintptr_t)i * s->elemsize);
+      }
+    }
+    p = end;
+  }
+}
+
 static void run_job(gcwork *w, rootjob *j) {
   switch (j->kind) {
   case ROOT_RANGE:
@@ -781,6 +821,9 @@ static void run_job(gcwork *w, rootjob *j) {
     break;
   case ROOT_FINQ:
     finalizer_scan_queue(w);
+    break;
+  case ROOT_DIRTY:
+    scan_dirty(w, j->lo, j->hi);
     break;
   }
 }
@@ -818,8 +861,24 @@ void mark_worker(mark_result *res) {
   ATOMIC_ADD(&res->nhandoff, w.nhandoff);
 }
 
-/* Set up the mark over the snapshot: the root table.  World stopped. */
-bool mark_prepare(mspan **spans, uint32_t nspan, int nproc) {
+/* Old objects of a minor collection (generation.c): what is marked now. */
+static void count_old(gen_cycle *g) {
+  for (uint32_t k = 0; k < work.nspan; k++) {
+    mspan *s = work.spans[k];
+    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE)
+      continue;
+    uint64_t n = 0;
+    for (uint32_t j = 0; j < BITMAP_WORDS; j++)
+      n += (uint64_t)__builtin_popcountll(s->markbits[j]);
+    g->old_objects += n;
+    g->old_bytes += n * s->elemsize;
+  }
+}
+
+/* Set up the mark over the snapshot: the root table.  World stopped.  A
+ * major collection (g->minor false) starts from no marks at all; a minor
+ * one from the old objects' marks, with the written pages as more roots. */
+bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
   mheap *h = &sgc_heap;
   work.spans = spans;
   work.nspan = nspan;
@@ -833,18 +892,25 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc) {
       work.maxbufs = 1;
   }
   /* Every span of the snapshot is swept, so its mark bits are clear,
-   * unless some were set outside a mark (see mheap.stale_marks). */
-  if (ATOMIC_LOAD(&h->stale_marks)) {
+   * unless some were set outside a mark (see mheap.stale_marks), or they
+   * are old objects' (generation.c): a major collection clears them. */
+  work.minor = g->minor;
+  if (g->minor) {
+    SGC_ASSERT(!ATOMIC_LOAD(&h->stale_marks));
+    count_old(g);
+  } else if (ATOMIC_LOAD(&h->stale_marks) || sgc_sticky) {
     ATOMIC_STORE(&h->stale_marks, 0);
     for (uint32_t k = 0; k < nspan; k++)
-      if (ATOMIC_LOAD(&spans[k]->state) == MSPAN_INUSE)
+      if (ATOMIC_LOAD(&spans[k]->state) == MSPAN_INUSE) {
         memset(spans[k]->markbits, 0, sizeof spans[k]->markbits);
+      }
   }
 #if SPANGC_DEBUG
-  for (uint32_t k = 0; k < nspan; k++)
-    if (ATOMIC_LOAD(&spans[k]->state) == MSPAN_INUSE)
-      for (uint32_t j = 0; j < BITMAP_WORDS; j++)
-        SGC_ASSERT(spans[k]->markbits[j] == 0);
+  if (!g->minor)
+    for (uint32_t k = 0; k < nspan; k++)
+      if (ATOMIC_LOAD(&spans[k]->state) == MSPAN_INUSE)
+        for (uint32_t j = 0; j < BITMAP_WORDS; j++)
+          SGC_ASSERT(spans[k]->markbits[j] == 0);
 #endif
   work.njobs = 0;
   ATOMIC_STORE(&work.jobidx, 0);
@@ -859,6 +925,13 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc) {
   world_foreach_start_root(add_range_job, NULL);
   world_foreach_thread(add_thread_job, NULL);
   add_job(ROOT_FINQ, 0, 0, NULL);
+  if (g->minor)
+    for (uint32_t k = 0; k < g->nruns; k++)
+      for (uintptr_t p = g->runs[k].lo; p < g->runs[k].hi; p += 256 << 10)
+        add_job(ROOT_DIRTY, p,
+                g->runs[k].hi - p > (256 << 10) ? p + (256 << 10)
+                                                : g->runs[k].hi,
+                NULL);
   for (uint32_t k = 0; k < nspan; k += 4096)
     add_job(ROOT_SPECIALS, k, nspan - k > 4096 ? k + 4096 : nspan, NULL);
   if (tables_oom)
@@ -975,12 +1048,71 @@ SCAN_NO_SANITIZE void mark_verify(void) {
         if (t == NULL)
           continue;
         uint32_t j = mspan_obj_index(t, v);
-        if (mspan_is_allocated(t, j) && !bitmap_get(t->markbits, j))
-          sgc_fatal("verify: object %p (marked) points to %p, which is "
-                    "not marked", (void *)b, (void *)v);
+        if (mspan_is_allocated(t, j) && !bitmap_get(t->markbits, j) &&
+            !bitmap_get(t->everfreedbits, j) &&
+            !gen_page_was_freed(v)) {
+          sgc_fatal("verify: object %p (marked, %zu bytes, kind %d) points "
+                    "to %p, which is not marked (%zu bytes, kind %d; %s "
+                    "collection)", (void *)b, s->elemsize,
+                    spanclass_kind(s->spanclass), (void *)v, t->elemsize,
+                    spanclass_kind(t->spanclass),
+                    work.minor ? "a minor" : "a major");
+        }
       }
     }
   }
+}
+
+/* Verifier of a minor collection (SPANGC_DEBUG=verify=1), world stopped,
+ * its mark complete: the marks are put aside, a full mark is made from
+ * nothing on one marker, and every object it marks must have been marked
+ * by the minor collection (old, or reached from the roots and the written
+ * pages); then the minor's marks are put back, so that the collection goes
+ * on exactly as it would have. */
+void mark_verify_minor(void) {
+  uint32_t n = work.nspan;
+  mspan **spans = work.spans;
+  size_t bytes = (size_t)n * sizeof spans[0]->markbits;
+  uint64_t(*saved)[BITMAP_WORDS] = os_alloc(bytes ? bytes : 1);
+  if (saved == NULL) {
+    sgc_warn("verify: no memory to check a minor collection; not checked");
+    return;
+  }
+  for (uint32_t k = 0; k < n; k++)
+    if (ATOMIC_LOAD(&spans[k]->state) == MSPAN_INUSE)
+      memcpy(saved[k], spans[k]->markbits, sizeof saved[k]);
+  fibers_reset_scanned(false);
+  gen_cycle full = {.minor = false};
+  if (!mark_prepare(spans, n, 1, &full)) {
+    sgc_warn("verify: no memory for the full mark; minor not checked");
+  } else {
+    mark_result r = {0};
+    mark_worker(&r);
+    mark_overflow_passes(&r);
+    work.minor = true; /* mark_prepare said otherwise */
+    for (uint32_t k = 0; k < n; k++) {
+      mspan *s = spans[k];
+      if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE)
+        continue;
+      for (uint32_t j = 0; j < BITMAP_WORDS; j++) {
+        uint64_t missed =
+            s->markbits[j] & ~saved[k][j] & ~s->everfreedbits[j];
+        if (missed && gen_page_was_freed(s->base))
+          missed = 0; /* the span reuses a large object's freed pages */
+        if (missed)
+          sgc_fatal("verify: a minor collection left object %p unmarked, "
+                    "which a full mark reaches",
+                    (void *)(s->base + (uintptr_t)(j * 64 +
+                                                   __builtin_ctzll(missed)) *
+                                           s->elemsize));
+      }
+    }
+  }
+  for (uint32_t k = 0; k < n; k++)
+    if (ATOMIC_LOAD(&spans[k]->state) == MSPAN_INUSE)
+      memcpy(spans[k]->markbits, saved[k], sizeof saved[k]);
+  fibers_reset_scanned(true);
+  os_free(saved, bytes ? bytes : 1);
 }
 
 /* Finalization (world stopped, after the mark and after weak slots were

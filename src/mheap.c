@@ -427,6 +427,7 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
   memset(s->markbits, 0, sizeof s->markbits);
   memset(s->allocbits, 0, sizeof s->allocbits);
   memset(s->freedbits, 0, sizeof s->freedbits);
+  memset(s->everfreedbits, 0, sizeof s->everfreedbits);
   if (s->hasuncoll) {
     memset(s->uncollbits, 0, sizeof s->uncollbits);
     s->hasuncoll = 0;
@@ -507,6 +508,8 @@ void mheap_free(mspan *s) {
     sgc_unlock(&h->lock);
     sgc_fatal("sgc_free(%p): double free of a large object", (void *)base);
   }
+  if (sgc_sticky)
+    gen_note_span_freed(s);
   mheap_free_locked(s, true);
   sgc_unlock(&h->lock);
 }

@@ -242,6 +242,12 @@ typedef struct mspan {
    * handed out again (atomic): a second free is caught even when the
    * program wrote over the freed object's cookie. */
   uint64_t freedbits[BITMAP_WORDS];
+  /* With generations: bit i set once object i was freed with sgc_free
+   * (atomic; cleared when the span is made).  An old object may hold a
+   * stale pointer to such a slot for ever, which a minor collection does
+   * not follow (the young object reusing the slot is not reachable
+   * through it): the verifier forgives exactly those. */
+  uint64_t everfreedbits[BITMAP_WORDS];
 
   /* Free-span state (mheap.lock). */
   uint64_t unusedsince;  /* nanotime when freed */
@@ -591,6 +597,9 @@ void fiber_thread_exit(mthread *t);
  * new one is found; then free the stacks of dead fibers and shrink idle
  * ones. */
 bool fibers_scan_marked(gcwork *w);
+/* Set every fiber's "scanned this collection" flag: to 0, or (after a
+ * complete mark) to whether the mark scanned it. */
+void fibers_reset_scanned(bool from_marks);
 void fibers_after_mark(uint64_t *released);
 /* obj is kept unmarked for its finalizer: scan its stack if it is a
  * suspended fiber (world stopped). */
@@ -656,9 +665,64 @@ static inline void nopreempt_leave_any(mcache *c) {
     world_outsider_leave();
 }
 
+/* ------------------------------------------------------------ dirty pages */
+
+/* Which heap pages were written since the last listing (dirty.c).  A run
+ * is the kernel's struct page_region: [lo, hi) and its categories. */
+enum { DIRTY_OFF = SGC_DIRTY_OFF, DIRTY_UFFD = SGC_DIRTY_UFFD };
+typedef struct dirty_run {
+  uint64_t lo, hi, categories;
+} dirty_run;
+void dirty_init(void); /* after the arena is reserved */
+int dirty_mechanism(void);
+const char *dirty_mechanism_name(int m);
+/* World stopped: list the pages of [lo, hi) that are not protected (all
+ * written since their protection among them).  False: the listing may
+ * miss writes (first listing, fork child, kernel error); treat every page
+ * as written.  The runs stay valid until the next listing. */
+bool dirty_list(uintptr_t lo, uintptr_t hi, const dirty_run **runs,
+                uint32_t *n);
+/* World stopped: watch [lo, hi) for writes from now on (calls in address
+ * order; batched until dirty_protect_flush). */
+void dirty_protect(uintptr_t lo, uintptr_t hi);
+void dirty_protect_flush(void);
+void dirty_read_stats(sgc_stats *st);
+uint64_t dirty_last_pages(void);
+
+/* ------------------------------------------------------------ generations */
+
+/* Mark bits outlive the sweep (generation.c): set at init, never changed. */
+extern bool sgc_sticky;
+typedef struct gen_cycle {
+  bool minor;            /* this collection is minor */
+  bool listed;           /* runs hold this collection's listing */
+  const dirty_run *runs; /* pages written since the last collection */
+  uint32_t nruns;
+  uint64_t old_bytes, old_objects; /* minor: marked before it began */
+} gen_cycle;
+void gen_init(void); /* after the arena is reserved */
+bool gen_enabled(void);
+/* World stopped, before mark_prepare: list the written pages and choose
+ * minor or major (forced: major). */
+void gen_begin(gen_cycle *g, bool forced);
+/* World stopped, marks final: protect the listed pages that hold old
+ * objects, update the policy; returns the next goal. */
+uint64_t gen_end(gen_cycle *g, uint64_t marked, int gcpercent,
+                 uint64_t min_goal);
+void gen_read_stats(sgc_stats *st);
+void gen_abandon(void); /* the collection was abandoned: next is major */
+/* The verifier's record of the pages of spans given back to the heap
+ * with objects freed by sgc_free (kept only with SPANGC_DEBUG=verify=1;
+ * mheap.lock held): old objects may hold stale pointers into those pages
+ * for ever, which minor collections do not follow, whatever span reuses
+ * them. */
+void gen_note_span_freed(mspan *s);
+bool gen_page_was_freed(uintptr_t p);
+bool sgc_debug_flag(const char *name); /* SPANGC_DEBUG=name=1 */
+
 /* ------------------------------------------------------------------- mark */
 
-enum { ROOT_RANGE, ROOT_THREAD, ROOT_SPECIALS, ROOT_FINQ };
+enum { ROOT_RANGE, ROOT_THREAD, ROOT_SPECIALS, ROOT_FINQ, ROOT_DIRTY };
 typedef struct rootjob {
   int kind;
   uintptr_t lo, hi;
@@ -675,7 +739,10 @@ void mark_segments_reset(void);
 void mark_record_segments(struct dl_phdr_info *info);
 /* Set up the mark; false if the OS refused memory for the tables of
  * roots: the collection must then be abandoned (it cannot see them all). */
-bool mark_prepare(mspan **spans, uint32_t nspan, int nproc);
+bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g);
+/* Verifier, after a minor collection's mark: a full mark reaches nothing
+ * the minor left unmarked (world stopped; aborts naming the object). */
+void mark_verify_minor(void);
 void mark_worker(mark_result *res);
 void mark_overflow_passes(mark_result *res);
 /* After weak slots were cleared: mark what unreachable finalizable

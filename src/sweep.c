@@ -1,6 +1,11 @@
 /*
  * sweep.c — concurrent and lazy sweeping, ruled by sweepgen.
  *
+ * Sweeping frees the unmarked objects of a span: allocbits becomes the
+ * mark bits.  Without generations the marks are then cleared; with them
+ * (sgc_sticky) they stay, and mark the span's old objects until the next
+ * major collection clears them before it marks (generation.c).
+ *
  * After a mark phase the heap's sweepgen grows by 2.  With sg the heap's
  * sweepgen, a span with
  *     sweepgen == sg - 2  needs sweeping,
@@ -43,8 +48,11 @@ uint64_t sgc_nbgsweep, sgc_ndemandsweep, sgc_npausesweep; /* atomic */
  * mark end; marked or not now) and of any other unmarked ones and keep those objects (and, through the mark the
  * collector already gave their contents, what they reference) alive for
  * one more cycle.  Weak records of unmarked objects
- * were cleared at mark termination; drop them. */
-static void sweep_specials(mspan *s) {
+ * were cleared at mark termination; drop them.  Objects whose finalizer
+ * was queued are set in 'queued': kept allocated, they are not old (with
+ * sticky marks, their mark is dropped after the sweep, so that the first
+ * minor collection after their finalizer ran can free them). */
+static void sweep_specials(mspan *s, uint64_t *queued) {
   special *gone = NULL;
   sgc_lock(&s->speciallock);
   special **pp = &s->specials;
@@ -58,6 +66,7 @@ static void sweep_specials(mspan *s) {
     }
     if (sp->kind == SPECIAL_FINALIZER) {
       bitmap_set_atomic(s->markbits, i);
+      queued[i >> 6] |= (uint64_t)1 << (i & 63);
       /* No memory to queue it: the object and its finalizer stay for
        * the next cycle, which finds it unreachable again. */
       if (!finalizer_queue((void *)(s->base + sp->offset), sp->fn,
@@ -93,8 +102,9 @@ bool mspan_sweep(mspan *s, bool preserve) {
       ATOMIC_LOAD(&s->sweepgen) != sg - 1)
     sgc_fatal("sweep: span %p in state %d with sweepgen %u, heap at %u",
               (void *)s->base, s->state, s->sweepgen, sg);
+  uint64_t queued[BITMAP_WORDS] = {0};
   if (ATOMIC_LOAD_RELAXED(&s->specials)) /* a hint: the lock decides */
-    sweep_specials(s);
+    sweep_specials(s, queued);
 
   uint32_t nmarked = count_marks(s);
   SGC_ASSERT(nmarked <= s->nalloc);
@@ -103,7 +113,10 @@ bool mspan_sweep(mspan *s, bool preserve) {
 
   if (cls == 0) { /* a large object */
     if (nmarked) {
-      memset(s->markbits, 0, sizeof s->markbits);
+      if (!sgc_sticky)
+        memset(s->markbits, 0, sizeof s->markbits);
+      else
+        s->markbits[0] &= ~queued[0];
       ATOMIC_STORE(&s->sweepgen, sg);
       return false;
     }
@@ -123,7 +136,13 @@ bool mspan_sweep(mspan *s, bool preserve) {
     s->freedbits[w] &= s->markbits[w];
 #endif
   memcpy(s->allocbits, s->markbits, sizeof s->allocbits);
-  memset(s->markbits, 0, sizeof s->markbits);
+  /* Without generations the marks are done with; with them, what stays
+   * marked is old (generation.c). */
+  if (!sgc_sticky)
+    memset(s->markbits, 0, sizeof s->markbits);
+  else
+    for (uint32_t w = 0; w < BITMAP_WORDS; w++)
+      s->markbits[w] &= ~queued[w];
   s->nalloc = nmarked;
   mspan_seek_free(s, 0);
   return mcentral_sweep_done(&h->central[s->spanclass], s, preserve);

@@ -1,0 +1,338 @@
+/*
+ * dirty.c — the kernel's record of which heap pages were written.
+ *
+ * Mechanism (SPANGC_DIRTY=uffd, the default where the kernel has it): the
+ * arena is registered with a userfaultfd in asynchronous write-protect
+ * mode (Linux 6.7+: UFFD_FEATURE_WP_ASYNC and UFFD_FEATURE_WP_UNPOPULATED).
+ * A write to a protected page is resolved inside the kernel, with no
+ * signal and no handler thread: the page simply loses its protection.  A
+ * PAGEMAP_SCAN ioctl on /proc/self/pagemap lists the pages that are not
+ * protected, which the kernel calls "written".  No mprotect, no SIGSEGV:
+ * system calls that write into the heap (read(2), recv) just work, and the
+ * kernel's own writes count as writes.  Without the mechanism
+ * (SPANGC_DIRTY=off, an older kernel, a seccomp filter refusing
+ * userfaultfd) every listing reports "lost" and every collection is major.
+ *
+ * The collector protects pages itself (dirty_protect), after a listing,
+ * and only those it wants watched (generation.c: pages holding old
+ * objects).  A listing is then every page of [lo, hi) that is not
+ * protected: written since its protection, never protected, never
+ * populated since the arena was committed (the kernel counts a page with
+ * no page-table entry as unprotected), or released.  More is listed than
+ * was written, never less.  It returns false ("assume everything was
+ * written") for the first listing, the first in a child of fork() (the
+ * child's mappings are not registered: the registration is made again
+ * there), and after any error of the kernel.
+ *
+ * Between a listing and the protection that follows it the world is
+ * stopped: only a thread outside the stop (in a blocking region, or
+ * unregistered) or the kernel acting for one could write, and such threads
+ * must not store heap pointers into the heap (spangc.h); a write they make
+ * there is missed, as it would race with the mark without generations.
+ *
+ * The kernel works in 4 KiB pages; runs are byte ranges.  Only the
+ * committed arena is ever listed or protected: protecting a range installs
+ * the kernel's markers in page tables even for pages never touched.
+ *
+ * Debian 12's kernel headers predate all of this: the few definitions
+ * needed are carried below and support is detected at run time.
+ *
+ * Threads: every function here runs on the collecting thread with the
+ * world stopped (gc_lock held), or in sgc_init; no lock of its own.
+ */
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "spangc-int.h"
+
+/* ---------------------------------------- the kernel's ABI (Linux 6.7+) */
+
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+#define SGC_UFFD_FEATURE_WP_UNPOPULATED ((uint64_t)1 << 13)
+#define SGC_UFFD_FEATURE_WP_ASYNC ((uint64_t)1 << 15)
+
+struct sgc_pm_scan_arg {
+  uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+  uint64_t category_inverted, category_mask, category_anyof_mask;
+  uint64_t return_mask;
+};
+#define SGC_PAGEMAP_SCAN _IOWR('f', 16, struct sgc_pm_scan_arg)
+#define SGC_PAGE_IS_WRITTEN ((uint64_t)1 << 1)
+#define SGC_PM_SCAN_CHECK_WPASYNC ((uint64_t)1 << 1)
+
+_Static_assert(sizeof(dirty_run) == 24, "dirty_run is the kernel's "
+               "struct page_region");
+
+/* ---------------------------------------------------------------- state */
+
+
+static struct {
+  int mechanism;      /* DIRTY_* chosen at init */
+  int uffd, pagemap;  /* -1 when not set up */
+  pid_t pid;          /* the process that set them up */
+  dev_t pm_dev;       /* identity of the pagemap file, to notice a */
+  ino_t pm_ino;       /* program that closed and reused our fd */
+  bool trusted;       /* the previous listing covered every write */
+  uintptr_t reg_lo, reg_hi; /* registered range */
+  dirty_run *runs;    /* the last listing */
+  uint32_t nruns, caprun;
+  uintptr_t pr_lo, pr_hi; /* pending protect range (merged) */
+  /* figures */
+  uint64_t listings, lost, pages_listed, last_pages;
+  uint64_t protect_calls;
+} dirty SGC_NOGC = {.uffd = -1, .pagemap = -1};
+
+const char *dirty_mechanism_name(int m) {
+  return m == DIRTY_UFFD ? "uffd" : "off";
+}
+
+int dirty_mechanism(void) { return dirty.mechanism; }
+
+static void teardown(void) {
+  if (dirty.uffd >= 0)
+    close(dirty.uffd);
+  if (dirty.pagemap >= 0)
+    close(dirty.pagemap);
+  dirty.uffd = dirty.pagemap = -1;
+  dirty.reg_lo = dirty.reg_hi = 0;
+}
+
+/* Keep our descriptors away from the low numbers that programs close and
+ * reuse (daemons closing 0..N, dup2 onto 0-2). */
+static int high_fd(int fd) {
+  if (fd < 0)
+    return fd;
+  int h = fcntl(fd, F_DUPFD_CLOEXEC, 512);
+  if (h < 0)
+    return fd;
+  close(fd);
+  return h;
+}
+
+/* A userfaultfd in asynchronous write-protect mode and the pagemap file;
+ * false if the kernel lacks either. */
+static bool setup(void) {
+  teardown();
+  int fd = (int)syscall(SYS_userfaultfd,
+                        O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+  if (fd < 0)
+    return false;
+  struct uffdio_api api = {
+      .api = UFFD_API,
+      .features = SGC_UFFD_FEATURE_WP_ASYNC | SGC_UFFD_FEATURE_WP_UNPOPULATED};
+  if (ioctl(fd, UFFDIO_API, &api) != 0 ||
+      (api.features & SGC_UFFD_FEATURE_WP_ASYNC) == 0) {
+    close(fd);
+    return false;
+  }
+  int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (pm < 0) {
+    close(fd);
+    return false;
+  }
+  dirty.uffd = high_fd(fd);
+  dirty.pagemap = high_fd(pm);
+  struct stat st;
+  if (fstat(dirty.pagemap, &st) == 0) {
+    dirty.pm_dev = st.st_dev;
+    dirty.pm_ino = st.st_ino;
+  }
+  dirty.pid = getpid();
+  return true;
+}
+
+/* Register [lo, hi) for write protection (once per range: the arena is
+ * one reservation, registered whole; the kernel keeps the registration
+ * across mprotect of its parts). */
+static bool register_range(uintptr_t lo, uintptr_t hi) {
+  struct uffdio_register r = {
+      .range = {.start = lo, .len = hi - lo},
+      .mode = UFFDIO_REGISTER_MODE_WP};
+  if (ioctl(dirty.uffd, UFFDIO_REGISTER, &r) != 0)
+    return false;
+  dirty.reg_lo = lo;
+  dirty.reg_hi = hi;
+  return true;
+}
+
+void dirty_init(void) {
+  const char *e = getenv("SPANGC_DIRTY");
+  dirty.mechanism = DIRTY_OFF;
+  if (e && *e && strcmp(e, "off") != 0 && strcmp(e, "uffd") != 0)
+    sgc_fatal("SPANGC_DIRTY=%s: expected 'uffd' or 'off'", e);
+  if (e && strcmp(e, "off") == 0)
+    return;
+  mheap *h = &sgc_heap;
+  if (!setup())
+    goto refused;
+  if (!register_range(h->arena_start, h->arena_end))
+    goto refused;
+  /* Probe PAGEMAP_SCAN once on an empty range of the reservation. */
+  struct sgc_pm_scan_arg a = {
+      .size = sizeof a, .flags = SGC_PM_SCAN_CHECK_WPASYNC,
+      .start = h->arena_start, .end = h->arena_start,
+      .category_mask = SGC_PAGE_IS_WRITTEN,
+      .return_mask = SGC_PAGE_IS_WRITTEN};
+  if (ioctl(dirty.pagemap, SGC_PAGEMAP_SCAN, &a) < 0)
+    goto refused;
+  dirty.mechanism = DIRTY_UFFD;
+  return;
+refused:
+  teardown();
+  if (e && strcmp(e, "uffd") == 0)
+    sgc_warn("SPANGC_DIRTY=uffd: the kernel refuses asynchronous "
+             "write-protection (userfaultfd WP_ASYNC, PAGEMAP_SCAN: Linux "
+             "6.7+); every collection is major");
+}
+
+/* Are our descriptors still ours, in this process? */
+static bool still_ours(void) {
+  if (dirty.pid != getpid())
+    return false; /* a child of fork(): nothing is registered here */
+  struct stat st;
+  return fstat(dirty.pagemap, &st) == 0 && st.st_dev == dirty.pm_dev &&
+         st.st_ino == dirty.pm_ino;
+}
+
+static bool grow_runs(void) {
+  uint32_t cap = dirty.caprun ? dirty.caprun * 2 : 4096;
+  dirty_run *r = os_alloc(cap * sizeof *r);
+  if (r == NULL)
+    return false;
+  if (dirty.runs) {
+    memcpy(r, dirty.runs, dirty.nruns * sizeof *r);
+    os_free(dirty.runs, dirty.caprun * sizeof *r);
+  }
+  ATOMIC_ADD(&sgc_heap.sys_meta, (cap - dirty.caprun) * sizeof *r);
+  dirty.runs = r;
+  dirty.caprun = cap;
+  return true;
+}
+
+/* One PAGEMAP_SCAN pass over [lo, hi), appending runs; false on error. */
+static bool scan(uintptr_t lo, uintptr_t hi) {
+  while (lo < hi) {
+    if (dirty.nruns == dirty.caprun && !grow_runs())
+      return false;
+    struct sgc_pm_scan_arg a = {
+        .size = sizeof a,
+        .flags = SGC_PM_SCAN_CHECK_WPASYNC,
+        .start = lo, .end = hi,
+        .vec = (uint64_t)(uintptr_t)(dirty.runs + dirty.nruns),
+        .vec_len = dirty.caprun - dirty.nruns,
+        .category_mask = SGC_PAGE_IS_WRITTEN,
+        .return_mask = SGC_PAGE_IS_WRITTEN};
+    long n = ioctl(dirty.pagemap, SGC_PAGEMAP_SCAN, &a);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return false;
+    }
+    dirty.nruns += (uint32_t)n;
+    if (a.walk_end <= lo)
+      return false; /* no progress: do not loop for ever */
+    lo = a.walk_end;
+  }
+  return true;
+}
+
+bool dirty_list(uintptr_t lo, uintptr_t hi, const dirty_run **runs,
+                uint32_t *n) {
+  dirty.nruns = 0;
+  *runs = dirty.runs;
+  *n = 0;
+  if (dirty.mechanism == DIRTY_OFF)
+    return false;
+  bool trusted = dirty.trusted;
+  if (dirty.uffd < 0 || !still_ours()) {
+    /* First use in this process (a fork child, or after an error): make
+     * the registration again; nothing before it was recorded. */
+    trusted = false;
+    if (!setup() || !register_range(sgc_heap.arena_start,
+                                    sgc_heap.arena_end)) {
+      teardown();
+      dirty.lost++;
+      dirty.trusted = false;
+      return false;
+    }
+  }
+  bool ok = scan(lo, hi);
+  dirty.listings++;
+  if (!ok) {
+    /* A listing cut short: not to be trusted, and the registration is
+     * made again at the next one. */
+    teardown();
+    dirty.lost++;
+    dirty.trusted = false;
+    dirty.nruns = 0;
+    return false;
+  }
+  uint64_t pages = 0;
+  for (uint32_t k = 0; k < dirty.nruns; k++)
+    pages += (dirty.runs[k].hi - dirty.runs[k].lo) >> 12;
+  dirty.last_pages = pages;
+  dirty.pages_listed += pages;
+  dirty.trusted = true;
+  *runs = dirty.runs;
+  *n = dirty.nruns;
+  if (!trusted)
+    dirty.lost++;
+  return trusted;
+}
+
+static void protect_now(uintptr_t lo, uintptr_t hi) {
+  if (dirty.uffd < 0 || lo >= hi)
+    return;
+  struct uffdio_writeprotect w = {.range = {.start = lo, .len = hi - lo},
+                                  .mode = UFFDIO_WRITEPROTECT_MODE_WP};
+  dirty.protect_calls++;
+  while (ioctl(dirty.uffd, UFFDIO_WRITEPROTECT, &w) != 0) {
+    if (errno == EINTR)
+      continue;
+    /* Not protected: the pages are listed again next time, which is
+     * what an unprotected page costs.  Nothing is missed. */
+    break;
+  }
+}
+
+/* Ranges come in address order.  Close ones are merged into one call:
+ * protecting the pages between them too only costs a fault if the
+ * program writes them. */
+#define PROTECT_GAP ((uintptr_t)64 << 10)
+
+void dirty_protect(uintptr_t lo, uintptr_t hi) {
+  if (lo >= hi || dirty.mechanism == DIRTY_OFF)
+    return;
+  if (dirty.pr_hi != 0 && lo >= dirty.pr_lo &&
+      lo <= dirty.pr_hi + PROTECT_GAP) {
+    if (hi > dirty.pr_hi)
+      dirty.pr_hi = hi;
+    return;
+  }
+  dirty_protect_flush();
+  dirty.pr_lo = lo;
+  dirty.pr_hi = hi;
+}
+
+void dirty_protect_flush(void) {
+  if (dirty.pr_hi != 0)
+    protect_now(dirty.pr_lo, dirty.pr_hi);
+  dirty.pr_lo = dirty.pr_hi = 0;
+}
+
+void dirty_read_stats(sgc_stats *st) {
+  st->dirty_tracking = dirty.mechanism;
+  st->dirty_listings = dirty.listings;
+  st->dirty_pages_listed = dirty.pages_listed;
+  st->dirty_last_pages = dirty.last_pages;
+  st->dirty_lost = dirty.lost;
+}
+
+uint64_t dirty_last_pages(void) { return dirty.last_pages; }

@@ -1,0 +1,199 @@
+/*
+ * generation.c — generational collection on sticky mark bits: which
+ * collection is minor and which is major, and which written pages the
+ * kernel goes on watching.
+ *
+ * With generations on (sgc_sticky), a mark bit outlives the sweep: an
+ * object marked by a collection stays marked ("old") until the next major
+ * collection clears every mark before marking.  A minor collection starts
+ * from the marks as they are, so the markers stop at old objects and only
+ * reach objects allocated since the last collection ("young"); besides the
+ * usual roots, it scans the old objects on the pages the kernel reports
+ * written since the previous collection (dirty.c), since only a write can
+ * have put a pointer to a young object into an old one.  The sweep frees
+ * what is unmarked, which after a minor is young garbage only.
+ *
+ * Invariants (checked by SPANGC_DEBUG=verify=1, see mark.c):
+ *   - between collections, the marked objects of a span are exactly its
+ *     old objects; a slot freed by sgc_free loses its mark (a young object
+ *     reusing it must not inherit "old");
+ *   - after a mark, every object a marked object references is marked,
+ *     unless the referencing word was written since the last listing (its
+ *     page is then listed at the next one);
+ *   - a page holding an old object of a scanned kind is either protected
+ *     since the last listing or will be reported by the next listing.
+ *
+ * Protection: after the mark, the listed pages that hold an old object of
+ * a scanned kind are protected; the kernel then records the first write
+ * to each.  Pages holding nothing old (free spans, pointer-free spans,
+ * fiber stacks, spans whose objects all died) stay unprotected, so the
+ * program allocating into them pays no fault; an unprotected page is in
+ * every listing, so a page that comes to hold old objects is protected at
+ * the end of the collection that made them old.
+ *
+ * Policy: L is the live heap the last major collection found, H = L *
+ * GOGC/100 (at least the minimum goal).  After any collection with M bytes
+ * marked (old and young survivors), the next is triggered at max(L + H,
+ * M + H/2): minors keep the heap near what GOGC alone would give.  The
+ * next is major when M > L + H/2 (old objects, dead ones included, have
+ * taken half of the room), after fork(), when the kernel's record was
+ * lost, when mark bits were set outside a mark, and for sgc_collect.
+ *
+ * Threads: the state below is touched only by the collecting thread with
+ * the world stopped (gc_lock held), and read by sgc_read_stats under
+ * gc_lock.
+ */
+#include <stdlib.h>
+
+#include "spangc-int.h"
+
+bool sgc_sticky SGC_NOGC;
+
+static struct {
+  bool enabled;       /* SPANGC_GENERATIONAL */
+  bool verify;        /* SPANGC_DEBUG=verify=1 */
+  bool next_minor;    /* the policy's choice for the next collection */
+  uint64_t major_live; /* L: marked by the last major collection */
+  uint64_t nminor, nmajor;
+} gen SGC_NOGC;
+
+/* The verifier's record of freed pages (see spangc-int.h): one bit per
+ * arena page, kept only when the verifier runs, set atomically. */
+static uint64_t *freed_pages SGC_NOGC;
+
+void gen_init(void) {
+  const char *e = getenv("SPANGC_GENERATIONAL");
+  gen.enabled = true;
+  if (e && *e) {
+    if (strcmp(e, "0") != 0 && strcmp(e, "1") != 0)
+      sgc_fatal("SPANGC_GENERATIONAL=%s: expected 0 or 1", e);
+    gen.enabled = strcmp(e, "1") == 0;
+  }
+  gen.verify = sgc_debug_flag("verify");
+  dirty_init();
+  if (gen.verify) {
+    mheap *h = &sgc_heap;
+    uintptr_t npages = (h->arena_end - h->arena_start) >> PAGE_SHIFT;
+    freed_pages = os_alloc((npages + 63) / 64 * 8);
+    if (freed_pages == NULL)
+      sgc_fatal("SPANGC_DEBUG=verify=1: no memory for the verifier's "
+                "table of freed pages");
+  }
+  sgc_sticky = gen.enabled && dirty_mechanism() != DIRTY_OFF;
+}
+
+bool gen_enabled(void) { return sgc_sticky; }
+
+void gen_begin(gen_cycle *g, bool forced) {
+  mheap *h = &sgc_heap;
+  memset(g, 0, sizeof *g);
+  if (!sgc_sticky)
+    return;
+  g->listed = true;
+  bool trusted = dirty_list(h->arena_start, ATOMIC_LOAD(&h->arena_used),
+                            &g->runs, &g->nruns);
+  g->minor = trusted && !forced && gen.next_minor &&
+             !ATOMIC_LOAD(&h->stale_marks);
+}
+
+/* Does span s hold an old object the next minor collection must rescan
+ * when its page is written? */
+static bool holds_old_pointers(mspan *s) {
+  if (ATOMIC_LOAD_RELAXED(&s->state) != MSPAN_INUSE ||
+      spanclass_noscan(s->spanclass))
+    return false;
+  for (uint32_t j = 0; j < (s->nelems + 63) / 64; j++)
+    if (s->markbits[j])
+      return true;
+  return false;
+}
+
+/* World stopped, marks final: protect the listed pages that hold an old
+ * object of a scanned kind (the others stay unprotected, so the program
+ * allocating into them pays no fault; they are listed every time, which
+ * costs the kernel a page-table walk). */
+static void protect_old_pages(const gen_cycle *g) {
+  mheap *h = &sgc_heap;
+  sgc_lock(&h->lock);
+  uintptr_t used = h->arena_used;
+  for (uint32_t k = 0; k < g->nruns; k++) {
+    uintptr_t p = g->runs[k].lo, hi = g->runs[k].hi;
+    if (hi > used)
+      hi = used;
+    while (p < hi) {
+      mspan *s = h->spans[(p - h->arena_start) >> PAGE_SHIFT];
+      uintptr_t end = (p & ~(PAGE_SIZE - 1)) + PAGE_SIZE;
+      if (s != NULL && s->base <= p && s->base + s->npages * PAGE_SIZE > p)
+        end = s->base + s->npages * PAGE_SIZE;
+      if (end > hi)
+        end = hi;
+      if (s != NULL && holds_old_pointers(s))
+        dirty_protect(p, end);
+      p = end;
+    }
+  }
+  dirty_protect_flush();
+  sgc_unlock(&h->lock);
+}
+
+uint64_t gen_end(gen_cycle *g, uint64_t marked, int gcpercent,
+                 uint64_t min_goal) {
+  if (g->minor)
+    gen.nminor++;
+  else
+    gen.nmajor++;
+  if (!sgc_sticky) {
+    uint64_t goal = min_goal;
+    if (gcpercent >= 0) {
+      goal = marked + marked / 100 * (uint64_t)gcpercent;
+      if (goal < min_goal)
+        goal = min_goal;
+    }
+    return goal;
+  }
+  if (g->listed)
+    protect_old_pages(g);
+  if (!g->minor)
+    gen.major_live = marked;
+  uint64_t L = gen.major_live;
+  uint64_t H = gcpercent >= 0 ? L / 100 * (uint64_t)gcpercent : 0;
+  if (H < min_goal)
+    H = min_goal;
+  gen.next_minor = marked <= L + H / 2;
+  uint64_t goal = L + H;
+  if (goal < marked + H / 2)
+    goal = marked + H / 2;
+  if (gcpercent < 0) /* no automatic collections: as without generations */
+    goal = min_goal;
+  return goal;
+}
+
+void gen_abandon(void) { gen.next_minor = false; }
+
+void gen_note_span_freed(mspan *s) {
+  if (freed_pages == NULL)
+    return;
+  bool any = false;
+  for (uint32_t j = 0; j < BITMAP_WORDS; j++)
+    any |= ATOMIC_LOAD_RELAXED(&s->everfreedbits[j]) != 0;
+  if (!any)
+    return;
+  uintptr_t first = (s->base - sgc_heap.arena_start) >> PAGE_SHIFT;
+  for (uintptr_t k = first; k < first + s->npages; k++)
+    __atomic_fetch_or(&freed_pages[k / 64], (uint64_t)1 << (k % 64),
+                      __ATOMIC_RELAXED);
+}
+
+bool gen_page_was_freed(uintptr_t p) {
+  if (freed_pages == NULL)
+    return false;
+  uintptr_t k = (p - sgc_heap.arena_start) >> PAGE_SHIFT;
+  return (ATOMIC_LOAD_RELAXED(&freed_pages[k / 64]) >> (k % 64)) & 1;
+}
+
+void gen_read_stats(sgc_stats *st) {
+  st->num_minor_gc = gen.nminor;
+  st->num_major_gc = gen.nmajor;
+  st->generational = sgc_sticky;
+  dirty_read_stats(st);
+}
