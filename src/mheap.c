@@ -32,6 +32,7 @@
  * FREE/INUSE/DEAD, and the page counters.  Lock order: mcentral.lock ->
  * mheap.lock -> fixalloc locks.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -355,6 +356,7 @@ static bool mheap_grow(mheap *h, uintptr_t npages) {
   s->limit = s->base + ask;
   set_span_pages(h, s);
   ATOMIC_ADD(&h->sys_heap, ask);
+  h->ngrow++;
   ATOMIC_STORE(&h->arena_used, h->arena_used + ask);
   mheap_free_locked(s, false); /* fresh pages are zero: needzero stays 0 */
   return true;
@@ -402,6 +404,8 @@ static mspan *alloc_span_locked(mheap *h, uintptr_t npages) {
   }
   h->pages_free -= s->npages;
   h->pages_inuse += s->npages;
+  if (h->pages_inuse + h->pages_stack > h->pages_peak)
+    h->pages_peak = h->pages_inuse + h->pages_stack;
   return s;
 }
 
@@ -520,6 +524,7 @@ static size_t scavenge_span(mheap *h, mspan *s, uint64_t now,
   os_release((void *)s->base, s->npages * PAGE_SIZE);
   size_t released = (s->npages - s->npreleased) * PAGE_SIZE;
   h->pages_released += s->npages - s->npreleased;
+  h->released_total += released;
   s->npreleased = s->npages;
   s->needzero = 0; /* MADV_DONTNEED pages read back as zero */
   return released;
@@ -578,6 +583,84 @@ void scavenger_start(void) {
 size_t sgc_release_memory(void) {
   sgc_ensure_init();
   return mheap_scavenge(0);
+}
+
+/* ------------------------------------------------------------ statistics */
+
+/* One free span's share of the arena figures. */
+static void free_span_figures(mheap *h, const mspan *s, uint64_t now,
+                              sgc_stats *st) {
+  uint64_t young = h->scavenge_delay_ns && h->scavenge_delay_ns < 1000000000u
+                       ? h->scavenge_delay_ns
+                       : 1000000000u;
+  st->free_runs++;
+  if (s->npages * PAGE_SIZE > st->free_largest_run_bytes)
+    st->free_largest_run_bytes = s->npages * PAGE_SIZE;
+  uint64_t resident = (s->npages - s->npreleased) * PAGE_SIZE;
+  uint64_t idle = now - s->unusedsince;
+  if (idle < young)
+    st->free_young_bytes += resident;
+  else if (h->scavenge_delay_ns == 0 || idle < h->scavenge_delay_ns)
+    st->free_idle_bytes += resident;
+  else
+    st->free_old_bytes += resident;
+}
+
+static void free_treap_figures(mheap *h, const mspan *t, uint64_t now,
+                               sgc_stats *st) {
+  for (; t != NULL; t = t->tright) {
+    free_span_figures(h, t, now, st);
+    free_treap_figures(h, t->tleft, now, st);
+  }
+}
+
+void mheap_read_arena_stats(sgc_stats *st) {
+  mheap *h = &sgc_heap;
+  sgc_lock(&h->lock);
+  uint64_t now = os_nanotime();
+  st->arena_committed_bytes = h->arena_used - h->arena_start;
+  st->arena_grows = h->ngrow;
+  st->peak_span_bytes = h->pages_peak * PAGE_SIZE;
+  st->released_total_bytes = h->released_total;
+  st->scavenge_period_ns = h->scavenger_started ? h->scavenge_delay_ns : 0;
+  for (int n = 1; n < MAX_HEAP_LIST; n++)
+    for (mspan *s = h->free[n].first; s; s = s->next)
+      free_span_figures(h, s, now, st);
+  free_treap_figures(h, h->freelarge, now, st);
+  sgc_unlock(&h->lock);
+}
+
+void mheap_trace(uint64_t numgc) {
+  mheap *h = &sgc_heap;
+  sgc_stats st; /* the arena's fields only */
+  memset(&st, 0, sizeof st);
+  mheap_read_arena_stats(&st);
+  fiber_pool_figures(&st.stack_pool_bytes, &st.stack_pool_free_bytes);
+  sgc_lock(&h->lock);
+  double inuse = (double)(h->pages_inuse * PAGE_SIZE) / 1048576.0;
+  double stack = (double)(h->pages_stack * PAGE_SIZE) / 1048576.0;
+  double freeb = (double)(h->pages_free * PAGE_SIZE) / 1048576.0;
+  double rel = (double)(h->pages_released * PAGE_SIZE) / 1048576.0;
+  sgc_unlock(&h->lock);
+  const double mb = 1048576.0;
+  char buf[512];
+  int n = snprintf(
+      buf, sizeof buf,
+      "heap %llu: arena %.1f MB committed (%llu grows); spans %.1f MB in use "
+      "+ %.1f MB stacks (peak %.1f MB); free %.1f MB in %llu runs, largest "
+      "%.2f MB; idle <1s %.1f, <%.1fs %.1f, older %.1f MB; released %.1f MB "
+      "(%.1f MB ever); stack pools %.1f MB, %.1f MB unused\n",
+      (unsigned long long)numgc, st.arena_committed_bytes / mb,
+      (unsigned long long)st.arena_grows, inuse, stack,
+      st.peak_span_bytes / mb, freeb, (unsigned long long)st.free_runs,
+      st.free_largest_run_bytes / mb, st.free_young_bytes / mb,
+      h->scavenge_delay_ns / 1e9, st.free_idle_bytes / mb,
+      st.free_old_bytes / mb, rel, st.released_total_bytes / mb,
+      st.stack_pool_bytes / mb, st.stack_pool_free_bytes / mb);
+  if (n > (int)sizeof buf - 1)
+    n = (int)sizeof buf - 1;
+  ssize_t w = write(2, buf, (size_t)n);
+  (void)w;
 }
 
 /* ----------------------------------------------------------------- fork */

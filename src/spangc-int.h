@@ -358,6 +358,9 @@ typedef struct mheap {
   uint64_t pages_stack;   /* pages in stack spans */
   uint64_t pages_free;    /* pages in free spans */
   uint64_t pages_released;
+  uint64_t pages_peak;    /* most pages_inuse + pages_stack at once */
+  uint64_t ngrow;         /* arena extensions */
+  uint64_t released_total; /* bytes released by the scavenger, ever */
   uint64_t sys_heap;      /* committed arena bytes */
   uint64_t sys_meta;      /* metadata bytes from the OS */
   uint64_t nlargealloc, nlargefree; /* atomic */
@@ -388,6 +391,10 @@ void mheap_free_locked(mspan *s, bool was_inuse);
 size_t mheap_scavenge(uint64_t older_than_ns); /* bytes released */
 void mheap_snapshot_locked(mspan ***spans, uint32_t *n);
 void scavenger_start(void);
+/* The arena and free-page figures of sgc_stats (takes mheap.lock). */
+void mheap_read_arena_stats(sgc_stats *st);
+/* gctrace: the heap's line for collection numgc (stderr). */
+void mheap_trace(uint64_t numgc);
 
 /* The span holding p, or NULL: p in the committed arena and in a span in
  * use, and below the span's limit. */
@@ -714,6 +721,8 @@ void gc_raise_min_goal(uint64_t bytes);
 void gc_collect_for_limit(mcache *c);
 void gc_read_stats(sgc_stats *st);
 void fiber_read_stats(sgc_stats *st);
+/* Bytes of stack pool spans and of their unused stacks (fiber_lock). */
+void fiber_pool_figures(uint64_t *pool_bytes, uint64_t *unused_bytes);
 void heap_read_stats(sgc_stats *st);
 void finalizer_counts(uint64_t *queued, uint64_t *run);
 
