@@ -277,11 +277,11 @@ static void stack_free(sgc_fiber *f) {
   uintptr_t base = f->lo - GUARD;
   f->span = NULL;
   guard_release(f);
-  os_release((void *)f->lo, f->hi - f->lo);
   if (f->order < 0) {
-    mheap_free_stack(s);
+    mheap_free_stack(s); /* releases the whole span */
     return;
   }
+  os_release((void *)f->lo, f->hi - f->lo);
   uint32_t i = (uint32_t)((base - s->base) / s->elemsize);
   SGC_ASSERT(bitmap_get(s->allocbits, i));
   s->allocbits[i >> 6] &= ~((uint64_t)1 << (i & 63));

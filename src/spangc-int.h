@@ -43,7 +43,6 @@
 #define NUM_SPANCLASSES (NUM_CLASSES << KIND_BITS)
 #define MAX_OBJS_PER_SPAN 512
 #define BITMAP_WORDS (MAX_OBJS_PER_SPAN / 64)
-#define MAX_HEAP_LIST 128 /* free spans of fewer pages live in free[npages] */
 #define HEAP_GROW_MIN ((uintptr_t)1 << 20)
 #define OBJ_ALIGN 16
 
@@ -203,8 +202,10 @@ typedef struct mspan {
    * list, or a free list of mheap).  Guarded by that list's lock. */
   struct mspan *next, *prev;
   struct mspan_list *list;
-  /* Treap links for large free spans (mheap.lock). */
+  /* Links in the treap of free spans (mheap.lock); tmax: the most pages
+   * of a span in this node's subtree. */
   struct mspan *tleft, *tright;
+  uintptr_t tmax;
   uint32_t tprio;
 
   /* Fixed while the span is in use: written under mheap.lock before the
@@ -243,9 +244,10 @@ typedef struct mspan {
    * program wrote over the freed object's cookie. */
   uint64_t freedbits[BITMAP_WORDS];
 
-  /* Free-span state (mheap.lock). */
-  uint64_t unusedsince;  /* nanotime when freed */
-  uintptr_t npreleased;  /* pages returned to the OS */
+  /* Free-span state (mheap.lock).  Each free page has its own free time
+   * (mheap.freetime); unusedsince bounds them from below. */
+  uint64_t unusedsince;  /* <= the freetime of every unreleased page */
+  uintptr_t npreleased;  /* pages returned to the OS (freetime 0) */
 
   /* Specials: finalizers of objects in this span. */
   sgc_mutex speciallock;
@@ -323,13 +325,16 @@ typedef struct mheap {
    * committed and covered by spans. */
   uintptr_t arena_start, arena_used, arena_end;
   mspan **spans; /* page index -> span (atomic loads outside the lock) */
+  /* page index -> for a free page, the nanotime it became free, or 0
+   * once it was released to the OS (mheap.lock; stale for pages in use).
+   * Committed in step with the arena, like spans. */
+  uint64_t *freetime;
   uint32_t sweepgen; /* see docs/design.md */
 
   sgc_mutex lock __attribute__((aligned(64)));
 
-  /* Free page runs. */
-  mspan_list free[MAX_HEAP_LIST]; /* by npages, 1..MAX_HEAP_LIST-1 */
-  mspan *freelarge;               /* treap by (npages, base) */
+  /* Free page runs: every free span, in a treap by base address. */
+  mspan *freetree;
   uint64_t treap_seed;
 
   /* Every mspan struct ever made.  Grown by record_span; an array that
