@@ -354,8 +354,15 @@ void mheap_free_locked(mspan *s, bool was_inuse) {
 }
 
 /* Commit more arena: at least npages, at least HEAP_GROW_MIN.  The new
- * pages become a free span.  mheap.lock held. */
-static bool mheap_grow(mheap *h, uintptr_t npages) {
+ * pages become a free span.  With 'extend_top', a free run at the top of
+ * the arena counts towards npages (it merges with the new pages): the
+ * arena grows only by what the run lacks.  mheap.lock held. */
+static bool mheap_grow(mheap *h, uintptr_t npages, bool extend_top) {
+  if (extend_top && h->arena_used > h->arena_start) {
+    mspan *top = h->spans[page_index(h, h->arena_used - 1)];
+    if (top->state == MSPAN_FREE && top->npages < npages)
+      npages -= top->npages;
+  }
   uintptr_t ask = npages * PAGE_SIZE;
   if (ask < HEAP_GROW_MIN)
     ask = HEAP_GROW_MIN;
@@ -404,7 +411,7 @@ static bool mheap_grow(mheap *h, uintptr_t npages) {
 static mspan *alloc_span_locked(mheap *h, uintptr_t npages) {
   mspan *s = treap_first_fit(h, npages);
   if (s == NULL) {
-    if (!mheap_grow(h, npages))
+    if (!mheap_grow(h, npages, true))
       return NULL;
     return alloc_span_locked(h, npages);
   }
@@ -832,7 +839,7 @@ int sgc_expand_heap(size_t bytes) {
   /* Growing past sgc_set_max_heap is refused (in-use pages are limited by
    * it anyway: free pages beyond it could never be used). */
   bool ok = max == 0 || h->sys_heap + npages * PAGE_SIZE <= max;
-  ok = ok && mheap_grow(h, npages);
+  ok = ok && mheap_grow(h, npages, false);
   sgc_unlock(&h->lock);
   nopreempt_leave_any(c);
   if (!ok)
