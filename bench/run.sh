@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — compare spangc with glibc malloc, mimalloc, bdwgc and Go.
 #
-#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause scaling fibers
+#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause scaling fibers soak
 #                                      (default: all of them)
 #   BENCH=quick (default) | full       sizes and repetitions (see "Sizes" below)
 #   BENCH=smoke                        tiny sizes, one repetition, no package
@@ -48,6 +48,7 @@ quick)
   SCALE_REPS=3
   FIB_N=100000
   FIB_SWITCHES=1000000
+  SOAK_SECONDS=15
   ;;
 full)
   REPS=${REPS:-5}
@@ -58,6 +59,7 @@ full)
   SCALE_REPS=3
   FIB_N=100000
   FIB_SWITCHES=5000000
+  SOAK_SECONDS=120
   ;;
 smoke)
   REPS=${REPS:-1}
@@ -68,15 +70,17 @@ smoke)
   SCALE_REPS=1
   FIB_N=1000
   FIB_SWITCHES=10000
+  SOAK_SECONDS=3
   ;;
 *) echo "run.sh: BENCH must be quick, full or smoke (got '$MODE')" >&2; exit 2 ;;
 esac
 AF_WINDOW=1000
+SOAK_THREADS=4 # soak: worker threads (one run per variant, SOAK_SECONDS long)
 SPANGC_RSS_LIMIT_MB=8192 # safety net for every spangc peer run (RSS watchdog)
 OTHER_RSS_LIMIT_MB=12288
 RUN_TIMEOUT_S=1800
 
-ALL_PARTS="allocfree binarytrees gcbench pause scaling fibers"
+ALL_PARTS="allocfree binarytrees gcbench pause scaling fibers soak"
 PARTS=${*:-$ALL_PARTS}
 for p in $PARTS; do
   case " $ALL_PARTS " in *" $p "*) ;; *) echo "run.sh: unknown part '$p' (parts: $ALL_PARTS)" >&2; exit 2 ;; esac
@@ -273,6 +277,14 @@ build_all() {
       bld $src-bdwgc-api-on-spangc -DUSE_BDWGC $GCC_CFLAGS "$s" $GCC_LIBS
     fi
   done
+  # soak: threads, so bdwgc's variants are built with GC_THREADS (in soak.c)
+  if [ "${HAVE[bdwgc]}" = 1 ]; then bld soak-bdwgc -DUSE_BDWGC -pthread "$PEERS/soak.c" -lgc; fi
+  if [ "${HAVE[spangc]}" = 1 ] && [ "${HAVE[collector]}" = 1 ]; then
+    bld soak-spangc -DUSE_PROJECT -DPROJECT_H='"spangc-peer.h"' -I"$PEERS" -pthread "$PEERS/soak.c" $SGC_CFLAGS $SGC_LIBS
+  fi
+  if [ "${HAVE[gccompat]}" = 1 ] && [ "${HAVE[collector]}" = 1 ]; then
+    bld soak-bdwgc-api-on-spangc -DUSE_BDWGC -pthread $GCC_CFLAGS "$PEERS/soak.c" $GCC_LIBS
+  fi
   check_libgc_binding
   bld binarytrees-malloc "$PEERS/binarytrees.c"
   bld pause-malloc -DUSE_MALLOC "$PEERS/pause.c"
@@ -758,6 +770,52 @@ EOF
   mdsay ""
 }
 
+# ---------------------------------------------------------------- soak
+# The soak workload (bench/peers/soak.c: tests/stress.c --soak reduced to
+# what any collector's API offers): RSS over time, one run per variant,
+# with its mean and slope after the first 20% (issue #21).
+part_soak() {
+  hr "soak: $SOAK_THREADS threads, $SOAK_SECONDS s per variant, RSS sampled every 0.25 s"
+  local vs="" v
+  for v in spangc bdwgc-api-on-spangc bdwgc; do exists soak-$v && vs="$vs $v"; done
+  if [ -z "$vs" ]; then mdsay "### soak: n/a (no variant built)"; mdsay ""; return; fi
+  for v in $vs; do
+    SOAK_DUMP=$OUT/data/soak-$v.dat run_one soak "s=$SOAK_SECONDS" "$v" 1 "$OUT/bin/soak-$v" "$SOAK_SECONDS" "$SOAK_THREADS"
+  done
+  echo
+  mdsay "### soak: RSS over time, $SOAK_THREADS threads, $SOAK_SECONDS s (one run each)"
+  mdsay ""
+  {
+    echo "variant|mean RSS MB after 20%|RSS slope MB/min after 20%|slope, % of mean per min|peak RSS MB"
+    for v in $vs; do
+      local m sl
+      m=$(med soak "s=$SOAK_SECONDS" "$v" rss_mean_mb); sl=$(med soak "s=$SOAK_SECONDS" "$v" rss_slope_mb_min)
+      echo "${LABEL[$v]}|$(fmt "$m" %.1f)|$(fmt "$sl" %+.2f)|$(awk -v a="$sl" -v b="$m" 'BEGIN { if (a == "NA" || b == "NA" || b + 0 == 0) print "-"; else printf "%+.1f%%", 100 * a / b }')|$(fmt "$(med soak "s=$SOAK_SECONDS" "$v" rss_peak_mb)" %.1f)"
+    done
+  } | table
+  mdsay "The same program (bench/peers/soak.c) through each collector's API. A run this short shows the level and the warm-up more than a trend; make soak is the 10-minute check of spangc."
+  mdsay ""
+  [ "${HAVE[gnuplot]}" = 1 ] || return
+  local plots=() f png=$OUT/soak-rss.png
+  for v in $vs; do
+    f=$OUT/data/soak-$v.dat
+    [ -s "$f" ] && plots+=("'$f' using 1:2 with lines lw 2 title '${LABEL[$v]}'")
+  done
+  [ ${#plots[@]} -gt 0 ] || return
+  if gnuplot >"$OUT/logs/gnuplot-soak.log" 2>&1 <<EOF
+set terminal pngcairo size 1000,550 noenhanced
+set output '$png'
+set title 'soak workload: RSS over time ($SOAK_THREADS threads, random trees of 16 B - 3.3 MiB objects)'
+set xlabel 'time (s)'
+set ylabel 'RSS (MB)'
+set yrange [0:*]
+set grid
+set key bottom right
+plot $(IFS=,; echo "${plots[*]}")
+EOF
+  then say "plot: $png"; mdsay "Plot: soak-rss.png"; mdsay ""; else say "gnuplot failed (see $OUT/logs/gnuplot-soak.log)"; fi
+}
+
 # ---------------------------------------------------------------- summary
 summary() {
   local cpu mem
@@ -827,7 +885,7 @@ check_packages
 install_spangc
 find_gc_compat
 build_measure
-if want binarytrees || want gcbench || want pause || want scaling; then probe_collector; fi
+if want binarytrees || want gcbench || want pause || want scaling || want soak; then probe_collector; fi
 build_all
 summary
 {
@@ -844,6 +902,7 @@ want gcbench && part_gcbench
 want pause && part_pause
 want scaling && part_scaling
 want fibers && part_fibers
+want soak && part_soak
 check_spangc_rows
 
 T_END=$(date +%s)

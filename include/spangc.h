@@ -191,6 +191,24 @@ typedef struct sgc_stats {
   int32_t markers;              /* marker threads per collection */
 
   sgc_class_stats by_class[SGC_NUM_SIZE_CLASSES];
+
+  /* Arena and free pages.  Appended after by_class so that every field
+   * above keeps its offset (programs read sgc_stats by field; the
+   * library fills sizeof(sgc_stats) of its own version).  "Idle" ages
+   * are per page: the time since the page itself was freed. */
+  uint64_t arena_committed_bytes; /* arena made usable: spans of every state */
+  uint64_t arena_grows;           /* times the arena was extended, ever */
+  uint64_t peak_span_bytes;       /* most pages in in-use and stack spans at once */
+  uint64_t free_runs;             /* free spans (maximal runs of free pages) */
+  uint64_t free_largest_run_bytes;/* the largest free run (vs heap_idle_bytes: fragmentation) */
+  uint64_t free_young_bytes;      /* free, not released, idle < 1 s */
+  uint64_t free_idle_bytes;       /* free, not released, idle 1 s .. scavenge period */
+  uint64_t free_old_bytes;        /* free, not released, idle >= scavenge period */
+  uint64_t released_total_bytes;  /* free bytes returned to the OS by the scavenger and
+                                     sgc_release_memory, ever */
+  uint64_t scavenge_period_ns;    /* SPANGC_SCAVENGE_MS; 0: no scavenger thread */
+  uint64_t stack_pool_bytes;      /* of stack_bytes, pool spans (stacks up to 256 KiB) */
+  uint64_t stack_pool_free_bytes; /* of stack_pool_bytes, stacks not in use */
 } sgc_stats;
 
 /*

@@ -32,8 +32,9 @@
  * handler running on a per-thread signal stack, which aborts naming the
  * fiber; other faults go to the handler that was there before.
  *
- * Locks: fiber_lock guards the registry and the stack pools; it is a leaf,
- * taken by mutators only inside no-preempt regions.
+ * Locks: fiber_lock guards the registry, the stack pools and their byte
+ * counts; it is taken before mheap.lock (a pool grows and shrinks by
+ * whole spans from the heap), by mutators only inside no-preempt regions.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -134,6 +135,8 @@ static sgc_fiber **registry SGC_NOGC;
 static uint32_t nreg, capreg;
 static mspan_list pool[NORDERS] SGC_NOGC;
 static uint64_t nfibers_created, nfibers_finished;
+/* Stack pools: bytes of pool spans, and of the stacks in use in them. */
+static uint64_t pool_bytes, pool_used_bytes;
 
 static bool registry_add(sgc_fiber *f) {
   if (nreg == capreg) {
@@ -248,7 +251,9 @@ static bool stack_alloc(sgc_fiber *f, size_t total) {
       memset(s->allocbits, 0, sizeof s->allocbits);
       s->nalloc = 0;
       mspan_list_insert(&pool[o], s);
+      pool_bytes += POOL_SPAN_PAGES * PAGE_SIZE;
     }
+    pool_used_bytes += total;
     uint32_t i = 0;
     while (bitmap_get(s->allocbits, i))
       i++;
@@ -272,18 +277,20 @@ static void stack_free(sgc_fiber *f) {
   uintptr_t base = f->lo - GUARD;
   f->span = NULL;
   guard_release(f);
-  os_release((void *)f->lo, f->hi - f->lo);
   if (f->order < 0) {
-    mheap_free_stack(s);
+    mheap_free_stack(s); /* releases the whole span */
     return;
   }
+  os_release((void *)f->lo, f->hi - f->lo);
   uint32_t i = (uint32_t)((base - s->base) / s->elemsize);
   SGC_ASSERT(bitmap_get(s->allocbits, i));
   s->allocbits[i >> 6] &= ~((uint64_t)1 << (i & 63));
+  pool_used_bytes -= s->elemsize;
   if (s->nalloc-- == s->nelems)
     mspan_list_insert(&pool[f->order], s);
   if (s->nalloc == 0) {
     mspan_list_remove(s);
+    pool_bytes -= s->npages * PAGE_SIZE;
     mheap_free_stack(s);
   }
 }
@@ -654,6 +661,15 @@ void fiber_read_stats(sgc_stats *st) {
   st->fibers_live = nreg;
   st->fibers_created = nfibers_created;
   st->fibers_finished = nfibers_finished;
+  st->stack_pool_bytes = pool_bytes;
+  st->stack_pool_free_bytes = pool_bytes - pool_used_bytes;
   pthread_mutex_unlock(&fiber_lock);
   st->stack_bytes = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) * PAGE_SIZE;
+}
+
+void fiber_pool_figures(uint64_t *pool, uint64_t *unused) {
+  pthread_mutex_lock(&fiber_lock);
+  *pool = pool_bytes;
+  *unused = pool_bytes - pool_used_bytes;
+  pthread_mutex_unlock(&fiber_lock);
 }

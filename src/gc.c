@@ -392,6 +392,7 @@ static void collect_stopped(cycle *cy) {
         res.overflows ? ", mark stack overflowed" : "");
     ssize_t w = write(2, buf, (size_t)n);
     (void)w;
+    mheap_trace(gc.numgc);
   }
 }
 

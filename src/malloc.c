@@ -387,6 +387,7 @@ void sgc_read_stats(sgc_stats *st) {
   heap_read_stats(st);
   finalizer_counts(&st->finalizers_queued, &st->finalizers_run);
   fiber_read_stats(st);
+  mheap_read_arena_stats(st);
   nopreempt_leave_any(c);
   gc_read_stats(st); /* takes gc_lock: never inside a no-preempt region */
 }

@@ -14,9 +14,13 @@
  * (atomic loads); an entry may be stale for a racing reader, which is why
  * mheap_lookup checks the span's state and bounds.
  *
- * Free spans of fewer than MAX_HEAP_LIST pages sit in free[npages]; larger
- * ones in a treap ordered by (npages, base), so allocation takes the best
- * fit, lowest address first.  Freed spans coalesce with free neighbours.
+ * Every free span sits in one treap ordered by base address, each node
+ * knowing the largest span below it, so allocation takes the lowest-
+ * addressed free run that fits (address-ordered first fit): the heap packs
+ * towards the bottom of the arena, the runs above what the program uses
+ * now stay untouched, coalesce, and are released, and the arena grows only
+ * when no free run anywhere fits.  Freed spans coalesce with free
+ * neighbours at once.
  *
  * allspans records every mspan struct ever made (a struct recycled by
  * fixalloc stays recorded; its state says what it is now).  When the array
@@ -24,14 +28,19 @@
  * its snapshot (gcspans); otherwise the collector frees it when it takes
  * its next snapshot.  See docs/design.md, "allspans and the snapshot".
  *
- * The scavenger returns the pages of free spans that stayed unused for
- * scavenge_delay to the OS.
+ * mheap.freetime records, for every free page, when that page became free
+ * (0 once released to the OS).  The scavenger returns every free page that
+ * has been free for scavenge_delay, whatever was freed next to it since:
+ * merging spans merges no idle times.  A span's unusedsince is only a
+ * lower bound on its pages' times, which lets the scavenger skip spans
+ * with nothing old enough.
  *
- * mheap.lock guards: the free structures, allspans/nspan/nspancap/gcspans,
- * arena_used and the spans table (writes), span state changes between
- * FREE/INUSE/DEAD, and the page counters.  Lock order: mcentral.lock ->
+ * mheap.lock guards: the free structures and freetime, allspans/nspan/
+ * nspancap/gcspans, arena_used and the spans table (writes), span state
+ * changes between FREE/INUSE/DEAD/STACK, and the page counters.  Lock order: mcentral.lock ->
  * mheap.lock -> fixalloc locks.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -87,10 +96,20 @@ void mspan_list_remove(mspan *s) {
 
 /* ----------------------------------------------------------------- treap */
 
-static bool treap_less(const mspan *a, const mspan *b) {
-  return a->npages < b->npages || (a->npages == b->npages && a->base < b->base);
+/* Every free span is in one treap ordered by base address.  Each node
+ * also records tmax, the most pages of any span in its subtree, so the
+ * lowest-addressed span of at least n pages is found in one descent. */
+
+static inline void treap_fix(mspan *t) {
+  uintptr_t m = t->npages;
+  if (t->tleft && t->tleft->tmax > m)
+    m = t->tleft->tmax;
+  if (t->tright && t->tright->tmax > m)
+    m = t->tright->tmax;
+  t->tmax = m;
 }
 
+/* Every base in a is below every base in b. */
 static mspan *treap_merge(mspan *a, mspan *b) {
   if (a == NULL)
     return b;
@@ -98,21 +117,25 @@ static mspan *treap_merge(mspan *a, mspan *b) {
     return a;
   if (a->tprio > b->tprio) {
     a->tright = treap_merge(a->tright, b);
+    treap_fix(a);
     return a;
   }
   b->tleft = treap_merge(a, b->tleft);
+  treap_fix(b);
   return b;
 }
 
-/* Split t into keys below 'key' (*l) and the rest (*r). */
-static void treap_split(mspan *t, const mspan *key, mspan **l, mspan **r) {
+/* Split t into spans below base (*l) and the rest (*r). */
+static void treap_split(mspan *t, uintptr_t base, mspan **l, mspan **r) {
   if (t == NULL) {
     *l = *r = NULL;
-  } else if (treap_less(t, key)) {
-    treap_split(t->tright, key, &t->tright, r);
+  } else if (t->base < base) {
+    treap_split(t->tright, base, &t->tright, r);
+    treap_fix(t);
     *l = t;
   } else {
-    treap_split(t->tleft, key, l, &t->tleft);
+    treap_split(t->tleft, base, l, &t->tleft);
+    treap_fix(t);
     *r = t;
   }
 }
@@ -123,9 +146,10 @@ static void treap_insert(mheap *h, mspan *s) {
   h->treap_seed ^= h->treap_seed << 17;
   s->tprio = (uint32_t)h->treap_seed;
   s->tleft = s->tright = NULL;
+  s->tmax = s->npages;
   mspan *l, *r;
-  treap_split(h->freelarge, s, &l, &r);
-  h->freelarge = treap_merge(treap_merge(l, s), r);
+  treap_split(h->freetree, s->base, &l, &r);
+  h->freetree = treap_merge(treap_merge(l, s), r);
 }
 
 static mspan *treap_remove(mspan *t, mspan *s) {
@@ -135,25 +159,27 @@ static mspan *treap_remove(mspan *t, mspan *s) {
     s->tleft = s->tright = NULL;
     return m;
   }
-  if (treap_less(s, t))
+  if (s->base < t->base)
     t->tleft = treap_remove(t->tleft, s);
   else
     t->tright = treap_remove(t->tright, s);
+  treap_fix(t);
   return t;
 }
 
-/* Smallest span of at least npages pages, lowest address among equals. */
-static mspan *treap_best_fit(mheap *h, uintptr_t npages) {
-  mspan *best = NULL;
-  for (mspan *t = h->freelarge; t != NULL;) {
-    if (t->npages >= npages) {
-      best = t;
+/* The free span of at least npages pages at the lowest address. */
+static mspan *treap_first_fit(mheap *h, uintptr_t npages) {
+  mspan *t = h->freetree;
+  if (t == NULL || t->tmax < npages)
+    return NULL;
+  for (;;) {
+    if (t->tleft && t->tleft->tmax >= npages)
       t = t->tleft;
-    } else {
-      t = t->tright;
-    }
+    else if (t->npages >= npages)
+      return t;
+    else
+      t = t->tright; /* its tmax is >= npages: t's is and no other part's */
   }
-  return best;
 }
 
 /* ----------------------------------------------------------- spans table */
@@ -247,18 +273,10 @@ static mspan *mheap_new_span(mheap *h) {
 
 /* ------------------------------------------------------------ free spans */
 
-static void free_insert(mheap *h, mspan *s) {
-  if (s->npages < MAX_HEAP_LIST)
-    mspan_list_insert(&h->free[s->npages], s);
-  else
-    treap_insert(h, s);
-}
+static void free_insert(mheap *h, mspan *s) { treap_insert(h, s); }
 
 static void free_remove(mheap *h, mspan *s) {
-  if (s->npages < MAX_HEAP_LIST)
-    mspan_list_remove(s);
-  else
-    h->freelarge = treap_remove(h->freelarge, s);
+  h->freetree = treap_remove(h->freetree, s);
 }
 
 static mspan *free_neighbour(mheap *h, uintptr_t addr) {
@@ -268,27 +286,24 @@ static mspan *free_neighbour(mheap *h, uintptr_t addr) {
   return t && t->state == MSPAN_FREE ? t : NULL;
 }
 
-/* s absorbs free neighbour t: its idle time becomes the average of both,
- * weighted by the pages not yet released.  (Taking the newer time let a
- * small span freed now and again next to a large idle run keep the whole
- * run from ever being returned to the OS; the older, give a run freed now
- * back at once.)  Called before the page counts are added. */
+/* s absorbs the idle-time bound of free neighbour t: unusedsince is the
+ * oldest freetime among a span's unreleased pages, so the merged span
+ * takes the older of the two (a neighbour with every page released has
+ * none).  Each page keeps its own freetime: merging resets nobody's.
+ * Called before the page counts are added. */
 static void merge_idle_time(mspan *s, const mspan *t) {
-  double ws = (double)(s->npages - s->npreleased);
-  double wt = (double)(t->npages - t->npreleased);
-  if (ws + wt == 0) {
-    if (t->unusedsince > s->unusedsince)
-      s->unusedsince = t->unusedsince;
+  if (t->npreleased == t->npages)
     return;
-  }
-  double d = (double)(int64_t)(t->unusedsince - s->unusedsince);
-  s->unusedsince += (uint64_t)(int64_t)(d * wt / (ws + wt));
+  if (s->npreleased == s->npages || t->unusedsince < s->unusedsince)
+    s->unusedsince = t->unusedsince;
 }
 
 /* Put s (its pages no longer in use) into the free structures, merged
- * with free neighbours.  mheap.lock held. */
-void mheap_free_locked(mspan *s, bool was_inuse) {
-  mheap *h = &sgc_heap;
+ * with free neighbours.  Its pages become free now, or released if
+ * 'released' (the caller returned them to the OS: they read as zero).
+ * mheap.lock held. */
+static void free_span_locked(mheap *h, mspan *s, bool was_inuse,
+                             bool released) {
   if (was_inuse) {
     h->pages_inuse -= s->npages;
     s->needzero = 1;
@@ -296,7 +311,16 @@ void mheap_free_locked(mspan *s, bool was_inuse) {
   h->pages_free += s->npages;
   ATOMIC_STORE(&s->state, MSPAN_FREE);
   s->spanclass = 0;
-  s->unusedsince = os_nanotime();
+  uint64_t now = os_nanotime();
+  s->unusedsince = now;
+  size_t first = page_index(h, s->base);
+  for (size_t i = 0; i < s->npages; i++)
+    h->freetime[first + i] = released ? 0 : now;
+  if (released) {
+    s->npreleased = s->npages;
+    s->needzero = 0;
+    h->pages_released += s->npages;
+  }
 
   mspan *l = free_neighbour(h, s->base - 1);
   if (l) {
@@ -325,9 +349,20 @@ void mheap_free_locked(mspan *s, bool was_inuse) {
   free_insert(h, s);
 }
 
+void mheap_free_locked(mspan *s, bool was_inuse) {
+  free_span_locked(&sgc_heap, s, was_inuse, false);
+}
+
 /* Commit more arena: at least npages, at least HEAP_GROW_MIN.  The new
- * pages become a free span.  mheap.lock held. */
-static bool mheap_grow(mheap *h, uintptr_t npages) {
+ * pages become a free span.  With 'extend_top', a free run at the top of
+ * the arena counts towards npages (it merges with the new pages): the
+ * arena grows only by what the run lacks.  mheap.lock held. */
+static bool mheap_grow(mheap *h, uintptr_t npages, bool extend_top) {
+  if (extend_top && h->arena_used > h->arena_start) {
+    mspan *top = h->spans[page_index(h, h->arena_used - 1)];
+    if (top->state == MSPAN_FREE && top->npages < npages)
+      npages -= top->npages;
+  }
   uintptr_t ask = npages * PAGE_SIZE;
   if (ask < HEAP_GROW_MIN)
     ask = HEAP_GROW_MIN;
@@ -345,6 +380,13 @@ static bool mheap_grow(mheap *h, uintptr_t npages) {
   thi = (thi + pg - 1) & ~(pg - 1);
   if (!os_commit((void *)tlo, thi - tlo))
     return false;
+  /* The same for the page free times. */
+  tlo = (uintptr_t)&h->freetime[page_index(h, h->arena_used)];
+  thi = (uintptr_t)&h->freetime[page_index(h, h->arena_used + ask)];
+  tlo &= ~(pg - 1);
+  thi = (thi + pg - 1) & ~(pg - 1);
+  if (!os_commit((void *)tlo, thi - tlo))
+    return false;
   if (!os_commit((void *)h->arena_used, ask))
     return false;
   mspan *s = mheap_new_span(h);
@@ -355,37 +397,34 @@ static bool mheap_grow(mheap *h, uintptr_t npages) {
   s->limit = s->base + ask;
   set_span_pages(h, s);
   ATOMIC_ADD(&h->sys_heap, ask);
+  h->ngrow++;
   ATOMIC_STORE(&h->arena_used, h->arena_used + ask);
   mheap_free_locked(s, false); /* fresh pages are zero: needzero stays 0 */
   return true;
 }
 
 /* Take npages from the free structures (growing the arena if needed) and
- * return a span of exactly npages, marked in use.  mheap.lock held. */
+ * return a span of exactly npages, marked in use.  The lowest-addressed
+ * free run that fits is used, so the heap packs towards the bottom of
+ * the arena and runs above what the program uses now stay idle, coalesce
+ * and go back to the OS.  mheap.lock held. */
 static mspan *alloc_span_locked(mheap *h, uintptr_t npages) {
-  mspan *s = NULL;
-  for (uintptr_t n = npages; n < MAX_HEAP_LIST && s == NULL; n++)
-    s = h->free[n].first;
-  if (s == NULL)
-    s = treap_best_fit(h, npages);
+  mspan *s = treap_first_fit(h, npages);
   if (s == NULL) {
-    if (!mheap_grow(h, npages))
+    if (!mheap_grow(h, npages, true))
       return NULL;
     return alloc_span_locked(h, npages);
   }
   free_remove(h, s);
-  /* Released pages come back on first touch.  Which pages of a merged
-   * span were released is not recorded: count the part handed out as
-   * reused first, and leave the rest of the count with the tail. */
-  uintptr_t reused = s->npreleased < npages ? s->npreleased : npages;
-  uintptr_t tail_released = s->npreleased - reused;
-  h->pages_released -= reused;
-  s->npreleased = 0;
+  /* Released pages come back on first touch (as zeroes). */
+  size_t first = page_index(h, s->base);
+  uintptr_t reused = 0;
+  if (s->npreleased)
+    for (uintptr_t i = 0; i < npages; i++)
+      reused += h->freetime[first + i] == 0;
   if (s->npages > npages) {
     mspan *t = mheap_new_span(h);
     if (t == NULL) {
-      s->npreleased = reused + tail_released;
-      h->pages_released += reused;
       free_insert(h, s);
       return NULL;
     }
@@ -393,15 +432,21 @@ static mspan *alloc_span_locked(mheap *h, uintptr_t npages) {
     t->npages = s->npages - npages;
     t->limit = t->base + t->npages * PAGE_SIZE;
     t->needzero = s->needzero;
-    t->unusedsince = s->unusedsince;
-    t->npreleased = tail_released;
+    t->unusedsince = s->unusedsince; /* still a bound on its oldest page */
+    t->npreleased = s->npreleased - reused;
     ATOMIC_STORE(&t->state, MSPAN_FREE);
     set_span_pages(h, t);
     free_insert(h, t);
     s->npages = npages;
   }
+  h->pages_released -= reused;
+  s->npreleased = 0;
+  if (reused == npages)
+    s->needzero = 0; /* every page was released: all read as zero */
   h->pages_free -= s->npages;
   h->pages_inuse += s->npages;
+  if (h->pages_inuse + h->pages_stack > h->pages_peak)
+    h->pages_peak = h->pages_inuse + h->pages_stack;
   return s;
 }
 
@@ -488,13 +533,17 @@ mspan *mheap_alloc_stack(uintptr_t npages) {
   return s;
 }
 
+/* A stack span goes back released: its stacks' pages were returned as
+ * each stack was freed (fiber.c), the rest is returned here, so the
+ * heap counts them as released and hands them out as zeroes. */
 void mheap_free_stack(mspan *s) {
   mheap *h = &sgc_heap;
-  sgc_lock(&h->lock);
   SGC_ASSERT(s->state == MSPAN_STACK);
+  os_release((void *)s->base, s->npages * PAGE_SIZE);
+  sgc_lock(&h->lock);
   h->pages_stack -= s->npages;
-  h->pages_inuse += s->npages; /* mheap_free_locked moves them to free */
-  mheap_free_locked(s, true);
+  h->pages_inuse += s->npages; /* free_span_locked moves them to free */
+  free_span_locked(h, s, true, true);
   sgc_unlock(&h->lock);
 }
 
@@ -516,37 +565,56 @@ void mheap_free(mspan *s) {
 
 /* ------------------------------------------------------------- scavenger */
 
+/* Release the pages of free span s that have been free for at least
+ * older_than ns (each by its own freetime), in maximal runs.  Returns
+ * the bytes released. */
 static size_t scavenge_span(mheap *h, mspan *s, uint64_t now,
                             uint64_t older_than) {
   if (s->npreleased == s->npages || now - s->unusedsince < older_than)
     return 0;
-  os_release((void *)s->base, s->npages * PAGE_SIZE);
-  size_t released = (s->npages - s->npreleased) * PAGE_SIZE;
-  h->pages_released += s->npages - s->npreleased;
-  s->npreleased = s->npages;
-  s->needzero = 0; /* MADV_DONTNEED pages read back as zero */
-  return released;
+  uint64_t *ft = &h->freetime[page_index(h, s->base)];
+  uint64_t oldest = UINT64_MAX; /* of the pages that stay unreleased */
+  uintptr_t released = 0;
+  for (uintptr_t i = 0; i < s->npages;) {
+    if (ft[i] == 0 || now - ft[i] < older_than) {
+      if (ft[i] != 0 && ft[i] < oldest)
+        oldest = ft[i];
+      i++;
+      continue;
+    }
+    uintptr_t j = i;
+    while (j < s->npages && ft[j] != 0 && now - ft[j] >= older_than)
+      ft[j++] = 0;
+    os_release((void *)(s->base + i * PAGE_SIZE), (j - i) * PAGE_SIZE);
+    released += j - i;
+    i = j;
+  }
+  s->npreleased += released;
+  SGC_ASSERT(s->npreleased <= s->npages);
+  if (s->npreleased == s->npages)
+    s->needzero = 0; /* MADV_DONTNEED pages read back as zero */
+  else
+    s->unusedsince = oldest;
+  h->pages_released += released;
+  h->released_total += released * PAGE_SIZE;
+  return released * PAGE_SIZE;
 }
 
 static size_t scavenge_treap(mheap *h, mspan *t, uint64_t now,
                              uint64_t older_than) {
-  if (t == NULL)
-    return 0;
-  return scavenge_span(h, t, now, older_than) +
-         scavenge_treap(h, t->tleft, now, older_than) +
-         scavenge_treap(h, t->tright, now, older_than);
+  size_t n = 0;
+  for (; t != NULL; t = t->tright)
+    n += scavenge_span(h, t, now, older_than) +
+         scavenge_treap(h, t->tleft, now, older_than);
+  return n;
 }
 
-/* Release the pages of free spans unused for at least older_than ns. */
+/* Release the free pages unused for at least older_than ns. */
 size_t mheap_scavenge(uint64_t older_than) {
   mheap *h = &sgc_heap;
   sgc_lock(&h->lock);
   uint64_t now = os_nanotime();
-  size_t released = 0;
-  for (int n = 1; n < MAX_HEAP_LIST; n++)
-    for (mspan *s = h->free[n].first; s; s = s->next)
-      released += scavenge_span(h, s, now, older_than);
-  released += scavenge_treap(h, h->freelarge, now, older_than);
+  size_t released = scavenge_treap(h, h->freetree, now, older_than);
   sgc_unlock(&h->lock);
   return released;
 }
@@ -581,6 +649,88 @@ void scavenger_start(void) {
 size_t sgc_release_memory(void) {
   sgc_ensure_init();
   return mheap_scavenge(0);
+}
+
+/* ------------------------------------------------------------ statistics */
+
+/* One free span's share of the arena figures: its unreleased pages by
+ * their own idle time. */
+static void free_span_figures(mheap *h, const mspan *s, uint64_t now,
+                              sgc_stats *st) {
+  uint64_t young = h->scavenge_delay_ns && h->scavenge_delay_ns < 1000000000u
+                       ? h->scavenge_delay_ns
+                       : 1000000000u;
+  st->free_runs++;
+  if (s->npages * PAGE_SIZE > st->free_largest_run_bytes)
+    st->free_largest_run_bytes = s->npages * PAGE_SIZE;
+  if (s->npreleased == s->npages)
+    return;
+  const uint64_t *ft = &h->freetime[page_index(h, s->base)];
+  for (uintptr_t i = 0; i < s->npages; i++) {
+    if (ft[i] == 0)
+      continue;
+    uint64_t idle = now - ft[i];
+    if (idle < young)
+      st->free_young_bytes += PAGE_SIZE;
+    else if (h->scavenge_delay_ns == 0 || idle < h->scavenge_delay_ns)
+      st->free_idle_bytes += PAGE_SIZE;
+    else
+      st->free_old_bytes += PAGE_SIZE;
+  }
+}
+
+static void free_treap_figures(mheap *h, const mspan *t, uint64_t now,
+                               sgc_stats *st) {
+  for (; t != NULL; t = t->tright) {
+    free_span_figures(h, t, now, st);
+    free_treap_figures(h, t->tleft, now, st);
+  }
+}
+
+void mheap_read_arena_stats(sgc_stats *st) {
+  mheap *h = &sgc_heap;
+  sgc_lock(&h->lock);
+  uint64_t now = os_nanotime();
+  st->arena_committed_bytes = h->arena_used - h->arena_start;
+  st->arena_grows = h->ngrow;
+  st->peak_span_bytes = h->pages_peak * PAGE_SIZE;
+  st->released_total_bytes = h->released_total;
+  st->scavenge_period_ns = h->scavenger_started ? h->scavenge_delay_ns : 0;
+  free_treap_figures(h, h->freetree, now, st);
+  sgc_unlock(&h->lock);
+}
+
+void mheap_trace(uint64_t numgc) {
+  mheap *h = &sgc_heap;
+  sgc_stats st; /* the arena's fields only */
+  memset(&st, 0, sizeof st);
+  mheap_read_arena_stats(&st);
+  fiber_pool_figures(&st.stack_pool_bytes, &st.stack_pool_free_bytes);
+  sgc_lock(&h->lock);
+  double inuse = (double)(h->pages_inuse * PAGE_SIZE) / 1048576.0;
+  double stack = (double)(h->pages_stack * PAGE_SIZE) / 1048576.0;
+  double freeb = (double)(h->pages_free * PAGE_SIZE) / 1048576.0;
+  double rel = (double)(h->pages_released * PAGE_SIZE) / 1048576.0;
+  sgc_unlock(&h->lock);
+  const double mb = 1048576.0;
+  char buf[512];
+  int n = snprintf(
+      buf, sizeof buf,
+      "heap %llu: arena %.1f MB committed (%llu grows); spans %.1f MB in use "
+      "+ %.1f MB stacks (peak %.1f MB); free %.1f MB in %llu runs, largest "
+      "%.2f MB; idle <1s %.1f, <%.1fs %.1f, older %.1f MB; released %.1f MB "
+      "(%.1f MB ever); stack pools %.1f MB, %.1f MB unused\n",
+      (unsigned long long)numgc, st.arena_committed_bytes / mb,
+      (unsigned long long)st.arena_grows, inuse, stack,
+      st.peak_span_bytes / mb, freeb, (unsigned long long)st.free_runs,
+      st.free_largest_run_bytes / mb, st.free_young_bytes / mb,
+      h->scavenge_delay_ns / 1e9, st.free_idle_bytes / mb,
+      st.free_old_bytes / mb, rel, st.released_total_bytes / mb,
+      st.stack_pool_bytes / mb, st.stack_pool_free_bytes / mb);
+  if (n > (int)sizeof buf - 1)
+    n = (int)sizeof buf - 1;
+  ssize_t w = write(2, buf, (size_t)n);
+  (void)w;
 }
 
 /* ----------------------------------------------------------------- fork */
@@ -648,7 +798,7 @@ void mheap_init(void) {
   want &= ~(uint64_t)(HEAP_GROW_MIN - 1);
   if (want < HEAP_GROW_MIN * 16)
     want = HEAP_GROW_MIN * 16;
-  void *arena = NULL, *table = NULL;
+  void *arena = NULL, *table = NULL, *times = NULL;
   uint64_t floor = want < ((uint64_t)256 << 20) ? want : (uint64_t)256 << 20;
   for (; want >= floor; want /= 2) {
     /* Room to align the arena start to 1 MiB. */
@@ -656,8 +806,13 @@ void mheap_init(void) {
     if (arena == NULL)
       continue;
     table = os_reserve((want / PAGE_SIZE) * sizeof(mspan *));
-    if (table != NULL)
+    times = os_reserve((want / PAGE_SIZE) * sizeof(uint64_t));
+    if (table != NULL && times != NULL)
       break;
+    if (table)
+      os_free(table, (want / PAGE_SIZE) * sizeof(mspan *));
+    if (times)
+      os_free(times, (want / PAGE_SIZE) * sizeof(uint64_t));
     os_free(arena, want + HEAP_GROW_MIN);
     arena = NULL;
   }
@@ -668,6 +823,7 @@ void mheap_init(void) {
   h->arena_used = start;
   h->arena_end = start + want;
   h->spans = table;
+  h->freetime = times;
   h->scavenge_delay_ns = env_u64("SPANGC_SCAVENGE_MS", 5000) * 1000000u;
 }
 
@@ -686,7 +842,7 @@ int sgc_expand_heap(size_t bytes) {
   /* Growing past sgc_set_max_heap is refused (in-use pages are limited by
    * it anyway: free pages beyond it could never be used). */
   bool ok = max == 0 || h->sys_heap + npages * PAGE_SIZE <= max;
-  ok = ok && mheap_grow(h, npages);
+  ok = ok && mheap_grow(h, npages, false);
   sgc_unlock(&h->lock);
   nopreempt_leave_any(c);
   if (!ok)

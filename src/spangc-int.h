@@ -43,7 +43,6 @@
 #define NUM_SPANCLASSES (NUM_CLASSES << KIND_BITS)
 #define MAX_OBJS_PER_SPAN 512
 #define BITMAP_WORDS (MAX_OBJS_PER_SPAN / 64)
-#define MAX_HEAP_LIST 128 /* free spans of fewer pages live in free[npages] */
 #define HEAP_GROW_MIN ((uintptr_t)1 << 20)
 #define OBJ_ALIGN 16
 
@@ -203,8 +202,10 @@ typedef struct mspan {
    * list, or a free list of mheap).  Guarded by that list's lock. */
   struct mspan *next, *prev;
   struct mspan_list *list;
-  /* Treap links for large free spans (mheap.lock). */
+  /* Links in the treap of free spans (mheap.lock); tmax: the most pages
+   * of a span in this node's subtree. */
   struct mspan *tleft, *tright;
+  uintptr_t tmax;
   uint32_t tprio;
 
   /* Fixed while the span is in use: written under mheap.lock before the
@@ -249,9 +250,10 @@ typedef struct mspan {
    * through it): the verifier forgives exactly those. */
   uint64_t everfreedbits[BITMAP_WORDS];
 
-  /* Free-span state (mheap.lock). */
-  uint64_t unusedsince;  /* nanotime when freed */
-  uintptr_t npreleased;  /* pages returned to the OS */
+  /* Free-span state (mheap.lock).  Each free page has its own free time
+   * (mheap.freetime); unusedsince bounds them from below. */
+  uint64_t unusedsince;  /* <= the freetime of every unreleased page */
+  uintptr_t npreleased;  /* pages returned to the OS (freetime 0) */
 
   /* Specials: finalizers of objects in this span. */
   sgc_mutex speciallock;
@@ -329,13 +331,16 @@ typedef struct mheap {
    * committed and covered by spans. */
   uintptr_t arena_start, arena_used, arena_end;
   mspan **spans; /* page index -> span (atomic loads outside the lock) */
+  /* page index -> for a free page, the nanotime it became free, or 0
+   * once it was released to the OS (mheap.lock; stale for pages in use).
+   * Committed in step with the arena, like spans. */
+  uint64_t *freetime;
   uint32_t sweepgen; /* see docs/design.md */
 
   sgc_mutex lock __attribute__((aligned(64)));
 
-  /* Free page runs. */
-  mspan_list free[MAX_HEAP_LIST]; /* by npages, 1..MAX_HEAP_LIST-1 */
-  mspan *freelarge;               /* treap by (npages, base) */
+  /* Free page runs: every free span, in a treap by base address. */
+  mspan *freetree;
   uint64_t treap_seed;
 
   /* Every mspan struct ever made.  Grown by record_span; an array that
@@ -364,6 +369,9 @@ typedef struct mheap {
   uint64_t pages_stack;   /* pages in stack spans */
   uint64_t pages_free;    /* pages in free spans */
   uint64_t pages_released;
+  uint64_t pages_peak;    /* most pages_inuse + pages_stack at once */
+  uint64_t ngrow;         /* arena extensions */
+  uint64_t released_total; /* bytes released by the scavenger, ever */
   uint64_t sys_heap;      /* committed arena bytes */
   uint64_t sys_meta;      /* metadata bytes from the OS */
   uint64_t nlargealloc, nlargefree; /* atomic */
@@ -394,6 +402,10 @@ void mheap_free_locked(mspan *s, bool was_inuse);
 size_t mheap_scavenge(uint64_t older_than_ns); /* bytes released */
 void mheap_snapshot_locked(mspan ***spans, uint32_t *n);
 void scavenger_start(void);
+/* The arena and free-page figures of sgc_stats (takes mheap.lock). */
+void mheap_read_arena_stats(sgc_stats *st);
+/* gctrace: the heap's line for collection numgc (stderr). */
+void mheap_trace(uint64_t numgc);
 
 /* The span holding p, or NULL: p in the committed arena and in a span in
  * use, and below the span's limit. */
@@ -781,6 +793,8 @@ void gc_raise_min_goal(uint64_t bytes);
 void gc_collect_for_limit(mcache *c);
 void gc_read_stats(sgc_stats *st);
 void fiber_read_stats(sgc_stats *st);
+/* Bytes of stack pool spans and of their unused stacks (fiber_lock). */
+void fiber_pool_figures(uint64_t *pool_bytes, uint64_t *unused_bytes);
 void heap_read_stats(sgc_stats *st);
 void finalizer_counts(uint64_t *queued, uint64_t *run);
 

@@ -10,26 +10,59 @@
  * Invariants checked:
  *   - every committed page maps (mheap.spans) to a span covering it;
  *   - spans tile the committed arena: no gaps, no overlap;
- *   - a free span is in the free structure for its size, and no two free
- *     spans are adjacent (coalescing is complete);
+ *   - the treap of free spans holds exactly the free spans, in address
+ *     order, each node's tmax right; no two free spans are adjacent
+ *     (coalescing is complete);
+ *   - a free span's released pages (free time 0) number npreleased, and
+ *     its idle bound is at most every other page's free time;
  *   - an in-use span's limit, nelems and elemsize agree with its class;
  *     nalloc equals the number of allocated slots; no free slot is marked;
  *   - the page counters agree with the spans.
  */
 #include "spangc-int.h"
 
-static uint64_t treap_count(mheap *h, mspan *t, uint64_t *pages) {
+/* Walks the treap of free spans: in address order, tmax right, every
+ * node free.  Returns the spans counted; adds their pages to *pages. */
+static uint64_t treap_count(mheap *h, mspan *t, uintptr_t lo, uintptr_t hi,
+                            uint64_t *pages) {
   if (t == NULL)
     return 0;
-  if (t->state != MSPAN_FREE || t->npages < MAX_HEAP_LIST)
-    sgc_fatal("verify: span %p in the large free treap is in state %d "
-              "with %lu pages", (void *)t->base, t->state,
-              (unsigned long)t->npages);
-  if (t->tleft && !(t->tleft->npages < t->npages ||
-                    (t->tleft->npages == t->npages && t->tleft->base < t->base)))
-    sgc_fatal("verify: treap out of order at span %p", (void *)t->base);
+  if (t->state != MSPAN_FREE)
+    sgc_fatal("verify: span %p in the free treap is in state %d",
+              (void *)t->base, t->state);
+  if (t->base < lo || t->base >= hi)
+    sgc_fatal("verify: free treap out of address order at span %p",
+              (void *)t->base);
+  uintptr_t m = t->npages;
+  if (t->tleft && t->tleft->tmax > m)
+    m = t->tleft->tmax;
+  if (t->tright && t->tright->tmax > m)
+    m = t->tright->tmax;
+  if (t->tmax != m)
+    sgc_fatal("verify: free treap node %p records %lu pages below it, not "
+              "%lu", (void *)t->base, (unsigned long)t->tmax,
+              (unsigned long)m);
   *pages += t->npages;
-  return 1 + treap_count(h, t->tleft, pages) + treap_count(h, t->tright, pages);
+  return 1 + treap_count(h, t->tleft, lo, t->base, pages) +
+         treap_count(h, t->tright, t->base + 1, hi, pages);
+}
+
+/* A free span's released pages (freetime 0) are npreleased of them, and
+ * unusedsince is at most the free time of every other one. */
+static void check_free_times(mheap *h, mspan *s) {
+  const uint64_t *ft = &h->freetime[(s->base - h->arena_start) >> PAGE_SHIFT];
+  uintptr_t released = 0;
+  for (uintptr_t i = 0; i < s->npages; i++) {
+    if (ft[i] == 0)
+      released++;
+    else if (ft[i] < s->unusedsince)
+      sgc_fatal("verify: page %lu of free span %p was freed before the "
+                "span's idle bound", (unsigned long)i, (void *)s->base);
+  }
+  if (released != s->npreleased)
+    sgc_fatal("verify: free span %p counts %lu released pages, its pages "
+              "say %lu", (void *)s->base, (unsigned long)s->npreleased,
+              (unsigned long)released);
 }
 
 void sgc_heap_verify(void) {
@@ -40,7 +73,7 @@ void sgc_heap_verify(void) {
    * wait for spans that a sweeper is in the middle of. */
   sweep_complete();
   sgc_lock(&h->lock);
-  uint64_t inuse = 0, freep = 0, stackp = 0;
+  uint64_t inuse = 0, freep = 0, stackp = 0, releasedp = 0;
   mspan *prev = NULL;
   for (uintptr_t a = h->arena_start; a < h->arena_used;) {
     mspan *s = h->spans[(a - h->arena_start) >> PAGE_SHIFT];
@@ -56,9 +89,8 @@ void sgc_heap_verify(void) {
       if (prev && prev->state == MSPAN_FREE)
         sgc_fatal("verify: free spans %p and %p are adjacent",
                   (void *)prev->base, (void *)s->base);
-      if (s->npages < MAX_HEAP_LIST && s->list != &h->free[s->npages])
-        sgc_fatal("verify: free span %p of %lu pages is not on its list",
-                  (void *)s->base, (unsigned long)s->npages);
+      check_free_times(h, s);
+      releasedp += s->npreleased;
     } else if (s->state == MSPAN_INUSE) {
       inuse += s->npages;
       int cls = spanclass_class(s->spanclass);
@@ -91,20 +123,17 @@ void sgc_heap_verify(void) {
     prev = s;
     a += s->npages * PAGE_SIZE;
   }
-  uint64_t listed = 0, treap_pages = 0;
-  for (int n = 1; n < MAX_HEAP_LIST; n++)
-    for (mspan *s = h->free[n].first; s; s = s->next) {
-      if (s->state != MSPAN_FREE || s->npages != (uintptr_t)n)
-        sgc_fatal("verify: free list %d holds span %p (state %d, %lu pages)",
-                  n, (void *)s->base, s->state, (unsigned long)s->npages);
-      listed += s->npages;
-    }
-  treap_count(h, h->freelarge, &treap_pages);
-  if (listed + treap_pages != freep || freep != h->pages_free)
-    sgc_fatal("verify: free pages: %llu in the arena, %llu listed, counter "
-              "%llu", (unsigned long long)freep,
-              (unsigned long long)(listed + treap_pages),
+  uint64_t treap_pages = 0;
+  treap_count(h, h->freetree, 0, UINTPTR_MAX, &treap_pages);
+  if (treap_pages != freep || freep != h->pages_free)
+    sgc_fatal("verify: free pages: %llu in the arena, %llu in the treap, "
+              "counter %llu", (unsigned long long)freep,
+              (unsigned long long)treap_pages,
               (unsigned long long)h->pages_free);
+  if (releasedp != h->pages_released)
+    sgc_fatal("verify: released pages: %llu in free spans, counter %llu",
+              (unsigned long long)releasedp,
+              (unsigned long long)h->pages_released);
   if (stackp != h->pages_stack)
     sgc_fatal("verify: stack pages: %llu in the arena, counter %llu",
               (unsigned long long)stackp, (unsigned long long)h->pages_stack);

@@ -5,8 +5,9 @@
  * the per-cycle figures are sane: num_gc + 1, a non-zero pause that adds
  * up in total_pause_ns, max_pause_ns >= last, last_heap_after about the
  * live bytes, last_marked_objects at least the live objects.
- * SPANGC_DEBUG=gctrace=1 prints one line per collection on stderr,
- * starting with "gc <n> " (checked on a child process through a pipe). */
+ * SPANGC_DEBUG=gctrace=1 prints two lines per collection on stderr, one
+ * starting with "gc <n> " and the heap's, "heap <n>: arena " (checked on
+ * a child process through a pipe). */
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,13 +72,19 @@ static void check_gctrace(const char *self) {
   CHECK(waitpid(pid, &status, 0) == pid);
   CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0,
          "gctrace child failed: %s", buf);
-  int lines = 0;
+  int lines = 0, heaplines = 0;
   for (char *line = buf, *next; *line; line = next) {
     next = strchr(line, '\n');
     if (next)
       *next++ = 0;
     else
       next = line + strlen(line);
+    if (strncmp(line, "heap ", 5) == 0) {
+      heaplines++;
+      CHECKF(atoi(line + 5) == heaplines && strstr(line, ": arena "),
+             "gctrace heap line %d reads \"%s\"", heaplines, line);
+      continue;
+    }
     if (strncmp(line, "gc ", 3) != 0)
       continue;
     lines++;
@@ -86,6 +93,7 @@ static void check_gctrace(const char *self) {
   }
   CHECKF(lines == 5, "%d gctrace lines for 5 collections; stderr was:\n%s",
          lines, buf);
+  CHECKF(heaplines == 5, "%d gctrace heap lines for 5 collections", heaplines);
 }
 
 int main(int argc, char **argv) {

@@ -1,7 +1,7 @@
 /*
  * stress.c — stress and soak program for spangc.
  *
- *   stress [--seconds S] [--threads N] [--seed X] [--soak]
+ *   stress [--seconds S] [--threads N] [--seed X] [--soak] [--arena-bound R]
  *
  * N worker threads (default 8) build and drop random object graphs: trees
  * of objects of random sizes (16 B .. 32 KiB, some large ones up to
@@ -45,6 +45,13 @@
  * per minute (2% and 0.5 MB/min: a 10-minute soak that grows 16% over its
  * last 8 minutes fails; noise from large objects coming and going stays
  * well below), and needs at least 20 samples after warm-up.
+ *
+ * The sampler also records the committed arena (sgc_stats
+ * arena_committed_bytes); the program prints its slope after warm-up and
+ * its final size against the most pages ever in use (peak_span_bytes).
+ * --arena-bound R fails if the final committed arena exceeds R times that
+ * peak plus 4 MiB: the arena must grow only for pages in use, not because
+ * free runs are not found again (the short soak in ctest uses it).
  *
  * --seconds is multiplied by SPANGC_TEST_SCALE (check.h) unless --soak is
  * given, so sanitizer builds run shorter.
@@ -128,6 +135,7 @@ static int opt_threads = 8;
 static double opt_seconds = 20;
 static uint64_t opt_seed;
 static bool opt_soak;
+static double opt_arena_bound; /* 0: no bound */
 static double run_seconds;
 /* Diagnosis only: STRESS_DISABLE=free,helper,blocking,collect,shared,noise,
  * fin,weak,modify,halloc (helper threads do not allocate) turns features off to find which one a failure needs. */
@@ -649,7 +657,7 @@ static void start_worker(int t) {
 
 typedef struct sample {
   double t;
-  double rss_mb, heap_mb;
+  double rss_mb, heap_mb, arena_mb;
   uint64_t num_gc;
 } sample;
 static sample *samples;
@@ -675,6 +683,7 @@ static void *sampler(void *arg) {
       sgc_read_stats(st);
       samples[nsamples] = (sample){now(), rss_mb(),
                                    st->heap_span_bytes / (1024.0 * 1024.0),
+                                   st->arena_committed_bytes / 1048576.0,
                                    st->num_gc};
       __atomic_store_n(&nsamples, nsamples + 1, __ATOMIC_RELEASE);
     }
@@ -711,7 +720,9 @@ static double slope(int which, double from, double *mean, int *n) {
     if (samples[i].t < from)
       continue;
     double x = samples[i].t / 60.0;
-    double y = which ? samples[i].heap_mb : samples[i].rss_mb;
+    double y = which == 2   ? samples[i].arena_mb
+               : which == 1 ? samples[i].heap_mb
+                            : samples[i].rss_mb;
     sx += x, sy += y, sxx += x * x, sxy += x * y, k++;
   }
   *n = k;
@@ -726,7 +737,7 @@ static double slope(int which, double from, double *mean, int *n) {
 
 static void usage(void) {
   fprintf(stderr, "usage: stress [--seconds S] [--threads N] [--seed X] "
-                  "[--soak]\n");
+                  "[--soak] [--arena-bound R]\n");
   exit(2);
 }
 
@@ -741,6 +752,8 @@ int main(int argc, char **argv) {
       opt_seed = strtoull(argv[++i], NULL, 0);
     else if (!strcmp(argv[i], "--soak"))
       opt_soak = true;
+    else if (!strcmp(argv[i], "--arena-bound") && i + 1 < argc)
+      opt_arena_bound = atof(argv[++i]);
     else
       usage();
   }
@@ -864,6 +877,11 @@ int main(int argc, char **argv) {
   double from = elapsed * WARMUP_FRACTION;
   double s_rss = slope(0, from, &mean_rss, &n_rss);
   double s_heap = slope(1, from, &mean_heap, &n_heap);
+  double mean_arena;
+  int n_arena;
+  double s_arena = slope(2, from, &mean_arena, &n_arena);
+  double arena_end = st.arena_committed_bytes / 1048576.0;
+  double peak_spans = st.peak_span_bytes / 1048576.0;
   double limit = mean_rss * SOAK_SLOPE_PCT / 100.0;
   if (limit < SOAK_FLOOR_MB)
     limit = SOAK_FLOOR_MB;
@@ -899,6 +917,13 @@ int main(int argc, char **argv) {
          mean_rss > 0 ? 100.0 * s_rss / mean_rss : 0.0, limit);
   printf("heap_span_bytes slope after warm-up: %+.2f MB/min (mean %.1f MB)\n",
          s_heap, mean_heap);
+  printf("committed arena slope after warm-up: %+.2f MB/min (mean %.1f MB); "
+         "at the end %.1f MB in %llu extensions, %.2fx the peak of pages in "
+         "use (%.1f MB); released by the scavenger: %.1f MB ever\n",
+         s_arena, mean_arena, arena_end,
+         (unsigned long long)st.arena_grows,
+         peak_spans > 0 ? arena_end / peak_spans : 0.0, peak_spans,
+         st.released_total_bytes / 1048576.0);
 
   int fail = 0;
   if (nlost != 0) {
@@ -928,6 +953,11 @@ int main(int argc, char **argv) {
              s_rss, limit);
       fail = 1;
     }
+  }
+  if (opt_arena_bound > 0 && arena_end > opt_arena_bound * peak_spans + 4) {
+    printf("FAIL: committed arena %.1f MB > %.2f x peak pages in use %.1f MB "
+           "+ 4 MB\n", arena_end, opt_arena_bound, peak_spans);
+    fail = 1;
   }
   printf("%s\n", fail ? "FAIL" : "PASS");
   return fail;

@@ -11,7 +11,9 @@
 # `ld_debug_env BASE` gives the variables that make the loader log to BASE.<pid>;
 # `check_loaded WHAT BASE EXPECTED_REAL` then fails unless exactly one
 # libgc.so.1 was initialised, and it is EXPECTED_REAL.
-# `count_gctrace FILE` counts our collector's "gc N @..." trace lines.
+# `count_gctrace FILE` counts our collector's "gc N @..." trace lines (the
+# scripts filter those, the "heap N: arena ..." lines and the
+# "spangc: gctrace: ..." start-up line out of stderr).
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
