@@ -222,6 +222,7 @@ int GC_is_heap_ptr(const void *p) {
 
 void *GC_is_visible(void *p) { return p; }
 void *GC_same_obj(void *p, void *q) { return p; }
+/* The kernel records the write (design.md, "Dirty pages and generations"). */
 void GC_end_stubborn_change(const void *p) {}
 void GC_ptr_store_and_dirty(void *p, const void *q) {
   *(const void **)p = q;

@@ -271,9 +271,21 @@ int GC_is_disabled(void) {
   return __atomic_load_n(&GC_dont_gc, __ATOMIC_RELAXED) != 0;
 }
 
-/* No incremental or generational mode yet: accepted, and reported off. */
-void GC_enable_incremental(void) { compat_ensure_init(); }
-int GC_is_incremental_mode(void) { return 0; }
+/* spangc's minor collections are generational on the kernel's record of
+ * written pages, whether or not the program asks (SPANGC_GENERATIONAL=0
+ * turns them off): they need no GC_end_stubborn_change or
+ * GC_ptr_store_and_dirty, which stay plain stores.  As in bdwgc, the mode
+ * reads as on once the program enabled it, if the collector has it. */
+static int incremental_on;
+void GC_enable_incremental(void) {
+  compat_ensure_init();
+  sgc_stats st;
+  sgc_read_stats(&st);
+  __atomic_store_n(&incremental_on, st.generational != 0, __ATOMIC_RELAXED);
+}
+int GC_is_incremental_mode(void) {
+  return __atomic_load_n(&incremental_on, __ATOMIC_RELAXED);
+}
 
 int GC_expand_hp(size_t bytes) {
   compat_ensure_init();
