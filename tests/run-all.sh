@@ -5,12 +5,14 @@
 #   debug    : invariants asserted (SPANGC_DEBUG=1), every test at 0.3 size
 #   asan     : AddressSanitizer + UndefinedBehaviorSanitizer, every test
 #   tsan     : ThreadSanitizer, the tests labelled "threads"
+#   nogen    : the release build again with SPANGC_GENERATIONAL=0 (every
+#              collection major), without the long program and soak runs
 #   fuzz     : the API fuzzer (libFuzzer) for FUZZ_SECONDS (default 60)
 # CONFIGS="release debug" restricts the set.
 set -u
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
-CONFIGS=${CONFIGS:-"release debug asan tsan fuzz"}
+CONFIGS=${CONFIGS:-"release nogen debug asan tsan fuzz"}
 pass=0; fail=0; failed_names=()
 
 run_config() {
@@ -25,7 +27,7 @@ run_config() {
     return
   fi
   echo "=== $name: test"
-  local log="$dir/ctest.log"
+  local log="$dir/ctest-$name.log"
   (cd "$dir" && ctest --output-on-failure -j"$JOBS" $ctest_args) 2>&1 | tee "$log" | grep -E "Test +#|tests passed|Failed|\*\*\*|CHECK|spangc:|ERROR|WARNING: ThreadSanitizer|SUMMARY" | head -200
   local p f
   p=$(grep -cE "^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed" "$log")
@@ -40,6 +42,8 @@ mkdir -p build
 for c in $CONFIGS; do
   case $c in
     release) run_config release build "" -DCMAKE_BUILD_TYPE=Release ;;
+    nogen)   SPANGC_GENERATIONAL=0 \
+             run_config nogen build "-LE (programs|soak|bench)" -DCMAKE_BUILD_TYPE=Release ;;
     debug)   SPANGC_TEST_SCALE=0.3 \
              run_config debug build-debug "" -DCMAKE_BUILD_TYPE=Debug ;;
     asan)    ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=0:abort_on_error=1 \
