@@ -374,17 +374,21 @@ static void collect_stopped(cycle *cy) {
     int n = snprintf(
         buf, sizeof buf,
         "gc %llu @%.3fs %s, %d markers: %.3f+%.3f+%.3f+%.3f ms "
-        "stop+prepare+mark+term, %.1f->%.1f MB live (goal %.1f MB), "
-        "%llu objects marked, %u spans, %llu written pages, sweeps %llu "
+        "stop+prepare+mark+term, %.1f->%.1f MB live (%.1f MB old) "
+        "(goal %.1f MB), "
+        "%llu objects marked, %u spans, %llu written pages (%llu old "
+        "objects rescanned), sweeps %llu "
         "bg %llu demand %llu pause, %llu steals %llu handoffs%s\n",
         (unsigned long long)gc.numgc, (double)(t0 - gc.start_ns) / 1e9,
         g.minor ? "minor" : "major",
         nproc, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6,
         (double)(t3 - t2) / 1e6, (double)(t4 - t3) / 1e6,
         (double)heap_before / 1048576.0,
-        (double)res.marked_bytes / 1048576.0, (double)goal / 1048576.0,
+        (double)res.marked_bytes / 1048576.0,
+        (double)g.old_bytes / 1048576.0, (double)goal / 1048576.0,
         (unsigned long long)res.nobj, nspan,
         (unsigned long long)(g.listed ? dirty_last_pages() : 0),
+        (unsigned long long)res.ndirty,
         (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_nbgsweep),
         (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_ndemandsweep),
         (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_npausesweep),

@@ -58,10 +58,28 @@ static inline uintptr_t free_cookie(const void *p) {
   return (uintptr_t)sgc_free_cookie ^ (uintptr_t)p;
 }
 
-static void clear_object(void *p, size_t size, bool noscan) {
+static inline void clear_object(void *p, size_t size, bool noscan) {
+  uintptr_t *w = p;
   if (noscan) {
-    ((uintptr_t *)p)[0] = 0;
-    ((uintptr_t *)p)[1] = 0;
+    w[0] = 0;
+    w[1] = 0;
+  } else if (size <= 64) {
+    /* The small classes (16 to 64 bytes) inline: a memset call costs
+     * more than the stores for the objects programs allocate most. */
+    w[0] = 0;
+    w[1] = 0;
+    if (size > 16) {
+      w[2] = 0;
+      w[3] = 0;
+      if (size > 32) {
+        w[4] = 0;
+        w[5] = 0;
+        if (size > 48) {
+          w[6] = 0;
+          w[7] = 0;
+        }
+      }
+    }
   } else {
     memset(p, 0, size);
   }

@@ -65,6 +65,7 @@ typedef struct gcwork {
   uint64_t marked_bytes;
   uint64_t nobj;
   uint64_t nsteal, nhandoff;
+  uint64_t ndirty; /* old objects rescanned on written pages */
 } gcwork;
 
 extern char __start_spangc_nogc[] __attribute__((visibility("hidden")));
@@ -800,8 +801,10 @@ static void scan_dirty(gcwork *w, uintptr_t lo, uintptr_t hi) {
       } else {
         uint32_t i = mspan_obj_index(s, p), last = mspan_obj_index(s, e - 1);
         for (; i <= last; i++)
-          if (bitmap_get_atomic(s->markbits, i))
+          if (bitmap_get_atomic(s->markbits, i)) {
             scan_object(w, s, s->base + (uintptr_t)i * s->elemsize);
+            w->ndirty++;
+          }
       }
     }
     p = end;
@@ -859,6 +862,7 @@ void mark_worker(mark_result *res) {
   ATOMIC_ADD(&res->nobj, w.nobj);
   ATOMIC_ADD(&res->nsteal, w.nsteal);
   ATOMIC_ADD(&res->nhandoff, w.nhandoff);
+  ATOMIC_ADD(&res->ndirty, w.ndirty);
 }
 
 /* Old objects of a minor collection (generation.c): what is marked now. */

@@ -744,6 +744,7 @@ typedef struct rootjob {
 typedef struct gcwork gcwork;
 typedef struct mark_result {
   uint64_t marked_bytes, nobj, nsteal, nhandoff, overflows;
+  uint64_t ndirty; /* old objects rescanned on written pages */
 } mark_result;
 
 struct dl_phdr_info;
