@@ -248,6 +248,11 @@ build_all() {
   local b=$OUT/bin
   mkdir -p "$b"
   rm -f "$b"/*
+  wrap() { # name, binary in bin/, VAR=value: a script running the binary with VAR set
+    [ -x "$b/$2" ] || return 0
+    printf '#!/bin/sh\n# %s with %s (bench/run.sh)\nexport %s\nexec "$(dirname "$0")/%s" "$@"\n' \
+      "$2" "$3" "$3" "$2" >"$b/$1" && chmod +x "$b/$1"
+  }
   bld() { # name, then compiler arguments
     local n=$1; shift
     if ! $CC $CFLAGS "$@" -o "$b/$n" 2>"$OUT/logs/build-$n.log"; then
@@ -285,6 +290,12 @@ build_all() {
   if [ "${HAVE[gccompat]}" = 1 ] && [ "${HAVE[collector]}" = 1 ]; then
     bld soak-bdwgc-api-on-spangc -DUSE_BDWGC -pthread $GCC_CFLAGS "$PEERS/soak.c" $GCC_LIBS
   fi
+  # spangc with generations off: the same binary under an environment
+  # variable, through a script that execs it (so measure's wait4 figures
+  # are the program's)
+  for src in binarytrees gcbench pause; do
+    wrap $src-spangc-nogen $src-spangc SPANGC_GENERATIONAL=0
+  done
   check_libgc_binding
   bld binarytrees-malloc "$PEERS/binarytrees.c"
   bld pause-malloc -DUSE_MALLOC "$PEERS/pause.c"
@@ -424,6 +435,7 @@ declare -A LABEL=(
   [go]="Go $(go version 2>/dev/null | awk '{print $3}')"
   [spangc-m1]="spangc SPANGC_MARKERS=1"
   [spangc-m2]="spangc SPANGC_MARKERS=2"
+  [spangc-nogen]="spangc, generations off (SPANGC_GENERATIONAL=0)"
 )
 exists() { [ -x "$OUT/bin/$1" ]; }
 
@@ -562,12 +574,24 @@ api_note() {
   line="$line; vs spangc's own API: wall $(ratio "$w" "$(med "$b" "$p" spangc wall)"), peak RSS $(ratio "$r" "$(med "$b" "$p" spangc rss)")"
   mdsay "$line"
 }
+# nogen_note BENCH PARAMS [pause]: generational spangc against the same
+# binary with SPANGC_GENERATIONAL=0 (medians)
+nogen_note() {
+  local b=$1 p=$2
+  if ! exists "$b-spangc-nogen"; then
+    mdsay "generational vs generations off: n/a (spangc variant not built)"; return
+  fi
+  local line
+  line="generational vs generations off: wall $(ratio "$(med "$b" "$p" spangc wall)" "$(med "$b" "$p" spangc-nogen wall)"), peak RSS $(ratio "$(med "$b" "$p" spangc rss)" "$(med "$b" "$p" spangc-nogen rss)")"
+  [ "${3:-}" = pause ] && line="$line, worst push $(ratio "$(med "$b" "$p" spangc worst_ms)" "$(med "$b" "$p" spangc-nogen worst_ms)")"
+  mdsay "$line"
+}
 quick_note() { [ "$MODE" = quick ] && echo " (quick sizes; the targets are defined at the full sizes)"; }
 
 part_binarytrees() {
   hr "binary-trees depth $BT_DEPTH, $REPS reps"
   local vs="" v r
-  for v in spangc bdwgc-api-on-spangc bdwgc bdwgcm malloc mimalloc go; do exists binarytrees-$v && vs="$vs $v"; done
+  for v in spangc spangc-nogen bdwgc-api-on-spangc bdwgc bdwgcm malloc mimalloc go; do exists binarytrees-$v && vs="$vs $v"; done
   [ "${HAVE[collector]}" = 1 ] || say "spangc: collector not available yet (issue 4), peer variants skipped"
   for r in $(seq 1 "$REPS"); do
     for v in $vs; do run_one binarytrees "d=$BT_DEPTH" "$v" "$r" "$OUT/bin/binarytrees-$v" "$BT_DEPTH"; done
@@ -587,13 +611,14 @@ part_binarytrees() {
     mdsay "Targets (binary-trees 21)$(quick_note): spangc wall <= 0.3x bdwgc: ${qw}x **$(mark "$qw" 0.3)** (vs bdwgc + markers: ${qwm}x **$(mark "$qwm" 0.3)**); peak RSS <= 0.5x bdwgc: ${qr}x **$(mark "$qr" 0.5)**"
   fi
   api_note binarytrees "d=$BT_DEPTH"
+  nogen_note binarytrees "d=$BT_DEPTH"
   mdsay ""
 }
 
 part_gcbench() {
   hr "GCBench, $REPS reps"
   local vs="" v r
-  for v in spangc bdwgc-api-on-spangc bdwgc bdwgcm; do exists gcbench-$v && vs="$vs $v"; done
+  for v in spangc spangc-nogen bdwgc-api-on-spangc bdwgc bdwgcm; do exists gcbench-$v && vs="$vs $v"; done
   for r in $(seq 1 "$REPS"); do
     for v in $vs; do run_one gcbench std "$v" "$r" "$OUT/bin/gcbench-$v"; done
   done
@@ -611,6 +636,7 @@ part_gcbench() {
     mdsay "Target: spangc wall <= 0.5x bdwgc: ${q}x **$(mark "$q" 0.5)** (vs bdwgc + markers: ${qm}x **$(mark "$qm" 0.5)**)"
   fi
   api_note gcbench std
+  nogen_note gcbench std
   mdsay ""
 }
 
@@ -622,7 +648,7 @@ part_pause() {
   hr "pause: window $W x $S B ($live_mb MB live), $N pushes, scanned=1 and scanned=0, $REPS reps"
   for sc in 1 0; do
     local vs="" v r
-    for v in spangc bdwgc-api-on-spangc bdwgc bdwgcm malloc mimalloc; do exists pause-$v && vs="$vs $v"; done
+    for v in spangc spangc-nogen bdwgc-api-on-spangc bdwgc bdwgcm malloc mimalloc; do exists pause-$v && vs="$vs $v"; done
     [ $sc = 0 ] && exists pause-go && vs="$vs go"
     for r in $(seq 1 "$REPS"); do
       for v in $vs; do
@@ -654,6 +680,7 @@ part_pause() {
       fi
     fi
     api_note pause "s=$sc" pause
+    nogen_note pause "s=$sc" pause
     mdsay ""
   done
   plot_pause
