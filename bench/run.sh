@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # bench/run.sh — compare spangc with glibc malloc, mimalloc, bdwgc and Go.
 #
-#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause scaling fibers soak
+#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause scaling gen fibers soak
 #                                      (default: all of them)
 #   BENCH=quick (default) | full       sizes and repetitions (see "Sizes" below)
 #   BENCH=smoke                        tiny sizes, one repetition, no package
 #                                      installs: checks the script, not speed
 #                                      (make check runs it)
 #   REPS=n                             override the number of repetitions
+#                                      (of every part but scaling and soak)
 #   BENCH_OUT=dir                      write there instead of bench/out
 #
 # `make bench` runs `make build` and then this script.  Everything it builds
@@ -35,6 +36,7 @@ ROOT=$(dirname "$HERE")
 OUT=${BENCH_OUT:-$HERE/out}
 PEERS=$HERE/peers
 MODE=${BENCH:-quick}
+USER_REPS=${REPS:-}
 T_START=$(date +%s)
 
 # ---------------------------------------------------------------- sizes
@@ -49,6 +51,8 @@ quick)
   FIB_N=100000
   FIB_SWITCHES=1000000
   SOAK_SECONDS=15
+  GEN_ARGS="100 400"      # gen.c: structure MB, garbage MB
+  GEN_REPS=${USER_REPS:-3}
   ;;
 full)
   REPS=${REPS:-5}
@@ -60,6 +64,8 @@ full)
   FIB_N=100000
   FIB_SWITCHES=5000000
   SOAK_SECONDS=120
+  GEN_ARGS="400 3000"
+  GEN_REPS=$REPS
   ;;
 smoke)
   REPS=${REPS:-1}
@@ -71,6 +77,8 @@ smoke)
   FIB_N=1000
   FIB_SWITCHES=10000
   SOAK_SECONDS=3
+  GEN_ARGS="8 32"
+  GEN_REPS=$REPS
   ;;
 *) echo "run.sh: BENCH must be quick, full or smoke (got '$MODE')" >&2; exit 2 ;;
 esac
@@ -80,7 +88,7 @@ SPANGC_RSS_LIMIT_MB=8192 # safety net for every spangc peer run (RSS watchdog)
 OTHER_RSS_LIMIT_MB=12288
 RUN_TIMEOUT_S=1800
 
-ALL_PARTS="allocfree binarytrees gcbench pause scaling fibers soak"
+ALL_PARTS="allocfree binarytrees gcbench pause scaling gen fibers soak"
 PARTS=${*:-$ALL_PARTS}
 for p in $PARTS; do
   case " $ALL_PARTS " in *" $p "*) ;; *) echo "run.sh: unknown part '$p' (parts: $ALL_PARTS)" >&2; exit 2 ;; esac
@@ -248,6 +256,11 @@ build_all() {
   local b=$OUT/bin
   mkdir -p "$b"
   rm -f "$b"/*
+  wrap() { # name, binary in bin/, VAR=value: a script running the binary with VAR set
+    [ -x "$b/$2" ] || return 0
+    printf '#!/bin/sh\n# %s with %s (bench/run.sh)\nexport %s\nexec "$(dirname "$0")/%s" "$@"\n' \
+      "$2" "$3" "$3" "$2" >"$b/$1" && chmod +x "$b/$1"
+  }
   bld() { # name, then compiler arguments
     local n=$1; shift
     if ! $CC $CFLAGS "$@" -o "$b/$n" 2>"$OUT/logs/build-$n.log"; then
@@ -285,6 +298,18 @@ build_all() {
   if [ "${HAVE[gccompat]}" = 1 ] && [ "${HAVE[collector]}" = 1 ]; then
     bld soak-bdwgc-api-on-spangc -DUSE_BDWGC -pthread $GCC_CFLAGS "$PEERS/soak.c" $GCC_LIBS
   fi
+  # gen.c: spangc's API and bdwgc's
+  if [ "${HAVE[spangc]}" = 1 ] && [ "${HAVE[collector]}" = 1 ]; then
+    bld gen-spangc "$HERE/gen.c" $SGC_CFLAGS $SGC_LIBS
+  fi
+  [ "${HAVE[bdwgc]}" = 1 ] && bld gen-bdwgc -DUSE_BDWGC "$HERE/gen.c" -lgc
+  # spangc with generations off / dirty-page tracking off: the same binary
+  # under an environment variable, through a script that execs it (so
+  # measure's wait4 figures are the program's)
+  for src in binarytrees gcbench pause gen; do
+    wrap $src-spangc-nogen $src-spangc SPANGC_GENERATIONAL=0
+  done
+  wrap gen-spangc-nodirty gen-spangc SPANGC_DIRTY=off
   check_libgc_binding
   bld binarytrees-malloc "$PEERS/binarytrees.c"
   bld pause-malloc -DUSE_MALLOC "$PEERS/pause.c"
@@ -424,6 +449,8 @@ declare -A LABEL=(
   [go]="Go $(go version 2>/dev/null | awk '{print $3}')"
   [spangc-m1]="spangc SPANGC_MARKERS=1"
   [spangc-m2]="spangc SPANGC_MARKERS=2"
+  [spangc-nogen]="spangc, generations off (SPANGC_GENERATIONAL=0)"
+  [spangc-nodirty]="spangc, tracking off (SPANGC_DIRTY=off)"
 )
 exists() { [ -x "$OUT/bin/$1" ]; }
 
@@ -562,12 +589,24 @@ api_note() {
   line="$line; vs spangc's own API: wall $(ratio "$w" "$(med "$b" "$p" spangc wall)"), peak RSS $(ratio "$r" "$(med "$b" "$p" spangc rss)")"
   mdsay "$line"
 }
+# nogen_note BENCH PARAMS [pause]: generational spangc against the same
+# binary with SPANGC_GENERATIONAL=0 (medians)
+nogen_note() {
+  local b=$1 p=$2
+  if ! exists "$b-spangc-nogen"; then
+    mdsay "generational vs generations off: n/a (spangc variant not built)"; return
+  fi
+  local line
+  line="generational vs generations off: wall $(ratio "$(med "$b" "$p" spangc wall)" "$(med "$b" "$p" spangc-nogen wall)"), peak RSS $(ratio "$(med "$b" "$p" spangc rss)" "$(med "$b" "$p" spangc-nogen rss)")"
+  [ "${3:-}" = pause ] && line="$line, worst push $(ratio "$(med "$b" "$p" spangc worst_ms)" "$(med "$b" "$p" spangc-nogen worst_ms)")"
+  mdsay "$line"
+}
 quick_note() { [ "$MODE" = quick ] && echo " (quick sizes; the targets are defined at the full sizes)"; }
 
 part_binarytrees() {
   hr "binary-trees depth $BT_DEPTH, $REPS reps"
   local vs="" v r
-  for v in spangc bdwgc-api-on-spangc bdwgc bdwgcm malloc mimalloc go; do exists binarytrees-$v && vs="$vs $v"; done
+  for v in spangc spangc-nogen bdwgc-api-on-spangc bdwgc bdwgcm malloc mimalloc go; do exists binarytrees-$v && vs="$vs $v"; done
   [ "${HAVE[collector]}" = 1 ] || say "spangc: collector not available yet (issue 4), peer variants skipped"
   for r in $(seq 1 "$REPS"); do
     for v in $vs; do run_one binarytrees "d=$BT_DEPTH" "$v" "$r" "$OUT/bin/binarytrees-$v" "$BT_DEPTH"; done
@@ -587,13 +626,14 @@ part_binarytrees() {
     mdsay "Targets (binary-trees 21)$(quick_note): spangc wall <= 0.3x bdwgc: ${qw}x **$(mark "$qw" 0.3)** (vs bdwgc + markers: ${qwm}x **$(mark "$qwm" 0.3)**); peak RSS <= 0.5x bdwgc: ${qr}x **$(mark "$qr" 0.5)**"
   fi
   api_note binarytrees "d=$BT_DEPTH"
+  nogen_note binarytrees "d=$BT_DEPTH"
   mdsay ""
 }
 
 part_gcbench() {
   hr "GCBench, $REPS reps"
   local vs="" v r
-  for v in spangc bdwgc-api-on-spangc bdwgc bdwgcm; do exists gcbench-$v && vs="$vs $v"; done
+  for v in spangc spangc-nogen bdwgc-api-on-spangc bdwgc bdwgcm; do exists gcbench-$v && vs="$vs $v"; done
   for r in $(seq 1 "$REPS"); do
     for v in $vs; do run_one gcbench std "$v" "$r" "$OUT/bin/gcbench-$v"; done
   done
@@ -611,6 +651,7 @@ part_gcbench() {
     mdsay "Target: spangc wall <= 0.5x bdwgc: ${q}x **$(mark "$q" 0.5)** (vs bdwgc + markers: ${qm}x **$(mark "$qm" 0.5)**)"
   fi
   api_note gcbench std
+  nogen_note gcbench std
   mdsay ""
 }
 
@@ -622,7 +663,7 @@ part_pause() {
   hr "pause: window $W x $S B ($live_mb MB live), $N pushes, scanned=1 and scanned=0, $REPS reps"
   for sc in 1 0; do
     local vs="" v r
-    for v in spangc bdwgc-api-on-spangc bdwgc bdwgcm malloc mimalloc; do exists pause-$v && vs="$vs $v"; done
+    for v in spangc spangc-nogen bdwgc-api-on-spangc bdwgc bdwgcm malloc mimalloc; do exists pause-$v && vs="$vs $v"; done
     [ $sc = 0 ] && exists pause-go && vs="$vs go"
     for r in $(seq 1 "$REPS"); do
       for v in $vs; do
@@ -654,6 +695,7 @@ part_pause() {
       fi
     fi
     api_note pause "s=$sc" pause
+    nogen_note pause "s=$sc" pause
     mdsay ""
   done
   plot_pause
@@ -770,6 +812,136 @@ EOF
   mdsay ""
 }
 
+# ---------------------------------------------------------------- gen
+# bench/gen.c (issue 13): a long-lived structure and a stream of
+# short-lived garbage.  Three tables: generational spangc against the same
+# binary with generations off and against bdwgc; the collections' pauses
+# from gctrace runs (gen.c, and binary-trees at BT_DEPTH); the cost of the
+# dirty-page tracking (gen.c writeall: every page of the structure written
+# between two collections) against SPANGC_DIRTY=off.
+# gctrace_run NAME REF_SLUG COMMAND...: one run under SPANGC_DEBUG=gctrace=1
+# (through measure, for its watchdog), its stderr in logs/gctrace-NAME.log;
+# its check lines must equal the timed runs' (checks/REF_SLUG.ref).
+gctrace_run() {
+  local name=$1 slug=$2; shift 2
+  local log=$OUT/logs/gctrace-$name st=0
+  rm -f "$log.measure"
+  "$OUT/measure" -o "$log.measure" -m "$SPANGC_RSS_LIMIT_MB" -t "$RUN_TIMEOUT_S" -- \
+    env SPANGC_DEBUG=gctrace=1 "$@" >"$log.out" 2>"$log.log" || st=$?
+  if [ $st != 0 ]; then
+    fail "gctrace run $name: exit status $st; $(grep -v '^gc \|^heap ' "$log.log" | tail -n 3 | tr '\n' ' ')"
+    return 1
+  fi
+  local ref=$OUT/checks/$slug.ref
+  if [ -e "$ref" ] && ! grep 'check:' "$log.out" | cmp -s "$ref" -; then
+    fail "CHECK MISMATCH in gctrace run $name: differs from $(cat "$ref.who")"
+  fi
+  return 0
+}
+# pause_dist LOG KIND [after]: "count median max" of the pauses (stop +
+# prepare + mark + term, ms) of KIND (minor/major) collections in a gctrace
+# log; with "after", only those after gen.c's "gen: structure built"
+pause_dist() {
+  awk -v kind="$2" -v from="${3:-all}" '
+    /^gen: structure built/ { on = 1; next }
+    from == "after" && !on { next }
+    $1 == "gc" && $4 == kind "," && match($0, /markers: [0-9.]+\+[0-9.]+\+[0-9.]+\+[0-9.]+ ms/) {
+      s = substr($0, RSTART + 9, RLENGTH - 12); split(s, a, "+"); print a[1] + a[2] + a[3] + a[4] }' "$1" |
+    sort -g | awk '{ v[NR] = $1 } END {
+      if (NR == 0) { print "0 NA NA"; exit }
+      m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "%d %s %s\n", NR, m, v[NR] }'
+}
+part_gen() {
+  local SM GM
+  read -r SM GM <<<"$GEN_ARGS"
+  hr "gen: $SM MB long-lived structure, $GM MB of short-lived garbage (mixed and writeall), $GEN_REPS reps"
+  if ! exists gen-spangc; then
+    local n; n=$(spangc_note | sed 's/^n\/a (//; s/)$//')
+    [ -n "$n" ] || n="gen-spangc did not build, see $OUT/logs/build-gen-spangc.log"
+    mdsay "### gen.c, generational collection: n/a ($n)"; mdsay ""; return
+  fi
+  local vs="" wvs="" v r
+  for v in spangc spangc-nogen bdwgc; do exists gen-$v && vs="$vs $v"; done
+  for v in spangc spangc-nodirty; do exists gen-$v && wvs="$wvs $v"; done
+  for r in $(seq 1 "$GEN_REPS"); do
+    for v in $vs; do run_one gen mixed "$v" "$r" "$OUT/bin/gen-$v" "$SM" "$GM" mixed; done
+    for v in $wvs; do run_one gen writeall "$v" "$r" "$OUT/bin/gen-$v" "$SM" "$GM" writeall; done
+  done
+  echo
+  gcs() { # bench params variant -> "collections|minor/major"
+    local g mi ma
+    g=$(med gen "$1" "$2" gcs); mi=$(med gen "$1" "$2" minors); ma=$(med gen "$1" "$2" majors)
+    echo "$(fmt "$g" %.0f)|$( [ "$mi" = NA ] && echo - || echo "$(fmt "$mi" %.0f)/$(fmt "$ma" %.0f)")"
+  }
+  mdsay "### gen.c, generational collection: $SM MB long-lived structure, $GM MB of short-lived garbage (median of $GEN_REPS)"
+  mdsay ""
+  local bw br nw nr
+  bw=$(med gen mixed bdwgc wall); br=$(med gen mixed bdwgc rss)
+  nw=$(med gen mixed spangc-nogen wall); nr=$(med gen mixed spangc-nogen rss)
+  {
+    echo "variant|wall s|CPU s|peak RSS MB|collections|minor/major|wall vs bdwgc|wall vs gen. off|RSS vs bdwgc|RSS vs gen. off"
+    for v in $vs; do
+      local w c rs
+      w=$(med gen mixed "$v" wall); c=$(med gen mixed "$v" cpu); rs=$(med gen mixed "$v" rss)
+      echo "${LABEL[$v]}|$(fmt "$w" %.2f)|$(fmt "$c" %.2f)|$(fmt "$rs" %.0f)|$(gcs mixed "$v")|$(ratio "$w" "$bw")|$(ratio "$w" "$nw")|$(ratio "$rs" "$br")|$(ratio "$rs" "$nr")"
+    done
+  } | table
+  mdsay "Nodes of 32 B (one allocation each, each pointing at another at random) held by one pointer array; then per MB of garbage: lists of 32 cells (half with a 32 B pointer-free payload) built, summed and dropped, and about 1 node in 65536 rewritten to point at a new 4-cell list."
+  nogen_note gen mixed
+  mdsay "generational vs bdwgc: wall $(ratio "$(med gen mixed spangc wall)" "$bw"), peak RSS $(ratio "$(med gen mixed spangc rss)" "$br")"
+  mdsay ""
+
+  # pauses, from one gctrace run each
+  local rows=() d
+  if gctrace_run gen gen_mixed "$OUT/bin/gen-spangc" "$SM" "$GM" mixed; then
+    rows+=("gen.c, generational|$OUT/logs/gctrace-gen.log|all")
+    rows+=("gen.c, generational, after the build|$OUT/logs/gctrace-gen.log|after")
+  fi
+  if exists gen-spangc-nogen && gctrace_run gen-nogen gen_mixed "$OUT/bin/gen-spangc-nogen" "$SM" "$GM" mixed; then
+    rows+=("gen.c, generations off|$OUT/logs/gctrace-gen-nogen.log|all")
+  fi
+  if exists binarytrees-spangc; then
+    d="d=$BT_DEPTH"
+    gctrace_run bt binarytrees_$d "$OUT/bin/binarytrees-spangc" "$BT_DEPTH" &&
+      rows+=("binary-trees $BT_DEPTH, generational|$OUT/logs/gctrace-bt.log|all")
+    exists binarytrees-spangc-nogen && gctrace_run bt-nogen binarytrees_$d "$OUT/bin/binarytrees-spangc-nogen" "$BT_DEPTH" &&
+      rows+=("binary-trees $BT_DEPTH, generations off|$OUT/logs/gctrace-bt-nogen.log|all")
+  fi
+  mdsay "### spangc collection pauses (stop + prepare + mark + term, ms; one SPANGC_DEBUG=gctrace=1 run each)"
+  mdsay ""
+  {
+    echo "program|minor collections|minor median ms|minor max ms|major collections|major median ms|major max ms"
+    local row name log from mi ma
+    for row in "${rows[@]}"; do
+      IFS='|' read -r name log from <<<"$row"
+      read -r -a mi <<<"$(pause_dist "$log" minor "$from")"
+      read -r -a ma <<<"$(pause_dist "$log" major "$from")"
+      echo "$name|${mi[0]}|$(fmt "${mi[1]}" %.2f)|$(fmt "${mi[2]}" %.2f)|${ma[0]}|$(fmt "${ma[1]}" %.2f)|$(fmt "${ma[2]}" %.2f)"
+    done
+  } | table
+  mdsay "gen.c at the sizes above ($SM MB, $GM MB). \"After the build\": the collections of the garbage stream only (minors during the build mark a structure that is still young). Logs: logs/gctrace-*.log."
+  mdsay ""
+
+  # cost of tracking
+  mdsay "### gen.c writeall, the cost of dirty-page tracking: every page of the structure written between two collections (median of $GEN_REPS)"
+  mdsay ""
+  local ow
+  ow=$(med gen writeall spangc-nodirty wall)
+  {
+    echo "variant|wall s|CPU s|peak RSS MB|collections|minor/major|wall vs tracking off"
+    for v in $wvs; do
+      local w
+      w=$(med gen writeall "$v" wall)
+      echo "${LABEL[$v]}|$(fmt "$w" %.2f)|$(fmt "$(med gen writeall "$v" cpu)" %.2f)|$(fmt "$(med gen writeall "$v" rss)" %.0f)|$(gcs writeall "$v")|$(ratio "$w" "$ow")"
+    done
+  } | table
+  mdsay "As gen.c above, plus, every 8 MB of garbage, a store into every 2 KiB of the nodes and every page of the pointer array. With SPANGC_DIRTY=off every collection is major; with tracking, minors rescan every written page."
+  local q; q=$(quot "$(med gen writeall spangc wall)" "$ow")
+  mdsay "tracking cost: ${q}x wall (target <= 1.05x): **$(mark "$q" 1.05)**"
+  mdsay ""
+}
+
 # ---------------------------------------------------------------- soak
 # The soak workload (bench/peers/soak.c: tests/stress.c --soak reduced to
 # what any collector's API offers): RSS over time, one run per variant,
@@ -846,7 +1018,7 @@ summary() {
 # that silently skipped spangc (it once did, on a fresh clone) fails.
 check_spangc_rows() {
   local want_parts="" p
-  for p in binarytrees gcbench pause scaling; do want "$p" && want_parts="$want_parts $p"; done
+  for p in binarytrees gcbench pause scaling gen; do want "$p" && want_parts="$want_parts $p"; done
   [ -n "$want_parts" ] || return 0
   local problems
   problems=$(awk -v parts="$want_parts" '
@@ -857,12 +1029,14 @@ check_spangc_rows() {
     }
     function num(x) { gsub(/ /, "", x); return x ~ /^[0-9]+(\.[0-9]+)?$/ }
     /^### / { close_table(); sec = $0
-      if (sec ~ /binary-trees/) seen["binarytrees"] = 1
-      if (sec ~ /GCBench/) seen["gcbench"] = 1
-      if (sec ~ /pause/) seen["pause"] = 1
-      if (sec ~ /scaling/) seen["scaling"] = 1
+      if (sec ~ /^### binary-trees/) seen["binarytrees"] = 1
+      if (sec ~ /^### GCBench/) seen["gcbench"] = 1
+      if (sec ~ /^### pause test/) seen["pause"] = 1
+      if (sec ~ /^### scaling/) seen["scaling"] = 1
+      if (sec ~ /^### gen\.c/) seen["gen"] = 1
+      if (sec ~ /^### gen\.c.*: n\/a/) print "gen.c skipped: " sec
       next }
-    /^\| variant / && sec ~ /binary-trees|GCBench|pause/ { intab = 1; have = 0; next }
+    /^\| variant / && sec ~ /^### (binary-trees|GCBench|pause test|gen\.c)/ { intab = 1; have = 0; next }
     /^\| depth / && sec ~ /scaling/ { intab = 2; bad = 0; rows = 0; next }
     intab && /^\|-/ { next }
     intab == 1 && /^\| / { split($0, f, "|"); lab = f[2]; gsub(/^ +| +$/, "", lab)
@@ -885,7 +1059,7 @@ check_packages
 install_spangc
 find_gc_compat
 build_measure
-if want binarytrees || want gcbench || want pause || want scaling || want soak; then probe_collector; fi
+if want binarytrees || want gcbench || want pause || want scaling || want gen || want soak; then probe_collector; fi
 build_all
 summary
 {
@@ -901,6 +1075,7 @@ want binarytrees && part_binarytrees
 want gcbench && part_gcbench
 want pause && part_pause
 want scaling && part_scaling
+want gen && part_gen
 want fibers && part_fibers
 want soak && part_soak
 check_spangc_rows
