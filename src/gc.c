@@ -346,7 +346,7 @@ static void collect_stopped(cycle *cy) {
   uint64_t stack_released = 0;
   fibers_after_mark(&stack_released);
   gc.stack_released += stack_released;
-  uint64_t goal = gen_end(&g, res.marked_bytes, gc.gcpercent,
+  uint64_t goal = gen_end(&g, heap_before, res.marked_bytes, gc.gcpercent,
                           ATOMIC_LOAD_RELAXED(&gc.min_goal));
   sweep_start();
   ATOMIC_STORE(&h->heap_live, (int64_t)res.marked_bytes);

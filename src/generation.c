@@ -34,10 +34,14 @@
  * Policy: L is the live heap the last major collection found, H = L *
  * GOGC/100 (at least the minimum goal).  After any collection with M bytes
  * marked (old and young survivors), the next is triggered at max(L + H,
- * M + H/2): minors keep the heap near what GOGC alone would give.  The
- * next is major when M > L + H/2 (old objects, dead ones included, have
- * taken half of the room), after fork(), when the kernel's record was
- * lost, when mark bits were set outside a mark, and for sgc_collect.
+ * M + H/2) if it is to be minor, max(L + H, M + the minimum goal) if
+ * major: the heap stays near what GOGC alone would give.  The next is
+ * major when M > L + H/2 (old objects, dead ones included, have taken half
+ * of the room); when the last minor did not pay (more than half of the
+ * young survived it: a program whose objects live a while, where minors
+ * only promote), until every fourth major tries a minor again; after
+ * fork(), when the kernel's record was lost, when mark bits were set
+ * outside a mark, and for sgc_collect.
  *
  * Threads: the state below is touched only by the collecting thread with
  * the world stopped (gc_lock held), and read by sgc_read_stats under
@@ -53,7 +57,10 @@ static struct {
   bool enabled;       /* SPANGC_GENERATIONAL */
   bool verify;        /* SPANGC_DEBUG=verify=1 */
   bool next_minor;    /* the policy's choice for the next collection */
+  bool minor_pays;    /* the last minor freed at least half of the young */
+  int majors_since_minor; /* majors in a row since the last minor */
   uint64_t major_live; /* L: marked by the last major collection */
+  uint64_t last_marked; /* M of the last collection */
   uint64_t nminor, nmajor;
 } gen SGC_NOGC;
 
@@ -64,6 +71,7 @@ static uint64_t *freed_pages SGC_NOGC;
 void gen_init(void) {
   const char *e = getenv("SPANGC_GENERATIONAL");
   gen.enabled = true;
+  gen.minor_pays = true;
   if (e && *e) {
     if (strcmp(e, "0") != 0 && strcmp(e, "1") != 0)
       sgc_fatal("SPANGC_GENERATIONAL=%s: expected 0 or 1", e);
@@ -136,8 +144,8 @@ static void protect_old_pages(const gen_cycle *g) {
   sgc_unlock(&h->lock);
 }
 
-uint64_t gen_end(gen_cycle *g, uint64_t marked, int gcpercent,
-                 uint64_t min_goal) {
+uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
+                 int gcpercent, uint64_t min_goal) {
   if (g->minor)
     gen.nminor++;
   else
@@ -153,16 +161,31 @@ uint64_t gen_end(gen_cycle *g, uint64_t marked, int gcpercent,
   }
   if (g->listed)
     protect_old_pages(g);
-  if (!g->minor)
+  if (g->minor) {
+    /* Young bytes: allocated since the last collection; survivors:
+     * what this one marked beyond the old. */
+    uint64_t young = heap_before > gen.last_marked
+                         ? heap_before - gen.last_marked : 0;
+    uint64_t survived = marked - g->old_bytes;
+    gen.minor_pays = young > 0 && survived * 2 <= young;
+    gen.majors_since_minor = 0;
+  } else {
     gen.major_live = marked;
+    gen.majors_since_minor++;
+  }
+  gen.last_marked = marked;
   uint64_t L = gen.major_live;
   uint64_t H = gcpercent >= 0 ? L / 100 * (uint64_t)gcpercent : 0;
   if (H < min_goal)
     H = min_goal;
-  gen.next_minor = marked <= L + H / 2;
+  /* Minors again while they pay (most young objects die); after one
+   * that did not, majors, with a minor tried again every fourth. */
+  gen.next_minor = (gen.minor_pays || gen.majors_since_minor >= 4) &&
+                   marked <= L + H / 2;
   uint64_t goal = L + H;
-  if (goal < marked + H / 2)
-    goal = marked + H / 2;
+  uint64_t floor = marked + (gen.next_minor ? H / 2 : min_goal);
+  if (goal < floor)
+    goal = floor;
   if (gcpercent < 0) /* no automatic collections: as without generations */
     goal = min_goal;
   return goal;

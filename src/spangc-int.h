@@ -719,8 +719,8 @@ bool gen_enabled(void);
 void gen_begin(gen_cycle *g, bool forced);
 /* World stopped, marks final: protect the listed pages that hold old
  * objects, update the policy; returns the next goal. */
-uint64_t gen_end(gen_cycle *g, uint64_t marked, int gcpercent,
-                 uint64_t min_goal);
+uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
+                 int gcpercent, uint64_t min_goal);
 void gen_read_stats(sgc_stats *st);
 void gen_abandon(void); /* the collection was abandoned: next is major */
 /* The verifier's record of the pages of spans given back to the heap
