@@ -627,6 +627,11 @@ int sgc_set_gcpercent(int percent) {
   lock_as_blocking(&gc_lock);
   int old = gc.gcpercent;
   gc.gcpercent = percent < 0 ? -1 : percent;
+  /* The goal follows at once (as Go's SetGCPercent), not at the next
+   * collection: a program lowering GOGC before a burst gets it. */
+  if (gc.numgc > 0)
+    ATOMIC_STORE(&sgc_next_gc,
+                 gen_goal(gc.gcpercent, ATOMIC_LOAD_RELAXED(&gc.min_goal)));
   pthread_mutex_unlock(&gc_lock);
   return old;
 }

@@ -144,6 +144,24 @@ static void protect_old_pages(const gen_cycle *g) {
   sgc_unlock(&h->lock);
 }
 
+/* The next collection's goal from the policy's state (gc_lock held). */
+uint64_t gen_goal(int gcpercent, uint64_t min_goal) {
+  uint64_t marked = gen.last_marked;
+  if (gcpercent < 0) /* no automatic collections */
+    return min_goal;
+  if (!sgc_sticky) {
+    uint64_t goal = marked + marked / 100 * (uint64_t)gcpercent;
+    return goal < min_goal ? min_goal : goal;
+  }
+  uint64_t L = gen.major_live;
+  uint64_t H = L / 100 * (uint64_t)gcpercent;
+  if (H < min_goal)
+    H = min_goal;
+  uint64_t goal = L + H;
+  uint64_t floor = marked + (gen.next_minor ? H / 2 : min_goal);
+  return goal < floor ? floor : goal;
+}
+
 uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
                  int gcpercent, uint64_t min_goal) {
   if (g->minor)
@@ -151,13 +169,8 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
   else
     gen.nmajor++;
   if (!sgc_sticky) {
-    uint64_t goal = min_goal;
-    if (gcpercent >= 0) {
-      goal = marked + marked / 100 * (uint64_t)gcpercent;
-      if (goal < min_goal)
-        goal = min_goal;
-    }
-    return goal;
+    gen.last_marked = marked;
+    return gen_goal(gcpercent, min_goal);
   }
   if (g->listed)
     protect_old_pages(g);
@@ -182,13 +195,7 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
    * that did not, majors, with a minor tried again every fourth. */
   gen.next_minor = (gen.minor_pays || gen.majors_since_minor >= 4) &&
                    marked <= L + H / 2;
-  uint64_t goal = L + H;
-  uint64_t floor = marked + (gen.next_minor ? H / 2 : min_goal);
-  if (goal < floor)
-    goal = floor;
-  if (gcpercent < 0) /* no automatic collections: as without generations */
-    goal = min_goal;
-  return goal;
+  return gen_goal(gcpercent, min_goal);
 }
 
 void gen_abandon(void) { gen.next_minor = false; }

@@ -721,6 +721,8 @@ void gen_begin(gen_cycle *g, bool forced);
  * objects, update the policy; returns the next goal. */
 uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
                  int gcpercent, uint64_t min_goal);
+/* The next goal again, for a new GOGC (gc_lock held). */
+uint64_t gen_goal(int gcpercent, uint64_t min_goal);
 void gen_read_stats(sgc_stats *st);
 void gen_abandon(void); /* the collection was abandoned: next is major */
 /* The verifier's record of the pages of spans given back to the heap
