@@ -390,8 +390,7 @@ static void collect_stopped(cycle *cy) {
         (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_npausesweep),
         (unsigned long long)res.nsteal, (unsigned long long)res.nhandoff,
         res.overflows ? ", mark stack overflowed" : "");
-    ssize_t w = write(2, buf, (size_t)n);
-    (void)w;
+    sgc_write_all(2, buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1);
     mheap_trace(gc.numgc);
   }
 }

@@ -624,7 +624,8 @@ static void *scavenger_main(void *arg) {
   for (;;) {
     uint64_t d = h->scavenge_delay_ns / 2;
     struct timespec ts = {(time_t)(d / 1000000000u), (long)(d % 1000000000u)};
-    nanosleep(&ts, NULL);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+      ;
     mheap_scavenge(h->scavenge_delay_ns);
   }
   return NULL;
