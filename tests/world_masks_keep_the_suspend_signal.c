@@ -33,8 +33,8 @@ static void *with_pthread_sigmask(void *arg) {
   check_blocks_all_but_suspend("pthread_sigmask");
   atomic_store(&ready, 1);
   spin_for(SPIN);
-  CHECK(pthread_sigmask(SIG_SETMASK, &old, NULL) == 0);
   atomic_store(&done, 1);
+  CHECK(pthread_sigmask(SIG_SETMASK, &old, NULL) == 0);
   return NULL;
 }
 
@@ -47,8 +47,8 @@ static void *with_sigprocmask(void *arg) {
   check_blocks_all_but_suspend("sigprocmask");
   atomic_store(&ready, 1);
   spin_for(SPIN);
-  CHECK(sigprocmask(SIG_SETMASK, &old, NULL) == 0);
   atomic_store(&done, 1);
+  CHECK(sigprocmask(SIG_SETMASK, &old, NULL) == 0);
   return NULL;
 }
 
@@ -56,6 +56,7 @@ static atomic_int handled;
 static void spinning_handler(int sig) {
   atomic_store(&ready, 1);
   spin_for(SPIN); /* with every signal in sa_mask blocked */
+  atomic_store(&done, 1);
   atomic_store(&handled, 1);
 }
 
@@ -74,7 +75,6 @@ static void *in_masking_handler(void *arg) {
   CHECK(sigaction(SIGUSR1, NULL, &now) == 0);
   CHECK(sigismember(&now.sa_mask, SIGTERM) && sigismember(&now.sa_mask, SIGUSR2));
   CHECK(sigaction(SIGUSR1, &old, NULL) == 0);
-  atomic_store(&done, 1);
   return NULL;
 }
 

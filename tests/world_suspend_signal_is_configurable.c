@@ -28,8 +28,8 @@ static void *raw_blocker(void *arg) {
   CHECK(syscall(SYS_rt_sigprocmask, SIG_BLOCK, &set, &oldset, 8) == 0);
   atomic_store(&ready, 1);
   spin_for(sig == SIGPWR ? 1.5 : 0.5);
-  CHECK(syscall(SYS_rt_sigprocmask, SIG_SETMASK, &oldset, NULL, 8) == 0);
   atomic_store(&done, 1);
+  CHECK(syscall(SYS_rt_sigprocmask, SIG_SETMASK, &oldset, NULL, 8) == 0);
   return NULL;
 }
 
