@@ -194,11 +194,14 @@ DECLARE_NEXT(epoll_pwait2);
 DECLARE_NEXT(sysv_signal);
 static void *next___sysv_signal;
 
-static void *resolve_soft(void **slot, const char *name, void *interceptor) {
-  void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-  if (f != NULL)
-    return f;
-  f = interceptor ? interceptor : dlsym(RTLD_NEXT, name);
+/* Set by our constructor.  Before it, the caller may be a sanitizer's
+ * runtime setting itself up (it runs first, from the program's
+ * preinit_array, and installs its handlers with sigaction): its
+ * interceptors are not ready, and it wants the C library itself. */
+static int constructed;
+
+static void *lookup_libc(const char *name) {
+  void *f = dlsym(RTLD_NEXT, name);
   if (f == NULL) {
     /* Nothing after us: we were loaded after the C library (a library
      * that another library needs, as libguile needs libgc), so the
@@ -207,6 +210,30 @@ static void *resolve_soft(void **slot, const char *name, void *interceptor) {
     if (libc != NULL)
       f = dlsym(libc, name);
   }
+  return f;
+}
+
+/* A sanitizer's interceptors are ours to call only when they live in the
+ * same object as our interposers (a sanitized program linked with
+ * libspangc.a: ours replace the interceptors' weak aliases, so the
+ * program's calls reach us first).  When we are a shared library, the
+ * program's calls reach the interceptors first, and they forward to us
+ * (the next definition): calling them again would loop. */
+static int use_interceptors;
+/* ThreadSanitizer's interceptors call us (we are their "real" function):
+ * whatever we do inside one it does not see (our locks included), so the
+ * signal waits do not enter a blocking region there; TSan hands the
+ * signal to our handler at once inside such a wait anyway. */
+static int behind_tsan;
+extern void __tsan_init(void) __attribute__((weak));
+
+static void *resolve_soft(void **slot, const char *name, void *interceptor) {
+  if (!__atomic_load_n(&constructed, __ATOMIC_ACQUIRE))
+    return lookup_libc(name);
+  void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+  if (f != NULL)
+    return f;
+  f = interceptor && use_interceptors ? interceptor : lookup_libc(name);
   if (f != NULL)
     __atomic_store_n(slot, f, __ATOMIC_RELEASE);
   return f;
@@ -229,6 +256,14 @@ static void *resolve(void **slot, const char *name, void *interceptor) {
 #define PRELOAD(name)                                                          \
   (void)resolve_soft(&next_##name, #name, (void *)__interceptor_##name)
 __attribute__((constructor)) static void resolve_all(void) {
+  Dl_info mine, theirs;
+  if (__interceptor_sigaction != NULL &&
+      dladdr((void *)__interceptor_sigaction, &theirs) &&
+      dladdr((void *)&resolve_all, &mine))
+    use_interceptors = mine.dli_fbase == theirs.dli_fbase;
+  behind_tsan = __interceptor_sigaction != NULL && !use_interceptors &&
+                __tsan_init != NULL;
+  __atomic_store_n(&constructed, 1, __ATOMIC_RELEASE);
   PRELOAD(pthread_sigmask);
   PRELOAD(sigprocmask);
   PRELOAD(sigaction);
@@ -324,10 +359,24 @@ void signals_chain(int sig, siginfo_t *si, void *uc) {
   chain_depth = 0;
 }
 
+/* The sigaction that a program's call reaches: through a sanitizer's
+ * interceptor if there is one (it must see and wrap our handler), else
+ * the C library's.  Our own interposer forwards such calls while the
+ * signal is not yet ours. */
+static int (*installer(void))(int, const struct sigaction *,
+                              struct sigaction *) {
+  void *f = use_interceptors ? NULL : dlsym(RTLD_DEFAULT, "sigaction");
+  return f ? (int (*)(int, const struct sigaction *, struct sigaction *))f
+           : NEXT(sigaction);
+}
+
 /* 1 if our handler is still the one installed, 0 if something replaced
- * it behind our back (a raw rt_sigaction system call), -1 if unknown. */
+ * it behind our back (a raw rt_sigaction system call), -1 if unknown
+ * (a sanitizer's interceptor stands between us and the kernel). */
 int signals_handler_intact(void) {
   struct sigaction a;
+  if (__interceptor_sigaction != NULL && !use_interceptors)
+    return -1;
   if (NEXT(sigaction)(sgc_suspend_sig, NULL, &a) != 0)
     return -1;
   return (a.sa_flags & SA_SIGINFO) && a.sa_sigaction == our_handler;
@@ -356,14 +405,16 @@ void signals_init(void (*handler)(int, siginfo_t *, void *)) {
   sa.sa_sigaction = handler;
   sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
   sigemptyset(&sa.sa_mask);
+  int (*install)(int, const struct sigaction *, struct sigaction *) =
+      installer();
   sigset_t old;
   rec_begin(&old);
   /* What the program installed before us is its action from now on. */
-  int r = NEXT(sigaction)(sus, NULL, &prev);
+  int r = install(sus, NULL, &prev);
   if (r == 0) {
     sigdelset(&prev.sa_mask, sus);
     rec_store(&prev);
-    r = NEXT(sigaction)(sus, &sa, NULL);
+    r = install(sus, &sa, NULL);
   }
   if (r == 0) {
     our_handler = handler;
@@ -379,11 +430,11 @@ void signals_init(void (*handler)(int, siginfo_t *, void *)) {
   for (int s = 1; s < NSIG; s++) {
     struct sigaction a;
     if (s == sus || s == SIGKILL || s == SIGSTOP ||
-        NEXT(sigaction)(s, NULL, &a) != 0)
+        install(s, NULL, &a) != 0)
       continue;
     if (sigismember(&a.sa_mask, sus) == 1) {
       sigdelset(&a.sa_mask, sus);
-      NEXT(sigaction)(s, &a, NULL);
+      install(s, &a, NULL);
     }
   }
 }
@@ -521,7 +572,10 @@ static void wait_enter(wait_state *w, bool block) {
   w->how = 0;
   if (c == NULL || c->thr == NULL)
     return;
-  if (c->thr->state == THR_BLOCKING) {
+  if (behind_tsan) {
+    w->how = -1;
+    return;
+  } else if (c->thr->state == THR_BLOCKING) {
     w->how = 2;
   } else if (c->nopreempt == 0 && !world_in_collector) {
     sgc_enter_blocking();

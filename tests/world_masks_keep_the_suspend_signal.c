@@ -113,7 +113,9 @@ int main(int argc, char **argv) {
     run_case(with_pthread_sigmask, "pthread_sigmask(SIG_SETMASK, all)");
   if (only == 0 || only == 2)
     run_case(with_sigprocmask, "sigprocmask(SIG_BLOCK, all)");
-  if (only == 0 || only == 3)
+  /* ThreadSanitizer calls a handler late, from its own code, and runs no
+   * other handler (the stop's) until this one returns. */
+  if ((only == 0 || only == 3) && !TEST_TSAN)
     run_case(in_masking_handler, "a handler with a full sa_mask");
   pthread_t t;
   CHECK(pthread_create(&t, NULL, unregistered, NULL) == 0);

@@ -40,6 +40,13 @@ static void *reader(void *arg) {
 }
 
 int main(void) {
+#if TEST_TSAN
+  /* ThreadSanitizer runs a signal's handler at the thread's next
+   * intercepted call, or inside a call it knows to block; read is
+   * neither, so the stop waits for as long as the read does. */
+  puts("skipped under ThreadSanitizer");
+  return 0;
+#endif
   sgc_init();
   sgc_collect();
   sigset_t usr1;
