@@ -297,9 +297,11 @@ SGC_API void sgc_exit_blocking(void);
  * SPANGC_SUSPEND_SIGNAL (a number, a name such as SIGUSR2, or SIGRTMIN+n)
  * or chosen with sgc_set_suspend_signal before the first sgc_ call.
  * spangc keeps that signal working whatever the program does through the
- * C library (libspangc.so interposes these calls; a program linked with
- * libspangc.a gets the same as long as it links the library's objects,
- * which any program calling sgc_ functions does):
+ * C library: libspangc.so (and libgc.so.1) define these calls, which win
+ * where the library comes before the C library in the dynamic linker's
+ * order (linked with -lspangc, or LD_PRELOAD; not when the library is
+ * only another library's dependency loaded after libc), and a program
+ * linked with libspangc.a binds its calls to the archive's definitions:
  *   - pthread_sigmask, sigprocmask, and the masks of ppoll, pselect and
  *     epoll_pwait[2] never block it in a registered thread (unregistered
  *     threads are left alone); the mask a handler runs with (sa_mask)
