@@ -761,7 +761,6 @@ void gc_init(void) {
                      gc.nmarkers, gc.gcpercent,
                      dirty_mechanism_name(dirty_mechanism()),
                      gen_enabled() ? "on" : "off");
-    ssize_t w = write(2, buf, (size_t)n);
-    (void)w;
+    sgc_write_all(2, buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1);
   }
 }

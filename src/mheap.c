@@ -730,8 +730,7 @@ void mheap_trace(uint64_t numgc) {
       st.stack_pool_bytes / mb, st.stack_pool_free_bytes / mb);
   if (n > (int)sizeof buf - 1)
     n = (int)sizeof buf - 1;
-  ssize_t w = write(2, buf, (size_t)n);
-  (void)w;
+  sgc_write_all(2, buf, (size_t)n);
 }
 
 /* ----------------------------------------------------------------- fork */
