@@ -292,6 +292,67 @@ SGC_API void sgc_enter_blocking(void);
 SGC_API void sgc_exit_blocking(void);
 
 /*
+ * Signals.  A collection stops every registered thread outside a blocking
+ * region by sending it the suspend signal: SIGPWR, or the one named by
+ * SPANGC_SUSPEND_SIGNAL (a number, a name such as SIGUSR2, or SIGRTMIN+n)
+ * or chosen with sgc_set_suspend_signal before the first sgc_ call.
+ * spangc keeps that signal working whatever the program does through the
+ * C library: libspangc.so (and libgc.so.1) define these calls, which win
+ * where the library comes before the C library in the dynamic linker's
+ * order (linked with -lspangc, or LD_PRELOAD; not when the library is
+ * only another library's dependency loaded after libc), and a program
+ * linked with libspangc.a binds its calls to the archive's definitions:
+ *   - pthread_sigmask, sigprocmask, and the masks of ppoll, pselect and
+ *     epoll_pwait[2] never block it in a registered thread (unregistered
+ *     threads are left alone); the mask a handler runs with (sa_mask)
+ *     never holds it;
+ *   - sigaction, signal, sysv_signal and bsd_signal for it record the
+ *     program's action instead of replacing spangc's handler; sigaction
+ *     reports that action back, and spangc's handler runs it for every
+ *     delivery that is not a stop (kill, raise, pthread_kill).  SIG_DFL
+ *     and SIG_IGN both mean such deliveries are ignored; the program's
+ *     SA_RESTART is not honoured (spangc's handler restarts calls);
+ *   - pause, sigsuspend, sigwait, sigwaitinfo and sigtimedwait in a
+ *     registered thread wait inside a blocking region (collections do not
+ *     interrupt them; handlers that run meanwhile must not allocate, as
+ *     ever in a handler) and never return the suspend signal; signalfd
+ *     never reads it.
+ * Not covered: raw system calls (syscall(SYS_rt_sigprocmask, ...)), and
+ * the obsolete sigblock, sigsetmask, sighold, sigset, sigignore and
+ * sigpause.  A thread that blocks the signal that way cannot be stopped:
+ * after 100 ms the collection prints a warning naming it and goes on
+ * waiting.
+ *
+ * What a stop does to a thread outside a blocking region: the signal
+ * interrupts it wherever it is, for a moment.  Calls that the kernel
+ * restarts (spangc's handler has SA_RESTART) carry on unseen: read, write
+ * and ioctl on slow devices, open of a FIFO, wait and waitpid, accept,
+ * connect, recv and send without a socket timeout, flock and F_SETLKW,
+ * sem_wait, pthread_mutex_lock, pthread_cond_wait and
+ * pthread_cond_timedwait (glibc retries), futex waits without a timeout.
+ * These return early, failing with EINTR as with any handled signal, and
+ * the program must retry them: nanosleep and clock_nanosleep (resume with
+ * the remaining time), usleep, sleep (returns the seconds left), poll,
+ * ppoll, select, pselect, epoll_wait, epoll_pwait, sem_timedwait,
+ * sem_clockwait, futex waits with a timeout, recv/accept and send/connect
+ * on a socket with SO_RCVTIMEO/SO_SNDTIMEO, msgrcv, msgsnd, semop,
+ * semtimedop and io_getevents.  (pause, sigsuspend, sigwaitinfo and
+ * sigtimedwait are interposed, see above, and do not.)  A thread inside
+ * a blocking region is never signalled, so the calls it makes there never
+ * see EINTR from spangc: wrap long waits in sgc_enter_blocking and
+ * sgc_exit_blocking.  spangc's own waits retry on EINTR.
+ *
+ * sgc_set_suspend_signal — use sig to stop threads.  Returns 0, EINVAL
+ *   (not a signal that can do it: SIGKILL, SIGSTOP, the fault signals
+ *   SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT, and the C
+ *   library's own 32 and 33), or EBUSY (spangc is initialised and uses
+ *   another signal).  The program's choice wins over SPANGC_SUSPEND_SIGNAL.
+ * sgc_get_suspend_signal — the signal in use (or to be used).
+ */
+SGC_API int sgc_set_suspend_signal(int sig);
+SGC_API int sgc_get_suspend_signal(void);
+
+/*
  * Roots.  sgc_add_roots(lo, hi) makes every aligned word in [lo, hi) a root
  * (for memory spangc cannot find by itself: malloc'ed or mmap'ed blocks
  * holding pointers to the heap).  Overlapping ranges merge.  Returns 0,

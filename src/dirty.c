@@ -180,7 +180,11 @@ void dirty_init(void) {
       .start = h->arena_start, .end = h->arena_start,
       .category_mask = SGC_PAGE_IS_WRITTEN,
       .return_mask = SGC_PAGE_IS_WRITTEN};
-  if (ioctl(dirty.pagemap, SGC_PAGEMAP_SCAN, &a) < 0)
+  long probe;
+  while ((probe = ioctl(dirty.pagemap, SGC_PAGEMAP_SCAN, &a)) < 0 &&
+         errno == EINTR)
+    ;
+  if (probe < 0)
     goto refused;
   dirty.mechanism = DIRTY_UFFD;
   return;

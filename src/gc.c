@@ -257,6 +257,7 @@ typedef struct cycle {
   mthread *self;
   int nproc;
   uint64_t t0;
+  uint64_t t_stopped; /* the world is stopped: gctrace's "stop" ends */
   bool ran;
   bool force; /* sgc_collect, or the heap limit: a major collection */
 } cycle;
@@ -294,7 +295,7 @@ static void collect_stopped(cycle *cy) {
   mthread *self = cy->self;
   int nproc = cy->nproc;
   uint64_t t0 = cy->t0;
-  uint64_t t1 = os_nanotime();
+  uint64_t t1 = cy->t_stopped;
 
   sweep_finish();
   uint64_t dropped[NUM_CLASSES] = {0};
@@ -394,8 +395,7 @@ static void collect_stopped(cycle *cy) {
         (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_npausesweep),
         (unsigned long long)res.nsteal, (unsigned long long)res.nhandoff,
         res.overflows ? ", mark stack overflowed" : "");
-    ssize_t w = write(2, buf, (size_t)n);
-    (void)w;
+    sgc_write_all(2, buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1);
     mheap_trace(gc.numgc);
   }
 }
@@ -404,6 +404,7 @@ static int collect_in_phdr(struct dl_phdr_info *info, size_t size,
                            void *arg) {
   cycle *cy = arg;
   world_stop(cy->self);
+  cy->t_stopped = os_nanotime();
   mark_segments_reset();
   dl_iterate_phdr(record_phdr, NULL);
   collect_stopped(cy);
@@ -415,10 +416,11 @@ static int collect_in_phdr(struct dl_phdr_info *info, size_t size,
 static void collect(mthread *self, bool force) {
   /* Helper threads are made before the stop: pthread_create takes libc
    * locks that a stopped thread may hold. */
-  cycle cy = {self, markers_for_cycle(), os_nanotime(), false, force};
+  cycle cy = {self, markers_for_cycle(), os_nanotime(), 0, false, force};
   dl_iterate_phdr(collect_in_phdr, &cy);
   if (!cy.ran) { /* no loaded object at all: cannot happen, but be safe */
     world_stop(self);
+    cy.t_stopped = os_nanotime();
     mark_segments_reset();
     collect_stopped(&cy);
   }
@@ -768,7 +770,6 @@ void gc_init(void) {
                      gc.nmarkers, gc.gcpercent,
                      dirty_mechanism_name(dirty_mechanism()),
                      gen_enabled() ? "on" : "off");
-    ssize_t w = write(2, buf, (size_t)n);
-    (void)w;
+    sgc_write_all(2, buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1);
   }
 }

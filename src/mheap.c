@@ -624,7 +624,8 @@ static void *scavenger_main(void *arg) {
   for (;;) {
     uint64_t d = h->scavenge_delay_ns / 2;
     struct timespec ts = {(time_t)(d / 1000000000u), (long)(d % 1000000000u)};
-    nanosleep(&ts, NULL);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+      ;
     mheap_scavenge(h->scavenge_delay_ns);
   }
   return NULL;
@@ -729,8 +730,7 @@ void mheap_trace(uint64_t numgc) {
       st.stack_pool_bytes / mb, st.stack_pool_free_bytes / mb);
   if (n > (int)sizeof buf - 1)
     n = (int)sizeof buf - 1;
-  ssize_t w = write(2, buf, (size_t)n);
-  (void)w;
+  sgc_write_all(2, buf, (size_t)n);
 }
 
 /* ----------------------------------------------------------------- fork */

@@ -61,6 +61,7 @@ _Noreturn void sgc_throw_assert(const char *cond, const char *file, int line);
 /* Aborts with "spangc: <message>"; the message names the call and pointer. */
 _Noreturn void sgc_fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+void sgc_write_all(int fd, const char *buf, size_t n);
 void sgc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The runtime's own state lives in this section, which the root scanner
@@ -594,6 +595,7 @@ typedef struct mthread {
   int self_acked;       /* acknowledged it by entering a blocking region */
   uint64_t sig_gen;     /* stop number of the last signal (atomic) */
   uint64_t ack_gen;     /* stop number last acknowledged (atomic) */
+  int sig_sent;         /* a stop's signal is on its way (atomic) */
   int explicit_reg; /* sgc_register_thread was called */
   sem_t resume;
   struct sgc_fiber home;   /* the thread's own stack as a fiber */
@@ -621,6 +623,18 @@ void mark_push_range(gcwork *w, uintptr_t lo, uintptr_t hi);
 void mark_scan_range_except(gcwork *w, uintptr_t lo, uintptr_t hi,
                             uintptr_t xlo, size_t xsize);
 bool mark_is_marked(uintptr_t p);
+
+/* signals.c: the suspend signal (chosen by signals_init, which installs
+ * the handler), the program's own action for it, and the interposers
+ * that keep it deliverable in registered threads. */
+#include <signal.h>
+extern int sgc_suspend_sig;
+void signals_init(void (*handler)(int, siginfo_t *, void *));
+void signals_chain(int sig, siginfo_t *si, void *uc);
+void signals_unblock_suspend(void);
+int signals_handler_intact(void);
+const char *signals_name(int sig, char *buf, size_t size);
+void signals_atfork_child(void);
 
 void world_init(void);
 mthread *world_register(mcache *c);   /* the calling thread */

@@ -12,6 +12,20 @@
 
 #include "spangc-int.h"
 
+/* All of buf to fd, retrying after a signal interrupts write (a stop
+ * may land in this thread, or the program's signal). */
+void sgc_write_all(int fd, const char *buf, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, buf, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return;
+    buf += w;
+    n -= (size_t)w;
+  }
+}
+
 static void vmessage(const char *prefix, const char *fmt, va_list ap) {
   char buf[512];
   int n = snprintf(buf, sizeof buf, "spangc: %s", prefix);
@@ -23,8 +37,7 @@ static void vmessage(const char *prefix, const char *fmt, va_list ap) {
   if ((size_t)n > sizeof buf - 2)
     n = (int)sizeof buf - 2;
   buf[n++] = '\n';
-  ssize_t w = write(2, buf, (size_t)n);
-  (void)w;
+  sgc_write_all(2, buf, (size_t)n);
 }
 
 _Noreturn void sgc_fatal(const char *fmt, ...) {

@@ -9,7 +9,9 @@
  * registered is unknown to the collector: its stack is not scanned.
  *
  * Stopping the world is cooperative safepoints plus a signal.  The
- * collector sends SIGPWR to every running mutator.  The handler parks the
+ * collector sends the suspend signal (SIGPWR unless configured otherwise;
+ * signals.c chooses it and keeps the program from blocking or replacing
+ * it) to every running mutator.  The handler parks the
  * thread at once (records its stack pointer and registers, posts an
  * acknowledgement, waits on its resume semaphore) unless the thread is in
  * a no-preempt region: inside the allocator, or holding any runtime lock.
@@ -42,7 +44,7 @@
 
 #include "spangc-int.h"
 
-#define SIG_SUSPEND SIGPWR
+#define SIG_SUSPEND sgc_suspend_sig
 
 static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static mthread *allthreads;
@@ -146,10 +148,21 @@ static void suspend_handler(int sig, siginfo_t *si, void *ucv) {
   int saved = errno;
   mcache *c = sgc_tls_cache;
   mthread *t = c ? c->thr : NULL;
+  /* Ours: sent by tgkill from this process to a thread whose record says
+   * a signal is on its way (taken here, once).  Anything else is the
+   * program's (kill, raise, pthread_kill, another process): its own
+   * action runs. */
+  if (t == NULL || si == NULL || si->si_code != SI_TKILL ||
+      si->si_pid != getpid() ||
+      !__atomic_exchange_n(&t->sig_sent, 0, __ATOMIC_SEQ_CST)) {
+    signals_chain(sig, si, ucv);
+    errno = saved;
+    return;
+  }
   /* A signal for a stop this thread already acknowledged (it entered a
    * blocking region first) is late: ignore it. */
-  uint64_t g = t ? ATOMIC_LOAD(&t->sig_gen) : 0;
-  if (t != NULL && ATOMIC_LOAD(&t->ack_gen) != g) {
+  uint64_t g = ATOMIC_LOAD(&t->sig_gen);
+  if (ATOMIC_LOAD(&t->ack_gen) != g) {
     if (c->nopreempt) {
       c->pending = 1;
     } else {
@@ -187,13 +200,7 @@ void world_init(void) {
   sem_init(&world.ack, 0, 0);
   fixalloc_init(&threadalloc, sizeof(mthread), NULL, NULL,
                 &sgc_heap.sys_meta, true);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = suspend_handler;
-  sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-  sigemptyset(&sa.sa_mask);
-  if (sigaction(SIG_SUSPEND, &sa, NULL) != 0)
-    sgc_fatal("sgc_init: cannot install the suspend signal handler");
+  signals_init(suspend_handler);
 }
 
 /* ------------------------------------------------------- registration */
@@ -218,10 +225,14 @@ static bool read_task_file(int tid, const char *name, char *buf,
                            size_t size) {
   char path[64];
   snprintf(path, sizeof path, "/proc/self/task/%d/%s", tid, name);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd;
+  while ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR)
+    ;
   if (fd < 0)
     return false;
-  ssize_t n = read(fd, buf, size - 1);
+  ssize_t n;
+  while ((n = read(fd, buf, size - 1)) < 0 && errno == EINTR)
+    ;
   close(fd);
   if (n <= 0)
     return false;
@@ -280,11 +291,10 @@ mthread *world_register(mcache *c) {
   char state;
   t->starttime = thread_stat(t->ktid, &state);
   /* A thread that inherited a mask blocking the suspend signal (servers
-   * start threads with every signal blocked) could never be stopped. */
-  sigset_t ss;
-  sigemptyset(&ss);
-  sigaddset(&ss, SIG_SUSPEND);
-  pthread_sigmask(SIG_UNBLOCK, &ss, NULL);
+   * start threads with every signal blocked) could never be stopped; from
+   * now on signals.c keeps it unblocked. */
+  t->sig_sent = 0;
+  signals_unblock_suspend();
   stack_bounds(&t->stack_lo, &t->stack_hi);
   t->state = THR_RUNNING;
   sem_init(&t->resume, 0, 0);
@@ -403,6 +413,7 @@ static int thread_blocks_signal(int tid, int sig) {
 #define STOP_WARN_NS 100000000ull
 
 static void report_unstopped(uint64_t g) {
+  int intact = signals_handler_intact();
   for (mthread *t = allthreads; t; t = t->next) {
     if (!t->signalled || t->exited || ATOMIC_LOAD(&t->ack_gen) == g)
       continue;
@@ -410,17 +421,29 @@ static void report_unstopped(uint64_t g) {
     /* 'pending' is the thread's own, set by its handler: read racily,
      * for a message only. */
     bool inside = ATOMIC_LOAD_RELAXED(&t->cache->pending) != 0;
+    char name[32], why[200];
+    signals_name(SIG_SUSPEND, name, sizeof name);
+    if (inside)
+      snprintf(why, sizeof why, "it is inside spangc (a no-preempt region: "
+               "a large allocation clearing its pages, or a sweep) and "
+               "stops when it leaves");
+    else if (b == 1)
+      snprintf(why, sizeof why, "it blocks the suspend signal (%s) behind "
+               "spangc's back, for example with a raw rt_sigprocmask "
+               "system call", name);
+    else if (intact == 0)
+      snprintf(why, sizeof why, "the handler of the suspend signal (%s) "
+               "was replaced behind spangc's back (a raw rt_sigaction "
+               "system call?)", name);
+    else if (b == 0)
+      snprintf(why, sizeof why, "the signal (%s) is deliverable: is a "
+               "handler of the program running for long on that thread?",
+               name);
+    else
+      snprintf(why, sizeof why, "its status cannot be read");
     sgc_warn("stop the world: thread %d (pthread %lu) has not stopped after "
              "%llu ms; %s; still waiting", t->ktid, (unsigned long)t->tid,
-             STOP_WARN_NS / 1000000,
-             inside ? "it is inside spangc (a no-preempt region: a large "
-                      "allocation clearing its pages, or a sweep) and stops "
-                      "when it leaves"
-             : b == 1 ? "it blocks the suspend signal (SIGPWR), for example "
-                        "with a raw rt_sigprocmask system call"
-             : b == 0 ? "the signal is deliverable: is a handler of the "
-                        "program running for long on that thread?"
-                      : "its status cannot be read");
+             STOP_WARN_NS / 1000000, why);
   }
 }
 
@@ -497,6 +520,8 @@ static void signal_and_wait(mthread *self, bool stop) {
   for (mthread *t = allthreads; t; t = t->next) {
     if (!t->signalled)
       continue;
+    /* Tells the handler this delivery is a stop, not the program's. */
+    __atomic_store_n(&t->sig_sent, 1, __ATOMIC_SEQ_CST);
     if (syscall(SYS_tgkill, pid, t->ktid, SIG_SUSPEND) != 0) {
       if (errno != ESRCH)
         sgc_fatal("stop the world: cannot signal thread %d (errno %d)",
@@ -683,6 +708,7 @@ void world_atfork(int phase) {
       }
       t = next;
     }
+    signals_atfork_child();
     world.stopping = 0;
     world.barrier = 0;
     world.barred = 0;
@@ -834,7 +860,8 @@ static void *thread_start(void *p) {
       sgc_fatal("sgc_pthread_create: cannot register the new thread (out "
                 "of memory for 1 s)");
     struct timespec ts = {0, 1000000};
-    nanosleep(&ts, NULL);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+      ;
   }
   void *(*volatile fn)(void *) = r->fn;
   void *volatile arg = r->arg;

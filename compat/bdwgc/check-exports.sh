@@ -1,10 +1,16 @@
 #!/bin/sh
-# check-exports.sh LIB SYMBOLS: LIB's dynamic symbol table defines exactly
-# the names of SYMBOLS ("name data|func" per line), each as that kind, and
-# none carries a symbol version; the soname is libgc.so.1.
+# check-exports.sh LIB SYMBOLS [INTERPOSERS]: LIB's dynamic symbol table
+# defines exactly the names of SYMBOLS ("name data|func" per line), each as
+# that kind, plus the functions named in INTERPOSERS (one per line: spangc's
+# signal interposers), and none carries a symbol version; the soname is
+# libgc.so.1.
 set -eu
-lib=$1; list=$2
+lib=$1; list=$2; interposers=${3:-}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+if [ -n "$interposers" ]; then
+  { cat "$list"; awk 'NF {print $1, "func"}' "$interposers"; } >"$tmp/list"
+  list=$tmp/list
+fi
 # nm -D: "addr TYPE name[@version]"; data is B/D/G/S/V, functions T/W/i.
 nm -D --defined-only "$lib" | awk '{print $3, $2}' | sort >"$tmp/have"
 status=0

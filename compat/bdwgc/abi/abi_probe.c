@@ -301,6 +301,10 @@ void GC_set_full_freq(int v) { trace("GC_set_full_freq(%d)", v); }
 void GC_set_time_limit(unsigned long v) {
   trace("GC_set_time_limit(%lu)", v);
 }
+void GC_set_suspend_signal(int v) { trace("GC_set_suspend_signal(%d)", v); }
+void GC_set_thr_restart_signal(int v) {
+  trace("GC_set_thr_restart_signal(%d)", v);
+}
 void GC_set_max_heap_size(GC_word v) {
   trace("GC_set_max_heap_size(%lu)", (unsigned long)v);
 }

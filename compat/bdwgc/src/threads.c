@@ -14,16 +14,19 @@
  * result; GC_pthread_join and GC_pthread_detach end the record.  The
  * records are listed by thread id under threads_lock.
  *
- * Signals: spangc stops threads with SIGPWR (GC_get_suspend_signal) and
- * restarts them with a semaphore, not a signal: GC_get_thr_restart_signal
- * returns -1.  GC_pthread_sigmask never blocks the suspend signal.
+ * Signals: spangc stops threads with SIGPWR, or the signal chosen with
+ * GC_set_suspend_signal (GC_SIG_SUSPEND) before GC_INIT or with
+ * SPANGC_SUSPEND_SIGNAL; it restarts them with a semaphore, not a signal:
+ * GC_get_thr_restart_signal returns -1 and GC_set_thr_restart_signal only
+ * checks its argument.  spangc's interposers (src/signals.c, exported by
+ * this library too) keep the suspend signal deliverable in registered
+ * threads whatever mask they set; GC_pthread_sigmask never blocks it in
+ * any thread.
  */
 #include <dlfcn.h>
 #include <signal.h>
 
 #include "compat-int.h"
-
-#define SUSPEND_SIGNAL SIGPWR
 
 typedef struct thread_rec {
   struct thread_rec *next;
@@ -146,9 +149,10 @@ void GC_pthread_exit(void *ret) {
 }
 
 int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *old) {
-  if (set != NULL && how != SIG_UNBLOCK && sigismember(set, SUSPEND_SIGNAL)) {
+  int sus = sgc_get_suspend_signal();
+  if (set != NULL && how != SIG_UNBLOCK && sigismember(set, sus) == 1) {
     sigset_t s = *set;
-    sigdelset(&s, SUSPEND_SIGNAL);
+    sigdelset(&s, sus);
     return pthread_sigmask(how, &s, old);
   }
   return pthread_sigmask(how, set, old);
@@ -161,7 +165,29 @@ void *GC_dlopen(const char *path, int mode) {
   return dlopen(path, mode);
 }
 
-int GC_get_suspend_signal(void) { return SUSPEND_SIGNAL; }
+/* bdwgc: "no effect after GC_init"; an unusable signal would make its
+ * GC_init abort, so this aborts at once, saying why. */
+void GC_set_suspend_signal(int sig) {
+  int err = sgc_set_suspend_signal(sig);
+  if (err == EINVAL)
+    compat_fatal("GC_set_suspend_signal(%d): not a signal that can stop "
+                 "threads (SIGKILL, SIGSTOP, a fault signal, the C "
+                 "library's own, or out of range)", sig);
+  if (err == EBUSY)
+    compat_warn("GC Warning: GC_set_suspend_signal after GC_init has no "
+                "effect (the suspend signal stays %lu)\n",
+                (GC_word)sgc_get_suspend_signal());
+}
+
+int GC_get_suspend_signal(void) { return sgc_get_suspend_signal(); }
+
+/* Threads resume without a signal: the number is checked, not used. */
+void GC_set_thr_restart_signal(int sig) {
+  if (sig < 1 || sig >= NSIG || sig == SIGKILL || sig == SIGSTOP)
+    compat_warn("GC Warning: GC_set_thr_restart_signal: %lu is not a "
+                "signal that can be caught (ignored)\n", (GC_word)sig);
+}
+
 int GC_get_thr_restart_signal(void) { return -1; }
 
 /* Every thread may register itself at any time on spangc. */

@@ -751,8 +751,23 @@ GC_API int GC_CALL GC_get_stack_base(struct GC_stack_base *)
 GC_API void GC_CALL GC_start_mark_threads(void);
 
 #ifdef GC_THREADS
-/* Signal used to stop threads for a collection: SIGPWR on spangc (as
- * bdwgc's default on Linux).  Never block it in registered threads. */
+/* Use the given signal to stop threads for collections (SIGPWR by
+ * default, as bdwgc's on Linux; SPANGC_SUSPEND_SIGNAL in the environment
+ * also sets it).  No effect after GC_init (a warning); a signal that
+ * cannot do it (SIGKILL, SIGSTOP, SIGSEGV and the other fault signals,
+ * glibc's own) aborts with a message.  GC_INIT applies GC_SIG_SUSPEND. */
+GC_API void GC_CALL GC_set_suspend_signal(int);
+
+/* bdwgc: the signal that resumes stopped threads.  spangc resumes them
+ * without a signal: accepted and ignored.  GC_INIT applies
+ * GC_SIG_THR_RESTART. */
+GC_API void GC_CALL GC_set_thr_restart_signal(int);
+
+/* Signal used to stop threads for a collection.  spangc keeps it
+ * deliverable in registered threads whatever mask they set (its
+ * pthread_sigmask, sigprocmask, sigaction... leave it alone), and a
+ * handler the program installs for it runs for deliveries that are not
+ * collections. */
 GC_API int GC_CALL GC_get_suspend_signal(void);
 
 /* Signal used to resume stopped threads.  spangc resumes them without a
@@ -845,8 +860,9 @@ GC_API void *GC_CALL GC_is_visible(void * /* p */);
  *           GC_MAX_RETRIES, GC_FREE_SPACE_DIVISOR, GC_FULL_FREQ,
  *           GC_TIME_LIMIT, GC_MAXIMUM_HEAP_SIZE;
  *   after:  GC_IGNORE_WARN, GC_INITIAL_HEAP_SIZE.
- * GC_ALLOCD_BYTES_PER_FINALIZER, GC_MARKERS, GC_SIG_SUSPEND and
- * GC_SIG_THR_RESTART are refused: spangc has no call to honour them.
+ * With GC_THREADS, GC_SIG_SUSPEND and GC_SIG_THR_RESTART are applied
+ * before, too.  GC_ALLOCD_BYTES_PER_FINALIZER and GC_MARKERS are refused:
+ * spangc has no call to honour them.
  * ===================================================================== */
 
 #if defined(GC_ALLOCD_BYTES_PER_FINALIZER)
@@ -856,10 +872,15 @@ GC_API void *GC_CALL GC_is_visible(void * /* p */);
 # error "GC_MARKERS is not supported by spangc's libgc (use SPANGC_MARKERS in the environment)"
 #endif
 #if defined(GC_SIG_SUSPEND) && defined(GC_THREADS)
-# error "GC_SIG_SUSPEND is not supported by spangc's libgc (it stops threads with SIGPWR)"
+# define GC_INIT_CONF_SUSPEND_SIGNAL GC_set_suspend_signal(GC_SIG_SUSPEND)
+#else
+# define GC_INIT_CONF_SUSPEND_SIGNAL (void)0
 #endif
 #if defined(GC_SIG_THR_RESTART) && defined(GC_THREADS)
-# error "GC_SIG_THR_RESTART is not supported by spangc's libgc (it resumes threads without a signal)"
+# define GC_INIT_CONF_THR_RESTART_SIGNAL \
+    GC_set_thr_restart_signal(GC_SIG_THR_RESTART)
+#else
+# define GC_INIT_CONF_THR_RESTART_SIGNAL (void)0
 #endif
 
 #ifdef GC_DONT_EXPAND
@@ -928,6 +949,8 @@ GC_API void *GC_CALL GC_is_visible(void * /* p */);
     GC_INIT_CONF_FREE_SPACE_DIVISOR;            \
     GC_INIT_CONF_FULL_FREQ;                     \
     GC_INIT_CONF_TIME_LIMIT;                    \
+    GC_INIT_CONF_SUSPEND_SIGNAL;                \
+    GC_INIT_CONF_THR_RESTART_SIGNAL;            \
     GC_INIT_CONF_MAXIMUM_HEAP_SIZE;             \
     GC_init();                                  \
     GC_INIT_CONF_IGNORE_WARN;                   \

@@ -14,8 +14,11 @@
  *                    is in blocking state meanwhile);
  *   pthread_detach,  as the system calls; spangc forgets a thread when it
  *   pthread_exit     exits, however it exits;
- *   pthread_sigmask  the signal spangc stops threads with (SIGPWR) is
- *                    never blocked, whatever the mask asks;
+ *   pthread_sigmask  the signal spangc stops threads with
+ *                    (GC_get_suspend_signal) is never blocked, whatever
+ *                    the mask asks, in any thread (libgc.so.1's own
+ *                    pthread_sigmask does the same for registered
+ *                    threads without the redirect);
  *   dlopen           the new library's data is scanned from the next
  *                    collection on.
  *
