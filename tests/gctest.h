@@ -2,6 +2,7 @@
 #ifndef SPANGC_TEST_GCTEST_H
 #define SPANGC_TEST_GCTEST_H
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "spangc.h"
@@ -43,4 +44,51 @@ __attribute__((noinline, unused)) static void clear_stack(void) {
   volatile char buf[32 << 10];
   memset((char *)buf, 0, sizeof buf);
 }
+
+/* Generational collection: the number of minor collections so far, and
+ * whether they are on (sgc_stats.generational). */
+static inline uint64_t minor_count(void) {
+  sgc_stats st;
+  sgc_read_stats(&st);
+  return st.num_minor_gc;
+}
+static inline int generational(void) {
+  sgc_stats st;
+  sgc_read_stats(&st);
+  return st.generational;
+}
+
+/* A word no heap address has: what run_minors' garbage is filled with, so
+ * that a live object whose slot was wrongly reused is seen corrupted. */
+#define GARBAGE_WORD 0x6a72626701234567ull
+
+/* Allocate garbage (scanned objects of 'size' bytes, every word
+ * GARBAGE_WORD) until n more collections triggered by allocation ran:
+ * minor ones when generations are on (stops after 8n + 16 collections of
+ * any kind if the policy keeps choosing major ones; the caller checks the
+ * count).  Never calls sgc_collect.  Returns the number of minor
+ * collections that ran. */
+__attribute__((noinline, unused)) static uint64_t
+run_minors_sized(int n, size_t size) {
+  sgc_stats st;
+  sgc_read_stats(&st);
+  uint64_t m0 = st.num_minor_gc, g0 = st.num_gc;
+  int gen = st.generational;
+  for (long i = 1;; i++) {
+    uint64_t *p = (uint64_t *)sgc_alloc(size);
+    if (p != NULL)
+      for (size_t w = 0; w < size / sizeof *p; w++)
+        p[w] = GARBAGE_WORD;
+    if ((i & 1023) == 0) {
+      sgc_read_stats(&st);
+      if (gen ? st.num_minor_gc - m0 >= (uint64_t)n
+              : st.num_gc - g0 >= (uint64_t)n)
+        break;
+      if (st.num_gc - g0 >= 8 * (uint64_t)n + 16)
+        break;
+    }
+  }
+  return st.num_minor_gc - m0;
+}
+static inline uint64_t run_minors(int n) { return run_minors_sized(n, 64); }
 #endif
