@@ -91,4 +91,11 @@ run_minors_sized(int n, size_t size) {
   return st.num_minor_gc - m0;
 }
 static inline uint64_t run_minors(int n) { return run_minors_sized(n, 64); }
+
+/* Sweep what the last collection left unswept (automatic collections
+ * sweep lazily): the finalizers of what it found dead are queued then. */
+static inline void finish_sweep(void) {
+  while (sgc_collect_a_little())
+    ;
+}
 #endif
