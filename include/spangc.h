@@ -546,7 +546,11 @@ SGC_API int sgc_kind_of(const void *p);
  * sgc_set_mark_bit / sgc_clear_mark_bit / sgc_is_marked — the mark of the
  *   object containing p
  *   (marking one keeps it alive through this collection without scanning
- *   it); for use inside mark procedures and root callbacks.
+ *   it); for use inside mark procedures and root callbacks.  With
+ *   generations, old objects (those that survived a collection) read as
+ *   marked until the next major collection, and during a minor one
+ *   sgc_clear_mark_bit does nothing (between collections it makes the
+ *   next collection major).
  */
 typedef struct sgc_mark_entry {
   void *start;

@@ -42,6 +42,7 @@
  */
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -95,13 +96,49 @@ const char *dirty_mechanism_name(int m) {
 
 int dirty_mechanism(void) { return dirty.mechanism; }
 
+/* Is fd still the descriptor we opened?  A program may close it and
+ * reuse the number (daemons close everything): never close or use the
+ * program's file.  The pagemap file is checked by its identity; the
+ * userfaultfd by its kind (every anonymous inode looks alike). */
+static bool pagemap_is_ours(void) {
+  struct stat st;
+  return dirty.pagemap >= 0 && fstat(dirty.pagemap, &st) == 0 &&
+         st.st_dev == dirty.pm_dev && st.st_ino == dirty.pm_ino;
+}
+
+static bool uffd_is_ours(void) {
+  char path[32], link[64];
+  if (dirty.uffd < 0)
+    return false;
+  snprintf(path, sizeof path, "/proc/self/fd/%d", dirty.uffd);
+  ssize_t n = readlink(path, link, sizeof link - 1);
+  if (n < 0)
+    return false;
+  link[n] = 0;
+  return strcmp(link, "anon_inode:[userfaultfd]") == 0;
+}
+
 static void teardown(void) {
+  if (uffd_is_ours())
+    close(dirty.uffd);
+  if (pagemap_is_ours())
+    close(dirty.pagemap);
+  dirty.uffd = dirty.pagemap = -1;
+  dirty.reg_lo = dirty.reg_hi = 0;
+}
+
+/* In the child of fork() (fork.c), before anything else runs: the
+ * descriptors are the parent's registration, still ours to close; the
+ * child's mappings are registered again at its first listing. */
+void dirty_atfork_child(void) {
+  if (dirty.mechanism == DIRTY_OFF)
+    return;
   if (dirty.uffd >= 0)
     close(dirty.uffd);
   if (dirty.pagemap >= 0)
     close(dirty.pagemap);
   dirty.uffd = dirty.pagemap = -1;
-  dirty.reg_lo = dirty.reg_hi = 0;
+  dirty.trusted = false;
 }
 
 /* Keep our descriptors away from the low numbers that programs close and
@@ -196,12 +233,18 @@ refused:
              "6.7+); every collection is major");
 }
 
-/* Are our descriptors still ours, in this process? */
+/* Are our descriptors still ours, in this process?  A child of fork()
+ * is told apart by its pid, and, where the pid says nothing (a child in a
+ * new pid namespace may get the parent's number, and raw clone() runs no
+ * fork handler), by /proc/self/pagemap: a process's own pagemap file is
+ * not its parent's. */
 static bool still_ours(void) {
   if (dirty.pid != getpid())
     return false; /* a child of fork(): nothing is registered here */
   struct stat st;
-  return fstat(dirty.pagemap, &st) == 0 && st.st_dev == dirty.pm_dev &&
+  if (!pagemap_is_ours() || !uffd_is_ours())
+    return false;
+  return stat("/proc/self/pagemap", &st) == 0 && st.st_dev == dirty.pm_dev &&
          st.st_ino == dirty.pm_ino;
 }
 

@@ -42,7 +42,11 @@ static void release(int phase) {
 }
 
 static void parent(void) { release(FORK_PARENT); }
-static void child(void) { release(FORK_CHILD); }
+static void child(void) {
+  release(FORK_CHILD);
+  if (ATOMIC_LOAD(&sgc_initialised))
+    dirty_atfork_child();
+}
 
 void fork_init(void) {
   if (pthread_atfork(prepare, parent, child) != 0)

@@ -36,8 +36,9 @@
  * marked (old and young survivors), the next is triggered at max(L + H,
  * M + H/2) if it is to be minor, max(L + H, M + the minimum goal) if
  * major: the heap stays near what GOGC alone would give.  The next is
- * major when M > L + H/2 (old objects, dead ones included, have taken half
- * of the room); when the last minor did not pay (more than half of the
+ * major when M plus the fiber stack bytes made since the last major
+ * exceeds L + H/2 (old objects, dead ones included, and the stacks of old
+ * fibers, which only a major frees, have taken half of the room); when the last minor did not pay (more than half of the
  * young survived it: a program whose objects live a while, where minors
  * only promote), until every fourth major tries a minor again; after
  * fork(), when the kernel's record was lost, when mark bits were set
@@ -60,6 +61,7 @@ static struct {
   bool minor_pays;    /* the last minor freed at least half of the young */
   int majors_since_minor; /* majors in a row since the last minor */
   uint64_t major_live; /* L: marked by the last major collection */
+  uint64_t major_stacks; /* fiber stack bytes after the last major */
   uint64_t last_marked; /* M of the last collection */
   uint64_t nminor, nmajor;
 } gen SGC_NOGC;
@@ -119,7 +121,11 @@ static bool holds_old_pointers(mspan *s) {
 /* World stopped, marks final: protect the listed pages that hold an old
  * object of a scanned kind (the others stay unprotected, so the program
  * allocating into them pays no fault; they are listed every time, which
- * costs the kernel a page-table walk). */
+ * costs the kernel a page-table walk).  Fiber stacks are protected too:
+ * their pages are scanned through the fibers, never through the listing,
+ * but a stack reserves far more than it touches, and an unprotected page
+ * never touched is listed at every collection; protected, only the pages
+ * a fiber wrote since are (one fault each). */
 static void protect_old_pages(const gen_cycle *g) {
   mheap *h = &sgc_heap;
   sgc_lock(&h->lock);
@@ -135,7 +141,8 @@ static void protect_old_pages(const gen_cycle *g) {
         end = s->base + s->npages * PAGE_SIZE;
       if (end > hi)
         end = hi;
-      if (s != NULL && holds_old_pointers(s))
+      if (s != NULL && (holds_old_pointers(s) ||
+                        ATOMIC_LOAD_RELAXED(&s->state) == MSPAN_STACK))
         dirty_protect(p, end);
       p = end;
     }
@@ -184,6 +191,7 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
     gen.majors_since_minor = 0;
   } else {
     gen.major_live = marked;
+    gen.major_stacks = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) * PAGE_SIZE;
     gen.majors_since_minor++;
   }
   gen.last_marked = marked;
@@ -193,8 +201,12 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
     H = min_goal;
   /* Minors again while they pay (most young objects die); after one
    * that did not, majors, with a minor tried again every fourth. */
+  /* Fiber stacks count too: an old fiber's stack is freed by a major
+   * collection only, and its object is small. */
+  uint64_t stacks = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) * PAGE_SIZE;
+  uint64_t grown = stacks > gen.major_stacks ? stacks - gen.major_stacks : 0;
   gen.next_minor = (gen.minor_pays || gen.majors_since_minor >= 4) &&
-                   marked <= L + H / 2;
+                   marked + grown <= L + H / 2;
   return gen_goal(gcpercent, min_goal);
 }
 

@@ -483,6 +483,17 @@ void sgc_clear_mark_bit(const void *p) {
   mspan *s = mheap_lookup((uintptr_t)p);
   if (s == NULL)
     return;
+  if (sgc_sticky) {
+    /* With generations a mark is also "old": a minor collection's
+     * markers would never reach again an old object whose mark went (what
+     * references it is not rescanned), so during a minor mark the call
+     * does nothing, and between collections it makes the next one major
+     * (generation.c). */
+    if (ATOMIC_LOAD_RELAXED(&sgc_heap.gcmarking) && work.minor)
+      return;
+    if (!ATOMIC_LOAD_RELAXED(&sgc_heap.gcmarking))
+      ATOMIC_STORE(&sgc_heap.stale_marks, 1);
+  }
   uint32_t i = mspan_obj_index(s, (uintptr_t)p);
   bitmap_clear_atomic(s->markbits, i);
 }

@@ -713,6 +713,7 @@ bool dirty_list(uintptr_t lo, uintptr_t hi, const dirty_run **runs,
 void dirty_protect(uintptr_t lo, uintptr_t hi);
 void dirty_protect_flush(void);
 void dirty_read_stats(sgc_stats *st);
+void dirty_atfork_child(void); /* fork.c, in the child */
 uint64_t dirty_last_pages(void);
 
 /* ------------------------------------------------------------ generations */
