@@ -89,7 +89,10 @@ void finalizer_scan_queue(gcwork *w) {
   pthread_mutex_lock(&fin.lock);
   for (finblock *b = fin.queue; b; b = b->next)
     for (uint32_t i = 0; i < b->n; i++) {
-      mark_root_word(w, (uintptr_t)b->e[i].obj);
+      if (sgc_sticky) /* not made old: see mspan.finqbits */
+        mark_queued_object(w, (uintptr_t)b->e[i].obj);
+      else
+        mark_root_word(w, (uintptr_t)b->e[i].obj);
       mark_root_word(w, (uintptr_t)b->e[i].arg);
     }
   pthread_mutex_unlock(&fin.lock);
@@ -459,7 +462,7 @@ static bool is_marked(uintptr_t p, bool *inheap) {
   if (s == NULL)
     return false;
   uint32_t i = mspan_obj_index(s, p);
-  return bitmap_get(s->markbits, i);
+  return bitmap_get(s->markbits, i) || bitmap_get(s->finqbits, i);
 }
 
 void weak_process(mspan **spans, uint32_t nspan) {

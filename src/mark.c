@@ -852,7 +852,23 @@ bool mark_is_marked(uintptr_t p) {
   mspan *s = mheap_lookup(p);
   if (s == NULL)
     return false;
-  return bitmap_get(s->markbits, mspan_obj_index(s, p));
+  uint32_t i = mspan_obj_index(s, p);
+  return bitmap_get(s->markbits, i) || bitmap_get(s->finqbits, i);
+}
+
+void mark_queued_object(gcwork *w, uintptr_t p) {
+  mspan *s = mheap_lookup(p);
+  if (s == NULL)
+    return;
+  uint32_t i = mspan_obj_index(s, p);
+  if (!mspan_is_allocated(s, i))
+    return;
+  bitmap_set_atomic(s->finqbits, i);
+  if (bitmap_get_atomic(s->markbits, i))
+    return; /* old, or reached otherwise: scanned as a marked object */
+  scan_whole = true;
+  scan_finalizable(w, s, s->base + (uintptr_t)i * s->elemsize, false);
+  scan_whole = false;
 }
 
 /* -------------------------------------------------------------- markers */

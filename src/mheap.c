@@ -473,6 +473,7 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
   memset(s->allocbits, 0, sizeof s->allocbits);
   memset(s->freedbits, 0, sizeof s->freedbits);
   memset(s->everfreedbits, 0, sizeof s->everfreedbits);
+  memset(s->finqbits, 0, sizeof s->finqbits);
   if (s->hasuncoll) {
     memset(s->uncollbits, 0, sizeof s->uncollbits);
     s->hasuncoll = 0;

@@ -250,6 +250,11 @@ typedef struct mspan {
    * not follow (the young object reusing the slot is not reachable
    * through it): the verifier forgives exactly those. */
   uint64_t everfreedbits[BITMAP_WORDS];
+  /* With generations: bit i set if the finalizer queue held object i at
+   * the last mark (atomic, set by the markers).  The sweep keeps such an
+   * object allocated without making it old, so that the first minor
+   * collection after its finalizer ran frees it; then clears the bits. */
+  uint64_t finqbits[BITMAP_WORDS];
 
   /* Free-span state (mheap.lock).  Each free page has its own free time
    * (mheap.freetime); unusedsince bounds them from below. */
@@ -781,6 +786,9 @@ void mark_finalizers(mark_result *res);
 extern void (*sgc_root_callback)(void);
 void mark_verify(void);
 void mark_root_word(gcwork *w, uintptr_t v);
+/* An object the finalizer queue holds (finalizer.c), with generations:
+ * kept by its span's finqbits and its contents scanned, not marked. */
+void mark_queued_object(gcwork *w, uintptr_t p);
 
 /* User roots (roots.c): call fn for each registered range (world
  * stopped). */

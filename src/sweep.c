@@ -103,6 +103,16 @@ bool mspan_sweep(mspan *s, bool preserve) {
     sgc_fatal("sweep: span %p in state %d with sweepgen %u, heap at %u",
               (void *)s->base, s->state, s->sweepgen, sg);
   uint64_t queued[BITMAP_WORDS] = {0};
+  if (sgc_sticky)
+    /* Objects the finalizer queue held at the mark stay allocated, young
+     * (mspan.finqbits): from here on they count as marked, before the
+     * specials are looked at, and lose the mark after the sweep. */
+    for (uint32_t w = 0; w < BITMAP_WORDS; w++) {
+      uint64_t keep = s->finqbits[w] & ~s->markbits[w];
+      s->markbits[w] |= keep;
+      queued[w] |= keep;
+      s->finqbits[w] = 0;
+    }
   if (ATOMIC_LOAD_RELAXED(&s->specials)) /* a hint: the lock decides */
     sweep_specials(s, queued);
 
