@@ -371,7 +371,7 @@ static void collect_stopped(cycle *cy) {
   world_start(self);
 
   if (gc.trace) {
-    char buf[400];
+    char buf[640];
     int n = snprintf(
         buf, sizeof buf,
         "gc %llu @%.3fs %s, %d markers: %.3f+%.3f+%.3f+%.3f ms "
