@@ -215,7 +215,9 @@ void gen_abandon(void) { gen.next_minor = false; }
 void gen_note_span_freed(mspan *s) {
   if (freed_pages == NULL)
     return;
-  bool any = false;
+  /* A fiber stack's pages, whatever it held: an old fiber object keeps
+   * its stack bounds and saved stack pointer after the stack is gone. */
+  bool any = ATOMIC_LOAD_RELAXED(&s->state) == MSPAN_STACK;
   for (uint32_t j = 0; j < BITMAP_WORDS; j++)
     any |= ATOMIC_LOAD_RELAXED(&s->everfreedbits[j]) != 0;
   if (!any)

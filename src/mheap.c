@@ -542,6 +542,8 @@ void mheap_free_stack(mspan *s) {
   SGC_ASSERT(s->state == MSPAN_STACK);
   os_release((void *)s->base, s->npages * PAGE_SIZE);
   sgc_lock(&h->lock);
+  if (sgc_sticky)
+    gen_note_span_freed(s);
   h->pages_stack -= s->npages;
   h->pages_inuse += s->npages; /* free_span_locked moves them to free */
   free_span_locked(h, s, true, true);

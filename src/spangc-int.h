@@ -746,10 +746,10 @@ uint64_t gen_goal(int gcpercent, uint64_t min_goal);
 void gen_read_stats(sgc_stats *st);
 void gen_abandon(void); /* the collection was abandoned: next is major */
 /* The verifier's record of the pages of spans given back to the heap
- * with objects freed by sgc_free (kept only with SPANGC_DEBUG=verify=1;
- * mheap.lock held): old objects may hold stale pointers into those pages
- * for ever, which minor collections do not follow, whatever span reuses
- * them. */
+ * with objects freed by sgc_free, and of fiber stacks (kept only with
+ * SPANGC_DEBUG=verify=1; mheap.lock held): old objects may hold stale
+ * pointers into those pages for ever, which minor collections do not
+ * follow, whatever span reuses them. */
 void gen_note_span_freed(mspan *s);
 bool gen_page_was_freed(uintptr_t p);
 bool sgc_debug_flag(const char *name); /* SPANGC_DEBUG=name=1 */
