@@ -66,6 +66,8 @@ struct sgc_pm_scan_arg {
 };
 #define SGC_PAGEMAP_SCAN _IOWR('f', 16, struct sgc_pm_scan_arg)
 #define SGC_PAGE_IS_WRITTEN ((uint64_t)1 << 1)
+#define SGC_PAGE_IS_PRESENT ((uint64_t)1 << 3)
+_Static_assert(SGC_PAGE_IS_PRESENT == DIRTY_RUN_PRESENT, "run categories");
 #define SGC_PM_SCAN_CHECK_WPASYNC ((uint64_t)1 << 1)
 
 _Static_assert(sizeof(dirty_run) == 24, "dirty_run is the kernel's "
@@ -275,7 +277,7 @@ static bool scan(uintptr_t lo, uintptr_t hi) {
         .vec = (uint64_t)(uintptr_t)(dirty.runs + dirty.nruns),
         .vec_len = dirty.caprun - dirty.nruns,
         .category_mask = SGC_PAGE_IS_WRITTEN,
-        .return_mask = SGC_PAGE_IS_WRITTEN};
+        .return_mask = SGC_PAGE_IS_WRITTEN | SGC_PAGE_IS_PRESENT};
     long n = ioctl(dirty.pagemap, SGC_PAGEMAP_SCAN, &a);
     if (n < 0) {
       if (errno == EINTR)

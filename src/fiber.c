@@ -621,6 +621,14 @@ void fiber_scan_kept(gcwork *w, uintptr_t obj, size_t size) {
   mark_scan_range_except(w, f->sp, f->hi, obj, size);
 }
 
+bool fiber_bound_word(uintptr_t obj, size_t off) {
+  const sgc_fiber *f = (const sgc_fiber *)obj;
+  if (off != offsetof(sgc_fiber, sp) && off != offsetof(sgc_fiber, lo) &&
+      off != offsetof(sgc_fiber, hi))
+    return false;
+  return f->magic == FIBER_MAGIC && f->regidx < nreg && registry[f->regidx] == f;
+}
+
 void fibers_reset_scanned(bool from_marks) {
   for (uint32_t i = 0; i < nreg; i++) {
     sgc_fiber *f = registry[i];

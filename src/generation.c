@@ -121,11 +121,12 @@ static bool holds_old_pointers(mspan *s) {
 /* World stopped, marks final: protect the listed pages that hold an old
  * object of a scanned kind (the others stay unprotected, so the program
  * allocating into them pays no fault; they are listed every time, which
- * costs the kernel a page-table walk).  Fiber stacks are protected too:
- * their pages are scanned through the fibers, never through the listing,
- * but a stack reserves far more than it touches, and an unprotected page
- * never touched is listed at every collection; protected, only the pages
- * a fiber wrote since are (one fault each). */
+ * costs the kernel a page-table walk).  Listed pages that are not
+ * populated (never touched since committed or released: fiber stacks
+ * reserve far more than they touch, free spans are released) are
+ * protected whatever span holds them: they hold nothing, their first
+ * touch faults anyway, and unprotected they would be listed at every
+ * collection (150k fibers' stacks made the listing 200 ms). */
 static void protect_old_pages(const gen_cycle *g) {
   mheap *h = &sgc_heap;
   sgc_lock(&h->lock);
@@ -141,8 +142,8 @@ static void protect_old_pages(const gen_cycle *g) {
         end = s->base + s->npages * PAGE_SIZE;
       if (end > hi)
         end = hi;
-      if (s != NULL && (holds_old_pointers(s) ||
-                        ATOMIC_LOAD_RELAXED(&s->state) == MSPAN_STACK))
+      if (!(g->runs[k].categories & DIRTY_RUN_PRESENT) ||
+          (s != NULL && holds_old_pointers(s)))
         dirty_protect(p, end);
       p = end;
     }

@@ -619,6 +619,10 @@ bool fibers_scan_marked(gcwork *w);
 /* Set every fiber's "scanned this collection" flag: to 0, or (after a
  * complete mark) to whether the mark scanned it. */
 void fibers_reset_scanned(bool from_marks);
+/* Is the word at offset off of heap object obj a fiber's stack bound or
+ * saved stack pointer?  Not a reference: its stack's end is the next
+ * span's first object (the verifier, world stopped). */
+bool fiber_bound_word(uintptr_t obj, size_t off);
 void fibers_after_mark(uint64_t *released);
 /* obj is kept unmarked for its finalizer: scan its stack if it is a
  * suspended fiber (world stopped). */
@@ -704,6 +708,9 @@ enum { DIRTY_OFF = SGC_DIRTY_OFF, DIRTY_UFFD = SGC_DIRTY_UFFD };
 typedef struct dirty_run {
   uint64_t lo, hi, categories;
 } dirty_run;
+/* In dirty_run.categories: the pages are populated (else they were never
+ * touched since committed or released: they hold nothing). */
+#define DIRTY_RUN_PRESENT ((uint64_t)1 << 3)
 void dirty_init(void); /* after the arena is reserved */
 int dirty_mechanism(void);
 const char *dirty_mechanism_name(int m);

@@ -1,4 +1,5 @@
 // labels: fiber threads
+// timeout: 600
 /* The allspans hazards with fibers: threads that leave blocking regions
  * (during stops) and create fibers at once; fibers created from
  * finalizers and from other threads while collections run; allspans grown
