@@ -127,7 +127,9 @@ void mcache_release_all(mcache *c) {
   flush_live_delta(c);
 }
 
-void mcache_destroy(mcache *c) {
+/* Hand back c's spans and freed objects, fold its counters, and take it
+ * off the list of caches, which collections flush. */
+static void mcache_retire(mcache *c) {
   mcache_release_all(c);
   sgc_lock(&caches_lock);
   for (int i = 0; i < NUM_CLASSES; i++) {
@@ -141,16 +143,22 @@ void mcache_destroy(mcache *c) {
   if (c->allnext)
     c->allnext->allprev = c->allprev;
   sgc_unlock(&caches_lock);
+}
+
+void mcache_destroy(mcache *c) {
+  mcache_retire(c);
   fixalloc_free(&sgc_heap.cachealloc, c);
 }
 
 /* The thread leaves the heap: its spans and freed objects go back to the
- * central lists (inside a no-preempt region, as they take locks the
- * collector needs), its cache leaves the list of caches, and only then is
- * the thread unregistered. */
+ * central lists and its cache leaves the list of caches, both inside a
+ * no-preempt region (they take locks the collector needs, and a
+ * collection flushes every listed cache: once unregistered, the thread
+ * would touch its cache beside the collector), and only then is the
+ * thread unregistered. */
 void mcache_thread_exit(mcache *c) {
   nopreempt_enter(c);
-  mcache_release_all(c);
+  mcache_retire(c);
   nopreempt_leave(c);
   mthread *t = c->thr;
   if (t)
@@ -159,7 +167,7 @@ void mcache_thread_exit(mcache *c) {
   /* Still armed: an allocation later in the thread's exit registers it
    * again, and the destructor must run again then. */
   pthread_setspecific(cache_key, EXIT_ARMED);
-  mcache_destroy(c);
+  fixalloc_free(&sgc_heap.cachealloc, c);
 }
 
 /* Thread exit.  The C library calls the destructors of thread-specific
