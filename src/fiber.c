@@ -59,6 +59,7 @@
 #define FIBER_TSAN 1
 #endif
 #ifdef FIBER_ASAN
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 void __sanitizer_start_switch_fiber(void **fake, const void *bottom,
                                     size_t size);
 void __sanitizer_finish_switch_fiber(void *fake, const void **bottom_old,
@@ -277,6 +278,12 @@ static void stack_free(sgc_fiber *f) {
   uintptr_t base = f->lo - GUARD;
   f->span = NULL;
   guard_release(f);
+#ifdef FIBER_ASAN
+  /* A fiber dropped while suspended never returned from its frames:
+   * AddressSanitizer's poisoning of their locals would stay on pages the
+   * heap hands out again. */
+  __asan_unpoison_memory_region((void *)f->lo, f->hi - f->lo);
+#endif
   if (f->order < 0) {
     mheap_free_stack(s); /* releases the whole span */
     return;
