@@ -2,6 +2,7 @@
  * stress.c — stress and soak program for spangc.
  *
  *   stress [--seconds S] [--threads N] [--seed X] [--soak] [--arena-bound R]
+ *          [--no-slope]
  *
  * N worker threads (default 8) build and drop random object graphs: trees
  * of objects of random sizes (16 B .. 32 KiB, some large ones up to
@@ -52,6 +53,11 @@
  * --arena-bound R fails if the final committed arena exceeds R times that
  * peak plus 4 MiB: the arena must grow only for pages in use, not because
  * free runs are not found again (the short soak in ctest uses it).
+ * --no-slope shows the RSS slope without judging it: over the 72 s after
+ * a 90 s run's warm-up the slope is noise (a fresh-clone make check saw
+ * +4.25% of the mean per minute once in three runs, while 600 s soaks stay
+ * near 0.1%), so the short soak in ctest judges only the arena bound and
+ * losses, and make soak the slope.
  *
  * --seconds is multiplied by SPANGC_TEST_SCALE (check.h) unless --soak is
  * given, so sanitizer builds run shorter.
@@ -136,6 +142,7 @@ static double opt_seconds = 20;
 static uint64_t opt_seed;
 static bool opt_soak;
 static double opt_arena_bound; /* 0: no bound */
+static bool opt_slope = true;   /* --no-slope: the RSS slope is only shown */
 static double run_seconds;
 /* Diagnosis only: STRESS_DISABLE=free,helper,blocking,collect,shared,noise,
  * fin,weak,modify,halloc (helper threads do not allocate) turns features off to find which one a failure needs. */
@@ -737,7 +744,7 @@ static double slope(int which, double from, double *mean, int *n) {
 
 static void usage(void) {
   fprintf(stderr, "usage: stress [--seconds S] [--threads N] [--seed X] "
-                  "[--soak] [--arena-bound R]\n");
+                  "[--soak] [--arena-bound R] [--no-slope]\n");
   exit(2);
 }
 
@@ -754,6 +761,8 @@ int main(int argc, char **argv) {
       opt_soak = true;
     else if (!strcmp(argv[i], "--arena-bound") && i + 1 < argc)
       opt_arena_bound = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--no-slope"))
+      opt_slope = false;
     else
       usage();
   }
@@ -948,7 +957,7 @@ int main(int argc, char **argv) {
       printf("FAIL: soak needs at least 20 samples after warm-up (run "
              "longer)\n");
       fail = 1;
-    } else if (s_rss > limit) {
+    } else if (s_rss > limit && opt_slope) {
       printf("FAIL: RSS grows after warm-up: %+.2f MB/min > %.2f MB/min\n",
              s_rss, limit);
       fail = 1;
