@@ -598,6 +598,7 @@ typedef struct mthread {
   int state;
   int signalled;        /* sent the signal of the current stop */
   int self_acked;       /* acknowledged it by entering a blocking region */
+  int fork_waiting;     /* waiting in world_fork_wait (world.mutex) */
   uint64_t sig_gen;     /* stop number of the last signal (atomic) */
   uint64_t ack_gen;     /* stop number last acknowledged (atomic) */
   int sig_sent;         /* a stop's signal is on its way (atomic) */

@@ -507,7 +507,10 @@ static void signal_and_wait(mthread *self, bool stop) {
   uint64_t g = ++world.gen;
   int n = 0;
   for (mthread *t = allthreads; t; t = t->next) {
-    t->signalled = t != self && t->state == THR_RUNNING;
+    /* A thread already waiting at the fork barrier is out of the runtime
+     * until the fork ends: nothing to ask of it. */
+    t->signalled = t != self && t->state == THR_RUNNING &&
+                   !(!stop && t->fork_waiting);
     t->self_acked = 0;
     if (t->signalled)
       ATOMIC_STORE(&t->sig_gen, g);
@@ -562,21 +565,41 @@ void world_stop(mthread *self) {
 int world_forking; /* atomic */
 static mthread *forker; /* atomic: the thread raising the barrier */
 
-/* Called from nopreempt_enter: the thread steps out of the region again
- * (so the fork's signal, if it comes now, is answered from the handler)
- * and waits on a condition variable of its own: a stop beginning as the
- * fork ends may park it inside pthread_cond_wait, and world_start's
- * broadcast of world.cond would then wait for it. */
+/* Called from nopreempt_enter, at its first level: the thread holds
+ * nothing yet, which is all the fork needs of it, so it answers the fork
+ * itself and waits for the fork's end without leaving the region.
+ *
+ * Under world.mutex it is marked fork_waiting (a barrier raised later
+ * does not signal it), and if the barrier already signalled it and no
+ * answer was given, it acknowledges here.  The signal, if it comes now,
+ * finds the thread inside the region and only sets c->pending (nothing
+ * is posted twice: a handler answering between our test and our post
+ * would give the fork a surplus acknowledgement, and a later stop would
+ * end before a thread had stopped); when the region ends, the late
+ * signal is seen as answered.  Parking never happens inside
+ * pthread_cond_wait either, where world.mutex would be held and
+ * world_start's broadcast would wait for the parked thread.
+ *
+ * Found under ThreadSanitizer, which runs handlers late (at interceptors
+ * and atomic operations): the fork waited for ever for a thread that
+ * waited here. */
 void world_fork_wait(mcache *c) {
-  if (c->thr == ATOMIC_LOAD(&forker))
+  mthread *t = c->thr;
+  if (t == ATOMIC_LOAD(&forker))
     return; /* the forking thread's own handlers */
-  nopreempt_leave(c);
   pthread_mutex_lock(&world.mutex);
+  t->fork_waiting = 1;
+  uint64_t g = ATOMIC_LOAD(&t->sig_gen);
+  if (world.barrier && t->signalled && g == world.gen &&
+      ATOMIC_LOAD(&t->ack_gen) != g) {
+    t->self_acked = 1;
+    ATOMIC_STORE(&t->ack_gen, g);
+    sem_post(&world.ack);
+  }
   while (ATOMIC_LOAD(&world_forking))
     pthread_cond_wait(&world.fork_done, &world.mutex);
+  t->fork_waiting = 0;
   pthread_mutex_unlock(&world.mutex);
-  c->nopreempt++;
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
 static void free_dead(mthread *dead);
