@@ -2,6 +2,8 @@
 #ifndef SPANGC_TEST_GCTEST_H
 #define SPANGC_TEST_GCTEST_H
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -98,4 +100,41 @@ static inline void finish_sweep(void) {
   while (sgc_collect_a_little())
     ;
 }
+/* A tagged young object for the generational tests: a 64-byte scanned
+ * object holding its tag, the tag's complement, a pointer to a 32-byte
+ * pointer-free child and words derived from the tag, so that a lost
+ * object, a reused slot or a lost child shows as a wrong word.  Aborts,
+ * saying so, when memory runs out. */
+__attribute__((unused)) static uint64_t *tagged_new(uint64_t tag) {
+  uint64_t *y = (uint64_t *)sgc_alloc(64);
+  uint64_t *c = (uint64_t *)sgc_alloc_noscan(32);
+  if (y == NULL || c == NULL) {
+    fprintf(stderr, "tagged_new: out of memory\n");
+    abort();
+  }
+  c[0] = ~tag;
+  c[1] = tag * 7;
+  c[2] = tag ^ 0x5555;
+  c[3] = tag + 1;
+  y[0] = tag;
+  y[1] = ~tag;
+  y[2] = (uint64_t)(uintptr_t)c;
+  for (int w = 3; w < 8; w++)
+    y[w] = tag * (uint64_t)w;
+  return y;
+}
+
+/* Whether y is still the object tagged_new(tag) made, child included. */
+__attribute__((unused)) static int tagged_intact(const uint64_t *y,
+                                                 uint64_t tag) {
+  if (y == NULL || sgc_base(y) != y || y[0] != tag || y[1] != ~tag)
+    return 0;
+  for (int w = 3; w < 8; w++)
+    if (y[w] != tag * (uint64_t)w)
+      return 0;
+  const uint64_t *c = (const uint64_t *)(uintptr_t)y[2];
+  return c != NULL && sgc_base(c) == c && c[0] == ~tag && c[1] == tag * 7 &&
+         c[2] == (tag ^ 0x5555) && c[3] == tag + 1;
+}
+
 #endif

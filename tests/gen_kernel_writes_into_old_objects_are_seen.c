@@ -33,23 +33,6 @@ void *volatile g_keep[NOLD]; /* roots until the system call returned */
 static uint64_t *tags;       /* malloc'ed: tag of g_old[i]->w[j] */
 static int pfd[2], sfd[2];
 
-static uint64_t *young(uint64_t tag) {
-  uint64_t *y = sgc_alloc(64);
-  CHECK(y != NULL);
-  for (int k = 0; k < 8; k++)
-    y[k] = tag ^ ((uint64_t)k << 56);
-  return y;
-}
-
-static int intact(const uint64_t *y, uint64_t tag) {
-  if (y == NULL || sgc_base(y) != y)
-    return 0;
-  for (int k = 0; k < 8; k++)
-    if (y[k] != (tag ^ ((uint64_t)k << 56)))
-      return 0;
-  return 1;
-}
-
 __attribute__((noinline)) static void make_old(void) {
   for (int i = 0; i < NOLD; i++) {
     g_old[i] = sgc_alloc(sizeof(old));
@@ -89,7 +72,7 @@ __attribute__((noinline)) static void round_store(int r) {
     uint64_t tag = 0x4b00000000000000ull | ((uint64_t)r << 32) |
                    ((uint64_t)i << 8) | (uint64_t)j;
     tags[i * NW + j] = tag;
-    g_keep[i] = young(tag);
+    g_keep[i] = tagged_new(tag);
   }
   for (int i = 0; i < NOLD; i++)
     kernel_store(i, j, r);
@@ -107,7 +90,7 @@ __attribute__((noinline)) static void check_all(const char *when) {
       if (tag == 0)
         continue;
       int r = (int)((tag >> 32) & 0xffff);
-      CHECKF(intact(g_old[i]->w[j], tag),
+      CHECKF(tagged_intact(g_old[i]->w[j], tag),
              "%s: old object %d slot %d, written by %s in round %d, lost "
              "its young object %p", when, i, j, how[(i + r) % 3], r,
              g_old[i]->w[j]);

@@ -40,31 +40,6 @@ static void *(*volatile memmove_fn)(void *, const void *, size_t) = memmove;
 
 /* Young objects: 64 bytes (run_minors' garbage size, so a wrongly freed
  * one is soon overwritten), with a noscan child. */
-static uint64_t *young(uint64_t tag) {
-  uint64_t *y = sgc_alloc(64), *c = sgc_alloc_noscan(32);
-  CHECK(y != NULL && c != NULL);
-  c[0] = ~tag;
-  c[1] = tag * 7;
-  c[2] = tag ^ 0x5555;
-  c[3] = tag + 1;
-  y[0] = tag;
-  y[1] = ~tag;
-  y[2] = (uint64_t)(uintptr_t)c;
-  for (int w = 3; w < 8; w++)
-    y[w] = tag * (uint64_t)w;
-  return y;
-}
-
-static int intact(const uint64_t *y, uint64_t tag) {
-  if (y == NULL || sgc_base(y) != y || y[0] != tag || y[1] != ~tag)
-    return 0;
-  for (int w = 3; w < 8; w++)
-    if (y[w] != tag * (uint64_t)w)
-      return 0;
-  const uint64_t *c = (const uint64_t *)(uintptr_t)y[2];
-  return c != NULL && sgc_base(c) == c && c[0] == ~tag && c[1] == tag * 7 &&
-         c[2] == (tag ^ 0x5555) && c[3] == tag + 1;
-}
 
 /* ---------------------------------------------- the storing thread */
 
@@ -134,7 +109,7 @@ __attribute__((noinline)) static void store_round(int r) {
       uint64_t tag = ((uint64_t)r << 40) | ((uint64_t)h << 16) |
                      (uint64_t)(at + i) | 0x7700000000000000ull;
       tags[h * NSLOT + at + i] = tag;
-      g_stage[h * RUN + i] = young(tag);
+      g_stage[h * RUN + i] = tagged_new(tag);
     }
   for (int h = 0; h < NHOLD; h++) {
     holder *o = g_hold[h];
@@ -188,7 +163,7 @@ __attribute__((noinline)) static void check_all(int upto, const char *when) {
         continue;
       int r = (int)((tag >> 40) & 0xffff);
       const uint64_t *y = g_hold[h]->slot[j];
-      CHECKF(intact(y, tag),
+      CHECKF(tagged_intact(y, tag),
              "%s: holder %d slot %d (stored in round %d of %d by %s) lost "
              "its young object %p", when, h, j, r, upto,
              mode_name[(h + r) % NMODES], (void *)y);

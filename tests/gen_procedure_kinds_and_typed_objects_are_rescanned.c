@@ -48,23 +48,6 @@ static sgc_mark_entry *pproc(uintptr_t *addr, sgc_mark_entry *top,
   return top;
 }
 
-static uint64_t *young(uint64_t tag) {
-  uint64_t *y = sgc_alloc(64);
-  CHECK(y != NULL);
-  for (int k = 0; k < 8; k++)
-    y[k] = tag * 3 + (uint64_t)k;
-  return y;
-}
-
-static int intact(const uint64_t *y, uint64_t tag) {
-  if (y == NULL || sgc_base(y) != y)
-    return 0;
-  for (int k = 0; k < 8; k++)
-    if (y[k] != tag * 3 + (uint64_t)k)
-      return 0;
-  return 1;
-}
-
 __attribute__((noinline)) static void make(int kind, uintptr_t descr) {
   for (int i = 0; i < N; i++) {
     g_p[i] = sgc_alloc_kind(sizeof(pobj), kind);
@@ -77,9 +60,9 @@ __attribute__((noinline)) static void store(int r) {
   for (int i = 0; i < N; i++) {
     ptags[i] = 0x2200000000000000ull | ((uint64_t)r << 32) | (uint64_t)i;
     ttags[i] = 0x2300000000000000ull | ((uint64_t)r << 32) | (uint64_t)i;
-    g_p[i]->hidden = (uintptr_t)young(ptags[i]) ^ KEY;
+    g_p[i]->hidden = (uintptr_t)tagged_new(ptags[i]) ^ KEY;
     g_p[i]->tag = ptags[i];
-    g_t[i]->ptr = young(ttags[i]);
+    g_t[i]->ptr = tagged_new(ttags[i]);
     g_t[i]->a = g_t[i]->b = ttags[i];
   }
 }
@@ -87,10 +70,10 @@ __attribute__((noinline)) static void store(int r) {
 __attribute__((noinline)) static void check_all(const char *when) {
   for (int i = 0; i < N; i++) {
     CHECKF(g_p[i]->tag == ptags[i] &&
-               intact((const uint64_t *)(g_p[i]->hidden ^ KEY), ptags[i]),
+               tagged_intact((const uint64_t *)(g_p[i]->hidden ^ KEY), ptags[i]),
            "%s: procedure-kind object %d lost its hidden young referent",
            when, i);
-    CHECKF(g_t[i]->a == ttags[i] && intact(g_t[i]->ptr, ttags[i]),
+    CHECKF(g_t[i]->a == ttags[i] && tagged_intact(g_t[i]->ptr, ttags[i]),
            "%s: typed object %d lost its young referent", when, i);
   }
 }

@@ -29,23 +29,6 @@ void **volatile g_big;
 static uint64_t *utags, btags[3]; /* malloc'ed / static (not scanned: tags) */
 static const long bigpos[3] = {BW - 1, BW / 2 + 3, 2};
 
-static uint64_t *young(uint64_t tag) {
-  uint64_t *y = sgc_alloc(64);
-  CHECK(y != NULL);
-  for (int k = 0; k < 8; k++)
-    y[k] = tag + (uint64_t)k;
-  return y;
-}
-
-static int intact(const uint64_t *y, uint64_t tag) {
-  if (y == NULL || sgc_base(y) != y)
-    return 0;
-  for (int k = 0; k < 8; k++)
-    if (y[k] != tag + (uint64_t)k)
-      return 0;
-  return 1;
-}
-
 __attribute__((noinline)) static void make(void) {
   for (int i = 0; i < NU; i++) {
     g_uncoll[i] = sgc_alloc_uncollectable(UW * sizeof(void *));
@@ -61,11 +44,11 @@ __attribute__((noinline)) static void store(int r) {
     uint64_t tag = 0x5500000000000000ull | ((uint64_t)r << 32) |
                    ((uint64_t)i << 8);
     utags[i * UW + j] = tag;
-    g_uncoll[i][j] = young(tag);
+    g_uncoll[i][j] = tagged_new(tag);
   }
   for (int k = 0; k < 3; k++) {
     btags[k] = 0x5b00000000000000ull | ((uint64_t)r << 32) | (uint64_t)k << 8;
-    g_big[bigpos[k]] = young(btags[k]);
+    g_big[bigpos[k]] = tagged_new(btags[k]);
   }
 }
 
@@ -73,11 +56,11 @@ __attribute__((noinline)) static void check_all(const char *when) {
   for (int i = 0; i < NU; i++)
     for (int j = 0; j < UW; j++)
       if (utags[i * UW + j])
-        CHECKF(intact(g_uncoll[i][j], utags[i * UW + j]), "%s: "
+        CHECKF(tagged_intact(g_uncoll[i][j], utags[i * UW + j]), "%s: "
                "uncollectable object %d word %d lost its young object",
                when, i, j);
   for (int k = 0; k < 3; k++)
-    CHECKF(intact(g_big[bigpos[k]], btags[k]), "%s: the large object's "
+    CHECKF(tagged_intact(g_big[bigpos[k]], btags[k]), "%s: the large object's "
            "word %ld (page %ld of %d) lost its young object", when,
            bigpos[k], bigpos[k] * 8 / 4096, BIG / 4096);
 }

@@ -59,31 +59,6 @@ static uint64_t tag_of(int kind, int r, long i) {
 
 /* Young objects: 64 bytes (run_minors' garbage size, so a wrongly freed
  * one is soon overwritten), with a noscan child. */
-static uint64_t *young(uint64_t tag) {
-  uint64_t *y = sgc_alloc(64), *c = sgc_alloc_noscan(32);
-  CHECK(y != NULL && c != NULL);
-  c[0] = ~tag;
-  c[1] = tag * 7;
-  c[2] = tag ^ 0x5555;
-  c[3] = tag + 1;
-  y[0] = tag;
-  y[1] = ~tag;
-  y[2] = (uint64_t)(uintptr_t)c;
-  for (int w = 3; w < 8; w++)
-    y[w] = tag * (uint64_t)w;
-  return y;
-}
-
-static int intact(const uint64_t *y, uint64_t tag) {
-  if (y == NULL || sgc_base(y) != y || y[0] != tag || y[1] != ~tag)
-    return 0;
-  for (int w = 3; w < 8; w++)
-    if (y[w] != tag * (uint64_t)w)
-      return 0;
-  const uint64_t *c = (const uint64_t *)(uintptr_t)y[2];
-  return c != NULL && sgc_base(c) == c && c[0] == ~tag && c[1] == tag * 7 &&
-         c[2] == (tag ^ 0x5555) && c[3] == tag + 1;
-}
 
 /* Slot k of pair i: box slot (0: live, 1: dead), malloc slot. */
 static void **box_slot(long i, int dead) {
@@ -105,7 +80,7 @@ __attribute__((noinline)) static void make_old(void) {
   g_oldbox = sgc_alloc_noscan(NOLDT * sizeof(void *));
   CHECK(g_oldbox != NULL);
   for (long i = 0; i < NOLDT; i++) {
-    void *t = young(tag_of(2, 0, i));
+    void *t = tagged_new(tag_of(2, 0, i));
     g_oldt[i] = t;
     g_oldbox[i] = t;
     moldslots[i] = t;
@@ -119,7 +94,7 @@ __attribute__((noinline)) static void make_old(void) {
  * registered on them. */
 __attribute__((noinline)) static void make_young(int r) {
   for (long i = 0; i < N; i++) {
-    uint64_t *y = young(tag_of(3, r, i)), *d = young(tag_of(4, r, i));
+    uint64_t *y = tagged_new(tag_of(3, r, i)), *d = tagged_new(tag_of(4, r, i));
     g_hold[i]->ref = y;
     live_of[i] = y; /* malloc'ed: keeps nothing */
     *box_slot(i, 0) = y;
@@ -143,7 +118,7 @@ static void check_live(int r, const char *when) {
     CHECKF(*mal_slot(i, 0) == y, "round %d %s: the malloc'ed slot of live "
            "young object %ld was %s", r, when, i,
            *mal_slot(i, 0) ? "changed" : "cleared");
-    CHECKF(g_hold[i]->ref == y && intact(y, tag_of(3, r, i)),
+    CHECKF(g_hold[i]->ref == y && tagged_intact(y, tag_of(3, r, i)),
            "round %d %s: live young object %ld corrupted", r, when, i);
   }
 }
@@ -172,10 +147,10 @@ int main(void) {
       box_cleared += b == NULL;
       mal_cleared += m == NULL;
       /* Kept by a stale word: still registered and intact. */
-      CHECKF(b == NULL || intact(b, tag_of(4, r, i)), "round %d: the box "
+      CHECKF(b == NULL || tagged_intact(b, tag_of(4, r, i)), "round %d: the box "
              "slot of dead young object %ld was neither cleared nor left "
              "on an intact object", r, i);
-      CHECKF(m == NULL || intact(m, tag_of(4, r, i)), "round %d: the "
+      CHECKF(m == NULL || tagged_intact(m, tag_of(4, r, i)), "round %d: the "
              "malloc'ed slot of dead young object %ld was neither cleared "
              "nor left on an intact object", r, i);
     }
@@ -220,7 +195,7 @@ int main(void) {
              "a slot of dead old object %ld was cleared by a minor "
              "collection (box %p, malloc'ed %p)", i, g_oldbox[i],
              moldslots[i]);
-      CHECKF(intact(g_oldbox[i], tag_of(2, 0, i)), "dead old object %ld "
+      CHECKF(tagged_intact(g_oldbox[i], tag_of(2, 0, i)), "dead old object %ld "
              "was freed by a minor collection", i);
     }
   }
