@@ -292,6 +292,8 @@ static bool scan(uintptr_t lo, uintptr_t hi) {
   return true;
 }
 
+/* Lists at least every page written since it was protected
+ * (rule:list-more-never-less). */
 bool dirty_list(uintptr_t lo, uintptr_t hi, const dirty_run **runs,
                 uint32_t *n) {
   dirty.nruns = 0;

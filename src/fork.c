@@ -13,7 +13,7 @@
  * spans back, their records go, and the runtime's own threads (markers,
  * sweeper, finalizer thread, scavenger) are started again when needed.
  *
- * Owns no state of its own.
+ * Owns no state of its own.  design.md: rule:fork-barrier.
  */
 #include "spangc-int.h"
 

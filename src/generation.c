@@ -102,6 +102,8 @@ void gen_begin(gen_cycle *g, bool forced) {
   g->listed = true;
   bool trusted = dirty_list(h->arena_start, ATOMIC_LOAD(&h->arena_used),
                             &g->runs, &g->nruns);
+  /* Marks set outside a mark make this collection major
+   * (rule:stale-marks-cleared, rule:freed-slot-not-old). */
   g->minor = trusted && !forced && gen.next_minor &&
              !ATOMIC_LOAD(&h->stale_marks);
 }
@@ -142,6 +144,9 @@ static void protect_old_pages(const gen_cycle *g) {
         end = s->base + s->npages * PAGE_SIZE;
       if (end > hi)
         end = hi;
+      /* Protected after the listing, inside the same stop: a page with
+       * old pointer objects is listed again once written
+       * (rule:written-old-is-listed, rule:no-write-lost). */
       if (!(g->runs[k].categories & DIRTY_RUN_PRESENT) ||
           (s != NULL && holds_old_pointers(s)))
         dirty_protect(p, end);

@@ -242,7 +242,8 @@ void *sgc_calloc(size_t count, size_t size) {
 /* The in-use span holding p, swept for this cycle, or NULL.  Caller in a
  * no-preempt region (an outsider's included).  Sweeping may give the span
  * back, and another thread may reuse its pages at once: look again until
- * the span found after sweeping is the one that was swept. */
+ * the span found after sweeping is the one that was swept
+ * (rule:look-up-after-sweep). */
 static mspan *swept_span_of(uintptr_t p) {
   for (;;) {
     mspan *s = mheap_lookup(p);
@@ -308,7 +309,8 @@ static void free_object(mcache *c, void *p) {
               "over)", p);
 #endif
   /* An old object's slot must not hand "old" to the young object that
-   * reuses it (generation.c); no mark runs while we are in the region. */
+   * reuses it (rule:freed-slot-not-old); no mark runs while we are in the
+   * region. */
   if (sgc_sticky) {
     bitmap_clear_atomic(s->markbits, i);
     bitmap_set_atomic(s->everfreedbits, i);

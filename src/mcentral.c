@@ -54,6 +54,7 @@ static mspan *mcentral_grow(mcentral *c) {
   return mheap_alloc(class_to_npages[cls], c->spanclass, false);
 }
 
+/* Every span handed out is swept first (rule:no-unswept-in-mcache). */
 mspan *mcentral_cache_span(mcentral *c) {
   mheap *h = &sgc_heap;
   mspan *s;
@@ -128,7 +129,8 @@ void mcentral_uncache_span(mcentral *c, mspan *s) {
  * recomputed nalloc.  Relinks the span by its new fullness, or gives it
  * back to the heap when it holds nothing and no mcache has it.  Returns
  * true if the span went back to the heap.  The sweepgen is published last:
- * a swept sweepgen is the signal that the span may be handed out. */
+ * a swept sweepgen is the signal that the span may be handed out
+ * (rule:swept-is-final). */
 bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve) {
   mheap *h = &sgc_heap;
   uint32_t sg = ATOMIC_LOAD(&h->sweepgen);

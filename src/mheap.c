@@ -205,7 +205,8 @@ static void record_span(void *arg, void *obj) {
   h->allspans[h->nspan++] = obj;
 }
 
-/* Make room in allspans for one more span (mheap.lock held). */
+/* Make room in allspans for one more span (mheap.lock held).  The old
+ * array stays if it is the collector's snapshot (rule:snapshot-array-kept). */
 static bool allspans_reserve(mheap *h) {
   if (h->nspan < h->nspancap)
     return true;
@@ -233,7 +234,8 @@ static bool allspans_reserve(mheap *h) {
 
 /* The collector's snapshot of allspans (mheap.lock held): frees the
  * previous snapshot if allspans has grown away from it since, and pins the
- * current array as gcspans until the next snapshot. */
+ * current array as gcspans until the next snapshot
+ * (rule:snapshot-array-kept). */
 void mheap_snapshot_locked(mspan ***spans, uint32_t *n) {
   mheap *h = &sgc_heap;
   if (h->gcspans && h->gcspans != h->allspans) {
@@ -497,7 +499,9 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
   s->limit = s->base + (uintptr_t)s->nelems * s->elemsize;
   /* A new span is swept.  One made while marking is stamped with the
    * generation the mark phase ends in: its mark bits were never computed,
-   * so it must not be swept this cycle (design.md, "allspans"). */
+   * so it must not be swept this cycle (rule:marking-spans-not-garbage),
+   * and the mark bits it gets must be cleared before the next mark
+   * (rule:stale-marks-cleared). */
   ATOMIC_STORE(&s->sweepgen, h->sweepgen + (h->gcmarking ? 2 : 0));
   if (h->gcmarking)
     ATOMIC_STORE(&h->stale_marks, 1);

@@ -7,7 +7,7 @@
  * that without meaning to: servers block every signal in every thread, a
  * signal thread waits with sigwait on a full set (and would take our
  * signal for its own), a library installs its own SIGPWR handler.  So
- * this file interposes the C library's signal calls: the shared libraries
+ * this file interposes the C library's signal calls (rule:suspend-signal-kept): the shared libraries
  * (libspangc.so, libgc.so.1) export them, the dynamic linker resolves the
  * program's calls to them first, and each forwards to the next definition
  * (the C library's, or a sanitizer's interceptor) with one change:

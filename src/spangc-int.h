@@ -667,6 +667,8 @@ void lock_as_blocking(pthread_mutex_t *m);
 extern int world_forking;
 void world_fork_wait(mcache *c);
 
+/* Runtime locks are taken only inside a no-preempt region, so a stop
+ * never parks a thread that holds one (rule:no-stop-holding-lock). */
 static inline void nopreempt_enter(mcache *c) {
   c->nopreempt++;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);

@@ -11,7 +11,8 @@
  *     sweepgen == sg - 2  needs sweeping,
  *     sweepgen == sg - 1  is being swept by whoever claimed it,
  *     sweepgen == sg      is swept and may be used.
- * A span is claimed with one CAS from sg-2 to sg-1, so exactly one thread
+ * A span is claimed with one CAS from sg-2 to sg-1 (rule:claim-by-cas),
+ * so exactly one thread
  * sweeps it: the background sweeper (sweepone), an mcache refilling from
  * mcentral (mcentral_cache_span), or a thread that must see the span's
  * final state (mspan_ensure_swept: sgc_free, finalizer registration).
@@ -103,6 +104,8 @@ bool mspan_sweep(mspan *s, bool preserve) {
     sgc_fatal("sweep: span %p in state %d with sweepgen %u, heap at %u",
               (void *)s->base, s->state, s->sweepgen, sg);
   uint64_t queued[BITMAP_WORDS] = {0};
+  /* With sticky marks, marks survive the sweep: they are the old objects
+   * (rule:old-means-marked); queued finalizable objects lose theirs. */
   if (sgc_sticky)
     /* Objects the finalizer queue held at the mark stay allocated, young
      * (mspan.finqbits): from here on they count as marked, before the

@@ -545,6 +545,8 @@ static void signal_and_wait(mthread *self, bool stop) {
 
 void world_stop(mthread *self) {
   bar_outsiders();
+  /* Taken before any signal: its holder is never asked to stop
+   * (rule:no-stop-holding-lock). */
   pthread_mutex_lock(&threads_lock);
   signal_and_wait(self, true);
 }
@@ -582,7 +584,7 @@ static mthread *forker; /* atomic: the thread raising the barrier */
  *
  * Found under ThreadSanitizer, which runs handlers late (at interceptors
  * and atomic operations): the fork waited for ever for a thread that
- * waited here. */
+ * waited here.  (rule:acks-exact, rule:fork-barrier) */
 void world_fork_wait(mcache *c) {
   mthread *t = c->thr;
   if (t == ATOMIC_LOAD(&forker))
@@ -604,6 +606,7 @@ void world_fork_wait(mcache *c) {
 
 static void free_dead(mthread *dead);
 
+/* rule:fork-barrier */
 static void fork_barrier_begin(mthread *self) {
   bar_outsiders();
   pthread_mutex_lock(&threads_lock);
@@ -774,7 +777,8 @@ void sgc_enter_blocking(void) {
   /* A stop that signalled this thread and waits for it: what it needs is
    * recorded now, so acknowledge here rather than rely on the signal (a
    * thread about to block, e.g. on a mutex, may get it late: TSan holds
-   * signals back during pthread_mutex_lock). */
+   * signals back during pthread_mutex_lock).  Test and post happen inside
+   * the region, where the handler only sets pending (rule:acks-exact). */
   uint64_t g = ATOMIC_LOAD(&t->sig_gen);
   if ((world.stopping || world.barrier) && t->signalled && g == world.gen &&
       ATOMIC_LOAD(&t->ack_gen) != g) {
@@ -794,6 +798,7 @@ void sgc_exit_blocking(void) {
               "region");
   nopreempt_enter(c);
   pthread_mutex_lock(&world.mutex);
+  /* No thread joins a stopped world (rule:exit-blocking-waits). */
   while (world.stopping)
     pthread_cond_wait(&world.cond, &world.mutex);
   t->state = THR_RUNNING;
