@@ -167,7 +167,9 @@ typedef struct sgc_stats {
   uint64_t heap_live;           /* pacing figure: live + allocated since */
   uint64_t next_gc;             /* heap_live that triggers the next one */
   uint64_t sweeps_background;   /* spans swept by the background sweeper */
-  uint64_t sweeps_on_demand;    /* spans swept by allocating threads */
+  uint64_t sweeps_on_demand;    /* spans swept by threads that needed them
+                                   swept (a span to use, a pointer to free,
+                                   pages before the heap grows) */
   uint64_t sweeps_in_pause;     /* spans swept with the world stopped */
   uint64_t mark_overflows;      /* rescans after a full mark stack */
   uint64_t collections_abandoned; /* skipped: no memory for root tables */
@@ -209,6 +211,9 @@ typedef struct sgc_stats {
   uint64_t scavenge_period_ns;    /* SPANGC_SCAVENGE_MS; 0: no scavenger thread */
   uint64_t stack_pool_bytes;      /* of stack_bytes, pool spans (stacks up to 256 KiB) */
   uint64_t stack_pool_free_bytes; /* of stack_pool_bytes, stacks not in use */
+  uint64_t sweeps_proportional;   /* spans swept by allocating threads paying
+                                     their share of the sweep (sweeps_on_demand
+                                     counts those that needed a span swept) */
 } sgc_stats;
 
 /*

@@ -260,6 +260,7 @@ typedef struct cycle {
   uint64_t t_stopped; /* the world is stopped: gctrace's "stop" ends */
   bool ran;
   bool force; /* sgc_collect, or the heap limit: a major collection */
+  uint64_t pause_sweeps; /* spans this stop had to sweep */
 } cycle;
 
 static int record_phdr(struct dl_phdr_info *info, size_t size, void *arg) {
@@ -297,7 +298,7 @@ static void collect_stopped(cycle *cy) {
   uint64_t t0 = cy->t0;
   uint64_t t1 = cy->t_stopped;
 
-  sweep_finish();
+  cy->pause_sweeps = sweep_finish();
   uint64_t dropped[NUM_CLASSES] = {0};
   mcache_foreach(flush_cache, dropped);
   for (int sc = 0; sc < NUM_SPANCLASSES; sc++)
@@ -349,7 +350,7 @@ static void collect_stopped(cycle *cy) {
   gc.stack_released += stack_released;
   uint64_t goal = gen_end(&g, heap_before, res.marked_bytes, gc.gcpercent,
                           ATOMIC_LOAD_RELAXED(&gc.min_goal));
-  sweep_start();
+  sweep_start(res.marked_bytes);
   ATOMIC_STORE(&h->heap_live, (int64_t)res.marked_bytes);
   ATOMIC_STORE(&sgc_next_gc, goal);
   uint64_t t4 = os_nanotime();
@@ -378,8 +379,9 @@ static void collect_stopped(cycle *cy) {
         "stop+prepare+mark+term, %.1f->%.1f MB live (%.1f MB old) "
         "(goal %.1f MB), "
         "%llu objects marked, %u spans, %llu written pages (%llu old "
-        "objects rescanned), sweeps %llu "
-        "bg %llu demand %llu pause, %llu steals %llu handoffs%s\n",
+        "objects rescanned), %llu spans swept in the stop (sweeps %llu "
+        "bg %llu demand %llu proportional %llu pause), %llu steals %llu "
+        "handoffs%s\n",
         (unsigned long long)gc.numgc, (double)(t0 - gc.start_ns) / 1e9,
         g.minor ? "minor" : "major",
         nproc, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6,
@@ -389,9 +391,10 @@ static void collect_stopped(cycle *cy) {
         (double)g.old_bytes / 1048576.0, (double)goal / 1048576.0,
         (unsigned long long)res.nobj, nspan,
         (unsigned long long)(g.listed ? dirty_last_pages() : 0),
-        (unsigned long long)res.ndirty,
+        (unsigned long long)res.ndirty, (unsigned long long)cy->pause_sweeps,
         (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_nbgsweep),
         (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_ndemandsweep),
+        (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_nassistsweep),
         (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_npausesweep),
         (unsigned long long)res.nsteal, (unsigned long long)res.nhandoff,
         res.overflows ? ", mark stack overflowed" : "");
@@ -675,6 +678,7 @@ void gc_read_stats(sgc_stats *st) {
   st->sweeps_background = ATOMIC_LOAD_RELAXED(&sgc_nbgsweep);
   st->sweeps_on_demand = ATOMIC_LOAD_RELAXED(&sgc_ndemandsweep);
   st->sweeps_in_pause = ATOMIC_LOAD_RELAXED(&sgc_npausesweep);
+  st->sweeps_proportional = ATOMIC_LOAD_RELAXED(&sgc_nassistsweep);
 }
 
 /* --------------------------------------------------------------- fork */

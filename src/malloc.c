@@ -99,6 +99,7 @@ static void *alloc_large(mcache *c, size_t n, int kind) {
   bool noscan = kind == KIND_NOSCAN;
   uintptr_t npages = (n + PAGE_SIZE - 1) >> PAGE_SHIFT;
   gc_maybe_collect(c);
+  sweep_pay();
   sweep_reclaim(npages);
   mspan *s = mheap_alloc(npages, make_spanclass(0, kind), true);
   if (s == NULL && gc_has_max_heap()) {

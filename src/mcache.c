@@ -234,6 +234,7 @@ bool mcache_refill(mcache *c, int sc) {
   }
   flush_live_delta(c);
   gc_maybe_collect(c);
+  sweep_pay();
   s = mcentral_cache_span(&sgc_heap.central[sc]);
   if (s == NULL && gc_has_max_heap()) {
     gc_collect_for_limit(c);

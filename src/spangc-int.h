@@ -451,11 +451,14 @@ void mspan_ensure_swept(mspan *s);
 /* Sweep one more span of the sweep snapshot; returns pages freed, or -1
  * when every span is swept.  'bg' counts it as a background sweep. */
 intptr_t sweepone(bool bg);
-void sweep_start(void); /* after mark, world stopped: new generation */
-void sweep_finish(void); /* sweep all that is left (before mark) */
+/* after mark, world stopped: new generation; live = heap_live from now */
+void sweep_start(uint64_t live);
+uint64_t sweep_finish(void); /* sweep all that is left (before mark) */
+void sweep_pay(void); /* proportional sweeping, before taking memory */
 bool sweep_done(void);
 void sweep_complete(void); /* any thread, outside no-preempt regions */
 void sweep_reclaim(uintptr_t npages);
+extern uint64_t sgc_nassistsweep;
 extern uint64_t sgc_nbgsweep, sgc_ndemandsweep, sgc_npausesweep;
 
 /* --------------------------------------------------------------- specials */

@@ -11,10 +11,11 @@
  *     sweepgen == sg - 2  needs sweeping,
  *     sweepgen == sg - 1  is being swept by whoever claimed it,
  *     sweepgen == sg      is swept and may be used.
- * A span is claimed with one CAS from sg-2 to sg-1 (rule:claim-by-cas),
- * so exactly one thread
- * sweeps it: the background sweeper (sweepone), an mcache refilling from
- * mcentral (mcentral_cache_span), or a thread that must see the span's
+ * A span is claimed with one CAS from sg-2 to sg-1, so exactly one thread
+ * sweeps it (rule:claim-by-cas): the background sweeper (sweepone), an
+ * allocating thread paying its share (sweep_pay) or needing pages before
+ * the heap grows (sweep_reclaim), an mcache refilling from mcentral
+ * (mcentral_cache_span), or a thread that must see the span's
  * final state (mspan_ensure_swept: sgc_free, finalizer registration).
  * The sweeper publishes sg last, with a release store, after every other
  * write to the span; readers that see sg see a finished sweep.
@@ -41,9 +42,14 @@ static struct {
   mspan **spans;
   uint32_t nspan;
   uint32_t idx; /* atomic cursor into spans */
+  /* Proportional sweeping (sweep_pay): set when the generation opens. */
+  uint64_t pages_total;  /* pages in use then: what there is to sweep */
+  uint64_t pages_swept;  /* atomic: pages of spans swept since, by anyone */
+  int64_t live_basis;    /* the trigger's measure when it opened */
 } sweep SGC_NOGC;
 
 uint64_t sgc_nbgsweep, sgc_ndemandsweep, sgc_npausesweep; /* atomic */
+uint64_t sgc_nassistsweep; /* atomic: swept by sweep_pay */
 
 /* Queue the finalizers of doomed objects (mark_finalizers: unmarked at
  * mark end; marked or not now) and of any other unmarked ones and keep those objects (and, through the mark the
@@ -103,6 +109,7 @@ bool mspan_sweep(mspan *s, bool preserve) {
       ATOMIC_LOAD(&s->sweepgen) != sg - 1)
     sgc_fatal("sweep: span %p in state %d with sweepgen %u, heap at %u",
               (void *)s->base, s->state, s->sweepgen, sg);
+  ATOMIC_ADD(&sweep.pages_swept, s->npages);
   uint64_t queued[BITMAP_WORDS] = {0};
   /* With sticky marks, marks survive the sweep: they are the old objects
    * (rule:old-means-marked); queued finalizable objects lose theirs. */
@@ -177,7 +184,13 @@ void mspan_ensure_swept(mspan *s) {
     sched_yield();
 }
 
-intptr_t sweepone(bool bg) {
+enum { SWEEP_BG, SWEEP_DEMAND, SWEEP_PAUSE, SWEEP_ASSIST };
+
+/* Claim and sweep the next unswept span of the snapshot; returns the pages
+ * it gave back to the heap, or -1 when none is left.  Caller inside a
+ * no-preempt region (or the world stopped).  'why' only says which
+ * counter the sweep goes to. */
+static intptr_t sweep_next(int why) {
   mheap *h = &sgc_heap;
   uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
   for (;;) {
@@ -193,9 +206,55 @@ intptr_t sweepone(bool bg) {
     if (g != sg - 2 || !ATOMIC_CAS(&s->sweepgen, g, sg - 1))
       continue;
     uintptr_t npages = s->npages;
-    ATOMIC_ADD(bg ? &sgc_nbgsweep : &sgc_npausesweep, 1);
+    static uint64_t *const counter[] = {&sgc_nbgsweep, &sgc_ndemandsweep,
+                                        &sgc_npausesweep, &sgc_nassistsweep};
+    ATOMIC_ADD(counter[why], 1);
     return mspan_sweep(s, false) ? (intptr_t)npages : 0;
   }
+}
+
+/* The background sweeper (bg) or a thread that needs the sweep done.
+ * SPANGC_DEBUG=nobgsweep=1 idles the background sweeper (tests: the
+ * allocating threads and the stop must then do all the sweeping). */
+intptr_t sweepone(bool bg) {
+  static int idle = -1; /* atomic: the flag, read once */
+  if (bg) {
+    int v = ATOMIC_LOAD_RELAXED(&idle);
+    if (v < 0) {
+      v = sgc_debug_flag("nobgsweep");
+      ATOMIC_STORE(&idle, v);
+    }
+    if (v)
+      return -1;
+  }
+  return sweep_next(bg ? SWEEP_BG : SWEEP_DEMAND);
+}
+
+/* Proportional sweeping (rule:sweep-proportional).  A thread about to take
+ * new memory (a span for its cache, a large object) first sweeps its share:
+ * the sweep must be done when the heap reaches the next goal, so after the
+ * trigger's measure (gc_heap_pressure) grew by a fraction f of the way from
+ * where the generation opened to the goal, a fraction f of the pages there
+ * were to sweep must have been swept, by anyone; this thread sweeps until
+ * it is so.  Aiming at 7/8 of the way leaves a margin.  Then no sweep work
+ * is left for the next collection's stop.  Caller inside a no-preempt
+ * region, holding no lock. */
+void sweep_pay(void) {
+  if (sweep_done())
+    return;
+  int64_t live = (int64_t)gc_heap_pressure();
+  int64_t goal = (int64_t)ATOMIC_LOAD(&sgc_next_gc);
+  int64_t basis = sweep.live_basis;
+  if (live <= basis)
+    return;
+  int64_t way = (goal - basis) / 8 * 7;
+  uint64_t target = sweep.pages_total;
+  if (way > 0 && live - basis < way)
+    target = (uint64_t)((unsigned __int128)sweep.pages_total *
+                        (uint64_t)(live - basis) / (uint64_t)way);
+  while (ATOMIC_LOAD(&sweep.pages_swept) < target)
+    if (sweep_next(SWEEP_ASSIST) < 0)
+      break;
 }
 
 /* Before the heap grows by npages while the last cycle is still being
@@ -205,7 +264,7 @@ intptr_t sweepone(bool bg) {
 void sweep_reclaim(uintptr_t npages) {
   uintptr_t got = 0;
   while (got < npages && !sweep_done()) {
-    intptr_t r = sweepone(false);
+    intptr_t r = sweep_next(SWEEP_DEMAND);
     if (r < 0)
       break;
     got += (uintptr_t)r;
@@ -219,11 +278,14 @@ bool sweep_done(void) {
 /* World stopped, mark finished: open a new sweep generation over a fresh
  * snapshot of allspans.  The previous snapshot array is freed here if
  * allspans has moved on from it (mheap.c left it for us). */
-void sweep_start(void) {
+void sweep_start(uint64_t live) {
   mheap *h = &sgc_heap;
   sgc_lock(&h->lock);
   mheap_snapshot_locked(&sweep.spans, &sweep.nspan);
   ATOMIC_STORE(&sweep.idx, 0);
+  sweep.pages_total = h->pages_inuse;
+  ATOMIC_STORE(&sweep.pages_swept, 0);
+  sweep.live_basis = (int64_t)live;
   ATOMIC_STORE(&h->sweepgen, h->sweepgen + 2);
   h->gcmarking = 0;
   sgc_unlock(&h->lock);
@@ -239,7 +301,8 @@ void sweep_complete(void) {
   uint32_t sg = ATOMIC_LOAD(&sgc_heap.sweepgen);
   for (;;) {
     mcache *c = nopreempt_enter_any();
-    intptr_t r = ATOMIC_LOAD(&sgc_heap.sweepgen) == sg ? sweepone(false) : -1;
+    intptr_t r =
+        ATOMIC_LOAD(&sgc_heap.sweepgen) == sg ? sweep_next(SWEEP_DEMAND) : -1;
     nopreempt_leave_any(c);
     if (r == -1)
       break;
@@ -255,13 +318,16 @@ void sweep_complete(void) {
   }
 }
 
-/* World stopped: sweep whatever the sweepers left.  Then the sweep
- * snapshot is done with: forget it, since the mark snapshot about to be
- * taken may free its array. */
-void sweep_finish(void) {
-  while (sweepone(false) != -1)
-    ;
+/* World stopped: sweep whatever the sweepers left (returns how many spans:
+ * proportional sweeping keeps it at 0 unless the program outran it).  Then
+ * the sweep snapshot is done with: forget it, since the mark snapshot
+ * about to be taken may free its array. */
+uint64_t sweep_finish(void) {
+  uint64_t n = 0;
+  while (sweep_next(SWEEP_PAUSE) != -1)
+    n++;
   sweep.spans = NULL;
   sweep.nspan = 0;
   ATOMIC_STORE(&sweep.idx, 0);
+  return n;
 }
