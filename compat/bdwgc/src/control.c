@@ -622,12 +622,20 @@ size_t GC_get_unmapped_bytes(void) {
   return (size_t)st.heap_released_bytes;
 }
 
+/* Heap growth since the last collection's end (whole spans), but never
+ * more than was allocated in all. */
+static size_t since_gc_of(const sgc_stats *st) {
+  uint64_t since = st->heap_live > st->last_heap_after
+                       ? st->heap_live - st->last_heap_after
+                       : 0;
+  return (size_t)(since < st->total_alloc_bytes ? since
+                                                : st->total_alloc_bytes);
+}
+
 size_t GC_get_bytes_since_gc(void) {
   sgc_stats st;
   read_stats(&st);
-  return st.heap_live > st.last_heap_after
-             ? (size_t)(st.heap_live - st.last_heap_after)
-             : 0;
+  return since_gc_of(&st);
 }
 
 size_t GC_get_total_bytes(void) {
@@ -654,9 +662,7 @@ void GC_get_heap_usage_safe(GC_word *heap_size, GC_word *free_bytes,
   if (unmapped)
     *unmapped = st.heap_released_bytes;
   if (since_gc)
-    *since_gc = st.heap_live > st.last_heap_after
-                    ? st.heap_live - st.last_heap_after
-                    : 0;
+    *since_gc = since_gc_of(&st);
   if (total)
     *total = st.total_alloc_bytes;
 }

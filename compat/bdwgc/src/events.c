@@ -56,9 +56,14 @@ GC_start_callback_proc GC_get_start_callback(void) {
   return __atomic_load_n(&start_callback, __ATOMIC_ACQUIRE);
 }
 
+/* Whether the collection under way reported its START: a collection
+ * that began without a callback reports none of its events (so that a
+ * callback set meanwhile does not see an END without its START). */
+static int cycle_reported;
+
 static void report(GC_EventType e) {
   GC_on_collection_event_proc f = __atomic_load_n(&on_event, __ATOMIC_ACQUIRE);
-  if (f)
+  if (f && __atomic_load_n(&cycle_reported, __ATOMIC_RELAXED))
     f(e);
 }
 
@@ -127,6 +132,9 @@ void compat_start_hook(void) {
     sched_yield();
   if (p == 1)
     compat_flush_events();
+  __atomic_store_n(&cycle_reported,
+                   __atomic_load_n(&on_event, __ATOMIC_ACQUIRE) != NULL,
+                   __ATOMIC_RELAXED);
   report(GC_EVENT_START);
   report(GC_EVENT_PRE_STOP_WORLD);
 }

@@ -116,9 +116,7 @@ static size_t fill_prof_stats(struct GC_prof_stats_s *out, size_t size) {
   s.heapsize_full = heap;
   s.free_bytes_full = heap - inuse;
   s.unmapped_bytes = st.heap_released_bytes;
-  s.bytes_allocd_since_gc = st.heap_live > st.last_heap_after
-                                ? st.heap_live - st.last_heap_after
-                                : 0;
+  s.bytes_allocd_since_gc = GC_get_bytes_since_gc();
   s.allocd_bytes_before_gc = st.total_alloc_bytes > s.bytes_allocd_since_gc
                                  ? st.total_alloc_bytes - s.bytes_allocd_since_gc
                                  : 0;
