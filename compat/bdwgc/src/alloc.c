@@ -17,10 +17,10 @@
 size_t compat_extra = 1;
 
 compat_kind compat_kinds[COMPAT_MAX_KINDS] = {
-    [GC_I_PTRFREE] = {SGC_KIND_NOSCAN, 0},
-    [GC_I_NORMAL] = {SGC_KIND_SCAN, 0},
-    [2] = {SGC_KIND_SCAN, 1},
-    [3] = {SGC_KIND_NOSCAN, 1},
+    [GC_I_PTRFREE] = {SGC_KIND_NOSCAN, 0, 0},
+    [GC_I_NORMAL] = {SGC_KIND_SCAN, 0, 1},
+    [2] = {SGC_KIND_SCAN, 1, 1},
+    [3] = {SGC_KIND_NOSCAN, 1, 0},
 };
 unsigned compat_nkinds = 4;
 int compat_link_kind = SGC_KIND_NOSCAN;
@@ -328,10 +328,15 @@ void GC_generic_malloc_many(size_t lb, int k, void **result) {
     n = MANY_MAX;
   void *held[MANY_MAX];
   size_t got = 0;
-  int linked = k >= 0 && (unsigned)k < __atomic_load_n(&compat_nkinds,
-                                                        __ATOMIC_ACQUIRE) &&
-                compat_kinds[k].sgc_kind == SGC_KIND_NOSCAN &&
-                !compat_kinds[k].uncollectable;
+  int known = k >= 0 && (unsigned)k < __atomic_load_n(&compat_nkinds,
+                                                       __ATOMIC_ACQUIRE);
+  int linked = known && compat_kinds[k].sgc_kind == SGC_KIND_NOSCAN &&
+               !compat_kinds[k].uncollectable;
+  /* A kind whose descriptor may leave the first word unscanned (gcj
+   * objects read it as their vtable; bitmaps without word 0; mark
+   * procedures) cannot hold a list: one object at a time. */
+  if (known && !linked && !compat_kinds[k].first_word_scanned)
+    n = 1;
   while (got < n) {
     void *p = linked ? compat_disclaim_check(
                            sgc_alloc_kind(padded(lb), compat_link_kind), k)
@@ -368,10 +373,24 @@ unsigned GC_new_kind(void **fl, GC_word descr, int adjust, int clear) {
                  errno == EINVAL ? "the descriptor names an unknown mark "
                                    "procedure"
                                  : "too many kinds");
-  return compat_add_kind(k, "GC_new_kind");
+  return compat_add_kind(k, "GC_new_kind", descr, adjust);
 }
 
-unsigned compat_add_kind(int sk, const char *call) {
+/* Whether objects of a kind with descriptor d have their first word
+ * scanned, whatever their contents. */
+static int scans_first_word(GC_word d, int adjust) {
+  switch (d & GC_DS_TAGS) {
+  case GC_DS_LENGTH:
+    return adjust || d >= sizeof(void *);
+  case GC_DS_BITMAP:
+    return (d >> (8 * sizeof(GC_word) - 1)) & 1;
+  default:
+    return 0;
+  }
+}
+
+unsigned compat_add_kind(int sk, const char *call, GC_word descr,
+                         int adjust) {
   static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
   compat_lock(&lock);
   unsigned i = compat_nkinds;
@@ -379,7 +398,7 @@ unsigned compat_add_kind(int sk, const char *call) {
     pthread_mutex_unlock(&lock);
     compat_fatal("%s: too many kinds", call);
   }
-  compat_kinds[i] = (compat_kind){sk, 0};
+  compat_kinds[i] = (compat_kind){sk, 0, scans_first_word(descr, adjust)};
   __atomic_store_n(&compat_nkinds, i + 1, __ATOMIC_RELEASE);
   pthread_mutex_unlock(&lock);
   return i;

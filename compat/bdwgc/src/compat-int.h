@@ -110,6 +110,8 @@ void *compat_out_of_memory(size_t lb);
 typedef struct compat_kind {
   int sgc_kind;
   int uncollectable;
+  int first_word_scanned; /* for a kind with a descriptor: the list link
+                             of GC_generic_malloc_many keeps the next one */
 } compat_kind;
 extern compat_kind compat_kinds[COMPAT_MAX_KINDS];
 /* The spangc kind of pointer-free objects handed out in lists by
@@ -119,7 +121,7 @@ extern int compat_link_kind;
 extern unsigned compat_nkinds; /* atomic */
 void *compat_alloc_kind(size_t lb, int k);
 /* Appends a kind (spangc kind sk) to the table; returns its number. */
-unsigned compat_add_kind(int sk, const char *call);
+unsigned compat_add_kind(int sk, const char *call, GC_word descr, int adjust);
 /* The bdwgc kind of the object whose base is p (-1 if none fits). */
 int compat_kind_of(const void *p);
 

@@ -57,7 +57,7 @@ void GC_init_gcj_malloc(int mp_index, void *mp) {
   int sk = sgc_new_kind(d, 0);
   if (sk < 0)
     compat_fatal("GC_init_gcj_malloc: no kind left for gcj objects");
-  int k = (int)compat_add_kind(sk, "GC_init_gcj_malloc");
+  int k = (int)compat_add_kind(sk, "GC_init_gcj_malloc", (GC_word)d, 0);
   GC_gcj_kind = k;
   GC_gcj_debug_kind = k;
   __atomic_store_n(&gcj_ready, 1, __ATOMIC_RELEASE);
@@ -96,6 +96,8 @@ static void disclaim_fin(void *obj, void *arg) {
 
 void compat_disclaim_new(void *p, int k) {
   GC_disclaim_proc proc = __atomic_load_n(&disclaim_procs[k], __ATOMIC_ACQUIRE);
+  if (sgc_base(p) != p)
+    return; /* memory from the program's oom function, not an object */
   if (proc &&
       sgc_set_finalizer_ex(p, disclaim_fin, (void *)proc, SGC_FIN_NO_ORDER,
                            NULL, NULL) != 0)

@@ -4,12 +4,14 @@
  * an unmarked word does not; with GC_MAKE_PROC(GC_GCJ_RESERVED_MARK_PROC_INDEX,
  * env) the mark procedure given to GC_init_gcj_malloc is called (with env)
  * and what it pushes lives.  GC_gcj_kind is a kind GC_generic_malloc
- * accepts.  Objects themselves die when unreachable. */
+ * accepts, and a GC_generic_malloc_many list of that kind stays whole.
+ * Objects themselves die when unreachable. */
 // labels: bdwgc
 // requires: GC_init_gcj_malloc GC_gcj_malloc GC_gcj_kind
 #include <gc.h>
 #include <gc/gc_mark.h>
 #include <gc/gc_gcj.h>
+#include <gc/gc_inline.h>
 #include "bdwgc_check.h"
 
 #define N 400
@@ -18,14 +20,15 @@
 /* vtable word 1 is the descriptor. */
 static GC_word vt_bitmap[2];
 static GC_word vt_proc[2];
-static volatile long proc_calls, proc_bad_env;
+static long proc_calls, proc_bad_env;
 
 static struct GC_ms_entry *GC_CALLBACK mark_word3(GC_word *addr,
                                                   struct GC_ms_entry *sp,
                                                   struct GC_ms_entry *lim,
                                                   GC_word env) {
-  proc_calls++;
-  if (env != 77) proc_bad_env++;
+  /* Marker threads may run it at once. */
+  __atomic_add_fetch(&proc_calls, 1, __ATOMIC_RELAXED);
+  if (env != 77) __atomic_add_fetch(&proc_bad_env, 1, __ATOMIC_RELAXED);
   return GC_MARK_AND_PUSH((void *)addr[3], sp, lim, (void **)&addr[3]);
 }
 
@@ -103,5 +106,23 @@ int main(void) {
 
   void **g = GC_generic_malloc(3 * sizeof(void *), GC_gcj_kind);
   CHECK(g != NULL && g[0] == 0, "GC_generic_malloc(GC_gcj_kind)");
+
+  /* A list of gcj objects from GC_generic_malloc_many, held by its head
+   * only, stays whole across collections and allocation (its links sit
+   * where the vtable will go). */
+  void *list = NULL;
+  GC_generic_malloc_many(4 * sizeof(void *), GC_gcj_kind, &list);
+  CHECK(list != NULL, "GC_generic_malloc_many(GC_gcj_kind) gave nothing");
+  long len0 = 0;
+  for (void **e = list; e; e = *e) len0++;
+  clear_stack();
+  collect(3);
+  for (int i = 0; i < 2000; i++)
+    CHECK(GC_gcj_malloc(4 * sizeof(void *), vt_bitmap) != NULL, "alloc");
+  long len = 0;
+  for (void **e = list; e; e = *e, len++)
+    CHECK(GC_base(e) == (void *)e && len < len0, "list element %ld of %ld "
+          "was reclaimed or reused", len, len0);
+  CHECK(len == len0, "the list shrank from %ld to %ld", len0, len);
   PASS("bdwgc_gcj_objects_follow_their_descriptor");
 }

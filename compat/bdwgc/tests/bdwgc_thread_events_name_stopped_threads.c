@@ -7,10 +7,12 @@
 // requires: GC_set_on_thread_event GC_EVENT_THREAD_UNSUSPENDED
 #include <gc.h>
 #include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 #include "bdwgc_check.h"
 
 static pthread_t worker_id, main_id;
-static volatile int stop, running;
+static int stop, running;
 static volatile long susp_worker, unsusp_worker, susp_main, end_seen;
 static volatile long susp_after_start, unsusp_before_end, in_collection;
 
@@ -34,9 +36,11 @@ static void GC_CALLBACK on_event(GC_EventType e) {
 }
 
 static void *worker(void *arg) {
-  running = 1;
-  volatile unsigned long spin = 0;
-  while (!stop) spin++; /* runs: must be stopped by every collection */
+  __atomic_store_n(&running, 1, __ATOMIC_RELEASE);
+  /* Runs (not in GC_do_blocking): every collection must stop it.  The
+   * short sleeps let ThreadSanitizer deliver the stop signal, which it
+   * holds back from a loop that makes no calls. */
+  while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) usleep(50);
   return arg;
 }
 
@@ -48,9 +52,9 @@ int main(void) {
         "callback");
   GC_set_on_collection_event(on_event);
   CHECK(GC_pthread_create(&worker_id, NULL, worker, NULL) == 0, "create");
-  while (!running) sched_yield();
+  while (!__atomic_load_n(&running, __ATOMIC_ACQUIRE)) sched_yield();
   for (int i = 0; i < 3; i++) GC_gcollect();
-  stop = 1;
+  __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
   CHECK(GC_pthread_join(worker_id, NULL) == 0, "join");
   CHECK(susp_worker >= 3, "the running thread was reported suspended %ld "
         "times in 3 collections", susp_worker);
