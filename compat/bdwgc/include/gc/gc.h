@@ -9,9 +9,10 @@
  * style of the Go runtime, collected by stop-the-world parallel marking from
  * conservative roots and lazy, concurrent sweeping (see <spangc.h>).
  *
- * Only the part of bdwgc's interface that spangc implements is declared;
- * a call to anything else fails to compile or to link.  Where spangc
- * behaves differently from bdwgc, the comment says so ("spangc:").
+ * Everything Debian's libgc1 (bdwgc 8.2.2) exports is declared and
+ * defined; where spangc behaves differently from bdwgc, the comment says
+ * so ("spangc:"), and compat/bdwgc/README.md lists the differences of the
+ * calls that spangc can only approximate or cannot honour.
  *
  * Summary of what every client should know:
  *   - Interior pointers are always recognised, from anywhere.
