@@ -860,20 +860,14 @@ GC_API void *GC_CALL GC_is_visible(void * /* p */);
  * configuration macros, when defined on the command line, are applied
  * around GC_init():
  *   before: GC_DONT_EXPAND, GC_FORCE_UNMAP_ON_GCOLLECT, GC_DONT_GC or
- *           GC_MAX_RETRIES, GC_FREE_SPACE_DIVISOR, GC_FULL_FREQ,
- *           GC_TIME_LIMIT, GC_MAXIMUM_HEAP_SIZE;
+ *           GC_MAX_RETRIES, GC_ALLOCD_BYTES_PER_FINALIZER (kept, no
+ *           effect), GC_FREE_SPACE_DIVISOR, GC_FULL_FREQ, GC_TIME_LIMIT,
+ *           GC_MAXIMUM_HEAP_SIZE;
  *   after:  GC_IGNORE_WARN, GC_INITIAL_HEAP_SIZE.
- * With GC_THREADS, GC_SIG_SUSPEND and GC_SIG_THR_RESTART are applied
- * before, too.  GC_ALLOCD_BYTES_PER_FINALIZER and GC_MARKERS are refused:
- * spangc has no call to honour them.
+ * With GC_THREADS, GC_MARKERS (spangc's marker threads), GC_SIG_SUSPEND
+ * and GC_SIG_THR_RESTART are applied before, too.
  * ===================================================================== */
 
-#if defined(GC_ALLOCD_BYTES_PER_FINALIZER)
-# error "GC_ALLOCD_BYTES_PER_FINALIZER is not supported by spangc's libgc"
-#endif
-#if defined(GC_MARKERS) && defined(GC_THREADS)
-# error "GC_MARKERS is not supported by spangc's libgc (use SPANGC_MARKERS in the environment)"
-#endif
 #if defined(GC_SIG_SUSPEND) && defined(GC_THREADS)
 # define GC_INIT_CONF_SUSPEND_SIGNAL GC_set_suspend_signal(GC_SIG_SUSPEND)
 #else
@@ -908,6 +902,18 @@ GC_API void *GC_CALL GC_is_visible(void * /* p */);
     GC_set_free_space_divisor(GC_FREE_SPACE_DIVISOR)
 #else
 # define GC_INIT_CONF_FREE_SPACE_DIVISOR (void)0
+#endif
+#ifdef GC_ALLOCD_BYTES_PER_FINALIZER
+# define GC_INIT_CONF_ALLOCD_BYTES_PER_FINALIZER \
+    GC_set_allocd_bytes_per_finalizer(GC_ALLOCD_BYTES_PER_FINALIZER)
+#else
+# define GC_INIT_CONF_ALLOCD_BYTES_PER_FINALIZER (void)0
+#endif
+/* Marker threads: spangc's marker count. */
+#if defined(GC_MARKERS) && defined(GC_THREADS)
+# define GC_INIT_CONF_MARKERS GC_set_markers_count(GC_MARKERS)
+#else
+# define GC_INIT_CONF_MARKERS (void)0
 #endif
 #ifdef GC_FULL_FREQ
 # define GC_INIT_CONF_FULL_FREQ GC_set_full_freq(GC_FULL_FREQ)
@@ -1210,9 +1216,11 @@ GC_API void GC_CALL
     GC_INIT_CONF_DONT_EXPAND;                   \
     GC_INIT_CONF_FORCE_UNMAP_ON_GCOLLECT;       \
     GC_INIT_CONF_MAX_RETRIES;                   \
+    GC_INIT_CONF_ALLOCD_BYTES_PER_FINALIZER;    \
     GC_INIT_CONF_FREE_SPACE_DIVISOR;            \
     GC_INIT_CONF_FULL_FREQ;                     \
     GC_INIT_CONF_TIME_LIMIT;                    \
+    GC_INIT_CONF_MARKERS;                       \
     GC_INIT_CONF_SUSPEND_SIGNAL;                \
     GC_INIT_CONF_THR_RESTART_SIGNAL;            \
     GC_INIT_CONF_MAXIMUM_HEAP_SIZE;             \
