@@ -127,11 +127,16 @@ void compat_start_hook(void) {
                                               __ATOMIC_ACQUIRE);
   if (cb)
     cb();
-  int p;
-  while ((p = __atomic_load_n(&compat_events_pending, __ATOMIC_ACQUIRE)) == 2)
-    sched_yield();
-  if (p == 1)
-    compat_flush_events();
+  /* The previous collection's second half first, whoever reports it. */
+  for (;;) {
+    int p = __atomic_load_n(&compat_events_pending, __ATOMIC_ACQUIRE);
+    if (p == 0)
+      break;
+    if (p == 1)
+      compat_flush_events(); /* may lose the race to another thread */
+    else
+      sched_yield();
+  }
   __atomic_store_n(&cycle_reported,
                    __atomic_load_n(&on_event, __ATOMIC_ACQUIRE) != NULL,
                    __ATOMIC_RELAXED);

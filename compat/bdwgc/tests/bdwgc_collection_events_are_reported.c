@@ -3,24 +3,25 @@
  * POST_START_WORLD, RECLAIM_START, RECLAIM_END, END in that order; all of an
  * explicit collection's events are reported before GC_gcollect returns;
  * collections started by allocation report them too, each START followed by
- * its END before the next START; the getter returns the callback; with the
+ * its END before the next START, also with several threads allocating at
+ * once; the getter returns the callback; with the
  * callback removed nothing more is reported.  GC_set_start_callback still
  * runs once per collection alongside. */
 // labels: bdwgc
 // requires: GC_set_on_collection_event GC_EVENT_POST_START_WORLD
 #include <gc.h>
 #include <gc/gc_mark.h>
+#include <pthread.h>
 #include "bdwgc_check.h"
 
 #define MAXEV 200000
 static GC_EventType log_[MAXEV];
-static volatile long nlog;
+static long nlog;
 static volatile long starts_cb;
 
 static void GC_CALLBACK on_event(GC_EventType e) {
-  long i = nlog;
+  long i = __atomic_fetch_add(&nlog, 1, __ATOMIC_RELAXED);
   if (i < MAXEV) log_[i] = e;
-  nlog = i + 1;
 }
 static void GC_CALLBACK on_start(void) { starts_cb++; }
 
@@ -48,6 +49,17 @@ static long check_sequences(long from, long to) {
   }
   CHECK(k == 0, "the log ends inside a collection (after step %ld)", k);
   return n;
+}
+
+static void *churn(void *arg) {
+  void *keep = NULL;
+  for (long i = 0; i < 400000; i++) {
+    void **p = GC_malloc(48);
+    CHECK(p != NULL, "allocation");
+    if ((i & 1023) == 0) { *p = keep; keep = p; }
+  }
+  KEEP(keep);
+  return arg;
 }
 
 int main(void) {
@@ -84,6 +96,21 @@ int main(void) {
   CHECK(seen == auto_gcs + 1, "%ld collections (GC_gc_no), %ld reported",
         auto_gcs + 1, seen);
   CHECK(nlog < MAXEV, "log overflow");
+
+  /* Several threads allocating: the collections' events never interleave
+   * (whichever thread reports the end of one, it comes before the next
+   * START). */
+  before = nlog;
+  gc0 = (long)GC_get_gc_no();
+  pthread_t t[3];
+  for (int i = 0; i < 3; i++)
+    CHECK(GC_pthread_create(&t[i], NULL, churn, NULL) == 0, "create");
+  for (int i = 0; i < 3; i++) CHECK(GC_pthread_join(t[i], NULL) == 0, "join");
+  GC_gcollect();
+  seen = check_sequences(before, nlog);
+  CHECK(seen == (long)GC_get_gc_no() - gc0, "threads: %ld collections "
+        "(GC_gc_no), %ld reported", (long)GC_get_gc_no() - gc0, seen);
+  CHECK(seen >= 3, "threads: only %ld collections", seen);
 
   /* Removed: nothing more. */
   GC_set_on_collection_event(0);
