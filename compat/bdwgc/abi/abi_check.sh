@@ -154,6 +154,9 @@ check_declared_set() {
 #include <gc/gc_mark.h>
 #include <gc/gc_inline.h>
 #include <gc/gc_pthread_redirects.h>
+#include <gc/gc_gcj.h>
+#include <gc/gc_disclaim.h>
+#include <gc/javaxfc.h>
 EOF
   # symbols.txt: sorted, unique, two columns, kinds func/data.
   if ! LC_ALL=C sort -c -u "$compat/symbols.txt" 2>/dev/null; then
@@ -176,25 +179,35 @@ EOF
     echo "skip declared-set check: needs gcc (-aux-info)"
     return
   fi
-  if ! $gcc_cmd -std=gnu11 -DGC_THREADS -D_GNU_SOURCE -I"$inc" -fsyntax-only \
-      -aux-info "$work/aux.txt" "$tu" 2>"$work/aux.log"; then
-    fail "all_headers.c does not compile"
-    sed 's/^/    /' "$work/aux.log" | head
-    return
-  fi
-  grep -F "/* $inc/" "$work/aux.txt" \
-    | sed -n 's/.*[^A-Za-z0-9_]\(GC_[A-Za-z0-9_]*\) *(.*/\1 func/p' \
-    >"$work/declared.txt"
-  # Variables: extern declarations in the preprocessed text of our headers
-  # whose last token before ';' is the name.
-  $gcc_cmd -std=gnu11 -DGC_THREADS -D_GNU_SOURCE -I"$inc" -E "$tu" \
-    | awk -v inc="$inc/" '
-        /^# [0-9]+ "/ { f = $3; gsub(/"/, "", f); ours = index(f, inc) == 1; next }
-        ours { printf "%s ", $0 }
-        END { printf "\n" }' \
-    | tr ';' '\n' \
-    | sed -n 's/^[[:space:]]*extern[^{}]*[^A-Za-z0-9_]\(GC_[A-Za-z0-9_]*\)[[:space:]]*$/\1 data/p' \
-    >>"$work/declared.txt"
+  # declared_by DIR OUT: the GC_ names the headers under DIR/gc declare
+  # ("name func|data"), as gcc sees them in this configuration.
+  declared_by() {
+    local dir=$1 out=$2 hdr=$1/gc/
+    if ! $gcc_cmd -std=gnu11 -DGC_THREADS -D_GNU_SOURCE -I"$dir" -fsyntax-only \
+        -aux-info "$out.aux" "$tu" 2>"$out.log"; then
+      fail "all_headers.c does not compile against $dir"
+      sed 's/^/    /' "$out.log" | head
+      return 1
+    fi
+    grep -F "/* $hdr" "$out.aux" \
+      | sed -n 's/.*[^A-Za-z0-9_]\(GC_[A-Za-z0-9_]*\) *(.*/\1 func/p' \
+      >"$out"
+    # Variables: extern declarations in the preprocessed text of the
+    # headers whose last token before ';' is the name, or function
+    # pointers "(* name)(...)".
+    $gcc_cmd -std=gnu11 -DGC_THREADS -D_GNU_SOURCE -I"$dir" -E "$tu" \
+      | awk -v inc="$hdr" '
+          /^# [0-9]+ "/ { f = $3; gsub(/"/, "", f); ours = index(f, inc) == 1; next }
+          ours { printf "%s ", $0 }
+          END { printf "\n" }' \
+      | tr ';' '\n' \
+      | sed -n -e 's/^[[:space:]]*extern[^{}]*[^A-Za-z0-9_]\(GC_[A-Za-z0-9_]*\)[[:space:]]*$/\1 data/p' \
+               -e 's/^[[:space:]]*extern[^{}]*([[:space:]]*\*[[:space:]]*\(GC_[A-Za-z0-9_]*\)[[:space:]]*)[[:space:]]*([^()]*)[[:space:]]*$/\1 data/p' \
+      >>"$out"
+    LC_ALL=C sort -u "$out" -o "$out"
+  }
+  declared_by "$inc" "$work/declared.txt" || return
+  declared_by "$stock" "$work/stock-declared.txt" || return
   LC_ALL=C sort -u "$work/declared.txt" -o "$work/declared.txt"
   LC_ALL=C comm -12 "$compat/symbols.txt" "$work/declared.txt" \
     >"$work/declared-listed.txt"
@@ -209,7 +222,7 @@ EOF
   for name in $(printf '%s\n' "$missing" | awk 'NF {print $1}'); do
     if grep -qw "$name" "$work/declared.txt"; then
       continue # kind mismatch, reported above
-    elif grep -qw "$name" "$stock"/gc/*.h; then
+    elif grep -qw "$name" "$work/stock-declared.txt"; then
       bad=1
       fail "$name is in symbols.txt and declared by the stock headers, but not by ours"
     else
@@ -229,7 +242,9 @@ run_compile() {
     gc.h gc/gc.h gc_typed.h gc/gc_typed.h gc_mark.h gc/gc_mark.h
     gc_inline.h gc/gc_inline.h gc_pthread_redirects.h
     gc/gc_pthread_redirects.h gc/gc_tiny_fl.h gc/gc_version.h
-    gc/gc_config_macros.h
+    gc/gc_config_macros.h gc_gcj.h gc/gc_gcj.h gc_disclaim.h
+    gc/gc_disclaim.h javaxfc.h gc/javaxfc.h gc_backptr.h gc/gc_backptr.h
+    leak_detector.h gc/leak_detector.h
   )
   local defs=("" "-DGC_THREADS" "-DGC_DEBUG" "-DGC_THREADS -DGC_DEBUG")
   local warn="-Wall -Wextra -Werror -pedantic -Wundef -Wshadow"

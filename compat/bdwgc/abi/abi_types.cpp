@@ -13,6 +13,9 @@
 #include <gc/gc_typed.h>
 #include <gc/gc_mark.h>
 #include <gc/gc_inline.h>
+#include <gc/gc_gcj.h>
+#include <gc/gc_disclaim.h>
+#include <gc/javaxfc.h>
 
 #include <cstdio>
 #include <typeinfo>

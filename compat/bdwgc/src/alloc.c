@@ -17,10 +17,10 @@
 size_t compat_extra = 1;
 
 compat_kind compat_kinds[COMPAT_MAX_KINDS] = {
-    [GC_I_PTRFREE] = {SGC_KIND_NOSCAN, 0},
-    [GC_I_NORMAL] = {SGC_KIND_SCAN, 0},
-    [2] = {SGC_KIND_SCAN, 1},
-    [3] = {SGC_KIND_NOSCAN, 1},
+    [GC_I_PTRFREE] = {SGC_KIND_NOSCAN, 0, 0},
+    [GC_I_NORMAL] = {SGC_KIND_SCAN, 0, 1},
+    [2] = {SGC_KIND_SCAN, 1, 1},
+    [3] = {SGC_KIND_NOSCAN, 1, 0},
 };
 unsigned compat_nkinds = 4;
 int compat_link_kind = SGC_KIND_NOSCAN;
@@ -39,7 +39,7 @@ static inline void *done(void *p, size_t lb) {
 
 void *GC_malloc(size_t lb) {
   compat_ensure_init();
-  return done(sgc_alloc(padded(lb)), lb);
+  return compat_disclaim_check(done(sgc_alloc(padded(lb)), lb), GC_I_NORMAL);
 }
 
 void *GC_malloc_atomic(size_t lb) {
@@ -47,7 +47,7 @@ void *GC_malloc_atomic(size_t lb) {
   void *p = sgc_alloc_noscan(padded(lb));
   /* bdwgc leaves pointer-free objects uncleared; spangc clears two words
    * only.  Nothing promises zeroes here. */
-  return done(p, lb);
+  return compat_disclaim_check(done(p, lb), GC_I_PTRFREE);
 }
 
 static void count_uncollectable(void *p, long sign) {
@@ -94,6 +94,7 @@ void GC_free(void *p) {
   }
   if (sgc_is_uncollectable(p))
     count_uncollectable(p, -1);
+  compat_count_free(sgc_size(p));
   sgc_free(p);
 }
 
@@ -220,8 +221,10 @@ int GC_is_heap_ptr(const void *p) {
   return sgc_is_heap_ptr(p);
 }
 
+/* Everything the program can hold is scanned by spangc (stacks, static
+ * data, heap objects of scanned kinds, added roots): accepted as visible;
+ * GC_is_visible_print_proc is never called. */
 void *GC_is_visible(void *p) { return p; }
-void *GC_same_obj(void *p, void *q) { return p; }
 /* The kernel records the write (design.md, "Dirty pages and generations"). */
 void GC_end_stubborn_change(const void *p) {}
 void GC_ptr_store_and_dirty(void *p, const void *q) {
@@ -243,7 +246,51 @@ void *compat_alloc_kind(size_t lb, int k) {
   } else {
     p = sgc_alloc_kind(padded(lb), ck.sgc_kind);
   }
-  return done(p, lb);
+  return compat_disclaim_check(done(p, lb), k);
+}
+
+void *GC_malloc_kind(size_t lb, int k) { return compat_alloc_kind(lb, k); }
+void *GC_malloc_kind_global(size_t lb, int k) {
+  return compat_alloc_kind(lb, k);
+}
+/* Kinds 2 and 3 (and the ones made uncollectable) are uncollectable in
+ * the table already: compat_alloc_kind serves every kind. */
+void *GC_generic_or_special_malloc(size_t lb, int k) {
+  return compat_alloc_kind(lb, k);
+}
+void *GC_debug_generic_or_special_malloc(size_t lb, int k, GC_EXTRA_PARAMS) {
+  return compat_alloc_kind(lb, k);
+}
+
+/* The bdwgc kind of an object: the first table entry with its spangc
+ * kind and collectability (objects of the link kind are pointer-free
+ * ones handed out by GC_generic_malloc_many). */
+int compat_kind_of(const void *p) {
+  int sk = sgc_kind_of(p);
+  if (sk == compat_link_kind)
+    sk = SGC_KIND_NOSCAN;
+  int unc = sgc_is_uncollectable(p);
+  unsigned n = __atomic_load_n(&compat_nkinds, __ATOMIC_ACQUIRE);
+  for (unsigned i = 0; i < n; i++)
+    if (compat_kinds[i].sgc_kind == sk && compat_kinds[i].uncollectable == unc)
+      return (int)i;
+  return -1;
+}
+
+int GC_get_kind_and_size(const void *p, size_t *psize) {
+  compat_ensure_init();
+  void *b = sgc_base(p);
+  if (b == NULL) {
+    if (psize)
+      *psize = 0;
+    return -1;
+  }
+  if (psize)
+    *psize = sgc_size(b);
+  int k = compat_kind_of(b);
+  /* Typed objects (gc_typed.h) have no bdwgc kind number of their own in
+   * the table; they are scanned objects. */
+  return k >= 0 ? k : GC_I_NORMAL;
 }
 
 void *GC_generic_malloc(size_t lb, int k) { return compat_alloc_kind(lb, k); }
@@ -281,12 +328,18 @@ void GC_generic_malloc_many(size_t lb, int k, void **result) {
     n = MANY_MAX;
   void *held[MANY_MAX];
   size_t got = 0;
-  int linked = k >= 0 && (unsigned)k < __atomic_load_n(&compat_nkinds,
-                                                        __ATOMIC_ACQUIRE) &&
-                compat_kinds[k].sgc_kind == SGC_KIND_NOSCAN &&
-                !compat_kinds[k].uncollectable;
+  int known = k >= 0 && (unsigned)k < __atomic_load_n(&compat_nkinds,
+                                                       __ATOMIC_ACQUIRE);
+  int linked = known && compat_kinds[k].sgc_kind == SGC_KIND_NOSCAN &&
+               !compat_kinds[k].uncollectable;
+  /* A kind whose descriptor may leave the first word unscanned (gcj
+   * objects read it as their vtable; bitmaps without word 0; mark
+   * procedures) cannot hold a list: one object at a time. */
+  if (known && !linked && !compat_kinds[k].first_word_scanned)
+    n = 1;
   while (got < n) {
-    void *p = linked ? sgc_alloc_kind(padded(lb), compat_link_kind)
+    void *p = linked ? compat_disclaim_check(
+                           sgc_alloc_kind(padded(lb), compat_link_kind), k)
                      : compat_alloc_kind(lb, k);
     if (p == NULL)
       break;
@@ -320,14 +373,32 @@ unsigned GC_new_kind(void **fl, GC_word descr, int adjust, int clear) {
                  errno == EINVAL ? "the descriptor names an unknown mark "
                                    "procedure"
                                  : "too many kinds");
+  return compat_add_kind(k, "GC_new_kind", descr, adjust);
+}
+
+/* Whether objects of a kind with descriptor d have their first word
+ * scanned, whatever their contents. */
+static int scans_first_word(GC_word d, int adjust) {
+  switch (d & GC_DS_TAGS) {
+  case GC_DS_LENGTH:
+    return adjust || d >= sizeof(void *);
+  case GC_DS_BITMAP:
+    return (d >> (8 * sizeof(GC_word) - 1)) & 1;
+  default:
+    return 0;
+  }
+}
+
+unsigned compat_add_kind(int sk, const char *call, GC_word descr,
+                         int adjust) {
   static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
   compat_lock(&lock);
   unsigned i = compat_nkinds;
   if (i >= COMPAT_MAX_KINDS) {
     pthread_mutex_unlock(&lock);
-    compat_fatal("GC_new_kind: too many kinds");
+    compat_fatal("%s: too many kinds", call);
   }
-  compat_kinds[i] = (compat_kind){k, 0};
+  compat_kinds[i] = (compat_kind){sk, 0, scans_first_word(descr, adjust)};
   __atomic_store_n(&compat_nkinds, i + 1, __ATOMIC_RELEASE);
   pthread_mutex_unlock(&lock);
   return i;

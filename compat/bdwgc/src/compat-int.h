@@ -16,8 +16,10 @@
 #define SPANGC_COMPAT_INT_H
 
 #define GC_THREADS 1
+#define GC_BUILD 1 /* the library's view of the headers */
 #define GC_NO_THREAD_REDIRECTS 1
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,11 +28,30 @@
 #include "gc/gc_mark.h"
 #include "gc/gc_typed.h"
 #include "gc/gc_inline.h"
+#include "gc/gc_gcj.h"
+#include "gc/gc_disclaim.h"
+#include "gc/javaxfc.h"
 #include "spangc.h"
 
 /* Exported as data by bdwgc 8.2 (older headers declared it; programs
  * still assign it), though gc_mark.h now offers GC_set_push_other_roots. */
 GC_API void (*GC_push_other_roots)(void);
+/* Likewise exported by bdwgc 8.2 without a public declaration. */
+GC_API void (*GC_on_abort)(const char *);
+GC_API void GC_CALL GC_noop1(GC_word); /* declared for other compilers */
+GC_API void GC_printf(const char *, ...);
+GC_API void GC_err_printf(const char *, ...);
+GC_API void GC_log_printf(const char *, ...);
+GC_API void GC_CALL GC_incr_bytes_allocd(size_t);
+GC_API void GC_CALL GC_incr_bytes_freed(size_t);
+GC_API void **GC_objfreelist_ptr;
+GC_API void **GC_aobjfreelist_ptr;
+GC_API void **GC_uobjfreelist_ptr;
+GC_API void **GC_auobjfreelist_ptr;
+/* bdwgc's internal state, exported as one object (programs never use it;
+ * the size is stock's, so that a copy relocation against it fits). */
+#define COMPAT_GC_ARRAYS_SIZE 0x2c9f0
+GC_API char GC_arrays[COMPAT_GC_ARRAYS_SIZE];
 
 #define COMPAT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define COMPAT_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -56,10 +77,27 @@ void compat_warn(const char *msg, GC_word arg);
  * so that a pointer just past an object's end still points into it. */
 extern size_t compat_extra;
 
+/* Collection events (events.c).  The start hook and root callback
+ * report the first half of a collection; the rest is pending (nonzero)
+ * until compat_flush_events reports it, on the next allocation,
+ * GC_gcollect's return, or the next collection's start. */
+extern int compat_events_pending; /* atomic */
+void compat_flush_events(void);
+void compat_start_hook(void);
+void compat_events_marking(void);
+/* The layer's record of registered threads, for the thread events. */
+void compat_thread_registered(void);
+void compat_thread_unregistered(void);
+void compat_thread_blocking(int blocked);
+
 /* Finalizers run by the allocating thread (bdwgc's default), unless
- * GC_finalize_on_demand; called on every allocation. */
+ * GC_finalize_on_demand; called on every allocation.  It also reports
+ * the pending collection events. */
 void compat_finalize_slow(void);
 static inline void compat_maybe_finalize(void) {
+  if (COMPAT_UNLIKELY(__atomic_load_n(&compat_events_pending,
+                                      __ATOMIC_RELAXED)))
+    compat_flush_events();
   if (COMPAT_UNLIKELY(sgc_finalizers_ready()))
     compat_finalize_slow();
 }
@@ -72,6 +110,8 @@ void *compat_out_of_memory(size_t lb);
 typedef struct compat_kind {
   int sgc_kind;
   int uncollectable;
+  int first_word_scanned; /* for a kind with a descriptor: the list link
+                             of GC_generic_malloc_many keeps the next one */
 } compat_kind;
 extern compat_kind compat_kinds[COMPAT_MAX_KINDS];
 /* The spangc kind of pointer-free objects handed out in lists by
@@ -80,6 +120,39 @@ extern compat_kind compat_kinds[COMPAT_MAX_KINDS];
 extern int compat_link_kind;
 extern unsigned compat_nkinds; /* atomic */
 void *compat_alloc_kind(size_t lb, int k);
+/* Appends a kind (spangc kind sk) to the table; returns its number. */
+unsigned compat_add_kind(int sk, const char *call, GC_word descr, int adjust);
+/* The bdwgc kind of the object whose base is p (-1 if none fits). */
+int compat_kind_of(const void *p);
+
+/* Disclaim procedures by bdwgc kind (disclaim.c); bit k of the mask is
+ * set while kind k has one.  compat_disclaim_new(p, k) arranges for the
+ * procedure of kind k to be asked about the new object p. */
+extern unsigned compat_disclaim_mask; /* atomic */
+void compat_disclaim_new(void *p, int k);
+static inline void *compat_disclaim_check(void *p, int k) {
+  if (COMPAT_UNLIKELY(__atomic_load_n(&compat_disclaim_mask,
+                                      __ATOMIC_RELAXED) & (1u << k)) && p)
+    compat_disclaim_new(p, k);
+  return p;
+}
+
+/* Bytes freed with GC_free since the last collection (reset by the root
+ * callback), and in all. */
+extern GC_word compat_expl_freed; /* atomic */
+void compat_count_free(size_t bytes);
+
+/* Toggle references (toggleref.c): decided before each collection,
+ * strong ones pushed as roots during it. */
+void compat_toggleref_decide(void);
+void compat_toggleref_push(void);
+
+/* GC_alloc_lock's lock; a collection asked for waits until it is free
+ * (unless the asking thread holds it). */
+void compat_wait_alloc_lock(void);
+
+/* The printf-style output of the layer (misc.c). */
+void compat_vprintf_fd(int fd, const char *fmt, va_list ap);
 
 /* Collections counted by the root callback (GC_gc_no). */
 void compat_root_callback(void);

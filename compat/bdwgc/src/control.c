@@ -69,8 +69,14 @@ static void GC_CALLBACK default_warn(char *msg, GC_word arg) {
     write_stderr(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 static GC_warn_proc warn_proc = default_warn;
-static GC_start_callback_proc start_callback;
 static int force_unmap;
+static GC_stop_func default_stop_func;
+static int no_automatic_collection;
+
+/* bdwgc's abort hook (GC_set_abort_func), called with the message before
+ * the library aborts. */
+static void GC_CALLBACK default_on_abort(const char *msg) { (void)msg; }
+void (*GC_on_abort)(const char *) = default_on_abort;
 
 /* ------------------------------------------------------------- errors */
 
@@ -83,6 +89,9 @@ void compat_fatal(const char *fmt, ...) {
   write_stderr("libgc (spangc): ", 16);
   write_stderr(buf, strlen(buf));
   write_stderr("\n", 1);
+  void (*f)(const char *) = __atomic_load_n(&GC_on_abort, __ATOMIC_ACQUIRE);
+  if (f)
+    f(buf);
   abort();
 }
 
@@ -169,6 +178,7 @@ void compat_init(void) {
     GC_parallel = st.markers - 1; /* bdwgc: helper markers */
     sgc_set_collect_hook(compat_collect_hook);
     sgc_set_root_callback(compat_root_callback);
+    sgc_set_start_hook(compat_start_hook);
     int lk = sgc_new_kind(sizeof(void *), 0); /* a length descriptor */
     if (lk >= 0)
       compat_link_kind = lk;
@@ -186,6 +196,7 @@ void compat_init(void) {
 void GC_init(void) {
   compat_ensure_init();
   sgc_register_thread();
+  compat_thread_registered();
 }
 
 int GC_is_init_called(void) {
@@ -212,8 +223,11 @@ void compat_sync_settings(void) {
 static GC_word last_heap_size;
 
 int compat_collect_hook(int forced) {
-  if (!forced && __atomic_load_n(&GC_dont_gc, __ATOMIC_RELAXED))
+  if (!forced && (__atomic_load_n(&GC_dont_gc, __ATOMIC_RELAXED) ||
+                  __atomic_load_n(&no_automatic_collection, __ATOMIC_RELAXED)))
     return 1;
+  compat_wait_alloc_lock();
+  compat_toggleref_decide();
   compat_sync_settings();
   GC_on_heap_resize_proc r = __atomic_load_n(&GC_on_heap_resize,
                                              __ATOMIC_ACQUIRE);
@@ -229,6 +243,9 @@ int compat_collect_hook(int forced) {
 
 void compat_root_callback(void) {
   __atomic_add_fetch(&GC_gc_no, 1, __ATOMIC_RELAXED);
+  __atomic_store_n(&compat_expl_freed, 0, __ATOMIC_RELAXED);
+  compat_events_marking();
+  compat_toggleref_push();
   void (*push)(void) = __atomic_load_n(&GC_push_other_roots,
                                        __ATOMIC_ACQUIRE);
   if (push)
@@ -239,6 +256,11 @@ void GC_gcollect(void) {
   compat_ensure_init();
   if (__atomic_load_n(&GC_dont_gc, __ATOMIC_RELAXED))
     return; /* bdwgc: no collection at all while disabled */
+  /* The stop function of GC_set_stop_func, asked once before starting
+   * (a spangc collection cannot be abandoned half-way). */
+  GC_stop_func stop = __atomic_load_n(&default_stop_func, __ATOMIC_ACQUIRE);
+  if (stop && stop())
+    return;
   sgc_collect();
   if (force_unmap)
     sgc_release_memory();
@@ -381,14 +403,25 @@ GC_on_heap_resize_proc GC_get_on_heap_resize(void) {
   return __atomic_load_n(&GC_on_heap_resize, __ATOMIC_ACQUIRE);
 }
 
-/* Called once per collection, holding the collector's lock (as bdwgc
- * holds its allocation lock): it must not allocate. */
-void GC_set_start_callback(GC_start_callback_proc f) {
-  __atomic_store_n(&start_callback, f, __ATOMIC_RELEASE);
-  sgc_set_start_hook(f);
+void GC_set_stop_func(GC_stop_func f) {
+  __atomic_store_n(&default_stop_func, f, __ATOMIC_RELEASE);
 }
-GC_start_callback_proc GC_get_start_callback(void) {
-  return __atomic_load_n(&start_callback, __ATOMIC_ACQUIRE);
+GC_stop_func GC_get_stop_func(void) {
+  return __atomic_load_n(&default_stop_func, __ATOMIC_ACQUIRE);
+}
+
+void GC_set_disable_automatic_collection(int v) {
+  __atomic_store_n(&no_automatic_collection, v != 0, __ATOMIC_RELAXED);
+}
+int GC_get_disable_automatic_collection(void) {
+  return __atomic_load_n(&no_automatic_collection, __ATOMIC_RELAXED);
+}
+
+void GC_set_abort_func(GC_abort_func f) {
+  __atomic_store_n(&GC_on_abort, f, __ATOMIC_RELEASE);
+}
+GC_abort_func GC_get_abort_func(void) {
+  return __atomic_load_n(&GC_on_abort, __ATOMIC_ACQUIRE);
 }
 
 /* ---------------------------------------------------------------- roots */
@@ -523,6 +556,32 @@ void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd) {
   return r;
 }
 
+/* GC_alloc_lock and GC_alloc_unlock hold the same lock without a call to
+ * bracket, so sgc_call_without_collections cannot serve: instead a
+ * collection asked for by another thread waits (in the collect hook)
+ * until the lock is free.  A collection already asked for when the lock
+ * is taken is not waited for. */
+void GC_alloc_lock(void) {
+  compat_ensure_init();
+  compat_lock(&alloc_lock);
+  alloc_lock_depth++;
+}
+
+void GC_alloc_unlock(void) {
+  if (alloc_lock_depth == 0)
+    compat_fatal("GC_alloc_unlock: the calling thread does not hold the "
+                 "allocation lock");
+  alloc_lock_depth--;
+  pthread_mutex_unlock(&alloc_lock);
+}
+
+void compat_wait_alloc_lock(void) {
+  if (alloc_lock_depth > 0)
+    return; /* this thread holds it */
+  compat_lock(&alloc_lock);
+  pthread_mutex_unlock(&alloc_lock);
+}
+
 /* ----------------------------------------------------------- statistics */
 
 static void read_stats(sgc_stats *st) {
@@ -563,12 +622,20 @@ size_t GC_get_unmapped_bytes(void) {
   return (size_t)st.heap_released_bytes;
 }
 
+/* Heap growth since the last collection's end (whole spans), but never
+ * more than was allocated in all. */
+static size_t since_gc_of(const sgc_stats *st) {
+  uint64_t since = st->heap_live > st->last_heap_after
+                       ? st->heap_live - st->last_heap_after
+                       : 0;
+  return (size_t)(since < st->total_alloc_bytes ? since
+                                                : st->total_alloc_bytes);
+}
+
 size_t GC_get_bytes_since_gc(void) {
   sgc_stats st;
   read_stats(&st);
-  return st.heap_live > st.last_heap_after
-             ? (size_t)(st.heap_live - st.last_heap_after)
-             : 0;
+  return since_gc_of(&st);
 }
 
 size_t GC_get_total_bytes(void) {
@@ -595,9 +662,7 @@ void GC_get_heap_usage_safe(GC_word *heap_size, GC_word *free_bytes,
   if (unmapped)
     *unmapped = st.heap_released_bytes;
   if (since_gc)
-    *since_gc = st.heap_live > st.last_heap_after
-                    ? st.heap_live - st.last_heap_after
-                    : 0;
+    *since_gc = since_gc_of(&st);
   if (total)
     *total = st.total_alloc_bytes;
 }

@@ -75,11 +75,27 @@ typedef struct interior_fin {
   GC_finalization_proc fn;
   void *cd;
   size_t offset;
+  GC_await_finalize_proc await; /* see GC_set_await_finalize_proc */
 } interior_fin;
 
 static void call_interior(void *obj, void *arg) {
   interior_fin *r = arg;
+  if (r->await)
+    r->await(obj);
   r->fn((char *)obj + r->offset, r->cd);
+}
+
+/* bdwgc calls the await proc for each object as its finalizer is queued;
+ * spangc has no such moment for the layer, so the proc is called just
+ * before the finalizer runs, and only for finalizers registered while a
+ * proc was set (those go through the record above; the others cost
+ * nothing). */
+static GC_await_finalize_proc await_proc;
+void GC_set_await_finalize_proc(GC_await_finalize_proc f) {
+  __atomic_store_n(&await_proc, f, __ATOMIC_RELEASE);
+}
+GC_await_finalize_proc GC_get_await_finalize_proc(void) {
+  return __atomic_load_n(&await_proc, __ATOMIC_ACQUIRE);
 }
 
 static void register_finalizer(const char *call, void *obj,
@@ -95,13 +111,15 @@ static void register_finalizer(const char *call, void *obj,
     return; /* bdwgc: not a heap object, so never collected nor finalized */
   void (*sfn)(void *, void *) = (void (*)(void *, void *))fn;
   void *sarg = cd;
-  if (base != obj && fn != 0) {
+  GC_await_finalize_proc await = GC_get_await_finalize_proc();
+  if ((base != obj || await) && fn != 0) {
     interior_fin *r = sgc_alloc(sizeof *r);
     if (r == NULL)
       compat_fatal("%s(%p): out of memory", call, obj);
     r->fn = fn;
     r->cd = cd;
     r->offset = (size_t)((char *)obj - (char *)base);
+    r->await = await;
     sfn = call_interior;
     sarg = r;
   }

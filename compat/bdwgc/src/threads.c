@@ -67,6 +67,7 @@ static void finish(thread_rec *r, void *result) {
 static void *trampoline(void *p) {
   thread_rec *r = p;
   self_rec = r;
+  compat_thread_registered();
   void *result = r->fn(r->arg);
   self_rec = NULL;
   finish(r, result);
@@ -195,9 +196,14 @@ void GC_allow_register_threads(void) { compat_ensure_init(); }
 
 int GC_register_my_thread(const struct GC_stack_base *sb) {
   compat_ensure_init();
-  if (sgc_thread_is_registered())
+  if (sgc_thread_is_registered()) {
+    compat_thread_registered();
     return GC_DUPLICATE;
-  return sgc_register_thread() == 0 ? GC_SUCCESS : GC_NO_MEMORY;
+  }
+  if (sgc_register_thread() != 0)
+    return GC_NO_MEMORY;
+  compat_thread_registered();
+  return GC_SUCCESS;
 }
 
 int GC_unregister_my_thread(void) {
@@ -205,6 +211,7 @@ int GC_unregister_my_thread(void) {
     return GC_SUCCESS;
   if (sgc_in_blocking())
     compat_fatal("GC_unregister_my_thread: called inside GC_do_blocking");
+  compat_thread_unregistered();
   sgc_unregister_thread();
   return GC_SUCCESS;
 }
@@ -240,9 +247,11 @@ void *GC_do_blocking(GC_fn_type fn, void *cd) {
     return fn(cd);
   if (!sgc_thread_is_registered())
     sgc_register_thread();
+  compat_thread_blocking(1);
   sgc_enter_blocking();
   void *r = fn(cd);
   sgc_exit_blocking();
+  compat_thread_blocking(0);
   return r;
 }
 
@@ -251,7 +260,9 @@ void *GC_call_with_gc_active(GC_fn_type fn, void *cd) {
   if (!sgc_in_blocking())
     return fn(cd);
   sgc_exit_blocking();
+  compat_thread_blocking(0);
   void *r = fn(cd);
+  compat_thread_blocking(1);
   sgc_enter_blocking();
   return r;
 }

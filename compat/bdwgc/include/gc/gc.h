@@ -9,9 +9,10 @@
  * style of the Go runtime, collected by stop-the-world parallel marking from
  * conservative roots and lazy, concurrent sweeping (see <spangc.h>).
  *
- * Only the part of bdwgc's interface that spangc implements is declared;
- * a call to anything else fails to compile or to link.  Where spangc
- * behaves differently from bdwgc, the comment says so ("spangc:").
+ * Everything Debian's libgc1 (bdwgc 8.2.2) exports is declared and
+ * defined; where spangc behaves differently from bdwgc, the comment says
+ * so ("spangc:"), and compat/bdwgc/README.md lists the differences of the
+ * calls that spangc can only approximate or cannot honour.
  *
  * Summary of what every client should know:
  *   - Interior pointers are always recognised, from anywhere.
@@ -702,8 +703,10 @@ typedef GC_word GC_hidden_pointer;
 # define GC_reachable_here(ptr) \
     __asm__ __volatile__(" " : : "X"(ptr) : "memory")
 #else
-  /* Other compilers: no portable way to pin the value without a call. */
-# define GC_reachable_here(ptr) ((void)(ptr))
+  /* Other compilers: a call that does nothing with its argument, out of
+   * the compiler's sight. */
+  GC_API void GC_CALL GC_noop1(GC_word);
+# define GC_reachable_here(ptr) GC_noop1((GC_word)(ptr))
 #endif
 
 /* =====================================================================
@@ -857,20 +860,14 @@ GC_API void *GC_CALL GC_is_visible(void * /* p */);
  * configuration macros, when defined on the command line, are applied
  * around GC_init():
  *   before: GC_DONT_EXPAND, GC_FORCE_UNMAP_ON_GCOLLECT, GC_DONT_GC or
- *           GC_MAX_RETRIES, GC_FREE_SPACE_DIVISOR, GC_FULL_FREQ,
- *           GC_TIME_LIMIT, GC_MAXIMUM_HEAP_SIZE;
+ *           GC_MAX_RETRIES, GC_ALLOCD_BYTES_PER_FINALIZER (kept, no
+ *           effect), GC_FREE_SPACE_DIVISOR, GC_FULL_FREQ, GC_TIME_LIMIT,
+ *           GC_MAXIMUM_HEAP_SIZE;
  *   after:  GC_IGNORE_WARN, GC_INITIAL_HEAP_SIZE.
- * With GC_THREADS, GC_SIG_SUSPEND and GC_SIG_THR_RESTART are applied
- * before, too.  GC_ALLOCD_BYTES_PER_FINALIZER and GC_MARKERS are refused:
- * spangc has no call to honour them.
+ * With GC_THREADS, GC_MARKERS (spangc's marker threads), GC_SIG_SUSPEND
+ * and GC_SIG_THR_RESTART are applied before, too.
  * ===================================================================== */
 
-#if defined(GC_ALLOCD_BYTES_PER_FINALIZER)
-# error "GC_ALLOCD_BYTES_PER_FINALIZER is not supported by spangc's libgc"
-#endif
-#if defined(GC_MARKERS) && defined(GC_THREADS)
-# error "GC_MARKERS is not supported by spangc's libgc (use SPANGC_MARKERS in the environment)"
-#endif
 #if defined(GC_SIG_SUSPEND) && defined(GC_THREADS)
 # define GC_INIT_CONF_SUSPEND_SIGNAL GC_set_suspend_signal(GC_SIG_SUSPEND)
 #else
@@ -906,6 +903,18 @@ GC_API void *GC_CALL GC_is_visible(void * /* p */);
 #else
 # define GC_INIT_CONF_FREE_SPACE_DIVISOR (void)0
 #endif
+#ifdef GC_ALLOCD_BYTES_PER_FINALIZER
+# define GC_INIT_CONF_ALLOCD_BYTES_PER_FINALIZER \
+    GC_set_allocd_bytes_per_finalizer(GC_ALLOCD_BYTES_PER_FINALIZER)
+#else
+# define GC_INIT_CONF_ALLOCD_BYTES_PER_FINALIZER (void)0
+#endif
+/* Marker threads: spangc's marker count. */
+#if defined(GC_MARKERS) && defined(GC_THREADS)
+# define GC_INIT_CONF_MARKERS GC_set_markers_count(GC_MARKERS)
+#else
+# define GC_INIT_CONF_MARKERS (void)0
+#endif
 #ifdef GC_FULL_FREQ
 # define GC_INIT_CONF_FULL_FREQ GC_set_full_freq(GC_FULL_FREQ)
 #else
@@ -939,6 +948,267 @@ GC_API void *GC_CALL GC_is_visible(void * /* p */);
 # define GC_INIT_CONF_INITIAL_HEAP_SIZE (void)0
 #endif
 
+/* ==================================================================
+ * The rest of bdwgc 8.2's gc.h interface.  libgc.so.1 exports all of it,
+ * so that programs built against the stock headers start; where spangc
+ * cannot do what bdwgc does, the comment says "spangc:" and what it does
+ * instead (compat/bdwgc/README.md lists these in one place).
+ * ================================================================== */
+
+/* Collection events, reported to one callback in this order for every
+ * collection: START, PRE_STOP_WORLD, POST_STOP_WORLD, MARK_START, MARK_END,
+ * PRE_START_WORLD, POST_START_WORLD, RECLAIM_START, RECLAIM_END, END.
+ * spangc: START and PRE_STOP_WORLD come before the world stops,
+ * POST_STOP_WORLD and MARK_START while it is stopped; the six others are
+ * reported together once marking is over and the world runs again (for
+ * an explicit collection before GC_gcollect returns, otherwise on the
+ * next allocation or collection of any thread), and RECLAIM_* bracket
+ * nothing: sweeping is lazy.  The callback must not allocate. */
+typedef enum {
+  GC_EVENT_START,
+  GC_EVENT_MARK_START,
+  GC_EVENT_MARK_END,
+  GC_EVENT_RECLAIM_START,
+  GC_EVENT_RECLAIM_END,
+  GC_EVENT_END,
+  GC_EVENT_PRE_STOP_WORLD,
+  GC_EVENT_POST_STOP_WORLD,
+  GC_EVENT_PRE_START_WORLD,
+  GC_EVENT_POST_START_WORLD,
+  GC_EVENT_THREAD_SUSPENDED,
+  GC_EVENT_THREAD_UNSUSPENDED
+} GC_EventType;
+typedef void(GC_CALLBACK *GC_on_collection_event_proc)(GC_EventType);
+GC_API void GC_CALL GC_set_on_collection_event(GC_on_collection_event_proc);
+GC_API GC_on_collection_event_proc GC_CALL GC_get_on_collection_event(void);
+
+#if defined(GC_THREADS)
+/* THREAD_SUSPENDED / THREAD_UNSUSPENDED with the pthread_t (as a pointer)
+ * of each thread a collection stops.  spangc: reported for the threads
+ * the layer knows (registered by GC_INIT, GC_register_my_thread or
+ * GC_pthread_create, and not inside GC_do_blocking), at POST_STOP_WORLD
+ * and PRE_START_WORLD time respectively. */
+typedef void(GC_CALLBACK *GC_on_thread_event_proc)(GC_EventType,
+                                                   void * /* thread_id */);
+GC_API void GC_CALL GC_set_on_thread_event(GC_on_thread_event_proc);
+GC_API GC_on_thread_event_proc GC_CALL GC_get_on_thread_event(void);
+#endif
+
+/* Marker threads (GC_MARKERS at GC_INIT): before initialisation. */
+GC_API void GC_CALL GC_set_markers_count(unsigned);
+
+GC_API void GC_CALL GC_set_non_gc_bytes(GC_word);
+GC_API GC_word GC_CALL GC_get_non_gc_bytes(void);
+
+/* Time limits of incremental steps: kept, not used (spangc: no
+ * incremental marking). */
+struct GC_timeval_s {
+  unsigned long tv_ms;
+  unsigned long tv_nsec;
+};
+GC_API void GC_CALL GC_set_time_limit_tv(struct GC_timeval_s);
+GC_API struct GC_timeval_s GC_CALL GC_get_time_limit_tv(void);
+
+/* Tuning knobs of bdwgc's heuristics: kept and reported, without effect
+ * on spangc's pacing (spangc: GC_free_space_divisor is what counts). */
+GC_API void GC_CALL GC_set_allocd_bytes_per_finalizer(GC_word);
+GC_API GC_word GC_CALL GC_get_allocd_bytes_per_finalizer(void);
+GC_API void GC_CALL GC_set_min_bytes_allocd(size_t);
+GC_API size_t GC_CALL GC_get_min_bytes_allocd(void);
+GC_API void GC_CALL GC_set_rate(int);
+GC_API int GC_CALL GC_get_rate(void);
+GC_API void GC_CALL GC_set_max_prior_attempts(int);
+GC_API int GC_CALL GC_get_max_prior_attempts(void);
+
+/* Total milliseconds of stopped world since the measurement started (0
+ * before). */
+GC_API void GC_CALL GC_start_performance_measurement(void);
+GC_API unsigned long GC_CALL GC_get_full_gc_total_time(void);
+
+/* spangc: the heap is never executable; GC_set_pages_executable(1) is
+ * refused with a warning and the getter stays 0. */
+GC_API void GC_CALL GC_set_pages_executable(int);
+GC_API int GC_CALL GC_get_pages_executable(void);
+
+/* While set, allocation never starts a collection (GC_gcollect still
+ * collects). */
+GC_API void GC_CALL GC_set_disable_automatic_collection(int);
+GC_API int GC_CALL GC_get_disable_automatic_collection(void);
+
+/* spangc handles fork() by itself; these are accepted and do nothing. */
+GC_API void GC_CALL GC_atfork_prepare(void);
+GC_API void GC_CALL GC_atfork_parent(void);
+GC_API void GC_CALL GC_atfork_child(void);
+
+/* spangc: does nothing (the heap lives as long as the process). */
+GC_API void GC_CALL GC_deinit(void);
+
+/* Stubborn objects are ordinary ones, as in bdwgc 8.2. */
+GC_API GC_ATTR_DEPRECATED GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_malloc_stubborn(size_t);
+GC_API GC_ATTR_DEPRECATED void GC_CALL GC_change_stubborn(const void *);
+GC_API GC_ATTR_DEPRECATED GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_debug_malloc_stubborn(size_t, GC_EXTRA_PARAMS);
+GC_API GC_ATTR_DEPRECATED void GC_CALL GC_debug_change_stubborn(const void *);
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_debug_malloc_replacement(size_t);
+GC_API GC_ATTR_ALLOC_SIZE(2) void *GC_CALL
+    GC_debug_realloc_replacement(void *, size_t);
+
+/* Static exclusions are not used by spangc (scanning an excluded range
+ * is slower, never wrong); clearing them is accepted. */
+GC_API void GC_CALL GC_clear_exclusion_table(void);
+
+/* The stop function GC_gcollect consults (asked once, before the
+ * collection starts: spangc cannot abandon one half-way). */
+GC_API void GC_CALL GC_set_stop_func(GC_stop_func) GC_ATTR_NONNULL(1);
+GC_API GC_stop_func GC_CALL GC_get_stop_func(void);
+
+GC_API size_t GC_CALL GC_get_expl_freed_bytes_since_gc(void);
+GC_API size_t GC_CALL GC_get_obtained_from_os_bytes(void);
+
+/* Statistics in one call.  The structure may grow at its end: a caller
+ * passes the size it knows; fields the library does not know are set to
+ * all ones.  Returns the bytes filled with known values. */
+struct GC_prof_stats_s {
+  GC_word heapsize_full;            /* heap bytes, unmapped ones included */
+  GC_word free_bytes_full;          /* free bytes, unmapped ones included */
+  GC_word unmapped_bytes;           /* as GC_get_unmapped_bytes() */
+  GC_word bytes_allocd_since_gc;    /* as GC_get_bytes_since_gc() */
+  GC_word allocd_bytes_before_gc;   /* total allocated before that */
+  GC_word non_gc_bytes;             /* as GC_get_non_gc_bytes() */
+  GC_word gc_no;                    /* as GC_get_gc_no() */
+  GC_word markers_m1;               /* helper marker threads */
+  GC_word bytes_reclaimed_since_gc; /* found free by the last collection */
+  GC_word reclaimed_bytes_before_gc;/* reclaimed by the ones before it */
+  GC_word expl_freed_bytes_since_gc;/* freed by GC_free since then */
+  GC_word obtained_from_os_bytes;   /* memory obtained from the system */
+};
+GC_API size_t GC_CALL GC_get_prof_stats(struct GC_prof_stats_s *,
+                                        size_t /* stats_sz */);
+#ifdef GC_THREADS
+GC_API size_t GC_CALL GC_get_prof_stats_unsafe(struct GC_prof_stats_s *,
+                                               size_t /* stats_sz */);
+#endif
+
+/* The object size a request of i bytes gets, or (size_t)-1 past the
+ * small sizes. */
+GC_API size_t GC_CALL GC_get_size_map_at(int i);
+
+/* Kept and reported; spangc tracks written pages with the kernel and
+ * needs no GC_ptr_store_and_dirty calls. */
+GC_API void GC_CALL GC_set_manual_vdb_allowed(int);
+GC_API int GC_CALL GC_get_manual_vdb_allowed(void);
+
+#define GC_PROTECTS_POINTER_HEAP 1
+#define GC_PROTECTS_PTRFREE_HEAP 2
+#define GC_PROTECTS_STATIC_DATA 4
+#define GC_PROTECTS_STACK 8
+#define GC_PROTECTS_NONE 0
+/* spangc write-protects nothing: GC_PROTECTS_NONE. */
+GC_API int GC_CALL GC_incremental_protection_needs(void);
+/* A step of collection work (as GC_collect_a_little). */
+GC_API void GC_CALL GC_start_incremental_collection(void);
+
+/* Long links: cleared when the object is reclaimed.  spangc: cleared as
+ * the short ones are, when the object becomes unreachable, before its
+ * finalizer (if any) runs; a slot registered as both short and long link
+ * holds one registration. */
+GC_API int GC_CALL GC_register_long_link(void ** /* link */,
+                                         const void * /* obj */)
+    GC_ATTR_NONNULL(1) GC_ATTR_NONNULL(2);
+GC_API int GC_CALL GC_move_long_link(void **, void **)
+    GC_ATTR_NONNULL(2);
+GC_API int GC_CALL GC_unregister_long_link(void **);
+
+/* Toggle references: before every collection the callback decides, for
+ * each registered object, whether the table holds it strongly (a root),
+ * weakly (cleared when it dies) or not at all (dropped). */
+typedef enum {
+  GC_TOGGLE_REF_DROP,
+  GC_TOGGLE_REF_STRONG,
+  GC_TOGGLE_REF_WEAK
+} GC_ToggleRefStatus;
+typedef GC_ToggleRefStatus(GC_CALLBACK *GC_toggleref_func)(void * /* obj */);
+GC_API void GC_CALL GC_set_toggleref_func(GC_toggleref_func);
+GC_API GC_toggleref_func GC_CALL GC_get_toggleref_func(void);
+GC_API int GC_CALL GC_toggleref_add(void * /* obj */, int /* is_strong */)
+    GC_ATTR_NONNULL(1);
+
+/* Called with each object whose finalizer is about to run.  spangc: just
+ * before the finalizer runs rather than when it is queued, and only for
+ * finalizers registered while a proc was set. */
+typedef void(GC_CALLBACK *GC_await_finalize_proc)(void * /* obj */);
+GC_API void GC_CALL GC_set_await_finalize_proc(GC_await_finalize_proc);
+GC_API GC_await_finalize_proc GC_CALL GC_get_await_finalize_proc(void);
+
+
+/* Where GC_log_printf writes (default: stderr). */
+GC_API void GC_CALL GC_set_log_fd(int);
+
+/* Called with the message before the library aborts. */
+typedef void(GC_CALLBACK *GC_abort_func)(const char * /* msg */);
+GC_API void GC_CALL GC_set_abort_func(GC_abort_func) GC_ATTR_NONNULL(1);
+GC_API GC_abort_func GC_CALL GC_get_abort_func(void);
+/* Reports that memory ran out and ends the process. */
+GC_API void GC_CALL GC_abort_on_oom(void);
+
+#ifdef GC_THREADS
+/* The lock of GC_call_with_alloc_lock, not reentrant.  spangc: it
+ * excludes the other holders; a collection waits for it only if it is
+ * held when the collection is asked for. */
+GC_API void GC_CALL GC_alloc_lock(void);
+GC_API void GC_CALL GC_alloc_unlock(void);
+#else
+# define GC_alloc_lock() (void)0
+# define GC_alloc_unlock() (void)0
+#endif
+
+/* spangc: signal handlers never run on an alternate stack of interest
+ * to the collector (its handler does not scan them); accepted, no
+ * effect. */
+#ifdef GC_THREADS
+GC_API void GC_CALL GC_register_altstack(void *, GC_word, void *, GC_word);
+#endif
+
+#ifdef GC_THREADS
+/* spangc: not supported (the world stops only for a collection);
+ * both only warn. */
+GC_API void GC_CALL GC_stop_world_external(void);
+GC_API void GC_CALL GC_start_world_external(void);
+#endif
+
+/* The calling thread's stack base and a handle for GC_set_stackbottom.
+ * spangc finds stacks by itself: GC_set_stackbottom is accepted and has
+ * no effect. */
+GC_API void *GC_CALL GC_get_my_stackbottom(struct GC_stack_base *)
+    GC_ATTR_NONNULL(1);
+GC_API void GC_CALL GC_set_stackbottom(void *, const struct GC_stack_base *)
+    GC_ATTR_NONNULL(2);
+
+/* Pointer arithmetic that checks that the result stays inside the
+ * object: GC_same_obj_print_proc is called when it does not. */
+GC_API void *GC_CALL GC_pre_incr(void **, ptrdiff_t) GC_ATTR_NONNULL(1);
+GC_API void *GC_CALL GC_post_incr(void **, ptrdiff_t) GC_ATTR_NONNULL(1);
+/* p itself; calls GC_is_valid_displacement_print_proc if p points into
+ * the heap but not into an object. */
+GC_API void *GC_CALL GC_is_valid_displacement(void *);
+GC_API void(GC_CALLBACK *GC_same_obj_print_proc)(void *, void *);
+GC_API void(GC_CALLBACK *GC_is_valid_displacement_print_proc)(void *);
+GC_API void(GC_CALLBACK *GC_is_visible_print_proc)(void *);
+
+GC_API void GC_CALL GC_dump_named(const char *);
+GC_API void GC_CALL GC_dump_regions(void);
+GC_API void GC_CALL GC_dump_finalization(void);
+
+/* spangc: scans the writable segments of every loaded object and has no
+ * per-segment filter; the callback is kept and never called. */
+typedef int(GC_CALLBACK *GC_has_static_roots_func)(const char *, void *,
+                                                   size_t);
+GC_API void GC_CALL
+    GC_register_has_static_roots_callback(GC_has_static_roots_func);
+
+
 /* A compound statement, as in bdwgc, so that both "GC_INIT();" and a bare
  * "GC_INIT()" are valid statements. */
 #define GC_INIT()                               \
@@ -946,9 +1216,11 @@ GC_API void *GC_CALL GC_is_visible(void * /* p */);
     GC_INIT_CONF_DONT_EXPAND;                   \
     GC_INIT_CONF_FORCE_UNMAP_ON_GCOLLECT;       \
     GC_INIT_CONF_MAX_RETRIES;                   \
+    GC_INIT_CONF_ALLOCD_BYTES_PER_FINALIZER;    \
     GC_INIT_CONF_FREE_SPACE_DIVISOR;            \
     GC_INIT_CONF_FULL_FREQ;                     \
     GC_INIT_CONF_TIME_LIMIT;                    \
+    GC_INIT_CONF_MARKERS;                       \
     GC_INIT_CONF_SUSPEND_SIGNAL;                \
     GC_INIT_CONF_THR_RESTART_SIGNAL;            \
     GC_INIT_CONF_MAXIMUM_HEAP_SIZE;             \

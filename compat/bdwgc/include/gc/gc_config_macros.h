@@ -63,10 +63,11 @@
 #     define GC_PTHREAD_EXIT_ATTRIBUTE
 #   endif
 # endif
-  /* spangc provides no GC_pthread_cancel: pthread_cancel is never
-   * redirected (bdwgc redirects it on Linux).  A cancelled thread is
-   * forgotten by spangc through its thread-exit hook instead. */
-# ifndef GC_NO_PTHREAD_CANCEL
+  /* pthread_cancel is redirected to GC_pthread_cancel where pthread_exit
+   * is (as bdwgc does on Linux); define GC_NO_PTHREAD_CANCEL to leave it
+   * alone.  A cancelled thread is forgotten by spangc through its
+   * thread-exit hook either way. */
+# if !defined(GC_HAVE_PTHREAD_EXIT) && !defined(GC_NO_PTHREAD_CANCEL)
 #   define GC_NO_PTHREAD_CANCEL
 # endif
 #endif

@@ -175,6 +175,22 @@ GC_API void GC_CALL GC_generic_malloc_many(size_t /* lb */, int /* k */,
     } \
   } while (0)
 
+/* An object of kind k (GC_I_PTRFREE, GC_I_NORMAL, or one made with
+ * GC_new_kind), as GC_generic_malloc. */
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_malloc_kind(size_t /* lb */, int /* k */);
+#ifdef GC_THREADS
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_malloc_kind_global(size_t /* lb */, int /* k */);
+#else
+# define GC_malloc_kind_global GC_malloc_kind
+#endif
+
+/* Prints what is known of the free list of a kind and size.  spangc:
+ * keeps no bdwgc free lists; prints the size class the request maps to. */
+GC_API void GC_CALL GC_print_free_list(int /* kind */,
+                                       size_t /* sz_in_granules */);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -177,6 +177,73 @@ typedef void (GC_CALLBACK *GC_push_other_roots_proc)(void);
 GC_API void GC_CALL GC_set_push_other_roots(GC_push_other_roots_proc);
 GC_API GC_push_other_roots_proc GC_CALL GC_get_push_other_roots(void);
 
+/* The variants bdwgc calls with its allocation lock held; here the
+ * same calls as without _inner (spangc takes its own locks). */
+GC_API void **GC_CALL GC_new_free_list_inner(void);
+GC_API unsigned GC_CALL GC_new_kind_inner(void ** /* free_list */,
+                                          GC_word /* mark_descriptor */,
+                                          int /* add_size_to_descriptor */,
+                                          int /* clear_new_objects */)
+    GC_ATTR_NONNULL(1);
+GC_API unsigned GC_CALL GC_new_proc_inner(GC_mark_proc);
+
+/* No debugging headers on spangc: the size is 0 and a debugging object
+ * starts at its base. */
+GC_API GC_ATTR_CONST size_t GC_CALL GC_get_debug_header_size(void);
+#define GC_USR_PTR_FROM_BASE(p) \
+  ((void *)((char *)(p) + GC_get_debug_header_size()))
+GC_API GC_ATTR_DEPRECATED
+#ifdef GC_BUILD
+  const
+#endif
+  size_t GC_debug_header_size;
+
+/* An object of kind k, whichever kind (uncollectable ones included). */
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_generic_or_special_malloc(size_t /* size_in_bytes */, int /* kind */);
+GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL
+    GC_debug_generic_or_special_malloc(size_t, int, GC_EXTRA_PARAMS);
+#ifdef GC_DEBUG
+# define GC_GENERIC_OR_SPECIAL_MALLOC(sz, knd) \
+    GC_debug_generic_or_special_malloc(sz, knd, GC_EXTRAS)
+#else
+# define GC_GENERIC_OR_SPECIAL_MALLOC(sz, knd) \
+    GC_generic_or_special_malloc(sz, knd)
+#endif
+
+/* The kind of the object p points into, and its size in *psize (if
+ * psize is not NULL). */
+GC_API int GC_CALL GC_get_kind_and_size(const void *, size_t * /* psize */)
+    GC_ATTR_NONNULL(1);
+
+/* A printer of objects of one kind, for heap dumps; kept, not used. */
+typedef void(GC_CALLBACK *GC_describe_type_fn)(void * /* p */,
+                                               char * /* out_buf */);
+#define GC_TYPE_DESCR_LEN 40
+GC_API void GC_CALL GC_register_describe_type_fn(int /* kind */,
+                                                 GC_describe_type_fn);
+
+/* Overwrites some of the stack below the caller's frame (where stale
+ * pointers could keep objects alive), returns its argument. */
+GC_API void *GC_CALL GC_clear_stack(void *);
+
+/* spangc scans its finalizer tables itself: does nothing. */
+GC_API void GC_CALL GC_push_finalizer_structures(void);
+
+/* Calls proc(obj, size, client_data) for every object a collection
+ * would find reachable; bdwgc wants the allocation lock held.  spangc:
+ * not supported (the collector offers no walk of the heap): calls proc
+ * for nothing and warns once. */
+typedef void(GC_CALLBACK *GC_reachable_object_proc)(void * /* obj */,
+                                                    size_t /* bytes */,
+                                                    void * /* client_data */);
+GC_API void GC_CALL GC_enumerate_reachable_objects_inner(
+    GC_reachable_object_proc, void * /* client_data */) GC_ATTR_NONNULL(1);
+
+/* Nonzero if p lies in a temporary root (spangc: never; it keeps no
+ * temporary roots). */
+GC_API int GC_CALL GC_is_tmp_root(void *);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -22,8 +22,7 @@
  *   dlopen           the new library's data is scanned from the next
  *                    collection on.
  *
- * Differences from bdwgc: pthread_cancel is not redirected (there is no
- * GC_pthread_cancel; GC_NO_PTHREAD_CANCEL is defined).
+ *   pthread_cancel   as the system call (unless GC_NO_PTHREAD_CANCEL).
  *
  * Define GC_NO_DLOPEN or GC_NO_PTHREAD_SIGMASK to leave dlopen or
  * pthread_sigmask alone.  With GC_PTHREAD_REDIRECTS_ONLY only the macros
@@ -74,6 +73,11 @@ GC_API int GC_pthread_sigmask(int /* how */, const sigset_t *,
 #   define GC_PTHREAD_CREATE_CONST const /* qualifier of the attr argument */
 # endif
 
+/* The thread type of javaxfc.h's calls. */
+# ifndef GC_SUSPEND_THREAD_ID
+#   define GC_SUSPEND_THREAD_ID pthread_t
+# endif
+
 /* pthread_create whose thread is registered with spangc from its start. */
 GC_API int GC_pthread_create(pthread_t *,
                              GC_PTHREAD_CREATE_CONST pthread_attr_t *,
@@ -82,6 +86,11 @@ GC_API int GC_pthread_create(pthread_t *,
 /* pthread_join (waiting in blocking state) and pthread_detach. */
 GC_API int GC_pthread_join(pthread_t, void ** /* retval */);
 GC_API int GC_pthread_detach(pthread_t);
+
+# ifndef GC_NO_PTHREAD_CANCEL
+/* pthread_cancel. */
+GC_API int GC_pthread_cancel(pthread_t);
+# endif
 
 # if defined(GC_HAVE_PTHREAD_EXIT) && !defined(GC_PTHREAD_EXIT_DECLARED)
 #   define GC_PTHREAD_EXIT_DECLARED
@@ -103,6 +112,10 @@ GC_API void GC_pthread_exit(void *) GC_PTHREAD_EXIT_ATTRIBUTE;
 # define pthread_join GC_pthread_join
 # undef pthread_detach
 # define pthread_detach GC_pthread_detach
+# ifndef GC_NO_PTHREAD_CANCEL
+#   undef pthread_cancel
+#   define pthread_cancel GC_pthread_cancel
+# endif
 # ifdef GC_HAVE_PTHREAD_EXIT
 #   undef pthread_exit
 #   define pthread_exit GC_pthread_exit

@@ -1,0 +1,2 @@
+/* gc_disclaim.h -- compatibility location: the header is <gc/gc_disclaim.h>. */
+#include "gc/gc_disclaim.h"

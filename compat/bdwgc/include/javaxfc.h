@@ -1,0 +1,2 @@
+/* javaxfc.h -- compatibility location: the header is <gc/javaxfc.h>. */
+#include "gc/javaxfc.h"
