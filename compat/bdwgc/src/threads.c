@@ -159,11 +159,24 @@ int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *old) {
   return pthread_sigmask(how, set, old);
 }
 
+static void *wait_for_collection(void *unused) { return unused; }
+
+/* As bdwgc promises, no collection runs while the object loads: one under
+ * way finishes first, and none starts until dlopen returns (allocations
+ * by the object's constructors grow the heap instead).  A collection
+ * holds the loader's lock while it walks the loaded objects; a thread
+ * waiting for that lock inside dlopen is stopped by the suspend signal,
+ * but under ThreadSanitizer the signal waits until the thread leaves the
+ * loader, and the stop waited for ever.  The new object's data segments
+ * are scanned from the next collection (spangc walks the loaded objects
+ * at every mark). */
 void *GC_dlopen(const char *path, int mode) {
   compat_ensure_init();
-  /* The new object's data segments are scanned from the next collection
-   * (spangc walks the loaded objects at every mark). */
-  return dlopen(path, mode);
+  sgc_disable();
+  sgc_call_without_collections(wait_for_collection, NULL);
+  void *h = dlopen(path, mode);
+  sgc_enable();
+  return h;
 }
 
 /* bdwgc: "no effect after GC_init"; an unusable signal would make its
