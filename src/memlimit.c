@@ -15,11 +15,11 @@
  * metadata) and margin is limit/32.  The lower of the two goals wins, so
  * the limit only ever makes collections come sooner; the limited goal is
  * never under the last marked bytes plus 1/16 (when the live heap, or its
- * fragmented pages, fill the limit, the CPU cap below decides).  The generational
- * policy asks memlimit_allows_minor too: while the limit binds, a minor is
- * chosen only while old objects (dead ones included, which only a major
- * frees) fill less than half of the room between the last major's live
- * heap and the limited goal.
+ * fragmented pages, fill the limit, the CPU cap below decides).  The
+ * generational policy asks memlimit_allows_minor too: while the limit
+ * binds, a minor is chosen only while old objects (dead ones included,
+ * which only a major frees) fill less than half of the room between the
+ * last major's live heap and the limited goal.
  *
  * Free pages.  Near the limit, an allocation that makes the heap hold more
  * (a span taken from released pages, or arena growth) releases other free
@@ -36,19 +36,19 @@
  * collection is put off while the bucket holds more than CPU_BURST_NS.
  * Over any span of T ns, then, collection time minus the rest is at most
  * the burst plus one collection: the share tends to 50%, and the heap
- * grows past the soft limit instead (past the GOGC goal too, if GOGC alone
- * would collect more than half of the time: as in Go, the cap covers
- * every collection while the limit binds).
+ * grows past the soft limit instead (past the GOGC goal too: the cap
+ * covers every collection while the limit binds).
  *
- * Prompt release (issue #15, item 4).  After a collection, the heap pages
- * needed until the next one are about goal + overhead + goal/8.  When the
- * heap holds more than twice that (the live heap shrank a lot: 1 GB live
- * dropped to 100 MB leaves ~2 GB of pages that only the idle-time rule
- * would return, seconds later), the scavenger thread is woken and
- * releases the excess free pages in batches of BATCH bytes (mheap.lock
- * dropped between batches), highest addresses first, polling every
- * PROMPT_POLL_NS while the background sweeper frees more, for at most
- * PROMPT_NS after the collection.
+ * Prompt release (issue #15, item 4).  After a collection, the heap keeps
+ * goal/2 + goal/8 + the free slots of its spans (memlimit_goal's
+ * retain_target: the live heap and part of the room towards the goal).
+ * When it holds more than twice that and 16 MiB more (the live heap
+ * shrank a lot: 1 GB live dropped to 100 MB leaves ~1 GB of free pages
+ * that only the idle-time rule would return, 5 s later), the scavenger
+ * thread is woken and releases the excess free pages in batches of
+ * MEMLIMIT_BATCH bytes (mheap.lock dropped between batches), highest
+ * addresses first, polling every PROMPT_POLL_NS while the background
+ * sweeper frees more, for at most PROMPT_NS after the collection.
  *
  * Threads and locks.  The limit is an atomic word.  memlimit_goal and
  * memlimit_allows_minor run on the collecting thread (gc_lock held, world

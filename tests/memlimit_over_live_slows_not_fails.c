@@ -4,9 +4,10 @@
  * puts collections off (limit_collections_put_off), and the collector's
  * share of wall time (stop-the-world time over the 4 s run) stays at most
  * 65%: the cap allows 50% plus half its 500 ms burst and of one
- * collection over the run, ~57% over 4 s.  (Here the limited goal's floor, the live heap plus 1/16,
- * already spaces collections: without the cap the share measured 57-63%;
- * the cap is what bounds it whatever marking costs.) */
+ * collection over the run, ~57% over 4 s.  (Here the limited goal's
+ * floor, the live heap plus 1/16, already spaces collections: without the
+ * cap the share measured 57-63%; the cap is what bounds it whatever
+ * marking costs, and without it no collection is put off.) */
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>

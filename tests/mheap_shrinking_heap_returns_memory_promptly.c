@@ -5,8 +5,9 @@
  * is under 250 MB (in proportion at smaller scales): the free pages go
  * back to the OS in the background at once, in batches, not after the
  * scavenger's idle period (5 s by default).  The RSS includes the span
- * structures of the 1 GiB heap (~80 MiB of metadata the heap keeps).  Under AddressSanitizer
- * sgc_stats.memory_held_bytes is judged instead of the RSS. */
+ * structures of the 1 GiB heap (~80 MiB of metadata the heap keeps).
+ * Under AddressSanitizer sgc_stats.memory_held_bytes is judged instead of
+ * the RSS. */
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
