@@ -404,8 +404,9 @@ SGC_API int sgc_set_markers(int n);
  *   Near the limit, collections come sooner (the goal is lowered so that
  *   goal plus overhead stays under the limit) and free pages go back to
  *   the OS at once.  It never fails an allocation: a program whose live
- *   data exceeds the limit goes over it, and its collections are held to
- *   about half of the wall time instead of running back to back.  Combines
+ *   data exceeds the limit goes over it (up to the GOGC goal at most), and
+ *   the collections the limit adds are held to about half of the wall
+ *   time instead of running back to back.  Combines
  *   with GOGC (the lower goal wins; with GOGC off, collections run only
  *   near the limit) and with sgc_set_max_heap (still the hard limit on
  *   in-use spans).  Environment: SPANGC_MEMLIMIT (bytes, with an optional
