@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — compare spangc with glibc malloc, mimalloc, bdwgc and Go.
 #
-#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause scaling gen fibers soak
+#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause scaling gen memlimit fibers soak
 #                                      (default: all of them)
 #   BENCH=quick (default) | full       sizes and repetitions (see "Sizes" below)
 #   BENCH=smoke                        tiny sizes, one repetition, no package
@@ -88,7 +88,7 @@ SPANGC_RSS_LIMIT_MB=8192 # safety net for every spangc peer run (RSS watchdog)
 OTHER_RSS_LIMIT_MB=12288
 RUN_TIMEOUT_S=1800
 
-ALL_PARTS="allocfree binarytrees gcbench pause scaling gen fibers soak"
+ALL_PARTS="allocfree binarytrees gcbench pause scaling gen memlimit fibers soak"
 PARTS=${*:-$ALL_PARTS}
 for p in $PARTS; do
   case " $ALL_PARTS " in *" $p "*) ;; *) echo "run.sh: unknown part '$p' (parts: $ALL_PARTS)" >&2; exit 2 ;; esac
@@ -310,6 +310,8 @@ build_all() {
     wrap $src-spangc-nogen $src-spangc SPANGC_GENERATIONAL=0
   done
   wrap gen-spangc-nodirty gen-spangc SPANGC_DIRTY=off
+  # the soft memory limit at 1.5x gen.c's structure (part memlimit)
+  wrap gen-spangc-memlimit gen-spangc SPANGC_MEMLIMIT=$(( ${GEN_ARGS%% *} * 3 / 2 ))MiB
   check_libgc_binding
   bld binarytrees-malloc "$PEERS/binarytrees.c"
   bld pause-malloc -DUSE_MALLOC "$PEERS/pause.c"
@@ -1053,13 +1055,46 @@ check_spangc_rows() {
   fi
 }
 
+# ---------------------------------------------------------------- memlimit
+# The soft memory limit (issue 15): gen.c mixed at GEN_ARGS, spangc without
+# a limit and with SPANGC_MEMLIMIT at 1.5x the structure's MB
+# (gen-spangc-memlimit, a script setting it): peak RSS against the limit,
+# and what it costs in wall time and collections.
+part_memlimit() {
+  local SM GM LIM
+  read -r SM GM <<<"$GEN_ARGS"
+  LIM=$((SM * 3 / 2))
+  hr "memlimit: gen.c mixed ($SM MB structure, $GM MB garbage) under SPANGC_MEMLIMIT=${LIM}MiB, $GEN_REPS reps"
+  if ! exists gen-spangc-memlimit; then
+    mdsay "### Soft memory limit: n/a (gen-spangc not built)"; mdsay ""; return
+  fi
+  local r v
+  for r in $(seq 1 "$GEN_REPS"); do
+    for v in spangc spangc-memlimit; do run_one gen mixed "$v" "$r" "$OUT/bin/gen-$v" "$SM" "$GM" mixed; done
+  done
+  mdsay "### Soft memory limit: gen.c mixed, $SM MB structure, $GM MB garbage, SPANGC_MEMLIMIT=${LIM}MiB (median of $GEN_REPS)"
+  mdsay ""
+  {
+    echo "variant|limit MiB|wall s|CPU s|peak RSS MiB|peak RSS / limit|collections"
+    for v in spangc spangc-memlimit; do
+      local w c rs lim="-" rl="-"
+      w=$(med gen mixed "$v" wall); c=$(med gen mixed "$v" cpu); rs=$(med gen mixed "$v" rss)
+      if [ "$v" = spangc-memlimit ]; then lim=$LIM; rl=$(ratio "$rs" "$LIM"); fi
+      echo "$v|$lim|$(fmt "$w" %.2f)|$(fmt "$c" %.2f)|$(fmt "$rs" %.0f)|$rl|$(med gen mixed "$v" gcs)"
+    done
+  } | table
+  mdsay ""
+  mdsay "peak RSS under the limit: $(ratio "$(med gen mixed spangc-memlimit rss)" "$(med gen mixed spangc rss)") of the unlimited run's; wall $(ratio "$(med gen mixed spangc-memlimit wall)" "$(med gen mixed spangc wall)")"
+  mdsay ""
+}
+
 # ---------------------------------------------------------------- main
 echo "spangc bench: BENCH=$MODE, parts: $PARTS, reps: $REPS  (output: $OUT)"
 check_packages
 install_spangc
 find_gc_compat
 build_measure
-if want binarytrees || want gcbench || want pause || want scaling || want gen || want soak; then probe_collector; fi
+if want binarytrees || want gcbench || want pause || want scaling || want gen || want memlimit || want soak; then probe_collector; fi
 build_all
 summary
 {
@@ -1076,6 +1111,7 @@ want gcbench && part_gcbench
 want pause && part_pause
 want scaling && part_scaling
 want gen && part_gen
+want memlimit && part_memlimit
 want fibers && part_fibers
 want soak && part_soak
 check_spangc_rows

@@ -214,6 +214,16 @@ typedef struct sgc_stats {
   uint64_t sweeps_proportional;   /* spans swept by allocating threads paying
                                      their share of the sweep (sweeps_on_demand
                                      counts those that needed a span swept) */
+  /* Soft memory limit (sgc_set_memory_limit).  Appended, like the above. */
+  uint64_t memory_limit;          /* bytes; 0: none */
+  uint64_t memory_held_bytes;     /* what the limit bounds: committed arena -
+                                     released pages + meta_bytes */
+  uint64_t limit_lowered_goals;   /* collections whose next goal the limit lowered */
+  uint64_t limit_goal_unlimited;  /* the last goal GOGC alone would have set
+                                     (UINT64_MAX with GOGC off) */
+  uint64_t limit_collections_put_off; /* times the CPU cap put a collection off */
+  uint64_t prompt_released_bytes; /* free bytes released for the limit or after
+                                     the live heap shrank, ever */
 } sgc_stats;
 
 /*
@@ -391,6 +401,24 @@ SGC_API void sgc_enable(void);
 SGC_API int sgc_set_gcpercent(int percent);
 SGC_API void sgc_set_max_heap(size_t bytes);
 SGC_API int sgc_set_markers(int n);
+
+/*
+ * sgc_set_memory_limit — a soft limit on every byte the collector holds
+ *   from the OS: spans in use, free pages not yet released, metadata
+ *   (sgc_stats.memory_held_bytes).  0: none.  Returns the previous limit.
+ *   Near the limit, collections come sooner (the goal is lowered so that
+ *   goal plus overhead stays under the limit) and free pages go back to
+ *   the OS at once.  It never fails an allocation: a program whose live
+ *   data exceeds the limit goes over it (up to the GOGC goal at most), and
+ *   the collections the limit adds are held to about half of the wall
+ *   time instead of running back to back.  Combines
+ *   with GOGC (the lower goal wins; with GOGC off, collections run only
+ *   near the limit) and with sgc_set_max_heap (still the hard limit on
+ *   in-use spans).  Environment: SPANGC_MEMLIMIT (bytes, with an optional
+ *   K, M, G, KiB, MiB or GiB suffix; anything else stops the program at
+ *   start, saying why).
+ */
+SGC_API size_t sgc_set_memory_limit(size_t bytes);
 
 /*
  * Finalizers.  sgc_set_finalizer(p, fn, arg): when the object whose base is

@@ -400,6 +400,7 @@ static void collect_stopped(cycle *cy) {
         res.overflows ? ", mark stack overflowed" : "");
     sgc_write_all(2, buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1);
     mheap_trace(gc.numgc);
+    memlimit_trace(gc.numgc);
   }
 }
 
@@ -427,6 +428,7 @@ static void collect(mthread *self, bool force) {
     mark_segments_reset();
     collect_stopped(&cy);
   }
+  memlimit_collected(cy.t0, os_nanotime());
   bgsweep_wake();
 }
 
@@ -526,9 +528,11 @@ uint64_t gc_heap_pressure(void) {
 }
 
 void gc_maybe_collect(mcache *c) {
-  if (ATOMIC_LOAD_RELAXED(&gc.disabled) || gc.gcpercent < 0)
+  if (ATOMIC_LOAD_RELAXED(&gc.disabled) ||
+      (gc.gcpercent < 0 && !memlimit_on()))
     return;
-  if (gc_heap_pressure() < ATOMIC_LOAD(&sgc_next_gc))
+  uint64_t p = gc_heap_pressure();
+  if (p < ATOMIC_LOAD(&sgc_next_gc) || !memlimit_may_collect(p))
     return;
   collect_from_allocator(c, false, false);
 }
@@ -641,6 +645,14 @@ int sgc_set_gcpercent(int percent) {
   return old;
 }
 
+void gc_refresh_goal(void) {
+  lock_as_blocking(&gc_lock);
+  if (gc.numgc > 0)
+    ATOMIC_STORE(&sgc_next_gc,
+                 gen_goal(gc.gcpercent, ATOMIC_LOAD_RELAXED(&gc.min_goal)));
+  pthread_mutex_unlock(&gc_lock);
+}
+
 void sgc_set_max_heap(size_t bytes) {
   sgc_ensure_init();
   ATOMIC_STORE(&gc.max_heap, (uint64_t)bytes);
@@ -672,6 +684,7 @@ void gc_read_stats(sgc_stats *st) {
   st->markers = gc.nmarkers;
   st->stack_released_bytes = gc.stack_released;
   gen_read_stats(st);
+  memlimit_read_stats(st);
   pthread_mutex_unlock(&gc_lock);
   st->next_gc = ATOMIC_LOAD(&sgc_next_gc);
   st->heap_live = (uint64_t)ATOMIC_LOAD(&sgc_heap.heap_live);
@@ -766,14 +779,19 @@ void gc_init(void) {
   e = getenv("SPANGC_MAX_HEAP");
   if (e && *e)
     gc.max_heap = strtoull(e, NULL, 10);
+  memlimit_init();
   if (gc.trace) {
-    char buf[200];
+    char buf[256];
     int n = snprintf(buf, sizeof buf,
                      "spangc: gctrace: %d markers, GOGC %d, written pages "
                      "known by: %s, generational: %s\n",
                      gc.nmarkers, gc.gcpercent,
                      dirty_mechanism_name(dirty_mechanism()),
                      gen_enabled() ? "on" : "off");
+    if (memlimit_on() && n < (int)sizeof buf - 1)
+      n += snprintf(buf + n - 1, sizeof buf - (size_t)n + 1,
+                    ", memory limit %.1f MB\n",
+                    (double)memlimit_get() / 1048576.0) - 1;
     sgc_write_all(2, buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1);
   }
 }

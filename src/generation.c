@@ -42,7 +42,9 @@
  * young survived it: a program whose objects live a while, where minors
  * only promote), until every fourth major tries a minor again; after
  * fork(), when the kernel's record was lost, when mark bits were set
- * outside a mark, and for sgc_collect.
+ * outside a mark, and for sgc_collect.  Under a soft memory limit the
+ * goal is the lower of this and the limit's (memlimit.c), and the next is
+ * major once M exceeds L plus half the room the limited goal leaves.
  *
  * Threads: the state below is touched only by the collecting thread with
  * the world stopped (gc_lock held), and read by sgc_read_stats under
@@ -157,8 +159,9 @@ static void protect_old_pages(const gen_cycle *g) {
   sgc_unlock(&h->lock);
 }
 
-/* The next collection's goal from the policy's state (gc_lock held). */
-uint64_t gen_goal(int gcpercent, uint64_t min_goal) {
+/* The next collection's goal from the policy's state, before the memory
+ * limit (gc_lock held). */
+static uint64_t policy_goal(int gcpercent, uint64_t min_goal) {
   uint64_t marked = gen.last_marked;
   if (gcpercent < 0) /* no automatic collections */
     return min_goal;
@@ -173,6 +176,12 @@ uint64_t gen_goal(int gcpercent, uint64_t min_goal) {
   uint64_t goal = L + H;
   uint64_t floor = marked + (gen.next_minor ? H / 2 : min_goal);
   return goal < floor ? floor : goal;
+}
+
+/* The goal, lowered under the soft memory limit (memlimit.c). */
+uint64_t gen_goal(int gcpercent, uint64_t min_goal) {
+  return memlimit_goal(policy_goal(gcpercent, min_goal), gen.last_marked,
+                       gcpercent < 0);
 }
 
 uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
@@ -213,7 +222,14 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
   uint64_t grown = stacks > gen.major_stacks ? stacks - gen.major_stacks : 0;
   gen.next_minor = (gen.minor_pays || gen.majors_since_minor >= 4) &&
                    marked + grown <= L + H / 2;
-  return gen_goal(gcpercent, min_goal);
+  uint64_t goal = gen_goal(gcpercent, min_goal);
+  /* Under the memory limit, a major once old objects took half the room
+   * the limited goal leaves above L. */
+  if (gen.next_minor && !memlimit_allows_minor(L, marked + grown)) {
+    gen.next_minor = false;
+    goal = gen_goal(gcpercent, min_goal);
+  }
+  return goal;
 }
 
 void gen_abandon(void) { gen.next_minor = false; }

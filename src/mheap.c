@@ -454,6 +454,8 @@ static mspan *alloc_span_locked(mheap *h, uintptr_t npages) {
 
 /* ------------------------------------------------------------ public ops */
 
+static void release_for_limit_locked(void);
+
 /* A span of npages pages, initialised for span class sc (a large object
  * if 'large'), stamped with the current sweepgen and published in the
  * spans table.  NULL (errno ENOMEM) if the OS refuses memory. */
@@ -466,6 +468,7 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
     errno = ENOMEM;
     return NULL;
   }
+  release_for_limit_locked();
   s->spanclass = (uint16_t)spanclass;
   s->next = s->prev = NULL;
   s->list = NULL;
@@ -523,6 +526,7 @@ mspan *mheap_alloc_stack(uintptr_t npages) {
     errno = ENOMEM;
     return NULL;
   }
+  release_for_limit_locked();
   h->pages_inuse -= npages;
   h->pages_stack += npages;
   s->spanclass = 0;
@@ -626,14 +630,92 @@ size_t mheap_scavenge(uint64_t older_than) {
   return released;
 }
 
+/* Release free pages, highest addresses first, from the top of span s
+ * down, at most 'want' pages.  Returns the pages released.  The span's
+ * unusedsince stays a lower bound on its unreleased pages' times. */
+static uintptr_t release_span_top(mheap *h, mspan *s, uintptr_t want) {
+  uint64_t *ft = &h->freetime[page_index(h, s->base)];
+  uintptr_t released = 0;
+  for (uintptr_t j = s->npages; j > 0 && released < want;) {
+    if (ft[j - 1] == 0) {
+      j--;
+      continue;
+    }
+    uintptr_t i = j;
+    while (i > 0 && ft[i - 1] != 0 && released + (j - i) < want)
+      ft[--i] = 0;
+    os_release((void *)(s->base + i * PAGE_SIZE), (j - i) * PAGE_SIZE);
+    released += j - i;
+    j = i;
+  }
+  s->npreleased += released;
+  SGC_ASSERT(s->npreleased <= s->npages);
+  if (s->npreleased == s->npages)
+    s->needzero = 0;
+  h->pages_released += released;
+  h->released_total += released * PAGE_SIZE;
+  return released;
+}
+
+static uintptr_t release_treap_top(mheap *h, mspan *t, uintptr_t want) {
+  uintptr_t n = 0;
+  for (; t != NULL && n < want; t = t->tleft) {
+    n += release_treap_top(h, t->tright, want - n);
+    if (n < want && t->npreleased < t->npages)
+      n += release_span_top(h, t, want - n);
+  }
+  return n;
+}
+
+/* Release free pages (any idle time, highest addresses first) until the
+ * committed arena minus the released pages is at most 'keep' bytes, at
+ * most 'batch' bytes.  mheap.lock held.  Returns the bytes released. */
+size_t mheap_scavenge_down_to_locked(uint64_t keep, size_t batch) {
+  mheap *h = &sgc_heap;
+  if (h->pages_free == h->pages_released)
+    return 0;
+  uint64_t retained = h->sys_heap - h->pages_released * PAGE_SIZE;
+  if (retained <= keep)
+    return 0;
+  uint64_t want = (retained - keep + PAGE_SIZE - 1) / PAGE_SIZE;
+  if (want > batch / PAGE_SIZE)
+    want = batch / PAGE_SIZE;
+  return release_treap_top(h, h->freetree, (uintptr_t)want) * PAGE_SIZE;
+}
+
+size_t mheap_scavenge_down_to(uint64_t keep, size_t batch) {
+  mheap *h = &sgc_heap;
+  sgc_lock(&h->lock);
+  size_t n = mheap_scavenge_down_to_locked(keep, batch);
+  sgc_unlock(&h->lock);
+  return n;
+}
+
+/* Under a memory limit: an allocation that made the heap hold more gives
+ * back free pages at once (memlimit.c).  mheap.lock held. */
+static void release_for_limit_locked(void) {
+  uint64_t cap = memlimit_retain_cap();
+  if (cap != UINT64_MAX)
+    memlimit_note_released(mheap_scavenge_down_to_locked(cap, SIZE_MAX));
+}
+
+/* Every scavenge_delay/2, the pages idle for scavenge_delay go back; after
+ * a collection that left far more pages than the next cycle needs,
+ * memlimit.c wakes the thread sooner and the excess goes back in batches
+ * (memlimit_scavenge_promptly). */
 static void *scavenger_main(void *arg) {
   mheap *h = arg;
+  uint64_t last = os_nanotime();
   for (;;) {
-    uint64_t d = h->scavenge_delay_ns / 2;
-    struct timespec ts = {(time_t)(d / 1000000000u), (long)(d % 1000000000u)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-      ;
-    mheap_scavenge(h->scavenge_delay_ns);
+    memlimit_scavenger_sleep(h->scavenge_delay_ns / 2);
+    memlimit_scavenge_promptly();
+    /* The idle-time pass walks every free run: every delay/2 still, not
+     * at each of the prompt release's polls. */
+    uint64_t now = os_nanotime();
+    if (now - last >= h->scavenge_delay_ns / 2) {
+      mheap_scavenge(h->scavenge_delay_ns);
+      last = os_nanotime();
+    }
   }
   return NULL;
 }
@@ -760,6 +842,7 @@ void heap_atfork(int phase) {
   for (int i = NUM_SPANCLASSES - 1; i >= 0; i--)
     sgc_unlock(&h->central[i].lock);
   if (phase == FORK_CHILD) {
+    memlimit_atfork_child();
     h->scavenger_started = false;
     scavenger_start();
   }

@@ -406,6 +406,10 @@ mspan *mheap_alloc_stack(uintptr_t npages); /* an MSPAN_STACK span */
 void mheap_free_stack(mspan *s);
 void mheap_free_locked(mspan *s, bool was_inuse);
 size_t mheap_scavenge(uint64_t older_than_ns); /* bytes released */
+/* Release free pages, highest first, until the committed arena minus
+ * the released pages is at most keep bytes; at most batch bytes. */
+size_t mheap_scavenge_down_to(uint64_t keep, size_t batch);
+size_t mheap_scavenge_down_to_locked(uint64_t keep, size_t batch);
 void mheap_snapshot_locked(mspan ***spans, uint32_t *n);
 void scavenger_start(void);
 /* The arena and free-page figures of sgc_stats (takes mheap.lock). */
@@ -816,6 +820,34 @@ void finalizer_wake(void);
 /* --------------------------------------------------------------- gc.c */
 
 void gc_init(void);
+/* Recompute the next goal now (sgc_set_memory_limit). */
+void gc_refresh_goal(void);
+
+/* ---------------------------------------------------------- memlimit.c */
+
+#define MEMLIMIT_BATCH ((size_t)8 << 20) /* bytes per prompt release */
+void memlimit_init(void);
+bool memlimit_parse(const char *s, uint64_t *out);
+bool memlimit_on(void);
+uint64_t memlimit_get(void);
+uint64_t memlimit_held(void);
+/* gen_goal's last step: the goal lowered under the limit, not below
+ * marked + marked/16 (gc_lock). */
+uint64_t memlimit_goal(uint64_t goal, uint64_t marked, bool gogc_off);
+/* The generational policy: may the next collection be minor? */
+bool memlimit_allows_minor(uint64_t major_live, uint64_t old_bytes);
+/* The CPU cap: may a collection due at this pressure start now? */
+bool memlimit_may_collect(uint64_t pressure);
+/* After each collection (gc_lock held): its stop-the-world span. */
+void memlimit_collected(uint64_t t0, uint64_t t1);
+uint64_t memlimit_retain_cap(void); /* heap bytes the limit allows */
+void memlimit_note_released(uint64_t bytes);
+void memlimit_scavenger_sleep(uint64_t ns);
+void memlimit_scavenge_promptly(void);
+void memlimit_atfork_child(void);
+void memlimit_cond_init(void);
+void memlimit_read_stats(sgc_stats *st);
+void memlimit_trace(uint64_t numgc);
 /* Called from the allocator's slow path (inside a no-preempt region) when
  * the heap reached its goal; collects unless disabled. */
 void gc_maybe_collect(mcache *c);
