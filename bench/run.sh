@@ -854,6 +854,13 @@ pause_dist() {
       m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
       printf "%d %s %s\n", NR, m, v[NR] }'
 }
+# stop_sweeps LOG: "total max" of the spans swept inside stops (gctrace's
+# "N spans swept in the stop"; proportional sweeping keeps it at 0)
+stop_sweeps() {
+  awk 'match($0, /[0-9]+ spans swept in the stop/) {
+      n = substr($0, RSTART, RLENGTH) + 0; t += n; if (n > m) m = n }
+    END { printf "%d %d\n", t, m }' "$1"
+}
 part_gen() {
   local SM GM
   read -r SM GM <<<"$GEN_ARGS"
@@ -913,13 +920,14 @@ part_gen() {
   mdsay "### spangc collection pauses (stop + prepare + mark + term, ms; one SPANGC_DEBUG=gctrace=1 run each)"
   mdsay ""
   {
-    echo "program|minor collections|minor median ms|minor max ms|major collections|major median ms|major max ms"
-    local row name log from mi ma
+    echo "program|minor collections|minor median ms|minor max ms|major collections|major median ms|major max ms|spans swept in stops (total, most in one)"
+    local row name log from mi ma sw
     for row in "${rows[@]}"; do
       IFS='|' read -r name log from <<<"$row"
       read -r -a mi <<<"$(pause_dist "$log" minor "$from")"
       read -r -a ma <<<"$(pause_dist "$log" major "$from")"
-      echo "$name|${mi[0]}|$(fmt "${mi[1]}" %.2f)|$(fmt "${mi[2]}" %.2f)|${ma[0]}|$(fmt "${ma[1]}" %.2f)|$(fmt "${ma[2]}" %.2f)"
+      read -r -a sw <<<"$(stop_sweeps "$log")"
+      echo "$name|${mi[0]}|$(fmt "${mi[1]}" %.2f)|$(fmt "${mi[2]}" %.2f)|${ma[0]}|$(fmt "${ma[1]}" %.2f)|$(fmt "${ma[2]}" %.2f)|${sw[0]}, ${sw[1]}"
     done
   } | table
   mdsay "gen.c at the sizes above ($SM MB, $GM MB). \"After the build\": the collections of the garbage stream only (minors during the build mark a structure that is still young). Logs: logs/gctrace-*.log."
