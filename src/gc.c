@@ -30,9 +30,10 @@
  * time inside a no-preempt region, so a stop never catches it half-way.
  *
  * gc_lock serialises collections and guards the figures of the last
- * cycles; helpers synchronise through helper.lock.  A collection first
- * takes hold_lock for writing; sgc_call_without_collections holds it for
- * reading (lock order: hold_lock, then gc_lock).
+ * cycles; the helper markers (mark.c) synchronise through helper.lock.  A
+ * collection first takes hold_lock for writing;
+ * sgc_call_without_collections holds it for reading (lock order:
+ * hold_lock, then gc_lock).
  */
 #include <link.h>
 #include <sched.h>
@@ -42,7 +43,6 @@
 
 #include "spangc-int.h"
 
-#define MAX_MARKERS 32
 #define MIN_GOAL ((uint64_t)4 << 20)
 
 static pthread_mutex_t gc_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -82,86 +82,6 @@ static struct {
 void gc_raise_min_goal(uint64_t bytes) {
   ATOMIC_ADD(&gc.min_goal, bytes);
   ATOMIC_ADD(&sgc_next_gc, bytes);
-}
-
-/* ------------------------------------------------------------- helpers */
-
-static struct {
-  pthread_mutex_t lock;
-  pthread_cond_t start, done;
-  uint64_t gen;      /* bumped to start a mark */
-  int want;          /* helpers wanted in this mark */
-  int joined, ndone;
-  int nthreads;
-  mark_result *res;
-} helper = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-            PTHREAD_COND_INITIALIZER};
-
-static void *helper_main(void *arg) {
-  uint64_t seen = 0;
-  world_in_collector = 1; /* runs inside collections: never waits for one */
-  pthread_mutex_lock(&helper.lock);
-  for (;;) {
-    while (helper.gen == seen || helper.joined >= helper.want) {
-      seen = helper.gen; /* a mark that needs no more helpers is skipped */
-      pthread_cond_wait(&helper.start, &helper.lock);
-    }
-    seen = helper.gen;
-    helper.joined++;
-    mark_result *res = helper.res;
-    pthread_mutex_unlock(&helper.lock);
-    mark_worker(res);
-    pthread_mutex_lock(&helper.lock);
-    if (++helper.ndone == helper.want)
-      pthread_cond_signal(&helper.done);
-  }
-  return NULL;
-}
-
-/* Run the mark with n markers (this thread included). */
-static void run_markers(int n, mark_result *res) {
-  pthread_mutex_lock(&helper.lock);
-  SGC_ASSERT(helper.nthreads >= n - 1); /* markers_for_cycle made them */
-  helper.want = n - 1;
-  helper.joined = 0;
-  helper.ndone = 0;
-  helper.res = res;
-  helper.gen++;
-  pthread_cond_broadcast(&helper.start);
-  pthread_mutex_unlock(&helper.lock);
-  if (sgc_test_mark_hook)
-    sgc_test_mark_hook();
-  mark_worker(res);
-  pthread_mutex_lock(&helper.lock);
-  while (helper.ndone < helper.want)
-    pthread_cond_wait(&helper.done, &helper.lock);
-  pthread_mutex_unlock(&helper.lock);
-}
-
-static int markers_for_cycle(void) {
-  int n = ATOMIC_LOAD_RELAXED(&gc.nmarkers);
-  if (n < 1)
-    n = 1;
-  if (n > MAX_MARKERS)
-    n = MAX_MARKERS;
-  /* Helpers that cannot be created shrink the count in run_markers; make
-   * sure they exist first so mark_prepare gets the real number. */
-  pthread_mutex_lock(&helper.lock);
-  while (helper.nthreads < n - 1) {
-    pthread_t t;
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    int err = pthread_create(&t, &a, helper_main, NULL);
-    pthread_attr_destroy(&a);
-    if (err != 0)
-      break;
-    helper.nthreads++;
-  }
-  if (n - 1 > helper.nthreads)
-    n = helper.nthreads + 1;
-  pthread_mutex_unlock(&helper.lock);
-  return n;
 }
 
 /* ------------------------------------------------------ background sweep */
@@ -329,7 +249,7 @@ static void collect_stopped(cycle *cy) {
     abandon(self);
     return;
   }
-  run_markers(nproc, &res);
+  mark_run_markers(nproc, &res);
   mark_overflow_passes(&res);
   if (gc.verify && g.minor)
     mark_verify_minor();
@@ -416,7 +336,8 @@ static int collect_in_phdr(struct dl_phdr_info *info, size_t size,
 static void collect(mthread *self, bool force) {
   /* Helper threads are made before the stop: pthread_create takes libc
    * locks that a stopped thread may hold. */
-  cycle cy = {self, markers_for_cycle(), os_nanotime(), 0, false, force};
+  int nproc = mark_markers_for_cycle(ATOMIC_LOAD_RELAXED(&gc.nmarkers));
+  cycle cy = {self, nproc, os_nanotime(), 0, false, force};
   dl_iterate_phdr(collect_in_phdr, &cy);
   if (!cy.ran) { /* no loaded object at all: cannot happen, but be safe */
     world_stop(self);
@@ -708,21 +629,17 @@ void gc_atfork(int phase) {
  * threads_lock while it starts the markers and wakes the sweeper. */
 void gc_atfork_threads(int phase) {
   if (phase == FORK_PREPARE) {
-    pthread_mutex_lock(&helper.lock);
+    mark_atfork_helpers(phase);
     pthread_mutex_lock(&bgsweep.lock);
     return;
   }
   if (phase == FORK_CHILD) {
-    /* The helper markers and the sweeper do not exist here. */
-    helper.nthreads = 0;
-    helper.joined = helper.ndone = helper.want = 0;
-    pthread_cond_init(&helper.start, NULL);
-    pthread_cond_init(&helper.done, NULL);
+    /* The sweeper does not exist here (nor do the helper markers). */
     bgsweep.started = 0;
     pthread_cond_init(&bgsweep.cond, NULL);
   }
   pthread_mutex_unlock(&bgsweep.lock);
-  pthread_mutex_unlock(&helper.lock);
+  mark_atfork_helpers(phase);
 }
 
 /* --------------------------------------------------------------- init */

@@ -13,7 +13,7 @@
  * have put a pointer to a young object into an old one.  The sweep frees
  * what is unmarked, which after a minor is young garbage only.
  *
- * Invariants (checked by SPANGC_DEBUG=verify=1, see mark.c):
+ * Invariants (checked by SPANGC_DEBUG=verify=1, see markverify.c):
  *   - between collections, the marked objects of a span are exactly its
  *     old objects; a slot freed by sgc_free loses its mark (a young object
  *     reusing it must not inherit "old");

@@ -587,7 +587,7 @@ typedef struct mthread {
   uint64_t starttime;           /* the kernel's, to tell a reused ktid */
   int exited;                   /* exited registered (world.c) */
   uintptr_t stack_lo, stack_hi; /* the stack grows down from stack_hi */
-  uintptr_t tcb;                /* its thread pointer (TLS roots, mark.c) */
+  uintptr_t tcb;                /* its thread pointer (markroot.c: TLS) */
   uintptr_t sp;                 /* lowest live address while stopped */
   ucontext_t ctx;               /* registers while stopped */
   ucontext_t ctx_now;           /* the handler's own, when it runs late */
@@ -787,6 +787,14 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g);
  * the minor left unmarked (world stopped; aborts naming the object). */
 void mark_verify_minor(void);
 void mark_worker(mark_result *res);
+#define MAX_MARKERS 32
+/* Make sure n-1 helper markers exist (before the stop: pthread_create
+ * takes libc locks a stopped thread may hold); returns the markers a mark
+ * can have, n at most (at least 1, at most MAX_MARKERS). */
+int mark_markers_for_cycle(int n);
+/* Run the mark with n markers (this thread included). */
+void mark_run_markers(int n, mark_result *res);
+void mark_atfork_helpers(int phase); /* gc_atfork_threads */
 void mark_overflow_passes(mark_result *res);
 /* After weak slots were cleared: mark what unreachable finalizable
  * objects reference and doom those objects (world stopped). */
