@@ -26,8 +26,9 @@
  * at least 4 MiB.
  * SPANGC_GOGC sets gcpercent ("off" disables); sgc_set_gcpercent too.
  *
- * The background sweeper is a registered thread: it sweeps a span at a
- * time inside a no-preempt region, so a stop never catches it half-way.
+ * The collector runs on a stack of its own (call_on_stack, machine.c);
+ * the helper markers are mark.c's, the background sweeper sweep.c's, the
+ * trace lines gctrace.c's.
  *
  * gc_lock serialises collections and guards the figures of the last
  * cycles; the helper markers (mark.c) synchronise through helper.lock.  A
@@ -37,7 +38,6 @@
  */
 #include <link.h>
 #include <sched.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -82,65 +82,6 @@ static struct {
 void gc_raise_min_goal(uint64_t bytes) {
   ATOMIC_ADD(&gc.min_goal, bytes);
   ATOMIC_ADD(&sgc_next_gc, bytes);
-}
-
-/* ------------------------------------------------------ background sweep */
-
-static struct {
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  uint64_t gen;
-  int started;
-} bgsweep = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
-
-static void *bgsweep_main(void *arg) {
-  if (sgc_register_thread() != 0) {
-    /* Out of memory: allocation and the next stop sweep instead; the
-     * next wake-up tries to start a sweeper again. */
-    sgc_warn("cannot register the background sweeper (out of memory); "
-             "allocation sweeps");
-    pthread_mutex_lock(&bgsweep.lock);
-    bgsweep.started = 0;
-    pthread_mutex_unlock(&bgsweep.lock);
-    return NULL;
-  }
-  mcache *c = sgc_tls_cache;
-  uint64_t seen = 0;
-  for (;;) {
-    sgc_enter_blocking();
-    pthread_mutex_lock(&bgsweep.lock);
-    while (bgsweep.gen == seen)
-      pthread_cond_wait(&bgsweep.cond, &bgsweep.lock);
-    seen = bgsweep.gen;
-    pthread_mutex_unlock(&bgsweep.lock);
-    sgc_exit_blocking();
-    for (;;) {
-      nopreempt_enter(c);
-      intptr_t r = sweepone(true);
-      nopreempt_leave(c);
-      if (r == -1)
-        break;
-    }
-  }
-  return NULL;
-}
-
-static void bgsweep_wake(void) {
-  pthread_mutex_lock(&bgsweep.lock);
-  bool start = !bgsweep.started;
-  bgsweep.started = 1;
-  bgsweep.gen++;
-  pthread_cond_signal(&bgsweep.cond);
-  pthread_mutex_unlock(&bgsweep.lock);
-  if (start) {
-    pthread_t t;
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &a, bgsweep_main, NULL) != 0)
-      sgc_warn("cannot start the background sweeper; allocation sweeps");
-    pthread_attr_destroy(&a);
-  }
 }
 
 /* ---------------------------------------------------------- the cycle */
@@ -291,32 +232,10 @@ static void collect_stopped(cycle *cy) {
   world_start(self);
 
   if (gc.trace) {
-    char buf[640];
-    int n = snprintf(
-        buf, sizeof buf,
-        "gc %llu @%.3fs %s, %d markers: %.3f+%.3f+%.3f+%.3f ms "
-        "stop+prepare+mark+term, %.1f->%.1f MB live (%.1f MB old) "
-        "(goal %.1f MB), "
-        "%llu objects marked, %u spans, %llu written pages (%llu old "
-        "objects rescanned), sweeps %llu "
-        "bg %llu demand %llu pause, %llu steals %llu handoffs%s\n",
-        (unsigned long long)gc.numgc, (double)(t0 - gc.start_ns) / 1e9,
-        g.minor ? "minor" : "major",
-        nproc, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6,
-        (double)(t3 - t2) / 1e6, (double)(t4 - t3) / 1e6,
-        (double)heap_before / 1048576.0,
-        (double)res.marked_bytes / 1048576.0,
-        (double)g.old_bytes / 1048576.0, (double)goal / 1048576.0,
-        (unsigned long long)res.nobj, nspan,
-        (unsigned long long)(g.listed ? dirty_last_pages() : 0),
-        (unsigned long long)res.ndirty,
-        (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_nbgsweep),
-        (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_ndemandsweep),
-        (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_npausesweep),
-        (unsigned long long)res.nsteal, (unsigned long long)res.nhandoff,
-        res.overflows ? ", mark stack overflowed" : "");
-    sgc_write_all(2, buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1);
-    mheap_trace(gc.numgc);
+    gctrace_figures f = {gc.numgc, gc.start_ns, {t0, t1, t2, t3, t4},
+                         g.minor, g.listed, nproc, heap_before, g.old_bytes,
+                         goal, nspan, &res};
+    gctrace_collection(&f);
   }
 }
 
@@ -332,8 +251,14 @@ static int collect_in_phdr(struct dl_phdr_info *info, size_t size,
   return 1;
 }
 
-/* One collection; gc_lock held; 'self' is the calling thread. */
-static void collect(mthread *self, bool force) {
+/* One collection; gc_lock held; 'self' is the calling thread.  Never
+ * inlined into collect_as: that frame is on the triggering thread's stack,
+ * a root from its marker up, and the collection's locals belong on the
+ * collector's stack.  (When the background sweeper's wake-up moved out of
+ * this file, the compiler started inlining it there, and a finished
+ * fiber's address stayed in that frame: see
+ * fiber_kept_by_its_finalizer_keeps_its_stack.) */
+static __attribute__((noinline)) void collect(mthread *self, bool force) {
   /* Helper threads are made before the stop: pthread_create takes libc
    * locks that a stopped thread may hold. */
   int nproc = mark_markers_for_cycle(ATOMIC_LOAD_RELAXED(&gc.nmarkers));
@@ -357,23 +282,6 @@ static void collect(mthread *self, bool force) {
  * One stack serves, since gc_lock serialises collections. */
 #define GC_STACK_SIZE ((size_t)512 << 10)
 static char *gc_stack SGC_NOGC;
-
-void call_on_stack(void (*fn)(void *), void *arg, void *top);
-__asm__(".text\n"
-        ".globl call_on_stack\n"
-        ".hidden call_on_stack\n"
-        ".type call_on_stack,@function\n"
-        "call_on_stack:\n" /* rdi = fn, rsi = arg, rdx = top (16-aligned) */
-        "  pushq %rbp\n"
-        "  movq %rsp, %rbp\n"
-        "  movq %rdx, %rsp\n"
-        "  movq %rdi, %rax\n"
-        "  movq %rsi, %rdi\n"
-        "  call *%rax\n"
-        "  movq %rbp, %rsp\n"
-        "  popq %rbp\n"
-        "  ret\n"
-        ".size call_on_stack,.-call_on_stack\n");
 
 typedef struct collect_args {
   mthread *self;
@@ -630,15 +538,10 @@ void gc_atfork(int phase) {
 void gc_atfork_threads(int phase) {
   if (phase == FORK_PREPARE) {
     mark_atfork_helpers(phase);
-    pthread_mutex_lock(&bgsweep.lock);
+    bgsweep_atfork(phase);
     return;
   }
-  if (phase == FORK_CHILD) {
-    /* The sweeper does not exist here (nor do the helper markers). */
-    bgsweep.started = 0;
-    pthread_cond_init(&bgsweep.cond, NULL);
-  }
-  pthread_mutex_unlock(&bgsweep.lock);
+  bgsweep_atfork(phase);
   mark_atfork_helpers(phase);
 }
 
@@ -679,14 +582,6 @@ void gc_init(void) {
   e = getenv("SPANGC_MAX_HEAP");
   if (e && *e)
     gc.max_heap = strtoull(e, NULL, 10);
-  if (gc.trace) {
-    char buf[200];
-    int n = snprintf(buf, sizeof buf,
-                     "spangc: gctrace: %d markers, GOGC %d, written pages "
-                     "known by: %s, generational: %s\n",
-                     gc.nmarkers, gc.gcpercent,
-                     dirty_mechanism_name(dirty_mechanism()),
-                     gen_enabled() ? "on" : "off");
-    sgc_write_all(2, buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1);
-  }
+  if (gc.trace)
+    gctrace_start(gc.nmarkers, gc.gcpercent);
 }

@@ -456,6 +456,10 @@ void sweep_finish(void); /* sweep all that is left (before mark) */
 bool sweep_done(void);
 void sweep_complete(void); /* any thread, outside no-preempt regions */
 void sweep_reclaim(uintptr_t npages);
+/* Wake the background sweeper (starting it the first time), after a
+ * collection restarted the world. */
+void bgsweep_wake(void);
+void bgsweep_atfork(int phase); /* gc_atfork_threads */
 extern uint64_t sgc_nbgsweep, sgc_ndemandsweep, sgc_npausesweep;
 
 /* --------------------------------------------------------------- specials */
@@ -834,6 +838,21 @@ uint64_t gc_max_heap(void); /* 0: none */
 void gc_raise_min_goal(uint64_t bytes);
 void gc_collect_for_limit(mcache *c);
 void gc_read_stats(sgc_stats *st);
+
+/* One collection's figures for its gctrace line (gctrace.c). */
+typedef struct gctrace_figures {
+  uint64_t numgc;
+  uint64_t start_ns; /* gc_init's time */
+  /* triggered, world stopped, mark prepared, marked, world restarted */
+  uint64_t t[5];
+  bool minor, listed;
+  int nproc;
+  uint64_t heap_before, old_bytes, goal;
+  uint32_t nspan;
+  const mark_result *res;
+} gctrace_figures;
+void gctrace_collection(const gctrace_figures *f);
+void gctrace_start(int nmarkers, int gcpercent);
 void fiber_read_stats(sgc_stats *st);
 /* Bytes of stack pool spans and of their unused stacks (fiber_lock). */
 void fiber_pool_figures(uint64_t *pool_bytes, uint64_t *unused_bytes);
@@ -893,6 +912,20 @@ void heap_atfork(int phase);
 void caches_atfork(int phase);
 void finalizer_atfork(int phase);
 void roots_atfork(int phase);
+
+/* --------------------------------------------------------------- machine */
+
+/* machine.c (x86-64).  Run fn(arg) on the stack whose top is 'top'
+ * (16-byte aligned). */
+void call_on_stack(void (*fn)(void *), void *arg, void *top);
+/* Save rbp rbx r12-r15 and the SSE/x87 control words on the current
+ * stack, store rsp in *save_sp, load load_sp and pop the same. */
+void fiber_swap(uintptr_t *save_sp, uintptr_t load_sp);
+/* A fiber's first switch lands here, with the fiber in r12 and a 16-byte
+ * aligned stack; it calls fiber_main (fiber.c). */
+void fiber_entry(void);
+/* The calling thread's thread pointer (%fs:0, the address of its TCB). */
+uintptr_t machine_thread_pointer(void);
 
 /* ---------------------------------------------------------------- verify */
 
