@@ -1,5 +1,5 @@
 /*
- * gc.c — one collection, from trigger to restart, and its pacing.
+ * gc.c — one collection, from trigger to restart, and the control calls.
  *
  * A collection (collect) runs on the thread that triggered it, holding
  * gc_lock:
@@ -19,12 +19,12 @@
  *      next goal;
  *   6. restart the world and wake the background sweeper.
  *
- * Pacing (Go's GOGC): the next collection starts when heap_live (bytes
- * handed to caches and large objects since the last mark, plus what the
- * mark found live) plus freed_pending (objects freed with sgc_free whose
- * slots only a collection gives back) reaches live * (1 + gcpercent/100),
- * at least 4 MiB.
- * SPANGC_GOGC sets gcpercent ("off" disables); sgc_set_gcpercent too.
+ * Triggering: the next collection starts when heap_live (bytes handed to
+ * caches and large objects since the last mark, plus what the mark found
+ * live) plus freed_pending (objects freed with sgc_free whose slots only a
+ * collection gives back) reaches sgc_next_gc, the goal the pacer
+ * (pacer.c) computed at the end of the last one.  SPANGC_GOGC sets
+ * gcpercent ("off" disables); sgc_set_gcpercent too.
  *
  * The collector runs on a stack of its own (call_on_stack, machine.c);
  * the helper markers are mark.c's, the background sweeper sweep.c's, the
@@ -43,7 +43,6 @@
 
 #include "spangc-int.h"
 
-#define MIN_GOAL ((uint64_t)4 << 20)
 
 static pthread_mutex_t gc_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Held for reading by sgc_call_without_collections, for writing by a
@@ -53,14 +52,14 @@ static pthread_rwlock_t hold_lock = PTHREAD_RWLOCK_INITIALIZER;
  * run (the world stopped, gcmarking set), e.g. to force allspans to grow
  * under the markers' snapshot. */
 void (*sgc_test_mark_hook)(void);
-uint64_t sgc_next_gc = MIN_GOAL;
+uint64_t sgc_next_gc = PACER_MIN_GOAL;
 /* Objects freed explicitly and then dropped from freed lists at a flush,
  * per class: counted as allocated again, since the sweep frees them. */
 uint64_t sgc_gc_dropped[NUM_CLASSES];
 
 static struct {
   int gcpercent;   /* < 0: off */
-  uint64_t min_goal; /* atomic: MIN_GOAL plus what sgc_expand_heap added */
+  uint64_t min_goal; /* atomic: PACER_MIN_GOAL plus sgc_expand_heap's */
   int disabled;    /* sgc_disable nesting (atomic) */
   uint64_t max_heap;
   int nmarkers;
@@ -75,7 +74,7 @@ static struct {
   uint64_t overflows;
   uint64_t stack_released;
   uint64_t abandoned; /* collections skipped: no memory for root tables */
-} gc SGC_NOGC = {.gcpercent = 100, .min_goal = MIN_GOAL};
+} gc SGC_NOGC = {.gcpercent = 100, .min_goal = PACER_MIN_GOAL};
 
 /* sgc_expand_heap grew the heap by bytes: collections wait for the heap
  * to fill that much more. */
@@ -139,8 +138,7 @@ static void abandon(mthread *self) {
   sgc_lock(&h->lock);
   h->gcmarking = 0;
   sgc_unlock(&h->lock);
-  uint64_t p = gc_heap_pressure();
-  ATOMIC_STORE(&sgc_next_gc, p + (p / 2 > MIN_GOAL ? p / 2 : MIN_GOAL));
+  ATOMIC_STORE(&sgc_next_gc, pacer_goal_abandoned(gc_heap_pressure()));
   gc.abandoned++;
   world_start(self);
   static int warned;

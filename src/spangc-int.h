@@ -820,6 +820,27 @@ void weak_process(mspan **spans, uint32_t nspan); /* mark termination */
 void weak_forget_dead(void); /* after mark_finalizers */
 void finalizer_wake(void);
 
+/* ------------------------------------------------------------------ pacer */
+
+/* The smallest goal: no collection before the heap holds this much. */
+#define PACER_MIN_GOAL ((uint64_t)4 << 20)
+typedef struct pacer_inputs {
+  uint64_t marked;     /* bytes the last collection found live (old too) */
+  int gcpercent;       /* GOGC; < 0: off */
+  uint64_t min_goal;   /* PACER_MIN_GOAL plus what sgc_expand_heap added */
+  bool generational;   /* sticky mark bits (generation.c) */
+  uint64_t major_live; /* generational: live after the last major */
+  bool next_minor;     /* generational: the next collection is minor */
+} pacer_inputs;
+/* The next collection's goal (heap_live + freed_pending that starts it). */
+uint64_t pacer_goal(const pacer_inputs *in);
+/* H: the room GOGC gives over the last major's live heap, at least
+ * min_goal (0 before the floor when GOGC is off). */
+uint64_t pacer_headroom(uint64_t major_live, int gcpercent, uint64_t min_goal);
+/* The goal after a collection abandoned at this pressure: half as much
+ * again, PACER_MIN_GOAL at least. */
+uint64_t pacer_goal_abandoned(uint64_t pressure);
+
 /* --------------------------------------------------------------- gc.c */
 
 void gc_init(void);
