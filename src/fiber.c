@@ -84,50 +84,7 @@ void __tsan_switch_to_fiber(void *fiber, unsigned flags);
 #define MIN_STACK (16u << 10)
 #define DEFAULT_STACK (256u << 10)
 
-/* ------------------------------------------------------ context switch */
-
-/* void fiber_swap(uintptr_t *save_sp, uintptr_t load_sp)
- * Saves rbp rbx r12-r15 and the SSE/x87 control words on the current
- * stack, stores rsp in *save_sp, loads load_sp and pops the same. */
-void fiber_swap(uintptr_t *save_sp, uintptr_t load_sp);
-void fiber_entry(void);
-__asm__(".text\n"
-        ".globl fiber_swap\n"
-        ".hidden fiber_swap\n"
-        ".type fiber_swap,@function\n"
-        "fiber_swap:\n"
-        "  pushq %rbp\n"
-        "  pushq %rbx\n"
-        "  pushq %r12\n"
-        "  pushq %r13\n"
-        "  pushq %r14\n"
-        "  pushq %r15\n"
-        "  subq $8, %rsp\n"
-        "  stmxcsr (%rsp)\n"
-        "  fnstcw 4(%rsp)\n"
-        "  movq %rsp, (%rdi)\n"
-        "  movq %rsi, %rsp\n"
-        "  ldmxcsr (%rsp)\n"
-        "  fldcw 4(%rsp)\n"
-        "  addq $8, %rsp\n"
-        "  popq %r15\n"
-        "  popq %r14\n"
-        "  popq %r13\n"
-        "  popq %r12\n"
-        "  popq %rbx\n"
-        "  popq %rbp\n"
-        "  ret\n"
-        ".size fiber_swap,.-fiber_swap\n"
-        /* First switch into a fiber lands here with the fiber in r12 and
-         * a 16-byte aligned stack. */
-        ".globl fiber_entry\n"
-        ".hidden fiber_entry\n"
-        ".type fiber_entry,@function\n"
-        "fiber_entry:\n"
-        "  movq %r12, %rdi\n"
-        "  call fiber_main\n"
-        "  ud2\n"
-        ".size fiber_entry,.-fiber_entry\n");
+/* The context switch (fiber_swap, fiber_entry) is machine.c's. */
 
 /* -------------------------------------------------- registry and pools */
 

@@ -2,7 +2,7 @@
  * finalizer.c — finalizers and weak slots.
  *
  * A finalizer is a special record on its object's span (special.c).  After
- * the mark, mark_finalizers (mark.c) scans an unreachable finalizable
+ * the mark, mark_finalizers (markfinal.c) scans an unreachable finalizable
  * object's contents without marking the object, so what it references
  * survives, and dooms it; the sweeper keeps a doomed object, moves the
  * finalizer to the queue below and drops the record.  The queue is a root, so the object and its argument

@@ -1,5 +1,5 @@
 /*
- * gc.c — one collection, from trigger to restart, and its pacing.
+ * gc.c — one collection, from trigger to restart, and the control calls.
  *
  * A collection (collect) runs on the thread that triggered it, holding
  * gc_lock:
@@ -19,31 +19,30 @@
  *      next goal;
  *   6. restart the world and wake the background sweeper.
  *
- * Pacing (Go's GOGC): the next collection starts when heap_live (bytes
- * handed to caches and large objects since the last mark, plus what the
- * mark found live) plus freed_pending (objects freed with sgc_free whose
- * slots only a collection gives back) reaches live * (1 + gcpercent/100),
- * at least 4 MiB.
- * SPANGC_GOGC sets gcpercent ("off" disables); sgc_set_gcpercent too.
+ * Triggering: the next collection starts when heap_live (bytes handed to
+ * caches and large objects since the last mark, plus what the mark found
+ * live) plus freed_pending (objects freed with sgc_free whose slots only a
+ * collection gives back) reaches sgc_next_gc, the goal the pacer
+ * (pacer.c) computed at the end of the last one.  SPANGC_GOGC sets
+ * gcpercent ("off" disables); sgc_set_gcpercent too.
  *
- * The background sweeper is a registered thread: it sweeps a span at a
- * time inside a no-preempt region, so a stop never catches it half-way.
+ * The collector runs on a stack of its own (call_on_stack, machine.c);
+ * the helper markers are mark.c's, the background sweeper sweep.c's, the
+ * trace lines gctrace.c's.
  *
  * gc_lock serialises collections and guards the figures of the last
- * cycles; helpers synchronise through helper.lock.  A collection first
- * takes hold_lock for writing; sgc_call_without_collections holds it for
- * reading (lock order: hold_lock, then gc_lock).
+ * cycles; the helper markers (mark.c) synchronise through helper.lock.  A
+ * collection first takes hold_lock for writing;
+ * sgc_call_without_collections holds it for reading (lock order:
+ * hold_lock, then gc_lock).
  */
 #include <link.h>
 #include <sched.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "spangc-int.h"
 
-#define MAX_MARKERS 32
-#define MIN_GOAL ((uint64_t)4 << 20)
 
 static pthread_mutex_t gc_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Held for reading by sgc_call_without_collections, for writing by a
@@ -53,14 +52,14 @@ static pthread_rwlock_t hold_lock = PTHREAD_RWLOCK_INITIALIZER;
  * run (the world stopped, gcmarking set), e.g. to force allspans to grow
  * under the markers' snapshot. */
 void (*sgc_test_mark_hook)(void);
-uint64_t sgc_next_gc = MIN_GOAL;
+uint64_t sgc_next_gc = PACER_MIN_GOAL;
 /* Objects freed explicitly and then dropped from freed lists at a flush,
  * per class: counted as allocated again, since the sweep frees them. */
 uint64_t sgc_gc_dropped[NUM_CLASSES];
 
 static struct {
   int gcpercent;   /* < 0: off */
-  uint64_t min_goal; /* atomic: MIN_GOAL plus what sgc_expand_heap added */
+  uint64_t min_goal; /* atomic: PACER_MIN_GOAL plus sgc_expand_heap's */
   int disabled;    /* sgc_disable nesting (atomic) */
   uint64_t max_heap;
   int nmarkers;
@@ -75,152 +74,13 @@ static struct {
   uint64_t overflows;
   uint64_t stack_released;
   uint64_t abandoned; /* collections skipped: no memory for root tables */
-} gc SGC_NOGC = {.gcpercent = 100, .min_goal = MIN_GOAL};
+} gc SGC_NOGC = {.gcpercent = 100, .min_goal = PACER_MIN_GOAL};
 
 /* sgc_expand_heap grew the heap by bytes: collections wait for the heap
  * to fill that much more. */
 void gc_raise_min_goal(uint64_t bytes) {
   ATOMIC_ADD(&gc.min_goal, bytes);
   ATOMIC_ADD(&sgc_next_gc, bytes);
-}
-
-/* ------------------------------------------------------------- helpers */
-
-static struct {
-  pthread_mutex_t lock;
-  pthread_cond_t start, done;
-  uint64_t gen;      /* bumped to start a mark */
-  int want;          /* helpers wanted in this mark */
-  int joined, ndone;
-  int nthreads;
-  mark_result *res;
-} helper = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-            PTHREAD_COND_INITIALIZER};
-
-static void *helper_main(void *arg) {
-  uint64_t seen = 0;
-  world_in_collector = 1; /* runs inside collections: never waits for one */
-  pthread_mutex_lock(&helper.lock);
-  for (;;) {
-    while (helper.gen == seen || helper.joined >= helper.want) {
-      seen = helper.gen; /* a mark that needs no more helpers is skipped */
-      pthread_cond_wait(&helper.start, &helper.lock);
-    }
-    seen = helper.gen;
-    helper.joined++;
-    mark_result *res = helper.res;
-    pthread_mutex_unlock(&helper.lock);
-    mark_worker(res);
-    pthread_mutex_lock(&helper.lock);
-    if (++helper.ndone == helper.want)
-      pthread_cond_signal(&helper.done);
-  }
-  return NULL;
-}
-
-/* Run the mark with n markers (this thread included). */
-static void run_markers(int n, mark_result *res) {
-  pthread_mutex_lock(&helper.lock);
-  SGC_ASSERT(helper.nthreads >= n - 1); /* markers_for_cycle made them */
-  helper.want = n - 1;
-  helper.joined = 0;
-  helper.ndone = 0;
-  helper.res = res;
-  helper.gen++;
-  pthread_cond_broadcast(&helper.start);
-  pthread_mutex_unlock(&helper.lock);
-  if (sgc_test_mark_hook)
-    sgc_test_mark_hook();
-  mark_worker(res);
-  pthread_mutex_lock(&helper.lock);
-  while (helper.ndone < helper.want)
-    pthread_cond_wait(&helper.done, &helper.lock);
-  pthread_mutex_unlock(&helper.lock);
-}
-
-static int markers_for_cycle(void) {
-  int n = ATOMIC_LOAD_RELAXED(&gc.nmarkers);
-  if (n < 1)
-    n = 1;
-  if (n > MAX_MARKERS)
-    n = MAX_MARKERS;
-  /* Helpers that cannot be created shrink the count in run_markers; make
-   * sure they exist first so mark_prepare gets the real number. */
-  pthread_mutex_lock(&helper.lock);
-  while (helper.nthreads < n - 1) {
-    pthread_t t;
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    int err = pthread_create(&t, &a, helper_main, NULL);
-    pthread_attr_destroy(&a);
-    if (err != 0)
-      break;
-    helper.nthreads++;
-  }
-  if (n - 1 > helper.nthreads)
-    n = helper.nthreads + 1;
-  pthread_mutex_unlock(&helper.lock);
-  return n;
-}
-
-/* ------------------------------------------------------ background sweep */
-
-static struct {
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  uint64_t gen;
-  int started;
-} bgsweep = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
-
-static void *bgsweep_main(void *arg) {
-  if (sgc_register_thread() != 0) {
-    /* Out of memory: allocation and the next stop sweep instead; the
-     * next wake-up tries to start a sweeper again. */
-    sgc_warn("cannot register the background sweeper (out of memory); "
-             "allocation sweeps");
-    pthread_mutex_lock(&bgsweep.lock);
-    bgsweep.started = 0;
-    pthread_mutex_unlock(&bgsweep.lock);
-    return NULL;
-  }
-  mcache *c = sgc_tls_cache;
-  uint64_t seen = 0;
-  for (;;) {
-    sgc_enter_blocking();
-    pthread_mutex_lock(&bgsweep.lock);
-    while (bgsweep.gen == seen)
-      pthread_cond_wait(&bgsweep.cond, &bgsweep.lock);
-    seen = bgsweep.gen;
-    pthread_mutex_unlock(&bgsweep.lock);
-    sgc_exit_blocking();
-    for (;;) {
-      nopreempt_enter(c);
-      intptr_t r = sweepone(true);
-      nopreempt_leave(c);
-      if (r == -1)
-        break;
-    }
-  }
-  return NULL;
-}
-
-static void bgsweep_wake(void) {
-  pthread_mutex_lock(&bgsweep.lock);
-  bool start = !bgsweep.started;
-  bgsweep.started = 1;
-  bgsweep.gen++;
-  pthread_cond_signal(&bgsweep.cond);
-  pthread_mutex_unlock(&bgsweep.lock);
-  if (start) {
-    pthread_t t;
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &a, bgsweep_main, NULL) != 0)
-      sgc_warn("cannot start the background sweeper; allocation sweeps");
-    pthread_attr_destroy(&a);
-  }
 }
 
 /* ---------------------------------------------------------- the cycle */
@@ -279,8 +139,7 @@ static void abandon(mthread *self) {
   sgc_lock(&h->lock);
   h->gcmarking = 0;
   sgc_unlock(&h->lock);
-  uint64_t p = gc_heap_pressure();
-  ATOMIC_STORE(&sgc_next_gc, p + (p / 2 > MIN_GOAL ? p / 2 : MIN_GOAL));
+  ATOMIC_STORE(&sgc_next_gc, pacer_goal_abandoned(gc_heap_pressure()));
   gc.abandoned++;
   world_start(self);
   static int warned;
@@ -330,7 +189,7 @@ static void collect_stopped(cycle *cy) {
     abandon(self);
     return;
   }
-  run_markers(nproc, &res);
+  mark_run_markers(nproc, &res);
   mark_overflow_passes(&res);
   if (gc.verify && g.minor)
     mark_verify_minor();
@@ -372,35 +231,10 @@ static void collect_stopped(cycle *cy) {
   world_start(self);
 
   if (gc.trace) {
-    char buf[640];
-    int n = snprintf(
-        buf, sizeof buf,
-        "gc %llu @%.3fs %s, %d markers: %.3f+%.3f+%.3f+%.3f ms "
-        "stop+prepare+mark+term, %.1f->%.1f MB live (%.1f MB old) "
-        "(goal %.1f MB), "
-        "%llu objects marked, %u spans, %llu written pages (%llu old "
-        "objects rescanned), %llu spans swept in the stop (sweeps %llu "
-        "bg %llu demand %llu proportional %llu pause), %llu steals %llu "
-        "handoffs%s\n",
-        (unsigned long long)gc.numgc, (double)(t0 - gc.start_ns) / 1e9,
-        g.minor ? "minor" : "major",
-        nproc, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6,
-        (double)(t3 - t2) / 1e6, (double)(t4 - t3) / 1e6,
-        (double)heap_before / 1048576.0,
-        (double)res.marked_bytes / 1048576.0,
-        (double)g.old_bytes / 1048576.0, (double)goal / 1048576.0,
-        (unsigned long long)res.nobj, nspan,
-        (unsigned long long)(g.listed ? dirty_last_pages() : 0),
-        (unsigned long long)res.ndirty, (unsigned long long)cy->pause_sweeps,
-        (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_nbgsweep),
-        (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_ndemandsweep),
-        (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_nassistsweep),
-        (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_npausesweep),
-        (unsigned long long)res.nsteal, (unsigned long long)res.nhandoff,
-        res.overflows ? ", mark stack overflowed" : "");
-    sgc_write_all(2, buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1);
-    mheap_trace(gc.numgc);
-    memlimit_trace(gc.numgc);
+    gctrace_figures f = {gc.numgc, gc.start_ns, {t0, t1, t2, t3, t4},
+                         g.minor, g.listed, nproc, heap_before, g.old_bytes,
+                         goal, nspan, cy->pause_sweeps, &res};
+    gctrace_collection(&f);
   }
 }
 
@@ -416,11 +250,18 @@ static int collect_in_phdr(struct dl_phdr_info *info, size_t size,
   return 1;
 }
 
-/* One collection; gc_lock held; 'self' is the calling thread. */
-static void collect(mthread *self, bool force) {
+/* One collection; gc_lock held; 'self' is the calling thread.  Never
+ * inlined into collect_as: that frame is on the triggering thread's stack,
+ * a root from its marker up, and the collection's locals belong on the
+ * collector's stack.  (When the background sweeper's wake-up moved out of
+ * this file, the compiler started inlining it there, and a finished
+ * fiber's address stayed in that frame: see
+ * fiber_kept_by_its_finalizer_keeps_its_stack.) */
+static __attribute__((noinline)) void collect(mthread *self, bool force) {
   /* Helper threads are made before the stop: pthread_create takes libc
    * locks that a stopped thread may hold. */
-  cycle cy = {self, markers_for_cycle(), os_nanotime(), 0, false, force};
+  int nproc = mark_markers_for_cycle(ATOMIC_LOAD_RELAXED(&gc.nmarkers));
+  cycle cy = {self, nproc, os_nanotime(), 0, false, force};
   dl_iterate_phdr(collect_in_phdr, &cy);
   if (!cy.ran) { /* no loaded object at all: cannot happen, but be safe */
     world_stop(self);
@@ -441,23 +282,6 @@ static void collect(mthread *self, bool force) {
  * One stack serves, since gc_lock serialises collections. */
 #define GC_STACK_SIZE ((size_t)512 << 10)
 static char *gc_stack SGC_NOGC;
-
-void call_on_stack(void (*fn)(void *), void *arg, void *top);
-__asm__(".text\n"
-        ".globl call_on_stack\n"
-        ".hidden call_on_stack\n"
-        ".type call_on_stack,@function\n"
-        "call_on_stack:\n" /* rdi = fn, rsi = arg, rdx = top (16-aligned) */
-        "  pushq %rbp\n"
-        "  movq %rsp, %rbp\n"
-        "  movq %rdx, %rsp\n"
-        "  movq %rdi, %rax\n"
-        "  movq %rsi, %rdi\n"
-        "  call *%rax\n"
-        "  movq %rbp, %rsp\n"
-        "  popq %rbp\n"
-        "  ret\n"
-        ".size call_on_stack,.-call_on_stack\n");
 
 typedef struct collect_args {
   mthread *self;
@@ -725,21 +549,12 @@ void gc_atfork(int phase) {
  * threads_lock while it starts the markers and wakes the sweeper. */
 void gc_atfork_threads(int phase) {
   if (phase == FORK_PREPARE) {
-    pthread_mutex_lock(&helper.lock);
-    pthread_mutex_lock(&bgsweep.lock);
+    mark_atfork_helpers(phase);
+    bgsweep_atfork(phase);
     return;
   }
-  if (phase == FORK_CHILD) {
-    /* The helper markers and the sweeper do not exist here. */
-    helper.nthreads = 0;
-    helper.joined = helper.ndone = helper.want = 0;
-    pthread_cond_init(&helper.start, NULL);
-    pthread_cond_init(&helper.done, NULL);
-    bgsweep.started = 0;
-    pthread_cond_init(&bgsweep.cond, NULL);
-  }
-  pthread_mutex_unlock(&bgsweep.lock);
-  pthread_mutex_unlock(&helper.lock);
+  bgsweep_atfork(phase);
+  mark_atfork_helpers(phase);
 }
 
 /* --------------------------------------------------------------- init */
@@ -780,18 +595,6 @@ void gc_init(void) {
   if (e && *e)
     gc.max_heap = strtoull(e, NULL, 10);
   memlimit_init();
-  if (gc.trace) {
-    char buf[256];
-    int n = snprintf(buf, sizeof buf,
-                     "spangc: gctrace: %d markers, GOGC %d, written pages "
-                     "known by: %s, generational: %s\n",
-                     gc.nmarkers, gc.gcpercent,
-                     dirty_mechanism_name(dirty_mechanism()),
-                     gen_enabled() ? "on" : "off");
-    if (memlimit_on() && n < (int)sizeof buf - 1)
-      n += snprintf(buf + n - 1, sizeof buf - (size_t)n + 1,
-                    ", memory limit %.1f MB\n",
-                    (double)memlimit_get() / 1048576.0) - 1;
-    sgc_write_all(2, buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1);
-  }
+  if (gc.trace)
+    gctrace_start(gc.nmarkers, gc.gcpercent);
 }

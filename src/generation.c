@@ -13,7 +13,7 @@
  * have put a pointer to a young object into an old one.  The sweep frees
  * what is unmarked, which after a minor is young garbage only.
  *
- * Invariants (checked by SPANGC_DEBUG=verify=1, see mark.c):
+ * Invariants (checked by SPANGC_DEBUG=verify=1, see markverify.c):
  *   - between collections, the marked objects of a span are exactly its
  *     old objects; a slot freed by sgc_free loses its mark (a young object
  *     reusing it must not inherit "old");
@@ -35,10 +35,10 @@
  * GOGC/100 (at least the minimum goal).  After any collection with M bytes
  * marked (old and young survivors), the next is triggered at max(L + H,
  * M + H/2) if it is to be minor, max(L + H, M + the minimum goal) if
- * major: the heap stays near what GOGC alone would give.  The next is
- * major when M plus the fiber stack bytes made since the last major
- * exceeds L + H/2 (old objects, dead ones included, and the stacks of old
- * fibers, which only a major frees, have taken half of the room); when the last minor did not pay (more than half of the
+ * major: the heap stays near what GOGC alone would give (pacer_goal,
+ * pacer.c).  The next is major when M plus the fiber stack bytes made
+ * since the last major exceeds L + H/2 (old objects, dead ones included,
+ * and the stacks of old fibers, which only a major frees, have taken half of the room); when the last minor did not pay (more than half of the
  * young survived it: a program whose objects live a while, where minors
  * only promote), until every fourth major tries a minor again; after
  * fork(), when the kernel's record was lost, when mark bits were set
@@ -162,20 +162,13 @@ static void protect_old_pages(const gen_cycle *g) {
 /* The next collection's goal from the policy's state, before the memory
  * limit (gc_lock held). */
 static uint64_t policy_goal(int gcpercent, uint64_t min_goal) {
-  uint64_t marked = gen.last_marked;
-  if (gcpercent < 0) /* no automatic collections */
-    return min_goal;
-  if (!sgc_sticky) {
-    uint64_t goal = marked + marked / 100 * (uint64_t)gcpercent;
-    return goal < min_goal ? min_goal : goal;
-  }
-  uint64_t L = gen.major_live;
-  uint64_t H = L / 100 * (uint64_t)gcpercent;
-  if (H < min_goal)
-    H = min_goal;
-  uint64_t goal = L + H;
-  uint64_t floor = marked + (gen.next_minor ? H / 2 : min_goal);
-  return goal < floor ? floor : goal;
+  pacer_inputs in = {.marked = gen.last_marked,
+                     .gcpercent = gcpercent,
+                     .min_goal = min_goal,
+                     .generational = sgc_sticky,
+                     .major_live = gen.major_live,
+                     .next_minor = gen.next_minor};
+  return pacer_goal(&in);
 }
 
 /* The goal, lowered under the soft memory limit (memlimit.c). */
@@ -211,9 +204,7 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
   }
   gen.last_marked = marked;
   uint64_t L = gen.major_live;
-  uint64_t H = gcpercent >= 0 ? L / 100 * (uint64_t)gcpercent : 0;
-  if (H < min_goal)
-    H = min_goal;
+  uint64_t H = pacer_headroom(L, gcpercent, min_goal);
   /* Minors again while they pay (most young objects die); after one
    * that did not, majors, with a minor tried again every fourth. */
   /* Fiber stacks count too: an old fiber's stack is freed by a major

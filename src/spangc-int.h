@@ -463,6 +463,10 @@ bool sweep_done(void);
 void sweep_complete(void); /* any thread, outside no-preempt regions */
 void sweep_reclaim(uintptr_t npages);
 extern uint64_t sgc_nassistsweep;
+/* Wake the background sweeper (starting it the first time), after a
+ * collection restarted the world. */
+void bgsweep_wake(void);
+void bgsweep_atfork(int phase); /* gc_atfork_threads */
 extern uint64_t sgc_nbgsweep, sgc_ndemandsweep, sgc_npausesweep;
 
 /* --------------------------------------------------------------- specials */
@@ -594,7 +598,7 @@ typedef struct mthread {
   uint64_t starttime;           /* the kernel's, to tell a reused ktid */
   int exited;                   /* exited registered (world.c) */
   uintptr_t stack_lo, stack_hi; /* the stack grows down from stack_hi */
-  uintptr_t tcb;                /* its thread pointer (TLS roots, mark.c) */
+  uintptr_t tcb;                /* its thread pointer (markroot.c: TLS) */
   uintptr_t sp;                 /* lowest live address while stopped */
   ucontext_t ctx;               /* registers while stopped */
   ucontext_t ctx_now;           /* the handler's own, when it runs late */
@@ -796,6 +800,14 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g);
  * the minor left unmarked (world stopped; aborts naming the object). */
 void mark_verify_minor(void);
 void mark_worker(mark_result *res);
+#define MAX_MARKERS 32
+/* Make sure n-1 helper markers exist (before the stop: pthread_create
+ * takes libc locks a stopped thread may hold); returns the markers a mark
+ * can have, n at most (at least 1, at most MAX_MARKERS). */
+int mark_markers_for_cycle(int n);
+/* Run the mark with n markers (this thread included). */
+void mark_run_markers(int n, mark_result *res);
+void mark_atfork_helpers(int phase); /* gc_atfork_threads */
 void mark_overflow_passes(mark_result *res);
 /* After weak slots were cleared: mark what unreachable finalizable
  * objects reference and doom those objects (world stopped). */
@@ -816,6 +828,27 @@ void finalizer_scan_queue(gcwork *w);
 void weak_process(mspan **spans, uint32_t nspan); /* mark termination */
 void weak_forget_dead(void); /* after mark_finalizers */
 void finalizer_wake(void);
+
+/* ------------------------------------------------------------------ pacer */
+
+/* The smallest goal: no collection before the heap holds this much. */
+#define PACER_MIN_GOAL ((uint64_t)4 << 20)
+typedef struct pacer_inputs {
+  uint64_t marked;     /* bytes the last collection found live (old too) */
+  int gcpercent;       /* GOGC; < 0: off */
+  uint64_t min_goal;   /* PACER_MIN_GOAL plus what sgc_expand_heap added */
+  bool generational;   /* sticky mark bits (generation.c) */
+  uint64_t major_live; /* generational: live after the last major */
+  bool next_minor;     /* generational: the next collection is minor */
+} pacer_inputs;
+/* The next collection's goal (heap_live + freed_pending that starts it). */
+uint64_t pacer_goal(const pacer_inputs *in);
+/* H: the room GOGC gives over the last major's live heap, at least
+ * min_goal (0 before the floor when GOGC is off). */
+uint64_t pacer_headroom(uint64_t major_live, int gcpercent, uint64_t min_goal);
+/* The goal after a collection abandoned at this pressure: half as much
+ * again, PACER_MIN_GOAL at least. */
+uint64_t pacer_goal_abandoned(uint64_t pressure);
 
 /* --------------------------------------------------------------- gc.c */
 
@@ -863,6 +896,22 @@ uint64_t gc_max_heap(void); /* 0: none */
 void gc_raise_min_goal(uint64_t bytes);
 void gc_collect_for_limit(mcache *c);
 void gc_read_stats(sgc_stats *st);
+
+/* One collection's figures for its gctrace line (gctrace.c). */
+typedef struct gctrace_figures {
+  uint64_t numgc;
+  uint64_t start_ns; /* gc_init's time */
+  /* triggered, world stopped, mark prepared, marked, world restarted */
+  uint64_t t[5];
+  bool minor, listed;
+  int nproc;
+  uint64_t heap_before, old_bytes, goal;
+  uint32_t nspan;
+  uint64_t pause_sweeps; /* spans swept inside this stop */
+  const mark_result *res;
+} gctrace_figures;
+void gctrace_collection(const gctrace_figures *f);
+void gctrace_start(int nmarkers, int gcpercent);
 void fiber_read_stats(sgc_stats *st);
 /* Bytes of stack pool spans and of their unused stacks (fiber_lock). */
 void fiber_pool_figures(uint64_t *pool_bytes, uint64_t *unused_bytes);
@@ -922,6 +971,20 @@ void heap_atfork(int phase);
 void caches_atfork(int phase);
 void finalizer_atfork(int phase);
 void roots_atfork(int phase);
+
+/* --------------------------------------------------------------- machine */
+
+/* machine.c (x86-64).  Run fn(arg) on the stack whose top is 'top'
+ * (16-byte aligned). */
+void call_on_stack(void (*fn)(void *), void *arg, void *top);
+/* Save rbp rbx r12-r15 and the SSE/x87 control words on the current
+ * stack, store rsp in *save_sp, load load_sp and pop the same. */
+void fiber_swap(uintptr_t *save_sp, uintptr_t load_sp);
+/* A fiber's first switch lands here, with the fiber in r12 and a 16-byte
+ * aligned stack; it calls fiber_main (fiber.c). */
+void fiber_entry(void);
+/* The calling thread's thread pointer (%fs:0, the address of its TCB). */
+uintptr_t machine_thread_pointer(void);
 
 /* ---------------------------------------------------------------- verify */
 

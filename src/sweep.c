@@ -31,8 +31,14 @@
  * the collector then checks it, span by span, and aborts on an unswept
  * span: marking over stale allocation bits would free live objects.
  *
+ * The background sweeper is a registered thread, started at the first
+ * wake-up (bgsweep_wake, after each collection): it sweeps a span at a
+ * time inside a no-preempt region, so a stop never catches it half-way.
+ *
  * State here (the snapshot and the cursor) is written only while the
  * world is stopped and read by sweepers afterwards; the cursor is atomic.
+ * bgsweep.lock guards the background sweeper's wake-up count and whether
+ * it was started; bgsweep.cond is where it waits.
  */
 #include <sched.h>
 
@@ -330,4 +336,77 @@ uint64_t sweep_finish(void) {
   sweep.nspan = 0;
   ATOMIC_STORE(&sweep.idx, 0);
   return n;
+}
+
+/* ------------------------------------------------------ background sweep */
+
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  uint64_t gen;
+  int started;
+} bgsweep = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static void *bgsweep_main(void *arg) {
+  if (sgc_register_thread() != 0) {
+    /* Out of memory: allocation and the next stop sweep instead; the
+     * next wake-up tries to start a sweeper again. */
+    sgc_warn("cannot register the background sweeper (out of memory); "
+             "allocation sweeps");
+    pthread_mutex_lock(&bgsweep.lock);
+    bgsweep.started = 0;
+    pthread_mutex_unlock(&bgsweep.lock);
+    return NULL;
+  }
+  mcache *c = sgc_tls_cache;
+  uint64_t seen = 0;
+  for (;;) {
+    sgc_enter_blocking();
+    pthread_mutex_lock(&bgsweep.lock);
+    while (bgsweep.gen == seen)
+      pthread_cond_wait(&bgsweep.cond, &bgsweep.lock);
+    seen = bgsweep.gen;
+    pthread_mutex_unlock(&bgsweep.lock);
+    sgc_exit_blocking();
+    for (;;) {
+      nopreempt_enter(c);
+      intptr_t r = sweepone(true);
+      nopreempt_leave(c);
+      if (r == -1)
+        break;
+    }
+  }
+  return NULL;
+}
+
+void bgsweep_wake(void) {
+  pthread_mutex_lock(&bgsweep.lock);
+  bool start = !bgsweep.started;
+  bgsweep.started = 1;
+  bgsweep.gen++;
+  pthread_cond_signal(&bgsweep.cond);
+  pthread_mutex_unlock(&bgsweep.lock);
+  if (start) {
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &a, bgsweep_main, NULL) != 0)
+      sgc_warn("cannot start the background sweeper; allocation sweeps");
+    pthread_attr_destroy(&a);
+  }
+}
+
+/* The sweeper's lock, for fork (gc_atfork_threads orders it); in the
+ * child, where no sweeper exists, the next wake-up starts one. */
+void bgsweep_atfork(int phase) {
+  if (phase == FORK_PREPARE) {
+    pthread_mutex_lock(&bgsweep.lock);
+    return;
+  }
+  if (phase == FORK_CHILD) {
+    bgsweep.started = 0;
+    pthread_cond_init(&bgsweep.cond, NULL);
+  }
+  pthread_mutex_unlock(&bgsweep.lock);
 }

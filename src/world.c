@@ -285,9 +285,7 @@ mthread *world_register(mcache *c) {
   t->ktid = (int)gettid();
   /* The thread control block, through which the collector finds the
    * thread's TLS blocks: on x86-64, %fs:0 holds its own address. */
-  uintptr_t tcb;
-  __asm__("movq %%fs:0, %0" : "=r"(tcb));
-  t->tcb = tcb;
+  t->tcb = machine_thread_pointer();
   char state;
   t->starttime = thread_stat(t->ktid, &state);
   /* A thread that inherited a mask blocking the suspend signal (servers

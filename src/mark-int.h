@@ -1,0 +1,202 @@
+/*
+ * mark-int.h — what the files of the mark phase share; included by them
+ * only (after spangc-int.h):
+ *   markwork.c      the mark's state (work) and its pool of work buffers
+ *   mark.c          scanning, descriptors, mark procedures, drain, markers
+ *   markroot.c      the table of root jobs, mark_prepare
+ *   markoverflow.c  the serial passes after the parallel phase
+ *   markfinal.c     finalizable objects at mark termination
+ *   markverify.c    the mark verifiers (SPANGC_DEBUG=verify=1)
+ *
+ * Every function and variable declared here is hidden, so a call or an
+ * access crossing these files is as direct as it was inside one file.
+ * What the markers' inner loop runs (mark_word, push, push_or_scan,
+ * try_push) is defined here, static, so that every file inlines it as
+ * mark.c did when it was one file.
+ *
+ * Locks: work.lock guards the buffer lists (full, empty), nbufs and the
+ * idle markers' count (nwait, done), and pairs with work.cond; nwait and
+ * full are also read without it, as hints (try_push).  jobidx and
+ * overflow are atomic.  Everything else in work (the snapshot, the arena
+ * bounds, the root table, minor) is written by the collecting thread with
+ * the world stopped before the markers start or after they finish, and
+ * only read while they run.
+ */
+#ifndef SPANGC_MARK_INT_H
+#define SPANGC_MARK_INT_H
+
+#include "spangc-int.h"
+
+#define MARK_HIDDEN __attribute__((visibility("hidden")))
+
+#define SCAN_NO_SANITIZE                                                       \
+  __attribute__((no_sanitize("address", "thread", "undefined")))           \
+  __attribute__((noinline))
+
+#define WB_ITEMS 255
+#define SCAN_CHUNK ((uintptr_t)64 << 10)
+
+typedef struct workbuf {
+  struct workbuf *next;
+  uint64_t n;
+  struct { uintptr_t lo, hi; } item[WB_ITEMS];
+} workbuf;
+
+struct gcwork {
+  workbuf *wbuf;
+  uint64_t marked_bytes;
+  uint64_t nobj;
+  uint64_t nsteal, nhandoff;
+  uint64_t ndirty; /* old objects rescanned on written pages */
+};
+
+/* The state of one mark (markwork.c defines it). */
+typedef struct markwork {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  workbuf *full, *empty;
+  uint64_t nbufs, maxbufs;
+  int nwait, nproc, done;
+  int overflow; /* atomic */
+
+  rootjob *jobs;
+  uint32_t njobs, capjobs, jobidx; /* jobidx atomic */
+
+  mspan **spans; /* the snapshot */
+  uint32_t nspan;
+  uint64_t prepare_marked, prepare_nobj; /* by the root callback */
+  bool minor; /* this mark is a minor collection's */
+  uintptr_t arena_start, arena_used;
+} markwork;
+extern MARK_HIDDEN markwork work;
+
+/* A work item is a range [lo, hi) of words to scan conservatively, or,
+ * with bit 0 of lo set, an object base and its descriptor. */
+#define ITEM_DESCR 1
+
+/* ------------------------------------------ the work pool (markwork.c) */
+
+MARK_HIDDEN workbuf *getempty(void);
+MARK_HIDDEN void putfull(workbuf *b);
+MARK_HIDDEN void putempty(workbuf *b);
+/* A full buffer, waiting for one; NULL when every marker is idle and no
+ * work is left: the mark is over. */
+MARK_HIDDEN workbuf *getfull(gcwork *w);
+
+/* Push an item; false if no buffer can be had (nothing pushed).  Static,
+ * and not declared inline: each file gets the code the compiler made when
+ * this was one file's static function (inlined into the rare pushes of
+ * procedures' entries and of API calls, one out-of-line copy for
+ * mark_word's push, which keeps the scanning loops small). */
+static __attribute__((unused)) bool try_push(gcwork *w, uintptr_t lo,
+                                             uintptr_t hi) {
+  workbuf *b = w->wbuf;
+  if (b == NULL || b->n == WB_ITEMS) {
+    workbuf *nb = getempty();
+    if (nb == NULL)
+      return false;
+    if (b)
+      putfull(b);
+    w->wbuf = b = nb;
+  } else if (b->n > 4 && ATOMIC_LOAD_RELAXED(&work.nwait) > 0 &&
+             ATOMIC_LOAD_RELAXED(&work.full) == NULL) {
+    /* Someone is idle and nothing is shared: hand over half of ours. */
+    workbuf *nb = getempty();
+    if (nb) {
+      uint64_t half = b->n / 2;
+      memcpy(nb->item, b->item + (b->n - half), half * sizeof b->item[0]);
+      nb->n = half;
+      b->n -= half;
+      putfull(nb);
+      w->nhandoff++;
+    }
+  }
+  b->item[b->n].lo = lo;
+  b->item[b->n].hi = hi;
+  b->n++;
+  return true;
+}
+
+/* -------------------------------------------------- scanning (mark.c) */
+
+/* Every aligned word of [lo, hi). */
+MARK_HIDDEN void scan_range(gcwork *w, uintptr_t lo, uintptr_t hi);
+/* Scan object 'base' of span s now, by its kind (not marking it). */
+MARK_HIDDEN void scan_object(gcwork *w, mspan *s, uintptr_t base);
+/* Pop items and scan them until every marker is idle. */
+MARK_HIDDEN void drain(gcwork *w);
+
+/* The marker's work inside a mark procedure or the root callback. */
+extern MARK_HIDDEN __thread gcwork *cur_work;
+/* Set while scanning an object the mark left unmarked (finalization): a
+ * large one is scanned whole rather than in pushed pieces, since a piece
+ * dropped for want of buffers would not be found by the overflow passes,
+ * which rescan marked objects only. */
+extern MARK_HIDDEN __thread bool scan_whole;
+
+/* Push (part of) a marked heap object; when no buffer can be had, the
+ * object stays marked but unscanned, and the overflow passes, which
+ * rescan every marked object, will find it.  Only for marked objects:
+ * anything else pushed must go through push_or_scan. */
+static inline void push(gcwork *w, uintptr_t lo, uintptr_t hi) {
+  if (!try_push(w, lo, hi))
+    ATOMIC_STORE(&work.overflow, 1);
+}
+
+/* Push a range that no overflow pass would find again (a stack, a root,
+ * an object kept unmarked for its finalizer); when no buffer can be had,
+ * scan it now.  Scanning only marks and pushes objects, so this never
+ * recurses. */
+static inline void push_or_scan(gcwork *w, uintptr_t lo, uintptr_t hi) {
+  if (!try_push(w, lo, hi))
+    scan_range(w, lo, hi);
+}
+
+static inline void mark_word(gcwork *w, uintptr_t v) {
+  if (v - work.arena_start >= work.arena_used - work.arena_start)
+    return;
+  /* The table may change under the markers (spans made while marking:
+   * see design.md), hence atomic loads.  A span's fields are written
+   * before its state becomes INUSE (a release store); the acquire load of
+   * the state orders the reads of the fields after them. */
+  mspan *s = ATOMIC_LOAD_RELAXED(
+      &sgc_heap.spans[(v - work.arena_start) >> PAGE_SHIFT]);
+  if (s == NULL || ATOMIC_LOAD(&s->state) != MSPAN_INUSE ||
+      v >= s->limit)
+    return;
+  uint32_t i = mspan_obj_index(s, v);
+  if (!mspan_is_allocated(s, i))
+    return;
+  uint64_t bit = (uint64_t)1 << (i & 63);
+  uint64_t *word = &s->markbits[i >> 6];
+  if (ATOMIC_LOAD_RELAXED(word) & bit)
+    return;
+  if (__atomic_fetch_or(word, bit, __ATOMIC_RELAXED) & bit)
+    return;
+  w->marked_bytes += s->elemsize;
+  w->nobj++;
+  const kind_info *k = &sgc_kinds[spanclass_kind(s->spanclass)];
+  if (k->scan == SCAN_NONE)
+    return;
+  uintptr_t base = s->base + (uintptr_t)i * s->elemsize;
+  if (likely(k->scan == SCAN_CONSERVATIVE))
+    push(w, base, base + s->elemsize);
+  else
+    push(w, base | ITEM_DESCR, k->descr + (k->add_size ? s->elemsize : 0));
+}
+
+/* --------------------------------------- root jobs (markroot.c) */
+
+MARK_HIDDEN void run_job(gcwork *w, rootjob *j);
+
+/* ------------------------------------- serial passes (markoverflow.c) */
+
+/* Drain on the collector alone (after the parallel phase). */
+MARK_HIDDEN void drain_alone(gcwork *w);
+/* Serial passes scan into w and drain it whenever a buffer fills. */
+MARK_HIDDEN void drain_if_full(gcwork *w);
+/* The end of a serial pass: drain w, count what it marked, and rescan
+ * after any overflow (and reach newly reachable fibers). */
+MARK_HIDDEN void drain_and_finish(gcwork *w, mark_result *res);
+
+#endif /* SPANGC_MARK_INT_H */

@@ -1,0 +1,384 @@
+/*
+ * markroot.c — the mark's roots: the table of root jobs, and setting up a
+ * mark (mark_prepare).
+ *
+ * Roots are spread over the markers dynamically: a table of root jobs
+ * (work.jobs) and an atomic cursor (work.jobidx) from which each marker
+ * takes the next (mark_worker, mark.c, calls run_job).  A job is one of
+ *   - a range of memory: a chunk of a loaded object's writable segments
+ *     (data, bss; the runtime's own section cut out), of a user root
+ *     (roots.c) or of a thread's start-up root, 256 KiB at most;
+ *   - a stopped thread: its saved registers, its stack from its stack
+ *     pointer up, its thread-local storage, its running fiber;
+ *   - the finalizer queue (finalizer.c);
+ *   - a chunk of 4096 spans of the snapshot: their uncollectable objects
+ *     and finalizers' args;
+ *   - with generations, in a minor collection: 256 KiB of pages written
+ *     since the last collection, whose old objects are scanned again.
+ * The root callback (sgc_set_root_callback) runs in mark_prepare, on the
+ * collecting thread, before the other markers start.
+ *
+ * The loaded objects' segments and thread-local storage modules are
+ * recorded by mark_record_segments while the collector holds the dynamic
+ * loader's lock (gc.c).
+ *
+ * Threads: everything here but run_job (and what it calls) runs on the
+ * collecting thread with the world stopped, before the markers start; the
+ * table and the recorded segments are then only read.  A span's
+ * speciallock is taken while its finalizers' args are marked.
+ */
+#include <link.h>
+#include <malloc.h>
+#include <stdlib.h>
+
+#include "mark-int.h"
+
+extern char __start_spangc_nogc[] __attribute__((visibility("hidden")));
+extern char __stop_spangc_nogc[] __attribute__((visibility("hidden")));
+
+/* Out of memory for a table of roots: the collection cannot see all of
+ * its roots and is abandoned (mark_prepare returns false). */
+static bool tables_oom SGC_NOGC;
+
+static void add_job(int kind, uintptr_t lo, uintptr_t hi, void *p) {
+  if (work.njobs == work.capjobs) {
+    uint32_t cap = work.capjobs ? work.capjobs * 2 : 1024;
+    rootjob *j = os_alloc(cap * sizeof(rootjob));
+    if (j == NULL) {
+      tables_oom = true;
+      return;
+    }
+    if (work.jobs) {
+      memcpy(j, work.jobs, work.njobs * sizeof(rootjob));
+      os_free(work.jobs, work.capjobs * sizeof(rootjob));
+    }
+    work.jobs = j;
+    work.capjobs = cap;
+  }
+  work.jobs[work.njobs++] = (rootjob){kind, lo, hi, p};
+}
+
+/* A range of memory to scan as a root, cut in 256 KiB jobs, with the
+ * runtime's own section (spangc_nogc) cut out. */
+static void add_range_job(uintptr_t lo, uintptr_t hi, void *unused) {
+  uintptr_t xlo = (uintptr_t)__start_spangc_nogc;
+  uintptr_t xhi = (uintptr_t)__stop_spangc_nogc;
+  if (lo < xhi && xlo < hi) {
+    if (lo < xlo)
+      add_range_job(lo, xlo, NULL);
+    if (xhi < hi)
+      add_range_job(xhi, hi, NULL);
+    return;
+  }
+  for (uintptr_t p = lo; p < hi; p += 256 << 10)
+    add_job(ROOT_RANGE, p, hi - p > (256 << 10) ? p + (256 << 10) : hi, NULL);
+}
+
+/* What the loaded objects contribute to the roots, recorded by
+ * mark_record_segments while the collector holds the dynamic loader's
+ * lock (see gc.c: the world is stopped from inside dl_iterate_phdr, so no
+ * stopped thread can hold that lock, and nothing is loaded or unloaded
+ * until the world restarts): their writable segments [lo, hi), and the
+ * modules with thread-local storage (module id, size of its block). */
+typedef struct pairs {
+  uintptr_t (*r)[2];
+  uint32_t n, cap;
+} pairs;
+static pairs segs SGC_NOGC, tlsmods SGC_NOGC;
+
+void mark_segments_reset(void) {
+  segs.n = 0;
+  tlsmods.n = 0;
+  tables_oom = false;
+}
+
+static void pairs_add(pairs *t, uintptr_t a, uintptr_t b) {
+  if (t->n == t->cap) {
+    uint32_t cap = t->cap ? t->cap * 2 : 256;
+    uintptr_t(*r)[2] = os_alloc(cap * sizeof *r);
+    if (r == NULL) {
+      tables_oom = true;
+      return;
+    }
+    if (t->r) {
+      memcpy(r, t->r, t->n * sizeof *r);
+      os_free(t->r, t->cap * sizeof *r);
+    }
+    t->r = r;
+    t->cap = cap;
+  }
+  t->r[t->n][0] = a;
+  t->r[t->n][1] = b;
+  t->n++;
+}
+
+void mark_record_segments(struct dl_phdr_info *info) {
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type == PT_TLS && info->dlpi_tls_modid != 0 && ph->p_memsz)
+      pairs_add(&tlsmods, info->dlpi_tls_modid, ph->p_memsz);
+    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+      continue;
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+    pairs_add(&segs, lo, lo + ph->p_memsz);
+  }
+}
+
+/* A thread's thread-local storage, found through the C library's dynamic
+ * thread vector (glibc, x86-64): the TCB's second word points at entry 1
+ * of an array of 16-byte entries; entry -1 holds the array's length and
+ * entry k the address of module k's block in this thread, or -1 until the
+ * thread first touches it.  That covers the static TLS of the executable
+ * and of the libraries loaded at start-up (the main thread's included,
+ * which lies outside its stack), and the blocks of dlopen'ed libraries,
+ * which the C library allocates on first use.  Only modules loaded now
+ * are scanned: a dlclose'd module's blocks are garbage.  See design.md,
+ * "Roots", for the hazards. */
+#define DTV_MAX_LEN ((uintptr_t)1 << 20) /* more is a vector being replaced */
+typedef struct dtv_entry {
+  uintptr_t val, to_free;
+} dtv_entry;
+
+SCAN_NO_SANITIZE static void scan_thread_tls(gcwork *w, mthread *t) {
+  if (t->tcb == 0 || tlsmods.n == 0)
+    return;
+  const dtv_entry *dtv = *(dtv_entry *const *)(t->tcb + sizeof(void *));
+  if (dtv == NULL)
+    return;
+  uintptr_t len = dtv[-1].val;
+  if (len > DTV_MAX_LEN)
+    return;
+  for (uint32_t k = 0; k < tlsmods.n; k++) {
+    uintptr_t id = tlsmods.r[k][0], size = tlsmods.r[k][1];
+    if (id > len)
+      continue;
+    uintptr_t b = dtv[id].val, from = dtv[id].to_free, end = b + size;
+    if (b == 0 || b == UINTPTR_MAX)
+      continue;
+    /* A block the C library allocated (dynamic TLS) is never read past
+     * its end: an entry not yet brought up to date may still name the
+     * block of a closed library whose module id a bigger one now uses. */
+    if (from != 0) {
+      uintptr_t fend = from + malloc_usable_size((void *)from);
+      if (fend < end)
+        end = fend;
+    }
+    if (b < end)
+      push_or_scan(w, b, end);
+  }
+}
+
+static void add_thread_job(mthread *t, void *arg) {
+  add_job(ROOT_THREAD, 0, 0, t);
+}
+
+/* A stopped thread: its registers, the stack it runs on from its saved
+ * stack pointer up, its running fiber's object, and its own stack from
+ * where it left it if a fiber runs on it. */
+SCAN_NO_SANITIZE static void scan_thread(gcwork *w, mthread *t) {
+  scan_range(w, (uintptr_t)&t->ctx, (uintptr_t)(&t->ctx + 1));
+  scan_range(w, (uintptr_t)t->fpstate, (uintptr_t)t->fpstate + t->fpsize);
+  scan_range(w, (uintptr_t)&t->ctx_now, (uintptr_t)(&t->ctx_now + 1));
+  uintptr_t sp = t->sp;
+  if (sp < t->stack_lo || sp > t->stack_hi)
+    sgc_fatal("collect: thread %lu has a stack pointer %p outside its "
+              "stack [%p, %p)", (unsigned long)t->tid, (void *)sp,
+              (void *)t->stack_lo, (void *)t->stack_hi);
+  scan_range(w, sp, t->stack_hi);
+  scan_thread_tls(w, t);
+  if (t->cur != &t->home) {
+    mark_word(w, (uintptr_t)t->cur);
+    push_or_scan(w, t->home.sp, t->home.hi);
+  }
+}
+
+/* Per-span roots of spans [lo, hi) of the snapshot: uncollectable objects
+ * are marked (and so scanned), and so is every finalizer's arg.  What
+ * finalizable objects reference is marked later (mark_finalizers), after
+ * weak slots were cleared. */
+static void scan_span_roots(gcwork *w, uint32_t lo, uint32_t hi) {
+  for (uint32_t k = lo; k < hi; k++) {
+    mspan *s = work.spans[k];
+    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE)
+      continue;
+    if (ATOMIC_LOAD_RELAXED(&s->hasuncoll)) {
+      for (uint32_t j = 0; j < BITMAP_WORDS; j++) {
+        uint64_t bits = ATOMIC_LOAD_RELAXED(&s->uncollbits[j]);
+        for (; bits; bits &= bits - 1) {
+          uint32_t i = j * 64 + (uint32_t)__builtin_ctzll(bits);
+          mark_word(w, s->base + (uintptr_t)i * s->elemsize);
+        }
+      }
+    }
+    if (s->specials == NULL)
+      continue;
+    sgc_lock(&s->speciallock);
+    for (special *sp = s->specials; sp; sp = sp->next) {
+      if (sp->kind != SPECIAL_FINALIZER)
+        continue;
+      sp->doomed = 0;
+      mark_word(w, (uintptr_t)sp->arg);
+    }
+    sgc_unlock(&s->speciallock);
+  }
+}
+
+/* What sgc_set_root_callback set; run on the collecting thread. */
+void (*sgc_root_callback)(void);
+
+/* Old objects on pages written since the last collection (a minor
+ * collection's roots, generation.c): every marked object of a scanned kind
+ * overlapping [lo, hi) is scanned again.  Of a large object of the
+ * conservative kind only the written part is; one with a descriptor is
+ * scanned whole, as its descriptor describes it. */
+static void scan_dirty(gcwork *w, uintptr_t lo, uintptr_t hi) {
+  mheap *h = &sgc_heap;
+  if (hi > work.arena_used)
+    hi = work.arena_used;
+  for (uintptr_t p = lo; p < hi;) {
+    mspan *s = ATOMIC_LOAD_RELAXED(
+        &h->spans[(p - work.arena_start) >> PAGE_SHIFT]);
+    uintptr_t end = (p & ~(PAGE_SIZE - 1)) + PAGE_SIZE;
+    if (s != NULL && s->base <= p && s->base + s->npages * PAGE_SIZE > p)
+      end = s->base + s->npages * PAGE_SIZE;
+    if (end > hi)
+      end = hi;
+    if (s != NULL && ATOMIC_LOAD(&s->state) == MSPAN_INUSE &&
+        !spanclass_noscan(s->spanclass) && p < s->limit) {
+      uintptr_t e = end < s->limit ? end : s->limit;
+      if (s->nelems == 1) {
+        if (bitmap_get_atomic(s->markbits, 0)) {
+          if (sgc_kinds[spanclass_kind(s->spanclass)].scan ==
+              SCAN_CONSERVATIVE)
+            push(w, p & ~(uintptr_t)7, e);
+          else
+            scan_object(w, s, s->base);
+        }
+      } else {
+        uint32_t i = mspan_obj_index(s, p), last = mspan_obj_index(s, e - 1);
+        for (; i <= last; i++)
+          if (bitmap_get_atomic(s->markbits, i)) {
+            scan_object(w, s, s->base + (uintptr_t)i * s->elemsize);
+            w->ndirty++;
+          }
+      }
+    }
+    p = end;
+  }
+}
+
+void run_job(gcwork *w, rootjob *j) {
+  switch (j->kind) {
+  case ROOT_RANGE:
+    scan_range(w, j->lo, j->hi);
+    break;
+  case ROOT_THREAD:
+    scan_thread(w, j->p);
+    break;
+  case ROOT_SPECIALS:
+    scan_span_roots(w, (uint32_t)j->lo, (uint32_t)j->hi);
+    break;
+  case ROOT_FINQ:
+    finalizer_scan_queue(w);
+    break;
+  case ROOT_DIRTY:
+    scan_dirty(w, j->lo, j->hi);
+    break;
+  }
+}
+
+/* Old objects of a minor collection (generation.c): what is marked now. */
+static void count_old(gen_cycle *g) {
+  for (uint32_t k = 0; k < work.nspan; k++) {
+    mspan *s = work.spans[k];
+    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE)
+      continue;
+    uint64_t n = 0;
+    for (uint32_t j = 0; j < BITMAP_WORDS; j++)
+      n += (uint64_t)__builtin_popcountll(s->markbits[j]);
+    g->old_objects += n;
+    g->old_bytes += n * s->elemsize;
+  }
+}
+
+/* Set up the mark over the snapshot: the root table.  World stopped.  A
+ * major collection (g->minor false) starts from no marks at all; a minor
+ * one from the old objects' marks, with the written pages as more roots. */
+bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
+  mheap *h = &sgc_heap;
+  work.spans = spans;
+  work.nspan = nspan;
+  work.arena_start = h->arena_start;
+  work.arena_used = h->arena_used;
+  if (work.maxbufs == 0) {
+    const char *e = getenv("SPANGC_MARK_STACK_MAX");
+    uint64_t max = e && *e ? strtoull(e, NULL, 10) : (uint64_t)64 << 20;
+    work.maxbufs = max / sizeof(workbuf);
+    if (work.maxbufs < 1) /* one, so that marking still progresses */
+      work.maxbufs = 1;
+  }
+  /* Every span of the snapshot is swept, so its mark bits are clear,
+   * unless some were set outside a mark (see mheap.stale_marks), or they
+   * are old objects' (generation.c): a major collection clears them. */
+  work.minor = g->minor;
+  if (g->minor) {
+    SGC_ASSERT(!ATOMIC_LOAD(&h->stale_marks));
+    count_old(g);
+  } else if (ATOMIC_LOAD(&h->stale_marks) || sgc_sticky) {
+    ATOMIC_STORE(&h->stale_marks, 0);
+    for (uint32_t k = 0; k < nspan; k++)
+      if (ATOMIC_LOAD(&spans[k]->state) == MSPAN_INUSE) {
+        memset(spans[k]->markbits, 0, sizeof spans[k]->markbits);
+      }
+  }
+#if SPANGC_DEBUG
+  if (!g->minor)
+    for (uint32_t k = 0; k < nspan; k++)
+      if (ATOMIC_LOAD(&spans[k]->state) == MSPAN_INUSE)
+        for (uint32_t j = 0; j < BITMAP_WORDS; j++)
+          SGC_ASSERT(spans[k]->markbits[j] == 0);
+#endif
+  work.njobs = 0;
+  ATOMIC_STORE(&work.jobidx, 0);
+  work.nproc = nproc;
+  work.nwait = 0;
+  work.done = 0;
+  ATOMIC_STORE(&work.overflow, 0);
+
+  for (uint32_t k = 0; k < segs.n; k++)
+    add_range_job(segs.r[k][0], segs.r[k][1], NULL);
+  roots_foreach(add_range_job, NULL);
+  world_foreach_start_root(add_range_job, NULL);
+  world_foreach_thread(add_thread_job, NULL);
+  add_job(ROOT_FINQ, 0, 0, NULL);
+  if (g->minor)
+    for (uint32_t k = 0; k < g->nruns; k++)
+      for (uintptr_t p = g->runs[k].lo; p < g->runs[k].hi; p += 256 << 10)
+        add_job(ROOT_DIRTY, p,
+                g->runs[k].hi - p > (256 << 10) ? p + (256 << 10)
+                                                : g->runs[k].hi,
+                NULL);
+  for (uint32_t k = 0; k < nspan; k += 4096)
+    add_job(ROOT_SPECIALS, k, nspan - k > 4096 ? k + 4096 : nspan, NULL);
+  if (tables_oom)
+    return false;
+
+  /* The root callback runs here, on the collecting thread, before the
+   * helpers start; what it pushes is shared out as full buffers. */
+  work.prepare_marked = 0;
+  work.prepare_nobj = 0;
+  void (*cb)(void) = ATOMIC_LOAD(&sgc_root_callback);
+  if (cb) {
+    gcwork w = {0};
+    cur_work = &w;
+    cb();
+    cur_work = NULL;
+    if (w.wbuf && w.wbuf->n)
+      putfull(w.wbuf);
+    else if (w.wbuf)
+      putempty(w.wbuf);
+    work.prepare_marked = w.marked_bytes;
+    work.prepare_nobj = w.nobj;
+  }
+  return true;
+}

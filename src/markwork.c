@@ -1,0 +1,92 @@
+/*
+ * markwork.c — the mark's work: its state (work, one per process: marks
+ * are serialised by gc_lock) and the pool of work buffers the markers
+ * share.
+ *
+ * Each marker keeps one work buffer of its own (gcwork.wbuf); a full one
+ * goes to the shared list (putfull), from which idle markers take (steal)
+ * it (getfull), and a busy marker hands half of its buffer over when some
+ * marker is waiting (try_push, in mark-int.h: the markers' fast path).
+ * getfull also detects the end of the parallel phase: every marker
+ * waiting and no full buffer left.
+ *
+ * Bounded memory: buffers come from the OS, 16 at a time, up to a cap
+ * (SPANGC_MARK_STACK_MAX, default 64 MiB, read by mark_prepare); they are
+ * kept for later marks and never given back.  When no buffer can be had,
+ * try_push fails and its caller decides (push: mark stack overflow;
+ * push_or_scan: scan now).
+ *
+ * work.lock guards the lists of full and empty buffers, nbufs, and the
+ * idle markers' count (nwait, done); work.cond is where idle markers wait.
+ * nwait and full are read without the lock as hints by try_push.
+ */
+#include "mark-int.h"
+
+markwork work SGC_NOGC = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+workbuf *getempty(void) {
+  pthread_mutex_lock(&work.lock);
+  workbuf *b = work.empty;
+  if (b) {
+    work.empty = b->next;
+  } else if (work.nbufs < work.maxbufs) {
+    /* 16 at a time, fewer when the cap is near. */
+    uint64_t n = work.maxbufs - work.nbufs < 16 ? work.maxbufs - work.nbufs
+                                                : 16;
+    b = os_alloc(n * sizeof(workbuf));
+    if (b) {
+      work.nbufs += n;
+      ATOMIC_ADD(&sgc_heap.sys_meta, n * sizeof(workbuf));
+      for (uint64_t i = 1; i < n; i++) {
+        b[i].next = work.empty;
+        work.empty = &b[i];
+      }
+    }
+  }
+  pthread_mutex_unlock(&work.lock);
+  if (b)
+    b->n = 0;
+  return b;
+}
+
+void putfull(workbuf *b) {
+  pthread_mutex_lock(&work.lock);
+  b->next = work.full;
+  ATOMIC_STORE_RELAXED(&work.full, b);
+  if (work.nwait)
+    pthread_cond_signal(&work.cond);
+  pthread_mutex_unlock(&work.lock);
+}
+
+void putempty(workbuf *b) {
+  pthread_mutex_lock(&work.lock);
+  b->next = work.empty;
+  work.empty = b;
+  pthread_mutex_unlock(&work.lock);
+}
+
+workbuf *getfull(gcwork *w) {
+  pthread_mutex_lock(&work.lock);
+  for (;;) {
+    if (work.full) {
+      workbuf *b = work.full;
+      ATOMIC_STORE_RELAXED(&work.full, b->next);
+      pthread_mutex_unlock(&work.lock);
+      w->nsteal++;
+      return b;
+    }
+    if (work.done)
+      break;
+    ATOMIC_STORE_RELAXED(&work.nwait, work.nwait + 1);
+    if (work.nwait == work.nproc) {
+      work.done = 1;
+      ATOMIC_STORE_RELAXED(&work.nwait, work.nwait - 1);
+      pthread_cond_broadcast(&work.cond);
+      break;
+    }
+    pthread_cond_wait(&work.cond, &work.lock);
+    ATOMIC_STORE_RELAXED(&work.nwait, work.nwait - 1);
+  }
+  pthread_mutex_unlock(&work.lock);
+  return NULL;
+}

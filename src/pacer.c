@@ -1,0 +1,53 @@
+/*
+ * pacer.c — when the next collection starts: its goal, the figure of
+ * heap_live + freed_pending (gc_heap_pressure) that triggers it.
+ *
+ * Pure functions of their inputs: no state, no locks.  gc.c and
+ * generation.c keep the figures (under gc_lock) and call them at the end
+ * of a collection, when a collection is abandoned, and when GOGC changes.
+ *
+ * Go's GOGC: after a collection that found M bytes live, the goal is
+ * M * (1 + gcpercent/100), at least the minimum goal (4 MiB, plus what
+ * sgc_expand_heap added).  With gcpercent < 0 (GOGC=off) the goal stays
+ * at the minimum; gc_maybe_collect then never collects, and only
+ * sgc_collect and the heap limit do.
+ *
+ * With generations (generation.c): L is the live heap the last major
+ * collection found, H = L * gcpercent/100 (the headroom), at least the
+ * minimum goal.  The goal is L + H, raised to M + H/2 if the next
+ * collection is to be minor (room for young objects to die), or to M +
+ * the minimum goal if major, so that the heap stays near what GOGC alone
+ * would give.
+ *
+ * A collection abandoned for want of memory for its root tables waits
+ * until the heap has grown by half again (by the minimum goal at least).
+ *
+ * The heap limit (sgc_set_max_heap) is not an input: reaching it forces a
+ * collection whatever the goal (gc_collect_for_limit).
+ */
+#include "spangc-int.h"
+
+uint64_t pacer_headroom(uint64_t major_live, int gcpercent,
+                        uint64_t min_goal) {
+  uint64_t H = gcpercent >= 0 ? major_live / 100 * (uint64_t)gcpercent : 0;
+  return H < min_goal ? min_goal : H;
+}
+
+uint64_t pacer_goal(const pacer_inputs *in) {
+  if (in->gcpercent < 0) /* no automatic collections */
+    return in->min_goal;
+  if (!in->generational) {
+    uint64_t goal = in->marked + in->marked / 100 * (uint64_t)in->gcpercent;
+    return goal < in->min_goal ? in->min_goal : goal;
+  }
+  uint64_t L = in->major_live;
+  uint64_t H = pacer_headroom(L, in->gcpercent, in->min_goal);
+  uint64_t goal = L + H;
+  uint64_t floor = in->marked + (in->next_minor ? H / 2 : in->min_goal);
+  return goal < floor ? floor : goal;
+}
+
+uint64_t pacer_goal_abandoned(uint64_t pressure) {
+  uint64_t half = pressure / 2;
+  return pressure + (half > PACER_MIN_GOAL ? half : PACER_MIN_GOAL);
+}

@@ -1,0 +1,97 @@
+// labels: gc
+/* The pacer's goal, a pure function of its inputs: live * (1 + GOGC/100)
+ * without generations, never under the minimum goal, the minimum with
+ * GOGC off; with generations L + H (H = L * GOGC/100, at least the
+ * minimum), raised to M + H/2 before a minor and to M + the minimum before
+ * a major; half as much again after an abandoned collection.  Across a
+ * grid of inputs the goal never falls under the live heap or the minimum,
+ * and grows with GOGC and with the live heap. */
+#include "check.h"
+#include "spangc-int.h"
+
+#define MB ((uint64_t)1 << 20)
+
+static uint64_t plain(uint64_t marked, int gcpercent, uint64_t min_goal) {
+  pacer_inputs in = {.marked = marked, .gcpercent = gcpercent,
+                     .min_goal = min_goal};
+  return pacer_goal(&in);
+}
+
+static uint64_t gen(uint64_t marked, uint64_t major_live, bool next_minor,
+                    int gcpercent, uint64_t min_goal) {
+  pacer_inputs in = {.marked = marked, .gcpercent = gcpercent,
+                     .min_goal = min_goal, .generational = true,
+                     .major_live = major_live, .next_minor = next_minor};
+  return pacer_goal(&in);
+}
+
+int main(void) {
+  const uint64_t min = PACER_MIN_GOAL;
+  CHECK(min == 4 * MB);
+
+  /* GOGC alone. */
+  CHECKF(plain(100 * MB, 100, min) == 200 * MB, "%llu",
+         (unsigned long long)plain(100 * MB, 100, min));
+  CHECK(plain(100 * MB, 50, min) == 150 * MB);
+  CHECK(plain(100 * MB, 300, min) == 400 * MB);
+  CHECK(plain(100 * MB, 0, min) == 100 * MB);
+  /* Integer arithmetic as the collector does it: (M / 100) * GOGC. */
+  CHECK(plain(12345, 100, 0) == 12345 + 12345 / 100 * 100);
+  /* The minimum goal bounds it from below, and grows with what
+   * sgc_expand_heap added. */
+  CHECK(plain(1 * MB, 100, min) == min);
+  CHECK(plain(0, 100, min) == min);
+  CHECK(plain(10 * MB, 100, min + 64 * MB) == min + 64 * MB);
+  /* GOGC off: the minimum, whatever is live. */
+  CHECK(plain(500 * MB, -1, min) == min);
+  CHECK(gen(500 * MB, 400 * MB, true, -1, min) == min);
+
+  /* Generations: L + H when the last collection marked no more than L. */
+  CHECK(gen(100 * MB, 100 * MB, true, 100, min) == 200 * MB);
+  CHECK(gen(100 * MB, 100 * MB, false, 50, min) == 150 * MB);
+  /* Before a minor, M + H/2 once old objects have piled up... */
+  CHECK(gen(180 * MB, 100 * MB, true, 100, min) == 230 * MB);
+  /* ...before a major, M + the minimum. */
+  CHECK(gen(180 * MB, 100 * MB, false, 100, min) == 200 * MB);
+  CHECK(gen(250 * MB, 100 * MB, false, 100, min) == 254 * MB);
+  /* H is at least the minimum goal. */
+  CHECK(pacer_headroom(1 * MB, 100, min) == min);
+  CHECK(pacer_headroom(1 * MB, -1, min) == min);
+  CHECK(pacer_headroom(100 * MB, 100, min) == 100 * MB);
+  CHECK(gen(1 * MB, 1 * MB, false, 100, min) == 1 * MB + min);
+  CHECK(gen(3 * MB, 1 * MB, true, 100, min) == 3 * MB + min / 2);
+
+  /* An abandoned collection: half as much again, the minimum at least. */
+  CHECK(pacer_goal_abandoned(100 * MB) == 150 * MB);
+  CHECK(pacer_goal_abandoned(1 * MB) == 1 * MB + min);
+  CHECK(pacer_goal_abandoned(0) == min);
+
+  /* Bounds and monotony over a grid. */
+  static const int gogc[] = {0, 1, 25, 50, 100, 200, 1000};
+  const int ng = (int)(sizeof gogc / sizeof gogc[0]);
+  for (uint64_t m = 0; m <= 2048 * MB; m = m ? m * 2 : MB / 4) {
+    uint64_t prev = 0;
+    for (int k = 0; k < ng; k++) {
+      uint64_t g = plain(m, gogc[k], min);
+      CHECKF(g >= m && g >= min, "M %llu GOGC %d: goal %llu",
+             (unsigned long long)m, gogc[k], (unsigned long long)g);
+      CHECKF(g >= prev, "M %llu: GOGC %d gives %llu < %llu",
+             (unsigned long long)m, gogc[k], (unsigned long long)g,
+             (unsigned long long)prev);
+      CHECK(plain(m * 2, gogc[k], min) >= g);
+      prev = g;
+      for (uint64_t l = 0; l <= m; l = l ? l * 2 : MB / 4) {
+        for (int minor = 0; minor < 2; minor++) {
+          uint64_t h = gen(m, l, minor, gogc[k], min);
+          CHECKF(h >= m + (minor ? min / 2 : min) && h >= l + min,
+                 "M %llu L %llu GOGC %d minor %d: goal %llu",
+                 (unsigned long long)m, (unsigned long long)l, gogc[k],
+                 minor, (unsigned long long)h);
+          if (k > 0)
+            CHECK(h >= gen(m, l, minor, gogc[k - 1], min));
+        }
+      }
+    }
+  }
+  return 0;
+}
