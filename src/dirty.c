@@ -202,7 +202,7 @@ static bool register_range(uintptr_t lo, uintptr_t hi) {
 }
 
 void dirty_init(void) {
-  const char *e = getenv("SPANGC_DIRTY");
+  const char *e = sgc_option("SPANGC_DIRTY");
   dirty.mechanism = DIRTY_OFF;
   if (e && *e && strcmp(e, "off") != 0 && strcmp(e, "uffd") != 0)
     sgc_fatal("SPANGC_DIRTY=%s: expected 'uffd' or 'off'", e);

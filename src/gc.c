@@ -573,25 +573,25 @@ static bool debug_flag(const char *debug, const char *name) {
 }
 
 bool sgc_debug_flag(const char *name) {
-  return debug_flag(getenv("SPANGC_DEBUG"), name);
+  return debug_flag(sgc_option("SPANGC_DEBUG"), name);
 }
 
 void gc_init(void) {
   gc.start_ns = os_nanotime();
-  const char *e = getenv("SPANGC_GOGC");
+  const char *e = sgc_option("SPANGC_GOGC");
   if (e && *e)
     gc.gcpercent = strcmp(e, "off") == 0 ? -1 : atoi(e);
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   gc.nmarkers = ncpu > 0 ? (int)ncpu : 1;
-  e = getenv("SPANGC_MARKERS");
+  e = sgc_option("SPANGC_MARKERS");
   if (e && *e && atoi(e) > 0)
     gc.nmarkers = atoi(e);
   if (gc.nmarkers > MAX_MARKERS)
     gc.nmarkers = MAX_MARKERS;
-  e = getenv("SPANGC_DEBUG");
+  e = sgc_option("SPANGC_DEBUG");
   gc.trace = debug_flag(e, "gctrace");
   gc.verify = debug_flag(e, "verify");
-  e = getenv("SPANGC_MAX_HEAP");
+  e = sgc_option("SPANGC_MAX_HEAP");
   if (e && *e)
     gc.max_heap = strtoull(e, NULL, 10);
   memlimit_init();

@@ -73,7 +73,7 @@ static struct {
 static uint64_t *freed_pages SGC_NOGC;
 
 void gen_init(void) {
-  const char *e = getenv("SPANGC_GENERATIONAL");
+  const char *e = sgc_option("SPANGC_GENERATIONAL");
   gen.enabled = true;
   gen.minor_pays = true;
   if (e && *e) {

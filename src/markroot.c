@@ -311,7 +311,7 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
   work.arena_start = h->arena_start;
   work.arena_used = h->arena_used;
   if (work.maxbufs == 0) {
-    const char *e = getenv("SPANGC_MARK_STACK_MAX");
+    const char *e = sgc_option("SPANGC_MARK_STACK_MAX");
     uint64_t max = e && *e ? strtoull(e, NULL, 10) : (uint64_t)64 << 20;
     work.maxbufs = max / sizeof(workbuf);
     if (work.maxbufs < 1) /* one, so that marking still progresses */

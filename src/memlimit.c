@@ -316,7 +316,7 @@ bool memlimit_parse(const char *s, uint64_t *out) {
 
 void memlimit_init(void) {
   memlimit_cond_init();
-  const char *e = getenv("SPANGC_MEMLIMIT");
+  const char *e = sgc_option("SPANGC_MEMLIMIT");
   if (e == NULL || *e == 0)
     return;
   uint64_t v;

@@ -851,7 +851,7 @@ void heap_atfork(int phase) {
 /* ----------------------------------------------------------------- init */
 
 static uint64_t env_u64(const char *name, uint64_t dflt) {
-  const char *e = getenv(name);
+  const char *e = sgc_option(name);
   if (e == NULL || *e == 0)
     return dflt;
   char *end;

@@ -21,7 +21,7 @@ static uint64_t fail_at;   /* 0: never */
 static uint64_t nrequests; /* atomic */
 
 void os_init_fault_injection(void) {
-  const char *e = getenv("SPANGC_FAIL_MMAP");
+  const char *e = sgc_option("SPANGC_FAIL_MMAP");
   if (e && *e)
     fail_at = strtoull(e, NULL, 10);
 }

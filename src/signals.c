@@ -160,7 +160,7 @@ int sgc_set_suspend_signal(int sig) {
 int sgc_get_suspend_signal(void) {
   if (!ATOMIC_LOAD(&owned) && !chosen) {
     /* What sgc_init will pick. */
-    const char *e = getenv("SPANGC_SUSPEND_SIGNAL");
+    const char *e = sgc_option("SPANGC_SUSPEND_SIGNAL");
     int sig = e && *e ? parse_signal(e) : 0;
     if (sig && !unusable(sig))
       return sig;
@@ -386,7 +386,7 @@ int signals_handler_intact(void) {
 
 void signals_init(void (*handler)(int, siginfo_t *, void *)) {
   if (!chosen) {
-    const char *e = getenv("SPANGC_SUSPEND_SIGNAL");
+    const char *e = sgc_option("SPANGC_SUSPEND_SIGNAL");
     if (e && *e) {
       int sig = parse_signal(e);
       if (sig == 0)

@@ -59,6 +59,14 @@
 
 _Noreturn void sgc_throw_assert(const char *cond, const char *file, int line);
 /* Aborts with "spangc: <message>"; the message names the call and pointer. */
+/* options.c: every SPANGC_ environment variable, read only through
+ * sgc_option (getenv of a name the table has; abort otherwise). */
+typedef struct sgc_option_def {
+  const char *name;
+  const char *readme; /* the README table's text for it */
+} sgc_option_def;
+const char *sgc_option(const char *name);
+size_t sgc_options(const sgc_option_def **table);
 _Noreturn void sgc_fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 void sgc_write_all(int fd, const char *buf, size_t n);

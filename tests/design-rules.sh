@@ -54,6 +54,12 @@ for f in $(grep -o '`src/[a-z_]*\.[ch]`\|`[a-z_]*\.c`' "$doc" | tr -d '`' | sort
     }
 done
 
+# Settings are read in one place (src/options.c: sgc_option).
+if grep -n 'getenv("SPANGC_' src/*.c compat/bdwgc/src/*.c | grep -v '^src/options.c:'; then
+  echo "design-rules: the lines above read a SPANGC_ variable without sgc_option"
+  fail=1
+fi
+
 n_def=$(echo "$defined" | grep -c .)
 n_cit=$(grep -ho 'rule:[a-z0-9-]*' $code_files | grep -vc '^rule:$')
 echo "design-rules: $n_def rules in $doc, $n_cit citations in the code"

@@ -29,6 +29,11 @@
 #include "gc/gc_typed.h"
 #include "gc/gc_inline.h"
 #include "gc/gc_gcj.h"
+
+/* spangc's reader of its own environment variables (src/options.c: every
+ * SPANGC_ variable is read through it), part of the library this layer is
+ * linked into. */
+const char *sgc_option(const char *name);
 #include "gc/gc_disclaim.h"
 #include "gc/javaxfc.h"
 #include "spangc.h"

@@ -169,7 +169,7 @@ void compat_init(void) {
     if (getenv("GC_DONT_GC"))
       GC_dont_gc = 1;
     /* SPANGC_GOGC, if set, rules until the program picks a divisor. */
-    const char *gogc = getenv("SPANGC_GOGC");
+    const char *gogc = sgc_option("SPANGC_GOGC");
     if (gogc && *gogc && !getenv("GC_FREE_SPACE_DIVISOR"))
       last_divisor = GC_free_space_divisor;
     compat_sync_settings();
