@@ -630,19 +630,22 @@ size_t mheap_scavenge(uint64_t older_than) {
   return released;
 }
 
-/* Release free pages, highest addresses first, from the top of span s
- * down, at most 'want' pages.  Returns the pages released.  The span's
- * unusedsince stays a lower bound on its unreleased pages' times. */
-static uintptr_t release_span_top(mheap *h, mspan *s, uintptr_t want) {
+/* Release free pages free since before 'before' (any: UINT64_MAX),
+ * highest addresses first, from the top of span s down, at most 'want'
+ * pages.  Returns the pages released.  The span's unusedsince stays a
+ * lower bound on its unreleased pages' times. */
+static uintptr_t release_span_top(mheap *h, mspan *s, uintptr_t want,
+                                  uint64_t before) {
   uint64_t *ft = &h->freetime[page_index(h, s->base)];
   uintptr_t released = 0;
   for (uintptr_t j = s->npages; j > 0 && released < want;) {
-    if (ft[j - 1] == 0) {
+    if (ft[j - 1] == 0 || ft[j - 1] >= before) {
       j--;
       continue;
     }
     uintptr_t i = j;
-    while (i > 0 && ft[i - 1] != 0 && released + (j - i) < want)
+    while (i > 0 && ft[i - 1] != 0 && ft[i - 1] < before &&
+           released + (j - i) < want)
       ft[--i] = 0;
     os_release((void *)(s->base + i * PAGE_SIZE), (j - i) * PAGE_SIZE);
     released += j - i;
@@ -657,20 +660,23 @@ static uintptr_t release_span_top(mheap *h, mspan *s, uintptr_t want) {
   return released;
 }
 
-static uintptr_t release_treap_top(mheap *h, mspan *t, uintptr_t want) {
+static uintptr_t release_treap_top(mheap *h, mspan *t, uintptr_t want,
+                                   uint64_t before) {
   uintptr_t n = 0;
   for (; t != NULL && n < want; t = t->tleft) {
-    n += release_treap_top(h, t->tright, want - n);
+    n += release_treap_top(h, t->tright, want - n, before);
     if (n < want && t->npreleased < t->npages)
-      n += release_span_top(h, t, want - n);
+      n += release_span_top(h, t, want - n, before);
   }
   return n;
 }
 
-/* Release free pages (any idle time, highest addresses first) until the
- * committed arena minus the released pages is at most 'keep' bytes, at
- * most 'batch' bytes.  mheap.lock held.  Returns the bytes released. */
-size_t mheap_scavenge_down_to_locked(uint64_t keep, size_t batch) {
+/* Release free pages idle for at least min_idle ns (highest addresses
+ * first) until the committed arena minus the released pages is at most
+ * 'keep' bytes, at most 'batch' bytes.  mheap.lock held.  Returns the
+ * bytes released. */
+size_t mheap_scavenge_down_to_locked(uint64_t keep, size_t batch,
+                                     uint64_t min_idle) {
   mheap *h = &sgc_heap;
   if (h->pages_free == h->pages_released)
     return 0;
@@ -680,13 +686,18 @@ size_t mheap_scavenge_down_to_locked(uint64_t keep, size_t batch) {
   uint64_t want = (retained - keep + PAGE_SIZE - 1) / PAGE_SIZE;
   if (want > batch / PAGE_SIZE)
     want = batch / PAGE_SIZE;
-  return release_treap_top(h, h->freetree, (uintptr_t)want) * PAGE_SIZE;
+  uint64_t now = os_nanotime();
+  uint64_t before = min_idle == 0 ? UINT64_MAX
+                    : now > min_idle ? now - min_idle : 0;
+  return release_treap_top(h, h->freetree, (uintptr_t)want, before) *
+         PAGE_SIZE;
 }
 
-size_t mheap_scavenge_down_to(uint64_t keep, size_t batch) {
+size_t mheap_scavenge_down_to(uint64_t keep, size_t batch,
+                              uint64_t min_idle) {
   mheap *h = &sgc_heap;
   sgc_lock(&h->lock);
-  size_t n = mheap_scavenge_down_to_locked(keep, batch);
+  size_t n = mheap_scavenge_down_to_locked(keep, batch, min_idle);
   sgc_unlock(&h->lock);
   return n;
 }
@@ -696,7 +707,7 @@ size_t mheap_scavenge_down_to(uint64_t keep, size_t batch) {
 static void release_for_limit_locked(void) {
   uint64_t cap = memlimit_retain_cap();
   if (cap != UINT64_MAX)
-    memlimit_note_released(mheap_scavenge_down_to_locked(cap, SIZE_MAX));
+    memlimit_note_released(mheap_scavenge_down_to_locked(cap, SIZE_MAX, 0));
 }
 
 /* Every scavenge_delay/2, the pages idle for scavenge_delay go back; after

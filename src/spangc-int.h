@@ -416,8 +416,9 @@ void mheap_free_locked(mspan *s, bool was_inuse);
 size_t mheap_scavenge(uint64_t older_than_ns); /* bytes released */
 /* Release free pages, highest first, until the committed arena minus
  * the released pages is at most keep bytes; at most batch bytes. */
-size_t mheap_scavenge_down_to(uint64_t keep, size_t batch);
-size_t mheap_scavenge_down_to_locked(uint64_t keep, size_t batch);
+size_t mheap_scavenge_down_to(uint64_t keep, size_t batch, uint64_t min_idle);
+size_t mheap_scavenge_down_to_locked(uint64_t keep, size_t batch,
+                                     uint64_t min_idle);
 void mheap_snapshot_locked(mspan ***spans, uint32_t *n);
 void scavenger_start(void);
 /* The arena and free-page figures of sgc_stats (takes mheap.lock). */
