@@ -16,7 +16,12 @@
 #include "check.h"
 #include "gctest.h"
 
-#define NSLOT 96000 /* 1 KiB each */
+/* 64 KiB objects: a collection marks 96 MB while the allocation between
+ * two collections sweeps few spans (with 1 KiB objects the allocating
+ * thread's share of the sweep, 12,000 spans a cycle, took as long as the
+ * collection, and the share stayed under half without the cap). */
+#define OBJ 65536
+#define NSLOT 1500
 
 void *slots[NSLOT]; /* not static: the stores must stay */
 
@@ -26,8 +31,8 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Churn for dur ns: allocate 1 KiB objects, replacing one live object in
- * eight.  Returns the collector's share of the wall time. */
+/* Churn for dur ns: allocate OBJ-byte objects, replacing one live object
+ * in eight.  Returns the collector's share of the wall time. */
 static uint64_t i_total;
 static double churn(uint64_t dur, uint64_t *ngc) {
   sgc_stats st;
@@ -36,8 +41,8 @@ static double churn(uint64_t dur, uint64_t *ngc) {
   uint64_t t0 = now_ns();
   uint64_t i = i_total;
   while (now_ns() - t0 < dur) {
-    for (int k = 0; k < 4096; k++, i++) {
-      void *p = sgc_alloc(1024);
+    for (int k = 0; k < 64; k++, i++) {
+      void *p = sgc_alloc(OBJ);
       CHECK(p != NULL);
       if (i % 8 == 0)
         slots[(i / 8) % NSLOT] = p; /* churn the live data slowly */
@@ -53,7 +58,7 @@ static double churn(uint64_t dur, uint64_t *ngc) {
 int main(void) {
   sgc_init();
   for (size_t i = 0; i < NSLOT; i++) {
-    slots[i] = sgc_alloc(1024);
+    slots[i] = sgc_alloc(OBJ);
     CHECK(slots[i] != NULL);
   }
   /* GOGC off: every collection is one the limit makes due, so the cap
@@ -70,7 +75,7 @@ int main(void) {
           (unsigned long long)ngc, share * 100,
           st.memory_held_bytes / 1048576.0,
           (unsigned long long)st.limit_collections_put_off,
-          (double)i_total * 1024 / 1e6);
+          (double)i_total * OBJ / 1e6);
   /* The cap's guarantee over the run: half, plus half of its burst and of
    * the longest collection over the 4 s, plus 5 points of slack. */
   double bound = 0.5 + (0.5e9 + (double)st.max_pause_ns) / (2 * 4e9) + 0.05;
