@@ -34,6 +34,9 @@
  * SPANGC_ variable is read through it), part of the library this layer is
  * linked into. */
 const char *sgc_option(const char *name);
+/* All of buf to fd, retrying after EINTR (src/throw.c; stdio would drop
+ * text a stop's signal interrupts). */
+void sgc_write_all(int fd, const char *buf, size_t n);
 #include "gc/gc_disclaim.h"
 #include "gc/javaxfc.h"
 #include "spangc.h"

@@ -48,25 +48,11 @@ GC_oom_func GC_oom_fn = default_oom;
 static void GC_CALLBACK default_push_other_roots(void) {}
 void (*GC_push_other_roots)(void) = default_push_other_roots;
 
-/* All of buf to stderr, retrying after a signal interrupts the write
- * (stdio would drop the text on EINTR). */
-static void write_stderr(const char *buf, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(2, buf, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return;
-    buf += w;
-    n -= (size_t)w;
-  }
-}
-
 static void GC_CALLBACK default_warn(char *msg, GC_word arg) {
   char buf[512];
   int n = snprintf(buf, sizeof buf, msg, (unsigned long)arg);
   if (n > 0)
-    write_stderr(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+    sgc_write_all(2, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 static GC_warn_proc warn_proc = default_warn;
 static int force_unmap;
@@ -86,9 +72,9 @@ void compat_fatal(const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
-  write_stderr("libgc (spangc): ", 16);
-  write_stderr(buf, strlen(buf));
-  write_stderr("\n", 1);
+  sgc_write_all(2, "libgc (spangc): ", 16);
+  sgc_write_all(2, buf, strlen(buf));
+  sgc_write_all(2, "\n", 1);
   void (*f)(const char *) = __atomic_load_n(&GC_on_abort, __ATOMIC_ACQUIRE);
   if (f)
     f(buf);

@@ -21,17 +21,7 @@ void compat_vprintf_fd(int fd, const char *fmt, va_list ap) {
   int n = vsnprintf(buf, sizeof buf, fmt, ap);
   if (n <= 0)
     return;
-  size_t len = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
-  const char *p = buf;
-  while (len > 0) {
-    ssize_t w = write(fd, p, len);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return;
-    p += w;
-    len -= (size_t)w;
-  }
+  sgc_write_all(fd, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
 void GC_printf(const char *fmt, ...) {
