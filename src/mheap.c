@@ -321,7 +321,8 @@ static void free_span_locked(mheap *h, mspan *s, bool was_inuse,
   if (released) {
     s->npreleased = s->npages;
     s->needzero = 0;
-    h->pages_released += s->npages;
+    /* Stored atomically: memlimit.c reads it without mheap.lock. */
+    ATOMIC_STORE_RELAXED(&h->pages_released, h->pages_released + s->npages);
   }
 
   mspan *l = free_neighbour(h, s->base - 1);
@@ -441,7 +442,7 @@ static mspan *alloc_span_locked(mheap *h, uintptr_t npages) {
     free_insert(h, t);
     s->npages = npages;
   }
-  h->pages_released -= reused;
+  ATOMIC_STORE_RELAXED(&h->pages_released, h->pages_released - reused);
   s->npreleased = 0;
   if (reused == npages)
     s->needzero = 0; /* every page was released: all read as zero */
@@ -606,7 +607,7 @@ static size_t scavenge_span(mheap *h, mspan *s, uint64_t now,
     s->needzero = 0; /* MADV_DONTNEED pages read back as zero */
   else
     s->unusedsince = oldest;
-  h->pages_released += released;
+  ATOMIC_STORE_RELAXED(&h->pages_released, h->pages_released + released);
   h->released_total += released * PAGE_SIZE;
   return released * PAGE_SIZE;
 }
@@ -655,7 +656,7 @@ static uintptr_t release_span_top(mheap *h, mspan *s, uintptr_t want,
   SGC_ASSERT(s->npreleased <= s->npages);
   if (s->npreleased == s->npages)
     s->needzero = 0;
-  h->pages_released += released;
+  ATOMIC_STORE_RELAXED(&h->pages_released, h->pages_released + released);
   h->released_total += released * PAGE_SIZE;
   return released;
 }
@@ -749,7 +750,14 @@ void scavenger_start(void) {
 
 size_t sgc_release_memory(void) {
   sgc_ensure_init();
-  return mheap_scavenge(0);
+  /* mheap.lock is taken inside a no-preempt region (an outsider's on an
+   * unregistered thread): a registered caller stopped while holding it
+   * hung the collection that waited for a thread blocked on the lock
+   * (rule:no-stop-holding-lock). */
+  mcache *c = nopreempt_enter_any();
+  size_t n = mheap_scavenge(0);
+  nopreempt_leave_any(c);
+  return n;
 }
 
 /* ------------------------------------------------------------ statistics */

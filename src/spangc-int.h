@@ -382,7 +382,7 @@ typedef struct mheap {
   uint64_t pages_inuse;   /* pages in in-use spans */
   uint64_t pages_stack;   /* pages in stack spans */
   uint64_t pages_free;    /* pages in free spans */
-  uint64_t pages_released;
+  uint64_t pages_released; /* stored atomically: memlimit.c reads it unlocked */
   uint64_t pages_peak;    /* most pages_inuse + pages_stack at once */
   uint64_t ngrow;         /* arena extensions */
   uint64_t released_total; /* bytes released by the scavenger, ever */

@@ -72,6 +72,10 @@ void sgc_heap_verify(void) {
   /* The checks below hold for swept spans: finish the sweep first, and
    * wait for spans that a sweeper is in the middle of. */
   sweep_complete();
+  /* Inside a no-preempt region (an outsider's unregistered), as every
+   * holder of mheap.lock: a caller stopped while holding it would hang
+   * the collection (rule:no-stop-holding-lock). */
+  mcache *c = nopreempt_enter_any();
   sgc_lock(&h->lock);
   uint64_t inuse = 0, freep = 0, stackp = 0, releasedp = 0;
   mspan *prev = NULL;
@@ -144,4 +148,5 @@ void sgc_heap_verify(void) {
     if (h->allspans[k] == NULL)
       sgc_fatal("verify: allspans[%u] is NULL", k);
   sgc_unlock(&h->lock);
+  nopreempt_leave_any(c);
 }

@@ -118,6 +118,13 @@ void *GC_realloc(void *p, size_t lb) {
   if (unc)
     __atomic_add_fetch(&GC_non_gc_bytes, (GC_word)(sgc_size(q) - before),
                        __ATOMIC_RELAXED);
+  /* Moved: the new object is one of its kind allocated now, which its
+   * kind's disclaim procedure is asked about (gc_disclaim.h). */
+  if (q != p && !unc) {
+    int k = compat_kind_of(q);
+    if (k >= 0)
+      compat_disclaim_check(q, k);
+  }
   compat_maybe_finalize();
   return q;
 }
@@ -174,7 +181,8 @@ void *GC_memalign(size_t align, size_t lb) {
     read_class_sizes();
     for (int c = 1; c < SGC_NUM_SIZE_CLASSES; c++)
       if (class_sizes[c] >= n && class_sizes[c] % align == 0)
-        return done(sgc_alloc(class_sizes[c]), lb);
+        return compat_disclaim_check(done(sgc_alloc(class_sizes[c]), lb),
+                                     GC_I_NORMAL);
     return GC_malloc(SGC_MAX_SMALL_SIZE + 1 > n ? SGC_MAX_SMALL_SIZE + 1 : n);
   }
   /* Larger alignments: an interior pointer of a larger object (it keeps

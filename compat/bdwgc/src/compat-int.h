@@ -34,6 +34,11 @@
  * SPANGC_ variable is read through it), part of the library this layer is
  * linked into. */
 const char *sgc_option(const char *name);
+/* Fork child handlers: state other threads may have left held. */
+void compat_atfork_child(void);
+void compat_alloc_lock_atfork_child(void);
+void compat_toggleref_atfork_child(void);
+void compat_events_atfork_child(void);
 /* All of buf to fd, retrying after EINTR (src/throw.c; stdio would drop
  * text a stop's signal interrupts). */
 void sgc_write_all(int fd, const char *buf, size_t n);

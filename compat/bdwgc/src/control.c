@@ -131,6 +131,10 @@ void compat_init(void) {
   pthread_mutex_lock(&lock);
   if (!compat_initialised) {
     sgc_init();
+    /* After fork, locks and states held by threads the child does not
+     * have: registered after spangc's own handlers, so run after them. */
+    if (pthread_atfork(NULL, NULL, compat_atfork_child) != 0)
+      compat_fatal("GC_init: cannot install the fork handler");
     /* bdwgc runs finalizers on the threads that allocate (or, on demand,
      * where the program calls GC_invoke_finalizers): no thread of ours. */
     sgc_set_finalizer_thread(0);
@@ -527,6 +531,14 @@ void GC_exclude_static_roots(void *lo, void *hi) { compat_ensure_init(); }
  * (sgc_call_without_collections), and a recursive lock excludes the other
  * callers.  As in bdwgc, fn must not allocate. */
 static pthread_mutex_t alloc_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+/* In a fork child: the lock may have been held by a thread the child does
+ * not have (and the child's collections wait for it); the forking thread
+ * cannot have held it across the fork. */
+void compat_alloc_lock_atfork_child(void) {
+  pthread_mutex_t fresh = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+  alloc_lock = fresh;
+}
 static __thread int alloc_lock_depth;
 
 void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd) {

@@ -120,6 +120,21 @@ void compat_thread_blocking(int blocked) {
     __atomic_store_n(&slots[my_slot].blocked, blocked, __ATOMIC_RELEASE);
 }
 
+/* In a fork child: the other threads are gone.  Their slots are freed
+ * (no event names them), and a report another thread was delivering
+ * (pending 2) is dropped: the child's next collection would wait for it
+ * for ever. */
+void compat_events_atfork_child(void) {
+  for (int i = 0; i < SLOTS; i++)
+    if (i != my_slot) {
+      slots[i].reported = 0;
+      __atomic_store_n(&slots[i].used, 0, __ATOMIC_RELEASE);
+    }
+  int p = __atomic_load_n(&compat_events_pending, __ATOMIC_ACQUIRE);
+  if (p == 2)
+    __atomic_store_n(&compat_events_pending, 0, __ATOMIC_RELEASE);
+}
+
 /* ------------------------------------------------------------- hooks */
 
 void compat_start_hook(void) {

@@ -249,6 +249,13 @@ void GC_start_incremental_collection(void) { GC_collect_a_little(); }
 void GC_atfork_prepare(void) { compat_ensure_init(); }
 void GC_atfork_parent(void) {}
 void GC_atfork_child(void) {}
+
+/* The layer's fork child handler (installed by compat_init). */
+void compat_atfork_child(void) {
+  compat_alloc_lock_atfork_child();
+  compat_toggleref_atfork_child();
+  compat_events_atfork_child();
+}
 void GC_deinit(void) {}
 void GC_clear_exclusion_table(void) {}
 void GC_register_has_static_roots_callback(GC_has_static_roots_func f) {

@@ -172,10 +172,15 @@ static void *wait_for_collection(void *unused) { return unused; }
  * at every mark). */
 void *GC_dlopen(const char *path, int mode) {
   compat_ensure_init();
+  /* GC_dont_gc holds off GC_gcollect and the layer's other explicit
+   * calls, as in bdwgc; sgc_disable the collections allocation asks for
+   * (the hard heap limit's excepted). */
+  __atomic_add_fetch(&GC_dont_gc, 1, __ATOMIC_SEQ_CST);
   sgc_disable();
   sgc_call_without_collections(wait_for_collection, NULL);
   void *h = dlopen(path, mode);
   sgc_enable();
+  __atomic_sub_fetch(&GC_dont_gc, 1, __ATOMIC_SEQ_CST);
   return h;
 }
 

@@ -39,6 +39,13 @@ static GC_toggleref_func toggleref_fn;
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread int deciding;
 
+/* In a fork child: a thread the child does not have may have held the
+ * table's lock (its entries are written before they are published). */
+void compat_toggleref_atfork_child(void) {
+  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+  table_lock = fresh;
+}
+
 void GC_set_toggleref_func(GC_toggleref_func f) {
   __atomic_store_n(&toggleref_fn, f, __ATOMIC_RELEASE);
 }

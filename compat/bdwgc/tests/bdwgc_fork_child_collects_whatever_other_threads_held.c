@@ -1,0 +1,92 @@
+/* A fork child collects whatever other threads of the parent were doing in
+ * the bdwgc layer at the fork: holding the allocation lock (GC_alloc_lock,
+ * GC_call_with_alloc_lock), reporting a collection's events, adding
+ * toggle references.  Those threads do not exist in the child; their
+ * locks and half-reported events must not make the child's collections
+ * wait for ever (each child has 5 s for a collection and some
+ * allocation). */
+// labels: bdwgc threads
+#include <gc.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "bdwgc_check.h"
+
+static volatile int stop;
+
+static void *locker(void *arg) {
+  (void)arg;
+  while (!stop) {
+    GC_alloc_lock();
+    usleep(1000);
+    GC_alloc_unlock();
+    usleep(100);
+  }
+  return NULL;
+}
+
+static void GC_CALLBACK slow_event(GC_EventType e) {
+  if (e == GC_EVENT_RECLAIM_END)
+    usleep(1000);
+}
+
+static void *collector(void *arg) {
+  (void)arg;
+  while (!stop)
+    GC_gcollect();
+  return NULL;
+}
+
+static GC_ToggleRefStatus GC_CALLBACK keep_strong(void *obj) {
+  (void)obj;
+  return GC_TOGGLE_REF_STRONG;
+}
+
+static void *toggler(void *arg) {
+  (void)arg;
+  while (!stop) {
+    void *p = GC_MALLOC(32);
+    CHECK(p != NULL, "allocation");
+    CHECK(GC_toggleref_add(p, 1) == GC_SUCCESS, "GC_toggleref_add");
+    usleep(200);
+  }
+  return NULL;
+}
+
+int main(void) {
+  GC_INIT();
+  GC_set_on_collection_event(slow_event);
+  GC_set_toggleref_func(keep_strong);
+  pthread_t t[3];
+  CHECK(GC_pthread_create(&t[0], NULL, locker, NULL) == 0, "thread");
+  CHECK(GC_pthread_create(&t[1], NULL, collector, NULL) == 0, "thread");
+  CHECK(GC_pthread_create(&t[2], NULL, toggler, NULL) == 0, "thread");
+  int hung = 0, failed = 0, n = 40;
+  for (int i = 0; i < n; i++) {
+    usleep(2000);
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork");
+    if (pid == 0) {
+      alarm(5);
+      GC_gcollect();
+      for (int k = 0; k < 20000; k++) {
+        void *volatile p = GC_MALLOC(64);
+        (void)p;
+      }
+      GC_gcollect();
+      _exit(0);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
+    if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
+      hung++;
+    else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+      failed++;
+  }
+  stop = 1;
+  for (int i = 0; i < 3; i++)
+    GC_pthread_join(t[i], NULL);
+  CHECK(hung == 0, "%d of %d fork children hung in a collection", hung, n);
+  CHECK(failed == 0, "%d of %d fork children failed", failed, n);
+  PASS("bdwgc_fork_child_collects_whatever_other_threads_held");
+}
