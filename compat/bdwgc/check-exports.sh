@@ -40,12 +40,15 @@ while read -r name kind; do
   esac
 done <"$list"
 # "name func|data size" of the GC_ names a library defines.
+# CHECK_EXPORT_SIZES=0 (AddressSanitizer builds, whose redzones pad every
+# data object): names and kinds only.
 gc_table() {
-  readelf -W --dyn-syms "$1" | awk '
+  readelf -W --dyn-syms "$1" | awk -v sizes="${CHECK_EXPORT_SIZES:-1}" '
     $7 != "UND" && $8 ~ /^GC_/ {
       name = $8; sub(/@.*/, "", name)
       kind = ($4 == "FUNC" || $4 == "IFUNC") ? "func" : "data"
-      size = kind == "data" ? $3 : 0  # as readelf prints it (hex when large)
+      # as readelf prints it (hex when large)
+      size = kind == "data" && sizes != 0 ? $3 : 0
       print name, kind, size
     }' | sort -u
 }

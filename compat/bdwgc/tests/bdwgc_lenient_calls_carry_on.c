@@ -29,11 +29,26 @@ static NOINLINE void make_finalizable(int n) {
   }
 }
 
-static GC_word interior_ptr;
+/* Many objects, each with a finalizer registered on an interior pointer
+ * (p + 8): "must die" is statistical, as conservative roots may keep a
+ * few (AddressSanitizer's larger frames kept the one object the first
+ * version used in 3 runs of 5). */
+#define NINT 64
+static GC_word interior_ptr[NINT]; /* hidden */
+static int interior_ok;            /* finalizers called with p + 8 */
+static void fin_interior(void *obj, void *cd) {
+  (void)cd;
+  ran++;
+  for (int i = 0; i < NINT; i++)
+    if (interior_ptr[i] == GC_HIDE_POINTER(obj))
+      interior_ok++;
+}
 static NOINLINE void interior_finalizer(void) {
-  char *p = GC_MALLOC(64);
-  interior_ptr = GC_HIDE_POINTER(p + 8);
-  GC_REGISTER_FINALIZER(p + 8, fin, NULL, 0, 0);
+  for (int i = 0; i < NINT; i++) {
+    char *p = GC_MALLOC(64);
+    interior_ptr[i] = GC_HIDE_POINTER(p + 8);
+    GC_REGISTER_FINALIZER(p + 8, fin_interior, NULL, 0, 0);
+  }
 }
 
 int main(void) {
@@ -47,8 +62,10 @@ int main(void) {
   clear_stack();
   for (int i = 0; i < 3; i++)
     GC_gcollect();
-  CHECK(GC_invoke_finalizers() == 1 && ran == 1 && last_obj == interior_ptr,
-        "a finalizer registered on an interior pointer: %d ran", ran);
+  int n = GC_invoke_finalizers();
+  CHECK(n == ran && ran >= NINT * DEAD_FRACTION && interior_ok == ran,
+        "finalizers registered on interior pointers: %d of %d ran, %d with "
+        "the pointer registered", ran, NINT, interior_ok);
   ran = 0;
 
   char *q = GC_MALLOC(64);
