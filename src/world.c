@@ -188,12 +188,30 @@ static void suspend_handler(int sig, siginfo_t *si, void *ucv) {
   errno = saved;
 }
 
+/* A region's end found 'pending' set.  The test (ack_gen != sig_gen) and
+ * the answer happen inside a no-preempt level of their own, so a signal
+ * for that same stop arriving in between only sets 'pending' again
+ * instead of answering a second time (ThreadSanitizer delivered it at the
+ * memset in park: the stop got two acknowledgements from this thread,
+ * counted one as another thread's, and the next stop ended early with a
+ * thread still running).  The level is raised directly, not by
+ * nopreempt_enter: this is not an entry into the runtime, and must not
+ * wait at a fork barrier.  Whatever set 'pending' meanwhile is looked at
+ * again after the level drops, when a new signal would park at once.
+ * (rule:acks-exact) */
 void world_park_pending(mcache *c) {
   mthread *t = c->thr;
-  c->pending = 0;
-  uint64_t g = ATOMIC_LOAD(&t->sig_gen);
-  if (ATOMIC_LOAD(&t->ack_gen) != g)
-    park(t, g);
+  do {
+    c->nopreempt++;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    c->pending = 0;
+    uint64_t g = ATOMIC_LOAD(&t->sig_gen);
+    if (ATOMIC_LOAD(&t->ack_gen) != g)
+      park(t, g);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    c->nopreempt--;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  } while (c->pending);
 }
 
 void world_init(void) {
@@ -532,6 +550,17 @@ static void signal_and_wait(mthread *self, bool stop) {
     }
   }
   wait_acks(n, g);
+  /* The count is complete: every signalled thread must have answered
+   * this round.  One that did not means some thread answered twice, and
+   * the collector would scan a running stack: stop here instead of losing
+   * objects later (rule:acks-exact). */
+  for (mthread *t = allthreads; t; t = t->next)
+    if (t->signalled && !t->exited && ATOMIC_LOAD(&t->ack_gen) != g)
+      sgc_fatal("stop the world: thread %d counted as answering %s %llu, "
+                "but its last answer was to %llu (an acknowledgement was "
+                "posted twice)", t->ktid, stop ? "stop" : "fork barrier",
+                (unsigned long long)g,
+                (unsigned long long)ATOMIC_LOAD(&t->ack_gen));
   /* Threads found gone leave the list now, before the collector walks
    * it; their records go once the world runs again. */
   for (mthread *t = allthreads, *next; t; t = next) {

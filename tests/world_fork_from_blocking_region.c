@@ -20,6 +20,7 @@
  * and the child's fork handler starts the scavenger thread again, which
  * TSan refuses by default after a multi-threaded fork. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,11 +35,13 @@ typedef struct node { struct node *next; uint64_t v, chk; } node;
 
 static uint64_t mix(uint64_t v) { return v * 0x9e3779b97f4a7c15ull ^ 0xf0f0; }
 
-static int stop; /* atomic */
+static int stop;    /* atomic */
+static int started; /* atomic: churn threads past their start */
 
 /* Background mutators: allocate, and now and then collect. */
 static void *churn(void *arg) {
   long n = (long)(intptr_t)arg;
+  __atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
   while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
     node *list = NULL;
     for (int i = 0; i < 2000; i++) {
@@ -112,6 +115,15 @@ int main(void) {
   for (int i = 0; i < NTHREADS; i++)
     CHECK(sgc_pthread_create(&t[i], NULL, churn, (void *)(intptr_t)(i * 1000003)) == 0);
 
+  /* No fork until the churn threads are running their own code and the
+   * collector's helpers exist: a thread still starting (sgc_pthread_create
+   * frees its start record; a sanitizer's thread set-up calls malloc) may
+   * hold a lock of the sanitizer's allocator, which is not fork-safe, and
+   * the child's own thread creation then hangs on it (1 ASan run in 15
+   * under load hung in the child's first collection). */
+  while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < NTHREADS)
+    sched_yield();
+  sgc_collect();
   node *keep = build(NKEEP, 1);
   long rounds = scaled(20);
   for (long round = 0; round < rounds; round++) {
