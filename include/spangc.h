@@ -562,6 +562,17 @@ SGC_API SGC_MALLOC_ATTR void *sgc_alloc_kind(size_t n, int kind);
 SGC_API int sgc_kind_of(const void *p);
 
 /*
+ * sgc_alloc_many — up to max objects of n bytes and kind 'kind' at once,
+ *   cleared as sgc_alloc_kind clears them, stored in out[0..k); returns k,
+ *   which is max unless memory ran out (then k may be 0, errno ENOMEM).
+ *   Cheaper than k calls: one entry into the allocator for a run of free
+ *   slots.  A collection may happen while out fills, so out must be
+ *   memory the collector scans (the caller's stack, a heap object of a
+ *   scanned kind).  Aborts on an unknown kind, as sgc_alloc_kind does.
+ */
+SGC_API size_t sgc_alloc_many(size_t n, int kind, void **out, size_t max);
+
+/*
  * Mark procedures.  While marking, the collector calls
  *   proc(addr, top, limit, env)
  * for each reachable object whose descriptor is SGC_MAKE_PROC(index, env);

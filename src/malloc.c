@@ -210,6 +210,82 @@ void *sgc_alloc_kind(size_t n, int kind) {
   return alloc_any(n, kind, false);
 }
 
+/* A run of small objects for sgc_alloc_many, in one no-preempt region:
+ * the freed list first, then the span's cached free slots, refilling as
+ * alloc_small does.  The counters are added once for the run. */
+static size_t alloc_small_run(mcache *c, size_t n, int kind, void **out,
+                              size_t max) {
+  bool noscan = kind == KIND_NOSCAN;
+  int cls = size_to_class(n);
+  int sc = make_spanclass(cls, kind);
+  size_t size = class_to_size[cls];
+  size_t got = 0;
+  while (got < max && c->freed[sc] != NULL) {
+    void **f = c->freed[sc];
+    c->freed[sc] = freed_link(f[0]);
+    c->nfreed[sc]--;
+#if SPANGC_DEBUG
+    mspan *fs = mheap_lookup((uintptr_t)f);
+    bitmap_clear_atomic(fs->freedbits, mspan_obj_index(fs, (uintptr_t)f));
+#endif
+    clear_object(f, size, noscan);
+    out[got++] = f;
+  }
+  c->live_delta += (int64_t)(size * got);
+  c->freed_delta -= (int64_t)(size * got);
+  while (got < max) {
+    mspan *s = c->alloc[sc];
+    uint64_t cache = s->alloccache;
+    if (cache == 0) {
+      if (!mcache_refill(c, sc)) {
+        errno = ENOMEM;
+        break;
+      }
+      continue;
+    }
+    uintptr_t base = s->base;
+    uint32_t cachebase = s->cachebase;
+    bool zero = s->needzero;
+    size_t from = got;
+    do {
+      uint32_t idx = cachebase + (uint32_t)__builtin_ctzll(cache);
+      cache &= cache - 1;
+      void *p = (void *)(base + (uintptr_t)idx * size);
+      if (zero)
+        clear_object(p, size, noscan);
+      out[got++] = p;
+    } while (cache != 0 && got < max);
+    /* No stop sees the span before the region ends; nobody else holds
+     * these objects yet: one store for the run. */
+    ATOMIC_STORE(&s->alloccache, cache);
+    s->nalloc += (uint32_t)(got - from);
+  }
+  OWNER_ADD(&c->nmalloc[cls], got);
+  return got;
+}
+
+size_t sgc_alloc_many(size_t n, int kind, void **out, size_t max) {
+  if (kind < 0 || kind >= ATOMIC_LOAD(&sgc_nkinds))
+    sgc_fatal("sgc_alloc_many(%zu, %d): no such kind", n, kind);
+  if (max == 0)
+    return 0;
+  if (n > MAX_SMALL_SIZE) { /* a span each: nothing to share */
+    size_t got = 0;
+    while (got < max && (out[got] = alloc_any(n, kind, false)) != NULL)
+      got++;
+    return got;
+  }
+  mcache *c = mcache_get();
+  if (unlikely(c == NULL)) {
+    errno = ENOMEM;
+    return 0;
+  }
+  nopreempt_enter(c);
+  size_t got = alloc_small_run(c, n, kind, out, max);
+  nopreempt_leave(c);
+  return got;
+}
+
 int sgc_is_uncollectable(const void *p) {
   uint32_t i;
   mcache *c = nopreempt_enter_any();

@@ -345,13 +345,31 @@ void GC_generic_malloc_many(size_t lb, int k, void **result) {
    * procedures) cannot hold a list: one object at a time. */
   if (known && !linked && !compat_kinds[k].first_word_scanned)
     n = 1;
-  while (got < n) {
-    void *p = linked ? compat_disclaim_check(
-                           sgc_alloc_kind(padded(lb), compat_link_kind), k)
-                     : compat_alloc_kind(lb, k);
-    if (p == NULL)
-      break;
-    held[got++] = p;
+  if (linked || (known && !compat_kinds[k].uncollectable)) {
+    /* One entry into the allocator for the run (Guile refills its
+     * per-thread free lists here: one call per object cost it a fifth of
+     * its time). */
+    compat_ensure_init();
+    got = sgc_alloc_many(padded(lb),
+                         linked ? compat_link_kind : compat_kinds[k].sgc_kind,
+                         held, n);
+    if (got == 0) {
+      *result = NULL;
+      compat_out_of_memory(lb);
+      return;
+    }
+    if (COMPAT_UNLIKELY(__atomic_load_n(&compat_disclaim_mask,
+                                        __ATOMIC_RELAXED) & (1u << k)))
+      for (size_t i = 0; i < got; i++)
+        compat_disclaim_new(held[i], k);
+    compat_maybe_finalize();
+  } else {
+    while (got < n) {
+      void *p = compat_alloc_kind(lb, k);
+      if (p == NULL)
+        break;
+      held[got++] = p;
+    }
   }
   void *list = NULL;
   while (got > 0) {

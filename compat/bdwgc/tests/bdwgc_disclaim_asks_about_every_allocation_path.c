@@ -1,10 +1,11 @@
 /* gc_disclaim.h: a disclaim procedure is asked about every object of its
  * kind allocated afterwards, whichever call made it: GC_MALLOC,
  * ignore-off-page, aligned (GC_memalign, GC_posix_memalign), moved by
- * GC_REALLOC, generic and debug allocation.  Each unreachable object is
+ * GC_REALLOC, generic, many-at-once and debug allocation.  Each unreachable object is
  * asked about once the collector finds it unreachable (at least half of
  * them after a few collections: conservative roots may keep a few). */
 // labels: bdwgc
+// stock-fails: bdwgc hands the procedure the start of its own block, where a debug object's header and GC_memalign's offset inside a larger block move the tag this test reads (0 and 501 of 2000 found)
 #include <gc.h>
 #include <gc/gc_disclaim.h>
 #include <gc/gc_mark.h>
@@ -13,12 +14,12 @@
 #include "bdwgc_check.h"
 
 #define N 2000
-#define NPATH 7
+#define NPATH 8
 static int asked[NPATH];
 static const char *names[NPATH] = {
     "GC_MALLOC",         "GC_malloc_ignore_off_page", "GC_memalign(64)",
     "GC_REALLOC (moved)", "GC_posix_memalign(32)",    "GC_generic_malloc",
-    "GC_debug_malloc"};
+    "GC_debug_malloc",   "GC_generic_malloc_many"};
 
 static int GC_CALLBACK proc(void *obj) {
   long tag = ((long *)obj)[1];
@@ -46,6 +47,12 @@ static void __attribute__((noinline)) make(void) {
     p[1] = 105;
     p = GC_debug_malloc(48, GC_EXTRAS);
     p[1] = 106;
+  }
+  for (int got = 0; got < N;) {
+    void *list = NULL;
+    GC_generic_malloc_many(48, GC_I_NORMAL, &list);
+    for (long *o = list; o != NULL && got < N; o = *(long **)o, got++)
+      o[1] = 107;
   }
 }
 
