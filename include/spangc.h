@@ -224,6 +224,9 @@ typedef struct sgc_stats {
   uint64_t limit_collections_put_off; /* times the CPU cap put a collection off */
   uint64_t prompt_released_bytes; /* free bytes released for the limit or after
                                      the live heap shrank, ever */
+  uint64_t sweep_ns;              /* wall time spent sweeping outside stops, by
+                                     every thread (background sweeper,
+                                     proportional and demand sweeping), ever */
 } sgc_stats;
 
 /*

@@ -516,6 +516,7 @@ void gc_read_stats(sgc_stats *st) {
   st->sweeps_on_demand = ATOMIC_LOAD_RELAXED(&sgc_ndemandsweep);
   st->sweeps_in_pause = ATOMIC_LOAD_RELAXED(&sgc_npausesweep);
   st->sweeps_proportional = ATOMIC_LOAD_RELAXED(&sgc_nassistsweep);
+  st->sweep_ns = ATOMIC_LOAD_RELAXED(&sgc_sweep_ns);
 }
 
 /* --------------------------------------------------------------- fork */

@@ -32,7 +32,9 @@
  * otherwise collect continuously.  While the limit lowers the goal, a
  * collection starts only while the collector's recent share of wall time
  * is under half: a bucket fills with each collection's stop-the-world
- * time and drains at the rate wall time passes outside collections; a
+ * time and the sweeping done since the one before (sgc_sweep_ns: the
+ * background sweeper's and the allocating threads' sweeps), and drains
+ * at the rate wall time passes outside collections; a
  * collection is put off while the bucket holds more than CPU_BURST_NS.
  * Over any span of T ns, then, collection time minus the rest is at most
  * the burst plus one collection: the share of the collections the limit
@@ -92,6 +94,7 @@ static struct {
 
   /* CPU cap (atomics). */
   uint64_t bucket_ns, bucket_at;
+  uint64_t sweep_ns_seen; /* sgc_sweep_ns at the last collection (gc_lock) */
   uint64_t nputoff; /* collections put off by the cap */
 
   /* Prompt release: the heap bytes to keep, until prompt_until. */
@@ -212,7 +215,12 @@ bool memlimit_may_collect(uint64_t pressure) {
 void memlimit_collected(uint64_t t0, uint64_t t1) {
   /* The bucket: drained by the time since the last collection, filled by
    * this one (only the collecting thread writes it, under gc_lock). */
-  uint64_t b = bucket_at(t0) + (t1 - t0);
+  /* Sweeping since the last collection counts as collector time too (the
+   * background sweeper's and the allocating threads'). */
+  uint64_t swept = ATOMIC_LOAD_RELAXED(&sgc_sweep_ns);
+  uint64_t sweep_ns = swept - ml.sweep_ns_seen;
+  ml.sweep_ns_seen = swept;
+  uint64_t b = bucket_at(t0) + (t1 - t0) + sweep_ns;
   ATOMIC_STORE(&ml.bucket_ns, b);
   ATOMIC_STORE(&ml.bucket_at, t1);
   if (ml.lowered)

@@ -472,6 +472,7 @@ bool sweep_done(void);
 void sweep_complete(void); /* any thread, outside no-preempt regions */
 void sweep_reclaim(uintptr_t npages);
 extern uint64_t sgc_nassistsweep;
+extern uint64_t sgc_sweep_ns; /* sweeping outside stops, all threads */
 /* Wake the background sweeper (starting it the first time), after a
  * collection restarted the world. */
 void bgsweep_wake(void);

@@ -56,6 +56,17 @@ static struct {
 
 uint64_t sgc_nbgsweep, sgc_ndemandsweep, sgc_npausesweep; /* atomic */
 uint64_t sgc_nassistsweep; /* atomic: swept by sweep_pay */
+/* Wall time spent sweeping outside stops, by every thread (atomic): the
+ * background sweeper's rounds, proportional and demand sweeping.  The
+ * memory limit's CPU cap counts it as collector time. */
+uint64_t sgc_sweep_ns;
+
+/* Time a stretch of sweeping: started only when there is work, so a
+ * thread with nothing to sweep pays no clock reads. */
+static inline uint64_t sweep_clock(void) { return os_nanotime(); }
+static inline void sweep_clocked(uint64_t t0) {
+  ATOMIC_ADD(&sgc_sweep_ns, os_nanotime() - t0);
+}
 
 /* Queue the finalizers of doomed objects (mark_finalizers: unmarked at
  * mark end; marked or not now) and of any other unmarked ones and keep those objects (and, through the mark the
@@ -258,9 +269,13 @@ void sweep_pay(void) {
   if (way > 0 && live - basis < way)
     target = (uint64_t)((unsigned __int128)sweep.pages_total *
                         (uint64_t)(live - basis) / (uint64_t)way);
+  if (ATOMIC_LOAD(&sweep.pages_swept) >= target)
+    return;
+  uint64_t t0 = sweep_clock();
   while (ATOMIC_LOAD(&sweep.pages_swept) < target)
     if (sweep_next(SWEEP_ASSIST) < 0)
       break;
+  sweep_clocked(t0);
 }
 
 /* Before the heap grows by npages while the last cycle is still being
@@ -268,6 +283,9 @@ void sweep_pay(void) {
  * the heap must not grow for want of sweeping (Go's MHeap_Reclaim).
  * Caller in a no-preempt region, holding no lock. */
 void sweep_reclaim(uintptr_t npages) {
+  if (sweep_done())
+    return;
+  uint64_t t0 = sweep_clock();
   uintptr_t got = 0;
   while (got < npages && !sweep_done()) {
     intptr_t r = sweep_next(SWEEP_DEMAND);
@@ -275,6 +293,7 @@ void sweep_reclaim(uintptr_t npages) {
       break;
     got += (uintptr_t)r;
   }
+  sweep_clocked(t0);
 }
 
 bool sweep_done(void) {
@@ -304,6 +323,7 @@ void sweep_start(uint64_t live) {
  * is read only inside a region, where no collection can replace it, and
  * the walk ends if a collection opened a new generation meanwhile. */
 void sweep_complete(void) {
+  uint64_t t0 = sweep_clock();
   uint32_t sg = ATOMIC_LOAD(&sgc_heap.sweepgen);
   for (;;) {
     mcache *c = nopreempt_enter_any();
@@ -322,6 +342,7 @@ void sweep_complete(void) {
     if (!more)
       break;
   }
+  sweep_clocked(t0);
 }
 
 /* World stopped: sweep whatever the sweepers left (returns how many spans:
@@ -368,6 +389,7 @@ static void *bgsweep_main(void *arg) {
     seen = bgsweep.gen;
     pthread_mutex_unlock(&bgsweep.lock);
     sgc_exit_blocking();
+    uint64_t t0 = sweep_clock();
     for (;;) {
       nopreempt_enter(c);
       intptr_t r = sweepone(true);
@@ -375,6 +397,7 @@ static void *bgsweep_main(void *arg) {
       if (r == -1)
         break;
     }
+    sweep_clocked(t0);
   }
   return NULL;
 }

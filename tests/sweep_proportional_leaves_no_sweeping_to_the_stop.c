@@ -10,7 +10,9 @@
  * spans before the stop.  Checked over automatic
  * collections (minor and major ones with generations on): no span swept
  * inside a stop, spans swept by the proportional path, the structure
- * intact. */
+ * intact; and the time that sweeping took is counted (sweep_ns, which
+ * the memory limit's CPU cap adds to the collector's share), no more
+ * than the wall time the three threads had. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -90,11 +92,13 @@ int main(void) {
     sgc_read_stats(&b);
   } while (b.num_gc < a.num_gc + 2);
   sgc_read_stats(&a);
+  uint64_t t0 = os_nanotime();
   int ncoll = (int)scaled(12) < 4 ? 4 : (int)scaled(12);
   do {
     usleep(1000);
     sgc_read_stats(&b);
   } while (b.num_gc < a.num_gc + (uint64_t)ncoll);
+  uint64_t wall = os_nanotime() - t0;
   atomic_store(&stop, 1);
   sgc_enter_blocking();
   for (int i = 0; i < 2; i++)
@@ -116,6 +120,13 @@ int main(void) {
   CHECKF(prop > 0, "no span was swept by the proportional path");
   CHECKF(b.sweeps_background == a.sweeps_background,
          "the background sweeper ran although idled");
+  uint64_t swept_ns = b.sweep_ns - a.sweep_ns;
+  printf("sweeping took %.1f ms of %.1f ms\n", swept_ns / 1e6, wall / 1e6);
+  CHECKF(swept_ns > 0, "%llu spans swept and no sweep time counted",
+         (unsigned long long)prop);
+  CHECKF(swept_ns <= 3 * wall, "%llu ns of sweeping counted in %llu ns of "
+         "wall time by 3 threads", (unsigned long long)swept_ns,
+         (unsigned long long)wall);
   CHECKF(intact(n) == 0, "the structure was damaged");
   return 0;
 }
