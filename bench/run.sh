@@ -52,6 +52,7 @@ quick)
   FIB_SWITCHES=1000000
   SOAK_SECONDS=15
   GEN_ARGS="100 400"      # gen.c: structure MB, garbage MB
+  SHRINK_ARGS="1024 3"    # shrink.c: live MB before the drop, seconds after
   GEN_REPS=${USER_REPS:-3}
   ;;
 full)
@@ -65,6 +66,7 @@ full)
   FIB_SWITCHES=5000000
   SOAK_SECONDS=120
   GEN_ARGS="400 3000"
+  SHRINK_ARGS="1024 5"
   GEN_REPS=$REPS
   ;;
 smoke)
@@ -78,6 +80,7 @@ smoke)
   FIB_SWITCHES=10000
   SOAK_SECONDS=3
   GEN_ARGS="8 32"
+  SHRINK_ARGS="32 0.5"
   GEN_REPS=$REPS
   ;;
 *) echo "run.sh: BENCH must be quick, full or smoke (got '$MODE')" >&2; exit 2 ;;
@@ -88,7 +91,7 @@ SPANGC_RSS_LIMIT_MB=8192 # safety net for every spangc peer run (RSS watchdog)
 OTHER_RSS_LIMIT_MB=12288
 RUN_TIMEOUT_S=1800
 
-ALL_PARTS="allocfree binarytrees gcbench pause scaling gen memlimit fibers soak"
+ALL_PARTS="allocfree binarytrees gcbench pause scaling gen memlimit shrink fibers soak"
 PARTS=${*:-$ALL_PARTS}
 for p in $PARTS; do
   case " $ALL_PARTS " in *" $p "*) ;; *) echo "run.sh: unknown part '$p' (parts: $ALL_PARTS)" >&2; exit 2 ;; esac
@@ -303,6 +306,11 @@ build_all() {
     bld gen-spangc "$HERE/gen.c" $SGC_CFLAGS $SGC_LIBS
   fi
   [ "${HAVE[bdwgc]}" = 1 ] && bld gen-bdwgc -DUSE_BDWGC "$HERE/gen.c" -lgc
+  # shrink.c: the live heap drops to a tenth
+  if [ "${HAVE[spangc]}" = 1 ] && [ "${HAVE[collector]}" = 1 ]; then
+    bld shrink-spangc "$HERE/shrink.c" $SGC_CFLAGS $SGC_LIBS
+  fi
+  [ "${HAVE[bdwgc]}" = 1 ] && bld shrink-bdwgc -DUSE_BDWGC "$HERE/shrink.c" -lgc
   # spangc with generations off / dirty-page tracking off: the same binary
   # under an environment variable, through a script that execs it (so
   # measure's wait4 figures are the program's)
@@ -1096,13 +1104,69 @@ part_memlimit() {
   mdsay ""
 }
 
+# ---------------------------------------------------------------- shrink
+# shrink.c: LIVE MB live, then nine tenths dropped while ~20 MB/s of
+# garbage is allocated; RSS sampled every 50 ms, plotted over time.
+part_shrink() {
+  local LIVE SECS
+  read -r LIVE SECS <<<"$SHRINK_ARGS"
+  hr "shrink: $LIVE MB live dropped to a tenth, $SECS s of ~20 MB/s allocation after, $REPS reps"
+  local vs="" v r
+  for v in spangc bdwgc; do exists shrink-$v && vs="$vs $v"; done
+  if [ -z "$vs" ]; then mdsay "### Shrink: n/a (nothing built)"; mdsay ""; return; fi
+  for r in $(seq 1 "$REPS"); do
+    for v in $vs; do
+      run_one shrink "$LIVE" "$v" "$r" "$OUT/bin/shrink-$v" "$LIVE" "$SECS"
+      grep -E '^[0-9]+ ' "$OUT/logs/shrink_$LIVE.$v.$r.out" >"$OUT/data/shrink-$v.dat" 2>/dev/null
+    done
+  done
+  local lim=$((LIVE / 4 + 50))
+  mdsay "### Shrink: $LIVE MB live dropped to a tenth, then ~20 MB/s of garbage for $SECS s (median of $REPS)"
+  mdsay ""
+  {
+    echo "variant|RSS before the drop MB|RSS at the end MB|RSS under $lim MB after s|peak RSS MB"
+    for v in $vs; do
+      local u; u=$(med shrink "$LIVE" "$v" under_s)
+      case $u in -1 | -1.00) u="never" ;; esac
+      echo "$v|$(fmt "$(med shrink "$LIVE" "$v" rss_before_mb)" %.0f)|$(fmt "$(med shrink "$LIVE" "$v" rss_end_mb)" %.0f)|$u|$(fmt "$(med shrink "$LIVE" "$v" rss)" %.0f)"
+    done
+  } | table
+  local u ok="NOT met"; u=$(med shrink "$LIVE" spangc under_s)
+  awk -v u="$u" 'BEGIN { exit !(u != "NA" && u >= 0 && u <= 2) }' && ok=met
+  mdsay "Target (issue 15, at 1024 MB): RSS under 250 MB within 2 s of the drop: $( [ "$u" = NA ] && echo n/a || echo "${u} s") **$ok**$( [ "$LIVE" = 1024 ] || echo " (at $LIVE MB the bound is $lim MB)")"
+  mdsay ""
+  [ "${HAVE[gnuplot]}" = 1 ] || return
+  local plots=() f
+  for v in $vs; do
+    f=$OUT/data/shrink-$v.dat
+    [ -s "$f" ] || continue
+    plots+=("'$f' using (\$1/1000):2 with lines lw 2 title '${LABEL[$v]} RSS'")
+    plots+=("'$f' using (\$1/1000):3 with lines dt 2 title '${LABEL[$v]} live (last collection)'")
+  done
+  [ ${#plots[@]} -gt 0 ] || return
+  local png=$OUT/shrink-rss.png joined
+  joined=$(IFS=,; echo "${plots[*]}")
+  if gnuplot >"$OUT/logs/gnuplot-shrink.log" 2>&1 <<EOF
+set terminal pngcairo size 1000,600 noenhanced
+set output '$png'
+set title 'shrink: $LIVE MB live dropped to a tenth at t=0, ~20 MB/s allocated after (last rep)'
+set xlabel 'seconds after the drop'
+set ylabel 'MB'
+set grid
+set key top right
+set yrange [0:*]
+plot $joined, $lim with lines lc rgb 'gray' title 'target bound'
+EOF
+  then say "plot: $png"; else say "gnuplot failed (see $OUT/logs/gnuplot-shrink.log)"; fi
+}
+
 # ---------------------------------------------------------------- main
 echo "spangc bench: BENCH=$MODE, parts: $PARTS, reps: $REPS  (output: $OUT)"
 check_packages
 install_spangc
 find_gc_compat
 build_measure
-if want binarytrees || want gcbench || want pause || want scaling || want gen || want memlimit || want soak; then probe_collector; fi
+if want binarytrees || want gcbench || want pause || want scaling || want gen || want memlimit || want shrink || want soak; then probe_collector; fi
 build_all
 summary
 {
@@ -1120,6 +1184,7 @@ want pause && part_pause
 want scaling && part_scaling
 want gen && part_gen
 want memlimit && part_memlimit
+want shrink && part_shrink
 want fibers && part_fibers
 want soak && part_soak
 check_spangc_rows
