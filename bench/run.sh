@@ -1120,7 +1120,8 @@ part_shrink() {
       grep -E '^[0-9]+ ' "$OUT/logs/shrink_$LIVE.$v.$r.out" >"$OUT/data/shrink-$v.dat" 2>/dev/null
     done
   done
-  local lim=$((LIVE / 4 + 50))
+  local lim=$((LIVE * 250 / 1024)) # as shrink.c computes it
+  [ "$lim" -ge $((LIVE / 10 + 40)) ] || lim=$((LIVE / 10 + 40))
   mdsay "### Shrink: $LIVE MB live dropped to a tenth, then ~20 MB/s of garbage for $SECS s (median of $REPS)"
   mdsay ""
   {

@@ -10,8 +10,9 @@
  * sgc_stats, with bdwgc GC_get_heap_size - GC_get_free_bytes); t is from
  * the drop.  Then a "check:" line (independent of the collector) and a
  * "stats:" line: RSS before the drop, at the end, and the time from the
- * drop until RSS stayed under 250 MB at this size's proportion
- * (LIVE_MB/4 + 50, 250 MB at 1 GB), -1 if never.
+ * drop until RSS stayed under the bound, -1 if never: 250 MB at 1 GB
+ * (issue 15), LIVE_MB * 250/1024 at other sizes, but at least
+ * LIVE_MB/10 + 40 (the fixed costs of a small process).
  *
  * Build: gcc -O2 shrink.c $(pkg-config --cflags --libs spangc)   spangc's API
  *        gcc -O2 -DUSE_BDWGC shrink.c -lgc                        bdwgc
@@ -88,7 +89,9 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < n; i++)
     if (i % 10 != 0)
       slots[i] = NULL;
-  double limit = (double)live / 4 + 50;
+  double limit = (double)live * 250 / 1024;
+  if (limit < (double)live / 10 + 40)
+    limit = (double)live / 10 + 40;
   double t0 = now_s(), next = 0, under_since = -1;
   uint64_t sum = 0, made = 0;
   for (;;) {

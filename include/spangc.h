@@ -227,6 +227,10 @@ typedef struct sgc_stats {
   uint64_t sweep_ns;              /* wall time spent sweeping outside stops, by
                                      every thread (background sweeper,
                                      proportional and demand sweeping), ever */
+  uint64_t idle_collections;      /* major collections run because none ran
+                                     for the idle interval (a slowly
+                                     allocating program whose heap may have
+                                     shrunk) */
 } sgc_stats;
 
 /*

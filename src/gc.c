@@ -45,6 +45,10 @@
 
 
 static pthread_mutex_t gc_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Why a collection runs: the pacer's goal was reached; sgc_collect or the
+ * heap limit (major, whatever else ran meanwhile); or no collection ran
+ * for the idle interval (major; pacer.c). */
+enum { COLLECT_DUE, COLLECT_FORCED, COLLECT_IDLE };
 /* Held for reading by sgc_call_without_collections, for writing by a
  * collection (taken before gc_lock). */
 static pthread_rwlock_t hold_lock = PTHREAD_RWLOCK_INITIALIZER;
@@ -74,6 +78,14 @@ static struct {
   uint64_t overflows;
   uint64_t stack_released;
   uint64_t abandoned; /* collections skipped: no memory for root tables */
+  /* Idle collections (pacer.c): when one is due (atomic; 0: none), the
+   * backoff, the last major's stop, how many ran. */
+  uint64_t idle_due_at;
+  uint64_t idle_since, idle_base; /* atomic: the last restart, heap_live then */
+  uint64_t idle_interval;         /* atomic */
+  uint32_t idle_backoff;
+  uint64_t last_major_pause_ns;
+  uint64_t idle_collections;
 } gc SGC_NOGC = {.gcpercent = 100, .min_goal = PACER_MIN_GOAL};
 
 /* sgc_expand_heap grew the heap by bytes: collections wait for the heap
@@ -119,7 +131,8 @@ typedef struct cycle {
   uint64_t t0;
   uint64_t t_stopped; /* the world is stopped: gctrace's "stop" ends */
   bool ran;
-  bool force; /* sgc_collect, or the heap limit: a major collection */
+  bool force; /* sgc_collect, the heap limit, or idle: a major collection */
+  bool idle;  /* an idle collection (pacer.c) */
   uint64_t pause_sweeps; /* spans this stop had to sweep */
 } cycle;
 
@@ -227,13 +240,26 @@ static void collect_stopped(cycle *cy) {
   gc.last_freed_objects =
       objects_before > res.nobj ? objects_before - res.nobj : 0;
   gc.overflows += res.overflows;
+  if (!g.minor)
+    gc.last_major_pause_ns = t4 - t0;
+  if (cy->idle) {
+    gc.idle_collections++;
+    gc.idle_backoff =
+        pacer_idle_backoff(gc.idle_backoff, heap_before, res.marked_bytes);
+  }
+  uint64_t interval =
+      pacer_idle_interval(gc.last_major_pause_ns, gc.idle_backoff);
+  ATOMIC_STORE(&gc.idle_interval, interval);
+  ATOMIC_STORE(&gc.idle_since, t4);
+  ATOMIC_STORE(&gc.idle_base, res.marked_bytes);
+  ATOMIC_STORE(&gc.idle_due_at, t4 + interval);
 
   world_start(self);
 
   if (gc.trace) {
     gctrace_figures f = {gc.numgc, gc.start_ns, {t0, t1, t2, t3, t4},
-                         g.minor, g.listed, nproc, heap_before, g.old_bytes,
-                         goal, nspan, cy->pause_sweeps, &res};
+                         g.minor, g.listed, cy->idle, nproc, heap_before,
+                         g.old_bytes, goal, nspan, cy->pause_sweeps, &res};
     gctrace_collection(&f);
   }
 }
@@ -257,11 +283,12 @@ static int collect_in_phdr(struct dl_phdr_info *info, size_t size,
  * this file, the compiler started inlining it there, and a finished
  * fiber's address stayed in that frame: see
  * fiber_kept_by_its_finalizer_keeps_its_stack.) */
-static __attribute__((noinline)) void collect(mthread *self, bool force) {
+static __attribute__((noinline)) void collect(mthread *self, int why) {
   /* Helper threads are made before the stop: pthread_create takes libc
    * locks that a stopped thread may hold. */
   int nproc = mark_markers_for_cycle(ATOMIC_LOAD_RELAXED(&gc.nmarkers));
-  cycle cy = {self, nproc, os_nanotime(), 0, false, force};
+  cycle cy = {self, nproc, os_nanotime(), 0, false, why != COLLECT_DUE,
+              why == COLLECT_IDLE};
   dl_iterate_phdr(collect_in_phdr, &cy);
   if (!cy.ran) { /* no loaded object at all: cannot happen, but be safe */
     world_stop(self);
@@ -269,7 +296,7 @@ static __attribute__((noinline)) void collect(mthread *self, bool force) {
     mark_segments_reset();
     collect_stopped(&cy);
   }
-  memlimit_collected(cy.t0, os_nanotime());
+  memlimit_collected(cy.t0, os_nanotime(), cy.idle);
   bgsweep_wake();
 }
 
@@ -285,18 +312,34 @@ static char *gc_stack SGC_NOGC;
 
 typedef struct collect_args {
   mthread *self;
-  bool force;
+  int why;
 } collect_args;
 static void collect_on_gc_stack(void *arg) {
   collect_args *a = arg;
-  collect(a->self, a->force);
+  collect(a->self, a->why);
 }
 
 /* sgc_set_collect_hook's and sgc_set_start_hook's functions. */
 static int (*collect_hook)(int forced);
 static void (*start_hook)(void);
 
-static void collect_as(mcache *c, bool force) {
+/* Still due once gc_lock is held (another thread may have collected
+ * while this one waited). */
+static bool idle_due(uint64_t pressure);
+
+static bool still_due(int why, uint64_t seen) {
+  if (why == COLLECT_FORCED)
+    return true;
+  if (gc.numgc != seen)
+    return false;
+  uint64_t p = gc_heap_pressure();
+  if (why == COLLECT_IDLE)
+    return idle_due(p);
+  return p >= ATOMIC_LOAD(&sgc_next_gc);
+}
+
+static void collect_as(mcache *c, int why) {
+  bool force = why == COLLECT_FORCED;
   int (*hook)(int) = ATOMIC_LOAD(&collect_hook);
   if (hook && hook(force) && !force)
     return;
@@ -305,8 +348,7 @@ static void collect_as(mcache *c, bool force) {
   pthread_rwlock_wrlock(&hold_lock);
   pthread_mutex_lock(&gc_lock);
   sgc_exit_blocking();
-  if (force || (gc.numgc == seen &&
-                gc_heap_pressure() >= ATOMIC_LOAD(&sgc_next_gc))) {
+  if (still_due(why, seen)) {
     void (*sh)(void) = ATOMIC_LOAD(&start_hook);
     if (sh)
       sh();
@@ -319,11 +361,11 @@ static void collect_as(mcache *c, bool force) {
     self->sp = (uintptr_t)&marker;
     if (gc_stack == NULL)
       gc_stack = os_alloc(GC_STACK_SIZE);
-    collect_args args = {self, force};
+    collect_args args = {self, why};
     if (gc_stack)
       call_on_stack(collect_on_gc_stack, &args, gc_stack + GC_STACK_SIZE);
     else
-      collect(self, force); /* no memory for a stack: use this one */
+      collect(self, why); /* no memory for a stack: use this one */
   }
   pthread_mutex_unlock(&gc_lock);
   pthread_rwlock_unlock(&hold_lock);
@@ -332,13 +374,13 @@ static void collect_as(mcache *c, bool force) {
 /* Collect from inside the allocator: step out of its no-preempt region
  * (parking first if a stop is pending), collect, step back in.  With
  * 'complete', the sweep is finished too. */
-static void collect_from_allocator(mcache *c, bool force, bool complete) {
+static void collect_from_allocator(mcache *c, int why, bool complete) {
   int np = c->nopreempt;
   c->nopreempt = 0;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   if (c->pending)
     world_park_pending(c);
-  collect_as(c, force);
+  collect_as(c, why);
   if (complete)
     sweep_complete();
   c->nopreempt = np;
@@ -351,20 +393,54 @@ uint64_t gc_heap_pressure(void) {
   return v > 0 ? (uint64_t)v : 0;
 }
 
+/* An idle collection is due (pacer.c): the idle interval passed since the
+ * last restart, and at the rate the program allocated since, the goal is
+ * more than another interval away (a program that allocates fast reaches
+ * its goal soon enough, though collections grow apart as its heap
+ * grows). */
+static bool idle_due(uint64_t pressure) {
+  uint64_t due = ATOMIC_LOAD_RELAXED(&gc.idle_due_at);
+  if (due == 0)
+    return false;
+  uint64_t now = os_nanotime();
+  if (now < due)
+    return false;
+  uint64_t goal = ATOMIC_LOAD_RELAXED(&sgc_next_gc);
+  uint64_t base = ATOMIC_LOAD_RELAXED(&gc.idle_base);
+  uint64_t since = ATOMIC_LOAD_RELAXED(&gc.idle_since);
+  uint64_t interval = ATOMIC_LOAD_RELAXED(&gc.idle_interval);
+  if (goal <= pressure || now <= since)
+    return false;
+  uint64_t allocated = pressure > base ? pressure - base : 0;
+  /* (goal - pressure) / (allocated / elapsed) > interval */
+  return (unsigned __int128)(goal - pressure) * (now - since) >
+         (unsigned __int128)allocated * interval;
+}
+
 void gc_maybe_collect(mcache *c) {
   if (ATOMIC_LOAD_RELAXED(&gc.disabled) ||
       (gc.gcpercent < 0 && !memlimit_on()))
     return;
   uint64_t p = gc_heap_pressure();
-  if (p < ATOMIC_LOAD(&sgc_next_gc) || !memlimit_may_collect(p))
+  if (p < ATOMIC_LOAD(&sgc_next_gc)) {
+    /* An idle collection (pacer.c), looked at every 32nd time. */
+    if (likely((++c->idle_polls & 31) != 0))
+      return;
+    if (idle_due(p))
+      collect_from_allocator(c, COLLECT_IDLE, false);
     return;
-  collect_from_allocator(c, false, false);
+  }
+  if (!memlimit_may_collect(p))
+    return;
+  collect_from_allocator(c, COLLECT_DUE, false);
 }
 
 /* The heap ran into sgc_set_max_heap: collect (even when disabled, as a
  * last resort before failing) and sweep everything, so that the freed
  * pages can be reused. */
-void gc_collect_for_limit(mcache *c) { collect_from_allocator(c, true, true); }
+void gc_collect_for_limit(mcache *c) {
+  collect_from_allocator(c, COLLECT_FORCED, true);
+}
 
 bool gc_over_max_heap(uintptr_t more_pages) {
   uint64_t max = ATOMIC_LOAD_RELAXED(&gc.max_heap);
@@ -380,7 +456,7 @@ void sgc_collect(void) {
   mcache *c = mcache_get();
   if (c == NULL)
     return;
-  collect_as(c, true);
+  collect_as(c, COLLECT_FORCED);
   /* An explicit collection also finishes its sweep (the world runs; the
    * background sweeper helps), so that what it freed is free on return. */
   sweep_complete();
@@ -439,7 +515,7 @@ int sgc_collect_a_little(void) {
    * collection (bdwgc's GC_collect_a_little may start one too). */
   if (!more && !without_collections && !ATOMIC_LOAD_RELAXED(&gc.disabled) &&
       gc.gcpercent >= 0 && gc_heap_pressure() >= ATOMIC_LOAD(&sgc_next_gc))
-    collect_as(c, false);
+    collect_as(c, COLLECT_DUE);
   return more;
 }
 
@@ -504,6 +580,7 @@ void gc_read_stats(sgc_stats *st) {
   st->last_freed_objects = gc.last_freed_objects;
   st->mark_overflows = gc.overflows;
   st->collections_abandoned = gc.abandoned;
+  st->idle_collections = gc.idle_collections;
   st->gcpercent = gc.gcpercent;
   st->markers = gc.nmarkers;
   st->stack_released_bytes = gc.stack_released;

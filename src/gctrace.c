@@ -30,7 +30,7 @@ void gctrace_collection(const gctrace_figures *f) {
   char buf[640];
   int n = snprintf(
       buf, sizeof buf,
-      "gc %llu @%.3fs %s, %d markers: %.3f+%.3f+%.3f+%.3f ms "
+      "gc %llu @%.3fs %s, %s%d markers: %.3f+%.3f+%.3f+%.3f ms "
       "stop+prepare+mark+term, %.1f->%.1f MB live (%.1f MB old) "
       "(goal %.1f MB), "
       "%llu objects marked, %u spans, %llu written pages (%llu old "
@@ -38,7 +38,7 @@ void gctrace_collection(const gctrace_figures *f) {
       "bg %llu demand %llu proportional %llu pause), %llu steals %llu "
       "handoffs%s\n",
       (unsigned long long)f->numgc, (double)(t0 - f->start_ns) / 1e9,
-      f->minor ? "minor" : "major",
+      f->minor ? "minor" : "major", f->idle ? "idle, " : "",
       f->nproc, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6,
       (double)(t3 - t2) / 1e6, (double)(t4 - t3) / 1e6,
       (double)f->heap_before / 1048576.0,

@@ -51,8 +51,10 @@
  * that only the idle-time rule would return, 5 s later), the scavenger
  * thread is woken and releases the excess free pages that have been free
  * for PROMPT_MIN_IDLE_NS (so a heap that swings keeps what it reuses
- * within a cycle) in batches of MEMLIMIT_BATCH bytes (mheap.lock dropped
- * between batches), highest addresses first, polling every PROMPT_POLL_NS while the background
+ * within a cycle; after an idle collection, which found the program
+ * allocating slowly, free for any time: nothing will reuse them soon) in
+ * batches of MEMLIMIT_BATCH bytes (mheap.lock dropped between batches),
+ * highest addresses first, polling every PROMPT_POLL_NS while the background
  * sweeper frees more, for at most PROMPT_NS after the collection.
  *
  * Threads and locks.  The limit is an atomic word.  memlimit_goal and
@@ -95,6 +97,7 @@ static struct {
   /* CPU cap (atomics). */
   uint64_t bucket_ns, bucket_at;
   uint64_t sweep_ns_seen; /* sgc_sweep_ns at the last collection (gc_lock) */
+  uint64_t prompt_min_idle; /* atomic: how long a page must have been free */
   uint64_t nputoff; /* collections put off by the cap */
 
   /* Prompt release: the heap bytes to keep, until prompt_until. */
@@ -105,7 +108,8 @@ static struct {
   pthread_mutex_t lock;
   pthread_cond_t cond; /* the scavenger's sleep */
 } ml SGC_NOGC = {.lock = PTHREAD_MUTEX_INITIALIZER,
-                 .retain_target = UINT64_MAX};
+                 .retain_target = UINT64_MAX,
+                 .prompt_min_idle = PROMPT_MIN_IDLE_NS};
 
 /* ----------------------------------------------------------- figures */
 
@@ -212,7 +216,7 @@ bool memlimit_may_collect(uint64_t pressure) {
 
 /* ---------------------------------------------------- after a cycle */
 
-void memlimit_collected(uint64_t t0, uint64_t t1) {
+void memlimit_collected(uint64_t t0, uint64_t t1, bool idle) {
   /* The bucket: drained by the time since the last collection, filled by
    * this one (only the collecting thread writes it, under gc_lock). */
   /* Sweeping since the last collection counts as collector time too (the
@@ -235,6 +239,7 @@ void memlimit_collected(uint64_t t0, uint64_t t1) {
       retained - keep < PROMPT_MIN_EXCESS)
     return;
   pthread_mutex_lock(&ml.lock);
+  ATOMIC_STORE(&ml.prompt_min_idle, idle ? 0 : PROMPT_MIN_IDLE_NS);
   ATOMIC_STORE(&ml.prompt_target, keep);
   ATOMIC_STORE(&ml.prompt_until, t1 + PROMPT_NS);
   pthread_cond_signal(&ml.cond);
@@ -272,7 +277,8 @@ void memlimit_scavenge_promptly(void) {
     return;
   size_t n;
   do {
-    n = mheap_scavenge_down_to(target, MEMLIMIT_BATCH, PROMPT_MIN_IDLE_NS);
+    n = mheap_scavenge_down_to(target, MEMLIMIT_BATCH,
+                               ATOMIC_LOAD_RELAXED(&ml.prompt_min_idle));
     ATOMIC_ADD(&ml.released, (uint64_t)n);
   } while (n >= MEMLIMIT_BATCH);
 }

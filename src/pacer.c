@@ -24,6 +24,21 @@
  *
  * The heap limit (sgc_set_max_heap) is not an input: reaching it forces a
  * collection whatever the goal (gc_collect_for_limit).
+ *
+ * Idle collections.  The goal is counted in bytes, so a program whose
+ * live data shrank and that now allocates slowly would not collect for a
+ * whole goal's worth of allocation (1 GB live dropped to 100 MB at 20
+ * MB/s: 50 s with nothing freed or returned).  So a thread that takes
+ * memory also looks at the clock: once no collection ran for the idle
+ * interval, a major one runs, if at the rate the program allocated since
+ * the last collection its goal is more than another interval away.  The
+ * interval is 10 times the last major collection's stop (such
+ * collections then cost at most a tenth of the time),
+ * at least 1 s, times a backoff that doubles after each idle collection
+ * that freed less than a quarter of the heap and returns to 1 after one
+ * that freed more, up to 2 minutes: a program with a large stable heap
+ * that allocates slowly pays a few such collections, then one every 2
+ * minutes (Go's forced collection period).
  */
 #include "spangc-int.h"
 
@@ -45,6 +60,26 @@ uint64_t pacer_goal(const pacer_inputs *in) {
   uint64_t goal = L + H;
   uint64_t floor = in->marked + (in->next_minor ? H / 2 : in->min_goal);
   return goal < floor ? floor : goal;
+}
+
+uint64_t pacer_idle_interval(uint64_t major_stop_ns, uint32_t backoff) {
+  uint64_t base = major_stop_ns * PACER_IDLE_COST;
+  if (base < PACER_IDLE_MIN_NS)
+    base = PACER_IDLE_MIN_NS;
+  if (base >= PACER_IDLE_MAX_NS || backoff >= PACER_IDLE_MAX_NS / base)
+    return PACER_IDLE_MAX_NS;
+  uint64_t v = base * (backoff ? backoff : 1);
+  return v < PACER_IDLE_MAX_NS ? v : PACER_IDLE_MAX_NS;
+}
+
+uint32_t pacer_idle_backoff(uint32_t backoff, uint64_t heap_before,
+                            uint64_t heap_after) {
+  uint64_t freed = heap_before > heap_after ? heap_before - heap_after : 0;
+  if (freed >= heap_before / 4)
+    return 1;
+  if (backoff >= (uint32_t)1 << 16)
+    return backoff;
+  return backoff ? backoff * 2 : 2;
 }
 
 uint64_t pacer_goal_abandoned(uint64_t pressure) {

@@ -531,6 +531,7 @@ typedef struct mcache {
   uint64_t alloc_bytes;
   int64_t live_delta; /* bytes freed/reused since the last flush */
   int64_t freed_delta; /* change of freed_pending since the last flush */
+  uint32_t idle_polls; /* gc_maybe_collect calls: every 32nd reads the clock */
 
   struct mcache *allnext, *allprev; /* allcaches list (caches_lock) */
 
@@ -859,6 +860,15 @@ uint64_t pacer_headroom(uint64_t major_live, int gcpercent, uint64_t min_goal);
 /* The goal after a collection abandoned at this pressure: half as much
  * again, PACER_MIN_GOAL at least. */
 uint64_t pacer_goal_abandoned(uint64_t pressure);
+/* Idle collections (pacer.c): how long without a collection before a
+ * thread taking memory runs a major one, and the backoff after one that
+ * freed heap_before - heap_after. */
+#define PACER_IDLE_COST 10 /* interval >= 10 x the last major's stop */
+#define PACER_IDLE_MIN_NS ((uint64_t)1000000000)
+#define PACER_IDLE_MAX_NS ((uint64_t)120 * 1000000000)
+uint64_t pacer_idle_interval(uint64_t major_stop_ns, uint32_t backoff);
+uint32_t pacer_idle_backoff(uint32_t backoff, uint64_t heap_before,
+                            uint64_t heap_after);
 
 /* --------------------------------------------------------------- gc.c */
 
@@ -882,7 +892,7 @@ bool memlimit_allows_minor(uint64_t major_live, uint64_t old_bytes);
 /* The CPU cap: may a collection due at this pressure start now? */
 bool memlimit_may_collect(uint64_t pressure);
 /* After each collection (gc_lock held): its stop-the-world span. */
-void memlimit_collected(uint64_t t0, uint64_t t1);
+void memlimit_collected(uint64_t t0, uint64_t t1, bool idle);
 uint64_t memlimit_retain_cap(void); /* heap bytes the limit allows */
 void memlimit_note_released(uint64_t bytes);
 void memlimit_scavenger_sleep(uint64_t ns);
@@ -913,7 +923,7 @@ typedef struct gctrace_figures {
   uint64_t start_ns; /* gc_init's time */
   /* triggered, world stopped, mark prepared, marked, world restarted */
   uint64_t t[5];
-  bool minor, listed;
+  bool minor, listed, idle;
   int nproc;
   uint64_t heap_before, old_bytes, goal;
   uint32_t nspan;

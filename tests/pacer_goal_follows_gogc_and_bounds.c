@@ -3,7 +3,10 @@
  * without generations, never under the minimum goal, the minimum with
  * GOGC off; with generations L + H (H = L * GOGC/100, at least the
  * minimum), raised to M + H/2 before a minor and to M + the minimum before
- * a major; half as much again after an abandoned collection.  Across a
+ * a major; half as much again after an abandoned collection.  The idle
+ * interval: 10 x the last major's stop, 1 s at least, times a backoff
+ * that doubles after a fruitless idle collection and resets after one
+ * that freed a quarter of the heap, 2 minutes at most.  Across a
  * grid of inputs the goal never falls under the live heap or the minimum,
  * and grows with GOGC and with the live heap. */
 #include "check.h"
@@ -65,6 +68,30 @@ int main(void) {
   CHECK(pacer_goal_abandoned(100 * MB) == 150 * MB);
   CHECK(pacer_goal_abandoned(1 * MB) == 1 * MB + min);
   CHECK(pacer_goal_abandoned(0) == min);
+
+  /* Idle collections. */
+  const uint64_t S = 1000000000;
+  CHECK(pacer_idle_interval(0, 1) == 1 * S);
+  CHECK(pacer_idle_interval(50000000, 1) == 1 * S);     /* 50 ms stop */
+  CHECK(pacer_idle_interval(300000000, 1) == 3 * S);    /* 300 ms stop */
+  CHECK(pacer_idle_interval(300000000, 4) == 12 * S);
+  CHECK(pacer_idle_interval(0, 0) == 1 * S);
+  CHECK(pacer_idle_interval(0, 1u << 16) == 120 * S);
+  CHECK(pacer_idle_interval(20 * S, 1) == 120 * S);     /* a huge stop */
+  CHECK(pacer_idle_interval(UINT64_MAX / 4, 3) == 120 * S); /* no overflow */
+  CHECK(pacer_idle_backoff(1, 1000 * MB, 100 * MB) == 1); /* fruitful */
+  CHECK(pacer_idle_backoff(8, 1000 * MB, 750 * MB) == 1); /* a quarter */
+  CHECK(pacer_idle_backoff(1, 1000 * MB, 900 * MB) == 2); /* fruitless */
+  CHECK(pacer_idle_backoff(2, 1000 * MB, 1100 * MB) == 4); /* it grew */
+  CHECK(pacer_idle_backoff(0, 1000 * MB, 1000 * MB) == 2);
+  CHECK(pacer_idle_backoff(1u << 16, MB, MB) == 1u << 16); /* bounded */
+  for (uint32_t b = 1, k = 0; k < 40; k++) {
+    uint64_t i = pacer_idle_interval(100000000, b);
+    CHECK(i >= 1 * S && i <= 120 * S);
+    uint32_t nb = pacer_idle_backoff(b, 100 * MB, 99 * MB);
+    CHECK(pacer_idle_interval(100000000, nb) >= i);
+    b = nb;
+  }
 
   /* Bounds and monotony over a grid. */
   static const int gogc[] = {0, 1, 25, 50, 100, 200, 1000};

@@ -1,0 +1,133 @@
+// labels: gc heap
+/* Idle collections (pacer.c).  A program builds a large heap, drops nine
+ * tenths of it and goes on allocating slowly: far from its goal, it would
+ * not collect for a whole goal's worth of allocation.  Within a few
+ * seconds an idle collection runs (major, counted in idle_collections,
+ * flagged in gctrace), finds a tenth live, and the free pages go back to
+ * the OS.  A program that allocates fast gets no idle collection (its
+ * own reach the goal soon enough).  And with a large stable heap, an
+ * idle collection that freed little of it doubles the interval before
+ * the next. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "check.h"
+#include "gctest.h"
+#include "spangc-int.h"
+
+#define OBJ 8192
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+  while (nanosleep(&ts, &ts) != 0)
+    ;
+}
+
+/* ~2 MB of short-lived garbage every 50 ms until 'until' idle collections
+ * were counted or ms passed; returns the time in ms it took, -1 if not. */
+static long trickle(uint64_t until, long ms) {
+  uint64_t t0 = os_nanotime();
+  for (;;) {
+    sgc_stats st;
+    sgc_read_stats(&st);
+    long el = (long)((os_nanotime() - t0) / 1000000);
+    if (st.idle_collections >= until)
+      return el;
+    if (el > ms)
+      return -1;
+    for (int k = 0; k < 256; k++) {
+      unsigned char *g = sgc_alloc_noscan(OBJ);
+      CHECK(g != NULL);
+      g[0] = (unsigned char)k;
+    }
+    sleep_ms(50);
+  }
+}
+
+int main(void) {
+  sgc_init();
+  size_t n = (size_t)256 * 1024 * 1024 / OBJ; /* 256 MB */
+  void **slots = calloc(n, sizeof *slots);
+  CHECK(slots != NULL);
+  CHECK(sgc_add_roots(slots, slots + n) == 0);
+
+  /* Fast allocation with collections of its own: no idle one. */
+  sgc_stats a, b;
+  sgc_read_stats(&a);
+  uint64_t t0 = os_nanotime();
+  while (os_nanotime() - t0 < (uint64_t)1500 * 1000000) {
+    void *volatile list = NULL;
+    for (int i = 0; i < 20000; i++) {
+      void **p = sgc_alloc(48);
+      CHECK(p != NULL);
+      p[0] = list;
+      list = p;
+    }
+  }
+  sgc_read_stats(&b);
+  CHECKF(b.num_gc > a.num_gc + 3, "only %llu collections while allocating "
+         "fast", (unsigned long long)(b.num_gc - a.num_gc));
+  CHECKF(b.idle_collections == a.idle_collections,
+         "%llu idle collections while the program allocated fast",
+         (unsigned long long)(b.idle_collections - a.idle_collections));
+
+  /* The big heap, then the drop. */
+  for (size_t i = 0; i < n; i++) {
+    slots[i] = sgc_alloc_noscan(OBJ);
+    CHECK(slots[i] != NULL);
+    memset(slots[i], 0x11, 64);
+  }
+  sgc_collect();
+  sgc_read_stats(&a);
+  uint64_t held_before = a.memory_held_bytes;
+  for (size_t i = 0; i < n; i++)
+    if (i % 10 != 0)
+      slots[i] = NULL;
+  long took = trickle(a.idle_collections + 1, 6000);
+  sgc_read_stats(&b);
+  CHECKF(took >= 0, "no idle collection within 6 s of the drop (%llu "
+         "collections, goal %.0f MB, pressure %.0f MB)",
+         (unsigned long long)(b.num_gc - a.num_gc), b.next_gc / 1048576.0,
+         b.heap_live / 1048576.0);
+  CHECKF(b.num_major_gc > a.num_major_gc, "the idle collection was minor");
+  CHECKF(b.last_heap_after < a.last_heap_after / 3,
+         "it found %.0f MB live of %.0f MB", b.last_heap_after / 1048576.0,
+         a.last_heap_after / 1048576.0);
+  /* The free pages go back (batches in the background). */
+  uint64_t held = 0;
+  for (int k = 0; k < 40; k++) {
+    sgc_read_stats(&b);
+    held = b.memory_held_bytes;
+    if (held < held_before / 2)
+      break;
+    sleep_ms(50);
+  }
+  CHECKF(held < held_before / 2, "memory held %.0f MB, %.0f MB before the "
+         "drop", held / 1048576.0, held_before / 1048576.0);
+  printf("idle collection %ld ms after the drop; held %.0f -> %.0f MB\n",
+         took, held_before / 1048576.0, held / 1048576.0);
+
+  /* A large stable heap and the same slow garbage: each idle collection
+   * frees little of the heap, so the interval doubles (the first one
+   * comes at the base interval). */
+  for (size_t i = 0; i < n; i++)
+    if (i % 10 != 0) {
+      slots[i] = sgc_alloc_noscan(OBJ);
+      CHECK(slots[i] != NULL);
+    }
+  sgc_collect();
+  sgc_read_stats(&a);
+  long first = trickle(a.idle_collections + 1, 8000);
+  CHECKF(first >= 0, "no idle collection within 8 s");
+  long second = trickle(a.idle_collections + 2, 12000);
+  CHECKF(second >= 0, "no second idle collection within 12 s");
+  printf("with the heap full again, idle collections after %ld ms and "
+         "%ld ms more\n", first, second);
+  CHECKF(second * 10 >= first * 15, "the interval did not grow after a "
+         "fruitless idle collection: %ld ms, then %ld ms", first, second);
+  for (size_t i = 0; i < n; i += 10)
+    CHECK(((unsigned char *)slots[i])[0] == 0x11);
+  return 0;
+}
