@@ -220,6 +220,13 @@ static void collect_stopped(cycle *cy) {
   uint64_t stack_released = 0;
   fibers_after_mark(&stack_released);
   gc.stack_released += stack_released;
+  {
+    uint64_t since = ATOMIC_LOAD_RELAXED(&gc.idle_since);
+    uint64_t base = ATOMIC_LOAD_RELAXED(&gc.idle_base);
+    gen_note_rates(heap_before > base ? heap_before - base : 0,
+                   since != 0 && t0 > since ? t0 - since : 0,
+                   res.marked_bytes, t3 - t2, !g.minor);
+  }
   uint64_t goal = gen_end(&g, heap_before, res.marked_bytes, gc.gcpercent,
                           ATOMIC_LOAD_RELAXED(&gc.min_goal));
   sweep_start(res.marked_bytes);

@@ -66,6 +66,9 @@ static struct {
   uint64_t major_stacks; /* fiber stack bytes after the last major */
   uint64_t last_marked; /* M of the last collection */
   uint64_t nminor, nmajor;
+  /* SPANGC_SIZING=sqrt and its rates (gen_note_rates), bytes/s. */
+  bool sizing_sqrt;
+  uint64_t alloc_rate, mark_rate;
 } gen SGC_NOGC;
 
 /* The verifier's record of freed pages (see spangc-int.h): one bit per
@@ -82,6 +85,12 @@ void gen_init(void) {
     gen.enabled = strcmp(e, "1") == 0;
   }
   gen.verify = sgc_debug_flag("verify");
+  const char *z = sgc_option("SPANGC_SIZING");
+  if (z && *z) {
+    if (strcmp(z, "gogc") != 0 && strcmp(z, "sqrt") != 0)
+      sgc_fatal("SPANGC_SIZING=%s: expected gogc or sqrt", z);
+    gen.sizing_sqrt = strcmp(z, "sqrt") == 0;
+  }
   dirty_init();
   if (gen.verify) {
     mheap *h = &sgc_heap;
@@ -161,14 +170,41 @@ static void protect_old_pages(const gen_cycle *g) {
 
 /* The next collection's goal from the policy's state, before the memory
  * limit (gc_lock held). */
-static uint64_t policy_goal(int gcpercent, uint64_t min_goal) {
+static pacer_inputs policy_inputs(int gcpercent, uint64_t min_goal) {
   pacer_inputs in = {.marked = gen.last_marked,
                      .gcpercent = gcpercent,
                      .min_goal = min_goal,
                      .generational = sgc_sticky,
                      .major_live = gen.major_live,
-                     .next_minor = gen.next_minor};
+                     .next_minor = gen.next_minor,
+                     .sizing_sqrt = gen.sizing_sqrt,
+                     .alloc_rate = gen.alloc_rate,
+                     .mark_rate = gen.mark_rate};
+  return in;
+}
+
+static uint64_t policy_goal(int gcpercent, uint64_t min_goal) {
+  pacer_inputs in = policy_inputs(gcpercent, min_goal);
   return pacer_goal(&in);
+}
+
+/* The rates the square-root rule weighs (collecting thread, gc_lock):
+ * allocated bytes over the wall time since the last restart, and, for a
+ * major collection, marked bytes over its mark time.  Halfway to each new
+ * measure, so one odd cycle moves them only part of the way. */
+static uint64_t smooth(uint64_t old, uint64_t now) {
+  return old == 0 ? now : old / 2 + now / 2;
+}
+void gen_note_rates(uint64_t allocated, uint64_t alloc_ns, uint64_t marked,
+                    uint64_t mark_ns, bool major) {
+  if (alloc_ns > 0)
+    gen.alloc_rate = smooth(gen.alloc_rate,
+                            (uint64_t)((unsigned __int128)allocated *
+                                       1000000000u / alloc_ns));
+  if (major && mark_ns > 0 && marked > 0)
+    gen.mark_rate = smooth(gen.mark_rate,
+                           (uint64_t)((unsigned __int128)marked *
+                                      1000000000u / mark_ns));
 }
 
 /* The goal, lowered under the soft memory limit (memlimit.c). */
@@ -204,7 +240,8 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
   }
   gen.last_marked = marked;
   uint64_t L = gen.major_live;
-  uint64_t H = pacer_headroom(L, gcpercent, min_goal);
+  pacer_inputs in = policy_inputs(gcpercent, min_goal);
+  uint64_t H = pacer_room(&in, L);
   /* Minors again while they pay (most young objects die); after one
    * that did not, majors, with a minor tried again every fourth. */
   /* Fiber stacks count too: an old fiber's stack is freed by a major

@@ -41,6 +41,10 @@ static const sgc_option_def options[] = {
      "stack pools); `verify=1`: heap verifier around every mark; "
      "`nobgsweep=1`: the background sweeper idles, so allocating threads "
      "and the stop sweep (tests)"},
+    {"SPANGC_SIZING",
+     "how much room the heap gets above its live data: `gogc` (GOGC's "
+     "proportion; the default) or `sqrt` (the square root of live x "
+     "allocation rate / marking speed, at most GOGC's room)"},
     {"SPANGC_GENERATIONAL",
      "`0` turns minor (generational) collections off; default on where "
      "the kernel tracks written pages"},

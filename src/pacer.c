@@ -19,6 +19,19 @@
  * the minimum goal if major, so that the heap stays near what GOGC alone
  * would give.
  *
+ * Sizing by cost (SPANGC_SIZING=sqrt; issue 15, item 3).  GOGC gives a
+ * room proportional to the live heap.  MemBalancer (Kirisame et al.,
+ * OOPSLA 2022) shows that the room minimising time x memory grows with
+ * the square root of live x (allocation rate / collection speed): a
+ * program that allocates slowly, or whose live heap is large, needs
+ * proportionally less room.  Here H = sqrt(L x K x g / s) with K =
+ * PACER_SQRT_K x GOGC/100 (64 MiB at GOGC 100: the room GOGC gives a 64
+ * MiB heap whose allocation keeps pace with its mark), g the smoothed
+ * allocation rate and s the smoothed marking speed of major collections
+ * (gc.c measures both); H never exceeds GOGC's room (never more memory
+ * than GOGC alone) nor falls below the minimum goal.  Without rates yet
+ * (the first collections), GOGC's room.
+ *
  * A collection abandoned for want of memory for its root tables waits
  * until the heap has grown by half again (by the minimum goal at least).
  *
@@ -48,15 +61,52 @@ uint64_t pacer_headroom(uint64_t major_live, int gcpercent,
   return H < min_goal ? min_goal : H;
 }
 
+static uint64_t isqrt(unsigned __int128 v) {
+  if (v == 0)
+    return 0;
+  /* Newton's method from above (x >= sqrt(v) throughout). */
+  unsigned __int128 x = (v >> 64) ? (unsigned __int128)1 << 64 : v;
+  unsigned __int128 y = (x + v / x) / 2;
+  while (y < x) {
+    x = y;
+    y = (x + v / x) / 2;
+  }
+  return (uint64_t)x;
+}
+
+uint64_t pacer_room(const pacer_inputs *in, uint64_t live) {
+  uint64_t gogc = pacer_headroom(live, in->gcpercent, in->min_goal);
+  if (!in->sizing_sqrt || in->gcpercent <= 0 || in->alloc_rate == 0 ||
+      in->mark_rate == 0)
+    return gogc;
+  /* live x K x g / s in 128 bits, g / s in 32.32 fixed point.  A program
+   * allocating 256 times faster than the collector marks gets GOGC's
+   * room (and the products stay in range). */
+  unsigned __int128 k = (unsigned __int128)PACER_SQRT_K *
+                        (uint64_t)in->gcpercent / 100;
+  unsigned __int128 r = ((unsigned __int128)in->alloc_rate << 32) /
+                        in->mark_rate;
+  if (r >= (unsigned __int128)1 << 40 || live > ((uint64_t)1 << 50))
+    return gogc;
+  unsigned __int128 v = ((unsigned __int128)live * k * r) >> 32;
+  uint64_t h = isqrt(v);
+  if (h > gogc)
+    h = gogc;
+  return h < in->min_goal ? in->min_goal : h;
+}
+
 uint64_t pacer_goal(const pacer_inputs *in) {
   if (in->gcpercent < 0) /* no automatic collections */
     return in->min_goal;
   if (!in->generational) {
-    uint64_t goal = in->marked + in->marked / 100 * (uint64_t)in->gcpercent;
+    uint64_t goal = in->marked + (in->sizing_sqrt
+                                      ? pacer_room(in, in->marked)
+                                      : in->marked / 100 *
+                                            (uint64_t)in->gcpercent);
     return goal < in->min_goal ? in->min_goal : goal;
   }
   uint64_t L = in->major_live;
-  uint64_t H = pacer_headroom(L, in->gcpercent, in->min_goal);
+  uint64_t H = pacer_room(in, L);
   uint64_t goal = L + H;
   uint64_t floor = in->marked + (in->next_minor ? H / 2 : in->min_goal);
   return goal < floor ? floor : goal;

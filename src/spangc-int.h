@@ -776,6 +776,9 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
 /* The next goal again, for a new GOGC (gc_lock held). */
 uint64_t gen_goal(int gcpercent, uint64_t min_goal);
 void gen_read_stats(sgc_stats *st);
+/* The rates of the square-root sizing rule (pacer.c), after a cycle. */
+void gen_note_rates(uint64_t allocated, uint64_t alloc_ns, uint64_t marked,
+                    uint64_t mark_ns, bool major);
 void gen_abandon(void); /* the collection was abandoned: next is major */
 /* The verifier's record of the pages of spans given back to the heap
  * with objects freed by sgc_free, and of fiber stacks (kept only with
@@ -851,7 +854,16 @@ typedef struct pacer_inputs {
   bool generational;   /* sticky mark bits (generation.c) */
   uint64_t major_live; /* generational: live after the last major */
   bool next_minor;     /* generational: the next collection is minor */
+  /* The square-root rule (SPANGC_SIZING=sqrt): 0 for GOGC's. */
+  bool sizing_sqrt;
+  uint64_t alloc_rate; /* bytes/s the program allocated (smoothed) */
+  uint64_t mark_rate;  /* bytes/s a major collection marked (smoothed) */
 } pacer_inputs;
+/* The square-root rule's reference size: H = sqrt(live x K x alloc_rate /
+ * mark_rate), K = PACER_SQRT_K x GOGC/100. */
+#define PACER_SQRT_K ((uint64_t)64 << 20)
+/* The room above the live heap 'live' the rule in force gives. */
+uint64_t pacer_room(const pacer_inputs *in, uint64_t live);
 /* The next collection's goal (heap_live + freed_pending that starts it). */
 uint64_t pacer_goal(const pacer_inputs *in);
 /* H: the room GOGC gives over the last major's live heap, at least

@@ -69,6 +69,54 @@ int main(void) {
   CHECK(pacer_goal_abandoned(1 * MB) == 1 * MB + min);
   CHECK(pacer_goal_abandoned(0) == min);
 
+  /* The square-root rule: sqrt(L x K x g/s), K = 64 MiB x GOGC/100,
+   * within [minimum goal, GOGC's room]; GOGC's room without rates. */
+  {
+    pacer_inputs in = {.marked = 100 * MB, .gcpercent = 100, .min_goal = min,
+                       .sizing_sqrt = true, .alloc_rate = 1000 * MB,
+                       .mark_rate = 1000 * MB};
+    /* g = s: sqrt(100 MB x 64 MB) = 80 MB */
+    CHECKF(pacer_room(&in, 100 * MB) == 80 * MB, "%llu",
+           (unsigned long long)pacer_room(&in, 100 * MB));
+    CHECK(pacer_goal(&in) == 180 * MB);
+#define NEAR(a, b) ((a) + (b) / 1000 >= (b) && (a) <= (b) + (b) / 1000)
+    in.alloc_rate = 4000 * MB; /* fast allocation: capped at GOGC's */
+    CHECK(pacer_room(&in, 100 * MB) == 100 * MB);
+    in.alloc_rate = 10 * MB; /* slow: sqrt(100 x 64 / 100) = 8 MB */
+    CHECKF(NEAR(pacer_room(&in, 100 * MB), 8 * MB), "%llu",
+           (unsigned long long)pacer_room(&in, 100 * MB));
+    in.alloc_rate = 1 * MB; /* very slow: the minimum goal */
+    CHECK(pacer_room(&in, 100 * MB) == min);
+    in.alloc_rate = 0; /* no rates yet: GOGC's */
+    CHECK(pacer_room(&in, 100 * MB) == 100 * MB);
+    in.alloc_rate = 1000 * MB;
+    in.gcpercent = 400; /* K x 4: room x 2 */
+    CHECK(pacer_room(&in, 100 * MB) == 160 * MB);
+    in.gcpercent = 100;
+    in.sizing_sqrt = false;
+    CHECK(pacer_room(&in, 100 * MB) == 100 * MB);
+    in.sizing_sqrt = true;
+    /* Generational: H over L. */
+    in.generational = true;
+    in.major_live = 400 * MB;
+    in.marked = 400 * MB;
+    CHECK(pacer_goal(&in) == 400 * MB + 160 * MB); /* sqrt(400 x 64) */
+    /* Huge figures do not overflow; the room still grows with the
+     * live heap and never passes GOGC's. */
+    uint64_t prev = 0;
+    for (uint64_t L = MB; L <= ((uint64_t)1 << 46); L *= 4) {
+      in.alloc_rate = UINT64_MAX / 8;
+      in.mark_rate = 1;
+      uint64_t h = pacer_room(&in, L);
+      CHECK(h == pacer_headroom(L, 100, min));
+      in.alloc_rate = 1000 * MB;
+      in.mark_rate = 3000 * MB;
+      h = pacer_room(&in, L);
+      CHECK(h >= prev && h >= min && h <= pacer_headroom(L, 100, min));
+      prev = h;
+    }
+  }
+
   /* Idle collections. */
   const uint64_t S = 1000000000;
   CHECK(pacer_idle_interval(0, 1) == 1 * S);
