@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — compare spangc with glibc malloc, mimalloc, bdwgc and Go.
 #
-#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause scaling gen memlimit fibers soak
+#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause scaling gen memlimit fibers soak programs
 #                                      (default: all of them)
 #   BENCH=quick (default) | full       sizes and repetitions (see "Sizes" below)
 #   BENCH=smoke                        tiny sizes, one repetition, no package
@@ -29,6 +29,14 @@
 # alternately, REPS times; tables show medians.  Every benchmark prints
 # "check:" lines; they must be identical across variants at the same
 # parameters, or the bench fails (exit status 1).  A crashed run fails it too.
+#
+# Part "programs": Debian's Guile 3.0 and ECL (both link libgc.so.1
+# dynamically) running the allocation-heavy programs of bench/programs/,
+# compiled ahead (Guile .go, ECL native .fas), on Debian's libgc.so.1
+# (variant stock, LD_LIBRARY_PATH unset) and on ours (variant ours,
+# LD_LIBRARY_PATH=<our libgc.so.1's directory>), alternating each rep; each
+# interpreter's /proc/self/maps is checked once per variant for the libgc.so.1
+# it really maps.
 set -u -o pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -54,6 +62,8 @@ quick)
   GEN_ARGS="100 400"      # gen.c: structure MB, garbage MB
   SHRINK_ARGS="1024 3"    # shrink.c: live MB before the drop, seconds after
   GEN_REPS=${USER_REPS:-3}
+  PROG_SIZE=normal        # bench/programs/*: their own sizes (1-3 s each on stock)
+  PROG_REPS=${USER_REPS:-3}
   ;;
 full)
   REPS=${REPS:-5}
@@ -68,6 +78,8 @@ full)
   GEN_ARGS="400 3000"
   SHRINK_ARGS="1024 5"
   GEN_REPS=$REPS
+  PROG_SIZE=normal
+  PROG_REPS=$REPS
   ;;
 smoke)
   REPS=${REPS:-1}
@@ -82,6 +94,8 @@ smoke)
   GEN_ARGS="8 32"
   SHRINK_ARGS="32 0.5"
   GEN_REPS=$REPS
+  PROG_SIZE=smoke         # the programs' tiny sizes (PROG_SIZE=smoke in their environment)
+  PROG_REPS=$REPS
   ;;
 *) echo "run.sh: BENCH must be quick, full or smoke (got '$MODE')" >&2; exit 2 ;;
 esac
@@ -91,7 +105,7 @@ SPANGC_RSS_LIMIT_MB=8192 # safety net for every spangc peer run (RSS watchdog)
 OTHER_RSS_LIMIT_MB=12288
 RUN_TIMEOUT_S=1800
 
-ALL_PARTS="allocfree binarytrees gcbench pause scaling gen memlimit shrink fibers soak"
+ALL_PARTS="allocfree binarytrees gcbench pause scaling gen memlimit shrink fibers soak programs"
 PARTS=${*:-$ALL_PARTS}
 for p in $PARTS; do
   case " $ALL_PARTS " in *" $p "*) ;; *) echo "run.sh: unknown part '$p' (parts: $ALL_PARTS)" >&2; exit 2 ;; esac
@@ -115,16 +129,23 @@ CFLAGS="-O2 -Wall -Wextra -Wno-unused-parameter"
 # Debian packages: what is missing is installed when running as root, else the
 # apt-get line is printed and the variants that need it are skipped.
 declare -A HAVE
+declare -A PROG_LIBGC PROG_OK
 have_bdwgc() { [ -f /usr/include/gc.h ] || [ -f /usr/include/gc/gc.h ]; }
 have_mimalloc() { [ -f /usr/include/mimalloc.h ]; }
 have_go() { command -v go >/dev/null 2>&1; }
 have_gnuplot() { command -v gnuplot >/dev/null 2>&1; }
+have_guile() { command -v guile >/dev/null 2>&1; }
+have_ecl() { command -v ecl >/dev/null 2>&1; }
 check_packages() {
   local missing=() p
   have_bdwgc || missing+=(libgc-dev)
   have_mimalloc || missing+=(libmimalloc-dev)
   have_go || missing+=(golang-go)
   have_gnuplot || missing+=(gnuplot-nox)
+  if want programs; then # only the programs part needs them
+    have_guile || missing+=(guile-3.0)
+    have_ecl || missing+=(ecl)
+  fi
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$MODE" = smoke ]; then
       say "smoke run: not installing ${missing[*]}; those variants are skipped"
@@ -145,6 +166,11 @@ check_packages() {
   have_mimalloc && HAVE[mimalloc]=1 || say "skipping mimalloc variants (needs: apt-get install -y libmimalloc-dev)"
   have_go && HAVE[go]=1 || say "skipping Go variants (needs: apt-get install -y golang-go)"
   have_gnuplot && HAVE[gnuplot]=1 || say "skipping plots (needs: apt-get install -y gnuplot-nox)"
+  HAVE[guile]=0; HAVE[ecl]=0
+  if want programs; then
+    have_guile && HAVE[guile]=1 || say "skipping the Guile programs (needs: apt-get install -y guile-3.0)"
+    have_ecl && HAVE[ecl]=1 || say "skipping the ECL programs (needs: apt-get install -y ecl)"
+  fi
   return 0
 }
 
@@ -377,6 +403,8 @@ run_one() {
   case $variant in
   spangc* | *-on-spangc) limit=$SPANGC_RSS_LIMIT_MB ;;
   bdwgc | bdwgcm) envcmd=(env -u LD_LIBRARY_PATH) ;; # Debian's libgc.so.1, never one from LD_LIBRARY_PATH
+  stock) envcmd=(env -u LD_LIBRARY_PATH) ;;                # part programs: Debian's libgc.so.1
+  ours) envcmd=(env LD_LIBRARY_PATH="$GCC_LIBDIR") ;;     # part programs: our libgc.so.1 (soname libgc.so.1)
   esac
   rm -f "$log.measure"
   local st=0
@@ -1161,6 +1189,155 @@ EOF
   then say "plot: $png"; else say "gnuplot failed (see $OUT/logs/gnuplot-shrink.log)"; fi
 }
 
+# ---------------------------------------------------------------- programs
+# Real programs (issue 12, item 3): Debian's Guile 3.0 and ECL, which link
+# libgc.so.1 dynamically, running bench/programs/*.scm and *.lsp (binary
+# trees, lists and pairs, hash tables and strings, a vector holding a large
+# live set), compiled ahead so no compiler runs while timed: Guile's
+# compile-file to .go (timed: guile -c '(load-compiled "x.go")'), ECL's
+# compile-file to a native .fas (Lisp to C to gcc; timed: ecl --norc --load
+# x.fas).  Variant stock runs with LD_LIBRARY_PATH unset (Debian's
+# libgc.so.1), variant ours with LD_LIBRARY_PATH=$GCC_LIBDIR (our
+# libgc.so.1); they alternate each rep.  Target: every wall ratio (ours /
+# stock, medians) <= 1.00 and every peak-RSS ratio <= 1.10.
+PROG_NAMES="binarytrees lists hashstrings vectors"
+declare -A PROG_LANG_LABEL=([guile]="Guile" [ecl]="ECL")
+declare -A PROG_EXT=([guile]=scm [ecl]=lsp)
+# prog_cmd LANG NAME: sets PROG_CMD to the command that runs the compiled program
+PROG_CMD=()
+prog_cmd() {
+  local d=$OUT/programs/$1
+  case $1 in
+  guile) PROG_CMD=(guile --no-auto-compile -c "(load-compiled \"$d/$2.go\")") ;;
+  ecl) PROG_CMD=(ecl --norc --load "$d/$2.fas" --eval "(ext:quit 0)") ;;
+  esac
+}
+# prog_compile LANG NAME: compile bench/programs/NAME.EXT into $OUT/programs/LANG
+# (on Debian's libgc.so.1; the output does not depend on the collector)
+prog_compile() {
+  local lang=$1 n=$2 d=$OUT/programs/$1 src=$HERE/programs/$2.${PROG_EXT[$1]} log=$OUT/logs/compile-$1-$2.log
+  case $lang in
+  guile)
+    env -u LD_LIBRARY_PATH guile --no-auto-compile -c \
+      "(use-modules (system base compile)) (compile-file \"$src\" #:output-file \"$d/$n.go\")" >"$log" 2>&1 &&
+      [ -s "$d/$n.go" ] ;;
+  ecl)
+    env -u LD_LIBRARY_PATH ecl --norc \
+      --eval "(progn (unless (compile-file \"$src\" :output-file \"$d/$n.fas\") (ext:quit 1)) (ext:quit 0))" \
+      >"$log" 2>&1 && [ -s "$d/$n.fas" ] ;;
+  esac
+}
+# prog_libgc LANG VARIANT: the libgc.so.1 files the interpreter really maps
+# when run as run_one runs it (read from its own /proc/self/maps)
+prog_libgc() {
+  local lang=$1 envcmd=(env -u LD_LIBRARY_PATH)
+  [ "$2" = ours ] && envcmd=(env LD_LIBRARY_PATH="$GCC_LIBDIR")
+  case $lang in
+  guile)
+    "${envcmd[@]}" guile --no-auto-compile -c '(use-modules (ice-9 rdelim))
+      (call-with-input-file "/proc/self/maps"
+        (lambda (p) (let loop ((l (read-line p)))
+          (unless (eof-object? l)
+            (when (string-contains l "/libgc.so") (display l) (newline))
+            (loop (read-line p))))))' ;;
+  ecl)
+    "${envcmd[@]}" ecl --norc --eval '(with-open-file (s "/proc/self/maps")
+      (loop for l = (read-line s nil) while l
+            when (search "/libgc.so" l) do (write-line l)))' --eval '(ext:quit 0)' ;;
+  esac 2>/dev/null | awk '{ print $NF }' | sort -u | xargs -r readlink -f | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+part_programs() {
+  hr "programs: Guile and ECL on Debian's libgc.so.1 and ours: $PROG_NAMES, $PROG_REPS reps"
+  mdsay "### Real programs: Guile 3.0 and ECL on our libgc.so.1 vs Debian's (median of $PROG_REPS)"
+  mdsay ""
+  if [ "${HAVE[gccompat]}" != 1 ]; then
+    mdsay "skipped: our libgc.so.1 is not built (make build builds it)"; mdsay ""; return
+  fi
+  local langs="" lang n v r
+  for lang in guile ecl; do
+    if [ "${HAVE[$lang]}" != 1 ]; then
+      mdsay "${PROG_LANG_LABEL[$lang]}: skipped ($lang is not installed; apt-get install -y $([ $lang = guile ] && echo guile-3.0 || echo ecl))"
+      continue
+    fi
+    # each variant must map the intended libgc.so.1
+    local ls lo
+    ls=$(prog_libgc "$lang" stock); lo=$(prog_libgc "$lang" ours)
+    say "${PROG_LANG_LABEL[$lang]}: stock maps ${ls:-no libgc.so.1}; ours maps ${lo:-no libgc.so.1}"
+    if [ -z "$ls" ] || [ -z "$lo" ] || [ "$(dirname "$lo")" != "$GCC_LIBDIR" ] || [ "$(dirname "$ls")" = "$GCC_LIBDIR" ] ||
+      [ "$ls" = "$lo" ]; then
+      fail "${PROG_LANG_LABEL[$lang]}: wrong libgc.so.1 (stock maps '${ls}', ours maps '${lo}', ours should be in $GCC_LIBDIR)"
+      mdsay "${PROG_LANG_LABEL[$lang]}: skipped (the stock and our runs would not map the intended libgc.so.1)"
+      continue
+    fi
+    PROG_LIBGC[$lang]="stock: $ls; ours: $lo"
+    mkdir -p "$OUT/programs/$lang"
+    rm -f "$OUT/programs/$lang"/*
+    local ok=""
+    for n in $PROG_NAMES; do
+      if prog_compile "$lang" "$n"; then ok="$ok $n"
+      else fail "${PROG_LANG_LABEL[$lang]}: compiling $n failed: $(tail -n 3 "$OUT/logs/compile-$lang-$n.log" | tr '\n' ' ')"; fi
+    done
+    PROG_OK[$lang]=$ok
+    [ -n "$ok" ] && langs="$langs $lang"
+  done
+  for r in $(seq 1 "$PROG_REPS"); do
+    for lang in $langs; do
+      for n in ${PROG_OK[$lang]}; do
+        for v in stock ours; do
+          prog_cmd "$lang" "$n"
+          PROG_SIZE=$PROG_SIZE GUILE_AUTO_COMPILE=0 run_one "$lang-$n" prog "$v" "$r" "${PROG_CMD[@]}"
+        done
+      done
+    done
+  done
+  echo
+  local all_bad=()
+  for lang in $langs; do
+    local ver bad=()
+    case $lang in
+    guile) ver=$(guile --version 2>/dev/null | head -n1 | awk '{ print $NF }') ;;
+    ecl) ver=$(ecl --version 2>/dev/null | head -n1 | awk '{ print $NF }') ;;
+    esac
+    mdsay "#### ${PROG_LANG_LABEL[$lang]} $ver ($([ $lang = guile ] && echo "compiled to .go ahead; timed: guile -c '(load-compiled \"x.go\")'" || echo "compiled to native code (.fas) ahead; timed: ecl --norc --load x.fas"))"
+    mdsay ""
+    {
+      echo "program|stock wall s|ours wall s|wall ratio|stock RSS MB|ours RSS MB|RSS ratio|stock CPU s|ours CPU s|CPU ratio"
+      for n in ${PROG_OK[$lang]}; do
+        local sw ow sr or sc oc
+        sw=$(med "$lang-$n" prog stock wall); ow=$(med "$lang-$n" prog ours wall)
+        sr=$(med "$lang-$n" prog stock rss); or=$(med "$lang-$n" prog ours rss)
+        sc=$(med "$lang-$n" prog stock cpu); oc=$(med "$lang-$n" prog ours cpu)
+        echo "$n|$(fmt "$sw" %.2f)|$(fmt "$ow" %.2f)|$(ratio "$ow" "$sw")|$(fmt "$sr" %.0f)|$(fmt "$or" %.0f)|$(ratio "$or" "$sr")|$(fmt "$sc" %.2f)|$(fmt "$oc" %.2f)|$(ratio "$oc" "$sc")"
+      done
+    } | table
+    # the target, on the unrounded medians
+    for n in ${PROG_OK[$lang]}; do
+      local wq rq
+      wq=$(awk -v a="$(med "$lang-$n" prog ours wall)" -v b="$(med "$lang-$n" prog stock wall)" 'BEGIN { if (a == "NA" || b == "NA" || b + 0 == 0) print "NA"; else printf "%.4f", a / b }')
+      rq=$(awk -v a="$(med "$lang-$n" prog ours rss)" -v b="$(med "$lang-$n" prog stock rss)" 'BEGIN { if (a == "NA" || b == "NA" || b + 0 == 0) print "NA"; else printf "%.4f", a / b }')
+      if [ "$wq" = NA ] || [ "$rq" = NA ]; then bad+=("$n: no figures"); continue; fi
+      awk -v q="$wq" 'BEGIN { exit !(q > 1.00) }' && bad+=("$n wall $(printf '%.2f' "$wq")x")
+      awk -v q="$rq" 'BEGIN { exit !(q > 1.10) }' && bad+=("$n RSS $(printf '%.2f' "$rq")x")
+    done
+    if [ ${#bad[@]} = 0 ]; then
+      mdsay "${PROG_LANG_LABEL[$lang]} target: every wall ratio <= 1.00 and RSS ratio <= 1.10: **met**"
+    else
+      mdsay "${PROG_LANG_LABEL[$lang]} target: every wall ratio <= 1.00 and RSS ratio <= 1.10: **NOT met** ($(IFS=';'; echo "${bad[*]}" | sed 's/;/, /g'))"
+      all_bad+=("${PROG_LANG_LABEL[$lang]}: ${bad[*]}")
+    fi
+    mdsay "libgc.so.1 mapped (from /proc/self/maps): ${PROG_LIBGC[$lang]}"
+    mdsay ""
+  done
+  [ -n "$langs" ] || { mdsay "no language ran"; mdsay ""; return; }
+  if [ ${#all_bad[@]} = 0 ]; then
+    mdsay "Target (issue 12, item 3), every program of every language run ($langs ): **met**"
+  else
+    mdsay "Target (issue 12, item 3), every program of every language run ($langs ): **NOT met** ($(IFS=';'; echo "${all_bad[*]}" | sed 's/;/; /g'))"
+  fi
+  mdsay "Ratios are ours / stock of the medians; $PROG_REPS reps, stock and ours alternating, program by program. Sources: bench/programs/ (sizes at the top of each file$([ "$PROG_SIZE" = smoke ] && echo "; PROG_SIZE=smoke: tiny sizes")). Wall time on a shared machine is noisy: compare with the CPU column."
+  mdsay ""
+}
+
 # ---------------------------------------------------------------- main
 echo "spangc bench: BENCH=$MODE, parts: $PARTS, reps: $REPS  (output: $OUT)"
 check_packages
@@ -1188,6 +1365,7 @@ want memlimit && part_memlimit
 want shrink && part_shrink
 want fibers && part_fibers
 want soak && part_soak
+want programs && part_programs
 check_spangc_rows
 
 T_END=$(date +%s)
