@@ -153,6 +153,11 @@ static void abandon(mthread *self) {
   h->gcmarking = 0;
   sgc_unlock(&h->lock);
   ATOMIC_STORE(&sgc_next_gc, pacer_goal_abandoned(gc_heap_pressure()));
+  /* No idle collection either before another interval (it would be
+   * abandoned too, at every poll). */
+  ATOMIC_STORE(&gc.idle_due_at,
+               os_nanotime() + ATOMIC_LOAD_RELAXED(&gc.idle_interval) +
+                   PACER_IDLE_MIN_NS);
   gc.abandoned++;
   world_start(self);
   static int warned;
