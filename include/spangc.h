@@ -657,7 +657,9 @@ SGC_API void (*sgc_set_start_hook(void (*fn)(void)))(void);
  *   are not asked about).  It runs on whichever thread sweeps the object's
  *   span (the background sweeper, an allocating thread, or the collector
  *   with the world stopped), inside a region where no collection starts;
- *   it must not allocate, call spangc, or wait for another thread.  The
+ *   it must not allocate, call spangc, or wait for another thread (a lock
+ *   of its own is fine if every other holder takes it inside
+ *   sgc_call_without_collections).  The
  *   object's contents are intact.  A nonzero return keeps the object for
  *   ever: it is never reclaimed, reused, or asked about again, and what it
  *   references is kept only if reachable otherwise (sgc_free releases

@@ -82,7 +82,8 @@ static void sweep_specials(mspan *s, uint64_t *queued) {
       pp = &sp->next;
       continue;
     }
-    if (sp->kind == SPECIAL_PIN) { /* kept by the reclaim hook, for ever */
+    /* Kept by the reclaim hook, for ever (rule:pinned-never-reclaimed). */
+    if (sp->kind == SPECIAL_PIN) {
       bitmap_set_atomic(s->markbits, i);
       pp = &sp->next;
       continue;

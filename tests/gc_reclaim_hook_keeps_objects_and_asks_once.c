@@ -52,8 +52,8 @@ static __attribute__((noinline)) void clear_stack(void) {
 }
 
 static void churn(long bytes) {
-  for (long done = 0; done < bytes; done += 256) {
-    char *p = sgc_alloc(256);
+  for (long done = 0; done < bytes; done += (long)sizeof(obj)) {
+    char *p = sgc_alloc(sizeof(obj));
     CHECK(p != NULL);
     memset(p, 0xab, 64);
   }

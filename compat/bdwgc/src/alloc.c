@@ -114,6 +114,7 @@ void *GC_realloc(void *p, size_t lb) {
                  "object%s", p, lb, base ? " (interior pointer)" : "");
   int unc = sgc_is_uncollectable(p);
   size_t before = unc ? sgc_size(p) : 0;
+  compat_leak_forget(p); /* a debugging object's header is plain data now */
   void *q = sgc_realloc(p, unc ? lb : padded(lb));
   if (q == NULL)
     return compat_out_of_memory(lb);
