@@ -11,9 +11,11 @@
  * Uncollectable ones are freed at once.
  *
  * The live debugging objects are listed in a hash set (dbg.set: their
- * addresses, stored inverted), so that each collection can check their
- * guards (check_heap, from the collect hook, before the world stops) and
- * a sweep can tell a debugging object from another.
+ * addresses, stored inverted, with a copy of file, line and size, which
+ * the reports use: a smashed header cannot mislead them), so that each
+ * collection can check their guards (check_heap, from the collect hook,
+ * before the world stops) and a sweep can tell a debugging object from
+ * another.
  *
  * Leak finding (GC_find_leak, GC_set_find_leak, env GC_FIND_LEAK): the
  * layer installs spangc's reclaim hook (sgc_set_reclaim_hook).  The
@@ -83,9 +85,17 @@ typedef struct mvec {
   size_t n, cap, elem;
 } mvec;
 
+/* An entry of the set: key 0 is empty, 1 deleted, else ~(body address). */
+typedef struct dbg_ent {
+  uintptr_t key;
+  const char *file;
+  size_t size;
+  int line;
+} dbg_ent;
+
 static struct {
   pthread_mutex_t lock;
-  uintptr_t *set; /* open addressing; 0 empty, 1 deleted, else ~addr */
+  dbg_ent *set; /* open addressing */
   size_t set_cap, set_used, set_live;
   mvec found, smashed;
   int hooked; /* atomic: the reclaim hook is installed */
@@ -116,86 +126,88 @@ static size_t set_hash(uintptr_t a, size_t cap) {
   return (size_t)((a >> 4) * 0x9E3779B97F4A7C15ull) & (cap - 1);
 }
 
-static uintptr_t *set_find(uintptr_t a) {
+static dbg_ent *set_find(uintptr_t a) {
   if (dbg.set == NULL)
     return NULL;
   uintptr_t key = ~a;
   for (size_t i = set_hash(a, dbg.set_cap);; i = (i + 1) & (dbg.set_cap - 1)) {
-    if (dbg.set[i] == 0)
+    if (dbg.set[i].key == 0)
       return NULL;
-    if (dbg.set[i] == key)
+    if (dbg.set[i].key == key)
       return &dbg.set[i];
   }
 }
 
-static int set_add_raw(uintptr_t *t, size_t cap, uintptr_t a) {
-  for (size_t i = set_hash(a, cap);; i = (i + 1) & (cap - 1))
-    if (t[i] == 0 || t[i] == 1) {
-      int fresh = t[i] == 0;
-      t[i] = ~a;
+static int set_add_raw(dbg_ent *t, size_t cap, const dbg_ent *e) {
+  for (size_t i = set_hash(~e->key, cap);; i = (i + 1) & (cap - 1))
+    if (t[i].key <= 1) {
+      int fresh = t[i].key == 0;
+      t[i] = *e;
       return fresh;
     }
 }
 
 /* dbg.lock held.  Returns 0 without memory (the object is then not
  * checked at collections, nor told from others by the sweep). */
-static int set_add(uintptr_t a) {
+static int set_add(const dbg_ent *e) {
   if ((dbg.set_used + 1) * 2 > dbg.set_cap) {
     size_t cap = dbg.set_cap ? dbg.set_cap : 1024;
     while ((dbg.set_live + 1) * 4 > cap)
       cap *= 2;
-    uintptr_t *t = mmap(NULL, cap * sizeof *t, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    dbg_ent *t = mmap(NULL, cap * sizeof *t, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (t == MAP_FAILED)
       return 0;
     for (size_t i = 0; i < dbg.set_cap; i++)
-      if (dbg.set[i] > 1)
-        set_add_raw(t, cap, ~dbg.set[i]);
+      if (dbg.set[i].key > 1)
+        set_add_raw(t, cap, &dbg.set[i]);
     if (dbg.set)
       munmap(dbg.set, dbg.set_cap * sizeof *t);
     dbg.set = t;
     dbg.set_cap = cap;
     dbg.set_used = dbg.set_live;
   }
-  if (set_add_raw(dbg.set, dbg.set_cap, a))
+  if (set_add_raw(dbg.set, dbg.set_cap, e))
     dbg.set_used++;
   dbg.set_live++;
   return 1;
 }
 
-static void set_remove(uintptr_t *slot) {
-  *slot = 1;
+static void set_remove(dbg_ent *e) {
+  e->key = 1;
   dbg.set_live--;
 }
 
 /* ----------------------------------------------------- guards, reports */
 
 static char *body_of(dbg_hdr *h) { return (char *)h + DBG_HDR; }
-static uintptr_t *tail_of(dbg_hdr *h) {
-  return (uintptr_t *)(body_of(h) + ((h->size + 7) & ~(size_t)7));
+static uintptr_t *tail_at(char *body, size_t size) {
+  return (uintptr_t *)(body + ((size + 7) & ~(size_t)7));
 }
 
-/* The head guard covers the size too: a smashed size makes it wrong, so
- * the tail is looked for only where the size puts it. */
+/* The head guard covers the size too. */
 static uintptr_t head_guard(const char *body, size_t size) {
   return HEAD_GUARD ^ (uintptr_t)body ^ (size * 0x9E3779B97F4A7C15ull);
 }
 
-/* The first smashed word of the debugging object h, or NULL.  Calls
- * nothing of spangc (dbg.lock may be held). */
-static void *smashed_at(dbg_hdr *h) {
-  char *body = body_of(h);
-  if (h->guard != head_guard(body, h->size))
+/* The first smashed word of the debugging object at body, of size bytes
+ * (the set's record), or NULL.  Calls nothing of spangc (dbg.lock may be
+ * held). */
+static void *smashed_at(char *body, size_t size) {
+  dbg_hdr *h = (dbg_hdr *)(body - DBG_HDR);
+  if (h->size != size)
+    return &h->size;
+  if (h->guard != head_guard(body, size))
     return &h->guard;
-  if (*tail_of(h) != (TAIL_GUARD ^ (uintptr_t)body))
-    return tail_of(h);
+  if (*tail_at(body, size) != (TAIL_GUARD ^ (uintptr_t)body))
+    return tail_at(body, size);
   return NULL;
 }
 
-static void print_smashed(const char *msg, void *where, dbg_hdr *h) {
+static void print_smashed(const char *msg, void *where, const void *body,
+                          const char *file, int line, size_t size) {
   GC_err_printf("%s %p in or near object at %p (%s:%d, sz= %lu)\n", msg,
-                where, (void *)body_of(h), h->file ? h->file : "?",
-                (int)h->line, (unsigned long)h->size);
+                where, body, file ? file : "?", line, (unsigned long)size);
 }
 
 static const char *kind_name(int sk, int dbgfmt) {
@@ -216,25 +228,25 @@ static int reclaim_hook(void *obj, size_t size, int kind) {
   int keep = 0;
   pthread_mutex_lock(&dbg.lock);
   dbg_hdr *h = obj;
-  uintptr_t *slot = size >= DBG_HDR + sizeof(uintptr_t)
-                        ? set_find((uintptr_t)body_of(h))
-                        : NULL;
-  if (slot) {
-    set_remove(slot);
-    if (h->state != FREED_STATE) {
-      void *where = smashed_at(h);
-      smash_rec *r = where ? mvec_push(&dbg.smashed) : NULL;
-      if (r)
-        *r = (smash_rec){where, body_of(h), h->file, h->line, h->size};
-    }
+  char *body = body_of(h);
+  dbg_ent *e = size >= DBG_HDR + sizeof(uintptr_t)
+                   ? set_find((uintptr_t)body)
+                   : NULL;
+  dbg_ent copy = e ? *e : (dbg_ent){0};
+  int freed = e && h->state == FREED_STATE;
+  if (e) {
+    set_remove(e);
+    void *where = freed ? NULL : smashed_at(body, copy.size);
+    smash_rec *r = where ? mvec_push(&dbg.smashed) : NULL;
+    if (r)
+      *r = (smash_rec){where, body, copy.file, copy.line, copy.size};
   }
-  if (find_leak_on() && !(slot && h->state == FREED_STATE)) {
+  if (find_leak_on() && !freed) {
     keep = 1;
     leak_rec *r = mvec_push(&dbg.found);
     if (r)
-      *r = (leak_rec){obj, size, kind, slot != NULL,
-                      slot ? h->file : NULL, slot ? h->line : 0,
-                      slot ? h->size : 0};
+      *r = (leak_rec){obj, size, kind, e != NULL, copy.file, copy.line,
+                      copy.size};
   }
   pthread_mutex_unlock(&dbg.lock);
   return keep;
@@ -311,15 +323,17 @@ static void *check_heap(void *arg) {
   (void)arg;
   pthread_mutex_lock(&dbg.lock);
   for (size_t i = 0; i < dbg.set_cap; i++) {
-    if (dbg.set[i] <= 1)
+    dbg_ent *e = &dbg.set[i];
+    if (e->key <= 1)
       continue;
-    dbg_hdr *h = (dbg_hdr *)(~dbg.set[i] - DBG_HDR);
-    if (h->state == FREED_STATE)
+    char *body = (char *)~e->key;
+    if (((dbg_hdr *)(body - DBG_HDR))->state == FREED_STATE)
       continue;
-    void *where = smashed_at(h); /* reported at every collection, as bdwgc */
+    void *where = smashed_at(body, e->size); /* at every collection, as
+                                                bdwgc */
     smash_rec *r = where ? mvec_push(&dbg.smashed) : NULL;
     if (r)
-      *r = (smash_rec){where, body_of(h), h->file, h->line, h->size};
+      *r = (smash_rec){where, body, e->file, e->line, e->size};
   }
   pthread_mutex_unlock(&dbg.lock);
   return NULL;
@@ -335,9 +349,9 @@ void compat_leak_before_collection(void) {
 
 static void *forget_obj(void *arg) {
   pthread_mutex_lock(&dbg.lock);
-  uintptr_t *slot = set_find((uintptr_t)arg + DBG_HDR);
-  if (slot)
-    set_remove(slot);
+  dbg_ent *e = set_find((uintptr_t)arg + DBG_HDR);
+  if (e)
+    set_remove(e);
   pthread_mutex_unlock(&dbg.lock);
   return NULL;
 }
@@ -351,6 +365,8 @@ void compat_leak_forget(void *base) {
 
 /* ------------------------------------------------------ the mode */
 
+static int exit_check_registered; /* atomic */
+
 static void exit_check(void) {
   /* bdwgc collects at exit in leak mode, so every leak is reported. */
   if (find_leak_on() && !__atomic_load_n(&GC_dont_gc, __ATOMIC_RELAXED))
@@ -363,7 +379,8 @@ void compat_leak_init(void) {
     __atomic_store_n(&GC_find_leak, 1, __ATOMIC_RELAXED);
   if (find_leak_on()) {
     install_hook();
-    atexit(exit_check);
+    if (!__atomic_exchange_n(&exit_check_registered, 1, __ATOMIC_ACQ_REL))
+      atexit(exit_check);
   }
 }
 
@@ -371,10 +388,8 @@ void GC_set_find_leak(int v) {
   int was = __atomic_exchange_n(&GC_find_leak, v, __ATOMIC_RELAXED);
   /* Switched on after initialisation: bdwgc asks for it before; take it
    * from here on. */
-  if (v && !was && __atomic_load_n(&compat_initialised, __ATOMIC_ACQUIRE)) {
-    install_hook();
-    atexit(exit_check);
-  }
+  if (v && !was && __atomic_load_n(&compat_initialised, __ATOMIC_ACQUIRE))
+    compat_leak_init();
 }
 int GC_get_find_leak(void) {
   return __atomic_load_n(&GC_find_leak, __ATOMIC_RELAXED);
@@ -384,7 +399,7 @@ int GC_get_find_leak(void) {
 
 static void *register_obj(void *arg) {
   pthread_mutex_lock(&dbg.lock);
-  set_add((uintptr_t)arg);
+  set_add(arg);
   pthread_mutex_unlock(&dbg.lock);
   return NULL;
 }
@@ -406,8 +421,9 @@ static void *dbg_alloc(size_t lb, int k, const char *file, int line) {
   h->state = 0;
   h->size = lb;
   h->guard = head_guard(body, lb);
-  *tail_of(h) = TAIL_GUARD ^ (uintptr_t)body;
-  sgc_call_without_collections(register_obj, body);
+  *tail_at(body, lb) = TAIL_GUARD ^ (uintptr_t)body;
+  dbg_ent e = {~(uintptr_t)body, file, lb, line};
+  sgc_call_without_collections(register_obj, &e);
   return body;
 }
 
@@ -464,7 +480,10 @@ typedef struct lookup {
   int what;
   int freed;       /* IS_DEBUG: GC_debug_free took it already */
   void *smashed;   /* IS_DEBUG: the first smashed word */
-  int mark_freed;  /* in: mark it freed (and drop it from the set) */
+  const char *file; /* IS_DEBUG: the allocation's (the set's copy) */
+  int line;
+  size_t size;
+  int mark_freed;  /* in: mark it freed */
   int drop;        /* in, with mark_freed: drop it from the set too */
 } lookup;
 
@@ -475,18 +494,28 @@ static void *look_up(void *arg) {
   if (l->base == NULL || (char *)l->p - (char *)l->base != DBG_HDR)
     return NULL;
   pthread_mutex_lock(&dbg.lock);
-  uintptr_t *slot = set_find((uintptr_t)l->p);
+  dbg_ent *e = set_find((uintptr_t)l->p);
   dbg_hdr *h = l->base;
-  if (slot || (h->state == FREED_STATE &&
-               h->guard == head_guard(l->p, h->size))) {
+  if (e) {
     l->what = IS_DEBUG;
     l->freed = h->state == FREED_STATE;
-    l->smashed = l->freed ? NULL : smashed_at(h);
-    if (l->mark_freed && !l->freed) {
-      h->state = FREED_STATE;
-      if (slot && l->drop)
-        set_remove(slot);
-    }
+    l->file = e->file;
+    l->line = e->line;
+    l->size = e->size;
+    l->smashed = l->freed ? NULL : smashed_at(l->p, e->size);
+  } else if (h->state == FREED_STATE &&
+             h->guard == head_guard(l->p, h->size)) {
+    /* An uncollectable one freed already (it left the set then). */
+    l->what = IS_DEBUG;
+    l->freed = 1;
+    l->file = h->file;
+    l->line = h->line;
+    l->size = h->size;
+  }
+  if (l->what == IS_DEBUG && l->mark_freed && !l->freed) {
+    h->state = FREED_STATE;
+    if (l->drop)
+      set_remove(e);
   }
   pthread_mutex_unlock(&dbg.lock);
   return NULL;
@@ -498,10 +527,9 @@ void GC_debug_free(void *p) {
   compat_ensure_init();
   lookup l = {.p = p, .mark_freed = 1};
   /* Uncollectable objects are freed now: they leave the set first. */
-  int k = -1;
   void *b = sgc_base(p);
   if (b && (char *)p - (char *)b == DBG_HDR) {
-    k = compat_kind_of(b);
+    int k = compat_kind_of(b);
     l.drop = k >= 0 && compat_kinds[k].uncollectable;
   }
   sgc_call_without_collections(look_up, &l);
@@ -515,21 +543,21 @@ void GC_debug_free(void *p) {
     GC_free(l.base);
     return;
   }
-  dbg_hdr *h = l.base;
   if (l.freed) {
     GC_err_printf("GC_debug_free: double free of %p (%s:%d, sz= %lu); "
-                  "ignored\n", p, h->file ? h->file : "?", (int)h->line,
-                  (unsigned long)h->size);
+                  "ignored\n", p, l.file ? l.file : "?", l.line,
+                  (unsigned long)l.size);
     return;
   }
   if (l.smashed)
-    print_smashed("GC_debug_free: found smashed location at", l.smashed, h);
+    print_smashed("GC_debug_free: found smashed location at", l.smashed, p,
+                  l.file, l.line, l.size);
   if (l.drop) {
     GC_free(l.base);
     return;
   }
   /* Left to the collector, cleared so that it keeps nothing alive. */
-  memset(p, 0, h->size);
+  memset(p, 0, l.size);
 }
 
 void *GC_debug_realloc(void *p, size_t lb, GC_EXTRA_PARAMS) {
@@ -549,20 +577,19 @@ void *GC_debug_realloc(void *p, size_t lb, GC_EXTRA_PARAMS) {
                   "info\n", p);
     return GC_realloc(p, lb);
   }
-  dbg_hdr *h = l.base;
   if (l.freed)
     compat_fatal("GC_debug_realloc(%p): the object was freed (%s:%d)", p,
-                 h->file ? h->file : "?", (int)h->line);
+                 l.file ? l.file : "?", l.line);
   if (l.smashed)
     print_smashed("GC_debug_realloc: found smashed location at", l.smashed,
-                  h);
+                  p, l.file, l.line, l.size);
   int k = compat_kind_of(l.base);
   if (k < 0)
     k = GC_I_NORMAL;
   void *q = dbg_alloc(lb, k, s, i);
   if (q == NULL)
     return NULL;
-  memcpy(q, p, h->size < lb ? h->size : lb);
+  memcpy(q, p, l.size < lb ? l.size : lb);
   GC_debug_free(p);
   return q;
 }
