@@ -3,7 +3,7 @@
  *
  * Debugging objects (GC_debug_malloc and friends): the program's bytes
  * follow a header of DBG_HDR bytes (where from, how big, a guard word
- * that depends on the address) and are followed, at the next word
+ * that depends on the address and size) and are followed, at the next word
  * boundary, by a second guard word.  GC_debug_free checks both guards,
  * marks the object freed and, for a collectable one, leaves it to the
  * collector (as bdwgc does): while the program still holds the pointer a
@@ -24,8 +24,8 @@
  * it, so a leaked object is never reclaimed, never reused and never
  * reported twice.  A debugging object freed with GC_debug_free is not a
  * leak: it is let go.  The records are printed ("Found N leaked
- * objects:", one line per object) by report_leaks, outside any lock of
- * spangc: when GC_gcollect returns, before each collection (what the
+ * objects:", one line per object) by compat_report_leaks, on a mutator
+ * thread, outside any lock: when GC_gcollect returns, before each collection (what the
  * lazy sweep found since the last one), and at exit (leak mode collects
  * then, as bdwgc does).  The reclaim hook is also installed once the
  * first debugging object exists, to drop reclaimed objects from the set.
