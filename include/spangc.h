@@ -669,6 +669,25 @@ SGC_API int (*sgc_set_collect_hook(int (*fn)(int forced)))(int);
 SGC_API void (*sgc_set_start_hook(void (*fn)(void)))(void);
 
 /*
+ * sgc_set_reclaim_hook(fn) — fn(obj, size, kind) is asked about every
+ *   object a collection found unreachable, just before the sweep would
+ *   reclaim it (objects freed with sgc_free and objects a finalizer keeps
+ *   are not asked about).  It runs on whichever thread sweeps the object's
+ *   span (the background sweeper, an allocating thread, or the collector
+ *   with the world stopped), inside a region where no collection starts;
+ *   it must not allocate, call spangc, or wait for another thread (a lock
+ *   of its own is fine if every other holder takes it inside
+ *   sgc_call_without_collections).  The
+ *   object's contents are intact.  A nonzero return keeps the object for
+ *   ever: it is never reclaimed, reused, or asked about again, and what it
+ *   references is kept only if reachable otherwise (sgc_free releases
+ *   it).  NULL removes the hook; without one the sweep costs nothing more.
+ *   Returns the previous hook.  (Leak detection: the bdwgc layer.)
+ */
+typedef int (*sgc_reclaim_hook_fn)(void *obj, size_t size, int kind);
+SGC_API sgc_reclaim_hook_fn sgc_set_reclaim_hook(sgc_reclaim_hook_fn fn);
+
+/*
  * sgc_thread_is_registered — nonzero if the calling thread is a mutator.
  * sgc_in_blocking — nonzero inside a blocking region.
  * sgc_is_heap_ptr — nonzero if p points into an in-use span of the heap

@@ -486,7 +486,10 @@ extern uint64_t sgc_nbgsweep, sgc_ndemandsweep, sgc_npausesweep;
  * references alive (the collector scans the object without marking it)
  * and is queued when the object is found unmarked.  A weak record lists a
  * slot to clear when the object dies. */
-enum { SPECIAL_FINALIZER = 1, SPECIAL_WEAK = 2 };
+enum { SPECIAL_FINALIZER = 1, SPECIAL_WEAK = 2, SPECIAL_PIN = 3 };
+/* SPECIAL_PIN: an object the reclaim hook kept (sgc_set_reclaim_hook); the
+ * sweep marks it again whenever it is found unmarked, so it is never
+ * reclaimed nor offered to the hook again. */
 
 struct special {
   special *next;

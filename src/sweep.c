@@ -35,6 +35,11 @@
  * wake-up (bgsweep_wake, after each collection): it sweeps a span at a
  * time inside a no-preempt region, so a stop never catches it half-way.
  *
+ * The reclaim hook (sgc_set_reclaim_hook) is asked about each object a
+ * sweep is about to reclaim, by the thread sweeping it; one it keeps gets
+ * a pin (SPECIAL_PIN), which sweep_specials honours from then on.  The
+ * hook is one relaxed load per span when unset.
+ *
  * State here (the snapshot and the cursor) is written only while the
  * world is stopped and read by sweepers afterwards; the cursor is atomic.
  * bgsweep.lock guards the background sweeper's wake-up count and whether
@@ -88,6 +93,12 @@ static void sweep_specials(mspan *s, uint64_t *queued) {
       pp = &sp->next;
       continue;
     }
+    /* Kept by the reclaim hook, for ever (rule:pinned-never-reclaimed). */
+    if (sp->kind == SPECIAL_PIN) {
+      bitmap_set_atomic(s->markbits, i);
+      pp = &sp->next;
+      continue;
+    }
     if (sp->kind == SPECIAL_FINALIZER) {
       bitmap_set_atomic(s->markbits, i);
       queued[i >> 6] |= (uint64_t)1 << (i & 63);
@@ -109,6 +120,47 @@ static void sweep_specials(mspan *s, uint64_t *queued) {
     special *next = gone->next;
     special_dispose(gone);
     gone = next;
+  }
+}
+
+static sgc_reclaim_hook_fn reclaim_hook; /* atomic */
+
+sgc_reclaim_hook_fn sgc_set_reclaim_hook(sgc_reclaim_hook_fn fn) {
+  return __atomic_exchange_n(&reclaim_hook, fn, __ATOMIC_SEQ_CST);
+}
+
+/* Ask the reclaim hook about each object of s about to be reclaimed
+ * (allocated, unmarked, not waiting in a freed list); mark and pin the
+ * ones it keeps.  The sweeper owns s (sweepgen sg-1).  Without memory for
+ * a pin, the object is kept for this cycle only and asked about again. */
+static void sweep_offer(mspan *s, sgc_reclaim_hook_fn hook) {
+  bool small = spanclass_class(s->spanclass) != 0;
+  int kind = spanclass_kind(s->spanclass);
+  for (uint32_t w = 0; w < (s->nelems + 63) / 64; w++) {
+    uint64_t dead = ~s->markbits[w];
+    if (w == s->nelems / 64)
+      dead &= ((uint64_t)1 << (s->nelems & 63)) - 1;
+    while (dead) {
+      uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(dead);
+      dead &= dead - 1;
+      if (!mspan_is_allocated(s, i))
+        continue;
+      uintptr_t p = s->base + (uintptr_t)i * s->elemsize;
+      if (small && ((uintptr_t *)p)[1] == (sgc_free_cookie ^ p))
+        continue; /* freed with sgc_free */
+      if (!hook((void *)p, s->elemsize, kind))
+        continue;
+      bitmap_set_atomic(s->markbits, i);
+      special *sp = special_new();
+      if (sp == NULL)
+        continue;
+      memset(sp, 0, sizeof *sp);
+      sp->offset = p - s->base;
+      sp->kind = SPECIAL_PIN;
+      special *old = special_insert(s, sp);
+      if (old)
+        special_dispose(old);
+    }
   }
 }
 
@@ -142,6 +194,9 @@ bool mspan_sweep(mspan *s, bool preserve) {
     }
   if (ATOMIC_LOAD_RELAXED(&s->specials)) /* a hint: the lock decides */
     sweep_specials(s, queued);
+  sgc_reclaim_hook_fn hook = ATOMIC_LOAD_RELAXED(&reclaim_hook);
+  if (__builtin_expect(hook != NULL, 0))
+    sweep_offer(s, hook);
 
   uint32_t nmarked = count_marks(s);
   SGC_ASSERT(nmarked <= s->nalloc);

@@ -88,10 +88,12 @@ void GC_free(void *p) {
     compat_fatal("GC_free(%p): not an allocated heap object (bad pointer, "
                  "double free, or freed by the collector)", p);
   if (base != p) { /* bdwgc frees the object it points into */
-    compat_warn("GC_free: interior pointer %p taken as its object\n",
-                (GC_word)p);
+    if ((char *)p - (char *)base != (ptrdiff_t)GC_debug_header_size)
+      compat_warn("GC_free: interior pointer %p taken as its object\n",
+                  (GC_word)p); /* (a debugging object's body is not) */
     p = base;
   }
+  compat_leak_forget(p);
   if (sgc_is_uncollectable(p))
     count_uncollectable(p, -1);
   compat_count_free(sgc_size(p));
@@ -112,6 +114,7 @@ void *GC_realloc(void *p, size_t lb) {
                  "object%s", p, lb, base ? " (interior pointer)" : "");
   int unc = sgc_is_uncollectable(p);
   size_t before = unc ? sgc_size(p) : 0;
+  compat_leak_forget(p); /* a debugging object's header is plain data now */
   void *q = sgc_realloc(p, unc ? lb : padded(lb));
   if (q == NULL)
     return compat_out_of_memory(lb);
@@ -264,9 +267,6 @@ void *GC_malloc_kind_global(size_t lb, int k) {
 /* Kinds 2 and 3 (and the ones made uncollectable) are uncollectable in
  * the table already: compat_alloc_kind serves every kind. */
 void *GC_generic_or_special_malloc(size_t lb, int k) {
-  return compat_alloc_kind(lb, k);
-}
-void *GC_debug_generic_or_special_malloc(size_t lb, int k, GC_EXTRA_PARAMS) {
   return compat_alloc_kind(lb, k);
 }
 
@@ -460,35 +460,8 @@ void *GC_calloc_explicitly_typed(size_t n, size_t lb, GC_descr d) {
 }
 
 /* ------------------------------------------------- debugging variants */
-/* spangc has no debugging allocator: the GC_debug_ calls are the plain
- * ones (file and line are not recorded). */
+/* The debugging allocator is leak.c's; these two have nothing to check. */
 
-void *GC_debug_malloc(size_t lb, GC_EXTRA_PARAMS) { return GC_malloc(lb); }
-void *GC_debug_malloc_atomic(size_t lb, GC_EXTRA_PARAMS) {
-  return GC_malloc_atomic(lb);
-}
-void *GC_debug_malloc_uncollectable(size_t lb, GC_EXTRA_PARAMS) {
-  return GC_malloc_uncollectable(lb);
-}
-void *GC_debug_malloc_atomic_uncollectable(size_t lb, GC_EXTRA_PARAMS) {
-  return GC_malloc_atomic_uncollectable(lb);
-}
-void *GC_debug_malloc_ignore_off_page(size_t lb, GC_EXTRA_PARAMS) {
-  return GC_malloc(lb);
-}
-void *GC_debug_malloc_atomic_ignore_off_page(size_t lb, GC_EXTRA_PARAMS) {
-  return GC_malloc_atomic(lb);
-}
-void *GC_debug_realloc(void *p, size_t lb, GC_EXTRA_PARAMS) {
-  return GC_realloc(p, lb);
-}
-void GC_debug_free(void *p) { GC_free(p); }
-char *GC_debug_strdup(const char *str, GC_EXTRA_PARAMS) {
-  return GC_strdup(str);
-}
-char *GC_debug_strndup(const char *str, size_t n, GC_EXTRA_PARAMS) {
-  return GC_strndup(str, n);
-}
 void GC_debug_end_stubborn_change(const void *p) {}
 void GC_debug_ptr_store_and_dirty(void *p, const void *q) {
   *(const void **)p = q;

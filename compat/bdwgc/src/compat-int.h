@@ -164,6 +164,12 @@ void compat_toggleref_push(void);
  * (unless the asking thread holds it). */
 void compat_wait_alloc_lock(void);
 
+/* Leak finding and the debugging allocator (leak.c). */
+void compat_leak_init(void);
+void compat_leak_before_collection(void);
+void compat_report_leaks(void);
+void compat_leak_forget(void *base);
+
 /* The printf-style output of the layer (misc.c). */
 void compat_vprintf_fd(int fd, const char *fmt, va_list ap);
 

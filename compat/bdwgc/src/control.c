@@ -169,6 +169,7 @@ void compat_init(void) {
     sgc_set_collect_hook(compat_collect_hook);
     sgc_set_root_callback(compat_root_callback);
     sgc_set_start_hook(compat_start_hook);
+    compat_leak_init();
     int lk = sgc_new_kind(sizeof(void *), 0); /* a length descriptor */
     if (lk >= 0)
       compat_link_kind = lk;
@@ -217,6 +218,7 @@ int compat_collect_hook(int forced) {
                   __atomic_load_n(&no_automatic_collection, __ATOMIC_RELAXED)))
     return 1;
   compat_wait_alloc_lock();
+  compat_leak_before_collection();
   compat_toggleref_decide();
   compat_sync_settings();
   GC_on_heap_resize_proc r = __atomic_load_n(&GC_on_heap_resize,
@@ -252,6 +254,7 @@ void GC_gcollect(void) {
   if (stop && stop())
     return;
   sgc_collect();
+  compat_report_leaks(); /* the sweep is complete: every leak is found */
   if (force_unmap)
     sgc_release_memory();
   compat_maybe_finalize();
@@ -262,6 +265,7 @@ void GC_gcollect_and_unmap(void) {
   if (__atomic_load_n(&GC_dont_gc, __ATOMIC_RELAXED))
     return;
   sgc_collect();
+  compat_report_leaks();
   sgc_release_memory();
   compat_maybe_finalize();
 }
@@ -371,13 +375,6 @@ int GC_get_force_unmap_on_gcollect(void) { return force_unmap; }
 /* fork() is always handled (spangc's atfork handlers). */
 void GC_set_handle_fork(int v) {}
 
-void GC_set_find_leak(int v) {
-  if (v && !GC_find_leak)
-    compat_warn("libgc (spangc): leak-finding mode is not supported; "
-                "objects are collected as usual (%lu)\n", (GC_word)v);
-  GC_find_leak = v;
-}
-int GC_get_find_leak(void) { return GC_find_leak; }
 
 int GC_get_parallel(void) {
   compat_ensure_init();

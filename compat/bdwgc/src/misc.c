@@ -266,9 +266,6 @@ void GC_register_altstack(void *a, GC_word b, void *c, GC_word d) {}
 /* Stubborn objects are plain ones in bdwgc 8.2 too. */
 void *GC_malloc_stubborn(size_t lb) { return GC_malloc(lb); }
 void GC_change_stubborn(const void *p) { (void)p; }
-void *GC_debug_malloc_stubborn(size_t lb, GC_EXTRA_PARAMS) {
-  return GC_malloc(lb);
-}
 void GC_debug_change_stubborn(const void *p) { (void)p; }
 void *GC_debug_malloc_replacement(size_t lb) { return GC_malloc(lb); }
 void *GC_debug_realloc_replacement(void *p, size_t lb) {
@@ -280,9 +277,6 @@ void *GC_debug_realloc_replacement(void *p, size_t lb) {
 void GC_incr_bytes_allocd(size_t n) { (void)n; }
 void GC_incr_bytes_freed(size_t n) { (void)n; }
 
-/* No debugging headers. */
-const size_t GC_debug_header_size = 0;
-size_t GC_get_debug_header_size(void) { return 0; }
 
 /* bdwgc's free-list heads; spangc keeps its own lists, so these lists
  * stay empty (a program reading them finds nothing to take). */

@@ -104,6 +104,68 @@ static inline void collect(int rounds) {
 }
 #endif
 
+/* Runs this program again as "self mode" (with the environment variable
+ * env, "NAME=value", set if not NULL), its stdout and stderr read into
+ * out (NUL-terminated, at most cap - 1 bytes).  Returns its wait status.
+ * For reports a library prints on stderr. */
+#include <sys/wait.h>
+#include <unistd.h>
+static __attribute__((unused)) int run_self_capture(const char *mode,
+                                                    const char *env,
+                                                    char *out, size_t cap) {
+  int fd[2];
+  CHECK(pipe(fd) == 0, "pipe");
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  CHECK(pid >= 0, "fork");
+  if (pid == 0) {
+    dup2(fd[1], 1);
+    dup2(fd[1], 2);
+    close(fd[0]);
+    close(fd[1]);
+    if (env)
+      putenv((char *)env);
+    execl("/proc/self/exe", "self", mode, (char *)NULL);
+    _exit(127);
+  }
+  close(fd[1]);
+  size_t n = 0;
+  ssize_t r = 0;
+  char rest[4096];
+  while (n < cap - 1 && (r = read(fd[0], out + n, cap - 1 - n)) > 0)
+    n += (size_t)r;
+  while (read(fd[0], rest, sizeof rest) > 0) /* past cap: dropped */
+    ;
+  out[n] = 0;
+  close(fd[0]);
+  int st;
+  CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
+  return st;
+}
+
+/* Lines of s (from start up to end, or its end) that contain each of
+ * the given strings (NULL-terminated). */
+static __attribute__((unused)) int count_lines(const char *start,
+                                               const char *end,
+                                               const char *const *needles) {
+  int n = 0;
+  for (const char *l = start; *l && (!end || l < end);) {
+    const char *e = strchr(l, '\n');
+    size_t len = e ? (size_t)(e - l) : strlen(l);
+    char line[512];
+    size_t m = len < sizeof line - 1 ? len : sizeof line - 1;
+    memcpy(line, l, m);
+    line[m] = 0;
+    int all = 1;
+    for (const char *const *q = needles; *q; q++)
+      all &= strstr(line, *q) != NULL;
+    n += all;
+    l += len + (e != NULL);
+  }
+  return n;
+}
+
 #define PASS(name)                                                            \
   do {                                                                        \
     printf("%s: ok\n", name);                                                 \

@@ -18,8 +18,9 @@
  *   - Interior pointers are always recognised, from anywhere.
  *   - Memory is 16-byte aligned.  GC_malloc'ed memory is zeroed;
  *     GC_malloc_atomic'ed memory is not and is never scanned.
- *   - There is no incremental or generational mode, and no leak-finding
- *     or debugging allocator (the GC_debug_ calls are the plain ones).
+ *   - There is no incremental mode.  Leak finding (GC_set_find_leak) and
+ *     the debugging allocator (GC_debug_ calls) work as in bdwgc, except
+ *     that a leaked object is kept for ever, never reused.
  *   - Finalizers run, as in bdwgc, on a thread that allocates (or calls
  *     GC_gcollect), unless GC_finalize_on_demand is set.
  *   - Threads that allocate are registered automatically; define
@@ -108,9 +109,11 @@ GC_API void GC_CALL GC_set_on_heap_resize(GC_on_heap_resize_proc);
 GC_API GC_on_heap_resize_proc GC_CALL GC_get_on_heap_resize(void);
 
 /* bdwgc: leak-finding mode (report unreachable objects never freed with
- * GC_FREE instead of reclaiming them).
- * spangc: not supported; turning it on draws a warning (GC_warn_proc) and
- * objects are collected as usual. */
+ * GC_FREE instead of reclaiming them); set before GC_INIT, or with the
+ * environment variable GC_FIND_LEAK.
+ * spangc: reports "Found N leaked objects:" when GC_gcollect returns,
+ * before the next automatic collection, and at exit; a leaked object is
+ * reported once and never reused (bdwgc frees it after the report). */
 GC_API GC_ATTR_DEPRECATED int GC_find_leak;
 GC_API void GC_CALL GC_set_find_leak(int);
 GC_API int GC_CALL GC_get_find_leak(void);
@@ -324,8 +327,9 @@ GC_API void GC_CALL GC_free(void *);
 /* Base address of the heap object that contains p (anywhere inside it),
  * or NULL if p is not inside one.
  * spangc: NULL also for a slot that is free (bdwgc may return the base of
- * a freed object), and there is no debug header in front of objects from
- * the GC_debug_ calls, so their base is the address they returned. */
+ * a freed object).  As in bdwgc, the base of an object from a GC_debug_
+ * call is its header, GC_debug_header_size bytes before the address it
+ * returned. */
 GC_API void *GC_CALL GC_base(void * /* displaced_pointer */);
 
 /* Nonzero if p points into the collected heap. */
@@ -357,9 +361,9 @@ GC_API void GC_CALL GC_ptr_store_and_dirty(void * /* p */,
  * allocation site and check it for overwrites.  The GC_MALLOC family of
  * macros below switches to them when GC_DEBUG is defined; the site is
  * passed as GC_EXTRAS (__FILE__, __LINE__).
- * spangc: each behaves as its plain counterpart; the site is ignored, the
- * object has no header and is not checked for overwrites.  Objects from
- * the debug and plain calls may be mixed freely.
+ * spangc: the same (a 32-byte header, a guard word past the object; each
+ * collection checks the live ones).  GC_debug_free of a pointer into no
+ * object is reported and ignored where bdwgc aborts.
  * ===================================================================== */
 
 #define GC_EXTRAS __FILE__, __LINE__

@@ -187,8 +187,8 @@ GC_API unsigned GC_CALL GC_new_kind_inner(void ** /* free_list */,
     GC_ATTR_NONNULL(1);
 GC_API unsigned GC_CALL GC_new_proc_inner(GC_mark_proc);
 
-/* No debugging headers on spangc: the size is 0 and a debugging object
- * starts at its base. */
+/* The bytes of the header in front of an object from a GC_debug_ call
+ * (32 on spangc, as in Debian's bdwgc). */
 GC_API GC_ATTR_CONST size_t GC_CALL GC_get_debug_header_size(void);
 #define GC_USR_PTR_FROM_BASE(p) \
   ((void *)((char *)(p) + GC_get_debug_header_size()))

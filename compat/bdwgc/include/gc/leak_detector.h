@@ -2,9 +2,10 @@
  * gc/leak_detector.h -- routes the C allocation calls of the including
  * file to the collector, for finding leaks with bdwgc's leak-finding mode.
  *
- * spangc: there is no leak-finding mode (GC_set_find_leak warns); with
- * this header the file's memory is simply garbage collected, and
- * CHECK_LEAKS() collects.
+ * With GC_set_find_leak(1) before GC_INIT (or GC_FIND_LEAK in the
+ * environment), CHECK_LEAKS() collects and reports the objects that
+ * became unreachable without being freed, with the file and line that
+ * allocated them; they are never reused.
  */
 #ifndef GC_LEAK_DETECTOR_H
 #define GC_LEAK_DETECTOR_H
