@@ -9,6 +9,11 @@
  *                   on the current stack, stores the stack pointer, loads
  *                   the other one and pops the same;
  *   fiber_entry     where a fiber's first switch lands;
+ *   sgc_enter_blocking  pushes the caller's callee-saved registers and
+ *                   calls world_enter_blocking (world.c) with their
+ *                   address: the registers a blocking thread records must
+ *                   be its caller's, untouched by any C prologue
+ *                   (rule:blocking-regs);
  *   machine_thread_pointer  the thread control block (%fs:0).
  *
  * Knowledge of the machine that stays beside its users: the first frame
@@ -78,6 +83,32 @@ __asm__(".text\n"
         "  call fiber_main\n"
         "  ud2\n"
         ".size fiber_entry,.-fiber_entry\n");
+
+/* saved[0..5] = r15, r14, r13, r12, rbx, rbp; saved[6] = the return
+ * address.  Six pushes after the call leave the stack 8 off 16-byte
+ * alignment: one more slot before the call. */
+__asm__(".text\n"
+        ".globl sgc_enter_blocking\n"
+        ".type sgc_enter_blocking,@function\n"
+        "sgc_enter_blocking:\n"
+        "  pushq %rbp\n"
+        "  pushq %rbx\n"
+        "  pushq %r12\n"
+        "  pushq %r13\n"
+        "  pushq %r14\n"
+        "  pushq %r15\n"
+        "  movq %rsp, %rdi\n"
+        "  subq $8, %rsp\n"
+        "  call world_enter_blocking\n"
+        "  addq $8, %rsp\n"
+        "  popq %r15\n"
+        "  popq %r14\n"
+        "  popq %r13\n"
+        "  popq %r12\n"
+        "  popq %rbx\n"
+        "  popq %rbp\n"
+        "  ret\n"
+        ".size sgc_enter_blocking,.-sgc_enter_blocking\n");
 
 uintptr_t machine_thread_pointer(void) {
   uintptr_t tcb;

@@ -685,6 +685,9 @@ void world_foreach_start_root(void (*fn)(uintptr_t lo, uintptr_t hi, void *),
                               void *arg);
 int world_nthreads(void);
 void lock_as_blocking(pthread_mutex_t *m);
+/* sgc_enter_blocking's body (machine.c's entry passes the caller's
+ * callee-saved registers: r15, r14, r13, r12, rbx, rbp, return address). */
+void world_enter_blocking(const uintptr_t *saved);
 
 /* A fork is under way (world.c, "fork barrier"): a thread entering the
  * runtime waits in world_fork_wait until it is over.  A thread sees the

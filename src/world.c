@@ -787,7 +787,16 @@ static mthread *self_thread(const char *call) {
   return c->thr;
 }
 
-void sgc_enter_blocking(void) {
+/* sgc_enter_blocking is machine.c's: it pushes the caller's callee-saved
+ * registers (rbx, rbp, r12-r15) before any C code can use them and passes
+ * where they are.  What the thread records for the collector must be the
+ * caller's registers and the caller's stack: the thread runs on after
+ * this returns, so this function's frame (where a C prologue would have
+ * saved those registers) is gone by the time the collector scans.  A C
+ * entry that called getcontext after its compiler had put its own
+ * values in rbx lost a list the caller held in rbx
+ * (world_blocking_region_keeps_the_callers_registers; rule:blocking-regs). */
+void world_enter_blocking(const uintptr_t *saved) {
   mthread *t = self_thread("sgc_enter_blocking");
   mcache *c = t->cache;
   if (t->state == THR_BLOCKING)
@@ -795,11 +804,19 @@ void sgc_enter_blocking(void) {
               "region", (unsigned long)t->tid);
   nopreempt_enter(c);
   pthread_mutex_lock(&world.mutex);
-  volatile uintptr_t marker = 0;
   t->fpsize = 0;
   memset(&t->ctx_now, 0, sizeof t->ctx_now);
   getcontext(&t->ctx);
-  t->sp = (uintptr_t)&marker;
+  greg_t *r = t->ctx.uc_mcontext.gregs;
+  r[REG_R15] = (greg_t)saved[0];
+  r[REG_R14] = (greg_t)saved[1];
+  r[REG_R13] = (greg_t)saved[2];
+  r[REG_R12] = (greg_t)saved[3];
+  r[REG_RBX] = (greg_t)saved[4];
+  r[REG_RBP] = (greg_t)saved[5];
+  /* saved[6] is the return address; the caller's stack starts above. */
+  r[REG_RSP] = (greg_t)(uintptr_t)&saved[7];
+  t->sp = (uintptr_t)&saved[6];
   t->state = THR_BLOCKING;
   /* A stop that signalled this thread and waits for it: what it needs is
    * recorded now, so acknowledge here rather than rely on the signal (a
