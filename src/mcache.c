@@ -129,7 +129,15 @@ void mcache_release_all(mcache *c) {
 
 /* Hand back c's spans and freed objects, fold its counters, and take it
  * off the list of caches, which collections flush. */
+/* Once only: a thread that gave its cache back and then waits for
+ * threads_lock to leave the thread list may be forked away from, and the
+ * child's fork handler destroys the cache of every thread but its own
+ * (world_atfork).  A second unlink would follow stale links and leave a
+ * freed cache on the list (world_fork_while_threads_exit). */
 static void mcache_retire(mcache *c) {
+  if (c->retired)
+    return;
+  c->retired = 1;
   mcache_release_all(c);
   sgc_lock(&caches_lock);
   for (int i = 0; i < NUM_CLASSES; i++) {

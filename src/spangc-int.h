@@ -535,6 +535,7 @@ typedef struct mcache {
   int64_t live_delta; /* bytes freed/reused since the last flush */
   int64_t freed_delta; /* change of freed_pending since the last flush */
   uint32_t idle_polls; /* gc_maybe_collect calls: every 32nd reads the clock */
+  int retired; /* given back by mcache_retire (once) */
 
   struct mcache *allnext, *allprev; /* allcaches list (caches_lock) */
 
