@@ -220,20 +220,27 @@ static size_t alloc_small_run(mcache *c, size_t n, int kind, void **out,
   int sc = make_spanclass(cls, kind);
   size_t size = class_to_size[cls];
   size_t got = 0;
-  while (got < max && c->freed[sc] != NULL) {
-    void **f = c->freed[sc];
-    c->freed[sc] = freed_link(f[0]);
-    c->nfreed[sc]--;
-#if SPANGC_DEBUG
-    mspan *fs = mheap_lookup((uintptr_t)f);
-    bitmap_clear_atomic(fs->freedbits, mspan_obj_index(fs, (uintptr_t)f));
-#endif
-    clear_object(f, size, noscan);
-    out[got++] = f;
-  }
-  c->live_delta += (int64_t)(size * got);
-  c->freed_delta -= (int64_t)(size * got);
   while (got < max) {
+    /* The freed list first, each time round: a refill may answer with a
+     * central batch of freed objects there rather than a span (taking
+     * the span's slots then would leave the batch to be dropped
+     * uncounted by the next refill). */
+    size_t from_freed = got;
+    while (got < max && c->freed[sc] != NULL) {
+      void **f = c->freed[sc];
+      c->freed[sc] = freed_link(f[0]);
+      c->nfreed[sc]--;
+#if SPANGC_DEBUG
+      mspan *fs = mheap_lookup((uintptr_t)f);
+      bitmap_clear_atomic(fs->freedbits, mspan_obj_index(fs, (uintptr_t)f));
+#endif
+      clear_object(f, size, noscan);
+      out[got++] = f;
+    }
+    c->live_delta += (int64_t)(size * (got - from_freed));
+    c->freed_delta -= (int64_t)(size * (got - from_freed));
+    if (got == max)
+      break;
     mspan *s = c->alloc[sc];
     uint64_t cache = s->alloccache;
     if (cache == 0) {
