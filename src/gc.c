@@ -412,7 +412,10 @@ uint64_t gc_heap_pressure(void) {
  * grows). */
 static bool idle_due(uint64_t pressure) {
   uint64_t due = ATOMIC_LOAD_RELAXED(&gc.idle_due_at);
-  if (due == 0)
+  /* Not with GOGC off (only the memory limit collects then), nor below
+   * the minimum goal (sgc_expand_heap promised that much room). */
+  if (due == 0 || gc.gcpercent < 0 ||
+      pressure < ATOMIC_LOAD_RELAXED(&gc.min_goal))
     return false;
   uint64_t now = os_nanotime();
   if (now < due)

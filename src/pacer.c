@@ -99,10 +99,15 @@ uint64_t pacer_goal(const pacer_inputs *in) {
   if (in->gcpercent < 0) /* no automatic collections */
     return in->min_goal;
   if (!in->generational) {
-    uint64_t goal = in->marked + (in->sizing_sqrt
-                                      ? pacer_room(in, in->marked)
-                                      : in->marked / 100 *
-                                            (uint64_t)in->gcpercent);
+    /* GOGC's room has no floor of its own here (the goal has); the
+     * square-root rule's is never more than it. */
+    uint64_t room = in->marked / 100 * (uint64_t)in->gcpercent;
+    if (in->sizing_sqrt) {
+      uint64_t r = pacer_room(in, in->marked);
+      if (r < room)
+        room = r;
+    }
+    uint64_t goal = in->marked + room;
     return goal < in->min_goal ? in->min_goal : goal;
   }
   uint64_t L = in->major_live;

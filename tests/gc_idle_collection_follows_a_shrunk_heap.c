@@ -5,9 +5,11 @@
  * seconds an idle collection runs (major, counted in idle_collections,
  * flagged in gctrace), finds a tenth live, and the free pages go back to
  * the OS.  A program that allocates fast gets no idle collection (its
- * own reach the goal soon enough).  And with a large stable heap, an
- * idle collection that freed little of it doubles the interval before
- * the next. */
+ * own reach the goal soon enough), nor one with GOGC off (under a memory
+ * limit only the limit collects), nor one whose heap is below the room
+ * sgc_expand_heap promised.  And with a large stable heap, an idle
+ * collection that freed little of it doubles the interval before the
+ * next. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +75,18 @@ int main(void) {
          "%llu idle collections while the program allocated fast",
          (unsigned long long)(b.idle_collections - a.idle_collections));
 
+  /* GOGC off under a memory limit: slow allocation for longer than the
+   * idle interval (from a collection) gets no idle collection. */
+  sgc_set_gcpercent(-1);
+  sgc_set_memory_limit((size_t)1 << 30);
+  sgc_collect();
+  sgc_read_stats(&a);
+  long off = trickle(a.idle_collections + 1, 1600);
+  CHECKF(off < 0, "an idle collection with GOGC off under a memory limit "
+         "after %ld ms", off);
+  sgc_set_gcpercent(100);
+  sgc_set_memory_limit(0);
+
   /* The big heap, then the drop. */
   for (size_t i = 0; i < n; i++) {
     slots[i] = sgc_alloc_noscan(OBJ);
@@ -129,5 +143,16 @@ int main(void) {
          "fruitless idle collection: %ld ms, then %ld ms", first, second);
   for (size_t i = 0; i < n; i += 10)
     CHECK(((unsigned char *)slots[i])[0] == 0x11);
+
+  /* Last (it cannot be undone): a heap expanded by 1 GiB, with what is in
+   * use below the room that promised, gets no idle collection. */
+  for (size_t i = 0; i < n; i++)
+    slots[i] = NULL;
+  CHECK(sgc_expand_heap((size_t)1 << 30) == 0);
+  sgc_collect();
+  sgc_read_stats(&a);
+  long exp = trickle(a.idle_collections + 1, 1600);
+  CHECKF(exp < 0, "an idle collection below the room sgc_expand_heap "
+         "promised, after %ld ms", exp);
   return 0;
 }

@@ -96,6 +96,19 @@ int main(void) {
     in.sizing_sqrt = false;
     CHECK(pacer_room(&in, 100 * MB) == 100 * MB);
     in.sizing_sqrt = true;
+    /* Without generations too, never more than GOGC's goal, whatever the
+     * minimum goal (the room alone has a floor; GOGC's goal is floored as
+     * a whole). */
+    for (int p = 0; p <= 200; p += 10)
+      for (uint64_t m = MB / 2; m <= 64 * MB; m *= 2) {
+        pacer_inputs a = {.marked = m, .gcpercent = p, .min_goal = min,
+                          .sizing_sqrt = true, .alloc_rate = 500 * MB,
+                          .mark_rate = 1000 * MB};
+        uint64_t sq = pacer_goal(&a);
+        CHECKF(sq <= plain(m, p, min), "M %llu GOGC %d: sqrt goal %llu > "
+               "GOGC's %llu", (unsigned long long)m, p,
+               (unsigned long long)sq, (unsigned long long)plain(m, p, min));
+      }
     /* Generational: H over L. */
     in.generational = true;
     in.major_live = 400 * MB;
