@@ -7,7 +7,8 @@
  * swept, yet all keep running, so the C library's own locks (malloc
  * arenas), taken after these handlers, are released as usual.  It then
  * takes the locks that threads outside the world may hold (mcentral
- * locks, mheap.lock, fixalloc locks, the leaves), in the global order.
+ * locks, mheap.lock, fixalloc locks, the others), in the order of the
+ * lock table (lockrank.h).
  * After fork the parent releases them and lowers the barrier; the child
  * releases them and forgets every other thread: their caches hand their
  * spans back, their records go, and the runtime's own threads (markers,
