@@ -38,8 +38,8 @@
   X(SPECIAL, "span.speciallock", "special.c: that span's specials") \
   X(FIN, "fin.lock", "finalizer.c: the queue of finalizers to run and the finalizer thread's state") \
   X(WEAK, "weak_lock", "finalizer.c: the table of weak slots") \
-  X(BGSWEEP, "bgsweep.lock", "sweep.c: the background sweeper's wake-ups") \
   X(HELPER, "helper.lock", "mark.c: the helper markers' start and end of a mark") \
+  X(BGSWEEP, "bgsweep.lock", "sweep.c: the background sweeper's wake-ups") \
   X(WORK, "work.lock", "markwork.c: the full and empty work buffer lists of a mark") \
   X(CACHES, "caches_lock", "mcache.c: the list of all mcaches, counters folded from dead threads") \
   X(MCENTRAL, "mcentral.lock", "mcentral.c: its two span lists and the links of spans on them, its batches") \
