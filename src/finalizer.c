@@ -100,6 +100,7 @@ void finalizer_scan_queue(gcwork *w) {
 
 /* Take one queued finalizer (fin.lock held). */
 static bool dequeue(finentry *e) {
+  SGC_ASSERT_HELD(&fin.lock);
   finblock *b = fin.queue;
   if (b == NULL)
     return false;

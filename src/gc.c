@@ -150,6 +150,7 @@ static void abandon(mthread *self) {
 
 /* The collection proper, from the stop to the restart (gc_lock held). */
 static void collect_stopped(cycle *cy) {
+  SGC_ASSERT_HELD(&gc_lock);
   mheap *h = &sgc_heap;
   mthread *self = cy->self;
   int nproc = cy->nproc;

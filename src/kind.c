@@ -108,6 +108,7 @@ int sgc_new_mark_proc(sgc_mark_proc proc) {
 
 /* Append p to a growing table of pointers-or-records (kind_lock held). */
 static bool grow(void **table, uint32_t n, uint32_t *cap, size_t elem) {
+  SGC_ASSERT_HELD(&kind_lock);
   if (n < *cap)
     return true;
   uint32_t ncap = *cap ? *cap * 2 : 64;

@@ -201,6 +201,7 @@ static void set_span_pages(mheap *h, mspan *s) {
  * fail. */
 static void record_span(void *arg, void *obj) {
   mheap *h = arg;
+  SGC_ASSERT_HELD(&h->lock);
   SGC_ASSERT(h->nspan < h->nspancap);
   h->allspans[h->nspan++] = obj;
 }
@@ -208,6 +209,7 @@ static void record_span(void *arg, void *obj) {
 /* Make room in allspans for one more span (mheap.lock held).  The old
  * array stays if it is the collector's snapshot (rule:snapshot-array-kept). */
 static bool allspans_reserve(mheap *h) {
+  SGC_ASSERT_HELD(&h->lock);
   if (h->nspan < h->nspancap)
     return true;
   uint32_t cap = h->nspancap * 3 / 2;
@@ -251,6 +253,7 @@ void mheap_snapshot_locked(mspan ***spans, uint32_t *n) {
 
 /* A zeroed mspan struct, recorded in allspans (mheap.lock held). */
 static mspan *mheap_new_span(mheap *h) {
+  SGC_ASSERT_HELD(&h->lock);
   if (!allspans_reserve(h))
     return NULL;
   mspan *s = fixalloc_alloc(&h->spanalloc);
@@ -364,6 +367,7 @@ void mheap_free_locked(mspan *s, bool was_inuse) {
  * the arena counts towards npages (it merges with the new pages): the
  * arena grows only by what the run lacks.  mheap.lock held. */
 static bool mheap_grow(mheap *h, uintptr_t npages, bool extend_top) {
+  SGC_ASSERT_HELD(&h->lock);
   if (extend_top && h->arena_used > h->arena_start) {
     mspan *top = h->spans[page_index(h, h->arena_used - 1)];
     if (top->state == MSPAN_FREE && top->npages < npages)
