@@ -33,8 +33,8 @@
  * fiber; other faults go to the handler that was there before.
  *
  * Locks: fiber_lock guards the registry, the stack pools and their byte
- * counts; it is taken before mheap.lock (a pool grows and shrinks by
- * whole spans from the heap), by mutators only inside no-preempt regions.
+ * counts (a pool grows and shrinks by whole spans from the heap; its rank:
+ * lockrank.h), by mutators only inside no-preempt regions.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -88,7 +88,7 @@ void __tsan_switch_to_fiber(void *fiber, unsigned flags);
 
 /* -------------------------------------------------- registry and pools */
 
-static pthread_mutex_t fiber_lock = PTHREAD_MUTEX_INITIALIZER;
+static sgc_mutex fiber_lock = SGC_MUTEX_INIT(FIBER);
 static sgc_fiber **registry SGC_NOGC;
 static uint32_t nreg, capreg;
 static mspan_list pool[NORDERS] SGC_NOGC;
@@ -382,9 +382,9 @@ static void after_switch(void) {
   if (t->dead) {
     sgc_fiber *d = t->dead;
     t->dead = NULL;
-    pthread_mutex_lock(&fiber_lock);
+    sgc_lock(&fiber_lock);
     fiber_forget(d);
-    pthread_mutex_unlock(&fiber_lock);
+    sgc_unlock(&fiber_lock);
   }
   nopreempt_leave(c);
 }
@@ -461,9 +461,9 @@ __attribute__((noreturn, used)) void fiber_main(sgc_fiber *f) {
   check_canary(f);
   f->state = FIBER_FINISHED;
   t->dead = f; /* its stack is freed once we are off it */
-  pthread_mutex_lock(&fiber_lock);
+  sgc_lock(&fiber_lock);
   nfibers_finished++;
-  pthread_mutex_unlock(&fiber_lock);
+  sgc_unlock(&fiber_lock);
   do_switch(t, f, to);
   __builtin_unreachable();
 }
@@ -493,7 +493,7 @@ sgc_fiber *sgc_fiber_create(void (*fn)(void *), void *arg, size_t stack_size) {
   f->regidx = UINT32_MAX;
   mcache *c = t->cache;
   nopreempt_enter(c);
-  pthread_mutex_lock(&fiber_lock);
+  sgc_lock(&fiber_lock);
   bool ok = stack_alloc(f, stack_size + GUARD);
   if (ok) {
     /* Build the first frame before the fiber is published in the
@@ -518,7 +518,7 @@ sgc_fiber *sgc_fiber_create(void (*fn)(void *), void *arg, size_t stack_size) {
   }
   if (ok)
     nfibers_created++;
-  pthread_mutex_unlock(&fiber_lock);
+  sgc_unlock(&fiber_lock);
   nopreempt_leave(c);
   if (!ok) {
     errno = ENOMEM;
@@ -629,19 +629,19 @@ void fibers_after_mark(uint64_t *released) {
 
 /* Caller in a no-preempt region. */
 void fiber_read_stats(sgc_stats *st) {
-  pthread_mutex_lock(&fiber_lock);
+  sgc_lock(&fiber_lock);
   st->fibers_live = nreg;
   st->fibers_created = nfibers_created;
   st->fibers_finished = nfibers_finished;
   st->stack_pool_bytes = pool_bytes;
   st->stack_pool_free_bytes = pool_bytes - pool_used_bytes;
-  pthread_mutex_unlock(&fiber_lock);
+  sgc_unlock(&fiber_lock);
   st->stack_bytes = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) * PAGE_SIZE;
 }
 
 void fiber_pool_figures(uint64_t *pool, uint64_t *unused) {
-  pthread_mutex_lock(&fiber_lock);
+  sgc_lock(&fiber_lock);
   *pool = pool_bytes;
   *unused = pool_bytes - pool_used_bytes;
-  pthread_mutex_unlock(&fiber_lock);
+  sgc_unlock(&fiber_lock);
 }

@@ -46,7 +46,7 @@ typedef struct finblock {
 } finblock;
 
 static struct {
-  pthread_mutex_t lock;
+  sgc_mutex lock;
   pthread_cond_t cond; /* work for the finalizer thread */
   pthread_cond_t idle; /* queue empty and nothing running */
   finblock *queue, *spare;
@@ -55,20 +55,20 @@ static struct {
   int thread_started;
   int thread_disabled;
   int ready; /* atomic: the queue is not empty */
-} fin = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+} fin = {SGC_MUTEX_INIT(FIN), PTHREAD_COND_INITIALIZER,
          PTHREAD_COND_INITIALIZER};
 
-static pthread_mutex_t weak_lock = PTHREAD_MUTEX_INITIALIZER;
+static sgc_mutex weak_lock = SGC_MUTEX_INIT(WEAK);
 
 bool finalizer_queue(void *obj, void (*fn)(void *, void *), void *arg) {
-  pthread_mutex_lock(&fin.lock);
+  sgc_lock(&fin.lock);
   finblock *b = fin.queue;
   if (b == NULL || b->n == FINBLOCK_N) {
     finblock *nb = fin.spare;
     if (nb) {
       fin.spare = nb->next;
     } else if ((nb = os_alloc(sizeof(finblock))) == NULL) {
-      pthread_mutex_unlock(&fin.lock);
+      sgc_unlock(&fin.lock);
       return false;
     } else {
       ATOMIC_ADD(&sgc_heap.sys_meta, sizeof(finblock));
@@ -81,12 +81,12 @@ bool finalizer_queue(void *obj, void (*fn)(void *, void *), void *arg) {
   ATOMIC_STORE_RELAXED(&fin.nqueued, fin.nqueued + 1);
   ATOMIC_STORE_RELAXED(&fin.ready, 1);
   pthread_cond_signal(&fin.cond);
-  pthread_mutex_unlock(&fin.lock);
+  sgc_unlock(&fin.lock);
   return true;
 }
 
 void finalizer_scan_queue(gcwork *w) {
-  pthread_mutex_lock(&fin.lock);
+  sgc_lock(&fin.lock);
   for (finblock *b = fin.queue; b; b = b->next)
     for (uint32_t i = 0; i < b->n; i++) {
       if (sgc_sticky) /* not made old: see mspan.finqbits */
@@ -95,11 +95,12 @@ void finalizer_scan_queue(gcwork *w) {
         mark_root_word(w, (uintptr_t)b->e[i].obj);
       mark_root_word(w, (uintptr_t)b->e[i].arg);
     }
-  pthread_mutex_unlock(&fin.lock);
+  sgc_unlock(&fin.lock);
 }
 
 /* Take one queued finalizer (fin.lock held). */
 static bool dequeue(finentry *e) {
+  SGC_ASSERT_HELD(&fin.lock);
   finblock *b = fin.queue;
   if (b == NULL)
     return false;
@@ -117,12 +118,12 @@ static bool dequeue(finentry *e) {
 
 static void finished_one(mcache *c) {
   nopreempt_enter(c);
-  pthread_mutex_lock(&fin.lock);
+  sgc_lock(&fin.lock);
   fin.running--;
   fin.nrun++;
   if (fin.queue == NULL && fin.running == 0)
     pthread_cond_broadcast(&fin.idle);
-  pthread_mutex_unlock(&fin.lock);
+  sgc_unlock(&fin.lock);
   nopreempt_leave(c);
 }
 
@@ -130,9 +131,9 @@ static void finished_one(mcache *c) {
 static bool run_one(mcache *c) {
   finentry e;
   nopreempt_enter(c);
-  pthread_mutex_lock(&fin.lock);
+  sgc_lock(&fin.lock);
   bool got = dequeue(&e);
-  pthread_mutex_unlock(&fin.lock);
+  sgc_unlock(&fin.lock);
   nopreempt_leave(c);
   if (!got)
     return false;
@@ -158,10 +159,10 @@ static void *finalizer_main(void *arg) {
     /* Out of memory: the next finalizer registration tries to start
      * the thread again; until then sgc_run_finalizers() runs them. */
     sgc_warn("cannot register the finalizer thread (out of memory)");
-    pthread_mutex_lock(&fin.lock);
+    sgc_lock(&fin.lock);
     fin.thread_started = 0;
     pthread_cond_broadcast(&fin.idle);
-    pthread_mutex_unlock(&fin.lock);
+    sgc_unlock(&fin.lock);
     return NULL;
   }
   mcache *c = sgc_tls_cache;
@@ -169,10 +170,10 @@ static void *finalizer_main(void *arg) {
     while (run_one(c))
       ;
     sgc_enter_blocking();
-    pthread_mutex_lock(&fin.lock);
+    sgc_lock(&fin.lock);
     while (fin.queue == NULL)
-      pthread_cond_wait(&fin.cond, &fin.lock);
-    pthread_mutex_unlock(&fin.lock);
+      sgc_cond_wait(&fin.cond, &fin.lock);
+    sgc_unlock(&fin.lock);
     sgc_exit_blocking();
   }
   return NULL;
@@ -180,10 +181,10 @@ static void *finalizer_main(void *arg) {
 
 static void start_finalizer_thread(void) {
   mcache *c = nopreempt_enter_any();
-  pthread_mutex_lock(&fin.lock);
+  sgc_lock(&fin.lock);
   bool start = !fin.thread_started && !fin.thread_disabled;
   fin.thread_started |= start;
-  pthread_mutex_unlock(&fin.lock);
+  sgc_unlock(&fin.lock);
   nopreempt_leave_any(c);
   if (!start)
     return;
@@ -199,23 +200,23 @@ static void start_finalizer_thread(void) {
 
 void sgc_set_finalizer_thread(int enabled) {
   mcache *c = nopreempt_enter_any();
-  pthread_mutex_lock(&fin.lock);
+  sgc_lock(&fin.lock);
   fin.thread_disabled = !enabled;
-  pthread_mutex_unlock(&fin.lock);
+  sgc_unlock(&fin.lock);
   nopreempt_leave_any(c);
 }
 
 void sgc_wait_finalizers(void) {
   sgc_enter_blocking();
-  pthread_mutex_lock(&fin.lock);
+  sgc_lock(&fin.lock);
   while (fin.queue != NULL || fin.running > 0) {
     if (fin.thread_disabled || !fin.thread_started) {
       /* Nobody else will run them: the caller would wait forever. */
       break;
     }
-    pthread_cond_wait(&fin.idle, &fin.lock);
+    sgc_cond_wait(&fin.idle, &fin.lock);
   }
-  pthread_mutex_unlock(&fin.lock);
+  sgc_unlock(&fin.lock);
   sgc_exit_blocking();
 }
 
@@ -228,26 +229,26 @@ uint64_t sgc_finalizers_queued(void) {
 size_t sgc_finalizers_pending(void) {
   size_t n = 0;
   mcache *c = nopreempt_enter_any();
-  pthread_mutex_lock(&fin.lock);
+  sgc_lock(&fin.lock);
   for (finblock *b = fin.queue; b; b = b->next)
     n += b->n;
-  pthread_mutex_unlock(&fin.lock);
+  sgc_unlock(&fin.lock);
   nopreempt_leave_any(c);
   return n;
 }
 
 /* Caller in a no-preempt region (or the world stopped). */
 void finalizer_counts(uint64_t *queued, uint64_t *run) {
-  pthread_mutex_lock(&fin.lock);
+  sgc_lock(&fin.lock);
   *queued = fin.nqueued;
   *run = fin.nrun;
-  pthread_mutex_unlock(&fin.lock);
+  sgc_unlock(&fin.lock);
 }
 
 void finalizer_atfork(int phase) {
   if (phase == FORK_PREPARE) {
-    pthread_mutex_lock(&fin.lock);
-    pthread_mutex_lock(&weak_lock);
+    sgc_lock(&fin.lock);
+    sgc_lock(&weak_lock);
     return;
   }
   if (phase == FORK_CHILD) {
@@ -256,8 +257,8 @@ void finalizer_atfork(int phase) {
     pthread_cond_init(&fin.cond, NULL);
     pthread_cond_init(&fin.idle, NULL);
   }
-  pthread_mutex_unlock(&weak_lock);
-  pthread_mutex_unlock(&fin.lock);
+  sgc_unlock(&weak_lock);
+  sgc_unlock(&fin.lock);
 }
 
 int sgc_set_finalizer(void *p, void (*fn)(void *obj, void *arg), void *arg) {
@@ -377,7 +378,7 @@ static int register_weak(const char *call, void **slot, void *obj,
   nopreempt_enter(c);
   uint32_t index;
   object_span(call, obj, &index);
-  pthread_mutex_lock(&weak_lock);
+  sgc_lock(&weak_lock);
   int err = 0;
   weakent *e = weak_find(slot);
   if (e) {
@@ -396,7 +397,7 @@ static int register_weak(const char *call, void **slot, void *obj,
     weak[i] = (weakent){slot, obj, always};
     weaklive++;
   }
-  pthread_mutex_unlock(&weak_lock);
+  sgc_unlock(&weak_lock);
   nopreempt_leave(c);
   return err;
 }
@@ -413,7 +414,7 @@ int sgc_move_weak(void **from, void **to) {
   if (from == NULL || to == NULL)
     return EINVAL;
   mcache *c = nopreempt_enter_any();
-  pthread_mutex_lock(&weak_lock);
+  sgc_lock(&weak_lock);
   int err = 0;
   weakent *e = weak_find(from);
   if (e == NULL) {
@@ -437,21 +438,21 @@ int sgc_move_weak(void **from, void **to) {
       weakused++;
     weak[i] = (weakent){to, obj, always};
   }
-  pthread_mutex_unlock(&weak_lock);
+  sgc_unlock(&weak_lock);
   nopreempt_leave_any(c);
   return err;
 }
 
 int sgc_unregister_weak(void **slot) {
   mcache *c = nopreempt_enter_any();
-  pthread_mutex_lock(&weak_lock);
+  sgc_lock(&weak_lock);
   weakent *e = weak_find(slot);
   if (e) {
     e->slot = WEAK_TOMB;
     e->obj = NULL;
     weaklive--;
   }
-  pthread_mutex_unlock(&weak_lock);
+  sgc_unlock(&weak_lock);
   nopreempt_leave_any(c);
   return e ? 0 : ENOENT;
 }
@@ -466,7 +467,7 @@ static bool is_marked(uintptr_t p, bool *inheap) {
 }
 
 void weak_process(mspan **spans, uint32_t nspan) {
-  pthread_mutex_lock(&weak_lock);
+  sgc_lock(&weak_lock);
   for (size_t i = 0; i < weakcap; i++) {
     weakent *e = &weak[i];
     if (e->slot == NULL || e->slot == WEAK_TOMB)
@@ -482,14 +483,14 @@ void weak_process(mspan **spans, uint32_t nspan) {
     e->obj = NULL;
     weaklive--;
   }
-  pthread_mutex_unlock(&weak_lock);
+  sgc_unlock(&weak_lock);
 }
 
 /* After mark_finalizers (which marked what finalization keeps): forget
  * registrations whose slot lies inside a heap object that died, so that
  * nothing is ever written into reused memory. */
 void weak_forget_dead(void) {
-  pthread_mutex_lock(&weak_lock);
+  sgc_lock(&weak_lock);
   for (size_t i = 0; i < weakcap; i++) {
     weakent *e = &weak[i];
     if (e->slot == NULL || e->slot == WEAK_TOMB)
@@ -502,5 +503,5 @@ void weak_forget_dead(void) {
       weaklive--;
     }
   }
-  pthread_mutex_unlock(&weak_lock);
+  sgc_unlock(&weak_lock);
 }

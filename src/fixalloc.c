@@ -11,7 +11,7 @@
  * be reading the state of a dead one through its snapshot): mheap.c resets
  * their fields one by one.
  *
- * Each fixalloc has its own lock, a leaf below mheap.lock.
+ * Each fixalloc has its own lock (fixalloc.lock in lockrank.h).
  */
 #include "spangc-int.h"
 
@@ -27,7 +27,7 @@ void fixalloc_init(fixalloc *f, size_t size, void (*first)(void *, void *),
   f->first = first;
   f->arg = arg;
   f->sys = sys;
-  sgc_mutex_init(&f->lock);
+  sgc_mutex_init(&f->lock, LOCKRANK_FIXALLOC);
 }
 
 void *fixalloc_alloc(fixalloc *f) {

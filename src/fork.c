@@ -6,8 +6,10 @@
  * waits at the next one, so none holds a runtime lock or has a span half
  * swept, yet all keep running, so the C library's own locks (malloc
  * arenas), taken after these handlers, are released as usual.  It then
- * takes the locks that threads outside the world may hold (mcentral
- * locks, mheap.lock, fixalloc locks, the leaves), in the global order.
+ * takes the locks that threads outside the world may hold (roots_lock,
+ * fin.lock and weak_lock, the collector threads' locks, caches_lock,
+ * the mcentral locks, mheap.lock, the fixalloc locks), in the order of
+ * the lock table (lockrank.h).
  * After fork the parent releases them and lowers the barrier; the child
  * releases them and forgets every other thread: their caches hand their
  * spans back, their records go, and the runtime's own threads (markers,
@@ -22,16 +24,18 @@ static void prepare(void) {
     return;
   gc_atfork(FORK_PREPARE);
   world_atfork(FORK_PREPARE);
-  gc_atfork_threads(FORK_PREPARE);
-  heap_atfork(FORK_PREPARE);
-  caches_atfork(FORK_PREPARE);
   roots_atfork(FORK_PREPARE);
   finalizer_atfork(FORK_PREPARE);
+  gc_atfork_threads(FORK_PREPARE);
+  caches_atfork(FORK_PREPARE);
+  heap_atfork(FORK_PREPARE);
 }
 
 static void release(int phase) {
   if (!ATOMIC_LOAD(&sgc_initialised))
     return;
+  /* Not the reverse of prepare's order (releases need none); the
+   * child's handlers run in the order they always have. */
   finalizer_atfork(phase);
   roots_atfork(phase);
   caches_atfork(phase);

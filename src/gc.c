@@ -33,8 +33,7 @@
  * gc_lock serialises collections and guards the figures of the last
  * cycles; the helper markers (mark.c) synchronise through helper.lock.  A
  * collection first takes hold_lock for writing;
- * sgc_call_without_collections holds it for reading (lock order:
- * hold_lock, then gc_lock).
+ * sgc_call_without_collections holds it for reading (ranks: lockrank.h).
  */
 #include <link.h>
 #include <sched.h>
@@ -44,14 +43,14 @@
 #include "spangc-int.h"
 
 
-static pthread_mutex_t gc_lock = PTHREAD_MUTEX_INITIALIZER;
+static sgc_mutex gc_lock = SGC_MUTEX_INIT(GC);
 /* Why a collection runs: the pacer's goal was reached; sgc_collect or the
  * heap limit (major, whatever else ran meanwhile); or no collection ran
  * for the idle interval (major; pacer.c). */
 enum { COLLECT_DUE, COLLECT_FORCED, COLLECT_IDLE };
 /* Held for reading by sgc_call_without_collections, for writing by a
- * collection (taken before gc_lock). */
-static pthread_rwlock_t hold_lock = PTHREAD_RWLOCK_INITIALIZER;
+ * collection. */
+static sgc_rwlock hold_lock = SGC_RWLOCK_INIT(HOLD);
 /* Tests only: called by the collecting thread while the helper markers
  * run (the world stopped, gcmarking set), e.g. to force allspans to grow
  * under the markers' snapshot. */
@@ -169,6 +168,7 @@ static void abandon(mthread *self) {
 
 /* The collection proper, from the stop to the restart (gc_lock held). */
 static void collect_stopped(cycle *cy) {
+  SGC_ASSERT_HELD(&gc_lock);
   mheap *h = &sgc_heap;
   mthread *self = cy->self;
   int nproc = cy->nproc;
@@ -357,8 +357,8 @@ static void collect_as(mcache *c, int why) {
     return;
   uint64_t seen = ATOMIC_LOAD(&gc.numgc);
   sgc_enter_blocking();
-  pthread_rwlock_wrlock(&hold_lock);
-  pthread_mutex_lock(&gc_lock);
+  sgc_wrlock(&hold_lock);
+  sgc_lock(&gc_lock);
   sgc_exit_blocking();
   if (still_due(why, seen)) {
     void (*sh)(void) = ATOMIC_LOAD(&start_hook);
@@ -379,8 +379,8 @@ static void collect_as(mcache *c, int why) {
     else
       collect(self, why); /* no memory for a stack: use this one */
   }
-  pthread_mutex_unlock(&gc_lock);
-  pthread_rwlock_unlock(&hold_lock);
+  sgc_unlock(&gc_lock);
+  sgc_rwunlock(&hold_lock);
 }
 
 /* Collect from inside the allocator: step out of its no-preempt region
@@ -499,13 +499,13 @@ void *sgc_call_without_collections(void *(*fn)(void *), void *arg) {
   bool reg = c && c->thr && c->thr->state != THR_BLOCKING;
   if (reg)
     sgc_enter_blocking();
-  pthread_rwlock_rdlock(&hold_lock);
+  sgc_rdlock(&hold_lock);
   if (reg)
     sgc_exit_blocking();
   without_collections++;
   void *r = fn(arg);
   without_collections--;
-  pthread_rwlock_unlock(&hold_lock);
+  sgc_rwunlock(&hold_lock);
   return r;
 }
 
@@ -556,7 +556,7 @@ int sgc_set_gcpercent(int percent) {
   if (gc.numgc > 0)
     ATOMIC_STORE(&sgc_next_gc,
                  gen_goal(gc.gcpercent, ATOMIC_LOAD_RELAXED(&gc.min_goal)));
-  pthread_mutex_unlock(&gc_lock);
+  sgc_unlock(&gc_lock);
   return old;
 }
 
@@ -565,7 +565,7 @@ void gc_refresh_goal(void) {
   if (gc.numgc > 0)
     ATOMIC_STORE(&sgc_next_gc,
                  gen_goal(gc.gcpercent, ATOMIC_LOAD_RELAXED(&gc.min_goal)));
-  pthread_mutex_unlock(&gc_lock);
+  sgc_unlock(&gc_lock);
 }
 
 void sgc_set_max_heap(size_t bytes) {
@@ -601,7 +601,7 @@ void gc_read_stats(sgc_stats *st) {
   st->stack_released_bytes = gc.stack_released;
   gen_read_stats(st);
   memlimit_read_stats(st);
-  pthread_mutex_unlock(&gc_lock);
+  sgc_unlock(&gc_lock);
   st->next_gc = ATOMIC_LOAD(&sgc_next_gc);
   st->heap_live = (uint64_t)ATOMIC_LOAD(&sgc_heap.heap_live);
   st->sweeps_background = ATOMIC_LOAD_RELAXED(&sgc_nbgsweep);
@@ -621,24 +621,24 @@ void gc_atfork(int phase) {
      * the way). */
     if (c && c->thr && c->thr->state != THR_BLOCKING) {
       sgc_enter_blocking();
-      pthread_rwlock_wrlock(&hold_lock);
-      pthread_mutex_lock(&gc_lock);
+      sgc_wrlock(&hold_lock);
+      sgc_lock(&gc_lock);
       sgc_exit_blocking();
     } else {
-      pthread_rwlock_wrlock(&hold_lock);
-      pthread_mutex_lock(&gc_lock);
+      sgc_wrlock(&hold_lock);
+      sgc_lock(&gc_lock);
     }
     return;
   }
-  pthread_mutex_unlock(&gc_lock);
+  sgc_unlock(&gc_lock);
   if (phase == FORK_CHILD)
-    pthread_rwlock_init(&hold_lock, NULL); /* readers may be gone */
+    sgc_rwlock_reset_held(&hold_lock); /* readers may be gone */
   else
-    pthread_rwlock_unlock(&hold_lock);
+    sgc_rwunlock(&hold_lock);
 }
 
 /* The locks of the collector's own threads, taken after the world is
- * stopped (world_atfork), in the order a collection takes them: it holds
+ * stopped (world_atfork), as a collection takes them: it holds
  * threads_lock while it starts the markers and wakes the sweeper. */
 void gc_atfork_threads(int phase) {
   if (phase == FORK_PREPARE) {

@@ -39,7 +39,7 @@ int sgc_typed_kind = KIND_TYPED;
 sgc_mark_proc sgc_mark_procs[MAX_MARK_PROCS];
 static int nprocs = FIRST_USER_MARK_PROC;
 
-static pthread_mutex_t kind_lock = PTHREAD_MUTEX_INITIALIZER;
+static sgc_mutex kind_lock = SGC_MUTEX_INIT(KIND);
 
 /* Extended bitmaps and array records: tables of pointers that grow by
  * copying (old tables are kept: a marker may hold one). */
@@ -68,7 +68,7 @@ int sgc_new_kind(uintptr_t descr, int flags) {
     return -1;
   }
   mcache *c = nopreempt_enter_any();
-  pthread_mutex_lock(&kind_lock);
+  sgc_lock(&kind_lock);
   int k = sgc_nkinds;
   if (k < NUM_KINDS) {
     sgc_kinds[k].scan = SCAN_DESCR;
@@ -76,7 +76,7 @@ int sgc_new_kind(uintptr_t descr, int flags) {
     sgc_kinds[k].descr = descr;
     ATOMIC_STORE(&sgc_nkinds, k + 1);
   }
-  pthread_mutex_unlock(&kind_lock);
+  sgc_unlock(&kind_lock);
   nopreempt_leave_any(c);
   if (k >= NUM_KINDS) {
     errno = EAGAIN;
@@ -91,13 +91,13 @@ int sgc_new_mark_proc(sgc_mark_proc proc) {
     return -1;
   }
   mcache *c = nopreempt_enter_any();
-  pthread_mutex_lock(&kind_lock);
+  sgc_lock(&kind_lock);
   int i = nprocs;
   if (i < MAX_MARK_PROCS) {
     ATOMIC_STORE(&sgc_mark_procs[i], proc);
     nprocs = i + 1;
   }
-  pthread_mutex_unlock(&kind_lock);
+  sgc_unlock(&kind_lock);
   nopreempt_leave_any(c);
   if (i >= MAX_MARK_PROCS) {
     errno = EAGAIN;
@@ -108,6 +108,7 @@ int sgc_new_mark_proc(sgc_mark_proc proc) {
 
 /* Append p to a growing table of pointers-or-records (kind_lock held). */
 static bool grow(void **table, uint32_t n, uint32_t *cap, size_t elem) {
+  SGC_ASSERT_HELD(&kind_lock);
   if (n < *cap)
     return true;
   uint32_t ncap = *cap ? *cap * 2 : 64;
@@ -154,7 +155,7 @@ uintptr_t sgc_make_descriptor(const uintptr_t *bitmap, size_t nwords) {
   if (last % 64)
     e->bits[words - 1] &= ((uintptr_t)1 << (last % 64)) - 1;
   mcache *c = nopreempt_enter_any();
-  pthread_mutex_lock(&kind_lock);
+  sgc_lock(&kind_lock);
   uint32_t idx = sgc_n_ext_bitmaps;
   bool ok = grow((void **)&sgc_ext_bitmaps, idx, &cap_ext_bitmaps,
                  sizeof(ext_bitmap *));
@@ -162,7 +163,7 @@ uintptr_t sgc_make_descriptor(const uintptr_t *bitmap, size_t nwords) {
     sgc_ext_bitmaps[idx] = e;
     ATOMIC_STORE(&sgc_n_ext_bitmaps, idx + 1);
   }
-  pthread_mutex_unlock(&kind_lock);
+  sgc_unlock(&kind_lock);
   nopreempt_leave_any(c);
   if (!ok) {
     free(e);
@@ -212,7 +213,7 @@ void *sgc_calloc_typed(size_t count, size_t size, uintptr_t descr) {
   if (size < sizeof(uintptr_t) || count <= 1)
     return alloc_with_descr(n, descr);
   mcache *c = nopreempt_enter_any();
-  pthread_mutex_lock(&kind_lock);
+  sgc_lock(&kind_lock);
   uint32_t idx;
   for (idx = 0; idx < sgc_n_array_descrs; idx++)
     if (sgc_array_descrs[idx].descr == descr &&
@@ -227,7 +228,7 @@ void *sgc_calloc_typed(size_t count, size_t size, uintptr_t descr) {
       ATOMIC_STORE(&sgc_n_array_descrs, idx + 1);
     }
   }
-  pthread_mutex_unlock(&kind_lock);
+  sgc_unlock(&kind_lock);
   nopreempt_leave_any(c);
   if (!ok) {
     errno = ENOMEM;

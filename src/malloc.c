@@ -23,10 +23,10 @@
 int sgc_initialised;
 const int sgc_debug_build = SPANGC_DEBUG;
 uint64_t sgc_free_cookie;
-static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static sgc_mutex init_lock = SGC_MUTEX_INIT(INIT);
 
 void sgc_init_slow(void) {
-  pthread_mutex_lock(&init_lock);
+  sgc_lock(&init_lock);
   if (!sgc_initialised) {
     os_init_fault_injection();
     sizeclass_init();
@@ -42,14 +42,14 @@ void sgc_init_slow(void) {
     fork_init();
     scavenger_start();
     ATOMIC_STORE(&sgc_initialised, 1);
-    pthread_mutex_unlock(&init_lock);
+    sgc_unlock(&init_lock);
     /* The initialising thread (normally main) is a mutator from now on.
      * If the OS refuses the memory for its cache, its first allocation
      * reports ENOMEM and tries again. */
     (void)mcache_get();
     return;
   }
-  pthread_mutex_unlock(&init_lock);
+  sgc_unlock(&init_lock);
 }
 
 void sgc_init(void) { sgc_ensure_init(); }

@@ -52,7 +52,7 @@ struct gcwork {
 
 /* The state of one mark (markwork.c defines it). */
 typedef struct markwork {
-  pthread_mutex_t lock;
+  sgc_mutex lock;
   pthread_cond_t cond;
   workbuf *full, *empty;
   uint64_t nbufs, maxbufs;

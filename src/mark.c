@@ -383,31 +383,31 @@ void mark_worker(mark_result *res) {
 /* ------------------------------------------------------ helper markers */
 
 static struct {
-  pthread_mutex_t lock;
+  sgc_mutex lock;
   pthread_cond_t start, done;
   uint64_t gen;      /* bumped to start a mark */
   int want;          /* helpers wanted in this mark */
   int joined, ndone;
   int nthreads;
   mark_result *res;
-} helper = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+} helper = {SGC_MUTEX_INIT(HELPER), PTHREAD_COND_INITIALIZER,
             PTHREAD_COND_INITIALIZER};
 
 static void *helper_main(void *arg) {
   uint64_t seen = 0;
   world_in_collector = 1; /* runs inside collections: never waits for one */
-  pthread_mutex_lock(&helper.lock);
+  sgc_lock(&helper.lock);
   for (;;) {
     while (helper.gen == seen || helper.joined >= helper.want) {
       seen = helper.gen; /* a mark that needs no more helpers is skipped */
-      pthread_cond_wait(&helper.start, &helper.lock);
+      sgc_cond_wait(&helper.start, &helper.lock);
     }
     seen = helper.gen;
     helper.joined++;
     mark_result *res = helper.res;
-    pthread_mutex_unlock(&helper.lock);
+    sgc_unlock(&helper.lock);
     mark_worker(res);
-    pthread_mutex_lock(&helper.lock);
+    sgc_lock(&helper.lock);
     if (++helper.ndone == helper.want)
       pthread_cond_signal(&helper.done);
   }
@@ -416,7 +416,7 @@ static void *helper_main(void *arg) {
 
 /* Run the mark with n markers (this thread included). */
 void mark_run_markers(int n, mark_result *res) {
-  pthread_mutex_lock(&helper.lock);
+  sgc_lock(&helper.lock);
   SGC_ASSERT(helper.nthreads >= n - 1); /* mark_markers_for_cycle made them */
   helper.want = n - 1;
   helper.joined = 0;
@@ -424,14 +424,14 @@ void mark_run_markers(int n, mark_result *res) {
   helper.res = res;
   helper.gen++;
   pthread_cond_broadcast(&helper.start);
-  pthread_mutex_unlock(&helper.lock);
+  sgc_unlock(&helper.lock);
   if (sgc_test_mark_hook)
     sgc_test_mark_hook();
   mark_worker(res);
-  pthread_mutex_lock(&helper.lock);
+  sgc_lock(&helper.lock);
   while (helper.ndone < helper.want)
-    pthread_cond_wait(&helper.done, &helper.lock);
-  pthread_mutex_unlock(&helper.lock);
+    sgc_cond_wait(&helper.done, &helper.lock);
+  sgc_unlock(&helper.lock);
 }
 
 int mark_markers_for_cycle(int n) {
@@ -441,7 +441,7 @@ int mark_markers_for_cycle(int n) {
     n = MAX_MARKERS;
   /* Helpers that cannot be created shrink the count here; make
    * sure they exist first so mark_prepare gets the real number. */
-  pthread_mutex_lock(&helper.lock);
+  sgc_lock(&helper.lock);
   while (helper.nthreads < n - 1) {
     pthread_t t;
     pthread_attr_t a;
@@ -455,7 +455,7 @@ int mark_markers_for_cycle(int n) {
   }
   if (n - 1 > helper.nthreads)
     n = helper.nthreads + 1;
-  pthread_mutex_unlock(&helper.lock);
+  sgc_unlock(&helper.lock);
   return n;
 }
 
@@ -463,7 +463,7 @@ int mark_markers_for_cycle(int n) {
  * child, where no helper exists, the helpers are forgotten. */
 void mark_atfork_helpers(int phase) {
   if (phase == FORK_PREPARE) {
-    pthread_mutex_lock(&helper.lock);
+    sgc_lock(&helper.lock);
     return;
   }
   if (phase == FORK_CHILD) {
@@ -472,5 +472,5 @@ void mark_atfork_helpers(int phase) {
     pthread_cond_init(&helper.start, NULL);
     pthread_cond_init(&helper.done, NULL);
   }
-  pthread_mutex_unlock(&helper.lock);
+  sgc_unlock(&helper.lock);
 }

@@ -22,10 +22,10 @@
  */
 #include "mark-int.h"
 
-markwork work SGC_NOGC = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+markwork work SGC_NOGC = {SGC_MUTEX_INIT(WORK), PTHREAD_COND_INITIALIZER};
 
 workbuf *getempty(void) {
-  pthread_mutex_lock(&work.lock);
+  sgc_lock(&work.lock);
   workbuf *b = work.empty;
   if (b) {
     work.empty = b->next;
@@ -43,35 +43,35 @@ workbuf *getempty(void) {
       }
     }
   }
-  pthread_mutex_unlock(&work.lock);
+  sgc_unlock(&work.lock);
   if (b)
     b->n = 0;
   return b;
 }
 
 void putfull(workbuf *b) {
-  pthread_mutex_lock(&work.lock);
+  sgc_lock(&work.lock);
   b->next = work.full;
   ATOMIC_STORE_RELAXED(&work.full, b);
   if (work.nwait)
     pthread_cond_signal(&work.cond);
-  pthread_mutex_unlock(&work.lock);
+  sgc_unlock(&work.lock);
 }
 
 void putempty(workbuf *b) {
-  pthread_mutex_lock(&work.lock);
+  sgc_lock(&work.lock);
   b->next = work.empty;
   work.empty = b;
-  pthread_mutex_unlock(&work.lock);
+  sgc_unlock(&work.lock);
 }
 
 workbuf *getfull(gcwork *w) {
-  pthread_mutex_lock(&work.lock);
+  sgc_lock(&work.lock);
   for (;;) {
     if (work.full) {
       workbuf *b = work.full;
       ATOMIC_STORE_RELAXED(&work.full, b->next);
-      pthread_mutex_unlock(&work.lock);
+      sgc_unlock(&work.lock);
       w->nsteal++;
       return b;
     }
@@ -84,9 +84,9 @@ workbuf *getfull(gcwork *w) {
       pthread_cond_broadcast(&work.cond);
       break;
     }
-    pthread_cond_wait(&work.cond, &work.lock);
+    sgc_cond_wait(&work.cond, &work.lock);
     ATOMIC_STORE_RELAXED(&work.nwait, work.nwait - 1);
   }
-  pthread_mutex_unlock(&work.lock);
+  sgc_unlock(&work.lock);
   return NULL;
 }

@@ -34,7 +34,7 @@ __thread mcache *sgc_tls_cache __attribute__((tls_model("initial-exec")));
  * fast path needs no NULL check.  Never written. */
 mspan sgc_emptyspan SGC_NOGC;
 
-static sgc_mutex caches_lock = PTHREAD_MUTEX_INITIALIZER;
+static sgc_mutex caches_lock = SGC_MUTEX_INIT(CACHES);
 static mcache *allcaches;
 static uint64_t folded_nmalloc[NUM_CLASSES], folded_nfree[NUM_CLASSES];
 static pthread_key_t cache_key;

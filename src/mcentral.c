@@ -17,7 +17,7 @@
  * "allocated" in their span until the next collection.
  *
  * mcentral.lock guards both lists, the batches, and the list links of the
- * spans on them.  It is taken before mheap.lock, never after.
+ * spans on them.  Its rank: lockrank.h.
  */
 #include "spangc-int.h"
 
@@ -28,7 +28,7 @@ typedef struct fbatch {
 } fbatch;
 
 void mcentral_init(mcentral *c, int spanclass) {
-  sgc_mutex_init(&c->lock);
+  sgc_mutex_init(&c->lock, LOCKRANK_MCENTRAL);
   c->spanclass = spanclass;
 }
 

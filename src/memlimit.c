@@ -105,9 +105,9 @@ static struct {
   uint64_t retain_target; /* computed by memlimit_goal (gc_lock) */
   uint64_t released; /* bytes released for the limit or promptly, ever */
 
-  pthread_mutex_t lock;
+  sgc_mutex lock;
   pthread_cond_t cond; /* the scavenger's sleep */
-} ml SGC_NOGC = {.lock = PTHREAD_MUTEX_INITIALIZER,
+} ml SGC_NOGC = {.lock = SGC_MUTEX_INIT(ML),
                  .retain_target = UINT64_MAX,
                  .prompt_min_idle = PROMPT_MIN_IDLE_NS};
 
@@ -238,12 +238,12 @@ void memlimit_collected(uint64_t t0, uint64_t t1, bool idle) {
   if (keep == UINT64_MAX || retained / 2 < keep ||
       retained - keep < PROMPT_MIN_EXCESS)
     return;
-  pthread_mutex_lock(&ml.lock);
+  sgc_lock(&ml.lock);
   ATOMIC_STORE(&ml.prompt_min_idle, idle ? 0 : PROMPT_MIN_IDLE_NS);
   ATOMIC_STORE(&ml.prompt_target, keep);
   ATOMIC_STORE(&ml.prompt_until, t1 + PROMPT_NS);
   pthread_cond_signal(&ml.cond);
-  pthread_mutex_unlock(&ml.lock);
+  sgc_unlock(&ml.lock);
 }
 
 /* ------------------------------------------------------- scavenger */
@@ -258,7 +258,7 @@ static uint64_t prompt_target(uint64_t now) {
 
 void memlimit_scavenger_sleep(uint64_t ns) {
   struct timespec ts;
-  pthread_mutex_lock(&ml.lock);
+  sgc_lock(&ml.lock);
   /* Checked under the lock memlimit_collected wakes us under: no wake-up
    * is lost between the check and the wait. */
   if (prompt_target(os_nanotime()) != UINT64_MAX && ns > PROMPT_POLL_NS)
@@ -267,8 +267,8 @@ void memlimit_scavenger_sleep(uint64_t ns) {
   uint64_t end = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + ns;
   ts.tv_sec = (time_t)(end / 1000000000u);
   ts.tv_nsec = (long)(end % 1000000000u);
-  pthread_cond_timedwait(&ml.cond, &ml.lock, &ts);
-  pthread_mutex_unlock(&ml.lock);
+  sgc_cond_timedwait(&ml.cond, &ml.lock, &ts);
+  sgc_unlock(&ml.lock);
 }
 
 void memlimit_scavenge_promptly(void) {
@@ -288,7 +288,7 @@ void memlimit_note_released(uint64_t bytes) {
 }
 
 void memlimit_atfork_child(void) {
-  pthread_mutex_init(&ml.lock, NULL);
+  pthread_mutex_init(&ml.lock.m, NULL); /* not held by this thread */
   memlimit_cond_init();
 }
 

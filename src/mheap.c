@@ -37,8 +37,8 @@
  *
  * mheap.lock guards: the free structures and freetime, allspans/nspan/
  * nspancap/gcspans, arena_used and the spans table (writes), span state
- * changes between FREE/INUSE/DEAD/STACK, and the page counters.  Lock order: mcentral.lock ->
- * mheap.lock -> fixalloc locks.
+ * changes between FREE/INUSE/DEAD/STACK, and the page counters.  Its rank
+ * among the other locks: lockrank.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,6 +201,7 @@ static void set_span_pages(mheap *h, mspan *s) {
  * fail. */
 static void record_span(void *arg, void *obj) {
   mheap *h = arg;
+  SGC_ASSERT_HELD(&h->lock);
   SGC_ASSERT(h->nspan < h->nspancap);
   h->allspans[h->nspan++] = obj;
 }
@@ -208,6 +209,7 @@ static void record_span(void *arg, void *obj) {
 /* Make room in allspans for one more span (mheap.lock held).  The old
  * array stays if it is the collector's snapshot (rule:snapshot-array-kept). */
 static bool allspans_reserve(mheap *h) {
+  SGC_ASSERT_HELD(&h->lock);
   if (h->nspan < h->nspancap)
     return true;
   uint32_t cap = h->nspancap * 3 / 2;
@@ -238,6 +240,7 @@ static bool allspans_reserve(mheap *h) {
  * (rule:snapshot-array-kept). */
 void mheap_snapshot_locked(mspan ***spans, uint32_t *n) {
   mheap *h = &sgc_heap;
+  SGC_ASSERT_HELD(&h->lock);
   if (h->gcspans && h->gcspans != h->allspans) {
     os_free(h->gcspans, h->gcspanscap * sizeof(mspan *));
     ATOMIC_ADD(&h->sys_meta, -(uint64_t)(h->gcspanscap * sizeof(mspan *)));
@@ -250,6 +253,7 @@ void mheap_snapshot_locked(mspan ***spans, uint32_t *n) {
 
 /* A zeroed mspan struct, recorded in allspans (mheap.lock held). */
 static mspan *mheap_new_span(mheap *h) {
+  SGC_ASSERT_HELD(&h->lock);
   if (!allspans_reserve(h))
     return NULL;
   mspan *s = fixalloc_alloc(&h->spanalloc);
@@ -269,7 +273,7 @@ static mspan *mheap_new_span(mheap *h) {
   s->incache = 0;
   s->nalloc = 0;
   s->spanclass = 0;
-  sgc_mutex_init(&s->speciallock);
+  sgc_mutex_init(&s->speciallock, LOCKRANK_SPECIAL);
   return s;
 }
 
@@ -306,6 +310,7 @@ static void merge_idle_time(mspan *s, const mspan *t) {
  * mheap.lock held. */
 static void free_span_locked(mheap *h, mspan *s, bool was_inuse,
                              bool released) {
+  SGC_ASSERT_HELD(&h->lock);
   if (was_inuse) {
     h->pages_inuse -= s->npages;
     s->needzero = 1;
@@ -353,6 +358,7 @@ static void free_span_locked(mheap *h, mspan *s, bool was_inuse,
 }
 
 void mheap_free_locked(mspan *s, bool was_inuse) {
+  SGC_ASSERT_HELD(&sgc_heap.lock);
   free_span_locked(&sgc_heap, s, was_inuse, false);
 }
 
@@ -361,6 +367,7 @@ void mheap_free_locked(mspan *s, bool was_inuse) {
  * the arena counts towards npages (it merges with the new pages): the
  * arena grows only by what the run lacks.  mheap.lock held. */
 static bool mheap_grow(mheap *h, uintptr_t npages, bool extend_top) {
+  SGC_ASSERT_HELD(&h->lock);
   if (extend_top && h->arena_used > h->arena_start) {
     mspan *top = h->spans[page_index(h, h->arena_used - 1)];
     if (top->state == MSPAN_FREE && top->npages < npages)
@@ -412,6 +419,7 @@ static bool mheap_grow(mheap *h, uintptr_t npages, bool extend_top) {
  * the arena and runs above what the program uses now stay idle, coalesce
  * and go back to the OS.  mheap.lock held. */
 static mspan *alloc_span_locked(mheap *h, uintptr_t npages) {
+  SGC_ASSERT_HELD(&h->lock);
   mspan *s = treap_first_fit(h, npages);
   if (s == NULL) {
     if (!mheap_grow(h, npages, true))
@@ -679,6 +687,7 @@ static uintptr_t release_treap_top(mheap *h, mspan *t, uintptr_t want,
 size_t mheap_scavenge_down_to_locked(uint64_t keep, size_t batch,
                                      uint64_t min_idle) {
   mheap *h = &sgc_heap;
+  SGC_ASSERT_HELD(&h->lock);
   if (h->pages_free == h->pages_released)
     return 0;
   uint64_t retained = h->sys_heap - h->pages_released * PAGE_SIZE;
@@ -706,6 +715,7 @@ size_t mheap_scavenge_down_to(uint64_t keep, size_t batch,
 /* Under a memory limit: an allocation that made the heap hold more gives
  * back free pages at once (memlimit.c).  mheap.lock held. */
 static void release_for_limit_locked(void) {
+  SGC_ASSERT_HELD(&sgc_heap.lock);
   uint64_t cap = memlimit_retain_cap();
   if (cap != UINT64_MAX)
     memlimit_note_released(mheap_scavenge_down_to_locked(cap, SIZE_MAX, 0));
@@ -886,7 +896,7 @@ static uint64_t env_u64(const char *name, uint64_t dflt) {
 
 void mheap_init(void) {
   mheap *h = &sgc_heap;
-  sgc_mutex_init(&h->lock);
+  sgc_mutex_init(&h->lock, LOCKRANK_MHEAP);
   h->treap_seed = 0x9e3779b97f4a7c15ull;
   fixalloc_init(&h->spanalloc, sizeof(mspan), record_span, h, &h->sys_meta,
                 false);

@@ -14,7 +14,7 @@
 
 typedef struct { uintptr_t lo, hi; } range;
 
-static pthread_mutex_t roots_lock = PTHREAD_MUTEX_INITIALIZER;
+static sgc_mutex roots_lock = SGC_MUTEX_INIT(ROOTS);
 static range *roots;
 static size_t nroots, caproots;
 
@@ -42,7 +42,7 @@ int sgc_add_roots(void *lo, void *hi) {
     return EINVAL;
   sgc_ensure_init();
   mcache *c = nopreempt_enter_any();
-  pthread_mutex_lock(&roots_lock);
+  sgc_lock(&roots_lock);
   int err = 0;
   if (!reserve(nroots + 1)) {
     err = ENOMEM;
@@ -64,7 +64,7 @@ int sgc_add_roots(void *lo, void *hi) {
   roots[i] = (range){l, h};
   nroots = nroots - (j - i) + 1;
 out:
-  pthread_mutex_unlock(&roots_lock);
+  sgc_unlock(&roots_lock);
   nopreempt_leave_any(c);
   return err;
 }
@@ -74,7 +74,7 @@ void sgc_remove_roots(void *lo, void *hi) {
   if (l >= h || !ATOMIC_LOAD(&sgc_initialised))
     return;
   mcache *c = nopreempt_enter_any();
-  pthread_mutex_lock(&roots_lock);
+  sgc_lock(&roots_lock);
   for (size_t i = 0; i < nroots;) {
     range r = roots[i];
     if (r.hi <= l || h <= r.lo) {
@@ -102,20 +102,20 @@ void sgc_remove_roots(void *lo, void *hi) {
       nroots--;
     }
   }
-  pthread_mutex_unlock(&roots_lock);
+  sgc_unlock(&roots_lock);
   nopreempt_leave_any(c);
 }
 
 void roots_atfork(int phase) {
   if (phase == FORK_PREPARE)
-    pthread_mutex_lock(&roots_lock);
+    sgc_lock(&roots_lock);
   else
-    pthread_mutex_unlock(&roots_lock);
+    sgc_unlock(&roots_lock);
 }
 
 void roots_foreach(void (*fn)(uintptr_t, uintptr_t, void *), void *arg) {
-  pthread_mutex_lock(&roots_lock);
+  sgc_lock(&roots_lock);
   for (size_t i = 0; i < nroots; i++)
     fn(roots[i].lo, roots[i].hi, arg);
-  pthread_mutex_unlock(&roots_lock);
+  sgc_unlock(&roots_lock);
 }

@@ -36,7 +36,7 @@
  * first) calls the C library directly, as before.
  *
  * Locks: rec_lock (a spin lock taken with every signal blocked, never
- * held across a call into the runtime) guards the writes of the
+ * held across a call into the runtime; ranked in lockrank.h) guards the writes of the
  * program's action record; readers (the signal handler) take none: they
  * copy the slot that rec_gen names, and a writer writes the next slot of
  * a ring.  The forwarding pointers are resolved once and published with
@@ -285,18 +285,20 @@ __attribute__((constructor)) static void resolve_all(void) {
 #define NREC 8
 static struct sigaction rec[NREC];
 static unsigned rec_gen; /* atomic: rec[rec_gen % NREC] is current */
-static int rec_lock;     /* writers */
+static sgc_spinlock rec_lock = SGC_SPINLOCK_INIT(REC); /* writers */
 
 static void rec_begin(sigset_t *old) {
   sigset_t all;
   sigfillset(&all);
   NEXT(pthread_sigmask)(SIG_SETMASK, &all, old);
-  while (__atomic_exchange_n(&rec_lock, 1, __ATOMIC_ACQUIRE))
+  LOCKRANK_ACQUIRE(&rec_lock, rec_lock.rank, false);
+  while (__atomic_exchange_n(&rec_lock.v, 1, __ATOMIC_ACQUIRE))
     sched_yield();
 }
 
 static void rec_end(const sigset_t *old) {
-  __atomic_store_n(&rec_lock, 0, __ATOMIC_RELEASE);
+  __atomic_store_n(&rec_lock.v, 0, __ATOMIC_RELEASE);
+  LOCKRANK_RELEASE(&rec_lock, rec_lock.rank);
   NEXT(pthread_sigmask)(SIG_SETMASK, old, NULL);
 }
 
@@ -312,7 +314,7 @@ static void rec_store(const struct sigaction *a) {
 
 /* In the child of fork() only the forking thread exists: a writer lock
  * another thread held is nobody's. */
-void signals_atfork_child(void) { rec_lock = 0; }
+void signals_atfork_child(void) { rec_lock.v = 0; }
 
 static __thread int chain_depth TLS_IE;
 static __thread int chain_again TLS_IE;

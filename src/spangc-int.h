@@ -16,9 +16,8 @@
  * load.  Each span carries its allocation bitmap, its mark bitmap and its
  * sweep generation, which the collector needs.
  *
- * Lock order (outer first): mcentral.lock -> mheap.lock -> fixalloc locks.
- * mspan.speciallock is a leaf.  No lock is held across a call into the OS
- * other than mheap.lock.
+ * The lock order is the table in lockrank.h.  No lock is held across a
+ * call into the OS other than mheap.lock.
  */
 #ifndef SPANGC_INT_H
 #define SPANGC_INT_H
@@ -92,10 +91,9 @@ void sgc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define OWNER_ADD(p, v)                                                        \
   ATOMIC_STORE_RELAXED((p), ATOMIC_LOAD_RELAXED(p) + (v))
 
-typedef pthread_mutex_t sgc_mutex;
-void sgc_mutex_init(sgc_mutex *m);
-static inline void sgc_lock(sgc_mutex *m) { pthread_mutex_lock(m); }
-static inline void sgc_unlock(sgc_mutex *m) { pthread_mutex_unlock(m); }
+/* Every runtime lock is an sgc_mutex, sgc_rwlock or sgc_spinlock with a
+ * rank from the one table of lock ranks (lockrank.h). */
+#include "lockrank.h"
 
 /* --------------------------------------------------------------------- os */
 
@@ -685,7 +683,7 @@ void world_foreach_thread(void (*fn)(mthread *t, void *arg), void *arg);
 void world_foreach_start_root(void (*fn)(uintptr_t lo, uintptr_t hi, void *),
                               void *arg);
 int world_nthreads(void);
-void lock_as_blocking(pthread_mutex_t *m);
+void lock_as_blocking(sgc_mutex *m);
 /* sgc_enter_blocking's body (machine.c's entry passes the caller's
  * callee-saved registers: r15, r14, r13, r12, rbx, rbp, return address). */
 void world_enter_blocking(const uintptr_t *saved);
@@ -999,7 +997,7 @@ static inline void sgc_ensure_init(void) {
 /* ------------------------------------------------------------------ fork */
 
 /* pthread_atfork phases.  Each subsystem takes its locks in PREPARE (in
- * the global lock order), releases them in PARENT, and in CHILD releases
+ * the order of the lock table, lockrank.h), releases them in PARENT, and in CHILD releases
  * them and forgets the threads that do not exist in the child. */
 enum { FORK_PREPARE, FORK_PARENT, FORK_CHILD };
 void fork_init(void);

@@ -5,7 +5,7 @@
  * collector and the sweeper find an object's finalizer or weak slots by
  * walking its span's list.  Records come from mheap.specialalloc.
  *
- * span->speciallock guards the list; it is a leaf lock.  The sweeper
+ * span->speciallock guards the list (its rank: lockrank.h).  The sweeper
  * touches a span's specials only while it owns the span (sweepgen sg-1),
  * and the marker only with the world stopped, but the lock is still taken
  * so that a thread adding a finalizer never races with either.

@@ -417,11 +417,11 @@ uint64_t sweep_finish(void) {
 /* ------------------------------------------------------ background sweep */
 
 static struct {
-  pthread_mutex_t lock;
+  sgc_mutex lock;
   pthread_cond_t cond;
   uint64_t gen;
   int started;
-} bgsweep = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+} bgsweep = {SGC_MUTEX_INIT(BGSWEEP), PTHREAD_COND_INITIALIZER};
 
 static void *bgsweep_main(void *arg) {
   if (sgc_register_thread() != 0) {
@@ -429,20 +429,20 @@ static void *bgsweep_main(void *arg) {
      * next wake-up tries to start a sweeper again. */
     sgc_warn("cannot register the background sweeper (out of memory); "
              "allocation sweeps");
-    pthread_mutex_lock(&bgsweep.lock);
+    sgc_lock(&bgsweep.lock);
     bgsweep.started = 0;
-    pthread_mutex_unlock(&bgsweep.lock);
+    sgc_unlock(&bgsweep.lock);
     return NULL;
   }
   mcache *c = sgc_tls_cache;
   uint64_t seen = 0;
   for (;;) {
     sgc_enter_blocking();
-    pthread_mutex_lock(&bgsweep.lock);
+    sgc_lock(&bgsweep.lock);
     while (bgsweep.gen == seen)
-      pthread_cond_wait(&bgsweep.cond, &bgsweep.lock);
+      sgc_cond_wait(&bgsweep.cond, &bgsweep.lock);
     seen = bgsweep.gen;
-    pthread_mutex_unlock(&bgsweep.lock);
+    sgc_unlock(&bgsweep.lock);
     sgc_exit_blocking();
     uint64_t t0 = sweep_clock();
     for (;;) {
@@ -458,12 +458,12 @@ static void *bgsweep_main(void *arg) {
 }
 
 void bgsweep_wake(void) {
-  pthread_mutex_lock(&bgsweep.lock);
+  sgc_lock(&bgsweep.lock);
   bool start = !bgsweep.started;
   bgsweep.started = 1;
   bgsweep.gen++;
   pthread_cond_signal(&bgsweep.cond);
-  pthread_mutex_unlock(&bgsweep.lock);
+  sgc_unlock(&bgsweep.lock);
   if (start) {
     pthread_t t;
     pthread_attr_t a;
@@ -479,12 +479,12 @@ void bgsweep_wake(void) {
  * child, where no sweeper exists, the next wake-up starts one. */
 void bgsweep_atfork(int phase) {
   if (phase == FORK_PREPARE) {
-    pthread_mutex_lock(&bgsweep.lock);
+    sgc_lock(&bgsweep.lock);
     return;
   }
   if (phase == FORK_CHILD) {
     bgsweep.started = 0;
     pthread_cond_init(&bgsweep.cond, NULL);
   }
-  pthread_mutex_unlock(&bgsweep.lock);
+  sgc_unlock(&bgsweep.lock);
 }

@@ -59,12 +59,13 @@ _Noreturn void sgc_throw_assert(const char *cond, const char *file, int line) {
   sgc_fatal("invariant failed: %s (%s:%d)", cond, file, line);
 }
 
-void sgc_mutex_init(sgc_mutex *m) {
+void sgc_mutex_init(sgc_mutex *m, int rank) {
   pthread_mutexattr_t a;
   pthread_mutexattr_init(&a);
 #ifdef PTHREAD_MUTEX_ADAPTIVE_NP
   pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
 #endif
-  pthread_mutex_init(m, &a);
+  pthread_mutex_init(&m->m, &a);
+  m->rank = rank;
   pthread_mutexattr_destroy(&a);
 }

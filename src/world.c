@@ -29,10 +29,10 @@
  * blocking region while the world is stopped: sgc_exit_blocking waits on
  * world.cond until the world restarts.
  *
- * Locks: gc_lock (collector, outermost) -> threads_lock (the thread list,
- * held by the collector for the whole stop) -> world.mutex (blocking
- * state) .  A thread waiting for gc_lock does so inside a blocking region,
- * so a collection by another thread never waits for it.
+ * Locks: threads_lock (the thread list, held by the collector for the
+ * whole stop) and world.mutex (blocking state); their ranks: lockrank.h.
+ * A thread waiting for gc_lock does so inside a blocking region, so a
+ * collection by another thread never waits for it.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -46,14 +46,14 @@
 
 #define SIG_SUSPEND sgc_suspend_sig
 
-static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static sgc_mutex threads_lock = SGC_MUTEX_INIT(THREADS);
 static mthread *allthreads;
 static mthread *deadthreads; /* exited registered; freed by world_start */
 static int nthreads;
 static fixalloc threadalloc;
 
 static struct {
-  pthread_mutex_t mutex;
+  sgc_mutex mutex;
   pthread_cond_t cond;
   int stopping;
   sem_t ack;
@@ -65,7 +65,7 @@ static struct {
   pthread_cond_t outsiders_gone; /* with mutex */
   int barrier; /* a fork barrier is being raised (mutex) */
   pthread_cond_t fork_done; /* with mutex: world_forking went back to 0 */
-} world = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {{0}}, 0,
+} world = {SGC_MUTEX_INIT(WORLD), PTHREAD_COND_INITIALIZER, 0, {{0}}, 0,
            0, 0, PTHREAD_COND_INITIALIZER, 0, PTHREAD_COND_INITIALIZER};
 
 extern int world_forking;
@@ -317,7 +317,7 @@ mthread *world_register(mcache *c) {
   fiber_thread_init(t);
   /* Not yet on the list: no signal can reach this thread's handler with
    * c->thr set before it is on the list. */
-  pthread_mutex_lock(&threads_lock);
+  sgc_lock(&threads_lock);
   t->prev = NULL;
   t->next = allthreads;
   if (allthreads)
@@ -325,7 +325,7 @@ mthread *world_register(mcache *c) {
   allthreads = t;
   nthreads++;
   c->thr = t;
-  pthread_mutex_unlock(&threads_lock);
+  sgc_unlock(&threads_lock);
   return t;
 }
 
@@ -346,7 +346,7 @@ void world_unregister(mthread *t) {
   lock_as_blocking(&threads_lock);
   thread_list_remove(t);
   t->cache->thr = NULL;
-  pthread_mutex_unlock(&threads_lock);
+  sgc_unlock(&threads_lock);
   sem_destroy(&t->resume);
   fixalloc_free(&threadalloc, t);
 }
@@ -354,7 +354,7 @@ void world_unregister(mthread *t) {
 int world_nthreads(void) {
   lock_as_blocking(&threads_lock);
   int n = nthreads;
-  pthread_mutex_unlock(&threads_lock);
+  sgc_unlock(&threads_lock);
   return n;
 }
 
@@ -380,19 +380,19 @@ void world_outsider_enter(void) {
     if (!__atomic_load_n(&world.barred, __ATOMIC_SEQ_CST))
       return;
     world_outsider_leave_count();
-    pthread_mutex_lock(&world.mutex);
+    sgc_lock(&world.mutex);
     while (__atomic_load_n(&world.barred, __ATOMIC_SEQ_CST))
-      pthread_cond_wait(&world.cond, &world.mutex);
-    pthread_mutex_unlock(&world.mutex);
+      sgc_cond_wait(&world.cond, &world.mutex);
+    sgc_unlock(&world.mutex);
   }
 }
 
 static void world_outsider_leave_count(void) {
   if (__atomic_sub_fetch(&world.outsiders, 1, __ATOMIC_SEQ_CST) == 0 &&
       __atomic_load_n(&world.barred, __ATOMIC_SEQ_CST)) {
-    pthread_mutex_lock(&world.mutex);
+    sgc_lock(&world.mutex);
     pthread_cond_broadcast(&world.outsiders_gone);
-    pthread_mutex_unlock(&world.mutex);
+    sgc_unlock(&world.mutex);
   }
 }
 
@@ -405,10 +405,10 @@ void world_outsider_leave(void) {
 /* Bar new outsiders and wait for those inside to leave. */
 static void bar_outsiders(void) {
   __atomic_store_n(&world.barred, 1, __ATOMIC_SEQ_CST);
-  pthread_mutex_lock(&world.mutex);
+  sgc_lock(&world.mutex);
   while (__atomic_load_n(&world.outsiders, __ATOMIC_SEQ_CST) != 0)
-    pthread_cond_wait(&world.outsiders_gone, &world.mutex);
-  pthread_mutex_unlock(&world.mutex);
+    sgc_cond_wait(&world.outsiders_gone, &world.mutex);
+  sgc_unlock(&world.mutex);
 }
 
 /* ------------------------------------------------------ stop and start */
@@ -515,7 +515,7 @@ static void wait_acks(int n, uint64_t g) {
  * (threads_lock held): by parking (a stop), or by leaving the runtime (a
  * fork barrier, world_forking set). */
 static void signal_and_wait(mthread *self, bool stop) {
-  pthread_mutex_lock(&world.mutex);
+  sgc_lock(&world.mutex);
   if (stop)
     world.stopping = 1;
   else
@@ -532,7 +532,7 @@ static void signal_and_wait(mthread *self, bool stop) {
       ATOMIC_STORE(&t->sig_gen, g);
     n += t->signalled;
   }
-  pthread_mutex_unlock(&world.mutex);
+  sgc_unlock(&world.mutex);
   /* By kernel id: pthread_kill on a thread that exited registered (and
    * may have been joined) is undefined. */
   pid_t pid = getpid();
@@ -574,7 +574,7 @@ void world_stop(mthread *self) {
   bar_outsiders();
   /* Taken before any signal: its holder is never asked to stop
    * (rule:no-stop-holding-lock). */
-  pthread_mutex_lock(&threads_lock);
+  sgc_lock(&threads_lock);
   signal_and_wait(self, true);
 }
 
@@ -616,7 +616,7 @@ void world_fork_wait(mcache *c) {
   mthread *t = c->thr;
   if (t == ATOMIC_LOAD(&forker))
     return; /* the forking thread's own handlers */
-  pthread_mutex_lock(&world.mutex);
+  sgc_lock(&world.mutex);
   t->fork_waiting = 1;
   uint64_t g = ATOMIC_LOAD(&t->sig_gen);
   if (world.barrier && t->signalled && g == world.gen &&
@@ -626,9 +626,9 @@ void world_fork_wait(mcache *c) {
     sem_post(&world.ack);
   }
   while (ATOMIC_LOAD(&world_forking))
-    pthread_cond_wait(&world.fork_done, &world.mutex);
+    sgc_cond_wait(&world.fork_done, &world.mutex);
   t->fork_waiting = 0;
-  pthread_mutex_unlock(&world.mutex);
+  sgc_unlock(&world.mutex);
 }
 
 static void free_dead(mthread *dead);
@@ -636,14 +636,14 @@ static void free_dead(mthread *dead);
 /* rule:fork-barrier */
 static void fork_barrier_begin(mthread *self) {
   bar_outsiders();
-  pthread_mutex_lock(&threads_lock);
+  sgc_lock(&threads_lock);
   ATOMIC_STORE(&forker, self);
   __atomic_store_n(&world_forking, 1, __ATOMIC_SEQ_CST);
   signal_and_wait(self, false);
 }
 
 static void fork_barrier_end(void) {
-  pthread_mutex_lock(&world.mutex);
+  sgc_lock(&world.mutex);
   world.barrier = 0;
   for (mthread *t = allthreads; t; t = t->next)
     t->signalled = t->self_acked = 0;
@@ -652,10 +652,10 @@ static void fork_barrier_end(void) {
   __atomic_store_n(&world.barred, 0, __ATOMIC_SEQ_CST);
   pthread_cond_broadcast(&world.cond); /* outsiders */
   pthread_cond_broadcast(&world.fork_done);
-  pthread_mutex_unlock(&world.mutex);
+  sgc_unlock(&world.mutex);
   mthread *dead = deadthreads;
   deadthreads = NULL;
-  pthread_mutex_unlock(&threads_lock);
+  sgc_unlock(&threads_lock);
   free_dead(dead);
 }
 
@@ -673,7 +673,7 @@ static void free_dead(mthread *dead) {
 }
 
 void world_start(mthread *self) {
-  pthread_mutex_lock(&world.mutex);
+  sgc_lock(&world.mutex);
   world.stopping = 0;
   __atomic_store_n(&world.barred, 0, __ATOMIC_SEQ_CST);
   pthread_cond_broadcast(&world.cond);
@@ -686,10 +686,10 @@ void world_start(mthread *self) {
         sem_post(&t->resume);
       t->self_acked = 0;
     }
-  pthread_mutex_unlock(&world.mutex);
+  sgc_unlock(&world.mutex);
   mthread *dead = deadthreads;
   deadthreads = NULL;
-  pthread_mutex_unlock(&threads_lock);
+  sgc_unlock(&threads_lock);
   free_dead(dead);
 }
 
@@ -768,12 +768,12 @@ void world_atfork(int phase) {
     world.outsiders = 0;
     world_forking = 0;
     ATOMIC_STORE(&forker, NULL);
-    pthread_mutex_init(&world.mutex, NULL);
+    pthread_mutex_init(&world.mutex.m, NULL); /* not held by this thread */
     pthread_cond_init(&world.cond, NULL);
     pthread_cond_init(&world.outsiders_gone, NULL);
     pthread_cond_init(&world.fork_done, NULL);
     sem_init(&world.ack, 0, 0);
-    pthread_mutex_unlock(&threads_lock); /* taken by world_stop */
+    sgc_unlock(&threads_lock); /* taken by world_stop */
   }
 }
 
@@ -803,7 +803,7 @@ void world_enter_blocking(const uintptr_t *saved) {
     sgc_fatal("sgc_enter_blocking: thread %lu is already in a blocking "
               "region", (unsigned long)t->tid);
   nopreempt_enter(c);
-  pthread_mutex_lock(&world.mutex);
+  sgc_lock(&world.mutex);
   t->fpsize = 0;
   memset(&t->ctx_now, 0, sizeof t->ctx_now);
   getcontext(&t->ctx);
@@ -830,7 +830,7 @@ void world_enter_blocking(const uintptr_t *saved) {
     ATOMIC_STORE(&t->ack_gen, g);
     sem_post(&world.ack);
   }
-  pthread_mutex_unlock(&world.mutex);
+  sgc_unlock(&world.mutex);
   nopreempt_leave(c);
 }
 
@@ -841,12 +841,12 @@ void sgc_exit_blocking(void) {
     sgc_fatal("sgc_exit_blocking: the calling thread is not in a blocking "
               "region");
   nopreempt_enter(c);
-  pthread_mutex_lock(&world.mutex);
+  sgc_lock(&world.mutex);
   /* No thread joins a stopped world (rule:exit-blocking-waits). */
   while (world.stopping)
-    pthread_cond_wait(&world.cond, &world.mutex);
+    sgc_cond_wait(&world.cond, &world.mutex);
   t->state = THR_RUNNING;
-  pthread_mutex_unlock(&world.mutex);
+  sgc_unlock(&world.mutex);
   nopreempt_leave(c);
 }
 
@@ -854,15 +854,15 @@ void sgc_exit_blocking(void) {
  * (gc_lock, threads_lock).  A running mutator waits inside a blocking
  * region, so the stop does not wait for it in turn.  Leaving the region
  * with the lock held cannot wait long: holding it, no stop is under way. */
-void lock_as_blocking(pthread_mutex_t *m) {
+void lock_as_blocking(sgc_mutex *m) {
   mcache *c = sgc_tls_cache;
   mthread *t = c ? c->thr : NULL;
   if (t == NULL || t->state == THR_BLOCKING || c->nopreempt) {
-    pthread_mutex_lock(m);
+    sgc_lock(m);
     return;
   }
   sgc_enter_blocking();
-  pthread_mutex_lock(m);
+  sgc_lock(m);
   sgc_exit_blocking();
 }
 
@@ -939,7 +939,7 @@ static void *thread_start(void *p) {
   void *volatile arg = r->arg;
   lock_as_blocking(&threads_lock);
   unlink_start(r);
-  pthread_mutex_unlock(&threads_lock);
+  sgc_unlock(&threads_lock);
   free(r);
   void *ret;
   pthread_cleanup_push(thread_cleanup, NULL);
@@ -962,12 +962,12 @@ int sgc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
   if (starting)
     starting->prev = r;
   starting = r;
-  pthread_mutex_unlock(&threads_lock);
+  sgc_unlock(&threads_lock);
   int err = pthread_create(thread, attr, thread_start, r);
   if (err != 0) {
     lock_as_blocking(&threads_lock);
     unlink_start(r);
-    pthread_mutex_unlock(&threads_lock);
+    sgc_unlock(&threads_lock);
     free(r);
   }
   return err;

@@ -1,0 +1,96 @@
+/*
+ * lockrank.c — the names of the lock ranks (lockrank.h's table) and, in
+ * debug builds, the per-thread check of the lock order.
+ *
+ * Owns each thread's record of the ranks it holds: per rank, how many
+ * locks and the address of the last one taken.  Nothing is shared between
+ * threads.  A fork child is a copy of the forking thread, record included,
+ * so it stays right as long as the child releases (or resets with
+ * sgc_mutex_reset_held / sgc_rwlock_reset_held) what the prepare handlers
+ * took.  Signal handlers take no runtime lock (a thread holding one is in
+ * a no-preempt region, and the suspend handler only sets 'pending' there),
+ * and rec_lock is taken with every signal blocked, so the record is never
+ * changed by a handler half-way through an update.
+ */
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "spangc-int.h"
+
+static const char *const names[LOCKRANK_COUNT] = {
+    [LOCKRANK_NONE] = "(no lock)",
+#define NAME(id, name, guards) [LOCKRANK_##id] = name,
+    SGC_LOCK_RANKS(NAME)
+#undef NAME
+};
+
+const char *lockrank_name(int rank) {
+  if (rank <= LOCKRANK_NONE || rank >= LOCKRANK_COUNT)
+    return "(unranked lock)";
+  return names[rank];
+}
+
+typedef struct held_ranks {
+  unsigned count[LOCKRANK_COUNT];
+  const void *last[LOCKRANK_COUNT];
+} held_ranks;
+static __thread held_ranks held __attribute__((tls_model("initial-exec")));
+
+static int highest_held(void) {
+  for (int r = LOCKRANK_COUNT - 1; r > LOCKRANK_NONE; r--)
+    if (held.count[r] > 0)
+      return r;
+  return LOCKRANK_NONE;
+}
+
+void lockrank_acquire(const void *lock, int rank, bool shared) {
+  if (rank <= LOCKRANK_NONE || rank >= LOCKRANK_COUNT)
+    sgc_fatal("lock order: taking a lock with no rank (%d) at %p", rank,
+              lock);
+  int top = highest_held();
+  bool ok = rank > top ||
+            (rank == top && ((uintptr_t)lock > (uintptr_t)held.last[rank] ||
+                             (shared && lock == held.last[rank])));
+  if (!ok) {
+    if (rank == top && lock == held.last[rank])
+      sgc_fatal("lock order: taking %s (rank %d) again while holding it",
+                lockrank_name(rank), rank);
+    if (rank == top)
+      sgc_fatal("lock order: taking %s (rank %d) at %p while holding %s "
+                "(rank %d) at %p: locks of one rank nest only in address "
+                "order", lockrank_name(rank), rank, lock, lockrank_name(top),
+                top, held.last[top]);
+    sgc_fatal("lock order: taking %s (rank %d) while holding %s (rank %d)",
+              lockrank_name(rank), rank, lockrank_name(top), top);
+  }
+  held.count[rank]++;
+  held.last[rank] = lock;
+}
+
+void lockrank_release(const void *lock, int rank) {
+  if (rank <= LOCKRANK_NONE || rank >= LOCKRANK_COUNT ||
+      held.count[rank] == 0)
+    sgc_fatal("lock order: releasing %s (rank %d) at %p, which this thread "
+              "does not hold", lockrank_name(rank), rank, lock);
+  if (--held.count[rank] == 0)
+    held.last[rank] = NULL;
+}
+
+void lockrank_assert_held(const sgc_mutex *m, const char *file, int line) {
+#ifdef __GLIBC__
+  bool mine = m->m.__data.__owner == (int)syscall(SYS_gettid);
+#else
+  bool mine = m->rank > LOCKRANK_NONE && m->rank < LOCKRANK_COUNT &&
+              held.count[m->rank] > 0;
+#endif
+  if (!mine)
+    sgc_fatal("lock order: %s (rank %d) is not held by the calling thread "
+              "(%s:%d)", lockrank_name(m->rank), m->rank, file, line);
+}
+
+void lockrank_test_take_in_order(sgc_mutex *a, sgc_mutex *b) {
+  sgc_lock(a);
+  sgc_lock(b);
+  sgc_unlock(b);
+  sgc_unlock(a);
+}

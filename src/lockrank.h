@@ -1,0 +1,145 @@
+/*
+ * lockrank.h — the ranked table of every runtime lock, and the lock types
+ * every runtime lock is taken through (included by spangc-int.h).
+ *
+ * Owns the one lock order of the runtime: SGC_LOCK_RANKS lists every lock,
+ * outermost first.  A thread may take a lock only if its rank is greater
+ * than the rank of every lock it holds.  Locks of one rank (the mcentral
+ * locks, the fixalloc locks, the spans' speciallocks) may nest only in
+ * ascending address order (the fork handlers take every mcentral lock by
+ * index, which is by address).  docs/design.md section 2 lists the same
+ * names in the same order; tests/lockrank-doc.sh checks it (and prints the
+ * table for the document).
+ *
+ * Release builds: sgc_lock and friends are exactly the pthread call.
+ * Debug builds (SPANGC_DEBUG): each thread keeps the ranks it holds
+ * (lockrank.c); taking a lock out of order aborts naming both locks, and
+ * SGC_ASSERT_HELD checks that the calling thread owns a mutex.  The layout
+ * of the types is the same in both builds (tests built without
+ * SPANGC_DEBUG share structures with a debug library).
+ */
+#ifndef SPANGC_LOCKRANK_H
+#define SPANGC_LOCKRANK_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+/* X(ID, "name", "what it guards"), outermost first.  One line each: the
+ * document check reads them. */
+#define SGC_LOCK_RANKS(X)                                                      \
+  X(INIT, "init_lock", "malloc.c: the runtime's one initialisation")           \
+  X(HOLD, "hold_lock", "gc.c: rwlock; sgc_call_without_collections read-holds it, a collection write-holds it") \
+  X(GC, "gc_lock", "gc.c: one collection at a time; the last cycles' figures") \
+  X(KIND, "kind_lock", "kind.c: the table of object kinds and mark procedures") \
+  X(THREADS, "threads_lock", "world.c: the list of registered threads (held for a whole stop)") \
+  X(WORLD, "world.mutex", "world.c: world.stopping, the fork barrier and each thread's RUNNING/BLOCKING state") \
+  X(ROOTS, "roots_lock", "roots.c: the program's registered root ranges") \
+  X(FIBER, "fiber_lock", "fiber.c: the fiber registry and the stack pool") \
+  X(SPECIAL, "span.speciallock", "special.c: that span's specials") \
+  X(FIN, "fin.lock", "finalizer.c: the queue of finalizers to run and the finalizer thread's state") \
+  X(WEAK, "weak_lock", "finalizer.c: the table of weak slots") \
+  X(HELPER, "helper.lock", "mark.c: the helper markers' start and end of a mark") \
+  X(BGSWEEP, "bgsweep.lock", "sweep.c: the background sweeper's wake-ups") \
+  X(WORK, "work.lock", "markwork.c: the full and empty work buffer lists of a mark") \
+  X(CACHES, "caches_lock", "mcache.c: the list of all mcaches, counters folded from dead threads") \
+  X(MCENTRAL, "mcentral.lock", "mcentral.c: its two span lists and the links of spans on them, its batches") \
+  X(MHEAP, "mheap.lock", "mheap.c: free structures, allspans, gcspans, arena_used, writes to spans[], span state changes, page counters") \
+  X(FIXALLOC, "fixalloc.lock", "fixalloc.c: that allocator's free list and chunk") \
+  X(ML, "ml.lock", "memlimit.c: the scavenger's sleep and prompt release target") \
+  X(REC, "rec_lock", "signals.c: spin lock, every signal blocked; the program's signal action record")
+
+enum sgc_lockrank {
+  LOCKRANK_NONE = 0,
+#define SGC_LOCKRANK_ENUM(id, name, guards) LOCKRANK_##id,
+  SGC_LOCK_RANKS(SGC_LOCKRANK_ENUM)
+#undef SGC_LOCKRANK_ENUM
+  LOCKRANK_COUNT
+};
+
+const char *lockrank_name(int rank);
+
+typedef struct sgc_mutex {
+  pthread_mutex_t m;
+  int rank;
+} sgc_mutex;
+typedef struct sgc_rwlock {
+  pthread_rwlock_t l;
+  int rank;
+} sgc_rwlock;
+typedef struct sgc_spinlock {
+  int v;
+  int rank;
+} sgc_spinlock;
+
+#define SGC_MUTEX_INIT(id) {PTHREAD_MUTEX_INITIALIZER, LOCKRANK_##id}
+#define SGC_RWLOCK_INIT(id) {PTHREAD_RWLOCK_INITIALIZER, LOCKRANK_##id}
+#define SGC_SPINLOCK_INIT(id) {0, LOCKRANK_##id}
+
+/* An adaptive mutex of the given rank (throw.c). */
+void sgc_mutex_init(sgc_mutex *m, int rank);
+
+/* Debug bookkeeping (lockrank.c).  'shared': a read lock, which the same
+ * thread may take again while it holds it. */
+void lockrank_acquire(const void *lock, int rank, bool shared);
+void lockrank_release(const void *lock, int rank);
+void lockrank_assert_held(const sgc_mutex *m, const char *file, int line);
+/* Tests: take a then b, then release both (the library's own build
+ * decides whether the order is checked). */
+void lockrank_test_take_in_order(sgc_mutex *a, sgc_mutex *b);
+
+#if SPANGC_DEBUG
+#define LOCKRANK_ACQUIRE(p, r, sh) lockrank_acquire((p), (r), (sh))
+#define LOCKRANK_RELEASE(p, r) lockrank_release((p), (r))
+#define SGC_ASSERT_HELD(mu) lockrank_assert_held((mu), __FILE__, __LINE__)
+#else
+#define LOCKRANK_ACQUIRE(p, r, sh) ((void)0)
+#define LOCKRANK_RELEASE(p, r) ((void)0)
+#define SGC_ASSERT_HELD(mu) ((void)0)
+#endif
+
+static inline void sgc_lock(sgc_mutex *m) {
+  LOCKRANK_ACQUIRE(m, m->rank, false);
+  pthread_mutex_lock(&m->m);
+}
+static inline void sgc_unlock(sgc_mutex *m) {
+  LOCKRANK_RELEASE(m, m->rank);
+  pthread_mutex_unlock(&m->m);
+}
+static inline int sgc_cond_wait(pthread_cond_t *c, sgc_mutex *m) {
+  LOCKRANK_RELEASE(m, m->rank);
+  int r = pthread_cond_wait(c, &m->m);
+  LOCKRANK_ACQUIRE(m, m->rank, false);
+  return r;
+}
+static inline int sgc_cond_timedwait(pthread_cond_t *c, sgc_mutex *m,
+                                     const struct timespec *ts) {
+  LOCKRANK_RELEASE(m, m->rank);
+  int r = pthread_cond_timedwait(c, &m->m, ts);
+  LOCKRANK_ACQUIRE(m, m->rank, false);
+  return r;
+}
+/* A lock the forking thread held in the fork child, made fresh. */
+static inline void sgc_mutex_reset_held(sgc_mutex *m) {
+  LOCKRANK_RELEASE(m, m->rank);
+  pthread_mutex_init(&m->m, NULL);
+}
+
+static inline void sgc_rdlock(sgc_rwlock *l) {
+  LOCKRANK_ACQUIRE(l, l->rank, true);
+  pthread_rwlock_rdlock(&l->l);
+}
+static inline void sgc_wrlock(sgc_rwlock *l) {
+  LOCKRANK_ACQUIRE(l, l->rank, false);
+  pthread_rwlock_wrlock(&l->l);
+}
+static inline void sgc_rwunlock(sgc_rwlock *l) {
+  LOCKRANK_RELEASE(l, l->rank);
+  pthread_rwlock_unlock(&l->l);
+}
+/* Write-held by the forking thread; other threads' read holds are gone. */
+static inline void sgc_rwlock_reset_held(sgc_rwlock *l) {
+  LOCKRANK_RELEASE(l, l->rank);
+  pthread_rwlock_init(&l->l, NULL);
+}
+
+#endif /* SPANGC_LOCKRANK_H */
