@@ -122,20 +122,26 @@ static void *alloc_large(mcache *c, size_t n, int kind) {
   return (void *)s->base;
 }
 
+/* Take the first object of the cache's freed list of span class sc. */
+static inline void **freed_pop(mcache *c, int sc) {
+  void **f = c->freed[sc];
+  c->freed[sc] = freed_link(f[0]);
+  c->nfreed[sc]--;
+#if SPANGC_DEBUG
+  mspan *fs = mheap_lookup((uintptr_t)f);
+  bitmap_clear_atomic(fs->freedbits, mspan_obj_index(fs, (uintptr_t)f));
+#endif
+  return f;
+}
+
 static inline void *alloc_small(mcache *c, size_t n, int kind) {
   bool noscan = kind == KIND_NOSCAN;
   int cls = size_to_class(n);
   int sc = make_spanclass(cls, kind);
   size_t size = class_to_size[cls];
   for (;;) {
-    void **f = c->freed[sc];
-    if (f != NULL) {
-      c->freed[sc] = freed_link(f[0]);
-      c->nfreed[sc]--;
-#if SPANGC_DEBUG
-      mspan *fs = mheap_lookup((uintptr_t)f);
-      bitmap_clear_atomic(fs->freedbits, mspan_obj_index(fs, (uintptr_t)f));
-#endif
+    if (c->freed[sc] != NULL) {
+      void **f = freed_pop(c, sc);
       c->live_delta += (int64_t)size;
       c->freed_delta -= (int64_t)size;
       clear_object(f, size, noscan);
@@ -227,13 +233,7 @@ static size_t alloc_small_run(mcache *c, size_t n, int kind, void **out,
      * uncounted by the next refill). */
     size_t from_freed = got;
     while (got < max && c->freed[sc] != NULL) {
-      void **f = c->freed[sc];
-      c->freed[sc] = freed_link(f[0]);
-      c->nfreed[sc]--;
-#if SPANGC_DEBUG
-      mspan *fs = mheap_lookup((uintptr_t)f);
-      bitmap_clear_atomic(fs->freedbits, mspan_obj_index(fs, (uintptr_t)f));
-#endif
+      void **f = freed_pop(c, sc);
       clear_object(f, size, noscan);
       out[got++] = f;
     }
