@@ -114,7 +114,11 @@ int main(void) {
     CHECK(st1.num_minor_gc > st0.num_minor_gc);
   CHECKF(n1 >= N * 9 / 10, "%d", n1);
   sgc_collect();
-  CHECK(count(0) == n0); /* still intact, still offered once */
+  /* Still intact, each still offered once (count checks both); a few
+   * more may have been offered since, once stale stack words that kept
+   * them through the first collections were gone (AddressSanitizer's
+   * frames left some: count(0) grew past n0 in one CI run). */
+  CHECK(count(0) >= n0);
   count(1);
   CHECK(__atomic_load_n(&reachable_offered, __ATOMIC_RELAXED) == 0);
   for (uintptr_t i = 0; i < N; i++)
