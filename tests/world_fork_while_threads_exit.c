@@ -10,8 +10,8 @@
  * run in 3 with threads starting and exiting around forks, found by an
  * adversarial review; here the child hung 1 run in 5).
  * Here threads that allocate and exit are started without pause while the
- * main thread forks; each child collects, verifies and allocates.  Under
- * a sanitizer the children only exit (its allocator is not fork-safe). */
+ * main thread forks; each child collects, verifies and allocates.  Not
+ * run under a sanitizer (see main). */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,6 +51,14 @@ static void *spawner(void *arg) {
 }
 
 int main(void) {
+  if (TEST_ASAN || TEST_TSAN) {
+    /* Threads are created without pause: a sanitizer's thread creation
+     * holds its own locks, which the child inherits held, and the child's
+     * fork handler (which starts the runtime's threads again) hung on
+     * them under AddressSanitizer in CI.  Checked in the other builds. */
+    puts("skipped under a sanitizer (its thread creation is not fork-safe)");
+    return 0;
+  }
   sgc_init();
   pthread_t sp[3];
   for (int i = 0; i < 3; i++)
@@ -60,8 +68,6 @@ int main(void) {
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
-      if (TEST_ASAN || TEST_TSAN)
-        _exit(0);
       alarm(30); /* a child looping over a broken list of caches fails */
       sgc_collect(); /* flushes every listed cache */
       void *volatile q = NULL;
