@@ -155,8 +155,9 @@ typedef struct sgc_stats {
 
   /* Collector */
   uint64_t num_gc;              /* completed collections */
-  uint64_t last_pause_ns;       /* world stopped, last collection */
-  uint64_t max_pause_ns;        /* longest stop so far */
+  uint64_t last_pause_ns;       /* world stopped, last collection (both
+                                   stops of a concurrent one) */
+  uint64_t max_pause_ns;        /* longest such pause so far */
   uint64_t total_pause_ns;      /* all stops */
   uint64_t last_mark_ns;        /* mark phase of the last collection */
   uint64_t total_mark_ns;
@@ -231,6 +232,10 @@ typedef struct sgc_stats {
                                      for the idle interval (a slowly
                                      allocating program whose heap may have
                                      shrunk) */
+  /* Concurrent marking (SPANGC_CONCURRENT).  Appended, like the above. */
+  uint64_t num_concurrent_gc;     /* of num_major_gc, mostly-concurrent ones */
+  uint64_t concurrent_mark_ns;    /* their concurrent phases' wall time, ever */
+  int32_t concurrent;             /* 1: major collections mark concurrently */
 } sgc_stats;
 
 /*

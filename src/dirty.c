@@ -37,8 +37,10 @@
  * Debian 12's kernel headers predate all of this: the few definitions
  * needed are carried below and support is detected at run time.
  *
- * Threads: every function here runs on the collecting thread with the
- * world stopped (gc_lock held), or in sgc_init; no lock of its own.
+ * Threads: every function here runs on the collecting thread (gc_lock
+ * held), with the world stopped, or running before a concurrent mark
+ * (dirty_track_begin and the protection that follows), or in sgc_init;
+ * no lock of its own.
  */
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
@@ -336,6 +338,25 @@ bool dirty_list(uintptr_t lo, uintptr_t hi, const dirty_run **runs,
   if (!trusted)
     dirty.lost++;
   return trusted;
+}
+
+bool dirty_track_begin(void) {
+  if (dirty.mechanism == DIRTY_OFF)
+    return false;
+  if (dirty.uffd < 0 || !still_ours()) {
+    if (!setup() || !register_range(sgc_heap.arena_start,
+                                    sgc_heap.arena_end)) {
+      teardown();
+      dirty.lost++;
+      dirty.trusted = false;
+      return false;
+    }
+  }
+  /* What the caller protects next is watched from then on; the listing
+   * that ends the concurrent mark is its record, and that collection
+   * marks everything again (rule:protect-before-scan). */
+  dirty.trusted = true;
+  return true;
 }
 
 static void protect_now(uintptr_t lo, uintptr_t hi) {

@@ -47,7 +47,8 @@ static sgc_mutex gc_lock = SGC_MUTEX_INIT(GC);
 /* Why a collection runs: the pacer's goal was reached; sgc_collect or the
  * heap limit (major, whatever else ran meanwhile); or no collection ran
  * for the idle interval (major; pacer.c). */
-enum { COLLECT_DUE, COLLECT_FORCED, COLLECT_IDLE };
+enum { COLLECT_DUE, COLLECT_FORCED, COLLECT_IDLE, COLLECT_CONC,
+       COLLECT_FORCED_CONC };
 /* Held for reading by sgc_call_without_collections, for writing by a
  * collection. */
 static sgc_rwlock hold_lock = SGC_RWLOCK_INIT(HOLD);
@@ -133,6 +134,13 @@ typedef struct cycle {
   bool force; /* sgc_collect, the heap limit, or idle: a major collection */
   bool idle;  /* an idle collection (pacer.c) */
   uint64_t pause_sweeps; /* spans this stop had to sweep */
+  uint64_t heap_before, objects_before;
+  /* A concurrent collection: its first stop (t0 to the restart), its
+   * concurrent mark's time, the time between its stops, and what its
+   * initial stop and concurrent phase marked. */
+  bool concurrent;
+  uint64_t first_stop_ns, conc_ns, conc_span_ns, t_final;
+  mark_result conc_res;
 } cycle;
 
 static int record_phdr(struct dl_phdr_info *info, size_t size, void *arg) {
@@ -145,11 +153,19 @@ static int record_phdr(struct dl_phdr_info *info, size_t size, void *arg) {
  * span is swept), the world restarts, and the next try waits until the
  * heap has grown by half again, so a program short of memory does not
  * spin in collections that cannot run. */
-static void abandon(mthread *self) {
+static void abandon(cycle *cy) {
   mheap *h = &sgc_heap;
+  mthread *self = cy->self;
   gen_abandon(); /* the written pages listed were not scanned */
+  /* A concurrent mark's marks are half made: the next mark clears them;
+   * its deferred items and large frees are done with. */
+  mark_reset_concurrent();
+  mheap_free_deferred();
   sgc_lock(&h->lock);
   h->gcmarking = 0;
+  ATOMIC_STORE(&h->concmark, 0);
+  if (cy->concurrent)
+    ATOMIC_STORE(&h->stale_marks, 1);
   sgc_unlock(&h->lock);
   ATOMIC_STORE(&sgc_next_gc, pacer_goal_abandoned(gc_heap_pressure()));
   /* No idle collection either before another interval (it would be
@@ -166,16 +182,16 @@ static void abandon(mthread *self) {
              "counts them)");
 }
 
-/* The collection proper, from the stop to the restart (gc_lock held). */
-static void collect_stopped(cycle *cy) {
+/* The first steps of a stop: the sweep finished, every mcache flushed,
+ * the central batches of freed objects dropped, the snapshot of allspans
+ * taken, gcmarking set; the concurrent phase over (the final stop of a
+ * concurrent mark: the flush unmarked the freed lists, and any free slot
+ * a marker marked).
+ * Verifies the heap if asked. */
+static void stop_begin(cycle *cy, mspan ***spans, uint32_t *nspan) {
   SGC_ASSERT_HELD(&gc_lock);
   mheap *h = &sgc_heap;
-  mthread *self = cy->self;
-  int nproc = cy->nproc;
-  uint64_t t0 = cy->t0;
-  uint64_t t1 = cy->t_stopped;
-
-  cy->pause_sweeps = sweep_finish();
+  cy->pause_sweeps += sweep_finish();
   uint64_t dropped[NUM_CLASSES] = {0};
   mcache_foreach(flush_cache, dropped);
   for (int sc = 0; sc < NUM_SPANCLASSES; sc++)
@@ -185,43 +201,38 @@ static void collect_stopped(cycle *cy) {
   /* Every freed list and batch is dropped: their objects are garbage
    * this mark finds unmarked. */
   ATOMIC_STORE(&h->freed_pending, 0);
-  uint64_t heap_before = (uint64_t)ATOMIC_LOAD(&h->heap_live);
-  uint64_t objects_before = gc.trace ? live_objects_now() : 0;
-
-  mspan **spans;
-  uint32_t nspan;
+  cy->heap_before = (uint64_t)ATOMIC_LOAD(&h->heap_live);
   sgc_lock(&h->lock);
-  mheap_snapshot_locked(&spans, &nspan);
+  mheap_snapshot_locked(spans, nspan);
   h->gcmarking = 1;
+  ATOMIC_STORE(&h->concmark, 0);
   uint32_t sg = h->sweepgen;
   sgc_unlock(&h->lock);
-  check_swept(spans, nspan, sg);
+  check_swept(*spans, *nspan, sg);
   if (gc.verify)
     sgc_heap_verify();
-  gen_cycle g;
-  gen_begin(&g, cy->force);
-  uint64_t t2 = os_nanotime();
+}
 
-  mark_result res = {0};
-  if (!mark_prepare(spans, nspan, nproc, &g)) {
-    abandon(self);
-    return;
-  }
-  mark_run_markers(nproc, &res);
-  mark_overflow_passes(&res);
-  if (gc.verify && g.minor)
-    mark_verify_minor();
-  uint64_t t3 = os_nanotime();
+/* The end of a collection, its mark complete (world stopped): weak slots,
+ * finalizers, fibers, the policy and the next goal, the next sweep
+ * generation, the figures; then the world restarts. */
+static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
+                     mspan **spans, uint32_t nspan, uint64_t t2, uint64_t t3) {
+  mheap *h = &sgc_heap;
+  mthread *self = cy->self;
+  uint64_t t0 = cy->t0, heap_before = cy->heap_before;
   /* After a minor collection, the old objects are live too (as far as
-   * anyone knows until the next major one). */
-  res.marked_bytes += g.old_bytes;
-  res.nobj += g.old_objects;
+   * anyone knows until the next major one); after a concurrent one, what
+   * the concurrent phase marked. */
+  res->marked_bytes += g->old_bytes;
+  res->nobj += g->old_objects;
 
   weak_process(spans, nspan);
-  mark_finalizers(&res);
+  mark_finalizers(res);
   weak_forget_dead();
   if (gc.verify)
     mark_verify();
+  mheap_free_deferred();
   uint64_t stack_released = 0;
   fibers_after_mark(&stack_released);
   gc.stack_released += stack_released;
@@ -230,50 +241,147 @@ static void collect_stopped(cycle *cy) {
     uint64_t base = ATOMIC_LOAD_RELAXED(&gc.idle_base);
     gen_note_rates(heap_before > base ? heap_before - base : 0,
                    since != 0 && t0 > since ? t0 - since : 0,
-                   res.marked_bytes, t3 - t2, !g.minor);
+                   res->marked_bytes, t3 - t2 + cy->conc_ns, !g->minor);
   }
-  uint64_t goal = gen_end(&g, heap_before, res.marked_bytes, gc.gcpercent,
+  uint64_t goal = gen_end(g, heap_before, res->marked_bytes, gc.gcpercent,
                           ATOMIC_LOAD_RELAXED(&gc.min_goal));
-  sweep_start(res.marked_bytes);
-  ATOMIC_STORE(&h->heap_live, (int64_t)res.marked_bytes);
+  sweep_start(res->marked_bytes);
+  ATOMIC_STORE(&h->heap_live, (int64_t)res->marked_bytes);
   ATOMIC_STORE(&sgc_next_gc, goal);
+  conc_set_trigger(res->marked_bytes, goal, !gen_next_minor());
   uint64_t t4 = os_nanotime();
 
+  /* A concurrent collection's pause is its two stops together (gctrace
+   * shows each). */
+  uint64_t pause = t4 - t0 - cy->conc_span_ns;
   gc.numgc++;
-  gc.last_pause_ns = t4 - t0;
-  gc.total_pause_ns += t4 - t0;
-  if (t4 - t0 > gc.max_pause_ns)
-    gc.max_pause_ns = t4 - t0;
-  gc.last_mark_ns = t3 - t2;
-  gc.total_mark_ns += t3 - t2;
+  gc.last_pause_ns = pause;
+  gc.total_pause_ns += pause;
+  if (pause > gc.max_pause_ns)
+    gc.max_pause_ns = pause;
+  gc.last_mark_ns = t3 - t2 + cy->conc_ns;
+  gc.total_mark_ns += t3 - t2 + cy->conc_ns;
   gc.last_heap_before = heap_before;
-  gc.last_heap_after = res.marked_bytes;
-  gc.last_live_objects = res.nobj;
+  gc.last_heap_after = res->marked_bytes;
+  gc.last_live_objects = res->nobj;
   gc.last_freed_objects =
-      objects_before > res.nobj ? objects_before - res.nobj : 0;
-  gc.overflows += res.overflows;
-  if (!g.minor)
-    gc.last_major_pause_ns = t4 - t0;
+      cy->objects_before > res->nobj ? cy->objects_before - res->nobj : 0;
+  gc.overflows += res->overflows;
+  if (!g->minor)
+    gc.last_major_pause_ns = pause;
   if (cy->idle) {
     gc.idle_collections++;
     gc.idle_backoff =
-        pacer_idle_backoff(gc.idle_backoff, heap_before, res.marked_bytes);
+        pacer_idle_backoff(gc.idle_backoff, heap_before, res->marked_bytes);
   }
   uint64_t interval =
       pacer_idle_interval(gc.last_major_pause_ns, gc.idle_backoff);
   ATOMIC_STORE(&gc.idle_interval, interval);
   ATOMIC_STORE(&gc.idle_since, t4);
-  ATOMIC_STORE(&gc.idle_base, res.marked_bytes);
+  ATOMIC_STORE(&gc.idle_base, res->marked_bytes);
   ATOMIC_STORE(&gc.idle_due_at, t4 + interval);
 
   world_start(self);
 
   if (gc.trace) {
-    gctrace_figures f = {gc.numgc, gc.start_ns, {t0, t1, t2, t3, t4},
-                         g.minor, g.listed, cy->idle, nproc, heap_before,
-                         g.old_bytes, goal, nspan, cy->pause_sweeps, &res};
+    gctrace_figures f = {gc.numgc, gc.start_ns,
+                         {cy->concurrent ? cy->t_final : t0, cy->t_stopped,
+                          t2, t3, t4},
+                         g->minor, g->listed, cy->idle, cy->nproc, heap_before,
+                         g->old_bytes, goal, nspan, cy->pause_sweeps, res,
+                         cy->concurrent, cy->first_stop_ns, cy->conc_ns,
+                         cy->conc_span_ns};
     gctrace_collection(&f);
   }
+}
+
+/* The collection proper, from the stop to the restart (gc_lock held). */
+static void collect_stopped(cycle *cy) {
+  mspan **spans;
+  uint32_t nspan;
+  cy->objects_before = gc.trace ? live_objects_now() : 0;
+  stop_begin(cy, &spans, &nspan);
+  gen_cycle g;
+  gen_begin(&g, cy->force);
+  uint64_t t2 = os_nanotime();
+
+  mark_result res = {0};
+  if (!mark_prepare(spans, nspan, cy->nproc, &g)) {
+    abandon(cy);
+    return;
+  }
+  mark_run_markers(cy->nproc, &res);
+  mark_overflow_passes(&res);
+  if (gc.verify && g.minor)
+    mark_verify_minor("a minor collection");
+  uint64_t t3 = os_nanotime();
+  stop_end(cy, &g, &res, spans, nspan, t2, t3);
+}
+
+/* ------------------------------------------ concurrent major collections
+ *
+ * (concurrent.c has the protocol and its thread.)  The initial stop: the
+ * stop's first steps, the marks cleared, the roots marked (their objects
+ * left in the work buffers); the world restarts.
+ * The concurrent phase: this thread drains the buffers, mark procedures
+ * deferred, while the program runs.  The final stop: the first steps again
+ * (the flush unmarks the freed lists and free slots), the written
+ * pages listed, then a mark like a minor's from the marks there are: the
+ * roots again, the marked objects on written pages, the deferred items;
+ * then the usual end. */
+
+/* Initial stop; false if the collection was abandoned (world restarted). */
+static bool conc_initial_stopped(cycle *cy) {
+  mheap *h = &sgc_heap;
+  mspan **spans;
+  uint32_t nspan;
+  cy->objects_before = gc.trace ? live_objects_now() : 0;
+  stop_begin(cy, &spans, &nspan);
+  /* Spans made from here on (even by a root callback in this stop) are
+   * swept from birth: what is allocated in them is marked by the final
+   * stop if it is still reachable then. */
+  sgc_lock(&h->lock);
+  h->gcmarking = 0;
+  ATOMIC_STORE(&h->concmark, 1);
+  sgc_unlock(&h->lock);
+  gen_cycle g = {.minor = false, .conc_initial = true};
+  mark_result res = {0};
+  if (!mark_prepare(spans, nspan, cy->nproc, &g)) {
+    abandon(cy);
+    return false;
+  }
+  mark_roots_only(cy->nproc, &res);
+  cy->conc_res = res;
+  cy->first_stop_ns = os_nanotime() - cy->t0;
+  world_start(cy->self);
+  return true;
+}
+
+static void conc_final_stopped(cycle *cy) {
+  mspan **spans;
+  uint32_t nspan;
+  uint64_t initial = cy->heap_before;
+  stop_begin(cy, &spans, &nspan);
+  conc_note_mark(cy->conc_ns,
+                 cy->heap_before > initial ? cy->heap_before - initial : 0);
+  gen_cycle g;
+  bool trusted = gen_begin_remark(&g);
+  g.remark_all = !trusted || mark_take_remark_all();
+  uint64_t t2 = os_nanotime();
+  mark_result res = {0};
+  if (!mark_prepare(spans, nspan, cy->nproc, &g)) {
+    abandon(cy);
+    return;
+  }
+  mark_requeue_deferred();
+  mark_run_markers(cy->nproc, &res);
+  mark_overflow_passes(&res);
+  if (gc.verify)
+    mark_verify_minor("a concurrent collection");
+  uint64_t t3 = os_nanotime();
+  res.nsteal += cy->conc_res.nsteal;
+  res.nhandoff += cy->conc_res.nhandoff;
+  stop_end(cy, &g, &res, spans, nspan, t2, t3);
 }
 
 static int collect_in_phdr(struct dl_phdr_info *info, size_t size,
@@ -295,10 +403,74 @@ static int collect_in_phdr(struct dl_phdr_info *info, size_t size,
  * this file, the compiler started inlining it there, and a finished
  * fiber's address stayed in that frame: see
  * fiber_kept_by_its_finalizer_keeps_its_stack.) */
+static int conc_initial_in_phdr(struct dl_phdr_info *info, size_t size,
+                                void *arg) {
+  cycle *cy = arg;
+  world_stop(cy->self);
+  cy->t_stopped = os_nanotime();
+  mark_segments_reset();
+  dl_iterate_phdr(record_phdr, NULL);
+  cy->ran = conc_initial_stopped(cy);
+  return 1;
+}
+
+static int conc_final_in_phdr(struct dl_phdr_info *info, size_t size,
+                              void *arg) {
+  cycle *cy = arg;
+  world_stop(cy->self);
+  cy->t_stopped = os_nanotime();
+  mark_segments_reset();
+  dl_iterate_phdr(record_phdr, NULL);
+  conc_final_stopped(cy);
+  return 1;
+}
+
+/* A concurrent major collection (concurrent.c, rule:mostly-concurrent).
+ * The loader's lock is held in each stop only: the program may dlopen
+ * while the concurrent phase runs (the final stop reads the segments
+ * again).  Falls back to a collection with the world stopped throughout
+ * when the kernel cannot protect the heap. */
+static void collect_concurrent(mthread *self, int nproc) {
+  cycle cy = {self, nproc, 0, 0, false, false, false};
+  cy.concurrent = true;
+  /* With the program running: the sweep finished, then the pages of
+   * scanned objects protected, before any is scanned
+   * (rule:protect-before-scan). */
+  sweep_complete();
+  if (!conc_protect_heap()) {
+    cy.concurrent = false;
+    cy.t0 = os_nanotime();
+    dl_iterate_phdr(collect_in_phdr, &cy);
+    return;
+  }
+  cy.t0 = os_nanotime();
+  dl_iterate_phdr(conc_initial_in_phdr, &cy);
+  if (!cy.ran)
+    return; /* abandoned */
+  uint64_t ta = os_nanotime();
+  mark_result r = {0};
+  mark_concurrent(&r);
+  cy.conc_res.marked_bytes += r.marked_bytes;
+  cy.conc_res.nsteal += r.nsteal;
+  cy.conc_res.nhandoff += r.nhandoff;
+  uint64_t tb = os_nanotime();
+  cy.conc_ns = tb - ta;
+  cy.conc_span_ns = tb - ta;
+  cy.t_final = tb;
+  dl_iterate_phdr(conc_final_in_phdr, &cy);
+}
+
 static __attribute__((noinline)) void collect(mthread *self, int why) {
   /* Helper threads are made before the stop: pthread_create takes libc
    * locks that a stopped thread may hold. */
   int nproc = mark_markers_for_cycle(ATOMIC_LOAD_RELAXED(&gc.nmarkers));
+  if (why == COLLECT_CONC || why == COLLECT_FORCED_CONC) {
+    uint64_t t0 = os_nanotime();
+    collect_concurrent(self, nproc);
+    memlimit_collected(t0, os_nanotime(), false);
+    bgsweep_wake();
+    return;
+  }
   cycle cy = {self, nproc, os_nanotime(), 0, false, why != COLLECT_DUE,
               why == COLLECT_IDLE};
   dl_iterate_phdr(collect_in_phdr, &cy);
@@ -310,6 +482,7 @@ static __attribute__((noinline)) void collect(mthread *self, int why) {
   }
   memlimit_collected(cy.t0, os_nanotime(), cy.idle);
   bgsweep_wake();
+  conc_ensure_thread();
 }
 
 /* Collect on behalf of thread c (no-preempt count 0).  Waiting for the
@@ -340,18 +513,21 @@ static void (*start_hook)(void);
 static bool idle_due(uint64_t pressure);
 
 static bool still_due(int why, uint64_t seen) {
-  if (why == COLLECT_FORCED)
+  if (why == COLLECT_FORCED || why == COLLECT_FORCED_CONC)
     return true;
   if (gc.numgc != seen)
     return false;
   uint64_t p = gc_heap_pressure();
   if (why == COLLECT_IDLE)
     return idle_due(p);
+  if (why == COLLECT_CONC) /* sgc_disable since the wake-up? */
+    return !ATOMIC_LOAD_RELAXED(&gc.disabled) && gc.gcpercent >= 0 &&
+           conc_due(p);
   return p >= ATOMIC_LOAD(&sgc_next_gc);
 }
 
 static void collect_as(mcache *c, int why) {
-  bool force = why == COLLECT_FORCED;
+  bool force = why == COLLECT_FORCED || why == COLLECT_FORCED_CONC;
   int (*hook)(int) = ATOMIC_LOAD(&collect_hook);
   if (hook && hook(force) && !force)
     return;
@@ -438,6 +614,7 @@ void gc_maybe_collect(mcache *c) {
     return;
   uint64_t p = gc_heap_pressure();
   if (p < ATOMIC_LOAD(&sgc_next_gc)) {
+    conc_poll(p);
     /* An idle collection (pacer.c), looked at every 32nd time. */
     if (likely((++c->idle_polls & 31) != 0))
       return;
@@ -453,6 +630,9 @@ void gc_maybe_collect(mcache *c) {
 /* The heap ran into sgc_set_max_heap: collect (even when disabled, as a
  * last resort before failing) and sweep everything, so that the freed
  * pages can be reused. */
+/* The concurrent collector thread (concurrent.c), woken at the trigger. */
+void gc_collect_concurrent(mcache *c) { collect_as(c, COLLECT_CONC); }
+
 void gc_collect_for_limit(mcache *c) {
   collect_from_allocator(c, COLLECT_FORCED, true);
 }
@@ -471,7 +651,9 @@ void sgc_collect(void) {
   mcache *c = mcache_get();
   if (c == NULL)
     return;
-  collect_as(c, COLLECT_FORCED);
+  /* With concurrent marking on, the calling thread runs the concurrent
+   * phase itself while the other threads run (as Go's runtime.GC). */
+  collect_as(c, conc_enabled() ? COLLECT_FORCED_CONC : COLLECT_FORCED);
   /* An explicit collection also finishes its sweep (the world runs; the
    * background sweeper helps), so that what it freed is free on return. */
   sweep_complete();
@@ -601,6 +783,7 @@ void gc_read_stats(sgc_stats *st) {
   st->stack_released_bytes = gc.stack_released;
   gen_read_stats(st);
   memlimit_read_stats(st);
+  conc_read_stats(st);
   sgc_unlock(&gc_lock);
   st->next_gc = ATOMIC_LOAD(&sgc_next_gc);
   st->heap_live = (uint64_t)ATOMIC_LOAD(&sgc_heap.heap_live);
@@ -644,8 +827,10 @@ void gc_atfork_threads(int phase) {
   if (phase == FORK_PREPARE) {
     mark_atfork_helpers(phase);
     bgsweep_atfork(phase);
+    conc_atfork(phase);
     return;
   }
+  conc_atfork(phase);
   bgsweep_atfork(phase);
   mark_atfork_helpers(phase);
 }
@@ -688,6 +873,7 @@ void gc_init(void) {
   if (e && *e)
     gc.max_heap = strtoull(e, NULL, 10);
   memlimit_init();
+  conc_init();
   if (gc.trace)
     gctrace_start(gc.nmarkers, gc.gcpercent);
 }

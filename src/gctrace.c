@@ -5,7 +5,9 @@
  * thread after the world restarted, followed by the heap's (mheap_trace).
  *
  * Per collection: its number, when it started (seconds since gc_init),
- * minor or major, the markers, the pause in four phases (stop: until the
+ * minor or major (a concurrent major: its first stop, its concurrent
+ * mark and the time between its stops, then the final stop's phases
+ * below), the markers, the pause in four phases (stop: until the
  * world stopped; prepare: the rest of the sweep, the caches flushed, the
  * snapshot; mark: the root table, the parallel mark, the overflow passes;
  * term: weak slots, finalizers, the next sweep and goal), the
@@ -27,10 +29,17 @@ void gctrace_collection(const gctrace_figures *f) {
   const mark_result *res = f->res;
   uint64_t t0 = f->t[0], t1 = f->t[1], t2 = f->t[2], t3 = f->t[3],
            t4 = f->t[4];
-  char buf[640];
+  char conc[160] = "";
+  if (f->concurrent)
+    snprintf(conc, sizeof conc,
+             "concurrent (first stop %.3f ms, concurrent mark %.3f ms, "
+             "%.3f ms between the stops; the final stop:) ",
+             (double)f->first_stop_ns / 1e6, (double)f->conc_ns / 1e6,
+             (double)f->conc_span_ns / 1e6);
+  char buf[800];
   int n = snprintf(
       buf, sizeof buf,
-      "gc %llu @%.3fs %s, %s%d markers: %.3f+%.3f+%.3f+%.3f ms "
+      "gc %llu @%.3fs %s, %s%s%d markers: %.3f+%.3f+%.3f+%.3f ms "
       "stop+prepare+mark+term, %.1f->%.1f MB live (%.1f MB old) "
       "(goal %.1f MB), "
       "%llu objects marked, %u spans, %llu written pages (%llu old "
@@ -38,7 +47,7 @@ void gctrace_collection(const gctrace_figures *f) {
       "bg %llu demand %llu proportional %llu pause), %llu steals %llu "
       "handoffs%s\n",
       (unsigned long long)f->numgc, (double)(t0 - f->start_ns) / 1e9,
-      f->minor ? "minor" : "major", f->idle ? "idle, " : "",
+      f->minor ? "minor" : "major", f->idle ? "idle, " : "", conc,
       f->nproc, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6,
       (double)(t3 - t2) / 1e6, (double)(t4 - t3) / 1e6,
       (double)f->heap_before / 1048576.0,

@@ -119,6 +119,19 @@ void gen_begin(gen_cycle *g, bool forced) {
              !ATOMIC_LOAD(&h->stale_marks);
 }
 
+bool gen_begin_remark(gen_cycle *g) {
+  mheap *h = &sgc_heap;
+  memset(g, 0, sizeof *g);
+  g->remark = true;
+  if (dirty_mechanism() == DIRTY_OFF)
+    return false;
+  g->listed = true;
+  return dirty_list(h->arena_start, ATOMIC_LOAD(&h->arena_used), &g->runs,
+                    &g->nruns);
+}
+
+bool gen_next_minor(void) { return sgc_sticky && gen.next_minor; }
+
 /* Is span s worth protecting: does it hold an old object of a scanned
  * kind that the next minor collection must rescan when its page is
  * written, and is it nearly full?  A span with an eighth or more of its

@@ -40,6 +40,7 @@
   X(WEAK, "weak_lock", "finalizer.c: the table of weak slots") \
   X(HELPER, "helper.lock", "mark.c: the helper markers' start and end of a mark") \
   X(BGSWEEP, "bgsweep.lock", "sweep.c: the background sweeper's wake-ups") \
+  X(CONC, "conc.lock", "concurrent.c: the concurrent collector's wake-ups and start") \
   X(WORK, "work.lock", "markwork.c: the full and empty work buffer lists of a mark") \
   X(CACHES, "caches_lock", "mcache.c: the list of all mcaches, counters folded from dead threads") \
   X(MCENTRAL, "mcentral.lock", "mcentral.c: its two span lists and the links of spans on them, its batches") \

@@ -134,6 +134,13 @@ static inline void **freed_pop(mcache *c, int sc) {
   return f;
 }
 
+void freed_list_unmark(void *head) {
+  for (void **p = head; p != NULL; p = freed_link(p[0])) {
+    mspan *s = mheap_lookup((uintptr_t)p);
+    bitmap_clear_atomic(s->markbits, mspan_obj_index(s, (uintptr_t)p));
+  }
+}
+
 static inline void *alloc_small(mcache *c, size_t n, int kind) {
   bool noscan = kind == KIND_NOSCAN;
   int cls = size_to_class(n);
@@ -395,7 +402,11 @@ static void free_object(mcache *c, void *p) {
   /* An old object's slot must not hand "old" to the young object that
    * reuses it (rule:freed-slot-not-old); no mark runs while we are in the
    * region. */
-  if (sgc_sticky) {
+  /* During a concurrent mark too: the object is garbage to it (a marker
+   * following a stale pointer may mark it again: the final stop unmarks
+   * the freed lists), and a marked object may keep a stale pointer to the
+   * slot (the verifier forgives it). */
+  if (sgc_sticky || ATOMIC_LOAD_RELAXED(&sgc_heap.concmark)) {
     bitmap_clear_atomic(s->markbits, i);
     bitmap_set_atomic(s->everfreedbits, i);
   }

@@ -44,6 +44,7 @@ typedef struct workbuf {
 
 struct gcwork {
   workbuf *wbuf;
+  workbuf *dbuf; /* deferred items (work.concurrent) */
   uint64_t marked_bytes;
   uint64_t nobj;
   uint64_t nsteal, nhandoff;
@@ -66,6 +67,15 @@ typedef struct markwork {
   uint32_t nspan;
   uint64_t prepare_marked, prepare_nobj; /* by the root callback */
   bool minor; /* this mark is a minor collection's */
+  /* A concurrent mark (concurrent.c).  roots_only: the markers of the
+   * initial stop run the root jobs and leave what they found in full
+   * buffers, undrained.  concurrent: the mutators run; a mark procedure is
+   * not called but its item kept in deferred (work.lock), for the final
+   * stop; remark_all: the final stop must rescan every marked object (a
+   * deferred item found no buffer, or the program set a mark bit). */
+  bool roots_only, concurrent;
+  workbuf *deferred;
+  int remark_all; /* atomic */
   uintptr_t arena_start, arena_used;
 } markwork;
 extern MARK_HIDDEN markwork work;
@@ -82,6 +92,10 @@ MARK_HIDDEN void putempty(workbuf *b);
 /* A full buffer, waiting for one; NULL when every marker is idle and no
  * work is left: the mark is over. */
 MARK_HIDDEN workbuf *getfull(gcwork *w);
+/* Keep item (lo, hi) for the final stop of a concurrent mark; and give
+ * back the marker's buffer of such items at the end of its share. */
+MARK_HIDDEN void defer_item(gcwork *w, uintptr_t lo, uintptr_t hi);
+MARK_HIDDEN void flush_deferred(gcwork *w);
 
 /* Push an item; false if no buffer can be had (nothing pushed).  Static,
  * and not declared inline: each file gets the code the compiler made when
@@ -161,8 +175,11 @@ static inline void mark_word(gcwork *w, uintptr_t v) {
    * the state orders the reads of the fields after them. */
   mspan *s = ATOMIC_LOAD_RELAXED(
       &sgc_heap.spans[(v - work.arena_start) >> PAGE_SHIFT]);
+  /* Below base too: during a concurrent mark, s may be a struct freed
+   * and reused for another span since it was loaded (fiber stacks are
+   * freed at once; see rule:no-span-freed-under-markers). */
   if (s == NULL || ATOMIC_LOAD(&s->state) != MSPAN_INUSE ||
-      v >= s->limit)
+      v - s->base >= s->limit - s->base)
     return;
   uint32_t i = mspan_obj_index(s, v);
   if (!mspan_is_allocated(s, i))

@@ -101,6 +101,13 @@ static void flush_entries(gcwork *w, sgc_mark_entry *buf,
 
 SCAN_NO_SANITIZE static void call_proc(gcwork *w, uintptr_t base,
                                        uintptr_t descr) {
+  /* While the program runs, a procedure would read objects it mutates
+   * with no promise of consistency: it runs in the final stop instead
+   * (rule:procs-in-final-stop). */
+  if (unlikely(work.concurrent)) {
+    defer_item(w, base | ITEM_DESCR, descr);
+    return;
+  }
   unsigned idx = (unsigned)(descr >> SGC_DS_TAG_BITS) & (MAX_MARK_PROCS - 1);
   uintptr_t env = descr >> (SGC_DS_TAG_BITS + SGC_LOG_MAX_MARK_PROCS);
   sgc_mark_proc proc = ATOMIC_LOAD_RELAXED(&sgc_mark_procs[idx]);
@@ -259,14 +266,23 @@ void sgc_set_mark_bit(const void *p) {
   uint32_t i = mspan_obj_index(s, (uintptr_t)p);
   if (!mspan_is_allocated(s, i))
     return; /* a free slot: nothing to keep */
-  if (!ATOMIC_LOAD_RELAXED(&sgc_heap.gcmarking))
+  if (ATOMIC_LOAD_RELAXED(&sgc_heap.concmark)) {
+    /* During a concurrent mark: the object is black now, unscanned, so
+     * the final stop rescans every marked object (concurrent.c). */
+    ATOMIC_STORE(&work.remark_all, 1);
+  } else if (!ATOMIC_LOAD_RELAXED(&sgc_heap.gcmarking)) {
     ATOMIC_STORE(&sgc_heap.stale_marks, 1);
+  }
   bitmap_set_atomic(s->markbits, i);
 }
 
 void sgc_clear_mark_bit(const void *p) {
   mspan *s = mheap_lookup((uintptr_t)p);
   if (s == NULL)
+    return;
+  /* During a concurrent mark, for the reason a minor mark ignores it:
+   * whatever references the object may have been scanned already. */
+  if (ATOMIC_LOAD_RELAXED(&sgc_heap.concmark))
     return;
   if (sgc_sticky) {
     /* With generations a mark is also "old": a minor collection's
@@ -371,7 +387,18 @@ void mark_worker(mark_result *res) {
       break;
     run_job(&w, &work.jobs[k]);
   }
-  drain(&w);
+  if (work.roots_only) {
+    /* The initial stop of a concurrent mark: what the roots reached is
+     * drained after the world restarts. */
+    if (w.wbuf && w.wbuf->n)
+      putfull(w.wbuf);
+    else if (w.wbuf)
+      putempty(w.wbuf);
+    w.wbuf = NULL;
+  } else {
+    drain(&w);
+  }
+  flush_deferred(&w);
   SGC_ASSERT(w.wbuf == NULL);
   ATOMIC_ADD(&res->marked_bytes, w.marked_bytes);
   ATOMIC_ADD(&res->nobj, w.nobj);
@@ -425,13 +452,58 @@ void mark_run_markers(int n, mark_result *res) {
   helper.gen++;
   pthread_cond_broadcast(&helper.start);
   sgc_unlock(&helper.lock);
-  if (sgc_test_mark_hook)
+  if (sgc_test_mark_hook && !work.roots_only)
     sgc_test_mark_hook();
   mark_worker(res);
   sgc_lock(&helper.lock);
   while (helper.ndone < helper.want)
     sgc_cond_wait(&helper.done, &helper.lock);
   sgc_unlock(&helper.lock);
+}
+
+/* ------------------------------------------------ a concurrent mark */
+
+/* The initial stop (concurrent.c): n markers run the root jobs; what
+ * they marked waits in full buffers for the concurrent phase. */
+void mark_roots_only(int n, mark_result *res) {
+  work.roots_only = true;
+  mark_run_markers(n, res);
+  work.roots_only = false;
+}
+
+/* The concurrent phase, the world running: this thread alone drains the
+ * buffers; mark procedures are deferred (call_proc). */
+void mark_concurrent(mark_result *res) {
+  work.concurrent = true;
+  work.nproc = 1;
+  work.nwait = 0;
+  work.done = 0;
+  ATOMIC_STORE(&work.jobidx, work.njobs);
+  mark_worker(res);
+  work.concurrent = false;
+  /* A push that found no buffer left a marked object unscanned, which
+   * the final stop's mark (from marks) would not find. */
+  if (ATOMIC_LOAD(&work.overflow))
+    ATOMIC_STORE(&work.remark_all, 1);
+}
+
+bool mark_take_remark_all(void) {
+  return __atomic_exchange_n(&work.remark_all, 0, __ATOMIC_SEQ_CST) != 0;
+}
+
+/* An abandoned concurrent collection: its leftovers go. */
+void mark_reset_concurrent(void) {
+  mark_requeue_deferred();
+  sgc_lock(&work.lock);
+  while (work.full) {
+    workbuf *b = work.full;
+    work.full = b->next;
+    b->next = work.empty;
+    work.empty = b;
+  }
+  sgc_unlock(&work.lock);
+  ATOMIC_STORE(&work.remark_all, 0);
+  work.concurrent = work.roots_only = false;
 }
 
 int mark_markers_for_cycle(int n) {

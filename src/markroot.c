@@ -287,6 +287,13 @@ void run_job(gcwork *w, rootjob *j) {
   }
 }
 
+/* Rescan jobs for the marked objects on the pages of [lo, hi). */
+static void add_dirty_jobs(uintptr_t lo, uintptr_t hi) {
+  for (uintptr_t p = lo; p < hi; p += 256 << 10)
+    add_job(ROOT_DIRTY, p, hi - p > (256 << 10) ? p + (256 << 10) : hi,
+            NULL);
+}
+
 /* Old objects of a minor collection (generation.c): what is marked now. */
 static void count_old(gen_cycle *g) {
   for (uint32_t k = 0; k < work.nspan; k++) {
@@ -320,8 +327,10 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
   /* Every span of the snapshot is swept, so its mark bits are clear,
    * unless some were set outside a mark (see mheap.stale_marks), or they
    * are old objects' (generation.c): a major collection clears them. */
-  work.minor = g->minor;
-  if (g->minor) {
+  /* The final stop of a concurrent mark starts, like a minor mark, from
+   * the marks there are (rule:remark-from-marks). */
+  work.minor = g->minor || g->remark;
+  if (g->minor || g->remark) {
     SGC_ASSERT(!ATOMIC_LOAD(&h->stale_marks));
     count_old(g);
   } else if (ATOMIC_LOAD(&h->stale_marks) || sgc_sticky) {
@@ -332,7 +341,7 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
       }
   }
 #if SPANGC_DEBUG
-  if (!g->minor)
+  if (!g->minor && !g->remark)
     for (uint32_t k = 0; k < nspan; k++)
       if (ATOMIC_LOAD(&spans[k]->state) == MSPAN_INUSE)
         for (uint32_t j = 0; j < BITMAP_WORDS; j++)
@@ -351,13 +360,11 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
   world_foreach_start_root(add_range_job, NULL);
   world_foreach_thread(add_thread_job, NULL);
   add_job(ROOT_FINQ, 0, 0, NULL);
-  if (g->minor)
+  if (g->remark_all) /* no record of what was written: every page */
+    add_dirty_jobs(work.arena_start, work.arena_used);
+  else if (g->minor || g->remark)
     for (uint32_t k = 0; k < g->nruns; k++)
-      for (uintptr_t p = g->runs[k].lo; p < g->runs[k].hi; p += 256 << 10)
-        add_job(ROOT_DIRTY, p,
-                g->runs[k].hi - p > (256 << 10) ? p + (256 << 10)
-                                                : g->runs[k].hi,
-                NULL);
+      add_dirty_jobs(g->runs[k].lo, g->runs[k].hi);
   for (uint32_t k = 0; k < nspan; k += 4096)
     add_job(ROOT_SPECIALS, k, nspan - k > 4096 ? k + 4096 : nspan, NULL);
   if (tables_oom)
@@ -367,7 +374,7 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
    * helpers start; what it pushes is shared out as full buffers. */
   work.prepare_marked = 0;
   work.prepare_nobj = 0;
-  void (*cb)(void) = ATOMIC_LOAD(&sgc_root_callback);
+  void (*cb)(void) = g->conc_initial ? NULL : ATOMIC_LOAD(&sgc_root_callback);
   if (cb) {
     gcwork w = {0};
     cur_work = &w;

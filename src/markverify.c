@@ -49,8 +49,8 @@ SCAN_NO_SANITIZE void mark_verify(void) {
   }
 }
 
-/* Verifier of a minor collection (SPANGC_DEBUG=verify=1), world stopped,
- * its mark complete: the marks are put aside, a full mark is made from
+/* Verifier of a minor collection, or of the final stop of a concurrent
+ * one (SPANGC_DEBUG=verify=1), world stopped, its mark complete: the marks are put aside, a full mark is made from
  * nothing on one marker, and every object it marks must have been marked
  * by the minor collection (old, or reached from the roots and the written
  * pages); then the minor's marks are put back, so that the collection goes
@@ -62,6 +62,8 @@ SCAN_NO_SANITIZE void mark_verify(void) {
  * Forgiven: a missed object referenced only by other missed objects
  * (judged on their own) and by fiber stack bounds (a stack's end is the
  * next span's first object: full marks keep it, by conservatism). */
+static const char *verify_what; /* "a minor collection", ... */
+
 SCAN_NO_SANITIZE static void report_minor_miss(mspan *s, uint32_t i,
                                                mspan **spans, uint32_t n,
                                                uint64_t (*saved)[BITMAP_WORDS]) {
@@ -82,10 +84,10 @@ SCAN_NO_SANITIZE static void report_minor_miss(mspan *s, uint32_t i,
         referenced = true;
         if (!bitmap_get(saved[k], o) || fiber_bound_word(b, p - b))
           continue;
-        sgc_fatal("verify: a minor collection left object %p (%zu bytes) "
+        sgc_fatal("verify: %s left object %p (%zu bytes) "
                   "unmarked, which a full mark reaches; the object %p "
-                  "(%zu bytes, kind %d, %s by the minor) holds %p at "
-                  "offset %zu", (void *)x, s->elemsize, (void *)b,
+                  "(%zu bytes, kind %d, %s by it) holds %p at "
+                  "offset %zu", verify_what, (void *)x, s->elemsize, (void *)b,
                   t->elemsize, spanclass_kind(t->spanclass),
                   bitmap_get(saved[k], o) ? "marked" : "unmarked",
                   (void *)v, (size_t)(p - b));
@@ -94,12 +96,13 @@ SCAN_NO_SANITIZE static void report_minor_miss(mspan *s, uint32_t i,
   }
   if (referenced)
     return;
-  sgc_fatal("verify: a minor collection left object %p (%zu bytes) "
-            "unmarked, which a full mark reaches from a root", (void *)x,
-            s->elemsize);
+  sgc_fatal("verify: %s left object %p (%zu bytes) "
+            "unmarked, which a full mark reaches from a root", verify_what,
+            (void *)x, s->elemsize);
 }
 
-void mark_verify_minor(void) {
+void mark_verify_minor(const char *what) {
+  verify_what = what;
   uint32_t n = work.nspan;
   mspan **spans = work.spans;
   size_t bytes = (size_t)n * sizeof spans[0]->markbits;
@@ -109,8 +112,12 @@ void mark_verify_minor(void) {
     return;
   }
   for (uint32_t k = 0; k < n; k++)
-    if (ATOMIC_LOAD(&spans[k]->state) == MSPAN_INUSE)
+    if (ATOMIC_LOAD(&spans[k]->state) == MSPAN_INUSE) {
       memcpy(saved[k], spans[k]->markbits, sizeof saved[k]);
+      /* From nothing (without generations mark_prepare would not clear
+       * them: after a concurrent mark it is called that way too). */
+      memset(spans[k]->markbits, 0, sizeof spans[k]->markbits);
+    }
   fibers_reset_scanned(false);
   gen_cycle full = {.minor = false};
   if (!mark_prepare(spans, n, 1, &full)) {
@@ -127,8 +134,9 @@ void mark_verify_minor(void) {
       for (uint32_t j = 0; j < BITMAP_WORDS; j++) {
         uint64_t missed =
             s->markbits[j] & ~saved[k][j] & ~s->everfreedbits[j];
-        if (missed && gen_page_was_freed(s->base))
-          missed = 0; /* the span reuses a large object's freed pages */
+        if (missed && (gen_page_was_freed(s->base) || s->freedeferred))
+          missed = 0; /* the span reuses a large object's freed pages, or
+                         is one sgc_free gave back during the mark */
         for (; missed; missed &= missed - 1)
           report_minor_miss(s, j * 64 + (uint32_t)__builtin_ctzll(missed),
                             spans, n, saved);

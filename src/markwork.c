@@ -90,3 +90,49 @@ workbuf *getfull(gcwork *w) {
   sgc_unlock(&work.lock);
   return NULL;
 }
+
+void defer_item(gcwork *w, uintptr_t lo, uintptr_t hi) {
+  workbuf *b = w->dbuf;
+  if (b == NULL || b->n == WB_ITEMS) {
+    workbuf *nb = getempty();
+    if (nb == NULL) {
+      ATOMIC_STORE(&work.remark_all, 1);
+      return;
+    }
+    flush_deferred(w);
+    w->dbuf = b = nb;
+  }
+  b->item[b->n].lo = lo;
+  b->item[b->n].hi = hi;
+  b->n++;
+}
+
+void flush_deferred(gcwork *w) {
+  workbuf *b = w->dbuf;
+  if (b == NULL)
+    return;
+  w->dbuf = NULL;
+  sgc_lock(&work.lock);
+  b->next = work.deferred;
+  work.deferred = b;
+  sgc_unlock(&work.lock);
+}
+
+/* World stopped, final stop: the deferred items become work. */
+void mark_requeue_deferred(void) {
+  sgc_lock(&work.lock);
+  workbuf *b = work.deferred;
+  work.deferred = NULL;
+  while (b) {
+    workbuf *next = b->next;
+    if (b->n) {
+      b->next = work.full;
+      work.full = b;
+    } else {
+      b->next = work.empty;
+      work.empty = b;
+    }
+    b = next;
+  }
+  sgc_unlock(&work.lock);
+}

@@ -303,6 +303,8 @@ void mcache_flush_for_gc(mcache *c, uint64_t *dropped) {
       c->alloc[sc] = &sgc_emptyspan;
     }
     dropped[spanclass_class(sc)] += c->nfreed[sc];
+    if (ATOMIC_LOAD_RELAXED(&sgc_heap.concmark))
+      freed_list_unmark(c->freed[sc]);
     freed_list_clear(c->freed[sc], sc);
     c->freed[sc] = NULL;
     c->nfreed[sc] = 0;

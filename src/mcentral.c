@@ -114,6 +114,7 @@ havespan:
 }
 
 void mcentral_uncache_span(mcentral *c, mspan *s) {
+  alloc_unmark_free_word(s);
   sgc_lock(&c->lock);
   SGC_ASSERT(s->incache);
   s->incache = 0;
@@ -210,6 +211,8 @@ void mcentral_drop_batches(mcentral *c, uint64_t *dropped) {
   while (b) {
     fbatch *next = b->next;
     dropped[spanclass_class(c->spanclass)] += b->n;
+    if (ATOMIC_LOAD_RELAXED(&sgc_heap.concmark))
+      freed_list_unmark(b->head);
     freed_list_clear(b->head, c->spanclass);
     fixalloc_free(&batchalloc, b);
     b = next;

@@ -492,6 +492,7 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
     memset(s->uncollbits, 0, sizeof s->uncollbits);
     s->hasuncoll = 0;
   }
+  s->freedeferred = 0;
   if (large) {
     s->elemsize = npages * PAGE_SIZE;
     s->nelems = 1;
@@ -577,9 +578,43 @@ void mheap_free(mspan *s) {
     sgc_unlock(&h->lock);
     sgc_fatal("sgc_free(%p): double free of a large object", (void *)base);
   }
+  if (ATOMIC_LOAD_RELAXED(&h->concmark)) {
+    /* A concurrent marker may have loaded s and be about to set its mark
+     * bit: the struct must not be freed (and reused) under it.  The final
+     * stop frees it (rule:no-span-freed-under-markers). */
+    if (s->freedeferred) {
+      uintptr_t base = s->base;
+      sgc_unlock(&h->lock);
+      sgc_fatal("sgc_free(%p): double free of a large object",
+                (void *)base);
+    }
+    s->freedeferred = 1;
+    s->next = h->deferred_free;
+    h->deferred_free = s;
+    sgc_unlock(&h->lock);
+    return;
+  }
   if (sgc_sticky)
     gen_note_span_freed(s);
   mheap_free_locked(s, true);
+  sgc_unlock(&h->lock);
+}
+
+/* World stopped, at the end of a concurrent mark: free the large spans
+ * sgc_free gave back during it. */
+void mheap_free_deferred(void) {
+  mheap *h = &sgc_heap;
+  sgc_lock(&h->lock);
+  mspan *s = h->deferred_free;
+  h->deferred_free = NULL;
+  while (s) {
+    mspan *next = s->next;
+    s->next = NULL;
+    s->freedeferred = 0;
+    gen_note_span_freed(s);
+    mheap_free_locked(s, true);
+    s = next;
+  }
   sgc_unlock(&h->lock);
 }
 

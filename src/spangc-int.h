@@ -245,6 +245,9 @@ typedef struct mspan {
    * regions; read by the markers with the world stopped.  hasuncoll: some
    * bit may be set. */
   uint8_t hasuncoll;
+  /* A large span whose free is deferred to the end of a concurrent mark
+   * (mheap.deferred_free); h->lock. */
+  uint8_t freedeferred;
   uint64_t uncollbits[BITMAP_WORDS];
   /* Debug build: bit i set while object i was freed with sgc_free and not
    * handed out again (atomic): a second free is caught even when the
@@ -369,6 +372,14 @@ typedef struct mheap {
    * stale bit would hide its object from that mark, and what only the
    * object references would be freed. */
   int stale_marks;
+  /* Atomic: the concurrent phase of a concurrent mark is running
+   * (concurrent.c): markers read the heap while the program runs.  Set in
+   * its initial stop, cleared in its final one. */
+  int concmark;
+  /* Large spans freed (sgc_free) while concmark: kept in use, linked
+   * through next, until the final stop frees them (a marker may hold a
+   * pointer into one; its struct must not be reused under it).  h->lock. */
+  struct mspan *deferred_free;
 
   fixalloc spanalloc;
   fixalloc cachealloc;
@@ -408,6 +419,7 @@ void mheap_init(void);
 /* A span of npages for span class sc (sc 0/1: a large object). */
 mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large);
 void mheap_free(mspan *s);               /* takes mheap.lock */
+void mheap_free_deferred(void); /* world stopped: mheap.deferred_free */
 mspan *mheap_alloc_stack(uintptr_t npages); /* an MSPAN_STACK span */
 void mheap_free_stack(mspan *s);
 void mheap_free_locked(mspan *s, bool was_inuse);
@@ -744,14 +756,18 @@ typedef struct dirty_run {
 void dirty_init(void); /* after the arena is reserved */
 int dirty_mechanism(void);
 const char *dirty_mechanism_name(int m);
+/* A concurrent mark begins (world running, gc_lock held): the arena is
+ * registered here (again, in a fork child); false if it cannot be. */
+bool dirty_track_begin(void);
 /* World stopped: list the pages of [lo, hi) that are not protected (all
  * written since their protection among them).  False: the listing may
  * miss writes (first listing, fork child, kernel error); treat every page
  * as written.  The runs stay valid until the next listing. */
 bool dirty_list(uintptr_t lo, uintptr_t hi, const dirty_run **runs,
                 uint32_t *n);
-/* World stopped: watch [lo, hi) for writes from now on (calls in address
- * order; batched until dirty_protect_flush). */
+/* Watch [lo, hi) for writes from now on (calls in address order; batched
+ * until dirty_protect_flush).  World stopped, or before a concurrent mark
+ * (gc_lock held). */
 void dirty_protect(uintptr_t lo, uintptr_t hi);
 void dirty_protect_flush(void);
 void dirty_read_stats(sgc_stats *st);
@@ -764,6 +780,16 @@ uint64_t dirty_last_pages(void);
 extern bool sgc_sticky;
 typedef struct gen_cycle {
   bool minor;            /* this collection is minor */
+  /* The final stop of a concurrent major collection (concurrent.c): its
+   * mark starts from the marks the concurrent phase made, with the pages
+   * written since the phase began as more roots, as a minor's does; for
+   * the policy it is a major.  remark_all: the kernel's record is not
+   * trusted, every marked object is rescanned. */
+  bool remark, remark_all;
+  /* The initial stop of a concurrent collection: the program's root
+   * callback runs in the final stop only (once per collection, as bdwgc's
+   * programs expect, and where it counts). */
+  bool conc_initial;
   bool listed;           /* runs hold this collection's listing */
   const dirty_run *runs; /* pages written since the last collection */
   uint32_t nruns;
@@ -785,6 +811,31 @@ void gen_read_stats(sgc_stats *st);
 void gen_note_rates(uint64_t allocated, uint64_t alloc_ns, uint64_t marked,
                     uint64_t mark_ns, bool major);
 void gen_abandon(void); /* the collection was abandoned: next is major */
+/* The final stop of a concurrent collection: list the pages written since
+ * its start; false if the record cannot be trusted. */
+bool gen_begin_remark(gen_cycle *g);
+bool gen_next_minor(void); /* the policy's choice for the next collection */
+
+/* ----------------------------------------------------- concurrent.c */
+
+void conc_init(void);       /* SPANGC_CONCURRENT; after gen_init */
+bool conc_enabled(void);
+/* Allocation, below the goal: start a concurrent collection if the heap
+ * reached its trigger. */
+void conc_poll(uint64_t pressure);
+bool conc_due(uint64_t pressure);
+/* End of any collection (gc_lock): the next concurrent trigger, if the
+ * next collection is a major one. */
+void conc_set_trigger(uint64_t marked, uint64_t goal, bool major_next);
+void conc_note_mark(uint64_t mark_ns, uint64_t allocated);
+void conc_ensure_thread(void); /* after a collection, world running */
+/* Before the initial stop, world running: protect the pages of scanned
+ * spans; false if the kernel's tracking is unavailable. */
+bool conc_protect_heap(void);
+void conc_atfork(int phase);
+void conc_read_stats(sgc_stats *st);
+/* gc.c: the concurrent collector thread's collection. */
+void gc_collect_concurrent(mcache *c);
 /* The verifier's record of the pages of spans given back to the heap
  * with objects freed by sgc_free, and of fiber stacks (kept only with
  * SPANGC_DEBUG=verify=1; mheap.lock held): old objects may hold stale
@@ -817,7 +868,16 @@ void mark_record_segments(struct dl_phdr_info *info);
 bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g);
 /* Verifier, after a minor collection's mark: a full mark reaches nothing
  * the minor left unmarked (world stopped; aborts naming the object). */
-void mark_verify_minor(void);
+void mark_verify_minor(const char *what);
+/* A concurrent mark (concurrent.c, mark.c): the initial stop's root
+ * jobs; the concurrent phase's drain; the final stop takes whether every
+ * marked object must be rescanned and makes the deferred items work; an
+ * abandoned collection drops what is left. */
+void mark_roots_only(int n, mark_result *res);
+void mark_concurrent(mark_result *res);
+bool mark_take_remark_all(void);
+void mark_requeue_deferred(void);
+void mark_reset_concurrent(void);
 void mark_worker(mark_result *res);
 #define MAX_MARKERS 32
 /* Make sure n-1 helper markers exist (before the stop: pthread_create
@@ -946,6 +1006,10 @@ typedef struct gctrace_figures {
   uint32_t nspan;
   uint64_t pause_sweeps; /* spans swept inside this stop */
   const mark_result *res;
+  /* A concurrent collection: t[] are its final stop's; its first stop,
+   * its concurrent mark, the time between the stops. */
+  bool concurrent;
+  uint64_t first_stop_ns, conc_ns, conc_span_ns;
 } gctrace_figures;
 void gctrace_collection(const gctrace_figures *f);
 void gctrace_start(int nmarkers, int gcpercent);
@@ -967,6 +1031,21 @@ static inline void *freed_link(void *next) {
  * stopped): such an object stays "allocated" until swept, and a stale
  * pointer could make the markers read its descriptor or hand it to a mark
  * procedure, which must find zeroes, not a hidden link and a cookie. */
+/* The slots of s's allocation word still free lose any mark: a
+ * concurrent marker that read the word's state half-way through a move of
+ * the cache (mark_word) may have marked one; a free slot is never marked
+ * otherwise (rule:free-slot-unmarked).  Whoever gives up the allocation
+ * word: the owner uncaching s, the collector flushing. */
+static inline void alloc_unmark_free_word(mspan *s) {
+  uint32_t cb = s->cachebase;
+  uint64_t free = ATOMIC_LOAD_RELAXED(&s->alloccache);
+  if (cb < s->nelems && free != 0)
+    __atomic_fetch_and(&s->markbits[cb >> 6], ~free, __ATOMIC_RELAXED);
+}
+/* The final stop of a concurrent mark: a freed list about to be dropped
+ * loses its marks (its objects were freed; a marker may have marked one
+ * through a stale pointer). */
+void freed_list_unmark(void *head);
 static inline void freed_list_clear(void *head, int spanclass) {
   if (sgc_kinds[spanclass_kind(spanclass)].scan != SCAN_DESCR)
     return;

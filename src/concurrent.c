@@ -1,0 +1,214 @@
+/*
+ * concurrent.c — mostly-concurrent major collections (SPANGC_CONCURRENT=1):
+ * when they start, the thread that runs them, and the heap's protection
+ * before their first stop.  gc.c sequences the collection itself
+ * (collect_concurrent); mark.c has the concurrent drain.
+ *
+ * The protocol (Boehm, Demers and Shenker's mostly-parallel collection,
+ * with the kernel's write tracking, dirty.c, in place of a write barrier;
+ * docs/design.md, "The concurrent mark"):
+ *   0. world running: the previous sweep is finished, and every page of an
+ *      in-use span of a scanned kind is write-protected (conc_protect_heap);
+ *   1. initial stop: caches flushed, snapshot, marks cleared, the roots
+ *      marked into work buffers, mheap.concmark set;
+ *   2. concurrent phase: the collector thread drains the buffers while the
+ *      program runs; mark procedures are not called but deferred;
+ *   3. final stop: caches flushed (freed lists and free slots unmarked),
+ *      the pages not protected listed;
+ *      a mark from the marks there are, like a minor collection's: the
+ *      roots again, every marked object on a listed page, the deferred
+ *      items; then weak slots, finalizers, the sweep generation.
+ * Why nothing reachable at the final stop stays unmarked: an object
+ * scanned in phase 2 was scanned after its page was protected, so a
+ * pointer stored into it later left its page listed; every unprotected
+ * page is listed; the roots are read in the stop.  An object allocated
+ * during the mark is not marked then: if it is still reachable at the
+ * final stop, a root or a written page leads to it.
+ *
+ * Pacing: the collection starts when the heap reaches the trigger, the
+ * goal less the bytes the last concurrent mark saw allocated (a quarter
+ * more, within a tenth and nine tenths of the room above the live heap),
+ * so that it ends before the goal.  A thread reaching the goal during the
+ * mark waits for the collection (collect_as blocks on gc_lock), which
+ * keeps GOGC and SPANGC_MAX_HEAP.  In generational mode only majors are
+ * concurrent: minors stay stop-the-world (they are short).
+ *
+ * Threads: one collector thread, started after the first collection once
+ * the mode is on; a registered thread, waiting in a blocking region.
+ * conc.lock guards the wake-up count and the thread's start (rank:
+ * lockrank.h); trigger and woken are atomic; the pacing figures belong
+ * to whoever holds gc_lock.
+ */
+#include <stdlib.h>
+
+#include "spangc-int.h"
+
+static struct {
+  sgc_mutex lock;
+  pthread_cond_t cond;
+  uint64_t wakes;   /* conc.lock: bumped to start a collection */
+  int started;      /* conc.lock: the collector thread exists */
+  bool enabled;     /* SPANGC_CONCURRENT=1 with write tracking */
+  uint64_t trigger; /* atomic: heap pressure that starts one; 0: none */
+  int woken;        /* atomic: woken for the current trigger */
+  /* gc_lock */
+  uint64_t mark_alloc; /* bytes allocated during the last concurrent mark */
+  uint64_t ncollections, mark_ns, last_mark_ns;
+} conc SGC_NOGC = {SGC_MUTEX_INIT(CONC), PTHREAD_COND_INITIALIZER};
+
+void conc_init(void) {
+  const char *e = sgc_option("SPANGC_CONCURRENT");
+  bool want = false;
+  if (e && *e) {
+    if (strcmp(e, "0") != 0 && strcmp(e, "1") != 0)
+      sgc_fatal("SPANGC_CONCURRENT=%s: expected 0 or 1", e);
+    want = strcmp(e, "1") == 0;
+  }
+  conc.enabled = want && dirty_mechanism() != DIRTY_OFF;
+  if (want && !conc.enabled)
+    sgc_warn("SPANGC_CONCURRENT=1: the kernel's write tracking is off or "
+             "refused (SPANGC_DIRTY); collections stop the world");
+}
+
+bool conc_enabled(void) { return conc.enabled; }
+
+void conc_set_trigger(uint64_t marked, uint64_t goal, bool major_next) {
+  ATOMIC_STORE(&conc.woken, 0);
+  if (!conc.enabled || !major_next || goal <= marked) {
+    ATOMIC_STORE(&conc.trigger, 0);
+    return;
+  }
+  uint64_t room = goal - marked;
+  uint64_t need = conc.mark_alloc ? conc.mark_alloc + conc.mark_alloc / 4
+                                  : room / 2;
+  if (need > room / 10 * 9)
+    need = room / 10 * 9;
+  if (need < room / 10)
+    need = room / 10;
+  ATOMIC_STORE(&conc.trigger, goal - need);
+}
+
+void conc_note_mark(uint64_t mark_ns, uint64_t allocated) {
+  conc.ncollections++;
+  conc.mark_ns += mark_ns;
+  conc.last_mark_ns = mark_ns;
+  conc.mark_alloc = allocated;
+}
+
+bool conc_due(uint64_t pressure) {
+  uint64_t t = ATOMIC_LOAD_RELAXED(&conc.trigger);
+  return t != 0 && pressure >= t;
+}
+
+void conc_poll(uint64_t pressure) {
+  if (!conc_due(pressure) || ATOMIC_LOAD_RELAXED(&conc.woken))
+    return;
+  int expected = 0;
+  if (!ATOMIC_CAS(&conc.woken, expected, 1))
+    return;
+  sgc_lock(&conc.lock);
+  if (conc.started) {
+    conc.wakes++;
+    pthread_cond_signal(&conc.cond);
+  }
+  sgc_unlock(&conc.lock);
+}
+
+static void *conc_main(void *arg) {
+  (void)arg;
+  if (sgc_register_thread() != 0) {
+    sgc_warn("cannot register the concurrent collector (out of memory); "
+             "collections stop the world");
+    sgc_lock(&conc.lock);
+    conc.started = 0;
+    sgc_unlock(&conc.lock);
+    return NULL;
+  }
+  mcache *c = sgc_tls_cache;
+  uint64_t seen = 0;
+  for (;;) {
+    sgc_enter_blocking();
+    sgc_lock(&conc.lock);
+    while (conc.wakes == seen)
+      sgc_cond_wait(&conc.cond, &conc.lock);
+    seen = conc.wakes;
+    sgc_unlock(&conc.lock);
+    sgc_exit_blocking();
+    gc_collect_concurrent(c);
+  }
+  return NULL;
+}
+
+/* After a collection (not in a stop: pthread_create takes libc locks a
+ * stopped thread may hold). */
+void conc_ensure_thread(void) {
+  if (!conc.enabled)
+    return;
+  sgc_lock(&conc.lock);
+  bool start = !conc.started;
+  conc.started = 1;
+  sgc_unlock(&conc.lock);
+  if (!start)
+    return;
+  pthread_t t;
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+  if (pthread_create(&t, &a, conc_main, NULL) != 0) {
+    sgc_warn("cannot start the concurrent collector; collections stop the "
+             "world");
+    sgc_lock(&conc.lock);
+    conc.started = 0;
+    sgc_unlock(&conc.lock);
+  }
+  pthread_attr_destroy(&a);
+}
+
+/* Step 0, world running, gc_lock held: every page of an in-use span of a
+ * scanned kind is protected.  The spans table is read without mheap.lock
+ * (a span made or freed meanwhile only makes the protection cover more or
+ * less than needed: a page left unprotected is listed at the final stop
+ * anyway, rule:list-more-never-less).  Other pages stay unprotected, so
+ * allocating into free and pointer-free spans costs the program no fault.
+ * (rule:protect-before-scan) */
+bool conc_protect_heap(void) {
+  if (!dirty_track_begin())
+    return false;
+  mheap *h = &sgc_heap;
+  uintptr_t used = ATOMIC_LOAD(&h->arena_used);
+  for (uintptr_t p = h->arena_start; p < used;) {
+    mspan *s = ATOMIC_LOAD_RELAXED(
+        &h->spans[(p - h->arena_start) >> PAGE_SHIFT]);
+    uintptr_t end = p + PAGE_SIZE;
+    if (s != NULL && ATOMIC_LOAD(&s->state) == MSPAN_INUSE) {
+      uintptr_t b = ATOMIC_LOAD_RELAXED(&s->base);
+      uintptr_t e = b + ATOMIC_LOAD_RELAXED(&s->npages) * PAGE_SIZE;
+      if (b <= p && e > p && e <= used) {
+        end = e;
+        if (!spanclass_noscan(ATOMIC_LOAD_RELAXED(&s->spanclass)))
+          dirty_protect(p, end);
+      }
+    }
+    p = end;
+  }
+  dirty_protect_flush();
+  return true;
+}
+
+void conc_atfork(int phase) {
+  if (phase == FORK_PREPARE) {
+    sgc_lock(&conc.lock);
+    return;
+  }
+  if (phase == FORK_CHILD) {
+    conc.started = 0; /* the collector thread is the parent's */
+    pthread_cond_init(&conc.cond, NULL);
+  }
+  sgc_unlock(&conc.lock);
+}
+
+void conc_read_stats(sgc_stats *st) {
+  st->concurrent = conc.enabled;
+  st->num_concurrent_gc = conc.ncollections;
+  st->concurrent_mark_ns = conc.mark_ns;
+}
