@@ -54,6 +54,7 @@ static struct {
   /* gc_lock */
   uint64_t mark_alloc; /* bytes allocated during the last concurrent mark */
   uint64_t ncollections, mark_ns, last_mark_ns;
+  uint64_t precleaned_pages;
 } conc SGC_NOGC = {SGC_MUTEX_INIT(CONC), PTHREAD_COND_INITIALIZER};
 
 void conc_init(void) {
@@ -164,6 +165,34 @@ void conc_ensure_thread(void) {
   pthread_attr_destroy(&a);
 }
 
+/* Protect the pages of in-use spans of scanned kinds in [lo, hi)
+ * (exact: never pages outside it, see dirty_protect_exact). */
+static void protect_scanned(uintptr_t lo, uintptr_t hi, bool exact) {
+  mheap *h = &sgc_heap;
+  uintptr_t used = ATOMIC_LOAD(&h->arena_used);
+  if (hi > used)
+    hi = used;
+  for (uintptr_t p = lo; p < hi;) {
+    mspan *s = ATOMIC_LOAD_RELAXED(
+        &h->spans[(p - h->arena_start) >> PAGE_SHIFT]);
+    uintptr_t end = (p & ~(PAGE_SIZE - 1)) + PAGE_SIZE;
+    if (s != NULL && ATOMIC_LOAD(&s->state) == MSPAN_INUSE) {
+      uintptr_t b = ATOMIC_LOAD_RELAXED(&s->base);
+      uintptr_t e = b + ATOMIC_LOAD_RELAXED(&s->npages) * PAGE_SIZE;
+      if (b <= p && e > p && e <= used) {
+        end = e;
+        if (!spanclass_noscan(ATOMIC_LOAD_RELAXED(&s->spanclass))) {
+          if (exact)
+            dirty_protect_exact(p, end < hi ? end : hi);
+          else
+            dirty_protect(p, end < hi ? end : hi);
+        }
+      }
+    }
+    p = end;
+  }
+}
+
 /* Step 0, world running, gc_lock held: every page of an in-use span of a
  * scanned kind is protected.  The spans table is read without mheap.lock
  * (a span made or freed meanwhile only makes the protection cover more or
@@ -174,25 +203,43 @@ void conc_ensure_thread(void) {
 bool conc_protect_heap(void) {
   if (!dirty_track_begin())
     return false;
-  mheap *h = &sgc_heap;
-  uintptr_t used = ATOMIC_LOAD(&h->arena_used);
-  for (uintptr_t p = h->arena_start; p < used;) {
-    mspan *s = ATOMIC_LOAD_RELAXED(
-        &h->spans[(p - h->arena_start) >> PAGE_SHIFT]);
-    uintptr_t end = p + PAGE_SIZE;
-    if (s != NULL && ATOMIC_LOAD(&s->state) == MSPAN_INUSE) {
-      uintptr_t b = ATOMIC_LOAD_RELAXED(&s->base);
-      uintptr_t e = b + ATOMIC_LOAD_RELAXED(&s->npages) * PAGE_SIZE;
-      if (b <= p && e > p && e <= used) {
-        end = e;
-        if (!spanclass_noscan(ATOMIC_LOAD_RELAXED(&s->spanclass)))
-          dirty_protect(p, end);
-      }
-    }
-    p = end;
-  }
+  protect_scanned(sgc_heap.arena_start, ATOMIC_LOAD(&sgc_heap.arena_used),
+                  false);
   dirty_protect_flush();
   return true;
+}
+
+
+/* Pre-cleaning (after the concurrent drain, world running, gc_lock
+ * held): list the pages not protected, protect the scanned spans' ones
+ * again, then rescan their marked objects and drain; the final stop then
+ * rescans only what was written since the last round.  The order is what
+ * makes it safe (rule:preclean-protect-then-scan): a write before the
+ * protection is seen by the rescan that follows it, a write after it
+ * leaves the page listed at the final stop.  Rounds go on while the set
+ * halves, at most four. */
+#define PRECLEAN_ROUNDS 4
+#define PRECLEAN_ENOUGH 256 /* pages: the final stop can take these */
+uint64_t conc_preclean(mark_result *res) {
+  mheap *h = &sgc_heap;
+  uint64_t last = UINT64_MAX;
+  for (int r = 0; r < PRECLEAN_ROUNDS; r++) {
+    const dirty_run *runs;
+    uint32_t n;
+    if (!dirty_list(h->arena_start, ATOMIC_LOAD(&h->arena_used), &runs, &n))
+      return last; /* not trusted: the final stop rescans everything */
+    uint64_t pages = dirty_last_pages();
+    if (pages <= PRECLEAN_ENOUGH || pages * 2 > last)
+      return pages;
+    last = pages;
+    for (uint32_t k = 0; k < n; k++)
+      if (runs[k].categories & DIRTY_RUN_PRESENT)
+        protect_scanned(runs[k].lo, runs[k].hi, true);
+    dirty_protect_flush();
+    mark_preclean(runs, n, res);
+    conc.precleaned_pages += pages;
+  }
+  return last;
 }
 
 void conc_atfork(int phase) {

@@ -379,11 +379,10 @@ static void protect_now(uintptr_t lo, uintptr_t hi) {
  * program writes them. */
 #define PROTECT_GAP ((uintptr_t)64 << 10)
 
-void dirty_protect(uintptr_t lo, uintptr_t hi) {
+static void protect_merging(uintptr_t lo, uintptr_t hi, uintptr_t gap) {
   if (lo >= hi || dirty.mechanism == DIRTY_OFF)
     return;
-  if (dirty.pr_hi != 0 && lo >= dirty.pr_lo &&
-      lo <= dirty.pr_hi + PROTECT_GAP) {
+  if (dirty.pr_hi != 0 && lo >= dirty.pr_lo && lo <= dirty.pr_hi + gap) {
     if (hi > dirty.pr_hi)
       dirty.pr_hi = hi;
     return;
@@ -391,6 +390,18 @@ void dirty_protect(uintptr_t lo, uintptr_t hi) {
   dirty_protect_flush();
   dirty.pr_lo = lo;
   dirty.pr_hi = hi;
+}
+
+void dirty_protect(uintptr_t lo, uintptr_t hi) {
+  protect_merging(lo, hi, PROTECT_GAP);
+}
+
+/* With the program running, only what the caller will rescan may be
+ * protected: a page between two listed runs may have been written since
+ * the listing, and protecting it would lose that write.  So ranges are
+ * merged only when they touch (rule:preclean-protect-then-scan). */
+void dirty_protect_exact(uintptr_t lo, uintptr_t hi) {
+  protect_merging(lo, hi, 0);
 }
 
 void dirty_protect_flush(void) {

@@ -450,6 +450,7 @@ static void collect_concurrent(mthread *self, int nproc) {
   uint64_t ta = os_nanotime();
   mark_result r = {0};
   mark_concurrent(&r);
+  conc_preclean(&r);
   cy.conc_res.marked_bytes += r.marked_bytes;
   cy.conc_res.nsteal += r.nsteal;
   cy.conc_res.nhandoff += r.nhandoff;

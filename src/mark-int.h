@@ -167,7 +167,12 @@ static inline void push_or_scan(gcwork *w, uintptr_t lo, uintptr_t hi) {
 }
 
 static inline void mark_word(gcwork *w, uintptr_t v) {
-  if (v - work.arena_start >= work.arena_used - work.arena_start)
+  /* The arena as it is now, not as the mark found it: during a
+   * concurrent mark it grows, and an object beyond the first bound that a
+   * rescanned page points to must be marked, or nothing would look at
+   * that page again (rule:preclean-protect-then-scan). */
+  if (v - work.arena_start >=
+      ATOMIC_LOAD(&sgc_heap.arena_used) - work.arena_start)
     return;
   /* The table may change under the markers (spans made while marking:
    * see design.md), hence atomic loads.  A span's fields are written

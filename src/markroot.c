@@ -233,8 +233,11 @@ void (*sgc_root_callback)(void);
  * scanned whole, as its descriptor describes it. */
 static void scan_dirty(gcwork *w, uintptr_t lo, uintptr_t hi) {
   mheap *h = &sgc_heap;
-  if (hi > work.arena_used)
-    hi = work.arena_used;
+  /* The arena as it is now: a pre-cleaning round protected what it
+   * listed, up to the arena's end when it listed, and must rescan it all. */
+  uintptr_t used = ATOMIC_LOAD(&h->arena_used);
+  if (hi > used)
+    hi = used;
   for (uintptr_t p = lo; p < hi;) {
     mspan *s = ATOMIC_LOAD_RELAXED(
         &h->spans[(p - work.arena_start) >> PAGE_SHIFT]);
@@ -388,4 +391,27 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
     work.prepare_nobj = w.nobj;
   }
   return true;
+}
+
+/* A pre-cleaning round of a concurrent mark (concurrent.c), world
+ * running: rescan the marked objects on the pages of runs (listed, then
+ * protected again, by the caller) and drain what that marks. */
+void mark_preclean(const dirty_run *runs, uint32_t n, mark_result *res) {
+  gcwork w = {0};
+  work.concurrent = true;
+  work.nproc = 1;
+  work.nwait = 0;
+  work.done = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    scan_dirty(&w, runs[k].lo, runs[k].hi);
+    drain_if_full(&w);
+  }
+  drain_alone(&w);
+  flush_deferred(&w);
+  work.concurrent = false;
+  if (ATOMIC_LOAD(&work.overflow))
+    ATOMIC_STORE(&work.remark_all, 1);
+  res->marked_bytes += w.marked_bytes;
+  res->nobj += w.nobj;
+  res->ndirty += w.ndirty;
 }

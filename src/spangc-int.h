@@ -769,6 +769,9 @@ bool dirty_list(uintptr_t lo, uintptr_t hi, const dirty_run **runs,
  * until dirty_protect_flush).  World stopped, or before a concurrent mark
  * (gc_lock held). */
 void dirty_protect(uintptr_t lo, uintptr_t hi);
+/* The same, world running (pre-cleaning): ranges merged only when they
+ * touch, never across a gap. */
+void dirty_protect_exact(uintptr_t lo, uintptr_t hi);
 void dirty_protect_flush(void);
 void dirty_read_stats(sgc_stats *st);
 void dirty_atfork_child(void); /* fork.c, in the child */
@@ -875,6 +878,12 @@ void mark_verify_minor(const char *what);
  * abandoned collection drops what is left. */
 void mark_roots_only(int n, mark_result *res);
 void mark_concurrent(mark_result *res);
+void mark_preclean(const dirty_run *runs, uint32_t n, mark_result *res);
+/* concurrent.c, after the concurrent drain, world running: rounds of
+ * listing the written pages, protecting them again and rescanning their
+ * marked objects, while that shrinks the set; returns the pages of the
+ * last listing. */
+uint64_t conc_preclean(mark_result *res);
 bool mark_take_remark_all(void);
 void mark_requeue_deferred(void);
 void mark_reset_concurrent(void);
