@@ -38,7 +38,7 @@ static pthread_mutex_t list_lock[NLIST];
 static uint64_t *volatile big; /* a large object holding node pointers */
 #define BIG_WORDS (64 << 10)   /* 512 KiB */
 static volatile int stop;
-static void *volatile sink; /* garbage goes through here */
+static void *sink; /* garbage goes through here (atomic) */
 static uint64_t next_id = 1;   /* atomic */
 
 static node *new_node(void) {
@@ -116,7 +116,7 @@ static void carry(int a, int b, uint64_t *s) {
   if (n == NULL)
     return;
   for (int i = 0; i < 64; i++) /* garbage while n is held in a register */
-    sink = sgc_alloc(16 + (rnd(s) & 63));
+    __atomic_store_n(&sink, sgc_alloc(16 + (rnd(s) & 63)), __ATOMIC_RELAXED);
   check_node(n);
   lock_blocking(&list_lock[b]);
   node *h = heads[b];
@@ -183,7 +183,8 @@ static void *mutator(void *arg) {
     case 3: through_big(a, &s); break;
     default:
       for (int i = 0; i < 32; i++)
-        sink = sgc_alloc(24 + (rnd(&s) & 127));
+        __atomic_store_n(&sink, sgc_alloc(24 + (rnd(&s) & 127)),
+                         __ATOMIC_RELAXED);
     }
     if (iter % 4096 == 0) {
       pthread_t t;

@@ -7,12 +7,17 @@
 #   tsan     : ThreadSanitizer, the tests labelled "threads"
 #   nogen    : the release build again with SPANGC_GENERATIONAL=0 (every
 #              collection major), without the long program and soak runs
+#   conc     : the release build again with SPANGC_CONCURRENT=1 (major
+#              collections mark concurrently), the same tests as nogen
+#   tsanconc : the TSan build again with SPANGC_CONCURRENT=1, the tests
+#              labelled "threads" that collect most (gc_, gen_, conc_,
+#              stress)
 #   fuzz     : the API fuzzer (libFuzzer) for FUZZ_SECONDS (default 60)
 # CONFIGS="release debug" restricts the set.
 set -u
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
-CONFIGS=${CONFIGS:-"release nogen debug asan tsan fuzz"}
+CONFIGS=${CONFIGS:-"release nogen conc debug asan tsan tsanconc fuzz"}
 pass=0; fail=0; failed_names=()
 
 run_config() {
@@ -44,6 +49,8 @@ for c in $CONFIGS; do
     release) run_config release build "" -DCMAKE_BUILD_TYPE=Release ;;
     nogen)   SPANGC_GENERATIONAL=0 \
              run_config nogen build "-LE (programs|soak|bench)" -DCMAKE_BUILD_TYPE=Release ;;
+    conc)    SPANGC_CONCURRENT=1 \
+             run_config conc build "-LE (programs|soak|bench)" -DCMAKE_BUILD_TYPE=Release ;;
     debug)   SPANGC_TEST_SCALE=0.3 \
              run_config debug build-debug "" -DCMAKE_BUILD_TYPE=Debug ;;
     asan)    ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=0:abort_on_error=1 \
@@ -52,6 +59,9 @@ for c in $CONFIGS; do
                -DCMAKE_C_COMPILER=clang ;;
     tsan)    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 SPANGC_TEST_SCALE=0.1 \
              run_config tsan build-tsan "-L threads" -DCMAKE_BUILD_TYPE=Release -DSPANGC_SANITIZE=thread \
+               -DCMAKE_C_COMPILER=clang ;;
+    tsanconc) SPANGC_CONCURRENT=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 SPANGC_TEST_SCALE=0.1 \
+             run_config tsanconc build-tsan "-L threads -R ^(gc_|gen_|conc_|stress_)" -DCMAKE_BUILD_TYPE=Release -DSPANGC_SANITIZE=thread \
                -DCMAKE_C_COMPILER=clang ;;
   esac
 done
