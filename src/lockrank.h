@@ -93,6 +93,9 @@ void sgc_mutex_init(sgc_mutex *m, int rank);
  * thread may take again while it holds it. */
 void lockrank_acquire(const void *lock, int rank, bool shared);
 void lockrank_release(const void *lock, int rank);
+/* A lock taken with a try (sgc_trylock): recorded as held, never checked
+ * against the order (a try does not wait, so it closes no cycle). */
+void lockrank_acquired_try(const void *lock, int rank);
 void lockrank_assert_held(const sgc_mutex *m, const char *file, int line);
 /* Tests: take a then b, then release both (the library's own build
  * decides whether the order is checked). */
@@ -101,16 +104,26 @@ void lockrank_test_take_in_order(sgc_mutex *a, sgc_mutex *b);
 #if SPANGC_DEBUG
 #define LOCKRANK_ACQUIRE(p, r, sh) lockrank_acquire((p), (r), (sh))
 #define LOCKRANK_RELEASE(p, r) lockrank_release((p), (r))
+#define LOCKRANK_ACQUIRED_TRY(p, r) lockrank_acquired_try((p), (r))
 #define SGC_ASSERT_HELD(mu) lockrank_assert_held((mu), __FILE__, __LINE__)
 #else
 #define LOCKRANK_ACQUIRE(p, r, sh) ((void)0)
 #define LOCKRANK_RELEASE(p, r) ((void)0)
+#define LOCKRANK_ACQUIRED_TRY(p, r) ((void)0)
 #define SGC_ASSERT_HELD(mu) ((void)0)
 #endif
 
 static inline void sgc_lock(sgc_mutex *m) {
   LOCKRANK_ACQUIRE(m, m->rank, false);
   pthread_mutex_lock(&m->m);
+}
+/* Take m only if it is free; true if taken.  Allowed whatever this thread
+ * holds: it never waits. */
+static inline bool sgc_trylock(sgc_mutex *m) {
+  if (pthread_mutex_trylock(&m->m) != 0)
+    return false;
+  LOCKRANK_ACQUIRED_TRY(m, m->rank);
+  return true;
 }
 static inline void sgc_unlock(sgc_mutex *m) {
   LOCKRANK_RELEASE(m, m->rank);

@@ -173,6 +173,8 @@ void compat_toggleref_push(void);
 /* GC_alloc_lock's lock; a collection asked for waits until it is free
  * (unless the asking thread holds it). */
 void compat_wait_alloc_lock(void);
+/* Whether the calling thread holds GC_alloc_lock's lock. */
+int compat_alloc_lock_mine(void);
 
 /* Leak finding and the debugging allocator (leak.c). */
 void compat_leak_init(void);

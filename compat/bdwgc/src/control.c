@@ -567,6 +567,8 @@ void GC_alloc_unlock(void) {
   sgc_runlock(&alloc_lock);
 }
 
+int compat_alloc_lock_mine(void) { return sgc_rmutex_mine(&alloc_lock); }
+
 void compat_wait_alloc_lock(void) {
   if (sgc_rmutex_mine(&alloc_lock))
     return; /* this thread holds it */

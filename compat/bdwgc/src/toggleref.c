@@ -115,7 +115,21 @@ void compat_toggleref_decide(void) {
       deciding)
     return;
   deciding = 1; /* the callback could allocate and collect */
-  compat_lock(&table_lock);
+  if (compat_alloc_lock_mine()) {
+    /* This thread allocated into a collection while holding
+     * GC_alloc_lock, and the table's lock ranks before the allocation
+     * lock: its holder may be deciding, with a callback whose collection
+     * waits (in the collect hook) for the allocation lock this thread
+     * holds.  So only try; when another thread holds the table, this
+     * collection goes with the states as they stand (that thread is
+     * deciding them). */
+    if (!sgc_trylock(&table_lock)) {
+      deciding = 0;
+      return;
+    }
+  } else {
+    compat_lock(&table_lock);
+  }
   for (chunk *c = chunks; c; c = c->next)
     for (unsigned i = 0; i < c->used; i++) {
       entry *e = &c->e[i];

@@ -11,8 +11,9 @@
  *     lock (GC_remove_roots holds it around sgc_call_without_collections).
  * The orders the layer uses must not abort: the root list, GC_init_gcj_malloc
  * and collections under GC_alloc_lock, the allocation lock taken again by
- * its holder (it is recursive: only the first acquisition is checked), and
- * a toggle-ref callback that collects.
+ * its holder (it is recursive: only the first acquisition is checked), a
+ * collection by a holder of GC_alloc_lock while toggle references exist
+ * (the table is then only tried), and a toggle-ref callback that collects.
  * The release build does not check: there the wrong orders are only shown
  * not to abort (one thread: nothing waits), and the test says it skipped
  * the checks.  Not a bdwgc behaviour, so not run against the stock libgc
@@ -87,6 +88,13 @@ static int child(const char *mode) {
   } else if (strcmp(mode, "gcj-setup") == 0) {
     GC_init_gcj_malloc(0, NULL);
     GC_init_gcj_malloc(0, NULL);
+  } else if (strcmp(mode, "alloc-lock-holder-collects") == 0) {
+    add_togglerefs(strong);
+    GC_alloc_lock();
+    for (int i = 0; i < 1000; i++)
+      KEEP(GC_malloc(64));
+    GC_gcollect();
+    GC_alloc_unlock();
   } else if (strcmp(mode, "toggleref-callback-collects") == 0) {
     add_togglerefs(collecting);
     GC_gcollect();
@@ -129,6 +137,7 @@ int main(int argc, char **argv) {
   expect_no_abort("alloc-lock-then-roots");
   expect_no_abort("alloc-lock-again");
   expect_no_abort("gcj-setup");
+  expect_no_abort("alloc-lock-holder-collects");
   expect_no_abort("toggleref-callback-collects");
 #if !SPANGC_DEBUG /* the build's definition: the library's too */
   expect_no_abort("alloc-lock-then-toggleref");
