@@ -116,8 +116,10 @@ static int aborts(const char *mode, char *out, size_t n) {
   return 0;
 }
 
-static void expect_abort(const char *mode, const char *want1,
-                         const char *want2) {
+/* Used by the debug build only. */
+static __attribute__((unused)) void expect_abort(const char *mode,
+                                                 const char *want1,
+                                                 const char *want2) {
   char out[4096];
   CHECK(aborts(mode, out, sizeof out), "%s did not abort: %s", mode, out);
   CHECK(strstr(out, "lock order") && strstr(out, want1) && strstr(out, want2),
