@@ -739,6 +739,29 @@ part_pause() {
   plot_pause
 }
 
+# One PNG of lines: line_plot NAME PNG SIZE TITLE XLABEL YLABEL SETTINGS
+# PLOT...  draws the plot elements (gnuplot "plot" clauses, joined with
+# commas) with the settings (gnuplot lines) after the common ones; the log
+# is $OUT/logs/gnuplot-NAME.log.  Says where the plot went, or that
+# gnuplot failed.
+line_plot() {
+  local name=$1 png=$2 size=$3 title=$4 xlabel=$5 ylabel=$6 settings=$7
+  shift 7
+  local joined; joined=$(IFS=,; echo "$*")
+  if gnuplot >"$OUT/logs/gnuplot-$name.log" 2>&1 <<EOF
+set terminal pngcairo size $size noenhanced
+set output '$png'
+set title '$title'
+set xlabel '$xlabel'
+set ylabel '$ylabel'
+set grid
+set key top right
+$settings
+plot $joined
+EOF
+  then say "plot: $png"; else say "gnuplot failed (see $OUT/logs/gnuplot-$name.log)"; fi
+}
+
 plot_pause() {
   [ "${HAVE[gnuplot]}" = 1 ] || return
   local sc
@@ -750,22 +773,12 @@ plot_pause() {
       plots+=("'$f' using 2:1 with lines lw 2 title '${LABEL[$v]}'")
     done
     [ ${#plots[@]} -gt 0 ] || continue
-    local png=$OUT/pause-latency-scanned$sc.png
-    local joined; joined=$(IFS=,; echo "${plots[*]}")
-    if gnuplot >"$OUT/logs/gnuplot-pause$sc.log" 2>&1 <<EOF
-set terminal pngcairo size 1000,650 noenhanced
-set output '$png'
-set title 'pause test: push latency distribution (last rep): window $W x $S B, $N pushes, scanned=$sc'
+    line_plot "pause$sc" "$OUT/pause-latency-scanned$sc.png" 1000,650 \
+      "pause test: push latency distribution (last rep): window $W x $S B, $N pushes, scanned=$sc" \
+      'push latency x (ms)' 'fraction of pushes slower than x' \
+      "set logscale xy
 set format x '%g'
-set logscale xy
-set xlabel 'push latency x (ms)'
-set ylabel 'fraction of pushes slower than x'
-set grid
-set key top right
-set format y '%g'
-plot $joined
-EOF
-    then say "plot: $png"; else say "gnuplot failed (see $OUT/logs/gnuplot-pause$sc.log)"; fi
+set format y '%g'" "${plots[@]}"
   done
 }
 
@@ -1173,20 +1186,10 @@ part_shrink() {
     plots+=("'$f' using (\$1/1000):3 with lines dt 2 title '${LABEL[$v]} live (last collection)'")
   done
   [ ${#plots[@]} -gt 0 ] || return
-  local png=$OUT/shrink-rss.png joined
-  joined=$(IFS=,; echo "${plots[*]}")
-  if gnuplot >"$OUT/logs/gnuplot-shrink.log" 2>&1 <<EOF
-set terminal pngcairo size 1000,600 noenhanced
-set output '$png'
-set title 'shrink: $LIVE MB live dropped to a tenth at t=0, ~20 MB/s allocated after (last rep)'
-set xlabel 'seconds after the drop'
-set ylabel 'MB'
-set grid
-set key top right
-set yrange [0:*]
-plot $joined, $lim with lines lc rgb 'gray' title 'target bound'
-EOF
-  then say "plot: $png"; else say "gnuplot failed (see $OUT/logs/gnuplot-shrink.log)"; fi
+  line_plot shrink "$OUT/shrink-rss.png" 1000,600 \
+    "shrink: $LIVE MB live dropped to a tenth at t=0, ~20 MB/s allocated after (last rep)" \
+    'seconds after the drop' MB 'set yrange [0:*]' \
+    "${plots[@]}" "$lim with lines lc rgb 'gray' title 'target bound'"
 }
 
 # ---------------------------------------------------------------- programs

@@ -78,11 +78,14 @@ static struct {
   uint64_t overflows;
   uint64_t stack_released;
   uint64_t abandoned; /* collections skipped: no memory for root tables */
-  /* Idle collections (pacer.c): when one is due (atomic; 0: none), the
-   * backoff, the last major's stop, how many ran. */
-  uint64_t idle_due_at;
+  /* Idle collections (pacer.c): one is due idle_interval after the last
+   * restart (idle_since; 0: none yet), and not before idle_held_until
+   * (atomic; 0 unless abandon() deferred it, cleared by the next
+   * completed collection); the backoff, the last major's stop, how many
+   * ran. */
   uint64_t idle_since, idle_base; /* atomic: the last restart, heap_live then */
   uint64_t idle_interval;         /* atomic */
+  uint64_t idle_held_until;
   uint32_t idle_backoff;
   uint64_t last_major_pause_ns;
   uint64_t idle_collections;
@@ -170,7 +173,7 @@ static void abandon(cycle *cy) {
   ATOMIC_STORE(&sgc_next_gc, pacer_goal_abandoned(gc_heap_pressure()));
   /* No idle collection either before another interval (it would be
    * abandoned too, at every poll). */
-  ATOMIC_STORE(&gc.idle_due_at,
+  ATOMIC_STORE(&gc.idle_held_until,
                os_nanotime() + ATOMIC_LOAD_RELAXED(&gc.idle_interval) +
                    PACER_IDLE_MIN_NS);
   gc.abandoned++;
@@ -279,7 +282,7 @@ static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
   ATOMIC_STORE(&gc.idle_interval, interval);
   ATOMIC_STORE(&gc.idle_since, t4);
   ATOMIC_STORE(&gc.idle_base, res->marked_bytes);
-  ATOMIC_STORE(&gc.idle_due_at, t4 + interval);
+  ATOMIC_STORE(&gc.idle_held_until, 0);
 
   world_start(self);
 
@@ -588,19 +591,21 @@ uint64_t gc_heap_pressure(void) {
  * its goal soon enough, though collections grow apart as its heap
  * grows). */
 static bool idle_due(uint64_t pressure) {
-  uint64_t due = ATOMIC_LOAD_RELAXED(&gc.idle_due_at);
-  /* Not with GOGC off (only the memory limit collects then), nor below
-   * the minimum goal (sgc_expand_heap promised that much room). */
-  if (due == 0 || gc.gcpercent < 0 ||
+  uint64_t since = ATOMIC_LOAD_RELAXED(&gc.idle_since);
+  uint64_t held = ATOMIC_LOAD_RELAXED(&gc.idle_held_until);
+  /* Not before a first collection ended or was abandoned, nor with GOGC
+   * off (only the memory limit collects then), nor below the minimum goal
+   * (sgc_expand_heap promised that much room). */
+  if ((since == 0 && held == 0) || gc.gcpercent < 0 ||
       pressure < ATOMIC_LOAD_RELAXED(&gc.min_goal))
     return false;
   uint64_t now = os_nanotime();
-  if (now < due)
+  uint64_t interval = ATOMIC_LOAD_RELAXED(&gc.idle_interval);
+  /* abandon()'s deferral, when set, is past since + interval. */
+  if (now < since + interval || now < held)
     return false;
   uint64_t goal = ATOMIC_LOAD_RELAXED(&sgc_next_gc);
   uint64_t base = ATOMIC_LOAD_RELAXED(&gc.idle_base);
-  uint64_t since = ATOMIC_LOAD_RELAXED(&gc.idle_since);
-  uint64_t interval = ATOMIC_LOAD_RELAXED(&gc.idle_interval);
   if (goal <= pressure || now <= since)
     return false;
   uint64_t allocated = pressure > base ? pressure - base : 0;

@@ -67,6 +67,14 @@ void lockrank_acquire(const void *lock, int rank, bool shared) {
   held.last[rank] = lock;
 }
 
+void lockrank_acquired_try(const void *lock, int rank) {
+  if (rank <= LOCKRANK_NONE || rank >= LOCKRANK_COUNT)
+    sgc_fatal("lock order: took a lock with no rank (%d) at %p", rank, lock);
+  held.count[rank]++;
+  if ((uintptr_t)lock > (uintptr_t)held.last[rank])
+    held.last[rank] = lock;
+}
+
 void lockrank_release(const void *lock, int rank) {
   if (rank <= LOCKRANK_NONE || rank >= LOCKRANK_COUNT ||
       held.count[rank] == 0)

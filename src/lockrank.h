@@ -9,7 +9,10 @@
  * ascending address order (the fork handlers take every mcentral lock by
  * index, which is by address).  docs/design.md section 2 lists the same
  * names in the same order; tests/lockrank-doc.sh checks it (and prints the
- * table for the document).
+ * table for the document).  The table holds the bdwgc layer's locks too
+ * (compat/bdwgc/src, linked into libgc.so.1 with the core; named
+ * "bdwgc.*"): they nest with the core's, and are taken through the same
+ * types.  The recursive allocation lock of that layer is an sgc_rmutex.
  *
  * Release builds: sgc_lock and friends are exactly the pthread call.
  * Debug builds (SPANGC_DEBUG): each thread keeps the ranks it holds
@@ -27,10 +30,17 @@
 /* X(ID, "name", "what it guards"), outermost first.  One line each: the
  * document check reads them. */
 #define SGC_LOCK_RANKS(X)                                                      \
+  X(COMPAT_INIT, "bdwgc.init_lock", "compat control.c: the layer's one initialisation (calls sgc_init and the setters under it)") \
+  X(COMPAT_TOGGLEREF, "bdwgc.toggleref_lock", "compat toggleref.c: the toggle-ref table; held around the program's callback, which may allocate and collect") \
+  X(COMPAT_ALLOC, "bdwgc.alloc_lock", "compat control.c: GC_alloc_lock, GC_call_with_alloc_lock (recursive: sgc_rmutex); held around sgc_call_without_collections") \
+  X(COMPAT_ROOTS, "bdwgc.roots_lock", "compat control.c: the ranges of GC_add_roots; held around sgc_add_roots and sgc_call_without_collections") \
   X(INIT, "init_lock", "malloc.c: the runtime's one initialisation")           \
   X(HOLD, "hold_lock", "gc.c: rwlock; sgc_call_without_collections read-holds it, a collection write-holds it") \
   X(GC, "gc_lock", "gc.c: one collection at a time; the last cycles' figures") \
+  X(COMPAT_GCJ, "bdwgc.gcj_lock", "compat gcj.c: GC_init_gcj_malloc's one set-up (makes a kind under it)") \
   X(KIND, "kind_lock", "kind.c: the table of object kinds and mark procedures") \
+  X(COMPAT_KINDS, "bdwgc.kinds_lock", "compat alloc.c: the growth of the layer's kind table") \
+  X(COMPAT_THREADS, "bdwgc.threads_lock", "compat threads.c: the records of threads made by GC_pthread_create; held around sgc_pthread_create") \
   X(THREADS, "threads_lock", "world.c: the list of registered threads (held for a whole stop)") \
   X(WORLD, "world.mutex", "world.c: world.stopping, the fork barrier and each thread's RUNNING/BLOCKING state") \
   X(ROOTS, "roots_lock", "roots.c: the program's registered root ranges") \
@@ -47,6 +57,7 @@
   X(MHEAP, "mheap.lock", "mheap.c: free structures, allspans, gcspans, arena_used, writes to spans[], span state changes, page counters") \
   X(FIXALLOC, "fixalloc.lock", "fixalloc.c: that allocator's free list and chunk") \
   X(ML, "ml.lock", "memlimit.c: the scavenger's sleep and prompt release target") \
+  X(COMPAT_DBG, "bdwgc.dbg.lock", "compat leak.c: the debugging objects' set, the found and smashed lists; taken by the reclaim hook in any sweep") \
   X(REC, "rec_lock", "signals.c: spin lock, every signal blocked; the program's signal action record")
 
 enum sgc_lockrank {
@@ -83,6 +94,9 @@ void sgc_mutex_init(sgc_mutex *m, int rank);
  * thread may take again while it holds it. */
 void lockrank_acquire(const void *lock, int rank, bool shared);
 void lockrank_release(const void *lock, int rank);
+/* A lock taken with a try (sgc_trylock): recorded as held, never checked
+ * against the order (a try does not wait, so it closes no cycle). */
+void lockrank_acquired_try(const void *lock, int rank);
 void lockrank_assert_held(const sgc_mutex *m, const char *file, int line);
 /* Tests: take a then b, then release both (the library's own build
  * decides whether the order is checked). */
@@ -91,16 +105,26 @@ void lockrank_test_take_in_order(sgc_mutex *a, sgc_mutex *b);
 #if SPANGC_DEBUG
 #define LOCKRANK_ACQUIRE(p, r, sh) lockrank_acquire((p), (r), (sh))
 #define LOCKRANK_RELEASE(p, r) lockrank_release((p), (r))
+#define LOCKRANK_ACQUIRED_TRY(p, r) lockrank_acquired_try((p), (r))
 #define SGC_ASSERT_HELD(mu) lockrank_assert_held((mu), __FILE__, __LINE__)
 #else
 #define LOCKRANK_ACQUIRE(p, r, sh) ((void)0)
 #define LOCKRANK_RELEASE(p, r) ((void)0)
+#define LOCKRANK_ACQUIRED_TRY(p, r) ((void)0)
 #define SGC_ASSERT_HELD(mu) ((void)0)
 #endif
 
 static inline void sgc_lock(sgc_mutex *m) {
   LOCKRANK_ACQUIRE(m, m->rank, false);
   pthread_mutex_lock(&m->m);
+}
+/* Take m only if it is free; true if taken.  Allowed whatever this thread
+ * holds: it never waits. */
+static inline bool sgc_trylock(sgc_mutex *m) {
+  if (pthread_mutex_trylock(&m->m) != 0)
+    return false;
+  LOCKRANK_ACQUIRED_TRY(m, m->rank);
+  return true;
 }
 static inline void sgc_unlock(sgc_mutex *m) {
   LOCKRANK_RELEASE(m, m->rank);
@@ -137,6 +161,43 @@ static inline void sgc_rwunlock(sgc_rwlock *l) {
   LOCKRANK_RELEASE(l, l->rank);
   pthread_rwlock_unlock(&l->l);
 }
+/* A recursive mutex (the bdwgc layer's allocation lock: bdwgc lets its
+ * holder take it again).  Only the first acquisition by a thread takes m,
+ * so only it is checked against the order; taking it again while holding
+ * it is always allowed, whatever the thread took since (the lock is
+ * already this thread's, there is nothing to wait for).  'owner' is the
+ * holder's pthread_self (0: free), written only by the holder; 'depth' is
+ * the holder's. */
+typedef struct sgc_rmutex {
+  sgc_mutex m;
+  unsigned long owner; /* atomic */
+  unsigned depth;
+} sgc_rmutex;
+#define SGC_RMUTEX_INIT(id) {SGC_MUTEX_INIT(id), 0, 0}
+
+static inline bool sgc_rmutex_mine(const sgc_rmutex *r) {
+  return __atomic_load_n(&r->owner, __ATOMIC_RELAXED) ==
+         (unsigned long)pthread_self();
+}
+/* Take r; the first time, through take (which locks r->m: sgc_lock, or a
+ * caller's wrapper that waits in a blocking region).  Returns the depth. */
+static inline unsigned sgc_rlock_with(sgc_rmutex *r,
+                                      void (*take)(sgc_mutex *)) {
+  if (!sgc_rmutex_mine(r)) {
+    take(&r->m);
+    __atomic_store_n(&r->owner, (unsigned long)pthread_self(),
+                     __ATOMIC_RELAXED);
+  }
+  return ++r->depth;
+}
+/* The holder only. */
+static inline void sgc_runlock(sgc_rmutex *r) {
+  if (--r->depth == 0) {
+    __atomic_store_n(&r->owner, 0, __ATOMIC_RELAXED);
+    sgc_unlock(&r->m);
+  }
+}
+
 /* Write-held by the forking thread; other threads' read holds are gone. */
 static inline void sgc_rwlock_reset_held(sgc_rwlock *l) {
   LOCKRANK_RELEASE(l, l->rank);

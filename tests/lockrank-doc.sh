@@ -8,9 +8,11 @@
 # Without: fails when
 #   - design.md's table differs from it (a lock added, removed, renamed or
 #     moved in the source without the document, or the other way round);
-#   - a runtime source takes or declares a lock with a bare pthread call
-#     (pthread_mutex_t, pthread_rwlock_t, pthread_mutex_lock, rdlock,
-#     wrlock) instead of the ranked types of lockrank.h;
+#   - a runtime source (src/, or the bdwgc layer linked with it into
+#     libgc.so.1, compat/bdwgc/src/) takes or declares a lock with a bare
+#     pthread call (pthread_mutex_t, pthread_rwlock_t, pthread_spinlock_t,
+#     their lock, trylock, rdlock and wrlock calls, a recursive mutex's
+#     initialiser) instead of the ranked types of lockrank.h;
 #   - a function named *_locked does not assert, first thing, that its
 #     lock is held (SGC_ASSERT_HELD).
 set -u
@@ -45,10 +47,11 @@ if [ "$want" != "$have" ]; then
   fail=1
 fi
 
-bare=$(grep -n 'pthread_mutex_t \|pthread_rwlock_t \|pthread_mutex_lock(\|pthread_mutex_trylock(\|pthread_rwlock_rdlock(\|pthread_rwlock_wrlock(\|pthread_cond_wait(\|pthread_cond_timedwait(' \
-         src/*.c src/*.h | grep -v '^src/lockrank\.[ch]:')
+bare=$(grep -n 'pthread_mutex_t \|pthread_rwlock_t \|pthread_spinlock_t \|pthread_mutex_lock(\|pthread_mutex_trylock(\|pthread_mutex_timedlock(\|pthread_rwlock_rdlock(\|pthread_rwlock_wrlock(\|pthread_rwlock_try\|pthread_rwlock_timed\|pthread_spin_lock(\|pthread_spin_trylock(\|pthread_cond_wait(\|pthread_cond_timedwait(\|PTHREAD_RECURSIVE_MUTEX_INITIALIZER' \
+         src/*.c src/*.h compat/bdwgc/src/*.c compat/bdwgc/src/*.h |
+       grep -v '^src/lockrank\.[ch]:')
 if [ -n "$bare" ]; then
-  echo "lockrank-doc: runtime locks taken or declared without a rank (use sgc_mutex, sgc_rwlock, sgc_lock, sgc_cond_wait; lockrank.h):"
+  echo "lockrank-doc: runtime locks taken or declared without a rank (use sgc_mutex, sgc_rmutex, sgc_rwlock, sgc_lock, sgc_cond_wait; lockrank.h):"
   echo "$bare" | sed 's/^/    /'
   fail=1
 fi
@@ -65,12 +68,12 @@ unasserted=$(awk '
   want && body >= 0 {
     if ($0 ~ /SGC_ASSERT_HELD\(/) { want = 0; next }
     if (++body >= 3) { print FILENAME ":" next_file_line ": " name; want = 0 }
-  }' src/*.c)
+  }' src/*.c compat/bdwgc/src/*.c)
 if [ -n "$unasserted" ]; then
   echo "lockrank-doc: these _locked functions do not assert their lock is held:"
   echo "$unasserted" | sed 's/^/    /'
   fail=1
 fi
 
-[ $fail = 0 ] && echo "lockrank-doc: $n ranked locks; $doc agrees; every lock is ranked"
+[ $fail = 0 ] && echo "lockrank-doc: $n ranked locks; $doc agrees; every lock of src/ and compat/bdwgc/src/ is ranked"
 exit $fail

@@ -417,16 +417,16 @@ static int scans_first_word(GC_word d, int adjust) {
 
 unsigned compat_add_kind(int sk, const char *call, GC_word descr,
                          int adjust) {
-  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  static sgc_mutex lock = SGC_MUTEX_INIT(COMPAT_KINDS);
   compat_lock(&lock);
   unsigned i = compat_nkinds;
   if (i >= COMPAT_MAX_KINDS) {
-    pthread_mutex_unlock(&lock);
+    sgc_unlock(&lock);
     compat_fatal("%s: too many kinds", call);
   }
   compat_kinds[i] = (compat_kind){sk, 0, scans_first_word(descr, adjust)};
   __atomic_store_n(&compat_nkinds, i + 1, __ATOMIC_RELEASE);
-  pthread_mutex_unlock(&lock);
+  sgc_unlock(&lock);
   return i;
 }
 

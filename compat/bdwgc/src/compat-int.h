@@ -8,9 +8,16 @@
  * matter), the kind table mapping bdwgc kind numbers to spangc kinds, the
  * callbacks, and the roots added with GC_add_roots (for GC_clear_roots).
  *
- * Locks (leaves, taken with compat_lock): the kind table's growth, the
- * root list and GC_call_with_alloc_lock's lock (control.c), the thread
- * records (threads.c).
+ * Locks: every lock of the layer is an sgc_mutex (sgc_rmutex for the
+ * recursive allocation lock) ranked in the runtime's one table,
+ * src/lockrank.h, among the core's locks (docs/design.md section 2): the
+ * initialisation, the toggle-ref table, the allocation lock and the root
+ * list come before every core lock (each is held around calls into the
+ * core); gcj's set-up, the kind table's growth and the thread records sit
+ * between the core's (they are held around kind_lock and threads_lock and
+ * waited for with compat_lock, which takes world.mutex after them); the
+ * debugging allocator's dbg.lock is a leaf after the core's (the reclaim
+ * hook takes it in any sweep).  The debug build checks the order.
  */
 #ifndef SPANGC_COMPAT_INT_H
 #define SPANGC_COMPAT_INT_H
@@ -23,6 +30,8 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "lockrank.h" /* the core's ranked lock types (CMake: spangc_lockrank) */
 
 #include "gc/gc.h"
 #include "gc/gc_mark.h"
@@ -77,8 +86,9 @@ static inline void compat_ensure_init(void) {
 }
 
 /* Lock m; a registered thread waits inside a blocking region, so that a
- * collection never waits for it while m's holder is stopped. */
-void compat_lock(pthread_mutex_t *m);
+ * collection never waits for it while m's holder is stopped.  Leaving the
+ * region takes world.mutex: m's rank must be below it. */
+void compat_lock(sgc_mutex *m);
 
 /* Aborts with "libgc (spangc): <message>". */
 _Noreturn void compat_fatal(const char *fmt, ...)
@@ -163,6 +173,8 @@ void compat_toggleref_push(void);
 /* GC_alloc_lock's lock; a collection asked for waits until it is free
  * (unless the asking thread holds it). */
 void compat_wait_alloc_lock(void);
+/* Whether the calling thread holds GC_alloc_lock's lock. */
+int compat_alloc_lock_mine(void);
 
 /* Leak finding and the debugging allocator (leak.c). */
 void compat_leak_init(void);

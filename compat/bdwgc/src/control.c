@@ -126,9 +126,9 @@ static size_t env_size(const char *name) {
 }
 
 void compat_init(void) {
-  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  static sgc_mutex lock = SGC_MUTEX_INIT(COMPAT_INIT);
   int first = 0;
-  pthread_mutex_lock(&lock);
+  sgc_lock(&lock);
   if (!compat_initialised) {
     sgc_init();
     /* After fork, locks and states held by threads the child does not
@@ -176,7 +176,7 @@ void compat_init(void) {
     __atomic_store_n(&compat_initialised, 1, __ATOMIC_RELEASE);
     first = 1;
   }
-  pthread_mutex_unlock(&lock);
+  sgc_unlock(&lock);
   /* bdwgc collects once at initialisation unless told not to (so
    * GC_get_gc_no() is 1 after GC_INIT); outside the lock, which other
    * threads may be waiting for. */
@@ -418,15 +418,15 @@ typedef struct root_range {
   void *lo, *hi;
 } root_range;
 static root_range *roots;
-static pthread_mutex_t roots_lock = PTHREAD_MUTEX_INITIALIZER;
+static sgc_mutex roots_lock = SGC_MUTEX_INIT(COMPAT_ROOTS);
 
-void compat_lock(pthread_mutex_t *m) {
+void compat_lock(sgc_mutex *m) {
   if (sgc_thread_is_registered() && !sgc_in_blocking()) {
     sgc_enter_blocking();
-    pthread_mutex_lock(m);
+    sgc_lock(m);
     sgc_exit_blocking();
   } else {
-    pthread_mutex_lock(m);
+    sgc_lock(m);
   }
 }
 
@@ -445,7 +445,7 @@ void GC_add_roots(void *lo, void *hi) {
     compat_fatal("GC_add_roots(%p, %p): %s", lo, hi, strerror(err));
   r->next = roots;
   roots = r;
-  pthread_mutex_unlock(&roots_lock);
+  sgc_unlock(&roots_lock);
 }
 
 /* bdwgc removes the added ranges that lie wholly inside [lo, hi) and
@@ -493,7 +493,7 @@ void GC_remove_roots(void *lo, void *hi) {
     sgc_call_without_collections(cut_and_restore, &a);
   if (a.failed)
     compat_fatal("GC_remove_roots(%p, %p): out of memory", lo, hi);
-  pthread_mutex_unlock(&roots_lock);
+  sgc_unlock(&roots_lock);
   while (gone) {
     root_range *next = gone->next;
     free(gone);
@@ -508,7 +508,7 @@ void GC_clear_roots(void) {
   roots = NULL;
   for (root_range *r = all; r; r = r->next)
     sgc_remove_roots(r->lo, r->hi);
-  pthread_mutex_unlock(&roots_lock);
+  sgc_unlock(&roots_lock);
   while (all) {
     root_range *next = all->next;
     free(all);
@@ -526,28 +526,27 @@ void GC_exclude_static_roots(void *lo, void *hi) { compat_ensure_init(); }
  * out (a hidden pointer fn reveals cannot have been cleared meanwhile)
  * and other callers too.  Here: no collection starts while fn runs
  * (sgc_call_without_collections), and a recursive lock excludes the other
- * callers.  As in bdwgc, fn must not allocate. */
-static pthread_mutex_t alloc_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+ * callers.  As in bdwgc, fn must not allocate.  The lock is an
+ * sgc_rmutex: its holder may take it again (GC_call_with_alloc_lock
+ * inside GC_alloc_lock, or nested), and only the first acquisition is
+ * checked against the lock order (bdwgc.alloc_lock, before hold_lock). */
+static sgc_rmutex alloc_lock = SGC_RMUTEX_INIT(COMPAT_ALLOC);
 
 /* In a fork child: the lock may have been held by a thread the child does
  * not have (and the child's collections wait for it); the forking thread
  * cannot have held it across the fork. */
 void compat_alloc_lock_atfork_child(void) {
-  pthread_mutex_t fresh = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
-  alloc_lock = fresh;
+  alloc_lock = (sgc_rmutex)SGC_RMUTEX_INIT(COMPAT_ALLOC);
 }
-static __thread int alloc_lock_depth;
 
 void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd) {
   compat_ensure_init();
-  compat_lock(&alloc_lock);
   void *r;
-  if (alloc_lock_depth++ == 0)
+  if (sgc_rlock_with(&alloc_lock, compat_lock) == 1)
     r = sgc_call_without_collections(fn, cd);
   else
     r = fn(cd);
-  alloc_lock_depth--;
-  pthread_mutex_unlock(&alloc_lock);
+  sgc_runlock(&alloc_lock);
   return r;
 }
 
@@ -558,23 +557,23 @@ void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd) {
  * is taken is not waited for. */
 void GC_alloc_lock(void) {
   compat_ensure_init();
-  compat_lock(&alloc_lock);
-  alloc_lock_depth++;
+  sgc_rlock_with(&alloc_lock, compat_lock);
 }
 
 void GC_alloc_unlock(void) {
-  if (alloc_lock_depth == 0)
+  if (!sgc_rmutex_mine(&alloc_lock))
     compat_fatal("GC_alloc_unlock: the calling thread does not hold the "
                  "allocation lock");
-  alloc_lock_depth--;
-  pthread_mutex_unlock(&alloc_lock);
+  sgc_runlock(&alloc_lock);
 }
 
+int compat_alloc_lock_mine(void) { return sgc_rmutex_mine(&alloc_lock); }
+
 void compat_wait_alloc_lock(void) {
-  if (alloc_lock_depth > 0)
+  if (sgc_rmutex_mine(&alloc_lock))
     return; /* this thread holds it */
-  compat_lock(&alloc_lock);
-  pthread_mutex_unlock(&alloc_lock);
+  compat_lock(&alloc_lock.m);
+  sgc_unlock(&alloc_lock.m);
 }
 
 /* ----------------------------------------------------------- statistics */

@@ -36,10 +36,10 @@ static int gcj_ready; /* atomic */
 
 void GC_init_gcj_malloc(int mp_index, void *mp) {
   compat_ensure_init();
-  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  static sgc_mutex lock = SGC_MUTEX_INIT(COMPAT_GCJ);
   compat_lock(&lock);
   if (__atomic_load_n(&gcj_ready, __ATOMIC_ACQUIRE)) {
-    pthread_mutex_unlock(&lock);
+    sgc_unlock(&lock);
     return; /* bdwgc: later calls are ignored */
   }
   if (mp != NULL) {
@@ -61,7 +61,7 @@ void GC_init_gcj_malloc(int mp_index, void *mp) {
   GC_gcj_kind = k;
   GC_gcj_debug_kind = k;
   __atomic_store_n(&gcj_ready, 1, __ATOMIC_RELEASE);
-  pthread_mutex_unlock(&lock);
+  sgc_unlock(&lock);
 }
 
 void *GC_gcj_malloc(size_t lb, void *vtable) {

@@ -94,12 +94,12 @@ typedef struct dbg_ent {
 } dbg_ent;
 
 static struct {
-  pthread_mutex_t lock;
+  sgc_mutex lock;
   dbg_ent *set; /* open addressing */
   size_t set_cap, set_used, set_live;
   mvec found, smashed;
   int hooked; /* atomic: the reclaim hook is installed */
-} dbg = {.lock = PTHREAD_MUTEX_INITIALIZER,
+} dbg = {.lock = SGC_MUTEX_INIT(COMPAT_DBG),
          .found = {.elem = sizeof(leak_rec)},
          .smashed = {.elem = sizeof(smash_rec)}};
 
@@ -226,7 +226,7 @@ static int find_leak_on(void) {
 /* spangc's reclaim hook (see the top comment): runs in the sweep. */
 static int reclaim_hook(void *obj, size_t size, int kind) {
   int keep = 0;
-  pthread_mutex_lock(&dbg.lock);
+  sgc_lock(&dbg.lock);
   dbg_hdr *h = obj;
   char *body = body_of(h);
   dbg_ent *e = size >= DBG_HDR + sizeof(uintptr_t)
@@ -248,7 +248,7 @@ static int reclaim_hook(void *obj, size_t size, int kind) {
       *r = (leak_rec){obj, size, kind, e != NULL, copy.file, copy.line,
                       copy.size};
   }
-  pthread_mutex_unlock(&dbg.lock);
+  sgc_unlock(&dbg.lock);
   return keep;
 }
 
@@ -264,12 +264,12 @@ typedef struct taken {
 
 static void *take_lists(void *arg) {
   taken *t = arg;
-  pthread_mutex_lock(&dbg.lock);
+  sgc_lock(&dbg.lock);
   t->found = dbg.found;
   t->smashed = dbg.smashed;
   dbg.found.v = dbg.smashed.v = NULL;
   dbg.found.n = dbg.found.cap = dbg.smashed.n = dbg.smashed.cap = 0;
-  pthread_mutex_unlock(&dbg.lock);
+  sgc_unlock(&dbg.lock);
   return NULL;
 }
 
@@ -321,7 +321,7 @@ void compat_report_leaks(void) {
  * as bdwgc's GC_check_heap does); smashed ones go to the smashed list. */
 static void *check_heap(void *arg) {
   (void)arg;
-  pthread_mutex_lock(&dbg.lock);
+  sgc_lock(&dbg.lock);
   for (size_t i = 0; i < dbg.set_cap; i++) {
     dbg_ent *e = &dbg.set[i];
     if (e->key <= 1)
@@ -335,7 +335,7 @@ static void *check_heap(void *arg) {
     if (r)
       *r = (smash_rec){where, body, e->file, e->line, e->size};
   }
-  pthread_mutex_unlock(&dbg.lock);
+  sgc_unlock(&dbg.lock);
   return NULL;
 }
 
@@ -348,11 +348,11 @@ void compat_leak_before_collection(void) {
 }
 
 static void *forget_obj(void *arg) {
-  pthread_mutex_lock(&dbg.lock);
+  sgc_lock(&dbg.lock);
   dbg_ent *e = set_find((uintptr_t)arg + DBG_HDR);
   if (e)
     set_remove(e);
-  pthread_mutex_unlock(&dbg.lock);
+  sgc_unlock(&dbg.lock);
   return NULL;
 }
 
@@ -398,9 +398,9 @@ int GC_get_find_leak(void) {
 /* ------------------------------------------------ debugging allocator */
 
 static void *register_obj(void *arg) {
-  pthread_mutex_lock(&dbg.lock);
+  sgc_lock(&dbg.lock);
   set_add(arg);
-  pthread_mutex_unlock(&dbg.lock);
+  sgc_unlock(&dbg.lock);
   return NULL;
 }
 
@@ -493,7 +493,7 @@ static void *look_up(void *arg) {
   l->what = l->base == NULL ? IS_NONE : IS_PLAIN;
   if (l->base == NULL || (char *)l->p - (char *)l->base != DBG_HDR)
     return NULL;
-  pthread_mutex_lock(&dbg.lock);
+  sgc_lock(&dbg.lock);
   dbg_ent *e = set_find((uintptr_t)l->p);
   dbg_hdr *h = l->base;
   if (e) {
@@ -517,7 +517,7 @@ static void *look_up(void *arg) {
     if (l->drop)
       set_remove(e);
   }
-  pthread_mutex_unlock(&dbg.lock);
+  sgc_unlock(&dbg.lock);
   return NULL;
 }
 

@@ -38,7 +38,7 @@ typedef struct thread_rec {
 } thread_rec;
 
 static thread_rec *threads; /* records of unjoined threads */
-static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static sgc_mutex threads_lock = SGC_MUTEX_INIT(COMPAT_THREADS);
 static __thread thread_rec *self_rec;
 
 /* Unlink the record of thread t (threads_lock held); NULL if none. */
@@ -59,7 +59,7 @@ static void finish(thread_rec *r, void *result) {
   r->result = result;
   r->finished = 1;
   thread_rec *gone = r->detached ? take_rec(r->id) : NULL;
-  pthread_mutex_unlock(&threads_lock);
+  sgc_unlock(&threads_lock);
   if (gone)
     sgc_free(gone);
 }
@@ -94,7 +94,7 @@ int GC_pthread_create(pthread_t *t, const pthread_attr_t *attr,
     threads = r;
     *t = r->id;
   }
-  pthread_mutex_unlock(&threads_lock);
+  sgc_unlock(&threads_lock);
   if (err != 0)
     sgc_free(r);
   return err;
@@ -113,7 +113,7 @@ int GC_pthread_join(pthread_t t, void **ret) {
   if (r == 0) {
     compat_lock(&threads_lock);
     thread_rec *gone = take_rec(t);
-    pthread_mutex_unlock(&threads_lock);
+    sgc_unlock(&threads_lock);
     if (gone)
       sgc_free(gone);
   }
@@ -134,7 +134,7 @@ int GC_pthread_detach(pthread_t t) {
         break;
       }
   }
-  pthread_mutex_unlock(&threads_lock);
+  sgc_unlock(&threads_lock);
   if (gone)
     sgc_free(gone);
   return err;

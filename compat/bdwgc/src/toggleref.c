@@ -36,14 +36,13 @@ typedef struct chunk {
 
 static chunk *chunks; /* atomic; newest first */
 static GC_toggleref_func toggleref_fn;
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static sgc_mutex table_lock = SGC_MUTEX_INIT(COMPAT_TOGGLEREF);
 static __thread int deciding;
 
 /* In a fork child: a thread the child does not have may have held the
  * table's lock (its entries are written before they are published). */
 void compat_toggleref_atfork_child(void) {
-  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-  table_lock = fresh;
+  table_lock = (sgc_mutex)SGC_MUTEX_INIT(COMPAT_TOGGLEREF);
 }
 
 void GC_set_toggleref_func(GC_toggleref_func f) {
@@ -89,7 +88,7 @@ int GC_toggleref_add(void *obj, int is_strong) {
   compat_lock(&table_lock);
   entry *e = free_entry();
   if (e == NULL) {
-    pthread_mutex_unlock(&table_lock);
+    sgc_unlock(&table_lock);
     return GC_NO_MEMORY;
   }
   e->obj = base;
@@ -105,7 +104,7 @@ int GC_toggleref_add(void *obj, int is_strong) {
     count_in(e);
   else
     e->obj = NULL;
-  pthread_mutex_unlock(&table_lock);
+  sgc_unlock(&table_lock);
   return err == 0 ? GC_SUCCESS : GC_NO_MEMORY;
 }
 
@@ -116,7 +115,21 @@ void compat_toggleref_decide(void) {
       deciding)
     return;
   deciding = 1; /* the callback could allocate and collect */
-  compat_lock(&table_lock);
+  if (compat_alloc_lock_mine()) {
+    /* This thread allocated into a collection while holding
+     * GC_alloc_lock, and the table's lock ranks before the allocation
+     * lock: its holder may be deciding, with a callback whose collection
+     * waits (in the collect hook) for the allocation lock this thread
+     * holds.  So only try; when another thread holds the table, this
+     * collection goes with the states as they stand (that thread is
+     * deciding them). */
+    if (!sgc_trylock(&table_lock)) {
+      deciding = 0;
+      return;
+    }
+  } else {
+    compat_lock(&table_lock);
+  }
   for (chunk *c = chunks; c; c = c->next)
     for (unsigned i = 0; i < c->used; i++) {
       entry *e = &c->e[i];
@@ -143,7 +156,7 @@ void compat_toggleref_decide(void) {
         __atomic_store_n(&e->obj, NULL, __ATOMIC_RELEASE);
       }
     }
-  pthread_mutex_unlock(&table_lock);
+  sgc_unlock(&table_lock);
   deciding = 0;
 }
 
