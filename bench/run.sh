@@ -343,6 +343,10 @@ build_all() {
   for src in binarytrees gcbench pause gen; do
     wrap $src-spangc-nogen $src-spangc SPANGC_GENERATIONAL=0
   done
+  # mostly-concurrent major collections (issue #14)
+  for src in binarytrees gcbench pause; do
+    wrap $src-spangc-conc $src-spangc SPANGC_CONCURRENT=1
+  done
   wrap gen-spangc-nodirty gen-spangc SPANGC_DIRTY=off
   # the soft memory limit at 1.5x gen.c's structure (part memlimit)
   wrap gen-spangc-memlimit gen-spangc SPANGC_MEMLIMIT=$(( ${GEN_ARGS%% *} * 3 / 2 ))MiB
@@ -488,6 +492,7 @@ declare -A LABEL=(
   [spangc-m1]="spangc SPANGC_MARKERS=1"
   [spangc-m2]="spangc SPANGC_MARKERS=2"
   [spangc-nogen]="spangc, generations off (SPANGC_GENERATIONAL=0)"
+  [spangc-conc]="spangc, concurrent marking (SPANGC_CONCURRENT=1)"
   [spangc-nodirty]="spangc, tracking off (SPANGC_DIRTY=off)"
 )
 exists() { [ -x "$OUT/bin/$1" ]; }
@@ -639,12 +644,31 @@ nogen_note() {
   [ "${3:-}" = pause ] && line="$line, worst push $(ratio "$(med "$b" "$p" spangc worst_ms)" "$(med "$b" "$p" spangc-nogen worst_ms)")"
   mdsay "$line"
 }
+# conc_note BENCH PARAMS [pause]: spangc with concurrent marking against
+# the default (stop-the-world marking), medians; issue #14's targets
+conc_note() {
+  local b=$1 p=$2
+  if ! exists "$b-spangc-conc"; then
+    mdsay "concurrent vs stop-the-world marking: n/a (spangc variant not built)"; return
+  fi
+  local q line
+  q=$(quot "$(med "$b" "$p" spangc-conc wall)" "$(med "$b" "$p" spangc wall)")
+  line="concurrent (SPANGC_CONCURRENT=1) vs stop-the-world marking: wall ${q}x"
+  [ "${3:-}" = pause ] || line="$line **$(mark "$q" 1.1)** (target <= 1.1x)"
+  line="$line, peak RSS $(ratio "$(med "$b" "$p" spangc-conc rss)" "$(med "$b" "$p" spangc rss)")"
+  if [ "${3:-}" = pause ]; then
+    local wo t=2; [ "${p#s=}" = 0 ] && t=1
+    wo=$(med "$b" "$p" spangc-conc worst_ms)
+    line="$line, worst push $(fmt "$wo" %.2f) ms vs $(fmt "$(med "$b" "$p" spangc worst_ms)" %.2f) ms **$(mark "$wo" $t)** (target <= $t ms at 200 MB live)"
+  fi
+  mdsay "$line"
+}
 quick_note() { [ "$MODE" = quick ] && echo " (quick sizes; the targets are defined at the full sizes)"; }
 
 part_binarytrees() {
   hr "binary-trees depth $BT_DEPTH, $REPS reps"
   local vs="" v r
-  for v in spangc spangc-nogen bdwgc-api-on-spangc bdwgc bdwgcm malloc mimalloc go; do exists binarytrees-$v && vs="$vs $v"; done
+  for v in spangc spangc-nogen spangc-conc bdwgc-api-on-spangc bdwgc bdwgcm malloc mimalloc go; do exists binarytrees-$v && vs="$vs $v"; done
   [ "${HAVE[collector]}" = 1 ] || say "spangc: collector not available yet (issue 4), peer variants skipped"
   for r in $(seq 1 "$REPS"); do
     for v in $vs; do run_one binarytrees "d=$BT_DEPTH" "$v" "$r" "$OUT/bin/binarytrees-$v" "$BT_DEPTH"; done
@@ -665,13 +689,14 @@ part_binarytrees() {
   fi
   api_note binarytrees "d=$BT_DEPTH"
   nogen_note binarytrees "d=$BT_DEPTH"
+  conc_note binarytrees "d=$BT_DEPTH"
   mdsay ""
 }
 
 part_gcbench() {
   hr "GCBench, $REPS reps"
   local vs="" v r
-  for v in spangc spangc-nogen bdwgc-api-on-spangc bdwgc bdwgcm; do exists gcbench-$v && vs="$vs $v"; done
+  for v in spangc spangc-nogen spangc-conc bdwgc-api-on-spangc bdwgc bdwgcm; do exists gcbench-$v && vs="$vs $v"; done
   for r in $(seq 1 "$REPS"); do
     for v in $vs; do run_one gcbench std "$v" "$r" "$OUT/bin/gcbench-$v"; done
   done
@@ -690,6 +715,7 @@ part_gcbench() {
   fi
   api_note gcbench std
   nogen_note gcbench std
+  conc_note gcbench std
   mdsay ""
 }
 
@@ -701,7 +727,7 @@ part_pause() {
   hr "pause: window $W x $S B ($live_mb MB live), $N pushes, scanned=1 and scanned=0, $REPS reps"
   for sc in 1 0; do
     local vs="" v r
-    for v in spangc spangc-nogen bdwgc-api-on-spangc bdwgc bdwgcm malloc mimalloc; do exists pause-$v && vs="$vs $v"; done
+    for v in spangc spangc-nogen spangc-conc bdwgc-api-on-spangc bdwgc bdwgcm malloc mimalloc; do exists pause-$v && vs="$vs $v"; done
     [ $sc = 0 ] && exists pause-go && vs="$vs go"
     for r in $(seq 1 "$REPS"); do
       for v in $vs; do
@@ -734,6 +760,7 @@ part_pause() {
     fi
     api_note pause "s=$sc" pause
     nogen_note pause "s=$sc" pause
+    conc_note pause "s=$sc" pause
     mdsay ""
   done
   plot_pause

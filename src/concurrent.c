@@ -28,7 +28,9 @@
  * Pacing: the collection starts when the heap reaches the trigger, the
  * goal less the bytes the last concurrent mark saw allocated (a quarter
  * more, within a tenth and nine tenths of the room above the live heap),
- * so that it ends before the goal.  A thread reaching the goal during the
+ * so that it ends before the goal; only when the last major collection's
+ * mark took 2 ms or more (a shorter one stays stop-the-world: its pause
+ * is short already).  A thread reaching the goal during the
  * mark waits for the collection (collect_as blocks on gc_lock), which
  * keeps GOGC and SPANGC_MAX_HEAP.  In generational mode only majors are
  * concurrent: minors stay stop-the-world (they are short).
@@ -43,6 +45,8 @@
 
 #include "spangc-int.h"
 
+#define CONC_MIN_MARK_NS ((uint64_t)2000000) /* 2 ms */
+
 static struct {
   sgc_mutex lock;
   pthread_cond_t cond;
@@ -55,6 +59,7 @@ static struct {
   uint64_t mark_alloc; /* bytes allocated during the last concurrent mark */
   uint64_t ncollections, mark_ns, last_mark_ns;
   uint64_t precleaned_pages;
+  uint64_t major_mark_ns; /* the last major collection's marking time */
 } conc SGC_NOGC = {SGC_MUTEX_INIT(CONC), PTHREAD_COND_INITIALIZER};
 
 void conc_init(void) {
@@ -73,9 +78,17 @@ void conc_init(void) {
 
 bool conc_enabled(void) { return conc.enabled; }
 
-void conc_set_trigger(uint64_t marked, uint64_t goal, bool major_next) {
+void conc_set_trigger(uint64_t marked, uint64_t goal, bool major_next,
+                      uint64_t major_mark_ns) {
   ATOMIC_STORE(&conc.woken, 0);
-  if (!conc.enabled || !major_next || goal <= marked) {
+  if (major_mark_ns)
+    conc.major_mark_ns = major_mark_ns;
+  /* A heap whose whole mark takes less than CONC_MIN_MARK_NS is marked
+   * with the world stopped: that pause is already short, and a concurrent
+   * collection's fixed costs (protecting, listing, two stops, the
+   * collector thread's hand-over) would dominate it. */
+  if (!conc.enabled || !major_next || goal <= marked ||
+      conc.major_mark_ns < CONC_MIN_MARK_NS) {
     ATOMIC_STORE(&conc.trigger, 0);
     return;
   }

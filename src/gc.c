@@ -251,7 +251,8 @@ static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
   sweep_start(res->marked_bytes);
   ATOMIC_STORE(&h->heap_live, (int64_t)res->marked_bytes);
   ATOMIC_STORE(&sgc_next_gc, goal);
-  conc_set_trigger(res->marked_bytes, goal, !gen_next_minor());
+  conc_set_trigger(res->marked_bytes, goal, !gen_next_minor(),
+                   g->minor ? 0 : t3 - t2 + cy->conc_ns);
   uint64_t t4 = os_nanotime();
 
   /* A concurrent collection's pause is its two stops together (gctrace

@@ -829,7 +829,8 @@ void conc_poll(uint64_t pressure);
 bool conc_due(uint64_t pressure);
 /* End of any collection (gc_lock): the next concurrent trigger, if the
  * next collection is a major one. */
-void conc_set_trigger(uint64_t marked, uint64_t goal, bool major_next);
+void conc_set_trigger(uint64_t marked, uint64_t goal, bool major_next,
+                      uint64_t major_mark_ns);
 void conc_note_mark(uint64_t mark_ns, uint64_t allocated);
 void conc_ensure_thread(void); /* after a collection, world running */
 /* Before the initial stop, world running: protect the pages of scanned
