@@ -267,11 +267,24 @@ SGC_API void sgc_read_stats(sgc_stats *s);
  * reaching only objects allocated since then; the others are major (the
  * whole heap, as without generations).  No write barrier is needed: the
  * kernel records every write, the program's and its own (read(2) into
- * the heap included).  sgc_collect is always major.  An old object that
+ * the heap included), with one exception: a write the kernel or a device
+ * makes through pages it pinned beforehand (io_uring registered buffers,
+ * O_DIRECT requests in flight, RDMA memory regions) is not seen.  Do not
+ * keep the only pointer to a heap object in such a buffer, or register
+ * the buffer as a root (sgc_add_roots) for as long as it is pinned.
+ * sgc_collect is always major.  An old object that
  * became unreachable is freed by the next major collection, and so are
  * its finalizer and weak slots processed then.  SPANGC_GENERATIONAL=0
  * turns minor collections off; SPANGC_DIRTY=off turns the tracking off
  * (and with it minor collections).  sgc_stats says which is in use.
+ *
+ * Concurrent marking.  With SPANGC_CONCURRENT=1 (and the tracking on), a
+ * major collection marks while the program runs and stops it twice,
+ * briefly: to start, and to finish (the roots and the pages written
+ * meanwhile are read again); sgc_collect then runs the marking on the
+ * calling thread while the others go on.  The pinned-buffer exception
+ * above applies to it as well.  While such a collection runs,
+ * sgc_read_stats and sgc_call_without_collections wait for its end.
  *
  * A collection that cannot get memory for its tables of roots is skipped
  * (nothing is freed; sgc_stats.collections_abandoned counts it): running

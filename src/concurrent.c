@@ -179,7 +179,12 @@ void conc_ensure_thread(void) {
 }
 
 /* Protect the pages of in-use spans of scanned kinds in [lo, hi)
- * (exact: never pages outside it, see dirty_protect_exact). */
+ * (exact: never pages outside it, see dirty_protect_exact).  The span
+ * fields are read while mheap.c may rewrite them under its lock: a torn
+ * or stale value only protects more or less than needed (see
+ * conc_protect_heap), so the reads are racy by design and exempt from
+ * ThreadSanitizer, like the markers' scanning. */
+__attribute__((no_sanitize("thread")))
 static void protect_scanned(uintptr_t lo, uintptr_t hi, bool exact) {
   mheap *h = &sgc_heap;
   uintptr_t used = ATOMIC_LOAD(&h->arena_used);

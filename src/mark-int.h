@@ -162,7 +162,12 @@ static inline void push(gcwork *w, uintptr_t lo, uintptr_t hi) {
  * scan it now.  Scanning only marks and pushes objects, so this never
  * recurses. */
 static inline void push_or_scan(gcwork *w, uintptr_t lo, uintptr_t hi) {
-  if (!try_push(w, lo, hi))
+  /* In the initial stop of a concurrent mark, a range outside the heap
+   * (a thread's TLS block, a thread's own stack under a fiber) is read
+   * now: pushed, it would be read with the world running, after its
+   * thread may have exited and its memory been unmapped
+   * (rule:roots-read-in-the-stop). */
+  if (work.roots_only || !try_push(w, lo, hi))
     scan_range(w, lo, hi);
 }
 
