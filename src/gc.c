@@ -246,6 +246,8 @@ static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
                    since != 0 && t0 > since ? t0 - since : 0,
                    res->marked_bytes, t3 - t2 + cy->conc_ns, !g->minor);
   }
+  g->rescanned = res->ndirty;
+  g->marked_objects = res->nobj;
   uint64_t goal = gen_end(g, heap_before, res->marked_bytes, gc.gcpercent,
                           ATOMIC_LOAD_RELAXED(&gc.min_goal));
   sweep_start(res->marked_bytes);

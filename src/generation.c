@@ -40,7 +40,13 @@
  * since the last major exceeds L + H/2 (old objects, dead ones included,
  * and the stacks of old fibers, which only a major frees, have taken half of the room); when the last minor did not pay (more than half of the
  * young survived it: a program whose objects live a while, where minors
- * only promote), until every fourth major tries a minor again; after
+ * only promote; or, following another minor and with more than the
+ * minimum goal marked, minors rescan more than half as many objects as
+ * they mark on written pages (the share smoothed over minors): a program
+ * that writes all over its old data, where a minor marks about what a
+ * major does),
+ * until every fourth major tries a
+ * minor again; after
  * fork(), when the kernel's record was lost, when mark bits were set
  * outside a mark, and for sgc_collect.  Under a soft memory limit the
  * goal is the lower of this and the limit's (memlimit.c), and the next is
@@ -60,8 +66,12 @@ static struct {
   bool enabled;       /* SPANGC_GENERATIONAL */
   bool verify;        /* SPANGC_DEBUG=verify=1 */
   bool next_minor;    /* the policy's choice for the next collection */
-  bool minor_pays;    /* the last minor freed at least half of the young */
+  bool minor_pays;    /* the last minor freed at least half of the young
+                        and minors rescan at most half of what they mark */
   int majors_since_minor; /* majors in a row since the last minor */
+  bool last_was_minor; /* the collection before this one was minor */
+  uint64_t rescan_share; /* minors' old objects rescanned / marked, x1024,
+                            smoothed */
   uint64_t major_live; /* L: marked by the last major collection */
   uint64_t major_stacks; /* fiber stack bytes after the last major */
   uint64_t last_marked; /* M of the last collection */
@@ -252,13 +262,37 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
     uint64_t young = heap_before > gen.last_marked
                          ? heap_before - gen.last_marked : 0;
     uint64_t survived = marked - g->old_bytes;
-    gen.minor_pays = young > 0 && survived * 2 <= young;
+    /* It pays when most young objects died and the written pages made
+     * minors rescan at most half as many objects as they mark: a program that writes
+     * all over its old data (Guile filling a large hash table: three
+     * fifths of the marked objects were rescanned, and a minor cost what
+     * a major did, plus the faults on the protected pages) gains nothing
+     * from minors. */
+    /* The first minor after a major is not judged by its rescans: the
+     * major's sweep left room in many spans that had old objects, and
+     * those stay unprotected until they fill (Guile keeping a vector of
+     * 1e6 objects: that minor rescanned as many objects as it marked,
+     * the next ones a twelfth). */
+    /* Nor below the minimum goal, where a major costs little anyway (and
+     * a few written pages are a large share of the objects).  The share
+     * rescanned is moved halfway to each new measure, so one minor that
+     * found many pages written (Guile's vector program: now and then 45%
+     * among minors of 5-20%) does not stop minors alone. */
+    bool judged = gen.last_was_minor && marked > min_goal &&
+                  g->marked_objects > 0;
+    if (judged) {
+      uint64_t share = g->rescanned * 1024 / g->marked_objects;
+      gen.rescan_share = (gen.rescan_share + (share < 2048 ? share : 2048)) / 2;
+    }
+    gen.minor_pays = young > 0 && survived * 2 <= young &&
+                     (!judged || gen.rescan_share * 2 <= 1024);
     gen.majors_since_minor = 0;
   } else {
     gen.major_live = marked;
     gen.major_stacks = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) * PAGE_SIZE;
     gen.majors_since_minor++;
   }
+  gen.last_was_minor = g->minor;
   gen.last_marked = marked;
   uint64_t L = gen.major_live;
   pacer_inputs in = policy_inputs(gcpercent, min_goal);

@@ -797,6 +797,9 @@ typedef struct gen_cycle {
   const dirty_run *runs; /* pages written since the last collection */
   uint32_t nruns;
   uint64_t old_bytes, old_objects; /* minor: marked before it began */
+  /* Set before gen_end: old objects rescanned on written pages, and all
+   * objects marked (old ones included). */
+  uint64_t rescanned, marked_objects;
 } gen_cycle;
 void gen_init(void); /* after the arena is reserved */
 bool gen_enabled(void);
