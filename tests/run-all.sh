@@ -49,7 +49,7 @@ for c in $CONFIGS; do
     release) run_config release build "" -DCMAKE_BUILD_TYPE=Release ;;
     nogen)   SPANGC_GENERATIONAL=0 \
              run_config nogen build "-LE (programs|soak|bench)" -DCMAKE_BUILD_TYPE=Release ;;
-    conc)    SPANGC_CONCURRENT=1 \
+    conc)    SPANGC_CONCURRENT=1 SPANGC_TEST_SCALE=0.5 \
              run_config conc build "-LE (programs|soak|bench)" -DCMAKE_BUILD_TYPE=Release ;;
     debug)   SPANGC_TEST_SCALE=0.3 \
              run_config debug build-debug "" -DCMAKE_BUILD_TYPE=Debug ;;
