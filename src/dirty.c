@@ -252,6 +252,23 @@ static bool still_ours(void) {
          st.st_ino == dirty.pm_ino;
 }
 
+/* The arena registered in this process: on first use here (a fork
+ * child, or after an error) the registration is made again (*again set).
+ * False if it cannot be: the record is lost. */
+static bool ensure_registered(bool *again) {
+  *again = false;
+  if (dirty.uffd >= 0 && still_ours())
+    return true;
+  *again = true;
+  if (setup() &&
+      register_range(sgc_heap.arena_start, sgc_heap.arena_end))
+    return true;
+  teardown();
+  dirty.lost++;
+  dirty.trusted = false;
+  return false;
+}
+
 static bool grow_runs(void) {
   uint32_t cap = dirty.caprun ? dirty.caprun * 2 : 4096;
   dirty_run *r = os_alloc(cap * sizeof *r);
@@ -304,18 +321,11 @@ bool dirty_list(uintptr_t lo, uintptr_t hi, const dirty_run **runs,
   if (dirty.mechanism == DIRTY_OFF)
     return false;
   bool trusted = dirty.trusted;
-  if (dirty.uffd < 0 || !still_ours()) {
-    /* First use in this process (a fork child, or after an error): make
-     * the registration again; nothing before it was recorded. */
+  bool again = false;
+  if (!ensure_registered(&again))
+    return false;
+  if (again) /* nothing before the new registration was recorded */
     trusted = false;
-    if (!setup() || !register_range(sgc_heap.arena_start,
-                                    sgc_heap.arena_end)) {
-      teardown();
-      dirty.lost++;
-      dirty.trusted = false;
-      return false;
-    }
-  }
   bool ok = scan(lo, hi);
   dirty.listings++;
   if (!ok) {
@@ -341,17 +351,9 @@ bool dirty_list(uintptr_t lo, uintptr_t hi, const dirty_run **runs,
 }
 
 bool dirty_track_begin(void) {
-  if (dirty.mechanism == DIRTY_OFF)
+  bool again;
+  if (dirty.mechanism == DIRTY_OFF || !ensure_registered(&again))
     return false;
-  if (dirty.uffd < 0 || !still_ours()) {
-    if (!setup() || !register_range(sgc_heap.arena_start,
-                                    sgc_heap.arena_end)) {
-      teardown();
-      dirty.lost++;
-      dirty.trusted = false;
-      return false;
-    }
-  }
   /* What the caller protects next is watched from then on; the listing
    * that ends the concurrent mark is its record, and that collection
    * marks everything again (rule:protect-before-scan). */

@@ -144,6 +144,7 @@ typedef struct cycle {
   bool concurrent;
   uint64_t first_stop_ns, conc_ns, conc_span_ns, t_final;
   mark_result conc_res;
+  void (*body)(struct cycle *); /* what stop_in_phdr runs, world stopped */
 } cycle;
 
 static int record_phdr(struct dl_phdr_info *info, size_t size, void *arg) {
@@ -390,46 +391,24 @@ static void conc_final_stopped(cycle *cy) {
   stop_end(cy, &g, &res, spans, nspan, t2, t3);
 }
 
-static int collect_in_phdr(struct dl_phdr_info *info, size_t size,
-                           void *arg) {
+/* A stop inside dl_iterate_phdr's callback (see above): the world
+ * stopped, the loaded objects recorded, then the stop's body (cy->body:
+ * a whole collection, or a concurrent one's initial or final stop). */
+static int stop_in_phdr(struct dl_phdr_info *info, size_t size, void *arg) {
   cycle *cy = arg;
   world_stop(cy->self);
   cy->t_stopped = os_nanotime();
   mark_segments_reset();
   dl_iterate_phdr(record_phdr, NULL);
+  cy->body(cy);
+  return 1;
+}
+
+static void collect_whole(cycle *cy) {
   collect_stopped(cy);
   cy->ran = true;
-  return 1;
 }
-
-/* One collection; gc_lock held; 'self' is the calling thread.  Never
- * inlined into collect_as: that frame is on the triggering thread's stack,
- * a root from its marker up, and the collection's locals belong on the
- * collector's stack.  (When the background sweeper's wake-up moved out of
- * this file, the compiler started inlining it there, and a finished
- * fiber's address stayed in that frame: see
- * fiber_kept_by_its_finalizer_keeps_its_stack.) */
-static int conc_initial_in_phdr(struct dl_phdr_info *info, size_t size,
-                                void *arg) {
-  cycle *cy = arg;
-  world_stop(cy->self);
-  cy->t_stopped = os_nanotime();
-  mark_segments_reset();
-  dl_iterate_phdr(record_phdr, NULL);
-  cy->ran = conc_initial_stopped(cy);
-  return 1;
-}
-
-static int conc_final_in_phdr(struct dl_phdr_info *info, size_t size,
-                              void *arg) {
-  cycle *cy = arg;
-  world_stop(cy->self);
-  cy->t_stopped = os_nanotime();
-  mark_segments_reset();
-  dl_iterate_phdr(record_phdr, NULL);
-  conc_final_stopped(cy);
-  return 1;
-}
+static void conc_initial(cycle *cy) { cy->ran = conc_initial_stopped(cy); }
 
 /* A concurrent major collection (concurrent.c, rule:mostly-concurrent).
  * The loader's lock is held in each stop only: the program may dlopen
@@ -446,11 +425,13 @@ static void collect_concurrent(mthread *self, int nproc) {
   if (!conc_protect_heap()) {
     cy.concurrent = false;
     cy.t0 = os_nanotime();
-    dl_iterate_phdr(collect_in_phdr, &cy);
+    cy.body = collect_whole;
+    dl_iterate_phdr(stop_in_phdr, &cy);
     return;
   }
   cy.t0 = os_nanotime();
-  dl_iterate_phdr(conc_initial_in_phdr, &cy);
+  cy.body = conc_initial;
+  dl_iterate_phdr(stop_in_phdr, &cy);
   if (!cy.ran)
     return; /* abandoned */
   uint64_t ta = os_nanotime();
@@ -464,9 +445,17 @@ static void collect_concurrent(mthread *self, int nproc) {
   cy.conc_ns = tb - ta;
   cy.conc_span_ns = tb - ta;
   cy.t_final = tb;
-  dl_iterate_phdr(conc_final_in_phdr, &cy);
+  cy.body = conc_final_stopped;
+  dl_iterate_phdr(stop_in_phdr, &cy);
 }
 
+/* One collection; gc_lock held; 'self' is the calling thread.  Never
+ * inlined into collect_as: that frame is on the triggering thread's stack,
+ * a root from its marker up, and the collection's locals belong on the
+ * collector's stack.  (When the background sweeper's wake-up moved out of
+ * this file, the compiler started inlining it there, and a finished
+ * fiber's address stayed in that frame: see
+ * fiber_kept_by_its_finalizer_keeps_its_stack.) */
 static __attribute__((noinline)) void collect(mthread *self, int why) {
   /* Helper threads are made before the stop: pthread_create takes libc
    * locks that a stopped thread may hold. */
@@ -480,7 +469,8 @@ static __attribute__((noinline)) void collect(mthread *self, int why) {
   }
   cycle cy = {self, nproc, os_nanotime(), 0, false, why != COLLECT_DUE,
               why == COLLECT_IDLE};
-  dl_iterate_phdr(collect_in_phdr, &cy);
+  cy.body = collect_whole;
+  dl_iterate_phdr(stop_in_phdr, &cy);
   if (!cy.ran) { /* no loaded object at all: cannot happen, but be safe */
     world_stop(self);
     cy.t_stopped = os_nanotime();
