@@ -195,11 +195,13 @@ static void protect_scanned(uintptr_t lo, uintptr_t hi, bool exact) {
         &h->spans[(p - h->arena_start) >> PAGE_SHIFT]);
     uintptr_t end = (p & ~(PAGE_SIZE - 1)) + PAGE_SIZE;
     if (s != NULL && ATOMIC_LOAD(&s->state) == MSPAN_INUSE) {
-      uintptr_t b = ATOMIC_LOAD_RELAXED(&s->base);
-      uintptr_t e = b + ATOMIC_LOAD_RELAXED(&s->npages) * PAGE_SIZE;
+      /* Plain reads, exempt from TSan (an atomic read is instrumented
+       * even here, and these fields are written without atomics). */
+      uintptr_t b = *(volatile uintptr_t *)&s->base;
+      uintptr_t e = b + *(volatile uintptr_t *)&s->npages * PAGE_SIZE;
       if (b <= p && e > p && e <= used) {
         end = e;
-        if (!spanclass_noscan(ATOMIC_LOAD_RELAXED(&s->spanclass))) {
+        if (!spanclass_noscan(*(volatile uint16_t *)&s->spanclass)) {
           if (exact)
             dirty_protect_exact(p, end < hi ? end : hi);
           else
