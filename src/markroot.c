@@ -231,11 +231,12 @@ void (*sgc_root_callback)(void);
  * overlapping [lo, hi) is scanned again.  Of a large object of the
  * conservative kind only the written part is; one with a descriptor is
  * scanned whole, as its descriptor describes it. */
-/* During pre-cleaning the program runs, and mheap.c makes spans while
- * they are read here: a span's fields are written before its state
- * becomes INUSE (a release store) and read after it (an acquire load),
- * as in mark_word, an order ThreadSanitizer does not see through the
- * plain accesses.  Exempt from the sanitizers like the scanning it does. */
+/* During pre-cleaning the program runs, and mheap.c makes and frees
+ * spans while they are read here: an in-use span's fields are written
+ * before its state becomes INUSE (a release store) and read after it (an
+ * acquire load), as in mark_word; a free span's bounds only pace the walk
+ * (read once, so a torn pair cannot move it backwards).  Exempt from the
+ * sanitizers like the scanning it does. */
 SCAN_NO_SANITIZE static void scan_dirty(gcwork *w, uintptr_t lo, uintptr_t hi) {
   mheap *h = &sgc_heap;
   /* The arena as it is now: a pre-cleaning round protected what it
@@ -247,12 +248,17 @@ SCAN_NO_SANITIZE static void scan_dirty(gcwork *w, uintptr_t lo, uintptr_t hi) {
     mspan *s = ATOMIC_LOAD_RELAXED(
         &h->spans[(p - work.arena_start) >> PAGE_SHIFT]);
     uintptr_t end = (p & ~(PAGE_SIZE - 1)) + PAGE_SIZE;
-    if (s != NULL && s->base <= p && s->base + s->npages * PAGE_SIZE > p)
-      end = s->base + s->npages * PAGE_SIZE;
+    /* The state first (acquire), then each field once: a span made or
+     * freed meanwhile cannot make the walk go back or stand still. */
+    bool inuse = s != NULL && ATOMIC_LOAD(&s->state) == MSPAN_INUSE;
+    if (s != NULL) {
+      uintptr_t b = s->base, e0 = b + s->npages * PAGE_SIZE;
+      if (b <= p && e0 > p)
+        end = e0;
+    }
     if (end > hi)
       end = hi;
-    if (s != NULL && ATOMIC_LOAD(&s->state) == MSPAN_INUSE &&
-        !spanclass_noscan(s->spanclass) && p < s->limit) {
+    if (inuse && !spanclass_noscan(s->spanclass) && p < s->limit) {
       uintptr_t e = end < s->limit ? end : s->limit;
       if (s->nelems == 1) {
         if (bitmap_get_atomic(s->markbits, 0)) {
