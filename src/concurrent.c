@@ -57,8 +57,7 @@ static struct {
   int woken;        /* atomic: woken for the current trigger */
   /* gc_lock */
   uint64_t mark_alloc; /* bytes allocated during the last concurrent mark */
-  uint64_t ncollections, mark_ns, last_mark_ns;
-  uint64_t precleaned_pages;
+  uint64_t ncollections, mark_ns;
   uint64_t major_mark_ns; /* the last major collection's marking time */
 } conc SGC_NOGC = {SGC_MUTEX_INIT(CONC), PTHREAD_COND_INITIALIZER};
 
@@ -105,7 +104,6 @@ void conc_set_trigger(uint64_t marked, uint64_t goal, bool major_next,
 void conc_note_mark(uint64_t mark_ns, uint64_t allocated) {
   conc.ncollections++;
   conc.mark_ns += mark_ns;
-  conc.last_mark_ns = mark_ns;
   conc.mark_alloc = allocated;
 }
 
@@ -240,26 +238,28 @@ bool conc_protect_heap(void) {
  * halves, at most four. */
 #define PRECLEAN_ROUNDS 4
 #define PRECLEAN_ENOUGH 256 /* pages: the final stop can take these */
-uint64_t conc_preclean(mark_result *res) {
+bool conc_preclean(mark_result *res) {
   mheap *h = &sgc_heap;
   uint64_t last = UINT64_MAX;
   for (int r = 0; r < PRECLEAN_ROUNDS; r++) {
     const dirty_run *runs;
     uint32_t n;
+    /* Not trusted (the registration was lost and made again since step
+     * 0): writes may be missing from every later listing too, so the
+     * caller makes the final stop rescan every marked object. */
     if (!dirty_list(h->arena_start, ATOMIC_LOAD(&h->arena_used), &runs, &n))
-      return last; /* not trusted: the final stop rescans everything */
+      return false;
     uint64_t pages = dirty_last_pages();
     if (pages <= PRECLEAN_ENOUGH || pages * 2 > last)
-      return pages;
+      return true;
     last = pages;
     for (uint32_t k = 0; k < n; k++)
       if (runs[k].categories & DIRTY_RUN_PRESENT)
         protect_scanned(runs[k].lo, runs[k].hi, true);
     dirty_protect_flush();
     mark_preclean(runs, n, res);
-    conc.precleaned_pages += pages;
   }
-  return last;
+  return true;
 }
 
 void conc_atfork(int phase) {

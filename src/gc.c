@@ -143,6 +143,7 @@ typedef struct cycle {
    * initial stop and concurrent phase marked. */
   bool concurrent;
   uint64_t first_stop_ns, conc_ns, conc_span_ns, t_final;
+  bool preclean_lost; /* a pre-cleaning listing was not trusted */
   mark_result conc_res;
   void (*body)(struct cycle *); /* what stop_in_phdr runs, world stopped */
 } cycle;
@@ -373,7 +374,8 @@ static void conc_final_stopped(cycle *cy) {
                  cy->heap_before > initial ? cy->heap_before - initial : 0);
   gen_cycle g;
   bool trusted = gen_begin_remark(&g);
-  g.remark_all = !trusted || mark_take_remark_all();
+  /* mark_take_remark_all first: it also resets the flag for next time. */
+  g.remark_all = mark_take_remark_all() || !trusted || cy->preclean_lost;
   uint64_t t2 = os_nanotime();
   mark_result res = {0};
   if (!mark_prepare(spans, nspan, cy->nproc, &g)) {
@@ -437,7 +439,7 @@ static void collect_concurrent(mthread *self, int nproc) {
   uint64_t ta = os_nanotime();
   mark_result r = {0};
   mark_concurrent(&r);
-  conc_preclean(&r);
+  cy.preclean_lost = !conc_preclean(&r);
   cy.conc_res.marked_bytes += r.marked_bytes;
   cy.conc_res.nsteal += r.nsteal;
   cy.conc_res.nhandoff += r.nhandoff;

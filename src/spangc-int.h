@@ -885,9 +885,9 @@ void mark_concurrent(mark_result *res);
 void mark_preclean(const dirty_run *runs, uint32_t n, mark_result *res);
 /* concurrent.c, after the concurrent drain, world running: rounds of
  * listing the written pages, protecting them again and rescanning their
- * marked objects, while that shrinks the set; returns the pages of the
- * last listing. */
-uint64_t conc_preclean(mark_result *res);
+ * marked objects, while that shrinks the set; false if a listing could
+ * not be trusted (the final stop must then rescan every marked object). */
+bool conc_preclean(mark_result *res);
 bool mark_take_remark_all(void);
 void mark_requeue_deferred(void);
 void mark_reset_concurrent(void);
