@@ -26,14 +26,21 @@
  * final stop, a root or a written page leads to it.
  *
  * Pacing: the collection starts when the heap reaches the trigger, the
- * goal less the bytes the last concurrent mark saw allocated (a quarter
- * more, within a tenth and nine tenths of the room above the live heap),
- * so that it ends before the goal; only when the last major collection's
- * mark took 2 ms or more (a shorter one stays stop-the-world: its pause
- * is short already).  A thread reaching the goal during the
- * mark waits for the collection (collect_as blocks on gc_lock), which
- * keeps GOGC and SPANGC_MAX_HEAP.  In generational mode only majors are
- * concurrent: minors stay stop-the-world (they are short).
+ * goal less what the program will allocate before the final stop, a
+ * quarter more: the larger of what it allocated during the last
+ * concurrent cycle and its allocation rate (measured between collections,
+ * when nothing holds it up) times that cycle's length; twice the last
+ * margin after a cycle whose heap reached its goal (then a thread was
+ * held up and the cycle's own figure undercounts).  Within a tenth and
+ * nine tenths of the room above the live heap.  Only when the next major
+ * mark is expected to take 2 ms or more, at the speed majors marked so
+ * far (a shorter one stays stop-the-world: its pause is short already).
+ * Idle collections (pacer.c) are concurrent too, run by the collector
+ * thread (conc_start_idle).  A thread reaching the
+ * goal during the mark waits for the collection (collect_as blocks on
+ * gc_lock), which keeps GOGC and SPANGC_MAX_HEAP.  In generational mode
+ * only majors are concurrent: minors stay stop-the-world (they are
+ * short).
  *
  * Threads: one collector thread, started after the first collection once
  * the mode is on; a registered thread, waiting in a blocking region.
@@ -55,10 +62,14 @@ static struct {
   bool enabled;     /* SPANGC_CONCURRENT=1 with write tracking */
   uint64_t trigger; /* atomic: heap pressure that starts one; 0: none */
   int woken;        /* atomic: woken for the current trigger */
-  /* gc_lock */
-  uint64_t mark_alloc; /* bytes allocated during the last concurrent mark */
+  /* gc_lock: the last concurrent cycle's figures (conc_note_cycle) */
+  uint64_t cycle_alloc; /* bytes allocated between its stops */
+  uint64_t cycle_ns;    /* from its start to its final stop */
+  bool reached_goal;    /* its heap reached the goal before the final stop */
+  uint64_t need;        /* the margin below the goal it started at */
   uint64_t ncollections, mark_ns;
-  uint64_t major_mark_ns; /* the last major collection's marking time */
+  uint64_t expect_ns; /* atomic: the next major's mark, expected */
+  int idle;           /* atomic: an idle collection is wanted */
 } conc SGC_NOGC = {SGC_MUTEX_INIT(CONC), PTHREAD_COND_INITIALIZER};
 
 void conc_init(void) {
@@ -77,34 +88,75 @@ void conc_init(void) {
 
 bool conc_enabled(void) { return conc.enabled; }
 
+/* What the program will allocate before the final stop of the next
+ * concurrent cycle, margin included (see Pacing above). */
+static uint64_t conc_margin(uint64_t alloc_rate) {
+  uint64_t ns = conc.cycle_ns;
+  if (ns == 0) /* no concurrent cycle yet: one marker, twice the stop's */
+    ns = ATOMIC_LOAD_RELAXED(&conc.expect_ns) * 2;
+  uint64_t est =
+      (uint64_t)((unsigned __int128)alloc_rate * ns / 1000000000u);
+  uint64_t need = conc.cycle_alloc > est ? conc.cycle_alloc : est;
+  need += need / 4;
+  if (conc.reached_goal && need < conc.need * 2)
+    need = conc.need * 2;
+  return need;
+}
+
 void conc_set_trigger(uint64_t marked, uint64_t goal, bool major_next,
-                      uint64_t major_mark_ns) {
+                      uint64_t alloc_rate, uint64_t mark_rate) {
   ATOMIC_STORE(&conc.woken, 0);
-  if (major_mark_ns)
-    conc.major_mark_ns = major_mark_ns;
+  /* The next major's mark, at the speed majors have marked so far. */
+  uint64_t expect =
+      mark_rate ? (uint64_t)((unsigned __int128)marked * 1000000000u /
+                             mark_rate)
+                : 0;
+  ATOMIC_STORE_RELAXED(&conc.expect_ns, expect);
   /* A heap whose whole mark takes less than CONC_MIN_MARK_NS is marked
    * with the world stopped: that pause is already short, and a concurrent
    * collection's fixed costs (protecting, listing, two stops, the
    * collector thread's hand-over) would dominate it. */
   if (!conc.enabled || !major_next || goal <= marked ||
-      conc.major_mark_ns < CONC_MIN_MARK_NS) {
+      expect < CONC_MIN_MARK_NS) {
     ATOMIC_STORE(&conc.trigger, 0);
     return;
   }
   uint64_t room = goal - marked;
-  uint64_t need = conc.mark_alloc ? conc.mark_alloc + conc.mark_alloc / 4
-                                  : room / 2;
+  uint64_t need = conc_margin(alloc_rate);
   if (need > room / 10 * 9)
     need = room / 10 * 9;
   if (need < room / 10)
     need = room / 10;
+  conc.need = need;
   ATOMIC_STORE(&conc.trigger, goal - need);
 }
 
-void conc_note_mark(uint64_t mark_ns, uint64_t allocated) {
+void conc_note_cycle(uint64_t cycle_ns, uint64_t mark_ns, uint64_t allocated,
+                     bool reached_goal) {
   conc.ncollections++;
   conc.mark_ns += mark_ns;
-  conc.mark_alloc = allocated;
+  conc.cycle_ns = cycle_ns;
+  conc.cycle_alloc = allocated;
+  conc.reached_goal = reached_goal;
+}
+
+bool conc_worth(void) {
+  return conc.enabled &&
+         ATOMIC_LOAD_RELAXED(&conc.expect_ns) >= CONC_MIN_MARK_NS;
+}
+
+bool conc_start_idle(void) {
+  if (!conc_worth() || ATOMIC_LOAD_RELAXED(&conc.idle))
+    return conc_worth();
+  sgc_lock(&conc.lock);
+  bool started = conc.started;
+  if (started) {
+    ATOMIC_STORE(&conc.idle, 1);
+    conc.wakes++;
+    pthread_cond_signal(&conc.cond);
+  }
+  sgc_unlock(&conc.lock);
+  return started;
 }
 
 bool conc_due(uint64_t pressure) {
@@ -146,7 +198,8 @@ static void *conc_main(void *arg) {
     seen = conc.wakes;
     sgc_unlock(&conc.lock);
     sgc_exit_blocking();
-    gc_collect_concurrent(c);
+    gc_collect_concurrent(c, __atomic_exchange_n(&conc.idle, 0,
+                                                 __ATOMIC_SEQ_CST) != 0);
   }
   return NULL;
 }

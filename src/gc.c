@@ -48,7 +48,7 @@ static sgc_mutex gc_lock = SGC_MUTEX_INIT(GC);
  * heap limit (major, whatever else ran meanwhile); or no collection ran
  * for the idle interval (major; pacer.c). */
 enum { COLLECT_DUE, COLLECT_FORCED, COLLECT_IDLE, COLLECT_CONC,
-       COLLECT_FORCED_CONC };
+       COLLECT_FORCED_CONC, COLLECT_IDLE_CONC };
 /* Held for reading by sgc_call_without_collections, for writing by a
  * collection. */
 static sgc_rwlock hold_lock = SGC_RWLOCK_INIT(HOLD);
@@ -138,6 +138,8 @@ typedef struct cycle {
   bool idle;  /* an idle collection (pacer.c) */
   uint64_t pause_sweeps; /* spans this stop had to sweep */
   uint64_t heap_before, objects_before;
+  uint64_t heap_initial; /* a concurrent collection's, at its first stop */
+  uint64_t t_start;      /* a concurrent collection's, before its step 0 */
   /* A concurrent collection: its first stop (t0 to the restart), its
    * concurrent mark's time, the time between its stops, and what its
    * initial stop and concurrent phase marked. */
@@ -213,7 +215,10 @@ static void stop_begin(cycle *cy, mspan ***spans, uint32_t *nspan) {
   ATOMIC_STORE(&h->concmark, 0);
   uint32_t sg = h->sweepgen;
   sgc_unlock(&h->lock);
-  check_swept(*spans, *nspan, sg);
+  /* An invariant, not a step: a pass over every span, so checked by the
+   * debug build and the verifier only. */
+  if (SPANGC_DEBUG || gc.verify)
+    check_swept(*spans, *nspan, sg);
   if (gc.verify)
     sgc_heap_verify();
 }
@@ -244,11 +249,15 @@ static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
   {
     uint64_t since = ATOMIC_LOAD_RELAXED(&gc.idle_since);
     uint64_t base = ATOMIC_LOAD_RELAXED(&gc.idle_base);
-    gen_note_rates(heap_before > base ? heap_before - base : 0,
+    /* A concurrent collection's allocation rate up to its first stop:
+     * after it, the program may have been held up at the goal. */
+    uint64_t upto = cy->concurrent ? cy->heap_initial : heap_before;
+    gen_note_rates(upto > base ? upto - base : 0,
                    since != 0 && t0 > since ? t0 - since : 0,
                    res->marked_bytes, t3 - t2 + cy->conc_ns, !g->minor);
   }
   g->rescanned = res->ndirty;
+  g->mark_ns = t3 - t2;
   g->marked_objects = res->nobj;
   uint64_t goal = gen_end(g, heap_before, res->marked_bytes, gc.gcpercent,
                           ATOMIC_LOAD_RELAXED(&gc.min_goal));
@@ -256,7 +265,7 @@ static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
   ATOMIC_STORE(&h->heap_live, (int64_t)res->marked_bytes);
   ATOMIC_STORE(&sgc_next_gc, goal);
   conc_set_trigger(res->marked_bytes, goal, !gen_next_minor(),
-                   g->minor ? 0 : t3 - t2 + cy->conc_ns);
+                   gen_alloc_rate(), gen_mark_rate());
   uint64_t t4 = os_nanotime();
 
   /* A concurrent collection's pause is its two stops together (gctrace
@@ -277,6 +286,8 @@ static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
   gc.overflows += res->overflows;
   if (!g->minor)
     gc.last_major_pause_ns = pause;
+  if (cy->concurrent)
+    gen_note_concurrent_pause(pause);
   if (cy->idle) {
     gc.idle_collections++;
     gc.idle_backoff =
@@ -360,6 +371,7 @@ static bool conc_initial_stopped(cycle *cy) {
   }
   mark_roots_only(cy->nproc, &res);
   cy->conc_res = res;
+  cy->heap_initial = cy->heap_before;
   cy->first_stop_ns = os_nanotime() - cy->t0;
   world_start(cy->self);
   return true;
@@ -368,12 +380,21 @@ static bool conc_initial_stopped(cycle *cy) {
 static void conc_final_stopped(cycle *cy) {
   mspan **spans;
   uint32_t nspan;
-  uint64_t initial = cy->heap_before;
+  uint64_t initial = cy->heap_initial;
   stop_begin(cy, &spans, &nspan);
-  conc_note_mark(cy->conc_ns,
-                 cy->heap_before > initial ? cy->heap_before - initial : 0);
+  conc_note_cycle(cy->t_stopped - cy->t_start, cy->conc_ns,
+                  cy->heap_before > initial ? cy->heap_before - initial : 0,
+                  cy->heap_before >= ATOMIC_LOAD_RELAXED(&sgc_next_gc) / 64 * 63);
   gen_cycle g;
   bool trusted = gen_begin_remark(&g);
+  /* What the marks already say, as the first stop and the concurrent
+   * phase counted them (not counted again over every span: it would
+   * lengthen this stop by a pass over the heap's span structs).  Objects
+   * freed by the program during the phase are counted (live after: a few
+   * bytes more than the marks say). */
+  g.old_bytes = cy->conc_res.marked_bytes;
+  g.old_objects = cy->conc_res.nobj;
+  g.old_counted = true;
   /* mark_take_remark_all first: it also resets the flag for next time. */
   g.remark_all = mark_take_remark_all() || !trusted || cy->preclean_lost;
   uint64_t t2 = os_nanotime();
@@ -417,30 +438,36 @@ static void conc_initial(cycle *cy) { cy->ran = conc_initial_stopped(cy); }
  * while the concurrent phase runs (the final stop reads the segments
  * again).  Falls back to a collection with the world stopped throughout
  * when the kernel cannot protect the heap. */
-static void collect_concurrent(mthread *self, int nproc) {
-  cycle cy = {self, nproc, 0, 0, false, false, false};
+/* Returns how long the program ran beside it (step 0 and the concurrent
+ * phase). */
+static uint64_t collect_concurrent(mthread *self, int nproc, bool idle) {
+  cycle cy = {self, nproc, 0, 0, false, false, idle};
   cy.concurrent = true;
+  cy.t_start = os_nanotime();
   /* With the program running: the sweep finished, then the pages of
    * scanned objects protected, before any is scanned
    * (rule:protect-before-scan). */
   sweep_complete();
+  if (sgc_sticky) /* without generations the sweep cleared them */
+    mheap_clear_marks();
   if (!conc_protect_heap()) {
     cy.concurrent = false;
     cy.t0 = os_nanotime();
     cy.body = collect_whole;
     dl_iterate_phdr(stop_in_phdr, &cy);
-    return;
+    return 0;
   }
   cy.t0 = os_nanotime();
   cy.body = conc_initial;
   dl_iterate_phdr(stop_in_phdr, &cy);
   if (!cy.ran)
-    return; /* abandoned */
+    return cy.t0 - cy.t_start; /* abandoned */
   uint64_t ta = os_nanotime();
   mark_result r = {0};
   mark_concurrent(&r);
   cy.preclean_lost = !conc_preclean(&r);
   cy.conc_res.marked_bytes += r.marked_bytes;
+  cy.conc_res.nobj += r.nobj;
   cy.conc_res.nsteal += r.nsteal;
   cy.conc_res.nhandoff += r.nhandoff;
   uint64_t tb = os_nanotime();
@@ -449,6 +476,7 @@ static void collect_concurrent(mthread *self, int nproc) {
   cy.t_final = tb;
   cy.body = conc_final_stopped;
   dl_iterate_phdr(stop_in_phdr, &cy);
+  return (cy.t0 - cy.t_start) + cy.conc_span_ns;
 }
 
 /* One collection; gc_lock held; 'self' is the calling thread.  Never
@@ -462,10 +490,20 @@ static __attribute__((noinline)) void collect(mthread *self, int why) {
   /* Helper threads are made before the stop: pthread_create takes libc
    * locks that a stopped thread may hold. */
   int nproc = mark_markers_for_cycle(ATOMIC_LOAD_RELAXED(&gc.nmarkers));
-  if (why == COLLECT_CONC || why == COLLECT_FORCED_CONC) {
+  if (why == COLLECT_CONC || why == COLLECT_FORCED_CONC ||
+      why == COLLECT_IDLE_CONC) {
     uint64_t t0 = os_nanotime();
-    collect_concurrent(self, nproc);
-    memlimit_collected(t0, os_nanotime(), false);
+    uint64_t ran = collect_concurrent(self, nproc, why == COLLECT_IDLE_CONC);
+    /* The collector's share of the CPU: the stops whole, the time the
+     * program ran beside it (step 0, the concurrent phase) as one thread
+     * of the machine's (found by memlimit_bounds_rss_with_live_below_it:
+     * counted whole, the phase filled the cap's bucket and collections
+     * were put off past the limit). */
+    uint64_t t1 = os_nanotime();
+    uint64_t ncpu = (uint64_t)ATOMIC_LOAD_RELAXED(&gc.nmarkers);
+    ran = ran < t1 - t0 ? ran : t1 - t0;
+    memlimit_collected(t0 + ran - ran / (ncpu > 1 ? ncpu : 1), t1,
+                       why == COLLECT_IDLE_CONC);
     bgsweep_wake();
     return;
   }
@@ -519,6 +557,8 @@ static bool still_due(int why, uint64_t seen) {
   uint64_t p = gc_heap_pressure();
   if (why == COLLECT_IDLE)
     return idle_due(p);
+  if (why == COLLECT_IDLE_CONC)
+    return !ATOMIC_LOAD_RELAXED(&gc.disabled) && idle_due(p);
   if (why == COLLECT_CONC) /* sgc_disable since the wake-up? */
     return !ATOMIC_LOAD_RELAXED(&gc.disabled) && gc.gcpercent >= 0 &&
            conc_due(p);
@@ -619,7 +659,8 @@ void gc_maybe_collect(mcache *c) {
     /* An idle collection (pacer.c), looked at every 32nd time. */
     if (likely((++c->idle_polls & 31) != 0))
       return;
-    if (idle_due(p))
+    /* With concurrent majors, the collector thread runs it. */
+    if (idle_due(p) && !conc_start_idle())
       collect_from_allocator(c, COLLECT_IDLE, false);
     return;
   }
@@ -632,7 +673,9 @@ void gc_maybe_collect(mcache *c) {
  * last resort before failing) and sweep everything, so that the freed
  * pages can be reused. */
 /* The concurrent collector thread (concurrent.c), woken at the trigger. */
-void gc_collect_concurrent(mcache *c) { collect_as(c, COLLECT_CONC); }
+void gc_collect_concurrent(mcache *c, bool idle) {
+  collect_as(c, idle ? COLLECT_IDLE_CONC : COLLECT_CONC);
+}
 
 void gc_collect_for_limit(mcache *c) {
   collect_from_allocator(c, COLLECT_FORCED, true);

@@ -60,6 +60,12 @@
 
 #include "spangc-int.h"
 
+/* A minor collection's mark above which, with concurrent majors, minors
+ * are retried less often (see gen_end).  Well above the concurrent
+ * stops' 2 ms target: a minor's length is known only after it ran, and
+ * the retries are what finds a program's young objects dying again. */
+#define GEN_CONC_MINOR_NS ((uint64_t)10000000)
+
 bool sgc_sticky SGC_NOGC;
 
 static struct {
@@ -69,6 +75,8 @@ static struct {
   bool minor_pays;    /* the last minor freed at least half of the young
                         and minors rescan at most half of what they mark */
   int majors_since_minor; /* majors in a row since the last minor */
+  uint64_t minor_mark_ns; /* the last minor collection's mark */
+  uint64_t conc_pause_ns; /* the last concurrent major's two stops */
   bool last_was_minor; /* the collection before this one was minor */
   uint64_t rescan_share; /* minors' old objects rescanned / marked, x1024,
                             smoothed */
@@ -238,6 +246,11 @@ void gen_note_rates(uint64_t allocated, uint64_t alloc_ns, uint64_t marked,
                                       1000000000u / mark_ns));
 }
 
+void gen_note_concurrent_pause(uint64_t ns) { gen.conc_pause_ns = ns; }
+
+uint64_t gen_alloc_rate(void) { return gen.alloc_rate; }
+uint64_t gen_mark_rate(void) { return gen.mark_rate; }
+
 /* The goal, lowered under the soft memory limit (memlimit.c). */
 uint64_t gen_goal(int gcpercent, uint64_t min_goal) {
   return memlimit_goal(policy_goal(gcpercent, min_goal), gen.last_marked,
@@ -287,6 +300,7 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
     gen.minor_pays = young > 0 && survived * 2 <= young &&
                      (!judged || gen.rescan_share * 2 <= 1024);
     gen.majors_since_minor = 0;
+    gen.minor_mark_ns = g->mark_ns;
   } else {
     gen.major_live = marked;
     gen.major_stacks = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) * PAGE_SIZE;
@@ -305,6 +319,21 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
   uint64_t grown = stacks > gen.major_stacks ? stacks - gen.major_stacks : 0;
   gen.next_minor = (gen.minor_pays || gen.majors_since_minor >= 4) &&
                    marked + grown <= L + H / 2;
+  /* With concurrent majors (concurrent.c) a minor can be the longer
+   * pause: it marks with the world stopped from start to end, a
+   * concurrent major only stops twice, briefly.  So once concurrent
+   * majors have run, after a minor that did not pay and whose mark took
+   * more than 10 ms and twice the last concurrent major's stops together,
+   * a minor is tried again every sixteenth major, not every fourth (the
+   * pause test's window survives a minor whole: 24-53 ms minors at 200 MB
+   * live, against stops of 2-4 ms).  A minor that pays stays (one that
+   * pays but is long is a choice between pause and throughput left to
+   * do). */
+  if (gen.next_minor && !gen.minor_pays && gen.conc_pause_ns > 0 &&
+      gen.minor_mark_ns > GEN_CONC_MINOR_NS &&
+      gen.minor_mark_ns > 2 * gen.conc_pause_ns &&
+      gen.majors_since_minor < 16)
+    gen.next_minor = false;
   uint64_t goal = gen_goal(gcpercent, min_goal);
   /* Under the memory limit, a major once old objects took half the room
    * the limited goal leaves above L. */

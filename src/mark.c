@@ -266,6 +266,12 @@ void sgc_set_mark_bit(const void *p) {
   uint32_t i = mspan_obj_index(s, (uintptr_t)p);
   if (!mspan_is_allocated(s, i))
     return; /* a free slot: nothing to keep */
+  bitmap_set_atomic(s->markbits, i);
+  /* The flag after the bit, a fence between: mheap_clear_marks resets
+   * the flag, fences, then clears; either its clear comes after this bit,
+   * or the flag set below comes after its reset
+   * (rule:marks-cleared-before-the-stop). */
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
   if (ATOMIC_LOAD_RELAXED(&sgc_heap.concmark)) {
     /* During a concurrent mark: the object is black now, unscanned, so
      * the final stop rescans every marked object (concurrent.c). */
@@ -273,7 +279,6 @@ void sgc_set_mark_bit(const void *p) {
   } else if (!ATOMIC_LOAD_RELAXED(&sgc_heap.gcmarking)) {
     ATOMIC_STORE(&sgc_heap.stale_marks, 1);
   }
-  bitmap_set_atomic(s->markbits, i);
 }
 
 void sgc_clear_mark_bit(const void *p) {

@@ -346,7 +346,11 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
   work.minor = g->minor || g->remark;
   if (g->minor || g->remark) {
     SGC_ASSERT(!ATOMIC_LOAD(&h->stale_marks));
-    count_old(g);
+    if (!g->old_counted)
+      count_old(g);
+  } else if (g->conc_initial && !ATOMIC_LOAD(&h->stale_marks)) {
+    /* Cleared before this stop, with the program running
+     * (mheap_clear_marks; rule:marks-cleared-before-the-stop). */
   } else if (ATOMIC_LOAD(&h->stale_marks) || sgc_sticky) {
     ATOMIC_STORE(&h->stale_marks, 0);
     for (uint32_t k = 0; k < nspan; k++)

@@ -251,6 +251,40 @@ void mheap_snapshot_locked(mspan ***spans, uint32_t *n) {
   *n = h->nspan;
 }
 
+/* Before a concurrent collection's initial stop, the program running
+ * (gc_lock held, the sweep finished): clear the mark bits of every in-use
+ * span, so that the stop need not (rule:marks-cleared-before-the-stop).
+ * allspans only grows, and only under mheap.lock, so it is walked in
+ * slices of 1024 under the lock: an allocating thread waits for a slice
+ * at most.  A span made after its slice was cleared has clear bits
+ * already (nothing marks at allocation).  The program's sgc_set_mark_bit
+ * sets its bit, fences, then sets stale_marks; here the flag is reset,
+ * fenced, then the bits cleared: a bit this pass missed leaves the flag
+ * set, and the stop clears again. */
+void mheap_clear_marks(void) {
+  mheap *h = &sgc_heap;
+  ATOMIC_STORE(&h->stale_marks, 0);
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  for (uint32_t k = 0;; k += 1024) {
+    sgc_lock(&h->lock);
+    uint32_t n = h->nspan;
+    if (k >= n) {
+      sgc_unlock(&h->lock);
+      break;
+    }
+    uint32_t end = n - k > 1024 ? k + 1024 : n;
+    for (uint32_t i = k; i < end; i++) {
+      mspan *s = h->allspans[i];
+      if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE)
+        continue;
+      for (uint32_t j = 0; j < BITMAP_WORDS; j++)
+        if (ATOMIC_LOAD_RELAXED(&s->markbits[j]))
+          ATOMIC_STORE_RELAXED(&s->markbits[j], 0);
+    }
+    sgc_unlock(&h->lock);
+  }
+}
+
 /* A zeroed mspan struct, recorded in allspans (mheap.lock held). */
 static mspan *mheap_new_span(mheap *h) {
   SGC_ASSERT_HELD(&h->lock);

@@ -429,6 +429,8 @@ size_t mheap_scavenge(uint64_t older_than_ns); /* bytes released */
 size_t mheap_scavenge_down_to(uint64_t keep, size_t batch, uint64_t min_idle);
 size_t mheap_scavenge_down_to_locked(uint64_t keep, size_t batch,
                                      uint64_t min_idle);
+/* Before a concurrent collection's initial stop, world running. */
+void mheap_clear_marks(void);
 void mheap_snapshot_locked(mspan ***spans, uint32_t *n);
 void scavenger_start(void);
 /* The arena and free-page figures of sgc_stats (takes mheap.lock). */
@@ -797,9 +799,11 @@ typedef struct gen_cycle {
   const dirty_run *runs; /* pages written since the last collection */
   uint32_t nruns;
   uint64_t old_bytes, old_objects; /* minor: marked before it began */
+  bool old_counted; /* old_bytes, old_objects given (a final stop's) */
   /* Set before gen_end: old objects rescanned on written pages, and all
    * objects marked (old ones included). */
   uint64_t rescanned, marked_objects;
+  uint64_t mark_ns; /* set before gen_end: this stop's mark */
 } gen_cycle;
 void gen_init(void); /* after the arena is reserved */
 bool gen_enabled(void);
@@ -817,6 +821,10 @@ void gen_read_stats(sgc_stats *st);
 void gen_note_rates(uint64_t allocated, uint64_t alloc_ns, uint64_t marked,
                     uint64_t mark_ns, bool major);
 void gen_abandon(void); /* the collection was abandoned: next is major */
+uint64_t gen_alloc_rate(void); /* bytes/s, smoothed (gen_note_rates) */
+uint64_t gen_mark_rate(void);  /* bytes/s majors marked, smoothed */
+/* A concurrent major's stops together, for the choice of minors. */
+void gen_note_concurrent_pause(uint64_t ns);
 /* The final stop of a concurrent collection: list the pages written since
  * its start; false if the record cannot be trusted. */
 bool gen_begin_remark(gen_cycle *g);
@@ -833,8 +841,18 @@ bool conc_due(uint64_t pressure);
 /* End of any collection (gc_lock): the next concurrent trigger, if the
  * next collection is a major one. */
 void conc_set_trigger(uint64_t marked, uint64_t goal, bool major_next,
-                      uint64_t major_mark_ns);
-void conc_note_mark(uint64_t mark_ns, uint64_t allocated);
+                      uint64_t alloc_rate, uint64_t mark_rate);
+/* Concurrent majors are on and the next one pays (its mark is expected
+ * to take 2 ms or more). */
+bool conc_worth(void);
+/* An idle collection is due: wake the collector thread for a concurrent
+ * one; false if the caller should collect itself. */
+bool conc_start_idle(void);
+/* A concurrent cycle's final stop (gc_lock): its length from its start,
+ * its concurrent mark's time, the bytes allocated between its stops, and
+ * whether the heap reached its goal meanwhile (the pacing's inputs). */
+void conc_note_cycle(uint64_t cycle_ns, uint64_t mark_ns, uint64_t allocated,
+                     bool reached_goal);
 void conc_ensure_thread(void); /* after a collection, world running */
 /* Before the initial stop, world running: protect the pages of scanned
  * spans; false if the kernel's tracking is unavailable. */
@@ -842,7 +860,7 @@ bool conc_protect_heap(void);
 void conc_atfork(int phase);
 void conc_read_stats(sgc_stats *st);
 /* gc.c: the concurrent collector thread's collection. */
-void gc_collect_concurrent(mcache *c);
+void gc_collect_concurrent(mcache *c, bool idle);
 /* The verifier's record of the pages of spans given back to the heap
  * with objects freed by sgc_free, and of fiber stacks (kept only with
  * SPANGC_DEBUG=verify=1; mheap.lock held): old objects may hold stale
