@@ -49,6 +49,7 @@
  * to whoever holds gc_lock.
  */
 #include <stdlib.h>
+#include <time.h>
 
 #include "spangc-int.h"
 
@@ -68,8 +69,10 @@ static struct {
   bool reached_goal;    /* its heap reached the goal before the final stop */
   uint64_t need;        /* the margin below the goal it started at */
   uint64_t ncollections, mark_ns;
+  uint64_t nassists, assist_ns; /* every cycle's, for sgc_read_stats */
   uint64_t expect_ns; /* atomic: the next major's mark, expected */
   int idle;           /* atomic: an idle collection is wanted */
+  int running;        /* atomic: a concurrent collection is under way */
 } conc SGC_NOGC = {SGC_MUTEX_INIT(CONC), PTHREAD_COND_INITIALIZER};
 
 void conc_init(void) {
@@ -132,9 +135,12 @@ void conc_set_trigger(uint64_t marked, uint64_t goal, bool major_next,
 }
 
 void conc_note_cycle(uint64_t cycle_ns, uint64_t mark_ns, uint64_t allocated,
-                     bool reached_goal) {
+                     bool reached_goal, uint64_t nassists,
+                     uint64_t assist_ns) {
   conc.ncollections++;
   conc.mark_ns += mark_ns;
+  conc.nassists += nassists;
+  conc.assist_ns += assist_ns;
   conc.cycle_ns = cycle_ns;
   conc.cycle_alloc = allocated;
   conc.reached_goal = reached_goal;
@@ -157,6 +163,30 @@ bool conc_start_idle(void) {
   }
   sgc_unlock(&conc.lock);
   return started;
+}
+
+void conc_set_running(bool on) { ATOMIC_STORE(&conc.running, on ? 1 : 0); }
+
+bool conc_running(void) { return ATOMIC_LOAD_RELAXED(&conc.running) != 0; }
+
+/* A thread past the goal while a concurrent collection is under way:
+ * it assists if the phase is open.  Within the overshoot the goal allows
+ * (may_overshoot) it then allocates, assisted or not.  Past it, it
+ * assists again at each call, and outside the phase (step 0, the stops,
+ * the pre-cleaning) waits for the phase or the collection's end: for the
+ * phase, not for the whole collection as waiting on gc_lock would.  The
+ * wait sleeps outside any no-preempt region, so a stop stops it like any
+ * thread.  False if no concurrent collection is under way any more: the
+ * caller collects or waits as usual. */
+bool conc_assist(uint64_t budget, bool may_overshoot) {
+  for (;;) {
+    if (mark_assist(budget) || may_overshoot)
+      return true;
+    if (!ATOMIC_LOAD(&conc.running))
+      return false;
+    struct timespec ts = {0, 50000}; /* 50 us */
+    nanosleep(&ts, NULL);
+  }
 }
 
 bool conc_due(uint64_t pressure) {
@@ -331,4 +361,6 @@ void conc_read_stats(sgc_stats *st) {
   st->concurrent = conc.enabled;
   st->num_concurrent_gc = conc.ncollections;
   st->concurrent_mark_ns = conc.mark_ns;
+  st->concurrent_assists = conc.nassists;
+  st->concurrent_assist_ns = conc.assist_ns;
 }

@@ -140,6 +140,7 @@ typedef struct cycle {
   uint64_t heap_before, objects_before;
   uint64_t heap_initial; /* a concurrent collection's, at its first stop */
   uint64_t t_start;      /* a concurrent collection's, before its step 0 */
+  uint64_t assist_ns, nassists; /* its phase's assists (mark_assist) */
   /* A concurrent collection: its first stop (t0 to the restart), its
    * concurrent mark's time, the time between its stops, and what its
    * initial stop and concurrent phase marked. */
@@ -309,7 +310,7 @@ static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
                          g->minor, g->listed, cy->idle, cy->nproc, heap_before,
                          g->old_bytes, goal, nspan, cy->pause_sweeps, res,
                          cy->concurrent, cy->first_stop_ns, cy->conc_ns,
-                         cy->conc_span_ns};
+                         cy->conc_span_ns, cy->assist_ns, cy->nassists};
     gctrace_collection(&f);
   }
 }
@@ -384,7 +385,8 @@ static void conc_final_stopped(cycle *cy) {
   stop_begin(cy, &spans, &nspan);
   conc_note_cycle(cy->t_stopped - cy->t_start, cy->conc_ns,
                   cy->heap_before > initial ? cy->heap_before - initial : 0,
-                  cy->heap_before >= ATOMIC_LOAD_RELAXED(&sgc_next_gc) / 64 * 63);
+                  cy->heap_before >= ATOMIC_LOAD_RELAXED(&sgc_next_gc) / 64 * 63,
+                  cy->nassists, cy->assist_ns);
   gen_cycle g;
   bool trusted = gen_begin_remark(&g);
   /* What the marks already say, as the first stop and the concurrent
@@ -465,6 +467,7 @@ static uint64_t collect_concurrent(mthread *self, int nproc, bool idle) {
   uint64_t ta = os_nanotime();
   mark_result r = {0};
   mark_concurrent(&r);
+  mark_assist_figures(&cy.assist_ns, &cy.nassists);
   cy.preclean_lost = !conc_preclean(&r);
   cy.conc_res.marked_bytes += r.marked_bytes;
   cy.conc_res.nobj += r.nobj;
@@ -493,7 +496,9 @@ static __attribute__((noinline)) void collect(mthread *self, int why) {
   if (why == COLLECT_CONC || why == COLLECT_FORCED_CONC ||
       why == COLLECT_IDLE_CONC) {
     uint64_t t0 = os_nanotime();
+    conc_set_running(true);
     uint64_t ran = collect_concurrent(self, nproc, why == COLLECT_IDLE_CONC);
+    conc_set_running(false);
     /* The collector's share of the CPU: the stops whole, the time the
      * program ran beside it (step 0, the concurrent phase) as one thread
      * of the machine's (found by memlimit_bounds_rss_with_live_below_it:
@@ -614,6 +619,26 @@ static void collect_from_allocator(mcache *c, int why, bool complete) {
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
+/* An assist (mark_assist) from inside the allocator, stepped out of its
+ * no-preempt region as for a collection.  Each one scans ASSIST_BUDGET
+ * bytes, about 64 times what the allocator takes between two calls of
+ * gc_maybe_collect, so a thread past the goal allocates at a small
+ * fraction of the speed it marks. */
+#define ASSIST_BUDGET ((uint64_t)512 << 10)
+static bool assist_from_allocator(mcache *c, bool may_overshoot) {
+  if (!conc_running())
+    return false;
+  int np = c->nopreempt;
+  c->nopreempt = 0;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  if (c->pending)
+    world_park_pending(c);
+  bool ok = conc_assist(ASSIST_BUDGET, may_overshoot);
+  c->nopreempt = np;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  return ok;
+}
+
 uint64_t gc_heap_pressure(void) {
   int64_t v = ATOMIC_LOAD(&sgc_heap.heap_live) +
               ATOMIC_LOAD(&sgc_heap.freed_pending);
@@ -665,6 +690,12 @@ void gc_maybe_collect(mcache *c) {
     return;
   }
   if (!memlimit_may_collect(p))
+    return;
+  /* Past the goal during a concurrent collection: help mark if its
+   * phase is open, then allocate, up to a sixteenth past the goal; past
+   * that, assist or wait for the collection to end, so that GOGC holds
+   * (rule:assists-end-before-the-stop). */
+  if (assist_from_allocator(c, p < ATOMIC_LOAD(&sgc_next_gc) / 16 * 17))
     return;
   collect_from_allocator(c, COLLECT_DUE, false);
 }

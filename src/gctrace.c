@@ -6,8 +6,8 @@
  *
  * Per collection: its number, when it started (seconds since gc_init),
  * minor or major (a concurrent major: its first stop, its concurrent
- * mark and the time between its stops, then the final stop's phases
- * below), the markers, the pause in four phases (stop: until the
+ * mark, the time between its stops and the mutators' assists, then the
+ * final stop's phases below), the markers, the pause in four phases (stop: until the
  * world stopped; prepare: the rest of the sweep, the caches flushed, the
  * snapshot; mark: the root table, the parallel mark, the overflow passes;
  * term: weak slots, finalizers, the next sweep and goal), the
@@ -29,13 +29,15 @@ void gctrace_collection(const gctrace_figures *f) {
   const mark_result *res = f->res;
   uint64_t t0 = f->t[0], t1 = f->t[1], t2 = f->t[2], t3 = f->t[3],
            t4 = f->t[4];
-  char conc[160] = "";
+  char conc[224] = "";
   if (f->concurrent)
     snprintf(conc, sizeof conc,
              "concurrent (first stop %.3f ms, concurrent mark %.3f ms, "
-             "%.3f ms between the stops; the final stop:) ",
+             "%.3f ms between the stops, %llu assists %.3f ms; the final "
+             "stop:) ",
              (double)f->first_stop_ns / 1e6, (double)f->conc_ns / 1e6,
-             (double)f->conc_span_ns / 1e6);
+             (double)f->conc_span_ns / 1e6,
+             (unsigned long long)f->nassists, (double)f->assist_ns / 1e6);
   char buf[800];
   int n = snprintf(
       buf, sizeof buf,

@@ -216,6 +216,7 @@ static pacer_inputs policy_inputs(int gcpercent, uint64_t min_goal) {
                      .generational = sgc_sticky,
                      .major_live = gen.major_live,
                      .next_minor = gen.next_minor,
+                     .concurrent = conc_worth(),
                      .sizing_sqrt = gen.sizing_sqrt,
                      .alloc_rate = gen.alloc_rate,
                      .mark_rate = gen.mark_rate};

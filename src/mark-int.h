@@ -74,6 +74,11 @@ typedef struct markwork {
    * stop; remark_all: the final stop must rescan every marked object (a
    * deferred item found no buffer, or the program set a mark bit). */
   bool roots_only, concurrent;
+  /* Assists (mark_assist): assist_open while the concurrent drain runs;
+   * nassist: assists under way (the drain ends only after they gave
+   * their buffers back); their figures, atomic. */
+  int assist_open, nassist;
+  uint64_t assist_marked, assist_nobj, assist_ns, nassists;
   workbuf *deferred;
   int remark_all; /* atomic */
   uintptr_t arena_start, arena_used;
@@ -92,6 +97,8 @@ MARK_HIDDEN void putempty(workbuf *b);
 /* A full buffer, waiting for one; NULL when every marker is idle and no
  * work is left: the mark is over. */
 MARK_HIDDEN workbuf *getfull(gcwork *w);
+/* A full buffer if one is waiting, else NULL at once (assists). */
+MARK_HIDDEN workbuf *trygetfull(void);
 /* Keep item (lo, hi) for the final stop of a concurrent mark; and give
  * back the marker's buffer of such items at the end of its share. */
 MARK_HIDDEN void defer_item(gcwork *w, uintptr_t lo, uintptr_t hi);

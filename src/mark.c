@@ -37,6 +37,8 @@
  * share-out (helper.gen, want, joined, ndone), with helper.start and
  * helper.done as its conditions.
  */
+#include <sched.h>
+
 #include "mark-int.h"
 
 /* ------------------------------------------------------------ scanning */
@@ -476,20 +478,97 @@ void mark_roots_only(int n, mark_result *res) {
   work.roots_only = false;
 }
 
-/* The concurrent phase, the world running: this thread alone drains the
- * buffers; mark procedures are deferred (call_proc). */
+/* The concurrent phase, the world running: this thread drains the
+ * buffers, with the assists of threads that reached the goal; mark
+ * procedures are deferred (call_proc).  The drain ends when this thread
+ * finds no buffer; then assists are closed, the ones under way waited for
+ * (they give their buffers back), and what they gave drained
+ * (rule:assists-end-before-the-stop). */
 void mark_concurrent(mark_result *res) {
   work.concurrent = true;
   work.nproc = 1;
-  work.nwait = 0;
-  work.done = 0;
   ATOMIC_STORE(&work.jobidx, work.njobs);
-  mark_worker(res);
+  ATOMIC_STORE(&work.assist_marked, 0);
+  ATOMIC_STORE(&work.assist_nobj, 0);
+  ATOMIC_STORE(&work.assist_ns, 0);
+  ATOMIC_STORE(&work.nassists, 0);
+  ATOMIC_STORE(&work.assist_open, 1);
+  for (;;) {
+    work.nwait = 0;
+    work.done = 0;
+    mark_worker(res);
+    if (ATOMIC_LOAD(&work.assist_open)) {
+      ATOMIC_STORE(&work.assist_open, 0);
+      while (ATOMIC_LOAD(&work.nassist) != 0)
+        sched_yield();
+    }
+    if (ATOMIC_LOAD(&work.full) == NULL)
+      break;
+  }
+  res->marked_bytes += ATOMIC_LOAD(&work.assist_marked);
+  res->nobj += ATOMIC_LOAD(&work.assist_nobj);
   work.concurrent = false;
   /* A push that found no buffer left a marked object unscanned, which
    * the final stop's mark (from marks) would not find. */
   if (ATOMIC_LOAD(&work.overflow))
     ATOMIC_STORE(&work.remark_all, 1);
+}
+
+/* A mutator that reached the goal during the concurrent phase marks
+ * instead of waiting for the collection: it takes full buffers and scans
+ * their items until it has scanned budget bytes or finds no buffer, then
+ * gives back what it holds.  False if the phase is not open (the caller
+ * waits for the collection).  Runs on the mutator's stack, outside any
+ * no-preempt region; no stop can come meanwhile (the collector waits for
+ * assists before its final stop, and every other stop waits for
+ * gc_lock). */
+SCAN_NO_SANITIZE bool mark_assist(uint64_t budget) {
+  if (!ATOMIC_LOAD_RELAXED(&work.assist_open))
+    return false;
+  ATOMIC_ADD(&work.nassist, 1);
+  /* Entered before the drain closed assists, or leave (the order pairs
+   * with mark_concurrent's store then load, both sequentially
+   * consistent). */
+  if (!ATOMIC_LOAD(&work.assist_open)) {
+    ATOMIC_ADD(&work.nassist, -1);
+    return false;
+  }
+  uint64_t t0 = os_nanotime();
+  gcwork w = {0};
+  uint64_t scanned = 0;
+  while (scanned < budget) {
+    if (w.wbuf == NULL || w.wbuf->n == 0) {
+      if (w.wbuf)
+        putempty(w.wbuf);
+      w.wbuf = trygetfull();
+      if (w.wbuf == NULL)
+        break;
+    }
+    workbuf *b = w.wbuf;
+    b->n--;
+    uintptr_t lo = b->item[b->n].lo, hi = b->item[b->n].hi;
+    if (!(lo & ITEM_DESCR) && hi - lo > SCAN_CHUNK &&
+        try_push(&w, lo + SCAN_CHUNK, hi))
+      hi = lo + SCAN_CHUNK;
+    scan_item(&w, lo, hi);
+    scanned += (lo & ITEM_DESCR) ? sizeof(uintptr_t) * 8 : hi - lo;
+  }
+  if (w.wbuf && w.wbuf->n)
+    putfull(w.wbuf);
+  else if (w.wbuf)
+    putempty(w.wbuf);
+  flush_deferred(&w);
+  ATOMIC_ADD(&work.assist_marked, w.marked_bytes);
+  ATOMIC_ADD(&work.assist_nobj, w.nobj);
+  ATOMIC_ADD(&work.assist_ns, os_nanotime() - t0);
+  ATOMIC_ADD(&work.nassists, 1);
+  ATOMIC_ADD(&work.nassist, -1);
+  return true;
+}
+
+void mark_assist_figures(uint64_t *ns, uint64_t *n) {
+  *ns = ATOMIC_LOAD_RELAXED(&work.assist_ns);
+  *n = ATOMIC_LOAD_RELAXED(&work.nassists);
 }
 
 bool mark_take_remark_all(void) {

@@ -91,6 +91,17 @@ workbuf *getfull(gcwork *w) {
   return NULL;
 }
 
+workbuf *trygetfull(void) {
+  if (ATOMIC_LOAD_RELAXED(&work.full) == NULL)
+    return NULL;
+  sgc_lock(&work.lock);
+  workbuf *b = work.full;
+  if (b)
+    ATOMIC_STORE_RELAXED(&work.full, b->next);
+  sgc_unlock(&work.lock);
+  return b;
+}
+
 void defer_item(gcwork *w, uintptr_t lo, uintptr_t hi) {
   workbuf *b = w->dbuf;
   if (b == NULL || b->n == WB_ITEMS) {

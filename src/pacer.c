@@ -17,7 +17,10 @@
  * minimum goal.  The goal is L + H, raised to M + H/2 if the next
  * collection is to be minor (room for young objects to die), or to M +
  * the minimum goal if major, so that the heap stays near what GOGC alone
- * would give.
+ * would give; to M + H/2 too if the major is to be concurrent (it marks
+ * while the program allocates: after a minor that left the heap at L +
+ * H, a goal M + 4 MiB was reached before the collector thread had begun,
+ * and the major ran with the world stopped).
  *
  * Sizing by cost (SPANGC_SIZING=sqrt; issue 15, item 3).  GOGC gives a
  * room proportional to the live heap.  MemBalancer (Kirisame et al.,
@@ -113,7 +116,10 @@ uint64_t pacer_goal(const pacer_inputs *in) {
   uint64_t L = in->major_live;
   uint64_t H = pacer_room(in, L);
   uint64_t goal = L + H;
-  uint64_t floor = in->marked + (in->next_minor ? H / 2 : in->min_goal);
+  /* A concurrent major needs room to mark in while the program
+   * allocates: as much as a minor gets. */
+  uint64_t floor = in->marked + (in->next_minor || in->concurrent
+                                     ? H / 2 : in->min_goal);
   return goal < floor ? floor : goal;
 }
 

@@ -848,11 +848,18 @@ bool conc_worth(void);
 /* An idle collection is due: wake the collector thread for a concurrent
  * one; false if the caller should collect itself. */
 bool conc_start_idle(void);
+/* A concurrent collection starts (gc_lock held) or ends. */
+void conc_set_running(bool on);
+bool conc_running(void);
+/* A thread past the goal: assist the concurrent mark under way, and
+ * past the overshoot wait for its phase; false if none is under way. */
+bool conc_assist(uint64_t budget, bool may_overshoot);
 /* A concurrent cycle's final stop (gc_lock): its length from its start,
  * its concurrent mark's time, the bytes allocated between its stops, and
  * whether the heap reached its goal meanwhile (the pacing's inputs). */
 void conc_note_cycle(uint64_t cycle_ns, uint64_t mark_ns, uint64_t allocated,
-                     bool reached_goal);
+                     bool reached_goal, uint64_t nassists,
+                     uint64_t assist_ns);
 void conc_ensure_thread(void); /* after a collection, world running */
 /* Before the initial stop, world running: protect the pages of scanned
  * spans; false if the kernel's tracking is unavailable. */
@@ -907,6 +914,11 @@ void mark_preclean(const dirty_run *runs, uint32_t n, mark_result *res);
  * not be trusted (the final stop must then rescan every marked object). */
 bool conc_preclean(mark_result *res);
 bool mark_take_remark_all(void);
+/* A mutator past the goal during a concurrent mark scans up to budget
+ * bytes of the mark's work; false if no concurrent phase is open. */
+bool mark_assist(uint64_t budget);
+/* The current concurrent mark's assists: time spent, how many. */
+void mark_assist_figures(uint64_t *ns, uint64_t *n);
 void mark_requeue_deferred(void);
 void mark_reset_concurrent(void);
 void mark_worker(mark_result *res);
@@ -950,6 +962,7 @@ typedef struct pacer_inputs {
   bool generational;   /* sticky mark bits (generation.c) */
   uint64_t major_live; /* generational: live after the last major */
   bool next_minor;     /* generational: the next collection is minor */
+  bool concurrent;     /* majors mark concurrently (concurrent.c) */
   /* The square-root rule (SPANGC_SIZING=sqrt): 0 for GOGC's. */
   bool sizing_sqrt;
   uint64_t alloc_rate; /* bytes/s the program allocated (smoothed) */
@@ -1041,6 +1054,7 @@ typedef struct gctrace_figures {
    * its concurrent mark, the time between the stops. */
   bool concurrent;
   uint64_t first_stop_ns, conc_ns, conc_span_ns;
+  uint64_t assist_ns, nassists; /* mutators' assists in its phase */
 } gctrace_figures;
 void gctrace_collection(const gctrace_figures *f);
 void gctrace_start(int nmarkers, int gcpercent);
