@@ -198,15 +198,8 @@ static void *mutator(void *arg) {
 }
 
 int main(void) {
-  setenv("SPANGC_CONCURRENT", "1", 1);
-  sgc_init();
-  sgc_stats st;
-  sgc_read_stats(&st);
-  if (!st.concurrent) {
-    printf("skipped: no concurrent marking here (write tracking: %d)\n",
-           st.dirty_tracking);
+  if (!conc_init_or_skip())
     return 0;
-  }
   for (int i = 0; i < NLIST; i++)
     pthread_mutex_init(&list_lock[i], NULL);
   int len = (int)(1500 * test_scale());
@@ -237,6 +230,7 @@ int main(void) {
     sgc_exit_blocking();
   }
   sgc_collect();
+  sgc_stats st;
   int64_t seen = 0;
   for (int i = 0; i < NLIST; i++)
     for (node *n = heads[i]; n; n = n->next) {
