@@ -151,8 +151,10 @@ static void through_big(int a, uint64_t *s) {
     heads[a] = n->next;
     n->next = NULL;
   }
+  /* Acquire-release: the node passes between two list locks through big,
+   * and its link written under one is rewritten under the other. */
   node *m = (node *)__atomic_exchange_n(&big[slot], (uint64_t)(uintptr_t)n,
-                                        __ATOMIC_RELAXED);
+                                        __ATOMIC_ACQ_REL);
   if (m) {
     m->next = heads[a];
     heads[a] = m;
