@@ -245,18 +245,15 @@ void conc_ensure_thread(void) {
   sgc_unlock(&conc.lock);
   if (!start)
     return;
-  pthread_t t;
-  pthread_attr_t a;
-  pthread_attr_init(&a);
-  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-  if (pthread_create(&t, &a, conc_main, NULL) != 0) {
-    sgc_warn("cannot start the concurrent collector; collections stop the "
-             "world");
+  /* conc_main registers itself (it stops with the others). */
+  int err = os_start_detached(conc_main, NULL, 0);
+  if (err != 0) {
+    sgc_warn("cannot start the concurrent collector (%s); collections stop "
+             "the world", strerror(err));
     sgc_lock(&conc.lock);
     conc.started = 0;
     sgc_unlock(&conc.lock);
   }
-  pthread_attr_destroy(&a);
 }
 
 /* Protect the pages of in-use spans of scanned kinds in [lo, hi)

@@ -188,14 +188,13 @@ static void start_finalizer_thread(void) {
   nopreempt_leave_any(c);
   if (!start)
     return;
-  pthread_t t;
-  pthread_attr_t a;
-  pthread_attr_init(&a);
-  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-  if (pthread_create(&t, &a, finalizer_main, NULL) != 0)
-    sgc_warn("cannot start the finalizer thread; finalizers run only from "
-             "sgc_run_finalizers()");
-  pthread_attr_destroy(&a);
+  /* finalizer_main registers itself.  thread_started stays set when the
+   * start fails, as before: finalizers then run from
+   * sgc_run_finalizers(), and the warning is given once. */
+  int err = os_start_detached(finalizer_main, NULL, 0);
+  if (err != 0)
+    sgc_warn("cannot start the finalizer thread (%s); finalizers run only "
+             "from sgc_run_finalizers()", strerror(err));
 }
 
 void sgc_set_finalizer_thread(int enabled) {

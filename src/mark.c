@@ -598,14 +598,9 @@ int mark_markers_for_cycle(int n) {
   /* Helpers that cannot be created shrink the count here; make
    * sure they exist first so mark_prepare gets the real number. */
   sgc_lock(&helper.lock);
+  /* Helpers are not registered (they run inside collections only). */
   while (helper.nthreads < n - 1) {
-    pthread_t t;
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    int err = pthread_create(&t, &a, helper_main, NULL);
-    pthread_attr_destroy(&a);
-    if (err != 0)
+    if (os_start_detached(helper_main, NULL, 0) != 0)
       break;
     helper.nthreads++;
   }

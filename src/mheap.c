@@ -815,16 +815,14 @@ void scavenger_start(void) {
   mheap *h = &sgc_heap;
   if (h->scavenge_delay_ns == 0 || h->scavenger_started)
     return;
-  pthread_attr_t a;
-  pthread_attr_init(&a);
-  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&a, 64 << 10);
-  if (pthread_create(&h->scavenger, &a, scavenger_main, h) == 0)
+  /* Not registered: it takes no part in stops.  A small stack. */
+  int err = os_start_detached(scavenger_main, h, 64 << 10);
+  if (err == 0)
     h->scavenger_started = true;
   else
-    sgc_warn("cannot start the scavenger thread; free pages are returned "
-             "to the OS only by sgc_release_memory()");
-  pthread_attr_destroy(&a);
+    sgc_warn("cannot start the scavenger thread (%s); free pages are "
+             "returned to the OS only by sgc_release_memory()",
+             strerror(err));
 }
 
 size_t sgc_release_memory(void) {

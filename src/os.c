@@ -1,5 +1,6 @@
 /*
- * os.c — every conversation with the operating system about memory.
+ * os.c — every conversation with the operating system about memory, and
+ * the start of the collector's own background threads.
  *
  * The heap reserves one large range of address space (PROT_NONE,
  * MAP_NORESERVE) and commits it in chunks as it grows; metadata comes from
@@ -63,4 +64,27 @@ uint64_t os_nanotime(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Start fn(arg) on a new detached thread, with a stack of stack_size
+ * bytes (0: the default).  Returns 0, or the error pthread_create (or the
+ * attributes) reported, typically EAGAIN when threads or memory run out:
+ * then nothing was started and the caller goes on without the thread,
+ * saying what that costs.  The thread starts with the creating thread's
+ * signal mask and is not registered with the collector: fn registers
+ * itself if it must take part in stops.  Never called in a stop:
+ * pthread_create takes libc locks a stopped thread may hold. */
+int os_start_detached(void *(*fn)(void *), void *arg, size_t stack_size) {
+  pthread_attr_t a;
+  pthread_t t;
+  int err = pthread_attr_init(&a);
+  if (err != 0)
+    return err;
+  err = pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+  if (err == 0 && stack_size != 0)
+    err = pthread_attr_setstacksize(&a, stack_size);
+  if (err == 0)
+    err = pthread_create(&t, &a, fn, arg);
+  pthread_attr_destroy(&a);
+  return err;
 }

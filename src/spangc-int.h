@@ -107,6 +107,9 @@ void os_release(void *addr, size_t size);      /* give pages back (madvise) */
 uint64_t os_nanotime(void);
 void os_init_fault_injection(void);
 uint64_t os_requests(void); /* requests for memory so far (fault tests) */
+/* A detached background thread running fn(arg): 0, or an errno value
+ * (nothing started; the caller carries on without it). */
+int os_start_detached(void *(*fn)(void *), void *arg, size_t stack_size);
 
 /* ----------------------------------------------------------- size classes */
 
@@ -409,7 +412,6 @@ typedef struct mheap {
   int64_t freed_pending;
 
   uint64_t scavenge_delay_ns;
-  pthread_t scavenger;
   bool scavenger_started;
 } mheap;
 

@@ -465,13 +465,13 @@ void bgsweep_wake(void) {
   pthread_cond_signal(&bgsweep.cond);
   sgc_unlock(&bgsweep.lock);
   if (start) {
-    pthread_t t;
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &a, bgsweep_main, NULL) != 0)
-      sgc_warn("cannot start the background sweeper; allocation sweeps");
-    pthread_attr_destroy(&a);
+    /* bgsweep_main registers itself.  started stays set when the start
+     * fails, as before: allocation sweeps, and the warning is given
+     * once. */
+    int err = os_start_detached(bgsweep_main, NULL, 0);
+    if (err != 0)
+      sgc_warn("cannot start the background sweeper (%s); allocation sweeps",
+               strerror(err));
   }
 }
 

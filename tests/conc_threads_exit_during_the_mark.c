@@ -11,7 +11,6 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "check.h"
 #include "gctest.h"
@@ -21,21 +20,7 @@
 #define KEEP 4096
 
 static uint64_t **keep; /* uncollectable array of kept objects */
-static int stop;         /* atomic */
 static __thread void *volatile tls_ref; /* a root in each thread's TLS */
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static void *collector(void *arg) {
-  (void)arg;
-  while (!__atomic_load_n(&stop, __ATOMIC_RELAXED))
-    sgc_collect();
-  return NULL;
-}
 
 static void *worker(void *arg) {
   uint64_t id = (uint64_t)(uintptr_t)arg;
@@ -52,14 +37,8 @@ static void *worker(void *arg) {
 }
 
 int main(void) {
-  setenv("SPANGC_CONCURRENT", "1", 1);
-  sgc_init();
-  sgc_stats st;
-  sgc_read_stats(&st);
-  if (!st.concurrent) {
-    printf("skipped: no concurrent marking here\n");
+  if (!conc_init_or_skip())
     return 0;
-  }
   keep = sgc_alloc_uncollectable(KEEP * sizeof *keep);
   CHECK(keep != NULL);
   /* A heap that takes the markers a while, so that threads come and go
@@ -71,11 +50,10 @@ int main(void) {
     b[0] = ballast;
     ballast = b;
   }
-  pthread_t ct;
-  CHECK(sgc_pthread_create(&ct, NULL, collector, NULL) == 0);
-  double end = now() + 4 * test_scale() + 1;
+  pthread_t ct = collector_loop_start();
+  double end = now_seconds() + 4 * test_scale() + 1;
   long rounds = 0;
-  while (now() < end) {
+  while (now_seconds() < end) {
     pthread_t t[BATCH];
     for (int i = 0; i < BATCH; i++)
       CHECK(sgc_pthread_create(&t[i], NULL, worker,
@@ -86,10 +64,7 @@ int main(void) {
     sgc_exit_blocking();
     rounds++;
   }
-  __atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
-  sgc_enter_blocking();
-  pthread_join(ct, NULL);
-  sgc_exit_blocking();
+  collector_loop_stop(ct);
   sgc_collect();
   long n = 0;
   for (int i = 0; i < KEEP; i++) {
@@ -104,6 +79,7 @@ int main(void) {
   for (void **b = ballast; b; b = b[0])
     len++;
   CHECK(len == 200000);
+  sgc_stats st;
   sgc_read_stats(&st);
   printf("%ld rounds of %d threads, %llu concurrent collections, %ld kept "
          "objects intact\n", rounds, BATCH,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "spangc.h"
 
@@ -135,6 +136,56 @@ __attribute__((unused)) static int tagged_intact(const uint64_t *y,
   const uint64_t *c = (const uint64_t *)(uintptr_t)y[2];
   return c != NULL && sgc_base(c) == c && c[0] == ~tag && c[1] == tag * 7 &&
          c[2] == (tag ^ 0x5555) && c[3] == tag + 1;
+}
+
+/* ---- mostly-concurrent marking (the conc_ tests) ---------------------- */
+
+/* SPANGC_CONCURRENT=1 forced, then sgc_init.  Returns 0, having said
+ * "skipped", where major collections cannot mark concurrently here (no
+ * write tracking in this kernel): the test passes without running. */
+__attribute__((unused)) static int conc_init_or_skip(void) {
+  setenv("SPANGC_CONCURRENT", "1", 1);
+  sgc_init();
+  sgc_stats st;
+  sgc_read_stats(&st);
+  if (!st.concurrent) {
+    printf("skipped: no concurrent marking here (write tracking: %d)\n",
+           st.dirty_tracking);
+    return 0;
+  }
+  return 1;
+}
+
+/* Monotonic seconds, for tests that run for a time. */
+static inline double now_seconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* A registered thread that runs collections back to back (concurrent ones
+ * under conc_init_or_skip) until collector_loop_stop. */
+__attribute__((unused)) static int collector_loop_stopping; /* atomic */
+__attribute__((unused)) static void *collector_loop_main(void *arg) {
+  (void)arg;
+  while (!__atomic_load_n(&collector_loop_stopping, __ATOMIC_RELAXED))
+    sgc_collect();
+  return NULL;
+}
+__attribute__((unused)) static pthread_t collector_loop_start(void) {
+  pthread_t t;
+  __atomic_store_n(&collector_loop_stopping, 0, __ATOMIC_RELAXED);
+  if (sgc_pthread_create(&t, NULL, collector_loop_main, NULL) != 0) {
+    fprintf(stderr, "collector_loop_start: cannot create the thread\n");
+    abort();
+  }
+  return t;
+}
+__attribute__((unused)) static void collector_loop_stop(pthread_t t) {
+  __atomic_store_n(&collector_loop_stopping, 1, __ATOMIC_RELAXED);
+  sgc_enter_blocking();
+  pthread_join(t, NULL);
+  sgc_exit_blocking();
 }
 
 #endif
