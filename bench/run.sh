@@ -731,7 +731,8 @@ part_pause() {
     [ $sc = 0 ] && exists pause-go && vs="$vs go"
     for r in $(seq 1 "$REPS"); do
       for v in $vs; do
-        PAUSE_DUMP=$OUT/data/pause-s$sc-$v.dat run_one pause "s=$sc" "$v" "$r" "$OUT/bin/pause-$v" $W $S $N $sc
+        PAUSE_DUMP=$OUT/data/pause-s$sc-$v.dat PAUSE_HIST=$OUT/data/pausehist-s$sc-$v.$r.dat \
+          run_one pause "s=$sc" "$v" "$r" "$OUT/bin/pause-$v" $W $S $N $sc
       done
     done
     echo
@@ -762,8 +763,94 @@ part_pause() {
     nogen_note pause "s=$sc" pause
     conc_note pause "s=$sc" pause
     mdsay ""
+    pause_latency_table "$sc"
   done
   plot_pause
+  plot_pause_hist
+}
+
+# The push-latency distribution (issue #14, item 5) of the variants that
+# matter for it: spangc stop-the-world and concurrent, bdwgc, malloc.
+PAUSE_HIST_VARIANTS="spangc spangc-conc bdwgc malloc"
+# pause_latency_table SC: p50, p99, p99.9 and worst push per variant,
+# medians over the reps (each run's own percentiles, from pause.c's
+# stats line: every push's latency, sorted)
+pause_latency_table() {
+  local sc=$1 v k vs=""
+  for v in $PAUSE_HIST_VARIANTS; do exists pause-$v && vs="$vs $v"; done
+  [ -n "$vs" ] || return 0
+  mdsay "#### pause test, scanned=$sc: push latency distribution (median over $REPS runs of each run's percentile)"
+  mdsay ""
+  {
+    echo "variant|p50 us|p99 us|p99.9 us|worst push ms|pushes > 1 ms"
+    for v in $vs; do
+      local us=()
+      for k in p50_ms p99_ms p999_ms; do us+=("$(awk -v a="$(med pause "s=$sc" "$v" $k)" 'BEGIN { if (a == "NA") print "-"; else printf "%.2f", a * 1000 }')"); done
+      echo "${LABEL[$v]}|${us[0]}|${us[1]}|${us[2]}|$(fmt "$(med pause "s=$sc" "$v" worst_ms)" %.2f)|$(fmt "$(med pause "s=$sc" "$v" over_1ms)" %.0f)"
+    done
+  } | table
+  mdsay "Every one of the $N pushes is timed (clock_gettime around the allocation, the memset and the store). Histogram and exceedance curve of all $REPS runs pooled: pause-hist-scanned$sc.png."
+  mdsay ""
+}
+
+# pause-hist-scanned{1,0}.png: left, the histogram of push latencies (the
+# runs' PAUSE_HIST files added up, log bins of a tenth of a decade, the
+# share of pushes in each, log-log); right, from the same bins (a
+# twentieth of a decade), the share of pushes that took at least x (the
+# exceedance curve, or complementary CDF).  The right panel is the one to
+# read for pauses: p99 and p99.9 are where a curve crosses 1e-2 and 1e-3,
+# the worst push is where it ends, and a rare long pause (one push in a
+# million) stays visible as a step of 1e-6, where in the histogram it is a
+# lone bin of count 1 beside bins of 1e5.  The left panel shows where the
+# pauses cluster (a collection's stop, the concurrent mark's two short
+# stops, the fast path).
+plot_pause_hist() {
+  [ "${HAVE[gnuplot]}" = 1 ] || return
+  local sc v
+  for sc in 1 0; do
+    local hp=() cp=()
+    for v in $PAUSE_HIST_VARIANTS; do
+      ls "$OUT"/data/pausehist-s$sc-$v.*.dat >/dev/null 2>&1 || continue
+      local pooled=$OUT/data/pausehist-s$sc-$v.pooled
+      # k lo hi count, summed over the runs
+      awk '!/^#/ { c[$1] += $4; lo[$1] = $2; hi[$1] = $3 } END { for (k in c) print k, lo[k], hi[k], c[k] }' \
+        "$OUT"/data/pausehist-s$sc-$v.*.dat | sort -n >"$pooled"
+      # histogram, the bins merged in pairs: the bin's geometric centre,
+      # count, share; a blank line (a break in the line) between bins that
+      # are not neighbours, so a lone slow bin stands as a lone point
+      awk '{ t += $4; k = ($1 < 0) ? -1 : int($1 / 2); c[k] += $4 }
+        END { p = -9; for (k = -1; k < 100; k++) if (k in c) { if (k != p + 1) print ""; p = k
+          print (k < 0 ? 0.5e-5 : 1e-5 * 10 ^ ((k + 0.5) / 10)), c[k], c[k] / t } }' "$pooled" >"$pooled.hist"
+      # exceedance: lo share_at_least_lo
+      # (the last step runs to the slowest bin's upper edge)
+      awk '{ lo[NR] = ($2 > 0 ? $2 : 0.5e-5); c[NR] = $4; t += $4; hi = $3 } END { s = t; for (i = 1; i <= NR; i++) { print lo[i], s / t; if (i == NR) print hi, s / t; s -= c[i] } }' \
+        "$pooled" >"$pooled.ccdf"
+      hp+=("'$pooled.hist' using 1:3 with linespoints lw 2 ps 0.8 title '${LABEL[$v]}'")
+      cp+=("'$pooled.ccdf' using 1:2 with steps lw 2 title '${LABEL[$v]}'")
+    done
+    [ ${#hp[@]} -gt 0 ] || continue
+    local png=$OUT/pause-hist-scanned$sc.png
+    if gnuplot >"$OUT/logs/gnuplot-pausehist$sc.log" 2>&1 <<EOF
+set terminal pngcairo size 1400,600 noenhanced
+set output '$png'
+set multiplot layout 1,2 title 'pause test: push latency, window $W x $S B, $N pushes, scanned=$sc, all $REPS runs pooled'
+set logscale xy
+set format x '%g'
+set format y '%g'
+set grid
+set yrange [$(awk -v n="$N" -v r="$REPS" 'BEGIN { print 0.5 / (n * r) }'):1.5]
+set key top right
+set xlabel 'push latency (ms; bins of a tenth of a decade, plotted at their centres)'
+set ylabel 'share of pushes in the bin'
+plot $(IFS=,; echo "${hp[*]}")
+set xlabel 'push latency x (ms)'
+set ylabel 'share of pushes that took x or longer'
+set key bottom left reverse Left
+plot $(IFS=,; echo "${cp[*]}")
+unset multiplot
+EOF
+    then say "plot: $png"; else say "gnuplot failed (see $OUT/logs/gnuplot-pausehist$sc.log)"; fi
+  done
 }
 
 # One PNG of lines: line_plot NAME PNG SIZE TITLE XLABEL YLABEL SETTINGS
