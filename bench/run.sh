@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — compare spangc with glibc malloc, mimalloc, bdwgc and Go.
 #
-#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause scaling gen memlimit fibers soak programs
+#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause pause1g scaling gen memlimit fibers soak programs
 #                                      (default: all of them)
 #   BENCH=quick (default) | full       sizes and repetitions (see "Sizes" below)
 #   BENCH=smoke                        tiny sizes, one repetition, no package
@@ -105,7 +105,7 @@ SPANGC_RSS_LIMIT_MB=8192 # safety net for every spangc peer run (RSS watchdog)
 OTHER_RSS_LIMIT_MB=12288
 RUN_TIMEOUT_S=1800
 
-ALL_PARTS="allocfree binarytrees gcbench pause scaling gen memlimit shrink fibers soak programs"
+ALL_PARTS="allocfree binarytrees gcbench pause pause1g scaling gen memlimit shrink fibers soak programs"
 PARTS=${*:-$ALL_PARTS}
 for p in $PARTS; do
   case " $ALL_PARTS " in *" $p "*) ;; *) echo "run.sh: unknown part '$p' (parts: $ALL_PARTS)" >&2; exit 2 ;; esac
@@ -896,6 +896,63 @@ set format y '%g'" "${plots[@]}"
   done
 }
 
+# ---------------------------------------------------------------- pause1g
+# The pause test at 1 GB live (issue #14, item 5): 1000000 messages of
+# 1 KiB, 3M pushes, spangc stop-the-world and concurrent and bdwgc,
+# alternating, PAUSE1G_REPS runs (3: each run marks a gigabyte several
+# times).  BENCH=full only (PAUSE1G=1 runs it at any BENCH); skipped with a
+# line when the machine has too little memory available.
+PAUSE1G_ARGS="1000000 1024 3000000"
+part_pause1g() {
+  local W S N reps=${PAUSE1G_REPS:-3}
+  read -r W S N <<<"$PAUSE1G_ARGS"
+  local live_mb
+  live_mb=$(awk -v w="$W" -v s="$S" 'BEGIN { printf "%.1f", w * (s + 8) / 1048576 }')
+  hr "pause1g: window $W x $S B ($live_mb MB live), $N pushes, scanned=1, $reps reps"
+  mdsay "### pause test at 1 GB live: window $W x $S B ($live_mb MB live), $N pushes, scanned=1 (median of $reps)"
+  mdsay ""
+  if [ "$MODE" != full ] && [ "${PAUSE1G:-0}" != 1 ]; then
+    mdsay "skipped: BENCH=$MODE; the 1 GB-live pause run is part of BENCH=full only (PAUSE1G=1 runs it at any size)"
+    mdsay ""; return
+  fi
+  # a collector's heap at 1 GB live: about 2x live for spangc and bdwgc,
+  # and two of them never run at once; ask for 4x live to be available
+  local avail_mb need_mb
+  avail_mb=$(awk '/^MemAvailable/ { printf "%d", $2 / 1024 }' /proc/meminfo)
+  need_mb=$(awk -v l="$live_mb" 'BEGIN { printf "%d", 4 * l }')
+  if [ "${avail_mb:-0}" -lt "$need_mb" ]; then
+    mdsay "skipped: $avail_mb MB available, the run wants $need_mb MB (4x the live window)"
+    mdsay ""; return
+  fi
+  local vs="" v r
+  for v in spangc spangc-conc bdwgc; do exists pause-$v && vs="$vs $v"; done
+  if [ -z "$vs" ]; then mdsay "skipped: no variant built"; mdsay ""; return; fi
+  for r in $(seq 1 "$reps"); do
+    for v in $vs; do
+      PAUSE_HIST=$OUT/data/pause1g-$v.$r.dat run_one pause1g "s=1" "$v" "$r" "$OUT/bin/pause-$v" $W $S $N 1
+    done
+  done
+  echo
+  {
+    echo "variant|wall s|CPU s|worst push ms|p99.9 us|p99 us|pushes > 1 ms|peak RSS MB|RSS / live|worst vs bdwgc"
+    local bwo; bwo=$(med pause1g s=1 bdwgc worst_ms)
+    for v in $vs; do
+      local wo rs us=() k
+      wo=$(med pause1g s=1 "$v" worst_ms); rs=$(med pause1g s=1 "$v" rss)
+      for k in p999_ms p99_ms; do us+=("$(awk -v a="$(med pause1g s=1 "$v" $k)" 'BEGIN { if (a == "NA") print "-"; else printf "%.2f", a * 1000 }')"); done
+      echo "${LABEL[$v]}|$(fmt "$(med pause1g s=1 "$v" wall)" %.1f)|$(fmt "$(med pause1g s=1 "$v" cpu)" %.1f)|$(fmt "$wo" %.2f)|${us[0]}|${us[1]}|$(fmt "$(med pause1g s=1 "$v" over_1ms)" %.0f)|$(fmt "$rs" %.0f)|$(ratio "$rs" "$live_mb")|$(ratio "$wo" "$bwo")"
+    done
+  } | table
+  local wo; wo=$(med pause1g s=1 spangc-conc worst_ms)
+  if exists pause-spangc-conc; then
+    mdsay "Target (issue #14): spangc-conc worst push <= 5 ms at 1 GB live: $(fmt "$wo" %.2f) ms **$(mark "$wo" 5)**"
+  else
+    mdsay "Target (issue #14): spangc-conc worst push <= 5 ms at 1 GB live: n/a (spangc not built)"
+  fi
+  mdsay "Live: the window, $W x ($S B + an 8-byte slot); peak RSS also holds the $N-float latency array ($(( N * 4 / 1048576 )) MB, the C library's malloc). Worst push and peak RSS are medians over $reps runs."
+  mdsay ""
+}
+
 part_scaling() {
   hr "scaling: binary-trees depths $SCALE_DEPTHS, $SCALE_REPS rep(s)"
   mdsay "### scaling: binary-trees depths $SCALE_DEPTHS (median of $SCALE_REPS)"
@@ -1461,7 +1518,7 @@ check_packages
 install_spangc
 find_gc_compat
 build_measure
-if want binarytrees || want gcbench || want pause || want scaling || want gen || want memlimit || want shrink || want soak; then probe_collector; fi
+if want binarytrees || want gcbench || want pause || want pause1g || want scaling || want gen || want memlimit || want shrink || want soak; then probe_collector; fi
 build_all
 summary
 {
@@ -1476,6 +1533,7 @@ want allocfree && part_allocfree
 want binarytrees && part_binarytrees
 want gcbench && part_gcbench
 want pause && part_pause
+want pause1g && part_pause1g
 want scaling && part_scaling
 want gen && part_gen
 want memlimit && part_memlimit
