@@ -1512,6 +1512,149 @@ part_programs() {
   mdsay ""
 }
 
+# ---------------------------------------------------------------- RSS / live
+# Peak RSS against the live size (issue #15, item 5): one table over the
+# benchmarks the parts of this run measured.  The live size is known by
+# construction where the program fixes it (the figures and reasons are in
+# rl_rows); beside it, spangc's own view: the most a collection found live
+# (gctrace's "->N MB live", the largest over the run) in one extra run of
+# the spangc binary with SPANGC_GENERATIONAL=0 and SPANGC_DEBUG=gctrace=1
+# (every collection a full one), a lower bound of the peak live, since
+# collections see the heap only at moments.  Where no construction gives
+# the live size (soak, the Guile and ECL programs), the ratio is against
+# that measured figure, and says so; where neither exists, n/a.
+# RSSLIVE_MEASURE=0 skips the extra runs.
+# live_measured NAME COMMAND...: runs COMMAND (a spangc program, or one on
+# our libgc.so.1) once under gctrace, prints the largest live figure in MB
+# (NA if it failed, or no collection found anything live: a short run may
+# collect only once, at start-up)
+live_measured() {
+  local name=$1; shift
+  [ "${RSSLIVE_MEASURE:-1}" = 1 ] || { echo NA; return; }
+  local log=$OUT/logs/livetrace-$name st=0
+  rm -f "$log.measure"
+  "$OUT/measure" -o "$log.measure" -m "$SPANGC_RSS_LIMIT_MB" -t "$RUN_TIMEOUT_S" -- \
+    env SPANGC_GENERATIONAL=0 SPANGC_DEBUG=gctrace=1 "$@" >"$log.out" 2>"$log.log" || st=$?
+  if [ $st != 0 ]; then
+    fail "live measurement $name: exit status $st; $(grep -v '^gc \|^heap ' "$log.log" | tail -n 3 | tr '\n' ' ')"
+    echo NA; return
+  fi
+  awk '$1 == "gc" && match($0, /->[0-9.]+ MB live/) { v = substr($0, RSTART + 2, RLENGTH - 10) + 0; if (v > m) m = v; n++ }
+    END { if (m > 0) printf "%.1f\n", m; else print "NA" }' "$log.log"
+}
+# variants of BENCH PARAMS in results.tsv with ok runs, in order of appearance
+rl_variants() { awk -F'\t' -v b="$1" -v p="$2" '$1 == b && $2 == p && $5 == "ok" && !seen[$3]++ { print $3 }' "$RES"; }
+# rl_cell BENCH PARAMS VARIANT LIVE -> "RSS (RSS/live)" or "-"
+rl_cell() {
+  local r; r=$(med "$1" "$2" "$3" rss)
+  [ "$r" = NA ] && { echo "-"; return; }
+  echo "$(fmt "$r" %.0f) ($(ratio "$r" "$4"))"
+}
+# the table's rows: "label|bench|params|live MB or NA|how|measure-name|command..."
+rl_rows() {
+  local W S N d n
+  if want allocfree && [ -n "$(rl_variants allocfree t=1)" ]; then
+    local lp=NA v
+    for v in $(rl_variants allocfree t=1); do lp=$(med allocfree t=1 "$v" live_peak_mb); [ "$lp" != NA ] && break; done
+    echo "allocfree, 1 thread|allocfree|t=1|$lp|counted by the program: the window's peak, bytes as requested (explicit frees)|allocfree|$OUT/bin/af-spangc -t 1 -n $AF_PAIRS -w $AF_WINDOW"
+  fi
+  if want binarytrees; then
+    d=$BT_DEPTH
+    echo "binary-trees $d|binarytrees|d=$d|$(awk -v d="$d" 'BEGIN { printf "%.1f", (2 ^ (d + 2) - 1) * 16 / 1048576 }')|by construction: the stretch tree of depth $((d + 1)), 2^$((d + 2))-1 nodes of 16 B (as much as the long-lived tree of depth $d and one temporary tree of depth $d together)|bt|$OUT/bin/binarytrees-spangc $d"
+  fi
+  if want gcbench; then
+    echo "GCBench|gcbench|std|$(awk 'BEGIN { printf "%.1f", (2 ^ 19 - 1) * 24 / 1048576 }')|by construction: the stretch tree of depth 18, 2^19-1 nodes of 24 B (later at most 10.3 MB: the long-lived tree of depth 16, the 4 MB array and one tree of depth 16)|gcbench|$OUT/bin/gcbench-spangc"
+  fi
+  if want pause; then
+    read -r W S N <<<"$PAUSE_ARGS"
+    for n in 1 0; do
+      echo "pause $W x $S B, scanned=$n|pause|s=$n|$(awk -v w="$W" -v s="$S" 'BEGIN { printf "%.1f", w * (s + 8) / 1048576 }')|by construction: the window, $W x ($S B + an 8-byte slot); RSS also holds the $N-float latency array ($((N * 4 / 1048576)) MB)|pause$n|$OUT/bin/pause-spangc $W $S $N $n"
+    done
+  fi
+  if want pause1g && [ -n "$(rl_variants pause1g s=1)" ]; then
+    read -r W S N <<<"$PAUSE1G_ARGS"
+    echo "pause $W x $S B (1 GB live)|pause1g|s=1|$(awk -v w="$W" -v s="$S" 'BEGIN { printf "%.1f", w * (s + 8) / 1048576 }')|by construction, as for pause|-|"
+  fi
+  if want gen || want memlimit; then
+    local SM GM nn rw yl
+    read -r SM GM <<<"$GEN_ARGS"
+    nn=$((SM * 1048576 / 40)); rw=$((nn / 65536 + 1))
+    yl=$(awk -v n="$nn" -v r="$rw" -v g="$GM" 'BEGIN { k = r * g; if (k > n) k = n; printf "%.1f", k * 4 * 32 / 1048576 }')
+    local how="by construction: the structure, $SM MB of 32-byte nodes and their pointer array, + at most $yl MB of 4-cell young lists hung by rewrites (the bound is used)"
+    [ -n "$(rl_variants gen mixed)" ] &&
+      echo "gen.c mixed ($SM MB, $GM MB garbage)|gen|mixed|$(awk -v a="$SM" -v b="$yl" 'BEGIN { printf "%.1f", a + b }')|$how|gen|$OUT/bin/gen-spangc $SM $GM mixed"
+    [ -n "$(rl_variants gen writeall)" ] &&
+      echo "gen.c writeall|gen|writeall|$(awk -v a="$SM" -v b="$yl" 'BEGIN { printf "%.1f", a + b }')|as gen.c mixed|-|"
+  fi
+  if want shrink; then
+    local LIVE SECS; read -r LIVE SECS <<<"$SHRINK_ARGS"
+    [ -n "$(rl_variants shrink "$LIVE")" ] &&
+      echo "shrink $LIVE MB|shrink|$LIVE|$LIVE|by construction: $LIVE MB of 8 KiB objects before the drop to a tenth (the peak)|shrink|$OUT/bin/shrink-spangc $LIVE $SECS"
+  fi
+  if want soak && [ -n "$(rl_variants soak "s=$SOAK_SECONDS")" ]; then
+    echo "soak, $SOAK_THREADS threads, $SOAK_SECONDS s|soak|s=$SOAK_SECONDS|NA|n/a by construction (random trees of random sizes); ratio against spangc's measured live|soak|$OUT/bin/soak-spangc $SOAK_SECONDS $SOAK_THREADS"
+  fi
+  if want programs; then
+    local lang
+    for lang in guile ecl; do
+      for n in ${PROG_OK[$lang]:-}; do
+        echo "${PROG_LANG_LABEL[$lang]} $n|$lang-$n|prog|NA|n/a by construction (the interpreter's own heap); measured on our libgc.so.1|prog-$lang-$n|prog:$lang:$n"
+      done
+    done
+  fi
+}
+RL_COLS="spangc spangc-conc spangc-nogen bdwgc-api-on-spangc bdwgc bdwgcm malloc mimalloc go"
+rss_live_table() {
+  local rows=() row
+  mapfile -t rows < <(rl_rows)
+  [ ${#rows[@]} -gt 0 ] || return 0
+  hr "peak RSS against live"
+  local out=() notes=() label bench params live how mname cmd meas use v col
+  for row in "${rows[@]}"; do
+    IFS='|' read -r label bench params live how mname cmd <<<"$row"
+    meas=NA
+    if [ "$mname" != - ] && [ -n "$cmd" ]; then
+      case $cmd in
+      prog:*) # a Guile or ECL program on our libgc.so.1
+        local pl=${cmd#prog:}
+        prog_cmd "${pl%%:*}" "${pl#*:}"
+        meas=$(live_measured "$mname" env LD_LIBRARY_PATH="$GCC_LIBDIR" PROG_SIZE="$PROG_SIZE" GUILE_AUTO_COMPILE=0 "${PROG_CMD[@]}") ;;
+      *) [ -x "${cmd%% *}" ] && meas=$(live_measured "$mname" $cmd) ;;
+      esac
+    fi
+    use=$live; [ "$use" = NA ] && use=$meas
+    local line="$label|$(fmt "$live" %.1f)|$(fmt "$meas" %.1f)" other=""
+    for col in $RL_COLS; do
+      v=$col
+      case $bench in guile-* | ecl-*)
+        case $col in bdwgc) v=stock ;; bdwgc-api-on-spangc) v=ours ;; *) v=- ;; esac ;;
+      esac
+      if [ "$v" = - ]; then line="$line|-"; else line="$line|$(rl_cell "$bench" "$params" "$v" "$use")"; fi
+    done
+    for v in $(rl_variants "$bench" "$params"); do
+      case " $RL_COLS stock ours " in *" $v "*) continue ;; esac
+      other="$other${other:+, }$v $(rl_cell "$bench" "$params" "$v" "$use")"
+    done
+    local src=construction
+    case $how in counted*) src=counted ;; "n/a by construction"*) src="n/a; measured" ;; esac
+    [ "$meas" = NA ] && [ "$live" = NA ] && src=n/a
+    out+=("$line|${other:--}|$src")
+    notes+=("- $label: $how")
+  done
+  mdsay "### Peak RSS against live (issue #15, item 5): peak RSS MB (RSS / live) per variant, medians of the runs above"
+  mdsay ""
+  {
+    local h="benchmark|live MB|spangc max live seen MB"
+    for col in $RL_COLS; do h="$h|${LABEL[$col]%% (*}"; done
+    echo "$h|other variants|live from"
+    printf '%s\n' "${out[@]}"
+  } | table
+  printf '%s\n' "${notes[@]}" | tee -a "$MD"
+  mdsay ""
+  mdsay "Live MB: what the program holds at its peak, by construction where the program fixes it (the list above); RSS / live is against that figure, or, where it is n/a, against \"spangc max live seen\": the most a collection found live (gctrace, one run of the spangc binary with SPANGC_GENERATIONAL=0 so every collection is full; a lower bound, collections see the heap only at moments; logs/livetrace-*.log). For the Guile and ECL programs bdwgc is Debian's libgc.so.1 (stock) and \"bdwgc API on spangc\" ours. MB are MiB; peak RSS includes the program's own memory beside the heap."
+  mdsay ""
+}
+
 # ---------------------------------------------------------------- main
 echo "spangc bench: BENCH=$MODE, parts: $PARTS, reps: $REPS  (output: $OUT)"
 check_packages
@@ -1541,6 +1684,7 @@ want shrink && part_shrink
 want fibers && part_fibers
 want soak && part_soak
 want programs && part_programs
+rss_live_table
 check_spangc_rows
 
 T_END=$(date +%s)
