@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — compare spangc with glibc malloc, mimalloc, bdwgc and Go.
 #
-#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause pause1g scaling gen memlimit fibers soak programs
+#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause pause1g scaling gen memlimit shrink fibers soak programs
 #                                      (default: all of them)
 #   BENCH=quick (default) | full       sizes and repetitions (see "Sizes" below)
 #   BENCH=smoke                        tiny sizes, one repetition, no package
@@ -29,6 +29,13 @@
 # alternately, REPS times; tables show medians.  Every benchmark prints
 # "check:" lines; they must be identical across variants at the same
 # parameters, or the bench fails (exit status 1).  A crashed run fails it too.
+#
+# Part "pause" also prints, per scanned setting, the push-latency
+# distribution (p50, p99, p99.9, worst) of spangc, spangc-conc, bdwgc and
+# malloc and draws pause-hist-scanned{1,0}.png (histogram and exceedance
+# curve, all runs pooled); part "pause1g" (BENCH=full only) is the pause
+# test at 1 GB live.  After the parts, one table puts each benchmark's peak
+# RSS against its live size (rss_live_table).
 #
 # Part "programs": Debian's Guile 3.0 and ECL (both link libgc.so.1
 # dynamically) running the allocation-heavy programs of bench/programs/,
@@ -825,15 +832,16 @@ plot_pause_hist() {
       # (the last step runs to the slowest bin's upper edge)
       awk '{ lo[NR] = ($2 > 0 ? $2 : 0.5e-5); c[NR] = $4; t += $4; hi = $3 } END { s = t; for (i = 1; i <= NR; i++) { print lo[i], s / t; if (i == NR) print hi, s / t; s -= c[i] } }' \
         "$pooled" >"$pooled.ccdf"
-      hp+=("'$pooled.hist' using 1:3 with linespoints lw 2 ps 0.8 title '${LABEL[$v]}'")
-      cp+=("'$pooled.ccdf' using 1:2 with steps lw 2 title '${LABEL[$v]}'")
+      # short titles: the long labels would cover the curves' ends
+      hp+=("'$pooled.hist' using 1:3 with linespoints lw 2 ps 0.8 title '$v'")
+      cp+=("'$pooled.ccdf' using 1:2 with steps lw 2 title '$v'")
     done
     [ ${#hp[@]} -gt 0 ] || continue
     local png=$OUT/pause-hist-scanned$sc.png
     if gnuplot >"$OUT/logs/gnuplot-pausehist$sc.log" 2>&1 <<EOF
 set terminal pngcairo size 1400,600 noenhanced
 set output '$png'
-set multiplot layout 1,2 title 'pause test: push latency, window $W x $S B, $N pushes, scanned=$sc, all $REPS runs pooled'
+set multiplot layout 1,2 title 'pause test: push latency, window $W x $S B, $N pushes, scanned=$sc, all $REPS runs pooled (spangc-conc: SPANGC_CONCURRENT=1; bdwgc: markers not started)'
 set logscale xy
 set format x '%g'
 set format y '%g'
