@@ -24,7 +24,10 @@
  *
  * usage: allocfree [-t THREADS] [-n PAIRS_PER_THREAD] [-w WINDOW]
  * Prints "allocfree ... ns_per_pair=X" and "check: ..." (the check line must
- * be identical for every variant at the same parameters).
+ * be identical for every variant at the same parameters).  The stats line
+ * also gives live_peak_mb, the most bytes the windows held at once as
+ * requested (each thread's peak, added up: exact with one thread, an upper
+ * bound with more), for run.sh's table of peak RSS against live.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -80,6 +83,7 @@ typedef struct {
   int id;
   double t_start, t_end;
   uint64_t check, bytes;
+  uint64_t live_peak; /* most bytes the window held at once */
 } worker;
 
 static double now(void) {
@@ -126,12 +130,14 @@ static void *run(void *arg) {
   worker *w = arg;
   void **win = windows[w->id];
   size_t *sz = sizes[w->id];
-  uint64_t s = 0x9E3779B97F4A7C15ull * (uint64_t)(w->id + 1), check = 0, bytes = 0;
+  uint64_t s = 0x9E3779B97F4A7C15ull * (uint64_t)(w->id + 1), check = 0, bytes = 0, live = 0, peak;
   for (long i = 0; i < wsize; i++) {
     size_t n = pick_size(rnd(&s));
     win[i] = make(n, (uint64_t)i);
     sz[i] = n;
+    live += n;
   }
+  peak = live;
   pthread_barrier_wait(&start_barrier);
   w->t_start = now();
   for (long i = 0; i < npairs; i++) {
@@ -140,6 +146,8 @@ static void *run(void *arg) {
     size_t n = pick_size(rnd(&s));
     check = check * 31 + drop(win[k], sz[k]);
     win[k] = make(n, (uint64_t)i * 2654435761u);
+    live += n - sz[k];
+    if (live > peak) peak = live;
     sz[k] = n;
     bytes += n;
   }
@@ -150,6 +158,7 @@ static void *run(void *arg) {
   }
   w->check = check;
   w->bytes = bytes;
+  w->live_peak = peak;
   return NULL;
 }
 
@@ -186,17 +195,18 @@ int main(int argc, char **argv) {
   else
     for (int i = 0; i < nthreads; i++) pthread_join(th[i], NULL);
   double t0 = ws[0].t_start, t1 = 0;
-  uint64_t check = 0, bytes = 0;
+  uint64_t check = 0, bytes = 0, live_peak = 0;
   for (int i = 0; i < nthreads; i++) {
     if (ws[i].t_start < t0) t0 = ws[i].t_start;
     if (ws[i].t_end > t1) t1 = ws[i].t_end;
     check = check * 1000003 + ws[i].check;
     bytes += ws[i].bytes;
+    live_peak += ws[i].live_peak;
   }
   double ns = (t1 - t0) * 1e9 / (double)npairs;
   printf("allocfree variant=%s threads=%d pairs_per_thread=%ld window=%ld: %.1f ns per alloc+free pair, %.0f MB allocated\n",
          VARIANT, nthreads, npairs, wsize, ns, bytes / 1e6);
-  printf("stats: ns_per_pair=%.2f\n", ns);
+  printf("stats: ns_per_pair=%.2f live_peak_mb=%.2f\n", ns, live_peak / 1048576.0);
   printf("check: threads=%d pairs=%ld window=%ld sum=%016llx bytes=%llu\n", nthreads, npairs, wsize,
          (unsigned long long)check, (unsigned long long)bytes);
   return 0;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — compare spangc with glibc malloc, mimalloc, bdwgc and Go.
 #
-#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause scaling gen memlimit fibers soak programs
+#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause pause1g scaling gen memlimit shrink fibers soak programs
 #                                      (default: all of them)
 #   BENCH=quick (default) | full       sizes and repetitions (see "Sizes" below)
 #   BENCH=smoke                        tiny sizes, one repetition, no package
@@ -29,6 +29,13 @@
 # alternately, REPS times; tables show medians.  Every benchmark prints
 # "check:" lines; they must be identical across variants at the same
 # parameters, or the bench fails (exit status 1).  A crashed run fails it too.
+#
+# Part "pause" also prints, per scanned setting, the push-latency
+# distribution (p50, p99, p99.9, worst) of spangc, spangc-conc, bdwgc and
+# malloc and draws pause-hist-scanned{1,0}.png (histogram and exceedance
+# curve, all runs pooled); part "pause1g" (BENCH=full only) is the pause
+# test at 1 GB live.  After the parts, one table puts each benchmark's peak
+# RSS against its live size (rss_live_table).
 #
 # Part "programs": Debian's Guile 3.0 and ECL (both link libgc.so.1
 # dynamically) running the allocation-heavy programs of bench/programs/,
@@ -105,7 +112,7 @@ SPANGC_RSS_LIMIT_MB=8192 # safety net for every spangc peer run (RSS watchdog)
 OTHER_RSS_LIMIT_MB=12288
 RUN_TIMEOUT_S=1800
 
-ALL_PARTS="allocfree binarytrees gcbench pause scaling gen memlimit shrink fibers soak programs"
+ALL_PARTS="allocfree binarytrees gcbench pause pause1g scaling gen memlimit shrink fibers soak programs"
 PARTS=${*:-$ALL_PARTS}
 for p in $PARTS; do
   case " $ALL_PARTS " in *" $p "*) ;; *) echo "run.sh: unknown part '$p' (parts: $ALL_PARTS)" >&2; exit 2 ;; esac
@@ -731,7 +738,8 @@ part_pause() {
     [ $sc = 0 ] && exists pause-go && vs="$vs go"
     for r in $(seq 1 "$REPS"); do
       for v in $vs; do
-        PAUSE_DUMP=$OUT/data/pause-s$sc-$v.dat run_one pause "s=$sc" "$v" "$r" "$OUT/bin/pause-$v" $W $S $N $sc
+        PAUSE_DUMP=$OUT/data/pause-s$sc-$v.dat PAUSE_HIST=$OUT/data/pausehist-s$sc-$v.$r.dat \
+          run_one pause "s=$sc" "$v" "$r" "$OUT/bin/pause-$v" $W $S $N $sc
       done
     done
     echo
@@ -762,8 +770,95 @@ part_pause() {
     nogen_note pause "s=$sc" pause
     conc_note pause "s=$sc" pause
     mdsay ""
+    pause_latency_table "$sc"
   done
   plot_pause
+  plot_pause_hist
+}
+
+# The push-latency distribution (issue #14, item 5) of the variants that
+# matter for it: spangc stop-the-world and concurrent, bdwgc, malloc.
+PAUSE_HIST_VARIANTS="spangc spangc-conc bdwgc malloc"
+# pause_latency_table SC: p50, p99, p99.9 and worst push per variant,
+# medians over the reps (each run's own percentiles, from pause.c's
+# stats line: every push's latency, sorted)
+pause_latency_table() {
+  local sc=$1 v k vs=""
+  for v in $PAUSE_HIST_VARIANTS; do exists pause-$v && vs="$vs $v"; done
+  [ -n "$vs" ] || return 0
+  mdsay "#### pause test, scanned=$sc: push latency distribution (median over $REPS runs of each run's percentile)"
+  mdsay ""
+  {
+    echo "variant|p50 us|p99 us|p99.9 us|worst push ms|pushes > 1 ms"
+    for v in $vs; do
+      local us=()
+      for k in p50_ms p99_ms p999_ms; do us+=("$(awk -v a="$(med pause "s=$sc" "$v" $k)" 'BEGIN { if (a == "NA") print "-"; else printf "%.2f", a * 1000 }')"); done
+      echo "${LABEL[$v]}|${us[0]}|${us[1]}|${us[2]}|$(fmt "$(med pause "s=$sc" "$v" worst_ms)" %.2f)|$(fmt "$(med pause "s=$sc" "$v" over_1ms)" %.0f)"
+    done
+  } | table
+  mdsay "Every one of the $N pushes is timed (clock_gettime around the allocation, the memset and the store). Histogram and exceedance curve of all $REPS runs pooled: pause-hist-scanned$sc.png."
+  mdsay ""
+}
+
+# pause-hist-scanned{1,0}.png: left, the histogram of push latencies (the
+# runs' PAUSE_HIST files added up, log bins of a tenth of a decade, the
+# share of pushes in each, log-log); right, from the same bins (a
+# twentieth of a decade), the share of pushes that took at least x (the
+# exceedance curve, or complementary CDF).  The right panel is the one to
+# read for pauses: p99 and p99.9 are where a curve crosses 1e-2 and 1e-3,
+# the worst push is where it ends, and a rare long pause (one push in a
+# million) stays visible as a step of 1e-6, where in the histogram it is a
+# lone bin of count 1 beside bins of 1e5.  The left panel shows where the
+# pauses cluster (a collection's stop, the concurrent mark's two short
+# stops, the fast path).
+plot_pause_hist() {
+  [ "${HAVE[gnuplot]}" = 1 ] || return
+  local sc v
+  for sc in 1 0; do
+    local hp=() cp=()
+    for v in $PAUSE_HIST_VARIANTS; do
+      ls "$OUT"/data/pausehist-s$sc-$v.*.dat >/dev/null 2>&1 || continue
+      local pooled=$OUT/data/pausehist-s$sc-$v.pooled
+      # k lo hi count, summed over the runs
+      awk '!/^#/ { c[$1] += $4; lo[$1] = $2; hi[$1] = $3 } END { for (k in c) print k, lo[k], hi[k], c[k] }' \
+        "$OUT"/data/pausehist-s$sc-$v.*.dat | sort -n >"$pooled"
+      # histogram, the bins merged in pairs: the bin's geometric centre,
+      # count, share; a blank line (a break in the line) between bins that
+      # are not neighbours, so a lone slow bin stands as a lone point
+      awk '{ t += $4; k = ($1 < 0) ? -1 : int($1 / 2); c[k] += $4 }
+        END { p = -9; for (k = -1; k < 100; k++) if (k in c) { if (k != p + 1) print ""; p = k
+          print (k < 0 ? 0.5e-5 : 1e-5 * 10 ^ ((k + 0.5) / 10)), c[k], c[k] / t } }' "$pooled" >"$pooled.hist"
+      # exceedance: lo share_at_least_lo
+      # (the last step runs to the slowest bin's upper edge)
+      awk '{ lo[NR] = ($2 > 0 ? $2 : 0.5e-5); c[NR] = $4; t += $4; hi = $3 } END { s = t; for (i = 1; i <= NR; i++) { print lo[i], s / t; if (i == NR) print hi, s / t; s -= c[i] } }' \
+        "$pooled" >"$pooled.ccdf"
+      # short titles: the long labels would cover the curves' ends
+      hp+=("'$pooled.hist' using 1:3 with linespoints lw 2 ps 0.8 title '$v'")
+      cp+=("'$pooled.ccdf' using 1:2 with steps lw 2 title '$v'")
+    done
+    [ ${#hp[@]} -gt 0 ] || continue
+    local png=$OUT/pause-hist-scanned$sc.png
+    if gnuplot >"$OUT/logs/gnuplot-pausehist$sc.log" 2>&1 <<EOF
+set terminal pngcairo size 1400,600 noenhanced
+set output '$png'
+set multiplot layout 1,2 title 'pause test: push latency, window $W x $S B, $N pushes, scanned=$sc, all $REPS runs pooled (spangc-conc: SPANGC_CONCURRENT=1; bdwgc: markers not started)'
+set logscale xy
+set format x '%g'
+set format y '%g'
+set grid
+set yrange [$(awk -v n="$N" -v r="$REPS" 'BEGIN { print 0.5 / (n * r) }'):1.5]
+set key top right
+set xlabel 'push latency (ms; bins of a tenth of a decade, plotted at their centres)'
+set ylabel 'share of pushes in the bin'
+plot $(IFS=,; echo "${hp[*]}")
+set xlabel 'push latency x (ms)'
+set ylabel 'share of pushes that took x or longer'
+set key bottom left reverse Left
+plot $(IFS=,; echo "${cp[*]}")
+unset multiplot
+EOF
+    then say "plot: $png"; else say "gnuplot failed (see $OUT/logs/gnuplot-pausehist$sc.log)"; fi
+  done
 }
 
 # One PNG of lines: line_plot NAME PNG SIZE TITLE XLABEL YLABEL SETTINGS
@@ -807,6 +902,63 @@ plot_pause() {
 set format x '%g'
 set format y '%g'" "${plots[@]}"
   done
+}
+
+# ---------------------------------------------------------------- pause1g
+# The pause test at 1 GB live (issue #14, item 5): 1000000 messages of
+# 1 KiB, 3M pushes, spangc stop-the-world and concurrent and bdwgc,
+# alternating, PAUSE1G_REPS runs (3: each run marks a gigabyte several
+# times).  BENCH=full only (PAUSE1G=1 runs it at any BENCH); skipped with a
+# line when the machine has too little memory available.
+PAUSE1G_ARGS="1000000 1024 3000000"
+part_pause1g() {
+  local W S N reps=${PAUSE1G_REPS:-3}
+  read -r W S N <<<"$PAUSE1G_ARGS"
+  local live_mb
+  live_mb=$(awk -v w="$W" -v s="$S" 'BEGIN { printf "%.1f", w * (s + 8) / 1048576 }')
+  hr "pause1g: window $W x $S B ($live_mb MB live), $N pushes, scanned=1, $reps reps"
+  mdsay "### pause test at 1 GB live: window $W x $S B ($live_mb MB live), $N pushes, scanned=1 (median of $reps)"
+  mdsay ""
+  if [ "$MODE" != full ] && [ "${PAUSE1G:-0}" != 1 ]; then
+    mdsay "skipped: BENCH=$MODE; the 1 GB-live pause run is part of BENCH=full only (PAUSE1G=1 runs it at any size)"
+    mdsay ""; return
+  fi
+  # a collector's heap at 1 GB live: about 2x live for spangc and bdwgc,
+  # and two of them never run at once; ask for 4x live to be available
+  local avail_mb need_mb
+  avail_mb=$(awk '/^MemAvailable/ { printf "%d", $2 / 1024 }' /proc/meminfo)
+  need_mb=$(awk -v l="$live_mb" 'BEGIN { printf "%d", 4 * l }')
+  if [ "${avail_mb:-0}" -lt "$need_mb" ]; then
+    mdsay "skipped: $avail_mb MB available, the run wants $need_mb MB (4x the live window)"
+    mdsay ""; return
+  fi
+  local vs="" v r
+  for v in spangc spangc-conc bdwgc; do exists pause-$v && vs="$vs $v"; done
+  if [ -z "$vs" ]; then mdsay "skipped: no variant built"; mdsay ""; return; fi
+  for r in $(seq 1 "$reps"); do
+    for v in $vs; do
+      PAUSE_HIST=$OUT/data/pause1g-$v.$r.dat run_one pause1g "s=1" "$v" "$r" "$OUT/bin/pause-$v" $W $S $N 1
+    done
+  done
+  echo
+  {
+    echo "variant|wall s|CPU s|worst push ms|p99.9 us|p99 us|pushes > 1 ms|peak RSS MB|RSS / live|worst vs bdwgc"
+    local bwo; bwo=$(med pause1g s=1 bdwgc worst_ms)
+    for v in $vs; do
+      local wo rs us=() k
+      wo=$(med pause1g s=1 "$v" worst_ms); rs=$(med pause1g s=1 "$v" rss)
+      for k in p999_ms p99_ms; do us+=("$(awk -v a="$(med pause1g s=1 "$v" $k)" 'BEGIN { if (a == "NA") print "-"; else printf "%.2f", a * 1000 }')"); done
+      echo "${LABEL[$v]}|$(fmt "$(med pause1g s=1 "$v" wall)" %.1f)|$(fmt "$(med pause1g s=1 "$v" cpu)" %.1f)|$(fmt "$wo" %.2f)|${us[0]}|${us[1]}|$(fmt "$(med pause1g s=1 "$v" over_1ms)" %.0f)|$(fmt "$rs" %.0f)|$(ratio "$rs" "$live_mb")|$(ratio "$wo" "$bwo")"
+    done
+  } | table
+  local wo; wo=$(med pause1g s=1 spangc-conc worst_ms)
+  if exists pause-spangc-conc; then
+    mdsay "Target (issue #14): spangc-conc worst push <= 5 ms at 1 GB live: $(fmt "$wo" %.2f) ms **$(mark "$wo" 5)**"
+  else
+    mdsay "Target (issue #14): spangc-conc worst push <= 5 ms at 1 GB live: n/a (spangc not built)"
+  fi
+  mdsay "Live: the window, $W x ($S B + an 8-byte slot); peak RSS also holds the $N-float latency array ($(( N * 4 / 1048576 )) MB, the C library's malloc). Worst push and peak RSS are medians over $reps runs."
+  mdsay ""
 }
 
 part_scaling() {
@@ -1368,13 +1520,156 @@ part_programs() {
   mdsay ""
 }
 
+# ---------------------------------------------------------------- RSS / live
+# Peak RSS against the live size (issue #15, item 5): one table over the
+# benchmarks the parts of this run measured.  The live size is known by
+# construction where the program fixes it (the figures and reasons are in
+# rl_rows); beside it, spangc's own view: the most a collection found live
+# (gctrace's "->N MB live", the largest over the run) in one extra run of
+# the spangc binary with SPANGC_GENERATIONAL=0 and SPANGC_DEBUG=gctrace=1
+# (every collection a full one), a lower bound of the peak live, since
+# collections see the heap only at moments.  Where no construction gives
+# the live size (soak, the Guile and ECL programs), the ratio is against
+# that measured figure, and says so; where neither exists, n/a.
+# RSSLIVE_MEASURE=0 skips the extra runs.
+# live_measured NAME COMMAND...: runs COMMAND (a spangc program, or one on
+# our libgc.so.1) once under gctrace, prints the largest live figure in MB
+# (NA if it failed, or no collection found anything live: a short run may
+# collect only once, at start-up)
+live_measured() {
+  local name=$1; shift
+  [ "${RSSLIVE_MEASURE:-1}" = 1 ] || { echo NA; return; }
+  local log=$OUT/logs/livetrace-$name st=0
+  rm -f "$log.measure"
+  "$OUT/measure" -o "$log.measure" -m "$SPANGC_RSS_LIMIT_MB" -t "$RUN_TIMEOUT_S" -- \
+    env SPANGC_GENERATIONAL=0 SPANGC_DEBUG=gctrace=1 "$@" >"$log.out" 2>"$log.log" || st=$?
+  if [ $st != 0 ]; then
+    fail "live measurement $name: exit status $st; $(grep -v '^gc \|^heap ' "$log.log" | tail -n 3 | tr '\n' ' ')"
+    echo NA; return
+  fi
+  awk '$1 == "gc" && match($0, /->[0-9.]+ MB live/) { v = substr($0, RSTART + 2, RLENGTH - 10) + 0; if (v > m) m = v; n++ }
+    END { if (m > 0) printf "%.1f\n", m; else print "NA" }' "$log.log"
+}
+# variants of BENCH PARAMS in results.tsv with ok runs, in order of appearance
+rl_variants() { awk -F'\t' -v b="$1" -v p="$2" '$1 == b && $2 == p && $5 == "ok" && !seen[$3]++ { print $3 }' "$RES"; }
+# rl_cell BENCH PARAMS VARIANT LIVE -> "RSS (RSS/live)" or "-"
+rl_cell() {
+  local r; r=$(med "$1" "$2" "$3" rss)
+  [ "$r" = NA ] && { echo "-"; return; }
+  echo "$(fmt "$r" %.0f) ($(ratio "$r" "$4"))"
+}
+# the table's rows: "label|bench|params|live MB or NA|how|measure-name|command..."
+rl_rows() {
+  local W S N d n
+  if want allocfree && [ -n "$(rl_variants allocfree t=1)" ]; then
+    local lp=NA v
+    for v in $(rl_variants allocfree t=1); do lp=$(med allocfree t=1 "$v" live_peak_mb); [ "$lp" != NA ] && break; done
+    echo "allocfree, 1 thread|allocfree|t=1|$lp|counted by the program: the window's peak, bytes as requested (explicit frees)|allocfree|$OUT/bin/af-spangc -t 1 -n $AF_PAIRS -w $AF_WINDOW"
+  fi
+  if want binarytrees; then
+    d=$BT_DEPTH
+    echo "binary-trees $d|binarytrees|d=$d|$(awk -v d="$d" 'BEGIN { printf "%.1f", (2 ^ (d + 2) - 1) * 16 / 1048576 }')|by construction: the stretch tree of depth $((d + 1)), 2^$((d + 2))-1 nodes of 16 B (as much as the long-lived tree of depth $d and one temporary tree of depth $d together)|bt|$OUT/bin/binarytrees-spangc $d"
+  fi
+  if want gcbench; then
+    echo "GCBench|gcbench|std|$(awk 'BEGIN { printf "%.1f", (2 ^ 19 - 1) * 24 / 1048576 }')|by construction: the stretch tree of depth 18, 2^19-1 nodes of 24 B (later at most 10.3 MB: the long-lived tree of depth 16, the 4 MB array and one tree of depth 16)|gcbench|$OUT/bin/gcbench-spangc"
+  fi
+  if want pause; then
+    read -r W S N <<<"$PAUSE_ARGS"
+    for n in 1 0; do
+      echo "pause $W x $S B, scanned=$n|pause|s=$n|$(awk -v w="$W" -v s="$S" 'BEGIN { printf "%.1f", w * (s + 8) / 1048576 }')|by construction: the window, $W x ($S B + an 8-byte slot); RSS also holds the $N-float latency array ($((N * 4 / 1048576)) MB)|pause$n|$OUT/bin/pause-spangc $W $S $N $n"
+    done
+  fi
+  if want pause1g && [ -n "$(rl_variants pause1g s=1)" ]; then
+    read -r W S N <<<"$PAUSE1G_ARGS"
+    echo "pause $W x $S B (1 GB live)|pause1g|s=1|$(awk -v w="$W" -v s="$S" 'BEGIN { printf "%.1f", w * (s + 8) / 1048576 }')|by construction, as for pause|-|"
+  fi
+  if want gen || want memlimit; then
+    local SM GM nn rw yl
+    read -r SM GM <<<"$GEN_ARGS"
+    nn=$((SM * 1048576 / 40)); rw=$((nn / 65536 + 1))
+    yl=$(awk -v n="$nn" -v r="$rw" -v g="$GM" 'BEGIN { k = r * g; if (k > n) k = n; printf "%.1f", k * 4 * 32 / 1048576 }')
+    local how="by construction: the structure, $SM MB of 32-byte nodes and their pointer array, + at most $yl MB of 4-cell young lists hung by rewrites (the bound is used)"
+    [ -n "$(rl_variants gen mixed)" ] &&
+      echo "gen.c mixed ($SM MB, $GM MB garbage)|gen|mixed|$(awk -v a="$SM" -v b="$yl" 'BEGIN { printf "%.1f", a + b }')|$how|gen|$OUT/bin/gen-spangc $SM $GM mixed"
+    [ -n "$(rl_variants gen writeall)" ] &&
+      echo "gen.c writeall|gen|writeall|$(awk -v a="$SM" -v b="$yl" 'BEGIN { printf "%.1f", a + b }')|as gen.c mixed|-|"
+  fi
+  if want shrink; then
+    local LIVE SECS; read -r LIVE SECS <<<"$SHRINK_ARGS"
+    [ -n "$(rl_variants shrink "$LIVE")" ] &&
+      echo "shrink $LIVE MB|shrink|$LIVE|$LIVE|by construction: $LIVE MB of 8 KiB objects before the drop to a tenth (the peak)|shrink|$OUT/bin/shrink-spangc $LIVE $SECS"
+  fi
+  if want soak && [ -n "$(rl_variants soak "s=$SOAK_SECONDS")" ]; then
+    echo "soak, $SOAK_THREADS threads, $SOAK_SECONDS s|soak|s=$SOAK_SECONDS|NA|n/a by construction (random trees of random sizes); ratio against spangc's measured live|soak|$OUT/bin/soak-spangc $SOAK_SECONDS $SOAK_THREADS"
+  fi
+  if want programs; then
+    local lang
+    for lang in guile ecl; do
+      for n in ${PROG_OK[$lang]:-}; do
+        echo "${PROG_LANG_LABEL[$lang]} $n|$lang-$n|prog|NA|n/a by construction (the interpreter's own heap); measured on our libgc.so.1|prog-$lang-$n|prog:$lang:$n"
+      done
+    done
+  fi
+}
+RL_COLS="spangc spangc-conc spangc-nogen bdwgc-api-on-spangc bdwgc bdwgcm malloc mimalloc go"
+rss_live_table() {
+  local rows=() row
+  mapfile -t rows < <(rl_rows)
+  [ ${#rows[@]} -gt 0 ] || return 0
+  hr "peak RSS against live"
+  local out=() notes=() label bench params live how mname cmd meas use v col
+  for row in "${rows[@]}"; do
+    IFS='|' read -r label bench params live how mname cmd <<<"$row"
+    meas=NA
+    if [ "$mname" != - ] && [ -n "$cmd" ]; then
+      case $cmd in
+      prog:*) # a Guile or ECL program on our libgc.so.1
+        local pl=${cmd#prog:}
+        prog_cmd "${pl%%:*}" "${pl#*:}"
+        meas=$(live_measured "$mname" env LD_LIBRARY_PATH="$GCC_LIBDIR" PROG_SIZE="$PROG_SIZE" GUILE_AUTO_COMPILE=0 "${PROG_CMD[@]}") ;;
+      *) [ -x "${cmd%% *}" ] && meas=$(live_measured "$mname" $cmd) ;;
+      esac
+    fi
+    use=$live; [ "$use" = NA ] && use=$meas
+    local line="$label|$(fmt "$live" %.1f)|$(fmt "$meas" %.1f)" other=""
+    for col in $RL_COLS; do
+      v=$col
+      case $bench in guile-* | ecl-*)
+        case $col in bdwgc) v=stock ;; bdwgc-api-on-spangc) v=ours ;; *) v=- ;; esac ;;
+      esac
+      if [ "$v" = - ]; then line="$line|-"; else line="$line|$(rl_cell "$bench" "$params" "$v" "$use")"; fi
+    done
+    for v in $(rl_variants "$bench" "$params"); do
+      case " $RL_COLS stock ours " in *" $v "*) continue ;; esac
+      other="$other${other:+, }$v $(rl_cell "$bench" "$params" "$v" "$use")"
+    done
+    local src=construction
+    case $how in counted*) src=counted ;; "n/a by construction"*) src="n/a; measured" ;; esac
+    [ "$meas" = NA ] && [ "$live" = NA ] && src=n/a
+    out+=("$line|${other:--}|$src")
+    notes+=("- $label: $how")
+  done
+  mdsay "### Peak RSS against live (issue #15, item 5): peak RSS MB (RSS / live) per variant, medians of the runs above"
+  mdsay ""
+  {
+    local h="benchmark|live MB|spangc max live seen MB"
+    for col in $RL_COLS; do h="$h|${LABEL[$col]%% (*}"; done
+    echo "$h|other variants|live from"
+    printf '%s\n' "${out[@]}"
+  } | table
+  printf '%s\n' "${notes[@]}" | tee -a "$MD"
+  mdsay ""
+  mdsay "Live MB: what the program holds at its peak, by construction where the program fixes it (the list above); RSS / live is against that figure, or, where it is n/a, against \"spangc max live seen\": the most a collection found live (gctrace, one run of the spangc binary with SPANGC_GENERATIONAL=0 so every collection is full; a lower bound, collections see the heap only at moments; logs/livetrace-*.log). For the Guile and ECL programs bdwgc is Debian's libgc.so.1 (stock) and \"bdwgc API on spangc\" ours. MB are MiB; peak RSS includes the program's own memory beside the heap."
+  mdsay ""
+}
+
 # ---------------------------------------------------------------- main
 echo "spangc bench: BENCH=$MODE, parts: $PARTS, reps: $REPS  (output: $OUT)"
 check_packages
 install_spangc
 find_gc_compat
 build_measure
-if want binarytrees || want gcbench || want pause || want scaling || want gen || want memlimit || want shrink || want soak; then probe_collector; fi
+if want binarytrees || want gcbench || want pause || want pause1g || want scaling || want gen || want memlimit || want shrink || want soak; then probe_collector; fi
 build_all
 summary
 {
@@ -1389,6 +1684,7 @@ want allocfree && part_allocfree
 want binarytrees && part_binarytrees
 want gcbench && part_gcbench
 want pause && part_pause
+want pause1g && part_pause1g
 want scaling && part_scaling
 want gen && part_gen
 want memlimit && part_memlimit
@@ -1396,6 +1692,7 @@ want shrink && part_shrink
 want fibers && part_fibers
 want soak && part_soak
 want programs && part_programs
+rss_live_table
 check_spangc_rows
 
 T_END=$(date +%s)

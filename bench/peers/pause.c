@@ -6,8 +6,10 @@
    bench/ additions: every push's latency is recorded (a float array from the C library's
    malloc, pre-touched, outside the heap under test) to print the 99th and 99.9th
    percentiles; with PAUSE_DUMP=FILE the exceedance curve (fraction of pushes slower than x,
-   latency x in ms, about 1500 log-spaced points) is written to FILE for plotting; a "check:"
-   line sums the first byte of every message left in the window. */
+   latency x in ms, about 1500 log-spaced points) is written to FILE for plotting; with
+   PAUSE_HIST=FILE the histogram of the latencies in log-spaced bins (20 a decade, from 10 ns:
+   lines "k lo_ms hi_ms count", nonempty bins only, the same bins in every run, so run.sh can
+   add runs up); a "check:" line sums the first byte of every message left in the window. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +69,8 @@ int main(int argc, char **argv) {
   long sum = 0;
   for (long j = 0; j < W; j++) if (win[j]) sum += (unsigned char)win[j][0];
   qsort(lat, (size_t)N, sizeof *lat, desc);
-  double p99 = lat[N / 100], p999 = lat[N / 1000];
-  printf("stats: worst_ms=%.3f over_1ms=%ld p99_ms=%.4f p999_ms=%.4f total_ms=%.0f\n", worst, slow, p99, p999, total);
+  double p50 = lat[N / 2], p99 = lat[N / 100], p999 = lat[N / 1000];
+  printf("stats: worst_ms=%.3f over_1ms=%ld p50_ms=%.5f p99_ms=%.4f p999_ms=%.4f total_ms=%.0f\n", worst, slow, p50, p99, p999, total);
   printf("check: window %ld x %ld B, %ld pushes, sum %ld\n", W, S, N, sum);
   const char *dump = getenv("PAUSE_DUMP");
   if (dump && *dump) {
@@ -77,6 +79,27 @@ int main(int argc, char **argv) {
     fprintf(f, "# fraction_of_pushes_slower latency_ms (W=%ld S=%ld N=%ld scanned=%d)\n", W, S, N, scanned);
     for (long k = 1; k <= N; k = k * 1.01 > k + 1 ? (long)(k * 1.01) : k + 1)
       fprintf(f, "%.9g %.6g\n", (double)k / N, lat[k - 1]);
+    fclose(f);
+  }
+  const char *hist = getenv("PAUSE_HIST");
+  if (hist && *hist) {
+    FILE *f = fopen(hist, "w");
+    if (!f) { perror(hist); return 1; }
+    fprintf(f, "# k lo_ms hi_ms count (bin k: [1e-5 * 10^(k/20), 1e-5 * 10^((k+1)/20)) ms; W=%ld S=%ld N=%ld scanned=%d)\n", W, S, N, scanned);
+    /* lat is sorted slowest first: walk it from the fast end, bin by bin
+       (edges by repeated multiplication: no libm, and the same in every run) */
+    long j = N - 1;
+    double lo = 1e-5, step = 1.1220184543019634; /* 10^(1/20) */
+    long below = 0;
+    while (j >= 0 && lat[j] < lo) { below++; j--; }
+    if (below) fprintf(f, "-1 0 %.6g %ld\n", lo, below);
+    for (int k = 0; j >= 0; k++) {
+      double hi = k == 199 ? 1e300 : lo * step; /* the last bin takes everything from 1e5 ms */
+      long c = 0;
+      while (j >= 0 && lat[j] < hi) { c++; j--; }
+      if (c) fprintf(f, "%d %.6g %.6g %ld\n", k, lo, hi == 1e300 ? lo * step : hi, c);
+      lo = hi;
+    }
     fclose(f);
   }
   return 0;
