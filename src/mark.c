@@ -492,10 +492,11 @@ void mark_concurrent(mark_result *res) {
   ATOMIC_STORE(&work.assist_nobj, 0);
   ATOMIC_STORE(&work.assist_ns, 0);
   ATOMIC_STORE(&work.nassists, 0);
+  work.nwait = 0;
+  work.done = 0;
+  /* Open after the plain writes above: an assist's putfull reads nwait. */
   ATOMIC_STORE(&work.assist_open, 1);
   for (;;) {
-    work.nwait = 0;
-    work.done = 0;
     mark_worker(res);
     if (ATOMIC_LOAD(&work.assist_open)) {
       ATOMIC_STORE(&work.assist_open, 0);
@@ -504,6 +505,8 @@ void mark_concurrent(mark_result *res) {
     }
     if (ATOMIC_LOAD(&work.full) == NULL)
       break;
+    work.nwait = 0; /* no assist runs now */
+    work.done = 0;
   }
   res->marked_bytes += ATOMIC_LOAD(&work.assist_marked);
   res->nobj += ATOMIC_LOAD(&work.assist_nobj);
