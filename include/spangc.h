@@ -159,7 +159,9 @@ typedef struct sgc_stats {
                                    stops of a concurrent one) */
   uint64_t max_pause_ns;        /* longest such pause so far */
   uint64_t total_pause_ns;      /* all stops */
-  uint64_t last_mark_ns;        /* mark phase of the last collection */
+  uint64_t last_mark_ns;        /* mark phase of the last collection (a
+                                   concurrent one's: its concurrent phase
+                                   and the mark in its stops) */
   uint64_t total_mark_ns;
   uint64_t last_heap_before;    /* heap_live when the last collection began */
   uint64_t last_heap_after;     /* bytes it found live (marked) */
