@@ -84,6 +84,7 @@ void conc_init(void) {
     want = strcmp(e, "1") == 0;
   }
   conc.enabled = want && dirty_mechanism() != DIRTY_OFF;
+  sgc_record_frees = sgc_sticky || conc.enabled;
   if (want && !conc.enabled)
     sgc_warn("SPANGC_CONCURRENT=1: the kernel's write tracking is off or "
              "refused (SPANGC_DIRTY); collections stop the world");

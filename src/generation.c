@@ -67,6 +67,7 @@
 #define GEN_CONC_MINOR_NS ((uint64_t)10000000)
 
 bool sgc_sticky SGC_NOGC;
+bool sgc_record_frees SGC_NOGC;
 
 static struct {
   bool enabled;       /* SPANGC_GENERATIONAL */
@@ -368,6 +369,17 @@ bool gen_page_was_freed(uintptr_t p) {
     return false;
   uintptr_t k = (p - sgc_heap.arena_start) >> PAGE_SHIFT;
   return (ATOMIC_LOAD_RELAXED(&freed_pages[k / 64]) >> (k % 64)) & 1;
+}
+
+/* Any page of s: a large object freed and its pages merged into a run
+ * that starts below them is referenced, stale, past the new span's first
+ * page. */
+bool gen_span_has_freed_pages(const mspan *s) {
+  for (uintptr_t p = s->base; p < s->base + s->npages * PAGE_SIZE;
+       p += PAGE_SIZE)
+    if (gen_page_was_freed(p))
+      return true;
+  return false;
 }
 
 void gen_read_stats(sgc_stats *st) {

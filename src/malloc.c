@@ -379,7 +379,7 @@ static void free_object(mcache *c, void *p) {
     bitmap_clear_atomic(s->uncollbits, i);
   if (spanclass_class(s->spanclass) == 0) {
     size_t size = s->elemsize;
-    if (sgc_sticky) /* for the verifier, see gen_note_span_freed */
+    if (sgc_record_frees) /* for the verifier, see gen_note_span_freed */
       bitmap_set_atomic(s->everfreedbits, 0);
     ATOMIC_ADD(&sgc_heap.heap_live, -(int64_t)size);
     ATOMIC_ADD(&sgc_heap.nlargefree, 1);
@@ -405,8 +405,9 @@ static void free_object(mcache *c, void *p) {
   /* During a concurrent mark too: the object is garbage to it (a marker
    * following a stale pointer may mark it again: the final stop unmarks
    * the freed lists), and a marked object may keep a stale pointer to the
-   * slot (the verifier forgives it). */
-  if (sgc_sticky || ATOMIC_LOAD_RELAXED(&sgc_heap.concmark)) {
+   * slot (the verifier forgives it); before one too, with concurrent
+   * marking on: the slot may be reused during the next mark. */
+  if (sgc_record_frees) {
     bitmap_clear_atomic(s->markbits, i);
     bitmap_set_atomic(s->everfreedbits, i);
   }

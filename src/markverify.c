@@ -134,7 +134,7 @@ void mark_verify_minor(const char *what) {
       for (uint32_t j = 0; j < BITMAP_WORDS; j++) {
         uint64_t missed =
             s->markbits[j] & ~saved[k][j] & ~s->everfreedbits[j];
-        if (missed && (gen_page_was_freed(s->base) || s->freedeferred))
+        if (missed && (gen_span_has_freed_pages(s) || s->freedeferred))
           missed = 0; /* the span reuses a large object's freed pages, or
                          is one sgc_free gave back during the mark */
         for (; missed; missed &= missed - 1)

@@ -594,7 +594,7 @@ void mheap_free_stack(mspan *s) {
   SGC_ASSERT(s->state == MSPAN_STACK);
   os_release((void *)s->base, s->npages * PAGE_SIZE);
   sgc_lock(&h->lock);
-  if (sgc_sticky)
+  if (sgc_record_frees)
     gen_note_span_freed(s);
   h->pages_stack -= s->npages;
   h->pages_inuse += s->npages; /* free_span_locked moves them to free */
@@ -628,7 +628,7 @@ void mheap_free(mspan *s) {
     sgc_unlock(&h->lock);
     return;
   }
-  if (sgc_sticky)
+  if (sgc_record_frees)
     gen_note_span_freed(s);
   mheap_free_locked(s, true);
   sgc_unlock(&h->lock);

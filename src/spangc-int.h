@@ -785,6 +785,11 @@ uint64_t dirty_last_pages(void);
 
 /* Mark bits outlive the sweep (generation.c): set at init, never changed. */
 extern bool sgc_sticky;
+/* Objects sgc_free releases are recorded for the verifier (everfreedbits,
+ * gen_note_span_freed): with sticky marks or concurrent marking, whose
+ * marked objects may keep stale pointers into freed memory that an
+ * unmarked object reuses.  Set at init (conc_init), never changed. */
+extern bool sgc_record_frees;
 typedef struct gen_cycle {
   bool minor;            /* this collection is minor */
   /* The final stop of a concurrent major collection (concurrent.c): its
@@ -877,6 +882,7 @@ void gc_collect_concurrent(mcache *c, bool idle);
  * follow, whatever span reuses them. */
 void gen_note_span_freed(mspan *s);
 bool gen_page_was_freed(uintptr_t p);
+bool gen_span_has_freed_pages(const mspan *s);
 bool sgc_debug_flag(const char *name); /* SPANGC_DEBUG=name=1 */
 
 /* ------------------------------------------------------------------- mark */
