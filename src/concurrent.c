@@ -172,16 +172,26 @@ bool conc_running(void) { return ATOMIC_LOAD_RELAXED(&conc.running) != 0; }
 
 /* A thread past the goal while a concurrent collection is under way:
  * it assists if the phase is open.  Within the overshoot the goal allows
- * (may_overshoot) it then allocates, assisted or not.  Past it, it
- * assists again at each call, and outside the phase (step 0, the stops,
- * the pre-cleaning) waits for the phase or the collection's end: for the
- * phase, not for the whole collection as waiting on gc_lock would.  The
+ * (may_overshoot) it then allocates, assisted or not.  Past it, each call
+ * must scan the whole budget before it allocates again: when it finds
+ * less work (other markers hold the rest) or the phase is not open (step
+ * 0, the stops, the pre-cleaning), it waits for more, for the phase or
+ * for the collection's end (an assist that found nothing bought an
+ * allocation once, and two threads ran the heap 20% past the cap: found
+ * by conc_assists_bound_the_heap_and_lose_nothing).  So past the cap the
+ * heap grows by at most a refill per budget of the mark's work.  The
  * wait sleeps outside any no-preempt region, so a stop stops it like any
  * thread.  False if no concurrent collection is under way any more: the
  * caller collects or waits as usual. */
 bool conc_assist(uint64_t budget, bool may_overshoot) {
+  uint64_t paid = 0;
   for (;;) {
-    if (mark_assist(budget) || may_overshoot)
+    int64_t r = mark_assist(budget - paid);
+    if (may_overshoot)
+      return true;
+    if (r > 0)
+      paid += (uint64_t)r;
+    if (paid >= budget)
       return true;
     if (!ATOMIC_LOAD(&conc.running))
       return false;

@@ -56,6 +56,7 @@ static sgc_rwlock hold_lock = SGC_RWLOCK_INIT(HOLD);
  * run (the world stopped, gcmarking set), e.g. to force allspans to grow
  * under the markers' snapshot. */
 void (*sgc_test_mark_hook)(void);
+void (*sgc_test_conc_phase_hook)(void);
 uint64_t sgc_next_gc = PACER_MIN_GOAL;
 /* Objects freed explicitly and then dropped from freed lists at a flush,
  * per class: counted as allocated again, since the sweep frees them. */

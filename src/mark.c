@@ -496,6 +496,8 @@ void mark_concurrent(mark_result *res) {
   work.done = 0;
   /* Open after the plain writes above: an assist's putfull reads nwait. */
   ATOMIC_STORE(&work.assist_open, 1);
+  if (sgc_test_conc_phase_hook)
+    sgc_test_conc_phase_hook();
   for (;;) {
     mark_worker(res);
     if (ATOMIC_LOAD(&work.assist_open)) {
@@ -520,21 +522,21 @@ void mark_concurrent(mark_result *res) {
 /* A mutator that reached the goal during the concurrent phase marks
  * instead of waiting for the collection: it takes full buffers and scans
  * their items until it has scanned budget bytes or finds no buffer, then
- * gives back what it holds.  False if the phase is not open (the caller
- * waits for the collection).  Runs on the mutator's stack, outside any
+ * gives back what it holds.  Returns the bytes scanned; -1 if the phase
+ * is not open (the caller waits for the collection).  Runs on the mutator's stack, outside any
  * no-preempt region; no stop can come meanwhile (the collector waits for
  * assists before its final stop, and every other stop waits for
  * gc_lock). */
-SCAN_NO_SANITIZE bool mark_assist(uint64_t budget) {
+SCAN_NO_SANITIZE int64_t mark_assist(uint64_t budget) {
   if (!ATOMIC_LOAD_RELAXED(&work.assist_open))
-    return false;
+    return -1;
   ATOMIC_ADD(&work.nassist, 1);
   /* Entered before the drain closed assists, or leave (the order pairs
    * with mark_concurrent's store then load, both sequentially
    * consistent). */
   if (!ATOMIC_LOAD(&work.assist_open)) {
     ATOMIC_ADD(&work.nassist, -1);
-    return false;
+    return -1;
   }
   uint64_t t0 = os_nanotime();
   gcwork w = {0};
@@ -566,7 +568,7 @@ SCAN_NO_SANITIZE bool mark_assist(uint64_t budget) {
   ATOMIC_ADD(&work.assist_ns, os_nanotime() - t0);
   ATOMIC_ADD(&work.nassists, 1);
   ATOMIC_ADD(&work.nassist, -1);
-  return true;
+  return (int64_t)scanned;
 }
 
 void mark_assist_figures(uint64_t *ns, uint64_t *n) {

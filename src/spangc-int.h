@@ -923,8 +923,9 @@ void mark_preclean(const dirty_run *runs, uint32_t n, mark_result *res);
 bool conc_preclean(mark_result *res);
 bool mark_take_remark_all(void);
 /* A mutator past the goal during a concurrent mark scans up to budget
- * bytes of the mark's work; false if no concurrent phase is open. */
-bool mark_assist(uint64_t budget);
+ * bytes of the mark's work; returns the bytes it scanned (0: no work to
+ * take now), -1 if no concurrent phase is open. */
+int64_t mark_assist(uint64_t budget);
 /* The current concurrent mark's assists: time spent, how many. */
 void mark_assist_figures(uint64_t *ns, uint64_t *n);
 void mark_requeue_deferred(void);
@@ -1038,6 +1039,10 @@ uint64_t gc_heap_pressure(void);
 extern uint64_t sgc_next_gc; /* atomic: heap_live goal that triggers */
 extern uint64_t sgc_gc_dropped[NUM_CLASSES];
 extern void (*sgc_test_mark_hook)(void); /* tests: runs during marking */
+/* Tests: runs on the collector thread when a concurrent phase opens,
+ * assists open, before it drains (e.g. to hold the drain back until
+ * threads past the goal assist).  No lock held but gc_lock. */
+extern void (*sgc_test_conc_phase_hook)(void);
 /* Over sgc_set_max_heap? (mheap.lock held) */
 bool gc_over_max_heap(uintptr_t more_pages);
 bool gc_has_max_heap(void);

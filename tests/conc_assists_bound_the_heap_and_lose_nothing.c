@@ -7,14 +7,15 @@
  * throw away garbage as fast as they can, with GOGC 20, while collections
  * start by themselves.  Checks: assists happened; the heap's in-use spans
  * stay within a bound GOGC sets (1.2x live, plus the overshoot assists may
- * take and the garbage that floats through a concurrent mark); and no node was
+ * take and the garbage that floats through a concurrent mark: 1.5x); and no node was
  * lost (each carries a pointer-free tag blob: a node freed while reachable
  * and its slot reused shows as a wrong tag).  make check also runs it with
  * SPANGC_DEBUG=verify=1, where every final stop is checked against a full
  * mark: an assist that kept a buffer past the final stop, or marked an
  * object without scanning it, fails there.  Catches: assists ending after
  * the stop (mark.c mark_concurrent), assists not counted or not bounded
- * (gc.c gc_maybe_collect, concurrent.c conc_assist). */
+ * (gc.c gc_maybe_collect, concurrent.c conc_assist: an assist that found
+ * no work must not buy an allocation past the cap). */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,7 +24,7 @@
 
 #include "check.h"
 #include "gctest.h"
-#include "spangc.h"
+#include "spangc-int.h"
 
 #define NLIST 4096
 #define NMUT 2
@@ -72,6 +73,25 @@ static void note_peak(void) {
     ;
 }
 
+/* Every other concurrent phase (sgc_test_conc_phase_hook; the others run
+ * as paced): hold the drain back until the threads reach the goal and
+ * assist (or 1 s passes), so that assists happen whatever the machine's
+ * speed (under ThreadSanitizer the drain outran the instrumented threads:
+ * no assist in 163 cycles). */
+static void hold_the_drain(void) {
+  static int phases; /* the collector's (gc_lock) */
+  if (phases++ % 2)
+    return;
+  double t0 = now_seconds();
+  while (gc_heap_pressure() < ATOMIC_LOAD(&sgc_next_gc) &&
+         now_seconds() - t0 < 1.0) {
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
+  struct timespec ts = {0, 5000000}; /* 5 ms of assists */
+  nanosleep(&ts, NULL);
+}
+
 static void *mutator(void *arg) {
   unsigned seed = (unsigned)(uintptr_t)arg * 7919u + 1;
   uint64_t round = 0;
@@ -94,13 +114,18 @@ static void *mutator(void *arg) {
     /* Garbage, fast. */
     for (int g = 0; g < 256; g++)
       __atomic_store_n(&sink, sgc_alloc(256), __ATOMIC_RELAXED);
-    if ((++round & 255) == 0)
+    if ((++round & 15) == 0)
       note_peak();
   }
   return NULL;
 }
 
 int main(void) {
+  /* Every collection a major one, whatever make check's configuration:
+   * only majors mark concurrently, and with generations this workload's
+   * garbage is young, so majors came too seldom to judge (none in 60 s
+   * under ThreadSanitizer). */
+  setenv("SPANGC_GENERATIONAL", "0", 1);
   if (!conc_init_or_skip())
     return 0;
   /* At least 24 MiB whatever the scale: a smaller heap marks in under
@@ -121,6 +146,7 @@ int main(void) {
    * starts. */
   sgc_set_gcpercent(20);
   sgc_collect();
+  sgc_test_conc_phase_hook = hold_the_drain;
   sgc_stats st0;
   sgc_read_stats(&st0);
   uint64_t live = st0.heap_inuse_bytes;
@@ -132,6 +158,7 @@ int main(void) {
   double seconds = 2.0 * test_scale();
   double t0 = now_seconds();
   for (;;) {
+    note_peak();
     sgc_stats st;
     sgc_read_stats(&st);
     double el = now_seconds() - t0;
@@ -159,6 +186,7 @@ int main(void) {
   uint64_t nconc = st.num_concurrent_gc - st0.num_concurrent_gc;
   uint64_t nassist = st.concurrent_assists - st0.concurrent_assists;
   uint64_t peak = __atomic_load_n(&peak_spans, __ATOMIC_RELAXED);
+  CHECK(peak >= live); /* sampled at all */
   printf("live %.1f MiB: %llu concurrent collections, %llu assists "
          "(%.1f ms), peak in-use spans %.1f MiB (%.2fx live)\n",
          (double)live / 1048576.0, (unsigned long long)nconc,
@@ -170,11 +198,13 @@ int main(void) {
   CHECKF(nconc >= 1, "no concurrent collection ran");
   CHECKF(nassist > 0, "no thread assisted a concurrent mark");
   /* GOGC 20: 1.2x live; an assisting thread may go a sixteenth past the
-   * goal, what a concurrent mark marked before the program dropped it
-   * floats to the next cycle, and spans hold free slots: 2x is far below
-   * what allocating unchecked through a mark would reach. */
-  CHECKF(peak <= live * 2, "peak in-use spans %.1f MiB over 2x the "
-         "live %.1f MiB", (double)peak / 1048576.0,
+   * goal (1.275x), and past that a refill per 512 KiB it scans; what a
+   * concurrent mark marked before the program dropped it floats to the
+   * next cycle, and spans hold free slots: 1.5x.  (When an assist that
+   * found no work let a thread allocate past the cap, runs reached
+   * 2.35x.) */
+  CHECKF(peak <= live + live / 2, "peak in-use spans %.1f MiB over 1.5x "
+         "the live %.1f MiB", (double)peak / 1048576.0,
          (double)live / 1048576.0);
   return 0;
 }
