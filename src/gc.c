@@ -34,6 +34,9 @@
  * cycles; the helper markers (mark.c) synchronise through helper.lock.  A
  * collection first takes hold_lock for writing;
  * sgc_call_without_collections holds it for reading (ranks: lockrank.h).
+ * A concurrent collection holds gc_lock for its whole length, the program
+ * running: as it starts it copies the figures into 'published'
+ * (stats_lock), which sgc_read_stats reads instead of waiting for it.
  */
 #include <link.h>
 #include <sched.h>
@@ -44,6 +47,9 @@
 
 
 static sgc_mutex gc_lock = SGC_MUTEX_INIT(GC);
+static sgc_mutex stats_lock = SGC_MUTEX_INIT(STATS);
+static sgc_stats published SGC_NOGC; /* stats_lock */
+static void publish_stats(void);
 /* Why a collection runs: the pacer's goal was reached; sgc_collect or the
  * heap limit (major, whatever else ran meanwhile); or no collection ran
  * for the idle interval (major; pacer.c). */
@@ -496,6 +502,7 @@ static __attribute__((noinline)) void collect(mthread *self, int why) {
   int nproc = mark_markers_for_cycle(ATOMIC_LOAD_RELAXED(&gc.nmarkers));
   if (why == COLLECT_CONC || why == COLLECT_FORCED_CONC ||
       why == COLLECT_IDLE_CONC) {
+    publish_stats();
     uint64_t t0 = os_nanotime();
     conc_set_running(true);
     uint64_t ran = collect_concurrent(self, nproc, why == COLLECT_IDLE_CONC);
@@ -839,8 +846,8 @@ int sgc_set_markers(int n) {
   return 0;
 }
 
-void gc_read_stats(sgc_stats *st) {
-  lock_as_blocking(&gc_lock);
+/* The figures gc_lock guards, into *st (gc_lock held). */
+static void read_guarded_stats(sgc_stats *st) {
   st->num_gc = gc.numgc;
   st->last_pause_ns = gc.last_pause_ns;
   st->total_pause_ns = gc.total_pause_ns;
@@ -860,7 +867,38 @@ void gc_read_stats(sgc_stats *st) {
   gen_read_stats(st);
   memlimit_read_stats(st);
   conc_read_stats(st);
-  sgc_unlock(&gc_lock);
+}
+
+/* gc_lock held, a concurrent collection starting: its figures for the
+ * readers that come while it holds gc_lock. */
+static void publish_stats(void) {
+  sgc_stats t;
+  memset(&t, 0, sizeof t);
+  read_guarded_stats(&t);
+  sgc_lock(&stats_lock);
+  published = t;
+  sgc_unlock(&stats_lock);
+}
+
+/* *st zeroed; called first (the guarded figures may come whole from
+ * 'published', zeroes elsewhere).  Waits for gc_lock, except during a
+ * concurrent collection: the program runs then, and a thread asking for
+ * the figures (bdwgc programs call GC_get_heap_size and friends often)
+ * must not wait for the whole mark (it did: an allocating thread that
+ * sampled them stalled for each concurrent phase). */
+void gc_read_stats(sgc_stats *st) {
+  if (sgc_trylock(&gc_lock)) {
+    read_guarded_stats(st);
+    sgc_unlock(&gc_lock);
+  } else if (conc_running()) {
+    sgc_lock(&stats_lock);
+    *st = published;
+    sgc_unlock(&stats_lock);
+  } else {
+    lock_as_blocking(&gc_lock);
+    read_guarded_stats(st);
+    sgc_unlock(&gc_lock);
+  }
   st->next_gc = ATOMIC_LOAD(&sgc_next_gc);
   st->heap_live = (uint64_t)ATOMIC_LOAD(&sgc_heap.heap_live);
   st->sweeps_background = ATOMIC_LOAD_RELAXED(&sgc_nbgsweep);
@@ -887,8 +925,12 @@ void gc_atfork(int phase) {
       sgc_wrlock(&hold_lock);
       sgc_lock(&gc_lock);
     }
+    /* A reader of 'published' may hold it: the child's first concurrent
+     * collection would wait for it for ever. */
+    sgc_lock(&stats_lock);
     return;
   }
+  sgc_unlock(&stats_lock);
   sgc_unlock(&gc_lock);
   if (phase == FORK_CHILD)
     sgc_rwlock_reset_held(&hold_lock); /* readers may be gone */

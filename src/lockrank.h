@@ -57,6 +57,7 @@
   X(MHEAP, "mheap.lock", "mheap.c: free structures, allspans, gcspans, arena_used, writes to spans[], span state changes, page counters") \
   X(FIXALLOC, "fixalloc.lock", "fixalloc.c: that allocator's free list and chunk") \
   X(ML, "ml.lock", "memlimit.c: the scavenger's sleep and prompt release target") \
+  X(STATS, "stats_lock", "gc.c: the figures a concurrent collection published as it started, for sgc_read_stats meanwhile") \
   X(COMPAT_DBG, "bdwgc.dbg.lock", "compat leak.c: the debugging objects' set, the found and smashed lists; taken by the reclaim hook in any sweep") \
   X(REC, "rec_lock", "signals.c: spin lock, every signal blocked; the program's signal action record")
 

@@ -499,13 +499,13 @@ void *sgc_realloc(void *p, size_t n) {
 void sgc_read_stats(sgc_stats *st) {
   sgc_ensure_init();
   memset(st, 0, sizeof *st);
+  gc_read_stats(st); /* first (see there); never in a no-preempt region */
   mcache *c = nopreempt_enter_any();
   heap_read_stats(st);
   finalizer_counts(&st->finalizers_queued, &st->finalizers_run);
   fiber_read_stats(st);
   mheap_read_arena_stats(st);
   nopreempt_leave_any(c);
-  gc_read_stats(st); /* takes gc_lock: never inside a no-preempt region */
 }
 
 /* The heap's figures into *st (zeroed by the caller). */

@@ -1,0 +1,90 @@
+// labels: gc threads
+/* During a concurrent collection (SPANGC_CONCURRENT=1, set here) the
+ * program runs, and a thread that asks for the collector's figures
+ * (sgc_read_stats; the bdwgc layer's GC_get_heap_size, GC_get_gc_no and
+ * friends call it) gets them at once: those of the collections finished
+ * before, with the heap's figures of the moment.  A mark hook
+ * (sgc_test_conc_phase_hook) holds the concurrent phase open until a
+ * reader thread has read the figures, or 10 s pass.
+ * Catches: sgc_read_stats waiting on gc_lock, which a concurrent
+ * collection holds from its start to its end (an allocating thread that
+ * sampled the figures stalled for every concurrent phase). */
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "check.h"
+#include "gctest.h"
+#include "spangc-int.h"
+
+static int in_phase, reader_done; /* atomic */
+static int held_too_long;         /* atomic: the hook gave up waiting */
+static sgc_stats seen;            /* the reader's, before reader_done */
+
+static void hold_phase(void) {
+  __atomic_store_n(&in_phase, 1, __ATOMIC_SEQ_CST);
+  double t0 = now_seconds();
+  while (!__atomic_load_n(&reader_done, __ATOMIC_SEQ_CST)) {
+    if (now_seconds() - t0 > 10.0) {
+      __atomic_store_n(&held_too_long, 1, __ATOMIC_SEQ_CST);
+      break;
+    }
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+static void *reader(void *arg) {
+  (void)arg;
+  while (!__atomic_load_n(&in_phase, __ATOMIC_SEQ_CST)) {
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
+  sgc_read_stats(&seen);
+  __atomic_store_n(&reader_done, 1, __ATOMIC_SEQ_CST);
+  return NULL;
+}
+
+int main(void) {
+  if (!conc_init_or_skip())
+    return 0;
+  /* Something to mark. */
+  void **live = sgc_alloc(4096 * sizeof(void *));
+  CHECK(live != NULL);
+  for (int i = 0; i < 4096; i++)
+    CHECK((live[i] = sgc_alloc(64)) != NULL);
+  sgc_collect();
+  sgc_stats before;
+  sgc_read_stats(&before);
+
+  pthread_t t;
+  CHECK(sgc_pthread_create(&t, NULL, reader, NULL) == 0);
+  sgc_test_conc_phase_hook = hold_phase;
+  sgc_collect(); /* concurrent: this thread runs the phase, and the hook */
+  sgc_test_conc_phase_hook = NULL;
+  sgc_enter_blocking();
+  pthread_join(t, NULL);
+  sgc_exit_blocking();
+
+  CHECKF(!held_too_long, "sgc_read_stats did not return within 10 s of "
+         "a concurrent phase (it waited for the collection)");
+  /* The figures of the collections finished before this one. */
+  CHECKF(seen.num_gc == before.num_gc, "num_gc %llu read during the "
+         "collection after %llu", (unsigned long long)seen.num_gc,
+         (unsigned long long)before.num_gc);
+  CHECK(seen.num_concurrent_gc == before.num_concurrent_gc);
+  CHECK(seen.last_pause_ns == before.last_pause_ns);
+  CHECK(seen.concurrent == 1);
+  CHECK(seen.gcpercent == before.gcpercent);
+  CHECK(seen.heap_inuse_bytes >= 4096 * 64);
+  sgc_stats after;
+  sgc_read_stats(&after);
+  CHECK(after.num_gc == before.num_gc + 1);
+  CHECK(after.num_concurrent_gc == before.num_concurrent_gc + 1);
+  for (int i = 0; i < 4096; i++)
+    CHECK(sgc_base(live[i]) == live[i]);
+  printf("read during the phase: num_gc %llu, heap in use %llu bytes\n",
+         (unsigned long long)seen.num_gc,
+         (unsigned long long)seen.heap_inuse_bytes);
+  return 0;
+}
