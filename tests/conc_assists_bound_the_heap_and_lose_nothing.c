@@ -29,38 +29,17 @@
 #define NLIST 4096
 #define NMUT 2
 
-typedef struct node {
-  struct node *next;
-  uint64_t *blob; /* noscan: id, ~id */
-  uint64_t id;
-  uint64_t pad[5]; /* 64 bytes */
-} node;
+typedef blob_node node;
 
 static node *volatile heads[NLIST];
 static pthread_mutex_t list_lock[NLIST];
 static long per_list;
 static volatile int stop;
 static void *sink; /* garbage goes through here (atomic) */
-static uint64_t next_id = 1; /* atomic */
 static uint64_t peak_spans;  /* atomic */
 
-static node *new_node(void) {
-  node *n = sgc_alloc(sizeof(node));
-  uint64_t *b = sgc_alloc_noscan(16);
-  CHECK(n != NULL && b != NULL);
-  uint64_t id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
-  b[0] = id;
-  b[1] = ~id;
-  n->id = id;
-  n->blob = b;
-  return n;
-}
-
-static void check_node(const node *n) {
-  CHECKF(n->blob != NULL && n->blob[0] == n->id && n->blob[1] == ~n->id,
-         "node %p (id %llu) lost: blob %p", (void *)n,
-         (unsigned long long)n->id, (void *)n->blob);
-}
+static node *new_node(void) { return blob_node_new(64); }
+static void check_node(const node *n) { blob_node_check(n); }
 
 static void note_peak(void) {
   sgc_stats st;

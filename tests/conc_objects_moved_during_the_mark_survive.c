@@ -5,7 +5,8 @@
  * references to objects between heap objects the markers may already have
  * scanned: they cut the tail of one list and splice it onto another, keep
  * a node only in a local variable for a while, replace nodes with new
- * ones (allocated black) and free the old ones with sgc_free, store with
+ * ones (not marked: allocated during the mark, they are found from the
+ * written pages) and free the old ones with sgc_free, store with
  * memcpy, and write a large object far from its first page; short-lived
  * threads are created and exit meanwhile.  Every node carries a pointer-
  * free tag blob: a node freed while reachable, and its slot reused, shows
@@ -13,8 +14,9 @@
  * counted.  Run with SPANGC_DEBUG=verify=1 by make check's concurrent
  * configuration, where every final stop is checked against a full mark.
  * Catches: pages written during the mark not rescanned (dirty.c,
- * markroot.c), allocate-black missing a path (mcache.c, malloc.c), free
- * slots left marked, deferred large frees. */
+ * markroot.c), an object allocated during the mark reachable only
+ * through a page the final stop did not list, free slots left marked,
+ * deferred large frees. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,11 +29,7 @@
 #define NLIST 64
 #define NMUT 2
 
-typedef struct node {
-  struct node *next;
-  uint64_t *blob; /* noscan: id, ~id */
-  uint64_t id;
-} node;
+typedef blob_node node;
 
 static node *volatile heads[NLIST];
 static pthread_mutex_t list_lock[NLIST];
@@ -39,25 +37,9 @@ static uint64_t *volatile big; /* a large object holding node pointers */
 #define BIG_WORDS (64 << 10)   /* 512 KiB */
 static volatile int stop;
 static void *sink; /* garbage goes through here (atomic) */
-static uint64_t next_id = 1;   /* atomic */
 
-static node *new_node(void) {
-  node *n = sgc_alloc(sizeof(node));
-  uint64_t *b = sgc_alloc_noscan(16);
-  CHECK(n != NULL && b != NULL);
-  uint64_t id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
-  b[0] = id;
-  b[1] = ~id;
-  n->id = id;
-  n->blob = b;
-  return n;
-}
-
-static void check_node(const node *n) {
-  CHECKF(n->blob != NULL && n->blob[0] == n->id && n->blob[1] == ~n->id,
-         "node %p (id %llu) lost: blob %p", (void *)n,
-         (unsigned long long)n->id, (void *)n->blob);
-}
+static node *new_node(void) { return blob_node_new(sizeof(node)); }
+static void check_node(const node *n) { blob_node_check(n); }
 
 static uint64_t rnd(uint64_t *s) {
   *s ^= *s << 13;

@@ -188,4 +188,36 @@ __attribute__((unused)) static void collector_loop_stop(pthread_t t) {
   sgc_exit_blocking();
 }
 
+/* A list node of the conc_ tests carrying a pointer-free tag blob (id,
+ * ~id): a node freed while reachable, and its slot reused, shows as a
+ * wrong blob.  blob_node_new(size) allocates size bytes (at least the
+ * node's), blob_node_check aborts naming a node that was lost. */
+typedef struct blob_node {
+  struct blob_node *next;
+  uint64_t *blob; /* noscan: id, ~id */
+  uint64_t id;
+} blob_node;
+__attribute__((unused)) static uint64_t blob_node_next_id = 1; /* atomic */
+__attribute__((unused)) static blob_node *blob_node_new(size_t size) {
+  blob_node *n = (blob_node *)sgc_alloc(size);
+  uint64_t *b = (uint64_t *)sgc_alloc_noscan(16);
+  if (n == NULL || b == NULL) {
+    fprintf(stderr, "blob_node_new: out of memory\n");
+    abort();
+  }
+  uint64_t id = __atomic_fetch_add(&blob_node_next_id, 1, __ATOMIC_RELAXED);
+  b[0] = id;
+  b[1] = ~id;
+  n->id = id;
+  n->blob = b;
+  return n;
+}
+__attribute__((unused)) static void blob_node_check(const blob_node *n) {
+  if (n->blob == NULL || n->blob[0] != n->id || n->blob[1] != ~n->id) {
+    fprintf(stderr, "node %p (id %llu) lost: blob %p\n", (const void *)n,
+            (unsigned long long)n->id, (void *)n->blob);
+    abort();
+  }
+}
+
 #endif
