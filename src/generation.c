@@ -180,7 +180,13 @@ static bool holds_old_pointers(mspan *s) {
  * protected whatever span holds them: they hold nothing, their first
  * touch faults anyway, and unprotected they would be listed at every
  * collection (150k fibers' stacks made the listing 200 ms). */
-static void protect_old_pages(const gen_cycle *g) {
+/* With old == false (the next collection is major: it needs no
+ * listing of old pages, and a program that writes all over its old data,
+ * the reason minors gave way, would fault on every page again), only the
+ * pages not populated are protected: the ones with old objects stay
+ * unprotected and are listed, and protected, by the collection before the
+ * next minor (every unprotected page is in every listing). */
+static void protect_old_pages(const gen_cycle *g, bool old) {
   mheap *h = &sgc_heap;
   sgc_lock(&h->lock);
   uintptr_t used = h->arena_used;
@@ -199,7 +205,7 @@ static void protect_old_pages(const gen_cycle *g) {
        * old pointer objects is listed again once written
        * (rule:written-old-is-listed, rule:no-write-lost). */
       if (!(g->runs[k].categories & DIRTY_RUN_PRESENT) ||
-          (s != NULL && holds_old_pointers(s)))
+          (old && s != NULL && holds_old_pointers(s)))
         dirty_protect(p, end);
       p = end;
     }
@@ -269,8 +275,6 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
     gen.last_marked = marked;
     return gen_goal(gcpercent, min_goal);
   }
-  if (g->listed)
-    protect_old_pages(g);
   if (g->minor) {
     /* Young bytes: allocated since the last collection; survivors:
      * what this one marked beyond the old. */
@@ -343,6 +347,10 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
     gen.next_minor = false;
     goal = gen_goal(gcpercent, min_goal);
   }
+  /* Once the next collection is decided (rule:written-old-is-listed holds
+   * before each minor: the collection before it protects). */
+  if (g->listed)
+    protect_old_pages(g, gen.next_minor);
   return goal;
 }
 
