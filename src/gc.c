@@ -925,12 +925,15 @@ void gc_atfork(int phase) {
       sgc_wrlock(&hold_lock);
       sgc_lock(&gc_lock);
     }
-    /* A reader of 'published' may hold it: the child's first concurrent
-     * collection would wait for it for ever. */
-    sgc_lock(&stats_lock);
     return;
   }
-  sgc_unlock(&stats_lock);
+  /* A reader of 'published' may have held it in the parent: the child's
+   * first concurrent collection would wait for it for ever.  (Not taken
+   * in the prepare handler: it ranks below the locks the other handlers
+   * take after this one, world.mutex first.)  No publisher runs: this
+   * thread holds gc_lock. */
+  if (phase == FORK_CHILD)
+    pthread_mutex_init(&stats_lock.m, NULL); /* not held by this thread */
   sgc_unlock(&gc_lock);
   if (phase == FORK_CHILD)
     sgc_rwlock_reset_held(&hold_lock); /* readers may be gone */
