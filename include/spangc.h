@@ -414,7 +414,8 @@ SGC_API void sgc_remove_roots(void *lo, void *hi);
  *   statistics) on return.  Automatic collections sweep lazily instead.
  * sgc_disable / sgc_enable — nestable: while disabled, no collection is
  *   triggered by allocation (sgc_collect still collects; so does reaching
- *   the sgc_set_max_heap limit).
+ *   the sgc_set_max_heap limit).  sgc_disable returns once a collection
+ *   under way (a concurrent one runs beside the program) has ended.
  * sgc_set_gcpercent — GOGC: collect when the heap reaches live * (1 +
  *   percent/100).  Negative turns automatic collection off.  Returns the
  *   old value.  The environment variable SPANGC_GOGC (a number, or "off")

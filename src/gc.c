@@ -575,7 +575,9 @@ static bool still_due(int why, uint64_t seen) {
   if (why == COLLECT_CONC) /* sgc_disable since the wake-up? */
     return !ATOMIC_LOAD_RELAXED(&gc.disabled) && gc.gcpercent >= 0 &&
            conc_due(p);
-  return p >= ATOMIC_LOAD(&sgc_next_gc);
+  /* A thread that passed gc_maybe_collect's test before sgc_disable. */
+  return !ATOMIC_LOAD_RELAXED(&gc.disabled) &&
+         p >= ATOMIC_LOAD(&sgc_next_gc);
 }
 
 static void collect_as(mcache *c, int why) {
@@ -802,6 +804,15 @@ int sgc_collect_a_little(void) {
 void sgc_disable(void) {
   sgc_ensure_init();
   ATOMIC_ADD(&gc.disabled, 1);
+  /* A concurrent collection under way (the program runs beside it) ends
+   * before this returns, as bdwgc's GC_disable waits for its lock: its
+   * final stop must not land in the program's disabled section (found
+   * when sgc_read_stats stopped waiting for it: num_gc moved after
+   * sgc_disable in gc_disable_enable_and_stats). */
+  if (conc_running()) {
+    lock_as_blocking(&gc_lock);
+    sgc_unlock(&gc_lock);
+  }
 }
 
 void sgc_enable(void) {

@@ -1,0 +1,86 @@
+// labels: gc threads
+/* sgc_disable during a concurrent collection (SPANGC_CONCURRENT=1, set
+ * here), whose phase runs beside the program: it returns only once that
+ * collection has ended, so no stop of it lands in the program's disabled
+ * section (bdwgc's GC_disable waits for its lock the same way).  A phase
+ * hook (sgc_test_conc_phase_hook) holds the phase open until the
+ * disabling thread has returned, or 0.5 s.  After sgc_disable returns,
+ * num_gc counts the collection, and allocating a lot starts no other.
+ * Catches: sgc_disable returning while a collection was under way (seen
+ * as num_gc moving after it in gc_disable_enable_and_stats), a thread
+ * that passed the allocator's test before sgc_disable collecting after. */
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "check.h"
+#include "gctest.h"
+#include "spangc-int.h"
+
+static int in_phase, disabled; /* atomic */
+static uint64_t gc_at_return;  /* num_gc read as sgc_disable returned */
+
+static void hold_phase(void) {
+  __atomic_store_n(&in_phase, 1, __ATOMIC_SEQ_CST);
+  double t0 = now_seconds();
+  while (!__atomic_load_n(&disabled, __ATOMIC_SEQ_CST) &&
+         now_seconds() - t0 < 0.5) {
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+static void *disabler(void *arg) {
+  (void)arg;
+  while (!__atomic_load_n(&in_phase, __ATOMIC_SEQ_CST)) {
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
+  sgc_disable();
+  sgc_stats st;
+  sgc_read_stats(&st);
+  gc_at_return = st.num_gc;
+  __atomic_store_n(&disabled, 1, __ATOMIC_SEQ_CST);
+  return NULL;
+}
+
+int main(void) {
+  if (!conc_init_or_skip())
+    return 0;
+  void **live = sgc_alloc(4096 * sizeof(void *));
+  CHECK(live != NULL);
+  for (int i = 0; i < 4096; i++)
+    CHECK((live[i] = sgc_alloc(64)) != NULL);
+  sgc_collect();
+  sgc_stats before;
+  sgc_read_stats(&before);
+
+  pthread_t t;
+  CHECK(sgc_pthread_create(&t, NULL, disabler, NULL) == 0);
+  sgc_test_conc_phase_hook = hold_phase;
+  sgc_collect();
+  sgc_test_conc_phase_hook = NULL;
+  sgc_enter_blocking();
+  pthread_join(t, NULL);
+  sgc_exit_blocking();
+  CHECKF(gc_at_return == before.num_gc + 1,
+         "sgc_disable returned with num_gc %llu, the collection under way "
+         "being number %llu", (unsigned long long)gc_at_return,
+         (unsigned long long)before.num_gc + 1);
+
+  /* Disabled: no collection however much is allocated. */
+  for (long i = 0; i < scaled(64L << 20) / 256; i++) {
+    char *volatile p = sgc_alloc(256);
+    CHECK(p != NULL);
+  }
+  sgc_stats st;
+  sgc_read_stats(&st);
+  CHECKF(st.num_gc == gc_at_return, "%llu collections while disabled",
+         (unsigned long long)(st.num_gc - gc_at_return));
+  sgc_enable();
+  for (int i = 0; i < 4096; i++)
+    CHECK(sgc_base(live[i]) == live[i]);
+  printf("sgc_disable returned after collection %llu\n",
+         (unsigned long long)gc_at_return);
+  return 0;
+}
