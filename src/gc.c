@@ -862,7 +862,6 @@ static void read_guarded_stats(sgc_stats *st) {
   st->collections_abandoned = gc.abandoned;
   st->idle_collections = gc.idle_collections;
   st->gcpercent = gc.gcpercent;
-  st->markers = gc.nmarkers;
   st->stack_released_bytes = gc.stack_released;
   gen_read_stats(st);
   memlimit_read_stats(st);
@@ -899,6 +898,12 @@ void gc_read_stats(sgc_stats *st) {
     read_guarded_stats(st);
     sgc_unlock(&gc_lock);
   }
+  /* Not guarded by gc_lock (sgc_set_markers, the allocator and the
+   * scavenger change them at any time): live, also during a concurrent
+   * collection, whose copy was stale by what the phase allocated
+   * (memory_held_bytes against arena_committed_bytes) or set. */
+  st->markers = ATOMIC_LOAD_RELAXED(&gc.nmarkers);
+  memlimit_read_live_stats(st);
   st->next_gc = ATOMIC_LOAD(&sgc_next_gc);
   st->heap_live = (uint64_t)ATOMIC_LOAD(&sgc_heap.heap_live);
   st->sweeps_background = ATOMIC_LOAD_RELAXED(&sgc_nbgsweep);

@@ -1030,6 +1030,7 @@ void memlimit_scavenge_promptly(void);
 void memlimit_atfork_child(void);
 void memlimit_cond_init(void);
 void memlimit_read_stats(sgc_stats *st);
+void memlimit_read_live_stats(sgc_stats *st);
 void memlimit_trace(uint64_t numgc);
 /* Called from the allocator's slow path (inside a no-preempt region) when
  * the heap reached its goal; collects unless disabled. */
