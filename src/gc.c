@@ -69,7 +69,8 @@ uint64_t sgc_next_gc = PACER_MIN_GOAL;
 uint64_t sgc_gc_dropped[NUM_CLASSES];
 
 static struct {
-  int gcpercent;   /* < 0: off */
+  int gcpercent;   /* < 0: off; written under gc_lock, read without it
+                      by the allocator's polls (atomic) */
   uint64_t min_goal; /* atomic: PACER_MIN_GOAL plus sgc_expand_heap's */
   int disabled;    /* sgc_disable nesting (atomic) */
   uint64_t max_heap;
@@ -664,7 +665,7 @@ static bool idle_due(uint64_t pressure) {
   /* Not before a first collection ended or was abandoned, nor with GOGC
    * off (only the memory limit collects then), nor below the minimum goal
    * (sgc_expand_heap promised that much room). */
-  if ((since == 0 && held == 0) || gc.gcpercent < 0 ||
+  if ((since == 0 && held == 0) || ATOMIC_LOAD_RELAXED(&gc.gcpercent) < 0 ||
       pressure < ATOMIC_LOAD_RELAXED(&gc.min_goal))
     return false;
   uint64_t now = os_nanotime();
@@ -684,7 +685,7 @@ static bool idle_due(uint64_t pressure) {
 
 void gc_maybe_collect(mcache *c) {
   if (ATOMIC_LOAD_RELAXED(&gc.disabled) ||
-      (gc.gcpercent < 0 && !memlimit_on()))
+      (ATOMIC_LOAD_RELAXED(&gc.gcpercent) < 0 && !memlimit_on()))
     return;
   uint64_t p = gc_heap_pressure();
   if (p < ATOMIC_LOAD(&sgc_next_gc)) {
@@ -794,7 +795,8 @@ int sgc_collect_a_little(void) {
   /* Nothing left to sweep and the heap at its goal: the little more is a
    * collection (bdwgc's GC_collect_a_little may start one too). */
   if (!more && !without_collections && !ATOMIC_LOAD_RELAXED(&gc.disabled) &&
-      gc.gcpercent >= 0 && gc_heap_pressure() >= ATOMIC_LOAD(&sgc_next_gc))
+      ATOMIC_LOAD_RELAXED(&gc.gcpercent) >= 0 &&
+      gc_heap_pressure() >= ATOMIC_LOAD(&sgc_next_gc))
     collect_as(c, COLLECT_DUE);
   return more;
 }
@@ -815,7 +817,7 @@ int sgc_set_gcpercent(int percent) {
   sgc_ensure_init();
   lock_as_blocking(&gc_lock);
   int old = gc.gcpercent;
-  gc.gcpercent = percent < 0 ? -1 : percent;
+  ATOMIC_STORE_RELAXED(&gc.gcpercent, percent < 0 ? -1 : percent);
   /* The goal follows at once (as Go's SetGCPercent), not at the next
    * collection: a program lowering GOGC before a burst gets it. */
   if (gc.numgc > 0)

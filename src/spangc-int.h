@@ -391,6 +391,8 @@ typedef struct mheap {
   mcentral central[NUM_SPANCLASSES];
 
   /* Statistics (mheap.lock unless atomic). */
+  /* Written under the lock (OWNER_ADD), read without it too (memlimit's
+   * overhead_now, from sgc_set_gcpercent while the sweeper frees spans). */
   uint64_t pages_inuse;   /* pages in in-use spans */
   uint64_t pages_stack;   /* pages in stack spans */
   uint64_t pages_free;    /* pages in free spans */
