@@ -41,6 +41,7 @@
 #include <link.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spangc-int.h"
@@ -881,6 +882,19 @@ static void publish_stats(void) {
   sgc_unlock(&stats_lock);
 }
 
+/* Sleep ns, in a blocking region if this thread is registered and not in
+ * one already (a collection then does not wait for it). */
+static void nap_as_blocking(uint64_t ns) {
+  mcache *c = sgc_tls_cache;
+  bool reg = c && c->thr && c->thr->state != THR_BLOCKING && !c->nopreempt;
+  if (reg)
+    sgc_enter_blocking();
+  struct timespec ts = {0, (long)ns};
+  nanosleep(&ts, NULL);
+  if (reg)
+    sgc_exit_blocking();
+}
+
 /* *st zeroed; called first (the guarded figures may come whole from
  * 'published', zeroes elsewhere).  Waits for gc_lock, except during a
  * concurrent collection: the program runs then, and a thread asking for
@@ -888,17 +902,30 @@ static void publish_stats(void) {
  * must not wait for the whole mark (it did: an allocating thread that
  * sampled them stalled for each concurrent phase). */
 void gc_read_stats(sgc_stats *st) {
-  if (sgc_trylock(&gc_lock)) {
-    read_guarded_stats(st);
-    sgc_unlock(&gc_lock);
-  } else if (conc_running()) {
-    sgc_lock(&stats_lock);
-    *st = published;
-    sgc_unlock(&stats_lock);
-  } else {
-    lock_as_blocking(&gc_lock);
-    read_guarded_stats(st);
-    sgc_unlock(&gc_lock);
+  /* gc_lock held and no concurrent collection running: a collection with
+   * the world stopped, or a concurrent one that has not published yet
+   * (collect_as took gc_lock; still_due, the start hook, the markers'
+   * threads and publish_stats come before conc_set_running).  Poll for
+   * one or the other rather than wait on gc_lock: a reader that came in
+   * that window waited for the whole concurrent collection (found by the
+   * adversarial review, test
+   * conc_stats_read_as_a_collection_starts_do_not_wait). */
+  uint64_t nap = 10000;
+  for (;;) {
+    if (sgc_trylock(&gc_lock)) {
+      read_guarded_stats(st);
+      sgc_unlock(&gc_lock);
+      break;
+    }
+    if (conc_running()) {
+      sgc_lock(&stats_lock);
+      *st = published;
+      sgc_unlock(&stats_lock);
+      break;
+    }
+    nap_as_blocking(nap);
+    if (nap < 1000000)
+      nap *= 2;
   }
   /* Not guarded by gc_lock (sgc_set_markers, the allocator and the
    * scavenger change them at any time): live, also during a concurrent
