@@ -558,8 +558,9 @@ typedef struct mcache {
   /* Stop-the-world handshake (see world.c).  nopreempt > 0 while the
    * thread is inside the allocator or holds a runtime lock: a suspend
    * signal arriving then only sets 'pending', and the thread parks itself
-   * when it leaves.  Both are touched only by the owning thread and its
-   * own signal handler. */
+   * when it leaves.  Both are written only by the owning thread and its
+   * own signal handler; 'pending' is also read by a stop that waited long
+   * (world.c report_unstopped), so it is written atomically. */
   volatile int nopreempt;
   volatile int pending;
   struct mthread *thr;
