@@ -416,7 +416,10 @@ SGC_API void sgc_remove_roots(void *lo, void *hi);
  *   statistics) on return.  Automatic collections sweep lazily instead.
  * sgc_disable / sgc_enable — nestable: while disabled, no collection is
  *   triggered by allocation (sgc_collect still collects; so does reaching
- *   the sgc_set_max_heap limit).
+ *   the sgc_set_max_heap limit).  A collection already under way (a
+ *   concurrent one runs beside the program) still finishes: num_gc may
+ *   grow by one after sgc_disable returns; sgc_call_without_collections
+ *   waits for it.
  * sgc_set_gcpercent — GOGC: collect when the heap reaches live * (1 +
  *   percent/100).  Negative turns automatic collection off.  Returns the
  *   old value.  The environment variable SPANGC_GOGC (a number, or "off")
