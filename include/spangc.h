@@ -289,7 +289,9 @@ SGC_API void sgc_read_stats(sgc_stats *s);
  * meanwhile are read again); sgc_collect then runs the marking on the
  * calling thread while the others go on.  The pinned-buffer exception
  * above applies to it as well.  While such a collection runs,
- * sgc_read_stats and sgc_call_without_collections wait for its end.
+ * sgc_call_without_collections waits for its end; sgc_read_stats does
+ * not: it reports the collections finished before it, with the heap's
+ * figures and the settings of the moment.
  *
  * A collection that cannot get memory for its tables of roots is skipped
  * (nothing is freed; sgc_stats.collections_abandoned counts it): running

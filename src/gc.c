@@ -41,6 +41,7 @@
 #include <link.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spangc-int.h"
@@ -69,7 +70,8 @@ uint64_t sgc_next_gc = PACER_MIN_GOAL;
 uint64_t sgc_gc_dropped[NUM_CLASSES];
 
 static struct {
-  int gcpercent;   /* < 0: off */
+  int gcpercent;   /* < 0: off; written under gc_lock, read without it
+                      by the allocator's polls (atomic) */
   uint64_t min_goal; /* atomic: PACER_MIN_GOAL plus sgc_expand_heap's */
   int disabled;    /* sgc_disable nesting (atomic) */
   uint64_t max_heap;
@@ -666,7 +668,7 @@ static bool idle_due(uint64_t pressure) {
   /* Not before a first collection ended or was abandoned, nor with GOGC
    * off (only the memory limit collects then), nor below the minimum goal
    * (sgc_expand_heap promised that much room). */
-  if ((since == 0 && held == 0) || gc.gcpercent < 0 ||
+  if ((since == 0 && held == 0) || ATOMIC_LOAD_RELAXED(&gc.gcpercent) < 0 ||
       pressure < ATOMIC_LOAD_RELAXED(&gc.min_goal))
     return false;
   uint64_t now = os_nanotime();
@@ -686,7 +688,7 @@ static bool idle_due(uint64_t pressure) {
 
 void gc_maybe_collect(mcache *c) {
   if (ATOMIC_LOAD_RELAXED(&gc.disabled) ||
-      (gc.gcpercent < 0 && !memlimit_on()))
+      (ATOMIC_LOAD_RELAXED(&gc.gcpercent) < 0 && !memlimit_on()))
     return;
   uint64_t p = gc_heap_pressure();
   if (p < ATOMIC_LOAD(&sgc_next_gc)) {
@@ -796,7 +798,8 @@ int sgc_collect_a_little(void) {
   /* Nothing left to sweep and the heap at its goal: the little more is a
    * collection (bdwgc's GC_collect_a_little may start one too). */
   if (!more && !without_collections && !ATOMIC_LOAD_RELAXED(&gc.disabled) &&
-      gc.gcpercent >= 0 && gc_heap_pressure() >= ATOMIC_LOAD(&sgc_next_gc))
+      ATOMIC_LOAD_RELAXED(&gc.gcpercent) >= 0 &&
+      gc_heap_pressure() >= ATOMIC_LOAD(&sgc_next_gc))
     collect_as(c, COLLECT_DUE);
   return more;
 }
@@ -826,7 +829,7 @@ int sgc_set_gcpercent(int percent) {
   sgc_ensure_init();
   lock_as_blocking(&gc_lock);
   int old = gc.gcpercent;
-  gc.gcpercent = percent < 0 ? -1 : percent;
+  ATOMIC_STORE_RELAXED(&gc.gcpercent, percent < 0 ? -1 : percent);
   /* The goal follows at once (as Go's SetGCPercent), not at the next
    * collection: a program lowering GOGC before a burst gets it. */
   if (gc.numgc > 0)
@@ -873,7 +876,6 @@ static void read_guarded_stats(sgc_stats *st) {
   st->collections_abandoned = gc.abandoned;
   st->idle_collections = gc.idle_collections;
   st->gcpercent = gc.gcpercent;
-  st->markers = gc.nmarkers;
   st->stack_released_bytes = gc.stack_released;
   gen_read_stats(st);
   memlimit_read_stats(st);
@@ -891,6 +893,19 @@ static void publish_stats(void) {
   sgc_unlock(&stats_lock);
 }
 
+/* Sleep ns, in a blocking region if this thread is registered and not in
+ * one already (a collection then does not wait for it). */
+static void nap_as_blocking(uint64_t ns) {
+  mcache *c = sgc_tls_cache;
+  bool reg = c && c->thr && c->thr->state != THR_BLOCKING && !c->nopreempt;
+  if (reg)
+    sgc_enter_blocking();
+  struct timespec ts = {0, (long)ns};
+  nanosleep(&ts, NULL);
+  if (reg)
+    sgc_exit_blocking();
+}
+
 /* *st zeroed; called first (the guarded figures may come whole from
  * 'published', zeroes elsewhere).  Waits for gc_lock, except during a
  * concurrent collection: the program runs then, and a thread asking for
@@ -898,18 +913,37 @@ static void publish_stats(void) {
  * must not wait for the whole mark (it did: an allocating thread that
  * sampled them stalled for each concurrent phase). */
 void gc_read_stats(sgc_stats *st) {
-  if (sgc_trylock(&gc_lock)) {
-    read_guarded_stats(st);
-    sgc_unlock(&gc_lock);
-  } else if (conc_running()) {
-    sgc_lock(&stats_lock);
-    *st = published;
-    sgc_unlock(&stats_lock);
-  } else {
-    lock_as_blocking(&gc_lock);
-    read_guarded_stats(st);
-    sgc_unlock(&gc_lock);
+  /* gc_lock held and no concurrent collection running: a collection with
+   * the world stopped, or a concurrent one that has not published yet
+   * (collect_as took gc_lock; still_due, the start hook, the markers'
+   * threads and publish_stats come before conc_set_running).  Poll for
+   * one or the other rather than wait on gc_lock: a reader that came in
+   * that window waited for the whole concurrent collection (found by the
+   * adversarial review, test
+   * conc_stats_read_as_a_collection_starts_do_not_wait). */
+  uint64_t nap = 10000;
+  for (;;) {
+    if (sgc_trylock(&gc_lock)) {
+      read_guarded_stats(st);
+      sgc_unlock(&gc_lock);
+      break;
+    }
+    if (conc_running()) {
+      sgc_lock(&stats_lock);
+      *st = published;
+      sgc_unlock(&stats_lock);
+      break;
+    }
+    nap_as_blocking(nap);
+    if (nap < 1000000)
+      nap *= 2;
   }
+  /* Not guarded by gc_lock (sgc_set_markers, the allocator and the
+   * scavenger change them at any time): live, also during a concurrent
+   * collection, whose copy was stale by what the phase allocated
+   * (memory_held_bytes against arena_committed_bytes) or set. */
+  st->markers = ATOMIC_LOAD_RELAXED(&gc.nmarkers);
+  memlimit_read_live_stats(st);
   st->next_gc = ATOMIC_LOAD(&sgc_next_gc);
   st->heap_live = (uint64_t)ATOMIC_LOAD(&sgc_heap.heap_live);
   st->sweeps_background = ATOMIC_LOAD_RELAXED(&sgc_nbgsweep);

@@ -366,11 +366,18 @@ size_t sgc_set_memory_limit(size_t bytes) {
 
 /* ------------------------------------------------------ statistics */
 
+/* The figures a collection sets (gc_lock held). */
 void memlimit_read_stats(sgc_stats *st) {
-  st->memory_limit = ATOMIC_LOAD_RELAXED(&ml.limit);
-  st->memory_held_bytes = memlimit_held();
   st->limit_lowered_goals = ml.nlowered;
   st->limit_goal_unlimited = ml.goal_unlimited;
+}
+
+/* The figures that change outside collections (the limit, what the heap
+ * holds, the cap's put-offs, the prompt releases): read live, also while
+ * a concurrent collection runs (gc_read_stats). */
+void memlimit_read_live_stats(sgc_stats *st) {
+  st->memory_limit = ATOMIC_LOAD_RELAXED(&ml.limit);
+  st->memory_held_bytes = memlimit_held();
   st->limit_collections_put_off = ATOMIC_LOAD_RELAXED(&ml.nputoff);
   st->prompt_released_bytes = ATOMIC_LOAD_RELAXED(&ml.released);
 }

@@ -346,7 +346,7 @@ static void free_span_locked(mheap *h, mspan *s, bool was_inuse,
                              bool released) {
   SGC_ASSERT_HELD(&h->lock);
   if (was_inuse) {
-    h->pages_inuse -= s->npages;
+    OWNER_ADD(&h->pages_inuse, -(uint64_t)s->npages);
     s->needzero = 1;
   }
   h->pages_free += s->npages;
@@ -489,7 +489,7 @@ static mspan *alloc_span_locked(mheap *h, uintptr_t npages) {
   if (reused == npages)
     s->needzero = 0; /* every page was released: all read as zero */
   h->pages_free -= s->npages;
-  h->pages_inuse += s->npages;
+  OWNER_ADD(&h->pages_inuse, (uint64_t)s->npages);
   if (h->pages_inuse + h->pages_stack > h->pages_peak)
     h->pages_peak = h->pages_inuse + h->pages_stack;
   return s;
@@ -571,8 +571,8 @@ mspan *mheap_alloc_stack(uintptr_t npages) {
     return NULL;
   }
   release_for_limit_locked();
-  h->pages_inuse -= npages;
-  h->pages_stack += npages;
+  OWNER_ADD(&h->pages_inuse, -(uint64_t)npages);
+  OWNER_ADD(&h->pages_stack, (uint64_t)npages);
   s->spanclass = 0;
   s->elemsize = npages * PAGE_SIZE;
   s->nelems = 1;
@@ -596,8 +596,9 @@ void mheap_free_stack(mspan *s) {
   sgc_lock(&h->lock);
   if (sgc_record_frees)
     gen_note_span_freed(s);
-  h->pages_stack -= s->npages;
-  h->pages_inuse += s->npages; /* free_span_locked moves them to free */
+  OWNER_ADD(&h->pages_stack, -(uint64_t)s->npages);
+  /* free_span_locked moves them to free */
+  OWNER_ADD(&h->pages_inuse, (uint64_t)s->npages);
   free_span_locked(h, s, true, true);
   sgc_unlock(&h->lock);
 }

@@ -391,6 +391,8 @@ typedef struct mheap {
   mcentral central[NUM_SPANCLASSES];
 
   /* Statistics (mheap.lock unless atomic). */
+  /* Written under the lock (OWNER_ADD), read without it too (memlimit's
+   * overhead_now, from sgc_set_gcpercent while the sweeper frees spans). */
   uint64_t pages_inuse;   /* pages in in-use spans */
   uint64_t pages_stack;   /* pages in stack spans */
   uint64_t pages_free;    /* pages in free spans */
@@ -556,8 +558,9 @@ typedef struct mcache {
   /* Stop-the-world handshake (see world.c).  nopreempt > 0 while the
    * thread is inside the allocator or holds a runtime lock: a suspend
    * signal arriving then only sets 'pending', and the thread parks itself
-   * when it leaves.  Both are touched only by the owning thread and its
-   * own signal handler. */
+   * when it leaves.  Both are written only by the owning thread and its
+   * own signal handler; 'pending' is also read by a stop that waited long
+   * (world.c report_unstopped), so it is written atomically. */
   volatile int nopreempt;
   volatile int pending;
   struct mthread *thr;
@@ -1030,6 +1033,7 @@ void memlimit_scavenge_promptly(void);
 void memlimit_atfork_child(void);
 void memlimit_cond_init(void);
 void memlimit_read_stats(sgc_stats *st);
+void memlimit_read_live_stats(sgc_stats *st);
 void memlimit_trace(uint64_t numgc);
 /* Called from the allocator's slow path (inside a no-preempt region) when
  * the heap reached its goal; collects unless disabled. */

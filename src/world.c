@@ -164,7 +164,13 @@ static void suspend_handler(int sig, siginfo_t *si, void *ucv) {
   uint64_t g = ATOMIC_LOAD(&t->sig_gen);
   if (ATOMIC_LOAD(&t->ack_gen) != g) {
     if (c->nopreempt) {
-      c->pending = 1;
+      /* Atomic: a stop that waits long reads it from the collecting
+       * thread (report_unstopped).  Plain, the write raced with that
+       * read, and ThreadSanitizer, reporting it from this handler in the
+       * middle of the stop, took the loader's lock the collector holds:
+       * the stop hung for ever (found by the adversarial review, in
+       * conc_objects_moved_during_the_mark_survive under TSan). */
+      ATOMIC_STORE_RELAXED(&c->pending, 1);
     } else {
       ucontext_t *uc = ucv;
       memcpy(&t->ctx, uc, sizeof t->ctx);
@@ -204,7 +210,7 @@ void world_park_pending(mcache *c) {
   do {
     c->nopreempt++;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    c->pending = 0;
+    ATOMIC_STORE_RELAXED(&c->pending, 0); /* see suspend_handler */
     uint64_t g = ATOMIC_LOAD(&t->sig_gen);
     if (ATOMIC_LOAD(&t->ack_gen) != g)
       park(t, g);
