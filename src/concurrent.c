@@ -73,6 +73,7 @@ static struct {
   uint64_t expect_ns; /* atomic: the next major's mark, expected */
   int idle;           /* atomic: an idle collection is wanted */
   int running;        /* atomic: a concurrent collection is under way */
+  uint64_t ended;     /* atomic: concurrent collections ended, ever */
 } conc SGC_NOGC = {SGC_MUTEX_INIT(CONC), PTHREAD_COND_INITIALIZER};
 
 void conc_init(void) {
@@ -166,7 +167,11 @@ bool conc_start_idle(void) {
   return started;
 }
 
-void conc_set_running(bool on) { ATOMIC_STORE(&conc.running, on ? 1 : 0); }
+void conc_set_running(bool on) {
+  if (!on)
+    ATOMIC_ADD(&conc.ended, 1);
+  ATOMIC_STORE(&conc.running, on ? 1 : 0);
+}
 
 bool conc_running(void) { return ATOMIC_LOAD_RELAXED(&conc.running) != 0; }
 
@@ -181,10 +186,13 @@ bool conc_running(void) { return ATOMIC_LOAD_RELAXED(&conc.running) != 0; }
  * by conc_assists_bound_the_heap_and_lose_nothing).  So past the cap the
  * heap grows by at most a refill per budget of the mark's work.  The
  * wait sleeps outside any no-preempt region, so a stop stops it like any
- * thread.  False if no concurrent collection is under way any more: the
- * caller collects or waits as usual. */
+ * thread.  False once the collection it came in is over, even if another
+ * began meanwhile (the caller then weighs the new goal; a thread that
+ * waited for the whole budget across back-to-back collections stalled
+ * 0.35 s): it collects or waits as usual. */
 bool conc_assist(uint64_t budget, bool may_overshoot) {
   uint64_t paid = 0;
+  uint64_t ended = ATOMIC_LOAD(&conc.ended);
   for (;;) {
     int64_t r = mark_assist(budget - paid);
     if (may_overshoot)
@@ -193,7 +201,7 @@ bool conc_assist(uint64_t budget, bool may_overshoot) {
       paid += (uint64_t)r;
     if (paid >= budget)
       return true;
-    if (!ATOMIC_LOAD(&conc.running))
+    if (!ATOMIC_LOAD(&conc.running) || ATOMIC_LOAD(&conc.ended) != ended)
       return false;
     struct timespec ts = {0, 50000}; /* 50 us */
     nanosleep(&ts, NULL);
