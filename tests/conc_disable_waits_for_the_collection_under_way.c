@@ -21,48 +21,28 @@ static int in_phase, disabled; /* atomic */
 static uint64_t gc_at_return;  /* num_gc read as sgc_disable returned */
 
 static void hold_phase(void) {
-  __atomic_store_n(&in_phase, 1, __ATOMIC_SEQ_CST);
-  double t0 = now_seconds();
-  while (!__atomic_load_n(&disabled, __ATOMIC_SEQ_CST) &&
-         now_seconds() - t0 < 0.5) {
-    struct timespec ts = {0, 1000000};
-    nanosleep(&ts, NULL);
-  }
+  set_flag(&in_phase);
+  wait_flag(&disabled, 0.5);
 }
 
 static void *disabler(void *arg) {
   (void)arg;
-  while (!__atomic_load_n(&in_phase, __ATOMIC_SEQ_CST)) {
-    struct timespec ts = {0, 1000000};
-    nanosleep(&ts, NULL);
-  }
+  wait_flag(&in_phase, 1e9);
   sgc_disable();
   sgc_stats st;
   sgc_read_stats(&st);
   gc_at_return = st.num_gc;
-  __atomic_store_n(&disabled, 1, __ATOMIC_SEQ_CST);
+  set_flag(&disabled);
   return NULL;
 }
 
 int main(void) {
-  if (!conc_init_or_skip())
-    return 0;
-  void **live = sgc_alloc(4096 * sizeof(void *));
-  CHECK(live != NULL);
-  for (int i = 0; i < 4096; i++)
-    CHECK((live[i] = sgc_alloc(64)) != NULL);
-  sgc_collect();
   sgc_stats before;
-  sgc_read_stats(&before);
+  void **live = conc_setup_or_skip(&before);
+  if (live == NULL)
+    return 0;
 
-  pthread_t t;
-  CHECK(sgc_pthread_create(&t, NULL, disabler, NULL) == 0);
-  sgc_test_conc_phase_hook = hold_phase;
-  sgc_collect();
-  sgc_test_conc_phase_hook = NULL;
-  sgc_enter_blocking();
-  pthread_join(t, NULL);
-  sgc_exit_blocking();
+  conc_collect_beside(disabler, hold_phase);
   CHECKF(gc_at_return == before.num_gc + 1,
          "sgc_disable returned with num_gc %llu, the collection under way "
          "being number %llu", (unsigned long long)gc_at_return,
@@ -78,8 +58,7 @@ int main(void) {
   CHECKF(st.num_gc == gc_at_return, "%llu collections while disabled",
          (unsigned long long)(st.num_gc - gc_at_return));
   sgc_enable();
-  for (int i = 0; i < 4096; i++)
-    CHECK(sgc_base(live[i]) == live[i]);
+  CHECK(small_live_set_intact(live, 4096));
   printf("sgc_disable returned after collection %llu\n",
          (unsigned long long)gc_at_return);
   return 0;

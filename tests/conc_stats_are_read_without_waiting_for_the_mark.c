@@ -22,49 +22,27 @@ static int held_too_long;         /* atomic: the hook gave up waiting */
 static sgc_stats seen;            /* the reader's, before reader_done */
 
 static void hold_phase(void) {
-  __atomic_store_n(&in_phase, 1, __ATOMIC_SEQ_CST);
-  double t0 = now_seconds();
-  while (!__atomic_load_n(&reader_done, __ATOMIC_SEQ_CST)) {
-    if (now_seconds() - t0 > 10.0) {
-      __atomic_store_n(&held_too_long, 1, __ATOMIC_SEQ_CST);
-      break;
-    }
-    struct timespec ts = {0, 1000000};
-    nanosleep(&ts, NULL);
-  }
+  set_flag(&in_phase);
+  if (!wait_flag(&reader_done, 10.0))
+    set_flag(&held_too_long);
 }
 
 static void *reader(void *arg) {
   (void)arg;
-  while (!__atomic_load_n(&in_phase, __ATOMIC_SEQ_CST)) {
-    struct timespec ts = {0, 1000000};
-    nanosleep(&ts, NULL);
-  }
+  wait_flag(&in_phase, 1e9);
   sgc_read_stats(&seen);
-  __atomic_store_n(&reader_done, 1, __ATOMIC_SEQ_CST);
+  set_flag(&reader_done);
   return NULL;
 }
 
 int main(void) {
-  if (!conc_init_or_skip())
-    return 0;
-  /* Something to mark. */
-  void **live = sgc_alloc(4096 * sizeof(void *));
-  CHECK(live != NULL);
-  for (int i = 0; i < 4096; i++)
-    CHECK((live[i] = sgc_alloc(64)) != NULL);
-  sgc_collect();
   sgc_stats before;
-  sgc_read_stats(&before);
+  void **live = conc_setup_or_skip(&before);
+  if (live == NULL)
+    return 0;
 
-  pthread_t t;
-  CHECK(sgc_pthread_create(&t, NULL, reader, NULL) == 0);
-  sgc_test_conc_phase_hook = hold_phase;
-  sgc_collect(); /* concurrent: this thread runs the phase, and the hook */
-  sgc_test_conc_phase_hook = NULL;
-  sgc_enter_blocking();
-  pthread_join(t, NULL);
-  sgc_exit_blocking();
+  /* Concurrent: this thread runs the phase, and the hook. */
+  conc_collect_beside(reader, hold_phase);
 
   CHECKF(!held_too_long, "sgc_read_stats did not return within 10 s of "
          "a concurrent phase (it waited for the collection)");
@@ -81,8 +59,7 @@ int main(void) {
   sgc_read_stats(&after);
   CHECK(after.num_gc == before.num_gc + 1);
   CHECK(after.num_concurrent_gc == before.num_concurrent_gc + 1);
-  for (int i = 0; i < 4096; i++)
-    CHECK(sgc_base(live[i]) == live[i]);
+  CHECK(small_live_set_intact(live, 4096));
   printf("read during the phase: num_gc %llu, heap in use %llu bytes\n",
          (unsigned long long)seen.num_gc,
          (unsigned long long)seen.heap_inuse_bytes);

@@ -31,15 +31,8 @@ static void start_hook(void) {
 }
 
 static void hold_phase(void) {
-  double t0 = now_seconds();
-  while (!__atomic_load_n(&reader_done, __ATOMIC_SEQ_CST)) {
-    if (now_seconds() - t0 > 10.0) {
-      __atomic_store_n(&held_too_long, 1, __ATOMIC_SEQ_CST);
-      break;
-    }
-    struct timespec ts = {0, 1000000};
-    nanosleep(&ts, NULL);
-  }
+  if (!wait_flag(&reader_done, 10.0))
+    set_flag(&held_too_long);
 }
 
 static sgc_stats seen;
@@ -56,26 +49,14 @@ static void *reader(void *arg) {
 }
 
 int main(void) {
-  if (!conc_init_or_skip())
-    return 0;
-  void **live = sgc_alloc(4096 * sizeof(void *));
-  CHECK(live != NULL);
-  for (int i = 0; i < 4096; i++)
-    CHECK((live[i] = sgc_alloc(64)) != NULL);
-  sgc_collect();
   sgc_stats before;
-  sgc_read_stats(&before);
+  void **live = conc_setup_or_skip(&before);
+  if (live == NULL)
+    return 0;
 
-  pthread_t t;
-  CHECK(sgc_pthread_create(&t, NULL, reader, NULL) == 0);
   sgc_set_start_hook(start_hook);
-  sgc_test_conc_phase_hook = hold_phase;
-  sgc_collect(); /* concurrent: this thread runs the hooks */
-  sgc_test_conc_phase_hook = NULL;
+  conc_collect_beside(reader, hold_phase); /* this thread runs the hooks */
   sgc_set_start_hook(NULL);
-  sgc_enter_blocking();
-  pthread_join(t, NULL);
-  sgc_exit_blocking();
 
   CHECKF(!held_too_long, "sgc_read_stats, called as a concurrent "
          "collection started, did not return within 10 s of its phase (it "
@@ -86,8 +67,7 @@ int main(void) {
   sgc_stats after;
   sgc_read_stats(&after);
   CHECK(after.num_gc == before.num_gc + 1);
-  for (int i = 0; i < 4096; i++)
-    CHECK(sgc_base(live[i]) == live[i]);
+  CHECK(small_live_set_intact(live, 4096));
   printf("read as the collection started: num_gc %llu\n",
          (unsigned long long)seen.num_gc);
   return 0;

@@ -23,13 +23,8 @@
 static int in_phase, main_done; /* atomic */
 
 static void hold_phase(void) {
-  __atomic_store_n(&in_phase, 1, __ATOMIC_SEQ_CST);
-  double t0 = now_seconds();
-  while (!__atomic_load_n(&main_done, __ATOMIC_SEQ_CST) &&
-         now_seconds() - t0 < 30.0) {
-    struct timespec ts = {0, 1000000};
-    nanosleep(&ts, NULL);
-  }
+  set_flag(&in_phase);
+  wait_flag(&main_done, 30.0);
 }
 
 static void *collector(void *arg) {
@@ -45,23 +40,15 @@ int main(void) {
   /* GOGC 100000: the 32 MiB stay under the goal (no assist, no wait;
    * sgc_expand_heap would make room too, but with pages held already). */
   setenv("SPANGC_GOGC", "100000", 1);
-  if (!conc_init_or_skip())
-    return 0;
-  void **live = sgc_alloc(4096 * sizeof(void *));
-  CHECK(live != NULL);
-  for (int i = 0; i < 4096; i++)
-    CHECK((live[i] = sgc_alloc(64)) != NULL);
-  sgc_collect();
   sgc_stats before;
-  sgc_read_stats(&before);
+  void **live = conc_setup_or_skip(&before);
+  if (live == NULL)
+    return 0;
 
   sgc_test_conc_phase_hook = hold_phase;
   pthread_t t;
   CHECK(sgc_pthread_create(&t, NULL, collector, NULL) == 0);
-  while (!__atomic_load_n(&in_phase, __ATOMIC_SEQ_CST)) {
-    struct timespec ts = {0, 1000000};
-    nanosleep(&ts, NULL);
-  }
+  wait_flag(&in_phase, 1e9);
   for (int i = 0; i < NBIG; i++)
     CHECK((big[i] = sgc_alloc_noscan((size_t)1 << 20)) != NULL);
   int markers = before.markers == 1 ? 2 : before.markers - 1;
@@ -69,10 +56,8 @@ int main(void) {
   sgc_stats during;
   sgc_read_stats(&during);
   CHECK(conc_running()); /* still in the collection */
-  __atomic_store_n(&main_done, 1, __ATOMIC_SEQ_CST);
-  sgc_enter_blocking();
-  pthread_join(t, NULL);
-  sgc_exit_blocking();
+  set_flag(&main_done);
+  join_blocking(t);
   sgc_test_conc_phase_hook = NULL;
 
   /* The collector's figures: those of the collections before. */
@@ -95,8 +80,7 @@ int main(void) {
   sgc_read_stats(&after);
   CHECK(after.num_gc == before.num_gc + 1);
   CHECK(after.markers == markers);
-  for (int i = 0; i < 4096; i++)
-    CHECK(sgc_base(live[i]) == live[i]);
+  CHECK(small_live_set_intact(live, 4096));
   printf("during the phase: markers %d, held %.1f MiB, arena %.1f MiB\n",
          during.markers, (double)held / 1048576.0,
          (double)arena / 1048576.0);

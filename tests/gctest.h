@@ -188,6 +188,76 @@ __attribute__((unused)) static void collector_loop_stop(pthread_t t) {
   sgc_exit_blocking();
 }
 
+/* Poll (1 ms naps) until *flag is set or 'seconds' pass; 1 if it was
+ * set.  The conc_ tests' threads and phase hooks wait for each other so. */
+__attribute__((unused)) static int wait_flag(int *flag, double seconds) {
+  double t0 = now_seconds();
+  while (!__atomic_load_n(flag, __ATOMIC_SEQ_CST)) {
+    if (now_seconds() - t0 > seconds)
+      return 0;
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
+  return 1;
+}
+__attribute__((unused)) static void set_flag(int *flag) {
+  __atomic_store_n(flag, 1, __ATOMIC_SEQ_CST);
+}
+/* pthread_join from a registered thread, in a blocking region. */
+__attribute__((unused)) static void join_blocking(pthread_t t) {
+  sgc_enter_blocking();
+  pthread_join(t, NULL);
+  sgc_exit_blocking();
+}
+/* n 64-byte objects held from an array (returned): something to mark. */
+__attribute__((unused)) static void **small_live_set(int n) {
+  void **live = (void **)sgc_alloc((size_t)n * sizeof(void *));
+  if (live == NULL) {
+    fprintf(stderr, "small_live_set: out of memory\n");
+    abort();
+  }
+  for (int i = 0; i < n; i++)
+    if ((live[i] = sgc_alloc(64)) == NULL) {
+      fprintf(stderr, "small_live_set: out of memory\n");
+      abort();
+    }
+  return live;
+}
+__attribute__((unused)) static int small_live_set_intact(void **live, int n) {
+  for (int i = 0; i < n; i++)
+    if (sgc_base(live[i]) != live[i])
+      return 0;
+  return 1;
+}
+
+/* conc_init_or_skip, then a small live set collected once and the
+ * figures after it in *before; NULL (the test skips) without concurrent
+ * marking. */
+__attribute__((unused)) static void **conc_setup_or_skip(sgc_stats *before) {
+  if (!conc_init_or_skip())
+    return NULL;
+  void **live = small_live_set(4096);
+  sgc_collect();
+  sgc_read_stats(before);
+  return live;
+}
+/* A concurrent collection (sgc_collect) with phase_hook as
+ * sgc_test_conc_phase_hook, while a registered thread runs fn; returns
+ * once both are done.  The hook and fn meet through flags (wait_flag). */
+extern void (*sgc_test_conc_phase_hook)(void);
+__attribute__((unused)) static void conc_collect_beside(void *(*fn)(void *),
+                                                        void (*phase_hook)(void)) {
+  pthread_t t;
+  if (sgc_pthread_create(&t, NULL, fn, NULL) != 0) {
+    fprintf(stderr, "conc_collect_beside: cannot create the thread\n");
+    abort();
+  }
+  sgc_test_conc_phase_hook = phase_hook;
+  sgc_collect();
+  sgc_test_conc_phase_hook = NULL;
+  join_blocking(t);
+}
+
 /* A list node of the conc_ tests carrying a pointer-free tag blob (id,
  * ~id): a node freed while reachable, and its slot reused, shows as a
  * wrong blob.  blob_node_new(size) allocates size bytes (at least the
