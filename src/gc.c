@@ -640,6 +640,12 @@ static void collect_from_allocator(mcache *c, int why, bool complete) {
 static bool assist_from_allocator(mcache *c, bool may_overshoot) {
   if (!conc_running())
     return false;
+  /* On a fiber, whose stack may be 16 KiB with little left: an assist
+   * scans on the program's stack, and calling a mark procedure takes a
+   * 4 KiB frame (the adversarial review, from -fstack-usage).  No
+   * assist: within the overshoot it allocates, past it it waits. */
+  if (c->thr != NULL && c->thr->cur != &c->thr->home)
+    return may_overshoot;
   int np = c->nopreempt;
   c->nopreempt = 0;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
