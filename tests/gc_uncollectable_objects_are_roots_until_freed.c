@@ -212,6 +212,7 @@ __attribute__((noinline)) static void realloc_cases(void) {
 #define NTHREADS 4
 #define TSLOTS 64
 static int stop_collector; /* atomic */
+static long collections_done; /* atomic: the collector thread's so far */
 static long thread_ops[NTHREADS];
 
 typedef struct { uint64_t *obj; size_t words; uint64_t id; } tslot;
@@ -238,7 +239,11 @@ static void *mutator(void *arg) {
   CHECK(slots != NULL);
   uint64_t rng = 0x9e3779b97f4a7c15ull * (uint64_t)(t + 1), seq = 0;
   long iters = scaled(60000);
-  for (long it = 0; it < iters; it++) {
+  /* And until the collector thread has collected twice beside them (on a
+   * loaded machine the threads once finished before it ran at all). */
+  for (long it = 0;
+       it < iters || __atomic_load_n(&collections_done, __ATOMIC_RELAXED) < 2;
+       it++) {
     rng ^= rng << 13;
     rng ^= rng >> 7;
     rng ^= rng << 17;
@@ -279,10 +284,12 @@ static void *mutator(void *arg) {
 }
 
 static void *collector(void *arg) {
+  (void)arg;
   long n = 0;
   while (!__atomic_load_n(&stop_collector, __ATOMIC_RELAXED)) {
     sgc_collect();
     n++;
+    __atomic_store_n(&collections_done, n, __ATOMIC_RELAXED);
     /* A breather, so that the mutators progress on a loaded machine. */
     sgc_enter_blocking();
     usleep(200);
