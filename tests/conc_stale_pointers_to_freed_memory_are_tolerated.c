@@ -84,7 +84,15 @@ int main(void) {
   uint64_t seed = 0x9e3779b97f4a7c15ull;
   double end = now_seconds() + 3 * test_scale() + 0.5;
   long rounds = 0;
-  while (now_seconds() < end || rounds < 2000) {
+  uint64_t nconc = 0; /* looked at every 256 rounds */
+  /* Until the time is up and, beside these rounds, two concurrent
+   * collections ran (on a loaded machine the collector thread may be
+   * slow to get going). */
+  while (now_seconds() < end || rounds < 2000 || nconc < 2) {
+    if ((rounds & 255) == 0) {
+      sgc_read_stats(&st);
+      nconc = st.num_concurrent_gc - st0.num_concurrent_gc;
+    }
     holder *h = hold[rnd(&seed) % NHOLD];
     void *l = fill(LARGE, rnd(&seed) & 1);
     void *s = fill(SMALL, 0);
