@@ -432,6 +432,22 @@ static int thread_blocks_signal(int tid, int sig) {
 /* A stop that has waited STOP_WARN_NS for some thread says which, once. */
 #define STOP_WARN_NS 100000000ull
 
+/* Another thread's 'pending', for report_unstopped's message only: read
+ * without synchronisation, and out of ThreadSanitizer's sight.  The
+ * handler sets it with a plain store (the thread's own flag); seen by
+ * ThreadSanitizer against this read, that store was a data race reported
+ * from inside the handler, whose report walks the loaded objects
+ * (dl_iterate_phdr) to symbolize: the collector holds that lock until
+ * the world restarts, and waits for the reporting thread, so the stop
+ * hung, repeating "has not stopped" (gc_threads_random_graphs,
+ * stress_max_heap_holds_under_threads and
+ * world_unregistered_threads_query_the_heap under TSan and load;
+ * world_stop_warning_does_not_race_with_the_handler). */
+__attribute__((no_sanitize("thread"), noinline)) static bool
+thread_pending_for_message(const mthread *t) {
+  return *(const volatile int *)&t->cache->pending != 0;
+}
+
 static void report_unstopped(uint64_t g) {
   int intact = signals_handler_intact();
   for (mthread *t = allthreads; t; t = t->next) {
@@ -440,7 +456,7 @@ static void report_unstopped(uint64_t g) {
     int b = thread_blocks_signal(t->ktid, SIG_SUSPEND);
     /* 'pending' is the thread's own, set by its handler: read racily,
      * for a message only. */
-    bool inside = ATOMIC_LOAD_RELAXED(&t->cache->pending) != 0;
+    bool inside = thread_pending_for_message(t);
     char name[32], why[200];
     signals_name(SIG_SUSPEND, name, sizeof name);
     if (inside)
