@@ -31,13 +31,16 @@ static void prepare(void) {
   gc_atfork_threads(FORK_PREPARE);
   caches_atfork(FORK_PREPARE);
   heap_atfork(FORK_PREPARE);
+  gc_atfork_stats(FORK_PREPARE); /* ranks after all the above */
 }
 
 static void release(int phase) {
   if (!ATOMIC_LOAD(&sgc_initialised))
     return;
   /* Not the reverse of prepare's order (releases need none); the
-   * child's handlers run in the order they always have. */
+   * child's handlers run in the order they always have.  stats_lock
+   * first: the handlers below take locks of lower rank. */
+  gc_atfork_stats(phase);
   finalizer_atfork(phase);
   roots_atfork(phase);
   caches_atfork(phase);

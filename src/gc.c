@@ -910,6 +910,19 @@ void gc_read_stats(sgc_stats *st) {
 
 /* --------------------------------------------------------------- fork */
 
+/* A reader of 'published' may hold stats_lock: the child's first
+ * concurrent collection would wait for it for ever.  Taken last of the
+ * prepare handlers and released first after fork: its rank is after
+ * every lock the others take, in prepare and in the parent's and child's
+ * handlers (held from gc_atfork on, it aborted every fork in the debug
+ * builds: "taking world.mutex (rank 13) while holding stats_lock"). */
+void gc_atfork_stats(int phase) {
+  if (phase == FORK_PREPARE)
+    sgc_lock(&stats_lock);
+  else
+    sgc_unlock(&stats_lock);
+}
+
 void gc_atfork(int phase) {
   if (phase == FORK_PREPARE) {
     mcache *c = sgc_tls_cache;
@@ -925,12 +938,8 @@ void gc_atfork(int phase) {
       sgc_wrlock(&hold_lock);
       sgc_lock(&gc_lock);
     }
-    /* A reader of 'published' may hold it: the child's first concurrent
-     * collection would wait for it for ever. */
-    sgc_lock(&stats_lock);
-    return;
+    return; /* stats_lock: gc_atfork_stats */
   }
-  sgc_unlock(&stats_lock);
   sgc_unlock(&gc_lock);
   if (phase == FORK_CHILD)
     sgc_rwlock_reset_held(&hold_lock); /* readers may be gone */

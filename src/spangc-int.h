@@ -1142,6 +1142,7 @@ static inline void sgc_ensure_init(void) {
 enum { FORK_PREPARE, FORK_PARENT, FORK_CHILD };
 void fork_init(void);
 void gc_atfork(int phase);
+void gc_atfork_stats(int phase); /* taken last, released first */
 void gc_atfork_threads(int phase);
 void world_atfork(int phase);
 /* The thread records' allocator: its lock is taken by heap_atfork with the
