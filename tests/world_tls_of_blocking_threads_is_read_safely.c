@@ -85,7 +85,7 @@ int main(void) {
   sgc_init();
   pthread_t t;
   CHECK(sgc_pthread_create(&t, NULL, churn, NULL) == 0);
-  long n = scaled(3000);
+  long n = scaled(1000); /* the crash came in the first few before the fix */
   for (long i = 0; i < n; i++) {
     void *volatile junk = sgc_alloc(1000);
     (void)junk;
