@@ -69,3 +69,21 @@ void fixalloc_free(fixalloc *f, void *p) {
   f->inuse--;
   sgc_unlock(&f->lock);
 }
+
+/* A fork child must not inherit an allocator's lock held by a thread that
+ * does not exist there: it would wait for it for ever (or, were the lock
+ * reset, find the chunk half carved). */
+void fixalloc_atfork(fixalloc **fs, int n, int phase) {
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && (uintptr_t)fs[j - 1] > (uintptr_t)fs[j]; j--) {
+      fixalloc *t = fs[j];
+      fs[j] = fs[j - 1];
+      fs[j - 1] = t;
+    }
+  if (phase == FORK_PREPARE)
+    for (int i = 0; i < n; i++)
+      sgc_lock(&fs[i]->lock);
+  else
+    for (int i = n - 1; i >= 0; i--)
+      sgc_unlock(&fs[i]->lock);
+}

@@ -8,8 +8,10 @@
  * arenas), taken after these handlers, are released as usual.  It then
  * takes the locks that threads outside the world may hold (roots_lock,
  * fin.lock and weak_lock, the collector threads' locks, caches_lock,
- * the mcentral locks, mheap.lock, the fixalloc locks), in the order of
- * the lock table (lockrank.h).
+ * the mcentral locks, mheap.lock, the fixalloc locks, the thread
+ * records' among them: threads take that one off the thread list, while
+ * they register and unregister), in the order of the lock table
+ * (lockrank.h).
  * After fork the parent releases them and lowers the barrier; the child
  * releases them and forgets every other thread: their caches hand their
  * spans back, their records go, and the runtime's own threads (markers,

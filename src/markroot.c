@@ -27,9 +27,13 @@
  * table and the recorded segments are then only read.  A span's
  * speciallock is taken while its finalizers' args are marked.
  */
+#include <fcntl.h>
 #include <link.h>
 #include <malloc.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "mark-int.h"
 
@@ -139,11 +143,125 @@ typedef struct dtv_entry {
   uintptr_t val, to_free;
 } dtv_entry;
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TLS_OTHER_MALLOC 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TLS_OTHER_MALLOC 1
+#endif
+
+/* Copy n bytes of this process's memory at src to dst without faulting:
+ * returns how many were copied, fewer from the first page that is not
+ * mapped.  process_vm_readv on our own pid, or where that is refused
+ * (seccomp) /proc/self/mem (opened once, kept); -1 if neither can be
+ * used.  Plain system calls: the world is stopped, and a stopped thread
+ * may hold a lock of the C library. */
+static int mem_fd = -2;
+static ssize_t copy_nofault(void *dst, uintptr_t src, size_t n) {
+  struct iovec l = {dst, n}, r = {(void *)src, n};
+  ssize_t k = syscall(SYS_process_vm_readv, getpid(), &l, 1L, &r, 1L, 0L);
+  if (k >= 0)
+    return k;
+  if (errno == EFAULT)
+    return 0;
+  int fd = ATOMIC_LOAD(&mem_fd);
+  if (fd == -2) {
+    int nfd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    int expect = -2;
+    if (!__atomic_compare_exchange_n(&mem_fd, &expect, nfd < 0 ? -1 : nfd,
+                                     false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST) && nfd >= 0)
+      close(nfd);
+    fd = ATOMIC_LOAD(&mem_fd);
+  }
+  if (fd < 0)
+    return -1;
+  size_t done = 0;
+  while (done < n) {
+    k = pread(fd, (char *)dst + done, n - done, (off_t)(src + done));
+    if (k < 0 && errno == EINTR)
+      continue;
+    if (k <= 0)
+      break;
+    done += (size_t)k;
+  }
+  return (ssize_t)done;
+}
+
+/* The TLS of a thread in a blocking region, which runs meanwhile: its C
+ * library may free a block its vector names (the block of a closed
+ * library, under a module id a newly opened one took, is freed when the
+ * thread next touches TLS: glibc's _dl_update_slotinfo takes no lock we
+ * hold) and may replace the vector itself.  So the vector and the blocks
+ * malloc made are read only through copies that cannot fault, and malloc
+ * is not asked the size of a block it may be freeing (malloc_usable_size
+ * read an unmapped block's header; AddressSanitizer reported the call on
+ * a freed block).  A block's end is its module's size, and in a plain
+ * build also what the chunk's header says (read the same way), so a
+ * stale small block is not read far past its end.  A freed block read
+ * this way is garbage scanned: it can only keep objects, and only for a
+ * cycle.  The static TLS blocks (no to_free) lie in the thread's own
+ * mapping, which outlives the region.  (world_tls_of_blocking_threads_is_read_safely) */
+SCAN_NO_SANITIZE static bool scan_blocking_thread_tls(gcwork *w,
+                                                      const dtv_entry *dtv) {
+  dtv_entry e;
+  ssize_t got = copy_nofault(&e, (uintptr_t)&dtv[-1], sizeof e);
+  if (got < 0)
+    return false; /* no way to copy: read as a stopped thread's */
+  if (got != sizeof e)
+    return true; /* a vector freed and unmapped meanwhile */
+  uintptr_t len = e.val;
+  if (len > DTV_MAX_LEN)
+    return true;
+  for (uint32_t k = 0; k < tlsmods.n; k++) {
+    uintptr_t id = tlsmods.r[k][0], size = tlsmods.r[k][1];
+    if (id > len ||
+        copy_nofault(&e, (uintptr_t)&dtv[id], sizeof e) != sizeof e)
+      continue;
+    uintptr_t b = e.val, from = e.to_free, end = b + size;
+    if (b == 0 || b == UINTPTR_MAX || end < b)
+      continue;
+    if (from == 0) {
+      push_or_scan(w, b, end);
+      continue;
+    }
+#ifndef TLS_OTHER_MALLOC
+    /* glibc's chunk header: the size, flag 2 for a chunk of its own
+     * mapping (16 bytes of header, else 8 usable in the next chunk's). */
+    uintptr_t hdr;
+    if (copy_nofault(&hdr, from - sizeof hdr, sizeof hdr) != sizeof hdr)
+      continue; /* unmapped: freed */
+    uintptr_t csize = hdr & ~(uintptr_t)7, over = (hdr & 2) ? 16 : 8;
+    if (csize <= over)
+      continue;
+    if (from + (csize - over) < end)
+      end = from + (csize - over);
+#endif
+    uintptr_t buf[512];
+    for (uintptr_t p = b & ~(uintptr_t)7; p < end;) {
+      size_t want = end - p < sizeof buf ? end - p : sizeof buf;
+      ssize_t n = copy_nofault(buf, p, want);
+      if (n <= 0)
+        break;
+      scan_range(w, (uintptr_t)buf, (uintptr_t)buf + (size_t)n);
+      if ((size_t)n < want)
+        break;
+      p += (size_t)n;
+    }
+  }
+  return true;
+}
+
 SCAN_NO_SANITIZE static void scan_thread_tls(gcwork *w, mthread *t) {
   if (t->tcb == 0 || tlsmods.n == 0)
     return;
   const dtv_entry *dtv = *(dtv_entry *const *)(t->tcb + sizeof(void *));
   if (dtv == NULL)
+    return;
+  /* The state cannot change during a stop (sgc_exit_blocking waits). */
+  if (t->state == THR_BLOCKING && scan_blocking_thread_tls(w, dtv))
     return;
   uintptr_t len = dtv[-1].val;
   if (len > DTV_MAX_LEN)

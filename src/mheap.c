@@ -923,18 +923,22 @@ void mheap_trace(uint64_t numgc) {
 
 void heap_atfork(int phase) {
   mheap *h = &sgc_heap;
+  /* The thread records' allocator too: a thread registering takes its
+   * lock before it is on the thread list, and one unregistering after it
+   * left it, out of the fork barrier's reach; a child that inherited it
+   * held hung freeing the other threads' records
+   * (world_fork_while_a_thread_registers). */
+  fixalloc *fs[] = {&h->spanalloc, &h->cachealloc, &h->specialalloc,
+                    world_thread_alloc()};
+  int nfs = (int)(sizeof fs / sizeof fs[0]);
   if (phase == FORK_PREPARE) {
     for (int i = 0; i < NUM_SPANCLASSES; i++)
       sgc_lock(&h->central[i].lock);
     sgc_lock(&h->lock);
-    sgc_lock(&h->spanalloc.lock);
-    sgc_lock(&h->cachealloc.lock);
-    sgc_lock(&h->specialalloc.lock);
+    fixalloc_atfork(fs, nfs, phase);
     return;
   }
-  sgc_unlock(&h->specialalloc.lock);
-  sgc_unlock(&h->cachealloc.lock);
-  sgc_unlock(&h->spanalloc.lock);
+  fixalloc_atfork(fs, nfs, phase);
   sgc_unlock(&h->lock);
   for (int i = NUM_SPANCLASSES - 1; i >= 0; i--)
     sgc_unlock(&h->central[i].lock);

@@ -195,6 +195,9 @@ void fixalloc_init(fixalloc *f, size_t size, void (*first)(void *, void *),
 /* Zeroed if fresh or f->zero; NULL if the OS refuses. */
 void *fixalloc_alloc(fixalloc *f);
 void fixalloc_free(fixalloc *f, void *p);
+/* Fork: take the locks of the n allocators fs[] in address order (locks
+ * of one rank nest only so; fs is sorted in place), or release them. */
+void fixalloc_atfork(fixalloc **fs, int n, int phase);
 
 /* ------------------------------------------------------------------ mspan */
 
@@ -1145,6 +1148,9 @@ void fork_init(void);
 void gc_atfork(int phase);
 void gc_atfork_threads(int phase);
 void world_atfork(int phase);
+/* The thread records' allocator: its lock is taken by heap_atfork with the
+ * other allocators' (a thread takes it outside the fork barrier's reach). */
+fixalloc *world_thread_alloc(void);
 void heap_atfork(int phase);
 void caches_atfork(int phase);
 void finalizer_atfork(int phase);

@@ -220,6 +220,10 @@ void world_park_pending(mcache *c) {
   } while (c->pending);
 }
 
+/* Its lock is held across fork by heap_atfork, with the other fixallocs'
+ * (world_register and world_unregister take it off the thread list). */
+fixalloc *world_thread_alloc(void) { return &threadalloc; }
+
 void world_init(void) {
   sem_init(&world.ack, 0, 0);
   fixalloc_init(&threadalloc, sizeof(mthread), NULL, NULL,
