@@ -121,8 +121,14 @@ void conc_set_trigger(uint64_t marked, uint64_t goal, bool major_next,
    * with the world stopped: that pause is already short, and a concurrent
    * collection's fixed costs (protecting, listing, two stops, the
    * collector thread's hand-over) would dominate it. */
+  /* Nor under a memory limit that lowered the goal: the limit leaves no
+   * room for the margin a concurrent mark starts ahead by, and its one
+   * marker, running nearly all the time, filled the CPU cap's bucket, so
+   * collections were put off and the heap went to GOGC's goal
+   * (memlimit_bounds_rss_with_live_below_it: 245 MiB held under a 160
+   * MiB limit, against 162 MiB stopping the world). */
   if (!conc.enabled || !major_next || goal <= marked ||
-      expect < CONC_MIN_MARK_NS) {
+      expect < CONC_MIN_MARK_NS || memlimit_lowered()) {
     ATOMIC_STORE(&conc.trigger, 0);
     return;
   }

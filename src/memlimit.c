@@ -190,6 +190,11 @@ bool memlimit_allows_minor(uint64_t major_live, uint64_t old_bytes) {
 
 bool memlimit_on(void) { return ATOMIC_LOAD_RELAXED(&ml.limit) != 0; }
 
+bool memlimit_lowered(void) {
+  return ATOMIC_LOAD_RELAXED(&ml.limit) != 0 &&
+         ATOMIC_LOAD_RELAXED(&ml.lowered);
+}
+
 /* ---------------------------------------------------------- CPU cap */
 
 static uint64_t bucket_at(uint64_t now) {

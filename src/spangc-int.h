@@ -1017,6 +1017,8 @@ void gc_refresh_goal(void);
 #define MEMLIMIT_BATCH ((size_t)8 << 20) /* bytes per prompt release */
 void memlimit_init(void);
 bool memlimit_parse(const char *s, uint64_t *out);
+/* The limit lowered the current goal below GOGC's. */
+bool memlimit_lowered(void);
 bool memlimit_on(void);
 uint64_t memlimit_get(void);
 uint64_t memlimit_held(void);
