@@ -41,7 +41,6 @@
 #include <link.h>
 #include <sched.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "spangc-int.h"
@@ -899,19 +898,6 @@ static void publish_stats(void) {
   sgc_unlock(&stats_lock);
 }
 
-/* Sleep ns, in a blocking region if this thread is registered and not in
- * one already (a collection then does not wait for it). */
-static void nap_as_blocking(uint64_t ns) {
-  mcache *c = sgc_tls_cache;
-  bool reg = c && c->thr && c->thr->state != THR_BLOCKING && !c->nopreempt;
-  if (reg)
-    sgc_enter_blocking();
-  struct timespec ts = {0, (long)ns};
-  nanosleep(&ts, NULL);
-  if (reg)
-    sgc_exit_blocking();
-}
-
 /* *st zeroed; called first (the guarded figures may come whole from
  * 'published', zeroes elsewhere).  Waits for gc_lock, except during a
  * concurrent collection: the program runs then, and a thread asking for
@@ -940,7 +926,7 @@ void gc_read_stats(sgc_stats *st) {
       sgc_unlock(&stats_lock);
       break;
     }
-    nap_as_blocking(nap);
+    sleep_as_blocking(nap);
     if (nap < 1000000)
       nap *= 2;
   }

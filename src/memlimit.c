@@ -181,19 +181,19 @@ uint64_t memlimit_goal(uint64_t goal, uint64_t marked, bool gogc_off) {
   return out;
 }
 
+bool memlimit_lowered(void) {
+  return ATOMIC_LOAD_RELAXED(&ml.limit) != 0 &&
+         ATOMIC_LOAD_RELAXED(&ml.lowered);
+}
+
 bool memlimit_allows_minor(uint64_t major_live, uint64_t old_bytes) {
-  if (ATOMIC_LOAD_RELAXED(&ml.limit) == 0 || !ml.lowered)
+  if (!memlimit_lowered())
     return true;
   uint64_t room = ml.goal > major_live ? ml.goal - major_live : 0;
   return old_bytes <= major_live + room / 2;
 }
 
 bool memlimit_on(void) { return ATOMIC_LOAD_RELAXED(&ml.limit) != 0; }
-
-bool memlimit_lowered(void) {
-  return ATOMIC_LOAD_RELAXED(&ml.limit) != 0 &&
-         ATOMIC_LOAD_RELAXED(&ml.lowered);
-}
 
 /* ---------------------------------------------------------- CPU cap */
 
@@ -209,8 +209,7 @@ bool memlimit_may_collect(uint64_t pressure) {
    * GOGC alone: the limit never lets the heap grow past what GOGC gives
    * (on a loaded machine stretched pauses filled the bucket, and gen.c's
    * peak RSS under a 150 MiB limit was 1.35x that without one). */
-  if (ATOMIC_LOAD_RELAXED(&ml.limit) == 0 ||
-      !ATOMIC_LOAD_RELAXED(&ml.lowered) ||
+  if (!memlimit_lowered() ||
       pressure >= ATOMIC_LOAD_RELAXED(&ml.goal_unlimited))
     return true;
   if (bucket_at(os_nanotime()) <= CPU_BURST_NS)

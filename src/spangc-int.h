@@ -706,6 +706,8 @@ void world_foreach_start_root(void (*fn)(uintptr_t lo, uintptr_t hi, void *),
                               void *arg);
 int world_nthreads(void);
 void lock_as_blocking(sgc_mutex *m);
+/* Sleep ns, in a blocking region as lock_as_blocking waits. */
+void sleep_as_blocking(uint64_t ns);
 /* sgc_enter_blocking's body (machine.c's entry passes the caller's
  * callee-saved registers: r15, r14, r13, r12, rbx, rbp, return address). */
 void world_enter_blocking(const uintptr_t *saved);

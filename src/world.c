@@ -864,16 +864,33 @@ void sgc_exit_blocking(void) {
  * (gc_lock, threads_lock).  A running mutator waits inside a blocking
  * region, so the stop does not wait for it in turn.  Leaving the region
  * with the lock held cannot wait long: holding it, no stop is under way. */
-void lock_as_blocking(sgc_mutex *m) {
+/* This thread is registered, running, outside any no-preempt region:
+ * its waits go in a blocking region. */
+static bool waits_as_blocking(void) {
   mcache *c = sgc_tls_cache;
   mthread *t = c ? c->thr : NULL;
-  if (t == NULL || t->state == THR_BLOCKING || c->nopreempt) {
+  return t != NULL && t->state != THR_BLOCKING && !c->nopreempt;
+}
+
+void lock_as_blocking(sgc_mutex *m) {
+  if (!waits_as_blocking()) {
     sgc_lock(m);
     return;
   }
   sgc_enter_blocking();
   sgc_lock(m);
   sgc_exit_blocking();
+}
+
+void sleep_as_blocking(uint64_t ns) {
+  bool region = waits_as_blocking();
+  if (region)
+    sgc_enter_blocking();
+  struct timespec ts = {(time_t)(ns / 1000000000u),
+                        (long)(ns % 1000000000u)};
+  nanosleep(&ts, NULL);
+  if (region)
+    sgc_exit_blocking();
 }
 
 /* ----------------------------------------------------------- threads */
