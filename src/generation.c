@@ -23,13 +23,14 @@
  *   - a page holding an old object of a scanned kind is either protected
  *     since the last listing or will be reported by the next listing.
  *
- * Protection: after the mark, the listed pages that hold an old object of
- * a scanned kind are protected; the kernel then records the first write
- * to each.  Pages holding nothing old (free spans, pointer-free spans,
- * fiber stacks, spans whose objects all died) stay unprotected, so the
- * program allocating into them pays no fault; an unprotected page is in
- * every listing, so a page that comes to hold old objects is protected at
- * the end of the collection that made them old.
+ * Protection: after the mark, the listed pages that old objects of a
+ * scanned kind fill are protected, unless the program wrote them since the
+ * last protection (hot pages, left unprotected a few collections); the
+ * kernel then records the first write to each.  Other pages (with a free
+ * slot, free spans, pointer-free spans, fiber stacks) stay unprotected, so
+ * the program allocating into them pays no fault; an unprotected page is
+ * in every listing, so a page that comes to hold old objects is protected
+ * at the end of a collection that found it filled with them.
  *
  * Policy: L is the live heap the last major collection found, H = L *
  * GOGC/100 (at least the minimum goal).  After any collection with M bytes
@@ -94,6 +95,13 @@ static struct {
  * arena page, kept only when the verifier runs, set atomically. */
 static uint64_t *freed_pages SGC_NOGC;
 
+/* The kernel tracks writes per 4 KiB page, half of one of ours. */
+#define KPAGE ((uintptr_t)4096)
+
+/* Per kernel page of the arena: protected by the last collection, or hot
+ * (see protect_listed_page). */
+static uint8_t *page_state SGC_NOGC;
+
 void gen_init(void) {
   const char *e = sgc_option("SPANGC_GENERATIONAL");
   gen.enabled = true;
@@ -120,6 +128,13 @@ void gen_init(void) {
                 "table of freed pages");
   }
   sgc_sticky = gen.enabled && dirty_mechanism() != DIRTY_OFF;
+  if (sgc_sticky) {
+    mheap *h = &sgc_heap;
+    /* Touched only as far as the arena is used (the kernel backs the
+     * rest on demand); without it every written page is protected again
+     * (no hot pages, nothing else changes). */
+    page_state = os_alloc((h->arena_end - h->arena_start) / KPAGE);
+  }
 }
 
 bool gen_enabled(void) { return sgc_sticky; }
@@ -151,63 +166,168 @@ bool gen_begin_remark(gen_cycle *g) {
 
 bool gen_next_minor(void) { return sgc_sticky && gen.next_minor; }
 
-/* Is span s worth protecting: does it hold an old object of a scanned
- * kind that the next minor collection must rescan when its page is
- * written, and is it nearly full?  A span with an eighth or more of its
- * slots free will likely be allocated into before the next collection:
- * the allocator's own writes would fault on every page of it, so it stays
- * unprotected and is listed as written (its old objects are rescanned,
- * which costs about what the faults would: on Guile holding a vector of
- * 1e6 objects the faults were 13% of its cycles; system time fell from
- * 0.47 s to 0.17 s).  Unprotected pages are always listed, so this only
- * ever rescans more, never less (rule:written-old-is-listed). */
-static bool holds_old_pointers(mspan *s) {
+/* Is kernel page [q, q + KPAGE) of span s worth protecting: do old
+ * objects of a scanned kind fill it, every object overlapping it marked?
+ * A page with a free slot (or an unmarked object, which the sweep frees)
+ * will likely be allocated into before the next collection: the
+ * allocator's own writes (building a free list, clearing an object) would
+ * fault on it, so it stays unprotected and is listed as written, its old
+ * objects rescanned, which costs less than the fault (2-6 us each here).
+ * Decided per span once (a span with an eighth of its slots free stayed
+ * unprotected, the others were protected whole): Guile's pairs, refilled
+ * through GC_generic_malloc_many, faulted on nearly every page of nearly
+ * full spans, 50k faults in a 2.5 s run.  Unprotected pages are always
+ * listed, so this only ever rescans more, never less
+ * (rule:written-old-is-listed). */
+static bool old_fill_page(mspan *s, uintptr_t q) {
   if (ATOMIC_LOAD_RELAXED(&s->state) != MSPAN_INUSE ||
       spanclass_noscan(s->spanclass))
     return false;
-  uint32_t marked = 0;
-  for (uint32_t j = 0; j < (s->nelems + 63) / 64; j++)
-    marked += (uint32_t)__builtin_popcountll(s->markbits[j]);
-  return marked > 0 && (s->nelems - marked) * 8 < s->nelems;
+  uintptr_t i = (q - s->base) / s->elemsize;
+  uintptr_t last = (q + KPAGE - 1 - s->base) / s->elemsize;
+  if (last >= s->nelems)
+    last = s->nelems - 1;
+  if (i > last) /* the span's tail, past its last object */
+    return false;
+  /* Bits i..last all set, a word at a time. */
+  for (;;) {
+    uintptr_t w = i >> 6, top = (last >> 6) == w ? (last & 63) : 63;
+    uint64_t want = (~(uint64_t)0 >> (63 - top)) & (~(uint64_t)0 << (i & 63));
+    if ((s->markbits[w] & want) != want)
+      return false;
+    if ((last >> 6) == w)
+      return true;
+    i = (w + 1) << 6;
+  }
 }
 
-/* World stopped, marks final: protect the listed pages of nearly full
- * spans that hold an old object of a scanned kind (the others stay
- * unprotected, so the program allocating into them pays no fault; they are listed every time, which
- * costs the kernel a page-table walk).  Listed pages that are not
- * populated (never touched since committed or released: fiber stacks
- * reserve far more than they touch, free spans are released) are
- * protected whatever span holds them: they hold nothing, their first
- * touch faults anyway, and unprotected they would be listed at every
- * collection (150k fibers' stacks made the listing 200 ms). */
+/* Hot pages.  A protected page the program writes costs a fault (the
+ * kernel's async write-protect path); leaving it unprotected costs a
+ * rescan of its old objects at every minor (under a microsecond for a
+ * page of pointers).  A page the program wrote since the collection
+ * protected it is likely written again: Guile's and ECL's vectors of 1e6
+ * objects, stored into at random, faulted on each of their 2000 pages at
+ * every minor, and gen.c writeall's structure on each of its pages.  So
+ * such a page stays unprotected ("hot") for HOT_CYCLES collections, then
+ * is protected again to see whether it is still written.  The decision
+ * needs to know which listed pages were protected at the last collection
+ * (a page listed because nobody protected it, after a major or while it
+ * had free slots, says nothing about the program's writes): page_state
+ * holds, per kernel page of the arena, PAGE_PROTECTED and the hot
+ * collections left.  Only a policy: an unprotected page is listed at
+ * every collection, so nothing here can lose a write
+ * (rule:list-more-never-less).  Collecting thread, world stopped. */
+#define HOT_CYCLES 4
+#define PAGE_PROTECTED 0x80
+
+/* Should listed page k, filled with old objects, be protected now?
+ * Counts its hot collections down. */
+static bool protect_listed_page(uintptr_t k) {
+  if (page_state == NULL)
+    return true;
+  uint8_t st = page_state[k];
+  if (st & PAGE_PROTECTED) { /* written since we protected it */
+    page_state[k] = HOT_CYCLES;
+    return false;
+  }
+  if (st > 1) { /* hot: one collection fewer to go */
+    page_state[k] = st - 1;
+    return false;
+  }
+  return true; /* protect_page records it */
+}
+
+/* Listed pages left unprotected since the last protected one (see
+ * protect_old_pages).  Every protect call changes page tables and flushes
+ * the TLB: about 30 us here, as much as 6-10 faults.  So a stretch of at
+ * most SKIP_MERGE such pages between protected ones is protected with
+ * them, in one call; a longer one ends the call's range, and so does a
+ * page of a fiber stack (fiber_seed_hazards faulted 18% more).  (Cut at every
+ * such page, the first minor-bound collection of Guile's vector program
+ * made 931 calls and took 29 ms to protect, against 4 ms before.) */
+#define SKIP_MERGE 8
+typedef struct {
+  uintptr_t page[SKIP_MERGE];
+  uint32_t n; /* may exceed SKIP_MERGE: then the stretch is left alone */
+} skipped_pages;
+
+static void skip_page(skipped_pages *sk, uintptr_t q, bool never) {
+  if (never && sk->n <= SKIP_MERGE) { /* as if the stretch were long */
+    sk->n = SKIP_MERGE + 1;
+    dirty_protect_flush();
+    return;
+  }
+  if (sk->n < SKIP_MERGE)
+    sk->page[sk->n] = q;
+  if (++sk->n == SKIP_MERGE + 1)
+    dirty_protect_flush(); /* no later range may be merged over them */
+}
+
+static void protect_page(skipped_pages *sk, uintptr_t q) {
+  mheap *h = &sgc_heap;
+  if (sk->n <= SKIP_MERGE)
+    for (uint32_t i = 0; i < sk->n; i++) {
+      dirty_protect(sk->page[i], sk->page[i] + KPAGE);
+      if (page_state != NULL)
+        page_state[(sk->page[i] - h->arena_start) / KPAGE] = PAGE_PROTECTED;
+    }
+  sk->n = 0;
+  dirty_protect(q, q + KPAGE);
+  if (page_state != NULL)
+    page_state[(q - h->arena_start) / KPAGE] = PAGE_PROTECTED;
+}
+
+/* World stopped, marks final: protect the listed pages filled with old
+ * objects of a scanned kind (old_fill_page) unless they are hot (above).
+ * The others stay unprotected, so the program allocating into them pays
+ * no fault; they are listed every time, which costs the kernel a
+ * page-table walk.  A short stretch of them between protected pages is
+ * protected anyway (skipped_pages).  Listed pages that are not populated
+ * (never touched since committed or released: fiber stacks reserve far
+ * more than they touch, free spans are released) are protected whatever
+ * span holds them: they hold nothing, their first touch faults anyway,
+ * and unprotected they would be listed at every collection (150k fibers'
+ * stacks made the listing 200 ms). */
 /* With old == false (the next collection is major: it needs no
  * listing of old pages, and a program that writes all over its old data,
  * the reason minors gave way, would fault on every page again), only the
  * pages not populated are protected: the ones with old objects stay
  * unprotected and are listed, and protected, by the collection before the
- * next minor (every unprotected page is in every listing). */
+ * next minor (every unprotected page is in every listing); their writes
+ * still count, so a page hot now is hot after the major. */
 static void protect_old_pages(const gen_cycle *g, bool old) {
   mheap *h = &sgc_heap;
+  skipped_pages sk = {.n = 0};
   sgc_lock(&h->lock);
   uintptr_t used = h->arena_used;
   for (uint32_t k = 0; k < g->nruns; k++) {
-    uintptr_t p = g->runs[k].lo, hi = g->runs[k].hi;
+    uintptr_t lo = g->runs[k].lo, hi = g->runs[k].hi;
     if (hi > used)
       hi = used;
-    while (p < hi) {
-      mspan *s = h->spans[(p - h->arena_start) >> PAGE_SHIFT];
-      uintptr_t end = (p & ~(PAGE_SIZE - 1)) + PAGE_SIZE;
-      if (s != NULL && s->base <= p && s->base + s->npages * PAGE_SIZE > p)
-        end = s->base + s->npages * PAGE_SIZE;
-      if (end > hi)
-        end = hi;
-      /* Protected after the listing, inside the same stop: a page with
-       * old pointer objects is listed again once written
-       * (rule:written-old-is-listed, rule:no-write-lost). */
-      if (!(g->runs[k].categories & DIRTY_RUN_PRESENT) ||
-          (old && s != NULL && holds_old_pointers(s)))
-        dirty_protect(p, end);
-      p = end;
+    if (!(g->runs[k].categories & DIRTY_RUN_PRESENT)) {
+      for (uintptr_t q = lo; q < hi; q += KPAGE)
+        protect_page(&sk, q);
+      continue;
+    }
+    /* Protected after the listing, inside the same stop: a page with
+     * old pointer objects is listed again once written
+     * (rule:written-old-is-listed, rule:no-write-lost). */
+    for (uintptr_t q = lo; q < hi; q += KPAGE) {
+      mspan *s = h->spans[(q - h->arena_start) >> PAGE_SHIFT];
+      uintptr_t kp = (q - h->arena_start) / KPAGE;
+      bool full = s != NULL && s->base <= q &&
+                  s->base + s->npages * PAGE_SIZE >= q + KPAGE &&
+                  old_fill_page(s, q);
+      if (full && protect_listed_page(kp) && old) {
+        protect_page(&sk, q);
+        continue;
+      }
+      if (page_state != NULL && (!full || page_state[kp] <= 1))
+        page_state[kp] = 0; /* not protected, not hot */
+      /* A fiber stack in use is written at every switch to it: never
+       * merged over. */
+      skip_page(&sk, q,
+                s != NULL && ATOMIC_LOAD_RELAXED(&s->state) == MSPAN_STACK);
     }
   }
   dirty_protect_flush();
