@@ -58,6 +58,7 @@
  * gc_lock.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "spangc-int.h"
 
@@ -277,6 +278,21 @@ static void protect_page(skipped_pages *sk, uintptr_t q) {
     page_state[(q - h->arena_start) / KPAGE] = PAGE_PROTECTED;
 }
 
+/* Protect the whole run [lo, hi) of kernel pages, in one range: the
+ * runs that are not populated, which with many fibers' stack reserves
+ * were millions of pages a stop walked one by one. */
+static void protect_run(skipped_pages *sk, uintptr_t lo, uintptr_t hi) {
+  if (lo >= hi)
+    return;
+  protect_page(sk, lo); /* and the short stretch skipped before it */
+  if (hi - lo > KPAGE) {
+    dirty_protect(lo + KPAGE, hi);
+    if (page_state != NULL)
+      memset(page_state + (lo + KPAGE - sgc_heap.arena_start) / KPAGE,
+             PAGE_PROTECTED, (hi - lo) / KPAGE - 1);
+  }
+}
+
 /* World stopped, marks final: protect the listed pages filled with old
  * objects of a scanned kind (old_fill_page) unless they are hot (above).
  * The others stay unprotected, so the program allocating into them pays
@@ -305,8 +321,7 @@ static void protect_old_pages(const gen_cycle *g, bool old) {
     if (hi > used)
       hi = used;
     if (!(g->runs[k].categories & DIRTY_RUN_PRESENT)) {
-      for (uintptr_t q = lo; q < hi; q += KPAGE)
-        protect_page(&sk, q);
+      protect_run(&sk, lo, hi);
       continue;
     }
     /* Protected after the listing, inside the same stop: a page with
