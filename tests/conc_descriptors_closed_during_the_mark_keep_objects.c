@@ -55,13 +55,6 @@ static long closes, ops; /* atomic */
 
 #define CHECK_WORD(id) ((id) * 0x9e3779b97f4a7c15ull ^ 0xc105edull)
 
-static uint64_t rnd(uint64_t *s) {
-  *s ^= *s << 13;
-  *s ^= *s >> 7;
-  *s ^= *s << 17;
-  return *s;
-}
-
 static node *new_node(void) {
   node *n = sgc_alloc(sizeof(node));
   uint64_t *b = sgc_alloc_noscan(16);
@@ -134,11 +127,11 @@ static void replace(int a, uint64_t k) {
 static void *mutator(void *arg) {
   uint64_t s = 0x2545f4914f6cdd1dull ^ (uint64_t)(uintptr_t)arg;
   while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
-    int a = (int)(rnd(&s) % NLIST), b = (int)(rnd(&s) % NLIST);
-    switch (rnd(&s) % 4) {
-    case 0: splice(a, b, rnd(&s) % 32, 1 + rnd(&s) % 16); break;
+    int a = (int)(xorshift64(&s) % NLIST), b = (int)(xorshift64(&s) % NLIST);
+    switch (xorshift64(&s) % 4) {
+    case 0: splice(a, b, xorshift64(&s) % 32, 1 + xorshift64(&s) % 16); break;
     case 1: to_end(a, b); break;
-    case 2: replace(a, rnd(&s) % 16); break;
+    case 2: replace(a, xorshift64(&s) % 16); break;
     default:
       for (int i = 0; i < 16; i++) {
         uint64_t *g = sgc_alloc(32);
@@ -165,7 +158,7 @@ static void close_from_3(void) {
 static void *closer(void *arg) {
   uint64_t s = 0x1234567ull ^ (uint64_t)(uintptr_t)arg;
   while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
-    struct timespec d = {0, (long)(100000 + rnd(&s) % 2000000)};
+    struct timespec d = {0, (long)(100000 + xorshift64(&s) % 2000000)};
     sgc_enter_blocking();
     nanosleep(&d, NULL);
     sgc_exit_blocking();

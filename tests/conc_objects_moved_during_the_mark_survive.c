@@ -41,13 +41,6 @@ static void *sink; /* garbage goes through here (atomic) */
 static node *new_node(void) { return blob_node_new(sizeof(node)); }
 static void check_node(const node *n) { blob_node_check(n); }
 
-static uint64_t rnd(uint64_t *s) {
-  *s ^= *s << 13;
-  *s ^= *s >> 7;
-  *s ^= *s << 17;
-  return *s;
-}
-
 static void lock2(int a, int b) {
   if (a > b) {
     int t = a;
@@ -98,7 +91,8 @@ static void carry(int a, int b, uint64_t *s) {
   if (n == NULL)
     return;
   for (int i = 0; i < 64; i++) /* garbage while n is held in a register */
-    __atomic_store_n(&sink, sgc_alloc(16 + (rnd(s) & 63)), __ATOMIC_RELAXED);
+    __atomic_store_n(&sink, sgc_alloc(16 + (xorshift64(s) & 63)),
+                     __ATOMIC_RELAXED);
   check_node(n);
   lock_blocking(&list_lock[b]);
   node *h = heads[b];
@@ -126,7 +120,7 @@ static void replace(int a) {
 
 /* Swap a node between big (written far from its first page) and list a. */
 static void through_big(int a, uint64_t *s) {
-  size_t slot = (size_t)(rnd(s) % (BIG_WORDS / 512)) * 512 + 511;
+  size_t slot = (size_t)(xorshift64(s) % (BIG_WORDS / 512)) * 512 + 511;
   lock_blocking(&list_lock[a]);
   node *n = heads[a];
   if (n) {
@@ -151,7 +145,7 @@ static void *short_lived(void *arg) {
     void **p = sgc_alloc(32);
     CHECK(p != NULL);
     p[0] = keep;
-    keep = (rnd(&s) & 7) ? keep : p;
+    keep = (xorshift64(&s) & 7) ? keep : p;
   }
   return NULL;
 }
@@ -159,15 +153,15 @@ static void *short_lived(void *arg) {
 static void *mutator(void *arg) {
   uint64_t s = 0x9e3779b97f4a7c15ull * (uint64_t)(uintptr_t)arg;
   for (long iter = 0; !__atomic_load_n(&stop, __ATOMIC_RELAXED); iter++) {
-    int a = (int)(rnd(&s) % NLIST), b = (int)(rnd(&s) % NLIST);
-    switch (rnd(&s) % 5) {
-    case 0: splice(a, b, rnd(&s) % 64); break;
+    int a = (int)(xorshift64(&s) % NLIST), b = (int)(xorshift64(&s) % NLIST);
+    switch (xorshift64(&s) % 5) {
+    case 0: splice(a, b, xorshift64(&s) % 64); break;
     case 1: carry(a, b, &s); break;
     case 2: replace(a); break;
     case 3: through_big(a, &s); break;
     default:
       for (int i = 0; i < 32; i++)
-        __atomic_store_n(&sink, sgc_alloc(24 + (rnd(&s) & 127)),
+        __atomic_store_n(&sink, sgc_alloc(24 + (xorshift64(&s) & 127)),
                          __ATOMIC_RELAXED);
     }
     if (iter % 4096 == 0) {

@@ -40,13 +40,6 @@ typedef struct holder {
 static holder *volatile hold[NHOLD];
 static void *sink; /* atomic: garbage goes through here */
 
-static uint64_t rnd(uint64_t *s) {
-  *s ^= *s << 13;
-  *s ^= *s >> 7;
-  *s ^= *s << 17;
-  return *s;
-}
-
 /* A fresh object of n bytes filled with its own address's pattern. */
 static void *fill(size_t n, int noscan) {
   uint64_t *p = noscan ? sgc_alloc_noscan(n) : sgc_alloc(n);
@@ -93,8 +86,8 @@ int main(void) {
       sgc_read_stats(&st);
       nconc = st.num_concurrent_gc - st0.num_concurrent_gc;
     }
-    holder *h = hold[rnd(&seed) % NHOLD];
-    void *l = fill(LARGE, rnd(&seed) & 1);
+    holder *h = hold[xorshift64(&seed) % NHOLD];
+    void *l = fill(LARGE, xorshift64(&seed) & 1);
     void *s = fill(SMALL, 0);
     h->stale[0] = l;
     h->stale[1] = s;
@@ -105,8 +98,8 @@ int main(void) {
     /* The freed memory, reused at once: garbage, or (one in eight) an
      * object the program keeps from this holder. */
     void *nl = fill(LARGE, 0), *ns = fill(SMALL, 0);
-    if ((rnd(&seed) & 7) == 0) {
-      h->kept = (rnd(&seed) & 1) ? nl : ns;
+    if ((xorshift64(&seed) & 7) == 0) {
+      h->kept = (xorshift64(&seed) & 1) ? nl : ns;
     } else {
       __atomic_store_n(&sink, nl, __ATOMIC_RELAXED);
       __atomic_store_n(&sink, ns, __ATOMIC_RELAXED);

@@ -18,6 +18,7 @@
 #include <sched.h>
 
 #include "check.h"
+#include "gctest.h"
 #include "spangc-int.h"
 
 #define NMUT 4
@@ -129,9 +130,7 @@ static void *mutator(void *arg) {
       ;
     sgc_exit_blocking();
     /* Allocate at once after leaving. */
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
+    xorshift64(&rs);
     uint32_t nwords = (uint32_t)(rs % 64);
     obj *o = sgc_alloc(sizeof(obj) + nwords * 8u);
     if (o == NULL) {

@@ -8,6 +8,7 @@
 #include <sched.h>
 
 #include "check.h"
+#include "gctest.h"
 #include "spangc-int.h"
 
 #ifndef NCOLLECTIONS
@@ -30,13 +31,6 @@ static int stop;        /* atomic */
 static long corrupt;    /* atomic */
 static long nvisited;   /* atomic */
 static long ncreated;   /* atomic */
-
-static uint64_t rnd(uint64_t *s) {
-  *s ^= *s << 13;
-  *s ^= *s >> 7;
-  *s ^= *s << 17;
-  return *s;
-}
 
 static uint64_t *payload(node *n) { return (uint64_t *)&n->edge[n->nedges]; }
 
@@ -71,15 +65,15 @@ static node *shallow(node *t, uint32_t below) {
 }
 
 static node *new_node(uint64_t *rs, uint64_t id, node **roots) {
-  uint32_t nedges = (uint32_t)(rnd(rs) % (MAXEDGES + 1));
-  uint64_t r = rnd(rs) % 100;
+  uint32_t nedges = (uint32_t)(xorshift64(rs) % (MAXEDGES + 1));
+  uint64_t r = xorshift64(rs) % 100;
   uint32_t nwords;
   if (r < 2)
-    nwords = (uint32_t)(4096 + rnd(rs) % 16384); /* large: 32..160 KiB */
+    nwords = (uint32_t)(4096 + xorshift64(rs) % 16384); /* large: 32..160 KiB */
   else if (r < 20)
-    nwords = (uint32_t)(rnd(rs) % 600);
+    nwords = (uint32_t)(xorshift64(rs) % 600);
   else
-    nwords = (uint32_t)(rnd(rs) % 12);
+    nwords = (uint32_t)(xorshift64(rs) % 12);
   size_t sz = sizeof(node) + nedges * sizeof(node *) + nwords * 8u;
   node *n = sgc_alloc(sz);
   CHECK(n != NULL);
@@ -89,16 +83,16 @@ static node *new_node(uint64_t *rs, uint64_t id, node **roots) {
   n->depth = 0;
   for (uint32_t i = 0; i < nedges; i++) {
     /* An edge to something reachable: a root or one of its neighbours. */
-    node *t = roots[rnd(rs) % NROOTS];
-    if (t && t->nedges && (rnd(rs) & 1))
-      t = t->edge[rnd(rs) % t->nedges];
+    node *t = roots[xorshift64(rs) % NROOTS];
+    if (t && t->nedges && (xorshift64(rs) & 1))
+      t = t->edge[xorshift64(rs) % t->nedges];
     n->edge[i] = shallow(t, MAXDEPTH);
     if (n->edge[i] && n->edge[i]->depth + 1 > n->depth)
       n->depth = n->edge[i]->depth + 1;
   }
   uint64_t *p = payload(n);
   for (uint32_t i = 0; i < nwords; i++)
-    p[i] = rnd(rs) | 0x8000000000000000ull; /* never a heap address */
+    p[i] = xorshift64(rs) | 0x8000000000000000ull; /* never a heap address */
   n->sum = checksum(n);
   ATOMIC_ADD(&ncreated, 1);
   return n;
@@ -109,7 +103,7 @@ static void walk(node *n, uint64_t *rs) {
     verify(n, "on a walk");
     if (n->nedges == 0)
       return;
-    n = n->edge[rnd(rs) % n->nedges];
+    n = n->edge[xorshift64(rs) % n->nedges];
   }
 }
 
@@ -119,8 +113,8 @@ static void *mutator(void *arg) {
   memset(roots, 0, sizeof roots);
   uint64_t id = (uint64_t)(uintptr_t)arg << 40;
   while (!ATOMIC_LOAD(&stop)) {
-    uint64_t op = rnd(&rs) % 100;
-    int i = (int)(rnd(&rs) % NROOTS);
+    uint64_t op = xorshift64(&rs) % 100;
+    int i = (int)(xorshift64(&rs) % NROOTS);
     if (op < 50) {
       roots[i] = new_node(&rs, ++id, roots); /* the old root may die */
     } else if (op < 60) {
@@ -130,8 +124,8 @@ static void *mutator(void *arg) {
       node *n = roots[i];
       verify(n, "before an edge change");
       /* Only to something shallower: n's depth stays true. */
-      n->edge[rnd(&rs) % n->nedges] =
-          shallow(roots[rnd(&rs) % NROOTS], n->depth);
+      n->edge[xorshift64(&rs) % n->nedges] =
+          shallow(roots[xorshift64(&rs) % NROOTS], n->depth);
       n->sum = checksum(n);
     } else {
       walk(roots[i], &rs);

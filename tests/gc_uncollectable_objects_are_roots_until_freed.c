@@ -244,9 +244,7 @@ static void *mutator(void *arg) {
   for (long it = 0;
        it < iters || __atomic_load_n(&collections_done, __ATOMIC_RELAXED) < 2;
        it++) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
+    xorshift64(&rng);
     tslot *s = &slots[rng % TSLOTS];
     if (s->obj != NULL) {
       tcheck(s);

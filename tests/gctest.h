@@ -157,6 +157,15 @@ __attribute__((unused)) static int conc_init_or_skip(void) {
 }
 
 /* Monotonic seconds, for tests that run for a time. */
+/* Marsaglia's xorshift64: the tests' cheap reproducible random numbers
+ * (state must start non-zero). */
+static inline uint64_t xorshift64(uint64_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+
 static inline double now_seconds(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);

@@ -32,10 +32,7 @@ static size_t hsize, nslot, nhold;
 static uint64_t rng = 88172645463325252ull;
 
 static uint64_t next_rand(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
+  return xorshift64(&rng);
 }
 
 __attribute__((noinline)) static void store(size_t h, size_t s, uint64_t tag) {

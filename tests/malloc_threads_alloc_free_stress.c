@@ -28,13 +28,6 @@ static pthread_mutex_t xlock = PTHREAD_MUTEX_INITIALIZER;
 static long iters;
 static long cross_freed[NTHREADS];
 
-static uint64_t rnd(uint64_t *s) {
-  *s ^= *s << 13;
-  *s ^= *s >> 7;
-  *s ^= *s << 17;
-  return *s;
-}
-
 static uint64_t word(const obj *o, size_t w) {
   uint64_t x = (uintptr_t)o->p ^ ((uint64_t)o->n << 40) ^ o->seed ^
                (w * 0x9e3779b97f4a7c15ull);
@@ -67,14 +60,14 @@ static void check_obj(const obj *o, int t) {
 }
 
 static size_t pick_size(uint64_t *s) {
-  uint64_t r = rnd(s);
+  uint64_t r = xorshift64(s);
   size_t n;
   if (r % 64 == 0)
-    n = 32768 + (size_t)(rnd(s) % (1 << 20)); /* large, up to ~1 MiB */
+    n = 32768 + (size_t)(xorshift64(s) % (1 << 20)); /* large, up to ~1 MiB */
   else if (r % 4 == 0)
-    n = 16 + (size_t)(rnd(s) % 32768); /* any small class */
+    n = 16 + (size_t)(xorshift64(s) % 32768); /* any small class */
   else
-    n = 16 + (size_t)(rnd(s) % 512); /* mostly small */
+    n = 16 + (size_t)(xorshift64(s) % 512); /* mostly small */
   return (n + 7) & ~(size_t)7;
 }
 
@@ -82,18 +75,18 @@ static void *worker(void *arg) {
   int t = (int)(intptr_t)arg;
   uint64_t s = 0x1234567ull * (uint64_t)(t + 1) + 99;
   for (long it = 0; it < iters; it++) {
-    int k = (int)(rnd(&s) % NLIVE);
+    int k = (int)(xorshift64(&s) % NLIVE);
     obj *o = &live[t][k];
     if (o->p != NULL) {
       check_obj(o, t);
-      if (rnd(&s) % 3 == 0) {
+      if (xorshift64(&s) % 3 == 0) {
         /* Hand it over; take one another thread put there, if full. */
         obj mine = *o, theirs = {0};
         lock_blocking(&xlock);
         if (nxchg < NXCHG) {
           xchg[nxchg++] = mine;
         } else {
-          int j = (int)(rnd(&s) % NXCHG);
+          int j = (int)(xorshift64(&s) % NXCHG);
           theirs = xchg[j];
           xchg[j] = mine;
         }
@@ -110,11 +103,11 @@ static void *worker(void *arg) {
       }
     }
     size_t n = pick_size(&s);
-    bool noscan = rnd(&s) & 1;
+    bool noscan = xorshift64(&s) & 1;
     uint64_t *p = noscan ? sgc_alloc_noscan(n) : sgc_alloc(n);
     CHECKF(p != NULL, "thread %d: %zu bytes", t, n);
     CHECKF(((uintptr_t)p & 15) == 0, "%p", (void *)p);
-    o->seed = rnd(&s);
+    o->seed = xorshift64(&s);
     o->n = n;
     o->p = p;
     fill(o);

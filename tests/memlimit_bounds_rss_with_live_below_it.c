@@ -37,10 +37,7 @@ static uint64_t status_kb(const char *field) {
 
 static uint64_t rng = 0x243f6a8885a308d3ull;
 static uint64_t next(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
+  return xorshift64(&rng);
 }
 
 /* Sizes 16 .. 2032 bytes, 1 KiB on average; a tenth scanned. */

@@ -33,21 +33,15 @@ static pthread_barrier_t bar;
 static int rounds;
 static int done; /* atomic */
 
-static uint64_t rnd(uint64_t *s) {
-  *s ^= *s << 13;
-  *s ^= *s >> 7;
-  *s ^= *s << 17;
-  return *s;
-}
 static uint64_t tag(const obj *o) {
   return ((uintptr_t)o->p * 0x9e3779b97f4a7c15ull) ^ o->n ^ (1ull << 63);
 }
 
 static size_t pick(uint64_t *s) {
-  uint64_t r = rnd(s);
+  uint64_t r = xorshift64(s);
   if (r % 4 == 0)
-    return 32769 + rnd(s) % (512 << 10); /* large */
-  return 16 + rnd(s) % 8192;
+    return 32769 + xorshift64(s) % (512 << 10); /* large */
+  return 16 + xorshift64(s) % 8192;
 }
 
 static void *worker(void *arg) {
@@ -59,7 +53,7 @@ static void *worker(void *arg) {
     for (;;) {
       size_t n = pick(&s);
       errno = 0;
-      uint64_t *p = (rnd(&s) & 1) ? sgc_alloc(n) : sgc_alloc_noscan(n);
+      uint64_t *p = (xorshift64(&s) & 1) ? sgc_alloc(n) : sgc_alloc_noscan(n);
       if (p == NULL) {
         if (errno == ENOMEM)
           enomem[t]++;
