@@ -372,8 +372,21 @@ static void protect_now(uintptr_t lo, uintptr_t hi) {
       continue;
     /* Not protected: the pages are listed again next time, which is
      * what an unprotected page costs.  Nothing is missed. */
-    break;
+    return;
   }
+  gen_note_protected(lo, hi);
+}
+
+void dirty_unprotect(uintptr_t lo, uintptr_t hi) {
+  if (dirty.uffd < 0 || lo >= hi)
+    return;
+  struct uffdio_writeprotect w = {.range = {.start = lo, .len = hi - lo},
+                                  .mode = 0};
+  dirty.protect_calls++;
+  /* On failure the pages stay protected: the program's first write to
+   * each faults and lists it, as before.  Nothing is missed either way. */
+  while (ioctl(dirty.uffd, UFFDIO_WRITEPROTECT, &w) != 0 && errno == EINTR)
+    ;
 }
 
 /* Ranges come in address order.  Close ones are merged into one call:

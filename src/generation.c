@@ -30,7 +30,9 @@
  * slot, free spans, pointer-free spans, fiber stacks) stay unprotected, so
  * the program allocating into them pays no fault; an unprotected page is
  * in every listing, so a page that comes to hold old objects is protected
- * at the end of a collection that found it filled with them.
+ * at the end of a collection that found it filled with them.  A major
+ * unprotects the protected pages whose old objects it found dead
+ * (unprotect_freed_pages), before the sweep frees their slots.
  *
  * Policy: L is the live heap the last major collection found, H = L *
  * GOGC/100 (at least the minimum goal).  After any collection with M bytes
@@ -264,18 +266,13 @@ static void skip_page(skipped_pages *sk, uintptr_t q, bool never) {
     dirty_protect_flush(); /* no later range may be merged over them */
 }
 
+/* page_state learns what dirty.c protected (gen_note_protected). */
 static void protect_page(skipped_pages *sk, uintptr_t q) {
-  mheap *h = &sgc_heap;
   if (sk->n <= SKIP_MERGE)
-    for (uint32_t i = 0; i < sk->n; i++) {
+    for (uint32_t i = 0; i < sk->n; i++)
       dirty_protect(sk->page[i], sk->page[i] + KPAGE);
-      if (page_state != NULL)
-        page_state[(sk->page[i] - h->arena_start) / KPAGE] = PAGE_PROTECTED;
-    }
   sk->n = 0;
   dirty_protect(q, q + KPAGE);
-  if (page_state != NULL)
-    page_state[(q - h->arena_start) / KPAGE] = PAGE_PROTECTED;
 }
 
 /* Protect the whole run [lo, hi) of kernel pages, in one range: the
@@ -285,12 +282,85 @@ static void protect_run(skipped_pages *sk, uintptr_t lo, uintptr_t hi) {
   if (lo >= hi)
     return;
   protect_page(sk, lo); /* and the short stretch skipped before it */
-  if (hi - lo > KPAGE) {
-    dirty_protect(lo + KPAGE, hi);
-    if (page_state != NULL)
-      memset(page_state + (lo + KPAGE - sgc_heap.arena_start) / KPAGE,
-             PAGE_PROTECTED, (hi - lo) / KPAGE - 1);
+  dirty_protect(lo + KPAGE, hi);
+}
+
+void gen_note_protected(uintptr_t lo, uintptr_t hi) {
+  mheap *h = &sgc_heap;
+  if (page_state == NULL || lo < h->arena_start || hi <= lo)
+    return;
+  memset(page_state + (lo - h->arena_start) / KPAGE, PAGE_PROTECTED,
+         (hi - lo + KPAGE - 1) / KPAGE);
+}
+
+/* Pages a major collection gives back.  A protected page stays so until
+ * written, whatever the collections find; when a major finds objects on
+ * it dead, the sweep frees their slots and the allocator's first write
+ * there faults (Guile's and ECL's programs: most of their remaining
+ * faults after the hot pages, in GC_generic_malloc_many refilling free
+ * lists from such pages).  So at the end of a major (world stopped,
+ * marks final, before the sweep) every protected page that is not
+ * listed (a listed one was written, so is no longer protected) and
+ * that old objects no longer fill (old_fill_page: a slot free or to be
+ * freed, or its span no longer in use) is unprotected, close ones
+ * (SKIP_MERGE pages apart at most, none listed between) in one call.
+ * Unprotected pages are listed at every collection
+ * (rule:list-more-never-less); one that fills again with old objects is
+ * protected by a later collection. */
+static void unprotect_range(uintptr_t lo, uintptr_t hi) {
+  if (lo >= hi)
+    return;
+  mheap *h = &sgc_heap;
+  dirty_unprotect(h->arena_start + lo * KPAGE, h->arena_start + hi * KPAGE);
+  for (uintptr_t k = lo; k < hi; k++)
+    if (page_state[k] & PAGE_PROTECTED)
+      page_state[k] = 0; /* hot counts of unlisted pages stay */
+}
+
+static void unprotect_freed_pages(const gen_cycle *g) {
+  mheap *h = &sgc_heap;
+  if (page_state == NULL)
+    return;
+  sgc_lock(&h->lock);
+  uintptr_t n = (h->arena_used - h->arena_start) / KPAGE;
+  uintptr_t lo = 0, hi = 0; /* pending range of page indices */
+  uint32_t r = 0;           /* the first run that may hold page k */
+  const uint64_t flags = 0x0101010101010101ull * PAGE_PROTECTED;
+  for (uintptr_t k = 0; k < n; k++) {
+    if ((k & 7) == 0 && k + 8 <= n) { /* none protected among 8: skip */
+      uint64_t w;
+      memcpy(&w, page_state + k, 8);
+      if ((w & flags) == 0) {
+        k += 7;
+        continue;
+      }
+    }
+    if (!(page_state[k] & PAGE_PROTECTED))
+      continue;
+    uintptr_t q = h->arena_start + k * KPAGE;
+    while (r < g->nruns && g->runs[r].hi <= q)
+      r++;
+    if (r < g->nruns && g->runs[r].lo <= q) {
+      /* Listed: written since protected.  Its state is for
+       * protect_old_pages; no range spans it. */
+      unprotect_range(lo, hi);
+      lo = hi = 0;
+      continue;
+    }
+    mspan *s = h->spans[(q - h->arena_start) >> PAGE_SHIFT];
+    if (s != NULL && s->base <= q &&
+        s->base + s->npages * PAGE_SIZE >= q + KPAGE && old_fill_page(s, q))
+      continue;
+    if (hi != 0 && k <= hi + SKIP_MERGE) {
+      hi = k + 1;
+    } else {
+      unprotect_range(lo, hi);
+      lo = k;
+      hi = k + 1;
+    }
   }
+  unprotect_range(lo, hi);
+  sgc_unlock(&h->lock);
 }
 
 /* World stopped, marks final: protect the listed pages filled with old
@@ -407,6 +477,11 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
   else
     gen.nmajor++;
   if (!sgc_sticky) {
+    /* A concurrent major protected the scanned spans for its mark; no
+     * minor needs them watched now, and the allocator's writes to them
+     * would fault until the next concurrent mark. */
+    if (g->remark)
+      dirty_unprotect(sgc_heap.arena_start, ATOMIC_LOAD(&sgc_heap.arena_used));
     gen.last_marked = marked;
     return gen_goal(gcpercent, min_goal);
   }
@@ -484,6 +559,8 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
   }
   /* Once the next collection is decided (rule:written-old-is-listed holds
    * before each minor: the collection before it protects). */
+  if (g->listed && !g->minor)
+    unprotect_freed_pages(g);
   if (g->listed)
     protect_old_pages(g, gen.next_minor);
   return goal;

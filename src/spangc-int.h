@@ -785,6 +785,9 @@ void dirty_protect(uintptr_t lo, uintptr_t hi);
  * touch, never across a gap. */
 void dirty_protect_exact(uintptr_t lo, uintptr_t hi);
 void dirty_protect_flush(void);
+/* Stop watching [lo, hi) at once (world stopped): its pages are listed
+ * at every listing from then on, as written. */
+void dirty_unprotect(uintptr_t lo, uintptr_t hi);
 void dirty_read_stats(sgc_stats *st);
 void dirty_atfork_child(void); /* fork.c, in the child */
 uint64_t dirty_last_pages(void);
@@ -889,6 +892,10 @@ void gc_collect_concurrent(mcache *c, bool idle);
  * pointers into those pages for ever, which minor collections do not
  * follow, whatever span reuses them. */
 void gen_note_span_freed(mspan *s);
+/* dirty.c protected [lo, hi) (collecting thread): generation.c records
+ * which pages are protected, for its hot pages and for the pages a major
+ * collection gives back (unprotect_freed_pages). */
+void gen_note_protected(uintptr_t lo, uintptr_t hi);
 bool gen_page_was_freed(uintptr_t p);
 bool gen_span_has_freed_pages(const mspan *s);
 bool sgc_debug_flag(const char *name); /* SPANGC_DEBUG=name=1 */
