@@ -507,6 +507,7 @@ static __attribute__((noinline)) void collect(mthread *self, int why) {
     uint64_t t0 = os_nanotime();
     conc_set_running(true);
     uint64_t ran = collect_concurrent(self, nproc, why == COLLECT_IDLE_CONC);
+    gen_restarted();
     conc_set_running(false);
     /* The collector's share of the CPU: the stops whole, the time the
      * program ran beside it (step 0, the concurrent phase) as one thread
@@ -531,6 +532,7 @@ static __attribute__((noinline)) void collect(mthread *self, int why) {
     mark_segments_reset();
     collect_stopped(&cy);
   }
+  gen_restarted();
   memlimit_collected(cy.t0, os_nanotime(), cy.idle);
   bgsweep_wake();
   conc_ensure_thread();

@@ -145,6 +145,7 @@ bool gen_enabled(void) { return sgc_sticky; }
 void gen_begin(gen_cycle *g, bool forced) {
   mheap *h = &sgc_heap;
   memset(g, 0, sizeof *g);
+  gen_restarted(); /* nothing left, unless a path forgot it */
   if (!sgc_sticky)
     return;
   g->listed = true;
@@ -169,6 +170,26 @@ bool gen_begin_remark(gen_cycle *g) {
 
 bool gen_next_minor(void) { return sgc_sticky && gen.next_minor; }
 
+/* Are all objects overlapping kernel page [q, q + KPAGE) of in-use span
+ * s marked? */
+static bool marks_fill_page(mspan *s, uintptr_t q) {
+  uintptr_t i = (q - s->base) / s->elemsize;
+  uintptr_t last = (q + KPAGE - 1 - s->base) / s->elemsize;
+  if (last >= s->nelems)
+    last = s->nelems - 1;
+  if (i > last) /* the span's tail, past its last object */
+    return false;
+  for (;;) { /* bits i..last all set, a word at a time */
+    uintptr_t w = i >> 6, top = (last >> 6) == w ? (last & 63) : 63;
+    uint64_t want = (~(uint64_t)0 >> (63 - top)) & (~(uint64_t)0 << (i & 63));
+    if ((s->markbits[w] & want) != want)
+      return false;
+    if ((last >> 6) == w)
+      return true;
+    i = (w + 1) << 6;
+  }
+}
+
 /* Is kernel page [q, q + KPAGE) of span s worth protecting: do old
  * objects of a scanned kind fill it, every object overlapping it marked?
  * A page with a free slot (or an unmarked object, which the sweep frees)
@@ -183,25 +204,8 @@ bool gen_next_minor(void) { return sgc_sticky && gen.next_minor; }
  * listed, so this only ever rescans more, never less
  * (rule:written-old-is-listed). */
 static bool old_fill_page(mspan *s, uintptr_t q) {
-  if (ATOMIC_LOAD_RELAXED(&s->state) != MSPAN_INUSE ||
-      spanclass_noscan(s->spanclass))
-    return false;
-  uintptr_t i = (q - s->base) / s->elemsize;
-  uintptr_t last = (q + KPAGE - 1 - s->base) / s->elemsize;
-  if (last >= s->nelems)
-    last = s->nelems - 1;
-  if (i > last) /* the span's tail, past its last object */
-    return false;
-  /* Bits i..last all set, a word at a time. */
-  for (;;) {
-    uintptr_t w = i >> 6, top = (last >> 6) == w ? (last & 63) : 63;
-    uint64_t want = (~(uint64_t)0 >> (63 - top)) & (~(uint64_t)0 << (i & 63));
-    if ((s->markbits[w] & want) != want)
-      return false;
-    if ((last >> 6) == w)
-      return true;
-    i = (w + 1) << 6;
-  }
+  return ATOMIC_LOAD_RELAXED(&s->state) == MSPAN_INUSE &&
+         !spanclass_noscan(s->spanclass) && marks_fill_page(s, q);
 }
 
 /* Hot pages.  A protected page the program writes costs a fault (the
@@ -212,16 +216,22 @@ static bool old_fill_page(mspan *s, uintptr_t q) {
  * objects, stored into at random, faulted on each of their 2000 pages at
  * every minor, and gen.c writeall's structure on each of its pages.  So
  * such a page stays unprotected ("hot") for HOT_CYCLES collections, then
- * is protected again to see whether it is still written.  The decision
- * needs to know which listed pages were protected at the last collection
- * (a page listed because nobody protected it, after a major or while it
- * had free slots, says nothing about the program's writes): page_state
- * holds, per kernel page of the arena, PAGE_PROTECTED and the hot
- * collections left.  Only a policy: an unprotected page is listed at
- * every collection, so nothing here can lose a write
+ * is protected again to see whether it is still written; each time in a
+ * row it is, the hot period doubles, up to 31 collections (Guile's vector
+ * faulted on each of its pages every fifth collection with a fixed
+ * period).  The decision needs to know which listed pages were protected
+ * at the last collection (a page listed because nobody protected it,
+ * after a major or while it had free slots, says nothing about the
+ * program's writes): page_state holds, per kernel page of the arena,
+ * PAGE_PROTECTED, the level (how many hot periods in a row, 0-3) and the
+ * hot collections left.  A protected page a major finds unwritten goes
+ * back to level 0 (unprotect_freed_pages).  Only a policy: an unprotected
+ * page is listed at every collection, so nothing here can lose a write
  * (rule:list-more-never-less).  Collecting thread, world stopped. */
 #define HOT_CYCLES 4
 #define PAGE_PROTECTED 0x80
+#define PAGE_LEVEL 0x60 /* hot periods in a row, << 5 */
+#define PAGE_HOT 0x1f   /* hot collections left */
 
 /* Should listed page k, filled with old objects, be protected now?
  * Counts its hot collections down. */
@@ -230,10 +240,13 @@ static bool protect_listed_page(uintptr_t k) {
     return true;
   uint8_t st = page_state[k];
   if (st & PAGE_PROTECTED) { /* written since we protected it */
-    page_state[k] = HOT_CYCLES;
+    unsigned level = (st & PAGE_LEVEL) >> 5;
+    unsigned hot = HOT_CYCLES << level;
+    page_state[k] = (uint8_t)((level < 3 ? level + 1 : 3) << 5 |
+                              (hot < PAGE_HOT ? hot : PAGE_HOT));
     return false;
   }
-  if (st > 1) { /* hot: one collection fewer to go */
+  if ((st & PAGE_HOT) > 1) { /* hot: one collection fewer to go */
     page_state[k] = st - 1;
     return false;
   }
@@ -289,8 +302,9 @@ void gen_note_protected(uintptr_t lo, uintptr_t hi) {
   mheap *h = &sgc_heap;
   if (page_state == NULL || lo < h->arena_start || hi <= lo)
     return;
-  memset(page_state + (lo - h->arena_start) / KPAGE, PAGE_PROTECTED,
-         (hi - lo + KPAGE - 1) / KPAGE);
+  uint8_t *st = page_state + (lo - h->arena_start) / KPAGE;
+  for (uintptr_t k = 0, n = (hi - lo + KPAGE - 1) / KPAGE; k < n; k++)
+    st[k] = PAGE_PROTECTED | (st[k] & PAGE_LEVEL); /* the level stays */
 }
 
 /* Pages a major collection gives back.  A protected page stays so until
@@ -299,22 +313,56 @@ void gen_note_protected(uintptr_t lo, uintptr_t hi) {
  * there faults (Guile's and ECL's programs: most of their remaining
  * faults after the hot pages, in GC_generic_malloc_many refilling free
  * lists from such pages).  So at the end of a major (world stopped,
- * marks final, before the sweep) every protected page that is not
- * listed (a listed one was written, so is no longer protected) and
- * that old objects no longer fill (old_fill_page: a slot free or to be
- * freed, or its span no longer in use) is unprotected, close ones
- * (SKIP_MERGE pages apart at most, none listed between) in one call.
- * Unprotected pages are listed at every collection
- * (rule:list-more-never-less); one that fills again with old objects is
- * protected by a later collection. */
+ * marks final, before the sweep) every protected page of an in-use span
+ * that is not listed (a listed one was written, so is no longer
+ * protected) and whose objects are not all marked (a slot free or to be
+ * freed) is to be unprotected; close ones (SKIP_MERGE pages apart at
+ * most, with only unprotected pages between) in one range.  Pages of
+ * other spans stay as they are: fiber stacks and free spans, mostly
+ * unpopulated (unprotected, they would be listed and protected again at
+ * every collection: 20000 fibers' reserves made a major's stop 40 ms
+ * longer), and a page old objects fill stays protected.  Unprotected
+ * pages are listed at every collection (rule:list-more-never-less); one
+ * that fills again with old objects is protected by a later collection.
+ *
+ * The stop only decides (page_state says unprotected at once) and records
+ * the ranges; the UFFDIO_WRITEPROTECT calls are made after the world
+ * restarts (gen_restarted, gc_lock still held, so before any listing):
+ * made in the stop they took 30-50 ms of a 2 GiB heap's final stop.  A
+ * write meanwhile faults as before; unprotecting a page the program has
+ * written changes nothing. */
+static struct {
+  uintptr_t (*r)[2]; /* [lo, hi) addresses */
+  size_t n, cap;
+  bool all; /* the whole arena (generations off, after a concurrent mark) */
+} unprotect SGC_NOGC;
+
 static void unprotect_range(uintptr_t lo, uintptr_t hi) {
   if (lo >= hi)
     return;
   mheap *h = &sgc_heap;
-  dirty_unprotect(h->arena_start + lo * KPAGE, h->arena_start + hi * KPAGE);
   for (uintptr_t k = lo; k < hi; k++)
     if (page_state[k] & PAGE_PROTECTED)
-      page_state[k] = 0; /* hot counts of unlisted pages stay */
+      page_state[k] = 0; /* a protected page has no hot count */
+  uintptr_t a = h->arena_start + lo * KPAGE, b = h->arena_start + hi * KPAGE;
+  if (unprotect.n == unprotect.cap) {
+    size_t cap = unprotect.cap ? unprotect.cap * 2 : 1024;
+    uintptr_t (*r)[2] = os_alloc(cap * sizeof *r);
+    if (r == NULL) { /* no room to put it off: now, in the stop */
+      dirty_unprotect(a, b);
+      return;
+    }
+    if (unprotect.r != NULL) {
+      memcpy(r, unprotect.r, unprotect.n * sizeof *r);
+      os_free(unprotect.r, unprotect.cap * sizeof *r);
+    }
+    ATOMIC_ADD(&h->sys_meta, (cap - unprotect.cap) * sizeof *r);
+    unprotect.r = r;
+    unprotect.cap = cap;
+  }
+  unprotect.r[unprotect.n][0] = a;
+  unprotect.r[unprotect.n][1] = b;
+  unprotect.n++;
 }
 
 static void unprotect_freed_pages(const gen_cycle *g) {
@@ -340,17 +388,29 @@ static void unprotect_freed_pages(const gen_cycle *g) {
     uintptr_t q = h->arena_start + k * KPAGE;
     while (r < g->nruns && g->runs[r].hi <= q)
       r++;
-    if (r < g->nruns && g->runs[r].lo <= q) {
-      /* Listed: written since protected.  Its state is for
-       * protect_old_pages; no range spans it. */
+    bool listed = r < g->nruns && g->runs[r].lo <= q;
+    mspan *s = h->spans[(q - h->arena_start) >> PAGE_SHIFT];
+    bool inuse = s != NULL && s->base <= q &&
+                 s->base + s->npages * PAGE_SIZE >= q + KPAGE &&
+                 ATOMIC_LOAD_RELAXED(&s->state) == MSPAN_INUSE;
+    if (listed || !inuse || marks_fill_page(s, q)) {
+      /* Stays as it is, and no range may cover it.  A listed page (no
+       * longer protected) keeps its state for protect_old_pages; an
+       * unlisted one old objects fill was not written for a whole
+       * collection: its hot level starts again. */
       unprotect_range(lo, hi);
       lo = hi = 0;
+      if (!listed && inuse)
+        page_state[k] = PAGE_PROTECTED;
+      if (!listed && !inuse && s != NULL && s->base <= q) {
+        /* The rest of a stack or free span: skip it. */
+        uintptr_t end = (s->base + s->npages * PAGE_SIZE - h->arena_start) /
+                        KPAGE;
+        if (end > k + 1)
+          k = (end < n ? end : n) - 1;
+      }
       continue;
     }
-    mspan *s = h->spans[(q - h->arena_start) >> PAGE_SHIFT];
-    if (s != NULL && s->base <= q &&
-        s->base + s->npages * PAGE_SIZE >= q + KPAGE && old_fill_page(s, q))
-      continue;
     if (hi != 0 && k <= hi + SKIP_MERGE) {
       hi = k + 1;
     } else {
@@ -361,6 +421,16 @@ static void unprotect_freed_pages(const gen_cycle *g) {
   }
   unprotect_range(lo, hi);
   sgc_unlock(&h->lock);
+}
+
+void gen_restarted(void) {
+  if (unprotect.all) {
+    dirty_unprotect(sgc_heap.arena_start, ATOMIC_LOAD(&sgc_heap.arena_used));
+    unprotect.all = false;
+  }
+  for (size_t i = 0; i < unprotect.n; i++)
+    dirty_unprotect(unprotect.r[i][0], unprotect.r[i][1]);
+  unprotect.n = 0;
 }
 
 /* World stopped, marks final: protect the listed pages filled with old
@@ -407,8 +477,10 @@ static void protect_old_pages(const gen_cycle *g, bool old) {
         protect_page(&sk, q);
         continue;
       }
-      if (page_state != NULL && (!full || page_state[kp] <= 1))
-        page_state[kp] = 0; /* not protected, not hot */
+      if (page_state != NULL && !full)
+        page_state[kp] = 0; /* not protected, not hot, level 0 */
+      else if (page_state != NULL && (page_state[kp] & PAGE_HOT) <= 1)
+        page_state[kp] &= PAGE_LEVEL; /* not protected, not hot */
       /* A fiber stack in use is written at every switch to it: never
        * merged over. */
       skip_page(&sk, q,
@@ -481,7 +553,7 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
      * minor needs them watched now, and the allocator's writes to them
      * would fault until the next concurrent mark. */
     if (g->remark)
-      dirty_unprotect(sgc_heap.arena_start, ATOMIC_LOAD(&sgc_heap.arena_used));
+      unprotect.all = true; /* after the restart (gen_restarted) */
     gen.last_marked = marked;
     return gen_goal(gcpercent, min_goal);
   }

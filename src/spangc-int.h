@@ -896,6 +896,9 @@ void gen_note_span_freed(mspan *s);
  * which pages are protected, for its hot pages and for the pages a major
  * collection gives back (unprotect_freed_pages). */
 void gen_note_protected(uintptr_t lo, uintptr_t hi);
+/* After each collection's restart (gc.c, gc_lock held, world running):
+ * the unprotect calls the stop decided (generation.c). */
+void gen_restarted(void);
 bool gen_page_was_freed(uintptr_t p);
 bool gen_span_has_freed_pages(const mspan *s);
 bool sgc_debug_flag(const char *name); /* SPANGC_DEBUG=name=1 */

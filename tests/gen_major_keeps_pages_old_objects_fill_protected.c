@@ -1,0 +1,99 @@
+// labels: gc
+/* Generational protection, the other side of
+ * gen_major_unprotects_pages_it_frees_slots_on: a major collection
+ * unprotects only the pages whose old objects it found dead.  Old 64-byte
+ * objects fill whole kernel pages; on every other such page one object
+ * dies.  After the major, a write to each page that old objects still
+ * fill must fault (it stays protected, so the next minor lists it only if
+ * written), and a write to each page with the dead object must not.  (A
+ * first version merged the pages to unprotect across the full pages
+ * between them: no fault at all on the full pages, and the first minor
+ * after the major rescanned nine times the old objects.)  Counted with
+ * getrusage's minor faults; checked with generations on only (with
+ * generations off nothing is protected after a collection).  Every object
+ * keeps its contents through the minors that follow. */
+#include <stdint.h>
+#include <sys/resource.h>
+
+#include "check.h"
+#include "gctest.h"
+#include "spangc.h"
+
+#define N 200000
+
+typedef struct obj {
+  struct obj *next;
+  uint64_t val[7];
+} obj;
+
+obj **volatile objs; /* root */
+static int full_first[N / 64], part_first[N / 64];
+
+static long minor_faults(void) {
+  struct rusage ru;
+  CHECK(getrusage(RUSAGE_SELF, &ru) == 0);
+  return ru.ru_minflt;
+}
+
+int main(void) {
+  _Static_assert(sizeof(obj) == 64, "obj is 64 bytes");
+  sgc_init();
+  objs = sgc_alloc(N * sizeof(obj *));
+  CHECK(objs != NULL);
+  for (int i = 0; i < N; i++) {
+    objs[i] = sgc_alloc(sizeof(obj));
+    CHECK(objs[i] != NULL);
+    objs[i]->val[6] = (uint64_t)i;
+  }
+  sgc_collect();
+  run_minors(4); /* old, and their pages protected */
+
+  /* Kernel pages made of 64 of our objects in a row; one object dies on
+   * every other one. */
+  int nfull = 0, npart = 0, pages = 0;
+  for (int i = 0; i + 64 <= N; i++) {
+    uintptr_t a = (uintptr_t)objs[i];
+    if (a % 4096 != 0 || (uintptr_t)objs[i + 63] != a + 63 * 64)
+      continue;
+    if (pages++ % 2 == 0) {
+      part_first[npart++] = i;
+      objs[i + 17] = NULL;
+    } else {
+      full_first[nfull++] = i;
+    }
+    i += 63;
+  }
+  CHECKF(nfull > 100 && npart > 100, "%d full and %d other pages found",
+         nfull, npart);
+  clear_stack();
+  sgc_collect();
+
+  long f0 = minor_faults();
+  for (int k = 0; k < nfull; k++)
+    objs[full_first[k] + 5]->val[0] = 42;
+  long f_full = minor_faults() - f0;
+  f0 = minor_faults();
+  for (int k = 0; k < npart; k++)
+    objs[part_first[k] + 5]->val[0] = 43;
+  long f_part = minor_faults() - f0;
+  int gen = generational();
+  fprintf(stderr,
+          "%s: %ld faults writing %d pages old objects fill, %ld writing "
+          "%d with a dead object\n",
+          gen ? "generational" : "generations off", f_full, nfull, f_part,
+          npart);
+  if (gen) {
+    CHECKF(f_full >= nfull / 4 * 3,
+           "pages old objects fill were unprotected by the major: %ld "
+           "faults on %d of them", f_full, nfull);
+    CHECKF(f_part <= npart / 4,
+           "%ld faults on %d pages the major found a dead object on",
+           f_part, npart);
+  }
+
+  run_minors(4);
+  for (int i = 0; i < N; i++)
+    if (objs[i] != NULL)
+      CHECKF(objs[i]->val[6] == (uint64_t)i, "object %d lost", i);
+  return 0;
+}
