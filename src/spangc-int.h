@@ -430,20 +430,27 @@ void mheap_free_deferred(void); /* world stopped: mheap.deferred_free */
 mspan *mheap_alloc_stack(uintptr_t npages); /* an MSPAN_STACK span */
 void mheap_free_stack(mspan *s);
 void mheap_free_locked(mspan *s, bool was_inuse);
+/* Before a concurrent collection's initial stop, world running. */
+void mheap_clear_marks(void);
+void mheap_snapshot_locked(mspan ***spans, uint32_t *n);
+/* scavenger.c: free pages back to the OS; the free pages' figures. */
 size_t mheap_scavenge(uint64_t older_than_ns); /* bytes released */
 /* Release free pages, highest first, until the committed arena minus
  * the released pages is at most keep bytes; at most batch bytes. */
 size_t mheap_scavenge_down_to(uint64_t keep, size_t batch, uint64_t min_idle);
 size_t mheap_scavenge_down_to_locked(uint64_t keep, size_t batch,
                                      uint64_t min_idle);
-/* Before a concurrent collection's initial stop, world running. */
-void mheap_clear_marks(void);
-void mheap_snapshot_locked(mspan ***spans, uint32_t *n);
 void scavenger_start(void);
 /* The arena and free-page figures of sgc_stats (takes mheap.lock). */
 void mheap_read_arena_stats(sgc_stats *st);
 /* gctrace: the heap's line for collection numgc (stderr). */
 void mheap_trace(uint64_t numgc);
+
+/* The index of the page holding addr in mheap.spans and mheap.freetime
+ * (mheap.c, scavenger.c). */
+static inline size_t page_index(mheap *h, uintptr_t addr) {
+  return (addr - h->arena_start) >> PAGE_SHIFT;
+}
 
 /* The span holding p, or NULL: p in the committed arena and in a span in
  * use, and below the span's limit. */
