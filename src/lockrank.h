@@ -41,7 +41,7 @@
   X(KIND, "kind_lock", "kind.c: the table of object kinds and mark procedures") \
   X(COMPAT_KINDS, "bdwgc.kinds_lock", "compat alloc.c: the growth of the layer's kind table") \
   X(COMPAT_THREADS, "bdwgc.threads_lock", "compat threads.c: the records of threads made by GC_pthread_create; held around sgc_pthread_create") \
-  X(THREADS, "threads_lock", "world.c: the list of registered threads (held for a whole stop)") \
+  X(THREADS, "threads_lock", "threads.c: the list of registered threads (held for a whole stop)") \
   X(WORLD, "world.mutex", "world.c: world.stopping, the fork barrier and each thread's RUNNING/BLOCKING state") \
   X(ROOTS, "roots_lock", "roots.c: the program's registered root ranges") \
   X(FIBER, "fiber_lock", "fiber.c: the fiber registry and the stack pool") \

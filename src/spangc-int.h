@@ -712,6 +712,19 @@ void world_foreach_thread(void (*fn)(mthread *t, void *arg), void *arg);
 void world_foreach_start_root(void (*fn)(uintptr_t lo, uintptr_t hi, void *),
                               void *arg);
 int world_nthreads(void);
+/* threads.c, the thread registry: its list and records, which world.c's
+ * stop reads and changes too (threads_lock held); and the waits made in
+ * a blocking region. */
+extern sgc_mutex threads_lock;
+extern mthread *allthreads;
+extern int nthreads;
+extern fixalloc threadalloc;
+void thread_list_remove(mthread *t); /* threads_lock held */
+/* /proc/self/task/<tid>/<name> into buf; false if it cannot be read. */
+bool read_task_file(int tid, const char *name, char *buf, size_t size);
+/* Kernel thread tid's start time (0: unknown) and state letter. */
+uint64_t thread_stat(int tid, char *state);
+bool thread_gone(const mthread *t); /* exited, or its tid names another */
 void lock_as_blocking(sgc_mutex *m);
 /* Sleep ns, in a blocking region as lock_as_blocking waits. */
 void sleep_as_blocking(uint64_t ns);
