@@ -1,7 +1,7 @@
 /*
  * concurrent.c — mostly-concurrent major collections (SPANGC_CONCURRENT=1):
  * when they start, the thread that runs them, and the heap's protection
- * before their first stop.  gc.c sequences the collection itself
+ * before their first stop.  collect.c sequences the collection itself
  * (collect_concurrent); mark.c has the concurrent drain.
  *
  * The protocol (Boehm, Demers and Shenker's mostly-parallel collection,

@@ -18,7 +18,7 @@
  * between markers, and whether the mark stack overflowed; then the heap's
  * line (mheap_trace) and, with a memory limit, the limit's.
  *
- * No state; the figures come from gc.c, which holds gc_lock.  A line is
+ * No state; the figures come from collect.c, under gc_lock.  A line is
  * formatted on the stack and written with one write.
  */
 #include <stdio.h>

@@ -20,7 +20,7 @@
  *
  * The loaded objects' segments and thread-local storage modules are
  * recorded by mark_record_segments while the collector holds the dynamic
- * loader's lock (gc.c).
+ * loader's lock (collect.c).
  *
  * Threads: everything here but run_job (and what it calls) runs on the
  * collecting thread with the world stopped, before the markers start; the
@@ -80,10 +80,11 @@ static void add_range_job(uintptr_t lo, uintptr_t hi, void *unused) {
 
 /* What the loaded objects contribute to the roots, recorded by
  * mark_record_segments while the collector holds the dynamic loader's
- * lock (see gc.c: the world is stopped from inside dl_iterate_phdr, so no
- * stopped thread can hold that lock, and nothing is loaded or unloaded
- * until the world restarts): their writable segments [lo, hi), and the
- * modules with thread-local storage (module id, size of its block). */
+ * lock (see collect.c: the world is stopped from inside dl_iterate_phdr,
+ * so no stopped thread can hold that lock, and nothing is loaded or
+ * unloaded until the world restarts): their writable segments [lo, hi),
+ * and the modules with thread-local storage (module id, size of its
+ * block). */
 typedef struct pairs {
   uintptr_t (*r)[2];
   uint32_t n, cap;

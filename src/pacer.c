@@ -2,9 +2,10 @@
  * pacer.c — when the next collection starts: its goal, the figure of
  * heap_live + freed_pending (gc_heap_pressure) that triggers it.
  *
- * Pure functions of their inputs: no state, no locks.  gc.c and
- * generation.c keep the figures (under gc_lock) and call them at the end
- * of a collection, when a collection is abandoned, and when GOGC changes.
+ * Pure functions of their inputs: no state, no locks.  gc.c (with
+ * collect.c, which runs the collections) and generation.c keep the
+ * figures (under gc_lock) and call them at the end of a collection, when
+ * a collection is abandoned, and when GOGC changes.
  *
  * Go's GOGC: after a collection that found M bytes live, the goal is
  * M * (1 + gcpercent/100), at least the minimum goal (4 MiB, plus what
@@ -31,9 +32,9 @@
  * PACER_SQRT_K x GOGC/100 (64 MiB at GOGC 100: the room GOGC gives a 64
  * MiB heap whose allocation keeps pace with its mark), g the smoothed
  * allocation rate and s the smoothed marking speed of major collections
- * (gc.c measures both); H never exceeds GOGC's room (never more memory
- * than GOGC alone) nor falls below the minimum goal.  Without rates yet
- * (the first collections), GOGC's room.
+ * (collect.c measures both); H never exceeds GOGC's room (never more
+ * memory than GOGC alone) nor falls below the minimum goal.  Without
+ * rates yet (the first collections), GOGC's room.
  *
  * A collection abandoned for want of memory for its root tables waits
  * until the heap has grown by half again (by the minimum goal at least).

@@ -916,7 +916,7 @@ void gen_note_span_freed(mspan *s);
  * which pages are protected, for its hot pages and for the pages a major
  * collection gives back (unprotect_freed_pages). */
 void gen_note_protected(uintptr_t lo, uintptr_t hi);
-/* After each collection's restart (gc.c, gc_lock held, world running):
+/* After each collection's restart (collect.c, gc_lock held, world running):
  * the unprotect calls the stop decided (generation.c). */
 void gen_restarted(void);
 bool gen_page_was_freed(uintptr_t p);
@@ -1043,6 +1043,51 @@ uint32_t pacer_idle_backoff(uint32_t backoff, uint64_t heap_before,
 void gc_init(void);
 /* Recompute the next goal now (sgc_set_memory_limit). */
 void gc_refresh_goal(void);
+/* The collector's settings and the figures of the last cycles: gc.c's,
+ * written by collect.c's collections too (see gc.c for the locks). */
+typedef struct gc_state {
+  int gcpercent;   /* < 0: off; written under gc_lock, read without it
+                      by the allocator's polls (atomic) */
+  uint64_t min_goal; /* atomic: PACER_MIN_GOAL plus sgc_expand_heap's */
+  int disabled;    /* sgc_disable nesting (atomic) */
+  uint64_t max_heap;
+  int nmarkers;
+  int trace, verify;
+  uint64_t start_ns;
+
+  /* figures (gc_lock) */
+  uint64_t numgc, last_pause_ns, total_pause_ns, max_pause_ns;
+  uint64_t last_mark_ns, total_mark_ns;
+  uint64_t last_heap_before, last_heap_after, last_live_objects;
+  uint64_t last_freed_objects;
+  uint64_t overflows;
+  uint64_t stack_released;
+  uint64_t abandoned; /* collections skipped: no memory for root tables */
+  /* Idle collections (pacer.c): one is due idle_interval after the last
+   * restart (idle_since; 0: none yet), and not before idle_held_until
+   * (atomic; 0 unless abandon() deferred it, cleared by the next
+   * completed collection); the backoff, the last major's stop, how many
+   * ran. */
+  uint64_t idle_since, idle_base; /* atomic: the last restart, heap_live then */
+  uint64_t idle_interval;         /* atomic */
+  uint64_t idle_held_until;
+  uint32_t idle_backoff;
+  uint64_t last_major_pause_ns;
+  uint64_t idle_collections;
+} gc_state;
+extern gc_state gc;
+extern sgc_mutex gc_lock;
+/* Why a collection runs: the pacer's goal was reached; sgc_collect or the
+ * heap limit (major, whatever else ran meanwhile); or no collection ran
+ * for the idle interval (major; pacer.c). */
+enum { COLLECT_DUE, COLLECT_FORCED, COLLECT_IDLE, COLLECT_CONC,
+       COLLECT_FORCED_CONC, COLLECT_IDLE_CONC };
+/* collect.c: one collection, from the stop to the restart (gc_lock
+ * held; 'why' is one of the above). */
+void collect(mthread *self, int why);
+/* gc_lock held, a concurrent collection starting: its figures for
+ * sgc_read_stats while it runs (gc.c). */
+void publish_stats(void);
 
 /* ---------------------------------------------------------- memlimit.c */
 
