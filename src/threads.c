@@ -191,14 +191,6 @@ void world_foreach_thread(void (*fn)(mthread *t, void *arg), void *arg) {
 
 /* ------------------------------------------------- waits as blocking */
 
-/* Kept in this file, beside its callers here, so that the compiler goes
- * on inlining it into them as it did when they were all in world.c.  Out
- * of line (tried while splitting world.c), the stress test lost the
- * argument of sgc_pthread_create: between r->arg = arg and r's link into
- * 'starting', nothing the collector scans holds arg but, by luck of
- * register allocation, the callee-saved register that the inlined
- * sgc_enter_blocking records.  That hole is to be closed on its own. */
-
 /* Wait for a lock that a collector may hold while the world is stopped
  * (gc_lock, threads_lock).  A running mutator waits inside a blocking
  * region, so the stop does not wait for it in turn.  Leaving the region
@@ -317,13 +309,20 @@ static void *thread_start(void *p) {
 int sgc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
                        void *(*fn)(void *), void *arg) {
   sgc_ensure_init();
+  /* arg may be the only reference to a heap object, and r is malloc's
+   * memory, which the collector does not scan: until r is in 'starting',
+   * arg stays in this frame (a volatile slot, which the blocking region
+   * around the lock's wait leaves in the scanned stack), and r gets it
+   * only once linked under the lock, where no collection runs.
+   * (world_thread_argument_is_kept_while_create_waits) */
+  void *volatile arg_root = arg;
   start_rec *r = malloc(sizeof *r);
   if (r == NULL)
     return EAGAIN;
   r->fn = fn;
-  r->arg = arg;
   r->prev = NULL;
   lock_as_blocking(&threads_lock);
+  r->arg = arg_root;
   r->next = starting;
   if (starting)
     starting->prev = r;
