@@ -2,10 +2,11 @@
 /* Generational protection, the other side of
  * gen_major_unprotects_pages_it_frees_slots_on: a major collection
  * unprotects only the pages whose old objects it found dead.  Old 64-byte
- * objects fill whole kernel pages; on every other such page one object
- * dies.  After the major, a write to each page that old objects still
- * fill must fault (it stays protected, so the next minor lists it only if
- * written), and a write to each page with the dead object must not.  (A
+ * objects fill whole kernel pages; on each page of every other stretch
+ * of 16 such pages one object dies.  After the major, a write to each
+ * page that old objects still fill must fault (it stays protected, so the
+ * next minor lists it only if written), and a write to each page with the
+ * dead object must not.  (A
  * first version merged the pages to unprotect across the full pages
  * between them: no fault at all on the full pages, and the first minor
  * after the major rescanned nine times the old objects.)  Counted with
@@ -49,13 +50,13 @@ int main(void) {
   run_minors(4); /* old, and their pages protected */
 
   /* Kernel pages made of 64 of our objects in a row; one object dies on
-   * every other one. */
+   * each of 16 pages in a row, then none on the next 16, and so on. */
   int nfull = 0, npart = 0, pages = 0;
   for (int i = 0; i + 64 <= N; i++) {
     uintptr_t a = (uintptr_t)objs[i];
     if (a % 4096 != 0 || (uintptr_t)objs[i + 63] != a + 63 * 64)
       continue;
-    if (pages++ % 2 == 0) {
+    if (pages++ / 16 % 2 == 0) {
       part_first[npart++] = i;
       objs[i + 17] = NULL;
     } else {
