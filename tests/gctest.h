@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 
 #include "spangc.h"
 
@@ -157,6 +158,17 @@ __attribute__((unused)) static int conc_init_or_skip(void) {
 }
 
 /* Monotonic seconds, for tests that run for a time. */
+/* Minor page faults of the whole process so far (getrusage): counts the
+ * first write to each write-protected page, among others. */
+__attribute__((unused)) static long minor_faults(void) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0) {
+    perror("getrusage");
+    abort();
+  }
+  return ru.ru_minflt;
+}
+
 /* Marsaglia's xorshift64: the tests' cheap reproducible random numbers
  * (state must start non-zero). */
 static inline uint64_t xorshift64(uint64_t *s) {

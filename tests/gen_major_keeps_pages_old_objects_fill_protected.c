@@ -14,7 +14,6 @@
  * generations off nothing is protected after a collection).  Every object
  * keeps its contents through the minors that follow. */
 #include <stdint.h>
-#include <sys/resource.h>
 
 #include "check.h"
 #include "gctest.h"
@@ -29,12 +28,6 @@ typedef struct obj {
 
 obj **volatile objs; /* root */
 static int full_first[N / 64], part_first[N / 64];
-
-static long minor_faults(void) {
-  struct rusage ru;
-  CHECK(getrusage(RUSAGE_SELF, &ru) == 0);
-  return ru.ru_minflt;
-}
 
 int main(void) {
   _Static_assert(sizeof(obj) == 64, "obj is 64 bytes");

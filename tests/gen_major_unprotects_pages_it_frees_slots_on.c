@@ -16,7 +16,6 @@
  * on unprotected pages, listed at each).  With neither (or no kernel
  * support) only the workload and the contents are checked. */
 #include <stdint.h>
-#include <sys/resource.h>
 
 #include "check.h"
 #include "gctest.h"
@@ -33,12 +32,6 @@ typedef struct obj {
 
 obj **volatile olds;  /* root: the old objects, then the young ones */
 obj **volatile youngs;
-
-static long minor_faults(void) {
-  struct rusage ru;
-  CHECK(getrusage(RUSAGE_SELF, &ru) == 0);
-  return ru.ru_minflt;
-}
 
 int main(void) {
   _Static_assert(sizeof(obj) == OBJ, "obj is 64 bytes");

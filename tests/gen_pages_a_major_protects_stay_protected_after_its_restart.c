@@ -17,7 +17,6 @@
  * minor (the pages are protected only then); every object keeps its
  * contents. */
 #include <stdint.h>
-#include <sys/resource.h>
 
 #include "check.h"
 #include "gctest.h"
@@ -30,12 +29,6 @@ typedef struct obj {
 } obj;
 
 obj **volatile objs, **volatile refill; /* roots */
-
-static long minor_faults(void) {
-  struct rusage ru;
-  CHECK(getrusage(RUSAGE_SELF, &ru) == 0);
-  return ru.ru_minflt;
-}
 
 /* Kernel pages in stretches of 8: "odd" stretches and "even" ones. */
 static int odd_page(const void *p) { return ((uintptr_t)p >> 15) & 1; }
