@@ -361,33 +361,28 @@ bool dirty_track_begin(void) {
   return true;
 }
 
-static void protect_now(uintptr_t lo, uintptr_t hi) {
+/* One UFFDIO_WRITEPROTECT call over [lo, hi) (mode: protect, or 0 to
+ * unprotect); false if the kernel refused.  Either failure only lists
+ * more: pages left unprotected are listed next time, pages left
+ * protected are listed at their first write.  Nothing is missed. */
+static bool writeprotect(uintptr_t lo, uintptr_t hi, uint64_t mode) {
   if (dirty.uffd < 0 || lo >= hi)
-    return;
+    return false;
   struct uffdio_writeprotect w = {.range = {.start = lo, .len = hi - lo},
-                                  .mode = UFFDIO_WRITEPROTECT_MODE_WP};
+                                  .mode = mode};
   dirty.protect_calls++;
-  while (ioctl(dirty.uffd, UFFDIO_WRITEPROTECT, &w) != 0) {
-    if (errno == EINTR)
-      continue;
-    /* Not protected: the pages are listed again next time, which is
-     * what an unprotected page costs.  Nothing is missed. */
-    return;
-  }
-  gen_note_protected(lo, hi);
+  while (ioctl(dirty.uffd, UFFDIO_WRITEPROTECT, &w) != 0)
+    if (errno != EINTR)
+      return false;
+  return true;
 }
 
-void dirty_unprotect(uintptr_t lo, uintptr_t hi) {
-  if (dirty.uffd < 0 || lo >= hi)
-    return;
-  struct uffdio_writeprotect w = {.range = {.start = lo, .len = hi - lo},
-                                  .mode = 0};
-  dirty.protect_calls++;
-  /* On failure the pages stay protected: the program's first write to
-   * each faults and lists it, as before.  Nothing is missed either way. */
-  while (ioctl(dirty.uffd, UFFDIO_WRITEPROTECT, &w) != 0 && errno == EINTR)
-    ;
+static void protect_now(uintptr_t lo, uintptr_t hi) {
+  if (writeprotect(lo, hi, UFFDIO_WRITEPROTECT_MODE_WP))
+    gen_note_protected(lo, hi);
 }
+
+void dirty_unprotect(uintptr_t lo, uintptr_t hi) { writeprotect(lo, hi, 0); }
 
 /* Ranges come in address order.  Close ones are merged into one call:
  * protecting the pages between them too only costs a fault if the
