@@ -330,9 +330,9 @@ void gen_note_protected(uintptr_t lo, uintptr_t hi) {
  * pages are listed at every collection (rule:list-more-never-less); one
  * that fills again with old objects is protected by a later collection.
  *
- * The stop only decides (page_state says unprotected at once) and records
- * the ranges; the UFFDIO_WRITEPROTECT calls are made after the world
- * restarts (gen_restarted, gc_lock still held, so before any listing):
+ * The stop only decides and records the ranges; the UFFDIO_WRITEPROTECT
+ * calls are made, and page_state set, after the world restarts
+ * (gen_restarted, gc_lock still held, so before any listing):
  * made in the stop they took 30-50 ms of a 2 GiB heap's final stop.  A
  * write meanwhile faults as before; unprotecting a page the program has
  * written changes nothing. */
@@ -346,12 +346,12 @@ static void unprotect_range(uintptr_t lo, uintptr_t hi) {
   if (lo >= hi)
     return;
   mheap *h = &sgc_heap;
-  memset(page_state + lo, 0, hi - lo); /* all protected, no hot count */
   uintptr_t a = h->arena_start + lo * KPAGE, b = h->arena_start + hi * KPAGE;
   if (unprotect.n == unprotect.cap) {
     size_t cap = unprotect.cap ? unprotect.cap * 2 : 1024;
     uintptr_t (*r)[2] = os_alloc(cap * sizeof *r);
     if (r == NULL) { /* no room to put it off: now, in the stop */
+      memset(page_state + lo, 0, hi - lo); /* all were protected */
       dirty_unprotect(a, b);
       return;
     }
@@ -432,8 +432,9 @@ void gen_restarted(void) {
     unprotect.all = false;
   }
   /* The ranges hold unlisted pages only, which protect_old_pages never
-   * means to protect; a protect range it merged over them (dirty.c's
-   * gap) marked them protected in page_state: they are not now. */
+   * means to protect (a protect range it merged over them, dirty.c's
+   * gap, marked them protected in page_state): their state is set here,
+   * once, as they are unprotected. */
   mheap *h = &sgc_heap;
   for (size_t i = 0; i < unprotect.n; i++) {
     uintptr_t lo = unprotect.r[i][0], hi = unprotect.r[i][1];
