@@ -387,6 +387,7 @@ static uint64_t collect_concurrent(mthread *self, int nproc, bool idle) {
   cycle cy = {self, nproc, 0, 0, false, false, idle};
   cy.concurrent = true;
   cy.t_start = os_nanotime();
+  conc_pace_begin();
   /* With the program running: the sweep finished, then the pages of
    * scanned objects protected, before any is scanned
    * (rule:protect-before-scan). */
@@ -440,8 +441,10 @@ __attribute__((noinline)) void collect(mthread *self, int why) {
     uint64_t t0 = os_nanotime();
     conc_set_running(true);
     uint64_t ran = collect_concurrent(self, nproc, why == COLLECT_IDLE_CONC);
-    gen_restarted();
+    /* Ended before the unprotect calls, which the waits of conc_assist
+     * have no reason to sit through. */
     conc_set_running(false);
+    gen_restarted();
     /* The collector's share of the CPU: the stops whole, the time the
      * program ran beside it (step 0, the concurrent phase) as one thread
      * of the machine's (found by memlimit_bounds_rss_with_live_below_it:

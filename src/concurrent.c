@@ -36,11 +36,13 @@
  * mark is expected to take 2 ms or more, at the speed majors marked so
  * far (a shorter one stays stop-the-world: its pause is short already).
  * Idle collections (pacer.c) are concurrent too, run by the collector
- * thread (conc_start_idle).  A thread reaching the
- * goal during the mark waits for the collection (collect_as blocks on
- * gc_lock), which keeps GOGC and SPANGC_MAX_HEAP.  In generational mode
- * only majors are concurrent: minors stay stop-the-world (they are
- * short).
+ * thread (conc_start_idle).  During the cycle a thread allocating ahead
+ * of the mark's progress assists in proportion (conc_assist_owed), and
+ * during a pre-cleaning round every allocating thread pays a share of
+ * its rescan; a thread reaching the goal assists or waits
+ * (conc_assist), which keeps GOGC and SPANGC_MAX_HEAP.  In generational
+ * mode only majors are concurrent: minors stay stop-the-world while
+ * they are short (generation.c).
  *
  * Threads: one collector thread, started after the first collection once
  * the mode is on; a registered thread, waiting in a blocking region.
@@ -74,6 +76,11 @@ static struct {
   int idle;           /* atomic: an idle collection is wanted */
   int running;        /* atomic: a concurrent collection is under way */
   uint64_t ended;     /* atomic: concurrent collections ended, ever */
+  uint64_t marked;    /* gc_lock: what the last collection marked */
+  uint64_t last_work; /* gc_lock: the last concurrent cycle's progress */
+  /* The cycle under way (conc_pace_begin; atomic): the heap pressure at
+   * its start, its goal, the marking it is expected to do. */
+  uint64_t pace_start, pace_goal, pace_work;
 } conc SGC_NOGC = {SGC_MUTEX_INIT(CONC), PTHREAD_COND_INITIALIZER};
 
 void conc_init(void) {
@@ -111,6 +118,7 @@ static uint64_t conc_margin(uint64_t alloc_rate) {
 void conc_set_trigger(uint64_t marked, uint64_t goal, bool major_next,
                       uint64_t alloc_rate, uint64_t mark_rate) {
   ATOMIC_STORE(&conc.woken, 0);
+  conc.marked = marked;
   /* The next major's mark, at the speed majors have marked so far. */
   uint64_t expect =
       mark_rate ? (uint64_t)((unsigned __int128)marked * 1000000000u /
@@ -151,6 +159,7 @@ void conc_note_cycle(uint64_t cycle_ns, uint64_t mark_ns, uint64_t allocated,
   conc.assist_ns += assist_ns;
   conc.cycle_ns = cycle_ns;
   conc.cycle_alloc = allocated;
+  conc.last_work = mark_progress();
   conc.reached_goal = reached_goal;
 }
 
@@ -212,6 +221,64 @@ bool conc_assist(uint64_t budget, bool may_overshoot) {
     struct timespec ts = {0, 50000}; /* 50 us */
     nanosleep(&ts, NULL);
   }
+}
+
+/* Proportional assists (Go's mark assists, with one shared account
+ * instead of a debt per goroutine): between the cycle's start and the
+ * goal, the heap may have grown by the fraction of the expected marking
+ * done so far; a thread allocating past that line, by more than a
+ * thirty-second of the run, marks in proportion to how far past it is
+ * (up to ASSIST_STEP at a time) before it goes on.  The expected marking
+ * is what the last collection marked (a concurrent one's count includes
+ * what was allocated during its mark and reached, as this one's will).
+ * An assist that finds no work (the collector holds it all) costs
+ * nothing and the thread goes on; at the goal the waits of conc_assist
+ * take over (rule:assists-end-before-the-stop). */
+#define ASSIST_STEP ((uint64_t)64 << 10)
+#define PRECLEAN_TAX ((uint64_t)32 << 10)
+void conc_pace_begin(void) {
+  /* What the last collection marked, and what the program allocates
+   * during this one (conc.need, the trigger's margin): objects allocated
+   * during the mark are reached and marked too; or, when more, what the
+   * last concurrent cycle did before its final stop (its marking and its
+   * pre-cleaning's rescans). */
+  uint64_t work = conc.marked + conc.need;
+  if (work < conc.last_work)
+    work = conc.last_work;
+  if (work < ((uint64_t)1 << 20))
+    work = (uint64_t)1 << 20;
+  ATOMIC_STORE(&conc.pace_work, work);
+  ATOMIC_STORE(&conc.pace_goal, ATOMIC_LOAD(&sgc_next_gc));
+  ATOMIC_STORE(&conc.pace_start, gc_heap_pressure());
+}
+
+uint64_t conc_assist_owed(uint64_t p) {
+  /* During a pre-cleaning round every allocating thread pays a share
+   * of the rescan, whatever the pacing says: what it writes meanwhile
+   * is the next round's work, and the final stop's; the rounds shrink
+   * only if the rescan outruns the writing (the pause test: a thread
+   * allocating 1.2 GB/s of pointer objects against one collector
+   * rescanning 3 GB/s left 30 MB to the final stop). */
+  uint64_t tax = mark_precleaning() ? PRECLEAN_TAX : 0;
+  uint64_t start = ATOMIC_LOAD_RELAXED(&conc.pace_start);
+  uint64_t goal = ATOMIC_LOAD_RELAXED(&conc.pace_goal);
+  uint64_t need = ATOMIC_LOAD_RELAXED(&conc.pace_work);
+  if (goal <= start || p <= start || need == 0)
+    return tax;
+  /* The last sixteenth of the run is the mark's end's: an estimate
+   * short of the real work keeps assists going to the end instead of
+   * letting the heap reach the goal before the mark is done. */
+  uint64_t run = goal - start, done = mark_progress();
+  if (done > need / 16 * 15)
+    done = need / 16 * 15;
+  uint64_t line = start + (uint64_t)((unsigned __int128)run * done / need) +
+                  run / 32;
+  if (p <= line)
+    return tax;
+  uint64_t owed = (uint64_t)((unsigned __int128)(p - line) * need / run);
+  if (owed < tax)
+    owed = tax;
+  return owed < ASSIST_STEP ? owed : ASSIST_STEP;
 }
 
 bool conc_due(uint64_t pressure) {
@@ -341,8 +408,9 @@ bool conc_protect_heap(void) {
  * protection is seen by the rescan that follows it, a write after it
  * leaves the page listed at the final stop.  Rounds go on while the set
  * halves, at most four. */
-#define PRECLEAN_ROUNDS 4
+#define PRECLEAN_ROUNDS 8
 #define PRECLEAN_ENOUGH 256 /* pages: the final stop can take these */
+#define PRECLEAN_GAP ((uintptr_t)8 * PAGE_SIZE)
 bool conc_preclean(mark_result *res) {
   mheap *h = &sgc_heap;
   uint64_t last = UINT64_MAX;
@@ -355,9 +423,17 @@ bool conc_preclean(mark_result *res) {
     if (!dirty_list(h->arena_start, ATOMIC_LOAD(&h->arena_used), &runs, &n))
       return false;
     uint64_t pages = dirty_last_pages();
-    if (pages <= PRECLEAN_ENOUGH || pages * 2 > last)
+    if (pages <= PRECLEAN_ENOUGH || pages > last / 8 * 7)
       return true;
     last = pages;
+    /* One protect call per run costs about 14 us (its TLB flush among
+     * it): after a major freed slots all over the heap, 7500 runs of
+     * three pages took 108 ms, and the round, too long, left 20000 pages
+     * to the final stop.  Runs a few pages apart are merged: the pages
+     * between them are protected and rescanned too, which keeps the rule
+     * (a page protected here is rescanned after) at the cost of
+     * rescanning pages nothing wrote. */
+    n = dirty_merge_runs(PRECLEAN_GAP);
     for (uint32_t k = 0; k < n; k++)
       if (runs[k].categories & DIRTY_RUN_PRESENT)
         protect_scanned(runs[k].lo, runs[k].hi, true);

@@ -49,6 +49,8 @@ static sgc_rwlock hold_lock = SGC_RWLOCK_INIT(HOLD);
  * under the markers' snapshot. */
 void (*sgc_test_mark_hook)(void);
 void (*sgc_test_conc_phase_hook)(void);
+void (*sgc_test_preclean_hook)(void);
+uint64_t sgc_test_assisted_slices;
 uint64_t sgc_next_gc = PACER_MIN_GOAL;
 /* Objects freed explicitly and then dropped from freed lists at a flush,
  * per class: counted as allocated again, since the sweep frees them. */
@@ -163,7 +165,8 @@ static void collect_from_allocator(mcache *c, int why, bool complete) {
  * gc_maybe_collect, so a thread past the goal allocates at a small
  * fraction of the speed it marks. */
 #define ASSIST_BUDGET ((uint64_t)512 << 10)
-static bool assist_from_allocator(mcache *c, bool may_overshoot) {
+static bool assist_from_allocator(mcache *c, bool may_overshoot,
+                                  uint64_t budget) {
   if (!conc_running())
     return false;
   /* On a fiber, whose stack may be 16 KiB with little left: an assist
@@ -177,7 +180,8 @@ static bool assist_from_allocator(mcache *c, bool may_overshoot) {
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   if (c->pending)
     world_park_pending(c);
-  bool ok = conc_assist(ASSIST_BUDGET, may_overshoot);
+  bool ok = budget ? mark_assist(budget) >= 0
+                   : conc_assist(ASSIST_BUDGET, may_overshoot);
   c->nopreempt = np;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   return ok;
@@ -225,6 +229,13 @@ void gc_maybe_collect(mcache *c) {
   uint64_t p = gc_heap_pressure();
   if (p < ATOMIC_LOAD(&sgc_next_gc)) {
     conc_poll(p);
+    /* During a concurrent collection, marking in proportion to what was
+     * allocated past the pacing's line (conc_assist_owed). */
+    if (conc_running()) {
+      uint64_t owed = conc_assist_owed(p);
+      if (owed)
+        assist_from_allocator(c, true, owed);
+    }
     /* An idle collection (pacer.c), looked at every 32nd time. */
     if (likely((++c->idle_polls & 31) != 0))
       return;
@@ -239,7 +250,12 @@ void gc_maybe_collect(mcache *c) {
    * phase is open, then allocate, up to a sixteenth past the goal; past
    * that, assist or wait for the collection to end, so that GOGC holds
    * (rule:assists-end-before-the-stop). */
-  if (assist_from_allocator(c, p < ATOMIC_LOAD(&sgc_next_gc) / 16 * 17))
+  if (assist_from_allocator(c, p < ATOMIC_LOAD(&sgc_next_gc) / 16 * 17, 0))
+    return;
+  /* The collection it waited for may have ended, setting a new goal:
+   * collect_as would wait on gc_lock for the collector's work after the
+   * restart (the unprotect calls) only to find the collection done. */
+  if (gc_heap_pressure() < ATOMIC_LOAD(&sgc_next_gc))
     return;
   collect_from_allocator(c, COLLECT_DUE, false);
 }

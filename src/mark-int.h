@@ -49,6 +49,8 @@ struct gcwork {
   uint64_t nobj;
   uint64_t nsteal, nhandoff;
   uint64_t ndirty; /* old objects rescanned on written pages */
+  uint64_t rescanned; /* bytes of marked objects rescanned (scan_dirty) */
+  uint64_t reported;  /* of marked_bytes + rescanned, in work.progress */
 };
 
 /* The state of one mark (markwork.c defines it). */
@@ -79,11 +81,43 @@ typedef struct markwork {
    * their buffers back); their figures, atomic. */
   int assist_open, nassist;
   uint64_t assist_marked, assist_nobj, assist_ns, nassists;
+  /* A concurrent cycle's work so far, bytes (atomic): what the initial
+   * stop, the drain, the assists and the pre-cleaning marked, and what
+   * the pre-cleaning rescanned, reported as they go (report_progress);
+   * the assists' pacing reads it. */
+  uint64_t progress;
+  /* A pre-cleaning round's written pages (work.lock): the runs listed,
+   * and the cursor (run pc_k, address pc_at) from which the collector
+   * and the assists take slices (preclean_take). */
+  const dirty_run *pc_runs;
+  uint32_t pc_n, pc_k;
+  uintptr_t pc_at;
   workbuf *deferred;
   int remark_all; /* atomic */
   uintptr_t arena_start, arena_used;
 } markwork;
 extern MARK_HIDDEN markwork work;
+
+/* Add what w marked since its last report to work.progress (a
+ * concurrent mark's pacing, concurrent.c). */
+static inline void report_progress(gcwork *w) {
+  uint64_t now = w->marked_bytes + w->rescanned;
+  if (now != w->reported) {
+    ATOMIC_ADD(&work.progress, now - w->reported);
+    w->reported = now;
+  }
+}
+
+/* Assists (mark.c): opened while the collector drains with the program
+ * running; closing waits until none is under way, so the work they took
+ * is back in the shared list (rule:assists-end-before-the-stop). */
+MARK_HIDDEN void assists_open(void);
+MARK_HIDDEN void assists_close(void);
+MARK_HIDDEN void mark_take_assists(mark_result *res);
+/* An assist's share of a pre-cleaning round (markroot.c): rescan one
+ * slice of its written pages into w; the bytes it covered, 0 if none is
+ * left. */
+MARK_HIDDEN uint64_t preclean_assist(gcwork *w);
 
 /* A work item is a range [lo, hi) of words to scan conservatively, or,
  * with bit 0 of lo set, an object base and its descriptor. */

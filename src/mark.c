@@ -337,8 +337,12 @@ bool mark_is_marked(uintptr_t p) {
 #define RING 8
 void drain(gcwork *w) {
   struct { uintptr_t lo, hi; } ring[RING];
-  unsigned head = 0, n = 0;
+  unsigned head = 0, n = 0, tick = 0;
   for (;;) {
+    /* With the program running, what is marked is reported every 256
+     * items: the assists' pacing follows it (concurrent.c). */
+    if (unlikely((++tick & 255) == 0) && work.concurrent)
+      report_progress(w);
     workbuf *b = w->wbuf;
     if (b == NULL || b->n == 0) {
       if (n > 0) { /* scan what the ring holds before looking for more */
@@ -407,6 +411,7 @@ void mark_worker(mark_result *res) {
   }
   flush_deferred(&w);
   SGC_ASSERT(w.wbuf == NULL);
+  report_progress(&w);
   ATOMIC_ADD(&res->marked_bytes, w.marked_bytes);
   ATOMIC_ADD(&res->nobj, w.nobj);
   ATOMIC_ADD(&res->nsteal, w.nsteal);
@@ -473,9 +478,24 @@ void mark_run_markers(int n, mark_result *res) {
 /* The initial stop (concurrent.c): n markers run the root jobs; what
  * they marked waits in full buffers for the concurrent phase. */
 void mark_roots_only(int n, mark_result *res) {
+  ATOMIC_STORE(&work.progress, 0);
   work.roots_only = true;
   mark_run_markers(n, res);
   work.roots_only = false;
+}
+
+uint64_t mark_progress(void) { return ATOMIC_LOAD_RELAXED(&work.progress); }
+
+bool mark_precleaning(void) { return ATOMIC_LOAD_RELAXED(&work.pc_n) != 0; }
+
+void assists_open(void) { ATOMIC_STORE(&work.assist_open, 1); }
+
+void assists_close(void) {
+  if (!ATOMIC_LOAD(&work.assist_open))
+    return;
+  ATOMIC_STORE(&work.assist_open, 0);
+  while (ATOMIC_LOAD(&work.nassist) != 0)
+    sched_yield();
 }
 
 /* The concurrent phase, the world running: this thread drains the
@@ -495,23 +515,18 @@ void mark_concurrent(mark_result *res) {
   work.nwait = 0;
   work.done = 0;
   /* Open after the plain writes above: an assist's putfull reads nwait. */
-  ATOMIC_STORE(&work.assist_open, 1);
+  assists_open();
   if (sgc_test_conc_phase_hook)
     sgc_test_conc_phase_hook();
   for (;;) {
     mark_worker(res);
-    if (ATOMIC_LOAD(&work.assist_open)) {
-      ATOMIC_STORE(&work.assist_open, 0);
-      while (ATOMIC_LOAD(&work.nassist) != 0)
-        sched_yield();
-    }
+    assists_close();
     if (ATOMIC_LOAD(&work.full) == NULL)
       break;
     work.nwait = 0; /* no assist runs now */
     work.done = 0;
   }
-  res->marked_bytes += ATOMIC_LOAD(&work.assist_marked);
-  res->nobj += ATOMIC_LOAD(&work.assist_nobj);
+  mark_take_assists(res);
   work.concurrent = false;
   /* A push that found no buffer left a marked object unscanned, which
    * the final stop's mark (from marks) would not find. */
@@ -519,9 +534,10 @@ void mark_concurrent(mark_result *res) {
     ATOMIC_STORE(&work.remark_all, 1);
 }
 
-/* A mutator that reached the goal during the concurrent phase marks
- * instead of waiting for the collection: it takes full buffers and scans
- * their items until it has scanned budget bytes or finds no buffer, then
+/* A mutator the pacing holds back (concurrent.c: ahead of the mark's
+ * progress, in a pre-cleaning round, or at the goal) marks: it takes a
+ * slice of the pre-cleaning's rescan if one is open, else full buffers,
+ * and scans until it has scanned budget bytes or finds no work, then
  * gives back what it holds.  Returns the bytes scanned; -1 if the phase
  * is not open (the caller waits for the collection).  Runs on the mutator's stack, outside any
  * no-preempt region; no stop can come meanwhile (the collector waits for
@@ -530,6 +546,9 @@ void mark_concurrent(mark_result *res) {
 SCAN_NO_SANITIZE int64_t mark_assist(uint64_t budget) {
   if (!ATOMIC_LOAD_RELAXED(&work.assist_open))
     return -1;
+  if (ATOMIC_LOAD_RELAXED(&work.full) == NULL &&
+      ATOMIC_LOAD_RELAXED(&work.pc_n) == 0)
+    return 0; /* nothing to take now (a hint: checked again below) */
   ATOMIC_ADD(&work.nassist, 1);
   /* Entered before the drain closed assists, or leave (the order pairs
    * with mark_concurrent's store then load, both sequentially
@@ -543,6 +562,13 @@ SCAN_NO_SANITIZE int64_t mark_assist(uint64_t budget) {
   uint64_t scanned = 0;
   while (scanned < budget) {
     if (w.wbuf == NULL || w.wbuf->n == 0) {
+      /* The pre-cleaning's slices first: they hold its work, and the
+       * buffers fill from them. */
+      uint64_t r = preclean_assist(&w);
+      if (r) {
+        scanned += r;
+        continue;
+      }
       if (w.wbuf)
         putempty(w.wbuf);
       w.wbuf = trygetfull();
@@ -563,12 +589,22 @@ SCAN_NO_SANITIZE int64_t mark_assist(uint64_t budget) {
   else if (w.wbuf)
     putempty(w.wbuf);
   flush_deferred(&w);
+  report_progress(&w);
   ATOMIC_ADD(&work.assist_marked, w.marked_bytes);
   ATOMIC_ADD(&work.assist_nobj, w.nobj);
-  ATOMIC_ADD(&work.assist_ns, os_nanotime() - t0);
-  ATOMIC_ADD(&work.nassists, 1);
+  if (scanned) {
+    ATOMIC_ADD(&work.assist_ns, os_nanotime() - t0);
+    ATOMIC_ADD(&work.nassists, 1);
+  }
   ATOMIC_ADD(&work.nassist, -1);
   return (int64_t)scanned;
+}
+
+/* What the assists marked since the last call (assists closed). */
+void mark_take_assists(mark_result *res) {
+  res->marked_bytes += __atomic_exchange_n(&work.assist_marked, 0,
+                                           __ATOMIC_SEQ_CST);
+  res->nobj += __atomic_exchange_n(&work.assist_nobj, 0, __ATOMIC_SEQ_CST);
 }
 
 void mark_assist_figures(uint64_t *ns, uint64_t *n) {

@@ -712,6 +712,8 @@ void world_foreach_thread(void (*fn)(mthread *t, void *arg), void *arg);
 void world_foreach_start_root(void (*fn)(uintptr_t lo, uintptr_t hi, void *),
                               void *arg);
 int world_nthreads(void);
+/* For the thread that stops the world: is it stopped now? */
+bool world_is_stopped(void);
 /* threads.c, the thread registry: its list and records, which world.c's
  * stop reads and changes too (threads_lock held); and the waits made in
  * a blocking region. */
@@ -797,6 +799,9 @@ bool dirty_track_begin(void);
  * as written.  The runs stay valid until the next listing. */
 bool dirty_list(uintptr_t lo, uintptr_t hi, const dirty_run **runs,
                 uint32_t *n);
+/* Merge the runs of the last listing that are at most gap bytes apart
+ * (the pages between are added to them); returns their new number. */
+uint32_t dirty_merge_runs(uintptr_t gap);
 /* Watch [lo, hi) for writes from now on (calls in address order; batched
  * until dirty_protect_flush).  World stopped, or before a concurrent mark
  * (gc_lock held). */
@@ -892,6 +897,13 @@ bool conc_running(void);
 /* A thread past the goal: assist the concurrent mark under way, and
  * past the overshoot wait for its phase; false if none is under way. */
 bool conc_assist(uint64_t budget, bool may_overshoot);
+/* A concurrent collection starts (gc_lock held, before its step 0): the
+ * heap, the goal and the mark's expected work its pacing runs from. */
+void conc_pace_begin(void);
+/* Below the goal during a concurrent collection: the bytes of mark work
+ * a thread allocating at heap pressure p owes now (0: none), so that the
+ * mark ends before the heap reaches the goal. */
+uint64_t conc_assist_owed(uint64_t p);
 /* A concurrent cycle's final stop (gc_lock): its length from its start,
  * its concurrent mark's time, the bytes allocated between its stops, and
  * whether the heap reached its goal meanwhile (the pacing's inputs). */
@@ -964,6 +976,10 @@ bool mark_take_remark_all(void);
  * bytes of the mark's work; returns the bytes it scanned (0: no work to
  * take now), -1 if no concurrent phase is open. */
 int64_t mark_assist(uint64_t budget);
+/* What a concurrent cycle has marked so far, bytes (reported as it goes). */
+uint64_t mark_progress(void);
+/* A pre-cleaning round's rescan is under way (assists take its slices). */
+bool mark_precleaning(void);
 /* The current concurrent mark's assists: time spent, how many. */
 void mark_assist_figures(uint64_t *ns, uint64_t *n);
 void mark_requeue_deferred(void);
@@ -1129,6 +1145,11 @@ extern void (*sgc_test_mark_hook)(void); /* tests: runs during marking */
  * assists open, before it drains (e.g. to hold the drain back until
  * threads past the goal assist).  No lock held but gc_lock. */
 extern void (*sgc_test_conc_phase_hook)(void);
+/* Tests: runs on the collector thread as a pre-cleaning round's rescan
+ * opens to assists, before the collector takes a slice itself; and the
+ * count of slices assists took (atomic). */
+extern void (*sgc_test_preclean_hook)(void);
+extern uint64_t sgc_test_assisted_slices;
 /* Over sgc_set_max_heap? (mheap.lock held) */
 bool gc_over_max_heap(uintptr_t more_pages);
 bool gc_has_max_heap(void);

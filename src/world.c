@@ -537,6 +537,9 @@ static void free_dead(mthread *dead) {
   }
 }
 
+/* The calling thread stopped the world and has not restarted it. */
+bool world_is_stopped(void) { return world.stopping != 0; }
+
 void world_start(mthread *self) {
   sgc_lock(&world.mutex);
   world.stopping = 0;
