@@ -69,7 +69,7 @@ int main(void) {
   for (long k = 0; k < NSLOT; k += 4)
     slots[k] = blob_node_new(32);
   sgc_collect();
-  sgc_test_preclean_hook = hold_the_round;
+  __atomic_store_n(&sgc_test_preclean_hook, hold_the_round, __ATOMIC_SEQ_CST);
   sgc_stats st0;
   sgc_read_stats(&st0);
   pthread_t t[NMUT];
@@ -87,7 +87,7 @@ int main(void) {
   __atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
   for (int i = 0; i < NMUT; i++)
     pthread_join(t[i], NULL);
-  sgc_test_preclean_hook = NULL;
+  __atomic_store_n(&sgc_test_preclean_hook, NULL, __ATOMIC_SEQ_CST);
   sgc_collect();
   long n = 0;
   for (long k = 0; k < NSLOT; k++)
