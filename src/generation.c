@@ -82,6 +82,7 @@ static struct {
   int majors_since_minor; /* majors in a row since the last minor */
   uint64_t minor_mark_ns; /* the last minor collection's mark */
   uint64_t conc_pause_ns; /* the last concurrent major's two stops */
+  uint64_t minor_young;   /* the last minor's young bytes */
   bool last_was_minor; /* the collection before this one was minor */
   uint64_t rescan_share; /* minors' old objects rescanned / marked, x1024,
                             smoothed */
@@ -600,6 +601,7 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
                      (!judged || gen.rescan_share * 2 <= 1024);
     gen.majors_since_minor = 0;
     gen.minor_mark_ns = g->mark_ns;
+    gen.minor_young = young;
   } else {
     gen.major_live = marked;
     gen.major_stacks = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) * PAGE_SIZE;
@@ -620,17 +622,25 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
                    marked + grown <= L + H / 2;
   /* With concurrent majors (concurrent.c) a minor can be the longer
    * pause: it marks with the world stopped from start to end, a
-   * concurrent major only stops twice, briefly.  So once concurrent
-   * majors have run, after a minor that did not pay and whose mark took
+   * concurrent major only stops twice, briefly.  So with concurrent
+   * majors on, after a minor that did not pay and whose mark would take
    * more than 10 ms and twice the last concurrent major's stops together,
    * a minor is tried again every sixteenth major, not every fourth (the
    * pause test's window survives a minor whole: 24-53 ms minors at 200 MB
    * live, against stops of 2-4 ms).  A minor that pays stays (one that
    * pays but is long is a choice between pause and throughput left to
    * do). */
-  if (gen.next_minor && !gen.minor_pays && gen.conc_pause_ns > 0 &&
-      gen.minor_mark_ns > GEN_CONC_MINOR_NS &&
-      gen.minor_mark_ns > 2 * gen.conc_pause_ns &&
+  /* The mark judged is the next minor's: the last one's, scaled from
+   * the young bytes it had to the room the next one will have (the pause
+   * test: a 0.3 ms minor at 4 MB young, tried again at 120 MB young,
+   * stopped the world 24 ms).  And from the start, not once a concurrent
+   * major ran: the first concurrent majors' stops are not known yet, but
+   * a minor that long is longer than they will be. */
+  uint64_t minor_ns = gen.minor_mark_ns;
+  if (gen.minor_young > 0 && H > gen.minor_young)
+    minor_ns = (uint64_t)((unsigned __int128)minor_ns * H / gen.minor_young);
+  if (gen.next_minor && !gen.minor_pays && conc_enabled() &&
+      minor_ns > GEN_CONC_MINOR_NS && minor_ns > 2 * gen.conc_pause_ns &&
       gen.majors_since_minor < 16)
     gen.next_minor = false;
   uint64_t goal = gen_goal(gcpercent, min_goal);
