@@ -238,8 +238,10 @@ typedef struct sgc_stats {
   uint64_t num_concurrent_gc;     /* of num_major_gc, mostly-concurrent ones */
   uint64_t concurrent_mark_ns;    /* their concurrent phases' wall time, ever */
   int32_t concurrent;             /* 1: major collections mark concurrently */
-  uint64_t concurrent_assists;    /* times a thread past the goal helped a
-                                     concurrent mark instead of waiting */
+  uint64_t concurrent_assists;    /* times an allocating thread helped a
+                                     concurrent mark (ahead of its pace, in
+                                     a pre-cleaning round, or past the
+                                     goal instead of waiting) */
   uint64_t concurrent_assist_ns;  /* wall time those assists took, ever */
 } sgc_stats;
 

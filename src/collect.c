@@ -409,8 +409,9 @@ static uint64_t collect_concurrent(mthread *self, int nproc, bool idle) {
   uint64_t ta = os_nanotime();
   mark_result r = {0};
   mark_concurrent(&r);
-  mark_assist_figures(&cy.assist_ns, &cy.nassists);
   cy.preclean_lost = !conc_preclean(&r);
+  /* After the pre-cleaning: assists take its slices too. */
+  mark_assist_figures(&cy.assist_ns, &cy.nassists);
   cy.conc_res.marked_bytes += r.marked_bytes;
   cy.conc_res.nobj += r.nobj;
   cy.conc_res.nsteal += r.nsteal;
@@ -441,10 +442,14 @@ __attribute__((noinline)) void collect(mthread *self, int why) {
     uint64_t t0 = os_nanotime();
     conc_set_running(true);
     uint64_t ran = collect_concurrent(self, nproc, why == COLLECT_IDLE_CONC);
-    /* Ended before the unprotect calls, which the waits of conc_assist
-     * have no reason to sit through. */
-    conc_set_running(false);
+    /* Ended for the waits of conc_assist before the unprotect calls,
+     * which they have no reason to sit through; still running for
+     * sgc_read_stats, which reads the published figures until gc_lock is
+     * free (published again: the final stop's are there now). */
+    conc_note_ended();
+    publish_stats();
     gen_restarted();
+    conc_set_running(false);
     /* The collector's share of the CPU: the stops whole, the time the
      * program ran beside it (step 0, the concurrent phase) as one thread
      * of the machine's (found by memlimit_bounds_rss_with_live_below_it:

@@ -183,10 +183,10 @@ bool conc_start_idle(void) {
 }
 
 void conc_set_running(bool on) {
-  if (!on)
-    ATOMIC_ADD(&conc.ended, 1);
   ATOMIC_STORE(&conc.running, on ? 1 : 0);
 }
+
+void conc_note_ended(void) { ATOMIC_ADD(&conc.ended, 1); }
 
 bool conc_running(void) { return ATOMIC_LOAD_RELAXED(&conc.running) != 0; }
 

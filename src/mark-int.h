@@ -115,8 +115,8 @@ MARK_HIDDEN void assists_open(void);
 MARK_HIDDEN void assists_close(void);
 MARK_HIDDEN void mark_take_assists(mark_result *res);
 /* An assist's share of a pre-cleaning round (markroot.c): rescan one
- * slice of its written pages into w; the bytes it covered, 0 if none is
- * left. */
+ * slice of its written pages into w; the bytes it rescanned (at least
+ * 1), 0 if no slice is left. */
 MARK_HIDDEN uint64_t preclean_assist(gcwork *w);
 
 /* A work item is a range [lo, hi) of words to scan conservatively, or,

@@ -893,6 +893,10 @@ bool conc_worth(void);
 bool conc_start_idle(void);
 /* A concurrent collection starts (gc_lock held) or ends. */
 void conc_set_running(bool on);
+/* Its final stop is over (or it was abandoned): threads waiting at the
+ * goal for it go on (conc_assist), before the unprotect calls and the
+ * end of conc_set_running, which readers of the stats wait for. */
+void conc_note_ended(void);
 bool conc_running(void);
 /* A thread past the goal: assist the concurrent mark under way, and
  * past the overshoot wait for its phase; false if none is under way. */
