@@ -179,6 +179,7 @@ static inline void *alloc_small(mcache *c, size_t n, int kind) {
 static void set_uncollectable(void *p) {
   mspan *s = mheap_lookup((uintptr_t)p);
   uint32_t i = mspan_obj_index(s, (uintptr_t)p);
+  mheap_note_rootspan(s); /* first: rule:rootspans-counted */
   bitmap_set_atomic(s->uncollbits, i);
   if (!ATOMIC_LOAD_RELAXED(&s->hasuncoll))
     ATOMIC_STORE_RELAXED(&s->hasuncoll, 1);

@@ -504,8 +504,11 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
   else if (g->minor || g->remark)
     for (uint32_t k = 0; k < g->nruns; k++)
       add_dirty_jobs(g->runs[k].lo, g->runs[k].hi);
-  for (uint32_t k = 0; k < nspan; k += 4096)
-    add_job(ROOT_SPECIALS, k, nspan - k > 4096 ? k + 4096 : nspan, NULL);
+  /* Only if some span has a special or an uncollectable object: the
+   * pass reads every span's struct (rule:rootspans-counted). */
+  if (ATOMIC_LOAD(&h->nrootspans) != 0)
+    for (uint32_t k = 0; k < nspan; k += 4096)
+      add_job(ROOT_SPECIALS, k, nspan - k > 4096 ? k + 4096 : nspan, NULL);
   if (tables_oom)
     return false;
 

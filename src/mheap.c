@@ -301,6 +301,7 @@ static mspan *mheap_new_span(mheap *h) {
   s->needzero = 0;
   s->unusedsince = 0;
   s->specials = NULL;
+  s->rootspan = 0;
   s->incache = 0;
   s->nalloc = 0;
   s->spanclass = 0;
@@ -339,9 +340,22 @@ static void merge_idle_time(mspan *s, const mspan *t) {
  * with free neighbours.  Its pages become free now, or released if
  * 'released' (the caller returned them to the OS: they read as zero).
  * mheap.lock held. */
+void mheap_note_rootspan(mspan *s) {
+  if (!ATOMIC_LOAD_RELAXED(&s->rootspan) &&
+      __atomic_exchange_n(&s->rootspan, 1, __ATOMIC_SEQ_CST) == 0)
+    ATOMIC_ADD(&sgc_heap.nrootspans, 1);
+}
+
+void mheap_forget_rootspan(mspan *s) {
+  if (ATOMIC_LOAD_RELAXED(&s->rootspan) &&
+      __atomic_exchange_n(&s->rootspan, 0, __ATOMIC_SEQ_CST) == 1)
+    ATOMIC_ADD(&sgc_heap.nrootspans, -1);
+}
+
 static void free_span_locked(mheap *h, mspan *s, bool was_inuse,
                              bool released) {
   SGC_ASSERT_HELD(&h->lock);
+  mheap_forget_rootspan(s);
   if (was_inuse) {
     OWNER_ADD(&h->pages_inuse, -(uint64_t)s->npages);
     s->needzero = 1;
@@ -521,6 +535,7 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
   s->list = NULL;
   s->incache = 0;
   s->specials = NULL;
+  mheap_forget_rootspan(s);
   memset(s->markbits, 0, sizeof s->markbits);
   memset(s->allocbits, 0, sizeof s->allocbits);
   memset(s->freedbits, 0, sizeof s->freedbits);

@@ -29,6 +29,9 @@ static bool same_record(const special *a, const special *b) {
 
 special *special_insert(mspan *s, special *sp) {
   special *old = NULL;
+  /* Counted before it is linked: a stop that finds the special also
+   * finds the count (rule:rootspans-counted). */
+  mheap_note_rootspan(s);
   sgc_lock(&s->speciallock);
   special **pp = &s->specials;
   while (*pp && ((*pp)->offset < sp->offset ||

@@ -77,7 +77,7 @@ void sgc_heap_verify(void) {
    * the collection (rule:no-stop-holding-lock). */
   mcache *c = nopreempt_enter_any();
   sgc_lock(&h->lock);
-  uint64_t inuse = 0, freep = 0, stackp = 0, releasedp = 0;
+  uint64_t inuse = 0, freep = 0, stackp = 0, releasedp = 0, rootn = 0;
   mspan *prev = NULL;
   for (uintptr_t a = h->arena_start; a < h->arena_used;) {
     mspan *s = h->spans[(a - h->arena_start) >> PAGE_SHIFT];
@@ -118,15 +118,31 @@ void sgc_heap_verify(void) {
       if (n != s->nalloc)
         sgc_fatal("verify: span %p counts %u objects, its slots say %u",
                   (void *)s->base, s->nalloc, n);
+      /* rule:rootspans-counted: counted before the special is linked or
+       * the object made uncollectable. */
+      if ((ATOMIC_LOAD_RELAXED(&s->specials) != NULL ||
+           ATOMIC_LOAD_RELAXED(&s->hasuncoll)) &&
+          !ATOMIC_LOAD(&s->rootspan))
+        sgc_fatal("verify: span %p has a special or an uncollectable "
+                  "object but is not counted in nrootspans",
+                  (void *)s->base);
     } else if (s->state == MSPAN_STACK) {
       stackp += s->npages;
     } else {
       sgc_fatal("verify: span %p in the arena is in state %d",
                 (void *)s->base, s->state);
     }
+    rootn += ATOMIC_LOAD(&s->rootspan);
     prev = s;
     a += s->npages * PAGE_SIZE;
   }
+  /* Exact only with the world stopped: a thread may be between counting
+   * a span and linking its special. */
+  if (world_is_stopped() && rootn != ATOMIC_LOAD(&h->nrootspans))
+    sgc_fatal("verify: %llu spans are counted as having specials or "
+              "uncollectable objects, nrootspans says %llu",
+              (unsigned long long)rootn,
+              (unsigned long long)ATOMIC_LOAD(&h->nrootspans));
   uint64_t treap_pages = 0;
   treap_count(h, h->freetree, 0, UINTPTR_MAX, &treap_pages);
   if (treap_pages != freep || freep != h->pages_free)
