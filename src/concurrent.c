@@ -76,6 +76,7 @@ static struct {
   uint64_t expect_ns; /* atomic: the next major's mark, expected */
   int idle;           /* atomic: an idle collection is wanted */
   int running;        /* atomic: a concurrent collection is under way */
+  int final_over;     /* atomic: its final stop is over (conc_note_ended) */
   uint64_t ended;     /* atomic: concurrent collections ended, ever */
   uint64_t marked;    /* gc_lock: what the last collection marked */
   uint64_t last_work; /* gc_lock: the last concurrent cycle's progress */
@@ -188,10 +189,15 @@ bool conc_start_idle(void) {
 }
 
 void conc_set_running(bool on) {
+  if (on)
+    ATOMIC_STORE(&conc.final_over, 0);
   ATOMIC_STORE(&conc.running, on ? 1 : 0);
 }
 
-void conc_note_ended(void) { ATOMIC_ADD(&conc.ended, 1); }
+void conc_note_ended(void) {
+  ATOMIC_STORE(&conc.final_over, 1);
+  ATOMIC_ADD(&conc.ended, 1);
+}
 
 bool conc_running(void) { return ATOMIC_LOAD_RELAXED(&conc.running) != 0; }
 
@@ -221,7 +227,12 @@ bool conc_assist(uint64_t budget, bool may_overshoot) {
       paid += (uint64_t)r;
     if (paid >= budget)
       return true;
-    if (!ATOMIC_LOAD(&conc.running) || ATOMIC_LOAD(&conc.ended) != ended)
+    /* Over once its final stop is: a thread that came in after that
+     * (the count already raised) would otherwise poll through the
+     * unprotect calls until the collection stops running (found by the
+     * adversarial review, from reading). */
+    if (!ATOMIC_LOAD(&conc.running) || ATOMIC_LOAD(&conc.ended) != ended ||
+        ATOMIC_LOAD(&conc.final_over))
       return false;
     struct timespec ts = {0, 50000}; /* 50 us */
     nanosleep(&ts, NULL);

@@ -635,11 +635,14 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
    * test: a 0.3 ms minor at 4 MB young, tried again at 120 MB young,
    * stopped the world 24 ms).  And from the start, not once a concurrent
    * major ran: the first concurrent majors' stops are not known yet, but
-   * a minor that long is longer than they will be. */
+   * a minor that long is longer than they will be.  Only while majors
+   * would be concurrent (conc_worth: not when the kernel cannot protect
+   * the heap, nor for a heap marked in under 2 ms), or the majors that
+   * replace minors would stop the world for a whole mark. */
   uint64_t minor_ns = gen.minor_mark_ns;
   if (gen.minor_young > 0 && H > gen.minor_young)
     minor_ns = (uint64_t)((unsigned __int128)minor_ns * H / gen.minor_young);
-  if (gen.next_minor && !gen.minor_pays && conc_enabled() &&
+  if (gen.next_minor && !gen.minor_pays && conc_worth() &&
       minor_ns > GEN_CONC_MINOR_NS && minor_ns > 2 * gen.conc_pause_ns &&
       gen.majors_since_minor < 16)
     gen.next_minor = false;
