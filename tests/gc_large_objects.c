@@ -145,8 +145,12 @@ int main(void) {
          (unsigned long long)st.large_objects);
   CHECKF(fin >= NKEEP * 9 / 10, "only %ld of %d dropped large objects "
          "finalized", fin, NKEEP);
-  /* Small, but for the few survivors (a stale word may pin them). */
-  uint64_t allow = 16u << 20;
+  /* Small, but for the few survivors (a stale word may pin them), and
+   * one garbage object of up to 16 MiB a stale word may pin too (the
+   * concurrent suite run on a loaded machine: one 16 MiB object of
+   * make_garbage's left, every kept one finalized; seen at 801a72f as
+   * well, below the bound then). */
+  uint64_t allow = (16u << 20) + sizes[NSIZES - 2];
   for (size_t k = 0; k < NKEEP; k++)
     if (!ATOMIC_LOAD(&dropped_dead[k]))
       allow += keep_size(k);
