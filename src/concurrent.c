@@ -244,10 +244,9 @@ bool conc_assist(uint64_t budget, bool may_overshoot) {
  * goal, the heap may have grown by the fraction of the expected marking
  * done so far; a thread allocating past that line, by more than a
  * thirty-second of the run, marks in proportion to how far past it is
- * (up to ASSIST_STEP at a time) before it goes on.  The expected marking
- * is what the last collection marked (a concurrent one's count includes
- * what was allocated during its mark and reached, as this one's will).
- * An assist that finds no work (the collector holds it all) costs
+ * (up to ASSIST_STEP at a time) before it goes on.  The expected work
+ * (conc_pace_begin) counts what the mark will reach, including what the
+ * program allocates meanwhile, and the pre-cleaning's rescans.  An assist that finds no work (the collector holds it all) costs
  * nothing and the thread goes on; at the goal the waits of conc_assist
  * take over (rule:assists-end-before-the-stop). */
 #define ASSIST_STEP ((uint64_t)64 << 10)

@@ -376,11 +376,11 @@ bool dirty_track_begin(void) {
   return true;
 }
 
-/* One UFFDIO_WRITEPROTECT call over [lo, hi) (mode: protect, or 0 to
+/* UFFDIO_WRITEPROTECT over [lo, hi) (mode: protect, or 0 to
  * unprotect); false if the kernel refused.  Either failure only lists
  * more: pages left unprotected are listed next time, pages left
- * protected are listed at their first write.  Nothing is missed. */
-/* One call holds the process's mmap lock for reading throughout, and
+ * protected are listed at their first write.  Nothing is missed.
+ * One call holds the process's mmap lock for reading throughout, and
  * takes about 17 us a MiB of populated pages: over a whole heap (45 ms at
  * 700 MB) a thread that maps memory meanwhile (the arena grows, a stack
  * is made: the lock for writing) waits for all of it, a pause of the
