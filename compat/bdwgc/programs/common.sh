@@ -11,9 +11,10 @@
 # `ld_debug_env BASE` gives the variables that make the loader log to BASE.<pid>;
 # `check_loaded WHAT BASE EXPECTED_REAL` then fails unless exactly one
 # libgc.so.1 was initialised, and it is EXPECTED_REAL.
-# `count_gctrace FILE` counts our collector's "gc N @..." trace lines (the
-# scripts filter those, the "heap N: arena ..." lines and the
-# "spangc: gctrace: ..." start-up line out of stderr).
+# `count_gctrace FILE` counts our collector's "gc N @..." trace lines;
+# `strip_gctrace FILE` prints FILE without any of our gctrace lines (those,
+# the "heap N: arena ..." and "limit N: ..." lines, and the
+# "spangc: gctrace: ..." start-up line).
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -50,3 +51,4 @@ check_loaded() {
 }
 
 count_gctrace() { grep -cE '^gc [0-9]+ @' "$1"; }
+strip_gctrace() { grep -vE '^(gc [0-9]+ @|heap [0-9]+: arena |limit [0-9]+: |spangc: gctrace: )' "$1"; }

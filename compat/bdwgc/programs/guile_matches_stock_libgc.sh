@@ -83,7 +83,7 @@ for job in workload compile; do
   fi
   if [ "$orc" != "$src" ]; then
     echo "FAIL: $msg: exit status differs; our stderr (gctrace lines removed):" >&2
-    grep -vE '^(gc [0-9]+ @|heap [0-9]+: arena |spangc: gctrace: )' "$o.err" | tail -n 15 >&2; bad=1; trap - EXIT; continue
+    strip_gctrace "$o.err" | tail -n 15 >&2; bad=1; trap - EXIT; continue
   fi
   if ! cmp -s "$s.out" "$o.out"; then
     echo "FAIL: $msg: OUTPUT DIFFERS (files kept in $WORK):" >&2; diff "$s.out" "$o.out" | head -n 20 >&2

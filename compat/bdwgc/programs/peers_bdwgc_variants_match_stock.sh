@@ -82,7 +82,7 @@ run() {
   ) >"$r_base.out" 2>"$r_base.err" </dev/null
   r_st=$?
   grep 'check:' "$r_base.out" >"$r_base.check"
-  [ $r_st = 0 ] || { echo "FAIL: $r_res ($r_bin $*): exit status $r_st; stderr:" >&2; grep -vE '^(gc [0-9]+ @|heap [0-9]+: arena |spangc: gctrace: )' "$r_base.err" | tail -n 8 >&2; bad=1; return 1; }
+  [ $r_st = 0 ] || { echo "FAIL: $r_res ($r_bin $*): exit status $r_st; stderr:" >&2; strip_gctrace "$r_base.err" | tail -n 8 >&2; bad=1; return 1; }
   [ -s "$r_base.check" ] || { echo "FAIL: $r_res ($r_bin $*): no check: line" >&2; bad=1; return 1; }
   return 0
 }

@@ -80,12 +80,12 @@ for p in $PAGES; do
     # same output, same status
     src=$(cat "$s.rc") orc=$(cat "$o.rc")
     ngc=$(count_gctrace "$o.err")
-    grep -vE '^(gc [0-9]+ @|heap [0-9]+: arena |spangc: gctrace: )' "$o.err" >"$o.err.filtered"
+    strip_gctrace "$o.err" >"$o.err.filtered"
     msg="$p/$mode: stdout $(wc -c <"$s.out") bytes, exit $src (stock) / $orc (ours), $ngc collections on ours"
     if [ "$src" != 0 ]; then
       echo "FAIL: $msg: w3m failed on the STOCK library:" >&2; head -n 5 "$s.err" >&2; bad=1
     elif [ "$orc" != "$src" ]; then
-      echo "FAIL: $msg: exit status differs; our stderr:" >&2; grep -vE '^(gc [0-9]+ @|heap [0-9]+: arena |spangc: gctrace: )' "$o.err" | tail -n 10 >&2; bad=1
+      echo "FAIL: $msg: exit status differs; our stderr:" >&2; strip_gctrace "$o.err" | tail -n 10 >&2; bad=1
     elif ! cmp -s "$s.out" "$o.out"; then
       echo "FAIL: $msg: OUTPUT DIFFERS (first differences below; files kept in $WORK)" >&2
       diff "$s.out" "$o.out" | head -n 20 >&2; bad=1; trap - EXIT
