@@ -48,8 +48,9 @@
  * they mark on written pages (the share smoothed over minors): a program
  * that writes all over its old data, where a minor marks about what a
  * major does),
- * until every fourth major tries a
- * minor again; after
+ * until every fourth major tries a minor again (with concurrent majors,
+ * only when that major's age sample found most young bytes dead, and
+ * with a small room first: see gen_end); after
  * fork(), when the kernel's record was lost, when mark bits were set
  * outside a mark, and for sgc_collect.  Under a soft memory limit the
  * goal is the lower of this and the limit's (memlimit.c), and the next is
@@ -69,6 +70,13 @@
  * stops' 2 ms target: a minor's length is known only after it ran, and
  * the retries are what finds a program's young objects dying again. */
 #define GEN_CONC_MINOR_NS ((uint64_t)10000000)
+/* A trial minor's expected mark (see gen_end), and its least young room:
+ * below it, a program's objects in use at any moment are most of the
+ * young ones, and the trial says nothing (a debug build under load
+ * marked 4 MB in 31 ms: a 1 ms room of 135 KB, and minors never came
+ * back). */
+#define GEN_TRIAL_NS ((uint64_t)1000000)
+#define GEN_TRIAL_MIN_ROOM ((uint64_t)1 << 20)
 
 bool sgc_sticky SGC_NOGC;
 bool sgc_record_frees SGC_NOGC;
@@ -83,6 +91,10 @@ static struct {
   uint64_t minor_mark_ns; /* the last minor collection's mark */
   uint64_t conc_pause_ns; /* the last concurrent major's two stops */
   uint64_t minor_young;   /* the last minor's young bytes */
+  uint64_t trial_room; /* the next minor is a trial with this much young
+                          room (0: not a trial) */
+  bool young_died;      /* the last major found most young bytes dead
+                           (its age sample, below) */
   bool last_was_minor; /* the collection before this one was minor */
   uint64_t rescan_share; /* minors' old objects rescanned / marked, x1024,
                             smoothed */
@@ -428,6 +440,7 @@ static void unprotect_freed_pages(const gen_cycle *g) {
 }
 
 void gen_restarted(void) {
+  age_sample_reset();
   if (unprotect.all) {
     dirty_unprotect(sgc_heap.arena_start, ATOMIC_LOAD(&sgc_heap.arena_used));
     unprotect.all = false;
@@ -545,6 +558,7 @@ void gen_note_rates(uint64_t allocated, uint64_t alloc_ns, uint64_t marked,
 
 void gen_note_concurrent_pause(uint64_t ns) { gen.conc_pause_ns = ns; }
 
+
 uint64_t gen_alloc_rate(void) { return gen.alloc_rate; }
 uint64_t gen_mark_rate(void) { return gen.mark_rate; }
 
@@ -603,6 +617,7 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
     gen.minor_mark_ns = g->mark_ns;
     gen.minor_young = young;
   } else {
+    gen.young_died = age_sample_young_died(gen.last_marked);
     gen.major_live = marked;
     gen.major_stacks = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) * PAGE_SIZE;
     gen.majors_since_minor++;
@@ -622,31 +637,53 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
                    marked + grown <= L + H / 2;
   /* With concurrent majors (concurrent.c) a minor can be the longer
    * pause: it marks with the world stopped from start to end, a
-   * concurrent major only stops twice, briefly.  So with concurrent
-   * majors on, after a minor that did not pay and whose mark would take
-   * more than 10 ms and twice the last concurrent major's stops together,
-   * a minor is tried again every sixteenth major, not every fourth (the
-   * pause test's window survives a minor whole: 24-53 ms minors at 200 MB
-   * live, against stops of 2-4 ms).  A minor that pays stays (one that
-   * pays but is long is a choice between pause and throughput left to
-   * do). */
+   * concurrent major only stops twice, briefly.  So while majors would be
+   * concurrent (conc_worth: not when the kernel cannot protect the heap,
+   * nor for a heap marked in under 2 ms), after a minor that did not pay
+   * and whose next mark would take more than 10 ms and twice the last
+   * concurrent major's stops together, the retry every fourth major is
+   * made only when the major just ended found most young bytes dead (its
+   * age sample), and as a trial: a minor given only the young room the
+   * last minor marked in GEN_TRIAL_NS, so it stops the world briefly
+   * whatever it finds; if it pays, minors are back with their whole room.
+   * The pause test's window survives a minor whole (24-53 ms minors at
+   * 200 MB live, against stops of 2-4 ms), and its majors find the young
+   * messages alive: no minor.  binary-trees' first minor, while it built
+   * its long-lived tree, did not pay, nor did the majors after it; the
+   * first major after the growth found the young trees dead, and the
+   * trial after it paid (without the sample: 16-28 majors instead of 4,
+   * 1.2-1.27x the stop-the-world wall time).  A minor that pays stays
+   * (one that pays but is long is a choice between pause and throughput
+   * left to do). */
   /* The mark judged is the next minor's: the last one's, scaled from
    * the young bytes it had to the room the next one will have (the pause
    * test: a 0.3 ms minor at 4 MB young, tried again at 120 MB young,
-   * stopped the world 24 ms).  And from the start, not once a concurrent
-   * major ran: the first concurrent majors' stops are not known yet, but
-   * a minor that long is longer than they will be.  Only while majors
-   * would be concurrent (conc_worth: not when the kernel cannot protect
-   * the heap, nor for a heap marked in under 2 ms), or the majors that
-   * replace minors would stop the world for a whole mark. */
+   * stopped the world 24 ms), from the start, not once a concurrent major
+   * ran: the first concurrent majors' stops are not known yet, but a
+   * minor that long is longer than they will be. */
   uint64_t minor_ns = gen.minor_mark_ns;
   if (gen.minor_young > 0 && H > gen.minor_young)
     minor_ns = (uint64_t)((unsigned __int128)minor_ns * H / gen.minor_young);
+  gen.trial_room = 0;
   if (gen.next_minor && !gen.minor_pays && conc_worth() &&
-      minor_ns > GEN_CONC_MINOR_NS && minor_ns > 2 * gen.conc_pause_ns &&
-      gen.majors_since_minor < 16)
-    gen.next_minor = false;
+      minor_ns > GEN_CONC_MINOR_NS && minor_ns > 2 * gen.conc_pause_ns) {
+    bool trial = !g->minor && gen.young_died;
+    uint64_t room = gen.minor_mark_ns > 0 && gen.minor_young > 0
+                        ? (uint64_t)((unsigned __int128)gen.minor_young *
+                                     GEN_TRIAL_NS / gen.minor_mark_ns)
+                        : 0;
+    if (room < GEN_TRIAL_MIN_ROOM)
+      room = GEN_TRIAL_MIN_ROOM;
+    if (!trial)
+      gen.next_minor = false;
+    else if (room < H / 2)
+      gen.trial_room = room;
+  }
   uint64_t goal = gen_goal(gcpercent, min_goal);
+  /* A trial minor comes after its room only (never above the goal). */
+  if (gen.next_minor && gen.trial_room > 0 &&
+      marked + gen.trial_room < goal)
+    goal = marked + gen.trial_room;
   /* Under the memory limit, a major once old objects took half the room
    * the limited goal leaves above L. */
   if (gen.next_minor && !memlimit_allows_minor(L, marked + grown)) {

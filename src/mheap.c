@@ -262,9 +262,12 @@ void mheap_clear_marks(void) {
   mheap *h = &sgc_heap;
   ATOMIC_STORE(&h->stale_marks, 0);
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  bool sample = false;
   for (uint32_t k = 0;; k += 1024) {
     sgc_lock(&h->lock);
     uint32_t n = h->nspan;
+    if (k == 0)
+      sample = age_sample_begin(n);
     if (k >= n) {
       sgc_unlock(&h->lock);
       break;
@@ -274,6 +277,8 @@ void mheap_clear_marks(void) {
       mspan *s = h->allspans[i];
       if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE)
         continue;
+      if (sample)
+        age_sample_span(s);
       for (uint32_t j = 0; j < BITMAP_WORDS; j++)
         if (ATOMIC_LOAD_RELAXED(&s->markbits[j]))
           ATOMIC_STORE_RELAXED(&s->markbits[j], 0);

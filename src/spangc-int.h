@@ -876,6 +876,16 @@ uint64_t gen_alloc_rate(void); /* bytes/s, smoothed (gen_note_rates) */
 uint64_t gen_mark_rate(void);  /* bytes/s majors marked, smoothed */
 /* A concurrent major's stops together, for the choice of minors. */
 void gen_note_concurrent_pause(uint64_t ns);
+/* agesample.c: young survivors of a major, sampled (gc_lock).  Before a
+ * major clears the mark bits: begin (false: sampled already this cycle),
+ * then age_sample_span for each in-use span before its bits are cleared;
+ * after the mark, whether at most half of the young bytes (allocated
+ * between the collection that marked last_marked and the sample) were
+ * kept; reset once the world restarts. */
+bool age_sample_begin(uint32_t nspan);
+void age_sample_span(mspan *s);
+bool age_sample_young_died(uint64_t last_marked);
+void age_sample_reset(void);
 /* The final stop of a concurrent collection: list the pages written since
  * its start; false if the record cannot be trusted. */
 bool gen_begin_remark(gen_cycle *g);
