@@ -493,8 +493,23 @@ static void protect_old_pages(const gen_cycle *g, bool old) {
      * old pointer objects is listed again once written
      * (rule:written-old-is-listed, rule:no-write-lost). */
     for (uintptr_t q = lo; q < hi; q += KPAGE) {
-      mspan *s = h->spans[(q - h->arena_start) >> PAGE_SHIFT];
       uintptr_t kp = (q - h->arena_start) / KPAGE;
+      /* Past a stretch of skipped pages too long to merge over, the
+       * pages of no scanned span (pointer-free, free, stack: never full
+       * of old objects) only reset their state and lengthen the stretch:
+       * done for all of them at once (a pointer-free heap listed 100000
+       * of them at each major, 1-2 ms of this stop one by one). */
+      if (sk.n > SKIP_MERGE) {
+        uintptr_t next = mheap_next_scanned_page(q, hi);
+        if (next > q) {
+          if (page_state != NULL)
+            memset(page_state + kp, 0, (next - q) / KPAGE);
+          sk.n = SKIP_MERGE + 1; /* what more skip_page calls leave */
+          q = next - KPAGE;
+          continue;
+        }
+      }
+      mspan *s = h->spans[(q - h->arena_start) >> PAGE_SHIFT];
       bool full = s != NULL && s->base <= q &&
                   s->base + s->npages * PAGE_SIZE >= q + KPAGE &&
                   old_fill_page(s, q);

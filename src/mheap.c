@@ -191,6 +191,47 @@ static void set_span_pages(mheap *h, mspan *s) {
     ATOMIC_STORE_RELAXED(&h->spans[first + i], s);
 }
 
+/* mheap.scanpages for the pages of s (mheap.lock held). */
+static void set_scan_pages(mheap *h, mspan *s, bool on) {
+  size_t k = page_index(h, s->base), end = k + s->npages;
+  while (k < end) {
+    size_t n = 64 - k % 64;
+    if (n > end - k)
+      n = end - k;
+    uint64_t m = n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1) << (k % 64);
+    if (on)
+      __atomic_fetch_or(&h->scanpages[k / 64], m, __ATOMIC_RELAXED);
+    else
+      __atomic_fetch_and(&h->scanpages[k / 64], ~m, __ATOMIC_RELAXED);
+    k += n;
+  }
+}
+
+uintptr_t mheap_next_scanned_page(uintptr_t p, uintptr_t hi) {
+  mheap *h = &sgc_heap;
+  SGC_ASSERT(world_is_stopped());
+  if (p >= hi)
+    return hi;
+  size_t k = page_index(h, p), end = page_index(h, hi - 1) + 1;
+  uint64_t w = ATOMIC_LOAD_RELAXED(&h->scanpages[k / 64]) >> (k % 64);
+  if (w != 0) {
+    k += (size_t)__builtin_ctzll(w);
+  } else {
+    k = (k / 64 + 1) * 64;
+    for (; k < end; k += 64) {
+      w = ATOMIC_LOAD_RELAXED(&h->scanpages[k / 64]);
+      if (w != 0) {
+        k += (size_t)__builtin_ctzll(w);
+        break;
+      }
+    }
+  }
+  if (k >= end)
+    return hi;
+  uintptr_t q = h->arena_start + (k << PAGE_SHIFT);
+  return q > p ? q : p;
+}
+
 /* ------------------------------------------------------------- allspans */
 
 /* fixalloc 'first' hook: a brand-new mspan struct.  Called with
@@ -366,6 +407,8 @@ static void free_span_locked(mheap *h, mspan *s, bool was_inuse,
     s->needzero = 1;
   }
   h->pages_free += s->npages;
+  if (was_inuse && !spanclass_noscan(s->spanclass))
+    set_scan_pages(h, s, false);
   ATOMIC_STORE(&s->state, MSPAN_FREE);
   s->spanclass = 0;
   uint64_t now = os_nanotime();
@@ -440,9 +483,15 @@ static bool mheap_grow(mheap *h, uintptr_t npages, bool extend_top) {
   thi = (thi + pg - 1) & ~(pg - 1);
   if (!os_commit((void *)tlo, thi - tlo))
     return false;
-  /* The same for the page free times. */
+  /* The same for the page free times and the scanned pages' bits. */
   tlo = (uintptr_t)&h->freetime[page_index(h, h->arena_used)];
   thi = (uintptr_t)&h->freetime[page_index(h, h->arena_used + ask)];
+  tlo &= ~(pg - 1);
+  thi = (thi + pg - 1) & ~(pg - 1);
+  if (!os_commit((void *)tlo, thi - tlo))
+    return false;
+  tlo = (uintptr_t)&h->scanpages[page_index(h, h->arena_used) / 64];
+  thi = (uintptr_t)&h->scanpages[(page_index(h, h->arena_used + ask) + 63) / 64];
   tlo &= ~(pg - 1);
   thi = (thi + pg - 1) & ~(pg - 1);
   if (!os_commit((void *)tlo, thi - tlo))
@@ -577,6 +626,8 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
   if (h->gcmarking)
     ATOMIC_STORE(&h->stale_marks, 1);
   set_span_pages(h, s);
+  if (!spanclass_noscan(spanclass))
+    set_scan_pages(h, s, true);
   ATOMIC_STORE(&s->state, MSPAN_INUSE);
   sgc_unlock(&h->lock);
   return s;
@@ -747,21 +798,25 @@ void mheap_init(void) {
   want &= ~(uint64_t)(HEAP_GROW_MIN - 1);
   if (want < HEAP_GROW_MIN * 16)
     want = HEAP_GROW_MIN * 16;
-  void *arena = NULL, *table = NULL, *times = NULL;
+  void *arena = NULL, *table = NULL, *times = NULL, *scan = NULL;
   uint64_t floor = want < ((uint64_t)256 << 20) ? want : (uint64_t)256 << 20;
   for (; want >= floor; want /= 2) {
     /* Room to align the arena start to 1 MiB. */
     arena = os_reserve(want + HEAP_GROW_MIN);
     if (arena == NULL)
       continue;
-    table = os_reserve((want / PAGE_SIZE) * sizeof(mspan *));
-    times = os_reserve((want / PAGE_SIZE) * sizeof(uint64_t));
-    if (table != NULL && times != NULL)
+    size_t npg = want / PAGE_SIZE;
+    table = os_reserve(npg * sizeof(mspan *));
+    times = os_reserve(npg * sizeof(uint64_t));
+    scan = os_reserve((npg / 64 + 1) * sizeof(uint64_t));
+    if (table != NULL && times != NULL && scan != NULL)
       break;
     if (table)
-      os_free(table, (want / PAGE_SIZE) * sizeof(mspan *));
+      os_free(table, npg * sizeof(mspan *));
     if (times)
-      os_free(times, (want / PAGE_SIZE) * sizeof(uint64_t));
+      os_free(times, npg * sizeof(uint64_t));
+    if (scan)
+      os_free(scan, (npg / 64 + 1) * sizeof(uint64_t));
     os_free(arena, want + HEAP_GROW_MIN);
     arena = NULL;
   }
@@ -773,6 +828,7 @@ void mheap_init(void) {
   h->arena_end = start + want;
   h->spans = table;
   h->freetime = times;
+  h->scanpages = scan;
   h->scavenge_delay_ns = env_u64("SPANGC_SCAVENGE_MS", 5000) * 1000000u;
 }
 

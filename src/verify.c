@@ -17,7 +17,9 @@
  *     its idle bound is at most every other page's free time;
  *   - an in-use span's limit, nelems and elemsize agree with its class;
  *     nalloc equals the number of allocated slots; no free slot is marked;
- *   - the page counters agree with the spans.
+ *   - the page counters agree with the spans;
+ *   - mheap.scanpages has its bit set for exactly the pages of in-use
+ *     spans of scanned kinds.
  */
 #include "spangc-int.h"
 
@@ -131,6 +133,19 @@ void sgc_heap_verify(void) {
     } else {
       sgc_fatal("verify: span %p in the arena is in state %d",
                 (void *)s->base, s->state);
+    }
+    /* mheap.scanpages: set exactly for the pages of in-use spans of
+     * scanned kinds (under mheap.lock, held here). */
+    bool scanned = s->state == MSPAN_INUSE && !spanclass_noscan(s->spanclass);
+    for (uintptr_t k = 0; k < s->npages; k++) {
+      uintptr_t pg = ((a - h->arena_start) >> PAGE_SHIFT) + k;
+      bool bit = (ATOMIC_LOAD_RELAXED(&h->scanpages[pg / 64]) >> (pg % 64)) & 1;
+      if (bit != scanned)
+        sgc_fatal("verify: page %lu of span %p (state %d, %s) is %s in "
+                  "the scanned pages' bitmap", (unsigned long)k,
+                  (void *)a, s->state,
+                  spanclass_noscan(s->spanclass) ? "pointer-free" : "scanned",
+                  bit ? "set" : "clear");
     }
     rootn += ATOMIC_LOAD(&s->rootspan);
     prev = s;
