@@ -35,15 +35,13 @@ static struct {
     uintptr_t base; /* the span's, to see it was not freed and made again */
     uint64_t old[BITMAP_WORDS];
   } e[AGE_SAMPLES];
-} age SGC_NOGC;
+} age SGC_NOGC = {.rng = 0x9e3779b97f4a7c15ull};
 
 bool age_sample_begin(uint32_t nspan) {
   if (age.taken) /* cleared once already (a fallback to a whole stop) */
     return false;
   age.taken = true;
   age.heap = gc_heap_pressure();
-  if (age.rng == 0)
-    age.rng = 0x9e3779b97f4a7c15ull;
   age.n = 0;
   age.seen_bytes = age.sampled_bytes = 0;
   age.stride = nspan / AGE_SAMPLES + 1;

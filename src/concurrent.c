@@ -246,9 +246,10 @@ bool conc_assist(uint64_t budget, bool may_overshoot) {
  * thirty-second of the run, marks in proportion to how far past it is
  * (up to ASSIST_STEP at a time) before it goes on.  The expected work
  * (conc_pace_begin) counts what the mark will reach, including what the
- * program allocates meanwhile, and the pre-cleaning's rescans.  An assist that finds no work (the collector holds it all) costs
- * nothing and the thread goes on; at the goal the waits of conc_assist
- * take over (rule:assists-end-before-the-stop). */
+ * program allocates meanwhile, and the pre-cleaning's rescans.  An assist
+ * that finds no work (the collector holds it all) costs nothing and the
+ * thread goes on; at the goal the waits of conc_assist take over
+ * (rule:assists-end-before-the-stop). */
 #define ASSIST_STEP ((uint64_t)64 << 10)
 #define PRECLEAN_TAX ((uint64_t)32 << 10)
 void conc_pace_begin(void) {

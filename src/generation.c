@@ -91,8 +91,6 @@ static struct {
   uint64_t minor_mark_ns; /* the last minor collection's mark */
   uint64_t conc_pause_ns; /* the last concurrent major's two stops */
   uint64_t minor_young;   /* the last minor's young bytes */
-  uint64_t trial_room; /* the next minor is a trial with this much young
-                          room (0: not a trial) */
   bool young_died;      /* the last major found most young bytes dead
                            (its age sample, agesample.c) */
   bool minor_rescans_too_many; /* the last minor did not pay for its
@@ -575,7 +573,6 @@ void gen_note_rates(uint64_t allocated, uint64_t alloc_ns, uint64_t marked,
 
 void gen_note_concurrent_pause(uint64_t ns) { gen.conc_pause_ns = ns; }
 
-
 uint64_t gen_alloc_rate(void) { return gen.alloc_rate; }
 uint64_t gen_mark_rate(void) { return gen.mark_rate; }
 
@@ -662,9 +659,9 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
    * the major just ended found most young bytes dead (its age sample),
    * and when the next minor's mark would take more than 10 ms and twice
    * the last concurrent major's stops together, as a trial: a minor given
-   * only the young room the
-   * last minor marked in GEN_TRIAL_NS, so it stops the world briefly
-   * whatever it finds; if it pays, minors are back with their whole room.
+   * only the young room the last minor marked in GEN_TRIAL_NS, so it
+   * stops the world briefly whatever it finds; if it pays, minors are
+   * back with their whole room.
    * (A minor that failed on its rescans alone, its young dead, is retried
    * as before, a whole minor every sixteenth major: see below.)
    * The pause test's window survives a minor whole (24-53 ms minors at
@@ -685,16 +682,10 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
   uint64_t minor_ns = gen.minor_mark_ns;
   if (gen.minor_young > 0 && H > gen.minor_young)
     minor_ns = (uint64_t)((unsigned __int128)minor_ns * H / gen.minor_young);
-  gen.trial_room = 0;
+  uint64_t trial_room = 0; /* the next minor is a trial with this room */
   bool long_minor =
       minor_ns > GEN_CONC_MINOR_NS && minor_ns > 2 * gen.conc_pause_ns;
   if (gen.next_minor && !gen.minor_pays && conc_worth()) {
-    uint64_t room = gen.minor_mark_ns > 0 && gen.minor_young > 0
-                        ? (uint64_t)((unsigned __int128)gen.minor_young *
-                                     GEN_TRIAL_NS / gen.minor_mark_ns)
-                        : 0;
-    if (room < GEN_TRIAL_MIN_ROOM)
-      room = GEN_TRIAL_MIN_ROOM;
     if (gen.minor_rescans_too_many) {
       /* Its young died but it rescanned the old data the program writes
        * all over: the age sample says nothing of that, and a trial would
@@ -710,15 +701,21 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
        * pause test retried one every fourth major, 8.8 ms with the world
        * stopped, against final stops under 1 ms). */
       gen.next_minor = false;
-    } else if (long_minor && room < H / 2) {
-      gen.trial_room = room;
+    } else if (long_minor) {
+      uint64_t room = gen.minor_mark_ns > 0 && gen.minor_young > 0
+                          ? (uint64_t)((unsigned __int128)gen.minor_young *
+                                       GEN_TRIAL_NS / gen.minor_mark_ns)
+                          : 0;
+      if (room < GEN_TRIAL_MIN_ROOM)
+        room = GEN_TRIAL_MIN_ROOM;
+      if (room < H / 2)
+        trial_room = room;
     }
   }
   uint64_t goal = gen_goal(gcpercent, min_goal);
   /* A trial minor comes after its room only (never above the goal). */
-  if (gen.next_minor && gen.trial_room > 0 &&
-      marked + gen.trial_room < goal)
-    goal = marked + gen.trial_room;
+  if (gen.next_minor && trial_room > 0 && marked + trial_room < goal)
+    goal = marked + trial_room;
   /* Under the memory limit, a major once old objects took half the room
    * the limited goal leaves above L. */
   if (gen.next_minor && !memlimit_allows_minor(L, marked + grown)) {

@@ -191,6 +191,16 @@ static void set_span_pages(mheap *h, mspan *s) {
     ATOMIC_STORE_RELAXED(&h->spans[first + i], s);
 }
 
+/* Commit the OS pages covering the table bytes [lo, hi) (reserved with
+ * the arena; a table's pages are shared with its neighbours' entries, and
+ * committing twice is harmless). */
+static bool commit_covering(const void *lo, const void *hi) {
+  uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t a = (uintptr_t)lo & ~(pg - 1);
+  uintptr_t b = ((uintptr_t)hi + pg - 1) & ~(pg - 1);
+  return os_commit((void *)a, b - a);
+}
+
 /* mheap.scanpages for the pages of s (mheap.lock held). */
 static void set_scan_pages(mheap *h, mspan *s, bool on) {
   size_t k = page_index(h, s->base), end = k + s->npages;
@@ -475,26 +485,14 @@ static bool mheap_grow(mheap *h, uintptr_t npages, bool extend_top) {
     if (ask > h->arena_end - h->arena_used)
       return false;
   }
-  /* The spans table covering the new pages, then the pages. */
-  uintptr_t tlo = (uintptr_t)&h->spans[page_index(h, h->arena_used)];
-  uintptr_t thi = (uintptr_t)&h->spans[page_index(h, h->arena_used + ask)];
-  uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-  tlo &= ~(pg - 1);
-  thi = (thi + pg - 1) & ~(pg - 1);
-  if (!os_commit((void *)tlo, thi - tlo))
-    return false;
-  /* The same for the page free times and the scanned pages' bits. */
-  tlo = (uintptr_t)&h->freetime[page_index(h, h->arena_used)];
-  thi = (uintptr_t)&h->freetime[page_index(h, h->arena_used + ask)];
-  tlo &= ~(pg - 1);
-  thi = (thi + pg - 1) & ~(pg - 1);
-  if (!os_commit((void *)tlo, thi - tlo))
-    return false;
-  tlo = (uintptr_t)&h->scanpages[page_index(h, h->arena_used) / 64];
-  thi = (uintptr_t)&h->scanpages[(page_index(h, h->arena_used + ask) + 63) / 64];
-  tlo &= ~(pg - 1);
-  thi = (thi + pg - 1) & ~(pg - 1);
-  if (!os_commit((void *)tlo, thi - tlo))
+  /* The tables covering the new pages (spans, page free times, scanned
+   * pages' bits), then the pages. */
+  size_t first = page_index(h, h->arena_used);
+  size_t last = page_index(h, h->arena_used + ask);
+  if (!commit_covering(&h->spans[first], &h->spans[last]) ||
+      !commit_covering(&h->freetime[first], &h->freetime[last]) ||
+      !commit_covering(&h->scanpages[first / 64],
+                       &h->scanpages[(last + 63) / 64]))
     return false;
   if (!os_commit((void *)h->arena_used, ask))
     return false;

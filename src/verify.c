@@ -139,7 +139,7 @@ void sgc_heap_verify(void) {
     bool scanned = s->state == MSPAN_INUSE && !spanclass_noscan(s->spanclass);
     for (uintptr_t k = 0; k < s->npages; k++) {
       uintptr_t pg = ((a - h->arena_start) >> PAGE_SHIFT) + k;
-      bool bit = (ATOMIC_LOAD_RELAXED(&h->scanpages[pg / 64]) >> (pg % 64)) & 1;
+      bool bit = bitmap_get_atomic(h->scanpages, (uint32_t)pg);
       if (bit != scanned)
         sgc_fatal("verify: page %lu of span %p (state %d, %s) is %s in "
                   "the scanned pages' bitmap", (unsigned long)k,
