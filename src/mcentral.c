@@ -47,30 +47,40 @@ static void charge_free_slots(mspan *s, int64_t sign) {
   ATOMIC_ADD(&sgc_heap.heap_live, sign * bytes);
 }
 
-/* A fresh span for this class from the heap (no lock held). */
-static mspan *mcentral_grow(mcentral *c) {
-  int cls = spanclass_class(c->spanclass);
-  sweep_reclaim(class_to_npages[cls]);
-  return mheap_alloc(class_to_npages[cls], c->spanclass, false);
-}
-
-/* Every span handed out is swept first (rule:no-unswept-in-mcache). */
+/* Every span handed out is swept first (rule:no-unswept-in-mcache).
+ * One call sweeps at most MCENTRAL_SWEEP_MAX spans of the class that come
+ * out full, then takes fresh pages: right after a collection a class's
+ * lists can hold thousands of spans still full of live objects (the pause
+ * test's window: one refill swept for 2-3 ms).  The spans it leaves are
+ * swept by the background sweeper, by the proportional sweep (which
+ * finishes the sweep before the next goal either way), or by the next
+ * refill.  Likewise sweep_reclaim is bounded; after it swept something,
+ * the lists are looked at once more (a span it swept may have come back
+ * to this class with free slots). */
+#define MCENTRAL_SWEEP_MAX 16
 mspan *mcentral_cache_span(mcentral *c) {
   mheap *h = &sgc_heap;
   mspan *s;
+  int cls = spanclass_class(c->spanclass);
+  int full = 0; /* spans swept here that came out full */
+  bool reclaimed = false;
   sgc_lock(&c->lock);
   uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
 retry:
+  if (full >= MCENTRAL_SWEEP_MAX)
+    goto grow;
   for (s = c->nonempty.first; s != NULL; s = s->next) {
     uint32_t g = ATOMIC_LOAD(&s->sweepgen);
     if (g == sg - 2 && ATOMIC_CAS(&s->sweepgen, g, sg - 1)) {
       mspan_list_remove(s);
       mspan_list_insert_back(&c->empty, s);
       sgc_unlock(&c->lock);
+      ATOMIC_ADD(&sgc_ndemandsweep, 1);
       mspan_sweep(s, true);
       sgc_lock(&c->lock);
       if (s->nalloc < s->nelems)
         goto havespan;
+      full++;
       goto retry; /* swept full: it stays on empty; look again */
     }
     if (g == sg - 1)
@@ -87,19 +97,28 @@ retry:
       mspan_list_remove(s);
       mspan_list_insert_back(&c->empty, s);
       sgc_unlock(&c->lock);
+      ATOMIC_ADD(&sgc_ndemandsweep, 1);
       mspan_sweep(s, true);
       sgc_lock(&c->lock);
       if (s->nalloc < s->nelems)
         goto havespan;
+      full++;
       goto retry;
     }
     if (g == sg - 1)
       continue;
     break;
   }
+grow:
   sgc_unlock(&c->lock);
-
-  s = mcentral_grow(c);
+  if (!reclaimed) {
+    reclaimed = true;
+    if (sweep_reclaim(class_to_npages[cls])) {
+      sgc_lock(&c->lock);
+      goto retry;
+    }
+  }
+  s = mheap_alloc(class_to_npages[cls], c->spanclass, false);
   if (s == NULL)
     return NULL;
   sgc_lock(&c->lock);

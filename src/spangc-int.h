@@ -510,7 +510,7 @@ uint64_t sweep_finish(void); /* sweep all that is left (before mark) */
 void sweep_pay(void); /* proportional sweeping, before taking memory */
 bool sweep_done(void);
 void sweep_complete(void); /* any thread, outside no-preempt regions */
-void sweep_reclaim(uintptr_t npages);
+bool sweep_reclaim(uintptr_t npages); /* bounded; true: swept some */
 extern uint64_t sgc_nassistsweep;
 extern uint64_t sgc_sweep_ns; /* sweeping outside stops, all threads */
 /* Wake the background sweeper (starting it the first time), after a

@@ -334,21 +334,32 @@ void sweep_pay(void) {
 }
 
 /* Before the heap grows by npages while the last cycle is still being
- * swept, sweep until that many pages came back to it (or all is swept):
- * the heap must not grow for want of sweeping (Go's MHeap_Reclaim).
- * Caller in a no-preempt region, holding no lock. */
-void sweep_reclaim(uintptr_t npages) {
+ * swept, sweep until that many pages came back to it, all is swept, or
+ * SWEEP_RECLAIM_MAX spans were swept: the heap should not grow for want
+ * of sweeping (Go's MHeap_Reclaim), but one allocation must not pay for a
+ * long stretch of live spans either (the snapshot's order is the spans'
+ * creation order, not their age: after the pause test's collections one
+ * refill swept thousands of full spans, 3 ms, before one came back).
+ * The bound costs at most one span of growth per SWEEP_RECLAIM_MAX spans
+ * swept, and the proportional sweep still finishes the sweep before the
+ * next goal.  Returns true if it swept any span.  Caller in a no-preempt
+ * region, holding no lock. */
+#define SWEEP_RECLAIM_MAX 64
+bool sweep_reclaim(uintptr_t npages) {
   if (sweep_done())
-    return;
+    return false;
   uint64_t t0 = sweep_clock();
   uintptr_t got = 0;
-  while (got < npages && !sweep_done()) {
+  int n = 0;
+  while (got < npages && n < SWEEP_RECLAIM_MAX) {
     intptr_t r = sweep_next(SWEEP_DEMAND);
     if (r < 0)
       break;
     got += (uintptr_t)r;
+    n++;
   }
   sweep_clocked(t0);
+  return n > 0;
 }
 
 bool sweep_done(void) {
