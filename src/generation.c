@@ -185,6 +185,7 @@ bool gen_next_minor(void) { return sgc_sticky && gen.next_minor; }
 
 /* Are all objects overlapping kernel page [q, q + KPAGE) of in-use span
  * s marked? */
+__attribute__((no_sanitize("thread")))
 static bool marks_fill_page(mspan *s, uintptr_t q) {
   uintptr_t i = (q - s->base) / s->elemsize;
   uintptr_t last = (q + KPAGE - 1 - s->base) / s->elemsize;
@@ -343,16 +344,32 @@ void gen_note_protected(uintptr_t lo, uintptr_t hi) {
  * pages are listed at every collection (rule:list-more-never-less); one
  * that fills again with old objects is protected by a later collection.
  *
- * The stop only decides and records the ranges; the UFFDIO_WRITEPROTECT
- * calls are made, and page_state set, after the world restarts
- * (gen_restarted, gc_lock still held, so before any listing):
- * made in the stop they took 30-50 ms of a 2 GiB heap's final stop.  A
- * write meanwhile faults as before; unprotecting a page the program has
- * written changes nothing. */
+ * Neither the choice nor the calls are made in the stop: the stop keeps
+ * the listing (unprotect.runs), and after the world restarts
+ * (gen_restarted, gc_lock still held, so before any listing) the pages
+ * are chosen, in slices under mheap.lock, and the UFFDIO_WRITEPROTECT
+ * calls made.  The calls made in the stop took 30-50 ms of a 2 GiB heap's
+ * final stop; the choice, a look at every protected page's marks, 2.5 ms
+ * of the scanned pause test's (50000 pages).  With the program running,
+ * what the choice reads may change under it: a sweep frees a span or
+ * moves a finalizable object's mark, a freed slot is allocated into, a
+ * page is written.  Every such change can only make the choice
+ * unprotect a page that could have stayed protected, or keep protected
+ * one that could have been unprotected: an unprotected page is listed at
+ * every collection and a protected one reports its first write
+ * (rule:list-more-never-less), so either costs time, never an object.
+ * page_state is gc_lock's; the spans table and the spans' bounds are read
+ * under mheap.lock.  A write meanwhile faults as before; unprotecting a
+ * page the program has written changes nothing. */
 static struct {
   uintptr_t (*r)[2]; /* [lo, hi) addresses */
   size_t n, cap;
   bool all; /* the whole arena (generations off, after a concurrent mark) */
+  /* A major's listing, for unprotect_freed_pages after the restart (the
+   * runs stay valid until the next listing, which gc_lock keeps off). */
+  bool find;
+  const dirty_run *runs;
+  uint32_t nruns;
 } unprotect SGC_NOGC;
 
 static void unprotect_range(uintptr_t lo, uintptr_t hi) {
@@ -363,7 +380,7 @@ static void unprotect_range(uintptr_t lo, uintptr_t hi) {
   if (unprotect.n == unprotect.cap) {
     size_t cap = unprotect.cap ? unprotect.cap * 2 : 1024;
     uintptr_t (*r)[2] = os_alloc(cap * sizeof *r);
-    if (r == NULL) { /* no room to put it off: now, in the stop */
+    if (r == NULL) { /* no room to put it off: now */
       memset(page_state + lo, 0, hi - lo); /* all were protected */
       dirty_unprotect(a, b);
       return;
@@ -381,66 +398,78 @@ static void unprotect_range(uintptr_t lo, uintptr_t hi) {
   unprotect.n++;
 }
 
-static void unprotect_freed_pages(const gen_cycle *g) {
+#define FREED_SLICE 4096 /* kernel pages looked at per hold of mheap.lock */
+__attribute__((no_sanitize("thread")))
+static void unprotect_freed_pages(const dirty_run *runs, uint32_t nruns) {
   mheap *h = &sgc_heap;
   if (page_state == NULL)
     return;
   sgc_lock(&h->lock);
   uintptr_t n = (h->arena_used - h->arena_start) / KPAGE;
+  sgc_unlock(&h->lock);
   uintptr_t lo = 0, hi = 0; /* pending range of page indices */
   uint32_t r = 0;           /* the first run that may hold page k */
   const uint64_t flags = 0x0101010101010101ull * PAGE_PROTECTED;
-  for (uintptr_t k = 0; k < n; k++) {
-    if ((k & 7) == 0 && k + 8 <= n) { /* none protected among 8: skip */
-      uint64_t w;
-      memcpy(&w, page_state + k, 8);
-      if ((w & flags) == 0) {
-        k += 7;
+  for (uintptr_t k = 0; k < n;) {
+    /* An allocating thread waits for a slice at most. */
+    sgc_lock(&h->lock);
+    for (uintptr_t stop = k + FREED_SLICE < n ? k + FREED_SLICE : n; k < stop;
+         k++) {
+      if ((k & 7) == 0 && k + 8 <= n) { /* none protected among 8: skip */
+        uint64_t w;
+        memcpy(&w, page_state + k, 8);
+        if ((w & flags) == 0) {
+          k += 7;
+          continue;
+        }
+      }
+      if (!(page_state[k] & PAGE_PROTECTED))
+        continue;
+      uintptr_t q = h->arena_start + k * KPAGE;
+      while (r < nruns && runs[r].hi <= q)
+        r++;
+      bool listed = r < nruns && runs[r].lo <= q;
+      mspan *s = h->spans[(q - h->arena_start) >> PAGE_SHIFT];
+      bool inuse = s != NULL && s->base <= q &&
+                   s->base + s->npages * PAGE_SIZE >= q + KPAGE &&
+                   ATOMIC_LOAD_RELAXED(&s->state) == MSPAN_INUSE;
+      if (listed || !inuse || marks_fill_page(s, q)) {
+        /* Stays as it is, and no range may cover it.  A listed page (no
+         * longer protected) keeps its state for protect_old_pages; an
+         * unlisted one old objects fill was not written for a whole
+         * collection: its hot level starts again. */
+        unprotect_range(lo, hi);
+        lo = hi = 0;
+        if (!listed && inuse)
+          page_state[k] = PAGE_PROTECTED;
+        if (!listed && !inuse && s != NULL && s->base <= q) {
+          /* The rest of a stack or free span: skip it. */
+          uintptr_t end = (s->base + s->npages * PAGE_SIZE - h->arena_start) /
+                          KPAGE;
+          if (end > k + 1)
+            k = (end < n ? end : n) - 1;
+        }
         continue;
       }
-    }
-    if (!(page_state[k] & PAGE_PROTECTED))
-      continue;
-    uintptr_t q = h->arena_start + k * KPAGE;
-    while (r < g->nruns && g->runs[r].hi <= q)
-      r++;
-    bool listed = r < g->nruns && g->runs[r].lo <= q;
-    mspan *s = h->spans[(q - h->arena_start) >> PAGE_SHIFT];
-    bool inuse = s != NULL && s->base <= q &&
-                 s->base + s->npages * PAGE_SIZE >= q + KPAGE &&
-                 ATOMIC_LOAD_RELAXED(&s->state) == MSPAN_INUSE;
-    if (listed || !inuse || marks_fill_page(s, q)) {
-      /* Stays as it is, and no range may cover it.  A listed page (no
-       * longer protected) keeps its state for protect_old_pages; an
-       * unlisted one old objects fill was not written for a whole
-       * collection: its hot level starts again. */
-      unprotect_range(lo, hi);
-      lo = hi = 0;
-      if (!listed && inuse)
-        page_state[k] = PAGE_PROTECTED;
-      if (!listed && !inuse && s != NULL && s->base <= q) {
-        /* The rest of a stack or free span: skip it. */
-        uintptr_t end = (s->base + s->npages * PAGE_SIZE - h->arena_start) /
-                        KPAGE;
-        if (end > k + 1)
-          k = (end < n ? end : n) - 1;
+      if (hi != 0 && k == hi) {
+        hi = k + 1;
+      } else {
+        unprotect_range(lo, hi);
+        lo = k;
+        hi = k + 1;
       }
-      continue;
     }
-    if (hi != 0 && k == hi) {
-      hi = k + 1;
-    } else {
-      unprotect_range(lo, hi);
-      lo = k;
-      hi = k + 1;
-    }
+    sgc_unlock(&h->lock);
   }
   unprotect_range(lo, hi);
-  sgc_unlock(&h->lock);
 }
 
 void gen_restarted(void) {
   age_sample_reset();
+  if (unprotect.find) {
+    unprotect.find = false;
+    unprotect_freed_pages(unprotect.runs, unprotect.nruns);
+  }
   if (unprotect.all) {
     dirty_unprotect(sgc_heap.arena_start, ATOMIC_LOAD(&sgc_heap.arena_used));
     unprotect.all = false;
@@ -724,8 +753,11 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
   }
   /* Once the next collection is decided (rule:written-old-is-listed holds
    * before each minor: the collection before it protects). */
-  if (g->listed && !g->minor)
-    unprotect_freed_pages(g);
+  if (g->listed && !g->minor) { /* after the restart (gen_restarted) */
+    unprotect.find = true;
+    unprotect.runs = g->runs;
+    unprotect.nruns = g->nruns;
+  }
   if (g->listed)
     protect_old_pages(g, gen.next_minor);
   return goal;
