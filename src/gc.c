@@ -165,8 +165,9 @@ static void collect_from_allocator(mcache *c, int why, bool complete) {
  * gc_maybe_collect, so a thread past the goal allocates at a small
  * fraction of the speed it marks. */
 #define ASSIST_BUDGET ((uint64_t)512 << 10)
+#define ASSIST_HOLD_NS 20000 /* 20 us asked; about 70 with timer slack */
 static bool assist_from_allocator(mcache *c, bool may_overshoot,
-                                  uint64_t budget) {
+                                  uint64_t budget, bool hold) {
   if (!conc_running())
     return false;
   /* On a fiber, whose stack may be 16 KiB with little left: an assist
@@ -180,8 +181,17 @@ static bool assist_from_allocator(mcache *c, bool may_overshoot,
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   if (c->pending)
     world_park_pending(c);
-  bool ok = budget ? mark_assist(budget) >= 0
-                   : conc_assist(ASSIST_BUDGET, may_overshoot);
+  bool ok;
+  if (budget) {
+    int64_t r = mark_assist(budget);
+    ok = r >= 0;
+    if (r < 0 && hold) { /* phase not open, far ahead: held back */
+      struct timespec ts = {0, ASSIST_HOLD_NS};
+      nanosleep(&ts, NULL);
+    }
+  } else {
+    ok = conc_assist(ASSIST_BUDGET, may_overshoot);
+  }
   c->nopreempt = np;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   return ok;
@@ -232,9 +242,10 @@ void gc_maybe_collect(mcache *c) {
     /* During a concurrent collection, marking in proportion to what was
      * allocated past the pacing's line (conc_assist_owed). */
     if (conc_running()) {
-      uint64_t owed = conc_assist_owed(p);
+      bool far;
+      uint64_t owed = conc_assist_owed(p, &far);
       if (owed)
-        assist_from_allocator(c, true, owed);
+        assist_from_allocator(c, true, owed, far);
     }
     /* An idle collection (pacer.c), looked at every 32nd time. */
     if (likely((++c->idle_polls & 31) != 0))
@@ -250,7 +261,8 @@ void gc_maybe_collect(mcache *c) {
    * phase is open, then allocate, up to a sixteenth past the goal; past
    * that, assist or wait for the collection to end, so that GOGC holds
    * (rule:assists-end-before-the-stop). */
-  if (assist_from_allocator(c, p < ATOMIC_LOAD(&sgc_next_gc) / 16 * 17, 0))
+  if (assist_from_allocator(c, p < ATOMIC_LOAD(&sgc_next_gc) / 16 * 17, 0,
+                            false))
     return;
   /* The collection it waited for may have ended, setting a new goal:
    * collect_as would wait on gc_lock for the collector's work after the

@@ -934,7 +934,7 @@ void conc_pace_begin(void);
 /* Below the goal during a concurrent collection: the bytes of mark work
  * a thread allocating at heap pressure p owes now (0: none), so that the
  * mark ends before the heap reaches the goal. */
-uint64_t conc_assist_owed(uint64_t p);
+uint64_t conc_assist_owed(uint64_t p, bool *far);
 /* A concurrent cycle's final stop (gc_lock): its length from its start,
  * its concurrent mark's time, the bytes allocated between its stops, and
  * whether the heap reached its goal meanwhile (the pacing's inputs). */
