@@ -398,21 +398,21 @@ static void unprotect_range(uintptr_t lo, uintptr_t hi) {
   unprotect.n++;
 }
 
-#define FREED_SLICE 4096 /* kernel pages looked at per hold of mheap.lock */
+#define FREED_SLICE 1024 /* kernel pages looked at between lock passes */
 __attribute__((no_sanitize("thread")))
 static void unprotect_freed_pages(const dirty_run *runs, uint32_t nruns) {
   mheap *h = &sgc_heap;
   if (page_state == NULL)
     return;
-  sgc_lock(&h->lock);
-  uintptr_t n = (h->arena_used - h->arena_start) / KPAGE;
-  sgc_unlock(&h->lock);
   uintptr_t lo = 0, hi = 0; /* pending range of page indices */
   uint32_t r = 0;           /* the first run that may hold page k */
   const uint64_t flags = 0x0101010101010101ull * PAGE_PROTECTED;
+  sgc_lock(&h->lock);
+  uintptr_t n = (h->arena_used - h->arena_start) / KPAGE;
   for (uintptr_t k = 0; k < n;) {
     /* An allocating thread waits for a slice at most. */
-    sgc_lock(&h->lock);
+    if (k > 0)
+      sgc_lock_pass(&h->lock);
     for (uintptr_t stop = k + FREED_SLICE < n ? k + FREED_SLICE : n; k < stop;
          k++) {
       if ((k & 7) == 0 && k + 8 <= n) { /* none protected among 8: skip */
@@ -459,8 +459,8 @@ static void unprotect_freed_pages(const dirty_run *runs, uint32_t nruns) {
         hi = k + 1;
       }
     }
-    sgc_unlock(&h->lock);
   }
+  sgc_unlock(&h->lock);
   unprotect_range(lo, hi);
 }
 

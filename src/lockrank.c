@@ -11,6 +11,10 @@
  * a no-preempt region, and the suspend handler only sets 'pending' there),
  * and rec_lock is taken with every signal blocked, so the record is never
  * changed by a handler half-way through an update.
+ *
+ * Also sgc_lock_pass, for long walks done in slices under one lock: the
+ * waiter count it reads (sgc_mutex.waiters) is a hint kept by
+ * sgc_lock_counted.
  */
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -101,4 +105,24 @@ void lockrank_test_take_in_order(sgc_mutex *a, sgc_mutex *b) {
   sgc_lock(b);
   sgc_unlock(b);
   sgc_unlock(a);
+}
+
+static inline void spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+void sgc_lock_pass(sgc_mutex *m) {
+  int waiting = __atomic_load_n(&m->waiters, __ATOMIC_RELAXED);
+  sgc_unlock(m);
+  if (waiting > 0) {
+    uint64_t until = os_nanotime() + 50000;
+    while (__atomic_load_n(&m->waiters, __ATOMIC_RELAXED) >= waiting &&
+           os_nanotime() < until)
+      spin_pause();
+  }
+  sgc_lock(m);
 }

@@ -74,6 +74,7 @@ const char *lockrank_name(int rank);
 typedef struct sgc_mutex {
   pthread_mutex_t m;
   int rank;
+  int waiters; /* atomic, a hint: threads blocked in sgc_lock_counted */
 } sgc_mutex;
 typedef struct sgc_rwlock {
   pthread_rwlock_t l;
@@ -119,6 +120,16 @@ static inline void sgc_lock(sgc_mutex *m) {
   LOCKRANK_ACQUIRE(m, m->rank, false);
   pthread_mutex_lock(&m->m);
 }
+/* sgc_lock, counted in m->waiters while it waits: for the threads a long
+ * walk under m must let in (sgc_lock_pass below; mheap_alloc). */
+static inline void sgc_lock_counted(sgc_mutex *m) {
+  LOCKRANK_ACQUIRE(m, m->rank, false);
+  if (pthread_mutex_trylock(&m->m) == 0)
+    return;
+  __atomic_add_fetch(&m->waiters, 1, __ATOMIC_RELAXED);
+  pthread_mutex_lock(&m->m);
+  __atomic_sub_fetch(&m->waiters, 1, __ATOMIC_RELAXED);
+}
 /* Take m only if it is free; true if taken.  Allowed whatever this thread
  * holds: it never waits. */
 static inline bool sgc_trylock(sgc_mutex *m) {
@@ -131,6 +142,14 @@ static inline void sgc_unlock(sgc_mutex *m) {
   LOCKRANK_RELEASE(m, m->rank);
   pthread_mutex_unlock(&m->m);
 }
+/* Between two slices of a long walk done under m (held): let the threads
+ * waiting for m in sgc_lock_counted in first.  An unlock then a lock lets the walker take m
+ * back before a waiter it woke has run (the mutex is not fair): an
+ * allocating thread waited through 10-20 slices of mheap_clear_marks,
+ * 1-2 ms for one allocation.  So the walker waits, spinning, until the
+ * waiters it saw have taken m or 50 us passed (a waiter not scheduled
+ * yet must not hold the walk up for long). */
+void sgc_lock_pass(sgc_mutex *m);
 static inline int sgc_cond_wait(pthread_cond_t *c, sgc_mutex *m) {
   LOCKRANK_RELEASE(m, m->rank);
   int r = pthread_cond_wait(c, &m->m);
@@ -148,6 +167,7 @@ static inline int sgc_cond_timedwait(pthread_cond_t *c, sgc_mutex *m,
 static inline void sgc_mutex_reset_held(sgc_mutex *m) {
   LOCKRANK_RELEASE(m, m->rank);
   pthread_mutex_init(&m->m, NULL);
+  m->waiters = 0; /* the waiters were other threads: gone */
 }
 
 static inline void sgc_rdlock(sgc_rwlock *l) {

@@ -303,7 +303,8 @@ void mheap_snapshot_locked(mspan ***spans, uint32_t *n) {
  * (gc_lock held, the sweep finished): clear the mark bits of every in-use
  * span, so that the stop need not (rule:marks-cleared-before-the-stop).
  * allspans only grows, and only under mheap.lock, so it is walked in
- * slices of 1024 under the lock: an allocating thread waits for a slice
+ * slices of 1024 under the lock, with the threads waiting for it let in
+ * between slices (sgc_lock_pass): an allocating thread waits for a slice
  * at most.  A span made after its slice was cleared has clear bits
  * already (nothing marks at allocation).  The program's sgc_set_mark_bit
  * sets its bit, fences, then sets stale_marks; here the flag is reset,
@@ -313,16 +314,12 @@ void mheap_clear_marks(void) {
   mheap *h = &sgc_heap;
   ATOMIC_STORE(&h->stale_marks, 0);
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  bool sample = false;
-  for (uint32_t k = 0;; k += 1024) {
-    sgc_lock(&h->lock);
+  sgc_lock(&h->lock);
+  bool sample = age_sample_begin(h->nspan);
+  for (uint32_t k = 0; k < h->nspan; k += 1024) {
+    if (k > 0)
+      sgc_lock_pass(&h->lock); /* allocating threads first */
     uint32_t n = h->nspan;
-    if (k == 0)
-      sample = age_sample_begin(n);
-    if (k >= n) {
-      sgc_unlock(&h->lock);
-      break;
-    }
     uint32_t end = n - k > 1024 ? k + 1024 : n;
     for (uint32_t i = k; i < end; i++) {
       mspan *s = h->allspans[i];
@@ -334,8 +331,8 @@ void mheap_clear_marks(void) {
         if (ATOMIC_LOAD_RELAXED(&s->markbits[j]))
           ATOMIC_STORE_RELAXED(&s->markbits[j], 0);
     }
-    sgc_unlock(&h->lock);
   }
+  sgc_unlock(&h->lock);
 }
 
 /* A zeroed mspan struct, recorded in allspans (mheap.lock held). */
@@ -574,7 +571,7 @@ static void release_for_limit_locked(void) {
  * spans table.  NULL (errno ENOMEM) if the OS refuses memory. */
 mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
   mheap *h = &sgc_heap;
-  sgc_lock(&h->lock);
+  sgc_lock_counted(&h->lock); /* let in by the walks' sgc_lock_pass */
   mspan *s = gc_over_max_heap(npages) ? NULL : alloc_span_locked(h, npages);
   if (s == NULL) {
     sgc_unlock(&h->lock);
@@ -746,6 +743,8 @@ void heap_atfork(int phase) {
     return;
   }
   fixalloc_atfork(fs, nfs, phase);
+  if (phase == FORK_CHILD) /* threads that waited for it are the parent's */
+    ATOMIC_STORE_RELAXED(&h->lock.waiters, 0);
   sgc_unlock(&h->lock);
   for (int i = NUM_SPANCLASSES - 1; i >= 0; i--)
     sgc_unlock(&h->central[i].lock);

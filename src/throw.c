@@ -67,5 +67,6 @@ void sgc_mutex_init(sgc_mutex *m, int rank) {
 #endif
   pthread_mutex_init(&m->m, &a);
   m->rank = rank;
+  m->waiters = 0;
   pthread_mutexattr_destroy(&a);
 }
