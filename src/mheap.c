@@ -219,7 +219,6 @@ static void set_scan_pages(mheap *h, mspan *s, bool on) {
 
 uintptr_t mheap_next_scanned_page(uintptr_t p, uintptr_t hi) {
   mheap *h = &sgc_heap;
-  SGC_ASSERT(world_is_stopped());
   if (p >= hi)
     return hi;
   size_t k = page_index(h, p), end = page_index(h, hi - 1) + 1;

@@ -362,9 +362,10 @@ typedef struct mheap {
   uint64_t *freetime;
   /* page index -> bit set while the page belongs to an in-use span of a
    * scanned kind (set before the span's state becomes INUSE, cleared when
-   * it is freed; mheap.lock; atomic loads outside it).  Stops use it to
-   * pass over pointer-free, free and stack pages 64 at a time
-   * (mheap_next_scanned_page).  Committed in step with the arena. */
+   * it is freed; mheap.lock; atomic loads outside it).  Stops and
+   * pre-cleaning rounds use it to pass over pointer-free, free and stack
+   * pages 64 at a time (mheap_next_scanned_page).  Committed in step
+   * with the arena. */
   uint64_t *scanpages;
   uint32_t sweepgen; /* see docs/design.md */
 
@@ -728,8 +729,9 @@ void world_foreach_start_root(void (*fn)(uintptr_t lo, uintptr_t hi, void *),
 int world_nthreads(void);
 /* For the thread that stops the world: is it stopped now? */
 bool world_is_stopped(void);
-/* With the world stopped: the first address in [p, hi) on a page of an
- * in-use span of a scanned kind (mheap.scanpages), or hi. */
+/* The first address in [p, hi) on a page of an in-use span of a scanned
+ * kind (mheap.scanpages), or hi.  With the world running, a span made
+ * meanwhile may not show yet: see scan_dirty for when that is safe. */
 uintptr_t mheap_next_scanned_page(uintptr_t p, uintptr_t hi);
 /* threads.c, the thread registry: its list and records, which world.c's
  * stop reads and changes too (threads_lock held); and the waits made in
