@@ -461,10 +461,18 @@ void mheap_free_locked(mspan *s, bool was_inuse) {
   free_span_locked(&sgc_heap, s, was_inuse, false);
 }
 
-/* Commit more arena: at least npages, at least HEAP_GROW_MIN.  The new
- * pages become a free span.  With 'extend_top', a free run at the top of
- * the arena counts towards npages (it merges with the new pages): the
- * arena grows only by what the run lacks.  mheap.lock held. */
+/* Commit more arena: at least npages, at least HEAP_GROW_MIN, and up to
+ * a sixteenth of the arena in use more.  The new pages become a free
+ * span; the ones past what was asked for are counted as released:
+ * nothing touched them, so they hold no memory (the memory limit counts
+ * what is held), and they read as zero.  With 'extend_top', a free run at the
+ * top of the arena counts towards npages (it merges with the new pages):
+ * the arena grows only by what the run lacks.  Each commit is an
+ * mprotect, which waits for the process's mmap lock, held for reading
+ * by the kernel's write tracking (a listing, a protect call) while the
+ * collector runs beside the program: growing 1 MiB at a time, the pause
+ * test's allocating thread waited there 1-6 ms, several times a run,
+ * inside its no-preempt region (so a stop waited too).  mheap.lock held. */
 static bool mheap_grow(mheap *h, uintptr_t npages, bool extend_top) {
   SGC_ASSERT_HELD(&h->lock);
   if (extend_top && h->arena_used > h->arena_start) {
@@ -481,28 +489,47 @@ static bool mheap_grow(mheap *h, uintptr_t npages, bool extend_top) {
     if (ask > h->arena_end - h->arena_used)
       return false;
   }
+  /* What is committed beyond ask, up to a sixteenth of the arena in use,
+   * is left released. */
+  uintptr_t more = (h->arena_used - h->arena_start) / 16;
+  more = more > ask ? (more - ask) & ~(uintptr_t)((64 << 10) - 1) : 0;
+  if (more > h->arena_end - h->arena_used - ask)
+    more = 0;
   /* The tables covering the new pages (spans, page free times, scanned
    * pages' bits), then the pages. */
   size_t first = page_index(h, h->arena_used);
-  size_t last = page_index(h, h->arena_used + ask);
+  size_t last = page_index(h, h->arena_used + ask + more);
   if (!commit_covering(&h->spans[first], &h->spans[last]) ||
       !commit_covering(&h->freetime[first], &h->freetime[last]) ||
       !commit_covering(&h->scanpages[first / 64],
                        &h->scanpages[(last + 63) / 64]))
     return false;
-  if (!os_commit((void *)h->arena_used, ask))
+  if (more > 0 && !os_commit((void *)h->arena_used, ask + more))
+    more = 0; /* try what is needed alone */
+  if (more == 0 && !os_commit((void *)h->arena_used, ask))
     return false;
   mspan *s = mheap_new_span(h);
+  mspan *t = more > 0 && s != NULL ? mheap_new_span(h) : NULL;
   if (s == NULL)
-    return false;
+    return false; /* the pages stay committed, past arena_used: reused */
+  if (t == NULL)
+    more = 0;
   s->base = h->arena_used;
   s->npages = ask / PAGE_SIZE;
   s->limit = s->base + ask;
   set_span_pages(h, s);
-  ATOMIC_ADD(&h->sys_heap, ask);
+  if (t != NULL) {
+    t->base = s->base + ask;
+    t->npages = more / PAGE_SIZE;
+    t->limit = t->base + more;
+    set_span_pages(h, t);
+  }
+  ATOMIC_ADD(&h->sys_heap, ask + more);
   h->ngrow++;
-  ATOMIC_STORE(&h->arena_used, h->arena_used + ask);
+  ATOMIC_STORE(&h->arena_used, h->arena_used + ask + more);
   mheap_free_locked(s, false); /* fresh pages are zero: needzero stays 0 */
+  if (t != NULL) /* untouched: zero, and no memory behind them yet */
+    free_span_locked(h, t, false, true);
   return true;
 }
 
@@ -777,6 +804,7 @@ void mheap_init(void) {
   h->treap_seed = 0x9e3779b97f4a7c15ull;
   fixalloc_init(&h->spanalloc, sizeof(mspan), record_span, h, &h->sys_meta,
                 false);
+  fixalloc_grow_chunks(&h->spanalloc); /* many, made while tracking runs */
   fixalloc_init(&h->cachealloc, sizeof(mcache), NULL, NULL, &h->sys_meta,
                 true);
   special_init();

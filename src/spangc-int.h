@@ -184,6 +184,8 @@ typedef struct fixalloc {
   void *list;       /* recycled objects */
   char *chunk;      /* current carving chunk */
   size_t nchunk;    /* bytes left in chunk */
+  size_t nextchunk; /* the next chunk's size (0: the first's) */
+  bool growing;     /* chunks double (fixalloc_grow_chunks) */
   size_t inuse;     /* objects handed out and not freed */
   bool zero;        /* clear recycled objects (not for mspan: see mheap.c) */
   uint64_t *sys;    /* stat charged with chunk bytes */
@@ -192,6 +194,7 @@ typedef struct fixalloc {
 
 void fixalloc_init(fixalloc *f, size_t size, void (*first)(void *, void *),
                    void *arg, uint64_t *sys, bool zero);
+void fixalloc_grow_chunks(fixalloc *f);
 /* Zeroed if fresh or f->zero; NULL if the OS refuses. */
 void *fixalloc_alloc(fixalloc *f);
 void fixalloc_free(fixalloc *f, void *p);
