@@ -1186,6 +1186,9 @@ extern void (*sgc_test_conc_phase_hook)(void);
  * count of slices assists took (atomic). */
 extern void (*sgc_test_preclean_hook)(void);
 extern uint64_t sgc_test_assisted_slices;
+/* Tests: runs after a major's restart, before its unprotect walk
+ * (gen_restarted; gc_lock held, the world running). */
+extern void (*sgc_test_unprotect_walk_hook)(void);
 /* Over sgc_set_max_heap? (mheap.lock held) */
 bool gc_over_max_heap(uintptr_t more_pages);
 /* mheap.c: s gets a special or an uncollectable object (counted once);

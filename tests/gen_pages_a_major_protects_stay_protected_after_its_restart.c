@@ -33,9 +33,17 @@ obj **volatile objs, **volatile refill; /* roots */
 /* Kernel pages in stretches of 8: "odd" stretches and "even" ones. */
 static int odd_page(const void *p) { return ((uintptr_t)p >> 15) & 1; }
 
+#ifdef SWEEP_BEFORE_THE_WALK
+/* The sweep done before the walk after the restart looks at the pages. */
+static void sweep_first(void) { sweep_complete(); }
+#endif
+
 int main(void) {
   _Static_assert(sizeof(obj) == 64, "obj is 64 bytes");
   sgc_init();
+#ifdef SWEEP_BEFORE_THE_WALK
+  sgc_test_unprotect_walk_hook = sweep_first;
+#endif
   objs = sgc_alloc(N * sizeof(obj *));
   refill = sgc_alloc(N * sizeof(obj *));
   CHECK(objs != NULL && refill != NULL);
