@@ -313,9 +313,9 @@ static bool scan(uintptr_t lo, uintptr_t hi) {
 }
 
 /* Lists at least every page written since it was protected
- * (rule:list-more-never-less). */
-bool dirty_list(uintptr_t lo, uintptr_t hi, const dirty_run **runs,
-                uint32_t *n) {
+ * (rule:list-more-never-less), in each range next gives (ascending). */
+bool dirty_list_ranges(bool (*next)(void *arg, uintptr_t *lo, uintptr_t *hi),
+                       void *arg, const dirty_run **runs, uint32_t *n) {
   dirty.nruns = 0;
   *runs = dirty.runs;
   *n = 0;
@@ -327,7 +327,10 @@ bool dirty_list(uintptr_t lo, uintptr_t hi, const dirty_run **runs,
     return false;
   if (again) /* nothing before the new registration was recorded */
     trusted = false;
-  bool ok = scan(lo, hi);
+  bool ok = true;
+  uintptr_t lo, hi;
+  while (ok && next(arg, &lo, &hi))
+    ok = scan(lo, hi);
   dirty.listings++;
   if (!ok) {
     /* A listing cut short: not to be trusted, and the registration is
@@ -349,6 +352,22 @@ bool dirty_list(uintptr_t lo, uintptr_t hi, const dirty_run **runs,
   if (!trusted)
     dirty.lost++;
   return trusted;
+}
+
+static bool one_range(void *arg, uintptr_t *lo, uintptr_t *hi) {
+  uintptr_t *r = arg;
+  if (r[0] >= r[1])
+    return false;
+  *lo = r[0];
+  *hi = r[1];
+  r[0] = r[1];
+  return true;
+}
+
+bool dirty_list(uintptr_t lo, uintptr_t hi, const dirty_run **runs,
+                uint32_t *n) {
+  uintptr_t r[2] = {lo, hi};
+  return dirty_list_ranges(one_range, r, runs, n);
 }
 
 uint32_t dirty_merge_runs(uintptr_t gap) {

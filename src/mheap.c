@@ -241,6 +241,30 @@ uintptr_t mheap_next_scanned_page(uintptr_t p, uintptr_t hi) {
   return q > p ? q : p;
 }
 
+uintptr_t mheap_next_unscanned_page(uintptr_t p, uintptr_t hi) {
+  mheap *h = &sgc_heap;
+  if (p >= hi)
+    return hi;
+  size_t k = page_index(h, p), end = page_index(h, hi - 1) + 1;
+  uint64_t w = ~ATOMIC_LOAD_RELAXED(&h->scanpages[k / 64]) >> (k % 64);
+  if (w != 0) {
+    k += (size_t)__builtin_ctzll(w);
+  } else {
+    k = (k / 64 + 1) * 64;
+    for (; k < end; k += 64) {
+      w = ~ATOMIC_LOAD_RELAXED(&h->scanpages[k / 64]);
+      if (w != 0) {
+        k += (size_t)__builtin_ctzll(w);
+        break;
+      }
+    }
+  }
+  if (k >= end)
+    return hi;
+  uintptr_t q = h->arena_start + (k << PAGE_SHIFT);
+  return q > p ? q : p;
+}
+
 /* ------------------------------------------------------------- allspans */
 
 /* fixalloc 'first' hook: a brand-new mspan struct.  Called with

@@ -736,6 +736,9 @@ bool world_is_stopped(void);
  * kind (mheap.scanpages), or hi.  With the world running, a span made
  * meanwhile may not show yet: see scan_dirty for when that is safe. */
 uintptr_t mheap_next_scanned_page(uintptr_t p, uintptr_t hi);
+/* The first address in [p, hi) on a page of no in-use scanned span, or
+ * hi (same caveat). */
+uintptr_t mheap_next_unscanned_page(uintptr_t p, uintptr_t hi);
 /* threads.c, the thread registry: its list and records, which world.c's
  * stop reads and changes too (threads_lock held); and the waits made in
  * a blocking region. */
@@ -821,6 +824,10 @@ bool dirty_track_begin(void);
  * as written.  The runs stay valid until the next listing. */
 bool dirty_list(uintptr_t lo, uintptr_t hi, const dirty_run **runs,
                 uint32_t *n);
+/* The same over the ranges next gives, in ascending order, until it
+ * returns false; the runs of all of them together. */
+bool dirty_list_ranges(bool (*next)(void *arg, uintptr_t *lo, uintptr_t *hi),
+                       void *arg, const dirty_run **runs, uint32_t *n);
 /* Merge the runs of the last listing that are at most gap bytes apart
  * (the pages between are added to them); returns their new number. */
 uint32_t dirty_merge_runs(uintptr_t gap);
