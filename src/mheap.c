@@ -217,18 +217,21 @@ static void set_scan_pages(mheap *h, mspan *s, bool on) {
   }
 }
 
-uintptr_t mheap_next_scanned_page(uintptr_t p, uintptr_t hi) {
+/* The first page in [p, hi) whose mheap.scanpages bit is 'set', 64 bits
+ * at a time; hi if none. */
+static uintptr_t next_scan_bit(uintptr_t p, uintptr_t hi, bool set) {
   mheap *h = &sgc_heap;
   if (p >= hi)
     return hi;
+  uint64_t flip = set ? 0 : ~(uint64_t)0;
   size_t k = page_index(h, p), end = page_index(h, hi - 1) + 1;
-  uint64_t w = ATOMIC_LOAD_RELAXED(&h->scanpages[k / 64]) >> (k % 64);
+  uint64_t w = (ATOMIC_LOAD_RELAXED(&h->scanpages[k / 64]) ^ flip) >> (k % 64);
   if (w != 0) {
     k += (size_t)__builtin_ctzll(w);
   } else {
     k = (k / 64 + 1) * 64;
     for (; k < end; k += 64) {
-      w = ATOMIC_LOAD_RELAXED(&h->scanpages[k / 64]);
+      w = ATOMIC_LOAD_RELAXED(&h->scanpages[k / 64]) ^ flip;
       if (w != 0) {
         k += (size_t)__builtin_ctzll(w);
         break;
@@ -241,28 +244,12 @@ uintptr_t mheap_next_scanned_page(uintptr_t p, uintptr_t hi) {
   return q > p ? q : p;
 }
 
+uintptr_t mheap_next_scanned_page(uintptr_t p, uintptr_t hi) {
+  return next_scan_bit(p, hi, true);
+}
+
 uintptr_t mheap_next_unscanned_page(uintptr_t p, uintptr_t hi) {
-  mheap *h = &sgc_heap;
-  if (p >= hi)
-    return hi;
-  size_t k = page_index(h, p), end = page_index(h, hi - 1) + 1;
-  uint64_t w = ~ATOMIC_LOAD_RELAXED(&h->scanpages[k / 64]) >> (k % 64);
-  if (w != 0) {
-    k += (size_t)__builtin_ctzll(w);
-  } else {
-    k = (k / 64 + 1) * 64;
-    for (; k < end; k += 64) {
-      w = ~ATOMIC_LOAD_RELAXED(&h->scanpages[k / 64]);
-      if (w != 0) {
-        k += (size_t)__builtin_ctzll(w);
-        break;
-      }
-    }
-  }
-  if (k >= end)
-    return hi;
-  uintptr_t q = h->arena_start + (k << PAGE_SHIFT);
-  return q > p ? q : p;
+  return next_scan_bit(p, hi, false);
 }
 
 /* ------------------------------------------------------------- allspans */
