@@ -58,27 +58,38 @@ static void charge_free_slots(mspan *s, int64_t sign) {
  * the lists are looked at once more (a span it swept may have come back
  * to this class with free slots). */
 #define MCENTRAL_SWEEP_MAX 16
+
+/* Span s of c's lists, claimed for sweeping (sweepgen sg-1): swept with
+ * c.lock let go, at the back of the empty list meanwhile (where a swept
+ * span that comes out full stays).  Has it a free slot? */
+static bool sweep_for_refill(mcentral *c, mspan *s) {
+  mspan_list_remove(s);
+  mspan_list_insert_back(&c->empty, s);
+  sgc_unlock(&c->lock);
+  ATOMIC_ADD(&sgc_ndemandsweep, 1);
+  mspan_sweep(s, true);
+  sgc_lock(&c->lock);
+  return s->nalloc < s->nelems;
+}
+
 mspan *mcentral_cache_span(mcentral *c) {
   mheap *h = &sgc_heap;
   mspan *s;
   int cls = spanclass_class(c->spanclass);
   int full = 0; /* spans swept here that came out full */
   bool reclaimed = false;
+  bool may_sweep;
   sgc_lock(&c->lock);
   uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
 retry:
-  if (full >= MCENTRAL_SWEEP_MAX)
-    goto grow;
+  /* Past the bound, swept spans are still taken; none is swept. */
+  may_sweep = full < MCENTRAL_SWEEP_MAX;
   for (s = c->nonempty.first; s != NULL; s = s->next) {
     uint32_t g = ATOMIC_LOAD(&s->sweepgen);
-    if (g == sg - 2 && ATOMIC_CAS(&s->sweepgen, g, sg - 1)) {
-      mspan_list_remove(s);
-      mspan_list_insert_back(&c->empty, s);
-      sgc_unlock(&c->lock);
-      ATOMIC_ADD(&sgc_ndemandsweep, 1);
-      mspan_sweep(s, true);
-      sgc_lock(&c->lock);
-      if (s->nalloc < s->nelems)
+    if (g == sg - 2) {
+      if (!may_sweep || !ATOMIC_CAS(&s->sweepgen, g, sg - 1))
+        continue; /* left unswept, or the background sweeper has it */
+      if (sweep_for_refill(c, s))
         goto havespan;
       full++;
       goto retry; /* swept full: it stays on empty; look again */
@@ -91,16 +102,10 @@ retry:
   }
   /* Full spans that are unswept may free slots when swept.  Swept spans
    * go to the back, so the first swept one ends the search. */
-  for (s = c->empty.first; s != NULL; s = s->next) {
+  for (s = may_sweep ? c->empty.first : NULL; s != NULL; s = s->next) {
     uint32_t g = ATOMIC_LOAD(&s->sweepgen);
     if (g == sg - 2 && ATOMIC_CAS(&s->sweepgen, g, sg - 1)) {
-      mspan_list_remove(s);
-      mspan_list_insert_back(&c->empty, s);
-      sgc_unlock(&c->lock);
-      ATOMIC_ADD(&sgc_ndemandsweep, 1);
-      mspan_sweep(s, true);
-      sgc_lock(&c->lock);
-      if (s->nalloc < s->nelems)
+      if (sweep_for_refill(c, s))
         goto havespan;
       full++;
       goto retry;
@@ -109,7 +114,6 @@ retry:
       continue;
     break;
   }
-grow:
   sgc_unlock(&c->lock);
   if (!reclaimed) {
     reclaimed = true;
