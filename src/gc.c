@@ -49,6 +49,7 @@ static sgc_rwlock hold_lock = SGC_RWLOCK_INIT(HOLD);
  * under the markers' snapshot. */
 void (*sgc_test_mark_hook)(void);
 void (*sgc_test_conc_phase_hook)(void);
+void (*sgc_test_stats_hook)(void);
 void (*sgc_test_preclean_hook)(void);
 uint64_t sgc_test_assisted_slices;
 uint64_t sgc_next_gc = PACER_MIN_GOAL;
@@ -476,9 +477,19 @@ void gc_read_stats(sgc_stats *st) {
       break;
     }
     if (conc_running()) {
+      /* In a no-preempt region (rule:no-stop-holding-lock): a reader
+       * parked by the final stop while it held stats_lock held up the
+       * other readers, and under ThreadSanitizer, whose signals wait
+       * until pthread_mutex_lock returns, the stop itself (CI: both
+       * threads of conc_assists_bound_the_heap_and_lose_nothing, which
+       * read the figures, blocked there; the stop waited for ever). */
+      mcache *c = nopreempt_enter_any();
       sgc_lock(&stats_lock);
       *st = published;
+      if (sgc_test_stats_hook)
+        sgc_test_stats_hook();
       sgc_unlock(&stats_lock);
+      nopreempt_leave_any(c);
       break;
     }
     sleep_as_blocking(nap);

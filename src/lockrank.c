@@ -47,6 +47,31 @@ static int highest_held(void) {
   return LOCKRANK_NONE;
 }
 
+/* The bdwgc layer's locks are the program's: held across program code
+ * (GC_alloc_lock, a toggle-ref callback, pthread_create) and waited for
+ * only in a blocking region (compat_lock), where a waiter answers stops. */
+static bool waited_for_blocking(int rank) {
+  switch (rank) {
+  case LOCKRANK_COMPAT_INIT:
+  case LOCKRANK_COMPAT_TOGGLEREF:
+  case LOCKRANK_COMPAT_ALLOC:
+  case LOCKRANK_COMPAT_ROOTS:
+  case LOCKRANK_COMPAT_GCJ:
+  case LOCKRANK_COMPAT_KINDS:
+  case LOCKRANK_COMPAT_THREADS:
+    return true;
+  default:
+    return false;
+  }
+}
+
+int lockrank_held_at_stop(void) {
+  for (int r = LOCKRANK_COUNT - 1; r > LOCKRANK_NONE; r--)
+    if (held.count[r] > 0 && !waited_for_blocking(r))
+      return r;
+  return LOCKRANK_NONE;
+}
+
 void lockrank_acquire(const void *lock, int rank, bool shared) {
   if (rank <= LOCKRANK_NONE || rank >= LOCKRANK_COUNT)
     sgc_fatal("lock order: taking a lock with no rank (%d) at %p", rank,

@@ -100,6 +100,11 @@ void lockrank_release(const void *lock, int rank);
  * against the order (a try does not wait, so it closes no cycle). */
 void lockrank_acquired_try(const void *lock, int rank);
 void lockrank_assert_held(const sgc_mutex *m, const char *file, int line);
+/* The highest rank this thread holds that must not be held where the
+ * thread may be stopped (rule:no-stop-holding-lock: all but the bdwgc
+ * layer's, whose waiters wait in blocking regions); LOCKRANK_NONE if
+ * none.  Read from a signal handler too: the record is initial-exec TLS. */
+int lockrank_held_at_stop(void);
 /* Tests: take a then b, then release both (the library's own build
  * decides whether the order is checked). */
 void lockrank_test_take_in_order(sgc_mutex *a, sgc_mutex *b);

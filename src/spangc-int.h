@@ -1188,6 +1188,9 @@ extern void (*sgc_test_mark_hook)(void); /* tests: runs during marking */
  * assists open, before it drains (e.g. to hold the drain back until
  * threads past the goal assist).  No lock held but gc_lock. */
 extern void (*sgc_test_conc_phase_hook)(void);
+/* Tests: runs in sgc_read_stats during a concurrent collection, with the
+ * published figures' lock (stats_lock) held. */
+extern void (*sgc_test_stats_hook)(void);
 /* Tests: runs on the collector thread as a pre-cleaning round's rescan
  * opens to assists, before the collector takes a slice itself; and the
  * count of slices assists took (atomic). */

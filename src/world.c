@@ -83,6 +83,17 @@ static void ack_and_wait(mthread *t, uint64_t g) {
   /* A fork barrier: answer, then carry on.  Read before answering: once
    * answered, the fork may complete and clear the flag before we look. */
   bool barrier = ATOMIC_LOAD(&world_forking) != 0;
+#if SPANGC_DEBUG
+  /* rule:no-stop-holding-lock: a thread parked with a runtime lock holds
+   * up every thread that waits for it, and under ThreadSanitizer (which
+   * holds signals back in pthread_mutex_lock) the stop itself; in a fork
+   * child the lock would stay taken. */
+  int r = lockrank_held_at_stop();
+  if (r != LOCKRANK_NONE)
+    sgc_fatal("stop the world: thread %d answers %s holding %s "
+              "(rule:no-stop-holding-lock)", t->ktid,
+              barrier ? "a fork barrier" : "a stop", lockrank_name(r));
+#endif
   ATOMIC_STORE(&t->ack_gen, g);
   sem_post(&world.ack);
   if (barrier)

@@ -128,7 +128,9 @@ static size_t env_size(const char *name) {
 void compat_init(void) {
   static sgc_mutex lock = SGC_MUTEX_INIT(COMPAT_INIT);
   int first = 0;
-  sgc_lock(&lock);
+  /* Held while this thread registers and runs (rule:no-stop-holding-lock):
+   * a registered thread waits for it in a blocking region. */
+  compat_lock(&lock);
   if (!compat_initialised) {
     sgc_init();
     /* After fork, locks and states held by threads the child does not
