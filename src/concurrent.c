@@ -246,8 +246,11 @@ bool conc_assist(uint64_t budget, bool may_overshoot) {
     if (!ATOMIC_LOAD(&conc.running) || ATOMIC_LOAD(&conc.ended) != ended ||
         ATOMIC_LOAD(&conc.final_over))
       return false;
-    struct timespec ts = {0, 50000}; /* 50 us */
-    nanosleep(&ts, NULL);
+    /* In a blocking region: a stop need not reach this thread by its
+     * signal (under ThreadSanitizer a thread polling here missed a final
+     * stop's signal, and the stop waited for ever; entering the region
+     * answers a stop under way). */
+    sleep_as_blocking(50000); /* 50 us */
   }
 }
 

@@ -186,10 +186,8 @@ static bool assist_from_allocator(mcache *c, bool may_overshoot,
   if (budget) {
     int64_t r = mark_assist(budget);
     ok = r >= 0;
-    if (r < 0 && hold) { /* phase not open, far ahead: held back */
-      struct timespec ts = {0, ASSIST_HOLD_NS};
-      nanosleep(&ts, NULL);
-    }
+    if (r < 0 && hold) /* phase not open, far ahead: held back */
+      sleep_as_blocking(ASSIST_HOLD_NS); /* as conc_assist's polls */
   } else {
     ok = conc_assist(ASSIST_BUDGET, may_overshoot);
   }
