@@ -317,8 +317,8 @@ static void report_unstopped(uint64_t g) {
     signals_name(SIG_SUSPEND, name, sizeof name);
     if (inside)
       snprintf(why, sizeof why, "it is inside spangc (a no-preempt region: "
-               "a large allocation clearing its pages, or a sweep) and "
-               "stops when it leaves");
+               "a large allocation clearing its pages, a sweep, or a read "
+               "of the figures) and stops when it leaves");
     else if (b == 1)
       snprintf(why, sizeof why, "it blocks the suspend signal (%s) behind "
                "spangc's back, for example with a raw rt_sigprocmask "
