@@ -511,6 +511,19 @@ void gc_read_stats(sgc_stats *st) {
 
 /* --------------------------------------------------------------- fork */
 
+/* The fork handlers take hold_lock for writing, so that no thread is
+ * inside sgc_call_without_collections across the fork, except the forking
+ * thread itself when it forks from inside fn: it holds hold_lock for
+ * reading already (without_collections deep), which keeps collections out
+ * as well; taking it for writing would wait for itself.  Then the child
+ * gets a fresh hold_lock read-held as many times again, so that the
+ * calls it returns through release what they took. */
+static void take_fork_locks(void) {
+  if (without_collections == 0)
+    sgc_wrlock(&hold_lock);
+  sgc_lock(&gc_lock);
+}
+
 void gc_atfork(int phase) {
   if (phase == FORK_PREPARE) {
     mcache *c = sgc_tls_cache;
@@ -519,12 +532,10 @@ void gc_atfork(int phase) {
      * the way). */
     if (c && c->thr && c->thr->state != THR_BLOCKING) {
       sgc_enter_blocking();
-      sgc_wrlock(&hold_lock);
-      sgc_lock(&gc_lock);
+      take_fork_locks();
       sgc_exit_blocking();
     } else {
-      sgc_wrlock(&hold_lock);
-      sgc_lock(&gc_lock);
+      take_fork_locks();
     }
     return;
   }
@@ -536,10 +547,15 @@ void gc_atfork(int phase) {
   if (phase == FORK_CHILD)
     pthread_mutex_init(&stats_lock.m, NULL); /* not held by this thread */
   sgc_unlock(&gc_lock);
-  if (phase == FORK_CHILD)
+  if (without_collections > 0) {
+    /* Other readers may be gone in the child; this thread's stay. */
+    if (phase == FORK_CHILD)
+      sgc_rwlock_reset_read_held(&hold_lock, without_collections);
+  } else if (phase == FORK_CHILD) {
     sgc_rwlock_reset_held(&hold_lock); /* readers may be gone */
-  else
+  } else {
     sgc_rwunlock(&hold_lock);
+  }
 }
 
 /* The locks of the collector's own threads, taken after the world is

@@ -168,6 +168,15 @@ static inline int sgc_cond_timedwait(pthread_cond_t *c, sgc_mutex *m,
   LOCKRANK_ACQUIRE(m, m->rank, false);
   return r;
 }
+/* In the fork child: m, which the forking thread holds, made fresh and
+ * held by it again (its lock-order record still has it); for a lock whose
+ * holder goes on to release it there as in the parent.  Waiters were
+ * other threads: gone. */
+static inline void sgc_mutex_reset_still_held(sgc_mutex *m) {
+  pthread_mutex_init(&m->m, NULL);
+  pthread_mutex_lock(&m->m);
+  m->waiters = 0;
+}
 /* A lock the forking thread held in the fork child, made fresh. */
 static inline void sgc_mutex_reset_held(sgc_mutex *m) {
   LOCKRANK_RELEASE(m, m->rank);
@@ -222,6 +231,15 @@ static inline void sgc_runlock(sgc_rmutex *r) {
     __atomic_store_n(&r->owner, 0, __ATOMIC_RELAXED);
     sgc_unlock(&r->m);
   }
+}
+
+/* In the fork child: l made fresh, read-held depth times by the forking
+ * thread (which held it so in the parent: its lock-order record stays);
+ * the other threads' holds are gone. */
+static inline void sgc_rwlock_reset_read_held(sgc_rwlock *l, int depth) {
+  pthread_rwlock_init(&l->l, NULL);
+  for (int i = 0; i < depth; i++)
+    pthread_rwlock_rdlock(&l->l);
 }
 
 /* Write-held by the forking thread; other threads' read holds are gone. */
