@@ -542,10 +542,17 @@ void GC_exclude_static_roots(void *lo, void *hi) { compat_ensure_init(); }
 static sgc_rmutex alloc_lock = SGC_RMUTEX_INIT(COMPAT_ALLOC);
 
 /* In a fork child: the lock may have been held by a thread the child does
- * not have (and the child's collections wait for it); the forking thread
- * cannot have held it across the fork. */
+ * not have (and the child's collections wait for it): made fresh.  The
+ * forking thread may hold it itself (it forked between GC_alloc_lock and
+ * GC_alloc_unlock, or inside GC_call_with_alloc_lock): then it keeps it,
+ * as deep as before, and releases it as it would have in the parent (its
+ * lock-order record still has it). */
 void compat_alloc_lock_atfork_child(void) {
-  alloc_lock = (sgc_rmutex)SGC_RMUTEX_INIT(COMPAT_ALLOC);
+  if (!sgc_rmutex_mine(&alloc_lock)) {
+    alloc_lock = (sgc_rmutex)SGC_RMUTEX_INIT(COMPAT_ALLOC);
+    return;
+  }
+  sgc_mutex_reset_still_held(&alloc_lock.m);
 }
 
 void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd) {
