@@ -188,7 +188,9 @@ void mcache_thread_exit(mcache *c) {
  * drops it (world.c, drop_dead).  Under ThreadSanitizer ours does not
  * re-arm: its own destructor takes the last round and tears the thread's
  * state down, after which no instrumented code may run. */
+#ifndef EXIT_TSAN
 static __thread int exit_calls;
+#endif
 
 static void cache_destructor(void *arg) {
   if (sgc_tls_cache)
