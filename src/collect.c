@@ -52,10 +52,19 @@ static void check_swept(mspan **spans, uint32_t n, uint32_t sg) {
   }
 }
 
+/* For gctrace's count of objects freed: read with the world running,
+ * before the stop (a pass over every thread's counters; at 1 GB live it
+ * made 5 ms of a 5.4 ms first stop).  Objects allocated between this and
+ * the stop are not counted as freed if they die: a figure, not an
+ * invariant. */
 static uint64_t live_objects_now(void) {
+  if (!gc.trace)
+    return 0;
   sgc_stats st;
   memset(&st, 0, sizeof st);
+  mcache *c = nopreempt_enter_any();
   heap_read_stats(&st);
+  nopreempt_leave_any(c);
   return st.live_objects;
 }
 
@@ -260,7 +269,6 @@ static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
 static void collect_stopped(cycle *cy) {
   mspan **spans;
   uint32_t nspan;
-  cy->objects_before = gc.trace ? live_objects_now() : 0;
   stop_begin(cy, &spans, &nspan);
   gen_cycle g;
   gen_begin(&g, cy->force);
@@ -296,7 +304,6 @@ static bool conc_initial_stopped(cycle *cy) {
   mheap *h = &sgc_heap;
   mspan **spans;
   uint32_t nspan;
-  cy->objects_before = gc.trace ? live_objects_now() : 0;
   stop_begin(cy, &spans, &nspan);
   /* Spans made from here on (even by a root callback in this stop) are
    * swept from birth: what is allocated in them is marked by the final
@@ -396,11 +403,13 @@ static uint64_t collect_concurrent(mthread *self, int nproc, bool idle) {
     mheap_clear_marks();
   if (!conc_protect_heap()) {
     cy.concurrent = false;
+    cy.objects_before = live_objects_now();
     cy.t0 = os_nanotime();
     cy.body = collect_whole;
     dl_iterate_phdr(stop_in_phdr, &cy);
     return 0;
   }
+  cy.objects_before = live_objects_now();
   cy.t0 = os_nanotime();
   cy.body = conc_initial;
   dl_iterate_phdr(stop_in_phdr, &cy);
@@ -463,8 +472,10 @@ __attribute__((noinline)) void collect(mthread *self, int why) {
     bgsweep_wake();
     return;
   }
+  uint64_t objects_before = live_objects_now();
   cycle cy = {self, nproc, os_nanotime(), 0, false, why != COLLECT_DUE,
               why == COLLECT_IDLE};
+  cy.objects_before = objects_before;
   cy.body = collect_whole;
   dl_iterate_phdr(stop_in_phdr, &cy);
   if (!cy.ran) { /* no loaded object at all: cannot happen, but be safe */
