@@ -542,7 +542,7 @@ void heap_read_stats(sgc_stats *st) {
   st->total_alloc_bytes += la;
   st->heap_inuse_bytes += la - ATOMIC_LOAD_RELAXED(&h->largefree_bytes);
 
-  sgc_lock(&h->lock);
+  sgc_lock_counted(&h->lock); /* let in by the walks */
   st->heap_span_bytes = h->pages_inuse * PAGE_SIZE;
   st->heap_idle_bytes = h->pages_free * PAGE_SIZE;
   st->heap_released_bytes = h->pages_released * PAGE_SIZE;

@@ -670,7 +670,7 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
  * sweepers away from it. */
 mspan *mheap_alloc_stack(uintptr_t npages) {
   mheap *h = &sgc_heap;
-  sgc_lock(&h->lock);
+  sgc_lock_counted(&h->lock); /* let in by the walks */
   mspan *s = alloc_span_locked(h, npages);
   if (s == NULL) {
     sgc_unlock(&h->lock);
@@ -700,7 +700,7 @@ void mheap_free_stack(mspan *s) {
   mheap *h = &sgc_heap;
   SGC_ASSERT(s->state == MSPAN_STACK);
   os_release((void *)s->base, s->npages * PAGE_SIZE);
-  sgc_lock(&h->lock);
+  sgc_lock_counted(&h->lock); /* let in by the walks */
   if (sgc_record_frees)
     gen_note_span_freed(s);
   OWNER_ADD(&h->pages_stack, -(uint64_t)s->npages);
@@ -712,7 +712,7 @@ void mheap_free_stack(mspan *s) {
 
 void mheap_free(mspan *s) {
   mheap *h = &sgc_heap;
-  sgc_lock(&h->lock);
+  sgc_lock_counted(&h->lock); /* let in by the walks */
   /* Two threads freeing one large object at once: the second finds it
    * free already (under the lock, so no third party is in the middle). */
   if (s->state != MSPAN_INUSE) {
@@ -878,7 +878,7 @@ int sgc_expand_heap(size_t bytes) {
   uintptr_t npages = (bytes + PAGE_SIZE - 1) >> PAGE_SHIFT;
   uint64_t max = gc_max_heap();
   mcache *c = nopreempt_enter_any();
-  sgc_lock(&h->lock);
+  sgc_lock_counted(&h->lock); /* let in by the walks */
   /* Growing past sgc_set_max_heap is refused (in-use pages are limited by
    * it anyway: free pages beyond it could never be used). */
   bool ok = max == 0 || h->sys_heap + npages * PAGE_SIZE <= max;
