@@ -745,7 +745,8 @@ SGC_API int sgc_collect_a_little(void);
  *   use.  fn must not allocate (an allocation that wants a collection
  *   would wait for ever) nor call sgc_collect; several threads may run
  *   such calls at once.  sgc_collect_a_little called from fn only sweeps.
- *   fn may fork(): in the child the call returns as in the parent.
+ *   fn must not fork(): that aborts naming the call (the child could
+ *   otherwise start with another thread's fn half done).
  */
 SGC_API void *sgc_call_without_collections(void *(*fn)(void *), void *arg);
 

@@ -511,31 +511,31 @@ void gc_read_stats(sgc_stats *st) {
 
 /* --------------------------------------------------------------- fork */
 
-/* The fork handlers take hold_lock for writing, so that no thread is
- * inside sgc_call_without_collections across the fork, except the forking
- * thread itself when it forks from inside fn: it holds hold_lock for
- * reading already (without_collections deep), which keeps collections out
- * as well; taking it for writing would wait for itself.  Then the child
- * gets a fresh hold_lock read-held as many times again, so that the
- * calls it returns through release what they took. */
-static void take_fork_locks(void) {
-  if (without_collections == 0)
-    sgc_wrlock(&hold_lock);
-  sgc_lock(&gc_lock);
-}
-
 void gc_atfork(int phase) {
   if (phase == FORK_PREPARE) {
+    /* The prepare handler takes hold_lock for writing: no thread is
+     * inside sgc_call_without_collections across a fork, so the child
+     * never starts with some fn's work half done (the bdwgc layer's
+     * GC_remove_roots cuts and restores root ranges in one).  A thread
+     * forking from inside fn holds it for reading and would wait for
+     * itself: refused, clearly. */
+    if (without_collections > 0)
+      sgc_fatal("fork() called inside sgc_call_without_collections's "
+                "function (%d deep; GC_call_with_alloc_lock runs its "
+                "function there too): not supported, fork after the call "
+                "returns", without_collections);
     mcache *c = sgc_tls_cache;
     /* A collection by another thread goes on while this one waits (a
      * thread that forks from inside a blocking region is already out of
      * the way). */
     if (c && c->thr && c->thr->state != THR_BLOCKING) {
       sgc_enter_blocking();
-      take_fork_locks();
+      sgc_wrlock(&hold_lock);
+      sgc_lock(&gc_lock);
       sgc_exit_blocking();
     } else {
-      take_fork_locks();
+      sgc_wrlock(&hold_lock);
+      sgc_lock(&gc_lock);
     }
     return;
   }
@@ -547,15 +547,10 @@ void gc_atfork(int phase) {
   if (phase == FORK_CHILD)
     pthread_mutex_init(&stats_lock.m, NULL); /* not held by this thread */
   sgc_unlock(&gc_lock);
-  if (without_collections > 0) {
-    /* Other readers may be gone in the child; this thread's stay. */
-    if (phase == FORK_CHILD)
-      sgc_rwlock_reset_read_held(&hold_lock, without_collections);
-  } else if (phase == FORK_CHILD) {
+  if (phase == FORK_CHILD)
     sgc_rwlock_reset_held(&hold_lock); /* readers may be gone */
-  } else {
+  else
     sgc_rwunlock(&hold_lock);
-  }
 }
 
 /* The locks of the collector's own threads, taken after the world is

@@ -49,14 +49,9 @@ static int highest_held(void) {
 
 /* The bdwgc layer's locks are the program's: held across program code
  * (GC_alloc_lock, a toggle-ref callback, pthread_create) and waited for
- * only in a blocking region (compat_lock), where a waiter answers stops.
- * hold_lock too: a collection and sgc_call_without_collections wait for
- * it in a blocking region, and the fork handlers of a thread that forks
- * from inside fn do not wait for it at all; its read holds reach a stop
- * only as a fork barrier, parking other threads inside their fn. */
+ * only in a blocking region (compat_lock), where a waiter answers stops. */
 static bool waited_for_blocking(int rank) {
   switch (rank) {
-  case LOCKRANK_HOLD:
   case LOCKRANK_COMPAT_INIT:
   case LOCKRANK_COMPAT_TOGGLEREF:
   case LOCKRANK_COMPAT_ALLOC:

@@ -233,15 +233,6 @@ static inline void sgc_runlock(sgc_rmutex *r) {
   }
 }
 
-/* In the fork child: l made fresh, read-held depth times by the forking
- * thread (which held it so in the parent: its lock-order record stays);
- * the other threads' holds are gone. */
-static inline void sgc_rwlock_reset_read_held(sgc_rwlock *l, int depth) {
-  pthread_rwlock_init(&l->l, NULL);
-  for (int i = 0; i < depth; i++)
-    pthread_rwlock_rdlock(&l->l);
-}
-
 /* Write-held by the forking thread; other threads' read holds are gone. */
 static inline void sgc_rwlock_reset_held(sgc_rwlock *l) {
   LOCKRANK_RELEASE(l, l->rank);
