@@ -415,18 +415,25 @@ static int scans_first_word(GC_word d, int adjust) {
   }
 }
 
+static sgc_mutex kinds_lock = SGC_MUTEX_INIT(COMPAT_KINDS);
+
+/* In a fork child: a thread the child does not have may have held it. */
+void compat_kinds_atfork_child(void) {
+  kinds_lock = (sgc_mutex)SGC_MUTEX_INIT(COMPAT_KINDS);
+}
+
 unsigned compat_add_kind(int sk, const char *call, GC_word descr,
                          int adjust) {
-  static sgc_mutex lock = SGC_MUTEX_INIT(COMPAT_KINDS);
-  compat_lock(&lock);
+  sgc_mutex *lock = &kinds_lock;
+  compat_lock(lock);
   unsigned i = compat_nkinds;
   if (i >= COMPAT_MAX_KINDS) {
-    sgc_unlock(&lock);
+    sgc_unlock(lock);
     compat_fatal("%s: too many kinds", call);
   }
   compat_kinds[i] = (compat_kind){sk, 0, scans_first_word(descr, adjust)};
   __atomic_store_n(&compat_nkinds, i + 1, __ATOMIC_RELEASE);
-  sgc_unlock(&lock);
+  sgc_unlock(lock);
   return i;
 }
 

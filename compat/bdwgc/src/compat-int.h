@@ -46,6 +46,10 @@ const char *sgc_option(const char *name);
 /* Fork child handlers: state other threads may have left held. */
 void compat_atfork_child(void);
 void compat_alloc_lock_atfork_child(void);
+void compat_locks_atfork_child(void);
+void compat_kinds_atfork_child(void);
+void compat_gcj_atfork_child(void);
+void compat_threads_atfork_child(void);
 void compat_toggleref_atfork_child(void);
 void compat_events_atfork_child(void);
 /* All of buf to fd, retrying after EINTR (src/throw.c; stdio would drop

@@ -125,12 +125,14 @@ static size_t env_size(const char *name) {
   return (size_t)n;
 }
 
+static sgc_mutex init_lock = SGC_MUTEX_INIT(COMPAT_INIT);
+
 void compat_init(void) {
-  static sgc_mutex lock = SGC_MUTEX_INIT(COMPAT_INIT);
+  sgc_mutex *lock = &init_lock;
   int first = 0;
   /* Held while this thread registers and runs (rule:no-stop-holding-lock):
    * a registered thread waits for it in a blocking region. */
-  compat_lock(&lock);
+  compat_lock(lock);
   if (!compat_initialised) {
     sgc_init();
     /* After fork, locks and states held by threads the child does not
@@ -178,7 +180,7 @@ void compat_init(void) {
     __atomic_store_n(&compat_initialised, 1, __ATOMIC_RELEASE);
     first = 1;
   }
-  sgc_unlock(&lock);
+  sgc_unlock(lock);
   /* bdwgc collects once at initialisation unless told not to (so
    * GC_get_gc_no() is 1 after GC_INIT); outside the lock, which other
    * threads may be waiting for. */
@@ -547,6 +549,24 @@ static sgc_rmutex alloc_lock = SGC_RMUTEX_INIT(COMPAT_ALLOC);
  * GC_alloc_unlock, or inside GC_call_with_alloc_lock): then it keeps it,
  * as deep as before, and releases it as it would have in the parent (its
  * lock-order record still has it). */
+/* In a fork child: the layer's short-held locks, which only threads the
+ * child does not have can hold at the fork (none is held across a call
+ * that could fork): the fork barrier may have parked one inside
+ * GC_add_roots, GC_new_kind, GC_pthread_create... and the child's first
+ * such call waited for it for ever (roots: found by the adversarial
+ * review, 25 children of 40).  What the lock guarded may be half updated
+ * then; for the root table that only keeps a range scanned (added to
+ * spangc, not yet to the layer's list, or the other way round for a
+ * removal), since GC_remove_roots' cut and restore runs inside
+ * sgc_call_without_collections, which no thread is inside at a fork. */
+void compat_locks_atfork_child(void) {
+  init_lock = (sgc_mutex)SGC_MUTEX_INIT(COMPAT_INIT);
+  roots_lock = (sgc_mutex)SGC_MUTEX_INIT(COMPAT_ROOTS);
+  compat_kinds_atfork_child();
+  compat_gcj_atfork_child();
+  compat_threads_atfork_child();
+}
+
 void compat_alloc_lock_atfork_child(void) {
   if (!sgc_rmutex_mine(&alloc_lock)) {
     alloc_lock = (sgc_rmutex)SGC_RMUTEX_INIT(COMPAT_ALLOC);

@@ -34,12 +34,20 @@ static int gcj_ready; /* atomic */
 /* bdwgc's gcj descriptor word sits one word into the vtable. */
 #define GCJ_DESCR_OFFSET sizeof(GC_word)
 
+static sgc_mutex gcj_lock = SGC_MUTEX_INIT(COMPAT_GCJ);
+
+/* In a fork child: a thread the child does not have may have held it
+ * (gcj_ready still unset then: the child may set the kind up again). */
+void compat_gcj_atfork_child(void) {
+  gcj_lock = (sgc_mutex)SGC_MUTEX_INIT(COMPAT_GCJ);
+}
+
 void GC_init_gcj_malloc(int mp_index, void *mp) {
   compat_ensure_init();
-  static sgc_mutex lock = SGC_MUTEX_INIT(COMPAT_GCJ);
-  compat_lock(&lock);
+  sgc_mutex *lock = &gcj_lock;
+  compat_lock(lock);
   if (__atomic_load_n(&gcj_ready, __ATOMIC_ACQUIRE)) {
-    sgc_unlock(&lock);
+    sgc_unlock(lock);
     return; /* bdwgc: later calls are ignored */
   }
   if (mp != NULL) {
@@ -61,7 +69,7 @@ void GC_init_gcj_malloc(int mp_index, void *mp) {
   GC_gcj_kind = k;
   GC_gcj_debug_kind = k;
   __atomic_store_n(&gcj_ready, 1, __ATOMIC_RELEASE);
-  sgc_unlock(&lock);
+  sgc_unlock(lock);
 }
 
 void *GC_gcj_malloc(size_t lb, void *vtable) {

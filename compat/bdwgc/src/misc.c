@@ -252,6 +252,7 @@ void GC_atfork_child(void) {}
 
 /* The layer's fork child handler (installed by compat_init). */
 void compat_atfork_child(void) {
+  compat_locks_atfork_child();
   compat_alloc_lock_atfork_child();
   compat_toggleref_atfork_child();
   compat_events_atfork_child();

@@ -39,6 +39,11 @@ typedef struct thread_rec {
 
 static thread_rec *threads; /* records of unjoined threads */
 static sgc_mutex threads_lock = SGC_MUTEX_INIT(COMPAT_THREADS);
+
+/* In a fork child (control.c, compat_locks_atfork_child). */
+void compat_threads_atfork_child(void) {
+  threads_lock = (sgc_mutex)SGC_MUTEX_INIT(COMPAT_THREADS);
+}
 static __thread thread_rec *self_rec;
 
 /* Unlink the record of thread t (threads_lock held); NULL if none. */

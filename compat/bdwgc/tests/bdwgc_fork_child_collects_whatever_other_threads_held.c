@@ -1,10 +1,12 @@
 /* A fork child collects whatever other threads of the parent were doing in
  * the bdwgc layer at the fork: holding the allocation lock (GC_alloc_lock,
  * GC_call_with_alloc_lock), reporting a collection's events, adding
- * toggle references.  Those threads do not exist in the child; their
- * locks and half-reported events must not make the child's collections
- * wait for ever (each child has 5 s for a collection and some
- * allocation). */
+ * toggle references, adding and removing roots, making threads.  Those
+ * threads do not exist in the child; their locks and half-reported events
+ * must not make the child wait for ever (each child has 5 s for a
+ * collection, some allocation, adding and removing a root range and
+ * making a thread; before the layer reset its roots and threads locks in
+ * the child, most children hung in GC_add_roots). */
 // labels: bdwgc
 #include <gc.h>
 #include <signal.h>
@@ -51,6 +53,29 @@ static void *collector(void *arg) {
   return NULL;
 }
 
+void *rootspace[64]; /* a range added and removed as roots */
+
+static void *rooter(void *arg) {
+  (void)arg;
+  while (!stop) {
+    GC_add_roots(rootspace, rootspace + 64);
+    GC_remove_roots(rootspace, rootspace + 64);
+  }
+  return NULL;
+}
+
+static void *noop(void *arg) { return arg; }
+
+static void *spawner(void *arg) {
+  (void)arg;
+  while (!stop) {
+    pthread_t t;
+    CHECK(GC_pthread_create(&t, NULL, noop, NULL) == 0, "thread");
+    CHECK(GC_pthread_join(t, NULL) == 0, "join");
+  }
+  return NULL;
+}
+
 static GC_ToggleRefStatus GC_CALLBACK keep_strong(void *obj) {
   (void)obj;
   return GC_TOGGLE_REF_STRONG;
@@ -71,10 +96,12 @@ int main(void) {
   GC_INIT();
   GC_set_on_collection_event(slow_event);
   GC_set_toggleref_func(keep_strong);
-  pthread_t t[3];
+  pthread_t t[5];
   CHECK(GC_pthread_create(&t[0], NULL, locker, NULL) == 0, "thread");
   CHECK(GC_pthread_create(&t[1], NULL, collector, NULL) == 0, "thread");
   CHECK(GC_pthread_create(&t[2], NULL, toggler, NULL) == 0, "thread");
+  CHECK(GC_pthread_create(&t[3], NULL, rooter, NULL) == 0, "thread");
+  CHECK(GC_pthread_create(&t[4], NULL, spawner, NULL) == 0, "thread");
   int hung = 0, failed = 0, n = 40;
   for (int i = 0; i < n; i++) {
     usleep(2000);
@@ -90,6 +117,13 @@ int main(void) {
         (void)p;
       }
       GC_gcollect();
+      GC_add_roots(rootspace, rootspace + 64);
+      GC_remove_roots(rootspace, rootspace + 64);
+      pthread_t c;
+      if (GC_pthread_create(&c, NULL, noop, NULL) != 0 ||
+          GC_pthread_join(c, NULL) != 0)
+        _exit(2);
+      GC_gcollect();
       _exit(0);
     }
     int st;
@@ -100,9 +134,9 @@ int main(void) {
       failed++;
   }
   stop = 1;
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 5; i++)
     GC_pthread_join(t[i], NULL);
-  CHECK(hung == 0, "%d of %d fork children hung in a collection", hung, n);
+  CHECK(hung == 0, "%d of %d fork children hung", hung, n);
   CHECK(failed == 0, "%d of %d fork children failed", failed, n);
   PASS("bdwgc_fork_child_collects_whatever_other_threads_held");
 }
