@@ -26,6 +26,21 @@
 
 #define NOINLINE __attribute__((noinline))
 
+/* BDWGC_SANITIZED: built with AddressSanitizer or ThreadSanitizer (gcc
+ * says so with __SANITIZE_*__, clang with __has_feature).  Fork children
+ * of such builds only exit: the sanitizer's allocator is not fork-safe (a
+ * lock another thread held at the fork stays held in the child). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define BDWGC_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define BDWGC_SANITIZED 1
+#endif
+#endif
+#ifndef BDWGC_SANITIZED
+#define BDWGC_SANITIZED 0
+#endif
+
 #define CHECK(cond, ...)                                                      \
   do {                                                                        \
     if (!(cond)) {                                                            \

@@ -14,20 +14,6 @@
 #include <unistd.h>
 #include "bdwgc_check.h"
 
-/* Under a sanitizer the child only exits: the sanitizer's own allocator
- * is not fork-safe (a lock a thread held at the fork stays held in the
- * child, and the child's first thread creation can hang). */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
-
 static volatile int stop;
 
 static void *locker(void *arg) {
@@ -108,7 +94,7 @@ int main(void) {
     pid_t pid = fork();
     CHECK(pid >= 0, "fork");
     if (pid == 0) {
-      if (SANITIZED)
+      if (BDWGC_SANITIZED)
         _exit(0);
       alarm(5);
       GC_gcollect();

@@ -16,17 +16,6 @@
 #include <unistd.h>
 #include "bdwgc_check.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
-
 static volatile int stop;
 
 static void *churn(void *arg) {
@@ -66,7 +55,7 @@ static int intact(const struct cell *l, long n) {
 
 /* The child, the allocation lock released: the heap works. */
 static int child_work(void) {
-  if (SANITIZED)
+  if (BDWGC_SANITIZED)
     return 0;
   GC_gcollect();
   struct cell *mine = build(20000);
