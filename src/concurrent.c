@@ -410,9 +410,9 @@ void conc_ensure_thread(void) {
  * conc_protect_heap), so the reads are racy by design and exempt from
  * ThreadSanitizer, like the markers' scanning. */
 __attribute__((no_sanitize("thread")))
-static uintptr_t protect_scanned(uintptr_t lo, uintptr_t hi, bool exact) {
+static void protect_scanned(uintptr_t lo, uintptr_t hi, bool exact) {
   mheap *h = &sgc_heap;
-  uintptr_t used = ATOMIC_LOAD(&h->arena_used), bytes = 0;
+  uintptr_t used = ATOMIC_LOAD(&h->arena_used);
   if (hi > used)
     hi = used;
   for (uintptr_t p = lo; p < hi;) {
@@ -431,13 +431,11 @@ static uintptr_t protect_scanned(uintptr_t lo, uintptr_t hi, bool exact) {
             dirty_protect_exact(p, end < hi ? end : hi);
           else
             dirty_protect(p, end < hi ? end : hi);
-          bytes += (end < hi ? end : hi) - p;
         }
       }
     }
     p = end;
   }
-  return bytes;
 }
 
 /* Step 0, world running, gc_lock held: every page of an in-use span of a
@@ -458,27 +456,18 @@ bool conc_protect_heap(void) {
 
 
 /* Pre-cleaning (after the concurrent drain, world running, gc_lock
- * held): list the written pages of scanned spans, protect the present
- * ones again, then rescan their marked objects and drain; the final stop
- * then rescans only what was written since the last round.  The order is
- * what makes it safe (rule:preclean-protect-then-scan): a write before
- * the protection is seen by the rescan that follows it, a write after it
- * leaves the page listed at the final stop.  So every round that protects
- * rescans, the last one too.  Rounds go on while the pages protected
- * shrink by an eighth, at most PRECLEAN_ROUNDS, until a round protects
- * no more than the final stop can take.
- * The measure is the pages protected, not the pages listed: pages listed
- * but never protected (not populated yet, or in the stretches of other
- * spans the listing merges over) are listed by every round and hold
- * nothing to rescan; counted, they kept the set from shrinking.  On the
- * pause test, rounds ended with 5509 pages listed of which 21 were
- * present, and, pointer-free spans listed too (the whole arena was),
- * rounds of 33738 pages that protection could not shrink left 4648 pages
- * to the final stop. */
+ * held): list the pages not protected, protect the scanned spans' ones
+ * again, then rescan their marked objects and drain; the final stop then
+ * rescans only what was written since the last round.  The order is what
+ * makes it safe (rule:preclean-protect-then-scan): a write before the
+ * protection is seen by the rescan that follows it, a write after it
+ * leaves the page listed at the final stop.  Rounds go on while the set
+ * halves, at most four. */
 #define PRECLEAN_ROUNDS 8
 #define PRECLEAN_ENOUGH 256 /* pages: the final stop can take these */
 #define PRECLEAN_GAP ((uintptr_t)8 * PAGE_SIZE)
 bool conc_preclean(mark_result *res) {
+  mheap *h = &sgc_heap;
   uint64_t last = UINT64_MAX;
   for (int r = 0; r < PRECLEAN_ROUNDS; r++) {
     const dirty_run *runs;
@@ -486,8 +475,12 @@ bool conc_preclean(mark_result *res) {
     /* Not trusted (the registration was lost and made again since step
      * 0): writes may be missing from every later listing too, so the
      * caller makes the final stop rescan every marked object. */
-    if (!gen_list_scanned(&runs, &n))
+    if (!dirty_list(h->arena_start, ATOMIC_LOAD(&h->arena_used), &runs, &n))
       return false;
+    uint64_t pages = dirty_last_pages();
+    if (pages <= PRECLEAN_ENOUGH || pages > last / 8 * 7)
+      return true;
+    last = pages;
     /* One protect call per run costs about 14 us (its TLB flush among
      * it): after a major freed slots all over the heap, 7500 runs of
      * three pages took 108 ms, and the round, too long, left 20000 pages
@@ -496,16 +489,11 @@ bool conc_preclean(mark_result *res) {
      * (a page protected here is rescanned after) at the cost of
      * rescanning pages nothing wrote. */
     n = dirty_merge_runs(PRECLEAN_GAP);
-    uintptr_t bytes = 0;
     for (uint32_t k = 0; k < n; k++)
       if (runs[k].categories & DIRTY_RUN_PRESENT)
-        bytes += protect_scanned(runs[k].lo, runs[k].hi, true);
+        protect_scanned(runs[k].lo, runs[k].hi, true);
     dirty_protect_flush();
     mark_preclean(runs, n, res);
-    uint64_t pages = bytes >> 12; /* the kernel's pages */
-    if (pages <= PRECLEAN_ENOUGH || pages > last / 8 * 7)
-      return true;
-    last = pages;
   }
   return true;
 }

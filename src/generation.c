@@ -190,18 +190,10 @@ static bool next_scanned_run(void *arg, uintptr_t *lo, uintptr_t *hi) {
 }
 
 static bool list_scanned(gen_cycle *g) {
-  SGC_ASSERT(world_is_stopped());
-  return gen_list_scanned(&g->runs, &g->nruns);
-}
-
-/* Also with the world running (pre-cleaning): a span made meanwhile may
- * not show in mheap.scanpages yet, and its pages are then not listed.
- * They are not protected either, so, written, they are listed by the
- * final stop's listing, which is exact (rule:list-more-never-less). */
-bool gen_list_scanned(const dirty_run **runs, uint32_t *n) {
   mheap *h = &sgc_heap;
+  SGC_ASSERT(world_is_stopped());
   scanned_cursor c = {h->arena_start, ATOMIC_LOAD(&h->arena_used)};
-  return dirty_list_ranges(next_scanned_run, &c, runs, n);
+  return dirty_list_ranges(next_scanned_run, &c, &g->runs, &g->nruns);
 }
 
 void gen_begin(gen_cycle *g, bool forced) {

@@ -910,10 +910,6 @@ void age_sample_reset(void);
 /* The final stop of a concurrent collection: list the pages written since
  * its start; false if the record cannot be trusted. */
 bool gen_begin_remark(gen_cycle *g);
-/* List the written pages of in-use spans of scanned kinds (runs of other
- * pages under 1 MiB between them included); false if the record cannot
- * be trusted.  World stopped, or running for pre-cleaning. */
-bool gen_list_scanned(const dirty_run **runs, uint32_t *n);
 bool gen_next_minor(void); /* the policy's choice for the next collection */
 
 /* ----------------------------------------------------- concurrent.c */
