@@ -543,12 +543,6 @@ void GC_exclude_static_roots(void *lo, void *hi) { compat_ensure_init(); }
  * checked against the lock order (bdwgc.alloc_lock, before hold_lock). */
 static sgc_rmutex alloc_lock = SGC_RMUTEX_INIT(COMPAT_ALLOC);
 
-/* In a fork child: the lock may have been held by a thread the child does
- * not have (and the child's collections wait for it): made fresh.  The
- * forking thread may hold it itself (it forked between GC_alloc_lock and
- * GC_alloc_unlock, or inside GC_call_with_alloc_lock): then it keeps it,
- * as deep as before, and releases it as it would have in the parent (its
- * lock-order record still has it). */
 /* In a fork child: the layer's short-held locks, which only threads the
  * child does not have can hold at the fork (none is held across a call
  * that could fork): the fork barrier may have parked one inside
@@ -567,6 +561,12 @@ void compat_locks_atfork_child(void) {
   compat_threads_atfork_child();
 }
 
+/* In a fork child: the lock may have been held by a thread the child does
+ * not have (and the child's collections wait for it): made fresh.  The
+ * forking thread may hold it itself (it forked between GC_alloc_lock and
+ * GC_alloc_unlock; a fork inside GC_call_with_alloc_lock is refused):
+ * then it keeps it, as deep as before, and releases it as it would have
+ * in the parent (its lock-order record still has it). */
 void compat_alloc_lock_atfork_child(void) {
   if (!sgc_rmutex_mine(&alloc_lock)) {
     alloc_lock = (sgc_rmutex)SGC_RMUTEX_INIT(COMPAT_ALLOC);
