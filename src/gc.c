@@ -148,16 +148,11 @@ static void collect_as(mcache *c, int why) {
  * (parking first if a stop is pending), collect, step back in.  With
  * 'complete', the sweep is finished too. */
 static void collect_from_allocator(mcache *c, int why, bool complete) {
-  int np = c->nopreempt;
-  c->nopreempt = 0;
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  if (c->pending)
-    world_park_pending(c);
+  int np = nopreempt_step_out(c);
   collect_as(c, why);
   if (complete)
     sweep_complete();
-  c->nopreempt = np;
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  nopreempt_step_in(c, np);
 }
 
 /* An assist (mark_assist) from inside the allocator, stepped out of its
@@ -177,11 +172,7 @@ static bool assist_from_allocator(mcache *c, bool may_overshoot,
    * assist: within the overshoot it allocates, past it it waits. */
   if (c->thr != NULL && c->thr->cur != &c->thr->home)
     return may_overshoot;
-  int np = c->nopreempt;
-  c->nopreempt = 0;
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  if (c->pending)
-    world_park_pending(c);
+  int np = nopreempt_step_out(c);
   bool ok;
   if (budget) {
     int64_t r = mark_assist(budget);
@@ -191,8 +182,7 @@ static bool assist_from_allocator(mcache *c, bool may_overshoot,
   } else {
     ok = conc_assist(ASSIST_BUDGET, may_overshoot);
   }
-  c->nopreempt = np;
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  nopreempt_step_in(c, np);
   return ok;
 }
 

@@ -778,6 +778,29 @@ static inline void nopreempt_leave(mcache *c) {
   if (--c->nopreempt == 0 && unlikely(c->pending))
     world_park_pending(c);
 }
+/* Out of the no-preempt region for a while, from inside the allocator
+ * (to collect or to assist), holding no runtime lock: a stop pending is
+ * answered first.  Returns the depth to step back in with. */
+static inline int nopreempt_step_out(mcache *c) {
+  int np = c->nopreempt;
+  c->nopreempt = 0;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  if (c->pending)
+    world_park_pending(c);
+  return np;
+}
+/* Back in, np deep.  A re-entry is an entry: a fork barrier raised while
+ * the thread was out (and answered by its handler, out there) holds it
+ * here until the fork is over (rule:fork-barrier).  Restoring the depth
+ * without looking let a thread run on into mheap_alloc during the fork:
+ * the child inherited a span published in allspans but on no central
+ * list, and its sweeper crashed unlinking it. */
+static inline void nopreempt_step_in(mcache *c, int np) {
+  c->nopreempt = np;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  if (unlikely(ATOMIC_LOAD_RELAXED(&world_forking)))
+    world_fork_wait(c);
+}
 /* Unregistered threads in calls that look at spans (world.c). */
 extern __thread int world_in_collector;
 void world_outsider_enter(void);

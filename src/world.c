@@ -215,14 +215,14 @@ static void suspend_handler(int sig, siginfo_t *si, void *ucv) {
 void world_park_pending(mcache *c) {
   mthread *t = c->thr;
   do {
-    c->nopreempt++;
+    c->nopreempt++; /* a level of its own, not an entry */
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     ATOMIC_STORE_RELAXED(&c->pending, 0); /* see suspend_handler */
     uint64_t g = ATOMIC_LOAD(&t->sig_gen);
     if (ATOMIC_LOAD(&t->ack_gen) != g)
       park(t, g);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    c->nopreempt--;
+    c->nopreempt--; /* a level of its own, not an entry */
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
   } while (c->pending);
 }
