@@ -304,6 +304,54 @@ static int thread_blocks_signal(int tid, int sig) {
 /* A stop that has waited STOP_WARN_NS for some thread says which, once. */
 #define STOP_WARN_NS 100000000ull
 
+/* The runtime lock whose futex word is at a, or NULL. */
+static const char *lock_at(uintptr_t a) {
+  static const struct {
+    const void *m;
+    const char *name;
+  } named[] = {{&gc_lock.m, "gc_lock"},
+               {&threads_lock.m, "threads_lock"},
+               {&world.mutex.m, "world.mutex"},
+               {&sgc_heap.lock.m, "mheap.lock"}};
+  for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+    if (a == (uintptr_t)named[i].m)
+      return named[i].name;
+  uintptr_t c0 = (uintptr_t)&sgc_heap.central[0];
+  if (a >= c0 && a < (uintptr_t)&sgc_heap.central[NUM_SPANCLASSES])
+    return "an mcentral lock";
+  return NULL;
+}
+
+/* Where kernel thread tid is, for that message, from
+ * /proc/self/task/<tid>/syscall: running, or the system call it waits
+ * in (for a futex, the runtime lock when it is one). */
+static void describe_wait(int tid, char *out, size_t size) {
+  char buf[256];
+  long nr;
+  unsigned long a0 = 0;
+  if (!read_task_file(tid, "syscall", buf, sizeof buf)) {
+    snprintf(out, size, "where it is cannot be read");
+    return;
+  }
+  if (strncmp(buf, "running", 7) == 0) {
+    snprintf(out, size, "it is running, in no system call");
+    return;
+  }
+  if (sscanf(buf, "%ld %lx", &nr, &a0) < 1) {
+    snprintf(out, size, "where it is cannot be read");
+    return;
+  }
+  const char *lock = nr == SYS_futex ? lock_at(a0) : NULL;
+  if (nr == -1) /* preempted outside the kernel */
+    snprintf(out, size, "it is in no system call");
+  else if (lock)
+    snprintf(out, size, "it waits for %s (futex at %#lx)", lock, a0);
+  else if (nr == SYS_futex)
+    snprintf(out, size, "it waits on the futex at %#lx", a0);
+  else
+    snprintf(out, size, "it is in system call %ld", nr);
+}
+
 static void report_unstopped(uint64_t g) {
   int intact = signals_handler_intact();
   for (mthread *t = allthreads; t; t = t->next) {
@@ -333,9 +381,11 @@ static void report_unstopped(uint64_t g) {
                name);
     else
       snprintf(why, sizeof why, "its status cannot be read");
+    char where[128];
+    describe_wait(t->ktid, where, sizeof where);
     sgc_warn("stop the world: thread %d (pthread %lu) has not stopped after "
-             "%llu ms; %s; still waiting", t->ktid, (unsigned long)t->tid,
-             STOP_WARN_NS / 1000000, why);
+             "%llu ms; %s (%s); still waiting", t->ktid, (unsigned long)t->tid,
+             STOP_WARN_NS / 1000000, why, where);
   }
 }
 
