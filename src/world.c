@@ -35,6 +35,7 @@
  * blocking region (lock_as_blocking, threads.c), so a collection by
  * another thread never waits for it.
  */
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,7 +228,19 @@ void world_park_pending(mcache *c) {
   } while (c->pending);
 }
 
+/* Where this library (or the program linking it statically) is loaded,
+ * for the stop's message: a futex address as an offset into the file,
+ * which nm resolves after the process is gone. */
+static uintptr_t self_base;
+static const char *self_file;
+
 void world_init(void) {
+  Dl_info di;
+  if (dladdr((void *)&world, &di) && di.dli_fbase) {
+    self_base = (uintptr_t)di.dli_fbase;
+    const char *slash = di.dli_fname ? strrchr(di.dli_fname, '/') : NULL;
+    self_file = slash ? slash + 1 : di.dli_fname;
+  }
   sem_init(&world.ack, 0, 0);
   fixalloc_init(&threadalloc, sizeof(mthread), NULL, NULL,
                 &sgc_heap.sys_meta, true);
@@ -346,6 +359,10 @@ static void describe_wait(int tid, char *out, size_t size) {
     snprintf(out, size, "it is in no system call");
   else if (lock)
     snprintf(out, size, "it waits for %s (futex at %#lx)", lock, a0);
+  else if (nr == SYS_futex && self_file && a0 > self_base &&
+           a0 - self_base < ((uintptr_t)1 << 30))
+    snprintf(out, size, "it waits on the futex at %#lx, %s+%#lx", a0,
+             self_file, (unsigned long)(a0 - self_base));
   else if (nr == SYS_futex)
     snprintf(out, size, "it waits on the futex at %#lx", a0);
   else
