@@ -422,9 +422,25 @@ static void unlink_thread(mthread *t) {
   deadthreads = t;
 }
 
+/* Ask thread t for an answer: its record says a signal is on its way
+ * (the handler takes that, once, and so tells our signal from the
+ * program's), then the signal, by kernel id (pthread_kill on a thread
+ * that exited registered, and may have been joined, is undefined).
+ * False if the thread is gone. */
+static bool send_suspend(mthread *t, pid_t pid) {
+  __atomic_store_n(&t->sig_sent, 1, __ATOMIC_SEQ_CST);
+  if (syscall(SYS_tgkill, pid, t->ktid, SIG_SUSPEND) == 0)
+    return true;
+  if (errno != ESRCH)
+    sgc_fatal("stop the world: cannot signal thread %d (errno %d)", t->ktid,
+              errno);
+  return false;
+}
+
 static void wait_acks(int n, uint64_t g) {
   bool warned = false;
   uint64_t start = os_nanotime();
+  pid_t pid = getpid();
   while (n > 0) {
     /* A signalled thread that exited while registered never answers. */
     if (os_nanotime() - start >= 20000000)
@@ -447,6 +463,22 @@ static void wait_acks(int n, uint64_t g) {
       n--;
       continue;
     }
+    /* 20 ms without an answer: the signal again, to each thread that
+     * has not answered.  One delivery can be lost on the way: under
+     * ThreadSanitizer a thread just started sat in its nanosleep loop
+     * for ever with the stop's signal never handed to our handler
+     * (conc_stop_waits_for_a_stats_reader_not_parked_holding_its_lock, 1
+     * run in 200).  A second one is harmless: the handler ignores a
+     * signal for a stop already answered, and one that outlives its stop
+     * answers the next (it finds that stop's sig_gen; the next stop's own
+     * signal then finds sig_sent taken and is ignored), as a late one
+     * always could. */
+    for (mthread *t = allthreads; t; t = t->next)
+      if (t->signalled && !t->exited && ATOMIC_LOAD(&t->ack_gen) != g &&
+          !send_suspend(t, pid)) {
+        drop_dead(t);
+        n--;
+      }
     if (!warned && os_nanotime() - start >= STOP_WARN_NS) {
       warned = true;
       report_unstopped(g);
@@ -476,22 +508,12 @@ static void signal_and_wait(mthread *self, bool stop) {
     n += t->signalled;
   }
   sgc_unlock(&world.mutex);
-  /* By kernel id: pthread_kill on a thread that exited registered (and
-   * may have been joined) is undefined. */
   pid_t pid = getpid();
-  for (mthread *t = allthreads; t; t = t->next) {
-    if (!t->signalled)
-      continue;
-    /* Tells the handler this delivery is a stop, not the program's. */
-    __atomic_store_n(&t->sig_sent, 1, __ATOMIC_SEQ_CST);
-    if (syscall(SYS_tgkill, pid, t->ktid, SIG_SUSPEND) != 0) {
-      if (errno != ESRCH)
-        sgc_fatal("stop the world: cannot signal thread %d (errno %d)",
-                  t->ktid, errno);
+  for (mthread *t = allthreads; t; t = t->next)
+    if (t->signalled && !send_suspend(t, pid)) {
       drop_dead(t);
       n--;
     }
-  }
   wait_acks(n, g);
   /* The count is complete: every signalled thread must have answered
    * this round.  One that did not means some thread answered twice, and
@@ -790,3 +812,4 @@ void sgc_exit_blocking(void) {
   sgc_unlock(&world.mutex);
   nopreempt_leave(c);
 }
+
