@@ -461,8 +461,14 @@ bool conc_protect_heap(void) {
  * rescans only what was written since the last round.  The order is what
  * makes it safe (rule:preclean-protect-then-scan): a write before the
  * protection is seen by the rescan that follows it, a write after it
- * leaves the page listed at the final stop.  Rounds go on while the set
- * halves, at most four. */
+ * leaves the page listed at the final stop.  A round ends the
+ * pre-cleaning before it protects anything when its listing holds at
+ * most PRECLEAN_ENOUGH pages, or did not shrink by an eighth since the
+ * round before; at most PRECLEAN_ROUNDS rounds.  The measure is the
+ * pages listed, which includes pages never protected (unpopulated, or of
+ * pointer-free or free spans): they are listed every round, so the set
+ * can stop shrinking early (session 16's d94f803 counted the protected
+ * pages instead; reverted in 1965d72 for a pacing side effect). */
 #define PRECLEAN_ROUNDS 8
 #define PRECLEAN_ENOUGH 256 /* pages: the final stop can take these */
 #define PRECLEAN_GAP ((uintptr_t)8 * PAGE_SIZE)
