@@ -83,6 +83,9 @@ GC_API char GC_arrays[COMPAT_GC_ARRAYS_SIZE];
 #define COMPAT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 extern int compat_initialised; /* atomic */
+/* The collector's address reservation, [lo, lo + size): written by
+ * compat_init before it publishes compat_initialised. */
+extern uintptr_t compat_heap_lo, compat_heap_size;
 void compat_init(void);
 static inline void compat_ensure_init(void) {
   if (COMPAT_UNLIKELY(!__atomic_load_n(&compat_initialised, __ATOMIC_ACQUIRE)))
