@@ -237,7 +237,7 @@ size_t GC_size(const void *p) {
  * loads, cost it 4% of its time on a list-heavy program. */
 int GC_is_heap_ptr(const void *p) {
   compat_ensure_init();
-  return (uintptr_t)p - compat_heap_lo < compat_heap_size;
+  return (uintptr_t)p - compat_heap_below - 1 < compat_heap_size;
 }
 
 /* Everything the program can hold is scanned by spangc (stacks, static

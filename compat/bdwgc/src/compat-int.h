@@ -83,9 +83,12 @@ GC_API char GC_arrays[COMPAT_GC_ARRAYS_SIZE];
 #define COMPAT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 extern int compat_initialised; /* atomic */
-/* The collector's address reservation, [lo, lo + size): written by
- * compat_init before it publishes compat_initialised. */
-extern uintptr_t compat_heap_lo, compat_heap_size;
+/* The collector's address reservation, [below + 1, below + 1 + size):
+ * written by compat_init before it publishes compat_initialised.  This
+ * library's data is scanned as a root, so the bound kept is one byte
+ * below the arena: the arena's start itself would keep the object there
+ * alive (as GC_least_plausible_heap_addr is kept below it too). */
+extern uintptr_t compat_heap_below, compat_heap_size;
 void compat_init(void);
 static inline void compat_ensure_init(void) {
   if (COMPAT_UNLIKELY(!__atomic_load_n(&compat_initialised, __ATOMIC_ACQUIRE)))

@@ -39,7 +39,7 @@ unsigned long GC_time_limit = 50;
 int GC_quiet;
 int GC_print_stats;
 void *GC_least_plausible_heap_addr;
-uintptr_t compat_heap_lo, compat_heap_size; /* compat-int.h */
+uintptr_t compat_heap_below, compat_heap_size; /* compat-int.h */
 void *GC_greatest_plausible_heap_addr;
 GC_on_heap_resize_proc GC_on_heap_resize;
 
@@ -149,7 +149,7 @@ void compat_init(void) {
      * (and keeps alive) the object at the arena's start. */
     void *lo, *hi;
     sgc_heap_bounds(&lo, &hi);
-    compat_heap_lo = (uintptr_t)lo;
+    compat_heap_below = (uintptr_t)lo - 1;
     compat_heap_size = (uintptr_t)hi - (uintptr_t)lo;
     GC_least_plausible_heap_addr = (char *)lo - 1;
     GC_greatest_plausible_heap_addr = hi;
