@@ -332,7 +332,9 @@ GC_API void GC_CALL GC_free(void *);
  * returned. */
 GC_API void *GC_CALL GC_base(void * /* displaced_pointer */);
 
-/* Nonzero if p points into the collected heap. */
+/* Nonzero if p points into the collected heap.  spangc: anywhere in the
+ * collector's address reservation, free and not yet used pages included
+ * (bdwgc: anywhere in its heap blocks, free ones included). */
 GC_API int GC_CALL GC_is_heap_ptr(const void *);
 
 /* Usable size in bytes of the object whose base is given (at least the
