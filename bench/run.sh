@@ -70,7 +70,7 @@ quick)
   SHRINK_ARGS="1024 3"    # shrink.c: live MB before the drop, seconds after
   GEN_REPS=${USER_REPS:-3}
   PROG_SIZE=normal        # bench/programs/*: their own sizes (1-3 s each on stock)
-  PROG_REPS=${USER_REPS:-3}
+  PROG_REPS=${USER_REPS:-5} # 3 left the verdict to the machine's noise (+-10%)
   ;;
 full)
   REPS=${REPS:-5}
@@ -460,6 +460,21 @@ med() {
       else { n = split($9, a, ","); for (i = 1; i <= n; i++) { split(a[i], kv, "="); if (kv[1] == f) val = kv[2] } }
       if (val != "" && val != "NA") print val
     }' "$RES" | sort -g | awk '{ a[NR] = $1 } END {
+      if (NR == 0) print "NA"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+# pmed BENCH PARAMS A B FIELD -> the median, over the reps where both ran,
+# of variant A's FIELD (wall, cpu, rss) over variant B's in the same rep:
+# the two ran back to back, so a change of the machine's speed between
+# reps cancels out
+pmed() {
+  awk -F'\t' -v b="$1" -v p="$2" -v x="$3" -v y="$4" -v f="$5" '
+    $1 == b && $2 == p && $5 == "ok" && ($3 == x || $3 == y) {
+      val = (f == "wall") ? $6 : (f == "cpu") ? $7 : $8
+      if (val == "" || val == "NA") next
+      if ($3 == x) xv[$4] = val; else yv[$4] = val
+    }
+    END { for (r in xv) if ((r in yv) && yv[r] + 0 > 0) print xv[r] / yv[r] }' "$RES" |
+    sort -g | awk '{ a[NR] = $1 } END {
       if (NR == 0) print "NA"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 # ratio A B -> A/B with 2 decimals, "-" if either is missing
@@ -1483,13 +1498,14 @@ part_programs() {
     mdsay "#### ${PROG_LANG_LABEL[$lang]} $ver ($([ $lang = guile ] && echo "compiled to .go ahead; timed: guile -c '(load-compiled \"x.go\")'" || echo "compiled to native code (.fas) ahead; timed: ecl --norc --load x.fas"))"
     mdsay ""
     {
-      echo "program|stock wall s|ours wall s|wall ratio|stock RSS MB|ours RSS MB|RSS ratio|stock CPU s|ours CPU s|CPU ratio"
+      echo "program|stock wall s|ours wall s|wall ratio|wall ratio, paired|stock RSS MB|ours RSS MB|RSS ratio|stock CPU s|ours CPU s|CPU ratio"
       for n in ${PROG_OK[$lang]}; do
-        local sw ow sr or sc oc
+        local sw ow sr or sc oc pw
         sw=$(med "$lang-$n" prog stock wall); ow=$(med "$lang-$n" prog ours wall)
         sr=$(med "$lang-$n" prog stock rss); or=$(med "$lang-$n" prog ours rss)
         sc=$(med "$lang-$n" prog stock cpu); oc=$(med "$lang-$n" prog ours cpu)
-        echo "$n|$(fmt "$sw" %.2f)|$(fmt "$ow" %.2f)|$(ratio "$ow" "$sw")|$(fmt "$sr" %.0f)|$(fmt "$or" %.0f)|$(ratio "$or" "$sr")|$(fmt "$sc" %.2f)|$(fmt "$oc" %.2f)|$(ratio "$oc" "$sc")"
+        pw=$(pmed "$lang-$n" prog ours stock wall)
+        echo "$n|$(fmt "$sw" %.2f)|$(fmt "$ow" %.2f)|$(ratio "$ow" "$sw")|$(fmt "$pw" %.2fx)|$(fmt "$sr" %.0f)|$(fmt "$or" %.0f)|$(ratio "$or" "$sr")|$(fmt "$sc" %.2f)|$(fmt "$oc" %.2f)|$(ratio "$oc" "$sc")"
       done
     } | table
     # the target, on the unrounded medians
@@ -1516,7 +1532,7 @@ part_programs() {
   else
     mdsay "Target (issue 12, item 3), every program of every language run ($langs ): **NOT met** ($(IFS=';'; echo "${all_bad[*]}" | sed 's/;/; /g'))"
   fi
-  mdsay "Ratios are ours / stock of the medians; $PROG_REPS reps, stock and ours alternating, program by program. Sources: bench/programs/ (sizes at the top of each file$([ "$PROG_SIZE" = smoke ] && echo "; PROG_SIZE=smoke: tiny sizes")). Wall time on a shared machine is noisy: compare with the CPU column."
+  mdsay "Ratios are ours / stock of the medians (the target's); \"paired\": the median of each rep's ours / stock, run back to back; $PROG_REPS reps, stock and ours alternating, program by program. Sources: bench/programs/ (sizes at the top of each file$([ "$PROG_SIZE" = smoke ] && echo "; PROG_SIZE=smoke: tiny sizes")). Wall time on a shared machine is noisy: compare with the CPU column."
   mdsay ""
 }
 
