@@ -40,7 +40,7 @@ int main(void) {
   CHECK(links[low] == NULL,
         "the lowest of the first %d objects survived (%d of them died)", N,
         dead);
-  CHECK(dead * 4 >= N * 3, "only %d of the first %d objects died", dead, N);
+  CHECK(mostly(dead, N), "only %d of the first %d objects died", dead, N);
   printf("first objects: %d of %d died, the lowest among them\n", dead, N);
   return 0;
 }
