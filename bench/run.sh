@@ -452,6 +452,11 @@ $(diff "$ref" "$log.check" | head -n 10)"
 
 # med BENCH PARAMS VARIANT FIELD  -> median over ok runs (NA if none)
 # FIELD: wall cpu rss (MB) or a key of the program's "stats:" line
+# median: the median of the numbers on stdin, one per line; NA if none
+median() {
+  sort -g | awk '{ a[NR] = $1 } END {
+    if (NR == 0) print "NA"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
 med() {
   awk -F'\t' -v b="$1" -v p="$2" -v v="$3" -v f="$4" '
     $1 == b && $2 == p && $3 == v && $5 == "ok" {
@@ -459,8 +464,7 @@ med() {
       if (f == "wall") val = $6; else if (f == "cpu") val = $7; else if (f == "rss") val = $8 / 1024
       else { n = split($9, a, ","); for (i = 1; i <= n; i++) { split(a[i], kv, "="); if (kv[1] == f) val = kv[2] } }
       if (val != "" && val != "NA") print val
-    }' "$RES" | sort -g | awk '{ a[NR] = $1 } END {
-      if (NR == 0) print "NA"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+    }' "$RES" | median
 }
 # pmed BENCH PARAMS A B FIELD -> the median, over the reps where both ran,
 # of variant A's FIELD (wall, cpu, rss) over variant B's in the same rep:
@@ -473,9 +477,7 @@ pmed() {
       if (val == "" || val == "NA") next
       if ($3 == x) xv[$4] = val; else yv[$4] = val
     }
-    END { for (r in xv) if ((r in yv) && yv[r] + 0 > 0) print xv[r] / yv[r] }' "$RES" |
-    sort -g | awk '{ a[NR] = $1 } END {
-      if (NR == 0) print "NA"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+    END { for (r in xv) if ((r in yv) && yv[r] + 0 > 0) print xv[r] / yv[r] }' "$RES" | median
 }
 # ratio A B -> A/B with 2 decimals, "-" if either is missing
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NA" || b == "NA" || a == "" || b == "" || b + 0 == 0) print "-"; else { r = a / b; printf (r < 0.1 ? "%.3fx" : "%.2fx"), r } }'; }
