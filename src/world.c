@@ -812,4 +812,3 @@ void sgc_exit_blocking(void) {
   sgc_unlock(&world.mutex);
   nopreempt_leave(c);
 }
-
