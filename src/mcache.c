@@ -257,8 +257,8 @@ bool mcache_refill(mcache *c, int sc) {
 }
 
 /* Position s's allocation cache at the first word at or after 'from' that
- * has a free slot.  The owner publishes cachebase before the cache (see
- * mspan_is_allocated). */
+ * has a free slot.  The owner publishes cachebase, then the cache, both
+ * with release stores (mspan_is_allocated reads them as a pair). */
 bool mspan_seek_free(mspan *s, uint32_t from) {
   uint32_t nwords = (s->nelems + 63) / 64;
   for (uint32_t w = from; w < nwords; w++) {
@@ -267,12 +267,12 @@ bool mspan_seek_free(mspan *s, uint32_t from) {
     if (left < 64)
       free &= ((uint64_t)1 << left) - 1;
     if (free) {
-      ATOMIC_STORE_RELAXED(&s->cachebase, w * 64);
+      ATOMIC_STORE(&s->cachebase, w * 64);
       ATOMIC_STORE(&s->alloccache, free);
       return true;
     }
   }
-  ATOMIC_STORE_RELAXED(&s->cachebase, nwords * 64);
+  ATOMIC_STORE(&s->cachebase, nwords * 64);
   ATOMIC_STORE(&s->alloccache, 0);
   return false;
 }

@@ -321,18 +321,33 @@ static inline void bitmap_clear_atomic(uint64_t *bm, uint32_t i) {
                      __ATOMIC_RELAXED);
 }
 /* Is object i of swept span s allocated (not a free slot)?  May be called
- * by any thread while the owner allocates: the owner publishes a new
- * cachebase before the cache that goes with it (release), and only moves
- * on from an exhausted cache, so an acquire load of the cache followed by
- * a load of cachebase never calls an allocated object free. */
+ * by any thread while the owner allocates from s (the concurrent marker,
+ * sgc_base and sgc_size of other threads).  The answer for the cache's
+ * word needs the free bits and the word they belong to, two fields the
+ * owner writes one after the other, so the pair is read like a seqlock
+ * (rule:cache-pair-read-consistent): cachebase, then the bits, then
+ * cachebase again, and again if it moved.  Within a sweep cycle
+ * cachebase only grows (mspan_seek_free moves it on from a used-up word;
+ * a span taken by another cache keeps its position), and no caller spans
+ * two cycles (it is in a no-preempt region, or a marker between the
+ * sweeps), so two equal reads bracket bits of that word.  Those bits may
+ * be the used-up word's last ones (0: all allocated), which the owner
+ * publishes (release) before it moves cachebase (release): a free slot
+ * may be called allocated, never the reverse (alloc_unmark_free_word).
+ * One load of each once read the bits of the word before with the
+ * cachebase after, and called live objects free: sgc_size aborted, and a
+ * concurrent marker would have left them unmarked. */
 static inline bool mspan_is_allocated(const mspan *s, uint32_t i) {
-  uint64_t cache = ATOMIC_LOAD(&s->alloccache);
-  uint32_t cb = ATOMIC_LOAD_RELAXED(&s->cachebase);
-  if (i < cb)
-    return true;
-  if (i < cb + 64)
-    return !((cache >> (i - cb)) & 1);
-  return bitmap_get(s->allocbits, i);
+  for (;;) {
+    uint32_t cb = ATOMIC_LOAD(&s->cachebase);
+    if (i < cb)
+      return true; /* the cache has been past it */
+    if (i >= cb + 64)
+      return bitmap_get(s->allocbits, i);
+    uint64_t cache = ATOMIC_LOAD(&s->alloccache);
+    if (ATOMIC_LOAD_RELAXED(&s->cachebase) == cb)
+      return !((cache >> (i - cb)) & 1);
+  }
 }
 /* Position the allocation cache at the first word with a free slot,
  * starting from word 'from'.  Returns false if the span is full. */
