@@ -210,9 +210,11 @@ int GC_posix_memalign(void **memptr, size_t align, size_t lb) {
   return 0;
 }
 
+/* Adds the extra byte, as GC_malloc does; GC_generic_malloc_many does
+ * not. */
 void *GC_malloc_many(size_t lb) {
   void *list = NULL;
-  GC_generic_malloc_many(lb, GC_I_NORMAL, &list);
+  GC_generic_malloc_many(padded(lb), GC_I_NORMAL, &list);
   return list;
 }
 
@@ -327,19 +329,22 @@ void *GC_generic_malloc_uncollectable(size_t lb, int k) {
 }
 
 /* A list of objects linked through their first word; as many as fill
- * about 4 KiB (at least one). */
-/* About 4 KiB of objects, at most MANY_MAX.  While the list is built the
- * objects are held in an array on this stack, which is scanned: a
- * collection during the loop must not free the first ones (later
- * iterations could get them back: a list with a cycle).  Objects of a
+ * about 4 KiB (at least one), at most MANY_MAX.  lb is the objects' whole
+ * size: the inline allocators of gc_inline.h ask for
+ * GC_RAW_BYTES_FROM_INDEX(granules), which holds the extra byte of
+ * all-interior-pointers mode already, so no byte is added here (adding
+ * one made a 16-byte GC_CONS cell take 32 bytes).  The one-at-a-time
+ * path, like bdwgc's, allocates as GC_generic_malloc does.
+ * While the list is built the objects are held in an array on this
+ * stack, which is scanned: a collection during the loop must not free the
+ * first ones (later iterations could get them back: a list with a cycle).  Objects of a
  * pointer-free kind get the link kind, whose first word is scanned: the
  * program keeps such lists (gc_inline.h, Guile's per-thread free lists)
  * through their heads only, for as long as it likes, so every link must
  * keep the next object. */
 #define MANY_MAX 256
 void GC_generic_malloc_many(size_t lb, int k, void **result) {
-  size_t each = lb + compat_extra;
-  size_t n = each >= 2048 ? 1 : 4096 / (each ? each : 1);
+  size_t n = lb >= 2048 ? 1 : 4096 / (lb ? lb : 1);
   if (n > MANY_MAX)
     n = MANY_MAX;
   void *held[MANY_MAX];
@@ -358,7 +363,7 @@ void GC_generic_malloc_many(size_t lb, int k, void **result) {
      * per-thread free lists here: one call per object cost it a fifth of
      * its time). */
     compat_ensure_init();
-    got = sgc_alloc_many(padded(lb),
+    got = sgc_alloc_many(lb ? lb : 1,
                          linked ? compat_link_kind : compat_kinds[k].sgc_kind,
                          held, n);
     if (got == 0) {
