@@ -334,9 +334,8 @@ static inline void bitmap_clear_atomic(uint64_t *bm, uint32_t i) {
  * be the used-up word's last ones (0: all allocated), which the owner
  * publishes (release) before it moves cachebase (release): a free slot
  * may be called allocated, never the reverse (alloc_unmark_free_word).
- * One load of each once read the bits of the word before with the
- * cachebase after, and called live objects free: sgc_size aborted, and a
- * concurrent marker would have left them unmarked. */
+ * Why one load of each is not enough: design.md, "Per-span allocation
+ * state". */
 static inline bool mspan_is_allocated(const mspan *s, uint32_t i) {
   for (;;) {
     uint32_t cb = ATOMIC_LOAD(&s->cachebase);

@@ -337,14 +337,15 @@ void *GC_generic_malloc_uncollectable(size_t lb, int k) {
  * path, like bdwgc's, allocates as GC_generic_malloc does.
  * While the list is built the objects are held in an array on this
  * stack, which is scanned: a collection during the loop must not free the
- * first ones (later iterations could get them back: a list with a cycle).  Objects of a
- * pointer-free kind get the link kind, whose first word is scanned: the
- * program keeps such lists (gc_inline.h, Guile's per-thread free lists)
- * through their heads only, for as long as it likes, so every link must
- * keep the next object. */
+ * first ones (later iterations could get them back: a list with a cycle).
+ * Objects of a pointer-free kind get the link kind, whose first word is
+ * scanned: the program keeps such lists (gc_inline.h, Guile's per-thread
+ * free lists) through their heads only, for as long as it likes, so every
+ * link must keep the next object. */
 #define MANY_MAX 256
 void GC_generic_malloc_many(size_t lb, int k, void **result) {
-  size_t n = lb >= 2048 ? 1 : 4096 / (lb ? lb : 1);
+  size_t each = lb ? lb : 1; /* the size a run's objects are asked for */
+  size_t n = each >= 2048 ? 1 : 4096 / each;
   if (n > MANY_MAX)
     n = MANY_MAX;
   void *held[MANY_MAX];
@@ -363,7 +364,7 @@ void GC_generic_malloc_many(size_t lb, int k, void **result) {
      * per-thread free lists here: one call per object cost it a fifth of
      * its time). */
     compat_ensure_init();
-    got = sgc_alloc_many(lb ? lb : 1,
+    got = sgc_alloc_many(each,
                          linked ? compat_link_kind : compat_kinds[k].sgc_kind,
                          held, n);
     if (got == 0) {
