@@ -24,7 +24,9 @@ bench: build
 	BENCH=$(BENCH) bash bench/run.sh
 
 # 10 minutes of the stress program: 0 objects lost and flat RSS required.
-soak: build
+soak:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSPANGC_BUILD_TESTS=ON
+	cmake --build build -j$(JOBS) --target stress
 	./build/tests/stress --soak --seconds 600
 
 # The API fuzzer for FUZZ_SECONDS (default 300).

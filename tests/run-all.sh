@@ -49,7 +49,7 @@ run_config() {
   local name=$1 dir=$2 ctest_args=$3; shift 3
   echo "=== $name: configure and build ($dir)"
   mkdir -p "$dir"
-  if ! cmake -S . -B "$dir" "$@" >"$dir/configure.log" 2>&1 ||
+  if ! cmake -S . -B "$dir" -DSPANGC_BUILD_TESTS=ON "$@" >"$dir/configure.log" 2>&1 ||
      ! cmake --build "$dir" -j"$JOBS" >"$dir/build.log" 2>&1; then
     cat "$dir/configure.log" "$dir/build.log" 2>/dev/null | tail -40
     echo "=== $name: BUILD FAILED"
