@@ -95,13 +95,15 @@ static inline void clear_object(void *p, size_t size, bool noscan) {
  * takes a few milliseconds. */
 #define LARGE_RELEASE ((size_t)32 << 20)
 
-/* *touch: bytes of the new object the caller writes (zeros, over zeros)
- * once out of the no-preempt region: a scanned object on pages no one has
- * touched since the arena committed or released them.  Left untouched, the
- * first mark to read them faulted them in one by one with the world
- * stopped (~10 us a page on these machines: 4.5 ms for a 1.2 MB array the
- * program had not filled yet).  Written, they are resident as a cleared
- * reused span's are, and the program's own writes do not fault. */
+/* *touch: bytes of the new object the caller clears once out of the
+ * no-preempt region (rule:large-cleared-outside-no-preempt).  A reused span
+ * below LARGE_RELEASE holding old bytes: clearing 16 MiB inside the region
+ * held stops up to 8 ms.  A scanned object on pages no one has touched
+ * since the arena committed or released them (zeros over zeros): left
+ * untouched, the first mark to read them faulted them in one by one with
+ * the world stopped (~10 us a page on these machines: 4.5 ms for a 1.2 MB
+ * array the program had not filled yet); written, they are resident as a
+ * cleared reused span's are, and the program's own writes do not fault. */
 static void *alloc_large(mcache *c, size_t n, int kind, size_t *touch) {
   bool noscan = kind == KIND_NOSCAN;
   uintptr_t npages = (n + PAGE_SIZE - 1) >> PAGE_SHIFT;
@@ -117,14 +119,14 @@ static void *alloc_large(mcache *c, size_t n, int kind, size_t *touch) {
     errno = ENOMEM;
     return NULL;
   }
-  if (s->needzero && !noscan && s->elemsize >= LARGE_RELEASE)
+  bool old_bytes = s->needzero && !noscan; /* must be cleared */
+  if (old_bytes && s->elemsize >= LARGE_RELEASE)
     os_release((void *)s->base, s->elemsize); /* reads back as zero */
-  else if (s->needzero && !noscan)
-    memset((void *)s->base, 0, s->elemsize);
+  else if (old_bytes || (!spanclass_noscan(s->spanclass) &&
+                         s->elemsize < LARGE_RELEASE))
+    *touch = s->elemsize;
   else if (s->needzero)
     clear_object((void *)s->base, s->elemsize, true);
-  else if (!spanclass_noscan(s->spanclass) && s->elemsize < LARGE_RELEASE)
-    *touch = s->elemsize;
   ATOMIC_ADD(&sgc_heap.heap_live, (int64_t)s->elemsize);
   ATOMIC_ADD(&sgc_heap.nlargealloc, 1);
   ATOMIC_ADD(&sgc_heap.largealloc_bytes, s->elemsize);
@@ -214,7 +216,7 @@ static inline void *alloc_any(size_t n, int kind, bool uncollectable) {
     set_uncollectable(p);
   nopreempt_leave(c);
   if (unlikely(touch != 0))
-    memset(p, 0, touch); /* see alloc_large: outside, stops wait for none */
+    memset(p, 0, touch); /* rule:large-cleared-outside-no-preempt */
   return p;
 }
 
