@@ -629,7 +629,10 @@ SGC_API size_t sgc_alloc_many(size_t n, int kind, void **out, size_t max);
  *   generations, old objects (those that survived a collection) read as
  *   marked until the next major collection, and during a minor one
  *   sgc_clear_mark_bit does nothing (between collections it makes the
- *   next collection major).
+ *   next collection major).  Between collections the object's span is
+ *   swept first, so a clear never frees a live object and a set never
+ *   keeps a dead one; without generations the sweep clears the marks, so
+ *   sgc_is_marked then answers 0.
  */
 typedef struct sgc_mark_entry {
   void *start;

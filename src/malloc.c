@@ -350,7 +350,7 @@ void *sgc_calloc(size_t count, size_t size) {
  * back, and another thread may reuse its pages at once: look again until
  * the span found after sweeping is the one that was swept
  * (rule:look-up-after-sweep). */
-static mspan *swept_span_of(uintptr_t p) {
+mspan *swept_span_of(uintptr_t p) {
   for (;;) {
     mspan *s = mheap_lookup(p);
     if (s == NULL)

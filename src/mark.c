@@ -261,13 +261,30 @@ void sgc_push_range(void *lo, void *hi) {
     scan_range(w, l, (uintptr_t)hi);
 }
 
+/* The span of p for the mark-bit calls, inside a no-preempt region (an
+ * outsider's on an unregistered thread; nothing on a marker, which runs
+ * inside the collection).  During a mark every span is swept already.
+ * Between collections the span is swept first
+ * [rule:mark-bit-calls-sweep-first]: a span not yet swept since the last
+ * mark is freed by its bits, so clearing a live object's bit there made
+ * the lazy sweep free it (the program kept a dangling pointer), setting
+ * one kept a dead object, and the allocation state read there could be
+ * the one a sweep was resetting. */
+static mspan *mark_bit_span(const void *p, mcache **token) {
+  *token = nopreempt_enter_any();
+  if (ATOMIC_LOAD(&sgc_heap.gcmarking))
+    return mheap_lookup((uintptr_t)p);
+  return swept_span_of((uintptr_t)p);
+}
+
 void sgc_set_mark_bit(const void *p) {
-  mspan *s = mheap_lookup((uintptr_t)p);
+  mcache *token;
+  mspan *s = mark_bit_span(p, &token);
   if (s == NULL)
-    return;
+    goto out;
   uint32_t i = mspan_obj_index(s, (uintptr_t)p);
   if (!mspan_is_allocated(s, i))
-    return; /* a free slot: nothing to keep */
+    goto out; /* a free slot: nothing to keep */
   bitmap_set_atomic(s->markbits, i);
   /* The flag after the bit, a fence between: mheap_clear_marks resets
    * the flag, fences, then clears; either its clear comes after this bit,
@@ -281,16 +298,19 @@ void sgc_set_mark_bit(const void *p) {
   } else if (!ATOMIC_LOAD_RELAXED(&sgc_heap.gcmarking)) {
     ATOMIC_STORE(&sgc_heap.stale_marks, 1);
   }
+out:
+  nopreempt_leave_any(token);
 }
 
 void sgc_clear_mark_bit(const void *p) {
-  mspan *s = mheap_lookup((uintptr_t)p);
+  mcache *token;
+  mspan *s = mark_bit_span(p, &token);
   if (s == NULL)
-    return;
+    goto out;
   /* During a concurrent mark, for the reason a minor mark ignores it:
    * whatever references the object may have been scanned already. */
   if (ATOMIC_LOAD_RELAXED(&sgc_heap.concmark))
-    return;
+    goto out;
   if (sgc_sticky) {
     /* With generations a mark is also "old": a minor collection's
      * markers would never reach again an old object whose mark went (what
@@ -298,19 +318,23 @@ void sgc_clear_mark_bit(const void *p) {
      * does nothing, and between collections it makes the next one major
      * (generation.c). */
     if (ATOMIC_LOAD_RELAXED(&sgc_heap.gcmarking) && work.minor)
-      return;
+      goto out;
     if (!ATOMIC_LOAD_RELAXED(&sgc_heap.gcmarking))
       ATOMIC_STORE(&sgc_heap.stale_marks, 1);
   }
   uint32_t i = mspan_obj_index(s, (uintptr_t)p);
   bitmap_clear_atomic(s->markbits, i);
+out:
+  nopreempt_leave_any(token);
 }
 
 int sgc_is_marked(const void *p) {
-  mspan *s = mheap_lookup((uintptr_t)p);
-  if (s == NULL)
-    return 0;
-  return bitmap_get(s->markbits, mspan_obj_index(s, (uintptr_t)p));
+  mcache *token;
+  mspan *s = mark_bit_span(p, &token);
+  int r = s != NULL &&
+          bitmap_get(s->markbits, mspan_obj_index(s, (uintptr_t)p));
+  nopreempt_leave_any(token);
+  return r;
 }
 
 /* For the other subsystems' roots (finalizer.c, fiber.c). */

@@ -622,6 +622,9 @@ void mcache_push_freed(mcache *c, int sc, void *obj);
 void mcache_read_counters(sgc_stats *s);
 mcache *mcache_get_slow(void);
 void mcache_thread_init(void);
+/* The in-use span holding p, swept for this cycle, or NULL (malloc.c;
+ * caller in a no-preempt region: rule:look-up-after-sweep). */
+mspan *swept_span_of(uintptr_t p);
 
 static inline mcache *mcache_get(void) {
   mcache *c = sgc_tls_cache;
