@@ -87,4 +87,22 @@ static inline long scaled(long n) {
   long m = (long)(n * test_scale());
   return m > 0 ? m : 1;
 }
+
+/* OS pages of [p, p+n) the kernel has resident (mincore). */
+#include <stdint.h>
+#include <sys/mman.h>
+static inline size_t resident_pages(const void *p, size_t n) {
+  size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+  uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(pg - 1);
+  uintptr_t hi = ((uintptr_t)p + n + pg - 1) & ~(uintptr_t)(pg - 1);
+  size_t npg = (hi - lo) / pg;
+  unsigned char *vec = malloc(npg);
+  CHECK(vec != NULL);
+  CHECK(mincore((void *)lo, hi - lo, vec) == 0);
+  size_t r = 0;
+  for (size_t i = 0; i < npg; i++)
+    r += vec[i] & 1;
+  free(vec);
+  return r;
+}
 #endif

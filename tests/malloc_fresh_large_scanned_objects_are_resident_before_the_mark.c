@@ -15,22 +15,6 @@
 #include "check.h"
 #include "spangc.h"
 
-/* Pages of [p, p+n) the kernel has resident. */
-static size_t resident_pages(const void *p, size_t n) {
-  size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-  uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(pg - 1);
-  size_t len = (uintptr_t)p + n - lo;
-  size_t np = (len + pg - 1) / pg;
-  unsigned char *vec = malloc(np);
-  CHECK(vec != NULL);
-  CHECK(mincore((void *)lo, len, vec) == 0);
-  size_t r = 0;
-  for (size_t i = 0; i < np; i++)
-    r += vec[i] & 1;
-  free(vec);
-  return r;
-}
-
 int main(void) {
   sgc_init();
   size_t pg = (size_t)sysconf(_SC_PAGESIZE);

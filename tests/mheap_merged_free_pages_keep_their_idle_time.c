@@ -48,17 +48,6 @@ static mspan *span(uintptr_t npages) {
   return s;
 }
 
-static size_t resident_pages(uintptr_t base, size_t len) {
-  long pg = sysconf(_SC_PAGESIZE);
-  size_t n = len / (size_t)pg;
-  unsigned char vec[n];
-  CHECK(mincore((void *)base, len, vec) == 0);
-  size_t r = 0;
-  for (size_t i = 0; i < n; i++)
-    r += vec[i] & 1;
-  return r;
-}
-
 int main(void) {
   sgc_init();
   sgc_disable();
@@ -75,7 +64,7 @@ int main(void) {
   uintptr_t rbase = r->base;
   size_t rlen = 127 * PAGE_SIZE;
   memset((void *)rbase, 1, rlen);
-  CHECK(resident_pages(rbase, rlen) == rlen / (size_t)sysconf(_SC_PAGESIZE));
+  CHECK(resident_pages((void *)rbase, rlen) == rlen / (size_t)sysconf(_SC_PAGESIZE));
   mheap_free(r);
 
   uintptr_t abase = a->base;
@@ -87,7 +76,7 @@ int main(void) {
     CHECK(a->base == abase); /* the lowest free page: A's own */
     memset((void *)a->base, 2, PAGE_SIZE);
     rounds++;
-    if (rounds % 64 == 0 && resident_pages(rbase, rlen) == 0) {
+    if (rounds % 64 == 0 && resident_pages((void *)rbase, rlen) == 0) {
       released_at = now_s() - t0;
       break;
     }
@@ -99,7 +88,7 @@ int main(void) {
   CHECKF(released_at > 0,
          "127 pages free for 4 s, merged with a churning neighbour, are "
          "still resident (%zu of %zu OS pages)",
-         resident_pages(rbase, rlen), rlen / (size_t)sysconf(_SC_PAGESIZE));
+         resident_pages((void *)rbase, rlen), rlen / (size_t)sysconf(_SC_PAGESIZE));
   (void)c;
   return 0;
 }

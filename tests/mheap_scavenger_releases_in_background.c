@@ -20,21 +20,6 @@ typedef unsigned long long ull;
 static char *objs[NOBJ];
 static char *held[4];
 
-static size_t resident(void *p, size_t n) {
-  size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-  uintptr_t lo = (uintptr_t)p & ~(pg - 1);
-  uintptr_t hi = ((uintptr_t)p + n + pg - 1) & ~(pg - 1);
-  size_t npg = (hi - lo) / pg;
-  unsigned char *vec = malloc(npg);
-  CHECK(vec != NULL);
-  CHECK(mincore((void *)lo, hi - lo, vec) == 0);
-  size_t r = 0;
-  for (size_t i = 0; i < npg; i++)
-    r += vec[i] & 1;
-  free(vec);
-  return r;
-}
-
 static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&ts, NULL);
@@ -80,12 +65,12 @@ int main(void) {
 
   size_t res = 0;
   for (int i = 0; i < NOBJ; i++)
-    res += resident(objs[i], OBJ);
+    res += resident_pages(objs[i], OBJ);
   CHECKF(res == 0, "%zu pages of freed objects still resident", res);
 
   /* The held objects are untouched and resident. */
   for (int i = 0; i < 4; i++) {
-    CHECK(resident(held[i], OBJ) > 0);
+    CHECK(resident_pages(held[i], OBJ) > 0);
     for (size_t k = 0; k < OBJ; k += 256)
       CHECK(held[i][k] == 0x42);
   }
@@ -103,7 +88,7 @@ int main(void) {
     sleep_ms(25);
     res = 0;
     for (int i = 0; i < NOBJ / 2; i++)
-      res += resident(objs[i], OBJ);
+      res += resident_pages(objs[i], OBJ);
     if (res == 0) {
       ok = 1;
       break;

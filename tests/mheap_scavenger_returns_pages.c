@@ -17,22 +17,6 @@
 typedef unsigned long long ull;
 static char *objs[NOBJ];
 
-/* Resident pages (OS pages) in [p, p+n). */
-static size_t resident(void *p, size_t n) {
-  size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-  uintptr_t lo = (uintptr_t)p & ~(pg - 1);
-  uintptr_t hi = ((uintptr_t)p + n + pg - 1) & ~(pg - 1);
-  size_t npg = (hi - lo) / pg;
-  unsigned char *vec = malloc(npg);
-  CHECK(vec != NULL);
-  CHECK(mincore((void *)lo, hi - lo, vec) == 0);
-  size_t r = 0;
-  for (size_t i = 0; i < npg; i++)
-    r += vec[i] & 1;
-  free(vec);
-  return r;
-}
-
 int main(void) {
   sgc_init();
   sgc_disable();
@@ -45,7 +29,7 @@ int main(void) {
   }
   size_t res_before = 0;
   for (int i = 0; i < NOBJ; i++)
-    res_before += resident(objs[i], OBJ);
+    res_before += resident_pages(objs[i], OBJ);
   CHECK(res_before > 0);
   sgc_read_stats(&st);
   uint64_t released0 = st.heap_released_bytes;
@@ -65,7 +49,7 @@ int main(void) {
   uint64_t released1 = st.heap_released_bytes;
   size_t res_after = 0;
   for (int i = 0; i < NOBJ; i++)
-    res_after += resident(objs[i], OBJ);
+    res_after += resident_pages(objs[i], OBJ);
   CHECKF(res_after == 0, "%zu of %zu pages still resident after release",
          res_after, res_before);
 
