@@ -5,8 +5,9 @@
  * pages in one by one with the world stopped (4.5 ms for a 1.2 MB array on
  * the machines this was measured on, the pause test's worst push).
  * Pointer-free large objects are not written (no mark reads them), nor are
- * scanned ones of 32 MiB and more (cleared by release instead: a sparse
- * huge array stays cheap, malloc_large_reuse_stays_unwritten). */
+ * fresh scanned ones above 4 MiB (a big array the program leaves mostly
+ * unwritten stays cheap in RSS; reused ones of 32 MiB and more are cleared
+ * by release, malloc_large_reuse_stays_unwritten). */
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
