@@ -94,24 +94,8 @@ static inline void clear_object(void *p, size_t size, bool noscan) {
  * and a loop filling a reused 4 MiB object 3.5x slower.  Writing 32 MiB
  * takes a few milliseconds. */
 #define LARGE_RELEASE ((size_t)32 << 20)
-/* A fresh large scanned object up to this size is written at allocation
- * (see alloc_large).  Above it, a program that allocates big arrays and
- * touches little of them would pay their whole size in RSS and in write
- * faults (31 MiB arrays left unwritten, collected every 5 ms: 7x slower
- * allocation); the first mark reads such an object's pages instead. */
-#define LARGE_TOUCH ((size_t)4 << 20)
 
-/* *touch: bytes of the new object the caller clears once out of the
- * no-preempt region (rule:large-cleared-outside-no-preempt).  A reused span
- * below LARGE_RELEASE holding old bytes: clearing 16 MiB inside the region
- * held stops up to 8 ms.  A scanned object of at most LARGE_TOUCH on
- * pages no one has touched since the arena committed or released them
- * (zeros over zeros): left untouched, the first mark to read them faulted
- * them in one by one with the world stopped (~10 us a page on these
- * machines: 4.5 ms for a 1.2 MB array the program had not filled yet);
- * written, they are resident as a cleared reused span's are, and the
- * program's own writes do not fault. */
-static void *alloc_large(mcache *c, size_t n, int kind, size_t *touch) {
+static void *alloc_large(mcache *c, size_t n, int kind) {
   bool noscan = kind == KIND_NOSCAN;
   uintptr_t npages = (n + PAGE_SIZE - 1) >> PAGE_SHIFT;
   gc_maybe_collect(c);
@@ -126,12 +110,10 @@ static void *alloc_large(mcache *c, size_t n, int kind, size_t *touch) {
     errno = ENOMEM;
     return NULL;
   }
-  bool old_bytes = s->needzero && !noscan; /* must be cleared */
-  if (old_bytes && s->elemsize >= LARGE_RELEASE)
+  if (s->needzero && !noscan && s->elemsize >= LARGE_RELEASE)
     os_release((void *)s->base, s->elemsize); /* reads back as zero */
-  else if (old_bytes || (!spanclass_noscan(s->spanclass) &&
-                         s->elemsize <= LARGE_TOUCH))
-    *touch = s->elemsize;
+  else if (s->needzero && !noscan)
+    memset((void *)s->base, 0, s->elemsize);
   else if (s->needzero)
     clear_object((void *)s->base, s->elemsize, true);
   ATOMIC_ADD(&sgc_heap.heap_live, (int64_t)s->elemsize);
@@ -210,7 +192,6 @@ static inline void *alloc_any(size_t n, int kind, bool uncollectable) {
     return NULL;
   }
   void *p;
-  size_t touch = 0;
   nopreempt_enter(c);
   if (likely(n <= MAX_SMALL_SIZE))
     p = alloc_small(c, n, kind);
@@ -218,12 +199,10 @@ static inline void *alloc_any(size_t n, int kind, bool uncollectable) {
     errno = ENOMEM;
     p = NULL;
   } else
-    p = alloc_large(c, n, kind, &touch);
+    p = alloc_large(c, n, kind);
   if (unlikely(uncollectable) && p != NULL)
     set_uncollectable(p);
   nopreempt_leave(c);
-  if (unlikely(touch != 0))
-    memset(p, 0, touch); /* rule:large-cleared-outside-no-preempt */
   return p;
 }
 
