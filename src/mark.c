@@ -536,7 +536,7 @@ void mark_concurrent(mark_result *res) {
   ATOMIC_STORE(&work.assist_nobj, 0);
   ATOMIC_STORE(&work.assist_ns, 0);
   ATOMIC_STORE(&work.nassists, 0);
-  work.nwait = 0;
+  ATOMIC_STORE_RELAXED(&work.nwait, 0);
   work.done = 0;
   /* Open after the plain writes above: an assist's putfull reads nwait. */
   assists_open();
@@ -547,7 +547,7 @@ void mark_concurrent(mark_result *res) {
     assists_close();
     if (ATOMIC_LOAD(&work.full) == NULL)
       break;
-    work.nwait = 0; /* no assist runs now */
+    ATOMIC_STORE_RELAXED(&work.nwait, 0); /* no assist runs now */
     work.done = 0;
   }
   mark_take_assists(res);

@@ -19,7 +19,7 @@ static void overflow_pass(mark_result *res);
 
 void drain_alone(gcwork *w) {
   work.nproc = 1;
-  work.nwait = 0;
+  ATOMIC_STORE_RELAXED(&work.nwait, 0);
   work.done = 0;
   drain(w);
 }

@@ -511,7 +511,7 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
   work.njobs = 0;
   ATOMIC_STORE(&work.jobidx, 0);
   work.nproc = nproc;
-  work.nwait = 0;
+  ATOMIC_STORE_RELAXED(&work.nwait, 0);
   work.done = 0;
   ATOMIC_STORE(&work.overflow, 0);
 
@@ -604,7 +604,7 @@ void mark_preclean(const dirty_run *runs, uint32_t n, mark_result *res) {
   gcwork w = {0};
   work.concurrent = true;
   work.nproc = 1;
-  work.nwait = 0;
+  ATOMIC_STORE_RELAXED(&work.nwait, 0);
   work.done = 0;
   sgc_lock(&work.lock);
   work.pc_runs = runs;

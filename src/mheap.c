@@ -622,7 +622,11 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
   s->incache = 0;
   s->specials = NULL;
   mheap_forget_rootspan(s);
-  memset(s->markbits, 0, sizeof s->markbits);
+  /* Word by word, atomically: a pre-cleaning rescan or a concurrent
+   * marker that read this span INUSE before it was freed may still read
+   * its mark bits (markroot.c, scan_dirty; mark_word).  What it reads of
+   * the old or the new span can only keep objects, for this cycle. */
+  bitmap_clear_all_atomic(s->markbits);
   memset(s->allocbits, 0, sizeof s->allocbits);
   memset(s->freedbits, 0, sizeof s->freedbits);
   memset(s->everfreedbits, 0, sizeof s->everfreedbits);

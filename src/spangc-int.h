@@ -320,6 +320,14 @@ static inline void bitmap_clear_atomic(uint64_t *bm, uint32_t i) {
   __atomic_fetch_and(&bm[i >> 6], ~((uint64_t)1 << (i & 63)),
                      __ATOMIC_RELAXED);
 }
+/* Every bit of a BITMAP_WORDS bitmap cleared, a word at a time, for
+ * bitmaps other threads may read meanwhile without the lock (a span's
+ * mark bits, read by a concurrent mark or a pre-cleaning rescan that
+ * looked at the span before it was freed and made again). */
+static inline void bitmap_clear_all_atomic(uint64_t *bm) {
+  for (uint32_t j = 0; j < BITMAP_WORDS; j++)
+    ATOMIC_STORE_RELAXED(&bm[j], 0);
+}
 /* Is object i of swept span s allocated (not a free slot)?  May be called
  * by any thread while the owner allocates from s (the concurrent marker,
  * sgc_base and sgc_size of other threads).  The answer for the cache's
