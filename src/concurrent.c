@@ -403,6 +403,35 @@ void conc_ensure_thread(void) {
   }
 }
 
+/* Of a large object of the conservative kind, only the pages that hold
+ * data are protected: an unpopulated page protected gets the kernel's
+ * marker, which pagemap_populated reports as swapped, and the markers
+ * would read it, a fault each (an 8 MiB object written on five pages was
+ * read whole by every concurrent cycle).  Unprotected, it is listed at
+ * the final stop, where push_populated passes over it while it is still
+ * untouched (rule:list-more-never-less).  If the kernel cannot tell, all
+ * of it is protected. */
+static void protect_populated(uintptr_t lo, uintptr_t hi, bool exact) {
+  dirty_run r[32];
+  while (lo < hi) {
+    uintptr_t walked;
+    int n = pagemap_populated(lo, hi, r, 32, &walked);
+    if (n < 0) {
+      walked = hi;
+      n = 1;
+      r[0].lo = lo;
+      r[0].hi = hi;
+    }
+    for (int i = 0; i < n; i++) {
+      if (exact)
+        dirty_protect_exact(r[i].lo, r[i].hi);
+      else
+        dirty_protect(r[i].lo, r[i].hi);
+    }
+    lo = walked;
+  }
+}
+
 /* Protect the pages of in-use spans of scanned kinds in [lo, hi)
  * (exact: never pages outside it, see dirty_protect_exact).  The span
  * fields are read while mheap.c may rewrite them under its lock: a torn
@@ -426,11 +455,18 @@ static void protect_scanned(uintptr_t lo, uintptr_t hi, bool exact) {
       uintptr_t e = b + *(volatile uintptr_t *)&s->npages * PAGE_SIZE;
       if (b <= p && e > p && e <= used) {
         end = e;
-        if (!spanclass_noscan(*(volatile uint16_t *)&s->spanclass)) {
-          if (exact)
-            dirty_protect_exact(p, end < hi ? end : hi);
-          else
-            dirty_protect(p, end < hi ? end : hi);
+        uint16_t sc = *(volatile uint16_t *)&s->spanclass;
+        uintptr_t pe = end < hi ? end : hi;
+        if (spanclass_noscan(sc)) {
+          /* nothing to watch */
+        } else if (*(volatile uint32_t *)&s->nelems == 1 &&
+                   e - b >= POPULATED_MIN &&
+                   sgc_kinds[spanclass_kind(sc)].scan == SCAN_CONSERVATIVE) {
+          protect_populated(p, pe, exact);
+        } else if (exact) {
+          dirty_protect_exact(p, pe);
+        } else {
+          dirty_protect(p, pe);
         }
       }
     }

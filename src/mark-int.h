@@ -212,6 +212,12 @@ static inline void push_or_scan(gcwork *w, uintptr_t lo, uintptr_t hi) {
     scan_range(w, lo, hi);
 }
 
+/* Push a marked object of the conservative kind of POPULATED_MIN bytes
+ * or more, or a part of one: only its pages that hold data, as the kernel
+ * tells (pagemap_populated); the untouched rest reads as zero, and reading
+ * it would only fault it in (mark.c). */
+MARK_HIDDEN void push_populated(gcwork *w, uintptr_t lo, uintptr_t hi);
+
 static inline void mark_word(gcwork *w, uintptr_t v) {
   /* The arena as it is now, not as the mark found it: during a
    * concurrent mark it grows, and an object beyond the first bound that a
@@ -247,9 +253,12 @@ static inline void mark_word(gcwork *w, uintptr_t v) {
   if (k->scan == SCAN_NONE)
     return;
   uintptr_t base = s->base + (uintptr_t)i * s->elemsize;
-  if (likely(k->scan == SCAN_CONSERVATIVE))
-    push(w, base, base + s->elemsize);
-  else
+  if (likely(k->scan == SCAN_CONSERVATIVE)) {
+    if (unlikely(s->elemsize >= POPULATED_MIN))
+      push_populated(w, base, base + s->elemsize);
+    else
+      push(w, base, base + s->elemsize);
+  } else
     push(w, base | ITEM_DESCR, k->descr + (k->add_size ? s->elemsize : 0));
 }
 

@@ -206,10 +206,34 @@ SCAN_NO_SANITIZE static void scan_descr(gcwork *w, uintptr_t base,
   }
 }
 
+/* Runs asked for at once: a large object written here and there. */
+#define POPULATED_RUNS 32
+void push_populated(gcwork *w, uintptr_t lo, uintptr_t hi) {
+  dirty_run r[POPULATED_RUNS];
+  while (lo < hi) {
+    uintptr_t walked;
+    int n = pagemap_populated(lo & ~(uintptr_t)4095, (hi + 4095) & ~(uintptr_t)4095,
+                              r, POPULATED_RUNS, &walked);
+    if (n < 0) {
+      push(w, lo, hi);
+      return;
+    }
+    for (int i = 0; i < n; i++) {
+      uintptr_t a = r[i].lo > lo ? r[i].lo : lo;
+      uintptr_t b = r[i].hi < hi ? r[i].hi : hi;
+      if (a < b)
+        push(w, a, b);
+    }
+    lo = walked;
+  }
+}
+
 void scan_object(gcwork *w, mspan *s, uintptr_t base) {
   const kind_info *k = &sgc_kinds[spanclass_kind(s->spanclass)];
   if (k->scan == SCAN_CONSERVATIVE) {
-    if (s->elemsize > SCAN_CHUNK && !scan_whole)
+    if (s->elemsize >= POPULATED_MIN && !scan_whole)
+      push_populated(w, base, base + s->elemsize);
+    else if (s->elemsize > SCAN_CHUNK && !scan_whole)
       push(w, base, base + s->elemsize);
     else
       scan_range(w, base, base + s->elemsize);

@@ -401,10 +401,14 @@ SCAN_NO_SANITIZE static void scan_dirty(gcwork *w, uintptr_t lo, uintptr_t hi) {
       if (s->nelems == 1) {
         if (bitmap_get_atomic(s->markbits, 0)) {
           if (sgc_kinds[spanclass_kind(s->spanclass)].scan ==
-              SCAN_CONSERVATIVE)
-            push(w, p & ~(uintptr_t)7, e);
-          else
+              SCAN_CONSERVATIVE) {
+            if (s->elemsize >= POPULATED_MIN) /* listed, yet untouched */
+              push_populated(w, p & ~(uintptr_t)7, e);
+            else
+              push(w, p & ~(uintptr_t)7, e);
+          } else {
             scan_object(w, s, s->base);
+          }
           w->rescanned += e - p;
         }
       } else {

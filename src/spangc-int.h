@@ -893,6 +893,17 @@ void dirty_unprotect(uintptr_t lo, uintptr_t hi);
 void dirty_read_stats(sgc_stats *st);
 void dirty_atfork_child(void); /* fork.c, in the child */
 uint64_t dirty_last_pages(void);
+/* The pages of [lo, hi) that hold data, present or swapped (dirty.c,
+ * "populated pages"): fills at most max runs, in order, sets *walked to
+ * how far the answer goes (pages of [lo, *walked) outside the runs have
+ * no page-table entry: they read as zero) and returns the number of runs;
+ * -1 if the kernel cannot tell (before Linux 6.7): read everything.  Any
+ * thread, any time. */
+int pagemap_populated(uintptr_t lo, uintptr_t hi, dirty_run *runs, int max,
+                      uintptr_t *walked);
+/* Large objects of the conservative kind from this size on are read only
+ * where pagemap_populated says they hold data. */
+#define POPULATED_MIN ((uintptr_t)256 << 10)
 
 /* ------------------------------------------------------------ generations */
 
