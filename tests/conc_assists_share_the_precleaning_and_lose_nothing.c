@@ -46,17 +46,9 @@ static void hold_the_round(void) {
 
 static void *mutator(void *arg) {
   unsigned seed = (unsigned)(uintptr_t)arg * 7919u + 1;
-  while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
-    long k = (long)(rand_r(&seed) % (unsigned)NSLOT);
-    /* Acquire/release: the other mutator's node is read whole. */
-    node *old = __atomic_load_n(&slots[k], __ATOMIC_ACQUIRE);
-    if (old)
-      blob_node_check(old);
-    /* The fresh node is reachable only through the old array's page. */
-    __atomic_store_n(&slots[k], blob_node_new(32), __ATOMIC_RELEASE);
-    for (int g = 0; g < 8; g++)
-      __atomic_store_n(&sink, sgc_alloc(128), __ATOMIC_RELAXED);
-  }
+  while (!__atomic_load_n(&stop, __ATOMIC_RELAXED))
+    blob_node_replace(slots, (long)(rand_r(&seed) % (unsigned)NSLOT), 8,
+                      &sink);
   return NULL;
 }
 

@@ -50,15 +50,9 @@ static void large_check(void **o, size_t n) {
 
 static void *writer(void *arg) {
   unsigned seed = (unsigned)(uintptr_t)arg * 7919u + 1;
-  while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
-    long k = (long)(rand_r(&seed) % (unsigned)NSLOT);
-    node *old = __atomic_load_n(&slots[k], __ATOMIC_ACQUIRE);
-    if (old)
-      blob_node_check(old);
-    __atomic_store_n(&slots[k], blob_node_new(32), __ATOMIC_RELEASE);
-    for (int g = 0; g < 4; g++)
-      __atomic_store_n(&sink, sgc_alloc(128), __ATOMIC_RELAXED);
-  }
+  while (!__atomic_load_n(&stop, __ATOMIC_RELAXED))
+    blob_node_replace(slots, (long)(rand_r(&seed) % (unsigned)NSLOT), 4,
+                      &sink);
   return NULL;
 }
 

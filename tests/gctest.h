@@ -311,4 +311,20 @@ __attribute__((unused)) static void blob_node_check(const blob_node *n) {
   }
 }
 
+/* One store of the conc_ tests' writers: a fresh node into slot k of an
+ * old array (the node there before checked first, read whole: the
+ * stores are release, the loads acquire, as other writers share the
+ * array), then ngarbage 128-byte objects thrown away through *sink.
+ * Keeps the array's pages written all over during a mark. */
+__attribute__((unused)) static void blob_node_replace(
+    blob_node *volatile *slots, long k, int ngarbage, void **sink) {
+  blob_node *old = __atomic_load_n(&slots[k], __ATOMIC_ACQUIRE);
+  if (old)
+    blob_node_check(old);
+  /* The fresh node is reachable only through the old array's page. */
+  __atomic_store_n(&slots[k], blob_node_new(32), __ATOMIC_RELEASE);
+  for (int g = 0; g < ngarbage; g++)
+    __atomic_store_n(sink, sgc_alloc(128), __ATOMIC_RELAXED);
+}
+
 #endif
