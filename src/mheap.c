@@ -622,10 +622,10 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
   s->incache = 0;
   s->specials = NULL;
   mheap_forget_rootspan(s);
-  /* Word by word, atomically: a pre-cleaning rescan or a concurrent
-   * marker that read this span INUSE before it was freed may still read
-   * its mark bits (markroot.c, scan_dirty; mark_word).  What it reads of
-   * the old or the new span can only keep objects, for this cycle. */
+  /* Word by word, atomically: markers load mark bits with atomics and no
+   * lock (mark_word, scan_dirty), and what orders their last load of
+   * this span's before it is made again is the world's stop and restart,
+   * which ThreadSanitizer may not see (design.md, 8e, step 2). */
   bitmap_clear_all_atomic(s->markbits);
   memset(s->allocbits, 0, sizeof s->allocbits);
   memset(s->freedbits, 0, sizeof s->freedbits);

@@ -2,17 +2,17 @@
 /* Pre-cleaning (SPANGC_CONCURRENT=1, set here; majors only) while the
  * program frees large scanned objects and allocates new ones in their
  * place: each pre-cleaning round rescans the pages written during the
- * mark while the program runs, and a page it looks at may belong to a
- * span that sgc_free is giving back to the heap, or that the heap is
- * making again for a new object (mheap_alloc clearing its mark bits).
+ * mark while the program runs, over spans that sgc_free gives back (kept
+ * in use until the final stop: rule:no-span-freed-under-markers) and the
+ * heap makes again after it (mheap_alloc clearing their mark bits).
  * One thread stores fresh nodes all over an old array (8 MiB), so every
  * round has thousands of written pages; two threads each keep a ring of
  * large objects (64-192 KiB) holding nodes, and free and replace one
  * after another.  Checks: every node reachable from the array or a ring
  * carries its tag at the end (a node freed while reachable and reused
- * shows as a wrong tag).  Under ThreadSanitizer (tsanconc) the rescan's
- * reads of a span being freed or made again must not be reported: they
- * are made race-free by the span's state (markroot.c, scan_dirty). */
+ * shows as a wrong tag).  Under ThreadSanitizer (tsanconc) nothing may
+ * be reported between the markers' reads of a span and its freeing or
+ * making again. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
