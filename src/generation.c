@@ -569,8 +569,10 @@ static void protect_unpopulated(skipped_pages *sk, uintptr_t lo,
   for (uintptr_t q = lo; q < hi;) {
     mspan *s = h->spans[(q - h->arena_start) >> PAGE_SHIFT];
     uintptr_t next = (q & ~(PAGE_SIZE - 1)) + PAGE_SIZE;
-    if (s != NULL && s->base <= q) {
-      uintptr_t e = s->base + s->npages * PAGE_SIZE;
+    uintptr_t e = s != NULL ? s->base + s->npages * PAGE_SIZE : 0;
+    /* Only a span that holds q: an entry of a free stretch may name a
+     * struct since reused for a span elsewhere. */
+    if (s != NULL && s->base <= q && e > q) {
       if (ATOMIC_LOAD_RELAXED(&s->state) == MSPAN_INUSE && s->nelems == 1 &&
           s->elemsize >= POPULATED_MIN &&
           sgc_kinds[spanclass_kind(s->spanclass)].scan ==

@@ -393,6 +393,8 @@ SCAN_NO_SANITIZE static void scan_dirty(gcwork *w, uintptr_t lo, uintptr_t hi) {
       uintptr_t b = s->base, e0 = b + s->npages * PAGE_SIZE;
       if (b <= p && e0 > p)
         end = e0;
+      else
+        inuse = false; /* a struct reused for a span elsewhere: not p's */
     }
     if (end > hi)
       end = hi;
