@@ -206,25 +206,30 @@ SCAN_NO_SANITIZE static void scan_descr(gcwork *w, uintptr_t base,
   }
 }
 
-/* Runs asked for at once: a large object written here and there. */
+/* At most this many runs are pushed for one object: one whose data
+ * lies in more runs than that is pushed whole, as any other.  Each run is
+ * a work item, and the overflow passes (markoverflow.c) drain only
+ * between objects: an object of more runs than the mark stack holds
+ * (SPANGC_MARK_STACK_MAX) overflowed again in every pass, for ever (the
+ * adversarial review: a 640 MiB object written on every other page, a
+ * 1 MiB cap).  A table written densely here and there is a few runs; one
+ * written on every other page has little to skip. */
 #define POPULATED_RUNS 32
 void push_populated(gcwork *w, uintptr_t lo, uintptr_t hi) {
   dirty_run r[POPULATED_RUNS];
-  while (lo < hi) {
-    uintptr_t walked;
-    int n = pagemap_populated(lo & ~(uintptr_t)4095, (hi + 4095) & ~(uintptr_t)4095,
-                              r, POPULATED_RUNS, &walked);
-    if (n < 0) {
-      push(w, lo, hi);
-      return;
-    }
-    for (int i = 0; i < n; i++) {
-      uintptr_t a = r[i].lo > lo ? r[i].lo : lo;
-      uintptr_t b = r[i].hi < hi ? r[i].hi : hi;
-      if (a < b)
-        push(w, a, b);
-    }
-    lo = walked;
+  uintptr_t walked;
+  uintptr_t end = (hi + 4095) & ~(uintptr_t)4095;
+  int n = pagemap_populated(lo & ~(uintptr_t)4095, end, r, POPULATED_RUNS,
+                            &walked);
+  if (n < 0 || walked < end) {
+    push(w, lo, hi);
+    return;
+  }
+  for (int i = 0; i < n; i++) {
+    uintptr_t a = r[i].lo > lo ? r[i].lo : lo;
+    uintptr_t b = r[i].hi < hi ? r[i].hi : hi;
+    if (a < b)
+      push(w, a, b);
   }
 }
 
