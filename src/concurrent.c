@@ -459,9 +459,8 @@ static void protect_scanned(uintptr_t lo, uintptr_t hi, bool exact) {
         uintptr_t pe = end < hi ? end : hi;
         if (spanclass_noscan(sc)) {
           /* nothing to watch */
-        } else if (*(volatile uint32_t *)&s->nelems == 1 &&
-                   e - b >= POPULATED_MIN &&
-                   sgc_kinds[spanclass_kind(sc)].scan == SCAN_CONSERVATIVE) {
+        } else if (read_where_populated(sc, *(volatile uint32_t *)&s->nelems,
+                                        e - b)) {
           protect_populated(p, pe, exact);
         } else if (exact) {
           dirty_protect_exact(p, pe);

@@ -543,17 +543,6 @@ void gen_restarted(void) {
   unprotect.n = 0;
 }
 
-/* World stopped, marks final: protect the listed pages filled with old
- * objects of a scanned kind (old_fill_page) unless they are hot (above).
- * The others stay unprotected, so the program allocating into them pays
- * no fault; they are listed every time, which costs the kernel a
- * page-table walk.  A short stretch of them between protected pages is
- * protected anyway (skipped_pages).  Listed pages that are not populated
- * (never touched since committed or released: fiber stacks reserve far
- * more than they touch, free spans are released) are protected whatever
- * span holds them: they hold nothing, their first touch faults anyway,
- * and unprotected they would be listed at every collection (150k fibers'
- * stacks made the listing 200 ms). */
 /* Listed pages that are not populated, protected (heap lock held), but
  * for those of a large object of the conservative kind: protected, such a
  * page gets the kernel's marker, which pagemap_populated reports as
@@ -573,10 +562,8 @@ static void protect_unpopulated(skipped_pages *sk, uintptr_t lo,
     /* Only a span that holds q: an entry of a free stretch may name a
      * struct since reused for a span elsewhere. */
     if (s != NULL && s->base <= q && e > q) {
-      if (ATOMIC_LOAD_RELAXED(&s->state) == MSPAN_INUSE && s->nelems == 1 &&
-          s->elemsize >= POPULATED_MIN &&
-          sgc_kinds[spanclass_kind(s->spanclass)].scan ==
-              SCAN_CONSERVATIVE) {
+      if (ATOMIC_LOAD_RELAXED(&s->state) == MSPAN_INUSE &&
+          read_where_populated(s->spanclass, s->nelems, e - s->base)) {
         protect_run(sk, from, q);
         from = e < hi ? e : hi;
       }
@@ -587,6 +574,18 @@ static void protect_unpopulated(skipped_pages *sk, uintptr_t lo,
   protect_run(sk, from, hi);
 }
 
+/* World stopped, marks final: protect the listed pages filled with old
+ * objects of a scanned kind (old_fill_page) unless they are hot (above).
+ * The others stay unprotected, so the program allocating into them pays
+ * no fault; they are listed every time, which costs the kernel a
+ * page-table walk.  A short stretch of them between protected pages is
+ * protected anyway (skipped_pages).  Listed pages that are not populated
+ * (never touched since committed or released: fiber stacks reserve far
+ * more than they touch, free spans are released) are protected, but
+ * those of large conservative objects (protect_unpopulated, above): they
+ * hold nothing, their first touch faults anyway, and unprotected they
+ * would be listed at every collection (150k fibers' stacks made the
+ * listing 200 ms). */
 /* With old == false (the next collection is major: it needs no
  * listing of old pages, and a program that writes all over its old data,
  * the reason minors gave way, would fault on every page again), only the

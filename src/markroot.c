@@ -402,15 +402,15 @@ SCAN_NO_SANITIZE static void scan_dirty(gcwork *w, uintptr_t lo, uintptr_t hi) {
       uintptr_t e = end < s->limit ? end : s->limit;
       if (s->nelems == 1) {
         if (bitmap_get_atomic(s->markbits, 0)) {
-          if (sgc_kinds[spanclass_kind(s->spanclass)].scan ==
-              SCAN_CONSERVATIVE) {
-            if (s->elemsize >= POPULATED_MIN) /* listed, yet untouched */
-              push_populated(w, p & ~(uintptr_t)7, e);
-            else
-              push(w, p & ~(uintptr_t)7, e);
-          } else {
+          /* Of a conservative one only the written part; listed pages
+           * of a large one may be untouched yet. */
+          if (read_where_populated(s->spanclass, 1, s->elemsize))
+            push_populated(w, p & ~(uintptr_t)7, e);
+          else if (sgc_kinds[spanclass_kind(s->spanclass)].scan ==
+                   SCAN_CONSERVATIVE)
+            push(w, p & ~(uintptr_t)7, e);
+          else
             scan_object(w, s, s->base);
-          }
           w->rescanned += e - p;
         }
       } else {

@@ -904,6 +904,13 @@ int pagemap_populated(uintptr_t lo, uintptr_t hi, dirty_run *runs, int max,
 /* Large objects of the conservative kind from this size on are read only
  * where pagemap_populated says they hold data. */
 #define POPULATED_MIN ((uintptr_t)256 << 10)
+/* Is a span of this class, number of objects and size in bytes such an
+ * object (its unpopulated pages neither read nor protected)? */
+static inline bool read_where_populated(uint16_t spanclass, uint32_t nelems,
+                                        uintptr_t bytes) {
+  return nelems == 1 && bytes >= POPULATED_MIN &&
+         sgc_kinds[spanclass_kind(spanclass)].scan == SCAN_CONSERVATIVE;
+}
 
 /* ------------------------------------------------------------ generations */
 
