@@ -57,11 +57,7 @@ int main(void) {
   setenv("SPANGC_GENERATIONAL", "0", 1);
   if (!conc_init_or_skip())
     return 0;
-  slots = sgc_alloc(NSLOT * sizeof(void *));
-  CHECK(slots != NULL);
-  for (long k = 0; k < NSLOT; k += 4)
-    slots[k] = blob_node_new(32);
-  sgc_collect();
+  slots = blob_node_old_array(NSLOT);
   __atomic_store_n(&sgc_test_preclean_hook, hold_the_round, __ATOMIC_SEQ_CST);
   sgc_stats st0;
   sgc_read_stats(&st0);

@@ -85,11 +85,7 @@ int main(void) {
   setenv("SPANGC_GENERATIONAL", "0", 1); /* majors: they mark concurrently */
   if (!conc_init_or_skip())
     return 0;
-  slots = sgc_alloc(NSLOT * sizeof(void *));
-  CHECK(slots != NULL);
-  for (long k = 0; k < NSLOT; k += 4)
-    slots[k] = blob_node_new(32);
-  sgc_collect();
+  slots = blob_node_old_array(NSLOT);
   sgc_stats st0, st;
   sgc_read_stats(&st0);
   pthread_t w, f[NFREER];

@@ -311,6 +311,22 @@ __attribute__((unused)) static void blob_node_check(const blob_node *n) {
   }
 }
 
+/* The conc_ tests' old array: nslot pointers, every fourth a fresh node,
+ * made old by a collection.  Their writers store into it. */
+__attribute__((unused)) static blob_node *volatile *blob_node_old_array(
+    long nslot) {
+  blob_node *volatile *a =
+      (blob_node *volatile *)sgc_alloc((size_t)nslot * sizeof(void *));
+  if (a == NULL) {
+    fprintf(stderr, "blob_node_old_array: out of memory\n");
+    abort();
+  }
+  for (long k = 0; k < nslot; k += 4)
+    a[k] = blob_node_new(32);
+  sgc_collect();
+  return a;
+}
+
 /* One store of the conc_ tests' writers: a fresh node into slot k of an
  * old array (the node there before checked first, read whole: the
  * stores are release, the loads acquire, as other writers share the
