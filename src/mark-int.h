@@ -183,10 +183,16 @@ MARK_HIDDEN void drain(gcwork *w);
 
 /* The marker's work inside a mark procedure or the root callback. */
 extern MARK_HIDDEN __thread gcwork *cur_work;
-/* Set while scanning an object the mark left unmarked (finalization): a
- * large one is scanned whole rather than in pushed pieces, since a piece
- * dropped for want of buffers would not be found by the overflow passes,
- * which rescan marked objects only. */
+/* Set while an object is scanned now rather than in pushed pieces (a
+ * large conservative one read where populated, all of it):
+ *   - one the mark left unmarked (finalization): a piece dropped for want
+ *     of buffers would not be found by the overflow passes, which rescan
+ *     marked objects only;
+ *   - a marked one rescanned by an overflow pass: a piece of it that found
+ *     no buffer would make the next pass rescan it again, and with as few
+ *     buffers, fail the same way, for ever (the buffers fill at the same
+ *     point of the same walk).  Only the pushes of objects marked now
+ *     may fail there, and each pass marks more. */
 extern MARK_HIDDEN __thread bool scan_whole;
 
 /* Push (part of) a marked heap object; when no buffer can be had, the

@@ -233,10 +233,34 @@ void push_populated(gcwork *w, uintptr_t lo, uintptr_t hi) {
   }
 }
 
+/* Read the populated pages of [lo, hi) now, all of them (scan_whole):
+ * nothing of the object itself is pushed. */
+static void scan_populated(gcwork *w, uintptr_t lo, uintptr_t hi) {
+  dirty_run r[POPULATED_RUNS];
+  uintptr_t end = (hi + 4095) & ~(uintptr_t)4095;
+  uintptr_t at = lo & ~(uintptr_t)4095, walked;
+  while (at < end) {
+    int n = pagemap_populated(at, end, r, POPULATED_RUNS, &walked);
+    if (n < 0) {
+      scan_range(w, at > lo ? at : lo, hi);
+      return;
+    }
+    for (int i = 0; i < n; i++) {
+      uintptr_t a = r[i].lo > lo ? r[i].lo : lo;
+      uintptr_t b = r[i].hi < hi ? r[i].hi : hi;
+      if (a < b)
+        scan_range(w, a, b);
+    }
+    at = walked;
+  }
+}
+
 void scan_object(gcwork *w, mspan *s, uintptr_t base) {
   const kind_info *k = &sgc_kinds[spanclass_kind(s->spanclass)];
   if (k->scan == SCAN_CONSERVATIVE) {
-    if (s->elemsize >= POPULATED_MIN && !scan_whole)
+    if (s->elemsize >= POPULATED_MIN && scan_whole)
+      scan_populated(w, base, base + s->elemsize);
+    else if (s->elemsize >= POPULATED_MIN)
       push_populated(w, base, base + s->elemsize);
     else if (s->elemsize > SCAN_CHUNK && !scan_whole)
       push(w, base, base + s->elemsize);

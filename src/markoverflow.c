@@ -8,7 +8,10 @@
  *   - a push that found no work buffer (the cap, SPANGC_MARK_STACK_MAX,
  *     or the OS said no): the object stayed marked but unscanned and
  *     work.overflow was set; every marked object of a scan span is then
- *     rescanned, until a pass completes without overflow.
+ *     rescanned (read now, nothing of it pushed: scan_whole), until a pass
+ *     completes without overflow.  The passes end: a push that fails in one
+ *     is of an object it marked (or an entry a mark procedure pushed
+ *     eight calls deep), and marked objects only grow.
  * The finalization passes (markfinal.c) end the same way (drain_and_finish).
  *
  * Nothing here takes a lock but work.lock, through the pool.
@@ -70,7 +73,9 @@ static void overflow_pass(mark_result *res) {
       continue;
     for (uint32_t i = 0; i < s->nelems; i++)
       if (bitmap_get(s->markbits, i)) {
+        scan_whole = true;
         scan_object(&w, s, s->base + (uintptr_t)i * s->elemsize);
+        scan_whole = false;
         drain_if_full(&w);
       }
   }
