@@ -313,13 +313,16 @@ static __thread int without_collections;
 
 void *sgc_call_without_collections(void *(*fn)(void *), void *arg) {
   sgc_ensure_init();
-  mcache *c = sgc_tls_cache;
-  bool reg = c && c->thr && c->thr->state != THR_BLOCKING;
-  if (reg)
-    sgc_enter_blocking();
-  sgc_rdlock(&hold_lock);
-  if (reg)
-    sgc_exit_blocking();
+  if (!sgc_rdlock_if_free(&hold_lock)) {
+    /* A collection holds it: wait as a stopped thread would. */
+    mcache *c = sgc_tls_cache;
+    bool reg = c && c->thr && c->thr->state != THR_BLOCKING;
+    if (reg)
+      sgc_enter_blocking();
+    sgc_rdlock(&hold_lock);
+    if (reg)
+      sgc_exit_blocking();
+  }
   without_collections++;
   void *r = fn(arg);
   without_collections--;

@@ -143,6 +143,17 @@ static inline bool sgc_trylock(sgc_mutex *m) {
   LOCKRANK_ACQUIRED_TRY(m, m->rank);
   return true;
 }
+/* sgc_lock if m is free, checked against the order as sgc_lock is; false,
+ * nothing held, if it is taken.  For a caller that waits elsewhere than
+ * in sgc_lock (in a blocking region, whose entry costs more than an
+ * uncontended lock): it tries this first. */
+static inline bool sgc_lock_if_free(sgc_mutex *m) {
+  LOCKRANK_ACQUIRE(m, m->rank, false);
+  if (pthread_mutex_trylock(&m->m) == 0)
+    return true;
+  LOCKRANK_RELEASE(m, m->rank);
+  return false;
+}
 static inline void sgc_unlock(sgc_mutex *m) {
   LOCKRANK_RELEASE(m, m->rank);
   pthread_mutex_unlock(&m->m);
@@ -187,6 +198,14 @@ static inline void sgc_mutex_reset_held(sgc_mutex *m) {
 static inline void sgc_rdlock(sgc_rwlock *l) {
   LOCKRANK_ACQUIRE(l, l->rank, true);
   pthread_rwlock_rdlock(&l->l);
+}
+/* sgc_rdlock if it can be had at once (as sgc_lock_if_free). */
+static inline bool sgc_rdlock_if_free(sgc_rwlock *l) {
+  LOCKRANK_ACQUIRE(l, l->rank, true);
+  if (pthread_rwlock_tryrdlock(&l->l) == 0)
+    return true;
+  LOCKRANK_RELEASE(l, l->rank);
+  return false;
 }
 static inline void sgc_wrlock(sgc_rwlock *l) {
   LOCKRANK_ACQUIRE(l, l->rank, false);

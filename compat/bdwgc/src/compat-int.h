@@ -95,9 +95,11 @@ static inline void compat_ensure_init(void) {
     compat_init();
 }
 
-/* Lock m; a registered thread waits inside a blocking region, so that a
- * collection never waits for it while m's holder is stopped.  Leaving the
- * region takes world.mutex: m's rank must be below it. */
+/* Lock m; a registered thread that finds it taken waits inside a blocking
+ * region, so that a collection never waits for it while m's holder is
+ * stopped (a free m is taken at once, with no region: entering one costs
+ * more than the lock).  Leaving the region takes world.mutex: m's rank
+ * must be below it. */
 void compat_lock(sgc_mutex *m);
 
 /* Aborts with "libgc (spangc): <message>". */

@@ -435,6 +435,8 @@ static root_range *roots;
 static sgc_mutex roots_lock = SGC_MUTEX_INIT(COMPAT_ROOTS);
 
 void compat_lock(sgc_mutex *m) {
+  if (sgc_lock_if_free(m))
+    return; /* nothing to wait for: no blocking region needed */
   if (sgc_thread_is_registered() && !sgc_in_blocking()) {
     sgc_enter_blocking();
     sgc_lock(m);
