@@ -81,7 +81,11 @@ int main(void) {
   double bound = 0.5 + (0.5e9 + (double)st.max_pause_ns) / (2 * 4e9) + 0.05;
   CHECKF(share <= bound, "collector share %.0f%% > %.0f%% (longest pause "
          "%.0f ms)", share * 100, bound * 100, st.max_pause_ns / 1e6);
-  CHECK(ngc >= 4); /* the limit collects with GOGC off */
+  /* The limit collects with GOGC off (with no limit: none at all).  Not
+   * more than two: on a loaded machine a collection of the 96 MB takes
+   * 0.5 s and more, and the cap then allows 3 in the 4 s (seen with two
+   * busy loops beside the test: 3 collections, share 47%). */
+  CHECK(ngc >= 2);
   CHECK(st.limit_collections_put_off > 0);
   CHECK(st.memory_held_bytes > ((uint64_t)48 << 20));
   CHECK(sgc_set_memory_limit(0) == ((size_t)48 << 20));
