@@ -215,6 +215,18 @@ SCAN_NO_SANITIZE static void scan_descr(gcwork *w, uintptr_t base,
  * 1 MiB cap).  A table written densely here and there is a few runs; one
  * written on every other page has little to skip. */
 #define POPULATED_RUNS 32
+
+/* The part of [lo, hi) in run r: read now, or pushed. */
+static void take_run(gcwork *w, const dirty_run *r, uintptr_t lo,
+                     uintptr_t hi, bool now) {
+  uintptr_t a = r->lo > lo ? r->lo : lo;
+  uintptr_t b = r->hi < hi ? r->hi : hi;
+  if (a < b && now)
+    scan_range(w, a, b);
+  else if (a < b)
+    push(w, a, b);
+}
+
 void push_populated(gcwork *w, uintptr_t lo, uintptr_t hi) {
   dirty_run r[POPULATED_RUNS];
   uintptr_t walked;
@@ -225,12 +237,8 @@ void push_populated(gcwork *w, uintptr_t lo, uintptr_t hi) {
     push(w, lo, hi);
     return;
   }
-  for (int i = 0; i < n; i++) {
-    uintptr_t a = r[i].lo > lo ? r[i].lo : lo;
-    uintptr_t b = r[i].hi < hi ? r[i].hi : hi;
-    if (a < b)
-      push(w, a, b);
-  }
+  for (int i = 0; i < n; i++)
+    take_run(w, &r[i], lo, hi, false);
 }
 
 /* Read the populated pages of [lo, hi) now, all of them (scan_whole):
@@ -245,12 +253,8 @@ static void scan_populated(gcwork *w, uintptr_t lo, uintptr_t hi) {
       scan_range(w, at > lo ? at : lo, hi);
       return;
     }
-    for (int i = 0; i < n; i++) {
-      uintptr_t a = r[i].lo > lo ? r[i].lo : lo;
-      uintptr_t b = r[i].hi < hi ? r[i].hi : hi;
-      if (a < b)
-        scan_range(w, a, b);
-    }
+    for (int i = 0; i < n; i++)
+      take_run(w, &r[i], lo, hi, true);
     at = walked;
   }
 }
