@@ -745,9 +745,11 @@ SGC_API int sgc_collect_a_little(void);
  *   starts (one under way finishes first); returns fn's result.  For code
  *   that turns a hidden pointer (e.g. the ~p a link slot holds) back into
  *   a pointer: no collection can clear the link between the read and the
- *   use.  fn must not allocate (an allocation that wants a collection
- *   would wait for ever) nor call sgc_collect; several threads may run
- *   such calls at once.  sgc_collect_a_little called from fn only sweeps.
+ *   use.  fn may allocate: a collection that falls due meanwhile waits
+ *   until fn returns (the heap goes past its goal; at SPANGC_MAX_HEAP the
+ *   allocation fails).  fn must not call sgc_collect: that aborts naming
+ *   the call.  Several threads may run such calls at once.
+ *   sgc_collect_a_little called from fn only sweeps.
  *   fn must not fork(): that aborts naming the call (the child could
  *   otherwise start with another thread's fn half done).
  */

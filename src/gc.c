@@ -111,7 +111,16 @@ static bool still_due(int why, uint64_t seen) {
          p >= ATOMIC_LOAD(&sgc_next_gc);
 }
 
+/* How deep this thread is in sgc_call_without_collections: a collection
+ * it started there would wait for its own read hold of hold_lock. */
+static __thread int without_collections;
+
 static void collect_as(mcache *c, int why) {
+  /* One that fell due (the goal, the heap's cap, an idle interval) waits
+   * until fn returns: the allocation goes on, past the goal, or fails at
+   * SPANGC_MAX_HEAP.  (Before: the thread waited for itself for ever.) */
+  if (without_collections > 0)
+    return;
   bool force = why == COLLECT_FORCED || why == COLLECT_FORCED_CONC;
   int (*hook)(int) = ATOMIC_LOAD(&collect_hook);
   if (hook && hook(force) && !force)
@@ -284,6 +293,10 @@ uint64_t gc_max_heap(void) { return ATOMIC_LOAD_RELAXED(&gc.max_heap); }
 /* --------------------------------------------------------------- public */
 
 void sgc_collect(void) {
+  if (without_collections > 0)
+    sgc_fatal("sgc_collect: called inside sgc_call_without_collections "
+              "(%d deep), whose fn must not collect: no collection can "
+              "start before fn returns", without_collections);
   mcache *c = mcache_get();
   if (c == NULL)
     return;
@@ -306,10 +319,6 @@ void (*sgc_set_start_hook(void (*fn)(void)))(void) {
 void (*sgc_set_root_callback(void (*fn)(void)))(void) {
   return __atomic_exchange_n(&sgc_root_callback, fn, __ATOMIC_SEQ_CST);
 }
-
-/* How deep this thread is in sgc_call_without_collections: a collection
- * it started there would wait for its own read hold. */
-static __thread int without_collections;
 
 void *sgc_call_without_collections(void *(*fn)(void *), void *arg) {
   sgc_ensure_init();

@@ -101,6 +101,9 @@ static inline void compat_ensure_init(void) {
  * more than the lock).  Leaving the region takes world.mutex: m's rank
  * must be below it. */
 void compat_lock(sgc_mutex *m);
+/* Abort naming call if this thread is inside GC_call_with_alloc_lock's
+ * fn: a collection started there would wait for fn's end for ever. */
+void compat_refuse_collect_in_call(const char *call);
 
 /* Aborts with "libgc (spangc): <message>". */
 _Noreturn void compat_fatal(const char *fmt, ...)

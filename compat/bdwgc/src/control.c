@@ -260,6 +260,7 @@ void compat_root_callback(void) {
 
 void GC_gcollect(void) {
   compat_ensure_init();
+  compat_refuse_collect_in_call("GC_gcollect");
   if (__atomic_load_n(&GC_dont_gc, __ATOMIC_RELAXED))
     return; /* bdwgc: no collection at all while disabled */
   /* The stop function of GC_set_stop_func, asked once before starting
@@ -276,6 +277,7 @@ void GC_gcollect(void) {
 
 void GC_gcollect_and_unmap(void) {
   compat_ensure_init();
+  compat_refuse_collect_in_call("GC_gcollect_and_unmap");
   if (__atomic_load_n(&GC_dont_gc, __ATOMIC_RELAXED))
     return;
   sgc_collect();
@@ -580,15 +582,26 @@ void compat_alloc_lock_atfork_child(void) {
   sgc_mutex_reset_still_held(&alloc_lock.m);
 }
 
+/* How deep this thread is in GC_call_with_alloc_lock's fn. */
+static __thread int in_alloc_lock_call;
+
 void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd) {
   compat_ensure_init();
   void *r;
+  in_alloc_lock_call++;
   if (sgc_rlock_with(&alloc_lock, compat_lock) == 1)
     r = sgc_call_without_collections(fn, cd);
   else
     r = fn(cd);
+  in_alloc_lock_call--;
   sgc_runlock(&alloc_lock);
   return r;
+}
+
+void compat_refuse_collect_in_call(const char *call) {
+  if (in_alloc_lock_call > 0)
+    compat_fatal("%s: called inside GC_call_with_alloc_lock's fn, where no "
+                 "collection can start before fn returns", call);
 }
 
 /* GC_alloc_lock and GC_alloc_unlock hold the same lock without a call to

@@ -470,6 +470,7 @@ void GC_enumerate_reachable_objects_inner(GC_reachable_object_proc proc,
  * ready.  Finalizers of objects still reachable cannot be found. */
 void GC_finalize_all(void) {
   compat_ensure_init();
+  compat_refuse_collect_in_call("GC_finalize_all");
   for (int round = 0; round < 16; round++) {
     sgc_collect();
     compat_flush_events();

@@ -521,11 +521,13 @@ GC_API int GC_CALL GC_expand_hp(size_t /* number_of_bytes */);
 GC_API void GC_CALL GC_set_max_heap_size(GC_word /* n */);
 
 /* Run fn(client_data) holding the "allocation lock"; returns fn's result.
- * spangc: the lock is a recursive one that only excludes other
- * GC_call_with_alloc_lock callers.  Allocation and collection go on
- * meanwhile (unlike bdwgc), which is safe: a collection scans this
- * thread's registers and stack wherever it is, so a pointer fn reveals
- * from a hidden one stays valid. */
+ * spangc: the lock is a recursive one that excludes other
+ * GC_call_with_alloc_lock callers and GC_alloc_lock holders; as in bdwgc,
+ * no collection starts while fn runs (one under way finishes first), so
+ * a pointer fn reveals from a hidden one stays valid.  Other threads
+ * allocate meanwhile.  fn may allocate too (unlike bdwgc, where that
+ * deadlocks): a collection that falls due waits until fn returns.  fn
+ * must not call GC_gcollect: that aborts naming the call. */
 typedef void *(GC_CALLBACK *GC_fn_type)(void * /* client_data */);
 GC_API void *GC_CALL GC_call_with_alloc_lock(GC_fn_type /* fn */,
                                              void * /* client_data */)
