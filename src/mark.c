@@ -65,8 +65,56 @@ __thread bool scan_whole; /* mark-int.h; set by markfinal.c */
  * buffer left it is scanned at once (nested procedure calls up to a small
  * depth): an entry may describe memory outside the heap, which no
  * overflow rescan would find again, so dropping entries could make a
- * procedure that always pushes more than the buffers hold loop for ever. */
+ * procedure that always pushes more than the buffers hold loop for ever.
+ * Past the depth, entries are held (per thread) until the outermost
+ * push_entry takes them, one at a time.  Dropped, an entry whose
+ * procedure the overflow passes call again was dropped again in every
+ * pass, for ever, with the world stopped (the adversarial review of
+ * session 22: a procedure pushing an entry of its own kind, twelve deep,
+ * with a 4 KiB mark stack).  Only if the OS refuses memory for the held
+ * list is an entry dropped, and overflow set. */
 static __thread int entry_depth;
+static __thread struct {
+  uintptr_t (*e)[2]; /* [lo, hi) of push_entry's items */
+  size_t n, cap;
+} held;
+
+static bool hold_entry(uintptr_t lo, uintptr_t hi) {
+  if (held.n == held.cap) {
+    size_t cap = held.cap ? held.cap * 2 : 256;
+    uintptr_t (*e)[2] = os_alloc(cap * sizeof *e);
+    if (e == NULL)
+      return false;
+    if (held.e != NULL) {
+      memcpy(e, held.e, held.n * sizeof *e);
+      os_free(held.e, held.cap * sizeof *e);
+    }
+    held.e = e;
+    held.cap = cap;
+  }
+  held.e[held.n][0] = lo;
+  held.e[held.n][1] = hi;
+  held.n++;
+  return true;
+}
+
+static inline void scan_item(gcwork *w, uintptr_t lo, uintptr_t hi);
+
+/* The outermost push_entry, its own entry scanned: the held ones. */
+static void take_held(gcwork *w) {
+  while (held.n > 0) {
+    held.n--;
+    uintptr_t lo = held.e[held.n][0], hi = held.e[held.n][1];
+    entry_depth++;
+    scan_item(w, lo, hi);
+    entry_depth--;
+  }
+  if (held.e != NULL) {
+    os_free(held.e, held.cap * sizeof *held.e);
+    held.e = NULL;
+    held.cap = 0;
+  }
+}
 
 static void push_entry(gcwork *w, uintptr_t start, uintptr_t descr) {
   uintptr_t lo = start, hi = descr;
@@ -84,15 +132,15 @@ static void push_entry(gcwork *w, uintptr_t start, uintptr_t descr) {
   if (try_push(w, lo, hi))
     return;
   if (entry_depth >= 8) {
-    ATOMIC_STORE(&work.overflow, 1);
+    if (!hold_entry(lo, hi))
+      ATOMIC_STORE(&work.overflow, 1);
     return;
   }
   entry_depth++;
-  if (lo & ITEM_DESCR)
-    scan_descr(w, start, descr);
-  else
-    scan_range(w, lo, hi);
+  scan_item(w, lo, hi);
   entry_depth--;
+  if (entry_depth == 0 && held.n > 0)
+    take_held(w);
 }
 
 static void flush_entries(gcwork *w, sgc_mark_entry *buf,

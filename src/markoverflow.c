@@ -10,8 +10,9 @@
  *     work.overflow was set; every marked object of a scan span is then
  *     rescanned (read now, nothing of it pushed: scan_whole), until a pass
  *     completes without overflow.  The passes end: a push that fails in one
- *     is of an object it marked (or an entry a mark procedure pushed
- *     eight calls deep), and marked objects only grow.
+ *     is of an object it marked, and marked objects only grow (a mark
+ *     procedure's entry that finds no buffer is scanned at once or held,
+ *     mark.c push_entry, never dropped but when the OS refuses memory).
  * The finalization passes (markfinal.c) end the same way (drain_and_finish).
  *
  * Nothing here takes a lock but work.lock, through the pool.
