@@ -462,6 +462,13 @@ void GC_add_roots(void *lo, void *hi) {
   if (err)
     compat_fatal("GC_add_roots(%p, %p): %s", lo, hi, strerror(err));
   r->next = roots;
+  /* The fork barrier may park this thread at any instruction and a fork
+   * child walk the list (compat_locks_atfork_child): r is complete before
+   * it is linked.  Left to the compiler, the two stores came in either
+   * order, and a child walked into r's uninitialised next (SIGSEGV in
+   * GC_remove_roots, 3 runs in 30 of
+   * bdwgc_fork_child_collects_whatever_other_threads_held). */
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
   roots = r;
   sgc_unlock(&roots_lock);
 }
@@ -500,6 +507,7 @@ void GC_remove_roots(void *lo, void *hi) {
     root_range *r = *pp;
     if ((uintptr_t)r->lo >= (uintptr_t)lo && (uintptr_t)r->hi <= (uintptr_t)hi) {
       *pp = r->next;
+      __atomic_signal_fence(__ATOMIC_SEQ_CST); /* unlinked first: above */
       r->next = gone;
       gone = r;
     } else {
@@ -559,7 +567,9 @@ static sgc_rmutex alloc_lock = SGC_RMUTEX_INIT(COMPAT_ALLOC);
  * then; for the root table that only keeps a range scanned (added to
  * spangc, not yet to the layer's list, or the other way round for a
  * removal), since GC_remove_roots' cut and restore runs inside
- * sgc_call_without_collections, which no thread is inside at a fork. */
+ * sgc_call_without_collections, which no thread is inside at a fork; the
+ * list itself is walkable at every instruction (its stores are ordered
+ * with signal fences, GC_add_roots). */
 void compat_locks_atfork_child(void) {
   init_lock = (sgc_mutex)SGC_MUTEX_INIT(COMPAT_INIT);
   roots_lock = (sgc_mutex)SGC_MUTEX_INIT(COMPAT_ROOTS);

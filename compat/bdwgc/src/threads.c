@@ -96,6 +96,9 @@ int GC_pthread_create(pthread_t *t, const pthread_attr_t *attr,
   int err = sgc_pthread_create(&r->id, attr, trampoline, r);
   if (err == 0) {
     r->next = threads;
+    /* Complete before linked: a fork child may walk the list with this
+     * thread parked at any instruction (as GC_add_roots). */
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     threads = r;
     *t = r->id;
   }
