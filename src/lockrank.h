@@ -146,13 +146,15 @@ static inline bool sgc_trylock(sgc_mutex *m) {
 /* sgc_lock if m is free, checked against the order as sgc_lock is; false,
  * nothing held, if it is taken.  For a caller that waits elsewhere than
  * in sgc_lock (in a blocking region, whose entry costs more than an
- * uncontended lock): it tries this first. */
+ * uncontended lock): it tries this first.  Recorded only once taken: a
+ * try that fails holds nothing, and a thread stopped between a record
+ * and a failed try was taken for one holding the lock at a stop
+ * (rule:no-stop-holding-lock; hold_lock, caught by the debug build). */
 static inline bool sgc_lock_if_free(sgc_mutex *m) {
+  if (pthread_mutex_trylock(&m->m) != 0)
+    return false;
   LOCKRANK_ACQUIRE(m, m->rank, false);
-  if (pthread_mutex_trylock(&m->m) == 0)
-    return true;
-  LOCKRANK_RELEASE(m, m->rank);
-  return false;
+  return true;
 }
 static inline void sgc_unlock(sgc_mutex *m) {
   LOCKRANK_RELEASE(m, m->rank);
@@ -201,11 +203,10 @@ static inline void sgc_rdlock(sgc_rwlock *l) {
 }
 /* sgc_rdlock if it can be had at once (as sgc_lock_if_free). */
 static inline bool sgc_rdlock_if_free(sgc_rwlock *l) {
+  if (pthread_rwlock_tryrdlock(&l->l) != 0)
+    return false;
   LOCKRANK_ACQUIRE(l, l->rank, true);
-  if (pthread_rwlock_tryrdlock(&l->l) == 0)
-    return true;
-  LOCKRANK_RELEASE(l, l->rank);
-  return false;
+  return true;
 }
 static inline void sgc_wrlock(sgc_rwlock *l) {
   LOCKRANK_ACQUIRE(l, l->rank, false);
