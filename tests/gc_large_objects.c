@@ -124,7 +124,14 @@ __attribute__((noinline)) static void keep_phase(void) {
          st.heap_span_bytes / 1048576.0, kept_bytes / 1048576.0);
   CHECKF(st.heap_span_bytes >= kept_bytes, "%llu",
          (unsigned long long)st.heap_span_bytes);
-  CHECKF(st.heap_span_bytes < kept_bytes + (24u << 20),
+  /* Up to two garbage objects of up to 16 MiB may be pinned by stale
+   * words (the ASan build on a loaded machine, 1 run in 40: two 16 MiB
+   * objects left; a diagnostic collection then found the main thread's
+   * frames holding words such as 0x7f8f00000001, a small int stored over
+   * the low half of a slot that held a pointer, and one of the objects
+   * straddling 0x7f8f00000000).  A
+   * collector that kept dropped large objects would be ~200 MB over. */
+  CHECKF(st.heap_span_bytes < kept_bytes + (36u << 20),
          "heap spans %llu bytes while %llu are kept",
          (unsigned long long)st.heap_span_bytes,
          (unsigned long long)kept_bytes);
