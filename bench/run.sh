@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — compare spangc with glibc malloc, mimalloc, bdwgc and Go.
 #
-#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause pause1g scaling gen memlimit shrink fibers soak programs
+#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause pause1g scaling gen sizing memlimit shrink fibers soak programs
 #                                      (default: all of them)
 #   BENCH=quick (default) | full       sizes and repetitions (see "Sizes" below)
 #   BENCH=smoke                        tiny sizes, one repetition, no package
@@ -112,7 +112,7 @@ SPANGC_RSS_LIMIT_MB=8192 # safety net for every spangc peer run (RSS watchdog)
 OTHER_RSS_LIMIT_MB=12288
 RUN_TIMEOUT_S=1800
 
-ALL_PARTS="allocfree binarytrees gcbench pause pause1g scaling gen memlimit shrink fibers soak programs"
+ALL_PARTS="allocfree binarytrees gcbench pause pause1g scaling gen sizing memlimit shrink fibers soak programs"
 PARTS=${*:-$ALL_PARTS}
 for p in $PARTS; do
   case " $ALL_PARTS " in *" $p "*) ;; *) echo "run.sh: unknown part '$p' (parts: $ALL_PARTS)" >&2; exit 2 ;; esac
@@ -355,6 +355,10 @@ build_all() {
     wrap $src-spangc-conc $src-spangc SPANGC_CONCURRENT=1
   done
   wrap gen-spangc-nodirty gen-spangc SPANGC_DIRTY=off
+  # heap sizing by the square-root rule (part sizing, issue #15)
+  for src in binarytrees gcbench pause gen; do
+    wrap $src-spangc-sqrt $src-spangc SPANGC_SIZING=sqrt
+  done
   # the soft memory limit at 1.5x gen.c's structure (part memlimit)
   wrap gen-spangc-memlimit gen-spangc SPANGC_MEMLIMIT=$(( ${GEN_ARGS%% *} * 3 / 2 ))MiB
   check_libgc_binding
@@ -467,13 +471,15 @@ med() {
     }' "$RES" | median
 }
 # pmed BENCH PARAMS A B FIELD -> the median, over the reps where both ran,
-# of variant A's FIELD (wall, cpu, rss) over variant B's in the same rep:
+# of variant A's FIELD (wall, cpu, rss, wallrss: wall x rss) over variant
+# B's in the same rep:
 # the two ran back to back, so a change of the machine's speed between
 # reps cancels out
 pmed() {
   awk -F'\t' -v b="$1" -v p="$2" -v x="$3" -v y="$4" -v f="$5" '
     $1 == b && $2 == p && $5 == "ok" && ($3 == x || $3 == y) {
-      val = (f == "wall") ? $6 : (f == "cpu") ? $7 : $8
+      val = (f == "wall") ? $6 : (f == "cpu") ? $7 : (f == "rss") ? $8 : \
+            ($6 == "NA" || $8 == "NA") ? "NA" : $6 * $8 # wallrss: time x memory
       if (val == "" || val == "NA") next
       if ($3 == x) xv[$4] = val; else yv[$4] = val
     }
@@ -518,6 +524,7 @@ declare -A LABEL=(
   [spangc-nogen]="spangc, generations off (SPANGC_GENERATIONAL=0)"
   [spangc-conc]="spangc, concurrent marking (SPANGC_CONCURRENT=1)"
   [spangc-nodirty]="spangc, tracking off (SPANGC_DIRTY=off)"
+  [spangc-sqrt]="spangc, square-root sizing (SPANGC_SIZING=sqrt)"
 )
 exists() { [ -x "$OUT/bin/$1" ]; }
 
@@ -1681,13 +1688,83 @@ rss_live_table() {
   mdsay ""
 }
 
+# ---------------------------------------------------------------- sizing
+# Heap sizing by cost (issue #15, item 3): GOGC's room, proportional to
+# the live heap (the default), against MemBalancer's square-root rule
+# (SPANGC_SIZING=sqrt, src/pacer.c), on the collector benchmarks, the two
+# back to back in every rep.  The figure of merit is time x memory (wall x
+# peak RSS): a ratio below 1.00x means the square-root rule buys its
+# memory saving for less than it costs in time.  The ratios are medians of
+# the per-rep ratios (pmed), so a change of the machine's speed between
+# reps cancels out.
+part_sizing() {
+  local SM GM W S N
+  read -r SM GM <<<"$GEN_ARGS"
+  read -r W S N <<<"$PAUSE_ARGS"
+  hr "sizing: SPANGC_SIZING=gogc (the default) against sqrt, $REPS reps"
+  # label|bench|params|binary prefix|arguments
+  local rows=(
+    "binary-trees $BT_DEPTH|sz-binarytrees|d=$BT_DEPTH|binarytrees|$BT_DEPTH"
+    "GCBench|sz-gcbench|std|gcbench|"
+    "pause $W x $S B, scanned=1|sz-pause|s=1|pause|$W $S $N 1"
+    "pause $W x $S B, scanned=0|sz-pause|s=0|pause|$W $S $N 0"
+    "gen.c mixed ($SM MB, $GM MB garbage)|sz-gen|mixed|gen|$SM $GM mixed"
+  )
+  local row label bench params bin args r v ran=()
+  for row in "${rows[@]}"; do
+    IFS='|' read -r label bench params bin args <<<"$row"
+    exists "$bin-spangc" && exists "$bin-spangc-sqrt" && ran+=("$row")
+  done
+  if [ ${#ran[@]} = 0 ]; then
+    mdsay "### Heap sizing by cost: n/a (no spangc collector binaries)"; mdsay ""; return
+  fi
+  for r in $(seq 1 "$REPS"); do
+    for row in "${ran[@]}"; do
+      IFS='|' read -r label bench params bin args <<<"$row"
+      for v in spangc spangc-sqrt; do
+        # shellcheck disable=SC2086 # args: several words
+        run_one "$bench" "$params" "$v" "$r" "$OUT/bin/$bin-$v" $args
+      done
+    done
+  done
+  echo
+  mdsay "### Heap sizing by cost: GOGC=100 (default) against the square-root rule (SPANGC_SIZING=sqrt), median of $REPS"
+  mdsay ""
+  local out=("benchmark|gogc wall s|gogc RSS MB|sqrt wall s|sqrt RSS MB|wall sqrt/gogc|RSS sqrt/gogc|time x memory sqrt/gogc|worst push gogc -> sqrt ms")
+  local tm better=0 n=0 logsum=0 wr rr wg ws
+  for row in "${ran[@]}"; do
+    IFS='|' read -r label bench params bin args <<<"$row"
+    wr=$(pmed "$bench" "$params" spangc-sqrt spangc wall)
+    rr=$(pmed "$bench" "$params" spangc-sqrt spangc rss)
+    tm=$(pmed "$bench" "$params" spangc-sqrt spangc wallrss)
+    wg=-; ws=-
+    if [ "$bin" = pause ]; then
+      wg=$(fmt "$(med "$bench" "$params" spangc worst_ms)" %.2f)
+      ws=$(fmt "$(med "$bench" "$params" spangc-sqrt worst_ms)" %.2f)
+    fi
+    out+=("$label|$(fmt "$(med "$bench" "$params" spangc wall)" %.2f)|$(fmt "$(med "$bench" "$params" spangc rss)" %.0f)|$(fmt "$(med "$bench" "$params" spangc-sqrt wall)" %.2f)|$(fmt "$(med "$bench" "$params" spangc-sqrt rss)" %.0f)|$(fmt "$wr" %.2fx)|$(fmt "$rr" %.2fx)|$(fmt "$tm" %.2fx)|$( [ "$bin" = pause ] && echo "$wg -> $ws" || echo -)")
+    if [ "$tm" != NA ]; then
+      n=$((n + 1))
+      awk -v t="$tm" 'BEGIN { exit !(t < 1) }' && better=$((better + 1))
+      logsum=$(awk -v s="$logsum" -v t="$tm" 'BEGIN { printf "%.6f", s + log(t) }')
+    fi
+  done
+  printf '%s\n' "${out[@]}" | table
+  if [ $n -gt 0 ]; then
+    local gm
+    gm=$(awk -v s="$logsum" -v n="$n" 'BEGIN { printf "%.2f", exp(s / n) }')
+    mdsay "The square-root rule has the smaller time x memory on $better of $n benchmarks; geometric mean of the ratios ${gm}x (below 1.00x: it is the better trade overall). The default is GOGC's proportional room (docs/design.md, \"Sizing by cost\", says when that would change)."
+  fi
+  mdsay ""
+}
+
 # ---------------------------------------------------------------- main
 echo "spangc bench: BENCH=$MODE, parts: $PARTS, reps: $REPS  (output: $OUT)"
 check_packages
 install_spangc
 find_gc_compat
 build_measure
-if want binarytrees || want gcbench || want pause || want pause1g || want scaling || want gen || want memlimit || want shrink || want soak; then probe_collector; fi
+if want binarytrees || want gcbench || want pause || want pause1g || want scaling || want gen || want sizing || want memlimit || want shrink || want soak; then probe_collector; fi
 build_all
 summary
 {
@@ -1705,6 +1782,7 @@ want pause && part_pause
 want pause1g && part_pause1g
 want scaling && part_scaling
 want gen && part_gen
+want sizing && part_sizing
 want memlimit && part_memlimit
 want shrink && part_shrink
 want fibers && part_fibers
