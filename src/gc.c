@@ -49,6 +49,7 @@ static sgc_rwlock hold_lock = SGC_RWLOCK_INIT(HOLD);
  * under the markers' snapshot. */
 void (*sgc_test_mark_hook)(void);
 void (*sgc_test_conc_phase_hook)(void);
+void (*sgc_test_scavenge_hook)(void);
 void (*sgc_test_stats_hook)(void);
 void (*sgc_test_preclean_hook)(void);
 uint64_t sgc_test_assisted_slices;

@@ -384,7 +384,7 @@ static mspan *free_neighbour(mheap *h, uintptr_t addr) {
   if (addr < h->arena_start || addr >= h->arena_used)
     return NULL;
   mspan *t = h->spans[page_index(h, addr)];
-  return t && t->state == MSPAN_FREE ? t : NULL;
+  return t && t->state == MSPAN_FREE && t != h->scavenging ? t : NULL;
 }
 
 /* s absorbs the idle-time bound of free neighbour t: unusedsince is the
@@ -415,6 +415,8 @@ void mheap_forget_rootspan(mspan *s) {
     ATOMIC_ADD(&sgc_heap.nrootspans, -1);
 }
 
+static void free_merge_insert(mheap *h, mspan *s);
+
 static void free_span_locked(mheap *h, mspan *s, bool was_inuse,
                              bool released) {
   SGC_ASSERT_HELD(&h->lock);
@@ -440,6 +442,11 @@ static void free_span_locked(mheap *h, mspan *s, bool was_inuse,
     ATOMIC_STORE_RELAXED(&h->pages_released, h->pages_released + s->npages);
   }
 
+  free_merge_insert(h, s);
+}
+
+/* Free span s into the treap, merged with its free neighbours. */
+static void free_merge_insert(mheap *h, mspan *s) {
   mspan *l = free_neighbour(h, s->base - 1);
   if (l) {
     free_remove(h, l);
@@ -465,6 +472,22 @@ static void free_span_locked(mheap *h, mspan *s, bool was_inuse,
   if (l || r)
     set_span_pages(h, s);
   free_insert(h, s);
+}
+
+void mheap_free_take_locked(mspan *s) {
+  mheap *h = &sgc_heap;
+  SGC_ASSERT_HELD(&h->lock);
+  SGC_ASSERT(h->scavenging == NULL && s->state == MSPAN_FREE);
+  free_remove(h, s);
+  h->scavenging = s;
+}
+
+void mheap_free_put_back_locked(mspan *s) {
+  mheap *h = &sgc_heap;
+  SGC_ASSERT_HELD(&h->lock);
+  SGC_ASSERT(h->scavenging == s);
+  h->scavenging = NULL;
+  free_merge_insert(h, s);
 }
 
 void mheap_free_locked(mspan *s, bool was_inuse) {
@@ -784,8 +807,10 @@ void heap_atfork(int phase) {
     return;
   }
   fixalloc_atfork(fs, nfs, phase);
-  if (phase == FORK_CHILD) /* threads that waited for it are the parent's */
+  if (phase == FORK_CHILD) { /* threads that waited for it are the parent's */
     ATOMIC_STORE_RELAXED(&h->lock.waiters, 0);
+    scavenge_atfork_child();
+  }
   sgc_unlock(&h->lock);
   for (int i = NUM_SPANCLASSES - 1; i >= 0; i--)
     sgc_unlock(&h->central[i].lock);

@@ -24,30 +24,119 @@
  * gctrace's heap line are read here too.
  *
  * Locks: every walk of the free structures, freetime and the page
- * counters runs under mheap.lock (rank: lockrank.h), taken per pass or per
- * batch, so allocations go on between batches.  The scavenger thread is
+ * counters runs under mheap.lock (rank: lockrank.h); the kernel's release
+ * of a span's pages runs without it, the span taken out of the free
+ * structures meanwhile (below, "Releasing without the lock"), except for
+ * an allocation's release under a memory limit.  The scavenger thread is
  * not registered (it touches no object and takes no part in stops); its
  * sleep and the prompt release's target are memlimit.c's, under ml.lock.
  * scavenger_started is written at initialisation and in a fork child.
  */
+#include <sched.h>
 #include <stdio.h>
 
 #include "spangc-int.h"
 
 /* ------------------------------------------------------------- scavenger */
 
-/* Release the pages of free span s that have been free for at least
- * older_than ns (each by its own freetime), in maximal runs.  Returns
- * the bytes released. */
-static size_t scavenge_span(mheap *h, mspan *s, uint64_t now,
-                            uint64_t older_than) {
-  if (s->npreleased == s->npages || now - s->unusedsince < older_than)
-    return 0;
+/* Releasing without the lock.  madvise of a run of free pages takes about
+ * 1 ms per 16 MiB here (every page table entry cleared, the TLBs flushed);
+ * done under mheap.lock it held up every thread that wanted a span
+ * meanwhile: the pause test's pushes waited 1-3.5 ms on the lock while the
+ * scavenger thread released 10-16 MiB runs (strace of session 23).  So a
+ * pass chooses, under the lock, the runs of one free span to release, and
+ * counts them released at once (freetime 0, npreleased, needzero,
+ * pages_released), takes the span out of the free structures
+ * (mheap_free_take_locked: no allocation can be given its pages, no
+ * neighbour freed meanwhile merges with it), drops the lock, releases the
+ * runs, and takes the lock again to put the span back, merged with the
+ * free neighbours it has by then.  One span at a time (mheap.scavenging);
+ * the pass then looks for the next span from where it was, by address:
+ * the treap may have changed.  The verifier waits for a span out
+ * (sgc_heap_verify); a fork child releases the runs again, since the
+ * parent's calls may not have run before the fork (scavenge_atfork_child).
+ * Under a memory limit an allocation releases with the lock held
+ * (mheap_scavenge_down_to_locked): it waits for that memory anyway. */
+
+#define RELEASE_RUNS 64
+/* A batch this small is released with the lock held: a few pages cost
+ * microseconds, and taking the span out and back costs two more lock
+ * round trips (the shrink test, thousands of small free runs, fell
+ * behind its allocation with every run released unlocked). */
+#define RELEASE_UNLOCKED_MIN ((uintptr_t)256 << 10)
+
+typedef struct release_batch {
+  mspan *s;
+  uint32_t n;
+  struct {
+    uintptr_t addr, len;
+  } run[RELEASE_RUNS];
+} release_batch;
+
+static void batch_add(release_batch *b, mheap *h, mspan *s, uintptr_t i,
+                      uintptr_t j) {
+  b->run[b->n].addr = s->base + i * PAGE_SIZE;
+  b->run[b->n].len = (j - i) * PAGE_SIZE;
+  b->n++;
+}
+
+/* The counters, for released pages of span s, as the batch is chosen. */
+static void count_released(mheap *h, mspan *s, uintptr_t released) {
+  s->npreleased += released;
+  SGC_ASSERT(s->npreleased <= s->npages);
+  if (s->npreleased == s->npages)
+    s->needzero = 0; /* MADV_DONTNEED pages read back as zero */
+  ATOMIC_STORE_RELAXED(&h->pages_released, h->pages_released + released);
+  h->released_total += released * PAGE_SIZE;
+}
+
+/* Release the batch's runs: under the lock if 'locked', else without it
+ * (the span out of the free structures meanwhile).  mheap.lock held on
+ * entry and on return. */
+static void release_batch_runs(mheap *h, release_batch *b, bool locked) {
+  if (b->n == 0)
+    return;
+  uintptr_t bytes = 0;
+  for (uint32_t k = 0; k < b->n; k++)
+    bytes += b->run[k].len;
+  if (locked || bytes < RELEASE_UNLOCKED_MIN) {
+    for (uint32_t k = 0; k < b->n; k++)
+      os_release((void *)b->run[k].addr, b->run[k].len);
+    return;
+  }
+  mheap_free_take_locked(b->s);
+  sgc_unlock(&h->lock);
+  if (sgc_test_scavenge_hook)
+    sgc_test_scavenge_hook();
+  for (uint32_t k = 0; k < b->n; k++)
+    os_release((void *)b->run[k].addr, b->run[k].len);
+  sgc_lock(&h->lock);
+  mheap_free_put_back_locked(b->s);
+}
+
+/* One span out at a time: a second pass (sgc_release_memory beside the
+ * scavenger thread) waits for the first's to be back before it chooses.
+ * mheap.lock held on entry and on return. */
+static void wait_none_out(mheap *h) {
+  while (h->scavenging != NULL) {
+    sgc_unlock(&h->lock);
+    sched_yield();
+    sgc_lock(&h->lock);
+  }
+}
+
+/* Choose the pages of free span s idle for at least older_than ns (each
+ * by its own freetime), in maximal runs, at most RELEASE_RUNS of them.
+ * Returns the pages chosen. */
+static uintptr_t choose_idle(mheap *h, mspan *s, uint64_t now,
+                             uint64_t older_than, release_batch *b) {
   uint64_t *ft = &h->freetime[page_index(h, s->base)];
   uint64_t oldest = UINT64_MAX; /* of the pages that stay unreleased */
   uintptr_t released = 0;
+  b->s = s;
+  b->n = 0;
   for (uintptr_t i = 0; i < s->npages;) {
-    if (ft[i] == 0 || now - ft[i] < older_than) {
+    if (ft[i] == 0 || now - ft[i] < older_than || b->n == RELEASE_RUNS) {
       if (ft[i] != 0 && ft[i] < oldest)
         oldest = ft[i];
       i++;
@@ -56,49 +145,79 @@ static size_t scavenge_span(mheap *h, mspan *s, uint64_t now,
     uintptr_t j = i;
     while (j < s->npages && ft[j] != 0 && now - ft[j] >= older_than)
       ft[j++] = 0;
-    os_release((void *)(s->base + i * PAGE_SIZE), (j - i) * PAGE_SIZE);
+    batch_add(b, h, s, i, j);
     released += j - i;
     i = j;
   }
-  s->npreleased += released;
-  SGC_ASSERT(s->npreleased <= s->npages);
-  if (s->npreleased == s->npages)
-    s->needzero = 0; /* MADV_DONTNEED pages read back as zero */
-  else
+  count_released(h, s, released);
+  if (s->npreleased != s->npages)
     s->unusedsince = oldest;
-  ATOMIC_STORE_RELAXED(&h->pages_released, h->pages_released + released);
-  h->released_total += released * PAGE_SIZE;
-  return released * PAGE_SIZE;
+  return released;
 }
 
-static size_t scavenge_treap(mheap *h, mspan *t, uint64_t now,
-                             uint64_t older_than) {
-  size_t n = 0;
-  for (; t != NULL; t = t->tright)
-    n += scavenge_span(h, t, now, older_than) +
-         scavenge_treap(h, t->tleft, now, older_than);
-  return n;
+static bool has_idle(const mspan *s, uint64_t now, uint64_t older_than) {
+  return s->npreleased != s->npages && now - s->unusedsince >= older_than;
 }
 
-/* Release the free pages unused for at least older_than ns. */
+/* The free span of lowest base >= from with pages idle for older_than. */
+static mspan *first_idle_from(mspan *t, uintptr_t from, uint64_t now,
+                              uint64_t older_than) {
+  while (t != NULL) {
+    if (t->base < from) {
+      t = t->tright;
+      continue;
+    }
+    mspan *l = first_idle_from(t->tleft, from, now, older_than);
+    if (l != NULL)
+      return l;
+    if (has_idle(t, now, older_than))
+      return t;
+    from = t->base + 1;
+    t = t->tright;
+  }
+  return NULL;
+}
+
+/* Release the free pages unused for at least older_than ns, span by span
+ * in address order, each without the lock held. */
 size_t mheap_scavenge(uint64_t older_than) {
   mheap *h = &sgc_heap;
+  release_batch b;
+  size_t released = 0;
+  uintptr_t from = 0;
   sgc_lock(&h->lock);
   uint64_t now = os_nanotime();
-  size_t released = scavenge_treap(h, h->freetree, now, older_than);
+  for (;;) {
+    wait_none_out(h);
+    mspan *s = first_idle_from(h->freetree, from, now, older_than);
+    if (s == NULL)
+      break;
+    uintptr_t base = s->base, end = s->base + s->npages * PAGE_SIZE;
+    uintptr_t n = choose_idle(h, s, now, older_than, &b);
+    released += n * PAGE_SIZE;
+    release_batch_runs(h, &b, false);
+    /* A span with more runs than a batch holds is looked at again, from
+     * the base of the span it is part of now (it may have merged with a
+     * neighbour freed meanwhile). */
+    from = b.n == RELEASE_RUNS ? h->spans[page_index(h, base)]->base : end;
+  }
   sgc_unlock(&h->lock);
   return released;
 }
 
-/* Release free pages free since before 'before' (any: UINT64_MAX),
+/* Choose free pages free since before 'before' (any: UINT64_MAX),
  * highest addresses first, from the top of span s down, at most 'want'
- * pages.  Returns the pages released.  The span's unusedsince stays a
- * lower bound on its unreleased pages' times. */
-static uintptr_t release_span_top(mheap *h, mspan *s, uintptr_t want,
-                                  uint64_t before) {
+ * pages in at most RELEASE_RUNS runs.  Returns the pages chosen.  The
+ * span's unusedsince stays a lower bound on its unreleased pages'
+ * times. */
+static uintptr_t choose_top(mheap *h, mspan *s, uintptr_t want,
+                            uint64_t before, release_batch *b) {
   uint64_t *ft = &h->freetime[page_index(h, s->base)];
   uintptr_t released = 0;
-  for (uintptr_t j = s->npages; j > 0 && released < want;) {
+  b->s = s;
+  b->n = 0;
+  for (uintptr_t j = s->npages; j > 0 && released < want &&
+                                b->n < RELEASE_RUNS;) {
     if (ft[j - 1] == 0 || ft[j - 1] >= before) {
       j--;
       continue;
@@ -107,60 +226,111 @@ static uintptr_t release_span_top(mheap *h, mspan *s, uintptr_t want,
     while (i > 0 && ft[i - 1] != 0 && ft[i - 1] < before &&
            released + (j - i) < want)
       ft[--i] = 0;
-    os_release((void *)(s->base + i * PAGE_SIZE), (j - i) * PAGE_SIZE);
+    batch_add(b, h, s, i, j);
     released += j - i;
     j = i;
   }
-  s->npreleased += released;
-  SGC_ASSERT(s->npreleased <= s->npages);
-  if (s->npreleased == s->npages)
-    s->needzero = 0;
-  ATOMIC_STORE_RELAXED(&h->pages_released, h->pages_released + released);
-  h->released_total += released * PAGE_SIZE;
+  count_released(h, s, released);
   return released;
 }
 
-static uintptr_t release_treap_top(mheap *h, mspan *t, uintptr_t want,
-                                   uint64_t before) {
-  uintptr_t n = 0;
-  for (; t != NULL && n < want; t = t->tleft) {
-    n += release_treap_top(h, t->tright, want - n, before);
-    if (n < want && t->npreleased < t->npages)
-      n += release_span_top(h, t, want - n, before);
+/* The free span of highest base < below with unreleased pages. */
+static mspan *last_unreleased_below(mspan *t, uintptr_t below) {
+  while (t != NULL) {
+    if (t->base >= below) {
+      t = t->tleft;
+      continue;
+    }
+    mspan *r = last_unreleased_below(t->tright, below);
+    if (r != NULL)
+      return r;
+    if (t->npreleased < t->npages)
+      return t;
+    below = t->base;
+    t = t->tleft;
   }
-  return n;
+  return NULL;
 }
 
 /* Release free pages idle for at least min_idle ns (highest addresses
  * first) until the committed arena minus the released pages is at most
- * 'keep' bytes, at most 'batch' bytes.  mheap.lock held.  Returns the
- * bytes released. */
-size_t mheap_scavenge_down_to_locked(uint64_t keep, size_t batch,
-                                     uint64_t min_idle) {
+ * 'keep' bytes, at most 'batch' bytes.  mheap.lock held on entry and on
+ * return; dropped around each span's release unless 'locked'.  Returns
+ * the bytes released. */
+static size_t scavenge_down_to(uint64_t keep, size_t batch,
+                               uint64_t min_idle, bool locked) {
   mheap *h = &sgc_heap;
   SGC_ASSERT_HELD(&h->lock);
-  if (h->pages_free == h->pages_released)
-    return 0;
-  uint64_t retained = h->sys_heap - h->pages_released * PAGE_SIZE;
-  if (retained <= keep)
-    return 0;
-  uint64_t want = (retained - keep + PAGE_SIZE - 1) / PAGE_SIZE;
-  if (want > batch / PAGE_SIZE)
-    want = batch / PAGE_SIZE;
   uint64_t now = os_nanotime();
   uint64_t before = min_idle == 0 ? UINT64_MAX
                     : now > min_idle ? now - min_idle : 0;
-  return release_treap_top(h, h->freetree, (uintptr_t)want, before) *
-         PAGE_SIZE;
+  release_batch b;
+  size_t released = 0;
+  uintptr_t below = UINTPTR_MAX;
+  while (released < batch) {
+    if (h->pages_free == h->pages_released)
+      break;
+    uint64_t retained = h->sys_heap - h->pages_released * PAGE_SIZE;
+    if (retained <= keep)
+      break;
+    uint64_t want = (retained - keep + PAGE_SIZE - 1) / PAGE_SIZE;
+    if (want > (batch - released) / PAGE_SIZE)
+      want = (batch - released) / PAGE_SIZE;
+    if (want == 0)
+      break;
+    if (!locked)
+      wait_none_out(h);
+    mspan *s = last_unreleased_below(h->freetree, below);
+    if (s == NULL)
+      break;
+    uintptr_t base = s->base;
+    uintptr_t n = choose_top(h, s, (uintptr_t)want, before, &b);
+    released += n * PAGE_SIZE;
+    release_batch_runs(h, &b, locked);
+    /* A full batch leaves the span's lower pages to the next round;
+     * else the span is done, whatever it merged with meanwhile. */
+    if (b.n < RELEASE_RUNS)
+      below = base;
+  }
+  return released;
+}
+
+size_t mheap_scavenge_down_to_locked(uint64_t keep, size_t batch,
+                                     uint64_t min_idle) {
+  return scavenge_down_to(keep, batch, min_idle, true);
 }
 
 size_t mheap_scavenge_down_to(uint64_t keep, size_t batch,
                               uint64_t min_idle) {
   mheap *h = &sgc_heap;
   sgc_lock(&h->lock);
-  size_t n = mheap_scavenge_down_to_locked(keep, batch, min_idle);
+  size_t n = scavenge_down_to(keep, batch, min_idle, false);
   sgc_unlock(&h->lock);
   return n;
+}
+
+/* A fork child of a process whose scavenger had a span out: the span goes
+ * back, its chosen pages released again (the parent's calls may not have
+ * run before the fork: the child's copies would hold stale bytes in pages
+ * counted as zero).  mheap.lock held. */
+void scavenge_atfork_child(void) {
+  mheap *h = &sgc_heap;
+  mspan *s = h->scavenging;
+  if (s == NULL)
+    return;
+  const uint64_t *ft = &h->freetime[page_index(h, s->base)];
+  for (uintptr_t i = 0; i < s->npages;) {
+    if (ft[i] != 0) {
+      i++;
+      continue;
+    }
+    uintptr_t j = i;
+    while (j < s->npages && ft[j] == 0)
+      j++;
+    os_release((void *)(s->base + i * PAGE_SIZE), (j - i) * PAGE_SIZE);
+    i = j;
+  }
+  mheap_free_put_back_locked(s);
 }
 
 /* Every scavenge_delay/2, the pages idle for scavenge_delay go back; after
@@ -256,6 +426,8 @@ void mheap_read_arena_stats(sgc_stats *st) {
   st->released_total_bytes = h->released_total;
   st->scavenge_period_ns = h->scavenger_started ? h->scavenge_delay_ns : 0;
   free_treap_figures(h, h->freetree, now, st);
+  if (h->scavenging != NULL)
+    free_span_figures(h, h->scavenging, now, st);
   sgc_unlock(&h->lock);
 }
 

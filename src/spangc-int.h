@@ -396,9 +396,12 @@ typedef struct mheap {
 
   sgc_mutex lock __attribute__((aligned(64)));
 
-  /* Free page runs: every free span, in a treap by base address. */
+  /* Free page runs: every free span, in a treap by base address, but
+   * the one the scavenger may have taken out (scavenging) to release
+   * its pages without the lock (scavenger.c). */
   mspan *freetree;
   uint64_t treap_seed;
+  mspan *scavenging;
 
   /* Every mspan struct ever made.  Grown by record_span; an array that
    * the collector still references (gcspans) is never freed. */
@@ -470,6 +473,12 @@ void mheap_free_deferred(void); /* world stopped: mheap.deferred_free */
 mspan *mheap_alloc_stack(uintptr_t npages); /* an MSPAN_STACK span */
 void mheap_free_stack(mspan *s);
 void mheap_free_locked(mspan *s, bool was_inuse);
+/* scavenger.c's release without mheap.lock (lock held for both): free
+ * span s leaves the free structures (mheap.scavenging: no allocation
+ * takes it, no neighbour merges with it), then goes back, merged with the
+ * free neighbours it has by then. */
+void mheap_free_take_locked(mspan *s);
+void mheap_free_put_back_locked(mspan *s);
 /* Before a concurrent collection's initial stop, world running. */
 void mheap_clear_marks(void);
 void mheap_snapshot_locked(mspan ***spans, uint32_t *n);
@@ -481,6 +490,7 @@ size_t mheap_scavenge_down_to(uint64_t keep, size_t batch, uint64_t min_idle);
 size_t mheap_scavenge_down_to_locked(uint64_t keep, size_t batch,
                                      uint64_t min_idle);
 void scavenger_start(void);
+void scavenge_atfork_child(void); /* mheap.lock held */
 /* The arena and free-page figures of sgc_stats (takes mheap.lock). */
 void mheap_read_arena_stats(sgc_stats *st);
 /* gctrace: the heap's line for collection numgc (stderr). */
@@ -1254,6 +1264,9 @@ extern void (*sgc_test_mark_hook)(void); /* tests: runs during marking */
  * assists open, before it drains (e.g. to hold the drain back until
  * threads past the goal assist).  No lock held but gc_lock. */
 extern void (*sgc_test_conc_phase_hook)(void);
+/* Called by a scavenging pass with a span out of the free structures and
+ * mheap.lock not held, before it releases the span's pages (tests). */
+extern void (*sgc_test_scavenge_hook)(void);
 /* Tests: runs in sgc_read_stats during a concurrent collection, with the
  * published figures' lock (stats_lock) held. */
 extern void (*sgc_test_stats_hook)(void);

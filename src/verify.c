@@ -21,6 +21,8 @@
  *   - mheap.scanpages has its bit set for exactly the pages of in-use
  *     spans of scanned kinds.
  */
+#include <sched.h>
+
 #include "spangc-int.h"
 
 /* Walks the treap of free spans: in address order, tmax right, every
@@ -79,6 +81,13 @@ void sgc_heap_verify(void) {
    * the collection (rule:no-stop-holding-lock). */
   mcache *c = nopreempt_enter_any();
   sgc_lock(&h->lock);
+  /* A span the scavenger took out is back once its pages are released
+   * (scavenger.c); meanwhile a neighbour may sit beside it unmerged. */
+  while (h->scavenging != NULL) {
+    sgc_unlock(&h->lock);
+    sched_yield();
+    sgc_lock(&h->lock);
+  }
   uint64_t inuse = 0, freep = 0, stackp = 0, releasedp = 0, rootn = 0;
   mspan *prev = NULL;
   for (uintptr_t a = h->arena_start; a < h->arena_used;) {
