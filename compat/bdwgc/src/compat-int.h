@@ -132,6 +132,9 @@ void compat_thread_blocking(int blocked);
  * GC_finalize_on_demand; called on every allocation.  It also reports
  * the pending collection events. */
 void compat_finalize_slow(void);
+/* Does the calling thread hold the allocation lock (GC_alloc_lock, or
+ * inside GC_call_with_alloc_lock's fn)? */
+bool compat_holds_alloc_lock(void);
 static inline void compat_maybe_finalize(void) {
   if (COMPAT_UNLIKELY(__atomic_load_n(&compat_events_pending,
                                       __ATOMIC_RELAXED)))

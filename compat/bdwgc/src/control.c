@@ -592,6 +592,8 @@ void compat_alloc_lock_atfork_child(void) {
   sgc_mutex_reset_still_held(&alloc_lock.m);
 }
 
+bool compat_holds_alloc_lock(void) { return sgc_rmutex_mine(&alloc_lock); }
+
 /* How deep this thread is in GC_call_with_alloc_lock's fn. */
 static __thread int in_alloc_lock_call;
 

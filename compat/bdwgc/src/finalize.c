@@ -31,7 +31,13 @@ void compat_finalize_slow(void) {
       n();
     return;
   }
-  if (in_finalizers)
+  /* Nor while this thread holds the allocation lock (inside
+   * GC_call_with_alloc_lock's fn, or between GC_alloc_lock and
+   * GC_alloc_unlock): a finalizer may collect, which cannot start before
+   * the lock is released (a finalizer calling GC_gcollect aborted there,
+   * the adversarial review of session 23), and bdwgc never runs program
+   * code under that lock.  They run at the next allocation outside it. */
+  if (in_finalizers || compat_holds_alloc_lock())
     return;
   in_finalizers = 1;
   sgc_run_finalizers();

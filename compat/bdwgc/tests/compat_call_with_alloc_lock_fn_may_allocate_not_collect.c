@@ -4,7 +4,10 @@
  * before: the allocation's collection waited for the read hold its own
  * thread had (found by session 22's adversarial review).  Not a bdwgc
  * behaviour (so not named bdwgc_*, and not run against the stock libgc,
- * where allocating in fn deadlocks on the allocation lock). */
+ * where allocating in fn deadlocks on the allocation lock).
+ * Finalizers queued when fn allocates do not run inside fn (one that
+ * calls GC_gcollect, as bdwgc allows, aborted there: session 23's
+ * review) but at the first allocation after it. */
 #include <gc.h>
 #include <signal.h>
 #include <string.h>
@@ -35,8 +38,55 @@ static void *GC_CALLBACK collect_inside(void *arg) {
   return arg;
 }
 
+static int finalized;
+static int finalized_inside;
+static int inside_fn;
+
+static void GC_CALLBACK collecting_finalizer(void *obj, void *cd) {
+  (void)obj;
+  (void)cd;
+  finalized++;
+  finalized_inside += inside_fn;
+  GC_gcollect(); /* allowed in a finalizer */
+}
+
+static void *GC_CALLBACK allocate_little(void *arg) {
+  inside_fn = 1;
+  for (int i = 0; i < 1000; i++) {
+    void *volatile p = GC_MALLOC(32);
+    (void)p;
+  }
+  inside_fn = 0;
+  return arg;
+}
+
+__attribute__((noinline)) static void make_finalizable_garbage(void) {
+  for (int i = 0; i < 100; i++) {
+    void *o = GC_MALLOC(64);
+    GC_REGISTER_FINALIZER(o, collecting_finalizer, NULL, NULL, NULL);
+  }
+}
+
+static void finalizers_wait_for_fn(void) {
+  GC_set_finalize_on_demand(1);
+  make_finalizable_garbage();
+  clear_stack();
+  GC_gcollect(); /* queued, not run: on demand */
+  CHECK(GC_should_invoke_finalizers(), "no finalizer queued");
+  GC_set_finalize_on_demand(0);
+  GC_call_with_alloc_lock(allocate_little, NULL);
+  CHECK(finalized_inside == 0, "%d finalizers ran inside fn",
+        finalized_inside);
+  for (int i = 0; i < 100 && finalized == 0; i++) {
+    void *volatile p = GC_MALLOC(32);
+    (void)p;
+  }
+  CHECK(finalized > 0, "no finalizer ran after fn returned");
+}
+
 int main(int argc, char **argv) {
   GC_INIT();
+  finalizers_wait_for_fn();
   if (argc > 1 && strcmp(argv[1], "collect") == 0) {
     GC_call_with_alloc_lock(collect_inside, NULL);
     return 3; /* did not abort */
