@@ -297,6 +297,7 @@ static size_t scavenge_down_to(uint64_t keep, size_t batch,
 
 size_t mheap_scavenge_down_to_locked(uint64_t keep, size_t batch,
                                      uint64_t min_idle) {
+  SGC_ASSERT_HELD(&sgc_heap.lock);
   return scavenge_down_to(keep, batch, min_idle, true);
 }
 
