@@ -748,7 +748,11 @@ SGC_API int sgc_collect_a_little(void);
  *   use.  fn may allocate: a collection that falls due meanwhile waits
  *   until fn returns (the heap goes past its goal; at SPANGC_MAX_HEAP the
  *   allocation fails).  fn must not call sgc_collect: that aborts naming
- *   the call.  Several threads may run such calls at once.
+ *   the call.  Several threads may run such calls at once, and calls may
+ *   nest; a collection waiting to start holds new (outermost) calls back
+ *   until it has run, so overlapping calls cannot keep it out for ever:
+ *   fn must not wait for another thread that is about to make such a
+ *   call.
  *   sgc_collect_a_little called from fn only sweeps.
  *   fn must not fork(): that aborts naming the call (the child could
  *   otherwise start with another thread's fn half done).

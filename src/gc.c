@@ -42,8 +42,12 @@ sgc_mutex gc_lock = SGC_MUTEX_INIT(GC);
 static sgc_mutex stats_lock = SGC_MUTEX_INIT(STATS);
 static sgc_stats published SGC_NOGC; /* stats_lock */
 /* Held for reading by sgc_call_without_collections, for writing by a
- * collection. */
-static sgc_rwlock hold_lock = SGC_RWLOCK_INIT(HOLD);
+ * collection; writers first, so that calls overlapping on several threads
+ * do not keep a collection out while they go on (session 23's review: no
+ * collection in 3 s, the heap at 3.5 GiB of garbage).  A nested call
+ * takes no second read hold: it would wait behind a waiting collection,
+ * which waits for the first. */
+static sgc_rwlock hold_lock = SGC_RWLOCK_INIT_WRITERS_FIRST(HOLD);
 /* Tests only: called by the collecting thread while the helper markers
  * run (the world stopped, gcmarking set), e.g. to force allspans to grow
  * under the markers' snapshot. */
@@ -323,6 +327,12 @@ void (*sgc_set_root_callback(void (*fn)(void)))(void) {
 
 void *sgc_call_without_collections(void *(*fn)(void *), void *arg) {
   sgc_ensure_init();
+  if (without_collections > 0) { /* the outer call's hold serves */
+    without_collections++;
+    void *r = fn(arg);
+    without_collections--;
+    return r;
+  }
   if (!sgc_rdlock_if_free(&hold_lock)) {
     /* A collection holds it: wait as a stopped thread would. */
     mcache *c = sgc_tls_cache;

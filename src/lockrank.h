@@ -79,6 +79,7 @@ typedef struct sgc_mutex {
 typedef struct sgc_rwlock {
   pthread_rwlock_t l;
   int rank;
+  int writers_first; /* a waiting writer holds new readers back */
 } sgc_rwlock;
 typedef struct sgc_spinlock {
   int v;
@@ -86,7 +87,12 @@ typedef struct sgc_spinlock {
 } sgc_spinlock;
 
 #define SGC_MUTEX_INIT(id) {PTHREAD_MUTEX_INITIALIZER, LOCKRANK_##id}
-#define SGC_RWLOCK_INIT(id) {PTHREAD_RWLOCK_INITIALIZER, LOCKRANK_##id}
+#define SGC_RWLOCK_INIT(id) {PTHREAD_RWLOCK_INITIALIZER, LOCKRANK_##id, 0}
+/* Writers first: a reader that arrives while a writer waits waits too,
+ * so overlapping readers cannot keep a writer out for ever.  A thread
+ * must not take such a lock for reading again while it holds it. */
+#define SGC_RWLOCK_INIT_WRITERS_FIRST(id)                                   \
+  {PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP, LOCKRANK_##id, 1}
 #define SGC_SPINLOCK_INIT(id) {0, LOCKRANK_##id}
 
 /* An adaptive mutex of the given rank (throw.c). */
@@ -256,7 +262,13 @@ static inline void sgc_runlock(sgc_rmutex *r) {
 /* Write-held by the forking thread; other threads' read holds are gone. */
 static inline void sgc_rwlock_reset_held(sgc_rwlock *l) {
   LOCKRANK_RELEASE(l, l->rank);
-  pthread_rwlock_init(&l->l, NULL);
+  pthread_rwlockattr_t a;
+  pthread_rwlockattr_init(&a);
+  if (l->writers_first)
+    pthread_rwlockattr_setkind_np(
+        &a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  pthread_rwlock_init(&l->l, &a);
+  pthread_rwlockattr_destroy(&a);
 }
 
 #endif /* SPANGC_LOCKRANK_H */
