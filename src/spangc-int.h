@@ -298,8 +298,13 @@ void mspan_list_insert(mspan_list *l, mspan *s);      /* at the front */
 void mspan_list_insert_back(mspan_list *l, mspan *s);
 void mspan_list_remove(mspan *s);
 
-/* Index of the object holding address p inside small span s. */
-static inline uint32_t mspan_obj_index(const mspan *s, uintptr_t p) {
+/* Index of the object holding address p inside small span s.  Always
+ * inlined: the markers' scanning reads span fields racily by design and
+ * is exempt from ThreadSanitizer (SCAN_NO_SANITIZE), which covers only
+ * code inlined into it (an unoptimised TSan build called this out of line
+ * from scan_dirty and reported the reads). */
+__attribute__((always_inline)) static inline uint32_t
+mspan_obj_index(const mspan *s, uintptr_t p) {
   uintptr_t off = p - s->base;
   if (s->nelems == 1)
     return 0;
