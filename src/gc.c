@@ -44,8 +44,9 @@ static sgc_stats published SGC_NOGC; /* stats_lock */
 /* Held for reading by sgc_call_without_collections, for writing by a
  * collection; writers first, so that calls overlapping on several threads
  * do not keep a collection out while they go on (session 23's review: no
- * collection in 3 s, the heap at 3.5 GiB of garbage).  A nested call
- * takes no second read hold: it would wait behind a waiting collection,
+ * collection in 3 s, the heap at 3.5 GiB of garbage).  A thread holds it
+ * once, however many of its calls are under way (nested, or interleaved
+ * by fibers): a second read hold would wait behind a waiting collection,
  * which waits for the first. */
 static sgc_rwlock hold_lock = SGC_RWLOCK_INIT_WRITERS_FIRST(HOLD);
 /* Tests only: called by the collecting thread while the helper markers
@@ -327,10 +328,17 @@ void (*sgc_set_root_callback(void (*fn)(void)))(void) {
 
 void *sgc_call_without_collections(void *(*fn)(void *), void *arg) {
   sgc_ensure_init();
-  if (without_collections > 0) { /* the outer call's hold serves */
+  /* The thread's read hold is counted: taken by the call that finds
+   * none outstanding on this thread, released by whichever returns last.
+   * Not by the outermost call: with fibers, calls on one thread need not
+   * nest (a fiber may enter one inside another's fn and still be in it
+   * when that returns; the review of 7fdf170 saw a collection run inside
+   * the second fn). */
+  if (without_collections > 0) {
     without_collections++;
     void *r = fn(arg);
-    without_collections--;
+    if (--without_collections == 0)
+      sgc_rwunlock(&hold_lock);
     return r;
   }
   if (!sgc_rdlock_if_free(&hold_lock)) {
@@ -345,8 +353,8 @@ void *sgc_call_without_collections(void *(*fn)(void *), void *arg) {
   }
   without_collections++;
   void *r = fn(arg);
-  without_collections--;
-  sgc_rwunlock(&hold_lock);
+  if (--without_collections == 0)
+    sgc_rwunlock(&hold_lock);
   return r;
 }
 

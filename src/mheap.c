@@ -807,11 +807,16 @@ void heap_atfork(int phase) {
     return;
   }
   fixalloc_atfork(fs, nfs, phase);
-  if (phase == FORK_CHILD) { /* threads that waited for it are the parent's */
+  if (phase == FORK_CHILD) /* threads that waited for it are the parent's */
     ATOMIC_STORE_RELAXED(&h->lock.waiters, 0);
-    scavenge_atfork_child();
-  }
   sgc_unlock(&h->lock);
+  if (phase == FORK_CHILD) {
+    /* Taken again, by the child's own thread: the prepare handler's hold
+     * names the parent's (the debug build's held-lock check compares). */
+    sgc_lock(&h->lock);
+    scavenge_atfork_child();
+    sgc_unlock(&h->lock);
+  }
   for (int i = NUM_SPANCLASSES - 1; i >= 0; i--)
     sgc_unlock(&h->central[i].lock);
   if (phase == FORK_CHILD) {
