@@ -1,6 +1,6 @@
 // labels: heap threads
 // timeout: 120
-// env: SPANGC_SCAVENGE_MS=20
+// env: SPANGC_SCAVENGE_MS=20 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:detect_deadlocks=0:die_after_fork=0
 /* Releasing free pages does not hold mheap.lock while the kernel clears
  * them (madvise took ~1 ms per 16 MiB, and every thread that wanted a
  * span meanwhile waited: 1-3.5 ms pushes on the pause test).  The
