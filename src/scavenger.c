@@ -73,8 +73,7 @@ typedef struct release_batch {
   } run[RELEASE_RUNS];
 } release_batch;
 
-static void batch_add(release_batch *b, mheap *h, mspan *s, uintptr_t i,
-                      uintptr_t j) {
+static void batch_add(release_batch *b, mspan *s, uintptr_t i, uintptr_t j) {
   b->run[b->n].addr = s->base + i * PAGE_SIZE;
   b->run[b->n].len = (j - i) * PAGE_SIZE;
   b->n++;
@@ -115,9 +114,11 @@ static void release_batch_runs(mheap *h, release_batch *b, bool locked) {
 }
 
 /* One span out at a time: a second pass (sgc_release_memory beside the
- * scavenger thread) waits for the first's to be back before it chooses.
- * mheap.lock held on entry and on return. */
-static void wait_none_out(mheap *h) {
+ * scavenger thread) waits for the first's to be back before it chooses,
+ * and so does the verifier.  mheap.lock held on entry and on return. */
+void mheap_wait_none_out_locked(void) {
+  mheap *h = &sgc_heap;
+  SGC_ASSERT_HELD(&h->lock);
   while (h->scavenging != NULL) {
     sgc_unlock(&h->lock);
     sched_yield();
@@ -145,7 +146,7 @@ static uintptr_t choose_idle(mheap *h, mspan *s, uint64_t now,
     uintptr_t j = i;
     while (j < s->npages && ft[j] != 0 && now - ft[j] >= older_than)
       ft[j++] = 0;
-    batch_add(b, h, s, i, j);
+    batch_add(b, s, i, j);
     released += j - i;
     i = j;
   }
@@ -188,7 +189,7 @@ size_t mheap_scavenge(uint64_t older_than) {
   sgc_lock(&h->lock);
   uint64_t now = os_nanotime();
   for (;;) {
-    wait_none_out(h);
+    mheap_wait_none_out_locked();
     mspan *s = first_idle_from(h->freetree, from, now, older_than);
     if (s == NULL)
       break;
@@ -226,7 +227,7 @@ static uintptr_t choose_top(mheap *h, mspan *s, uintptr_t want,
     while (i > 0 && ft[i - 1] != 0 && ft[i - 1] < before &&
            released + (j - i) < want)
       ft[--i] = 0;
-    batch_add(b, h, s, i, j);
+    batch_add(b, s, i, j);
     released += j - i;
     j = i;
   }
@@ -279,7 +280,7 @@ static size_t scavenge_down_to(uint64_t keep, size_t batch,
     if (want == 0)
       break;
     if (!locked)
-      wait_none_out(h);
+      mheap_wait_none_out_locked();
     mspan *s = last_unreleased_below(h->freetree, below);
     if (s == NULL)
       break;

@@ -496,6 +496,9 @@ size_t mheap_scavenge_down_to_locked(uint64_t keep, size_t batch,
                                      uint64_t min_idle);
 void scavenger_start(void);
 void scavenge_atfork_child(void); /* mheap.lock held */
+/* Wait (dropping and retaking mheap.lock) until no span is out for a
+ * release without the lock (scavenger.c).  mheap.lock held. */
+void mheap_wait_none_out_locked(void);
 /* The arena and free-page figures of sgc_stats (takes mheap.lock). */
 void mheap_read_arena_stats(sgc_stats *st);
 /* gctrace: the heap's line for collection numgc (stderr). */

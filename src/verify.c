@@ -21,8 +21,6 @@
  *   - mheap.scanpages has its bit set for exactly the pages of in-use
  *     spans of scanned kinds.
  */
-#include <sched.h>
-
 #include "spangc-int.h"
 
 /* Walks the treap of free spans: in address order, tmax right, every
@@ -83,11 +81,7 @@ void sgc_heap_verify(void) {
   sgc_lock(&h->lock);
   /* A span the scavenger took out is back once its pages are released
    * (scavenger.c); meanwhile a neighbour may sit beside it unmerged. */
-  while (h->scavenging != NULL) {
-    sgc_unlock(&h->lock);
-    sched_yield();
-    sgc_lock(&h->lock);
-  }
+  mheap_wait_none_out_locked();
   uint64_t inuse = 0, freep = 0, stackp = 0, releasedp = 0, rootn = 0;
   mspan *prev = NULL;
   for (uintptr_t a = h->arena_start; a < h->arena_used;) {
