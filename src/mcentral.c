@@ -151,11 +151,25 @@ void mcentral_uncache_span(mcentral *c, mspan *s) {
 
 /* Called by the sweeper with the span claimed (sweepgen == sg-1), after it
  * recomputed nalloc.  Relinks the span by its new fullness, or gives it
- * back to the heap when it holds nothing and no mcache has it.  Returns
- * true if the span went back to the heap.  The sweepgen is published last:
+ * back to the heap when it holds nothing and no mcache has it (with f,
+ * into f, which the sweeper gives back before it leaves its no-preempt
+ * region: sweep_frees).  Returns true if the span went back to the heap
+ * or into f.  The sweepgen is published last:
  * a swept sweepgen is the signal that the span may be handed out
- * (rule:swept-is-final). */
-bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve) {
+ * (rule:swept-is-final).
+ * A span that stays where it is (still full, or with free slots and on
+ * nonempty already) is published without c.lock (rule:claimed-span-stays):
+ * while it is claimed no other thread moves it or caches it (the refill
+ * skips sg-1 spans, uncaching touches cached spans only, and a cached
+ * span is never unswept), so its list is this thread's to read, and the
+ * refill, which looks at sweepgen under c.lock, sees either sg-1 (skips
+ * it) or sg after the whole sweep.  After a minor collection most spans
+ * are full of old objects: taking the lock for each one made the
+ * background sweeper and an allocating thread of the same class meet on
+ * it thousands of times a cycle (Guile's pairs: futex waits and wakes
+ * in both). */
+bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve,
+                         sweep_frees *f) {
   mheap *h = &sgc_heap;
   uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
   if (preserve) {
@@ -163,17 +177,27 @@ bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve) {
     ATOMIC_STORE(&s->sweepgen, sg);
     return false;
   }
-  sgc_lock(&c->lock);
   if (s->incache) {
     /* A span in an mcache is never unswept: see design.md. */
     sgc_fatal("sweep: span %p of class %d is in an mcache", (void *)s->base,
               spanclass_class(s->spanclass));
   }
+  if (s->nalloc != 0 && (s->nalloc == s->nelems || s->list == &c->nonempty)) {
+    ATOMIC_STORE(&s->sweepgen, sg);
+    return false;
+  }
+  sgc_lock(&c->lock);
   if (s->nalloc == 0) {
     mspan_list_remove(s);
     ATOMIC_STORE(&s->sweepgen, sg);
     sgc_unlock(&c->lock);
-    mheap_free(s);
+    if (f == NULL) {
+      mheap_free(s);
+      return true;
+    }
+    if (f->n == SWEEP_FREES_MAX)
+      sweep_frees_flush(f);
+    f->s[f->n++] = s;
     return true;
   }
   if (s->nalloc < s->nelems && s->list != &c->nonempty) {

@@ -737,35 +737,46 @@ void mheap_free_stack(mspan *s) {
   sgc_unlock(&h->lock);
 }
 
-void mheap_free(mspan *s) {
-  mheap *h = &sgc_heap;
-  sgc_lock_counted(&h->lock); /* let in by the walks */
+/* Give in-use span s back, mheap.lock held; false (nothing done) if it
+ * is not in use, or already put off: a double free of a large object. */
+static bool free_inuse_locked(mheap *h, mspan *s) {
+  SGC_ASSERT_HELD(&h->lock);
   /* Two threads freeing one large object at once: the second finds it
    * free already (under the lock, so no third party is in the middle). */
-  if (s->state != MSPAN_INUSE) {
-    uintptr_t base = s->base;
-    sgc_unlock(&h->lock);
-    sgc_fatal("sgc_free(%p): double free of a large object", (void *)base);
-  }
+  if (s->state != MSPAN_INUSE)
+    return false;
   if (ATOMIC_LOAD_RELAXED(&h->concmark)) {
     /* A concurrent marker may have loaded s and be about to set its mark
      * bit: the struct must not be freed (and reused) under it.  The final
      * stop frees it (rule:no-span-freed-under-markers). */
-    if (s->freedeferred) {
-      uintptr_t base = s->base;
-      sgc_unlock(&h->lock);
-      sgc_fatal("sgc_free(%p): double free of a large object",
-                (void *)base);
-    }
+    if (s->freedeferred)
+      return false;
     s->freedeferred = 1;
     s->next = h->deferred_free;
     h->deferred_free = s;
-    sgc_unlock(&h->lock);
-    return;
+    return true;
   }
   if (sgc_record_frees)
     gen_note_span_freed(s);
   mheap_free_locked(s, true);
+  return true;
+}
+
+void mheap_free(mspan *s) {
+  mheap_free_spans(&s, 1);
+}
+
+void mheap_free_spans(mspan *const *v, uint32_t n) {
+  if (n == 0)
+    return;
+  mheap *h = &sgc_heap;
+  sgc_lock_counted(&h->lock); /* let in by the walks */
+  for (uint32_t i = 0; i < n; i++)
+    if (!free_inuse_locked(h, v[i])) {
+      uintptr_t base = v[i]->base;
+      sgc_unlock(&h->lock);
+      sgc_fatal("sgc_free(%p): double free of a large object", (void *)base);
+    }
   sgc_unlock(&h->lock);
 }
 

@@ -474,6 +474,8 @@ void mheap_init(void);
 /* A span of npages for span class sc (sc 0/1: a large object). */
 mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large);
 void mheap_free(mspan *s);               /* takes mheap.lock */
+/* mheap_free of n spans under one hold of mheap.lock (sweepers). */
+void mheap_free_spans(mspan *const *v, uint32_t n);
 void mheap_free_deferred(void); /* world stopped: mheap.deferred_free */
 mspan *mheap_alloc_stack(uintptr_t npages); /* an MSPAN_STACK span */
 void mheap_free_stack(mspan *s);
@@ -533,7 +535,9 @@ void mcentral_uncache_span(mcentral *c, mspan *s);
 void mcentral_put_batch(mcentral *c, void *list, uint32_t n);
 void *mcentral_take_batch(mcentral *c, uint32_t *n);
 void mcentral_drop_batches(mcentral *c, uint64_t *dropped);
-bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve);
+struct sweep_frees;
+bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve,
+                         struct sweep_frees *f);
 
 /* ------------------------------------------------------------------ sweep */
 
@@ -542,6 +546,19 @@ bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve);
  * preserve, the span is kept even if empty (the caller hands it out).
  * Returns true if the span went back to the heap. */
 bool mspan_sweep(mspan *s, bool preserve);
+/* Spans a sweeper emptied, given back to the heap together: one hold of
+ * mheap.lock for up to SWEEP_FREES_MAX of them instead of one each
+ * (rule:emptied-spans-freed-in-region: before the sweeper leaves its
+ * no-preempt region).  Until then such a span is INUSE, swept, empty
+ * and on no list. */
+#define SWEEP_FREES_MAX 16
+typedef struct sweep_frees {
+  uint32_t n;
+  mspan *s[SWEEP_FREES_MAX];
+} sweep_frees;
+/* mspan_sweep, an emptied span added to f (flushed first if full). */
+bool mspan_sweep_to(mspan *s, bool preserve, sweep_frees *f);
+void sweep_frees_flush(sweep_frees *f);
 /* Make sure s is swept for the current cycle: sweep it, or wait for the
  * thread sweeping it. */
 void mspan_ensure_swept(mspan *s);
