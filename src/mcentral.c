@@ -129,6 +129,10 @@ retry:
   mspan_list_insert_back(&c->empty, s);
 havespan:
   SGC_ASSERT(s->nalloc < s->nelems);
+  if (s->parked) {
+    s->parked = 0;
+    sweep_unpark(s->npages);
+  }
   SGC_ASSERT(ATOMIC_LOAD(&s->sweepgen) == ATOMIC_LOAD(&h->sweepgen));
   s->incache = 1;
   sgc_unlock(&c->lock);
@@ -187,7 +191,22 @@ bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve,
     return false;
   }
   sgc_lock(&c->lock);
+  if (s->nalloc == 0 && f != NULL && f->park && !s->parked &&
+      sweep_park(s->npages)) {
+    s->parked = 1;
+    if (s->list != &c->nonempty) {
+      mspan_list_remove(s);
+      mspan_list_insert(&c->nonempty, s);
+    }
+    ATOMIC_STORE(&s->sweepgen, sg);
+    sgc_unlock(&c->lock);
+    return false;
+  }
   if (s->nalloc == 0) {
+    if (s->parked) { /* parked a whole cycle and not taken: let it go */
+      s->parked = 0;
+      sweep_unpark(s->npages);
+    }
     mspan_list_remove(s);
     ATOMIC_STORE(&s->sweepgen, sg);
     sgc_unlock(&c->lock);

@@ -643,6 +643,7 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
   s->next = s->prev = NULL;
   s->list = NULL;
   s->incache = 0;
+  s->parked = 0;
   s->specials = NULL;
   mheap_forget_rootspan(s);
   /* Word by word, atomically: markers load mark bits with atomics and no

@@ -450,11 +450,13 @@ void mheap_trace(uint64_t numgc) {
   int n = snprintf(
       buf, sizeof buf,
       "heap %llu: arena %.1f MB committed (%llu grows); spans %.1f MB in use "
-      "+ %.1f MB stacks (peak %.1f MB); free %.1f MB in %llu runs, largest "
+      "(%.1f MB parked) + %.1f MB stacks (peak %.1f MB); free %.1f MB in "
+      "%llu runs, largest "
       "%.2f MB; idle <1s %.1f, <%.1fs %.1f, older %.1f MB; released %.1f MB "
       "(%.1f MB ever); stack pools %.1f MB, %.1f MB unused\n",
       (unsigned long long)numgc, st.arena_committed_bytes / mb,
-      (unsigned long long)st.arena_grows, inuse, stack,
+      (unsigned long long)st.arena_grows, inuse,
+      (double)(sweep_parked_pages() * PAGE_SIZE) / mb, stack,
       st.peak_span_bytes / mb, freeb, (unsigned long long)st.free_runs,
       st.free_largest_run_bytes / mb, st.free_young_bytes / mb,
       h->scavenge_delay_ns / 1e9, st.free_idle_bytes / mb,

@@ -239,6 +239,7 @@ typedef struct mspan {
    * or guarded by the mcentral lock, or by the sweeper that claimed it. */
   uint8_t incache;
   uint8_t needzero;      /* free slots may hold stale bytes */
+  uint8_t parked;        /* emptied by a sweep, kept for its class (mcentral.c) */
   uint32_t cachebase;    /* slots below are allocated; a multiple of 64 */
   uint32_t nalloc;       /* allocated objects (explicitly freed ones too) */
   uint64_t alloccache;   /* bit k: slot cachebase+k is free (the truth for
@@ -554,8 +555,18 @@ bool mspan_sweep(mspan *s, bool preserve);
 #define SWEEP_FREES_MAX 16
 typedef struct sweep_frees {
   uint32_t n;
+  bool park; /* emptied spans may be parked for their class (mcentral.c) */
   mspan *s[SWEEP_FREES_MAX];
 } sweep_frees;
+/* Reserve npages of the sweep's parking budget (rule:parked-spans-bounded);
+ * false if it is spent or parking is off.  sweep_unpark gives them back
+ * when a parked span is taken or freed. */
+bool sweep_park(uintptr_t npages);
+void sweep_unpark(uintptr_t npages);
+uint64_t sweep_parked_pages(void); /* pages parked now (gctrace, tests) */
+/* The pages this generation may park (0: none); inside a no-preempt
+ * region, or anywhere as an estimate. */
+uint64_t sweep_park_cap(void);
 /* mspan_sweep, an emptied span added to f (flushed first if full). */
 bool mspan_sweep_to(mspan *s, bool preserve, sweep_frees *f);
 void sweep_frees_flush(sweep_frees *f);
