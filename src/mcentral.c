@@ -153,14 +153,39 @@ void mcentral_uncache_span(mcentral *c, mspan *s) {
   sgc_unlock(&c->lock);
 }
 
+/* Span s of c, claimed and swept, whose place must change: relink it by
+ * its new fullness, or, empty, park it (with 'park', within the budget)
+ * or take it off c's lists; then publish sweepgen.  True if the caller
+ * must give it back to the heap.  c.lock held. */
+static bool settle_locked(mcentral *c, mspan *s, bool park, uint32_t sg) {
+  SGC_ASSERT_HELD(&c->lock);
+  bool give_back = false;
+  if (s->nalloc == 0 && park && !s->parked && sweep_park(s->npages)) {
+    s->parked = 1;
+    if (s->list != &c->nonempty) {
+      mspan_list_remove(s);
+      mspan_list_insert(&c->nonempty, s);
+    }
+  } else if (s->nalloc == 0) {
+    if (s->parked) { /* parked a whole cycle and not taken: let it go */
+      s->parked = 0;
+      sweep_unpark(s->npages);
+    }
+    mspan_list_remove(s);
+    give_back = true;
+  } else if (s->nalloc < s->nelems && s->list != &c->nonempty) {
+    mspan_list_remove(s);
+    mspan_list_insert(&c->nonempty, s);
+  }
+  ATOMIC_STORE(&s->sweepgen, sg);
+  return give_back;
+}
+
 /* Called by the sweeper with the span claimed (sweepgen == sg-1), after it
  * recomputed nalloc.  Relinks the span by its new fullness, or gives it
- * back to the heap when it holds nothing and no mcache has it (with f,
- * into f, which the sweeper gives back before it leaves its no-preempt
- * region: sweep_frees).  Returns true if the span went back to the heap
- * or into f.  The sweepgen is published last:
- * a swept sweepgen is the signal that the span may be handed out
- * (rule:swept-is-final).
+ * back to the heap when it holds nothing and no mcache has it.  The
+ * sweepgen is published last: a swept sweepgen is the signal that the
+ * span may be handed out (rule:swept-is-final).
  * A span that stays where it is (still full, or with free slots and on
  * nonempty already) is published without c.lock (rule:claimed-span-stays):
  * while it is claimed no other thread moves it or caches it (the refill
@@ -171,9 +196,13 @@ void mcentral_uncache_span(mcentral *c, mspan *s) {
  * are full of old objects: taking the lock for each one made the
  * background sweeper and an allocating thread of the same class meet on
  * it thousands of times a cycle (Guile's pairs: futex waits and wakes
- * in both). */
+ * in both).
+ * With a batch b, a span that must move is left in b, still claimed, for
+ * sweep_batch_flush (rule:batched-spans-settled-in-region).  Returns true
+ * if the span went back to the heap (with b: if it is empty; it may be
+ * parked instead when b allows parking). */
 bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve,
-                         sweep_frees *f) {
+                         sweep_batch *b) {
   mheap *h = &sgc_heap;
   uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
   if (preserve) {
@@ -190,42 +219,45 @@ bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve,
     ATOMIC_STORE(&s->sweepgen, sg);
     return false;
   }
+  if (b != NULL) {
+    if (b->n == SWEEP_BATCH_MAX)
+      sweep_batch_flush(b);
+    b->s[b->n++] = s;
+    return s->nalloc == 0;
+  }
   sgc_lock(&c->lock);
-  if (s->nalloc == 0 && f != NULL && f->park && !s->parked &&
-      sweep_park(s->npages)) {
-    s->parked = 1;
-    if (s->list != &c->nonempty) {
-      mspan_list_remove(s);
-      mspan_list_insert(&c->nonempty, s);
-    }
-    ATOMIC_STORE(&s->sweepgen, sg);
-    sgc_unlock(&c->lock);
-    return false;
-  }
-  if (s->nalloc == 0) {
-    if (s->parked) { /* parked a whole cycle and not taken: let it go */
-      s->parked = 0;
-      sweep_unpark(s->npages);
-    }
-    mspan_list_remove(s);
-    ATOMIC_STORE(&s->sweepgen, sg);
-    sgc_unlock(&c->lock);
-    if (f == NULL) {
-      mheap_free(s);
-      return true;
-    }
-    if (f->n == SWEEP_FREES_MAX)
-      sweep_frees_flush(f);
-    f->s[f->n++] = s;
-    return true;
-  }
-  if (s->nalloc < s->nelems && s->list != &c->nonempty) {
-    mspan_list_remove(s);
-    mspan_list_insert(&c->nonempty, s);
-  }
-  ATOMIC_STORE(&s->sweepgen, sg);
+  bool give_back = settle_locked(c, s, false, sg);
   sgc_unlock(&c->lock);
-  return false;
+  if (give_back)
+    mheap_free(s);
+  return give_back;
+}
+
+/* Settle the spans of batch b: one hold of each class's lock for all its
+ * spans in b, then one hold of mheap.lock for those given back. */
+void sweep_batch_flush(sweep_batch *b) {
+  mheap *h = &sgc_heap;
+  uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
+  mspan *back[SWEEP_BATCH_MAX];
+  uint32_t nback = 0;
+  for (uint32_t i = 0; i < b->n; i++) {
+    if (b->s[i] == NULL)
+      continue;
+    int sc = b->s[i]->spanclass;
+    mcentral *c = &h->central[sc];
+    sgc_lock(&c->lock);
+    for (uint32_t j = i; j < b->n; j++) {
+      mspan *s = b->s[j];
+      if (s == NULL || s->spanclass != sc)
+        continue;
+      if (settle_locked(c, s, b->park, sg))
+        back[nback++] = s;
+      b->s[j] = NULL;
+    }
+    sgc_unlock(&c->lock);
+  }
+  b->n = 0;
+  mheap_free_spans(back, nback);
 }
 
 void mcentral_put_batch(mcentral *c, void *list, uint32_t n) {

@@ -536,9 +536,9 @@ void mcentral_uncache_span(mcentral *c, mspan *s);
 void mcentral_put_batch(mcentral *c, void *list, uint32_t n);
 void *mcentral_take_batch(mcentral *c, uint32_t *n);
 void mcentral_drop_batches(mcentral *c, uint64_t *dropped);
-struct sweep_frees;
+struct sweep_batch;
 bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve,
-                         struct sweep_frees *f);
+                         struct sweep_batch *b);
 
 /* ------------------------------------------------------------------ sweep */
 
@@ -547,17 +547,18 @@ bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve,
  * preserve, the span is kept even if empty (the caller hands it out).
  * Returns true if the span went back to the heap. */
 bool mspan_sweep(mspan *s, bool preserve);
-/* Spans a sweeper emptied, given back to the heap together: one hold of
- * mheap.lock for up to SWEEP_FREES_MAX of them instead of one each
- * (rule:emptied-spans-freed-in-region: before the sweeper leaves its
- * no-preempt region).  Until then such a span is INUSE, swept, empty
- * and on no list. */
-#define SWEEP_FREES_MAX 16
-typedef struct sweep_frees {
+/* Swept spans that must move (to nonempty, or back to the heap), settled
+ * together: one hold of a class's lock for all of that class's spans in
+ * the batch, one hold of mheap.lock for all given back, before the
+ * sweeper leaves its no-preempt region
+ * (rule:batched-spans-settled-in-region).  Until then they stay claimed
+ * (sweepgen sg-1). */
+#define SWEEP_BATCH_MAX 16
+typedef struct sweep_batch {
   uint32_t n;
   bool park; /* emptied spans may be parked for their class (mcentral.c) */
-  mspan *s[SWEEP_FREES_MAX];
-} sweep_frees;
+  mspan *s[SWEEP_BATCH_MAX];
+} sweep_batch;
 /* Reserve npages of the sweep's parking budget (rule:parked-spans-bounded);
  * false if it is spent or parking is off.  sweep_unpark gives them back
  * when a parked span is taken or freed. */
@@ -567,9 +568,9 @@ uint64_t sweep_parked_pages(void); /* pages parked now (gctrace, tests) */
 /* The pages this generation may park (0: none); inside a no-preempt
  * region, or anywhere as an estimate. */
 uint64_t sweep_park_cap(void);
-/* mspan_sweep, an emptied span added to f (flushed first if full). */
-bool mspan_sweep_to(mspan *s, bool preserve, sweep_frees *f);
-void sweep_frees_flush(sweep_frees *f);
+/* mspan_sweep, a span that must move left in b (flushed first if full). */
+bool mspan_sweep_to(mspan *s, bool preserve, sweep_batch *b);
+void sweep_batch_flush(sweep_batch *b); /* mcentral.c */
 /* Make sure s is swept for the current cycle: sweep it, or wait for the
  * thread sweeping it. */
 void mspan_ensure_swept(mspan *s);

@@ -171,7 +171,7 @@ static uint32_t count_marks(const mspan *s) {
   return n;
 }
 
-bool mspan_sweep_to(mspan *s, bool preserve, sweep_frees *f) {
+bool mspan_sweep_to(mspan *s, bool preserve, sweep_batch *b) {
   mheap *h = &sgc_heap;
   uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
   if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE ||
@@ -237,16 +237,11 @@ bool mspan_sweep_to(mspan *s, bool preserve, sweep_frees *f) {
       s->markbits[w] &= ~queued[w];
   s->nalloc = nmarked;
   mspan_seek_free(s, 0);
-  return mcentral_sweep_done(&h->central[s->spanclass], s, preserve, f);
+  return mcentral_sweep_done(&h->central[s->spanclass], s, preserve, b);
 }
 
 bool mspan_sweep(mspan *s, bool preserve) {
   return mspan_sweep_to(s, preserve, NULL);
-}
-
-void sweep_frees_flush(sweep_frees *f) {
-  mheap_free_spans(f->s, f->n);
-  f->n = 0;
 }
 
 /* Parking (rule:parked-spans-bounded).  A span its sweep empties may stay
@@ -312,10 +307,10 @@ void mspan_ensure_swept(mspan *s) {
 enum { SWEEP_BG, SWEEP_DEMAND, SWEEP_PAUSE, SWEEP_ASSIST };
 
 /* Claim and sweep the next unswept span of the snapshot; returns the pages
- * it gave back to the heap (or put in f, if not NULL), or -1 when none is
- * left.  Caller inside a no-preempt region (or the world stopped).  'why'
+ * it gave back to the heap (with a batch b: that it leaves in b empty),
+ * or -1 when none is left.  Caller inside a no-preempt region (or the world stopped).  'why'
  * only says which counter the sweep goes to. */
-static intptr_t sweep_next(int why, sweep_frees *f) {
+static intptr_t sweep_next(int why, sweep_batch *b) {
   mheap *h = &sgc_heap;
   uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
   for (;;) {
@@ -334,14 +329,14 @@ static intptr_t sweep_next(int why, sweep_frees *f) {
     static uint64_t *const counter[] = {&sgc_nbgsweep, &sgc_ndemandsweep,
                                         &sgc_npausesweep, &sgc_nassistsweep};
     ATOMIC_ADD(counter[why], 1);
-    return mspan_sweep_to(s, false, f) ? (intptr_t)npages : 0;
+    return mspan_sweep_to(s, false, b) ? (intptr_t)npages : 0;
   }
 }
 
 /* The background sweeper (bg) or a thread that needs the sweep done.
  * SPANGC_DEBUG=nobgsweep=1 idles the background sweeper (tests: the
  * allocating threads and the stop must then do all the sweeping). */
-static intptr_t sweepone_to(bool bg, sweep_frees *f) {
+static intptr_t sweepone_to(bool bg, sweep_batch *b) {
   static int idle = -1; /* atomic: the flag, read once */
   if (bg) {
     int v = ATOMIC_LOAD_RELAXED(&idle);
@@ -352,7 +347,7 @@ static intptr_t sweepone_to(bool bg, sweep_frees *f) {
     if (v)
       return -1;
   }
-  return sweep_next(bg ? SWEEP_BG : SWEEP_DEMAND, f);
+  return sweep_next(bg ? SWEEP_BG : SWEEP_DEMAND, b);
 }
 
 intptr_t sweepone(bool bg) { return sweepone_to(bg, NULL); }
@@ -382,13 +377,13 @@ void sweep_pay(void) {
   if (ATOMIC_LOAD(&sweep.pages_swept) >= target)
     return;
   uint64_t t0 = sweep_clock();
-  sweep_frees f;
-  f.n = 0;
-  f.park = true;
+  sweep_batch b;
+  b.n = 0;
+  b.park = true;
   while (ATOMIC_LOAD(&sweep.pages_swept) < target)
-    if (sweep_next(SWEEP_ASSIST, &f) < 0)
+    if (sweep_next(SWEEP_ASSIST, &b) < 0)
       break;
-  sweep_frees_flush(&f);
+  sweep_batch_flush(&b);
   sweep_clocked(t0);
 }
 
@@ -410,17 +405,17 @@ bool sweep_reclaim(uintptr_t npages) {
   uint64_t t0 = sweep_clock();
   uintptr_t got = 0;
   int n = 0;
-  sweep_frees f;
-  f.n = 0;
-  f.park = false; /* the pages are wanted in the heap */
+  sweep_batch b;
+  b.n = 0;
+  b.park = false; /* the pages are wanted in the heap */
   while (got < npages && n < SWEEP_RECLAIM_MAX) {
-    intptr_t r = sweep_next(SWEEP_DEMAND, &f);
+    intptr_t r = sweep_next(SWEEP_DEMAND, &b);
     if (r < 0)
       break;
     got += (uintptr_t)r;
     n++;
   }
-  sweep_frees_flush(&f);
+  sweep_batch_flush(&b);
   sweep_clocked(t0);
   return n > 0;
 }
@@ -499,22 +494,23 @@ static struct {
 } bgsweep = {SGC_MUTEX_INIT(BGSWEEP), PTHREAD_COND_INITIALIZER};
 
 /* One slice of the background sweep, in the caller's no-preempt region:
- * up to SWEEP_FREES_MAX spans, the emptied ones given back to the heap
- * together at the end (rule:emptied-spans-freed-in-region).  Sweeping and
- * giving back one span at a time, the sweeper took mheap.lock once per
- * emptied span, against an allocating thread taking it for new ones
- * (Guile's binary trees on our libgc.so.1: 80000 futex calls a run, 34000
- * with the batches and rule:claimed-span-stays).  A stop asked for
+ * up to SWEEP_BATCH_MAX spans, the ones that must move settled together
+ * at the end (rule:batched-spans-settled-in-region).  Settling one span
+ * at a time, the sweeper took its class's lock, and mheap.lock for an
+ * emptied one, once per span, against an allocating thread taking both
+ * for its refills (Guile's binary trees on our libgc.so.1: 80000 futex
+ * calls a run; 34000 with the frees batched and rule:claimed-span-stays).
+ * A stop asked for
  * meanwhile (c->pending) ends the slice after the span in hand, so a stop
  * waits for one span's sweep, as before.  -1 when nothing is left. */
 static intptr_t bgsweep_slice(mcache *c) {
-  sweep_frees f;
-  f.n = 0;
-  f.park = true;
+  sweep_batch b;
+  b.n = 0;
+  b.park = true;
   intptr_t r = 0;
-  for (int k = 0; k < SWEEP_FREES_MAX && r >= 0 && !c->pending; k++)
-    r = sweepone_to(true, &f);
-  sweep_frees_flush(&f);
+  for (int k = 0; k < SWEEP_BATCH_MAX && r >= 0 && !c->pending; k++)
+    r = sweepone_to(true, &b);
+  sweep_batch_flush(&b);
   return r;
 }
 
