@@ -260,6 +260,34 @@ void sweep_batch_flush(sweep_batch *b) {
   mheap_free_spans(back, nback);
 }
 
+void mcentral_unpark_all(void) {
+  mheap *h = &sgc_heap;
+  for (int sc = 0; sc < NUM_SPANCLASSES; sc++) {
+    mcentral *c = &h->central[sc];
+    uint32_t n;
+    do {
+      mspan *back[SWEEP_BATCH_MAX];
+      n = 0;
+      sgc_lock(&c->lock);
+      uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
+      for (mspan *s = c->nonempty.first, *next; s != NULL && n < SWEEP_BATCH_MAX;
+           s = next) {
+        next = s->next;
+        /* Unswept (parked last cycle): its sweep decides. */
+        if (!s->parked || ATOMIC_LOAD(&s->sweepgen) != sg)
+          continue;
+        SGC_ASSERT(s->nalloc == 0 && !s->incache);
+        s->parked = 0;
+        sweep_unpark(s->npages);
+        mspan_list_remove(s);
+        back[n++] = s;
+      }
+      sgc_unlock(&c->lock);
+      mheap_free_spans(back, n);
+    } while (n == SWEEP_BATCH_MAX);
+  }
+}
+
 void mcentral_put_batch(mcentral *c, void *list, uint32_t n) {
   pthread_once(&batchalloc_once, batchalloc_init);
   fbatch *b = fixalloc_alloc(&batchalloc);

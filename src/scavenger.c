@@ -377,6 +377,7 @@ size_t sgc_release_memory(void) {
    * hung the collection that waited for a thread blocked on the lock
    * (rule:no-stop-holding-lock). */
   mcache *c = nopreempt_enter_any();
+  mcentral_unpark_all(); /* their pages are free pages to the caller */
   size_t n = mheap_scavenge(0);
   nopreempt_leave_any(c);
   return n;

@@ -536,6 +536,10 @@ void mcentral_uncache_span(mcentral *c, mspan *s);
 void mcentral_put_batch(mcentral *c, void *list, uint32_t n);
 void *mcentral_take_batch(mcentral *c, uint32_t *n);
 void mcentral_drop_batches(mcentral *c, uint64_t *dropped);
+/* Every swept parked span back to the heap (sgc_release_memory), in the
+ * caller's no-preempt region: one taken off its list is given back before
+ * any stop sees it. */
+void mcentral_unpark_all(void);
 struct sweep_batch;
 bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve,
                          struct sweep_batch *b);

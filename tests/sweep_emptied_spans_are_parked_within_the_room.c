@@ -8,6 +8,7 @@
  *     zeroed, though the spans held that class's garbage;
  * (3) a parked span no refill took is given back at the next cycle's
  *     sweep: after two collections with no allocation, nothing is parked;
+ *     and sgc_release_memory gives every parked span back at once;
  * (4) with a memory limit (free pages must be where the limit can release
  *     them) nothing is parked; run again as a child with SPANGC_MEMLIMIT;
  * (5) the live set is intact. */
@@ -139,6 +140,18 @@ int main(int argc, char **argv) {
   }
 
   /* (3) */
+  churn(2);
+  wait_swept();
+  uint64_t before_release = sweep_parked_pages();
+  size_t released = sgc_release_memory();
+  printf("sgc_release_memory with %llu pages parked: %zu bytes released, "
+         "%llu pages parked after\n",
+         (unsigned long long)before_release, released,
+         (unsigned long long)sweep_parked_pages());
+  CHECKF(sweep_parked_pages() == 0,
+         "%llu pages still parked after sgc_release_memory",
+         (unsigned long long)sweep_parked_pages());
+  CHECK(before_release == 0 || released >= before_release * PAGE_SIZE);
   sgc_collect();
   wait_swept();
   sgc_collect();
