@@ -255,9 +255,12 @@ bool mspan_sweep(mspan *s, bool preserve) {
  * before the next collection, so it takes them again meanwhile if its
  * classes stay the same); there is none when a memory limit is set (free
  * pages must be where the limit can release them) or when the heap
- * shrinks (live under a quarter of the pages in use: the pages should go
- * back to the OS); and a span parked through a whole cycle goes back to
- * the heap at its next sweep.  Only the background and proportional
+ * shrinks (live under 3/8 of the pages in use, where a program at its
+ * GOGC goal has about half: the pages should go back to the OS); a span
+ * parked through a whole cycle goes back to the heap at its next sweep;
+ * and all go back before the heap grows or a max heap refuses a span
+ * (mheap_alloc), at the end of sgc_collect, when a memory limit is set,
+ * and in sgc_release_memory (mcentral_unpark_all).  Only the background and proportional
  * sweeps park: a refill that sweeps to reclaim pages needs them in the
  * heap.  Parked spans are ordinary in-use spans, empty, with free slots,
  * on nonempty; 'parked' (guarded by the class's lock) only counts them. */
@@ -267,7 +270,7 @@ uint64_t sweep_park_cap(void) {
   if (memlimit_on())
     return 0;
   int64_t basis = sweep.live_basis;
-  if (basis <= 0 || (uint64_t)basis < sweep.pages_total * PAGE_SIZE / 4)
+  if (basis <= 0 || (uint64_t)basis < sweep.pages_total * PAGE_SIZE / 8 * 3)
     return 0;
   int64_t room = (int64_t)ATOMIC_LOAD(&sgc_next_gc) - basis;
   return room > 0 ? (uint64_t)room / PAGE_SIZE : 0;
