@@ -162,6 +162,7 @@ static bool settle_locked(mcentral *c, mspan *s, bool park, uint32_t sg) {
   bool give_back = false;
   if (s->nalloc == 0 && park && !s->parked && sweep_park(s->npages)) {
     s->parked = 1;
+    s->unusedsince = os_nanotime(); /* for mcentral_unpark's idle rule */
     if (s->list != &c->nonempty) {
       mspan_list_remove(s);
       mspan_list_insert(&c->nonempty, s);
@@ -260,7 +261,9 @@ void sweep_batch_flush(sweep_batch *b) {
   mheap_free_spans(back, nback);
 }
 
-void mcentral_unpark_all(void) {
+void mcentral_unpark_all(void) { mcentral_unpark(UINT64_MAX); }
+
+void mcentral_unpark(uint64_t parked_before) {
   mheap *h = &sgc_heap;
   for (int sc = 0; sc < NUM_SPANCLASSES; sc++) {
     mcentral *c = &h->central[sc];
@@ -274,7 +277,8 @@ void mcentral_unpark_all(void) {
            s = next) {
         next = s->next;
         /* Unswept (parked last cycle): its sweep decides. */
-        if (!s->parked || ATOMIC_LOAD(&s->sweepgen) != sg)
+        if (!s->parked || ATOMIC_LOAD(&s->sweepgen) != sg ||
+            s->unusedsince >= parked_before)
           continue;
         SGC_ASSERT(s->nalloc == 0 && !s->incache);
         s->parked = 0;

@@ -349,6 +349,14 @@ static void *scavenger_main(void *arg) {
      * at each of the prompt release's polls. */
     uint64_t now = os_nanotime();
     if (now - last >= h->scavenge_delay_ns / 2) {
+      /* Spans parked for their classes that no refill took for a whole
+       * delay (a program that stopped allocating) become free pages,
+       * released by a later pass (rule:parked-spans-bounded). */
+      if (sweep_parked_pages() != 0 && now > h->scavenge_delay_ns) {
+        mcache *c = nopreempt_enter_any();
+        mcentral_unpark(now - h->scavenge_delay_ns);
+        nopreempt_leave_any(c);
+      }
       mheap_scavenge(h->scavenge_delay_ns);
       last = os_nanotime();
     }

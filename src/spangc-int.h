@@ -540,6 +540,9 @@ void mcentral_drop_batches(mcentral *c, uint64_t *dropped);
  * caller's no-preempt region: one taken off its list is given back before
  * any stop sees it. */
 void mcentral_unpark_all(void);
+/* Those parked before time parked_before (os_nanotime) only: the
+ * scavenger's idle rule. */
+void mcentral_unpark(uint64_t parked_before);
 struct sweep_batch;
 bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve,
                          struct sweep_batch *b);

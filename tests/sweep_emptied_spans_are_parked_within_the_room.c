@@ -11,6 +11,9 @@
  *     and sgc_release_memory gives every parked span back at once;
  * (4) with a memory limit (free pages must be where the limit can release
  *     them) nothing is parked; run again as a child with SPANGC_MEMLIMIT;
+ * (6) a program that stops allocating gets its parked spans back in the
+ *     heap from the scavenger thread after its delay (a child with
+ *     SPANGC_SCAVENGE_MS=50: within 2 s);
  * (5) the live set is intact. */
 #include <stdlib.h>
 #include <time.h>
@@ -68,9 +71,35 @@ static int child_with_limit(void) {
   return 0;
 }
 
+static int child_idle(void) {
+  sgc_init();
+  void **live = calloc(LIVE, sizeof *live);
+  CHECK(live != NULL && sgc_add_roots(live, live + LIVE) == 0);
+  for (long i = 0; i < LIVE; i++)
+    CHECK((live[i] = sgc_alloc(64)) != NULL);
+  churn(3);
+  wait_swept();
+  uint64_t parked = sweep_parked_pages();
+  struct timespec ts = {0, 10000000};
+  int waited = 0;
+  while (sweep_parked_pages() != 0 && waited < 200) {
+    nanosleep(&ts, NULL);
+    waited++;
+  }
+  printf("idle: %llu pages parked, %llu after %d ms\n",
+         (unsigned long long)parked, (unsigned long long)sweep_parked_pages(),
+         waited * 10);
+  CHECKF(parked > 0, "nothing parked to give back");
+  CHECKF(sweep_parked_pages() == 0, "%llu pages still parked after 2 s idle",
+         (unsigned long long)sweep_parked_pages());
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "limit") == 0)
     return child_with_limit();
+  if (argc > 1 && strcmp(argv[1], "idle") == 0)
+    return child_idle();
   sgc_init();
   long **live = calloc(LIVE, sizeof *live);
   CHECK(live != NULL && sgc_add_roots(live, live + LIVE) == 0);
@@ -169,6 +198,11 @@ int main(int argc, char **argv) {
   int st = run_self(argv[0], "limit", out, sizeof out);
   unsetenv("SPANGC_MEMLIMIT");
   CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child with a limit: %s", out);
+  /* (6) */
+  setenv("SPANGC_SCAVENGE_MS", "50", 1);
+  st = run_self(argv[0], "idle", out, sizeof out);
+  unsetenv("SPANGC_SCAVENGE_MS");
+  CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "idle child: %s", out);
   sgc_remove_roots(live, live + LIVE);
   return 0;
 }
