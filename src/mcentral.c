@@ -129,10 +129,6 @@ retry:
   mspan_list_insert_back(&c->empty, s);
 havespan:
   SGC_ASSERT(s->nalloc < s->nelems);
-  if (s->parked) {
-    s->parked = 0;
-    sweep_unpark(s->npages);
-  }
   SGC_ASSERT(ATOMIC_LOAD(&s->sweepgen) == ATOMIC_LOAD(&h->sweepgen));
   s->incache = 1;
   sgc_unlock(&c->lock);
@@ -154,24 +150,13 @@ void mcentral_uncache_span(mcentral *c, mspan *s) {
 }
 
 /* Span s of c, claimed and swept, whose place must change: relink it by
- * its new fullness, or, empty, park it (with 'park', within the budget)
- * or take it off c's lists; then publish sweepgen.  True if the caller
- * must give it back to the heap.  c.lock held. */
-static bool settle_locked(mcentral *c, mspan *s, bool park, uint32_t sg) {
+ * its new fullness, or, empty, take it off c's lists; then publish
+ * sweepgen.  True if the caller must give it back to the heap.  c.lock
+ * held. */
+static bool settle_locked(mcentral *c, mspan *s, uint32_t sg) {
   SGC_ASSERT_HELD(&c->lock);
   bool give_back = false;
-  if (s->nalloc == 0 && park && !s->parked && sweep_park(s->npages)) {
-    s->parked = 1;
-    s->unusedsince = os_nanotime(); /* for mcentral_unpark's idle rule */
-    if (s->list != &c->nonempty) {
-      mspan_list_remove(s);
-      mspan_list_insert(&c->nonempty, s);
-    }
-  } else if (s->nalloc == 0) {
-    if (s->parked) { /* parked a whole cycle and not taken: let it go */
-      s->parked = 0;
-      sweep_unpark(s->npages);
-    }
+  if (s->nalloc == 0) {
     mspan_list_remove(s);
     give_back = true;
   } else if (s->nalloc < s->nelems && s->list != &c->nonempty) {
@@ -200,8 +185,8 @@ static bool settle_locked(mcentral *c, mspan *s, bool park, uint32_t sg) {
  * in both).
  * With a batch b, a span that must move is left in b, still claimed, for
  * sweep_batch_flush (rule:batched-spans-settled-in-region).  Returns true
- * if the span went back to the heap (with b: if it is empty; it may be
- * parked instead when b allows parking). */
+ * if the span went back to the heap (with b: if it is empty, and so goes
+ * back at the flush). */
 bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve,
                          sweep_batch *b) {
   mheap *h = &sgc_heap;
@@ -227,7 +212,7 @@ bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve,
     return s->nalloc == 0;
   }
   sgc_lock(&c->lock);
-  bool give_back = settle_locked(c, s, false, sg);
+  bool give_back = settle_locked(c, s, sg);
   sgc_unlock(&c->lock);
   if (give_back)
     mheap_free(s);
@@ -251,7 +236,7 @@ void sweep_batch_flush(sweep_batch *b) {
       mspan *s = b->s[j];
       if (s == NULL || s->spanclass != sc)
         continue;
-      if (settle_locked(c, s, b->park, sg))
+      if (settle_locked(c, s, sg))
         back[nback++] = s;
       b->s[j] = NULL;
     }
@@ -259,37 +244,6 @@ void sweep_batch_flush(sweep_batch *b) {
   }
   b->n = 0;
   mheap_free_spans(back, nback);
-}
-
-void mcentral_unpark_all(void) { mcentral_unpark(UINT64_MAX); }
-
-void mcentral_unpark(uint64_t parked_before) {
-  mheap *h = &sgc_heap;
-  for (int sc = 0; sc < NUM_SPANCLASSES; sc++) {
-    mcentral *c = &h->central[sc];
-    uint32_t n;
-    do {
-      mspan *back[SWEEP_BATCH_MAX];
-      n = 0;
-      sgc_lock(&c->lock);
-      uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
-      for (mspan *s = c->nonempty.first, *next; s != NULL && n < SWEEP_BATCH_MAX;
-           s = next) {
-        next = s->next;
-        /* Unswept (parked last cycle): its sweep decides. */
-        if (!s->parked || ATOMIC_LOAD(&s->sweepgen) != sg ||
-            s->unusedsince >= parked_before)
-          continue;
-        SGC_ASSERT(s->nalloc == 0 && !s->incache);
-        s->parked = 0;
-        sweep_unpark(s->npages);
-        mspan_list_remove(s);
-        back[n++] = s;
-      }
-      sgc_unlock(&c->lock);
-      mheap_free_spans(back, n);
-    } while (n == SWEEP_BATCH_MAX);
-  }
 }
 
 void mcentral_put_batch(mcentral *c, void *list, uint32_t n) {

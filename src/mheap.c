@@ -632,16 +632,6 @@ static void release_for_limit_locked(void) {
 mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
   mheap *h = &sgc_heap;
   sgc_lock_counted(&h->lock); /* let in by the walks' sgc_lock_pass */
-  if (unlikely(sweep_parked_pages() != 0) &&
-      (gc_over_max_heap(npages) || treap_first_fit(h, npages) == NULL)) {
-    /* Parked spans are free pages kept for their classes: before the
-     * heap grows, or a max heap refuses, they come back
-     * (rule:parked-spans-bounded).  The caller is in a no-preempt
-     * region and holds no class lock (mcentral_unpark_all). */
-    sgc_unlock(&h->lock);
-    mcentral_unpark_all();
-    sgc_lock_counted(&h->lock);
-  }
   mspan *s = gc_over_max_heap(npages) ? NULL : alloc_span_locked(h, npages);
   if (s == NULL) {
     sgc_unlock(&h->lock);
@@ -653,7 +643,6 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
   s->next = s->prev = NULL;
   s->list = NULL;
   s->incache = 0;
-  s->parked = 0;
   s->specials = NULL;
   mheap_forget_rootspan(s);
   /* Word by word, atomically: markers load mark bits with atomics and no
