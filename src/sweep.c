@@ -264,8 +264,8 @@ enum { SWEEP_BG, SWEEP_DEMAND, SWEEP_PAUSE, SWEEP_ASSIST };
 
 /* Claim and sweep the next unswept span of the snapshot; returns the pages
  * it gave back to the heap (with a batch b: that it leaves in b empty),
- * or -1 when none is left.  Caller inside a no-preempt region (or the world stopped).  'why'
- * only says which counter the sweep goes to. */
+ * or -1 when none is left.  Caller inside a no-preempt region (or the
+ * world stopped).  'why' only says which counter the sweep goes to. */
 static intptr_t sweep_next(int why, sweep_batch *b) {
   mheap *h = &sgc_heap;
   uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
@@ -453,10 +453,10 @@ static struct {
  * at a time, the sweeper took its class's lock, and mheap.lock for an
  * emptied one, once per span, against an allocating thread taking both
  * for its refills (Guile's binary trees on our libgc.so.1: 80000 futex
- * calls a run; 34000 with the frees batched and rule:claimed-span-stays).
- * A stop asked for
- * meanwhile (c->pending) ends the slice after the span in hand, so a stop
- * waits for one span's sweep, as before.  -1 when nothing is left. */
+ * calls a run; about 24000 with the batches and rule:claimed-span-stays).
+ * A stop asked for meanwhile (c->pending) ends the slice after the span
+ * in hand, so a stop waits for one span's sweep, as before.  -1 when
+ * nothing is left. */
 static intptr_t bgsweep_slice(mcache *c) {
   sweep_batch b;
   b.n = 0;
