@@ -642,7 +642,7 @@ void mark_concurrent(mark_result *res) {
   ATOMIC_STORE(&work.assist_ns, 0);
   ATOMIC_STORE(&work.nassists, 0);
   ATOMIC_STORE_RELAXED(&work.nwait, 0);
-  work.done = 0;
+  ATOMIC_STORE_RELAXED(&work.done, 0);
   /* Open after the plain writes above: an assist's putfull reads nwait. */
   assists_open();
   if (sgc_test_conc_phase_hook)
@@ -653,7 +653,7 @@ void mark_concurrent(mark_result *res) {
     if (ATOMIC_LOAD(&work.full) == NULL)
       break;
     ATOMIC_STORE_RELAXED(&work.nwait, 0); /* no assist runs now */
-    work.done = 0;
+    ATOMIC_STORE_RELAXED(&work.done, 0);
   }
   mark_take_assists(res);
   work.concurrent = false;

@@ -24,7 +24,7 @@ static void overflow_pass(mark_result *res);
 void drain_alone(gcwork *w) {
   work.nproc = 1;
   ATOMIC_STORE_RELAXED(&work.nwait, 0);
-  work.done = 0;
+  ATOMIC_STORE_RELAXED(&work.done, 0);
   drain(w);
 }
 

@@ -518,7 +518,7 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
   ATOMIC_STORE(&work.jobidx, 0);
   work.nproc = nproc;
   ATOMIC_STORE_RELAXED(&work.nwait, 0);
-  work.done = 0;
+  ATOMIC_STORE_RELAXED(&work.done, 0);
   ATOMIC_STORE(&work.overflow, 0);
 
   for (uint32_t k = 0; k < segs.n; k++)
@@ -611,7 +611,7 @@ void mark_preclean(const dirty_run *runs, uint32_t n, mark_result *res) {
   work.concurrent = true;
   work.nproc = 1;
   ATOMIC_STORE_RELAXED(&work.nwait, 0);
-  work.done = 0;
+  ATOMIC_STORE_RELAXED(&work.done, 0);
   sgc_lock(&work.lock);
   work.pc_runs = runs;
   work.pc_k = 0;
@@ -627,12 +627,12 @@ void mark_preclean(const dirty_run *runs, uint32_t n, mark_result *res) {
   uintptr_t lo, hi;
   while (preclean_take(&lo, &hi)) {
     scan_dirty(&w, lo, hi);
-    work.done = 0;
+    ATOMIC_STORE_RELAXED(&work.done, 0);
     drain(&w);
     report_progress(&w);
   }
   for (;;) {
-    work.done = 0;
+    ATOMIC_STORE_RELAXED(&work.done, 0);
     drain(&w);
     assists_close(); /* what they held is back in the shared list */
     if (ATOMIC_LOAD(&work.full) == NULL)
