@@ -310,8 +310,12 @@ void sgc_collect(void) {
    * phase itself while the other threads run (as Go's runtime.GC). */
   collect_as(c, conc_enabled() ? COLLECT_FORCED_CONC : COLLECT_FORCED);
   /* An explicit collection also finishes its sweep (the world runs; the
-   * background sweeper helps), so that what it freed is free on return. */
+   * background sweeper helps), so that what it freed is free on return:
+   * spans the background sweeper parked meanwhile too. */
   sweep_complete();
+  nopreempt_enter(c);
+  mcentral_unpark_all();
+  nopreempt_leave(c);
 }
 
 int (*sgc_set_collect_hook(int (*fn)(int forced)))(int) {

@@ -47,6 +47,14 @@ static void charge_free_slots(mspan *s, int64_t sign) {
   ATOMIC_ADD(&sgc_heap.heap_live, sign * bytes);
 }
 
+/* Parked span s of c is taken or given back: off the counts. */
+static void unpark_locked(mcentral *c, mspan *s) {
+  SGC_ASSERT_HELD(&c->lock);
+  s->parked = 0;
+  OWNER_ADD(&c->nparked, -(uint64_t)s->npages);
+  sweep_unpark(s->npages);
+}
+
 /* Every span handed out is swept first (rule:no-unswept-in-mcache).
  * One call sweeps at most MCENTRAL_SWEEP_MAX spans of the class that come
  * out full, then takes fresh pages: right after a collection a class's
@@ -129,6 +137,8 @@ retry:
   mspan_list_insert_back(&c->empty, s);
 havespan:
   SGC_ASSERT(s->nalloc < s->nelems);
+  if (s->parked)
+    unpark_locked(c, s);
   SGC_ASSERT(ATOMIC_LOAD(&s->sweepgen) == ATOMIC_LOAD(&h->sweepgen));
   s->incache = 1;
   sgc_unlock(&c->lock);
@@ -150,13 +160,23 @@ void mcentral_uncache_span(mcentral *c, mspan *s) {
 }
 
 /* Span s of c, claimed and swept, whose place must change: relink it by
- * its new fullness, or, empty, take it off c's lists; then publish
- * sweepgen.  True if the caller must give it back to the heap.  c.lock
- * held. */
-static bool settle_locked(mcentral *c, mspan *s, uint32_t sg) {
+ * its new fullness, or, empty, park it (with 'park', within the budget)
+ * or take it off c's lists; then publish sweepgen.  True if the caller
+ * must give it back to the heap.  c.lock held. */
+static bool settle_locked(mcentral *c, mspan *s, bool park, uint32_t sg) {
   SGC_ASSERT_HELD(&c->lock);
   bool give_back = false;
-  if (s->nalloc == 0) {
+  if (s->nalloc == 0 && park && !s->parked && sweep_park(s->npages)) {
+    s->parked = 1;
+    OWNER_ADD(&c->nparked, s->npages);
+    s->unusedsince = os_nanotime(); /* for mcentral_unpark's idle rule */
+    if (s->list != &c->nonempty) {
+      mspan_list_remove(s);
+      mspan_list_insert(&c->nonempty, s);
+    }
+  } else if (s->nalloc == 0) {
+    if (s->parked) /* parked a whole cycle and not taken: let it go */
+      unpark_locked(c, s);
     mspan_list_remove(s);
     give_back = true;
   } else if (s->nalloc < s->nelems && s->list != &c->nonempty) {
@@ -185,8 +205,8 @@ static bool settle_locked(mcentral *c, mspan *s, uint32_t sg) {
  * in both).
  * With a batch b, a span that must move is left in b, still claimed, for
  * sweep_batch_flush (rule:batched-spans-settled-in-region).  Returns true
- * if the span went back to the heap (with b: if it is empty, and so goes
- * back at the flush). */
+ * if the span went back to the heap (with b: if it is empty; it may be
+ * parked instead when b allows parking). */
 bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve,
                          sweep_batch *b) {
   mheap *h = &sgc_heap;
@@ -212,7 +232,7 @@ bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve,
     return s->nalloc == 0;
   }
   sgc_lock(&c->lock);
-  bool give_back = settle_locked(c, s, sg);
+  bool give_back = settle_locked(c, s, false, sg);
   sgc_unlock(&c->lock);
   if (give_back)
     mheap_free(s);
@@ -236,7 +256,7 @@ void sweep_batch_flush(sweep_batch *b) {
       mspan *s = b->s[j];
       if (s == NULL || s->spanclass != sc)
         continue;
-      if (settle_locked(c, s, sg))
+      if (settle_locked(c, s, b->park, sg))
         back[nback++] = s;
       b->s[j] = NULL;
     }
@@ -244,6 +264,54 @@ void sweep_batch_flush(sweep_batch *b) {
   }
   b->n = 0;
   mheap_free_spans(back, nback);
+}
+
+/* Give back the swept parked spans of c parked before parked_before, at
+ * least 'want' pages of them if there are so many; the pages given. */
+static uint64_t unpark_class(mcentral *c, uint64_t parked_before,
+                             uint64_t want) {
+  mheap *h = &sgc_heap;
+  uint64_t got = 0;
+  uint32_t n;
+  do {
+    mspan *back[SWEEP_BATCH_MAX];
+    n = 0;
+    sgc_lock(&c->lock);
+    uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
+    for (mspan *s = c->nonempty.first, *next;
+         s != NULL && n < SWEEP_BATCH_MAX && got < want; s = next) {
+      next = s->next;
+      /* Unswept (parked last cycle): its sweep decides. */
+      if (!s->parked || ATOMIC_LOAD(&s->sweepgen) != sg ||
+          s->unusedsince >= parked_before)
+        continue;
+      SGC_ASSERT(s->nalloc == 0 && !s->incache);
+      unpark_locked(c, s);
+      mspan_list_remove(s);
+      back[n++] = s;
+      got += s->npages;
+    }
+    sgc_unlock(&c->lock);
+    mheap_free_spans(back, n);
+  } while (n == SWEEP_BATCH_MAX && got < want);
+  return got;
+}
+
+void mcentral_unpark_all(void) { mcentral_unpark(UINT64_MAX); }
+
+void mcentral_unpark(uint64_t parked_before) {
+  mheap *h = &sgc_heap;
+  for (int sc = 0; sc < NUM_SPANCLASSES; sc++)
+    if (ATOMIC_LOAD_RELAXED(&h->central[sc].nparked) != 0)
+      unpark_class(&h->central[sc], parked_before, UINT64_MAX);
+}
+
+void mcentral_unpark_pages(uint64_t npages) {
+  mheap *h = &sgc_heap;
+  uint64_t got = 0;
+  for (int sc = 0; sc < NUM_SPANCLASSES && got < npages; sc++)
+    if (ATOMIC_LOAD_RELAXED(&h->central[sc].nparked) != 0)
+      got += unpark_class(&h->central[sc], UINT64_MAX, npages - got);
 }
 
 void mcentral_put_batch(mcentral *c, void *list, uint32_t n) {

@@ -363,6 +363,11 @@ size_t sgc_set_memory_limit(size_t bytes) {
   sgc_ensure_init();
   uint64_t old = __atomic_exchange_n(&ml.limit, (uint64_t)bytes,
                                      __ATOMIC_SEQ_CST);
+  if (bytes != 0) { /* no parked spans under a limit */
+    mcache *c = nopreempt_enter_any();
+    mcentral_unpark_all();
+    nopreempt_leave_any(c);
+  }
   /* The goal follows at once, as with sgc_set_gcpercent. */
   gc_refresh_goal();
   /* Under a lowered limit, give back at once what the heap holds over. */

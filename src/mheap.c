@@ -425,7 +425,7 @@ static void free_span_locked(mheap *h, mspan *s, bool was_inuse,
     OWNER_ADD(&h->pages_inuse, -(uint64_t)s->npages);
     s->needzero = 1;
   }
-  h->pages_free += s->npages;
+  OWNER_ADD(&h->pages_free, s->npages);
   if (was_inuse && !spanclass_noscan(s->spanclass))
     set_scan_pages(h, s, false);
   ATOMIC_STORE(&s->state, MSPAN_FREE);
@@ -608,7 +608,7 @@ static mspan *alloc_span_locked(mheap *h, uintptr_t npages) {
   s->npreleased = 0;
   if (reused == npages)
     s->needzero = 0; /* every page was released: all read as zero */
-  h->pages_free -= s->npages;
+  OWNER_ADD(&h->pages_free, -(uint64_t)s->npages);
   OWNER_ADD(&h->pages_inuse, (uint64_t)s->npages);
   if (h->pages_inuse + h->pages_stack > h->pages_peak)
     h->pages_peak = h->pages_inuse + h->pages_stack;
@@ -631,7 +631,21 @@ static void release_for_limit_locked(void) {
  * spans table.  NULL (errno ENOMEM) if the OS refuses memory. */
 mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
   mheap *h = &sgc_heap;
+  /* Parked spans are free pages kept for their classes: a span taken
+   * from the heap meanwhile gives back as many parked pages first, so
+   * parking never adds to the pages in use; and before the heap grows or
+   * a max heap refuses, they all come back (rule:parked-spans-bounded).
+   * The caller is in a no-preempt region and holds no class lock
+   * (mcentral_unpark_pages). */
+  if (unlikely(sweep_parked_pages() != 0))
+    mcentral_unpark_pages(npages);
   sgc_lock_counted(&h->lock); /* let in by the walks' sgc_lock_pass */
+  if (unlikely(sweep_parked_pages() != 0) &&
+      (gc_over_max_heap(npages) || treap_first_fit(h, npages) == NULL)) {
+    sgc_unlock(&h->lock);
+    mcentral_unpark_all();
+    sgc_lock_counted(&h->lock);
+  }
   mspan *s = gc_over_max_heap(npages) ? NULL : alloc_span_locked(h, npages);
   if (s == NULL) {
     sgc_unlock(&h->lock);
@@ -643,6 +657,7 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
   s->next = s->prev = NULL;
   s->list = NULL;
   s->incache = 0;
+  s->parked = 0;
   s->specials = NULL;
   mheap_forget_rootspan(s);
   /* Word by word, atomically: markers load mark bits with atomics and no

@@ -349,6 +349,14 @@ static void *scavenger_main(void *arg) {
      * at each of the prompt release's polls. */
     uint64_t now = os_nanotime();
     if (now - last >= h->scavenge_delay_ns / 2) {
+      /* Spans parked for their classes that no refill took for a whole
+       * delay (a program that stopped allocating) become free pages,
+       * released by a later pass (rule:parked-spans-bounded). */
+      if (sweep_parked_pages() != 0 && now > h->scavenge_delay_ns) {
+        mcache *c = nopreempt_enter_any();
+        mcentral_unpark(now - h->scavenge_delay_ns);
+        nopreempt_leave_any(c);
+      }
       mheap_scavenge(h->scavenge_delay_ns);
       last = os_nanotime();
     }
@@ -377,6 +385,7 @@ size_t sgc_release_memory(void) {
    * hung the collection that waited for a thread blocked on the lock
    * (rule:no-stop-holding-lock). */
   mcache *c = nopreempt_enter_any();
+  mcentral_unpark_all(); /* their pages are free pages to the caller */
   size_t n = mheap_scavenge(0);
   nopreempt_leave_any(c);
   return n;
@@ -450,11 +459,13 @@ void mheap_trace(uint64_t numgc) {
   int n = snprintf(
       buf, sizeof buf,
       "heap %llu: arena %.1f MB committed (%llu grows); spans %.1f MB in use "
-      "+ %.1f MB stacks (peak %.1f MB); free %.1f MB in %llu runs, largest "
+      "(%.1f MB parked) + %.1f MB stacks (peak %.1f MB); free %.1f MB in "
+      "%llu runs, largest "
       "%.2f MB; idle <1s %.1f, <%.1fs %.1f, older %.1f MB; released %.1f MB "
       "(%.1f MB ever); stack pools %.1f MB, %.1f MB unused\n",
       (unsigned long long)numgc, st.arena_committed_bytes / mb,
-      (unsigned long long)st.arena_grows, inuse, stack,
+      (unsigned long long)st.arena_grows, inuse,
+      (double)(sweep_parked_pages() * PAGE_SIZE) / mb, stack,
       st.peak_span_bytes / mb, freeb, (unsigned long long)st.free_runs,
       st.free_largest_run_bytes / mb, st.free_young_bytes / mb,
       h->scavenge_delay_ns / 1e9, st.free_idle_bytes / mb,

@@ -244,6 +244,67 @@ bool mspan_sweep(mspan *s, bool preserve) {
   return mspan_sweep_to(s, preserve, NULL);
 }
 
+/* Parking (rule:parked-spans-bounded).  A span its sweep empties may stay
+ * with its class, first on nonempty, for the class's next refill, instead
+ * of going back to the heap: a program allocating at a steady rate
+ * empties young spans of a class about as fast as it takes new ones, and
+ * each round trip took mheap.lock twice, once by the sweeper giving the
+ * span back and once by the refill taking one, the two threads meeting
+ * there (Guile's pairs: thousands of futex waits a run).  Parking never
+ * adds to the pages in use: mheap_alloc gives back as many parked pages
+ * as it takes (mcentral_unpark_pages).  Parked pages are bounded by the
+ * room to the next goal less the free heap pages (what the program
+ * allocates before the next collection, so it takes them again meanwhile
+ * if its classes stay the same); there is none when a memory limit is set (free
+ * pages must be where the limit can release them) or when the heap
+ * shrinks (live under 3/8 of the pages in use, where a program at its
+ * GOGC goal has about half: the pages should go back to the OS); a span
+ * parked through a whole cycle goes back to the heap at its next sweep;
+ * and all go back before the heap grows or a max heap refuses a span
+ * (mheap_alloc), at the end of sgc_collect, when a memory limit is set,
+ * and in sgc_release_memory (mcentral_unpark_all).  Only the background
+ * and proportional sweeps park: a refill that sweeps to reclaim pages needs them in the
+ * heap.  Parked spans are ordinary in-use spans, empty, with free slots,
+ * on nonempty; 'parked' and mcentral.nparked (guarded by the class's
+ * lock) only count them. */
+static uint64_t parked_pages; /* atomic */
+
+uint64_t sweep_park_room(void) {
+  if (memlimit_on())
+    return 0;
+  int64_t basis = sweep.live_basis;
+  if (basis <= 0 || (uint64_t)basis < sweep.pages_total * PAGE_SIZE / 8 * 3)
+    return 0;
+  int64_t room = (int64_t)ATOMIC_LOAD(&sgc_next_gc) - basis;
+  return room > 0 ? (uint64_t)room / PAGE_SIZE : 0;
+}
+
+/* Free heap pages count against the room: a class that needs pages takes
+ * them first (mheap_alloc unparks only when nothing fits), so pages
+ * parked beside them would be idle memory over the room (a concurrent
+ * mark's overshoot left such pages: peak span bytes 2.9x live with the
+ * garbage's class changing each cycle). */
+uint64_t sweep_park_cap(void) {
+  uint64_t room = sweep_park_room();
+  uint64_t free = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_free);
+  return room > free ? room - free : 0;
+}
+
+bool sweep_park(uintptr_t npages) {
+  uint64_t cap = sweep_park_cap();
+  for (;;) {
+    uint64_t p = ATOMIC_LOAD(&parked_pages);
+    if (p + npages > cap)
+      return false;
+    if (ATOMIC_CAS(&parked_pages, p, p + npages))
+      return true;
+  }
+}
+
+void sweep_unpark(uintptr_t npages) { ATOMIC_ADD(&parked_pages, -npages); }
+
+uint64_t sweep_parked_pages(void) { return ATOMIC_LOAD(&parked_pages); }
+
 void mspan_ensure_swept(mspan *s) {
   mheap *h = &sgc_heap;
   uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
@@ -335,6 +396,7 @@ void sweep_pay(void) {
   uint64_t t0 = sweep_clock();
   sweep_batch b;
   b.n = 0;
+  b.park = true;
   while (ATOMIC_LOAD(&sweep.pages_swept) < target)
     if (sweep_next(SWEEP_ASSIST, &b) < 0)
       break;
@@ -362,6 +424,7 @@ bool sweep_reclaim(uintptr_t npages) {
   int n = 0;
   sweep_batch b;
   b.n = 0;
+  b.park = false; /* the pages are wanted in the heap */
   while (got < npages && n < SWEEP_RECLAIM_MAX) {
     intptr_t r = sweep_next(SWEEP_DEMAND, &b);
     if (r < 0)
@@ -460,6 +523,7 @@ static struct {
 static intptr_t bgsweep_slice(mcache *c) {
   sweep_batch b;
   b.n = 0;
+  b.park = true;
   intptr_t r = 0;
   for (int k = 0; k < SWEEP_BATCH_MAX && r >= 0 && !c->pending; k++)
     r = sweepone_to(true, &b);
