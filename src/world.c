@@ -492,7 +492,7 @@ static void wait_acks(int n, uint64_t g) {
 static void signal_and_wait(mthread *self, bool stop) {
   sgc_lock(&world.mutex);
   if (stop)
-    world.stopping = 1;
+    ATOMIC_STORE_RELAXED(&world.stopping, 1);
   else
     world.barrier = 1;
   uint64_t g = ++world.gen;
@@ -638,11 +638,13 @@ static void free_dead(mthread *dead) {
 }
 
 /* The calling thread stopped the world and has not restarted it. */
-bool world_is_stopped(void) { return world.stopping != 0; }
+bool world_is_stopped(void) {
+  return ATOMIC_LOAD_RELAXED(&world.stopping) != 0;
+}
 
 void world_start(mthread *self) {
   sgc_lock(&world.mutex);
-  world.stopping = 0;
+  ATOMIC_STORE_RELAXED(&world.stopping, 0);
   __atomic_store_n(&world.barred, 0, __ATOMIC_SEQ_CST);
   pthread_cond_broadcast(&world.cond);
   /* A thread that acknowledged by entering a blocking region does not
@@ -725,7 +727,7 @@ void world_atfork(int phase) {
       t = next;
     }
     signals_atfork_child();
-    world.stopping = 0;
+    ATOMIC_STORE_RELAXED(&world.stopping, 0);
     world.barrier = 0;
     world.barred = 0;
     world.outsiders = 0;
