@@ -278,12 +278,18 @@ static uint64_t unpark_class(mcentral *c, uint64_t parked_before,
     n = 0;
     sgc_lock(&c->lock);
     uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
+    /* Parked spans are put first on nonempty, others may come before
+     * them since: the walk ends once all the class's are found. */
+    uint64_t left = ATOMIC_LOAD_RELAXED(&c->nparked);
     for (mspan *s = c->nonempty.first, *next;
-         s != NULL && n < SWEEP_BATCH_MAX && got < want; s = next) {
+         s != NULL && n < SWEEP_BATCH_MAX && got < want && left != 0;
+         s = next) {
       next = s->next;
+      if (!s->parked)
+        continue;
+      left -= s->npages;
       /* Unswept (parked last cycle): its sweep decides. */
-      if (!s->parked || ATOMIC_LOAD(&s->sweepgen) != sg ||
-          s->unusedsince >= parked_before)
+      if (ATOMIC_LOAD(&s->sweepgen) != sg || s->unusedsince >= parked_before)
         continue;
       SGC_ASSERT(s->nalloc == 0 && !s->incache);
       unpark_locked(c, s);
