@@ -150,6 +150,14 @@ static void stop_begin(cycle *cy, mspan ***spans, uint32_t *nspan) {
   SGC_ASSERT_HELD(&gc_lock);
   mheap *h = &sgc_heap;
   cy->pause_sweeps += sweep_finish();
+  /* What was parked again since collect() gave the parked spans back
+   * (the background sweeper and sweep_pay park until the sweep is done:
+   * a concurrent cycle's sweep_complete runs after that give-back):
+   * back now, exactly, before the next sweep generation opens
+   * (rule:parked-spans-bounded; helper-53 saw up to 999 pages parked
+   * there in concurrent mode).  Usually none. */
+  if (sweep_parked_pages() != 0)
+    mcentral_unpark_all();
   uint64_t dropped[NUM_CLASSES] = {0};
   mcache_foreach(flush_cache, dropped);
   for (int sc = 0; sc < NUM_SPANCLASSES; sc++)
@@ -448,8 +456,9 @@ __attribute__((noinline)) void collect(mthread *self, int why) {
    * it until its sweep, while other classes took fresh pages beside it
    * (helper-52: a class that parked in one cycle, a cycle allocating
    * into holes only, then large objects: peak span bytes 8-13% over the
-   * same program without parking).  The sweep is normally finished here,
-   * so nothing parks again before the stop. */
+   * same program without parking).  Outside the stop, so that the pause
+   * does not pay for it; what the sweepers park meanwhile goes back in
+   * stop_begin. */
   if (sweep_parked_pages() != 0) {
     mcache *c = nopreempt_enter_any();
     mcentral_unpark_all();
