@@ -158,6 +158,10 @@ static void stop_begin(cycle *cy, mspan ***spans, uint32_t *nspan) {
    * there in concurrent mode).  Usually none. */
   if (sweep_parked_pages() != 0)
     mcentral_unpark_all();
+  if ((SPANGC_DEBUG || gc.verify) && sweep_parked_pages() != 0)
+    sgc_fatal("verify: %llu pages parked at a collection's stop, after "
+              "every parked span was given back",
+              (unsigned long long)sweep_parked_pages());
   uint64_t dropped[NUM_CLASSES] = {0};
   mcache_foreach(flush_cache, dropped);
   for (int sc = 0; sc < NUM_SPANCLASSES; sc++)

@@ -446,6 +446,9 @@ bool sweep_done(void) {
  * allspans has moved on from it (mheap.c left it for us). */
 void sweep_start(uint64_t live) {
   mheap *h = &sgc_heap;
+  /* stop_begin gave every parked span back (rule:parked-spans-bounded);
+   * one parked now would stay unswept, out of reach, a whole cycle. */
+  SGC_ASSERT(ATOMIC_LOAD(&parked_pages) == 0);
   sgc_lock(&h->lock);
   mheap_snapshot_locked(&sweep.spans, &sweep.nspan);
   ATOMIC_STORE(&sweep.idx, 0);
