@@ -32,6 +32,8 @@
  * running: as it starts it copies the figures into 'published'
  * (stats_lock), which sgc_read_stats reads instead of waiting for it.
  */
+#include <ctype.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -615,8 +617,17 @@ bool sgc_debug_flag(const char *name) {
 void gc_init(void) {
   gc.start_ns = os_nanotime();
   const char *e = sgc_option("SPANGC_GOGC");
-  if (e && *e)
-    gc.gcpercent = strcmp(e, "off") == 0 ? -1 : atoi(e);
+  if (e && *e) {
+    /* Strictly "off" or a whole number: atoi read a typo as 0, a
+     * collection at every allocation. */
+    char *end;
+    long v = strcmp(e, "off") == 0 ? -1 : strtol(e, &end, 10);
+    if (v != -1 && (!isdigit((unsigned char)*e) || *end != 0 || v > INT_MAX))
+      sgc_fatal("SPANGC_GOGC=%s: expected a whole number (percent of the "
+                "live heap, e.g. 100) or off",
+                e);
+    gc.gcpercent = (int)v;
+  }
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   gc.nmarkers = ncpu > 0 ? (int)ncpu : 1;
   e = sgc_option("SPANGC_MARKERS");
@@ -627,9 +638,13 @@ void gc_init(void) {
   e = sgc_option("SPANGC_DEBUG");
   gc.trace = debug_flag(e, "gctrace");
   gc.verify = debug_flag(e, "verify");
+  /* As SPANGC_MEMLIMIT: a suffix read as plain bytes made "64M" a limit
+   * of 64 bytes, every allocation refused. */
   e = sgc_option("SPANGC_MAX_HEAP");
-  if (e && *e)
-    gc.max_heap = strtoull(e, NULL, 10);
+  if (e && *e && !memlimit_parse(e, &gc.max_heap))
+    sgc_fatal("SPANGC_MAX_HEAP=%s: expected a number of bytes with an "
+              "optional K, M, G, KiB, MiB or GiB suffix (e.g. 512MiB), "
+              "or 0 for no limit", e);
   memlimit_init();
   conc_init();
   if (gc.trace)

@@ -479,7 +479,11 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
   work.arena_used = h->arena_used;
   if (work.maxbufs == 0) {
     const char *e = sgc_option("SPANGC_MARK_STACK_MAX");
-    uint64_t max = e && *e ? strtoull(e, NULL, 10) : (uint64_t)64 << 20;
+    uint64_t max = (uint64_t)64 << 20;
+    if (e && *e && !memlimit_parse(e, &max))
+      sgc_fatal("SPANGC_MARK_STACK_MAX=%s: expected a number of bytes with "
+                "an optional K, M, G, KiB, MiB or GiB suffix (e.g. 64MiB)",
+                e);
     work.maxbufs = max / sizeof(workbuf);
     if (work.maxbufs < 1) /* one, so that marking still progresses */
       work.maxbufs = 1;

@@ -20,12 +20,15 @@
 
 static const sgc_option_def options[] = {
     {"SPANGC_GOGC",
-     "collect when the heap reaches live x (1 + GOGC/100); default 100, "
-     "`off` disables"},
+     "collect when the heap reaches live x (1 + GOGC/100): a whole number, "
+     "default 100, `off` disables; anything else stops the program at start"},
     {"SPANGC_MARKERS",
      "marker threads per collection (default: CPUs)"},
     {"SPANGC_MAX_HEAP",
-     "hard limit in bytes on in-use spans"},
+     "hard limit on in-use spans: bytes with an optional `K`/`M`/`G` or "
+     "`KiB`/`MiB`/`GiB` suffix, `0` for none (the default); an allocation "
+     "over it fails (`NULL`, `ENOMEM`) after a collection "
+     "(`sgc_set_max_heap`)"},
     {"SPANGC_MEMLIMIT",
      "soft limit on all memory the collector holds (spans, free pages "
      "not yet released, metadata): bytes with an optional `K`/`M`/`G` or "
@@ -63,8 +66,8 @@ static const sgc_option_def options[] = {
      "address space to reserve (default 64 GiB; at least 16 MiB; k/m/g "
      "suffixes)"},
     {"SPANGC_MARK_STACK_MAX",
-     "bytes of mark work buffers before overflow rescans (default 64 "
-     "MiB)"},
+     "bytes of mark work buffers before overflow rescans, with an optional "
+     "`K`/`M`/`G` or `KiB`/`MiB`/`GiB` suffix (default 64 MiB)"},
     {"SPANGC_FAIL_MMAP",
      "fault injection: the Nth request for memory fails"},
     {"SPANGC_SUSPEND_SIGNAL",
