@@ -343,4 +343,21 @@ __attribute__((unused)) static void blob_node_replace(
     __atomic_store_n(sink, sgc_alloc(128), __ATOMIC_RELAXED);
 }
 
+/* A root array of n objects of 'size', each kept out of four allocated
+ * (the rest garbage at the next collection, which this runs): spans of
+ * that size a quarter full, with holes that a later cycle of the same
+ * size fills without a span from the heap.  Returns the array. */
+static inline void **quarter_full_spans(unsigned n, size_t size) {
+  void **xs = calloc(n, sizeof *xs);
+  CHECK(xs != NULL && sgc_add_roots(xs, xs + n) == 0);
+  for (unsigned i = 0; i < 4 * n; i++) {
+    void *p = sgc_alloc(size);
+    CHECK(p != NULL);
+    if ((i & 3) == 0)
+      xs[i / 4] = p;
+  }
+  sgc_collect();
+  return xs;
+}
+
 #endif

@@ -48,17 +48,9 @@ static uint64_t until_gc(size_t size) {
 
 int main(void) {
   sgc_init();
-  xs = calloc(NX, sizeof *xs);
-  CHECK(xs != NULL && sgc_add_roots(xs, xs + NX) == 0);
   /* 64-byte spans a quarter full: room for a cycle of 64-byte garbage in
    * their holes, without a span from the heap. */
-  for (unsigned i = 0; i < 4 * NX; i++) {
-    void *p = sgc_alloc(64);
-    CHECK(p != NULL);
-    if ((i & 3) == 0)
-      xs[i / 4] = p;
-  }
-  sgc_collect();
+  xs = quarter_full_spans(NX, 64);
   uint64_t parked = 0; /* most, in A or B */
   for (int round = 0; round < 6; round++) {
     /* A: 1 KiB garbage, whose emptied spans the sweeps park. */
