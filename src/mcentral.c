@@ -303,21 +303,14 @@ static uint64_t unpark_class(mcentral *c, uint64_t parked_before,
   return got;
 }
 
-void mcentral_unpark_all(void) { mcentral_unpark(UINT64_MAX); }
+void mcentral_unpark_all(void) { mcentral_unpark(UINT64_MAX, UINT64_MAX); }
 
-void mcentral_unpark(uint64_t parked_before) {
-  mheap *h = &sgc_heap;
-  for (int sc = 0; sc < NUM_SPANCLASSES; sc++)
-    if (ATOMIC_LOAD_RELAXED(&h->central[sc].nparked) != 0)
-      unpark_class(&h->central[sc], parked_before, UINT64_MAX);
-}
-
-void mcentral_unpark_pages(uint64_t npages) {
+void mcentral_unpark(uint64_t parked_before, uint64_t npages) {
   mheap *h = &sgc_heap;
   uint64_t got = 0;
   for (int sc = 0; sc < NUM_SPANCLASSES && got < npages; sc++)
     if (ATOMIC_LOAD_RELAXED(&h->central[sc].nparked) != 0)
-      got += unpark_class(&h->central[sc], UINT64_MAX, npages - got);
+      got += unpark_class(&h->central[sc], parked_before, npages - got);
 }
 
 void mcentral_put_batch(mcentral *c, void *list, uint32_t n) {

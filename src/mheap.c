@@ -636,9 +636,9 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
    * parking never adds to the pages in use; and before the heap grows or
    * a max heap refuses, they all come back (rule:parked-spans-bounded).
    * The caller is in a no-preempt region and holds no class lock
-   * (mcentral_unpark_pages). */
+   * (mcentral_unpark). */
   if (unlikely(sweep_parked_pages() != 0))
-    mcentral_unpark_pages(npages);
+    mcentral_unpark(UINT64_MAX, npages);
   sgc_lock_counted(&h->lock); /* let in by the walks' sgc_lock_pass */
   if (unlikely(sweep_parked_pages() != 0) &&
       (gc_over_max_heap(npages) || treap_first_fit(h, npages) == NULL)) {

@@ -39,8 +39,9 @@ static const sgc_option_def options[] = {
      "never fails an allocation (`sgc_set_memory_limit`; design.md 8d)"},
     {"SPANGC_DEBUG",
      "`gctrace=1`: two lines per collection on stderr (the collection; "
-     "the heap: committed arena, pages in use (parked ones among them) and their peak, free runs "
-     "and the largest, free pages by idle time, released pages, fiber "
+     "the heap: committed arena, pages in use (parked ones among them) "
+     "and their peak, free runs and the largest, free pages by idle time, "
+     "released pages, fiber "
      "stack pools); `verify=1`: heap verifier around every mark; "
      "`nobgsweep=1`: the background sweeper idles, so allocating threads "
      "and the stop sweep (tests)"},

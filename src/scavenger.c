@@ -354,7 +354,7 @@ static void *scavenger_main(void *arg) {
        * released by a later pass (rule:parked-spans-bounded). */
       if (sweep_parked_pages() != 0 && now > h->scavenge_delay_ns) {
         mcache *c = nopreempt_enter_any();
-        mcentral_unpark(now - h->scavenge_delay_ns);
+        mcentral_unpark(now - h->scavenge_delay_ns, UINT64_MAX);
         nopreempt_leave_any(c);
       }
       mheap_scavenge(h->scavenge_delay_ns);

@@ -239,7 +239,7 @@ typedef struct mspan {
    * or guarded by the mcentral lock, or by the sweeper that claimed it. */
   uint8_t incache;
   uint8_t needzero;      /* free slots may hold stale bytes */
-  uint8_t parked;        /* emptied by a sweep, kept for its class (mcentral.c) */
+  uint8_t parked;        /* emptied by a sweep, kept for its class */
   uint32_t cachebase;    /* slots below are allocated; a multiple of 64 */
   uint32_t nalloc;       /* allocated objects (explicitly freed ones too) */
   uint64_t alloccache;   /* bit k: slot cachebase+k is free (the truth for
@@ -379,7 +379,7 @@ typedef struct mcentral {
   uint32_t nbatches, capbatches;
   uint64_t nsweepfree; /* objects freed by sweeping spans of this class */
   uint64_t nparked; /* pages of its parked spans (written under lock, read
-                       without it by mcentral_unpark_pages) */
+                       without it by mcentral_unpark) */
 } __attribute__((aligned(64))) mcentral;
 
 typedef struct mheap {
@@ -450,7 +450,7 @@ typedef struct mheap {
    * 1 ms at 80000 spans, in both stops of a concurrent collection). */
   uint64_t nrootspans;
   uint64_t pages_free;    /* pages in free spans (stored atomically: read
-                            without the lock by sweep_park_cap) */
+                            without the lock by sweep_park) */
   uint64_t pages_released; /* stored atomically: memlimit.c reads it unlocked */
   uint64_t pages_peak;    /* most pages_inuse + pages_stack at once */
   uint64_t ngrow;         /* arena extensions */
@@ -539,16 +539,14 @@ void mcentral_uncache_span(mcentral *c, mspan *s);
 void mcentral_put_batch(mcentral *c, void *list, uint32_t n);
 void *mcentral_take_batch(mcentral *c, uint32_t *n);
 void mcentral_drop_batches(mcentral *c, uint64_t *dropped);
-/* Every swept parked span back to the heap (sgc_release_memory), in the
- * caller's no-preempt region: one taken off its list is given back before
- * any stop sees it. */
+/* Swept parked spans back to the heap, in the caller's no-preempt region
+ * (or a stop): one taken off its list is given back before any stop sees
+ * it.  mcentral_unpark: those parked before time parked_before
+ * (os_nanotime; the scavenger's idle rule), at least npages of them if so
+ * many are parked (mheap_alloc, before it takes pages; UINT64_MAX: all).
+ * mcentral_unpark_all: every one. */
+void mcentral_unpark(uint64_t parked_before, uint64_t npages);
 void mcentral_unpark_all(void);
-/* Those parked before time parked_before (os_nanotime) only: the
- * scavenger's idle rule. */
-void mcentral_unpark(uint64_t parked_before);
-/* At least npages of parked spans back to the heap, if so many are
- * parked (mheap_alloc, before it takes pages).  Same conditions. */
-void mcentral_unpark_pages(uint64_t npages);
 struct sweep_batch;
 bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve,
                          struct sweep_batch *b);
@@ -580,10 +578,9 @@ void sweep_unpark(uintptr_t npages);
 uint64_t sweep_parked_pages(void); /* pages parked now (gctrace, tests) */
 /* The room to the next goal in pages, 0 where nothing is parked (a
  * memory limit, a shrinking heap): what a generation's parked pages never
- * exceed.  sweep_park_cap: the room less the free heap pages, what may be
- * parked now.  Inside a no-preempt region, or anywhere as estimates. */
+ * exceed (sweep_park takes the free heap pages off it too).  Inside a
+ * no-preempt region, or anywhere as an estimate. */
 uint64_t sweep_park_room(void);
-uint64_t sweep_park_cap(void);
 /* mspan_sweep, a span that must move left in b (flushed first if full). */
 bool mspan_sweep_to(mspan *s, bool preserve, sweep_batch *b);
 void sweep_batch_flush(sweep_batch *b); /* mcentral.c */

@@ -252,18 +252,19 @@ bool mspan_sweep(mspan *s, bool preserve) {
  * span back and once by the refill taking one, the two threads meeting
  * there (Guile's pairs: thousands of futex waits a run).  Parking never
  * adds to the pages in use: mheap_alloc gives back as many parked pages
- * as it takes (mcentral_unpark_pages).  Parked pages are bounded by the
- * room to the next goal less the free heap pages (what the program
- * allocates before the next collection, so it takes them again meanwhile
- * if its classes stay the same); there is none when a memory limit is set (free
+ * as it takes (mcentral_unpark).  Parked pages are bounded by the room to
+ * the next goal less the free heap pages (what the program allocates
+ * before the next collection, so it takes them again meanwhile if its
+ * classes stay the same); there is none when a memory limit is set (free
  * pages must be where the limit can release them) or when the heap
  * shrinks (live under 3/8 of the pages in use, where a program at its
  * GOGC goal has about half: the pages should go back to the OS); a span
  * parked through a whole cycle goes back to the heap at its next sweep;
- * and all go back before the heap grows or a max heap refuses a span
+ * and all go back (mcentral_unpark_all) before a collection's stop and
+ * in it (collect.c), before the heap grows or a max heap refuses a span
  * (mheap_alloc), at the end of sgc_collect, when a memory limit is set,
- * and in sgc_release_memory (mcentral_unpark_all).  Only the background
- * and proportional sweeps park: a refill that sweeps to reclaim pages needs them in the
+ * and in sgc_release_memory.  Only the background and proportional
+ * sweeps park: a refill that sweeps to reclaim pages needs them in the
  * heap.  Parked spans are ordinary in-use spans, empty, with free slots,
  * on nonempty; 'parked' and mcentral.nparked (guarded by the class's
  * lock) only count them. */
@@ -279,12 +280,10 @@ uint64_t sweep_park_room(void) {
   return room > 0 ? (uint64_t)room / PAGE_SIZE : 0;
 }
 
-/* Free heap pages count against the room: a class that needs pages takes
- * them first (mheap_alloc unparks only when nothing fits), so pages
- * parked beside them would be idle memory over the room (a concurrent
- * mark's overshoot left such pages: peak span bytes 2.9x live with the
- * garbage's class changing each cycle). */
-uint64_t sweep_park_cap(void) {
+/* What may be parked now: the room less the free heap pages, which a
+ * class that needs pages takes before any parked one comes back (a
+ * concurrent mark's overshoot left such pages beside parked spans). */
+static uint64_t sweep_park_cap(void) {
   uint64_t room = sweep_park_room();
   uint64_t free = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_free);
   return room > free ? room - free : 0;
