@@ -100,7 +100,7 @@ static void *alloc_large(mcache *c, size_t n, int kind) {
   uintptr_t npages = (n + PAGE_SIZE - 1) >> PAGE_SHIFT;
   gc_maybe_collect(c);
   sweep_pay();
-  sweep_reclaim(npages);
+  sweep_reclaim(npages, -1);
   mspan *s = mheap_alloc(npages, make_spanclass(0, kind), true);
   if (s == NULL && gc_has_max_heap()) {
     gc_collect_for_limit(c);

@@ -125,7 +125,7 @@ retry:
   sgc_unlock(&c->lock);
   if (!reclaimed) {
     reclaimed = true;
-    if (sweep_reclaim(class_to_npages[cls])) {
+    if (sweep_reclaim(class_to_npages[cls], c->spanclass)) {
       sgc_lock(&c->lock);
       goto retry;
     }
@@ -160,13 +160,22 @@ void mcentral_uncache_span(mcentral *c, mspan *s) {
 }
 
 /* Span s of c, claimed and swept, whose place must change: relink it by
- * its new fullness, or, empty, park it (with 'park', within the budget)
- * or take it off c's lists; then publish sweepgen.  True if the caller
- * must give it back to the heap.  c.lock held. */
-static bool settle_locked(mcentral *c, mspan *s, bool park, uint32_t sg) {
+ * its new fullness, or, empty, keep it for the refill that swept it
+ * ('keep'), park it (with 'park', within the budget) or take it off c's
+ * lists; then publish sweepgen.  True if the caller must give it back to
+ * the heap.  c.lock held. */
+static bool settle_locked(mcentral *c, mspan *s, bool park, bool keep,
+                          uint32_t sg) {
   SGC_ASSERT_HELD(&c->lock);
   bool give_back = false;
-  if (s->nalloc == 0 && park && !s->parked && sweep_park(s->npages)) {
+  if (s->nalloc == 0 && keep) {
+    /* Kept for the refill sweeping for pages (sweep_reclaim): at the
+     * front of nonempty, where its retry looks first. */
+    if (s->parked)
+      unpark_locked(c, s);
+    mspan_list_remove(s);
+    mspan_list_insert(&c->nonempty, s);
+  } else if (s->nalloc == 0 && park && !s->parked && sweep_park(s->npages)) {
     s->parked = 1;
     OWNER_ADD(&c->nparked, s->npages);
     s->unusedsince = os_nanotime(); /* for mcentral_unpark's idle rule */
@@ -232,7 +241,7 @@ bool mcentral_sweep_done(mcentral *c, mspan *s, bool preserve,
     return s->nalloc == 0;
   }
   sgc_lock(&c->lock);
-  bool give_back = settle_locked(c, s, false, sg);
+  bool give_back = settle_locked(c, s, false, false, sg);
   sgc_unlock(&c->lock);
   if (give_back)
     mheap_free(s);
@@ -256,7 +265,7 @@ void sweep_batch_flush(sweep_batch *b) {
       mspan *s = b->s[j];
       if (s == NULL || s->spanclass != sc)
         continue;
-      if (settle_locked(c, s, b->park, sg))
+      if (settle_locked(c, s, b->park, sc == b->keep, sg))
         back[nback++] = s;
       b->s[j] = NULL;
     }

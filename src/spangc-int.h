@@ -568,6 +568,7 @@ bool mspan_sweep(mspan *s, bool preserve);
 typedef struct sweep_batch {
   uint32_t n;
   bool park; /* emptied spans may be parked for their class (mcentral.c) */
+  int keep;  /* a span class whose emptied spans stay with it, or -1 */
   mspan *s[SWEEP_BATCH_MAX];
 } sweep_batch;
 /* Reserve npages of the sweep's parking budget (rule:parked-spans-bounded);
@@ -596,7 +597,9 @@ uint64_t sweep_finish(void); /* sweep all that is left (before mark) */
 void sweep_pay(void); /* proportional sweeping, before taking memory */
 bool sweep_done(void);
 void sweep_complete(void); /* any thread, outside no-preempt regions */
-bool sweep_reclaim(uintptr_t npages); /* bounded; true: swept some */
+/* Bounded; true: swept some.  Emptied spans of span class keep (-1:
+ * none) stay with their class for the caller's refill. */
+bool sweep_reclaim(uintptr_t npages, int keep);
 extern uint64_t sgc_nassistsweep;
 extern uint64_t sgc_sweep_ns; /* sweeping outside stops, all threads */
 /* Wake the background sweeper (starting it the first time), after a

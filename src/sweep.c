@@ -265,7 +265,7 @@ bool mspan_sweep(mspan *s, bool preserve) {
  * (mheap_alloc), at the end of sgc_collect, when a memory limit is set,
  * and in sgc_release_memory.  Only the background and proportional
  * sweeps park: a refill that sweeps to reclaim pages needs them in the
- * heap.  Parked spans are ordinary in-use spans, empty, with free slots,
+ * heap (but keeps an emptied span of its own class, see sweep_reclaim).  Parked spans are ordinary in-use spans, empty, with free slots,
  * on nonempty; 'parked' and mcentral.nparked (guarded by the class's
  * lock) only count them. */
 static uint64_t parked_pages; /* atomic */
@@ -396,6 +396,7 @@ void sweep_pay(void) {
   sweep_batch b;
   b.n = 0;
   b.park = true;
+  b.keep = -1;
   while (ATOMIC_LOAD(&sweep.pages_swept) < target)
     if (sweep_next(SWEEP_ASSIST, &b) < 0)
       break;
@@ -412,10 +413,15 @@ void sweep_pay(void) {
  * refill swept thousands of full spans, 3 ms, before one came back).
  * The bound costs at most one span of growth per SWEEP_RECLAIM_MAX spans
  * swept, and the proportional sweep still finishes the sweep before the
- * next goal.  Returns true if it swept any span.  Caller in a no-preempt
- * region, holding no lock. */
+ * next goal.  A span of class keep (the refill's own, or -1) that the
+ * sweep empties stays with its class, on nonempty, where the refill
+ * takes it: giving it to the heap only for the refill to take the same
+ * pages back cost two holds of mheap.lock, against the background
+ * sweeper's (the bdwgc API's binary trees: 15000 of the allocating
+ * thread's 16000 futex waits a run were there).  Returns true if it
+ * swept any span.  Caller in a no-preempt region, holding no lock. */
 #define SWEEP_RECLAIM_MAX 64
-bool sweep_reclaim(uintptr_t npages) {
+bool sweep_reclaim(uintptr_t npages, int keep) {
   if (sweep_done())
     return false;
   uint64_t t0 = sweep_clock();
@@ -424,6 +430,7 @@ bool sweep_reclaim(uintptr_t npages) {
   sweep_batch b;
   b.n = 0;
   b.park = false; /* the pages are wanted in the heap */
+  b.keep = keep;
   while (got < npages && n < SWEEP_RECLAIM_MAX) {
     intptr_t r = sweep_next(SWEEP_DEMAND, &b);
     if (r < 0)
@@ -526,6 +533,7 @@ static intptr_t bgsweep_slice(mcache *c) {
   sweep_batch b;
   b.n = 0;
   b.park = true;
+  b.keep = -1;
   intptr_t r = 0;
   for (int k = 0; k < SWEEP_BATCH_MAX && r >= 0 && !c->pending; k++)
     r = sweepone_to(true, &b);
