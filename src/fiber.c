@@ -519,6 +519,10 @@ sgc_fiber *sgc_fiber_create(void (*fn)(void *), void *arg, size_t stack_size) {
   if (ok)
     nfibers_created++;
   sgc_unlock(&fiber_lock);
+  /* Its stack counts toward the next collection (gc_heap_pressure): the
+   * trigger is looked at here, as an allocation's refill does. */
+  if (ok)
+    gc_maybe_collect(c);
   nopreempt_leave(c);
   if (!ok) {
     errno = ENOMEM;
