@@ -133,6 +133,10 @@ retry:
   s = mheap_alloc(class_to_npages[cls], c->spanclass, false);
   if (s == NULL)
     return NULL;
+  /* Pages never touched or all released (needzero 0): the mcache fills
+   * the whole span, so they are faulted in together (os_populate). */
+  if (!s->needzero)
+    os_populate((void *)s->base, s->npages * PAGE_SIZE);
   sgc_lock(&c->lock);
   mspan_list_insert_back(&c->empty, s);
 havespan:

@@ -12,6 +12,7 @@
  * fails as if the OS had refused.  The counter is the only shared state
  * here and is atomic.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -58,6 +59,24 @@ void os_free(void *addr, size_t size) { munmap(addr, size); }
 
 void os_release(void *addr, size_t size) {
   madvise(addr, size, MADV_DONTNEED);
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+static int populate_off; /* atomic: the kernel refused the advice */
+
+/* Make the pages of [addr, addr+size) resident and writable in one call:
+ * on a paravirtualised guest each first-touch fault costs 9-14 us a page
+ * (the page-table update traps), one call 5-7 us a page, 8 KiB at a time
+ * as at 1 MiB.  Only an optimisation: a refusal (an older kernel, no
+ * memory now) leaves the pages to be faulted in on first touch, as
+ * before; ENOMEM is not remembered. */
+void os_populate(void *addr, size_t size) {
+  if (ATOMIC_LOAD_RELAXED(&populate_off))
+    return;
+  if (madvise(addr, size, MADV_POPULATE_WRITE) != 0 && errno == EINVAL)
+    ATOMIC_STORE_RELAXED(&populate_off, 1);
 }
 
 uint64_t os_nanotime(void) {

@@ -104,6 +104,7 @@ bool os_commit(void *addr, size_t size);       /* make reserved range usable */
 void *os_alloc(size_t size);                   /* fresh zeroed memory, or NULL */
 void os_free(void *addr, size_t size);
 void os_release(void *addr, size_t size);      /* give pages back (madvise) */
+void os_populate(void *addr, size_t size);     /* fault them in at once */
 uint64_t os_nanotime(void);
 void os_init_fault_injection(void);
 uint64_t os_requests(void); /* requests for memory so far (fault tests) */
