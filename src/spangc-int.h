@@ -448,6 +448,8 @@ typedef struct mheap {
   uint64_t pages_stack;   /* pages in stack spans */
   uint64_t stack_base;    /* atomic: pages_stack bytes as the last collection
                            * ended (gc_heap_pressure) */
+  uint64_t stack_room;    /* atomic: how far they may grow before the growth
+                           * counts (GOGC% of stack_base) */
   /* Spans with rootspan set (atomic): when none, a stop skips its passes
    * over every span for uncollectable objects and finalizers (each about
    * 1 ms at 80000 spans, in both stops of a concurrent collection). */
