@@ -424,9 +424,10 @@ SGC_API void sgc_remove_roots(void *lo, void *hi);
  *   percent/100).  Negative turns automatic collection off.  Returns the
  *   old value.  The environment variable SPANGC_GOGC (a number, or "off")
  *   sets the initial value; the default is 100.
- * sgc_set_max_heap — a hard limit on the bytes of in-use spans (0: none).
- *   An allocation that would exceed it collects, then fails with NULL and
- *   errno ENOMEM if it still would.  Environment: SPANGC_MAX_HEAP.
+ * sgc_set_max_heap — a hard limit on the bytes of in-use spans, fiber
+ *   stacks included (0: none).  An allocation or sgc_fiber_create that
+ *   would exceed it collects, then fails with NULL and errno ENOMEM if it
+ *   still would.  Environment: SPANGC_MAX_HEAP.
  * sgc_set_markers — marker threads per collection (>= 1; the default is
  *   the number of CPUs; environment SPANGC_MARKERS).  EINVAL if n < 1.
  */

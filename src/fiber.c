@@ -495,6 +495,14 @@ sgc_fiber *sgc_fiber_create(void (*fn)(void *), void *arg, size_t stack_size) {
   nopreempt_enter(c);
   sgc_lock(&fiber_lock);
   bool ok = stack_alloc(f, stack_size + GUARD);
+  if (!ok && gc_has_max_heap()) {
+    /* Past the max heap (which counts stacks): collect, as an
+     * allocation would, and try once more. */
+    sgc_unlock(&fiber_lock);
+    gc_collect_for_limit(c);
+    sgc_lock(&fiber_lock);
+    ok = stack_alloc(f, stack_size + GUARD);
+  }
   if (ok) {
     /* Build the first frame before the fiber is published in the
      * registry, where a collection may look at it.  The first switch pops

@@ -306,9 +306,11 @@ void gc_collect_for_limit(mcache *c) {
   collect_from_allocator(c, COLLECT_FORCED, true);
 }
 
+/* Fiber stack spans count: they are in-use spans too (spangc.h). */
 bool gc_over_max_heap(uintptr_t more_pages) {
   uint64_t max = ATOMIC_LOAD_RELAXED(&gc.max_heap);
-  return max != 0 && (sgc_heap.pages_inuse + more_pages) * PAGE_SIZE > max;
+  return max != 0 && (sgc_heap.pages_inuse + sgc_heap.pages_stack +
+                      more_pages) * PAGE_SIZE > max;
 }
 
 bool gc_has_max_heap(void) { return ATOMIC_LOAD_RELAXED(&gc.max_heap) != 0; }

@@ -712,11 +712,12 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
 
 /* A span for fiber stacks (fiber.c).  Like any span it is recorded in
  * allspans and in the spans table; its state keeps the marker and the
- * sweepers away from it. */
+ * sweepers away from it.  It counts against the max heap: NULL (ENOMEM)
+ * past it, and fiber.c collects and tries again. */
 mspan *mheap_alloc_stack(uintptr_t npages) {
   mheap *h = &sgc_heap;
   sgc_lock_counted(&h->lock); /* let in by the walks */
-  mspan *s = alloc_span_locked(h, npages);
+  mspan *s = gc_over_max_heap(npages) ? NULL : alloc_span_locked(h, npages);
   if (s == NULL) {
     sgc_unlock(&h->lock);
     errno = ENOMEM;

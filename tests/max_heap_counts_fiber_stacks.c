@@ -1,0 +1,80 @@
+// labels: gc fiber
+// env: SPANGC_MAX_HEAP=64M
+/* The max heap (spangc.h: a hard limit on the bytes of in-use spans,
+ * fiber stacks included) holds for fiber stacks: fibers kept alive make
+ * sgc_fiber_create fail with ENOMEM once their stacks reach the limit,
+ * never past it; dropped fibers are collected to make room, so making
+ * them never fails.  Before, stack spans were outside the limit: 2 GiB
+ * of stacks under a 64 MiB max heap (the adversarial review). */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "check.h"
+#include "gctest.h"
+#include "spangc.h"
+
+#define STACK ((size_t)1 << 20)
+#define MAX ((uint64_t)64 << 20)
+
+static sgc_fiber *home;
+
+static void body(void *arg) {
+  (void)arg;
+  volatile char buf[512];
+  memset((char *)buf, 1, sizeof buf);
+  sgc_fiber_switch(home); /* suspended for good */
+}
+
+static uint64_t in_use(void) {
+  sgc_stats st;
+  sgc_read_stats(&st);
+  return st.heap_span_bytes + st.stack_bytes;
+}
+
+int main(void) {
+  sgc_init();
+  home = sgc_fiber_self();
+  CHECK(home != NULL);
+
+  /* Dropped fibers: the collections the limit asks for free them. */
+  for (int i = 0; i < 400; i++) {
+    sgc_fiber *f = sgc_fiber_create(body, NULL, STACK);
+    CHECKF(f != NULL, "dropped fiber %d: sgc_fiber_create failed (%s), "
+           "%.1f MiB in use", i, strerror(errno), in_use() / 1048576.0);
+    sgc_fiber_switch(f);
+    CHECKF(in_use() <= MAX, "%.1f MiB in use past the 64 MiB max heap",
+           in_use() / 1048576.0);
+  }
+  clear_stack();
+
+  /* Live fibers: the limit refuses a stack, and nothing went past it. */
+  enum { N = 200 };
+  sgc_fiber **keep = sgc_alloc(N * sizeof *keep);
+  CHECK(keep != NULL);
+  int made = 0;
+  for (; made < N; made++) {
+    keep[made] = sgc_fiber_create(body, NULL, STACK);
+    if (keep[made] == NULL)
+      break;
+    sgc_fiber_switch(keep[made]);
+    CHECKF(in_use() <= MAX, "%.1f MiB in use past the 64 MiB max heap "
+           "after %d live fibers", in_use() / 1048576.0, made + 1);
+  }
+  printf("live fibers with 1 MiB stacks under a 64 MiB max heap: %d made, "
+         "then %s; %.1f MiB in use\n", made,
+         made < N ? strerror(errno) : "no refusal", in_use() / 1048576.0);
+  CHECKF(made < N, "%d live fibers with 1 MiB stacks under a 64 MiB max "
+         "heap", made);
+  CHECK(errno == ENOMEM);
+  CHECKF(made >= 32, "refused after only %d live fibers", made);
+  /* Dropping them makes room again. */
+  for (int i = 0; i < made; i++)
+    keep[i] = NULL;
+  clear_stack();
+  sgc_collect();
+  sgc_fiber *f = sgc_fiber_create(body, NULL, STACK);
+  CHECKF(f != NULL, "no room after the live fibers were dropped (%s)",
+         strerror(errno));
+  return 0;
+}
