@@ -25,10 +25,10 @@ static const sgc_option_def options[] = {
     {"SPANGC_MARKERS",
      "marker threads per collection (default: CPUs)"},
     {"SPANGC_MAX_HEAP",
-     "hard limit on in-use spans: bytes with an optional `K`/`M`/`G` or "
-     "`KiB`/`MiB`/`GiB` suffix, `0` for none (the default); an allocation "
-     "over it fails (`NULL`, `ENOMEM`) after a collection "
-     "(`sgc_set_max_heap`)"},
+     "hard limit on in-use spans, fiber stacks included: bytes with an "
+     "optional `K`/`M`/`G` or `KiB`/`MiB`/`GiB` suffix, `0` for none (the "
+     "default); an allocation or a fiber over it fails (`NULL`, `ENOMEM`) "
+     "after a collection (`sgc_set_max_heap`)"},
     {"SPANGC_MEMLIMIT",
      "soft limit on all memory the collector holds (spans, free pages "
      "not yet released, metadata): bytes with an optional `K`/`M`/`G` or "
