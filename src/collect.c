@@ -228,9 +228,10 @@ static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
   ATOMIC_STORE(&h->heap_live, (int64_t)res->marked_bytes);
   /* After fibers_after_mark freed the dead fibers' stacks. */
   uint64_t stacks = ATOMIC_LOAD_RELAXED(&h->pages_stack) * PAGE_SIZE;
-  ATOMIC_STORE(&h->stack_base, stacks);
-  ATOMIC_STORE(&h->stack_room, gc.gcpercent < 0 ? 0
-                                   : stacks / 100 * (uint64_t)gc.gcpercent);
+  ATOMIC_STORE(&h->stack_free,
+               stacks + (gc.gcpercent < 0
+                             ? 0
+                             : stacks / 100 * (uint64_t)gc.gcpercent));
   ATOMIC_STORE(&sgc_next_gc, goal);
   conc_set_trigger(res->marked_bytes, goal, !gen_next_minor(),
                    gen_alloc_rate(), gen_mark_rate());

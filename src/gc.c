@@ -205,7 +205,7 @@ static bool assist_from_allocator(mcache *c, bool may_overshoot,
 
 /* The pressure counts the fiber stack bytes taken since the last
  * collection ended as allocated, past a room of GOGC% of the stacks in
- * use then (stack_room): a suspended fiber's stack goes back only when a
+ * use then (mheap.stack_free): a suspended fiber's stack goes back only when a
  * collection finds its object dead, and the object is small (a program
  * making fibers with 1 MiB stacks and dropping them counted 200 bytes
  * for each, and in concurrent mode 600 MiB of stacks piled up between
@@ -218,10 +218,9 @@ uint64_t gc_heap_pressure(void) {
   int64_t v = ATOMIC_LOAD(&sgc_heap.heap_live) +
               ATOMIC_LOAD(&sgc_heap.freed_pending);
   uint64_t stacks = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) * PAGE_SIZE;
-  uint64_t past = ATOMIC_LOAD_RELAXED(&sgc_heap.stack_base) +
-                  ATOMIC_LOAD_RELAXED(&sgc_heap.stack_room);
-  if (stacks > past)
-    v += (int64_t)(stacks - past);
+  uint64_t allowed = ATOMIC_LOAD_RELAXED(&sgc_heap.stack_free);
+  if (stacks > allowed)
+    v += (int64_t)(stacks - allowed);
   return v > 0 ? (uint64_t)v : 0;
 }
 

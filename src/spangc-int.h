@@ -446,10 +446,9 @@ typedef struct mheap {
    * overhead_now, from sgc_set_gcpercent while the sweeper frees spans). */
   uint64_t pages_inuse;   /* pages in in-use spans */
   uint64_t pages_stack;   /* pages in stack spans */
-  uint64_t stack_base;    /* atomic: pages_stack bytes as the last collection
-                           * ended (gc_heap_pressure) */
-  uint64_t stack_room;    /* atomic: how far they may grow before the growth
-                           * counts (GOGC% of stack_base) */
+  uint64_t stack_free;    /* atomic: pages_stack bytes up to which stack
+                           * growth does not count (gc_heap_pressure): those
+                           * in use as the last collection ended, GOGC% more */
   /* Spans with rootspan set (atomic): when none, a stop skips its passes
    * over every span for uncollectable objects and finalizers (each about
    * 1 ms at 80000 spans, in both stops of a concurrent collection). */
