@@ -106,7 +106,7 @@ static void grow_during_mark(void) {
 int main(void) {
   sgc_init();
   sgc_fiber *self = sgc_fiber_self();
-  int nf = (int)scaled(100000);
+  int nf = (int)scaled(40000);
   /* Each collection scans every fiber's stack: 100000 x 1000 took over
    * 600 s on a slow day on 2 cores.  250 still hooks the mark six times
    * and resumes each fiber about 15 times. */

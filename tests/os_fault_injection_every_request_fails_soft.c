@@ -117,8 +117,15 @@ int main(int argc, char **argv) {
   CHECK(r != NULL);
   long total = atol(r + 9);
   CHECK(total > 5);
-  int failed = 0;
-  for (long n = 1; n <= total + 2; n++) {
+  int failed = 0, tried = 0;
+  /* At full size every request is refused in turn; scaled down (the
+   * sanitizer builds, where each run starts a slow runtime) every k-th,
+   * from a start that moves with the process id so that runs differ. */
+  long step = (long)(1.0 / test_scale() + 0.5);
+  if (step < 1)
+    step = 1;
+  for (long n = 1 + (long)getpid() % step; n <= total + 2; n += step) {
+    tried++;
     char v[24];
     snprintf(v, sizeof v, "%ld", n);
     setenv("SPANGC_FAIL_MMAP", v, 1);
@@ -128,8 +135,8 @@ int main(int argc, char **argv) {
       failed++;
     }
   }
-  printf("%ld requests, each refused in turn: %d runs failed\n", total,
-         failed);
+  printf("%ld requests, %d of them refused in turn (every %ld-th): %d runs "
+         "failed\n", total, tried, step, failed);
   CHECK(failed == 0);
   return 0;
 }

@@ -2,31 +2,37 @@
 # make check: build and run the suite in every configuration, then print
 # one summary line ("N passed, N failed") that CI runners recognise.
 #   release  : optimised, every test at full size
-#   debug    : invariants asserted (SPANGC_DEBUG=1), every test at 0.3 size
+#   debug    : invariants asserted (SPANGC_DEBUG=1), every test at 0.3
+#              size but those in ENV_BLIND below
 #   asan     : AddressSanitizer + UndefinedBehaviorSanitizer, every test
-#   tsan     : ThreadSanitizer, the tests labelled "threads"
+#              but those in ENV_BLIND, at 0.25 size
+#   tsan     : ThreadSanitizer, the tests labelled "threads", at 0.1 size
 #   nogen    : the release build again with SPANGC_GENERATIONAL=0 (every
-#              collection major), without the long program and soak runs
-#              and without the tests in ENV_BLIND and HEAVY below
+#              collection major) at 0.5 size, without the long program
+#              and soak runs and without the tests in ENV_BLIND and HEAVY
 #   conc     : the release build again with SPANGC_CONCURRENT=1 (major
 #              collections mark concurrently), the same tests as nogen,
 #              then the HEAVY ones at 0.05 size (conc-small)
 #   tsanconc : the TSan build again with SPANGC_CONCURRENT=1, the tests
 #              labelled "threads" that collect most (gc_, gen_, conc_,
-#              stress), but gc_seed_regression_allspans (HEAVY)
+#              stress), but gc_seed_regression_allspans (HEAVY), at 0.05
+#              size (at 0.1 it took half the time of the whole tsan run)
 #   fuzz     : the API fuzzer (libFuzzer) for FUZZ_SECONDS (default 60)
 # CONFIGS="release debug" restricts the set.
 #
 # What the configurations that only change an environment variable
-# (nogen, conc, tsanconc) leave out, and why.  Every test still runs in
-# release, debug and asan; every conc_, gen_ and stress_ test runs in conc.
-#   ENV_BLIND: their outcome cannot depend on SPANGC_GENERATIONAL or
-#     SPANGC_CONCURRENT, they read or compile sources and never collect:
+# (nogen, conc, tsanconc) or the build (debug, asan) leave out, and why.
+# Every test runs in release; every other test runs in debug and asan too;
+# every conc_, gen_ and stress_ test runs in conc.
+#   ENV_BLIND: their outcome cannot depend on SPANGC_GENERATIONAL,
+#     SPANGC_CONCURRENT or the build type: they read or compile sources, or
+#     list a library's symbols, and never collect:
 #     the docs tests (label "docs": design_rules_are_cited_and_named_code_
 #     exists, lockrank_table_matches_design_md), bdwgc_headers_compile_
 #     cleanly and bdwgc_abi_matches_stock_headers (compile the headers),
 #     lib_exports_only_sgc_symbols and bdwgc_lib_exports_exactly_symbols_txt
-#     (nm of the libraries).  Together 40-100 CPU-seconds per run.
+#     (nm of the libraries).  Together 40-100 CPU-seconds per run; they
+#     run in release only.
 #   HEAVY: fiber_seed_hazards and gc_seed_regression_allspans, the two
 #     costliest tests at any size (fibers x collections; a verified heap
 #     every cycle): in conc they took 380 of its 653 CPU-seconds.  Their
@@ -48,6 +54,7 @@ pass=0; fail=0; failed_names=()
 run_config() {
   local name=$1 dir=$2 ctest_args=$3; shift 3
   echo "=== $name: configure and build ($dir)"
+  local t0=$SECONDS
   mkdir -p "$dir"
   if ! cmake -S . -B "$dir" -DSPANGC_BUILD_TESTS=ON "$@" >"$dir/configure.log" 2>&1 ||
      ! cmake --build "$dir" -j"$JOBS" >"$dir/build.log" 2>&1; then
@@ -56,13 +63,15 @@ run_config() {
     fail=$((fail + 1)); failed_names+=("$name:build")
     return
   fi
-  echo "=== $name: test"
+  echo "=== $name: test (built in $((SECONDS - t0)) s)"
+  t0=$SECONDS
   local log="$dir/ctest-$name.log"
   (cd "$dir" && ctest --output-on-failure -j"$JOBS" $ctest_args) 2>&1 | tee "$log" | grep -E "Test +#|tests passed|Failed|\*\*\*|CHECK|spangc:|ERROR|WARNING: ThreadSanitizer|SUMMARY" | head -200
   local p f
   p=$(grep -cE "^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed" "$log")
   f=$(grep -cE "^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(\*\*\*|Failed|Timeout|Exception)" "$log")
   pass=$((pass + p)); fail=$((fail + f))
+  echo "=== $name: $p passed, $f failed in $((SECONDS - t0)) s (suite at $((SECONDS / 60)) min)"
   for t in $(grep -E "^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(\*\*\*|Failed|Timeout|Exception)" "$log" | sed -E 's/.*Test +#[0-9]+: ([^ ]+).*/\1/'); do
     failed_names+=("$name:$t")
   done
@@ -76,22 +85,22 @@ mkdir -p build
 for c in $CONFIGS; do
   case $c in
     release) run_config release build "" -DCMAKE_BUILD_TYPE=Release ;;
-    nogen)   SPANGC_GENERATIONAL=0 \
+    nogen)   SPANGC_GENERATIONAL=0 SPANGC_TEST_SCALE=0.5 \
              run_config nogen build "$LEAN" -DCMAKE_BUILD_TYPE=Release ;;
     conc)    SPANGC_CONCURRENT=1 SPANGC_TEST_SCALE=0.5 \
              run_config conc build "$LEAN" -DCMAKE_BUILD_TYPE=Release
              SPANGC_CONCURRENT=1 SPANGC_TEST_SCALE=0.05 \
              run_config conc-small build "-R ^($HEAVY)\$" -DCMAKE_BUILD_TYPE=Release ;;
     debug)   SPANGC_TEST_SCALE=0.3 \
-             run_config debug build-debug "" -DCMAKE_BUILD_TYPE=Debug ;;
+             run_config debug build-debug "-E ^($ENV_BLIND)\$" -DCMAKE_BUILD_TYPE=Debug ;;
     asan)    ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=0:abort_on_error=1 \
              UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SPANGC_TEST_SCALE=0.25 \
-             run_config asan build-asan "" -DCMAKE_BUILD_TYPE=Debug -DSPANGC_SANITIZE=address,undefined \
+             run_config asan build-asan "-E ^($ENV_BLIND)\$" -DCMAKE_BUILD_TYPE=Debug -DSPANGC_SANITIZE=address,undefined \
                -DCMAKE_C_COMPILER=clang ;;
     tsan)    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 SPANGC_TEST_SCALE=0.1 \
              run_config tsan build-tsan "-L threads" -DCMAKE_BUILD_TYPE=Release -DSPANGC_SANITIZE=thread \
                -DCMAKE_C_COMPILER=clang ;;
-    tsanconc) SPANGC_CONCURRENT=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 SPANGC_TEST_SCALE=0.1 \
+    tsanconc) SPANGC_CONCURRENT=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 SPANGC_TEST_SCALE=0.05 \
              run_config tsanconc build-tsan "-L threads -R ^(gc_|gen_|conc_|stress_) -E ^gc_seed_regression_allspans\$" -DCMAKE_BUILD_TYPE=Release -DSPANGC_SANITIZE=thread \
                -DCMAKE_C_COMPILER=clang ;;
   esac
