@@ -176,6 +176,23 @@ static uintptr_t canary(const sgc_fiber *f) {
   return (uintptr_t)f ^ 0x5350414e47435354ull; /* "SPANGCST" */
 }
 
+/* Zero up to n bytes of the running stack below the caller's frame
+ * (never closer than a page to the stack's low end): the values dead
+ * frames left there, which the frames of a collection started next
+ * would otherwise carry into its scan of this stack. */
+#define WIPE_BYTES (16u << 10)
+static __attribute__((noinline)) void stack_wipe_below(const mthread *t,
+                                                       size_t n) {
+  uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+  uintptr_t floor = t->stack_lo + 2 * GUARD + 512;
+  if (here <= floor)
+    return;
+  if (n > here - floor)
+    n = here - floor;
+  char *buf = __builtin_alloca(n);
+  explicit_bzero(buf, n);
+}
+
 static void check_canary(const sgc_fiber *f) {
   if (f->magic == FIBER_MAGIC && f->span && !f->shrunk &&
       *(const uintptr_t *)f->lo != canary(f))
@@ -468,20 +485,13 @@ __attribute__((noreturn, used)) void fiber_main(sgc_fiber *f) {
   __builtin_unreachable();
 }
 
-sgc_fiber *sgc_fiber_create(void (*fn)(void *), void *arg, size_t stack_size) {
-  if (fn == NULL) {
-    errno = EINVAL;
-    return NULL;
-  }
-  if (stack_size == 0)
-    stack_size = DEFAULT_STACK;
-  if (stack_size > ((size_t)1 << 36)) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  mthread *t = current_thread("sgc_fiber_create");
-  pthread_once(&segv_once, segv_install);
-  ensure_altstack(t);
+/* One try at a fiber: its object, its stack, the first frame and the
+ * registry entry.  NULL if out of memory; *nostack says the stack was
+ * what failed (the object is then freed). */
+static __attribute__((noinline)) sgc_fiber *
+fiber_make(mthread *t, void (*fn)(void *), void *arg, size_t stack_size,
+           bool *nostack) {
+  *nostack = false;
   sgc_fiber *f = sgc_alloc(sizeof *f);
   if (f == NULL)
     return NULL;
@@ -495,14 +505,7 @@ sgc_fiber *sgc_fiber_create(void (*fn)(void *), void *arg, size_t stack_size) {
   nopreempt_enter(c);
   sgc_lock(&fiber_lock);
   bool ok = stack_alloc(f, stack_size + GUARD);
-  if (!ok && gc_has_max_heap()) {
-    /* Past the max heap (which counts stacks): collect, as an
-     * allocation would, and try once more. */
-    sgc_unlock(&fiber_lock);
-    gc_collect_for_limit(c);
-    sgc_lock(&fiber_lock);
-    ok = stack_alloc(f, stack_size + GUARD);
-  }
+  *nostack = !ok;
   if (ok) {
     /* Build the first frame before the fiber is published in the
      * registry, where a collection may look at it.  The first switch pops
@@ -533,12 +536,50 @@ sgc_fiber *sgc_fiber_create(void (*fn)(void *), void *arg, size_t stack_size) {
     gc_maybe_collect(c);
   nopreempt_leave(c);
   if (!ok) {
-    errno = ENOMEM;
+    f->magic = 0;
+    sgc_free(f);
     return NULL;
   }
 #ifdef FIBER_TSAN
   f->tsan_fiber = __tsan_create_fiber(0);
 #endif
+  return f;
+}
+
+sgc_fiber *sgc_fiber_create(void (*fn)(void *), void *arg, size_t stack_size) {
+  if (fn == NULL) {
+    errno = EINVAL;
+    return NULL;
+  }
+  if (stack_size == 0)
+    stack_size = DEFAULT_STACK;
+  if (stack_size > ((size_t)1 << 36)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  mthread *t = current_thread("sgc_fiber_create");
+  pthread_once(&segv_once, segv_install);
+  ensure_altstack(t);
+  bool nostack;
+  sgc_fiber *f = fiber_make(t, fn, arg, stack_size, &nostack);
+  if (f == NULL && nostack && gc_has_max_heap()) {
+    /* Past the max heap (which counts stacks): collect, as an
+     * allocation would, and try once more.  The stack below this frame
+     * is wiped first, the try's frame and whatever the frames before it
+     * left: the switches into the fibers the program just dropped left
+     * their addresses there, in slots the next frames laid over them do
+     * not write (helper-55: under a max heap with room for one big
+     * stack, a slot of the retry's frame kept the fiber dropped last,
+     * and every other create failed). */
+    stack_wipe_below(t, WIPE_BYTES);
+    mcache *c = t->cache;
+    nopreempt_enter(c);
+    gc_collect_for_limit(c);
+    nopreempt_leave(c);
+    f = fiber_make(t, fn, arg, stack_size, &nostack);
+  }
+  if (f == NULL)
+    errno = ENOMEM;
   return f;
 }
 

@@ -293,14 +293,14 @@ void gc_maybe_collect(mcache *c) {
   collect_from_allocator(c, COLLECT_DUE, false);
 }
 
-/* The heap ran into sgc_set_max_heap: collect (even when disabled, as a
- * last resort before failing) and sweep everything, so that the freed
- * pages can be reused. */
 /* The concurrent collector thread (concurrent.c), woken at the trigger. */
 void gc_collect_concurrent(mcache *c, bool idle) {
   collect_as(c, idle ? COLLECT_IDLE_CONC : COLLECT_CONC);
 }
 
+/* The heap ran into sgc_set_max_heap: collect (even when disabled, as a
+ * last resort before failing) and sweep everything, so that the freed
+ * pages can be reused. */
 void gc_collect_for_limit(mcache *c) {
   collect_from_allocator(c, COLLECT_FORCED, true);
 }

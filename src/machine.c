@@ -71,6 +71,18 @@ __asm__(".text\n"
         "  popq %r12\n"
         "  popq %rbx\n"
         "  popq %rbp\n"
+        /* The popped slots (in the red zone now) are wiped: they held
+         * what this stack's code kept in registers when it switched out,
+         * often the fiber it switched to, and the frames of its next
+         * calls, laid over them, would keep that alive in slots they
+         * never write (helper-55). */
+        "  xorl %eax, %eax\n"
+        "  movq %rax, -8(%rsp)\n"
+        "  movq %rax, -16(%rsp)\n"
+        "  movq %rax, -24(%rsp)\n"
+        "  movq %rax, -32(%rsp)\n"
+        "  movq %rax, -40(%rsp)\n"
+        "  movq %rax, -48(%rsp)\n"
         "  ret\n"
         ".size fiber_swap,.-fiber_swap\n"
         /* First switch into a fiber lands here with the fiber in r12 and
