@@ -22,20 +22,12 @@
 #define STACK ((size_t)1 << 20)
 #define BIG ((size_t)256 << 20)
 
-static sgc_fiber *home;
 sgc_fiber *volatile ring[RING];
 void *volatile big;
 
-static void body(void *arg) {
-  (void)arg;
-  volatile char buf[2048]; /* touch a little of the stack */
-  memset((char *)buf, 1, sizeof buf);
-  sgc_fiber_switch(home); /* suspended for good */
-}
-
 int main(void) {
   sgc_init();
-  home = sgc_fiber_self();
+  sgc_fiber *home = sgc_fiber_self();
   CHECK(home != NULL);
   big = sgc_alloc_noscan(BIG);
   CHECK(big != NULL);
@@ -54,7 +46,7 @@ int main(void) {
   sgc_stats st, st0;
   sgc_read_stats(&st0);
   for (long i = 0; i < n; i++) {
-    sgc_fiber *f = sgc_fiber_create(body, NULL, STACK);
+    sgc_fiber *f = sgc_fiber_create(fiber_touch_and_park, home, STACK);
     if (f == NULL) {
       sgc_read_stats(&st);
       CHECKF(0, "sgc_fiber_create failed at fiber %ld (%s): %.0f MiB of "

@@ -23,25 +23,17 @@
 
 #define STACK ((size_t)1 << 20)
 
-static sgc_fiber *home;
-
-static void body(void *arg) {
-  (void)arg;
-  volatile char buf[1024];
-  memset((char *)buf, 1, sizeof buf);
-  sgc_fiber_switch(home); /* suspended for good */
-}
 
 int main(void) {
   sgc_init();
-  home = sgc_fiber_self();
+  sgc_fiber *home = sgc_fiber_self();
   CHECK(home != NULL);
   long n = 400 + scaled(1600);
   uint64_t peak = 0;
   sgc_stats st, st0;
   sgc_read_stats(&st0);
   for (long i = 0; i < n; i++) {
-    sgc_fiber *f = sgc_fiber_create(body, NULL, STACK);
+    sgc_fiber *f = sgc_fiber_create(fiber_touch_and_park, home, STACK);
     CHECKF(f != NULL, "sgc_fiber_create failed at fiber %ld", i);
     sgc_fiber_switch(f);
     if ((i & 15) == 0 || i == n - 1) {
@@ -66,7 +58,7 @@ int main(void) {
   CHECK(keep != NULL);
   sgc_read_stats(&st0);
   for (long i = 0; i < m; i++) {
-    keep[i] = sgc_fiber_create(body, NULL, (size_t)256 << 10);
+    keep[i] = sgc_fiber_create(fiber_touch_and_park, home, (size_t)256 << 10);
     CHECKF(keep[i] != NULL, "sgc_fiber_create failed at live fiber %ld", i);
     sgc_fiber_switch(keep[i]);
   }

@@ -18,14 +18,6 @@
 #define STACK ((size_t)1 << 20)
 #define MAX ((uint64_t)64 << 20)
 
-static sgc_fiber *home;
-
-static void body(void *arg) {
-  (void)arg;
-  volatile char buf[512];
-  memset((char *)buf, 1, sizeof buf);
-  sgc_fiber_switch(home); /* suspended for good */
-}
 
 static uint64_t in_use(void);
 
@@ -33,9 +25,9 @@ static uint64_t in_use(void);
  * it could not be made.  Its own frame, so that no variable of the
  * caller holds the fiber made before (the program's own references are
  * not the library's to drop). */
-static __attribute__((noinline)) int make_one_big(int i) {
+static __attribute__((noinline)) int make_one_big(int i, sgc_fiber *home) {
   sgc_fiber *volatile f = NULL; /* at -O0, a slot the last call left */
-  f = sgc_fiber_create(body, NULL, (size_t)40 << 20);
+  f = sgc_fiber_create(fiber_touch_and_park, home, (size_t)40 << 20);
   if (f == NULL) {
     printf("big fiber %d: %s, %.1f MiB in use\n", i, strerror(errno),
            in_use() / 1048576.0);
@@ -53,12 +45,12 @@ static uint64_t in_use(void) {
 
 int main(void) {
   sgc_init();
-  home = sgc_fiber_self();
+  sgc_fiber *home = sgc_fiber_self();
   CHECK(home != NULL);
 
   /* Dropped fibers: the collections the limit asks for free them. */
   for (int i = 0; i < 400; i++) {
-    sgc_fiber *f = sgc_fiber_create(body, NULL, STACK);
+    sgc_fiber *f = sgc_fiber_create(fiber_touch_and_park, home, STACK);
     CHECKF(f != NULL, "dropped fiber %d: sgc_fiber_create failed (%s), "
            "%.1f MiB in use", i, strerror(errno), in_use() / 1048576.0);
     sgc_fiber_switch(f);
@@ -73,7 +65,7 @@ int main(void) {
   CHECK(keep != NULL);
   int made = 0;
   for (; made < N; made++) {
-    keep[made] = sgc_fiber_create(body, NULL, STACK);
+    keep[made] = sgc_fiber_create(fiber_touch_and_park, home, STACK);
     if (keep[made] == NULL)
       break;
     sgc_fiber_switch(keep[made]);
@@ -92,7 +84,7 @@ int main(void) {
     keep[i] = NULL;
   clear_stack();
   sgc_collect();
-  sgc_fiber *f = sgc_fiber_create(body, NULL, STACK);
+  sgc_fiber *f = sgc_fiber_create(fiber_touch_and_park, home, STACK);
   CHECKF(f != NULL, "no room after the live fibers were dropped (%s)",
          strerror(errno));
   f = NULL;
@@ -104,7 +96,7 @@ int main(void) {
    * (helper-55). */
   int failed = 0;
   for (int i = 0; i < 12; i++)
-    failed += make_one_big(i);
+    failed += make_one_big(i, home);
   CHECKF(failed == 0, "%d of 12 fibers with 40 MiB stacks, each dropped "
          "before the next, were refused under a 64 MiB max heap", failed);
   return 0;
