@@ -14,8 +14,8 @@
  * stale pointer to one (from mheap.spans or a snapshot of allspans) always
  * points to readable memory whose state field tells what it is now.  For
  * that reason mspan structs are not cleared when recycled (a sweeper may
- * be reading the state of a dead one through its snapshot): mheap.c resets
- * their fields one by one.
+ * be reading the state of a dead one through its snapshot): allspans.c
+ * (mheap_new_span) and mheap.c reset their fields one by one.
  *
  * Each fixalloc has its own lock (fixalloc.lock in lockrank.h).
  */

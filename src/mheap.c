@@ -1,5 +1,5 @@
 /*
- * mheap.c — the page heap: the arena, its spans, and allspans.
+ * mheap.c — the page heap: the arena and its spans.
  *
  * The arena is one reservation of address space, [arena_start, arena_end),
  * committed from the bottom up to arena_used as the heap grows (at least
@@ -20,13 +20,10 @@
  * towards the bottom of the arena, the runs above what the program uses
  * now stay untouched, coalesce, and are released, and the arena grows only
  * when no free run anywhere fits.  Freed spans coalesce with free
- * neighbours at once.
+ * neighbours at once.  The treap itself: mtreap.c.
  *
- * allspans records every mspan struct ever made (a struct recycled by
- * fixalloc stays recorded; its state says what it is now).  When the array
- * grows, the old one is freed only if the collector does not hold it as
- * its snapshot (gcspans); otherwise the collector frees it when it takes
- * its next snapshot.  See docs/design.md, "allspans and the snapshot".
+ * The mspan structs come from mheap_new_span, which records each new one
+ * in allspans (allspans.c).
  *
  * mheap.freetime records, for every free page, when that page became free
  * (0 once released to the OS); it is set here when a span is freed.
@@ -37,9 +34,9 @@
  * of free pages are scavenger.c's; an allocation under a memory limit
  * calls it from here (release_for_limit_locked).
  *
- * mheap.lock guards: the free structures and freetime, allspans/nspan/
- * nspancap/gcspans, arena_used and the spans table (writes), span state
- * changes between FREE/INUSE/DEAD/STACK, and the page counters.  Its rank
+ * mheap.lock guards: the free structures and freetime, arena_used and
+ * the spans table (writes), span state changes between FREE/INUSE/DEAD/
+ * STACK, and the page counters (and allspans: allspans.c).  Its rank
  * among the other locks: lockrank.h.
  */
 #include <stdlib.h>
@@ -93,94 +90,6 @@ void mspan_list_remove(mspan *s) {
   s->next = s->prev = NULL;
   s->list = NULL;
   l->n--;
-}
-
-/* ----------------------------------------------------------------- treap */
-
-/* Every free span is in one treap ordered by base address.  Each node
- * also records tmax, the most pages of any span in its subtree, so the
- * lowest-addressed span of at least n pages is found in one descent. */
-
-static inline void treap_fix(mspan *t) {
-  uintptr_t m = t->npages;
-  if (t->tleft && t->tleft->tmax > m)
-    m = t->tleft->tmax;
-  if (t->tright && t->tright->tmax > m)
-    m = t->tright->tmax;
-  t->tmax = m;
-}
-
-/* Every base in a is below every base in b. */
-static mspan *treap_merge(mspan *a, mspan *b) {
-  if (a == NULL)
-    return b;
-  if (b == NULL)
-    return a;
-  if (a->tprio > b->tprio) {
-    a->tright = treap_merge(a->tright, b);
-    treap_fix(a);
-    return a;
-  }
-  b->tleft = treap_merge(a, b->tleft);
-  treap_fix(b);
-  return b;
-}
-
-/* Split t into spans below base (*l) and the rest (*r). */
-static void treap_split(mspan *t, uintptr_t base, mspan **l, mspan **r) {
-  if (t == NULL) {
-    *l = *r = NULL;
-  } else if (t->base < base) {
-    treap_split(t->tright, base, &t->tright, r);
-    treap_fix(t);
-    *l = t;
-  } else {
-    treap_split(t->tleft, base, l, &t->tleft);
-    treap_fix(t);
-    *r = t;
-  }
-}
-
-static void treap_insert(mheap *h, mspan *s) {
-  h->treap_seed ^= h->treap_seed << 13;
-  h->treap_seed ^= h->treap_seed >> 7;
-  h->treap_seed ^= h->treap_seed << 17;
-  s->tprio = (uint32_t)h->treap_seed;
-  s->tleft = s->tright = NULL;
-  s->tmax = s->npages;
-  mspan *l, *r;
-  treap_split(h->freetree, s->base, &l, &r);
-  h->freetree = treap_merge(treap_merge(l, s), r);
-}
-
-static mspan *treap_remove(mspan *t, mspan *s) {
-  SGC_ASSERT(t != NULL);
-  if (t == s) {
-    mspan *m = treap_merge(t->tleft, t->tright);
-    s->tleft = s->tright = NULL;
-    return m;
-  }
-  if (s->base < t->base)
-    t->tleft = treap_remove(t->tleft, s);
-  else
-    t->tright = treap_remove(t->tright, s);
-  treap_fix(t);
-  return t;
-}
-
-/* The free span of at least npages pages at the lowest address. */
-static mspan *treap_first_fit(mheap *h, uintptr_t npages) {
-  mspan *t = h->freetree;
-  if (t == NULL || t->tmax < npages)
-    return NULL;
-  for (;;) {
-    if (t->tleft && t->tleft->tmax >= npages)
-      t = t->tleft;
-    else if (t->npages >= npages)
-      return t;
-    else
-      t = t->tright; /* its tmax is >= npages: t's is and no other part's */
-  }
 }
 
 /* ----------------------------------------------------------- spans table */
@@ -250,129 +159,6 @@ uintptr_t mheap_next_scanned_page(uintptr_t p, uintptr_t hi) {
 
 uintptr_t mheap_next_unscanned_page(uintptr_t p, uintptr_t hi) {
   return next_scan_bit(p, hi, false);
-}
-
-/* ------------------------------------------------------------- allspans */
-
-/* fixalloc 'first' hook: a brand-new mspan struct.  Called with
- * mheap.lock held; mheap_new_span made room beforehand, so this cannot
- * fail. */
-static void record_span(void *arg, void *obj) {
-  mheap *h = arg;
-  SGC_ASSERT_HELD(&h->lock);
-  SGC_ASSERT(h->nspan < h->nspancap);
-  h->allspans[h->nspan++] = obj;
-}
-
-/* Make room in allspans for one more span (mheap.lock held).  The old
- * array stays if it is the collector's snapshot (rule:snapshot-array-kept). */
-static bool allspans_reserve(mheap *h) {
-  SGC_ASSERT_HELD(&h->lock);
-  if (h->nspan < h->nspancap)
-    return true;
-  uint32_t cap = h->nspancap * 3 / 2;
-  if (cap < (64 << 10) / sizeof(mspan *))
-    cap = (64 << 10) / sizeof(mspan *);
-  mspan **a = os_alloc(cap * sizeof(mspan *));
-  if (a == NULL)
-    return false;
-  ATOMIC_ADD(&h->sys_meta, cap * sizeof(mspan *));
-  if (h->allspans) {
-    /* Faulted in with one call rather than page by page by the copy
-     * (os_populate): 400 KB took 1-2.5 ms of a push of the pause test. */
-    os_populate(a, h->nspan * sizeof(mspan *));
-    memcpy(a, h->allspans, h->nspan * sizeof(mspan *));
-    /* The snapshot rule: an array the collector still walks is left for
-     * the collector to free when it takes its next snapshot. */
-    if (h->allspans != h->gcspans) {
-      os_free(h->allspans, h->nspancap * sizeof(mspan *));
-      ATOMIC_ADD(&h->sys_meta, -(uint64_t)(h->nspancap * sizeof(mspan *)));
-    }
-    /* else: gcspanscap already records its size for the collector. */
-  }
-  h->allspans = a;
-  h->nspancap = cap;
-  return true;
-}
-
-/* The collector's snapshot of allspans (mheap.lock held): frees the
- * previous snapshot if allspans has grown away from it since, and pins the
- * current array as gcspans until the next snapshot
- * (rule:snapshot-array-kept). */
-void mheap_snapshot_locked(mspan ***spans, uint32_t *n) {
-  mheap *h = &sgc_heap;
-  SGC_ASSERT_HELD(&h->lock);
-  if (h->gcspans && h->gcspans != h->allspans) {
-    os_free(h->gcspans, h->gcspanscap * sizeof(mspan *));
-    ATOMIC_ADD(&h->sys_meta, -(uint64_t)(h->gcspanscap * sizeof(mspan *)));
-  }
-  h->gcspans = h->allspans;
-  h->gcspanscap = h->nspancap;
-  *spans = h->allspans;
-  *n = h->nspan;
-}
-
-/* Before a concurrent collection's initial stop, the program running
- * (gc_lock held, the sweep finished): clear the mark bits of every in-use
- * span, so that the stop need not (rule:marks-cleared-before-the-stop).
- * allspans only grows, and only under mheap.lock, so it is walked in
- * slices of 1024 under the lock, with the threads waiting for it let in
- * between slices (sgc_lock_pass): an allocating thread waits for a slice
- * at most.  A span made after its slice was cleared has clear bits
- * already (nothing marks at allocation).  The program's sgc_set_mark_bit
- * sets its bit, fences, then sets stale_marks; here the flag is reset,
- * fenced, then the bits cleared: a bit this pass missed leaves the flag
- * set, and the stop clears again. */
-void mheap_clear_marks(void) {
-  mheap *h = &sgc_heap;
-  ATOMIC_STORE(&h->stale_marks, 0);
-  __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  sgc_lock(&h->lock);
-  bool sample = age_sample_begin(h->nspan);
-  for (uint32_t k = 0; k < h->nspan; k += 1024) {
-    if (k > 0)
-      sgc_lock_pass(&h->lock); /* allocating threads first */
-    uint32_t n = h->nspan;
-    uint32_t end = n - k > 1024 ? k + 1024 : n;
-    for (uint32_t i = k; i < end; i++) {
-      mspan *s = h->allspans[i];
-      if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE)
-        continue;
-      if (sample)
-        age_sample_span(s);
-      for (uint32_t j = 0; j < BITMAP_WORDS; j++)
-        if (ATOMIC_LOAD_RELAXED(&s->markbits[j]))
-          ATOMIC_STORE_RELAXED(&s->markbits[j], 0);
-    }
-  }
-  sgc_unlock(&h->lock);
-}
-
-/* A zeroed mspan struct, recorded in allspans (mheap.lock held). */
-static mspan *mheap_new_span(mheap *h) {
-  SGC_ASSERT_HELD(&h->lock);
-  if (!allspans_reserve(h))
-    return NULL;
-  mspan *s = fixalloc_alloc(&h->spanalloc);
-  if (s == NULL)
-    return NULL;
-  /* A recycled struct is DEAD; only its allocation-side fields are reset
-   * here, the rest is set by whoever gives it pages.  state and sweepgen
-   * are read through old snapshots, so they change only atomically. */
-  SGC_ASSERT(ATOMIC_LOAD(&s->state) == MSPAN_DEAD);
-  s->next = s->prev = NULL;
-  s->list = NULL;
-  s->tleft = s->tright = NULL;
-  s->npreleased = 0;
-  s->needzero = 0;
-  s->unusedsince = 0;
-  s->specials = NULL;
-  s->rootspan = 0;
-  s->incache = 0;
-  s->nalloc = 0;
-  s->spanclass = 0;
-  sgc_mutex_init(&s->speciallock, LOCKRANK_SPECIAL);
-  return s;
 }
 
 /* ------------------------------------------------------------ free spans */

@@ -188,7 +188,7 @@ typedef struct fixalloc {
   size_t nextchunk; /* the next chunk's size (0: the first's) */
   bool growing;     /* chunks double (fixalloc_grow_chunks) */
   size_t inuse;     /* objects handed out and not freed */
-  bool zero;        /* clear recycled objects (not for mspan: see mheap.c) */
+  bool zero;        /* clear recycled objects (not for mspan: see allspans.c) */
   uint64_t *sys;    /* stat charged with chunk bytes */
   sgc_mutex lock;
 } fixalloc;
@@ -494,9 +494,16 @@ void mheap_free_locked(mspan *s, bool was_inuse);
  * free neighbours it has by then. */
 void mheap_free_take_locked(mspan *s);
 void mheap_free_put_back_locked(mspan *s);
+/* mtreap.c: the treap of free spans, mheap.freetree (mheap.lock held). */
+void treap_insert(mheap *h, mspan *s); /* s joins h's treap */
+mspan *treap_remove(mspan *t, mspan *s); /* treap t without s, its new root */
+mspan *treap_first_fit(mheap *h, uintptr_t npages); /* lowest of >= npages */
 /* Before a concurrent collection's initial stop, world running. */
 void mheap_clear_marks(void);
 void mheap_snapshot_locked(mspan ***spans, uint32_t *n);
+/* allspans.c: a zeroed mspan struct, recorded in allspans (mheap.lock). */
+mspan *mheap_new_span(mheap *h);
+void record_span(void *arg, void *obj); /* spanalloc's 'first' hook */
 /* scavenger.c: free pages back to the OS; the free pages' figures. */
 size_t mheap_scavenge(uint64_t older_than_ns); /* bytes released */
 /* Release free pages, highest first, until the committed arena minus

@@ -449,7 +449,7 @@ bool sweep_done(void) {
 
 /* World stopped, mark finished: open a new sweep generation over a fresh
  * snapshot of allspans.  The previous snapshot array is freed here if
- * allspans has moved on from it (mheap.c left it for us). */
+ * allspans has moved on from it (allspans.c left it for us). */
 void sweep_start(uint64_t live) {
   mheap *h = &sgc_heap;
   /* stop_begin gave every parked span back (rule:parked-spans-bounded);

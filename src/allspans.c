@@ -1,0 +1,140 @@
+/*
+ * allspans.c — allspans and the snapshot: the record of every mspan struct
+ * ever made, and the collector's snapshot of it.
+ *
+ * allspans records every mspan struct ever made (a struct recycled by
+ * fixalloc stays recorded; its state says what it is now): the page heap
+ * (mheap.c) gets a new struct from mheap_new_span, and fixalloc's 'first'
+ * hook (record_span) records it.  When the array grows, the old one is
+ * freed only if the collector does not hold it as its snapshot (gcspans);
+ * otherwise the collector frees it when it takes its next snapshot.  See
+ * docs/design.md, "allspans and the snapshot".
+ *
+ * mheap.lock guards allspans, nspan, nspancap, gcspans and gcspanscap
+ * (mheap_clear_marks walks allspans under it a slice at a time).  Its
+ * rank among the other locks: lockrank.h.
+ */
+#include "spangc-int.h"
+
+/* ------------------------------------------------------------- allspans */
+
+/* fixalloc 'first' hook: a brand-new mspan struct.  Called with
+ * mheap.lock held; mheap_new_span made room beforehand, so this cannot
+ * fail. */
+void record_span(void *arg, void *obj) {
+  mheap *h = arg;
+  SGC_ASSERT_HELD(&h->lock);
+  SGC_ASSERT(h->nspan < h->nspancap);
+  h->allspans[h->nspan++] = obj;
+}
+
+/* Make room in allspans for one more span (mheap.lock held).  The old
+ * array stays if it is the collector's snapshot (rule:snapshot-array-kept). */
+static bool allspans_reserve(mheap *h) {
+  SGC_ASSERT_HELD(&h->lock);
+  if (h->nspan < h->nspancap)
+    return true;
+  uint32_t cap = h->nspancap * 3 / 2;
+  if (cap < (64 << 10) / sizeof(mspan *))
+    cap = (64 << 10) / sizeof(mspan *);
+  mspan **a = os_alloc(cap * sizeof(mspan *));
+  if (a == NULL)
+    return false;
+  ATOMIC_ADD(&h->sys_meta, cap * sizeof(mspan *));
+  if (h->allspans) {
+    /* Faulted in with one call rather than page by page by the copy
+     * (os_populate): 400 KB took 1-2.5 ms of a push of the pause test. */
+    os_populate(a, h->nspan * sizeof(mspan *));
+    memcpy(a, h->allspans, h->nspan * sizeof(mspan *));
+    /* The snapshot rule: an array the collector still walks is left for
+     * the collector to free when it takes its next snapshot. */
+    if (h->allspans != h->gcspans) {
+      os_free(h->allspans, h->nspancap * sizeof(mspan *));
+      ATOMIC_ADD(&h->sys_meta, -(uint64_t)(h->nspancap * sizeof(mspan *)));
+    }
+    /* else: gcspanscap already records its size for the collector. */
+  }
+  h->allspans = a;
+  h->nspancap = cap;
+  return true;
+}
+
+/* The collector's snapshot of allspans (mheap.lock held): frees the
+ * previous snapshot if allspans has grown away from it since, and pins the
+ * current array as gcspans until the next snapshot
+ * (rule:snapshot-array-kept). */
+void mheap_snapshot_locked(mspan ***spans, uint32_t *n) {
+  mheap *h = &sgc_heap;
+  SGC_ASSERT_HELD(&h->lock);
+  if (h->gcspans && h->gcspans != h->allspans) {
+    os_free(h->gcspans, h->gcspanscap * sizeof(mspan *));
+    ATOMIC_ADD(&h->sys_meta, -(uint64_t)(h->gcspanscap * sizeof(mspan *)));
+  }
+  h->gcspans = h->allspans;
+  h->gcspanscap = h->nspancap;
+  *spans = h->allspans;
+  *n = h->nspan;
+}
+
+/* Before a concurrent collection's initial stop, the program running
+ * (gc_lock held, the sweep finished): clear the mark bits of every in-use
+ * span, so that the stop need not (rule:marks-cleared-before-the-stop).
+ * allspans only grows, and only under mheap.lock, so it is walked in
+ * slices of 1024 under the lock, with the threads waiting for it let in
+ * between slices (sgc_lock_pass): an allocating thread waits for a slice
+ * at most.  A span made after its slice was cleared has clear bits
+ * already (nothing marks at allocation).  The program's sgc_set_mark_bit
+ * sets its bit, fences, then sets stale_marks; here the flag is reset,
+ * fenced, then the bits cleared: a bit this pass missed leaves the flag
+ * set, and the stop clears again. */
+void mheap_clear_marks(void) {
+  mheap *h = &sgc_heap;
+  ATOMIC_STORE(&h->stale_marks, 0);
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  sgc_lock(&h->lock);
+  bool sample = age_sample_begin(h->nspan);
+  for (uint32_t k = 0; k < h->nspan; k += 1024) {
+    if (k > 0)
+      sgc_lock_pass(&h->lock); /* allocating threads first */
+    uint32_t n = h->nspan;
+    uint32_t end = n - k > 1024 ? k + 1024 : n;
+    for (uint32_t i = k; i < end; i++) {
+      mspan *s = h->allspans[i];
+      if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE)
+        continue;
+      if (sample)
+        age_sample_span(s);
+      for (uint32_t j = 0; j < BITMAP_WORDS; j++)
+        if (ATOMIC_LOAD_RELAXED(&s->markbits[j]))
+          ATOMIC_STORE_RELAXED(&s->markbits[j], 0);
+    }
+  }
+  sgc_unlock(&h->lock);
+}
+
+/* A zeroed mspan struct, recorded in allspans (mheap.lock held). */
+mspan *mheap_new_span(mheap *h) {
+  SGC_ASSERT_HELD(&h->lock);
+  if (!allspans_reserve(h))
+    return NULL;
+  mspan *s = fixalloc_alloc(&h->spanalloc);
+  if (s == NULL)
+    return NULL;
+  /* A recycled struct is DEAD; only its allocation-side fields are reset
+   * here, the rest is set by whoever gives it pages.  state and sweepgen
+   * are read through old snapshots, so they change only atomically. */
+  SGC_ASSERT(ATOMIC_LOAD(&s->state) == MSPAN_DEAD);
+  s->next = s->prev = NULL;
+  s->list = NULL;
+  s->tleft = s->tright = NULL;
+  s->npreleased = 0;
+  s->needzero = 0;
+  s->unusedsince = 0;
+  s->specials = NULL;
+  s->rootspan = 0;
+  s->incache = 0;
+  s->nalloc = 0;
+  s->spanclass = 0;
+  sgc_mutex_init(&s->speciallock, LOCKRANK_SPECIAL);
+  return s;
+}
