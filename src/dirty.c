@@ -14,7 +14,7 @@
  * userfaultfd) every listing reports "lost" and every collection is major.
  *
  * The collector protects pages itself (dirty_protect), after a listing,
- * and only those it wants watched (generation.c: pages holding old
+ * and only those it wants watched (genprotect.c: pages holding old
  * objects).  A listing is then every page of [lo, hi) that is not
  * protected: written since its protection, never protected, never
  * populated since the arena was committed (the kernel counts a page with

@@ -1107,13 +1107,32 @@ void gc_collect_concurrent(mcache *c, bool idle);
  * pointers into those pages for ever, which minor collections do not
  * follow, whatever span reuses them. */
 void gen_note_span_freed(mspan *s);
-/* dirty.c protected [lo, hi) (collecting thread): generation.c records
+/* dirty.c protected [lo, hi) (collecting thread): genprotect.c records
  * which pages are protected, for its hot pages and for the pages a major
  * collection gives back (unprotect_freed_pages). */
 void gen_note_protected(uintptr_t lo, uintptr_t hi);
 /* After each collection's restart (collect.c, gc_lock held, world running):
- * the unprotect calls the stop decided (generation.c). */
+ * the unprotect calls the stop decided (genprotect.c). */
 void gen_restarted(void);
+/* The kernel tracks writes per 4 KiB page, half of one of ours. */
+#define KPAGE ((uintptr_t)4096)
+/* genprotect.c: per kernel page, protected or hot (gen_init makes it). */
+extern uint8_t *page_state;
+/* genprotect.c: the unprotect calls a stop decided (gen_end asks for them),
+ * made after the restart (gen_restarted); gc_lock held. */
+typedef struct gen_unprotect {
+  uintptr_t (*r)[2]; /* [lo, hi) addresses */
+  size_t n, cap;
+  bool all; /* the whole arena (generations off, after a concurrent mark) */
+  /* A major's listing, for unprotect_freed_pages after the restart (the
+   * runs stay valid until the next listing, which gc_lock keeps off). */
+  bool find;
+  const dirty_run *runs;
+  uint32_t nruns;
+} gen_unprotect;
+extern gen_unprotect unprotect;
+/* genprotect.c, for gen_end: protect the listed pages old objects fill. */
+void protect_old_pages(const gen_cycle *g, bool old);
 bool gen_page_was_freed(uintptr_t p);
 bool gen_span_has_freed_pages(const mspan *s);
 bool sgc_debug_flag(const char *name); /* SPANGC_DEBUG=name=1 */

@@ -1,6 +1,6 @@
 // labels: gc
 /* Which written pages the collector protects again is a policy
- * (generation.c: only pages old objects fill; a page written since its
+ * (genprotect.c: only pages old objects fill; a page written since its
  * protection stays unprotected, "hot", for a few collections, then is
  * protected again; short stretches of unprotected pages are protected
  * with their neighbours).  Whatever it chooses, a store into an old
