@@ -10,7 +10,7 @@
  *                   the other one and pops the same;
  *   fiber_entry     where a fiber's first switch lands;
  *   sgc_enter_blocking  pushes the caller's callee-saved registers and
- *                   calls world_enter_blocking (world.c) with their
+ *                   calls world_enter_blocking (blocking.c) with their
  *                   address: the registers a blocking thread records must
  *                   be its caller's, untouched by any C prologue
  *                   (rule:blocking-regs);

@@ -816,6 +816,23 @@ int signals_handler_intact(void);
 const char *signals_name(int sig, char *buf, size_t size);
 void signals_atfork_child(void);
 
+/* The world's state (world.c; blocking.c's regions take its mutex too). */
+typedef struct world_state {
+  sgc_mutex mutex;
+  pthread_cond_t cond;
+  int stopping;
+  sem_t ack;
+  uint64_t gen; /* number of the current or last stop */
+  /* Outsiders (see world_outsider_enter): how many are inside a region,
+   * and whether a stop bars new ones (both seq_cst atomics). */
+  int outsiders;
+  int barred;
+  pthread_cond_t outsiders_gone; /* with mutex */
+  int barrier; /* a fork barrier is being raised (mutex) */
+  pthread_cond_t fork_done; /* with mutex: world_forking went back to 0 */
+} world_state;
+extern world_state world;
+
 void world_init(void);
 mthread *world_register(mcache *c);   /* the calling thread */
 void world_unregister(mthread *t);
@@ -854,8 +871,9 @@ bool thread_gone(const mthread *t); /* exited, or its tid names another */
 void lock_as_blocking(sgc_mutex *m);
 /* Sleep ns, in a blocking region as lock_as_blocking waits. */
 void sleep_as_blocking(uint64_t ns);
-/* sgc_enter_blocking's body (machine.c's entry passes the caller's
- * callee-saved registers: r15, r14, r13, r12, rbx, rbp, return address). */
+/* sgc_enter_blocking's body, in blocking.c (machine.c's entry passes the
+ * caller's callee-saved registers: r15, r14, r13, r12, rbx, rbp, return
+ * address). */
 void world_enter_blocking(const uintptr_t *saved);
 
 /* A fork is under way (world.c, "fork barrier"): a thread entering the
