@@ -2,7 +2,8 @@
 /* The live heap shrinks a lot: 1 GiB live (scaled by SPANGC_TEST_SCALE,
  * at least 200 MiB) drops to a tenth, the program collects once and
  * keeps allocating ~20 MB/s.  The process's RSS falls under 250 MB (in
- * proportion at smaller scales), and the prompt release did it: the
+ * proportion at smaller scales, with an allowance for what does not
+ * shrink with the heap), and the prompt release did it: the
  * bytes it released (sgc_stats.prompt_released_bytes) are at least three
  * quarters of what the RSS had to lose, so the free pages went back
  * because the heap shrank, not after the scavenger's idle period (5 s by
@@ -68,8 +69,17 @@ int main(void) {
   for (size_t i = 0; i < n; i++)
     if (i % 10 != 0)
       slots[i] = NULL;
-  /* 250 MB at 1 GiB live, in proportion below. */
-  uint64_t bound = (uint64_t)(250e6 * ((double)live / (1 << 30)));
+  /* 250 MB at 1 GiB live; below, in proportion, plus a share of 24 MiB
+   * for what does not shrink with the heap (the program, the C library,
+   * the collector's threads and buffers): in proportion alone, the
+   * bound left 26 MiB above live + span structures at 512 MiB and 10 MiB
+   * at 200 MiB, and runs of make check's conc (0.5) and debug (0.2)
+   * configurations ended 2.5 MiB above it (121.7 of 119.2 MiB), while
+   * the prompt release had returned 435 of the 437 MiB asked of it. */
+  double part = (double)live / (1 << 30);
+  if (part > 1)
+    part = 1;
+  uint64_t bound = (uint64_t)(250e6 * part + (1 - part) * (24 << 20));
   uint64_t t0 = now_ns();
   sgc_collect();
   uint64_t t_under = 0, last = 0, low = UINT64_MAX;
