@@ -23,7 +23,6 @@
 
 #define STACK ((size_t)1 << 20)
 
-
 int main(void) {
   sgc_init();
   sgc_fiber *home = sgc_fiber_self();

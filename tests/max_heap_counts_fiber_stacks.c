@@ -18,8 +18,11 @@
 #define STACK ((size_t)1 << 20)
 #define MAX ((uint64_t)64 << 20)
 
-
-static uint64_t in_use(void);
+static uint64_t in_use(void) {
+  sgc_stats st;
+  sgc_read_stats(&st);
+  return st.heap_span_bytes + st.stack_bytes;
+}
 
 /* A fiber with a 40 MiB stack, run to its switch home and dropped; 1 if
  * it could not be made.  Its own frame, so that no variable of the
@@ -35,12 +38,6 @@ static __attribute__((noinline)) int make_one_big(int i, sgc_fiber *home) {
   }
   sgc_fiber_switch(f);
   return 0;
-}
-
-static uint64_t in_use(void) {
-  sgc_stats st;
-  sgc_read_stats(&st);
-  return st.heap_span_bytes + st.stack_bytes;
 }
 
 int main(void) {

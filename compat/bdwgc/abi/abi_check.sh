@@ -263,7 +263,7 @@ run_compile() {
     fi
   done
 
-  local h i entry cc flags lang d tu n=0 bad=0 seen_cxx=0
+  local h i entry cc flags lang d tu n=0 bad=0
   for i in "${!headers[@]}"; do
     h=${headers[$i]}
     tu=$work/hdr$i.c
@@ -274,15 +274,14 @@ run_compile() {
   # and the first C++ setup; header_use.c, which includes them all and
   # uses every macro, under every setup (the warnings differ by compiler
   # and standard; what a header includes does not).
-  local k=0 alone
+  local alone langs_alone=" "
   for entry in "${compilers[@]}"; do
     IFS='|' read -r cc flags lang <<<"$entry"
     alone=0
-    if [ $k -eq 0 ] || { [ "$lang" = c++ ] && [ "${seen_cxx:-0}" = 0 ]; }; then
+    if [[ "$langs_alone" != *" $lang "* ]]; then
       alone=1
-      [ "$lang" = c++ ] && seen_cxx=1
+      langs_alone+="$lang "
     fi
-    k=$((k + 1))
     for d in "${defs[@]}"; do
       [ $alone -eq 1 ] && for i in "${!headers[@]}"; do
         n=$((n + 1))
