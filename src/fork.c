@@ -11,7 +11,8 @@
  * the mcentral locks, mheap.lock, the fixalloc locks, the thread
  * records' among them: threads take that one off the thread list, while
  * they register and unregister), in the order of the lock table
- * (lockrank.h).
+ * (lockrank.h).  Last it waits until no thread the runtime made is
+ * between pthread_create and its start function (os.c).
  * After fork the parent releases them and lowers the barrier; the child
  * releases them and forgets every other thread: their caches hand their
  * spans back, their records go, and the runtime's own threads (markers,
@@ -31,6 +32,7 @@ static void prepare(void) {
   gc_atfork_threads(FORK_PREPARE);
   caches_atfork(FORK_PREPARE);
   heap_atfork(FORK_PREPARE);
+  os_atfork(FORK_PREPARE); /* last: waits for thread starts (os.c) */
 }
 
 static void release(int phase) {
@@ -38,6 +40,7 @@ static void release(int phase) {
     return;
   /* Not the reverse of prepare's order (releases need none); the
    * child's handlers run in the order they always have. */
+  os_atfork(phase); /* first: the child's handlers start threads */
   finalizer_atfork(phase);
   roots_atfork(phase);
   caches_atfork(phase);

@@ -9,8 +9,12 @@
  *
  * Fault injection: with SPANGC_FAIL_MMAP=N in the environment, the Nth
  * request that asks the OS for memory (commit or alloc, counted from 1)
- * fails as if the OS had refused.  The counter is the only shared state
- * here and is atomic.
+ * fails as if the OS had refused.  The counter is atomic.
+ *
+ * Thread starts: 'starts' counts the threads made by os_start_detached or
+ * sgc_pthread_create that have not yet reached their start function
+ * (atomic; a fork bars new ones and waits for those under way:
+ * os_atfork).  design.md: rule:fork-waits-for-starts.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -85,6 +89,74 @@ uint64_t os_nanotime(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* ------------------------------------------------------ thread starts */
+
+/* Between pthread_create and its start function a new thread runs the
+ * C library's and a sanitizer runtime's set-up, which allocate (its
+ * stack's attributes, a sanitizer's thread record).  glibc forks its own
+ * malloc safely, but an allocator that does not (the allocator of clang
+ * 14's AddressSanitizer) leaves a fork child a lock that such a thread
+ * held, and the child hangs at its next allocation of that size.  So a
+ * fork waits until no thread the runtime made is in that stretch.
+ *
+ * No lock: a creator may be a mutator outside any no-preempt region,
+ * which must not be stopped holding one (rule:no-stop-holding-lock).
+ * The creator counts itself in, then looks for a fork; the forking
+ * thread raises its flag, then looks at the count (both sequentially
+ * consistent): either the creator sees the flag, counts itself out and
+ * waits for the fork's end, or the fork sees the count and waits for the
+ * start to reach its function.  Both waits are short sleeps: forks and
+ * thread starts are rare. */
+static int starts;         /* atomic: threads between create and start */
+static int starts_barred;  /* atomic: a fork is under way */
+
+static void starts_nap(void) {
+  struct timespec ts = {0, 50000};
+  nanosleep(&ts, NULL);
+}
+
+void os_thread_starting(void) {
+  for (;;) {
+    __atomic_add_fetch(&starts, 1, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&starts_barred, __ATOMIC_SEQ_CST))
+      return;
+    __atomic_sub_fetch(&starts, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&starts_barred, __ATOMIC_SEQ_CST))
+      starts_nap();
+  }
+}
+
+void os_thread_started(void) {
+  int was = __atomic_fetch_sub(&starts, 1, __ATOMIC_SEQ_CST);
+  SGC_ASSERT(was > 0);
+  (void)was;
+}
+
+/* Prepare (the last handler): bar new starts, wait for those under way
+ * (they need nothing the fork holds to reach their function); the
+ * parent and the child lift the bar (none is under way in the child). */
+void os_atfork(int phase) {
+  if (phase == FORK_PREPARE) {
+    __atomic_store_n(&starts_barred, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&starts, __ATOMIC_SEQ_CST) != 0)
+      starts_nap();
+    return;
+  }
+  __atomic_store_n(&starts_barred, 0, __ATOMIC_SEQ_CST);
+}
+
+typedef struct detached_start {
+  void *(*fn)(void *);
+  void *arg;
+} detached_start;
+
+static void *detached_main(void *p) {
+  detached_start d = *(detached_start *)p;
+  free(p);
+  os_thread_started();
+  return d.fn(d.arg);
+}
+
 /* Start fn(arg) on a new detached thread, with a stack of stack_size
  * bytes (0: the default).  Returns 0, or the error pthread_create (or the
  * attributes) reported, typically EAGAIN when threads or memory run out:
@@ -99,11 +171,24 @@ int os_start_detached(void *(*fn)(void *), void *arg, size_t stack_size) {
   int err = pthread_attr_init(&a);
   if (err != 0)
     return err;
+  detached_start *d = malloc(sizeof *d);
+  if (d == NULL) {
+    pthread_attr_destroy(&a);
+    return ENOMEM;
+  }
+  d->fn = fn;
+  d->arg = arg;
   err = pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
   if (err == 0 && stack_size != 0)
     err = pthread_attr_setstacksize(&a, stack_size);
-  if (err == 0)
-    err = pthread_create(&t, &a, fn, arg);
+  if (err == 0) {
+    os_thread_starting();
+    err = pthread_create(&t, &a, detached_main, d);
+    if (err != 0)
+      os_thread_started();
+  }
+  if (err != 0)
+    free(d);
   pthread_attr_destroy(&a);
   return err;
 }

@@ -111,6 +111,10 @@ uint64_t os_requests(void); /* requests for memory so far (fault tests) */
 /* A detached background thread running fn(arg): 0, or an errno value
  * (nothing started; the caller carries on without it). */
 int os_start_detached(void *(*fn)(void *), void *arg, size_t stack_size);
+/* A thread is about to be created / has reached its start function (or
+ * was not created): fork waits while any is in between (os_atfork). */
+void os_thread_starting(void);
+void os_thread_started(void);
 
 /* ----------------------------------------------------------- size classes */
 
@@ -1485,6 +1489,7 @@ void world_atfork(int phase);
  * other allocators' (a thread takes it outside the fork barrier's reach). */
 fixalloc *world_thread_alloc(void);
 void heap_atfork(int phase);
+void os_atfork(int phase);
 void caches_atfork(int phase);
 void finalizer_atfork(int phase);
 void roots_atfork(int phase);

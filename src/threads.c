@@ -137,13 +137,16 @@ mthread *world_register(mcache *c) {
    * now on signals.c keeps it unblocked. */
   t->sig_sent = 0;
   signals_unblock_suspend();
+  /* pthread_getattr_np allocates: under threads_lock, which fork holds,
+   * so no fork child inherits an allocator lock held here (an allocator
+   * that fork does not lock, as a sanitizer's: rule:fork-waits-for-starts). */
+  sgc_lock(&threads_lock);
   stack_bounds(&t->stack_lo, &t->stack_hi);
   t->state = THR_RUNNING;
   sem_init(&t->resume, 0, 0);
   fiber_thread_init(t);
   /* Not yet on the list: no signal can reach this thread's handler with
    * c->thr set before it is on the list. */
-  sgc_lock(&threads_lock);
   t->prev = NULL;
   t->next = allthreads;
   if (allthreads)
@@ -282,6 +285,7 @@ static void thread_cleanup(void *arg) { sgc_unregister_thread(); }
 
 static void *thread_start(void *p) {
   start_rec *r = p;
+  os_thread_started();
   /* The thread exists already: if the OS refuses the memory for its
    * records, wait for memory (its argument stays a root meanwhile) rather
    * than run it unregistered. */
@@ -328,8 +332,10 @@ int sgc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     starting->prev = r;
   starting = r;
   sgc_unlock(&threads_lock);
+  os_thread_starting();
   int err = pthread_create(thread, attr, thread_start, r);
   if (err != 0) {
+    os_thread_started();
     lock_as_blocking(&threads_lock);
     unlink_start(r);
     sgc_unlock(&threads_lock);
