@@ -34,8 +34,8 @@
 #     the docs tests (label "docs": design_rules_are_cited_and_named_code_
 #     exists, lockrank_table_matches_design_md), bdwgc_headers_compile_
 #     cleanly and bdwgc_abi_matches_stock_headers (compile the headers),
-#     lib_exports_only_sgc_symbols and bdwgc_lib_exports_exactly_symbols_txt
-#     (nm of the libraries).  Together 40-100 CPU-seconds per run; they
+#     lib_exports_only_sgc_symbols, lib_static_exports_what_the_shared_lib_
+#     does and bdwgc_lib_exports_exactly_symbols_txt (nm of the libraries).  Together 40-100 CPU-seconds per run; they
 #     run in release only.
 #   HEAVY: fiber_seed_hazards and gc_seed_regression_allspans, the two
 #     costliest tests at any size (fibers x collections; a verified heap
@@ -92,7 +92,7 @@ run_config() {
   done
 }
 
-ENV_BLIND='design_rules_are_cited_and_named_code_exists|lockrank_table_matches_design_md|bdwgc_headers_compile_cleanly|bdwgc_abi_matches_stock_headers|lib_exports_only_sgc_symbols|bdwgc_lib_exports_exactly_symbols_txt'
+ENV_BLIND='design_rules_are_cited_and_named_code_exists|lockrank_table_matches_design_md|bdwgc_headers_compile_cleanly|bdwgc_abi_matches_stock_headers|lib_exports_only_sgc_symbols|lib_static_exports_what_the_shared_lib_does|bdwgc_lib_exports_exactly_symbols_txt'
 HEAVY='fiber_seed_hazards|gc_seed_regression_allspans'
 LEAN="-LE (programs|soak|bench) -E ^($ENV_BLIND|$HEAVY)\$"
 
