@@ -9,6 +9,10 @@
 #   nogen    : the release build again with SPANGC_GENERATIONAL=0 (every
 #              collection major) at 0.5 size, without the long program
 #              and soak runs and without the tests in ENV_BLIND and HEAVY
+#   nodirty  : the release build again with SPANGC_DIRTY=off (no kernel
+#              write tracking: every collection major, no concurrent
+#              marking, as on a kernel before 6.7), the tests of nogen at
+#              0.25 size
 #   conc     : the release build again with SPANGC_CONCURRENT=1 (major
 #              collections mark concurrently), the same tests as nogen,
 #              then the HEAVY ones at 0.05 size (conc-small)
@@ -25,10 +29,10 @@
 # CONFIGS="release debug" restricts (or extends) the set.
 #
 # What the configurations that only change an environment variable
-# (nogen, conc, tsanconc) or the build (asan) leave out, and why.  Every
+# (nogen, nodirty, conc, tsanconc) or the build (asan) leave out, and why.  Every
 # test runs in release; every other test runs in asan too; every conc_,
 # gen_ and stress_ test runs in conc.
-#   ENV_BLIND: their outcome cannot depend on SPANGC_GENERATIONAL,
+#   ENV_BLIND: their outcome cannot depend on SPANGC_GENERATIONAL, SPANGC_DIRTY,
 #     SPANGC_CONCURRENT or the build type: they read or compile sources, or
 #     list a library's symbols, and never collect:
 #     the docs tests (label "docs": design_rules_are_cited_and_named_code_
@@ -52,7 +56,7 @@
 set -u
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
-CONFIGS=${CONFIGS:-"release nogen conc asan tsan tsanconc fuzz"}
+CONFIGS=${CONFIGS:-"release nogen nodirty conc asan tsan tsanconc fuzz"}
 pass=0; fail=0; failed_names=(); built=()
 
 run_config() {
@@ -102,6 +106,8 @@ for c in $CONFIGS; do
     release) run_config release build "" -DCMAKE_BUILD_TYPE=Release ;;
     nogen)   SPANGC_GENERATIONAL=0 SPANGC_TEST_SCALE=0.5 \
              run_config nogen build "$LEAN" -DCMAKE_BUILD_TYPE=Release ;;
+    nodirty) SPANGC_DIRTY=off SPANGC_TEST_SCALE=0.25 \
+             run_config nodirty build "$LEAN" -DCMAKE_BUILD_TYPE=Release ;;
     conc)    SPANGC_CONCURRENT=1 SPANGC_TEST_SCALE=0.5 \
              run_config conc build "$LEAN" -DCMAKE_BUILD_TYPE=Release
              SPANGC_CONCURRENT=1 SPANGC_TEST_SCALE=0.05 \
