@@ -115,9 +115,15 @@ static void starts_nap(void) {
   nanosleep(&ts, NULL);
 }
 
+void (*os_test_starting)(int counted);
+
 void os_thread_starting(void) {
   for (;;) {
+    if (os_test_starting)
+      os_test_starting(0);
     __atomic_add_fetch(&starts, 1, __ATOMIC_SEQ_CST);
+    if (os_test_starting)
+      os_test_starting(1);
     if (!__atomic_load_n(&starts_barred, __ATOMIC_SEQ_CST))
       return;
     __atomic_sub_fetch(&starts, 1, __ATOMIC_SEQ_CST);
@@ -134,7 +140,12 @@ void os_thread_started(void) {
 
 /* Prepare (the last handler): bar new starts, wait for those under way
  * (they need nothing the fork holds to reach their function); the
- * parent and the child lift the bar (none is under way in the child). */
+ * parent and the child lift the bar.  The child first sets the count to
+ * zero: a creator that arrived after the wait counts itself in and out
+ * again, and a fork between the two gave the child a count of one that
+ * no thread there would take back, so the child's own next fork waited
+ * for ever (helper-58, holding a creator there with gdb;
+ * world_fork_child_forks_again_after_a_creator_counted_in). */
 void os_atfork(int phase) {
   if (phase == FORK_PREPARE) {
     __atomic_store_n(&starts_barred, 1, __ATOMIC_SEQ_CST);
@@ -142,6 +153,8 @@ void os_atfork(int phase) {
       starts_nap();
     return;
   }
+  if (phase == FORK_CHILD)
+    __atomic_store_n(&starts, 0, __ATOMIC_SEQ_CST); /* only this thread */
   __atomic_store_n(&starts_barred, 0, __ATOMIC_SEQ_CST);
 }
 

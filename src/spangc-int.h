@@ -115,6 +115,9 @@ int os_start_detached(void *(*fn)(void *), void *arg, size_t stack_size);
  * was not created): fork waits while any is in between (os_atfork). */
 void os_thread_starting(void);
 void os_thread_started(void);
+/* Tests: called by os_thread_starting before it counts itself in (0)
+ * and before it looks for a fork (1), to hold a creator there. */
+extern void (*os_test_starting)(int counted);
 
 /* ----------------------------------------------------------- size classes */
 
