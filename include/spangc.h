@@ -14,6 +14,15 @@
  * sgc_size) abort the process with a message on stderr that names the call
  * and the pointer when the pointer is not the base of a live spangc object.
  * sgc_base, which exists to ask "is this in the heap?", never aborts.
+ *
+ * fork().  The child keeps a working heap: it has only the forking thread
+ * (the other threads' caches are handed back) and the collector starts
+ * its own threads again when needed.  spangc's fork handlers are
+ * installed by its initialisation and hold its locks across the fork: a
+ * pthread_atfork handler the program installed before sgc_init() runs
+ * while they are held (prepare handlers run in the reverse order of
+ * installation, the others in order) and must not call spangc — install
+ * such handlers after sgc_init().
  */
 #ifndef SPANGC_H
 #define SPANGC_H
