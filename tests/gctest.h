@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include "spangc.h"
 
@@ -27,6 +29,36 @@ static inline void barrier_blocking(pthread_barrier_t *b) {
   sgc_enter_blocking();
   pthread_barrier_wait(b);
   sgc_exit_blocking();
+}
+
+/* Wait for a forked child, at most 'seconds' by the clock (naps are
+ * stretched on a loaded machine), in a blocking region so collections do
+ * not wait for the waiter.  True with its status in *st; false if it was
+ * still running, after killing it (a child hung in its fork handlers
+ * cannot set an alarm of its own). */
+static inline int wait_child_within(pid_t pid, int seconds, int *st) {
+  struct timespec t0, now;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  pid_t r;
+  sgc_enter_blocking();
+  while ((r = waitpid(pid, st, WNOHANG)) == 0) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((now.tv_sec - t0.tv_sec) * 1000000000L + (now.tv_nsec - t0.tv_nsec) >=
+        seconds * 1000000000L)
+      break;
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
+  sgc_exit_blocking();
+  if (r == pid)
+    return 1;
+  if (r < 0) {
+    perror("waitpid");
+    abort();
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, st, 0);
+  return 0;
 }
 
 /* Collect until what died has been finalized: each round collects (the

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "gctest.h"
 #include "spangc.h"
 
 #define CHUNK (64 << 10) /* fixalloc's chunk */
@@ -92,23 +93,9 @@ static void fork_and_check(int k) {
   }
   /* A child hung inside fork() cannot set an alarm: time it out here. */
   int st = 0;
-  pid_t r = 0;
-  sgc_enter_blocking();
-  for (int ms = 0; ms < 10000; ms += 10) {
-    r = waitpid(pid, &st, WNOHANG);
-    if (r != 0)
-      break;
-    struct timespec ts = {0, 10 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-  }
-  sgc_exit_blocking();
-  if (r == 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-    CHECKF(0, "fork %d, while a thread was registering: the child hung for "
-              "10 s (in its fork handlers?)", k);
-  }
-  CHECK(r == pid);
+  CHECKF(wait_child_within(pid, 10, &st),
+         "fork %d, while a thread was registering: the child hung for "
+         "10 s (in its fork handlers?)", k);
   CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0,
          "fork %d: child status %#x", k, st);
 }

@@ -15,13 +15,12 @@
  * starts the runtime's threads by collecting, and checks its heap.  The
  * parent gives each child a deadline. */
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "gctest.h"
 #include "spangc-int.h"
 
 enum { MAXTHREADS = 96 };
@@ -79,31 +78,6 @@ static int child_work(void) {
   return keep != NULL && sgc_base((void *)keep) == keep ? 0 : 3;
 }
 
-/* The child's status, or -1 if it was still running after 30 s. */
-static int wait_child(pid_t pid) {
-  int st = 0;
-  struct timespec t0, now;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  for (;;) {
-    pid_t r;
-    sgc_enter_blocking();
-    r = waitpid(pid, &st, WNOHANG);
-    sgc_exit_blocking();
-    CHECK(r >= 0);
-    if (r == pid)
-      return st;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (now.tv_sec - t0.tv_sec > 30)
-      break;
-    struct timespec ts = {0, 1000000};
-    nanosleep(&ts, NULL);
-  }
-  fprintf(stderr, "child %d still running after 30 s\n", (int)pid);
-  kill(pid, SIGKILL);
-  waitpid(pid, &st, 0);
-  return -1;
-}
-
 int main(void) {
   sgc_init();
   wanted = scaled(MAXTHREADS) < 16 ? 16 : (int)scaled(MAXTHREADS);
@@ -116,8 +90,9 @@ int main(void) {
     CHECK(pid >= 0);
     if (pid == 0)
       _exit(child_work());
-    int st = wait_child(pid);
-    CHECKF(st != -1, "fork %d (%d threads created): the child hung", forks,
+    int st = 0;
+    CHECKF(wait_child_within(pid, 30, &st),
+           "fork %d (%d threads created): the child hung for 30 s", forks,
            __atomic_load_n(&created, __ATOMIC_ACQUIRE));
     CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0,
            "fork %d: child status %#x", forks, st);
