@@ -117,7 +117,7 @@ static void starts_nap(void) {
 
 void (*os_test_starting)(int counted);
 
-void os_thread_starting(void) {
+static void os_thread_starting(void) {
   for (;;) {
     if (os_test_starting)
       os_test_starting(0);
@@ -136,6 +136,15 @@ void os_thread_started(void) {
   int was = __atomic_fetch_sub(&starts, 1, __ATOMIC_SEQ_CST);
   SGC_ASSERT(was > 0);
   (void)was;
+}
+
+int os_thread_create(pthread_t *t, const pthread_attr_t *a,
+                     void *(*fn)(void *), void *arg) {
+  os_thread_starting();
+  int err = pthread_create(t, a, fn, arg);
+  if (err != 0)
+    os_thread_started(); /* no thread will */
+  return err;
 }
 
 /* Prepare (the last handler): bar new starts, wait for those under way
@@ -194,12 +203,8 @@ int os_start_detached(void *(*fn)(void *), void *arg, size_t stack_size) {
   err = pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
   if (err == 0 && stack_size != 0)
     err = pthread_attr_setstacksize(&a, stack_size);
-  if (err == 0) {
-    os_thread_starting();
-    err = pthread_create(&t, &a, detached_main, d);
-    if (err != 0)
-      os_thread_started();
-  }
+  if (err == 0)
+    err = os_thread_create(&t, &a, detached_main, d);
   if (err != 0)
     free(d);
   pthread_attr_destroy(&a);

@@ -111,11 +111,13 @@ uint64_t os_requests(void); /* requests for memory so far (fault tests) */
 /* A detached background thread running fn(arg): 0, or an errno value
  * (nothing started; the caller carries on without it). */
 int os_start_detached(void *(*fn)(void *), void *arg, size_t stack_size);
-/* A thread is about to be created / has reached its start function (or
- * was not created): fork waits while any is in between (os_atfork). */
-void os_thread_starting(void);
+/* pthread_create, the new thread counted as starting until its start
+ * function calls os_thread_started() (its first act): fork waits while
+ * any is in between (os_atfork). */
+int os_thread_create(pthread_t *t, const pthread_attr_t *a,
+                     void *(*fn)(void *), void *arg);
 void os_thread_started(void);
-/* Tests: called by os_thread_starting before it counts itself in (0)
+/* Tests: called by os_thread_create before it counts the thread in (0)
  * and before it looks for a fork (1), to hold a creator there. */
 extern void (*os_test_starting)(int counted);
 

@@ -332,10 +332,8 @@ int sgc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     starting->prev = r;
   starting = r;
   sgc_unlock(&threads_lock);
-  os_thread_starting();
-  int err = pthread_create(thread, attr, thread_start, r);
+  int err = os_thread_create(thread, attr, thread_start, r);
   if (err != 0) {
-    os_thread_started();
     lock_as_blocking(&threads_lock);
     unlink_start(r);
     sgc_unlock(&threads_lock);

@@ -29,18 +29,19 @@
 # CONFIGS="release debug" restricts (or extends) the set.
 #
 # What the configurations that only change an environment variable
-# (nogen, nodirty, conc, tsanconc) or the build (asan) leave out, and why.  Every
-# test runs in release; every other test runs in asan too; every conc_,
-# gen_ and stress_ test runs in conc.
-#   ENV_BLIND: their outcome cannot depend on SPANGC_GENERATIONAL, SPANGC_DIRTY,
-#     SPANGC_CONCURRENT or the build type: they read or compile sources, or
-#     list a library's symbols, and never collect:
+# (nogen, nodirty, conc, tsanconc) or the build (asan) leave out, and why.
+# Every test runs in release; every other test runs in asan too; every
+# conc_, gen_ and stress_ test runs in conc.
+#   ENV_BLIND: their outcome cannot depend on SPANGC_GENERATIONAL,
+#     SPANGC_DIRTY, SPANGC_CONCURRENT or the build type: they read or
+#     compile sources, or list a library's symbols, and never collect:
 #     the docs tests (label "docs": design_rules_are_cited_and_named_code_
 #     exists, lockrank_table_matches_design_md), bdwgc_headers_compile_
 #     cleanly and bdwgc_abi_matches_stock_headers (compile the headers),
 #     lib_exports_only_sgc_symbols, lib_static_exports_what_the_shared_lib_
-#     does and bdwgc_lib_exports_exactly_symbols_txt (nm of the libraries).  Together 40-100 CPU-seconds per run; they
-#     run in release only.
+#     does and bdwgc_lib_exports_exactly_symbols_txt (nm of the
+#     libraries).  Together 40-100 CPU-seconds per run; they run in
+#     release only.
 #   HEAVY: fiber_seed_hazards and gc_seed_regression_allspans, the two
 #     costliest tests at any size (fibers x collections; a verified heap
 #     every cycle): in conc they took 380 of its 653 CPU-seconds.  Their
