@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — compare spangc with glibc malloc, mimalloc, bdwgc and Go.
 #
-#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause pause1g scaling gen sizing memlimit shrink fibers soak programs
+#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause pause1g scaling gen wpcost sizing memlimit shrink fibers soak programs
 #                                      (default: all of them)
 #   BENCH=quick (default) | full       sizes and repetitions (see "Sizes" below)
 #   BENCH=smoke                        tiny sizes, one repetition, no package
@@ -112,7 +112,7 @@ SPANGC_RSS_LIMIT_MB=8192 # safety net for every spangc peer run (RSS watchdog)
 OTHER_RSS_LIMIT_MB=12288
 RUN_TIMEOUT_S=1800
 
-ALL_PARTS="allocfree binarytrees gcbench pause pause1g scaling gen sizing memlimit shrink fibers soak programs"
+ALL_PARTS="allocfree binarytrees gcbench pause pause1g scaling gen wpcost sizing memlimit shrink fibers soak programs"
 PARTS=${*:-$ALL_PARTS}
 for p in $PARTS; do
   case " $ALL_PARTS " in *" $p "*) ;; *) echo "run.sh: unknown part '$p' (parts: $ALL_PARTS)" >&2; exit 2 ;; esac
@@ -1545,6 +1545,30 @@ part_programs() {
   mdsay ""
 }
 
+# ---------------------------------------------------------------- wpcost
+# The two costs the generational collector's protection policy weighs
+# (src/genprotect.c): a protect call and a fault on a protected page, on
+# this machine, alone and with another thread of the process running
+# (bench/wpcost.c; no spangc in it).
+part_wpcost() {
+  hr "wpcost: the kernel's write-protect call and fault, measured"
+  mdsay "### Write tracking's costs on this machine (bench/wpcost.c, medians)"
+  mdsay ""
+  if ! $CC $CFLAGS -pthread "$HERE/wpcost.c" -o "$OUT/bin/wpcost" 2>"$OUT/logs/build-wpcost.log"; then
+    fail "wpcost does not build (see $OUT/logs/build-wpcost.log)"
+    mdsay "n/a (does not build)"; mdsay ""; return
+  fi
+  local out
+  if ! out=$("$OUT/bin/wpcost" 2>&1); then
+    fail "wpcost failed: $out"
+    mdsay "n/a (failed: $out)"; mdsay ""; return
+  fi
+  echo "$out" | sed -n '2,$p' | sed 's/^ *//; s/^/- /' | while IFS= read -r l; do mdsay "$l"; done
+  mdsay ""
+  mdsay "Shared machines inflate both (a loaded run measured 30 us a call and 27 us a fault); compare them within one run."
+  mdsay ""
+}
+
 # ---------------------------------------------------------------- RSS / live
 # Peak RSS against the live size (issue #15, item 5): one table over the
 # benchmarks the parts of this run measured.  The live size is known by
@@ -1782,6 +1806,7 @@ want pause && part_pause
 want pause1g && part_pause1g
 want scaling && part_scaling
 want gen && part_gen
+want wpcost && part_wpcost
 want sizing && part_sizing
 want memlimit && part_memlimit
 want shrink && part_shrink

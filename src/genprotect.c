@@ -55,7 +55,8 @@ static bool marks_fill_page(mspan *s, uintptr_t q) {
  * will likely be allocated into before the next collection: the
  * allocator's own writes (building a free list, clearing an object) would
  * fault on it, so it stays unprotected and is listed as written, its old
- * objects rescanned, which costs less than the fault (2-6 us each here).
+ * objects rescanned, which costs less than the fault (13-27 us each on
+ * these machines, bench/wpcost.c).
  * Decided per span once (a span with an eighth of its slots free stayed
  * unprotected, the others were protected whole): Guile's pairs, refilled
  * through GC_generic_malloc_many, faulted on nearly every page of nearly
@@ -114,7 +115,18 @@ static bool protect_listed_page(uintptr_t k) {
 
 /* Listed pages left unprotected since the last protected one (see
  * protect_old_pages).  Every protect call changes page tables and flushes
- * the TLB: about 30 us here, as much as 6-10 faults.  So a stretch of at
+ * the TLB.  bench/wpcost.c measures both costs: on a quiet machine here a
+ * one-page call took 5.6 us with no other thread of the process running
+ * and 27 us with one running on the other CPU (the flush interrupts it),
+ * and a fault on a protected page 13.5 us; loaded, 20-30 us each.  The
+ * trade below is close and depends on the program: with no merging
+ * (SKIP_MERGE 0), ECL's hash-table program made 6600 fewer faults and
+ * 1700 more calls and ran 5% faster, Guile's vector program 7000 fewer
+ * faults, 4900 more calls and 4% slower (session 29): its minors' marks
+ * took 548 ms instead of 409, since a page left unprotected is listed
+ * and its old objects rescanned at every minor, and protecting took 124
+ * ms instead of 68.  A merged page costs a fault if written, saves a call
+ * and, while unwritten, its rescans.  So a stretch of at
  * most SKIP_MERGE such pages between protected ones is protected with
  * them, in one call; a longer one ends the call's range, and so does a
  * page of a fiber stack (fiber_seed_hazards faulted 18% more).  (Cut at every
