@@ -686,7 +686,9 @@ SGC_API int sgc_is_uncollectable(const void *p);
 /*
  * Collection hooks.
  * sgc_set_root_callback(fn) — fn() runs once per collection while roots
- *   are marked (world stopped, on the collecting thread); it may call
+ *   are marked (world stopped, on the collecting thread; with
+ *   SPANGC_DEBUG=verify=1 once more after a minor or concurrent one, for
+ *   the verifier's full mark); it may call
  *   sgc_push_range(lo, hi) (every word of [lo, hi) is a root for this
  *   collection), sgc_mark_and_push and sgc_set_mark_bit.  It must not
  *   allocate or lock, nor call the dynamic loader (dlopen, dlsym, dladdr,

@@ -391,6 +391,8 @@ void sgc_set_mark_bit(const void *p) {
   if (!mspan_is_allocated(s, i))
     goto out; /* a free slot: nothing to keep */
   bitmap_set_atomic(s->markbits, i);
+  if (gc.verify)
+    mark_verify_note_unscanned(s->base + (uintptr_t)i * s->elemsize);
   /* The flag after the bit, a fence between: mheap_clear_marks resets
    * the flag, fences, then clears; either its clear comes after this bit,
    * or the flag set below comes after its reset

@@ -8,12 +8,65 @@
  * Both abort naming the object.  They take no lock: the world is stopped
  * and the collecting thread is the only marker left.
  */
+#include <sched.h>
+#include <stdlib.h>
+
 #include "mark-int.h"
 
+/* Objects the program marked with sgc_set_mark_bit (in a root callback
+ * or a mark procedure: kept, not scanned, so what only they reference
+ * dies, as spangc.h promises).  Their referents are not checked: the
+ * verifier aborted on gc_root_callback_and_collect_hook, whose bit-only
+ * objects' leaves are meant to die.  Appended by any marker (an atomic
+ * index into room reserved at the first note; the kernel backs it as it
+ * is touched), read and emptied by mark_verify, world stopped.  Past the
+ * room, no referent of a conservative object is checked in that
+ * collection (said once). */
+#define UNSCANNED_MAX ((uint64_t)1 << 20)
+static struct {
+  uintptr_t *base;
+  uint64_t n;   /* atomic */
+  int ready;    /* 0, 1: being made, 2: made (atomic) */
+  bool overflow_said;
+} unscanned SGC_NOGC;
+
+void mark_verify_note_unscanned(uintptr_t base) {
+  int st = 0;
+  if (ATOMIC_LOAD(&unscanned.ready) != 2 &&
+      __atomic_compare_exchange_n(&unscanned.ready, &st, 1, false,
+                                  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    unscanned.base = os_alloc(UNSCANNED_MAX * sizeof(uintptr_t));
+    if (unscanned.base == NULL)
+      sgc_fatal("SPANGC_DEBUG=verify=1: no memory for the verifier's list "
+                "of objects marked by sgc_set_mark_bit");
+    ATOMIC_STORE(&unscanned.ready, 2);
+  }
+  while (ATOMIC_LOAD(&unscanned.ready) != 2)
+    sched_yield();
+  uint64_t k = __atomic_fetch_add(&unscanned.n, 1, __ATOMIC_RELAXED);
+  if (k < UNSCANNED_MAX)
+    unscanned.base[k] = base;
+}
+
+static int cmp_addr(const void *a, const void *b) {
+  uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+  return (x > y) - (x < y);
+}
+
 /* Verifier (SPANGC_DEBUG=verify=1), world stopped, after mark: every
- * object that a marked scan object points to is marked, and no free slot
- * is marked. */
+ * object that a marked scan object points to is marked (but those the
+ * program marked with sgc_set_mark_bit), and no free slot is marked. */
 SCAN_NO_SANITIZE void mark_verify(void) {
+  uint64_t nun = ATOMIC_LOAD(&unscanned.n);
+  bool all_forgiven = nun > UNSCANNED_MAX;
+  if (all_forgiven && !unscanned.overflow_said) {
+    unscanned.overflow_said = true;
+    sgc_warn("verify: over %llu objects marked by sgc_set_mark_bit in one "
+             "collection; the referents of marked objects are not checked "
+             "in such collections", (unsigned long long)UNSCANNED_MAX);
+  }
+  if (nun > 0 && !all_forgiven)
+    qsort(unscanned.base, nun, sizeof(uintptr_t), cmp_addr);
   for (uint32_t k = 0; k < work.nspan; k++) {
     mspan *s = work.spans[k];
     if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE)
@@ -27,6 +80,10 @@ SCAN_NO_SANITIZE void mark_verify(void) {
       if (sgc_kinds[spanclass_kind(s->spanclass)].scan != SCAN_CONSERVATIVE)
         continue; /* descriptors: what is a pointer is theirs to say */
       uintptr_t b = s->base + (uintptr_t)i * s->elemsize;
+      if (all_forgiven ||
+          (nun > 0 && bsearch(&b, unscanned.base, nun, sizeof(uintptr_t),
+                              cmp_addr) != NULL))
+        continue;
       for (uintptr_t p = b; p < b + s->elemsize; p += sizeof(uintptr_t)) {
         uintptr_t v = *(uintptr_t *)p;
         mspan *t = mheap_lookup(v);
@@ -47,6 +104,7 @@ SCAN_NO_SANITIZE void mark_verify(void) {
       }
     }
   }
+  ATOMIC_STORE(&unscanned.n, 0); /* for the next collection */
 }
 
 /* Verifier of a minor collection, or of the final stop of a concurrent

@@ -1228,6 +1228,9 @@ void mark_overflow_passes(mark_result *res);
 void mark_finalizers(mark_result *res);
 extern void (*sgc_root_callback)(void);
 void mark_verify(void);
+/* sgc_set_mark_bit marked the object at base, which is not scanned for
+ * it: the verifier does not look at what it references (verify only). */
+void mark_verify_note_unscanned(uintptr_t base);
 void mark_root_word(gcwork *w, uintptr_t v);
 /* An object the finalizer queue holds (finalizer.c), with generations:
  * kept by its span's finqbits and its contents scanned, not marked. */

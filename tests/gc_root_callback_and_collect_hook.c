@@ -16,6 +16,8 @@
  *  - a hook returning 0 is called once per collection;
  *  - setting returns the previous hook. */
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "gctest.h"
@@ -166,8 +168,14 @@ int main(void) {
   uint64_t gcs = num_gc() - gc0;
   printf("root callback: %ld calls for %llu collections\n", cb_calls - cb0,
          (unsigned long long)gcs);
-  CHECKF((uint64_t)(cb_calls - cb0) == gcs, "the root callback ran %ld "
-         "times in %llu collections", cb_calls - cb0,
+  /* With the verifier, its full mark after a minor or concurrent
+   * collection runs the callback again (spangc.h). */
+  const char *dbg = getenv("SPANGC_DEBUG");
+  int verified = dbg != NULL && strstr(dbg, "verify=1") != NULL;
+  CHECKF((uint64_t)(cb_calls - cb0) == gcs ||
+             (verified && (uint64_t)(cb_calls - cb0) >= gcs &&
+              (uint64_t)(cb_calls - cb0) <= 2 * gcs),
+         "the root callback ran %ld times in %llu collections", cb_calls - cb0,
          (unsigned long long)gcs);
   int bit_cleared = 0;
   for (int i = 0; i < NBIT; i++)
