@@ -49,8 +49,9 @@ static bool marks_fill_page(mspan *s, uintptr_t q) {
   }
 }
 
-/* Is kernel page [q, q + KPAGE) of span s worth protecting: do old
- * objects of a scanned kind fill it, every object overlapping it marked?
+/* Is kernel page [q, q + KPAGE) of span s (scanned_span_at's, or NULL)
+ * worth protecting: do old objects fill it, every object overlapping it
+ * marked?
  * A page with a free slot (or an unmarked object, which the sweep frees)
  * will likely be allocated into before the next collection: the
  * allocator's own writes (building a free list, clearing an object) would
@@ -64,8 +65,23 @@ static bool marks_fill_page(mspan *s, uintptr_t q) {
  * listed, so this only ever rescans more, never less
  * (rule:written-old-is-listed). */
 static bool old_fill_page(mspan *s, uintptr_t q) {
-  return ATOMIC_LOAD_RELAXED(&s->state) == MSPAN_INUSE &&
-         !spanclass_noscan(s->spanclass) && marks_fill_page(s, q);
+  return s != NULL && marks_fill_page(s, q);
+}
+
+/* The in-use span of a scanned kind that holds all of kernel page
+ * [q, q + KPAGE), or NULL (mheap.lock held; an entry of a free stretch may
+ * name a struct since reused elsewhere): only such a page may hold old
+ * objects worth protecting, and only such a page is protected with its
+ * neighbours when it is not (see SKIP_MERGE). */
+static mspan *scanned_span_at(uintptr_t q) {
+  mheap *h = &sgc_heap;
+  mspan *s = h->spans[(q - h->arena_start) >> PAGE_SHIFT];
+  if (s == NULL || s->base > q ||
+      s->base + s->npages * PAGE_SIZE < q + KPAGE ||
+      ATOMIC_LOAD_RELAXED(&s->state) != MSPAN_INUSE ||
+      spanclass_noscan(s->spanclass))
+    return NULL;
+  return s;
 }
 
 /* Hot pages.  A protected page the program writes costs a fault (the
@@ -395,12 +411,12 @@ static void protect_unpopulated(skipped_pages *sk, uintptr_t lo,
  * objects of a scanned kind (old_fill_page) unless they are hot (above).
  * The others stay unprotected, so the program allocating into them pays
  * no fault; they are listed every time, which costs the kernel a
- * page-table walk.  A short stretch of them (pages of scanned spans) between
- * protected pages is
- * protected anyway (skipped_pages).  Listed pages that are not populated
- * (never touched since committed or released: fiber stacks reserve far
- * more than they touch, free spans are released) are protected, but
- * those of large conservative objects (protect_unpopulated, above): they
+ * page-table walk.  A short stretch of them (pages of scanned spans)
+ * between protected pages is protected anyway (skipped_pages).  Listed
+ * pages that are not populated (never touched since committed or
+ * released: fiber stacks reserve far more than they touch, free spans are
+ * released) are protected, but those of large conservative objects
+ * (protect_unpopulated, above): they
  * hold nothing, their first touch faults anyway, and unprotected they
  * would be listed at every collection (150k fibers' stacks made the
  * listing 200 ms). */
@@ -444,10 +460,8 @@ void protect_old_pages(const gen_cycle *g, bool old) {
           continue;
         }
       }
-      mspan *s = h->spans[(q - h->arena_start) >> PAGE_SHIFT];
-      bool full = s != NULL && s->base <= q &&
-                  s->base + s->npages * PAGE_SIZE >= q + KPAGE &&
-                  old_fill_page(s, q);
+      mspan *s = scanned_span_at(q);
+      bool full = old_fill_page(s, q);
       if (full && protect_listed_page(kp) && old) {
         protect_page(&sk, q);
         continue;
@@ -456,12 +470,7 @@ void protect_old_pages(const gen_cycle *g, bool old) {
         page_state[kp] = 0; /* not protected, not hot, level 0 */
       else if (page_state != NULL && (page_state[kp] & PAGE_HOT) <= 1)
         page_state[kp] &= PAGE_LEVEL; /* not protected, not hot */
-      /* Merged over only if it is a page of scanned objects (see
-       * SKIP_MERGE). */
-      bool scanned = s != NULL && s->base <= q &&
-                     ATOMIC_LOAD_RELAXED(&s->state) == MSPAN_INUSE &&
-                     !spanclass_noscan(s->spanclass);
-      skip_page(&sk, q, !scanned);
+      skip_page(&sk, q, s == NULL); /* merged over if scanned */
     }
   }
   dirty_protect_flush();
