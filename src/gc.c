@@ -655,6 +655,8 @@ void gc_init(void) {
   e = sgc_option("SPANGC_DEBUG");
   gc.trace = debug_flag(e, "gctrace");
   gc.verify = debug_flag(e, "verify");
+  if (gc.verify)
+    mark_verify_init();
   /* As SPANGC_MEMLIMIT: a suffix read as plain bytes made "64M" a limit
    * of 64 bytes, every allocation refused. */
   e = sgc_option("SPANGC_MAX_HEAP");

@@ -8,7 +8,6 @@
  * Both abort naming the object.  They take no lock: the world is stopped
  * and the collecting thread is the only marker left.
  */
-#include <sched.h>
 #include <stdlib.h>
 
 #include "mark-int.h"
@@ -17,32 +16,26 @@
  * or a mark procedure: kept, not scanned, so what only they reference
  * dies, as spangc.h promises).  Their referents are not checked: the
  * verifier aborted on gc_root_callback_and_collect_hook, whose bit-only
- * objects' leaves are meant to die.  Appended by any marker (an atomic
- * index into room reserved at the first note; the kernel backs it as it
- * is touched), read and emptied by mark_verify, world stopped.  Past the
+ * objects' leaves are meant to die.  Room reserved in sgc_init (the
+ * kernel backs it as it is touched); appended by any marker through an
+ * atomic index, read and emptied by mark_verify, world stopped.  Past the
  * room, no referent of a conservative object is checked in that
  * collection (said once). */
 #define UNSCANNED_MAX ((uint64_t)1 << 20)
 static struct {
   uintptr_t *base;
-  uint64_t n;   /* atomic */
-  int ready;    /* 0, 1: being made, 2: made (atomic) */
+  uint64_t n; /* atomic */
   bool overflow_said;
 } unscanned SGC_NOGC;
 
+void mark_verify_init(void) {
+  unscanned.base = os_alloc(UNSCANNED_MAX * sizeof(uintptr_t));
+  if (unscanned.base == NULL)
+    sgc_fatal("SPANGC_DEBUG=verify=1: no memory for the verifier's list "
+              "of objects marked by sgc_set_mark_bit");
+}
+
 void mark_verify_note_unscanned(uintptr_t base) {
-  int st = 0;
-  if (ATOMIC_LOAD(&unscanned.ready) != 2 &&
-      __atomic_compare_exchange_n(&unscanned.ready, &st, 1, false,
-                                  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-    unscanned.base = os_alloc(UNSCANNED_MAX * sizeof(uintptr_t));
-    if (unscanned.base == NULL)
-      sgc_fatal("SPANGC_DEBUG=verify=1: no memory for the verifier's list "
-                "of objects marked by sgc_set_mark_bit");
-    ATOMIC_STORE(&unscanned.ready, 2);
-  }
-  while (ATOMIC_LOAD(&unscanned.ready) != 2)
-    sched_yield();
   uint64_t k = __atomic_fetch_add(&unscanned.n, 1, __ATOMIC_RELAXED);
   if (k < UNSCANNED_MAX)
     unscanned.base[k] = base;

@@ -1229,7 +1229,9 @@ void mark_finalizers(mark_result *res);
 extern void (*sgc_root_callback)(void);
 void mark_verify(void);
 /* sgc_set_mark_bit marked the object at base, which is not scanned for
- * it: the verifier does not look at what it references (verify only). */
+ * it: the verifier does not look at what it references (verify only,
+ * after mark_verify_init, called by gc_init). */
+void mark_verify_init(void);
 void mark_verify_note_unscanned(uintptr_t base);
 void mark_root_word(gcwork *w, uintptr_t v);
 /* An object the finalizer queue holds (finalizer.c), with generations:
