@@ -214,6 +214,19 @@ __attribute__((unused)) static long minor_faults(void) {
   return ru.ru_minflt;
 }
 
+/* Minor faults taken writing v to the word at byte offset off of object
+ * objs[first[k] + 5], for each k < n: a word well inside each of n kernel
+ * pages the caller found filled by objs[first[k]], objs[first[k] + 1], ...
+ * (whether each page was still write-protected). */
+__attribute__((unused)) static long
+faults_writing_pages(void *const *objs, const int *first, int n, size_t off,
+                     uint64_t v) {
+  long f0 = minor_faults();
+  for (int k = 0; k < n; k++)
+    *(volatile uint64_t *)((char *)objs[first[k] + 5] + off) = v;
+  return minor_faults() - f0;
+}
+
 /* Marsaglia's xorshift64: the tests' cheap reproducible random numbers
  * (state must start non-zero). */
 static inline uint64_t xorshift64(uint64_t *s) {

@@ -13,6 +13,7 @@
  * getrusage's minor faults; checked with generations on only (with
  * generations off nothing is protected after a collection).  Every object
  * keeps its contents through the minors that follow. */
+#include <stddef.h>
 #include <stdint.h>
 
 #include "check.h"
@@ -62,14 +63,10 @@ int main(void) {
   clear_stack();
   sgc_collect();
 
-  long f0 = minor_faults();
-  for (int k = 0; k < nfull; k++)
-    objs[full_first[k] + 5]->val[0] = 42;
-  long f_full = minor_faults() - f0;
-  f0 = minor_faults();
-  for (int k = 0; k < npart; k++)
-    objs[part_first[k] + 5]->val[0] = 43;
-  long f_part = minor_faults() - f0;
+  long f_full = faults_writing_pages((void *const *)objs, full_first, nfull,
+                                     offsetof(obj, val), 42);
+  long f_part = faults_writing_pages((void *const *)objs, part_first, npart,
+                                     offsetof(obj, val), 43);
   int gen = generational();
   fprintf(stderr,
           "%s: %ld faults writing %d pages old objects fill, %ld writing "

@@ -24,6 +24,7 @@
  * taken only if no major ran among them (else again, a few times); the
  * minors' own protection (the defect) is then not exercised there, only
  * that they do not protect those pages again. */
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -81,23 +82,18 @@ int main(void) {
   int conc = st.concurrent;
   for (int attempt = 0;; attempt++) {
     if (conc) /* what the concurrent major protected */
-      for (int k = 0; k < nplain; k++)
-        plain[plain_first[k] + 5][0] = 41;
+      faults_writing_pages((void *const *)plain, plain_first, nplain, 0, 41);
     sgc_read_stats(&st);
     uint64_t majors = st.num_major_gc;
     run_minors(4); /* old, and their pages protected by minors */
     sgc_read_stats(&st);
-    long f0 = minor_faults();
-    for (int k = 0; k < nplain; k++)
-      plain[plain_first[k] + 5][0] = 42;
-    f_plain = minor_faults() - f0;
+    f_plain =
+        faults_writing_pages((void *const *)plain, plain_first, nplain, 0, 42);
     if (!conc || st.num_major_gc == majors || attempt == 5)
       break;
   }
-  long f0 = minor_faults();
-  for (int k = 0; k < nscan; k++)
-    scanned[scan_first[k] + 5]->val[0] = 43;
-  long f_scan = minor_faults() - f0;
+  long f_scan = faults_writing_pages((void *const *)scanned, scan_first,
+                                     nscan, offsetof(obj, val), 43);
   int gen = generational();
   fprintf(stderr,
           "%s: %ld faults writing %d pointer-free pages, %ld writing %d "
