@@ -10,13 +10,15 @@
  * otherwise the collector frees it when it takes its next snapshot.  See
  * docs/design.md, "allspans and the snapshot".
  *
- * mheap.lock guards allspans, nspan, nspancap, gcspans and gcspanscap
- * (mheap_clear_marks walks allspans under it a slice at a time).  Its
- * rank among the other locks: lockrank.h.
+ * An array nobody reads any more is not unmapped by the thread that let
+ * it go (an allocating thread, or the collector in a stop) but retired,
+ * for the scavenger thread to unmap (rule:retired-arrays-unmapped-later).
+ *
+ * mheap.lock guards allspans, nspan, nspancap, gcspans, gcspanscap and
+ * the retired list (mheap_clear_marks walks allspans under it a slice at
+ * a time).  Its rank among the other locks: lockrank.h.
  */
 #include "spangc-int.h"
-
-/* ------------------------------------------------------------- allspans */
 
 /* fixalloc 'first' hook: a brand-new mspan struct.  Called with
  * mheap.lock held; mheap_new_span made room beforehand, so this cannot
@@ -27,6 +29,65 @@ void record_span(void *arg, void *obj) {
   SGC_ASSERT(h->nspan < h->nspancap);
   h->allspans[h->nspan++] = obj;
 }
+
+/* ------------------------------------------------------ retired arrays */
+
+/* An array allspans left is unmapped by the scavenger thread, not here
+ * (rule:retired-arrays-unmapped-later).  munmap flushes the TLB of every
+ * CPU that ran the process since, by IPI: on this VM one such call with
+ * another thread of ours on the other CPU held a push of the pause test
+ * 2.1 ms (perf trace, session 30), at a growth of allspans in the
+ * allocating thread, and in a stop at a snapshot.  Retired arrays are
+ * linked through their first two words (a link and their size) and stay
+ * counted in sys_meta until unmapped.  Without a scavenger thread
+ * (SPANGC_SCAVENGE_MS=0, or it could not start) they are unmapped at
+ * once, as before.  mheap.lock held. */
+typedef struct retired_array {
+  struct retired_array *next;
+  size_t bytes;
+} retired_array;
+
+static void retire_array(mheap *h, mspan **a, uint32_t cap) {
+  SGC_ASSERT_HELD(&h->lock);
+  size_t bytes = cap * sizeof(mspan *);
+  if (!h->scavenger_started) {
+    os_free(a, bytes);
+    ATOMIC_ADD(&h->sys_meta, -(uint64_t)bytes);
+    return;
+  }
+  retired_array *r = (retired_array *)a;
+  r->next = h->retired;
+  r->bytes = bytes;
+  ATOMIC_STORE_RELAXED(&h->retired, r);
+}
+
+/* Unmap the retired arrays (the scavenger thread, sgc_release_memory;
+ * mheap.lock not held).  Returns the bytes given back.  The list is read
+ * without the lock first (written atomically under it): a pass that
+ * misses an array just retired unmaps it next time. */
+size_t allspans_free_retired(void) {
+  mheap *h = &sgc_heap;
+  if (ATOMIC_LOAD_RELAXED(&h->retired) == NULL)
+    return 0;
+  mcache *c = nopreempt_enter_any();
+  sgc_lock(&h->lock);
+  retired_array *r = h->retired;
+  ATOMIC_STORE_RELAXED(&h->retired, NULL);
+  sgc_unlock(&h->lock);
+  nopreempt_leave_any(c);
+  size_t total = 0;
+  while (r != NULL) {
+    retired_array *next = r->next;
+    size_t bytes = r->bytes;
+    os_free(r, bytes);
+    ATOMIC_ADD(&h->sys_meta, -(uint64_t)bytes);
+    total += bytes;
+    r = next;
+  }
+  return total;
+}
+
+/* ------------------------------------------------------------ allspans */
 
 /* Make room in allspans for one more span (mheap.lock held).  The old
  * array stays if it is the collector's snapshot (rule:snapshot-array-kept). */
@@ -48,10 +109,8 @@ static bool allspans_reserve(mheap *h) {
     memcpy(a, h->allspans, h->nspan * sizeof(mspan *));
     /* The snapshot rule: an array the collector still walks is left for
      * the collector to free when it takes its next snapshot. */
-    if (h->allspans != h->gcspans) {
-      os_free(h->allspans, h->nspancap * sizeof(mspan *));
-      ATOMIC_ADD(&h->sys_meta, -(uint64_t)(h->nspancap * sizeof(mspan *)));
-    }
+    if (h->allspans != h->gcspans)
+      retire_array(h, h->allspans, h->nspancap);
     /* else: gcspanscap already records its size for the collector. */
   }
   h->allspans = a;
@@ -66,10 +125,8 @@ static bool allspans_reserve(mheap *h) {
 void mheap_snapshot_locked(mspan ***spans, uint32_t *n) {
   mheap *h = &sgc_heap;
   SGC_ASSERT_HELD(&h->lock);
-  if (h->gcspans && h->gcspans != h->allspans) {
-    os_free(h->gcspans, h->gcspanscap * sizeof(mspan *));
-    ATOMIC_ADD(&h->sys_meta, -(uint64_t)(h->gcspanscap * sizeof(mspan *)));
-  }
+  if (h->gcspans && h->gcspans != h->allspans)
+    retire_array(h, h->gcspans, h->gcspanscap);
   h->gcspans = h->allspans;
   h->gcspanscap = h->nspancap;
   *spans = h->allspans;

@@ -427,6 +427,9 @@ typedef struct mheap {
   uint32_t nspan, nspancap;
   mspan **gcspans; /* the collector's snapshot, or NULL */
   uint32_t gcspanscap;
+  /* Arrays nobody reads any more, for the scavenger to unmap
+   * (allspans.c, rule:retired-arrays-unmapped-later). */
+  struct retired_array *retired;
 
   int gcmarking;     /* a mark phase is running (set under the lock) */
   /* Atomic: some in-use span may hold mark bits set outside a mark (a
@@ -512,6 +515,8 @@ void mheap_clear_marks(void);
 void mheap_snapshot_locked(mspan ***spans, uint32_t *n);
 /* allspans.c: a zeroed mspan struct, recorded in allspans (mheap.lock). */
 mspan *mheap_new_span(mheap *h);
+/* Unmap the arrays allspans left (mheap.lock not held); bytes freed. */
+size_t allspans_free_retired(void);
 void record_span(void *arg, void *obj); /* spanalloc's 'first' hook */
 /* scavenger.c: free pages back to the OS; the free pages' figures. */
 size_t mheap_scavenge(uint64_t older_than_ns); /* bytes released */
