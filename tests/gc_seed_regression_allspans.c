@@ -168,13 +168,18 @@ int main(void) {
   for (long i = 0; i < NMUT; i++)
     CHECK(sgc_pthread_create(&t[i], NULL, mutator, (void *)(i + 1)) == 0);
 
-  /* allspans is made to grow under the markers six times whatever n is;
-   * the other cycles make spans during the mark without growth. */
+  /* allspans is made to grow under the markers up to six times whatever
+   * n is, first in cycle 0, while its capacity is the initial one: a
+   * later attempt finds no growth within MAX_HOOK_SPANS once the
+   * mutators' heap took allspans past GROW_CAP_LIMIT (in concurrent mode
+   * they allocate through each mark and did so before the first attempt,
+   * then in cycle 41).  The other cycles make spans during the mark
+   * without growth. */
   long n = scaled(500);
   long grow_every = n / 6 > 0 ? n / 6 : 1;
   for (long c = 0; c < n; c++) {
     hook_n = 0;
-    hook_force_growth = c % grow_every == grow_every / 2;
+    hook_force_growth = c % grow_every == 0;
     sgc_collect(); /* finishes the previous cycle's sweep, then marks */
     CHECKF(ATOMIC_LOAD(&nbad) == 0, "cycle %ld: %ld corrupted or failed "
            "objects", c, ATOMIC_LOAD(&nbad));
