@@ -782,8 +782,9 @@ typedef struct sgc_fiber sgc_fiber;
  *   stack_size bytes (0: 256 KiB) with a guard page below it.  It starts
  *   when something switches to it.  The fiber is a collectable object: keep
  *   a pointer to it while you intend to switch to it; an unreachable fiber
- *   (finished or not) has its stack freed by the next collection.  arg is
- *   kept alive by the fiber.  Returns NULL with errno EINVAL (fn NULL) or
+ *   (finished or not) has its stack freed by the next collection.  arg, and
+ *   the fiber that last switched to it, are kept alive by the fiber until
+ *   its function returns.  Returns NULL with errno EINVAL (fn NULL) or
  *   ENOMEM.  The stack cannot grow: overflowing it aborts with a message
  *   naming the fiber.
  * sgc_fiber_switch — suspend the running fiber (or the thread's own stack)

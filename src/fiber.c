@@ -477,6 +477,11 @@ __attribute__((noreturn, used)) void fiber_main(sgc_fiber *f) {
               "(%p) cannot be resumed here", (void *)f, (void *)to);
   check_canary(f);
   f->state = FIBER_FINISHED;
+  /* A finished fiber needs neither: kept, they would keep every fiber and
+   * argument of a chain of finished fibers the program still references
+   * (fiber_finished_fibers_keep_neither_caller_nor_arg). */
+  f->caller = NULL;
+  f->arg = NULL;
   t->dead = f; /* its stack is freed once we are off it */
   sgc_lock(&fiber_lock);
   nfibers_finished++;
