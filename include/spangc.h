@@ -17,12 +17,14 @@
  *
  * fork().  The child keeps a working heap: it has only the forking thread
  * (the other threads' caches are handed back) and the collector starts
- * its own threads again when needed.  spangc's fork handlers are
- * installed by its initialisation and hold its locks across the fork: a
- * pthread_atfork handler the program installed before sgc_init() runs
- * while they are held (prepare handlers run in the reverse order of
- * installation, the others in order) and must not call spangc — install
- * such handlers after sgc_init().
+ * its own threads again when needed.  spangc's fork handlers hold its
+ * locks across the fork; they are installed when the library is loaded,
+ * before any the program installs, so the program's prepare handlers run
+ * before they take those locks and its parent and child handlers after
+ * they released them (prepare handlers run in the reverse order of
+ * installation, the others in order): all may call spangc.  A program
+ * that loads spangc with dlopen after installing handlers of its own
+ * must not call spangc from those.
  */
 #ifndef SPANGC_H
 #define SPANGC_H

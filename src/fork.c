@@ -57,7 +57,31 @@ static void child(void) {
     dirty_atfork_child();
 }
 
+/* The handlers are installed when the library is loaded, before the
+ * program's own (rule:fork-handlers-installed-first): prepare handlers
+ * run in the reverse order of installation and the others in order, so a
+ * program's prepare handler runs before spangc's takes its locks and its
+ * parent and child handlers after spangc's released them: all may call
+ * spangc (allocate, start a thread).  Installed by sgc_init instead, they
+ * ran inside the program's handlers installed before it, and a prepare
+ * handler that started a thread with sgc_pthread_create waited for ever
+ * on the bar spangc's own had raised
+ * (world_fork_handlers_installed_before_init_may_call_spangc).  Until
+ * sgc_init the handlers do nothing.  sgc_init installs them if no
+ * constructor ran (a loader that runs none). */
+static int installed; /* written by the constructor, or under init_lock */
+
+/* Priority 200: before the constructors that have none, the bdwgc
+ * layer's among them (its child handler must run after this one's). */
+__attribute__((constructor(200))) static void fork_install(void) {
+  if (pthread_atfork(prepare, parent, child) == 0)
+    installed = 1;
+}
+
 void fork_init(void) {
+  if (installed)
+    return;
   if (pthread_atfork(prepare, parent, child) != 0)
     sgc_fatal("sgc_init: cannot install the fork handlers");
+  installed = 1;
 }

@@ -9,8 +9,9 @@
  * (helper-58 held a creator there with gdb).  Here the window is made
  * certain: os_test_starting holds the creator before it counts itself
  * in until the fork's prepare handlers ran (a handler of the test's,
- * registered before spangc's, runs after them), then holds it counted in
- * until the fork is done.  The child forks again under an alarm. */
+ * installed by a constructor that runs before spangc's, runs after
+ * them), then holds it counted in until the fork is done.  The child
+ * forks again under an alarm. */
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -38,9 +39,11 @@ static void hold(int counted) {
   }
 }
 
-/* Registered before sgc_init: prepare handlers run in the reverse order
- * of registration, so this one runs after spangc's (the bar raised, no
- * start under way); the parent's run in order, so this one first. */
+/* Installed before spangc's handlers (install_handlers, a constructor of
+ * higher priority than the library's, which installs them at load time):
+ * prepare handlers run in the reverse order of installation, so this one
+ * runs after spangc's (the bar raised, no start under way); the parent's
+ * run in order, so this one first. */
 static void late_prepare(void) {
   if (!__atomic_load_n(&forking, __ATOMIC_ACQUIRE))
     return;
@@ -66,8 +69,11 @@ static void *creator(void *arg) {
   return NULL;
 }
 
-int main(void) {
+__attribute__((constructor(101))) static void install_handlers(void) {
   CHECK(pthread_atfork(late_prepare, early_parent, NULL) == 0);
+}
+
+int main(void) {
   sem_init(&ready, 0, 0);
   sem_init(&go, 0, 0);
   sem_init(&added, 0, 0);

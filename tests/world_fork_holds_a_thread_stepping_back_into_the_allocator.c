@@ -14,7 +14,8 @@
  * sweeper crashed unlinking it (CI: world_fork_child_keeps_a_working_heap
  * in the concurrent configuration, 1 run in 100, through an assist).
  * Here the thread is let go by this program's own prepare handler, which
- * runs after spangc's (registered before sgc_init), with every lock of
+ * runs after spangc's (installed by a constructor that runs before the
+ * library's, which installs spangc's at load time), with every lock of
  * the runtime held: fixed, the thread waits at the barrier
  * (fork_waiting); before, it was found inside the region, blocked on a
  * central list's lock. */
@@ -81,10 +82,14 @@ static void prepare_last(void) {
   depth_seen = __atomic_load_n(&c->nopreempt, __ATOMIC_RELAXED);
 }
 
-int main(void) {
-  /* Before sgc_init: prepare handlers run in the reverse order of
-   * registration, so this one runs after spangc's. */
+/* Before spangc's handlers are installed (a constructor of higher
+ * priority than the library's): prepare handlers run in the reverse order
+ * of installation, so this one runs after spangc's. */
+__attribute__((constructor(101))) static void install_handler(void) {
   CHECK(pthread_atfork(prepare_last, NULL, NULL) == 0);
+}
+
+int main(void) {
   /* The hook is called where a collection falls due on the allocating
    * thread; with concurrent marking the collector thread takes them. */
   setenv("SPANGC_CONCURRENT", "0", 1);

@@ -128,6 +128,20 @@ static size_t env_size(const char *name) {
 
 static sgc_mutex init_lock = SGC_MUTEX_INIT(COMPAT_INIT);
 
+/* After fork, the locks and states that threads the child does not have
+ * held are made fresh (compat_atfork_child).  Installed when the library
+ * is loaded, after spangc's own handlers (fork.c installs those with a
+ * constructor of higher priority), so it runs after them in the child,
+ * and before any child handler the program installs, which may then use
+ * the layer (rule:fork-handlers-installed-first); GC_init installs it if
+ * no constructor ran.  Before GC_init it only makes fresh locks nobody
+ * holds. */
+static int atfork_installed;
+__attribute__((constructor)) static void compat_install_fork_handler(void) {
+  if (pthread_atfork(NULL, NULL, compat_atfork_child) == 0)
+    atfork_installed = 1;
+}
+
 void compat_init(void) {
   sgc_mutex *lock = &init_lock;
   int first = 0;
@@ -136,10 +150,11 @@ void compat_init(void) {
   compat_lock(lock);
   if (!compat_initialised) {
     sgc_init();
-    /* After fork, locks and states held by threads the child does not
-     * have: registered after spangc's own handlers, so run after them. */
-    if (pthread_atfork(NULL, NULL, compat_atfork_child) != 0)
-      compat_fatal("GC_init: cannot install the fork handler");
+    if (!atfork_installed) {
+      if (pthread_atfork(NULL, NULL, compat_atfork_child) != 0)
+        compat_fatal("GC_init: cannot install the fork handler");
+      atfork_installed = 1;
+    }
     /* bdwgc runs finalizers on the threads that allocate (or, on demand,
      * where the program calls GC_invoke_finalizers): no thread of ours. */
     sgc_set_finalizer_thread(0);
