@@ -108,7 +108,7 @@ static bool allspans_reserve(mheap *h) {
     os_populate(a, h->nspan * sizeof(mspan *));
     memcpy(a, h->allspans, h->nspan * sizeof(mspan *));
     /* The snapshot rule: an array the collector still walks is left for
-     * the collector to free when it takes its next snapshot. */
+     * the collector to let go when it takes its next snapshot. */
     if (h->allspans != h->gcspans)
       retire_array(h, h->allspans, h->nspancap);
     /* else: gcspanscap already records its size for the collector. */
@@ -118,7 +118,7 @@ static bool allspans_reserve(mheap *h) {
   return true;
 }
 
-/* The collector's snapshot of allspans (mheap.lock held): frees the
+/* The collector's snapshot of allspans (mheap.lock held): retires the
  * previous snapshot if allspans has grown away from it since, and pins the
  * current array as gcspans until the next snapshot
  * (rule:snapshot-array-kept). */

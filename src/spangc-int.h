@@ -422,7 +422,8 @@ typedef struct mheap {
   mspan *scavenging;
 
   /* Every mspan struct ever made.  Grown by record_span; an array that
-   * the collector still references (gcspans) is never freed. */
+   * the collector still references (gcspans) is never freed; one nobody
+   * references is retired, unmapped later by the scavenger. */
   mspan **allspans;
   uint32_t nspan, nspancap;
   mspan **gcspans; /* the collector's snapshot, or NULL */
