@@ -65,14 +65,14 @@ if grep -n 'getenv("SPANGC_' src/*.c compat/bdwgc/src/*.c | grep -v '^src/option
 fi
 
 # The depth of a no-preempt region changes only through the entries and
-# exits of spangc-int.h, each of which looks at the fork barrier: a depth
+# exits of world-int.h (part of spangc-int.h), each of which looks at the fork barrier: a depth
 # restored by hand let a thread run on into the allocator during a fork
 # (world_fork_holds_a_thread_stepping_back_into_the_allocator).  The one
 # exception, world_park_pending's level, says on its lines that it is not
 # an entry.
 if grep -nE '(->|\.)nopreempt *(=[^=]|\+\+|--|\+=|-=)|(\+\+|--)[a-z_>.-]*nopreempt\b' \
     src/*.c compat/bdwgc/src/*.c | grep -v 'a level of its own, not an entry'; then
-  echo "design-rules: the lines above set a no-preempt depth outside spangc-int.h's nopreempt_ functions"
+  echo "design-rules: the lines above set a no-preempt depth outside world-int.h's nopreempt_ functions"
   fail=1
 fi
 
