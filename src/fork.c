@@ -1,7 +1,8 @@
 /*
  * fork.c — keeping the heap usable in the child of fork().
  *
- * Before fork, the forking thread takes gc_lock and raises a fork barrier
+ * Before fork, the forking thread waits for an initialisation under way
+ * (init_lock, rule:fork-waits-for-init), takes gc_lock and raises a fork barrier
  * (world.c): every other mutator is outside any no-preempt region and
  * waits at the next one, so none holds a runtime lock or has a span half
  * swept, yet all keep running, so the C library's own locks (malloc
@@ -18,11 +19,13 @@
  * spans back, their records go, and the runtime's own threads (markers,
  * sweeper, finalizer thread, scavenger) are started again when needed.
  *
- * Owns no state of its own.  design.md: rule:fork-barrier.
+ * Owns the handlers' installation.  design.md: rule:fork-barrier,
+ * rule:fork-handlers-installed-first.
  */
 #include "spangc-int.h"
 
 static void prepare(void) {
+  init_atfork(FORK_PREPARE); /* first: an initialisation under way ends */
   if (!ATOMIC_LOAD(&sgc_initialised))
     return;
   gc_atfork(FORK_PREPARE);
@@ -50,11 +53,15 @@ static void release(int phase) {
   gc_atfork(phase);
 }
 
-static void parent(void) { release(FORK_PARENT); }
+static void parent(void) {
+  release(FORK_PARENT);
+  init_atfork(FORK_PARENT);
+}
 static void child(void) {
   release(FORK_CHILD);
   if (ATOMIC_LOAD(&sgc_initialised))
     dirty_atfork_child();
+  init_atfork(FORK_CHILD);
 }
 
 /* The handlers are installed when the library is loaded, before the

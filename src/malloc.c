@@ -54,6 +54,21 @@ void sgc_init_slow(void) {
 
 void sgc_init(void) { sgc_ensure_init(); }
 
+/* A fork waits for an initialisation under way (rule:fork-waits-for-init):
+ * fork.c's prepare handler takes init_lock before anything else, and the
+ * parent's and child's handlers give it back last.  Without it, a fork
+ * while another thread was inside sgc_init found the runtime not
+ * initialised, took nothing, and the child inherited init_lock held by a
+ * thread it does not have: its first allocation waited for ever. */
+void init_atfork(int phase) {
+  if (phase == FORK_PREPARE)
+    sgc_lock(&init_lock);
+  else if (phase == FORK_PARENT)
+    sgc_unlock(&init_lock);
+  else
+    sgc_mutex_reset_held(&init_lock);
+}
+
 static inline uintptr_t free_cookie(const void *p) {
   return (uintptr_t)sgc_free_cookie ^ (uintptr_t)p;
 }

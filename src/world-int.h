@@ -244,6 +244,7 @@ static inline void nopreempt_leave_any(mcache *c) {
  * them and forgets the threads that do not exist in the child. */
 enum { FORK_PREPARE, FORK_PARENT, FORK_CHILD };
 void fork_init(void);
+void init_atfork(int phase); /* malloc.c: init_lock, first and last */
 void gc_atfork(int phase);
 void gc_atfork_threads(int phase);
 void world_atfork(int phase);
