@@ -6,8 +6,8 @@
  * fixalloc stays recorded; its state says what it is now): the page heap
  * (mheap.c) gets a new struct from mheap_new_span, and fixalloc's 'first'
  * hook (record_span) records it.  When the array grows, the old one is
- * freed only if the collector does not hold it as its snapshot (gcspans);
- * otherwise the collector frees it when it takes its next snapshot.  See
+ * let go only if the collector does not hold it as its snapshot (gcspans);
+ * otherwise the collector lets it go when it takes its next snapshot.  See
  * docs/design.md, "allspans and the snapshot".
  *
  * An array nobody reads any more is not unmapped by the thread that let

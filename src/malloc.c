@@ -59,11 +59,28 @@ void sgc_init(void) { sgc_ensure_init(); }
  * parent's and child's handlers give it back last.  Without it, a fork
  * while another thread was inside sgc_init found the runtime not
  * initialised, took nothing, and the child inherited init_lock held by a
- * thread it does not have: its first allocation waited for ever. */
+ * thread it does not have: its first allocation waited for ever.
+ * Once the runtime is initialised no initialisation can be under way and
+ * the lock is not taken: a thread forking from inside a runtime call holds
+ * inner locks (gc_atfork refuses that with a message of its own, which
+ * init_lock, outermost, taken then, would preempt in the debug build's
+ * rank check).  A child that inherits init_lock held (a fork between
+ * sgc_init_slow's flag and its unlock) never takes it: it is initialised.
+ * The flag is the forking thread's: it runs all three handlers. */
+static __thread bool init_held_for_fork;
+
 void init_atfork(int phase) {
-  if (phase == FORK_PREPARE)
+  if (phase == FORK_PREPARE) {
+    if (ATOMIC_LOAD(&sgc_initialised))
+      return;
     sgc_lock(&init_lock);
-  else if (phase == FORK_PARENT)
+    init_held_for_fork = true;
+    return;
+  }
+  if (!init_held_for_fork)
+    return;
+  init_held_for_fork = false;
+  if (phase == FORK_PARENT)
     sgc_unlock(&init_lock);
   else
     sgc_mutex_reset_held(&init_lock);
