@@ -76,19 +76,30 @@ static void child(void) {
  * (world_fork_handlers_installed_before_init_may_call_spangc).  Until
  * sgc_init the handlers do nothing.  sgc_init installs them if no
  * constructor ran (a loader that runs none). */
-static int installed; /* written by the constructor, or under init_lock */
+static int installed; /* atomic: 1 once installed (or being installed) */
+
+/* Once only, whichever comes first: a program constructor of higher
+ * priority, or a .preinit_array function, that allocates runs sgc_init
+ * before this constructor, and handlers installed twice took every lock
+ * twice: the first fork hung (helper-60).  True if installed here. */
+static bool install_once(void) {
+  int no = 0;
+  if (!__atomic_compare_exchange_n(&installed, &no, 1, false,
+                                   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    return true; /* already */
+  if (pthread_atfork(prepare, parent, child) == 0)
+    return true;
+  __atomic_store_n(&installed, 0, __ATOMIC_RELEASE);
+  return false;
+}
 
 /* Priority 200: before the constructors that have none, the bdwgc
  * layer's among them (its child handler must run after this one's). */
 __attribute__((constructor(200))) static void fork_install(void) {
-  if (pthread_atfork(prepare, parent, child) == 0)
-    installed = 1;
+  (void)install_once(); /* on failure, sgc_init tries again and says so */
 }
 
 void fork_init(void) {
-  if (installed)
-    return;
-  if (pthread_atfork(prepare, parent, child) != 0)
+  if (!install_once())
     sgc_fatal("sgc_init: cannot install the fork handlers");
-  installed = 1;
 }

@@ -136,10 +136,19 @@ static sgc_mutex init_lock = SGC_MUTEX_INIT(COMPAT_INIT);
  * the layer (rule:fork-handlers-installed-first); GC_init installs it if
  * no constructor ran.  Before GC_init it only makes fresh locks nobody
  * holds. */
-static int atfork_installed;
-__attribute__((constructor)) static void compat_install_fork_handler(void) {
+static int atfork_installed; /* atomic: once only (see fork.c) */
+static bool install_fork_handler_once(void) {
+  int no = 0;
+  if (!__atomic_compare_exchange_n(&atfork_installed, &no, 1, false,
+                                   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    return true;
   if (pthread_atfork(NULL, NULL, compat_atfork_child) == 0)
-    atfork_installed = 1;
+    return true;
+  __atomic_store_n(&atfork_installed, 0, __ATOMIC_RELEASE);
+  return false;
+}
+__attribute__((constructor)) static void compat_install_fork_handler(void) {
+  (void)install_fork_handler_once(); /* on failure GC_init says so */
 }
 
 void compat_init(void) {
@@ -150,11 +159,8 @@ void compat_init(void) {
   compat_lock(lock);
   if (!compat_initialised) {
     sgc_init();
-    if (!atfork_installed) {
-      if (pthread_atfork(NULL, NULL, compat_atfork_child) != 0)
-        compat_fatal("GC_init: cannot install the fork handler");
-      atfork_installed = 1;
-    }
+    if (!install_fork_handler_once())
+      compat_fatal("GC_init: cannot install the fork handler");
     /* bdwgc runs finalizers on the threads that allocate (or, on demand,
      * where the program calls GC_invoke_finalizers): no thread of ours. */
     sgc_set_finalizer_thread(0);
