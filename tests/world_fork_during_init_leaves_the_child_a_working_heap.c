@@ -11,15 +11,16 @@
  * The window is made certain: os_test_starting holds the initialising
  * thread inside sgc_init (where it starts the scavenger thread, init_lock
  * held) for 300 ms after telling main, which forks meanwhile.  The child
- * allocates and collects under an alarm. */
+ * allocates and collects; one still running after 20 s is killed
+ * (wait_child_within). */
 #include <pthread.h>
 #include <semaphore.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "gctest.h"
 #include "spangc-int.h"
 
 static sem_t in_init;
@@ -39,13 +40,6 @@ static void *initialise(void *arg) {
   return NULL;
 }
 
-static void on_alarm(int sig) {
-  (void)sig;
-  static const char msg[] = "the child of a fork made during sgc_init hung\n";
-  (void)!write(2, msg, sizeof msg - 1);
-  _exit(3);
-}
-
 int main(void) {
   CHECK(sem_init(&in_init, 0, 0) == 0);
   os_test_starting = hold;
@@ -56,8 +50,6 @@ int main(void) {
   pid_t pid = fork(); /* the other thread is inside sgc_init */
   CHECK(pid >= 0);
   if (pid == 0) {
-    signal(SIGALRM, on_alarm);
-    alarm(20);
     void **p = sgc_alloc(64);
     if (p == NULL)
       _exit(4);
@@ -68,7 +60,8 @@ int main(void) {
     _exit(0);
   }
   int st;
-  CHECK(waitpid(pid, &st, 0) == pid);
+  CHECKF(wait_child_within(pid, 20, &st), "the child of a fork made "
+         "during sgc_init hung (killed after 20 s)");
   CHECK(pthread_join(t, NULL) == 0);
   os_test_starting = NULL;
   CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0,
