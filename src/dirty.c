@@ -493,8 +493,16 @@ bool dirty_track_begin(void) {
  * waiting writer is woken when the lock is let go, but the kernel lets
  * readers take it before the writer has run, for up to about 4 ms (the
  * pause test: pushes of 8-11 ms blocked in mprotect, with 4 MiB calls
- * back to back; 8 MiB calls take about 0.15 ms). */
-#define WP_CALL_MAX ((uintptr_t)8 << 20)
+ * back to back).  A call also holds up the program's own write faults:
+ * on this project's virtual machines a fault taken while a call is under
+ * way waits for the call (the guest's page-table updates trap to the
+ * host), and 8 MiB calls took 0.3-0.9 ms, so every first write to a
+ * protected page during the protection of a 200 MB heap took 1-1.5 ms
+ * (the pause test, scanned, concurrent: 60-75 pushes over 1 ms a run,
+ * each a write fault on the window array).  2 MiB calls: about 12 such
+ * pushes, the same total time and 99.9th percentile; 256 KiB calls made
+ * the run 30% longer (a call and a sleep per 64 pages). */
+#define WP_CALL_MAX ((uintptr_t)2 << 20)
 static bool writeprotect(uintptr_t lo, uintptr_t hi, uint64_t mode) {
   if (dirty.uffd < 0 || lo >= hi)
     return false;
