@@ -464,8 +464,23 @@ bool mark_is_marked(uintptr_t p) {
 /* Pop ranges and scan them.  Popped ranges pass through a small FIFO
  * ring and are prefetched on entry, so that by the time one is scanned
  * its memory is on its way (the heap is walked in an order no hardware
- * prefetcher guesses). */
+ * prefetcher guesses).  Up to PREFETCH_LINES cache lines of a range are
+ * asked for, not only its first: the hardware prefetcher starts on an
+ * object only after its first misses, and a scan of objects of a few
+ * hundred bytes is a string of such starts (the pause test, 200000
+ * objects of 1 KiB, stop-the-world majors: marking took 139 ms a run
+ * with the first line prefetched, 77 ms with 16 lines, 80 ms with 32 or
+ * 64; objects of one line, binary-trees and GCBench, unchanged).  A
+ * descriptor item's second word is its descriptor, not its end: one
+ * line. */
 #define RING 8
+#define PREFETCH_LINES 16
+static inline void prefetch_item(uintptr_t lo, uintptr_t hi) {
+  uintptr_t a = lo & ~(uintptr_t)ITEM_DESCR;
+  uintptr_t end = (lo & ITEM_DESCR) ? a + 1 : hi;
+  for (int k = 0; k < PREFETCH_LINES && a < end; k++, a += 64)
+    __builtin_prefetch((void *)a);
+}
 void drain(gcwork *w) {
   struct { uintptr_t lo, hi; } ring[RING];
   unsigned head = 0, n = 0, tick = 0;
@@ -500,7 +515,7 @@ void drain(gcwork *w) {
     if (!(lo & ITEM_DESCR) && hi - lo > SCAN_CHUNK &&
         try_push(w, lo + SCAN_CHUNK, hi))
       hi = lo + SCAN_CHUNK;
-    __builtin_prefetch((void *)(lo & ~(uintptr_t)ITEM_DESCR));
+    prefetch_item(lo, hi);
     if (n == RING) {
       unsigned k = (head - n) % RING;
       n--;
