@@ -460,6 +460,9 @@ static uint64_t collect_concurrent(mthread *self, int nproc, bool idle) {
  * inlining it there, and a finished fiber's address stayed in that
  * frame: see fiber_kept_by_its_finalizer_keeps_its_stack.) */
 __attribute__((noinline)) void collect(mthread *self, int why) {
+  /* The last collection's unprotect walk, if it is still pending: before
+   * anything lists pages (rule:unprotect-walk-off-the-allocator). */
+  gen_restarted_pending();
   /* Parked spans go back to the heap before the first stop
    * (rule:parked-spans-bounded).  One still parked when the collection
    * opens the next sweep generation is unswept, so nothing could unpark
@@ -516,7 +519,13 @@ __attribute__((noinline)) void collect(mthread *self, int why) {
     mark_segments_reset();
     collect_stopped(&cy);
   }
-  gen_restarted();
+  /* One that fell due, or an idle one, runs on an allocating thread: its
+   * walk goes to the background sweeper, woken below.  sgc_collect's
+   * caller waits for the collection anyway. */
+  if (why == COLLECT_DUE || why == COLLECT_IDLE)
+    gen_restarted_later();
+  else
+    gen_restarted();
   memlimit_collected(cy.t0, os_nanotime(), cy.idle);
   bgsweep_wake();
   conc_ensure_thread();

@@ -203,6 +203,15 @@ void gen_note_protected(uintptr_t lo, uintptr_t hi);
 /* After each collection's restart (collect.c, gc_lock held, world running):
  * the unprotect calls the stop decided (genprotect.c). */
 void gen_restarted(void);
+/* The same after a collection an allocating thread ran (due, idle): the
+ * unprotect walk is left pending (gc_lock held) for the background
+ * sweeper (gen_restarted_background, no lock held: a try of gc_lock) or
+ * the next holder of gc_lock that lists pages or forks
+ * (gen_restarted_pending, gc_lock held).  genprotect.c. */
+void gen_restarted_later(void);
+void gen_restarted_pending(void);
+void gen_restarted_background(void);
+extern int unprotect_pending; /* atomic */
 /* The kernel tracks writes per 4 KiB page, half of one of ours. */
 #define KPAGE ((uintptr_t)4096)
 /* genprotect.c: per kernel page, protected or hot (gen_init makes it). */
@@ -453,7 +462,8 @@ extern void (*sgc_test_stats_hook)(void);
 extern void (*sgc_test_preclean_hook)(void);
 extern uint64_t sgc_test_assisted_slices;
 /* Tests: runs after a major's restart, before its unprotect walk
- * (gen_restarted; gc_lock held, the world running). */
+ * (gen_restarted, or a walk put off: gen_restarted_pending; gc_lock held,
+ * the world running; on whichever thread makes the walk). */
 extern void (*sgc_test_unprotect_walk_hook)(void);
 /* Over sgc_set_max_heap? (mheap.lock held) */
 bool gc_over_max_heap(uintptr_t more_pages);

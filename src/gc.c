@@ -581,6 +581,9 @@ void gc_atfork(int phase) {
       sgc_wrlock(&hold_lock);
       sgc_lock(&gc_lock);
     }
+    /* A walk put off is made here, in the parent: the child's descriptor
+     * is the parent's userfaultfd (rule:unprotect-walk-off-the-allocator). */
+    gen_restarted_pending();
     return;
   }
   /* A reader of 'published' may have held it in the parent: the child's

@@ -17,9 +17,10 @@
  * generation.c's: gen_end calls protect_old_pages and asks for the
  * unprotect walk (unprotect) once the policy decided.
  *
- * Threads: page_state and unprotect are touched only by the collecting
- * thread, gc_lock held (in the stop, or after the restart in
- * gen_restarted); the spans table and the spans' bounds are read under
+ * Threads: page_state and unprotect are touched only by the thread that
+ * holds gc_lock (the collecting thread, in the stop or after the restart
+ * in gen_restarted; or, for a walk put off, the background sweeper or the
+ * next holder, gen_restarted_pending); the spans table and the spans' bounds are read under
  * mheap.lock (its rank: lockrank.h).
  */
 #include "spangc-int.h"
@@ -350,8 +351,9 @@ static void unprotect_freed_pages(const dirty_run *runs, uint32_t nruns) {
 
 void (*sgc_test_unprotect_walk_hook)(void);
 
-void gen_restarted(void) {
-  age_sample_reset();
+/* The walk and calls the stop decided (unprotect), now. */
+static void unprotect_now(void) {
+  ATOMIC_STORE(&unprotect_pending, 0);
   if (unprotect.find) {
     unprotect.find = false;
     void (*hook)(void) = ATOMIC_LOAD(&sgc_test_unprotect_walk_hook);
@@ -374,6 +376,49 @@ void gen_restarted(void) {
     dirty_unprotect(lo, hi);
   }
   unprotect.n = 0;
+}
+
+void gen_restarted(void) {
+  age_sample_reset();
+  unprotect_now();
+}
+
+/* After a collection an allocating thread ran (it fell due, or an idle
+ * one), the walk is put off: it took that thread 27 ms after the scanned pause
+ * test's stop (200 MB, 100000 listed pages: 45 calls and the looks
+ * between them), a pause of the program as long as the stop itself.
+ * The background sweeper, which collect wakes next, makes it
+ * (gen_restarted_background); whoever takes gc_lock to list pages or to
+ * fork first makes it if it is still pending (gen_restarted_pending):
+ * the collection's entry, before its stop and listing, so unprotect.runs
+ * is still the listing it was decided from; fork's prepare handler, so
+ * that a child never makes the calls on the parent's descriptor.  Until
+ * it is made, the program's first writes to those pages fault, as they
+ * would have during the walk: time, never an object
+ * (rule:list-more-never-less; rule:unprotect-walk-off-the-allocator). */
+int unprotect_pending SGC_NOGC; /* atomic; set and cleared under gc_lock */
+
+void gen_restarted_later(void) {
+  SGC_ASSERT_HELD(&gc_lock);
+  age_sample_reset();
+  if (unprotect.find || unprotect.all || unprotect.n > 0)
+    ATOMIC_STORE(&unprotect_pending, 1);
+}
+
+void gen_restarted_pending(void) {
+  SGC_ASSERT_HELD(&gc_lock);
+  if (ATOMIC_LOAD(&unprotect_pending))
+    unprotect_now();
+}
+
+/* No lock held.  A try only: a collection holding gc_lock makes the
+ * walk itself, and a sweeper waiting for gc_lock could wait for a
+ * collection that waits for the sweep. */
+void gen_restarted_background(void) {
+  if (!ATOMIC_LOAD_RELAXED(&unprotect_pending) || !sgc_trylock(&gc_lock))
+    return;
+  gen_restarted_pending();
+  sgc_unlock(&gc_lock);
 }
 
 /* Listed pages that are not populated, protected (heap lock held), but

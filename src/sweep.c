@@ -562,6 +562,10 @@ static void *bgsweep_main(void *arg) {
     seen = bgsweep.gen;
     sgc_unlock(&bgsweep.lock);
     sgc_exit_blocking();
+    /* The unprotect walk of the collection that woke it, put off by an
+     * allocating thread (genprotect.c), first; again after the sweep if
+     * gc_lock was taken then. */
+    gen_restarted_background();
     uint64_t t0 = sweep_clock();
     for (;;) {
       nopreempt_enter(c);
@@ -571,6 +575,7 @@ static void *bgsweep_main(void *arg) {
         break;
     }
     sweep_clocked(t0);
+    gen_restarted_background();
   }
   return NULL;
 }
