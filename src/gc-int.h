@@ -210,7 +210,7 @@ void gen_restarted(void);
  * (gen_restarted_pending, gc_lock held).  genprotect.c. */
 void gen_restarted_later(void);
 void gen_restarted_pending(void);
-void gen_restarted_background(void);
+void gen_restarted_background(bool retry);
 extern int unprotect_pending; /* atomic */
 /* The kernel tracks writes per 4 KiB page, half of one of ours. */
 #define KPAGE ((uintptr_t)4096)

@@ -411,14 +411,31 @@ void gen_restarted_pending(void) {
     unprotect_now();
 }
 
-/* No lock held.  A try only: a collection holding gc_lock makes the
- * walk itself, and a sweeper waiting for gc_lock could wait for a
- * collection that waits for the sweep. */
-void gen_restarted_background(void) {
-  if (!ATOMIC_LOAD_RELAXED(&unprotect_pending) || !sgc_trylock(&gc_lock))
-    return;
-  gen_restarted_pending();
-  sgc_unlock(&gc_lock);
+/* No lock held.  Tries only: a collection holding gc_lock makes the
+ * walk itself (at its entry), and a sweeper waiting for gc_lock could
+ * wait for a collection that waits for the sweep.  With 'retry', tries
+ * again every 100 us (in a blocking region) until the walk is made, by
+ * this thread or by whoever took gc_lock: a reader of sgc_read_stats
+ * holds it a moment, and a sweeper that gave up after two tries left
+ * the walk to the allocating thread's next collection (CI, loaded: 1
+ * walk in 6 of gen_walk_after_a_major_that_fell_due_leaves_the_
+ * allocating_thread, whose thread reads the stats every 1024
+ * allocations).  Every holder that keeps it long (a collection, fork)
+ * makes a pending walk first, so the retries end. */
+void gen_restarted_background(bool retry) {
+  while (ATOMIC_LOAD_RELAXED(&unprotect_pending)) {
+    if (sgc_trylock(&gc_lock)) {
+      gen_restarted_pending();
+      sgc_unlock(&gc_lock);
+      return;
+    }
+    if (!retry)
+      return;
+    struct timespec ts = {0, 100000};
+    sgc_enter_blocking();
+    nanosleep(&ts, NULL);
+    sgc_exit_blocking();
+  }
 }
 
 /* Listed pages that are not populated, protected (heap lock held), but

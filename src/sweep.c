@@ -563,9 +563,9 @@ static void *bgsweep_main(void *arg) {
     sgc_unlock(&bgsweep.lock);
     sgc_exit_blocking();
     /* The unprotect walk of the collection that woke it, put off by an
-     * allocating thread (genprotect.c), first; again after the sweep if
-     * gc_lock was taken then. */
-    gen_restarted_background();
+     * allocating thread (genprotect.c), first; after the sweep, until it
+     * is made, if gc_lock was taken then. */
+    gen_restarted_background(false);
     uint64_t t0 = sweep_clock();
     for (;;) {
       nopreempt_enter(c);
@@ -575,7 +575,7 @@ static void *bgsweep_main(void *arg) {
         break;
     }
     sweep_clocked(t0);
-    gen_restarted_background();
+    gen_restarted_background(true);
   }
   return NULL;
 }

@@ -75,7 +75,7 @@ int main(void) {
     seen = st.num_major_gc;
     /* Give the sweeper the time to make the walks (one a major) before
      * more allocation falls due. */
-    for (double t = now(); walks_expected && now() - t < 2;) {
+    for (double t = now(); walks_expected && now() - t < 10;) {
       if (__atomic_load_n(&walks, __ATOMIC_SEQ_CST) >= majors)
         break;
       struct timespec ts = {0, 1000000};
