@@ -37,12 +37,6 @@ static void on_walk(void) {
   __atomic_add_fetch(&walks, 1, __ATOMIC_SEQ_CST);
 }
 
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 node *volatile kept; /* root: a list that grows, so majors come */
 
 int main(void) {
@@ -56,8 +50,8 @@ int main(void) {
   long want_majors = scaled(6) < 3 ? 3 : scaled(6);
   long majors = 0, nkept = 0;
   uint64_t seen = st.num_major_gc;
-  double deadline = now() + 120;
-  for (long i = 0; majors < want_majors && now() < deadline; i++) {
+  double deadline = now_seconds() + 120;
+  for (long i = 0; majors < want_majors && now_seconds() < deadline; i++) {
     node *n = sgc_alloc(sizeof(node));
     CHECK(n != NULL);
     n->val = (uint64_t)i;
@@ -75,7 +69,7 @@ int main(void) {
     seen = st.num_major_gc;
     /* Give the sweeper the time to make the walks (one a major) before
      * more allocation falls due. */
-    for (double t = now(); walks_expected && now() - t < 10;) {
+    for (double t = now_seconds(); walks_expected && now_seconds() - t < 10;) {
       if (__atomic_load_n(&walks, __ATOMIC_SEQ_CST) >= majors)
         break;
       struct timespec ts = {0, 1000000};
