@@ -117,6 +117,10 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
                  int gcpercent, uint64_t min_goal);
 /* The next goal again, for a new GOGC (gc_lock held). */
 uint64_t gen_goal(int gcpercent, uint64_t min_goal);
+/* From now on the goal never falls below the largest one GOGC gave since
+ * GOGC last changed (bdwgc's heap, which never shrinks: its layer calls
+ * it; any thread, once, before or after sgc_init). */
+void gen_hold_peak_goal(void);
 void gen_read_stats(sgc_stats *st);
 /* The rates of the square-root sizing rule (pacer.c), after a cycle. */
 void gen_note_rates(uint64_t allocated, uint64_t alloc_ns, uint64_t marked,

@@ -55,6 +55,9 @@ void compat_events_atfork_child(void);
 /* All of buf to fd, retrying after EINTR (src/throw.c; stdio would drop
  * text a stop's signal interrupts). */
 void sgc_write_all(int fd, const char *buf, size_t n);
+/* The core's pacing keeps the largest goal it gave, as bdwgc's heap never
+ * shrinks (src/generation.c, held_goal). */
+void gen_hold_peak_goal(void);
 #include "gc/gc_disclaim.h"
 #include "gc/javaxfc.h"
 #include "spangc.h"

@@ -190,6 +190,7 @@ void compat_init(void) {
     const char *gogc = sgc_option("SPANGC_GOGC");
     if (gogc && *gogc && !getenv("GC_FREE_SPACE_DIVISOR"))
       last_divisor = GC_free_space_divisor;
+    gen_hold_peak_goal();
     compat_sync_settings();
     sgc_stats st;
     sgc_read_stats(&st);
@@ -237,7 +238,9 @@ unsigned GC_get_version(void) {
  * for about 56 MB live, 1.75x).  GOGC = 225/d (75 for bdwgc's default
  * of 3: the heap at 1.75x live) sits there; 300/d (100, the rule before)
  * put our heap at 2x plus fragmentation, and those programs at 1.15-1.2x
- * the peak RSS they have on bdwgc. */
+ * the peak RSS they have on bdwgc.  Since bdwgc's heap never shrinks, the
+ * goal never falls below the largest one this GOGC gave (GC_init asks the
+ * core for that: gen_hold_peak_goal). */
 void compat_sync_settings(void) {
   GC_word d = __atomic_load_n(&GC_free_space_divisor, __ATOMIC_RELAXED);
   if (d == last_divisor)
