@@ -770,6 +770,10 @@ SGC_API int sgc_collect_a_little(void);
  *   sgc_collect_a_little called from fn only sweeps.
  *   fn must not fork(): that aborts naming the call (the child could
  *   otherwise start with another thread's fn half done).
+ *   fn returns on the thread that called: a fiber suspended inside fn
+ *   can be resumed on that thread only (a switch to it elsewhere aborts,
+ *   naming the fiber), and that thread must not exit before fn returns
+ *   (its exit aborts: no collection could start again).
  */
 SGC_API void *sgc_call_without_collections(void *(*fn)(void *), void *arg);
 

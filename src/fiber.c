@@ -428,6 +428,35 @@ static void do_switch(mthread *t, sgc_fiber *from, sgc_fiber *to) {
   after_switch();
 }
 
+/* A fiber inside sgc_call_without_collections holds the read hold of
+ * the thread it entered the call on, counted in that thread's TLS (gc.c):
+ * resumed on another thread, its fn would return there, drop the other
+ * thread's count, and leave the hold taken for ever, every collection
+ * waiting for it (helper-62: a fiber that returned on a second thread
+ * hung the next collection).  So such a fiber resumes only where it
+ * entered; the check is at the switch, before anything is lost. */
+sgc_fiber *fiber_hold_begin(void) {
+  mcache *c = sgc_tls_cache;
+  if (c == NULL || c->thr == NULL || c->thr->cur == NULL)
+    return NULL;
+  sgc_fiber *f = c->thr->cur;
+  if (f->holds++ == 0)
+    f->hold_thread = c->thr;
+  return f;
+}
+
+void fiber_hold_end(sgc_fiber *f) {
+  if (f != NULL)
+    f->holds--;
+}
+
+static void check_held_here(const char *call, mthread *t, sgc_fiber *to) {
+  if (to->holds > 0 && to->hold_thread != t)
+    sgc_fatal("%s(%p): the fiber is inside sgc_call_without_collections, "
+              "entered on thread %lu; it can only be resumed on that thread",
+              call, (void *)to, (unsigned long)to->hold_thread->tid);
+}
+
 static void check_target(const char *call, mthread *t, sgc_fiber *to) {
   if (to == NULL)
     sgc_fatal("%s(NULL): no fiber", call);
@@ -446,6 +475,7 @@ static void check_target(const char *call, mthread *t, sgc_fiber *to) {
               (void *)to);
   if (to->state == FIBER_FINISHED)
     sgc_fatal("%s(%p): the fiber has finished", call, (void *)to);
+  check_held_here(call, t, to);
 }
 
 void sgc_fiber_switch(sgc_fiber *to) {
@@ -475,6 +505,7 @@ __attribute__((noreturn, used)) void fiber_main(sgc_fiber *f) {
       (to->magic == FIBER_HOME_MAGIC && to->thread != t))
     sgc_fatal("fiber %p finished, but the fiber that last switched to it "
               "(%p) cannot be resumed here", (void *)f, (void *)to);
+  check_held_here("the return of a fiber's function to", t, to);
   check_canary(f);
   f->state = FIBER_FINISHED;
   /* A finished fiber needs neither: kept, they would keep every fiber and

@@ -368,6 +368,8 @@ uint32_t pacer_idle_backoff(uint32_t backoff, uint64_t heap_before,
 void gc_init(void);
 /* Recompute the next goal now (sgc_set_memory_limit). */
 void gc_refresh_goal(void);
+/* Aborts if the exiting thread is inside sgc_call_without_collections. */
+void gc_thread_exit_check(void);
 /* The collector's settings and the figures of the last cycles: gc.c's,
  * written by collect.c's collections too (see gc.c for the locks). */
 typedef struct gc_state {

@@ -357,11 +357,16 @@ void *sgc_call_without_collections(void *(*fn)(void *), void *arg) {
    * nest (a fiber may enter one inside another's fn and still be in it
    * when that returns; the review of 7fdf170 saw a collection run inside
    * the second fn). */
+  /* The running fiber cannot be resumed on another thread until fn
+   * returns (fiber.c, fiber_hold_begin): the count and the hold are this
+   * thread's. */
+  sgc_fiber *f = fiber_hold_begin();
   if (without_collections > 0) {
     without_collections++;
     void *r = fn(arg);
     if (--without_collections == 0)
       sgc_rwunlock(&hold_lock);
+    fiber_hold_end(f);
     return r;
   }
   if (!sgc_rdlock_if_free(&hold_lock)) {
@@ -378,7 +383,19 @@ void *sgc_call_without_collections(void *(*fn)(void *), void *arg) {
   void *r = fn(arg);
   if (--without_collections == 0)
     sgc_rwunlock(&hold_lock);
+  fiber_hold_end(f);
   return r;
+}
+
+/* A thread that exits inside fn (pthread_exit there, or a fiber it ran
+ * still suspended inside one) would keep its read hold for ever: no
+ * collection could start again. */
+void gc_thread_exit_check(void) {
+  if (without_collections > 0)
+    sgc_fatal("thread exits inside sgc_call_without_collections (%d "
+              "calls not returned: fn called pthread_exit, or a fiber is "
+              "suspended inside fn); no collection could start again",
+              without_collections);
 }
 
 int sgc_collect_a_little(void) {

@@ -165,6 +165,7 @@ void mcache_destroy(mcache *c) {
  * would touch its cache beside the collector), and only then is the
  * thread unregistered. */
 void mcache_thread_exit(mcache *c) {
+  gc_thread_exit_check();
   nopreempt_enter(c);
   mcache_retire(c);
   nopreempt_leave(c);

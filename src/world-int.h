@@ -40,6 +40,10 @@ struct sgc_fiber {
   uint8_t guarded;          /* its guard page is protected */
   uint8_t scanned;          /* this collection */
   void *tsan_fiber;         /* ThreadSanitizer's fiber, in TSan builds */
+  /* sgc_call_without_collections calls it is inside, and the thread the
+   * first was entered on (written by the thread it runs on). */
+  uint32_t holds;
+  struct mthread *hold_thread;
 };
 
 /* A registered thread (a mutator).  Linked in the thread list under
@@ -79,6 +83,10 @@ typedef struct mthread {
 
 void fiber_thread_init(mthread *t);  /* home fiber of a new thread */
 void fiber_thread_exit(mthread *t);
+/* sgc_call_without_collections: the running fiber enters a call (its
+ * fiber, NULL on an unregistered thread) and returns from it. */
+struct sgc_fiber *fiber_hold_begin(void);
+void fiber_hold_end(struct sgc_fiber *f);
 /* Collector hooks, world stopped: scan suspended reachable fibers until no
  * new one is found; then free the stacks of dead fibers and shrink idle
  * ones. */
