@@ -480,6 +480,13 @@ static void check_target(const char *call, mthread *t, sgc_fiber *to) {
 
 void sgc_fiber_switch(sgc_fiber *to) {
   mthread *t = current_thread("sgc_fiber_switch");
+  /* A blocking thread is scanned from the stack pointer it entered with,
+   * on the stack it was running then: after a switch that pointer would
+   * not be on the stack the thread runs (spangc.h forbids sgc_ calls in
+   * the region; this one is cheap to check). */
+  if (ATOMIC_LOAD_RELAXED(&t->state) == THR_BLOCKING)
+    sgc_fatal("sgc_fiber_switch(%p): called inside a blocking region "
+              "(sgc_enter_blocking); leave it first", (void *)to);
   if (unlikely(!t->altstack_checked))
     ensure_altstack(t);
   mcache *c = t->cache;
