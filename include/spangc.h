@@ -773,7 +773,9 @@ SGC_API int sgc_collect_a_little(void);
  *   fn returns on the thread that called: a fiber suspended inside fn
  *   can be resumed on that thread only (a switch to it elsewhere aborts,
  *   naming the fiber), and that thread must not exit before fn returns
- *   (its exit aborts: no collection could start again).
+ *   (its exit aborts: no collection could start again).  fn must return:
+ *   leaving it by longjmp, a C++ exception or thread cancellation keeps
+ *   collections out for ever.
  */
 SGC_API void *sgc_call_without_collections(void *(*fn)(void *), void *arg);
 

@@ -435,13 +435,18 @@ static void do_switch(mthread *t, sgc_fiber *from, sgc_fiber *to) {
  * waiting for it (helper-62: a fiber that returned on a second thread
  * hung the next collection).  So such a fiber resumes only where it
  * entered; the check is at the switch, before anything is lost. */
+/* A thread's own stack (its home fiber) runs on that thread only, and is
+ * freed with the thread's record when fn unregisters the thread: not
+ * counted.  The thread is known by its pthread_t, which a thread that
+ * unregistered and registered again keeps. */
 sgc_fiber *fiber_hold_begin(void) {
   mcache *c = sgc_tls_cache;
-  if (c == NULL || c->thr == NULL || c->thr->cur == NULL)
+  if (c == NULL || c->thr == NULL || c->thr->cur == NULL ||
+      c->thr->cur == &c->thr->home)
     return NULL;
   sgc_fiber *f = c->thr->cur;
   if (f->holds++ == 0)
-    f->hold_thread = c->thr;
+    f->hold_tid = c->thr->tid;
   return f;
 }
 
@@ -451,10 +456,10 @@ void fiber_hold_end(sgc_fiber *f) {
 }
 
 static void check_held_here(const char *call, mthread *t, sgc_fiber *to) {
-  if (to->holds > 0 && to->hold_thread != t)
+  if (to->holds > 0 && !pthread_equal(to->hold_tid, t->tid))
     sgc_fatal("%s(%p): the fiber is inside sgc_call_without_collections, "
               "entered on thread %lu; it can only be resumed on that thread",
-              call, (void *)to, (unsigned long)to->hold_thread->tid);
+              call, (void *)to, (unsigned long)to->hold_tid);
 }
 
 static void check_target(const char *call, mthread *t, sgc_fiber *to) {
@@ -513,6 +518,9 @@ __attribute__((noreturn, used)) void fiber_main(sgc_fiber *f) {
     sgc_fatal("fiber %p finished, but the fiber that last switched to it "
               "(%p) cannot be resumed here", (void *)f, (void *)to);
   check_held_here("the return of a fiber's function to", t, to);
+  if (ATOMIC_LOAD_RELAXED(&t->state) == THR_BLOCKING)
+    sgc_fatal("fiber %p finished inside a blocking region "
+              "(sgc_enter_blocking); leave it first", (void *)f);
   check_canary(f);
   f->state = FIBER_FINISHED;
   /* A finished fiber needs neither: kept, they would keep every fiber and

@@ -389,7 +389,9 @@ void *sgc_call_without_collections(void *(*fn)(void *), void *arg) {
 
 /* A thread that exits inside fn (pthread_exit there, or a fiber it ran
  * still suspended inside one) would keep its read hold for ever: no
- * collection could start again. */
+ * collection could start again.  At the thread's exit (mcache.c's
+ * destructor), not at sgc_unregister_thread, which fn may call: the hold
+ * and the count are the thread's, not its registration's. */
 void gc_thread_exit_check(void) {
   if (without_collections > 0)
     sgc_fatal("thread exits inside sgc_call_without_collections (%d "

@@ -217,6 +217,19 @@ static void set_uncollectable(void *p) {
     ATOMIC_STORE_RELAXED(&s->hasuncoll, 1);
 }
 
+/* spangc.h forbids allocating inside a blocking region: the thread may
+ * run beside a mark or a sweep that does not count on it.  A load per
+ * allocation: checked by the debug build only. */
+static inline void check_not_blocking(mcache *c, const char *call, size_t n) {
+#if SPANGC_DEBUG
+  if (c->thr != NULL && ATOMIC_LOAD_RELAXED(&c->thr->state) == THR_BLOCKING)
+    sgc_fatal("%s(%zu): called inside a blocking region "
+              "(sgc_enter_blocking); leave it first", call, n);
+#else
+  (void)c, (void)call, (void)n;
+#endif
+}
+
 static inline void *alloc_any(size_t n, int kind, bool uncollectable) {
   mcache *c = mcache_get();
   if (unlikely(c == NULL)) {
@@ -224,6 +237,7 @@ static inline void *alloc_any(size_t n, int kind, bool uncollectable) {
     return NULL;
   }
   void *p;
+  check_not_blocking(c, "sgc_alloc", n);
   nopreempt_enter(c);
   if (likely(n <= MAX_SMALL_SIZE))
     p = alloc_small(c, n, kind);
@@ -327,6 +341,7 @@ size_t sgc_alloc_many(size_t n, int kind, void **out, size_t max) {
     errno = ENOMEM;
     return 0;
   }
+  check_not_blocking(c, "sgc_alloc_many", n);
   nopreempt_enter(c);
   size_t got = alloc_small_run(c, n, kind, out, max);
   nopreempt_leave(c);

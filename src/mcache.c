@@ -165,7 +165,6 @@ void mcache_destroy(mcache *c) {
  * would touch its cache beside the collector), and only then is the
  * thread unregistered. */
 void mcache_thread_exit(mcache *c) {
-  gc_thread_exit_check();
   nopreempt_enter(c);
   mcache_retire(c);
   nopreempt_leave(c);
@@ -194,6 +193,7 @@ static __thread int exit_calls;
 #endif
 
 static void cache_destructor(void *arg) {
+  gc_thread_exit_check(); /* not sgc_unregister_thread: fn may call it */
   if (sgc_tls_cache)
     mcache_thread_exit(sgc_tls_cache);
   pthread_setspecific(cache_key, NULL);

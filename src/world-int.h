@@ -43,7 +43,7 @@ struct sgc_fiber {
   /* sgc_call_without_collections calls it is inside, and the thread the
    * first was entered on (written by the thread it runs on). */
   uint32_t holds;
-  struct mthread *hold_thread;
+  pthread_t hold_tid;
 };
 
 /* A registered thread (a mutator).  Linked in the thread list under
@@ -84,7 +84,8 @@ typedef struct mthread {
 void fiber_thread_init(mthread *t);  /* home fiber of a new thread */
 void fiber_thread_exit(mthread *t);
 /* sgc_call_without_collections: the running fiber enters a call (its
- * fiber, NULL on an unregistered thread) and returns from it. */
+ * fiber; NULL on a thread's own stack, which never moves, or on an
+ * unregistered thread) and returns from it. */
 struct sgc_fiber *fiber_hold_begin(void);
 void fiber_hold_end(struct sgc_fiber *f);
 /* Collector hooks, world stopped: scan suspended reachable fibers until no

@@ -6,7 +6,8 @@
  * return there and leave the hold taken for ever (the next collection
  * hung: helper-62), so the switch aborts naming the fiber and the call.
  * A thread that exits while a fiber it ran is suspended inside fn would
- * keep the hold too: its exit aborts.  The cases that must abort run in
+ * keep the hold too: its exit aborts; one that unregisters inside fn and
+ * returns does not.  The cases that must abort run in
  * a child (this program again with an argument); the parent checks the
  * signal and the message. */
 #include <pthread.h>
@@ -100,6 +101,20 @@ static int child_exit(void) {
   return 0;
 }
 
+/* fn may unregister its thread (the hold is the thread's, not its
+ * registration's): that aborted in the first version of the exit check
+ * (helper-63). */
+static void *unregister_inside(void *arg) {
+  sgc_unregister_thread();
+  return arg;
+}
+
+static void *unregistering_thread(void *arg) {
+  CHECK(sgc_register_thread() == 0);
+  CHECK(sgc_call_without_collections(unregister_inside, arg) == arg);
+  return arg;
+}
+
 /* Resumed where it entered: fn returns, collections run again. */
 static void *same_thread(void *arg) {
   start_inner();
@@ -128,6 +143,8 @@ int main(int argc, char **argv) {
   uint64_t before = st.num_gc;
   pthread_t t;
   CHECK(sgc_pthread_create(&t, NULL, same_thread, NULL) == 0);
+  CHECK(pthread_join(t, NULL) == 0);
+  CHECK(pthread_create(&t, NULL, unregistering_thread, NULL) == 0);
   CHECK(pthread_join(t, NULL) == 0);
   sgc_collect();
   sgc_read_stats(&st);
