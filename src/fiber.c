@@ -434,8 +434,8 @@ static void do_switch(mthread *t, sgc_fiber *from, sgc_fiber *to) {
  * thread's count, and leave the hold taken for ever, every collection
  * waiting for it (helper-62: a fiber that returned on a second thread
  * hung the next collection).  So such a fiber resumes only where it
- * entered; the check is at the switch, before anything is lost. */
-/* A thread's own stack (its home fiber) runs on that thread only, and is
+ * entered; the check is at the switch, before anything is lost.
+ * A thread's own stack (its home fiber) runs on that thread only, and is
  * freed with the thread's record when fn unregisters the thread: not
  * counted.  The thread is known by its pthread_t, which a thread that
  * unregistered and registered again keeps. */

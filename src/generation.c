@@ -257,7 +257,6 @@ void gen_note_concurrent_pause(uint64_t ns) { gen.conc_pause_ns = ns; }
 uint64_t gen_alloc_rate(void) { return gen.alloc_rate; }
 uint64_t gen_mark_rate(void) { return gen.mark_rate; }
 
-/* The goal, lowered under the soft memory limit (memlimit.c). */
 /* The held peak (gen_hold_peak_goal).  bdwgc collects when its heap is
  * full and grows it otherwise, so once its live data shrank it keeps the
  * room of its largest heap: on Guile's programs its collections came
@@ -284,6 +283,8 @@ static uint64_t held_goal(uint64_t goal, int gcpercent) {
 
 void gen_hold_peak_goal(void) { ATOMIC_STORE(&gen.hold_peak, 1); }
 
+/* The goal, held at the peak if asked, lowered under the soft memory
+ * limit (memlimit.c). */
 uint64_t gen_goal(int gcpercent, uint64_t min_goal) {
   return memlimit_goal(held_goal(policy_goal(gcpercent, min_goal), gcpercent),
                        gen.last_marked, gcpercent < 0);
