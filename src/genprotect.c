@@ -431,10 +431,7 @@ void gen_restarted_background(bool retry) {
     }
     if (!retry)
       return;
-    struct timespec ts = {0, 100000};
-    sgc_enter_blocking();
-    nanosleep(&ts, NULL);
-    sgc_exit_blocking();
+    sleep_as_blocking(100000);
   }
 }
 

@@ -220,13 +220,13 @@ static void set_uncollectable(void *p) {
 /* spangc.h forbids allocating inside a blocking region: the thread may
  * run beside a mark or a sweep that does not count on it.  A load per
  * allocation: checked by the debug build only. */
-static inline void check_not_blocking(mcache *c, const char *call, size_t n) {
+static inline void check_not_blocking(const char *call, size_t n) {
 #if SPANGC_DEBUG
-  if (c->thr != NULL && ATOMIC_LOAD_RELAXED(&c->thr->state) == THR_BLOCKING)
+  if (sgc_in_blocking())
     sgc_fatal("%s(%zu): called inside a blocking region "
               "(sgc_enter_blocking); leave it first", call, n);
 #else
-  (void)c, (void)call, (void)n;
+  (void)call, (void)n;
 #endif
 }
 
@@ -237,7 +237,7 @@ static inline void *alloc_any(size_t n, int kind, bool uncollectable) {
     return NULL;
   }
   void *p;
-  check_not_blocking(c, "sgc_alloc", n);
+  check_not_blocking("sgc_alloc", n);
   nopreempt_enter(c);
   if (likely(n <= MAX_SMALL_SIZE))
     p = alloc_small(c, n, kind);
@@ -341,7 +341,7 @@ size_t sgc_alloc_many(size_t n, int kind, void **out, size_t max) {
     errno = ENOMEM;
     return 0;
   }
-  check_not_blocking(c, "sgc_alloc_many", n);
+  check_not_blocking("sgc_alloc_many", n);
   nopreempt_enter(c);
   size_t got = alloc_small_run(c, n, kind, out, max);
   nopreempt_leave(c);
