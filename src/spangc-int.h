@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "spangc.h"
 
@@ -108,6 +109,8 @@ bool os_commit(void *addr, size_t size);       /* make reserved range usable */
 void *os_alloc(size_t size);                   /* fresh zeroed memory, or NULL */
 void os_free(void *addr, size_t size);
 void os_release(void *addr, size_t size);      /* give pages back (madvise) */
+void os_release_runs(const struct iovec *run, size_t n); /* n of them at once */
+uint64_t os_release_calls(void); /* system calls that released pages so far */
 void os_populate(void *addr, size_t size);     /* fault them in at once */
 uint64_t os_nanotime(void);
 void os_init_fault_injection(void);
