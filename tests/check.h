@@ -105,4 +105,14 @@ static inline size_t resident_pages(const void *p, size_t n) {
   free(vec);
   return r;
 }
+
+/* The running kernel is at least major.minor (uname). */
+#include <sys/utsname.h>
+static inline int kernel_at_least(int major, int minor) {
+  struct utsname u;
+  int ma = 0, mi = 0;
+  CHECK(uname(&u) == 0);
+  CHECK(sscanf(u.release, "%d.%d", &ma, &mi) == 2);
+  return ma > major || (ma == major && mi >= minor);
+}
 #endif

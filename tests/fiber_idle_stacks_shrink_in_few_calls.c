@@ -12,9 +12,6 @@
  * fiber (then said so). */
 #include <stdint.h>
 #include <stdio.h>
-#include <sys/mman.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 
 #include "check.h"
 #include "spangc-int.h"
@@ -67,28 +64,19 @@ int main(void) {
   sgc_collect();
   uint64_t calls = os_release_calls() - calls0;
 
-  long pg = sysconf(_SC_PAGESIZE);
   size_t resident = 0;
-  for (int i = 0; i < N; i++) {
-    unsigned char v;
-    uintptr_t p = deep_at[i] & ~(uintptr_t)(pg - 1);
-    CHECK(mincore((void *)p, (size_t)pg, &v) == 0);
-    resident += v & 1;
-  }
+  for (int i = 0; i < N; i++)
+    resident += resident_pages((const void *)deep_at[i], 1);
   CHECKF(resident == 0, "%zu of %d idle stacks kept their deep pages",
          resident, N);
 
-  struct utsname u;
-  int major = 0, minor = 0;
-  CHECK(uname(&u) == 0);
-  sscanf(u.release, "%d.%d", &major, &minor);
-  if (major > 6 || (major == 6 && minor >= 16))
+  if (kernel_at_least(6, 16))
     CHECKF(calls <= (N + 255) / 256 + 8,
            "%llu release calls for %d idle stacks",
            (unsigned long long)calls, N);
   else
-    printf("kernel %s: stacks released one by one (%llu calls), not "
-           "checked\n", u.release, (unsigned long long)calls);
+    printf("kernel before 6.16: stacks released one by one (%llu calls), "
+           "not checked\n", (unsigned long long)calls);
 
   for (int i = 0; i < N; i++) {
     sgc_fiber_switch(fs[i]);

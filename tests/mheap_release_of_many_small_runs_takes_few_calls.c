@@ -13,9 +13,6 @@
  * process itself, Linux 6.16), one per run otherwise (then said so). */
 #include <stdint.h>
 #include <stdio.h>
-#include <sys/mman.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 
 #include "check.h"
 #include "spangc-int.h"
@@ -27,16 +24,6 @@ static uint64_t *obj[N];
 
 static uint64_t pattern(int i, size_t w) {
   return 0x7e1ea5e000000000ull ^ ((uint64_t)i << 24) ^ w;
-}
-
-static size_t pages_in_core(void *p, size_t len) {
-  long pg = sysconf(_SC_PAGESIZE);
-  unsigned char vec[SIZE / 4096 + 1];
-  CHECK(mincore(p, len, vec) == 0);
-  size_t n = 0;
-  for (size_t k = 0; k < (len + (size_t)pg - 1) / (size_t)pg; k++)
-    n += vec[k] & 1;
-  return n;
 }
 
 int main(void) {
@@ -64,7 +51,7 @@ int main(void) {
 
   size_t still = 0;
   for (int i = 0; i < N / 2; i++)
-    still += pages_in_core(freed[i], SIZE);
+    still += resident_pages(freed[i], SIZE);
   CHECKF(still == 0, "%zu pages of the released runs still resident", still);
   for (int i = 0; i < N; i += 2)
     for (size_t w = 0; w < SIZE / 8; w++)
@@ -75,17 +62,13 @@ int main(void) {
    * MADV_DONTNEED on the process itself, or no PIDFD_SELF) release run by
    * run: only correctness is checked there. */
   uint64_t batches = (N / 2 + 99) / 100;
-  struct utsname u;
-  int major = 0, minor = 0;
-  CHECK(uname(&u) == 0);
-  sscanf(u.release, "%d.%d", &major, &minor);
-  if (major > 6 || (major == 6 && minor >= 16))
+  if (kernel_at_least(6, 16))
     CHECKF(calls <= batches + 4,
            "%llu release calls for %d runs (one per run: no batching)",
            (unsigned long long)calls, N / 2);
   else
-    printf("kernel %s: runs released one by one (%llu calls), not checked\n",
-           u.release, (unsigned long long)calls);
+    printf("kernel before 6.16: runs released one by one (%llu calls), "
+           "not checked\n", (unsigned long long)calls);
 
   /* The released memory comes back zeroed. */
   for (int i = 1; i < N; i += 2) {
