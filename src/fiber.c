@@ -711,9 +711,11 @@ void fibers_reset_scanned(bool from_marks) {
  * the TLBs, for the lot): 100000 idle fibers shrunk one call each held
  * the stop for seconds. */
 #define SHRINK_BATCH 256
+static struct iovec shrink_run[SHRINK_BATCH] SGC_NOGC; /* world stopped */
+
 void fibers_after_mark(uint64_t *released) {
   uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-  struct iovec run[SHRINK_BATCH];
+  struct iovec *run = shrink_run; /* not on the stack: it may be a fiber's */
   size_t n = 0;
   for (uint32_t i = 0; i < nreg;) {
     sgc_fiber *f = registry[i];

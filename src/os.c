@@ -85,34 +85,45 @@ void os_release(void *addr, size_t size) {
  * 64 at a time.  PIDFD_SELF_THREAD_GROUP (6.15) names the process
  * without holding a descriptor.  A refusal (an older kernel: EINVAL,
  * EBADF, ENOSYS; a seccomp filter: EPERM) turns it off for good and the
- * runs go one by one; a short count (the kernel stopped at a run it could
- * not advise) finishes the rest one by one. */
+ * runs go one by one (os_release_batch_refusal says why); a short count
+ * (the kernel stops at about 2 GiB, or at a run it could not advise)
+ * sends the rest to another call. */
 #define PIDFD_SELF_THREAD_GROUP_ (-10001)
 #define RELEASE_IOV_MAX 1024 /* the kernel's UIO_MAXIOV */
-static int batch_release_off; /* atomic */
+static int batch_refusal; /* atomic: the errno that turned batching off */
+
+int os_release_batch_refusal(void) {
+  return ATOMIC_LOAD_RELAXED(&batch_refusal);
+}
 
 void os_release_runs(const struct iovec *run, size_t n) {
+  int saved = errno; /* a refusal is no failure of the caller's call */
   size_t k = 0;
-  if (n > 1 && n <= RELEASE_IOV_MAX &&
-      !ATOMIC_LOAD_RELAXED(&batch_release_off)) {
+  /* The kernel advises at most about 2 GiB a call: what it did not reach
+   * goes to another call, the run it cut short by itself. */
+  while (n - k > 1 && n - k <= RELEASE_IOV_MAX &&
+         !ATOMIC_LOAD_RELAXED(&batch_refusal)) {
     ATOMIC_ADD(&nrelease_calls, 1);
-    long r = syscall(SYS_process_madvise, PIDFD_SELF_THREAD_GROUP_, run, n,
-                     MADV_DONTNEED, 0);
+    long r = syscall(SYS_process_madvise, PIDFD_SELF_THREAD_GROUP_, run + k,
+                     n - k, MADV_DONTNEED, 0);
     if (r < 0) {
       if (errno != ENOMEM && errno != EAGAIN && errno != EINTR)
-        ATOMIC_STORE_RELAXED(&batch_release_off, 1);
-    } else {
-      size_t done = (size_t)r;
-      for (; k < n && done >= run[k].iov_len; k++)
-        done -= run[k].iov_len;
-      if (k < n && done != 0) {
-        os_release((char *)run[k].iov_base + done, run[k].iov_len - done);
-        k++;
-      }
+        ATOMIC_STORE_RELAXED(&batch_refusal, errno);
+      break;
+    }
+    if (r == 0)
+      break;
+    size_t done = (size_t)r;
+    for (; k < n && done >= run[k].iov_len; k++)
+      done -= run[k].iov_len;
+    if (k < n && done != 0) {
+      os_release((char *)run[k].iov_base + done, run[k].iov_len - done);
+      k++;
     }
   }
   for (; k < n; k++)
     os_release(run[k].iov_base, run[k].iov_len);
+  errno = saved;
 }
 
 #ifndef MADV_POPULATE_WRITE

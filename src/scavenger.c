@@ -98,12 +98,17 @@ static void count_released(mheap *h, mspan *s, uintptr_t released) {
  * across the whole pass meanwhile; now a call per PENDING_RUNS runs.  The
  * pages were counted released when chosen and mheap.lock stays held until
  * the call, so no allocation can be given them before they are gone:
- * pending_flush runs before any point where a pass drops the lock. */
+ * pending_flush runs before any point where a pass drops the lock, and
+ * the gathered runs are empty whenever mheap.lock is free.  So one set
+ * serves every pass, under mheap.lock (not on the caller's stack: an
+ * allocation under a memory limit releases on a fiber's stack, 16 KiB at
+ * least). */
 #define PENDING_RUNS 256
 typedef struct pending_runs {
   uint32_t n;
   struct iovec run[PENDING_RUNS];
 } pending_runs;
+static pending_runs pending SGC_NOGC; /* mheap.lock */
 
 static void pending_flush(pending_runs *p) {
   os_release_runs(p->run, p->n);
@@ -212,15 +217,15 @@ static mspan *first_idle_from(mspan *t, uintptr_t from, uint64_t now,
 size_t mheap_scavenge(uint64_t older_than) {
   mheap *h = &sgc_heap;
   release_batch b;
-  pending_runs p;
-  p.n = 0;
+  pending_runs *p = &pending;
   size_t released = 0;
   uintptr_t from = 0;
   sgc_lock(&h->lock);
+  SGC_ASSERT(p->n == 0);
   uint64_t now = os_nanotime();
   for (;;) {
     if (h->scavenging != NULL) {
-      pending_flush(&p); /* the wait drops the lock */
+      pending_flush(p); /* the wait drops the lock */
       mheap_wait_none_out_locked();
     }
     mspan *s = first_idle_from(h->freetree, from, now, older_than);
@@ -229,13 +234,13 @@ size_t mheap_scavenge(uint64_t older_than) {
     uintptr_t base = s->base, end = s->base + s->npages * PAGE_SIZE;
     uintptr_t n = choose_idle(h, s, now, older_than, &b);
     released += n * PAGE_SIZE;
-    release_batch_runs(h, &b, false, &p);
+    release_batch_runs(h, &b, false, p);
     /* A span with more runs than a batch holds is looked at again, from
      * the base of the span it is part of now (it may have merged with a
      * neighbour freed meanwhile). */
     from = b.n == RELEASE_RUNS ? h->spans[page_index(h, base)]->base : end;
   }
-  pending_flush(&p);
+  pending_flush(p);
   sgc_unlock(&h->lock);
   return released;
 }
@@ -300,8 +305,8 @@ static size_t scavenge_down_to(uint64_t keep, size_t batch,
   uint64_t before = min_idle == 0 ? UINT64_MAX
                     : now > min_idle ? now - min_idle : 0;
   release_batch b;
-  pending_runs p;
-  p.n = 0;
+  pending_runs *p = &pending;
+  SGC_ASSERT(p->n == 0);
   size_t released = 0;
   uintptr_t below = UINTPTR_MAX;
   while (released < batch) {
@@ -316,7 +321,7 @@ static size_t scavenge_down_to(uint64_t keep, size_t batch,
     if (want == 0)
       break;
     if (!locked && h->scavenging != NULL) {
-      pending_flush(&p); /* the wait drops the lock */
+      pending_flush(p); /* the wait drops the lock */
       mheap_wait_none_out_locked();
     }
     mspan *s = last_unreleased_below(h->freetree, below);
@@ -325,13 +330,13 @@ static size_t scavenge_down_to(uint64_t keep, size_t batch,
     uintptr_t base = s->base;
     uintptr_t n = choose_top(h, s, (uintptr_t)want, before, &b);
     released += n * PAGE_SIZE;
-    release_batch_runs(h, &b, locked, &p);
+    release_batch_runs(h, &b, locked, p);
     /* A full batch leaves the span's lower pages to the next round;
      * else the span is done, whatever it merged with meanwhile. */
     if (b.n < RELEASE_RUNS)
       below = base;
   }
-  pending_flush(&p);
+  pending_flush(p);
   return released;
 }
 

@@ -111,6 +111,8 @@ void os_free(void *addr, size_t size);
 void os_release(void *addr, size_t size);      /* give pages back (madvise) */
 void os_release_runs(const struct iovec *run, size_t n); /* n of them at once */
 uint64_t os_release_calls(void); /* system calls that released pages so far */
+int os_release_batch_refusal(void); /* errno that turned os_release_runs'
+                                       one call off, 0 while it is on */
 void os_populate(void *addr, size_t size);     /* fault them in at once */
 uint64_t os_nanotime(void);
 void os_init_fault_injection(void);

@@ -107,6 +107,7 @@ static inline size_t resident_pages(const void *p, size_t n) {
 }
 
 /* The running kernel is at least major.minor (uname). */
+#include <errno.h>
 #include <sys/utsname.h>
 static inline int kernel_at_least(int major, int minor) {
   struct utsname u;
@@ -114,5 +115,23 @@ static inline int kernel_at_least(int major, int minor) {
   CHECK(uname(&u) == 0);
   CHECK(sscanf(u.release, "%d.%d", &ma, &mi) == 2);
   return ma > major || (ma == major && mi >= minor);
+}
+
+/* Whether a count of release calls (os_release_runs batches) can be held
+ * to: Linux 6.16 or later, and no seccomp filter refused the one call
+ * (EPERM, ENOSYS there); says so when not.  Any other refusal on such a
+ * kernel is left to the caller's check to fail. */
+static inline int release_batching_expected(int refusal) {
+  if (!kernel_at_least(6, 16)) {
+    printf("kernel before 6.16: runs released one by one, count not "
+           "checked\n");
+    return 0;
+  }
+  if (refusal == EPERM || refusal == ENOSYS) {
+    printf("process_madvise refused (errno %d: a seccomp filter?): runs "
+           "released one by one, count not checked\n", refusal);
+    return 0;
+  }
+  return 1;
 }
 #endif
