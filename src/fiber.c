@@ -707,16 +707,13 @@ void fibers_reset_scanned(bool from_marks) {
 
 /* World stopped, mark complete: free the stacks of unreachable fibers,
  * shrink the idle ones, reset the scanned flags.  The idle stacks' pages
- * go back SHRINK_BATCH at a time (os_release_runs: one call, one flush of
- * the TLBs, for the lot): 100000 idle fibers shrunk one call each held
- * the stop for seconds. */
-#define SHRINK_BATCH 256
-static struct iovec shrink_run[SHRINK_BATCH] SGC_NOGC; /* world stopped */
+ * go back OS_RUNS at a time (an os_runs set: one call, one flush of the
+ * TLBs, for the lot): 100000 idle fibers shrunk one call each held the
+ * stop for seconds.  The set is not on the stack (it may be a fiber's). */
+static os_runs shrunk_runs SGC_NOGC; /* world stopped */
 
 void fibers_after_mark(uint64_t *released) {
   uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-  struct iovec *run = shrink_run; /* not on the stack: it may be a fiber's */
-  size_t n = 0;
   for (uint32_t i = 0; i < nreg;) {
     sgc_fiber *f = registry[i];
     f->scanned = 0;
@@ -730,19 +727,14 @@ void fibers_after_mark(uint64_t *released) {
        * too: the canary is written again when the fiber next runs. */
       uintptr_t keep = f->sp & ~(pg - 1);
       if (keep > f->lo) {
-        run[n].iov_base = (void *)f->lo;
-        run[n].iov_len = keep - f->lo;
-        if (++n == SHRINK_BATCH) {
-          os_release_runs(run, n);
-          n = 0;
-        }
+        os_runs_add(&shrunk_runs, f->lo, keep - f->lo);
         *released += keep - f->lo;
       }
       f->shrunk = 1;
     }
     i++;
   }
-  os_release_runs(run, n);
+  os_runs_flush(&shrunk_runs);
 }
 
 /* Caller in a no-preempt region. */

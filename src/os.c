@@ -6,7 +6,7 @@
  * MAP_NORESERVE) and commits it in chunks as it grows; metadata comes from
  * separate anonymous mappings.  Free pages are given back with
  * madvise(MADV_DONTNEED), after which they read as zero; many runs at once
- * with process_madvise (os_release_runs).
+ * with process_madvise (os_release_runs; gathered by an os_runs set).
  *
  * Fault injection: with SPANGC_FAIL_MMAP=N in the environment, the Nth
  * request that asks the OS for memory (commit or alloc, counted from 1)
@@ -124,6 +124,19 @@ void os_release_runs(const struct iovec *run, size_t n) {
   for (; k < n; k++)
     os_release(run[k].iov_base, run[k].iov_len);
   errno = saved;
+}
+
+void os_runs_flush(os_runs *r) {
+  os_release_runs(r->run, r->n);
+  r->n = 0;
+}
+
+void os_runs_add(os_runs *r, uintptr_t addr, uintptr_t len) {
+  if (r->n == OS_RUNS)
+    os_runs_flush(r);
+  r->run[r->n].iov_base = (void *)addr;
+  r->run[r->n].iov_len = len;
+  r->n++;
 }
 
 #ifndef MADV_POPULATE_WRITE

@@ -69,14 +69,12 @@
 typedef struct release_batch {
   mspan *s;
   uint32_t n;
-  struct {
-    uintptr_t addr, len;
-  } run[RELEASE_RUNS];
+  struct iovec run[RELEASE_RUNS];
 } release_batch;
 
 static void batch_add(release_batch *b, mspan *s, uintptr_t i, uintptr_t j) {
-  b->run[b->n].addr = s->base + i * PAGE_SIZE;
-  b->run[b->n].len = (j - i) * PAGE_SIZE;
+  b->run[b->n].iov_base = (void *)(s->base + i * PAGE_SIZE);
+  b->run[b->n].iov_len = (j - i) * PAGE_SIZE;
   b->n++;
 }
 
@@ -95,53 +93,37 @@ static void count_released(mheap *h, mspan *s, uintptr_t released) {
  * between live objects (the shrink run: 900 MB in 72 KiB runs) was
  * released one madvise per span, each ending with a TLB flush of every
  * CPU running the program (80-90 us here), 0.9 s with mheap.lock held
- * across the whole pass meanwhile; now a call per PENDING_RUNS runs.  The
+ * across the whole pass meanwhile; now a call per OS_RUNS runs.  The
  * pages were counted released when chosen and mheap.lock stays held until
- * the call, so no allocation can be given them before they are gone:
- * pending_flush runs before any point where a pass drops the lock, and
- * the gathered runs are empty whenever mheap.lock is free.  So one set
- * serves every pass, under mheap.lock (not on the caller's stack: an
- * allocation under a memory limit releases on a fiber's stack, 16 KiB at
- * least). */
-#define PENDING_RUNS 256
-typedef struct pending_runs {
-  uint32_t n;
-  struct iovec run[PENDING_RUNS];
-} pending_runs;
-static pending_runs pending SGC_NOGC; /* mheap.lock */
-
-static void pending_flush(pending_runs *p) {
-  os_release_runs(p->run, p->n);
-  p->n = 0;
-}
+ * the call, so no allocation can be given them before they are gone: the
+ * set is flushed before any point where a pass drops the lock, and is
+ * empty whenever mheap.lock is free.  So one set serves every pass, under
+ * mheap.lock (not on the caller's stack: an allocation under a memory
+ * limit releases on a fiber's stack, 16 KiB at least). */
+static os_runs pending SGC_NOGC; /* mheap.lock */
 
 /* Release the batch's runs: under the lock if 'locked' or the batch is
- * small (gathered in p then), else without it (the span out of the free
- * structures meanwhile).  mheap.lock held on entry and on return. */
-static void release_batch_runs(mheap *h, release_batch *b, bool locked,
-                               pending_runs *p) {
+ * small (gathered in pending then), else without it (the span out of the
+ * free structures meanwhile, its runs in one call).  mheap.lock held on
+ * entry and on return. */
+static void release_batch_runs(mheap *h, release_batch *b, bool locked) {
   if (b->n == 0)
     return;
   uintptr_t bytes = 0;
   for (uint32_t k = 0; k < b->n; k++)
-    bytes += b->run[k].len;
+    bytes += b->run[k].iov_len;
   if (locked || bytes < RELEASE_UNLOCKED_MIN) {
-    for (uint32_t k = 0; k < b->n; k++) {
-      if (p->n == PENDING_RUNS)
-        pending_flush(p);
-      p->run[p->n].iov_base = (void *)b->run[k].addr;
-      p->run[p->n].iov_len = b->run[k].len;
-      p->n++;
-    }
+    for (uint32_t k = 0; k < b->n; k++)
+      os_runs_add(&pending, (uintptr_t)b->run[k].iov_base,
+                  b->run[k].iov_len);
     return;
   }
-  pending_flush(p);
+  os_runs_flush(&pending);
   mheap_free_take_locked(b->s);
   sgc_unlock(&h->lock);
   if (sgc_test_scavenge_hook)
     sgc_test_scavenge_hook();
-  for (uint32_t k = 0; k < b->n; k++)
-    os_release((void *)b->run[k].addr, b->run[k].len);
+  os_release_runs(b->run, b->n);
   sgc_lock(&h->lock);
   mheap_free_put_back_locked(b->s);
 }
@@ -217,15 +199,14 @@ static mspan *first_idle_from(mspan *t, uintptr_t from, uint64_t now,
 size_t mheap_scavenge(uint64_t older_than) {
   mheap *h = &sgc_heap;
   release_batch b;
-  pending_runs *p = &pending;
   size_t released = 0;
   uintptr_t from = 0;
   sgc_lock(&h->lock);
-  SGC_ASSERT(p->n == 0);
+  SGC_ASSERT(pending.n == 0);
   uint64_t now = os_nanotime();
   for (;;) {
     if (h->scavenging != NULL) {
-      pending_flush(p); /* the wait drops the lock */
+      os_runs_flush(&pending); /* the wait drops the lock */
       mheap_wait_none_out_locked();
     }
     mspan *s = first_idle_from(h->freetree, from, now, older_than);
@@ -234,13 +215,13 @@ size_t mheap_scavenge(uint64_t older_than) {
     uintptr_t base = s->base, end = s->base + s->npages * PAGE_SIZE;
     uintptr_t n = choose_idle(h, s, now, older_than, &b);
     released += n * PAGE_SIZE;
-    release_batch_runs(h, &b, false, p);
+    release_batch_runs(h, &b, false);
     /* A span with more runs than a batch holds is looked at again, from
      * the base of the span it is part of now (it may have merged with a
      * neighbour freed meanwhile). */
     from = b.n == RELEASE_RUNS ? h->spans[page_index(h, base)]->base : end;
   }
-  pending_flush(p);
+  os_runs_flush(&pending);
   sgc_unlock(&h->lock);
   return released;
 }
@@ -305,8 +286,7 @@ static size_t scavenge_down_to(uint64_t keep, size_t batch,
   uint64_t before = min_idle == 0 ? UINT64_MAX
                     : now > min_idle ? now - min_idle : 0;
   release_batch b;
-  pending_runs *p = &pending;
-  SGC_ASSERT(p->n == 0);
+  SGC_ASSERT(pending.n == 0);
   size_t released = 0;
   uintptr_t below = UINTPTR_MAX;
   while (released < batch) {
@@ -321,7 +301,7 @@ static size_t scavenge_down_to(uint64_t keep, size_t batch,
     if (want == 0)
       break;
     if (!locked && h->scavenging != NULL) {
-      pending_flush(p); /* the wait drops the lock */
+      os_runs_flush(&pending); /* the wait drops the lock */
       mheap_wait_none_out_locked();
     }
     mspan *s = last_unreleased_below(h->freetree, below);
@@ -330,13 +310,13 @@ static size_t scavenge_down_to(uint64_t keep, size_t batch,
     uintptr_t base = s->base;
     uintptr_t n = choose_top(h, s, (uintptr_t)want, before, &b);
     released += n * PAGE_SIZE;
-    release_batch_runs(h, &b, locked, p);
+    release_batch_runs(h, &b, locked);
     /* A full batch leaves the span's lower pages to the next round;
      * else the span is done, whatever it merged with meanwhile. */
     if (b.n < RELEASE_RUNS)
       below = base;
   }
-  pending_flush(p);
+  os_runs_flush(&pending);
   return released;
 }
 

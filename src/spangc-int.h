@@ -110,6 +110,15 @@ void *os_alloc(size_t size);                   /* fresh zeroed memory, or NULL *
 void os_free(void *addr, size_t size);
 void os_release(void *addr, size_t size);      /* give pages back (madvise) */
 void os_release_runs(const struct iovec *run, size_t n); /* n of them at once */
+/* Runs gathered for release, OS_RUNS at a time: os_runs_add flushes a
+ * full set; the owner's lock (or the stop) guards a set. */
+#define OS_RUNS 256
+typedef struct os_runs {
+  uint32_t n;
+  struct iovec run[OS_RUNS];
+} os_runs;
+void os_runs_add(os_runs *r, uintptr_t addr, uintptr_t len);
+void os_runs_flush(os_runs *r); /* release the gathered runs, empty the set */
 uint64_t os_release_calls(void); /* system calls that released pages so far */
 int os_release_batch_refusal(void); /* errno that turned os_release_runs'
                                        one call off, 0 while it is on */
