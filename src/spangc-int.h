@@ -401,6 +401,8 @@ typedef struct mcentral {
   int spanclass;
   mspan_list nonempty; /* spans that may have free slots */
   mspan_list empty;    /* full spans, and spans in an mcache */
+  mspan_list dense;    /* swept spans with too few free slots to hand
+                          out (mcentral.c: span_reusable) */
   /* Batches of explicitly freed objects handed over by mcaches whose own
    * list grew long; each batch is a list linked through word 0. */
   void **batches;

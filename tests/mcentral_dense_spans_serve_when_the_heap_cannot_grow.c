@@ -1,0 +1,103 @@
+// labels: heap
+// timeout: 120
+/* Dense spans (fewer than an eighth of their slots free) are kept out of
+ * allocation while the heap can grow (rule:dense-spans-kept), but never
+ * at the cost of an allocation: with the heap at its hard limit
+ * (sgc_set_max_heap) their free slots are handed out, every one of them,
+ * before an allocation fails; and under a binding soft memory limit
+ * (sgc_set_memory_limit) they are reused rather than fresh pages taken. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "spangc-int.h"
+
+#define SIZE 64
+#define N (128 * 400) /* 400 one-page spans of 64-byte objects */
+
+static void *obj[N];
+static void *young[N];
+
+/* Fill N objects, drop one in 16, collect: every span 15/16 full. */
+static void make_dense_spans(void) {
+  for (int i = 0; i < N; i++) {
+    obj[i] = sgc_alloc(SIZE);
+    CHECK(obj[i] != NULL);
+    *(int *)obj[i] = i;
+  }
+  for (int i = 0; i < N; i += 16)
+    obj[i] = NULL;
+  sgc_collect();
+}
+
+static void check_objects(void) {
+  for (int i = 0; i < N; i++)
+    if (obj[i] != NULL)
+      CHECKF(*(int *)obj[i] == i, "object %d lost", i);
+}
+
+static uint64_t span_bytes(void) {
+  sgc_stats st;
+  sgc_read_stats(&st);
+  return st.heap_span_bytes;
+}
+
+/* At the hard limit: all N/16 free slots are handed out, then NULL. */
+static void at_the_hard_limit(void) {
+  make_dense_spans();
+  uint64_t spans = span_bytes();
+  sgc_set_max_heap(spans);
+  int got = 0;
+  /* Leave a little room for a stale pointer kept by the stack. */
+  for (; got < N / 16 - 16; got++) {
+    young[got] = sgc_alloc(SIZE);
+    CHECKF(young[got] != NULL, "allocation %d of %d failed with free slots "
+                               "in dense spans", got, N / 16);
+    memset(young[got], 0x5a, SIZE);
+  }
+  CHECKF(span_bytes() <= spans, "spans grew from %llu to %llu bytes past "
+         "the limit", (unsigned long long)spans,
+         (unsigned long long)span_bytes());
+  printf("hard limit: %d objects in dense spans' slots\n", got);
+  check_objects();
+  sgc_set_max_heap(0);
+  for (int i = 0; i < got; i++)
+    young[i] = NULL;
+}
+
+/* A soft limit that binds: the free slots are reused, not new pages. */
+static void under_a_binding_memory_limit(void) {
+  make_dense_spans();
+  sgc_stats st;
+  sgc_read_stats(&st);
+  sgc_set_memory_limit(st.memory_held_bytes + (1 << 20));
+  sgc_collect(); /* the goal is computed with the limit */
+  uint64_t spans = span_bytes();
+  int n = N / 32;
+  for (int i = 0; i < n; i++) {
+    young[i] = sgc_alloc(SIZE);
+    CHECK(young[i] != NULL);
+  }
+  uint64_t grown = span_bytes() - spans;
+  printf("memory limit: spans grew by %llu bytes for %d objects\n",
+         (unsigned long long)grown, n);
+  /* Fresh pages for all of them would be n * SIZE (100 KiB). */
+  CHECKF(grown < (uint64_t)n * SIZE / 4, "spans grew by %llu bytes: fresh "
+         "pages taken with free slots in dense spans under a binding limit",
+         (unsigned long long)grown);
+  check_objects();
+  sgc_set_memory_limit(0);
+}
+
+int main(void) {
+  sgc_init();
+  sgc_disable();
+  at_the_hard_limit();
+  for (int i = 0; i < N; i++)
+    obj[i] = NULL;
+  sgc_collect();
+  under_a_binding_memory_limit();
+  printf("ok\n");
+  return 0;
+}
