@@ -62,11 +62,16 @@ static bool marks_fill_page(mspan *s, uintptr_t q) {
  * Decided per span once (a span with an eighth of its slots free stayed
  * unprotected, the others were protected whole): Guile's pairs, refilled
  * through GC_generic_malloc_many, faulted on nearly every page of nearly
- * full spans, 50k faults in a 2.5 s run.  Unprotected pages are always
- * listed, so this only ever rescans more, never less
- * (rule:written-old-is-listed). */
+ * full spans, 50k faults in a 2.5 s run.  But a span its sweep leaves
+ * dense is not allocated into this cycle (rule:dense-spans-kept): its
+ * pages are protected like full ones (ECL's vector program, 1M live
+ * objects with random ones replaced, rescanned nearly all its 3M old
+ * objects at every minor: 3.7M a minor before, 1.3M after, its collections
+ * 20% shorter).  Unprotected pages are always listed, so this only ever
+ * rescans more, never less (rule:written-old-is-listed). */
 static bool old_fill_page(mspan *s, uintptr_t q) {
-  return s != NULL && marks_fill_page(s, q);
+  return s != NULL &&
+         (marks_fill_page(s, q) || mcentral_dense_after_sweep(s));
 }
 
 /* The in-use span of a scanned kind that holds all of kernel page

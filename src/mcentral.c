@@ -85,11 +85,27 @@ static void unpark_locked(mcentral *c, mspan *s) {
 #define DENSE_DIV 8
 #define DENSE_MIN_SLOTS 16
 
+static bool too_dense(uint32_t nelems, uint32_t nalloc) {
+  return nelems >= DENSE_MIN_SLOTS &&
+         (uint64_t)(nelems - nalloc) * DENSE_DIV < nelems &&
+         !memlimit_lowered();
+}
+
 static bool span_reusable(const mspan *s) {
-  uint32_t free = s->nelems - s->nalloc;
-  return free != 0 && (s->nelems < DENSE_MIN_SLOTS ||
-                       (uint64_t)free * DENSE_DIV >= s->nelems ||
-                       memlimit_lowered());
+  return s->nalloc < s->nelems && !too_dense(s->nelems, s->nalloc);
+}
+
+/* World stopped, marks final (genprotect.c): will in-use span s settle on
+ * 'dense' when swept, its marked objects all it keeps?  Then no mcache
+ * writes its free slots this cycle, and its pages are worth protecting
+ * though they have some (a page left unprotected has its old objects
+ * rescanned at every minor).  Only a policy: a write to a protected page
+ * is recorded like any other. */
+bool mcentral_dense_after_sweep(const mspan *s) {
+  uint32_t marked = 0;
+  for (uint32_t w = 0; w < (s->nelems + 63) / 64; w++)
+    marked += (uint32_t)__builtin_popcountll(s->markbits[w]);
+  return marked < s->nelems && too_dense(s->nelems, marked);
 }
 
 /* The list a settled span of c belongs on. */
