@@ -214,6 +214,22 @@ __attribute__((unused)) static long minor_faults(void) {
   return ru.ru_minflt;
 }
 
+/* Index of the first of 64 objects filling a kernel page, in order, for
+ * each such page among a[0..n) (64-byte objects), into first[]; returns
+ * how many. */
+__attribute__((unused)) static int whole_pages(void *const *a, int n,
+                                               int *first) {
+  int k = 0;
+  for (int i = 0; i + 64 <= n; i++) {
+    uintptr_t p = (uintptr_t)a[i];
+    if (p % 4096 != 0 || (uintptr_t)a[i + 63] != p + 63 * 64)
+      continue;
+    first[k++] = i;
+    i += 63;
+  }
+  return k;
+}
+
 /* Minor faults taken writing v to the word at byte offset off of object
  * objs[first[k] + 5], for each k < n: a word well inside each of n kernel
  * pages the caller found filled by objs[first[k]], objs[first[k] + 1], ...

@@ -45,18 +45,16 @@ int main(void) {
 
   /* Kernel pages made of 64 of our objects in a row; one object dies on
    * each of 16 pages in a row, then none on the next 16, and so on. */
-  int nfull = 0, npart = 0, pages = 0;
-  for (int i = 0; i + 64 <= N; i++) {
-    uintptr_t a = (uintptr_t)objs[i];
-    if (a % 4096 != 0 || (uintptr_t)objs[i + 63] != a + 63 * 64)
-      continue;
-    if (pages++ / 16 % 2 == 0) {
-      part_first[npart++] = i;
-      objs[i + 17] = NULL;
+  static int first[N / 64];
+  int pages = whole_pages((void *const *)objs, N, first);
+  int nfull = 0, npart = 0;
+  for (int k = 0; k < pages; k++) {
+    if (k / 16 % 2 == 0) {
+      part_first[npart++] = first[k];
+      objs[first[k] + 17] = NULL;
     } else {
-      full_first[nfull++] = i;
+      full_first[nfull++] = first[k];
     }
-    i += 63;
   }
   CHECKF(nfull > 100 && npart > 100, "%d full and %d other pages found",
          nfull, npart);

@@ -41,15 +41,9 @@ int main(void) {
   run_minors(4); /* old, and their pages protected */
 
   /* Kernel pages made of 64 of our objects in a row: one dies on each. */
-  int npages = 0;
-  for (int i = 0; i + 64 <= N; i++) {
-    uintptr_t a = (uintptr_t)objs[i];
-    if (a % 4096 != 0 || (uintptr_t)objs[i + 63] != a + 63 * 64)
-      continue;
-    first[npages++] = i;
-    objs[i + 17] = NULL;
-    i += 63;
-  }
+  int npages = whole_pages((void *const *)objs, N, first);
+  for (int k = 0; k < npages; k++)
+    objs[first[k] + 17] = NULL;
   CHECKF(npages > 1000, "%d pages found", npages);
   clear_stack();
   sgc_collect(); /* frees a slot on every page: unprotects them */

@@ -43,19 +43,6 @@ obj **volatile scanned;   /* roots */
 uint64_t **volatile plain;
 static int scan_first[N / 64], plain_first[N / 64];
 
-/* Index of the first of 64 objects filling a kernel page, in order, for
- * each such page among a[0..n), into first[]; returns how many. */
-static int whole_pages(void **a, int n, int *first) {
-  int k = 0;
-  for (int i = 0; i + 64 <= n; i++) {
-    uintptr_t p = (uintptr_t)a[i];
-    if (p % 4096 != 0 || (uintptr_t)a[i + 63] != p + 63 * 64)
-      continue;
-    first[k++] = i;
-    i += 63;
-  }
-  return k;
-}
 
 int main(void) {
   sgc_init();
