@@ -78,17 +78,26 @@ static void unpark_locked(mcentral *c, mspan *s) {
  * costs the program a refill per few objects and a cache and TLB miss per
  * object, among old objects it never reads: Guile's vector program, 1M
  * live objects with random ones replaced, ran 15% faster without it,
- * binary trees 4%, for 0-2% more memory.  The memory limit, when it binds,
- * and a heap that cannot grow (SPANGC_MAX_HEAP, the OS) take dense spans
+ * binary trees 4%, for 0-2% more memory.  The rule is off while the soft
+ * memory limit binds and while a hard limit (SPANGC_MAX_HEAP) is set, and
+ * a heap that cannot grow (the OS refusing) takes dense spans too
  * (take_dense_locked), so the rule never fails an allocation and never
- * holds the heap over the limit for free slots it keeps. */
+ * holds the heap over a limit for free slots it keeps. */
 #define DENSE_DIV 8
 #define DENSE_MIN_SLOTS 16
+
+/* Off while the soft limit binds, and whenever a hard limit is set: the
+ * fresh pages a class takes instead of its holes are pages another class
+ * (or a large object) may then be refused (helper-65: 64-byte spans with
+ * a tenth free, a 64 MiB limit, 4 MiB fewer 1 MiB objects). */
+static bool dense_rule_off(void) {
+  return memlimit_lowered() || gc_has_max_heap();
+}
 
 static bool too_dense(uint32_t nelems, uint32_t nalloc) {
   return nelems >= DENSE_MIN_SLOTS &&
          (uint64_t)(nelems - nalloc) * DENSE_DIV < nelems &&
-         !memlimit_lowered();
+         !dense_rule_off();
 }
 
 static bool span_reusable(const mspan *s) {
@@ -200,8 +209,8 @@ retry:
       continue;
     break;
   }
-  /* The memory limit binds: free slots before pages. */
-  if (memlimit_lowered() && (s = take_dense_locked(c, sg)) != NULL)
+  /* A limit binds or is set: free slots before pages. */
+  if (dense_rule_off() && (s = take_dense_locked(c, sg)) != NULL)
     goto havespan;
   sgc_unlock(&c->lock);
   if (!reclaimed) {

@@ -11,7 +11,7 @@
 #include "check.h"
 #include "spangc-int.h"
 
-static unsigned char *keep[64];
+static unsigned char *volatile keep[64];
 
 static unsigned char pat(size_t i, unsigned seed) {
   return (unsigned char)((i * 131u + seed * 7u) % 251u + 1u);

@@ -4,8 +4,12 @@
  * allocation while the heap can grow (rule:dense-spans-kept), but never
  * at the cost of an allocation: with the heap at its hard limit
  * (sgc_set_max_heap) their free slots are handed out, every one of them,
- * before an allocation fails; and under a binding soft memory limit
- * (sgc_set_memory_limit) they are reused rather than fresh pages taken. */
+ * before an allocation fails; with room left under a hard limit they are
+ * filled before fresh pages are taken, which another size class may need
+ * (helper-65's case: 64-byte objects took 4 MiB of fresh pages beside
+ * their holes, and four fewer 1 MiB objects fitted under the limit); and
+ * under a binding soft memory limit (sgc_set_memory_limit) they are
+ * reused rather than fresh pages taken. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,8 +20,8 @@
 #define SIZE 64
 #define N (128 * 400) /* 400 one-page spans of 64-byte objects */
 
-static void *obj[N];
-static void *young[N];
+static void *volatile obj[N];
+static void *volatile young[N]; /* volatile: stores kept, a root */
 
 /* Fill N objects, drop one in 16, collect: every span 15/16 full. */
 static void make_dense_spans(void) {
@@ -66,9 +70,41 @@ static void at_the_hard_limit(void) {
     young[i] = NULL;
 }
 
+/* Room under a hard limit: the holes are filled before pages are taken,
+ * and the room is left whole to large objects. */
+#define ROOM (8u << 20)
+#define LARGE (1u << 20)
+static void with_room_under_the_hard_limit(void) {
+  make_dense_spans();
+  uint64_t spans = span_bytes();
+  sgc_set_max_heap(spans + ROOM);
+  int n = N / 16 - 16;
+  for (int i = 0; i < n; i++) {
+    young[i] = sgc_alloc(SIZE);
+    CHECK(young[i] != NULL);
+  }
+  uint64_t grown = span_bytes() - spans;
+  int large = 0;
+  while (large < N && (young[n + large] = sgc_alloc_noscan(LARGE)) != NULL)
+    large++;
+  printf("room under the hard limit: spans grew by %llu bytes for %d "
+         "objects the holes hold; %d large objects fitted in %u MiB\n",
+         (unsigned long long)grown, n, large, ROOM >> 20);
+  CHECKF(grown < (uint64_t)n * SIZE / 4, "spans grew by %llu bytes: fresh "
+         "pages taken under a hard limit with free slots in dense spans",
+         (unsigned long long)grown);
+  CHECKF(large >= (int)(ROOM / LARGE) - 1, "only %d objects of %u bytes "
+         "fitted in the %u MiB of room", large, LARGE, ROOM >> 20);
+  check_objects();
+  sgc_set_max_heap(0);
+  for (int i = 0; i < n + large; i++)
+    young[i] = NULL;
+}
+
 /* A soft limit that binds: the free slots are reused, not new pages. */
 static void under_a_binding_memory_limit(void) {
   make_dense_spans();
+  sgc_release_memory(); /* free pages held would leave room */
   sgc_stats st;
   sgc_read_stats(&st);
   sgc_set_memory_limit(st.memory_held_bytes + (1 << 20));
@@ -94,6 +130,10 @@ int main(void) {
   sgc_init();
   sgc_disable();
   at_the_hard_limit();
+  for (int i = 0; i < N; i++)
+    obj[i] = NULL;
+  sgc_collect();
+  with_room_under_the_hard_limit();
   for (int i = 0; i < N; i++)
     obj[i] = NULL;
   sgc_collect();

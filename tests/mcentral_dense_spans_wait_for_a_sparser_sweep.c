@@ -16,8 +16,8 @@
 #define N (128 * 400) /* 400 one-page spans of 64-byte objects */
 #define MAXSPANS 4096
 
-static void *obj[N];
-static void *young[N];
+static void *volatile obj[N];
+static void *volatile young[N]; /* volatile: stores kept, a root */
 static uintptr_t oldspan[MAXSPANS]; /* bases of the spans holding obj[] */
 static int noldspans;
 
