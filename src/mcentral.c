@@ -5,8 +5,8 @@
  * 'nonempty' holds spans that may have free slots, 'empty' holds full
  * spans and the spans currently cached by some mcache (incache), 'dense'
  * swept spans whose few free slots are not worth handing out this cycle
- * (span_reusable: taken only when the heap cannot grow or the memory
- * limit binds).  An mcache
+ * (span_reusable: taken only when a memory limit binds or is set, or the
+ * heap cannot grow).  An mcache
  * takes a span a time (mcentral_cache_span) and gives it back when it is
  * full or when the thread exits (mcentral_uncache_span).
  *
@@ -290,9 +290,12 @@ static bool settle_locked(mcentral *c, mspan *s, bool park, bool keep,
       unpark_locked(c, s);
     mspan_list_remove(s);
     give_back = true;
-  } else if (s->list != list_for(c, s)) {
-    mspan_list_remove(s);
-    mspan_list_insert(list_for(c, s), s);
+  } else {
+    mspan_list *l = list_for(c, s);
+    if (s->list != l) {
+      mspan_list_remove(s);
+      mspan_list_insert(l, s);
+    }
   }
   ATOMIC_STORE(&s->sweepgen, sg);
   return give_back;
