@@ -111,9 +111,7 @@ static bool span_reusable(const mspan *s) {
  * rescanned at every minor).  Only a policy: a write to a protected page
  * is recorded like any other. */
 bool mcentral_dense_after_sweep(const mspan *s) {
-  uint32_t marked = 0;
-  for (uint32_t w = 0; w < (s->nelems + 63) / 64; w++)
-    marked += (uint32_t)__builtin_popcountll(s->markbits[w]);
+  uint32_t marked = mspan_count_marks(s);
   return marked < s->nelems && too_dense(s->nelems, marked);
 }
 

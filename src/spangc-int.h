@@ -581,6 +581,7 @@ static inline mspan *mheap_lookup(uintptr_t p) {
 void mcentral_init(mcentral *c, int spanclass);
 mspan *mcentral_cache_span(mcentral *c);     /* a span with free slots */
 bool mcentral_dense_after_sweep(const mspan *s); /* marks say: kept dense */
+uint32_t mspan_count_marks(const mspan *s); /* objects marked (sweep.c) */
 void mcentral_uncache_span(mcentral *c, mspan *s);
 /* Hand a batch of n explicitly freed objects to the central list. */
 void mcentral_put_batch(mcentral *c, void *list, uint32_t n);

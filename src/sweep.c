@@ -164,7 +164,7 @@ static void sweep_offer(mspan *s, sgc_reclaim_hook_fn hook) {
   }
 }
 
-static uint32_t count_marks(const mspan *s) {
+uint32_t mspan_count_marks(const mspan *s) {
   uint32_t n = 0;
   for (uint32_t w = 0; w < (s->nelems + 63) / 64; w++)
     n += (uint32_t)__builtin_popcountll(s->markbits[w]);
@@ -198,7 +198,7 @@ bool mspan_sweep_to(mspan *s, bool preserve, sweep_batch *b) {
   if (__builtin_expect(hook != NULL, 0))
     sweep_offer(s, hook);
 
-  uint32_t nmarked = count_marks(s);
+  uint32_t nmarked = mspan_count_marks(s);
   SGC_ASSERT(nmarked <= s->nalloc);
   uint32_t nfreed = s->nalloc - nmarked;
   int cls = spanclass_class(s->spanclass);
