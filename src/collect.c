@@ -198,6 +198,7 @@ static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
    * anyone knows until the next major one); after a concurrent one, what
    * the concurrent phase marked. */
   res->marked_bytes += g->old_bytes;
+  res->noscan_bytes += g->old_noscan;
   res->nobj += g->old_objects;
 
   weak_process(spans, nspan);
@@ -222,6 +223,7 @@ static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
   g->rescanned = res->ndirty;
   g->mark_ns = t3 - t2;
   g->marked_objects = res->nobj;
+  g->noscan = res->noscan_bytes;
   uint64_t goal = gen_end(g, heap_before, res->marked_bytes, gc.gcpercent,
                           ATOMIC_LOAD_RELAXED(&gc.min_goal));
   sweep_start(res->marked_bytes);
@@ -362,6 +364,7 @@ static void conc_final_stopped(cycle *cy) {
    * bytes more than the marks say). */
   g.old_bytes = cy->conc_res.marked_bytes;
   g.old_objects = cy->conc_res.nobj;
+  g.old_noscan = cy->conc_res.noscan_bytes;
   g.old_counted = true;
   /* mark_take_remark_all first: it also resets the flag for next time. */
   g.remark_all = mark_take_remark_all() || !trusted || cy->preclean_lost;
@@ -440,6 +443,7 @@ static uint64_t collect_concurrent(mthread *self, int nproc, bool idle) {
   /* After the pre-cleaning: assists take its slices too. */
   mark_assist_figures(&cy.assist_ns, &cy.nassists);
   cy.conc_res.marked_bytes += r.marked_bytes;
+  cy.conc_res.noscan_bytes += r.noscan_bytes;
   cy.conc_res.nobj += r.nobj;
   cy.conc_res.nsteal += r.nsteal;
   cy.conc_res.nhandoff += r.nhandoff;

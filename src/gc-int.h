@@ -100,11 +100,16 @@ typedef struct gen_cycle {
   const dirty_run *runs; /* pages written since the last collection */
   uint32_t nruns;
   uint64_t old_bytes, old_objects; /* minor: marked before it began */
+  uint64_t old_noscan; /* of old_bytes, in pointer-free objects (a final
+                          stop's; 0 for a minor, which does not know) */
   bool old_counted; /* old_bytes, old_objects given (a final stop's) */
   /* Set before gen_end: old objects rescanned on written pages, and all
    * objects marked (old ones included). */
   uint64_t rescanned, marked_objects;
   uint64_t mark_ns; /* set before gen_end: this stop's mark */
+  /* Set before gen_end: of the bytes marked, those in pointer-free
+   * objects (a major's: all of them). */
+  uint64_t noscan;
 } gen_cycle;
 void gen_init(void); /* after the arena is reserved */
 bool gen_enabled(void);
@@ -121,6 +126,9 @@ uint64_t gen_goal(int gcpercent, uint64_t min_goal);
  * GOGC last changed (bdwgc's heap, which never shrinks: its layer calls
  * it; any thread, once, before or after sgc_init). */
 void gen_hold_peak_goal(void);
+/* Pointer-free live bytes weigh 1/div in the room above the live heap
+ * (the bdwgc layer: 8; 0 or 1, the default: as much as the rest). */
+void gen_weigh_pointer_free(uint32_t div);
 void gen_read_stats(sgc_stats *st);
 /* The rates of the square-root sizing rule (pacer.c), after a cycle. */
 void gen_note_rates(uint64_t allocated, uint64_t alloc_ns, uint64_t marked,
@@ -251,6 +259,7 @@ typedef struct rootjob {
 typedef struct gcwork gcwork;
 typedef struct mark_result {
   uint64_t marked_bytes, nobj, nsteal, nhandoff, overflows;
+  uint64_t noscan_bytes; /* of marked_bytes: in pointer-free objects */
   uint64_t ndirty; /* old objects rescanned on written pages */
 } mark_result;
 
@@ -329,10 +338,14 @@ void finalizer_wake(void);
 #define PACER_MIN_GOAL ((uint64_t)4 << 20)
 typedef struct pacer_inputs {
   uint64_t marked;     /* bytes the last collection found live (old too) */
+  uint64_t marked_noscan; /* of marked, in pointer-free objects */
   int gcpercent;       /* GOGC; < 0: off */
   uint64_t min_goal;   /* PACER_MIN_GOAL plus what sgc_expand_heap added */
   bool generational;   /* sticky mark bits (generation.c) */
   uint64_t major_live; /* generational: live after the last major */
+  uint64_t major_noscan; /* of major_live, in pointer-free objects */
+  /* Pointer-free bytes weigh 1/noscan_div in the room (0, 1: fully). */
+  uint32_t noscan_div;
   bool next_minor;     /* generational: the next collection is minor */
   bool concurrent;     /* majors mark concurrently (concurrent.c) */
   /* The square-root rule (SPANGC_SIZING=sqrt): 0 for GOGC's. */
@@ -344,7 +357,7 @@ typedef struct pacer_inputs {
  * mark_rate), K = PACER_SQRT_K x GOGC/100. */
 #define PACER_SQRT_K ((uint64_t)64 << 20)
 /* The room above the live heap 'live' the rule in force gives. */
-uint64_t pacer_room(const pacer_inputs *in, uint64_t live);
+uint64_t pacer_room(const pacer_inputs *in, uint64_t live, uint64_t noscan);
 /* The next collection's goal (heap_live + freed_pending that starts it). */
 uint64_t pacer_goal(const pacer_inputs *in);
 /* H: the room GOGC gives over the last major's live heap, at least

@@ -92,8 +92,11 @@ static struct {
   uint64_t rescan_share; /* minors' old objects rescanned / marked, x1024,
                             smoothed */
   uint64_t major_live; /* L: marked by the last major collection */
+  uint64_t major_noscan; /* of L, in pointer-free objects */
   uint64_t major_stacks; /* fiber stack bytes after the last major */
   uint64_t last_marked; /* M of the last collection */
+  uint64_t last_noscan; /* of M, in pointer-free objects (when full) */
+  uint32_t noscan_div; /* gen_weigh_pointer_free (atomic) */
   uint64_t nminor, nmajor;
   /* SPANGC_SIZING=sqrt and its rates (gen_note_rates), bytes/s. */
   bool sizing_sqrt;
@@ -216,10 +219,13 @@ bool gen_next_minor(void) { return sgc_sticky && gen.next_minor; }
  * limit (gc_lock held). */
 static pacer_inputs policy_inputs(int gcpercent, uint64_t min_goal) {
   pacer_inputs in = {.marked = gen.last_marked,
+                     .marked_noscan = gen.last_noscan,
                      .gcpercent = gcpercent,
                      .min_goal = min_goal,
                      .generational = sgc_sticky,
                      .major_live = gen.major_live,
+                     .major_noscan = gen.major_noscan,
+                     .noscan_div = ATOMIC_LOAD_RELAXED(&gen.noscan_div),
                      .next_minor = gen.next_minor,
                      .concurrent = conc_worth(),
                      .sizing_sqrt = gen.sizing_sqrt,
@@ -283,6 +289,10 @@ static uint64_t held_goal(uint64_t goal, int gcpercent) {
 
 void gen_hold_peak_goal(void) { ATOMIC_STORE(&gen.hold_peak, 1); }
 
+void gen_weigh_pointer_free(uint32_t div) {
+  ATOMIC_STORE(&gen.noscan_div, div);
+}
+
 /* The goal, held at the peak if asked, lowered under the soft memory
  * limit (memlimit.c). */
 uint64_t gen_goal(int gcpercent, uint64_t min_goal) {
@@ -303,6 +313,7 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
     if (g->remark)
       unprotect.all = true; /* after the restart (gen_restarted) */
     gen.last_marked = marked;
+    gen.last_noscan = g->noscan;
     return gen_goal(gcpercent, min_goal);
   }
   if (g->minor) {
@@ -342,14 +353,16 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
   } else {
     gen.young_died = age_sample_young_died(gen.last_marked);
     gen.major_live = marked;
+    gen.major_noscan = g->noscan;
     gen.major_stacks = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) * PAGE_SIZE;
     gen.majors_since_minor++;
   }
   gen.last_was_minor = g->minor;
   gen.last_marked = marked;
+  gen.last_noscan = g->noscan;
   uint64_t L = gen.major_live;
   pacer_inputs in = policy_inputs(gcpercent, min_goal);
-  uint64_t H = pacer_room(&in, L);
+  uint64_t H = pacer_room(&in, L, gen.major_noscan);
   /* Minors again while they pay (most young objects die); after one
    * that did not, majors, with a minor tried again every fourth. */
   /* Fiber stacks count too: an old fiber's stack is freed by a major

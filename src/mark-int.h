@@ -46,6 +46,7 @@ struct gcwork {
   workbuf *wbuf;
   workbuf *dbuf; /* deferred items (work.concurrent) */
   uint64_t marked_bytes;
+  uint64_t noscan_bytes; /* of marked_bytes: in pointer-free objects */
   uint64_t nobj;
   uint64_t nsteal, nhandoff;
   uint64_t ndirty; /* old objects rescanned on written pages */
@@ -67,7 +68,7 @@ typedef struct markwork {
 
   mspan **spans; /* the snapshot */
   uint32_t nspan;
-  uint64_t prepare_marked, prepare_nobj; /* by the root callback */
+  uint64_t prepare_marked, prepare_noscan, prepare_nobj; /* by the root callback */
   bool minor; /* this mark is a minor collection's */
   /* A concurrent mark (concurrent.c).  roots_only: the markers of the
    * initial stop run the root jobs and leave what they found in full
@@ -80,7 +81,7 @@ typedef struct markwork {
    * nassist: assists under way (the drain ends only after they gave
    * their buffers back); their figures, atomic. */
   int assist_open, nassist;
-  uint64_t assist_marked, assist_nobj, assist_ns, nassists;
+  uint64_t assist_marked, assist_noscan, assist_nobj, assist_ns, nassists;
   /* A concurrent cycle's work so far, bytes (atomic): what the initial
    * stop, the drain, the assists and the pre-cleaning marked, and what
    * the pre-cleaning rescanned, reported as they go (report_progress);
@@ -256,8 +257,10 @@ static inline void mark_word(gcwork *w, uintptr_t v) {
   w->marked_bytes += s->elemsize;
   w->nobj++;
   const kind_info *k = &sgc_kinds[spanclass_kind(s->spanclass)];
-  if (k->scan == SCAN_NONE)
+  if (k->scan == SCAN_NONE) {
+    w->noscan_bytes += s->elemsize;
     return;
+  }
   uintptr_t base = s->base + (uintptr_t)i * s->elemsize;
   if (likely(k->scan == SCAN_CONSERVATIVE)) {
     if (unlikely(s->elemsize >= POPULATED_MIN))

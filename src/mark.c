@@ -559,6 +559,7 @@ void mark_worker(mark_result *res) {
   SGC_ASSERT(w.wbuf == NULL);
   report_progress(&w);
   ATOMIC_ADD(&res->marked_bytes, w.marked_bytes);
+  ATOMIC_ADD(&res->noscan_bytes, w.noscan_bytes);
   ATOMIC_ADD(&res->nobj, w.nobj);
   ATOMIC_ADD(&res->nsteal, w.nsteal);
   ATOMIC_ADD(&res->nhandoff, w.nhandoff);
@@ -655,6 +656,7 @@ void mark_concurrent(mark_result *res) {
   work.nproc = 1;
   ATOMIC_STORE(&work.jobidx, work.njobs);
   ATOMIC_STORE(&work.assist_marked, 0);
+  ATOMIC_STORE(&work.assist_noscan, 0);
   ATOMIC_STORE(&work.assist_nobj, 0);
   ATOMIC_STORE(&work.assist_ns, 0);
   ATOMIC_STORE(&work.nassists, 0);
@@ -737,6 +739,7 @@ SCAN_NO_SANITIZE int64_t mark_assist(uint64_t budget) {
   flush_deferred(&w);
   report_progress(&w);
   ATOMIC_ADD(&work.assist_marked, w.marked_bytes);
+  ATOMIC_ADD(&work.assist_noscan, w.noscan_bytes);
   ATOMIC_ADD(&work.assist_nobj, w.nobj);
   if (scanned) {
     ATOMIC_ADD(&work.assist_ns, os_nanotime() - t0);
@@ -749,6 +752,8 @@ SCAN_NO_SANITIZE int64_t mark_assist(uint64_t budget) {
 /* What the assists marked since the last call (assists closed). */
 void mark_take_assists(mark_result *res) {
   res->marked_bytes += __atomic_exchange_n(&work.assist_marked, 0,
+                                           __ATOMIC_SEQ_CST);
+  res->noscan_bytes += __atomic_exchange_n(&work.assist_noscan, 0,
                                            __ATOMIC_SEQ_CST);
   res->nobj += __atomic_exchange_n(&work.assist_nobj, 0, __ATOMIC_SEQ_CST);
 }

@@ -36,6 +36,7 @@ void drain_if_full(gcwork *w) {
 void drain_and_finish(gcwork *w, mark_result *res) {
   drain_alone(w);
   res->marked_bytes += w->marked_bytes;
+  res->noscan_bytes += w->noscan_bytes;
   res->nobj += w->nobj;
   mark_overflow_passes(res);
 }
@@ -47,14 +48,16 @@ void drain_and_finish(gcwork *w, mark_result *res) {
  * collector alone. */
 void mark_overflow_passes(mark_result *res) {
   res->marked_bytes += work.prepare_marked;
+  res->noscan_bytes += work.prepare_noscan;
   res->nobj += work.prepare_nobj;
-  work.prepare_marked = work.prepare_nobj = 0;
+  work.prepare_marked = work.prepare_noscan = work.prepare_nobj = 0;
   for (;;) {
     gcwork w = {0};
     bool more = fibers_scan_marked(&w);
     if (more)
       drain_alone(&w);
     res->marked_bytes += w.marked_bytes;
+    res->noscan_bytes += w.noscan_bytes;
     res->nobj += w.nobj;
     if (!more && !ATOMIC_LOAD(&work.overflow))
       break;
@@ -82,5 +85,6 @@ static void overflow_pass(mark_result *res) {
   }
   drain_alone(&w);
   res->marked_bytes += w.marked_bytes;
+  res->noscan_bytes += w.noscan_bytes;
   res->nobj += w.nobj;
 }

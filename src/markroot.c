@@ -547,6 +547,7 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
   /* The root callback runs here, on the collecting thread, before the
    * helpers start; what it pushes is shared out as full buffers. */
   work.prepare_marked = 0;
+  work.prepare_noscan = 0;
   work.prepare_nobj = 0;
   void (*cb)(void) = g->conc_initial ? NULL : ATOMIC_LOAD(&sgc_root_callback);
   if (cb) {
@@ -559,6 +560,7 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
     else if (w.wbuf)
       putempty(w.wbuf);
     work.prepare_marked = w.marked_bytes;
+    work.prepare_noscan = w.noscan_bytes;
     work.prepare_nobj = w.nobj;
   }
   return true;
@@ -653,6 +655,7 @@ void mark_preclean(const dirty_run *runs, uint32_t n, mark_result *res) {
   if (ATOMIC_LOAD(&work.overflow))
     ATOMIC_STORE(&work.remark_all, 1);
   res->marked_bytes += w.marked_bytes;
+  res->noscan_bytes += w.noscan_bytes;
   res->nobj += w.nobj;
   res->ndirty += w.ndirty;
 }

@@ -76,25 +76,25 @@ int main(void) {
                        .sizing_sqrt = true, .alloc_rate = 1000 * MB,
                        .mark_rate = 1000 * MB};
     /* g = s: sqrt(100 MB x 64 MB) = 80 MB */
-    CHECKF(pacer_room(&in, 100 * MB) == 80 * MB, "%llu",
-           (unsigned long long)pacer_room(&in, 100 * MB));
+    CHECKF(pacer_room(&in, 100 * MB, 0) == 80 * MB, "%llu",
+           (unsigned long long)pacer_room(&in, 100 * MB, 0));
     CHECK(pacer_goal(&in) == 180 * MB);
 #define NEAR(a, b) ((a) + (b) / 1000 >= (b) && (a) <= (b) + (b) / 1000)
     in.alloc_rate = 4000 * MB; /* fast allocation: capped at GOGC's */
-    CHECK(pacer_room(&in, 100 * MB) == 100 * MB);
+    CHECK(pacer_room(&in, 100 * MB, 0) == 100 * MB);
     in.alloc_rate = 10 * MB; /* slow: sqrt(100 x 64 / 100) = 8 MB */
-    CHECKF(NEAR(pacer_room(&in, 100 * MB), 8 * MB), "%llu",
-           (unsigned long long)pacer_room(&in, 100 * MB));
+    CHECKF(NEAR(pacer_room(&in, 100 * MB, 0), 8 * MB), "%llu",
+           (unsigned long long)pacer_room(&in, 100 * MB, 0));
     in.alloc_rate = 1 * MB; /* very slow: the minimum goal */
-    CHECK(pacer_room(&in, 100 * MB) == min);
+    CHECK(pacer_room(&in, 100 * MB, 0) == min);
     in.alloc_rate = 0; /* no rates yet: GOGC's */
-    CHECK(pacer_room(&in, 100 * MB) == 100 * MB);
+    CHECK(pacer_room(&in, 100 * MB, 0) == 100 * MB);
     in.alloc_rate = 1000 * MB;
     in.gcpercent = 400; /* K x 4: room x 2 */
-    CHECK(pacer_room(&in, 100 * MB) == 160 * MB);
+    CHECK(pacer_room(&in, 100 * MB, 0) == 160 * MB);
     in.gcpercent = 100;
     in.sizing_sqrt = false;
-    CHECK(pacer_room(&in, 100 * MB) == 100 * MB);
+    CHECK(pacer_room(&in, 100 * MB, 0) == 100 * MB);
     in.sizing_sqrt = true;
     /* Without generations too, never more than GOGC's goal, whatever the
      * minimum goal (the room alone has a floor; GOGC's goal is floored as
@@ -120,14 +120,58 @@ int main(void) {
     for (uint64_t L = MB; L <= ((uint64_t)1 << 46); L *= 4) {
       in.alloc_rate = UINT64_MAX / 8;
       in.mark_rate = 1;
-      uint64_t h = pacer_room(&in, L);
+      uint64_t h = pacer_room(&in, L, 0);
       CHECK(h == pacer_headroom(L, 100, min));
       in.alloc_rate = 1000 * MB;
       in.mark_rate = 3000 * MB;
-      h = pacer_room(&in, L);
+      h = pacer_room(&in, L, 0);
       CHECK(h >= prev && h >= min && h <= pacer_headroom(L, 100, min));
       prev = h;
     }
+  }
+
+  /* Pointer-free bytes weighed 1/n in the room (the bdwgc layer's rule):
+   * live 100 MB of which 80 pointer-free, n = 8: the room is GOGC's over
+   * 20 + 10 MB; the goal is still the whole live heap plus the room
+   * (GOGC's integer arithmetic: room = basis / 100 * GOGC). */
+#define ROOM(basis) ((basis) / 100 * 100)
+  {
+    pacer_inputs in = {.marked = 100 * MB, .marked_noscan = 80 * MB,
+                       .gcpercent = 100, .min_goal = min, .noscan_div = 8};
+    CHECKF(pacer_goal(&in) == 100 * MB + ROOM(30 * MB), "%llu",
+           (unsigned long long)pacer_goal(&in));
+    CHECK(pacer_room(&in, 100 * MB, 80 * MB) == ROOM(30 * MB));
+    /* All of it pointer-free: an eighth, then the minimum room. */
+    CHECK(pacer_room(&in, 100 * MB, 100 * MB) == ROOM(100 * MB / 8));
+    CHECK(pacer_room(&in, 16 * MB, 16 * MB) == min);
+    /* n of 0 or 1, or no pointer-free bytes: every byte counts. */
+    in.noscan_div = 1;
+    CHECK(pacer_goal(&in) == 100 * MB + ROOM(100 * MB));
+    in.noscan_div = 0;
+    CHECK(pacer_goal(&in) == 100 * MB + ROOM(100 * MB));
+    in.noscan_div = 8;
+    in.marked_noscan = 0;
+    CHECK(pacer_goal(&in) == 100 * MB + ROOM(100 * MB));
+    /* A pointer-free figure above the live one (never given) is ignored. */
+    CHECK(pacer_room(&in, 10 * MB, 20 * MB) == ROOM(10 * MB));
+    /* Generations: H over L's weighted bytes, the goal over L. */
+    in.generational = true;
+    in.major_live = 100 * MB;
+    in.major_noscan = 80 * MB;
+    in.marked = 100 * MB;
+    CHECK(pacer_goal(&in) == 100 * MB + ROOM(30 * MB));
+    in.next_minor = true;
+    in.marked = 125 * MB; /* old objects piled up: M + H/2 */
+    CHECK(pacer_goal(&in) == 125 * MB + ROOM(30 * MB) / 2);
+    /* The square-root rule weighs the same bytes: sqrt(30 x 64 / 4) MB
+     * (under GOGC's 30 MB). */
+    in.next_minor = false;
+    in.marked = 100 * MB;
+    in.sizing_sqrt = true;
+    in.alloc_rate = 250 * MB;
+    in.mark_rate = 1000 * MB;
+    uint64_t h = pacer_room(&in, 100 * MB, 80 * MB);
+    CHECKF(NEAR(h, (uint64_t)(21.909 * MB)), "%llu", (unsigned long long)h);
   }
 
   /* Idle collections. */

@@ -58,6 +58,7 @@ void sgc_write_all(int fd, const char *buf, size_t n);
 /* The core's pacing keeps the largest goal it gave, as bdwgc's heap never
  * shrinks (src/generation.c, held_goal). */
 void gen_hold_peak_goal(void);
+void gen_weigh_pointer_free(uint32_t div);
 #include "gc/gc_disclaim.h"
 #include "gc/javaxfc.h"
 #include "spangc.h"
