@@ -127,7 +127,7 @@ uint64_t gen_goal(int gcpercent, uint64_t min_goal);
  * it; any thread, once, before or after sgc_init). */
 void gen_hold_peak_goal(void);
 /* Pointer-free live bytes weigh 1/div in the room above the live heap
- * (the bdwgc layer: 8; 0 or 1, the default: as much as the rest). */
+ * (the bdwgc layer: 4; 0 or 1, the default: as much as the rest). */
 void gen_weigh_pointer_free(uint32_t div);
 void gen_read_stats(sgc_stats *st);
 /* The rates of the square-root sizing rule (pacer.c), after a cycle. */

@@ -152,6 +152,22 @@ int main(void) {
     in.noscan_div = 8;
     in.marked_noscan = 0;
     CHECK(pacer_goal(&in) == 100 * MB + ROOM(100 * MB));
+    /* Without generations the weighed room has a floor: the minimum goal,
+     * or the room all live bytes give if that is less (GOGC 75 over 4 MB
+     * of strings: 3 MB, not 0.75; over 16 MB: 4 MB, not 3). */
+    {
+      pacer_inputs s = {.marked = 4 * MB, .marked_noscan = 4 * MB,
+                        .gcpercent = 75, .min_goal = min, .noscan_div = 4};
+      CHECKF(pacer_goal(&s) == 4 * MB + 4 * MB / 100 * 75, "%llu",
+             (unsigned long long)pacer_goal(&s));
+      s.marked = s.marked_noscan = 16 * MB;
+      CHECK(pacer_goal(&s) == 16 * MB + min);
+      s.marked = s.marked_noscan = 160 * MB;
+      CHECK(pacer_goal(&s) == 160 * MB + 40 * MB / 100 * 75);
+      s.noscan_div = 0; /* unweighed, GOGC's room alone has no floor */
+      s.marked = s.marked_noscan = 2 * MB;
+      CHECK(pacer_goal(&s) == min);
+    }
     /* A pointer-free figure above the live one (never given) is ignored. */
     CHECK(pacer_room(&in, 10 * MB, 20 * MB) == ROOM(10 * MB));
     /* Generations: H over L's weighted bytes, the goal over L. */
