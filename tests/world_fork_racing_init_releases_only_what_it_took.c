@@ -11,7 +11,13 @@
  * Each trial is a process of its own (sgc_init runs once per process),
  * this program run again with a delay before sgc_init; after it, the
  * trial collects and forks, and its children allocate and collect, all
- * under an alarm. */
+ * under an alarm.  The alarm is 120 s: a hang of this kind lasts for
+ * ever, and under heavy load a trial that hangs nowhere took more than
+ * 30 s (CI once; here 13 of 300 trials with three CPU hogs beside two
+ * copies of this test on 2 CPUs, their stacks in the kernel: wait4
+ * reaping a child, invalidating its /proc entries, and sgc_init's fcntl
+ * moving the tracking's descriptors up, which grows the descriptor table
+ * of a process with two threads and waits for an RCU grace period). */
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -39,7 +45,7 @@ static void *forker(void *arg) {
 }
 
 static int trial(long delay_us) {
-  alarm(30);
+  alarm(120);
   pthread_t t;
   CHECK(pthread_create(&t, NULL, forker, NULL) == 0);
   while (__atomic_load_n(&forks, __ATOMIC_ACQUIRE) < 2)
