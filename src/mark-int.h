@@ -281,6 +281,13 @@ MARK_HIDDEN void run_job(gcwork *w, rootjob *j);
 MARK_HIDDEN void drain_alone(gcwork *w);
 /* Serial passes scan into w and drain it whenever a buffer fills. */
 MARK_HIDDEN void drain_if_full(gcwork *w);
+/* Count into res what w marked (a serial pass's or the final stop's
+ * own work, on the collector alone). */
+static inline void result_add_work(mark_result *res, const gcwork *w) {
+  res->marked_bytes += w->marked_bytes;
+  res->noscan_bytes += w->noscan_bytes;
+  res->nobj += w->nobj;
+}
 /* The end of a serial pass: drain w, count what it marked, and rescan
  * after any overflow (and reach newly reachable fibers). */
 MARK_HIDDEN void drain_and_finish(gcwork *w, mark_result *res);

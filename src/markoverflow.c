@@ -35,9 +35,7 @@ void drain_if_full(gcwork *w) {
 
 void drain_and_finish(gcwork *w, mark_result *res) {
   drain_alone(w);
-  res->marked_bytes += w->marked_bytes;
-  res->noscan_bytes += w->noscan_bytes;
-  res->nobj += w->nobj;
+  result_add_work(res, w);
   mark_overflow_passes(res);
 }
 
@@ -56,9 +54,7 @@ void mark_overflow_passes(mark_result *res) {
     bool more = fibers_scan_marked(&w);
     if (more)
       drain_alone(&w);
-    res->marked_bytes += w.marked_bytes;
-    res->noscan_bytes += w.noscan_bytes;
-    res->nobj += w.nobj;
+    result_add_work(res, &w);
     if (!more && !ATOMIC_LOAD(&work.overflow))
       break;
     if (ATOMIC_LOAD(&work.overflow))
@@ -84,7 +80,5 @@ static void overflow_pass(mark_result *res) {
       }
   }
   drain_alone(&w);
-  res->marked_bytes += w.marked_bytes;
-  res->noscan_bytes += w.noscan_bytes;
-  res->nobj += w.nobj;
+  result_add_work(res, &w);
 }

@@ -654,8 +654,6 @@ void mark_preclean(const dirty_run *runs, uint32_t n, mark_result *res) {
   work.concurrent = false;
   if (ATOMIC_LOAD(&work.overflow))
     ATOMIC_STORE(&work.remark_all, 1);
-  res->marked_bytes += w.marked_bytes;
-  res->noscan_bytes += w.noscan_bytes;
-  res->nobj += w.nobj;
+  result_add_work(res, &w);
   res->ndirty += w.ndirty;
 }
