@@ -379,6 +379,9 @@ uint32_t pacer_idle_backoff(uint32_t backoff, uint64_t heap_before,
 /* --------------------------------------------------------------- gc.c */
 
 void gc_init(void);
+/* Makes the collector's threads ahead of the first collection (the
+ * scavenger, as it starts; gc_lock taken inside). */
+void gc_start_background(void);
 /* Recompute the next goal now (sgc_set_memory_limit). */
 void gc_refresh_goal(void);
 /* Aborts if the exiting thread is inside sgc_call_without_collections. */

@@ -40,7 +40,7 @@ void sgc_init_slow(void) {
     world_init();
     gc_init();
     fork_init();
-    scavenger_start();
+    scavenger_start(true);
     ATOMIC_STORE(&sgc_initialised, 1);
     sgc_unlock(&init_lock);
     /* The initialising thread (normally main) is a mutator from now on.

@@ -638,7 +638,7 @@ void heap_atfork(int phase) {
   if (phase == FORK_CHILD) {
     memlimit_atfork_child();
     h->scavenger_started = false;
-    scavenger_start();
+    scavenger_start(false);
   }
 }
 

@@ -30,11 +30,14 @@
  * an allocation's release under a memory limit.  The scavenger thread is
  * not registered (it touches no object and takes no part in stops); its
  * sleep and the prompt release's target are memlimit.c's, under ml.lock.
+ * Started by sgc_init, it first makes the collector's other threads
+ * (gc_start_background), so that no allocation pays for them.
  * scavenger_started is written at initialisation and in a fork child.
  */
 #include <sched.h>
 #include <stdio.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "spangc-int.h"
 
@@ -363,8 +366,21 @@ void scavenge_atfork_child(void) {
  * a collection that left far more pages than the next cycle needs,
  * memlimit.c wakes the thread sooner and the excess goes back in batches
  * (memlimit_scavenge_promptly). */
+static bool make_threads_ahead; /* written before the scavenger starts */
+
 static void *scavenger_main(void *arg) {
   mheap *h = arg;
+  /* First, once spangc has started (sgc_init made this thread before it
+   * was done), the collector's other threads (gc_start_background).  Not
+   * in a fork child: one that execs at once would make them for nothing;
+   * its first collection makes them. */
+  if (make_threads_ahead) {
+    while (!ATOMIC_LOAD(&sgc_initialised)) {
+      struct timespec ts = {0, 20000}; /* 20 us: sgc_init is ending */
+      nanosleep(&ts, NULL);
+    }
+    gc_start_background();
+  }
   uint64_t last = os_nanotime();
   for (;;) {
     memlimit_scavenger_sleep(h->scavenge_delay_ns / 2);
@@ -389,10 +405,11 @@ static void *scavenger_main(void *arg) {
   return NULL;
 }
 
-void scavenger_start(void) {
+void scavenger_start(bool at_init) {
   mheap *h = &sgc_heap;
   if (h->scavenge_delay_ns == 0 || h->scavenger_started)
     return;
+  make_threads_ahead = at_init;
   /* Not registered: it takes no part in stops.  A small stack. */
   int err = os_start_detached(scavenger_main, h, 64 << 10);
   if (err == 0)

@@ -546,7 +546,9 @@ size_t mheap_scavenge(uint64_t older_than_ns); /* bytes released */
 size_t mheap_scavenge_down_to(uint64_t keep, size_t batch, uint64_t min_idle);
 size_t mheap_scavenge_down_to_locked(uint64_t keep, size_t batch,
                                      uint64_t min_idle);
-void scavenger_start(void);
+/* at_init: sgc_init's start, which also makes the collector's threads
+ * ahead (gc_start_background); false in a fork child. */
+void scavenger_start(bool at_init);
 void scavenge_atfork_child(void); /* mheap.lock held */
 /* Wait (dropping and retaking mheap.lock) until no span is out for a
  * release without the lock (scavenger.c).  mheap.lock held. */
@@ -653,6 +655,7 @@ extern uint64_t sgc_sweep_ns; /* sweeping outside stops, all threads */
 /* Wake the background sweeper (starting it the first time), after a
  * collection restarted the world. */
 void bgsweep_wake(void);
+void bgsweep_start(void);
 void bgsweep_atfork(int phase); /* gc_atfork_threads */
 extern uint64_t sgc_nbgsweep, sgc_ndemandsweep, sgc_npausesweep;
 

@@ -31,8 +31,9 @@
  * the collector then checks it, span by span, and aborts on an unswept
  * span: marking over stale allocation bits would free live objects.
  *
- * The background sweeper is a registered thread, started at the first
- * wake-up (bgsweep_wake, after each collection): it sweeps a span at a
+ * The background sweeper is a registered thread, started by the scavenger
+ * when spangc starts (gc_start_background), else at the first wake-up
+ * (bgsweep_wake, after each collection): it sweeps a span at a
  * time inside a no-preempt region, so a stop never catches it half-way.
  *
  * The reclaim hook (sgc_set_reclaim_hook) is asked about each object a
@@ -580,12 +581,15 @@ static void *bgsweep_main(void *arg) {
   return NULL;
 }
 
-void bgsweep_wake(void) {
+/* Starts the sweeper if it is not started (wake: a sweep is due too). */
+static void bgsweep_start_and(bool wake) {
   sgc_lock(&bgsweep.lock);
   bool start = !bgsweep.started;
   bgsweep.started = 1;
-  bgsweep.gen++;
-  pthread_cond_signal(&bgsweep.cond);
+  if (wake) {
+    bgsweep.gen++;
+    pthread_cond_signal(&bgsweep.cond);
+  }
   sgc_unlock(&bgsweep.lock);
   if (start) {
     /* bgsweep_main registers itself.  started stays set when the start
@@ -597,6 +601,12 @@ void bgsweep_wake(void) {
                strerror(err));
   }
 }
+
+void bgsweep_wake(void) { bgsweep_start_and(true); }
+
+/* Ahead of the first collection (gc_start_background): the thread waits
+ * for its first wake-up. */
+void bgsweep_start(void) { bgsweep_start_and(false); }
 
 /* The sweeper's lock, for fork (gc_atfork_threads orders it); in the
  * child, where no sweeper exists, the next wake-up starts one. */
