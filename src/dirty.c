@@ -40,7 +40,12 @@
  * Threads: every function here runs on the collecting thread (gc_lock
  * held), with the world stopped, or running before a concurrent mark
  * (dirty_track_begin and the protection that follows), or in sgc_init;
- * no lock of its own.
+ * except the unprotect calls put off (dirty_unprotect_later), which the
+ * thread that decided them makes once it let go of gc_lock
+ * (dirty_unprotect_calls).  later.lock guards their list, and the
+ * userfaultfd's number against them: whoever opens or closes it holds
+ * that lock too, so no call is ever made on a number the program has
+ * since reused for a file of its own.
  */
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
@@ -93,8 +98,17 @@ static struct {
   uintptr_t pr_lo, pr_hi; /* pending protect range (merged) */
   /* figures */
   uint64_t listings, lost, pages_listed, last_pages;
-  uint64_t protect_calls;
+  uint64_t protect_calls; /* atomic: later calls count too */
 } dirty SGC_NOGC = {.uffd = -1, .pagemap = -1};
+
+/* Unprotect calls put off until gc_lock is let go (dirty_unprotect_later,
+ * dirty_unprotect_calls). */
+static struct {
+  sgc_mutex lock;     /* the list; dirty.uffd's changes */
+  uintptr_t (*r)[2];  /* ranges, [lo, hi) */
+  size_t n;           /* atomic (read without the lock as a hint) */
+  size_t cap;
+} later SGC_NOGC = {SGC_MUTEX_INIT(DIRTY_LATER)};
 
 const char *dirty_mechanism_name(int m) {
   return m == DIRTY_UFFD ? "uffd" : "off";
@@ -125,12 +139,14 @@ static bool uffd_is_ours(void) {
 }
 
 static void teardown(void) {
+  sgc_lock(&later.lock); /* no put-off call is under way on it */
   if (uffd_is_ours())
     close(dirty.uffd);
   if (pagemap_is_ours())
     close(dirty.pagemap);
   dirty.uffd = dirty.pagemap = -1;
   dirty.reg_lo = dirty.reg_hi = 0;
+  sgc_unlock(&later.lock);
 }
 
 /* ------------------------------------------- populated pages (markers) */
@@ -221,6 +237,9 @@ int pagemap_populated(uintptr_t lo, uintptr_t hi, dirty_run *runs, int max,
  * child's mappings are registered again at its first listing. */
 void dirty_atfork_child(void) {
   populated_atfork_child();
+  /* The calls put off were the parent's (its descriptor, its pages): the
+   * child's pages are not registered, so nothing of theirs is protected. */
+  ATOMIC_STORE(&later.n, 0);
   if (dirty.mechanism == DIRTY_OFF)
     return;
   if (dirty.uffd >= 0)
@@ -264,7 +283,10 @@ static bool setup(void) {
     close(fd);
     return false;
   }
-  dirty.uffd = high_fd(fd);
+  fd = high_fd(fd);
+  sgc_lock(&later.lock);
+  dirty.uffd = fd;
+  sgc_unlock(&later.lock);
   dirty.pagemap = high_fd(pm);
   struct stat st;
   if (fstat(dirty.pagemap, &st) == 0) {
@@ -511,7 +533,7 @@ static bool writeprotect(uintptr_t lo, uintptr_t hi, uint64_t mode) {
     uintptr_t e = hi - p > WP_CALL_MAX && gaps ? p + WP_CALL_MAX : hi;
     struct uffdio_writeprotect w = {.range = {.start = p, .len = e - p},
                                     .mode = mode};
-    dirty.protect_calls++;
+    ATOMIC_ADD(&dirty.protect_calls, 1);
     while (ioctl(dirty.uffd, UFFDIO_WRITEPROTECT, &w) != 0)
       if (errno != EINTR)
         return false;
@@ -530,6 +552,69 @@ static void protect_now(uintptr_t lo, uintptr_t hi) {
 }
 
 void dirty_unprotect(uintptr_t lo, uintptr_t hi) { writeprotect(lo, hi, 0); }
+
+/* Put off (gc_lock held): the call is made by dirty_unprotect_calls,
+ * after the caller let go of gc_lock, so that a collection never waits
+ * for it (rule:unprotect-calls-after-gc-lock).  At once if there is no
+ * room to note it. */
+void dirty_unprotect_later(uintptr_t lo, uintptr_t hi) {
+  if (lo >= hi || dirty.uffd < 0)
+    return;
+  sgc_lock(&later.lock);
+  if (later.n == later.cap) {
+    size_t cap = later.cap ? later.cap * 2 : 1024;
+    uintptr_t (*r)[2] = os_alloc(cap * sizeof *r);
+    if (r == NULL) {
+      writeprotect(lo, hi, 0);
+      sgc_unlock(&later.lock);
+      return;
+    }
+    if (later.r != NULL) {
+      memcpy(r, later.r, later.n * sizeof *r);
+      os_free(later.r, later.cap * sizeof *r);
+    }
+    ATOMIC_ADD(&sgc_heap.sys_meta, (cap - later.cap) * sizeof *r);
+    later.r = r;
+    later.cap = cap;
+  }
+  later.r[later.n][0] = lo;
+  later.r[later.n][1] = hi;
+  ATOMIC_STORE(&later.n, later.n + 1);
+  sgc_unlock(&later.lock);
+}
+
+/* The calls put off, made now, one at a time under later.lock (a fork, or
+ * a collection closing the descriptor, waits for one call at most).  No
+ * gc_lock; a registered caller is in a blocking region (world-int.h's
+ * run_as_blocking): a stop may come meanwhile and need later.lock. */
+void (*sgc_test_unprotect_calls_hook)(void);
+
+void dirty_unprotect_calls(void) {
+  while (ATOMIC_LOAD_RELAXED(&later.n) != 0) {
+    void (*hook)(void) = ATOMIC_LOAD(&sgc_test_unprotect_calls_hook);
+    if (hook)
+      hook();
+    sgc_lock(&later.lock);
+    if (later.n == 0) {
+      sgc_unlock(&later.lock);
+      return;
+    }
+    size_t k = later.n - 1;
+    writeprotect(later.r[k][0], later.r[k][1], 0);
+    ATOMIC_STORE(&later.n, k);
+    sgc_unlock(&later.lock);
+  }
+}
+
+/* fork.c: taken before a fork (after the heap's locks), so that no call
+ * is under way across it; released after (in the child, whose list
+ * dirty_atfork_child then empties). */
+void dirty_atfork(int phase) {
+  if (phase == FORK_PREPARE)
+    sgc_lock(&later.lock);
+  else
+    sgc_unlock(&later.lock);
+}
 
 /* Ranges come in address order.  Close ones are merged into one call:
  * protecting the pages between them too only costs a fault if the

@@ -9,7 +9,8 @@
  * arenas), taken after these handlers, are released as usual.  It then
  * takes the locks that threads outside the world may hold (roots_lock,
  * fin.lock and weak_lock, the collector threads' locks, caches_lock,
- * the mcentral locks, mheap.lock, the fixalloc locks, the thread
+ * the mcentral locks, mheap.lock, the fixalloc locks, dirty.c's
+ * later.lock (no unprotect call under way across the fork), the thread
  * records' among them: threads take that one off the thread list, while
  * they register and unregister), in the order of the lock table
  * (lockrank.h).  Last it waits until no thread the runtime made is
@@ -35,6 +36,7 @@ static void prepare(void) {
   gc_atfork_threads(FORK_PREPARE);
   caches_atfork(FORK_PREPARE);
   heap_atfork(FORK_PREPARE);
+  dirty_atfork(FORK_PREPARE);
   os_atfork(FORK_PREPARE); /* last: waits for thread starts (os.c) */
 }
 
@@ -47,6 +49,7 @@ static void release(int phase) {
   finalizer_atfork(phase);
   roots_atfork(phase);
   caches_atfork(phase);
+  dirty_atfork(phase); /* before the heap's: its child handler locks again */
   heap_atfork(phase);
   gc_atfork_threads(phase);
   world_atfork(phase); /* in the child: drops the other threads */
@@ -56,6 +59,9 @@ static void release(int phase) {
 static void parent(void) {
   release(FORK_PARENT);
   init_atfork(FORK_PARENT);
+  /* The unprotect calls of a walk the prepare handler made (gc.c). */
+  if (ATOMIC_LOAD(&sgc_initialised))
+    run_as_blocking(dirty_unprotect_calls);
 }
 static void child(void) {
   release(FORK_CHILD);

@@ -53,6 +53,12 @@ void dirty_protect_flush(void);
 /* Stop watching [lo, hi) at once (world stopped): its pages are listed
  * at every listing from then on, as written. */
 void dirty_unprotect(uintptr_t lo, uintptr_t hi);
+/* The same, put off (gc_lock held): dirty_unprotect_calls makes the call
+ * once the caller has let go of gc_lock. */
+void dirty_unprotect_later(uintptr_t lo, uintptr_t hi);
+/* The calls put off, now (no gc_lock; run_as_blocking if registered). */
+void dirty_unprotect_calls(void);
+void dirty_atfork(int phase); /* fork.c: later.lock */
 void dirty_read_stats(sgc_stats *st);
 void dirty_atfork_child(void); /* fork.c, in the child */
 uint64_t dirty_last_pages(void);
@@ -487,6 +493,9 @@ extern uint64_t sgc_test_assisted_slices;
  * (gen_restarted, or a walk put off: gen_restarted_pending; gc_lock held,
  * the world running; on whichever thread makes the walk). */
 extern void (*sgc_test_unprotect_walk_hook)(void);
+/* Tests: called by dirty_unprotect_calls before each call it makes (no
+ * lock held: gc_lock was let go). */
+extern void (*sgc_test_unprotect_calls_hook)(void);
 /* Over sgc_set_max_heap? (mheap.lock held) */
 bool gc_over_max_heap(uintptr_t more_pages);
 /* mheap.c: s gets a special or an uncollectable object (counted once);

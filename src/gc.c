@@ -160,6 +160,9 @@ static void collect_as(mcache *c, int why) {
   }
   sgc_unlock(&gc_lock);
   sgc_rwunlock(&hold_lock);
+  /* The unprotect calls its walk decided, now that the next collection
+   * need not wait for them (rule:unprotect-calls-after-gc-lock). */
+  run_as_blocking(dirty_unprotect_calls);
 }
 
 /* Collect from inside the allocator: step out of its no-preempt region
@@ -621,7 +624,9 @@ void gc_atfork(int phase) {
       sgc_lock(&gc_lock);
     }
     /* A walk put off is made here, in the parent: the child's descriptor
-     * is the parent's userfaultfd (rule:unprotect-walk-off-the-allocator). */
+     * is the parent's userfaultfd (rule:unprotect-walk-off-the-allocator).
+     * Its calls are made by the parent after the fork (fork.c); the
+     * child drops them (dirty_atfork_child). */
     gen_restarted_pending();
     return;
   }

@@ -367,18 +367,20 @@ static void unprotect_now(void) {
     unprotect_freed_pages(unprotect.runs, unprotect.nruns);
   }
   if (unprotect.all) {
-    dirty_unprotect(sgc_heap.arena_start, ATOMIC_LOAD(&sgc_heap.arena_used));
+    dirty_unprotect_later(sgc_heap.arena_start,
+                          ATOMIC_LOAD(&sgc_heap.arena_used));
     unprotect.all = false;
   }
   /* The ranges hold unlisted pages only, which protect_old_pages never
    * means to protect (a protect range it merged over them, dirty.c's
    * gap, marked them protected in page_state): their state is set here,
-   * once, as they are unprotected. */
+   * once, as they are to be unprotected.  The calls themselves are made
+   * once gc_lock is let go (rule:unprotect-calls-after-gc-lock). */
   mheap *h = &sgc_heap;
   for (size_t i = 0; i < unprotect.n; i++) {
     uintptr_t lo = unprotect.r[i][0], hi = unprotect.r[i][1];
     memset(page_state + (lo - h->arena_start) / KPAGE, 0, (hi - lo) / KPAGE);
-    dirty_unprotect(lo, hi);
+    dirty_unprotect_later(lo, hi);
   }
   unprotect.n = 0;
 }
@@ -432,6 +434,7 @@ void gen_restarted_background(bool retry) {
     if (sgc_trylock(&gc_lock)) {
       gen_restarted_pending();
       sgc_unlock(&gc_lock);
+      run_as_blocking(dirty_unprotect_calls);
       return;
     }
     if (!retry)

@@ -56,6 +56,7 @@
   X(MCENTRAL, "mcentral.lock", "mcentral.c: its two span lists and the links of spans on them, its batches") \
   X(MHEAP, "mheap.lock", "mheap.c: free structures, allspans, gcspans, arena_used, writes to spans[], span state changes, page counters") \
   X(FIXALLOC, "fixalloc.lock", "fixalloc.c: that allocator's free list and chunk") \
+  X(DIRTY_LATER, "later.lock", "dirty.c: the unprotect calls put off until gc_lock is let go; the userfaultfd's number against them") \
   X(ML, "ml.lock", "memlimit.c: the scavenger's sleep and prompt release target") \
   X(STATS, "stats_lock", "gc.c: the figures a concurrent collection published as it started, for sgc_read_stats meanwhile") \
   X(COMPAT_DBG, "bdwgc.dbg.lock", "compat leak.c: the debugging objects' set, the found and smashed lists; taken by the reclaim hook in any sweep") \

@@ -216,6 +216,15 @@ void lock_as_blocking(sgc_mutex *m) {
   sgc_exit_blocking();
 }
 
+void run_as_blocking(void (*fn)(void)) {
+  bool region = waits_as_blocking();
+  if (region)
+    sgc_enter_blocking();
+  fn();
+  if (region)
+    sgc_exit_blocking();
+}
+
 void sleep_as_blocking(uint64_t ns) {
   bool region = waits_as_blocking();
   if (region)

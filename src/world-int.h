@@ -176,6 +176,9 @@ bool thread_gone(const mthread *t); /* exited, or its tid names another */
 void lock_as_blocking(sgc_mutex *m);
 /* Sleep ns, in a blocking region as lock_as_blocking waits. */
 void sleep_as_blocking(uint64_t ns);
+/* fn(), in a blocking region as lock_as_blocking waits: fn touches no
+ * object and may wait for a lock a stop takes. */
+void run_as_blocking(void (*fn)(void));
 /* sgc_enter_blocking's body, in blocking.c (machine.c's entry passes the
  * caller's callee-saved registers: r15, r14, r13, r12, rbx, rbp, return
  * address). */
