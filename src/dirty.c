@@ -583,12 +583,14 @@ void dirty_unprotect_later(uintptr_t lo, uintptr_t hi) {
   sgc_unlock(&later.lock);
 }
 
-/* The calls put off, made now, one at a time under later.lock (a fork, or
- * a collection closing the descriptor, waits for one call at most).  No
- * gc_lock; a registered caller is in a blocking region (world-int.h's
- * run_as_blocking): a stop may come meanwhile and need later.lock. */
 void (*sgc_test_unprotect_calls_hook)(void);
 
+/* The calls put off, made now, one at a time under later.lock, each of
+ * WP_CALL_MAX at most (a fork, or a collection closing the descriptor,
+ * waits for one call at most), with writeprotect's short sleep after a
+ * whole one (a thread waiting to map memory gets the mmap lock).  No
+ * gc_lock; a registered caller is in a blocking region (world-int.h's
+ * run_as_blocking): a stop may come meanwhile and need later.lock. */
 void dirty_unprotect_calls(void) {
   while (ATOMIC_LOAD_RELAXED(&later.n) != 0) {
     void (*hook)(void) = ATOMIC_LOAD(&sgc_test_unprotect_calls_hook);
@@ -600,9 +602,20 @@ void dirty_unprotect_calls(void) {
       return;
     }
     size_t k = later.n - 1;
-    writeprotect(later.r[k][0], later.r[k][1], 0);
-    ATOMIC_STORE(&later.n, k);
+    uintptr_t lo = later.r[k][0], hi = later.r[k][1];
+    bool whole = hi - lo > WP_CALL_MAX;
+    if (whole) { /* the top of the range; the rest stays listed */
+      lo = hi - WP_CALL_MAX;
+      later.r[k][1] = lo;
+    } else {
+      ATOMIC_STORE(&later.n, k);
+    }
+    writeprotect(lo, hi, 0);
     sgc_unlock(&later.lock);
+    if (whole) {
+      struct timespec ts = {0, 20000}; /* 20 us, as writeprotect's */
+      nanosleep(&ts, NULL);
+    }
   }
 }
 

@@ -79,6 +79,11 @@ int main(void) {
   sem_init(&added, 0, 0);
   sem_init(&forked, 0, 0);
   sgc_init();
+  /* The collector's threads made now, by this thread (the scavenger's
+   * own call, before or after this one, then makes none): the hook must
+   * hold the creator's start, not one of theirs (it held the scavenger's
+   * once, under gc_lock, and the fork below waited for ever). */
+  gc_start_background();
   pthread_t c;
   os_test_starting = hold;
   CHECK(sgc_pthread_create(&c, NULL, creator, NULL) == 0);
