@@ -104,11 +104,29 @@ static struct {
 /* Unprotect calls put off until gc_lock is let go (dirty_unprotect_later,
  * dirty_unprotect_calls). */
 static struct {
-  sgc_mutex lock;     /* the list; dirty.uffd's changes */
-  uintptr_t (*r)[2];  /* ranges, [lo, hi) */
-  size_t n;           /* atomic (read without the lock as a hint) */
-  size_t cap;
+  sgc_mutex lock; /* the list; dirty.uffd's changes */
+  range_list l;
 } later SGC_NOGC = {SGC_MUTEX_INIT(DIRTY_LATER)};
+
+bool range_list_push(range_list *l, uintptr_t lo, uintptr_t hi) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 1024;
+    uintptr_t (*r)[2] = os_alloc(cap * sizeof *r);
+    if (r == NULL)
+      return false;
+    if (l->r != NULL) {
+      memcpy(r, l->r, l->n * sizeof *r);
+      os_free(l->r, l->cap * sizeof *r);
+    }
+    ATOMIC_ADD(&sgc_heap.sys_meta, (cap - l->cap) * sizeof *r);
+    l->r = r;
+    l->cap = cap;
+  }
+  l->r[l->n][0] = lo;
+  l->r[l->n][1] = hi;
+  ATOMIC_STORE(&l->n, l->n + 1);
+  return true;
+}
 
 const char *dirty_mechanism_name(int m) {
   return m == DIRTY_UFFD ? "uffd" : "off";
@@ -239,7 +257,7 @@ void dirty_atfork_child(void) {
   populated_atfork_child();
   /* The calls put off were the parent's (its descriptor, its pages): the
    * child's pages are not registered, so nothing of theirs is protected. */
-  ATOMIC_STORE(&later.n, 0);
+  ATOMIC_STORE(&later.l.n, 0);
   if (dirty.mechanism == DIRTY_OFF)
     return;
   if (dirty.uffd >= 0)
@@ -561,25 +579,8 @@ void dirty_unprotect_later(uintptr_t lo, uintptr_t hi) {
   if (lo >= hi || dirty.uffd < 0)
     return;
   sgc_lock(&later.lock);
-  if (later.n == later.cap) {
-    size_t cap = later.cap ? later.cap * 2 : 1024;
-    uintptr_t (*r)[2] = os_alloc(cap * sizeof *r);
-    if (r == NULL) {
-      writeprotect(lo, hi, 0);
-      sgc_unlock(&later.lock);
-      return;
-    }
-    if (later.r != NULL) {
-      memcpy(r, later.r, later.n * sizeof *r);
-      os_free(later.r, later.cap * sizeof *r);
-    }
-    ATOMIC_ADD(&sgc_heap.sys_meta, (cap - later.cap) * sizeof *r);
-    later.r = r;
-    later.cap = cap;
-  }
-  later.r[later.n][0] = lo;
-  later.r[later.n][1] = hi;
-  ATOMIC_STORE(&later.n, later.n + 1);
+  if (!range_list_push(&later.l, lo, hi))
+    writeprotect(lo, hi, 0);
   sgc_unlock(&later.lock);
 }
 
@@ -592,23 +593,23 @@ void (*sgc_test_unprotect_calls_hook)(void);
  * gc_lock; a registered caller is in a blocking region (world-int.h's
  * run_as_blocking): a stop may come meanwhile and need later.lock. */
 void dirty_unprotect_calls(void) {
-  while (ATOMIC_LOAD_RELAXED(&later.n) != 0) {
+  while (ATOMIC_LOAD_RELAXED(&later.l.n) != 0) {
     void (*hook)(void) = ATOMIC_LOAD(&sgc_test_unprotect_calls_hook);
     if (hook)
       hook();
     sgc_lock(&later.lock);
-    if (later.n == 0) {
+    if (later.l.n == 0) {
       sgc_unlock(&later.lock);
       return;
     }
-    size_t k = later.n - 1;
-    uintptr_t lo = later.r[k][0], hi = later.r[k][1];
+    size_t k = later.l.n - 1;
+    uintptr_t lo = later.l.r[k][0], hi = later.l.r[k][1];
     bool whole = hi - lo > WP_CALL_MAX;
     if (whole) { /* the top of the range; the rest stays listed */
       lo = hi - WP_CALL_MAX;
-      later.r[k][1] = lo;
+      later.l.r[k][1] = lo;
     } else {
-      ATOMIC_STORE(&later.n, k);
+      ATOMIC_STORE(&later.l.n, k);
     }
     writeprotect(lo, hi, 0);
     sgc_unlock(&later.lock);

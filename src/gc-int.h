@@ -35,6 +35,17 @@ bool dirty_track_begin(void);
  * as written.  The runs stay valid until the next listing. */
 bool dirty_list(uintptr_t lo, uintptr_t hi, const dirty_run **runs,
                 uint32_t *n);
+/* A growable array of [lo, hi) address ranges (its owner's lock guards
+ * it); its memory counts in mheap.sys_meta. */
+typedef struct range_list {
+  uintptr_t (*r)[2];
+  size_t n; /* read without the lock as a hint by some owners: atomic */
+  size_t cap;
+} range_list;
+/* Appends [lo, hi); false, nothing changed, if there is no memory to
+ * grow it.  dirty.c. */
+bool range_list_push(range_list *l, uintptr_t lo, uintptr_t hi);
+
 /* The same over the ranges next gives, in ascending order, until it
  * returns false; the runs of all of them together. */
 bool dirty_list_ranges(bool (*next)(void *arg, uintptr_t *lo, uintptr_t *hi),
@@ -237,8 +248,7 @@ extern uint8_t *page_state;
 /* genprotect.c: the unprotect calls a stop decided (gen_end asks for them),
  * made after the restart (gen_restarted); gc_lock held. */
 typedef struct gen_unprotect {
-  uintptr_t (*r)[2]; /* [lo, hi) addresses */
-  size_t n, cap;
+  range_list ranges; /* [lo, hi) addresses */
   bool all; /* the whole arena (generations off, after a concurrent mark) */
   /* A major's listing, for unprotect_freed_pages after the restart (the
    * runs stay valid until the next listing, which gc_lock keeps off). */

@@ -254,25 +254,10 @@ static void unprotect_range(uintptr_t lo, uintptr_t hi) {
     return;
   mheap *h = &sgc_heap;
   uintptr_t a = h->arena_start + lo * KPAGE, b = h->arena_start + hi * KPAGE;
-  if (unprotect.n == unprotect.cap) {
-    size_t cap = unprotect.cap ? unprotect.cap * 2 : 1024;
-    uintptr_t (*r)[2] = os_alloc(cap * sizeof *r);
-    if (r == NULL) { /* no room to put it off: now */
-      memset(page_state + lo, 0, hi - lo); /* all were protected */
-      dirty_unprotect(a, b);
-      return;
-    }
-    if (unprotect.r != NULL) {
-      memcpy(r, unprotect.r, unprotect.n * sizeof *r);
-      os_free(unprotect.r, unprotect.cap * sizeof *r);
-    }
-    ATOMIC_ADD(&h->sys_meta, (cap - unprotect.cap) * sizeof *r);
-    unprotect.r = r;
-    unprotect.cap = cap;
+  if (!range_list_push(&unprotect.ranges, a, b)) { /* no room: now */
+    memset(page_state + lo, 0, hi - lo); /* all were protected */
+    dirty_unprotect(a, b);
   }
-  unprotect.r[unprotect.n][0] = a;
-  unprotect.r[unprotect.n][1] = b;
-  unprotect.n++;
 }
 
 #define FREED_SLICE 1024 /* kernel pages looked at between lock passes */
@@ -377,12 +362,13 @@ static void unprotect_now(void) {
    * once, as they are to be unprotected.  The calls themselves are made
    * once gc_lock is let go (rule:unprotect-calls-after-gc-lock). */
   mheap *h = &sgc_heap;
-  for (size_t i = 0; i < unprotect.n; i++) {
-    uintptr_t lo = unprotect.r[i][0], hi = unprotect.r[i][1];
+  range_list *l = &unprotect.ranges;
+  for (size_t i = 0; i < l->n; i++) {
+    uintptr_t lo = l->r[i][0], hi = l->r[i][1];
     memset(page_state + (lo - h->arena_start) / KPAGE, 0, (hi - lo) / KPAGE);
     dirty_unprotect_later(lo, hi);
   }
-  unprotect.n = 0;
+  l->n = 0;
 }
 
 void gen_restarted(void) {
@@ -408,7 +394,7 @@ int unprotect_pending SGC_NOGC; /* atomic; set and cleared under gc_lock */
 void gen_restarted_later(void) {
   SGC_ASSERT_HELD(&gc_lock);
   age_sample_reset();
-  if (unprotect.find || unprotect.all || unprotect.n > 0)
+  if (unprotect.find || unprotect.all || unprotect.ranges.n > 0)
     ATOMIC_STORE(&unprotect_pending, 1);
 }
 
