@@ -44,8 +44,9 @@
  * thread that decided them makes once it let go of gc_lock
  * (dirty_unprotect_calls).  later.lock guards their list, and the
  * userfaultfd's number against them: whoever opens or closes it holds
- * that lock too, so no call is ever made on a number the program has
- * since reused for a file of its own.
+ * that lock too, so no call is ever made on a number spangc let go of
+ * and the program reused; a number the program closed itself is checked
+ * before each such call (uffd_is_ours), and at every listing.
  */
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
@@ -260,9 +261,13 @@ void dirty_atfork_child(void) {
   ATOMIC_STORE(&later.l.n, 0);
   if (dirty.mechanism == DIRTY_OFF)
     return;
-  if (dirty.uffd >= 0)
+  /* Unless the program closed them and reused the numbers: then they are
+   * its files, which the child keeps (the adversarial review: a daemon
+   * that closed every descriptor and opened its own lost one in every
+   * child). */
+  if (uffd_is_ours())
     close(dirty.uffd);
-  if (dirty.pagemap >= 0)
+  if (pagemap_is_ours())
     close(dirty.pagemap);
   dirty.uffd = dirty.pagemap = -1;
   dirty.trusted = false;
@@ -599,6 +604,16 @@ void dirty_unprotect_calls(void) {
       hook();
     sgc_lock(&later.lock);
     if (later.l.n == 0) {
+      sgc_unlock(&later.lock);
+      return;
+    }
+    /* The program may have closed our descriptor and reused its number
+     * (spangc's own closing waits for this lock): no call on its file.
+     * The pages stay protected, which only lists them at their first
+     * write; the next listing finds the descriptor gone and makes
+     * another (ensure_registered). */
+    if (!uffd_is_ours()) {
+      ATOMIC_STORE(&later.l.n, 0);
       sgc_unlock(&later.lock);
       return;
     }
