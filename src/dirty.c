@@ -220,9 +220,13 @@ static int populated_fd(void) {
   return nfd;
 }
 
+/* The parent's file, closed in the child unless the program closed it and
+ * reused the number (then it is the program's file). */
 static void populated_atfork_child(void) {
   int fd = ATOMIC_LOAD(&pm_fd);
-  if (fd >= 0)
+  struct stat st;
+  if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == pm_fdev &&
+      st.st_ino == pm_fino)
     close(fd);
   ATOMIC_STORE(&pm_fd, -2);
 }
