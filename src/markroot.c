@@ -31,6 +31,8 @@
 #include <link.h>
 #include <malloc.h>
 #include <stdlib.h>
+#include <sched.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -153,13 +155,62 @@ typedef struct dtv_entry {
 #define TLS_OTHER_MALLOC 1
 #endif
 
+/* /proc/self/mem, kept once opened (mem.fd, atomic: -2 not opened yet,
+ * -3 being opened, -1 unusable).  Before each use its identity is checked
+ * against this process's file: in a child of fork() the inherited one is
+ * the parent's memory (read there, a blocking thread's TLS would be the
+ * parent's words at those addresses, and the child's objects only it
+ * references freed), and a program may close ours and reuse the number.
+ * Then another is opened; the old number is closed only if it holds the
+ * file we opened (the parent's, inherited), never the program's.  The
+ * identity is written while mem.fd is -3 and read after loading it. */
+static struct {
+  int fd;
+  uint64_t dev, ino; /* atomic */
+} mem = {.fd = -2};
+
+static int mem_file(void) {
+  for (;;) {
+    int fd = ATOMIC_LOAD(&mem.fd);
+    if (fd == -1)
+      return -1;
+    if (fd == -3) { /* another marker opens it */
+      sched_yield();
+      continue;
+    }
+    struct stat self, st;
+    if (stat("/proc/self/mem", &self) != 0)
+      return -1;
+    bool opened = fd >= 0 && fstat(fd, &st) == 0 &&
+                  (uint64_t)st.st_dev == ATOMIC_LOAD_RELAXED(&mem.dev) &&
+                  (uint64_t)st.st_ino == ATOMIC_LOAD_RELAXED(&mem.ino);
+    if (opened && st.st_dev == self.st_dev && st.st_ino == self.st_ino)
+      return fd;
+    if (!__atomic_compare_exchange_n(&mem.fd, &fd, -3, false,
+                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+      continue;
+    if (opened)
+      close(fd); /* the parent's, inherited by this child */
+    int nfd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    if (nfd >= 0 && fstat(nfd, &st) != 0) {
+      close(nfd);
+      nfd = -1;
+    }
+    if (nfd >= 0) {
+      ATOMIC_STORE_RELAXED(&mem.dev, (uint64_t)st.st_dev);
+      ATOMIC_STORE_RELAXED(&mem.ino, (uint64_t)st.st_ino);
+    }
+    ATOMIC_STORE(&mem.fd, nfd);
+    return nfd;
+  }
+}
+
 /* Copy n bytes of this process's memory at src to dst without faulting:
  * returns how many were copied, fewer from the first page that is not
  * mapped.  process_vm_readv on our own pid, or where that is refused
- * (seccomp) /proc/self/mem (opened once, kept); -1 if neither can be
- * used.  Plain system calls: the world is stopped, and a stopped thread
- * may hold a lock of the C library. */
-static int mem_fd = -2;
+ * (seccomp) /proc/self/mem (mem_file); -1 if neither can be used.  Plain
+ * system calls: the world is stopped, and a stopped thread may hold a
+ * lock of the C library. */
 static ssize_t copy_nofault(void *dst, uintptr_t src, size_t n) {
   struct iovec l = {dst, n}, r = {(void *)src, n};
   ssize_t k = syscall(SYS_process_vm_readv, getpid(), &l, 1L, &r, 1L, 0L);
@@ -167,16 +218,7 @@ static ssize_t copy_nofault(void *dst, uintptr_t src, size_t n) {
     return k;
   if (errno == EFAULT)
     return 0;
-  int fd = ATOMIC_LOAD(&mem_fd);
-  if (fd == -2) {
-    int nfd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
-    int expect = -2;
-    if (!__atomic_compare_exchange_n(&mem_fd, &expect, nfd < 0 ? -1 : nfd,
-                                     false, __ATOMIC_SEQ_CST,
-                                     __ATOMIC_SEQ_CST) && nfd >= 0)
-      close(nfd);
-    fd = ATOMIC_LOAD(&mem_fd);
-  }
+  int fd = mem_file();
   if (fd < 0)
     return -1;
   size_t done = 0;
