@@ -1,4 +1,5 @@
 // labels: world threads
+// env: TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:detect_deadlocks=0:die_after_fork=0
 /* Where seccomp refuses process_vm_readv, the collector reads a blocking
  * thread's TLS through /proc/self/mem, opened once and kept.  In a child
  * of fork() the kept file is the parent's memory: read through it, the
