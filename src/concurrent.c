@@ -33,8 +33,10 @@
  * margin after a cycle whose heap reached its goal (then a thread was
  * held up and the cycle's own figure undercounts).  Within a tenth and
  * nine tenths of the room above the live heap.  Only when the next major
- * mark is expected to take 2 ms or more, at the speed majors marked so
- * far (a shorter one stays stop-the-world: its pause is short already).
+ * mark is expected to take CONC_MIN_MARK_NS or more, at the speed majors
+ * marked so far (a shorter one stays stop-the-world: its pause is short
+ * already).  The first collection is concurrent too, at half the first
+ * goal (conc.first: no mark speed is known yet).
  * Idle collections (pacer.c) are concurrent too, run by the collector
  * thread (conc_start_idle).  During the cycle a thread allocating ahead
  * of the mark's progress assists in proportion (conc_assist_owed), and
@@ -56,7 +58,9 @@
 
 #include "spangc-int.h"
 
-#define CONC_MIN_MARK_NS ((uint64_t)2000000) /* 2 ms */
+/* Half the 1 ms a stop may take: a stop is its mark and about as much
+ * again (stopping, preparing, the listing, the restart). */
+#define CONC_MIN_MARK_NS ((uint64_t)500000)
 
 static struct {
   sgc_mutex lock;
@@ -65,6 +69,7 @@ static struct {
   int started;      /* conc.lock: the collector thread exists */
   bool enabled;     /* SPANGC_CONCURRENT=1 with write tracking */
   uint64_t trigger; /* atomic: heap pressure that starts one; 0: none */
+  int first;        /* atomic: no collection yet; half the goal starts one */
   int woken;        /* atomic: woken for the current trigger */
   /* gc_lock: the last concurrent cycle's figures (conc_note_cycle) */
   uint64_t cycle_alloc; /* bytes allocated between its stops */
@@ -97,6 +102,7 @@ void conc_init(void) {
     want = strcmp(e, "1") == 0;
   }
   conc.enabled = want && dirty_mechanism() != DIRTY_OFF;
+  ATOMIC_STORE_RELAXED(&conc.first, conc.enabled ? 1 : 0);
   sgc_record_frees = sgc_sticky || conc.enabled;
   if (want && !conc.enabled)
     sgc_warn("SPANGC_CONCURRENT=1: the kernel's write tracking is off or "
@@ -134,6 +140,7 @@ static uint64_t conc_margin(uint64_t alloc_rate, uint64_t marked) {
 
 void conc_set_trigger(uint64_t marked, uint64_t goal, bool major_next,
                       uint64_t alloc_rate, uint64_t mark_rate) {
+  ATOMIC_STORE(&conc.first, 0);
   ATOMIC_STORE(&conc.woken, 0);
   uint64_t before = conc.marked;
   conc.marked = marked;
@@ -341,8 +348,14 @@ uint64_t conc_assist_owed(uint64_t p, bool *far) {
   return owed < ASSIST_STEP ? owed : ASSIST_STEP;
 }
 
+/* Before the first collection no mark speed is known: it starts at half
+ * the first goal, read here so that sgc_expand_heap's raise counts (the
+ * pause test's first collection, of 4 MB, stopped the world 1.5-1.9 ms:
+ * the mark, and the first touch of the collector's own memory). */
 bool conc_due(uint64_t pressure) {
   uint64_t t = ATOMIC_LOAD_RELAXED(&conc.trigger);
+  if (t == 0 && ATOMIC_LOAD_RELAXED(&conc.first))
+    t = ATOMIC_LOAD_RELAXED(&sgc_next_gc) / 2;
   return t != 0 && pressure >= t;
 }
 
