@@ -2,7 +2,8 @@
  * concurrent.c — mostly-concurrent major collections (SPANGC_CONCURRENT=1):
  * when they start, the thread that runs them, and the heap's protection
  * before their first stop.  collect.c sequences the collection itself
- * (collect_concurrent); mark.c has the concurrent drain.
+ * (collect_concurrent); markconc.c has the concurrent drain and the
+ * assists.
  *
  * The protocol (Boehm, Demers and Shenker's mostly-parallel collection,
  * with the kernel's write tracking, dirty.c, in place of a write barrier;

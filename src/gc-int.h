@@ -288,7 +288,7 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g);
 /* Verifier, after a minor collection's mark: a full mark reaches nothing
  * the minor left unmarked (world stopped; aborts naming the object). */
 void mark_verify_minor(const char *what);
-/* A concurrent mark (concurrent.c, mark.c): the initial stop's root
+/* A concurrent mark (concurrent.c, markconc.c): the initial stop's root
  * jobs; the concurrent phase's drain; the final stop takes whether every
  * marked object must be rescanned and makes the deferred items work; an
  * abandoned collection drops what is left. */

@@ -109,10 +109,11 @@ static inline void report_progress(gcwork *w) {
   }
 }
 
-/* Assists (mark.c): opened while the collector drains with the program
+/* Assists (markconc.c): opened while the collector drains with the program
  * running; closing waits until none is under way, so the work they took
  * is back in the shared list (rule:assists-end-before-the-stop). */
 MARK_HIDDEN void assists_open(void);
+MARK_HIDDEN void mark_scan_item(gcwork *w, uintptr_t lo, uintptr_t hi);
 MARK_HIDDEN void assists_close(void);
 MARK_HIDDEN void mark_take_assists(mark_result *res);
 /* An assist's share of a pre-cleaning round (markroot.c): rescan one
