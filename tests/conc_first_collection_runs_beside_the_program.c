@@ -7,29 +7,10 @@
  * allocates 0.6 of the first goal and then allocates nothing: the
  * collection must come anyway, and be concurrent.
  * Catches: the first collection left to the goal (none came in 10 s). */
-#include <dirent.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "check.h"
 #include "gctest.h"
-
-static int count_threads(void) {
-  DIR *d = opendir("/proc/self/task");
-  CHECK(d != NULL);
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL)
-    if (e->d_name[0] != '.')
-      n++;
-  closedir(d);
-  return n;
-}
-
-static void nap_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
 
 int main(void) {
   if (!conc_init_or_skip())
@@ -38,13 +19,7 @@ int main(void) {
    * a wake-up before it exists is lost (the goal's collection would then
    * stop the world).  Wait until the thread count has not changed for
    * 200 ms (at most 10 s). */
-  int n = count_threads(), same = 0;
-  for (int i = 0; i < 1000 && same < 20; i++) {
-    nap_ms(10);
-    int m = count_threads();
-    same = m == n ? same + 1 : 0;
-    n = m;
-  }
+  (void)settled_thread_count();
   sgc_stats st;
   sgc_read_stats(&st);
   CHECK(st.num_gc == 0);

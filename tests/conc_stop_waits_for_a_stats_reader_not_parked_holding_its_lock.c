@@ -34,15 +34,9 @@ static int collected;                                            /* atomic */
 static int hook_entered;                                         /* atomic */
 static sgc_stats read_by[2];
 
-/* The whole time: the stop's signal interrupts the sleep (EINTR), and the
- * reader must still be inside the lock when the stop waits for it. */
-static void nap_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-    ;
-}
-
-/* The first reader only: inside stats_lock for 300 ms. */
+/* The first reader only: inside stats_lock for 300 ms, the whole time
+ * (nap_ms: the stop's signal interrupts the sleep, and the reader must
+ * still be inside the lock when the stop waits for it). */
 static void stats_hook(void) {
   if (__atomic_exchange_n(&hook_entered, 1, __ATOMIC_SEQ_CST))
     return;

@@ -28,27 +28,13 @@ static obj **volatile objs; /* root */
 static int ufd = -1, pp[2];
 static int calls, calls_after; /* the hook's counts */
 
-static int find_uffd(void) {
-  for (int fd = 0; fd < 4096; fd++) {
-    char path[64], link[256];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(path, link, sizeof link - 1);
-    if (n < 0)
-      continue;
-    link[n] = 0;
-    if (strcmp(link, "anon_inode:[userfaultfd]") == 0)
-      return fd;
-  }
-  return -1;
-}
-
 /* Before each call: the first puts the pipe's read end on the number. */
 static void before_call(void) {
   if (calls++ > 0) {
     calls_after++;
     return;
   }
-  ufd = find_uffd();
+  ufd = find_fd_linking(link_is_uffd, 0);
   if (ufd < 0)
     return;
   CHECK(pipe(pp) == 0);

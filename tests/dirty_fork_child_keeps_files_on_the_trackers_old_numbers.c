@@ -19,26 +19,6 @@
 #include "gctest.h"
 #include "spangc.h"
 
-/* The first descriptor from 'from' whose /proc/self/fd link satisfies
- * match, or -1. */
-static int find_fd(int (*match)(const char *link), int from) {
-  for (int fd = from; fd < 4096; fd++) {
-    char path[64], link[256];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(path, link, sizeof link - 1);
-    if (n < 0)
-      continue;
-    link[n] = 0;
-    if (match(link))
-      return fd;
-  }
-  return -1;
-}
-
-static int is_uffd(const char *link) {
-  return strcmp(link, "anon_inode:[userfaultfd]") == 0;
-}
-
 static int is_pagemap(const char *link) {
   size_t n = strlen(link);
   return strncmp(link, "/proc/", 6) == 0 && n > 8 &&
@@ -84,9 +64,9 @@ int main(void) {
   ((void **)big)[0] = objs[0];
   sgc_collect();
   run_minors(2);
-  int ufd = find_fd(is_uffd, 0);
-  for (int fd = find_fd(is_pagemap, 0); fd >= 0 && npfd < 2;
-       fd = find_fd(is_pagemap, fd + 1))
+  int ufd = find_fd_linking(link_is_uffd, 0);
+  for (int fd = find_fd_linking(is_pagemap, 0); fd >= 0 && npfd < 2;
+       fd = find_fd_linking(is_pagemap, fd + 1))
     pfds[npfd++] = fd;
   if (ufd < 0 || npfd == 0) {
     printf("skipped: spangc holds no userfaultfd and pagemap file here "

@@ -8,43 +8,14 @@
  * A fork child does not make them ahead (one that execs at once would
  * make them for nothing): it has the scavenger only until its own first
  * collection, which then works as usual. */
-#include <dirent.h>
 #include <stdint.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "gctest.h"
 #include "spangc.h"
-
-static int count_threads(void) {
-  DIR *d = opendir("/proc/self/task");
-  CHECK(d != NULL);
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL)
-    if (e->d_name[0] != '.')
-      n++;
-  closedir(d);
-  return n;
-}
-
-static void nap_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
-/* The count once it has not changed for 200 ms (at most 10 s). */
-static int settled_count(void) {
-  int n = count_threads(), same = 0;
-  for (int i = 0; i < 1000 && same < 20; i++) {
-    nap_ms(10);
-    int m = count_threads();
-    same = m == n ? same + 1 : 0;
-    n = m;
-  }
-  return n;
-}
 
 static uint64_t num_gc(void) {
   sgc_stats st;
@@ -68,20 +39,20 @@ int main(void) {
   sgc_init();
   /* main, the scavenger, the sweeper (and a helper marker with
    * SPANGC_MARKERS=2, and the concurrent collector) */
-  int ahead = settled_count();
+  int ahead = settled_thread_count();
   CHECK(num_gc() == 0);
   CHECKF(ahead >= 3, "%d threads after sgc_init; the collector's threads "
                      "were not made ahead",
          ahead);
   allocate_until_a_collection();
-  int after = settled_count();
+  int after = settled_thread_count();
   CHECKF(after == ahead, "%d threads before the first collection, %d after",
          ahead, after);
 
   pid_t pid = fork();
   CHECK(pid >= 0);
   if (pid == 0) {
-    int child = settled_count();
+    int child = settled_thread_count();
     if (child > 2) { /* this thread and the scavenger */
       fprintf(stderr, "fork child: %d threads before its first collection\n",
               child);
@@ -89,7 +60,7 @@ int main(void) {
     }
     allocate_until_a_collection();
     sgc_collect();
-    _exit(settled_count() > child ? 0 : 2);
+    _exit(settled_thread_count() > child ? 0 : 2);
   }
   int status;
   CHECK(waitpid(pid, &status, 0) == pid);

@@ -1,6 +1,7 @@
 /* gctest.h — helpers shared by the collector tests. */
 #ifndef SPANGC_TEST_GCTEST_H
 #define SPANGC_TEST_GCTEST_H
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 #include <signal.h>
+#include <dirent.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -281,6 +284,64 @@ __attribute__((unused)) static void collector_loop_stop(pthread_t t) {
   sgc_enter_blocking();
   pthread_join(t, NULL);
   sgc_exit_blocking();
+}
+
+/* Sleep ms milliseconds, the whole time: a signal (a stop's) that
+ * interrupts the sleep does not shorten it. */
+__attribute__((unused)) static void nap_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    ;
+}
+
+/* The threads of this process (/proc/self/task); aborts if unreadable. */
+__attribute__((unused)) static int thread_count(void) {
+  DIR *d = opendir("/proc/self/task");
+  if (d == NULL) {
+    perror("opendir /proc/self/task");
+    abort();
+  }
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL)
+    if (e->d_name[0] != '.')
+      n++;
+  closedir(d);
+  return n;
+}
+
+/* The thread count once it has not changed for 200 ms (at most 10 s):
+ * spangc makes its own threads as it starts, in the background. */
+__attribute__((unused)) static int settled_thread_count(void) {
+  int n = thread_count(), same = 0;
+  for (int i = 0; i < 1000 && same < 20; i++) {
+    nap_ms(10);
+    int m = thread_count();
+    same = m == n ? same + 1 : 0;
+    n = m;
+  }
+  return n;
+}
+
+/* The first descriptor from 'from' on whose /proc/self/fd link satisfies
+ * match, or -1: finds the files spangc holds (its userfaultfd, its
+ * pagemap files), which tests close and reuse as a program may. */
+__attribute__((unused)) static int find_fd_linking(
+    int (*match)(const char *link), int from) {
+  for (int fd = from; fd < 4096; fd++) {
+    char path[64], link[256];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    if (n < 0)
+      continue;
+    link[n] = 0;
+    if (match(link))
+      return fd;
+  }
+  return -1;
+}
+__attribute__((unused)) static int link_is_uffd(const char *link) {
+  return strcmp(link, "anon_inode:[userfaultfd]") == 0;
 }
 
 /* Poll (1 ms naps) until *flag is set or 'seconds' pass; 1 if it was
