@@ -53,9 +53,10 @@ static const sgc_option_def options[] = {
      "`0` turns minor (generational) collections off; default on where "
      "the kernel tracks written pages"},
     {"SPANGC_CONCURRENT",
-     "`1`: major collections mark while the program runs, stopping it "
-     "only to start and to finish (needs `SPANGC_DIRTY=uffd`); default `0` "
-     "(the world stays stopped for the whole mark)"},
+     "`1`: major collections (the first one too) mark while the program "
+     "runs, stopping it only to start and to finish, unless the heap marks "
+     "in under 0.5 ms (needs `SPANGC_DIRTY=uffd`); default `0` (the world "
+     "stays stopped for the whole mark)"},
     {"SPANGC_DIRTY",
      "how written pages are known: `uffd` (userfaultfd asynchronous "
      "write-protection, Linux 6.7+; the default where available) or "
