@@ -163,7 +163,11 @@ typedef struct dtv_entry {
  * references freed), and a program may close ours and reuse the number.
  * Then another is opened; the old number is closed only if it holds the
  * file we opened (the parent's, inherited), never the program's.  The
- * identity is written while mem.fd is -3 and read after loading it. */
+ * identity is written while mem.fd is -3 and read after loading it.
+ * A program thread that puts another file on the number while a
+ * collection reads through it (dup2 onto it, the world running beside a
+ * blocking thread) is not defended against: the check narrows that
+ * window, it cannot close it (design.md, "Roots"). */
 static struct {
   int fd;
   uint64_t dev, ino; /* atomic */
@@ -181,16 +185,27 @@ static int mem_file(void) {
     struct stat self, st;
     if (stat("/proc/self/mem", &self) != 0)
       return -1;
-    bool opened = fd >= 0 && fstat(fd, &st) == 0 &&
-                  (uint64_t)st.st_dev == ATOMIC_LOAD_RELAXED(&mem.dev) &&
-                  (uint64_t)st.st_ino == ATOMIC_LOAD_RELAXED(&mem.ino);
-    if (opened && st.st_dev == self.st_dev && st.st_ino == self.st_ino)
+    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == self.st_dev &&
+        st.st_ino == self.st_ino &&
+        (uint64_t)st.st_dev == ATOMIC_LOAD_RELAXED(&mem.dev) &&
+        (uint64_t)st.st_ino == ATOMIC_LOAD_RELAXED(&mem.ino))
       return fd;
     if (!__atomic_compare_exchange_n(&mem.fd, &fd, -3, false,
                                      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
       continue;
-    if (opened)
+    /* Only this thread changes mem now: look again.  Between the look
+     * above and the exchange, another marker may have replaced the file
+     * and got the same number back (the adversarial review: it then
+     * closed the other's new file, and a read in between failed). */
+    if (fd >= 0 && fstat(fd, &st) == 0 &&
+        (uint64_t)st.st_dev == ATOMIC_LOAD_RELAXED(&mem.dev) &&
+        (uint64_t)st.st_ino == ATOMIC_LOAD_RELAXED(&mem.ino)) {
+      if (st.st_dev == self.st_dev && st.st_ino == self.st_ino) {
+        ATOMIC_STORE(&mem.fd, fd); /* this process's, opened by a marker */
+        return fd;
+      }
       close(fd); /* the parent's, inherited by this child */
+    }
     int nfd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
     if (nfd >= 0 && fstat(nfd, &st) != 0) {
       close(nfd);
