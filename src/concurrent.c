@@ -59,9 +59,12 @@
 
 #include "spangc-int.h"
 
-/* Half the 1 ms a stop may take: a stop is its mark and about as much
- * again (stopping, preparing, the listing, the restart). */
-#define CONC_MIN_MARK_NS ((uint64_t)500000)
+/* 0.5 ms (half the 1 ms a stop may take) was tried: it turned the pause
+ * test's 0.35-1 ms stop-the-world majors into concurrent cycles, but the
+ * worst push's median rose from 2.4 to 3.2-3.8 ms (12-36 alternated runs):
+ * each cycle's protection of the heap brings page-fault stalls longer
+ * than the stop it replaced (design.md, "The concurrent mark"). */
+#define CONC_MIN_MARK_NS ((uint64_t)2000000)
 
 static struct {
   sgc_mutex lock;

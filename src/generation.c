@@ -375,7 +375,7 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
    * pause: it marks with the world stopped from start to end, a
    * concurrent major only stops twice, briefly.  So while majors would be
    * concurrent (conc_worth: not when the kernel cannot protect the heap,
-   * nor for a heap marked in under CONC_MIN_MARK_NS, 0.5 ms), after a
+   * nor for a heap marked in under CONC_MIN_MARK_NS, 2 ms), after a
    * minor that did not pay
    * (its young survived), the retry every fourth major is made only when
    * the major just ended found most young bytes dead (its age sample),

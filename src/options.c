@@ -55,7 +55,7 @@ static const sgc_option_def options[] = {
     {"SPANGC_CONCURRENT",
      "`1`: major collections (the first one too) mark while the program "
      "runs, stopping it only to start and to finish, unless the heap marks "
-     "in under 0.5 ms (needs `SPANGC_DIRTY=uffd`); default `0` (the world "
+     "in under 2 ms (needs `SPANGC_DIRTY=uffd`); default `0` (the world "
      "stays stopped for the whole mark)"},
     {"SPANGC_DIRTY",
      "how written pages are known: `uffd` (userfaultfd asynchronous "
