@@ -250,7 +250,7 @@ static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
   gc.last_mark_ns = t3 - t2 + cy->conc_ns;
   gc.total_mark_ns += t3 - t2 + cy->conc_ns;
   gc.last_heap_before = heap_before;
-  gc.last_heap_after = res->marked_bytes;
+  ATOMIC_STORE_RELAXED(&gc.last_heap_after, res->marked_bytes); /* limit */
   gc.last_live_objects = res->nobj;
   gc.last_freed_objects =
       cy->objects_before > res->nobj ? cy->objects_before - res->nobj : 0;

@@ -624,10 +624,15 @@ sgc_fiber *sgc_fiber_create(void (*fn)(void *), void *arg, size_t stack_size) {
      * and every other create failed). */
     stack_wipe_below(t, WIPE_BYTES);
     mcache *c = t->cache;
-    nopreempt_enter(c);
-    gc_collect_for_limit(c);
-    nopreempt_leave(c);
-    f = fiber_make(t, fn, arg, stack_size, &nostack);
+    uintptr_t npages = (stack_size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+    for (int tries = 0; f == NULL && nostack; tries++) {
+      nopreempt_enter(c);
+      bool again = gc_collect_for_limit(c, npages, tries);
+      nopreempt_leave(c);
+      if (!again)
+        break;
+      f = fiber_make(t, fn, arg, stack_size, &nostack);
+    }
   }
   if (f == NULL)
     errno = ENOMEM;

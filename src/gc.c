@@ -304,9 +304,27 @@ void gc_collect_concurrent(mcache *c, bool idle) {
 
 /* The heap ran into sgc_set_max_heap: collect (even when disabled, as a
  * last resort before failing) and sweep everything, so that the freed
- * pages can be reused. */
-void gc_collect_for_limit(mcache *c) {
+ * pages can be reused.  The caller then tries its allocation of npages
+ * again, and calls back with 'tries' forced collections made so far while
+ * it fails: another one is made while the last one left room for the
+ * request beside the live data (other threads took what it freed before
+ * this one got there: an adversarial review's four churning threads at
+ * six times their live data failed 100-270 allocations a run when each
+ * had one try), at most GC_LIMIT_TRIES in all.  False: fail. */
+#define GC_LIMIT_TRIES 4
+bool gc_collect_for_limit(mcache *c, uintptr_t npages, int tries) {
+  if (tries >= GC_LIMIT_TRIES)
+    return false;
+  if (tries > 0) {
+    uint64_t max = gc_max_heap();
+    uint64_t need = ATOMIC_LOAD_RELAXED(&gc.last_heap_after) +
+                    (ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) + npages) *
+                        PAGE_SIZE;
+    if (max == 0 || need > max)
+      return false; /* the live data leaves no room: out of memory */
+  }
   collect_from_allocator(c, COLLECT_FORCED, true);
+  return true;
 }
 
 /* Fiber stack spans count: they are in-use spans too (spangc.h). */

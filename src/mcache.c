@@ -247,10 +247,11 @@ bool mcache_refill(mcache *c, int sc) {
   gc_maybe_collect(c);
   sweep_pay();
   s = mcentral_cache_span(&sgc_heap.central[sc]);
-  if (s == NULL && gc_has_max_heap()) {
-    gc_collect_for_limit(c);
+  for (int tries = 0; s == NULL && gc_has_max_heap() &&
+                      gc_collect_for_limit(c, class_to_npages[spanclass_class(sc)],
+                                           tries);
+       tries++)
     s = mcentral_cache_span(&sgc_heap.central[sc]);
-  }
   if (s == NULL)
     return false;
   c->alloc[sc] = s;
