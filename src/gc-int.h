@@ -498,6 +498,9 @@ extern void (*sgc_test_stats_hook)(void);
  * opens to assists, before the collector takes a slice itself; and the
  * count of slices assists took (atomic). */
 extern void (*sgc_test_preclean_hook)(void);
+/* Tests: no probed pages (genprotect.c): a page old objects fill is
+ * protected by the collection that finds it full, as before probing. */
+extern bool sgc_test_probe_off;
 extern uint64_t sgc_test_assisted_slices;
 /* Tests: runs after a major's restart, before its unprotect walk
  * (gen_restarted, or a walk put off: gen_restarted_pending; gc_lock held,
