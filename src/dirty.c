@@ -53,7 +53,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,8 +89,8 @@ static struct {
   int mechanism;      /* DIRTY_* chosen at init */
   int uffd, pagemap;  /* -1 when not set up */
   pid_t pid;          /* the process that set them up */
-  dev_t pm_dev;       /* identity of the pagemap file, to notice a */
-  ino_t pm_ino;       /* program that closed and reused our fd */
+  os_file_id pm_id;   /* the pagemap file's, to notice a program that
+                         closed and reused our fd */
   bool trusted;       /* the previous listing covered every write */
   uintptr_t reg_lo, reg_hi; /* registered range */
   dirty_run *runs;    /* the last listing */
@@ -140,9 +139,7 @@ int dirty_mechanism(void) { return dirty.mechanism; }
  * program's file.  The pagemap file is checked by its identity; the
  * userfaultfd by its kind (every anonymous inode looks alike). */
 static bool pagemap_is_ours(void) {
-  struct stat st;
-  return dirty.pagemap >= 0 && fstat(dirty.pagemap, &st) == 0 &&
-         st.st_dev == dirty.pm_dev && st.st_ino == dirty.pm_ino;
+  return os_fd_is(dirty.pagemap, dirty.pm_id);
 }
 
 static bool uffd_is_ours(void) {
@@ -194,8 +191,7 @@ static int high_fd(int fd);
 static int pm_fd = -2;  /* atomic: -2 not opened yet, -3 being opened,
                            -1 unusable */
 static pid_t pm_pid;    /* atomic: the process that opened pm_fd */
-static dev_t pm_fdev;   /* its identity, set before pm_fd is published */
-static ino_t pm_fino;
+static os_file_id pm_fid; /* its identity, set before pm_fd is published */
 
 static int populated_fd(void) {
   int fd = ATOMIC_LOAD(&pm_fd);
@@ -206,16 +202,12 @@ static int populated_fd(void) {
                                                __ATOMIC_SEQ_CST))
     return fd == -2 ? -1 : fd;
   int nfd = high_fd(open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC));
-  struct stat st;
-  if (nfd >= 0 && fstat(nfd, &st) != 0) {
+  if (nfd >= 0 && !os_fd_id(nfd, &pm_fid)) {
     close(nfd);
     nfd = -1;
   }
-  if (nfd >= 0) {
+  if (nfd >= 0)
     ATOMIC_STORE(&pm_pid, getpid());
-    pm_fdev = st.st_dev;
-    pm_fino = st.st_ino;
-  }
   ATOMIC_STORE(&pm_fd, nfd); /* publishes the identity (release) */
   return nfd;
 }
@@ -224,9 +216,7 @@ static int populated_fd(void) {
  * reused the number (then it is the program's file). */
 static void populated_atfork_child(void) {
   int fd = ATOMIC_LOAD(&pm_fd);
-  struct stat st;
-  if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == pm_fdev &&
-      st.st_ino == pm_fino)
+  if (os_fd_is(fd, pm_fid))
     close(fd);
   ATOMIC_STORE(&pm_fd, -2);
 }
@@ -234,11 +224,9 @@ static void populated_atfork_child(void) {
 int pagemap_populated(uintptr_t lo, uintptr_t hi, dirty_run *runs, int max,
                       uintptr_t *walked) {
   int fd = populated_fd();
-  struct stat st;
   /* Still ours, in this process: a program may close every descriptor
    * and reuse the number (then the answer could be another file's). */
-  if (fd < 0 || ATOMIC_LOAD(&pm_pid) != getpid() || fstat(fd, &st) != 0 ||
-      st.st_dev != pm_fdev || st.st_ino != pm_fino)
+  if (fd < 0 || ATOMIC_LOAD(&pm_pid) != getpid() || !os_fd_is(fd, pm_fid))
     return -1;
   struct sgc_pm_scan_arg a = {
       .size = sizeof a,
@@ -315,11 +303,7 @@ static bool setup(void) {
   dirty.uffd = fd;
   sgc_unlock(&later.lock);
   dirty.pagemap = high_fd(pm);
-  struct stat st;
-  if (fstat(dirty.pagemap, &st) == 0) {
-    dirty.pm_dev = st.st_dev;
-    dirty.pm_ino = st.st_ino;
-  }
+  os_fd_id(dirty.pagemap, &dirty.pm_id);
   dirty.pid = getpid();
   return true;
 }
@@ -380,11 +364,11 @@ refused:
 static bool still_ours(void) {
   if (dirty.pid != getpid())
     return false; /* a child of fork(): nothing is registered here */
-  struct stat st;
+  os_file_id self;
   if (!pagemap_is_ours() || !uffd_is_ours())
     return false;
-  return stat("/proc/self/pagemap", &st) == 0 && st.st_dev == dirty.pm_dev &&
-         st.st_ino == dirty.pm_ino;
+  return os_path_id("/proc/self/pagemap", &self) &&
+         self.dev == dirty.pm_id.dev && self.ino == dirty.pm_id.ino;
 }
 
 /* The arena registered in this process: on first use here (a fork

@@ -32,7 +32,6 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <sched.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -170,8 +169,14 @@ typedef struct dtv_entry {
  * window, it cannot close it (design.md, "Roots"). */
 static struct {
   int fd;
-  uint64_t dev, ino; /* atomic */
+  os_file_id id; /* its fields atomic */
 } mem = {.fd = -2};
+
+static os_file_id mem_id(void) {
+  os_file_id id = {ATOMIC_LOAD_RELAXED(&mem.id.dev),
+                   ATOMIC_LOAD_RELAXED(&mem.id.ino)};
+  return id;
+}
 
 static int mem_file(void) {
   for (;;) {
@@ -182,14 +187,12 @@ static int mem_file(void) {
       sched_yield();
       continue;
     }
-    struct stat self, st;
-    if (stat("/proc/self/mem", &self) != 0)
+    os_file_id self, kept = mem_id();
+    if (!os_path_id("/proc/self/mem", &self))
       return -1;
-    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == self.st_dev &&
-        st.st_ino == self.st_ino &&
-        (uint64_t)st.st_dev == ATOMIC_LOAD_RELAXED(&mem.dev) &&
-        (uint64_t)st.st_ino == ATOMIC_LOAD_RELAXED(&mem.ino))
-      return fd;
+    bool self_kept = self.dev == kept.dev && self.ino == kept.ino;
+    if (self_kept && os_fd_is(fd, kept))
+      return fd; /* ours, and this process's */
     if (!__atomic_compare_exchange_n(&mem.fd, &fd, -3, false,
                                      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
       continue;
@@ -197,23 +200,23 @@ static int mem_file(void) {
      * above and the exchange, another marker may have replaced the file
      * and got the same number back (the adversarial review: it then
      * closed the other's new file, and a read in between failed). */
-    if (fd >= 0 && fstat(fd, &st) == 0 &&
-        (uint64_t)st.st_dev == ATOMIC_LOAD_RELAXED(&mem.dev) &&
-        (uint64_t)st.st_ino == ATOMIC_LOAD_RELAXED(&mem.ino)) {
-      if (st.st_dev == self.st_dev && st.st_ino == self.st_ino) {
+    kept = mem_id();
+    if (os_fd_is(fd, kept)) { /* ours */
+      if (self.dev == kept.dev && self.ino == kept.ino) {
         ATOMIC_STORE(&mem.fd, fd); /* this process's, opened by a marker */
         return fd;
       }
       close(fd); /* the parent's, inherited by this child */
     }
     int nfd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
-    if (nfd >= 0 && fstat(nfd, &st) != 0) {
+    os_file_id nid;
+    if (nfd >= 0 && !os_fd_id(nfd, &nid)) {
       close(nfd);
       nfd = -1;
     }
     if (nfd >= 0) {
-      ATOMIC_STORE_RELAXED(&mem.dev, (uint64_t)st.st_dev);
-      ATOMIC_STORE_RELAXED(&mem.ino, (uint64_t)st.st_ino);
+      ATOMIC_STORE_RELAXED(&mem.id.dev, nid.dev);
+      ATOMIC_STORE_RELAXED(&mem.id.ino, nid.ino);
     }
     ATOMIC_STORE(&mem.fd, nfd);
     return nfd;

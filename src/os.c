@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -53,6 +54,29 @@ bool os_commit(void *addr, size_t size) {
   if (injected_failure())
     return false;
   return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0;
+}
+
+static bool file_id_of(int r, const struct stat *st, os_file_id *id) {
+  if (r != 0)
+    return false;
+  id->dev = (uint64_t)st->st_dev;
+  id->ino = (uint64_t)st->st_ino;
+  return true;
+}
+
+bool os_fd_id(int fd, os_file_id *id) {
+  struct stat st;
+  return fd >= 0 && file_id_of(fstat(fd, &st), &st, id);
+}
+
+bool os_path_id(const char *path, os_file_id *id) {
+  struct stat st;
+  return file_id_of(stat(path, &st), &st, id);
+}
+
+bool os_fd_is(int fd, os_file_id id) {
+  os_file_id now;
+  return os_fd_id(fd, &now) && now.dev == id.dev && now.ino == id.ino;
 }
 
 void *os_alloc(size_t size) {

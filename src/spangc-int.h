@@ -106,6 +106,15 @@ void sgc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * for fault injection (SPANGC_FAIL_MMAP=N). */
 void *os_reserve(size_t size);                 /* address space, no memory */
 bool os_commit(void *addr, size_t size);       /* make reserved range usable */
+/* A file's identity (device, inode): a descriptor number spangc keeps
+ * (the pagemap files, /proc/self/mem) may be closed by the program and
+ * reused for another file, or name the parent's file in a fork child. */
+typedef struct {
+  uint64_t dev, ino;
+} os_file_id;
+bool os_fd_id(int fd, os_file_id *id);          /* fstat; false: not open */
+bool os_path_id(const char *path, os_file_id *id); /* stat */
+bool os_fd_is(int fd, os_file_id id); /* fd open, naming the file id names */
 void *os_alloc(size_t size);                   /* fresh zeroed memory, or NULL */
 void os_free(void *addr, size_t size);
 void os_release(void *addr, size_t size);      /* give pages back (madvise) */
