@@ -306,12 +306,19 @@ void gc_collect_concurrent(mcache *c, bool idle) {
  * last resort before failing) and sweep everything, so that the freed
  * pages can be reused.  The caller then tries its allocation of npages
  * again, and calls back with 'tries' forced collections made so far while
- * it fails: another one is made while the last one left room for the
- * request beside the live data (other threads took what it freed before
- * this one got there: an adversarial review's four churning threads at
- * six times their live data failed 100-270 allocations a run when each
- * had one try), at most GC_LIMIT_TRIES in all.  False: fail. */
+ * it fails: another one is made if the last one freed at least npages of
+ * spans and its live data left room for the request, at most
+ * GC_LIMIT_TRIES in all.  Then the heap had room for the request after
+ * that collection, and other threads took it before this one got there
+ * (an adversarial review's four churning threads at six times their live
+ * data: 100-270 failures a run with one try each).  A collection that
+ * freed less leaves a heap full of live data or of spans that each keep
+ * a live object (fragmented: the live bytes alone said there was room,
+ * and each failure made four collections that freed nothing, 150 ms a
+ * failure at 64 MiB, 1.4 s at 256 MiB; the second review).  False: fail. */
 #define GC_LIMIT_TRIES 4
+static __thread uint64_t limit_freed_pages; /* by this thread's last one */
+
 bool gc_collect_for_limit(mcache *c, uintptr_t npages, int tries) {
   if (tries >= GC_LIMIT_TRIES)
     return false;
@@ -320,10 +327,15 @@ bool gc_collect_for_limit(mcache *c, uintptr_t npages, int tries) {
     uint64_t need = ATOMIC_LOAD_RELAXED(&gc.last_heap_after) +
                     (ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) + npages) *
                         PAGE_SIZE;
-    if (max == 0 || need > max)
-      return false; /* the live data leaves no room: out of memory */
+    if (max == 0 || need > max || limit_freed_pages < npages)
+      return false; /* no room was made: out of memory */
   }
+  /* Pages freed from the collection's start to the end of its sweep
+   * (other threads' frees meanwhile too: they made room as well; their
+   * allocations do not hide what was freed). */
+  uint64_t before = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_freed);
   collect_from_allocator(c, COLLECT_FORCED, true);
+  limit_freed_pages = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_freed) - before;
   return true;
 }
 

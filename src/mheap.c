@@ -212,6 +212,7 @@ static void free_span_locked(mheap *h, mspan *s, bool was_inuse,
   mheap_forget_rootspan(s);
   if (was_inuse) {
     OWNER_ADD(&h->pages_inuse, -(uint64_t)s->npages);
+    OWNER_ADD(&h->pages_freed, (uint64_t)s->npages);
     s->needzero = 1;
   }
   OWNER_ADD(&h->pages_free, s->npages);

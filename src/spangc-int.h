@@ -488,6 +488,9 @@ typedef struct mheap {
    * overhead_now, from sgc_set_gcpercent while the sweeper frees spans). */
   uint64_t pages_inuse;   /* pages in in-use spans */
   uint64_t pages_stack;   /* pages in stack spans */
+  uint64_t pages_freed;   /* pages of in-use and stack spans freed, ever
+                           * (gc_collect_for_limit: did a collection make
+                           * room?) */
   uint64_t stack_free;    /* atomic: pages_stack bytes up to which stack
                            * growth does not count (gc_heap_pressure): those
                            * in use as the last collection ended, GOGC% more */
