@@ -368,7 +368,7 @@ static bool still_ours(void) {
   if (!pagemap_is_ours() || !uffd_is_ours())
     return false;
   return os_path_id("/proc/self/pagemap", &self) &&
-         self.dev == dirty.pm_id.dev && self.ino == dirty.pm_id.ino;
+         os_same_file(self, dirty.pm_id);
 }
 
 /* The arena registered in this process: on first use here (a fork

@@ -190,8 +190,7 @@ static int mem_file(void) {
     os_file_id self, kept = mem_id();
     if (!os_path_id("/proc/self/mem", &self))
       return -1;
-    bool self_kept = self.dev == kept.dev && self.ino == kept.ino;
-    if (self_kept && os_fd_is(fd, kept))
+    if (os_same_file(self, kept) && os_fd_is(fd, kept))
       return fd; /* ours, and this process's */
     if (!__atomic_compare_exchange_n(&mem.fd, &fd, -3, false,
                                      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
@@ -202,7 +201,7 @@ static int mem_file(void) {
      * closed the other's new file, and a read in between failed). */
     kept = mem_id();
     if (os_fd_is(fd, kept)) { /* ours */
-      if (self.dev == kept.dev && self.ino == kept.ino) {
+      if (os_same_file(self, kept)) {
         ATOMIC_STORE(&mem.fd, fd); /* this process's, opened by a marker */
         return fd;
       }

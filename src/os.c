@@ -76,7 +76,7 @@ bool os_path_id(const char *path, os_file_id *id) {
 
 bool os_fd_is(int fd, os_file_id id) {
   os_file_id now;
-  return os_fd_id(fd, &now) && now.dev == id.dev && now.ino == id.ino;
+  return os_fd_id(fd, &now) && os_same_file(now, id);
 }
 
 void *os_alloc(size_t size) {

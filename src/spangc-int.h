@@ -115,6 +115,9 @@ typedef struct {
 bool os_fd_id(int fd, os_file_id *id);          /* fstat; false: not open */
 bool os_path_id(const char *path, os_file_id *id); /* stat */
 bool os_fd_is(int fd, os_file_id id); /* fd open, naming the file id names */
+static inline bool os_same_file(os_file_id a, os_file_id b) {
+  return a.dev == b.dev && a.ino == b.ino;
+}
 void *os_alloc(size_t size);                   /* fresh zeroed memory, or NULL */
 void os_free(void *addr, size_t size);
 void os_release(void *addr, size_t size);      /* give pages back (madvise) */

@@ -153,15 +153,13 @@ static inline void finish_sweep(void) {
 /* A tagged young object for the generational tests: a 64-byte scanned
  * object holding its tag, the tag's complement, a pointer to a 32-byte
  * pointer-free child and words derived from the tag, so that a lost
- * object, a reused slot or a lost child shows as a wrong word.  Aborts,
- * saying so, when memory runs out. */
-__attribute__((unused)) static uint64_t *tagged_new(uint64_t tag) {
+ * object, a reused slot or a lost child shows as a wrong word.  NULL when
+ * either allocation fails (tests of the heap limit count those). */
+__attribute__((unused)) static uint64_t *tagged_try_new(uint64_t tag) {
   uint64_t *y = (uint64_t *)sgc_alloc(64);
-  uint64_t *c = (uint64_t *)sgc_alloc_noscan(32);
-  if (y == NULL || c == NULL) {
-    fprintf(stderr, "tagged_new: out of memory\n");
-    abort();
-  }
+  uint64_t *c = y ? (uint64_t *)sgc_alloc_noscan(32) : NULL;
+  if (c == NULL)
+    return NULL;
   c[0] = ~tag;
   c[1] = tag * 7;
   c[2] = tag ^ 0x5555;
@@ -171,6 +169,16 @@ __attribute__((unused)) static uint64_t *tagged_new(uint64_t tag) {
   y[2] = (uint64_t)(uintptr_t)c;
   for (int w = 3; w < 8; w++)
     y[w] = tag * (uint64_t)w;
+  return y;
+}
+
+/* tagged_try_new, aborting, saying so, when memory runs out. */
+__attribute__((unused)) static uint64_t *tagged_new(uint64_t tag) {
+  uint64_t *y = tagged_try_new(tag);
+  if (y == NULL) {
+    fprintf(stderr, "tagged_new: out of memory\n");
+    abort();
+  }
   return y;
 }
 

@@ -1,8 +1,8 @@
 // labels: heap threads stress
 /* sgc_set_max_heap promises that an allocation fails only if it "still
  * would" exceed the limit after a collection.  Four threads churn small
- * objects (each keeps a table of 2000 two-object records and replaces one
- * at random, so the records live a few collections) and now and then a
+ * objects (each keeps a table of 2000 tagged objects, gctest.h, and
+ * replaces one at random, so they live a few collections) and now and then a
  * 40-140 KB object that dies at once.  Live data is about 0.8 MB; the
  * limit is 6 MiB, more than six times it: no allocation may fail.
  * Before the fix (found by an adversarial review) 100-270 allocations a
@@ -22,27 +22,6 @@
 
 static long iters;
 static long failed[NTHREADS], bad_errno[NTHREADS], lost[NTHREADS];
-
-static uint64_t *record(uint64_t tag) {
-  uint64_t *r = sgc_alloc(64);
-  if (r == NULL)
-    return NULL;
-  uint64_t *d = sgc_alloc_noscan(32);
-  if (d == NULL)
-    return NULL;
-  d[0] = ~tag;
-  d[3] = tag * 7;
-  r[0] = tag;
-  r[1] = (uint64_t)(uintptr_t)d;
-  r[7] = tag ^ 0x5555;
-  return r;
-}
-
-static int record_intact(const uint64_t *r, uint64_t tag) {
-  const uint64_t *d = (const uint64_t *)(uintptr_t)r[1];
-  return r[0] == tag && r[7] == (tag ^ 0x5555) && d[0] == ~tag &&
-         d[3] == tag * 7;
-}
 
 static void note_failure(int t) {
   if (errno == ENOMEM)
@@ -69,7 +48,7 @@ static void *churn(void *arg) {
       else
         big[0] = 1;
     } else {
-      uint64_t *o = record(next);
+      uint64_t *o = tagged_try_new(next);
       if (o == NULL) {
         note_failure(t);
         continue;
@@ -79,7 +58,7 @@ static void *churn(void *arg) {
     }
     if ((it & 16383) == 0)
       for (int k = 0; k < SLOTS; k++)
-        if (slot[k] != NULL && !record_intact(slot[k], tags[k]))
+        if (slot[k] != NULL && !tagged_intact(slot[k], tags[k]))
           lost[t]++;
   }
   free(tags);
@@ -104,7 +83,7 @@ int main(void) {
   for (int t = 0; t < NTHREADS; t++) {
     fails += failed[t];
     CHECKF(bad_errno[t] == 0, "thread %d: NULL without ENOMEM", t);
-    CHECKF(lost[t] == 0, "thread %d: %ld records corrupted", t, lost[t]);
+    CHECKF(lost[t] == 0, "thread %d: %ld tagged objects corrupted", t, lost[t]);
   }
   printf("%ld allocations failed; %llu collections (%llu minor), peak spans "
          "%.2f MiB under a %zu MiB limit\n",
