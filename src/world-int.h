@@ -72,6 +72,8 @@ typedef struct mthread {
   uint64_t sig_gen;     /* stop number of the last signal (atomic) */
   uint64_t ack_gen;     /* stop number last acknowledged (atomic) */
   int sig_sent;         /* a stop's signal is on its way (atomic) */
+  int in_handler;       /* inside the suspend handler, not yet parked
+                           (atomic; for the slow-stop message only) */
   int explicit_reg; /* sgc_register_thread was called */
   sem_t resume;
   struct sgc_fiber home;   /* the thread's own stack as a fiber */
@@ -80,6 +82,10 @@ typedef struct mthread {
   void *altstack;          /* signal stack (stack overflow, suspension) */
   int altstack_checked;
 } mthread;
+
+/* Tests: called by the suspend handler of a thread about to park, after
+ * it recorded its registers (async-signal-safe code only). */
+extern void (*sgc_test_suspend_hook)(void);
 
 void fiber_thread_init(mthread *t);  /* home fiber of a new thread */
 void fiber_thread_exit(mthread *t);

@@ -44,6 +44,7 @@
 #define SIG_SUSPEND sgc_suspend_sig
 
 static mthread *deadthreads; /* exited registered; freed by world_start */
+void (*sgc_test_suspend_hook)(void);
 
 world_state world = {SGC_MUTEX_INIT(WORLD), PTHREAD_COND_INITIALIZER, 0, {{0}},
                      0, 0, 0, PTHREAD_COND_INITIALIZER, 0,
@@ -164,6 +165,7 @@ static void suspend_handler(int sig, siginfo_t *si, void *ucv) {
        * conc_objects_moved_during_the_mark_survive under TSan). */
       ATOMIC_STORE_RELAXED(&c->pending, 1);
     } else {
+      ATOMIC_STORE_RELAXED(&t->in_handler, 1);
       ucontext_t *uc = ucv;
       memcpy(&t->ctx, uc, sizeof t->ctx);
       save_vector_registers(t, uc);
@@ -180,6 +182,9 @@ static void suspend_handler(int sig, siginfo_t *si, void *ucv) {
         t->sp = here;
       if (t->sp < t->stack_lo)
         t->sp = t->stack_lo;
+      if (sgc_test_suspend_hook)
+        sgc_test_suspend_hook();
+      ATOMIC_STORE_RELAXED(&t->in_handler, 0);
       ack_and_wait(t, g);
     }
   }
@@ -362,9 +367,16 @@ static void report_unstopped(uint64_t g) {
     /* 'pending' is the thread's own, set by its handler: read racily,
      * for a message only. */
     bool inside = ATOMIC_LOAD_RELAXED(&t->cache->pending) != 0;
+    /* Inside the handler the kernel blocks the signal too (SigBlk says
+     * so), but the program is not to blame: the thread is slow to park,
+     * most often on a loaded machine. */
+    bool handling = ATOMIC_LOAD_RELAXED(&t->in_handler) != 0;
     char name[32], why[200];
     signals_name(SIG_SUSPEND, name, sizeof name);
-    if (inside)
+    if (handling)
+      snprintf(why, sizeof why, "it is in spangc's suspend handler and has "
+               "not parked yet (not scheduled: is the machine loaded?)");
+    else if (inside)
       snprintf(why, sizeof why, "it is inside spangc (a no-preempt region: "
                "a large allocation clearing its pages, a sweep, or a read "
                "of the figures) and stops when it leaves");
