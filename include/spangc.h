@@ -8,7 +8,9 @@
  * Memory returned by spangc is 16-byte aligned.  A request that cannot be
  * satisfied (size overflow, an absurd size, the operating system refusing
  * memory) returns NULL and sets errno to ENOMEM; spangc never crashes on
- * out-of-memory.
+ * out-of-memory.  When the heap cannot grow (the OS refuses memory, the
+ * reserved address space is used up, or sgc_set_max_heap), an allocation
+ * collects and tries again before it fails.
  *
  * Bad pointers.  Calls that take a pointer to a spangc object (sgc_free,
  * sgc_size) abort the process with a message on stderr that names the call

@@ -613,9 +613,10 @@ sgc_fiber *sgc_fiber_create(void (*fn)(void *), void *arg, size_t stack_size) {
   ensure_altstack(t);
   bool nostack;
   sgc_fiber *f = fiber_make(t, fn, arg, stack_size, &nostack);
-  if (f == NULL && nostack && gc_has_max_heap()) {
-    /* Past the max heap (which counts stacks): collect, as an
-     * allocation would, and try once more.  The stack below this frame
+  if (f == NULL && nostack) {
+    /* No pages for the stack (past the max heap, which counts stacks, or
+     * the page heap could not grow): collect, as an allocation would,
+     * and try again.  The stack below this frame
      * is wiped first, the try's frame and whatever the frames before it
      * left: the switches into the fibers the program just dropped left
      * their addresses there, in slots the next frames laid over them do
@@ -627,7 +628,7 @@ sgc_fiber *sgc_fiber_create(void (*fn)(void *), void *arg, size_t stack_size) {
     uintptr_t npages = (stack_size + PAGE_SIZE - 1) >> PAGE_SHIFT;
     for (int tries = 0; f == NULL && nostack; tries++) {
       nopreempt_enter(c);
-      bool again = gc_collect_for_limit(c, npages, tries);
+      bool again = gc_collect_for_room(c, npages, tries);
       nopreempt_leave(c);
       if (!again)
         break;

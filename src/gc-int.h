@@ -518,9 +518,10 @@ void mheap_forget_rootspan(mspan *s);
 bool gc_has_max_heap(void);
 uint64_t gc_max_heap(void); /* 0: none */
 void gc_raise_min_goal(uint64_t bytes);
-/* An allocation of npages failed at sgc_set_max_heap: collect; true: try
- * it again (then call back with tries + 1 if it fails again). */
-bool gc_collect_for_limit(mcache *c, uintptr_t npages, int tries);
+/* An allocation of npages failed (sgc_set_max_heap, or the page heap
+ * could not grow): collect; true: try it again (then call back with
+ * tries + 1 if it fails again). */
+bool gc_collect_for_room(mcache *c, uintptr_t npages, int tries);
 void gc_read_stats(sgc_stats *st);
 
 /* One collection's figures for its gctrace line (gctrace.c). */

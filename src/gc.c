@@ -302,36 +302,43 @@ void gc_collect_concurrent(mcache *c, bool idle) {
   collect_as(c, idle ? COLLECT_IDLE_CONC : COLLECT_CONC);
 }
 
-/* The heap ran into sgc_set_max_heap: collect (even when disabled, as a
- * last resort before failing) and sweep everything, so that the freed
- * pages can be reused.  The caller then tries its allocation of npages
- * again, and calls back with 'tries' forced collections made so far while
- * it fails: another one is made if the last one freed at least npages of
- * spans and its live data left room for the request, at most
- * GC_LIMIT_TRIES in all.  Then the heap had room for the request after
- * that collection, and other threads took it before this one got there
- * (an adversarial review's four churning threads at six times their live
- * data: 100-270 failures a run with one try each).  A collection that
- * freed less leaves a heap full of live data or of spans that each keep
- * a live object (fragmented: the live bytes alone said there was room,
- * and each failure made four collections that freed nothing, 150 ms a
- * failure at 64 MiB, 1.4 s at 256 MiB; the second review).  The bound
- * is for storms of threads: with 4 tries, one run in about 65 of
+/* A span allocation of npages failed: the heap ran into sgc_set_max_heap,
+ * or it could not grow (the arena's end, or the OS refusing memory: strict
+ * overcommit, a ulimit -v; bdwgc collects then too).  Collect (even when
+ * disabled, as a last resort before failing) and sweep everything, so
+ * that the freed pages can be reused.  The caller then tries its
+ * allocation again, and calls back with 'tries' forced collections made
+ * so far while it fails: another one is made if the last one freed at
+ * least npages of spans and, under a limit, its live data left room for
+ * the request, at most GC_ROOM_TRIES in all.  Then the heap had room for
+ * the request after that collection, and other threads took it before
+ * this one got there (an adversarial review's four churning threads at
+ * six times their live data under a limit: 100-270 failures a run with
+ * one try each).  A collection that freed less leaves a heap full of live
+ * data or of spans that each keep a live object (fragmented: the live
+ * bytes alone said there was room, and each failure made four
+ * collections that freed nothing, 150 ms a failure at 64 MiB, 1.4 s at
+ * 256 MiB; the second review).  The bound is for storms of threads: with
+ * 4 tries, one run in about 65 of
  * max_heap_churning_threads_never_fail_while_live_data_fits still failed
- * an allocation whose every collection freed room (471 pages for an 8-page
- * request) that the others took first; with 8, none in 60.  False: fail. */
-#define GC_LIMIT_TRIES 8
-static __thread uint64_t limit_freed_pages; /* by this thread's last one */
+ * an allocation whose every collection freed room (471 pages for an
+ * 8-page request) that the others took first; with 8, none in 60.  A
+ * request larger than the arena or the limit fails at once.  False:
+ * fail. */
+#define GC_ROOM_TRIES 8
+static __thread uint64_t room_freed_pages; /* by this thread's last one */
 
-bool gc_collect_for_limit(mcache *c, uintptr_t npages, int tries) {
-  if (tries >= GC_LIMIT_TRIES)
+bool gc_collect_for_room(mcache *c, uintptr_t npages, int tries) {
+  uint64_t max = gc_max_heap();
+  uint64_t arena = sgc_heap.arena_end - sgc_heap.arena_start;
+  if (tries >= GC_ROOM_TRIES || npages > arena / PAGE_SIZE ||
+      (max != 0 && npages > max / PAGE_SIZE))
     return false;
   if (tries > 0) {
-    uint64_t max = gc_max_heap();
     uint64_t need = ATOMIC_LOAD_RELAXED(&gc.last_heap_after) +
                     (ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) + npages) *
                         PAGE_SIZE;
-    if (max == 0 || need > max || limit_freed_pages < npages)
+    if (room_freed_pages < npages || (max != 0 && need > max))
       return false; /* no room was made: out of memory */
   }
   /* Pages freed from the collection's start to the end of its sweep
@@ -339,7 +346,7 @@ bool gc_collect_for_limit(mcache *c, uintptr_t npages, int tries) {
    * allocations do not hide what was freed). */
   uint64_t before = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_freed);
   collect_from_allocator(c, COLLECT_FORCED, true);
-  limit_freed_pages = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_freed) - before;
+  room_freed_pages = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_freed) - before;
   return true;
 }
 

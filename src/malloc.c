@@ -134,8 +134,7 @@ static void *alloc_large(mcache *c, size_t n, int kind) {
   sweep_pay();
   sweep_reclaim(npages, -1);
   mspan *s = mheap_alloc(npages, make_spanclass(0, kind), true);
-  for (int tries = 0; s == NULL && gc_has_max_heap() &&
-                      gc_collect_for_limit(c, npages, tries);
+  for (int tries = 0; s == NULL && gc_collect_for_room(c, npages, tries);
        tries++)
     s = mheap_alloc(npages, make_spanclass(0, kind), true);
   if (s == NULL) {

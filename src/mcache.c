@@ -248,8 +248,7 @@ bool mcache_refill(mcache *c, int sc) {
   sweep_pay();
   s = mcentral_cache_span(&sgc_heap.central[sc]);
   uintptr_t npages = class_to_npages[spanclass_class(sc)];
-  for (int tries = 0; s == NULL && gc_has_max_heap() &&
-                      gc_collect_for_limit(c, npages, tries);
+  for (int tries = 0; s == NULL && gc_collect_for_room(c, npages, tries);
        tries++)
     s = mcentral_cache_span(&sgc_heap.central[sc]);
   if (s == NULL)

@@ -71,7 +71,8 @@ static const sgc_option_def options[] = {
      "bytes of mark work buffers before overflow rescans, with an optional "
      "`K`/`M`/`G` or `KiB`/`MiB`/`GiB` suffix (default 64 MiB)"},
     {"SPANGC_FAIL_MMAP",
-     "fault injection: the Nth request for memory fails"},
+     "fault injection: the Nth request for memory fails; `N+`: that one "
+     "and every later one"},
     {"SPANGC_SUSPEND_SIGNAL",
      "the signal that stops threads for a collection: a number, a name "
      "(`SIGUSR2`, `USR2`) or `SIGRTMIN+n`/`SIGRTMAX-n`; default "

@@ -10,7 +10,10 @@
  *
  * Fault injection: with SPANGC_FAIL_MMAP=N in the environment, the Nth
  * request that asks the OS for memory (commit or alloc, counted from 1)
- * fails as if the OS had refused.  The counter is atomic.
+ * fails as if the OS had refused; with N+, that one and every later one
+ * (memory that has run out: an allocation collects and tries again first,
+ * so a single refusal no longer fails one).  Tests move the point with
+ * os_fault_injection_set.  The counter and the point are atomic.
  *
  * Thread starts: 'starts' counts the threads made by os_start_detached or
  * sgc_pthread_create that have not yet reached their start function
@@ -28,18 +31,28 @@
 
 #include "spangc-int.h"
 
-static uint64_t fail_at;   /* 0: never */
+static uint64_t fail_at;   /* atomic; 0: never */
+static int fail_on;        /* atomic: every request from fail_at fails */
 static uint64_t nrequests; /* atomic */
 
 void os_init_fault_injection(void) {
   const char *e = sgc_option("SPANGC_FAIL_MMAP");
-  if (e && *e)
-    fail_at = strtoull(e, NULL, 10);
+  if (e && *e) {
+    char *end;
+    uint64_t n = strtoull(e, &end, 10);
+    os_fault_injection_set(n, *end == '+');
+  }
+}
+
+void os_fault_injection_set(uint64_t at, bool onwards) {
+  ATOMIC_STORE(&fail_on, onwards ? 1 : 0);
+  ATOMIC_STORE(&fail_at, at);
 }
 
 static bool injected_failure(void) {
   uint64_t n = ATOMIC_ADD(&nrequests, 1);
-  return fail_at != 0 && n == fail_at;
+  uint64_t at = ATOMIC_LOAD_RELAXED(&fail_at);
+  return at != 0 && (n == at || (n > at && ATOMIC_LOAD_RELAXED(&fail_on)));
 }
 
 uint64_t os_requests(void) { return ATOMIC_LOAD(&nrequests); }

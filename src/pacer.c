@@ -59,7 +59,7 @@
  * until the heap has grown by half again (by the minimum goal at least).
  *
  * The heap limit (sgc_set_max_heap) is not an input: reaching it forces a
- * collection whatever the goal (gc_collect_for_limit).
+ * collection whatever the goal (gc_collect_for_room).
  *
  * Idle collections.  The goal is counted in bytes, so a program whose
  * live data shrank and that now allocates slowly would not collect for a

@@ -138,6 +138,9 @@ void os_populate(void *addr, size_t size);     /* fault them in at once */
 uint64_t os_nanotime(void);
 void os_init_fault_injection(void);
 uint64_t os_requests(void); /* requests for memory so far (fault tests) */
+/* Tests: request number 'at' fails (0: none), and with 'onwards' every
+ * later one too (SPANGC_FAIL_MMAP=N or N+). */
+void os_fault_injection_set(uint64_t at, bool onwards);
 /* A detached background thread running fn(arg): 0, or an errno value
  * (nothing started; the caller carries on without it). */
 int os_start_detached(void *(*fn)(void *), void *arg, size_t stack_size);
@@ -492,7 +495,7 @@ typedef struct mheap {
   uint64_t pages_inuse;   /* pages in in-use spans */
   uint64_t pages_stack;   /* pages in stack spans */
   uint64_t pages_freed;   /* pages of in-use and stack spans freed, ever
-                           * (gc_collect_for_limit: did a collection make
+                           * (gc_collect_for_room: did a collection make
                            * room?) */
   uint64_t stack_free;    /* atomic: pages_stack bytes up to which stack
                            * growth does not count (gc_heap_pressure): those

@@ -1,15 +1,19 @@
 // labels: heap
-// env: SPANGC_FAIL_MMAP=12
-/* When the OS refuses memory (SPANGC_FAIL_MMAP=N makes the Nth request,
- * commit or metadata mapping, fail), an allocation returns NULL with
- * errno ENOMEM instead of crashing; the heap is left consistent: later
- * allocations succeed, the heap verifies, objects allocated before are
- * intact.  Initialisation makes a few requests; the rest come from the
- * heap growing (every 2 MiB large object below commits new arena and
- * its part of the spans table), so the refused request comes within a
- * bounded number of allocations whatever N is, as long as it is past
- * initialisation.  SPANGC_FAIL_MMAP may be changed to explore other
- * failure points: the test does not depend on which request fails. */
+// env: SPANGC_FAIL_MMAP=12+
+/* When the OS refuses memory (SPANGC_FAIL_MMAP=N+ makes the Nth request,
+ * commit or metadata mapping, and every later one fail), an allocation
+ * collects once (sgc_disable notwithstanding: the last resort) and then
+ * returns NULL with errno ENOMEM instead of crashing; the heap is left
+ * consistent: once the OS gives memory again later allocations succeed,
+ * the heap verifies, objects allocated before are intact.  A single
+ * refusal (SPANGC_FAIL_MMAP=N) fails no allocation: the collection and
+ * the second try get past it.  Initialisation makes a few requests; the
+ * rest come from the heap growing (every 2 MiB large object below commits
+ * new arena and its part of the spans table), so the refused request
+ * comes within a bounded number of allocations whatever N is, as long as
+ * it is past initialisation.  SPANGC_FAIL_MMAP may be changed to explore
+ * other failure points (as N+): the test does not depend on which request
+ * fails. */
 #include <errno.h>
 #include <stdint.h>
 
@@ -60,13 +64,21 @@ int main(void) {
   sgc_disable(); /* no collection: every request below is the heap's */
 
   int n = 0, failed_at = -1;
+  sgc_stats st0, st1;
   for (int i = 0; i < MAXOBJ; i++) {
     size_t sz = size_for(i);
     errno = 0;
+    sgc_read_stats(&st0);
     uint64_t *p = (i & 1) ? sgc_alloc_noscan(sz) : sgc_alloc(sz);
     if (p == NULL) {
       CHECKF(errno == ENOMEM, "allocation %d of %zu bytes: NULL with errno "
              "%d", i, sz, errno);
+      os_fault_injection_set(0, false); /* the OS gives memory again */
+      sgc_read_stats(&st1);
+      uint64_t tried = st1.num_gc + st1.collections_abandoned -
+                       st0.num_gc - st0.collections_abandoned;
+      CHECKF(tried == 1, "allocation %d failed after %llu collections, not "
+             "one", i, (unsigned long long)tried);
       CHECKF(failed_at < 0, "allocation %d failed after %d already did: "
              "only one request was made to fail", i, failed_at);
       failed_at = i;
@@ -113,6 +125,17 @@ int main(void) {
   sgc_disable();
   for (int k = 0; k < n; k++)
     check_obj(&objs[k], k);
+  /* One refusal: the next request fails, once.  A large object that
+   * grows the heap gets past it with one collection. */
+  sgc_read_stats(&st0);
+  os_fault_injection_set(os_requests() + 1, false);
+  void *big = sgc_alloc_noscan((size_t)64 << 20);
+  sgc_read_stats(&st1);
+  CHECKF(big != NULL, "a single refusal failed an allocation (errno %d)",
+         errno);
+  CHECKF(st1.num_gc - st0.num_gc == 1,
+         "%llu collections to get past a single refusal, not one",
+         (unsigned long long)(st1.num_gc - st0.num_gc));
   sgc_stats st;
   sgc_read_stats(&st);
   CHECK(st.heap_released_bytes <= st.heap_idle_bytes);
