@@ -327,7 +327,8 @@ SGC_API void sgc_read_stats(sgc_stats *s);
  *   longer scanned.  Must not be called inside a blocking region.  The
  *   thread may register again later.
  * sgc_pthread_create — pthread_create for a thread that is registered
- *   before fn runs; arg stays reachable in between.  Same returns.
+ *   before fn runs; arg stays reachable in between.  Same returns (EAGAIN
+ *   too when there is no memory for the new thread's records).
  */
 SGC_API int sgc_register_thread(void);
 SGC_API void sgc_unregister_thread(void);
@@ -344,6 +345,8 @@ SGC_API int sgc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
  * they would be the only reference.  sgc_exit_blocking waits while a
  * collection has the world stopped, then returns; the thread may allocate
  * at once.  Misuse (nesting, exit without enter) aborts with a message.
+ * On a thread that is not registered and cannot be (out of memory) the
+ * region does nothing: no collection knows that thread.
  * Good practice: wait on the program's own locks, barriers and condition
  * variables inside a blocking region (and run the critical section
  * outside it).  Natively a stop interrupts such waits anyway, but under

@@ -19,13 +19,10 @@
 
 /* ---------------------------------------------------- blocking regions */
 
-static mthread *self_thread(const char *call) {
-  mcache *c = mcache_get();
-  if (c == NULL || c->thr == NULL)
-    sgc_fatal("%s: cannot register the calling thread (out of memory)",
-              call);
-  return c->thr;
-}
+/* A thread that could not be registered (out of memory) and entered a
+ * blocking region: no stop knows it, so the region records nothing, and
+ * its end only clears this. */
+static __thread int blocking_unregistered;
 
 /* sgc_enter_blocking is machine.c's: it pushes the caller's callee-saved
  * registers (rbx, rbp, r12-r15) before any C code can use them and passes
@@ -37,8 +34,17 @@ static mthread *self_thread(const char *call) {
  * values in rbx lost a list the caller held in rbx
  * (world_blocking_region_keeps_the_callers_registers; rule:blocking-regs). */
 void world_enter_blocking(const uintptr_t *saved) {
-  mthread *t = self_thread("sgc_enter_blocking");
-  mcache *c = t->cache;
+  mcache *c = mcache_get();
+  mthread *t = c ? c->thr : NULL;
+  if (t == NULL) {
+    /* Not registered, and no memory to register it: no collection waits
+     * for it or scans it, in the region or out of it. */
+    if (blocking_unregistered)
+      sgc_fatal("sgc_enter_blocking: the calling thread is already in a "
+                "blocking region");
+    blocking_unregistered = 1;
+    return;
+  }
   if (t->state == THR_BLOCKING)
     sgc_fatal("sgc_enter_blocking: thread %lu is already in a blocking "
               "region", (unsigned long)t->tid);
@@ -82,6 +88,10 @@ void world_enter_blocking(const uintptr_t *saved) {
 void sgc_exit_blocking(void) {
   mcache *c = sgc_tls_cache;
   mthread *t = c ? c->thr : NULL;
+  if (t == NULL && blocking_unregistered) {
+    blocking_unregistered = 0;
+    return;
+  }
   if (t == NULL || t->state != THR_BLOCKING)
     sgc_fatal("sgc_exit_blocking: the calling thread is not in a blocking "
               "region");

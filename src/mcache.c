@@ -77,18 +77,32 @@ mcache *mcache_create(void) {
 
 /* The calling thread's cache, created on first use; the thread becomes a
  * registered mutator at the same time. */
-mcache *mcache_get_slow(void) {
+mcache *mcache_get_slow(void) { return mcache_get_prepared(NULL, NULL); }
+
+/* The same with the records made beforehand (each may be NULL: made now),
+ * by sgc_pthread_create, which can still report a lack of memory for
+ * them.  Records not used are given back. */
+mcache *mcache_get_prepared(mcache *c, mthread *t) {
   sgc_ensure_init();
-  if (sgc_tls_cache)
-    return sgc_tls_cache; /* sgc_init registered this thread */
-  mcache *c = mcache_create();
+  if (sgc_tls_cache) { /* sgc_init registered this thread */
+    if (c)
+      mcache_destroy(c);
+    if (t)
+      fixalloc_free(world_thread_alloc(), t);
+    return sgc_tls_cache;
+  }
   if (c == NULL)
+    c = mcache_create();
+  if (c == NULL) {
+    if (t)
+      fixalloc_free(world_thread_alloc(), t);
     return NULL;
+  }
   /* The cache must be reachable from this thread's signal handler before
    * the thread is on the list: from then on a collector may signal it,
    * and the handler finds the thread through sgc_tls_cache. */
   sgc_tls_cache = c;
-  if (world_register(c) == NULL) {
+  if (world_register(c, t) == NULL) {
     sgc_tls_cache = NULL;
     mcache_destroy(c);
     return NULL;

@@ -545,9 +545,12 @@ static intptr_t bgsweep_slice(mcache *c) {
 static void *bgsweep_main(void *arg) {
   if (sgc_register_thread() != 0) {
     /* Out of memory: allocation and the next stop sweep instead; the
-     * next wake-up tries to start a sweeper again. */
-    sgc_warn("cannot register the background sweeper (out of memory); "
-             "allocation sweeps");
+     * next wake-up tries to start a sweeper again (said once: with memory
+     * gone for good, every collection tried). */
+    static int warned;
+    if (!__atomic_fetch_add(&warned, 1, __ATOMIC_RELAXED))
+      sgc_warn("cannot register the background sweeper (out of memory); "
+               "allocation sweeps");
     sgc_lock(&bgsweep.lock);
     bgsweep.started = 0;
     sgc_unlock(&bgsweep.lock);

@@ -120,8 +120,9 @@ bool thread_gone(const mthread *t) {
          (t->starttime != 0 && st != t->starttime);
 }
 
-mthread *world_register(mcache *c) {
-  mthread *t = fixalloc_alloc(&threadalloc);
+mthread *world_register(mcache *c, mthread *t) {
+  if (t == NULL)
+    t = fixalloc_alloc(&threadalloc);
   if (t == NULL)
     return NULL;
   t->cache = c;
@@ -272,6 +273,8 @@ typedef struct start_rec {
   struct start_rec *next, *prev;
   void *(*fn)(void *);
   void *arg;
+  mcache *cache;  /* the new thread's records, made by its creator */
+  mthread *thr;
 } start_rec;
 static start_rec *starting; /* threads_lock */
 
@@ -295,9 +298,11 @@ static void thread_cleanup(void *arg) { sgc_unregister_thread(); }
 static void *thread_start(void *p) {
   start_rec *r = p;
   os_thread_started();
-  /* The thread exists already: if the OS refuses the memory for its
-   * records, wait for memory (its argument stays a root meanwhile) rather
-   * than run it unregistered. */
+  /* Registered with the records its creator made, so that a lack of
+   * memory for them was the creator's EAGAIN.  If that still fails, wait
+   * for memory (the argument stays a root meanwhile) rather than run the
+   * thread unregistered. */
+  mcache_get_prepared(r->cache, r->thr);
   for (int tries = 0; sgc_register_thread() != 0; tries++) {
     if (tries == 1000)
       sgc_fatal("sgc_pthread_create: cannot register the new thread (out "
@@ -332,6 +337,23 @@ int sgc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
   start_rec *r = malloc(sizeof *r);
   if (r == NULL)
     return EAGAIN;
+  /* The new thread's records now: out of memory is EAGAIN here, which
+   * the new thread, already running, could not report (it waited, then
+   * aborted; found by running the fault-injection test with memory gone
+   * for good). */
+  /* In a no-preempt region: they take caches_lock and threadalloc's
+   * lock, which a stop needs (it walks the caches, frees dead threads'
+   * records). */
+  mcache *c = nopreempt_enter_any();
+  r->cache = mcache_create();
+  r->thr = r->cache ? fixalloc_alloc(&threadalloc) : NULL;
+  if (r->thr == NULL && r->cache)
+    mcache_destroy(r->cache);
+  nopreempt_leave_any(c);
+  if (r->thr == NULL) {
+    free(r);
+    return EAGAIN;
+  }
   r->fn = fn;
   r->prev = NULL;
   lock_as_blocking(&threads_lock);
@@ -346,6 +368,10 @@ int sgc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     lock_as_blocking(&threads_lock);
     unlink_start(r);
     sgc_unlock(&threads_lock);
+    mcache *c = nopreempt_enter_any();
+    mcache_destroy(r->cache);
+    fixalloc_free(&threadalloc, r->thr);
+    nopreempt_leave_any(c);
     free(r);
   }
   return err;

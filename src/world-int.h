@@ -145,7 +145,9 @@ typedef struct world_state {
 extern world_state world;
 
 void world_init(void);
-mthread *world_register(mcache *c);   /* the calling thread */
+/* The calling thread, with record t (NULL: made now); NULL if out of
+ * memory. */
+mthread *world_register(mcache *c, mthread *t);
 void world_unregister(mthread *t);
 /* Stop every other mutator (gc_lock held) / restart them. */
 void world_stop(mthread *self);

@@ -3,7 +3,10 @@
  * (threads allocating and checking lists, explicit frees, finalizers,
  * weak slots, collections) runs once to count the requests for memory it
  * makes, then once per request with that request refused
- * (SPANGC_FAIL_MMAP=N, in a child process each).  Every run must end
+ * (SPANGC_FAIL_MMAP=N, in a child process each), and once per request
+ * with memory running out there for good (N+: that request and every
+ * later one refused; each failing allocation collects first).  Every
+ * run must end
  * normally, within its time, with its data intact and a heap that
  * verifies; allocations may return NULL (ENOMEM), and the program retries
  * or skips them. */
@@ -124,19 +127,22 @@ int main(int argc, char **argv) {
   long step = (long)(1.0 / test_scale() + 0.5);
   if (step < 1)
     step = 1;
-  for (long n = 1 + (long)getpid() % step; n <= total + 2; n += step) {
-    tried++;
-    char v[24];
-    snprintf(v, sizeof v, "%ld", n);
-    setenv("SPANGC_FAIL_MMAP", v, 1);
-    st = run_self(argv[0], "run", out, sizeof out);
-    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-      fprintf(stderr, "SPANGC_FAIL_MMAP=%ld: status %d:\n%s\n", n, st, out);
-      failed++;
+  for (long n = 1 + (long)getpid() % step; n <= total + 2; n += step)
+    for (int onwards = 0; onwards < 2; onwards++) {
+      tried++;
+      char v[24];
+      snprintf(v, sizeof v, "%ld%s", n, onwards ? "+" : "");
+      setenv("SPANGC_FAIL_MMAP", v, 1);
+      st = run_self(argv[0], "run", out, sizeof out);
+      if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+        fprintf(stderr, "SPANGC_FAIL_MMAP=%s: status %d:\n%s\n", v, st,
+                out);
+        failed++;
+      }
     }
-  }
-  printf("%ld requests, %d of them refused in turn (every %ld-th): %d runs "
-         "failed\n", total, tried, step, failed);
+  printf("%ld requests, each refused in turn, and each the first of all "
+         "refused (every %ld-th): %d runs, %d failed\n", total, step, tried,
+         failed);
   CHECK(failed == 0);
   return 0;
 }
