@@ -10,7 +10,8 @@
  * memory) returns NULL and sets errno to ENOMEM; spangc never crashes on
  * out-of-memory.  When the heap cannot grow (the OS refuses memory, the
  * reserved address space is used up, or sgc_set_max_heap), an allocation
- * collects and tries again before it fails.
+ * collects and tries again before it fails (not while collections are
+ * disabled, sgc_disable, unless the limit is what stops it).
  *
  * Bad pointers.  Calls that take a pointer to a spangc object (sgc_free,
  * sgc_size) abort the process with a message on stderr that names the call
@@ -703,9 +704,10 @@ SGC_API int sgc_is_uncollectable(const void *p);
  *   inside dlopen may wait for it).  Returns the previous callback.
  * sgc_set_collect_hook(fn) — fn(forced) runs on the triggering thread
  *   before each collection, outside the collector's locks (it may call
- *   spangc but not allocate); forced is nonzero for sgc_collect.  For an
- *   allocation-triggered collection a nonzero return skips it.  Returns
- *   the previous hook.
+ *   spangc but not allocate); forced is nonzero for sgc_collect and for
+ *   an allocation that reached the sgc_set_max_heap limit.  For any other
+ *   collection (one an allocation triggered, the heap unable to grow
+ *   included) a nonzero return skips it.  Returns the previous hook.
  * sgc_set_start_hook(fn) — fn() runs once at the start of every
  *   collection, on the collecting thread, holding the collector's lock,
  *   before the world stops: it must not allocate, lock, or call spangc.

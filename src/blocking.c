@@ -34,14 +34,16 @@ static __thread int blocking_unregistered;
  * values in rbx lost a list the caller held in rbx
  * (world_blocking_region_keeps_the_callers_registers; rule:blocking-regs). */
 void world_enter_blocking(const uintptr_t *saved) {
+  /* Tested first: memory may have come back since, and registering the
+   * thread now would hide the nesting (the review of b7d04b0). */
+  if (blocking_unregistered)
+    sgc_fatal("sgc_enter_blocking: the calling thread is already in a "
+              "blocking region");
   mcache *c = mcache_get();
   mthread *t = c ? c->thr : NULL;
   if (t == NULL) {
     /* Not registered, and no memory to register it: no collection waits
      * for it or scans it, in the region or out of it. */
-    if (blocking_unregistered)
-      sgc_fatal("sgc_enter_blocking: the calling thread is already in a "
-                "blocking region");
     blocking_unregistered = 1;
     return;
   }
@@ -88,7 +90,7 @@ void world_enter_blocking(const uintptr_t *saved) {
 void sgc_exit_blocking(void) {
   mcache *c = sgc_tls_cache;
   mthread *t = c ? c->thr : NULL;
-  if (t == NULL && blocking_unregistered) {
+  if (blocking_unregistered) {
     blocking_unregistered = 0;
     return;
   }

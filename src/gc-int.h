@@ -438,9 +438,11 @@ extern gc_state gc;
 extern sgc_mutex gc_lock;
 /* Why a collection runs: the pacer's goal was reached; sgc_collect or the
  * heap limit (major, whatever else ran meanwhile); or no collection ran
- * for the idle interval (major; pacer.c). */
+ * for the idle interval (major; pacer.c); or the page heap could not grow
+ * (major, but like one that fell due it is not made while collections
+ * are disabled, and the collect hook may skip it). */
 enum { COLLECT_DUE, COLLECT_FORCED, COLLECT_IDLE, COLLECT_CONC,
-       COLLECT_FORCED_CONC, COLLECT_IDLE_CONC };
+       COLLECT_FORCED_CONC, COLLECT_IDLE_CONC, COLLECT_ROOM };
 /* collect.c: one collection, from the stop to the restart (gc_lock
  * held; 'why' is one of the above). */
 void collect(mthread *self, int why);

@@ -112,6 +112,8 @@ static bool still_due(int why, uint64_t seen) {
     return idle_due(p);
   if (why == COLLECT_IDLE_CONC)
     return !ATOMIC_LOAD_RELAXED(&gc.disabled) && idle_due(p);
+  if (why == COLLECT_ROOM) /* another one made room meanwhile? */
+    return !ATOMIC_LOAD_RELAXED(&gc.disabled);
   if (why == COLLECT_CONC) /* sgc_disable since the wake-up? */
     return !ATOMIC_LOAD_RELAXED(&gc.disabled) && gc.gcpercent >= 0 &&
            conc_due(p);
@@ -304,9 +306,14 @@ void gc_collect_concurrent(mcache *c, bool idle) {
 
 /* A span allocation of npages failed: the heap ran into sgc_set_max_heap,
  * or it could not grow (the arena's end, or the OS refusing memory: strict
- * overcommit, a ulimit -v; bdwgc collects then too).  Collect (even when
- * disabled, as a last resort before failing) and sweep everything, so
- * that the freed pages can be reused.  The caller then tries its
+ * overcommit, a ulimit -v; bdwgc collects then too).  Collect and sweep
+ * everything, so that the freed pages can be reused: at the limit even
+ * when collections are disabled, as a last resort before failing
+ * (spangc.h); otherwise only as a collection that fell due would be, not
+ * while disabled nor against the collect hook (a program that disables
+ * collections to hide pointers lost its objects when this collected
+ * regardless: the review of a2d7b98; bdwgc too only expands while
+ * GC_dont_gc is set).  The caller then tries its
  * allocation again, and calls back with 'tries' forced collections made
  * so far while it fails: another one is made if the last one freed at
  * least npages of spans and, under a limit, its live data left room for
@@ -334,6 +341,9 @@ bool gc_collect_for_room(mcache *c, uintptr_t npages, int tries) {
   if (tries >= GC_ROOM_TRIES || npages > arena / PAGE_SIZE ||
       (max != 0 && npages > max / PAGE_SIZE))
     return false;
+  bool at_limit = max != 0 && gc_over_max_heap(npages);
+  if (!at_limit && ATOMIC_LOAD_RELAXED(&gc.disabled))
+    return false;
   if (tries > 0) {
     uint64_t need = ATOMIC_LOAD_RELAXED(&gc.last_heap_after) +
                     (ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) + npages) *
@@ -345,7 +355,7 @@ bool gc_collect_for_room(mcache *c, uintptr_t npages, int tries) {
    * (other threads' frees meanwhile too: they made room as well; their
    * allocations do not hide what was freed). */
   uint64_t before = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_freed);
-  collect_from_allocator(c, COLLECT_FORCED, true);
+  collect_from_allocator(c, at_limit ? COLLECT_FORCED : COLLECT_ROOM, true);
   room_freed_pages = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_freed) - before;
   return true;
 }

@@ -12,7 +12,11 @@
  *   - a request larger than the whole arena fails at once, without a
  *     collection: none can help it;
  *   - a live set that fills the arena still gets ENOMEM, after one
- *     collection for the failure. */
+ *     collection for the failure;
+ *   - while collections are disabled (sgc_disable) a full arena fails
+ *     without collecting: a program that disables them to hide pointers
+ *     keeps its objects (the first version collected regardless and
+ *     overwrote them; found by the adversarial review). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,6 +37,29 @@ int main(void) {
   size_t arena = (size_t)((char *)hi - (char *)lo);
   CHECKF(arena == (size_t)48 << 20, "arena of %zu bytes, asked 48 MiB",
          arena);
+  /* Disabled: hidden objects survive a full arena, which fails. */
+  sgc_stats st0, st1;
+  uintptr_t hidden[64];
+  for (int i = 0; i < 64; i++)
+    hidden[i] = ~(uintptr_t)tagged_new(0xd15ab1edull + (uint64_t)i);
+  sgc_disable();
+  sgc_read_stats(&st0);
+  long got = 0; /* the arena holds 768 such objects at most */
+  while (got < 2000 && sgc_alloc_noscan(64 << 10) != NULL)
+    got++;
+  CHECKF(got < 2000 && errno == ENOMEM,
+         "%ld objects of 64 KiB in a 48 MiB arena while disabled", got);
+  sgc_read_stats(&st1);
+  CHECKF(st1.num_gc == st0.num_gc, "%llu collections while disabled",
+         (unsigned long long)(st1.num_gc - st0.num_gc));
+  for (int i = 0; i < 64; i++)
+    CHECKF(tagged_intact((uint64_t *)~hidden[i], 0xd15ab1edull + (uint64_t)i),
+           "hidden object %d lost while collections were disabled", i);
+  printf("disabled: %ld objects of 64 KiB, then ENOMEM, no collection\n",
+         got);
+  sgc_enable();
+  sgc_collect();
+
   uint64_t **keep = sgc_alloc(SLOTS * sizeof *keep);
   uint64_t *tags = malloc(SLOTS * sizeof *tags);
   CHECK(keep != NULL && tags != NULL);
@@ -40,7 +67,6 @@ int main(void) {
     tags[i] = tag_of(i, 0);
     keep[i] = tagged_new(tags[i]);
   }
-  sgc_stats st0, st1;
   sgc_read_stats(&st0);
   /* 200 MiB of churn through a 48 MiB arena whose goal is past its end. */
   long fails = 0, n = 2L << 20;

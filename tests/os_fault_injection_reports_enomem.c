@@ -2,12 +2,13 @@
 // env: SPANGC_FAIL_MMAP=12+
 /* When the OS refuses memory (SPANGC_FAIL_MMAP=N+ makes the Nth request,
  * commit or metadata mapping, and every later one fail), an allocation
- * collects once (sgc_disable notwithstanding: the last resort) and then
- * returns NULL with errno ENOMEM instead of crashing; the heap is left
- * consistent: once the OS gives memory again later allocations succeed,
- * the heap verifies, objects allocated before are intact.  A single
- * refusal (SPANGC_FAIL_MMAP=N) fails no allocation: the collection and
- * the second try get past it.  Initialisation makes a few requests; the
+ * returns NULL with errno ENOMEM instead of crashing: at once while
+ * collections are disabled (sgc_disable), after one collection when they
+ * are enabled.  The heap is left consistent: once the OS gives memory
+ * again later allocations succeed, the heap verifies, objects allocated
+ * before are intact.  A single refusal (SPANGC_FAIL_MMAP=N, or here
+ * os_fault_injection_set) fails no allocation while collections are
+ * enabled: the collection and the second try get past it.  Initialisation makes a few requests; the
  * rest come from the heap growing (every 2 MiB large object below commits
  * new arena and its part of the spans table), so the refused request
  * comes within a bounded number of allocations whatever N is, as long as
@@ -77,8 +78,9 @@ int main(void) {
       sgc_read_stats(&st1);
       uint64_t tried = st1.num_gc + st1.collections_abandoned -
                        st0.num_gc - st0.collections_abandoned;
-      CHECKF(tried == 1, "allocation %d failed after %llu collections, not "
-             "one", i, (unsigned long long)tried);
+      CHECKF(tried == 0, "allocation %d failed after %llu collections "
+             "while collections were disabled", i,
+             (unsigned long long)tried);
       CHECKF(failed_at < 0, "allocation %d failed after %d already did: "
              "only one request was made to fail", i, failed_at);
       failed_at = i;
@@ -125,8 +127,23 @@ int main(void) {
   sgc_disable();
   for (int k = 0; k < n; k++)
     check_obj(&objs[k], k);
-  /* One refusal: the next request fails, once.  A large object that
-   * grows the heap gets past it with one collection. */
+  /* Collections enabled.  Memory gone for good: a large object that
+   * grows the heap fails after one collection (abandoned, perhaps: it
+   * needs memory too).  One refusal: got past with one collection. */
+  sgc_enable();
+  sgc_read_stats(&st0);
+  os_fault_injection_set(os_requests() + 1, true);
+  errno = 0;
+  void *none = sgc_alloc_noscan((size_t)64 << 20);
+  int none_errno = errno;
+  os_fault_injection_set(0, false);
+  sgc_read_stats(&st1);
+  CHECKF(none == NULL && none_errno == ENOMEM,
+         "with memory gone: %p, errno %d", none, none_errno);
+  uint64_t tried = st1.num_gc + st1.collections_abandoned - st0.num_gc -
+                   st0.collections_abandoned;
+  CHECKF(tried == 1, "%llu collections before failing, not one",
+         (unsigned long long)tried);
   sgc_read_stats(&st0);
   os_fault_injection_set(os_requests() + 1, false);
   void *big = sgc_alloc_noscan((size_t)64 << 20);
@@ -136,6 +153,7 @@ int main(void) {
   CHECKF(st1.num_gc - st0.num_gc == 1,
          "%llu collections to get past a single refusal, not one",
          (unsigned long long)(st1.num_gc - st0.num_gc));
+  sgc_disable();
   sgc_stats st;
   sgc_read_stats(&st);
   CHECK(st.heap_released_bytes <= st.heap_idle_bytes);
