@@ -313,11 +313,11 @@ void gc_collect_concurrent(mcache *c, bool idle) {
  * while disabled nor against the collect hook (a program that disables
  * collections to hide pointers lost its objects when this collected
  * regardless: the review of a2d7b98; bdwgc too only expands while
- * GC_dont_gc is set).  The caller then tries its
- * allocation again, and calls back with 'tries' forced collections made
- * so far while it fails: another one is made if the last one freed at
- * least npages of spans and, under a limit, its live data left room for
- * the request, at most GC_ROOM_TRIES in all.  Then the heap had room for
+ * GC_dont_gc is set).  The caller then tries its allocation again, and
+ * calls back with 'tries', the calls made so far, while it fails: another
+ * collection is made if the last one freed at least npages of spans and,
+ * under a limit, its live data left room for the request, at most
+ * GC_ROOM_TRIES in all.  Then the heap had room for
  * the request after that collection, and other threads took it before
  * this one got there (an adversarial review's four churning threads at
  * six times their live data under a limit: 100-270 failures a run with
@@ -341,7 +341,12 @@ bool gc_collect_for_room(mcache *c, uintptr_t npages, int tries) {
   if (tries >= GC_ROOM_TRIES || npages > arena / PAGE_SIZE ||
       (max != 0 && npages > max / PAGE_SIZE))
     return false;
-  bool at_limit = max != 0 && gc_over_max_heap(npages);
+  /* Read without mheap.lock (the failed allocation let it go): atomic
+   * loads, and a stale answer only picks the other kind of collection. */
+  bool at_limit =
+      max != 0 && (ATOMIC_LOAD_RELAXED(&sgc_heap.pages_inuse) +
+                   ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) + npages) *
+                          PAGE_SIZE > max;
   if (!at_limit && ATOMIC_LOAD_RELAXED(&gc.disabled))
     return false;
   if (tries > 0) {

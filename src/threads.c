@@ -299,9 +299,9 @@ static void *thread_start(void *p) {
   start_rec *r = p;
   os_thread_started();
   /* Registered with the records its creator made, so that a lack of
-   * memory for them was the creator's EAGAIN.  If that still fails, wait
-   * for memory (the argument stays a root meanwhile) rather than run the
-   * thread unregistered. */
+   * memory for them was the creator's EAGAIN.  Should registering still
+   * fail, wait for memory (the argument stays a root meanwhile) rather
+   * than run the thread unregistered. */
   mcache_get_prepared(r->cache, r->thr);
   for (int tries = 0; sgc_register_thread() != 0; tries++) {
     if (tries == 1000)
@@ -340,10 +340,9 @@ int sgc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
   /* The new thread's records now: out of memory is EAGAIN here, which
    * the new thread, already running, could not report (it waited, then
    * aborted; found by running the fault-injection test with memory gone
-   * for good). */
-  /* In a no-preempt region: they take caches_lock and threadalloc's
-   * lock, which a stop needs (it walks the caches, frees dead threads'
-   * records). */
+   * for good).  In a no-preempt region: they take caches_lock and
+   * threadalloc's lock, which a stop needs (it walks the caches, frees
+   * dead threads' records). */
   mcache *c = nopreempt_enter_any();
   r->cache = mcache_create();
   r->thr = r->cache ? fixalloc_alloc(&threadalloc) : NULL;

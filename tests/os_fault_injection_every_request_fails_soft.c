@@ -127,8 +127,11 @@ int main(int argc, char **argv) {
   long step = (long)(1.0 / test_scale() + 0.5);
   if (step < 1)
     step = 1;
+  /* Scaled down, each sampled request gets one of the two, in turn. */
   for (long n = 1 + (long)getpid() % step; n <= total + 2; n += step)
     for (int onwards = 0; onwards < 2; onwards++) {
+      if (step > 1 && onwards != (int)(n / step % 2))
+        continue;
       tried++;
       char v[24];
       snprintf(v, sizeof v, "%ld%s", n, onwards ? "+" : "");
