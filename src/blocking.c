@@ -88,12 +88,12 @@ void world_enter_blocking(const uintptr_t *saved) {
 }
 
 void sgc_exit_blocking(void) {
-  mcache *c = sgc_tls_cache;
-  mthread *t = c ? c->thr : NULL;
   if (blocking_unregistered) {
     blocking_unregistered = 0;
     return;
   }
+  mcache *c = sgc_tls_cache;
+  mthread *t = c ? c->thr : NULL;
   if (t == NULL || t->state != THR_BLOCKING)
     sgc_fatal("sgc_exit_blocking: the calling thread is not in a blocking "
               "region");

@@ -511,7 +511,7 @@ extern void (*sgc_test_unprotect_walk_hook)(void);
 /* Tests: called by dirty_unprotect_calls before each call it makes (no
  * lock held: gc_lock was let go). */
 extern void (*sgc_test_unprotect_calls_hook)(void);
-/* Over sgc_set_max_heap? (mheap.lock held) */
+/* Over sgc_set_max_heap?  (Exact under mheap.lock.) */
 bool gc_over_max_heap(uintptr_t more_pages);
 /* mheap.c: s gets a special or an uncollectable object (counted once);
  * s is freed or allocated again (mheap.lock). */

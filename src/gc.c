@@ -317,11 +317,10 @@ void gc_collect_concurrent(mcache *c, bool idle) {
  * calls back with 'tries', the calls made so far, while it fails: another
  * collection is made if the last one freed at least npages of spans and,
  * under a limit, its live data left room for the request, at most
- * GC_ROOM_TRIES in all.  Then the heap had room for
- * the request after that collection, and other threads took it before
- * this one got there (an adversarial review's four churning threads at
- * six times their live data under a limit: 100-270 failures a run with
- * one try each).  A collection that freed less leaves a heap full of live
+ * GC_ROOM_TRIES in all.  Then the heap had room for the request after
+ * that collection, and other threads took it before this one got there
+ * (an adversarial review's four churning threads at six times their live
+ * data under a limit: 100-270 failures a run with one try each).  A collection that freed less leaves a heap full of live
  * data or of spans that each keep a live object (fragmented: the live
  * bytes alone said there was room, and each failure made four
  * collections that freed nothing, 150 ms a failure at 64 MiB, 1.4 s at
@@ -341,12 +340,9 @@ bool gc_collect_for_room(mcache *c, uintptr_t npages, int tries) {
   if (tries >= GC_ROOM_TRIES || npages > arena / PAGE_SIZE ||
       (max != 0 && npages > max / PAGE_SIZE))
     return false;
-  /* Read without mheap.lock (the failed allocation let it go): atomic
-   * loads, and a stale answer only picks the other kind of collection. */
-  bool at_limit =
-      max != 0 && (ATOMIC_LOAD_RELAXED(&sgc_heap.pages_inuse) +
-                   ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) + npages) *
-                          PAGE_SIZE > max;
+  /* Without mheap.lock (the failed allocation let it go): a stale
+   * answer only picks the other kind of collection. */
+  bool at_limit = gc_over_max_heap(npages);
   if (!at_limit && ATOMIC_LOAD_RELAXED(&gc.disabled))
     return false;
   if (tries > 0) {
@@ -365,10 +361,12 @@ bool gc_collect_for_room(mcache *c, uintptr_t npages, int tries) {
   return true;
 }
 
-/* Fiber stack spans count: they are in-use spans too (spangc.h). */
+/* Fiber stack spans count: they are in-use spans too (spangc.h).  Atomic
+ * loads: gc_collect_for_room asks without mheap.lock. */
 bool gc_over_max_heap(uintptr_t more_pages) {
   uint64_t max = ATOMIC_LOAD_RELAXED(&gc.max_heap);
-  return max != 0 && (sgc_heap.pages_inuse + sgc_heap.pages_stack +
+  return max != 0 && (ATOMIC_LOAD_RELAXED(&sgc_heap.pages_inuse) +
+                      ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) +
                       more_pages) * PAGE_SIZE > max;
 }
 

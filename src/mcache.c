@@ -75,6 +75,15 @@ mcache *mcache_create(void) {
   return c;
 }
 
+/* Gives back a thread's records made beforehand and not used (either may
+ * be NULL). */
+void mcache_drop_prepared(mcache *c, mthread *t) {
+  if (c)
+    mcache_destroy(c);
+  if (t)
+    fixalloc_free(world_thread_alloc(), t);
+}
+
 /* The calling thread's cache, created on first use; the thread becomes a
  * registered mutator at the same time. */
 mcache *mcache_get_slow(void) { return mcache_get_prepared(NULL, NULL); }
@@ -85,17 +94,13 @@ mcache *mcache_get_slow(void) { return mcache_get_prepared(NULL, NULL); }
 mcache *mcache_get_prepared(mcache *c, mthread *t) {
   sgc_ensure_init();
   if (sgc_tls_cache) { /* sgc_init registered this thread */
-    if (c)
-      mcache_destroy(c);
-    if (t)
-      fixalloc_free(world_thread_alloc(), t);
+    mcache_drop_prepared(c, t);
     return sgc_tls_cache;
   }
   if (c == NULL)
     c = mcache_create();
   if (c == NULL) {
-    if (t)
-      fixalloc_free(world_thread_alloc(), t);
+    mcache_drop_prepared(NULL, t);
     return NULL;
   }
   /* The cache must be reachable from this thread's signal handler before

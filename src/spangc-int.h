@@ -762,6 +762,7 @@ void mcache_push_freed(mcache *c, int sc, void *obj);
 void mcache_read_counters(sgc_stats *s);
 mcache *mcache_get_slow(void);
 mcache *mcache_get_prepared(mcache *c, struct mthread *t);
+void mcache_drop_prepared(mcache *c, struct mthread *t);
 void mcache_thread_init(void);
 /* The in-use span holding p, swept for this cycle, or NULL (malloc.c;
  * caller in a no-preempt region: rule:look-up-after-sweep). */

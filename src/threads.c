@@ -346,8 +346,8 @@ int sgc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
   mcache *c = nopreempt_enter_any();
   r->cache = mcache_create();
   r->thr = r->cache ? fixalloc_alloc(&threadalloc) : NULL;
-  if (r->thr == NULL && r->cache)
-    mcache_destroy(r->cache);
+  if (r->thr == NULL)
+    mcache_drop_prepared(r->cache, NULL);
   nopreempt_leave_any(c);
   if (r->thr == NULL) {
     free(r);
@@ -368,8 +368,7 @@ int sgc_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     unlink_start(r);
     sgc_unlock(&threads_lock);
     mcache *c = nopreempt_enter_any();
-    mcache_destroy(r->cache);
-    fixalloc_free(&threadalloc, r->thr);
+    mcache_drop_prepared(r->cache, r->thr);
     nopreempt_leave_any(c);
     free(r);
   }

@@ -5,10 +5,9 @@
  * makes, then once per request with that request refused
  * (SPANGC_FAIL_MMAP=N, in a child process each), and once per request
  * with memory running out there for good (N+: that request and every
- * later one refused; each failing allocation collects first).  Every
- * run must end
- * normally, within its time, with its data intact and a heap that
- * verifies; allocations may return NULL (ENOMEM), and the program retries
+ * later one refused; each failing allocation collects first).  Every run
+ * must end normally, within its time, with its data intact and a heap
+ * that verifies; allocations may return NULL (ENOMEM), and the program retries
  * or skips them. */
 #include <errno.h>
 #include <pthread.h>
