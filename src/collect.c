@@ -259,11 +259,11 @@ static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
     gc.last_major_pause_ns = pause;
   if (cy->concurrent)
     gen_note_concurrent_pause(pause);
-  if (cy->idle) {
+  if (cy->idle)
     gc.idle_collections++;
-    gc.idle_backoff =
-        pacer_idle_backoff(gc.idle_backoff, heap_before, res->marked_bytes);
-  }
+  gc.idle_backoff = pacer_idle_backoff(gc.idle_backoff, cy->idle,
+                                       ATOMIC_LOAD_RELAXED(&gc.idle_base),
+                                       heap_before, res->marked_bytes);
   uint64_t interval =
       pacer_idle_interval(gc.last_major_pause_ns, gc.idle_backoff);
   ATOMIC_STORE(&gc.idle_interval, interval);

@@ -389,8 +389,8 @@ uint64_t pacer_goal_abandoned(uint64_t pressure);
 #define PACER_IDLE_MIN_NS ((uint64_t)1000000000)
 #define PACER_IDLE_MAX_NS ((uint64_t)120 * 1000000000)
 uint64_t pacer_idle_interval(uint64_t major_stop_ns, uint32_t backoff);
-uint32_t pacer_idle_backoff(uint32_t backoff, uint64_t heap_before,
-                            uint64_t heap_after);
+uint32_t pacer_idle_backoff(uint32_t backoff, bool idle, uint64_t prev_live,
+                            uint64_t heap_before, uint64_t live);
 
 /* --------------------------------------------------------------- gc.c */
 

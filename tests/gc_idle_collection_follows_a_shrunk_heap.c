@@ -7,9 +7,10 @@
  * the OS.  A program that allocates fast gets no idle collection (its
  * own reach the goal soon enough), nor one with GOGC off (under a memory
  * limit only the limit collects), nor one whose heap is below the room
- * sgc_expand_heap promised.  And with a large stable heap, an idle
- * collection that freed little of it doubles the interval before the
- * next. */
+ * sgc_expand_heap promised.  A heap built slowly gets idle collections
+ * on the way that free nothing, yet the interval does not grow while the
+ * live heap does.  And with a large stable heap, an idle collection that
+ * freed little of it doubles the interval before the next. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,12 +93,33 @@ int main(void) {
   sgc_set_gcpercent(100);
   sgc_set_memory_limit(0);
 
-  /* The big heap, then the drop. */
-  for (size_t i = 0; i < n; i++) {
-    slots[i] = sgc_alloc_noscan(OBJ);
-    CHECK(slots[i] != NULL);
-    memset(slots[i], 0x11, 64);
+  /* The big heap, built slowly: a quarter, a collection, then each other
+   * quarter followed by slow allocation until an idle collection came.
+   * Those find nothing to free, but the live heap grew since the
+   * collection before, so the interval stays at its base (it used to
+   * double each time: 4 s before the fourth quarter's, 8 s after the
+   * drop).  GOGC 1000 keeps the goal far enough that a quarter's quick
+   * allocation does not bring it within an interval (that holds idle
+   * collections back, rightly). */
+  sgc_set_gcpercent(1000);
+  for (int q = 0; q < 4; q++) {
+    for (size_t i = n / 4 * (size_t)q; i < n / 4 * (size_t)(q + 1); i++) {
+      slots[i] = sgc_alloc_noscan(OBJ);
+      CHECK(slots[i] != NULL);
+      memset(slots[i], 0x11, 64);
+    }
+    if (q == 0) {
+      sgc_collect();
+      continue;
+    }
+    sgc_read_stats(&a);
+    long waited = trickle_by(a.idle_collections + 1, 3000, 64);
+    CHECKF(waited >= 0, "no idle collection within 3 s after quarter %d "
+           "of a slowly built heap", q + 1);
+    printf("quarter %d of the heap: idle collection after %ld ms\n", q + 1,
+           waited);
   }
+  sgc_set_gcpercent(100);
   sgc_collect();
   sgc_read_stats(&a);
   uint64_t held_before = a.memory_held_bytes;

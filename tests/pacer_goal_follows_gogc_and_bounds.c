@@ -6,7 +6,8 @@
  * a major; half as much again after an abandoned collection.  The idle
  * interval: 10 x the last major's stop, 1 s at least, times a backoff
  * that doubles after a fruitless idle collection and resets after one
- * that freed a quarter of the heap, 2 minutes at most.  Across a
+ * that freed a quarter of the heap or after any collection that found the
+ * live heap a quarter larger or smaller, 2 minutes at most.  Across a
  * grid of inputs the goal never falls under the live heap or the minimum,
  * and grows with GOGC and with the live heap. */
 #include "check.h"
@@ -200,16 +201,27 @@ int main(void) {
   CHECK(pacer_idle_interval(0, 1u << 16) == 120 * S);
   CHECK(pacer_idle_interval(20 * S, 1) == 120 * S);     /* a huge stop */
   CHECK(pacer_idle_interval(UINT64_MAX / 4, 3) == 120 * S); /* no overflow */
-  CHECK(pacer_idle_backoff(1, 1000 * MB, 100 * MB) == 1); /* fruitful */
-  CHECK(pacer_idle_backoff(8, 1000 * MB, 750 * MB) == 1); /* a quarter */
-  CHECK(pacer_idle_backoff(1, 1000 * MB, 900 * MB) == 2); /* fruitless */
-  CHECK(pacer_idle_backoff(2, 1000 * MB, 1100 * MB) == 4); /* it grew */
-  CHECK(pacer_idle_backoff(0, 1000 * MB, 1000 * MB) == 2);
-  CHECK(pacer_idle_backoff(1u << 16, MB, MB) == 1u << 16); /* bounded */
+  /* Idle collections on a stable live heap: fruitful, fruitless. */
+  CHECK(pacer_idle_backoff(1, true, 100 * MB, 1000 * MB, 100 * MB) == 1);
+  CHECK(pacer_idle_backoff(8, true, 750 * MB, 1000 * MB, 750 * MB) == 1);
+  CHECK(pacer_idle_backoff(1, true, 900 * MB, 1000 * MB, 900 * MB) == 2);
+  CHECK(pacer_idle_backoff(2, true, 1000 * MB, 1000 * MB, 1100 * MB) == 4);
+  CHECK(pacer_idle_backoff(0, true, 1000 * MB, 1000 * MB, 1000 * MB) == 2);
+  CHECK(pacer_idle_backoff(1u << 16, true, MB, MB, MB) == 1u << 16);
+  /* A live heap a quarter larger or smaller than at the collection before
+   * (a slow build-up, a drop): back to 1, idle or not. */
+  CHECK(pacer_idle_backoff(4, true, 400 * MB, 520 * MB, 500 * MB) == 1);
+  CHECK(pacer_idle_backoff(4, true, 400 * MB, 420 * MB, 410 * MB) == 8);
+  CHECK(pacer_idle_backoff(8, false, 683 * MB, 1100 * MB, 1024 * MB) == 1);
+  CHECK(pacer_idle_backoff(8, false, 1024 * MB, 1100 * MB, 700 * MB) == 1);
+  CHECK(pacer_idle_backoff(0, true, 0, 10 * MB, 4 * MB) == 1);
+  /* A collection that fell due on a stable heap leaves the backoff. */
+  CHECK(pacer_idle_backoff(8, false, 1000 * MB, 2000 * MB, 1010 * MB) == 8);
+  CHECK(pacer_idle_backoff(0, false, 1000 * MB, 2000 * MB, 1000 * MB) == 0);
   for (uint32_t b = 1, k = 0; k < 40; k++) {
     uint64_t i = pacer_idle_interval(100000000, b);
     CHECK(i >= 1 * S && i <= 120 * S);
-    uint32_t nb = pacer_idle_backoff(b, 100 * MB, 99 * MB);
+    uint32_t nb = pacer_idle_backoff(b, true, 99 * MB, 100 * MB, 99 * MB);
     CHECK(pacer_idle_interval(100000000, nb) >= i);
     b = nb;
   }
