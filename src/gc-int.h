@@ -383,8 +383,9 @@ uint64_t pacer_headroom(uint64_t major_live, int gcpercent, uint64_t min_goal);
  * again, PACER_MIN_GOAL at least. */
 uint64_t pacer_goal_abandoned(uint64_t pressure);
 /* Idle collections (pacer.c): how long without a collection before a
- * thread taking memory runs a major one, and the backoff after one that
- * freed heap_before - heap_after. */
+ * thread taking memory runs a major one, and the backoff after a
+ * collection (idle or not) that found 'live' of heap_before, the one
+ * before it having found prev_live. */
 #define PACER_IDLE_COST 10 /* interval >= 10 x the last major's stop */
 #define PACER_IDLE_MIN_NS ((uint64_t)1000000000)
 #define PACER_IDLE_MAX_NS ((uint64_t)120 * 1000000000)

@@ -63,6 +63,11 @@
  * (mheap_scavenge_down_to_locked): it waits for that memory anyway. */
 
 #define RELEASE_RUNS 64
+/* And at most this many pages, so a span is out for about 1 ms at most:
+ * an allocation that finds no other free run waits for it (mheap.c
+ * alloc_span_locked), inside its no-preempt region, which a stop waits
+ * for.  A span with more to release is looked at again. */
+#define RELEASE_PAGES (((uintptr_t)16 << 20) / PAGE_SIZE)
 /* A batch this small is released with the lock held: a few pages cost
  * microseconds, and taking the span out and back costs two more lock
  * round trips (the shrink test, thousands of small free runs, fell
@@ -72,6 +77,7 @@
 typedef struct release_batch {
   mspan *s;
   uint32_t n;
+  bool full; /* RELEASE_RUNS runs or RELEASE_PAGES pages: the span has more */
   struct iovec run[RELEASE_RUNS];
 } release_batch;
 
@@ -145,8 +151,8 @@ void mheap_wait_none_out_locked(void) {
 }
 
 /* Choose the pages of free span s idle for at least older_than ns (each
- * by its own freetime), in maximal runs, at most RELEASE_RUNS of them.
- * Returns the pages chosen. */
+ * by its own freetime), in maximal runs, at most RELEASE_RUNS of them and
+ * RELEASE_PAGES pages.  Returns the pages chosen. */
 static uintptr_t choose_idle(mheap *h, mspan *s, uint64_t now,
                              uint64_t older_than, release_batch *b) {
   uint64_t *ft = &h->freetime[page_index(h, s->base)];
@@ -154,18 +160,21 @@ static uintptr_t choose_idle(mheap *h, mspan *s, uint64_t now,
   uintptr_t released = 0;
   b->s = s;
   b->n = 0;
+  b->full = false;
   for (uintptr_t i = 0; i < s->npages;) {
-    if (ft[i] == 0 || now - ft[i] < older_than || b->n == RELEASE_RUNS) {
+    if (ft[i] == 0 || now - ft[i] < older_than || b->full) {
       if (ft[i] != 0 && ft[i] < oldest)
         oldest = ft[i];
       i++;
       continue;
     }
     uintptr_t j = i;
-    while (j < s->npages && ft[j] != 0 && now - ft[j] >= older_than)
+    while (j < s->npages && ft[j] != 0 && now - ft[j] >= older_than &&
+           released + (j - i) < RELEASE_PAGES)
       ft[j++] = 0;
     batch_add(b, s, i, j);
     released += j - i;
+    b->full = b->n == RELEASE_RUNS || released == RELEASE_PAGES;
     i = j;
   }
   count_released(h, s, released);
@@ -222,7 +231,7 @@ size_t mheap_scavenge(uint64_t older_than) {
     /* A span with more runs than a batch holds is looked at again, from
      * the base of the span it is part of now (it may have merged with a
      * neighbour freed meanwhile). */
-    from = b.n == RELEASE_RUNS ? h->spans[page_index(h, base)]->base : end;
+    from = b.full ? h->spans[page_index(h, base)]->base : end;
   }
   os_runs_flush(&pending);
   sgc_unlock(&h->lock);
@@ -240,8 +249,10 @@ static uintptr_t choose_top(mheap *h, mspan *s, uintptr_t want,
   uintptr_t released = 0;
   b->s = s;
   b->n = 0;
-  for (uintptr_t j = s->npages; j > 0 && released < want &&
-                                b->n < RELEASE_RUNS;) {
+  b->full = false;
+  if (want > RELEASE_PAGES)
+    want = RELEASE_PAGES;
+  for (uintptr_t j = s->npages; j > 0 && released < want && !b->full;) {
     if (ft[j - 1] == 0 || ft[j - 1] >= before) {
       j--;
       continue;
@@ -252,6 +263,7 @@ static uintptr_t choose_top(mheap *h, mspan *s, uintptr_t want,
       ft[--i] = 0;
     batch_add(b, s, i, j);
     released += j - i;
+    b->full = b->n == RELEASE_RUNS || released == RELEASE_PAGES;
     j = i;
   }
   count_released(h, s, released);
@@ -316,7 +328,7 @@ static size_t scavenge_down_to(uint64_t keep, size_t batch,
     release_batch_runs(h, &b, locked);
     /* A full batch leaves the span's lower pages to the next round;
      * else the span is done, whatever it merged with meanwhile. */
-    if (b.n < RELEASE_RUNS)
+    if (!b.full)
       below = base;
   }
   os_runs_flush(&pending);
