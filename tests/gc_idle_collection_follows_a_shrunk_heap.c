@@ -1,4 +1,5 @@
 // labels: gc heap
+// env: SPANGC_SIZING=gogc
 /* Idle collections (pacer.c).  A program builds a large heap, drops nine
  * tenths of it and goes on allocating slowly: far from its goal, it would
  * not collect for a whole goal's worth of allocation.  Within a few
@@ -10,7 +11,9 @@
  * sgc_expand_heap promised.  A heap built slowly gets idle collections
  * on the way that free nothing, yet the interval does not grow while the
  * live heap does.  And with a large stable heap, an idle collection that
- * freed little of it doubles the interval before the next. */
+ * freed little of it doubles the interval before the next.  GOGC's
+ * sizing: under the square-root rule the room of a program that allocates
+ * slowly is small, and collections that fall due do this work. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,14 +96,15 @@ int main(void) {
   sgc_set_gcpercent(100);
   sgc_set_memory_limit(0);
 
-  /* The big heap, built slowly: a quarter, a collection, then each other
-   * quarter followed by slow allocation until an idle collection came.
-   * Those find nothing to free, but the live heap grew since the
-   * collection before, so the interval stays at its base (it used to
-   * double each time: 4 s before the fourth quarter's, 8 s after the
-   * drop).  GOGC 1000 keeps the goal far enough that a quarter's quick
-   * allocation does not bring it within an interval (that holds idle
-   * collections back, rightly). */
+  /* The big heap, built slowly: a quarter at a time, each followed by a
+   * collection and slow allocation until an idle collection came.  Those
+   * find nothing to free, but the live heap grew by a quarter since the
+   * collection before the quarter, so the interval stays at its base (it
+   * used to double each time: 4 s before the fourth quarter's, 8 s after
+   * the drop).  The collection after each quick quarter, and GOGC 1000,
+   * keep the goal far enough that the allocation rate does not bring it
+   * within an interval (that holds idle collections back, rightly; the
+   * square-root rule's room is small too). */
   sgc_set_gcpercent(1000);
   for (int q = 0; q < 4; q++) {
     for (size_t i = n / 4 * (size_t)q; i < n / 4 * (size_t)(q + 1); i++) {
@@ -108,10 +112,9 @@ int main(void) {
       CHECK(slots[i] != NULL);
       memset(slots[i], 0x11, 64);
     }
-    if (q == 0) {
-      sgc_collect();
+    sgc_collect();
+    if (q == 0)
       continue;
-    }
     sgc_read_stats(&a);
     long waited = trickle_by(a.idle_collections + 1, 3000, 64);
     CHECKF(waited >= 0, "no idle collection within 3 s after quarter %d "
