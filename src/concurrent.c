@@ -206,6 +206,10 @@ bool conc_worth(void) {
          ATOMIC_LOAD_RELAXED(&conc.expect_ns) >= CONC_MIN_MARK_NS;
 }
 
+uint64_t conc_room_wanted(uint64_t alloc_rate, uint64_t marked) {
+  return conc_worth() ? conc_margin(alloc_rate, marked) : 0;
+}
+
 bool conc_start_idle(void) {
   if (!conc_worth() || ATOMIC_LOAD_RELAXED(&conc.idle))
     return conc_worth();

@@ -185,6 +185,9 @@ void conc_set_trigger(uint64_t marked, uint64_t goal, bool major_next,
 /* Concurrent majors are on and the next one pays (its mark is expected
  * to take 2 ms or more). */
 bool conc_worth(void);
+/* What the program would allocate during the next concurrent major
+ * (the trigger's margin), 0 unless conc_worth (gc_lock held). */
+uint64_t conc_room_wanted(uint64_t alloc_rate, uint64_t marked);
 /* An idle collection is due: wake the collector thread for a concurrent
  * one; false if the caller should collect itself. */
 bool conc_start_idle(void);
@@ -368,6 +371,9 @@ typedef struct pacer_inputs {
   bool sizing_sqrt;
   uint64_t alloc_rate; /* bytes/s the program allocated (smoothed) */
   uint64_t mark_rate;  /* bytes/s a major collection marked (smoothed) */
+  /* concurrent: what the program allocates during a concurrent major,
+   * margin included (conc_room_wanted); 0 if none is expected. */
+  uint64_t conc_room;
 } pacer_inputs;
 /* The square-root rule's reference size: H = sqrt(live x K x alloc_rate /
  * mark_rate), K = PACER_SQRT_K x GOGC/100. */

@@ -230,7 +230,11 @@ static pacer_inputs policy_inputs(int gcpercent, uint64_t min_goal) {
                      .concurrent = conc_worth(),
                      .sizing_sqrt = gen.sizing_sqrt,
                      .alloc_rate = gen.alloc_rate,
-                     .mark_rate = gen.mark_rate};
+                     .mark_rate = gen.mark_rate,
+                     .conc_room = gen.sizing_sqrt
+                                      ? conc_room_wanted(gen.alloc_rate,
+                                                         gen.last_marked)
+                                      : 0};
   return in;
 }
 

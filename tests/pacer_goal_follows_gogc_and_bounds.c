@@ -71,7 +71,8 @@ int main(void) {
   CHECK(pacer_goal_abandoned(0) == min);
 
   /* The square-root rule: sqrt(L x K x g/s), K = 64 MiB x GOGC/100,
-   * within [minimum goal, GOGC's room]; GOGC's room without rates. */
+   * within [minimum goal, GOGC's room]; GOGC's room without rates; with
+   * concurrent majors, never under a concurrent mark's allocation. */
   {
     pacer_inputs in = {.marked = 100 * MB, .gcpercent = 100, .min_goal = min,
                        .sizing_sqrt = true, .alloc_rate = 1000 * MB,
@@ -94,6 +95,18 @@ int main(void) {
     in.gcpercent = 400; /* K x 4: room x 2 */
     CHECK(pacer_room(&in, 100 * MB, 0) == 160 * MB);
     in.gcpercent = 100;
+    /* Concurrent: at least what a concurrent mark's allocation needs, at
+     * 9/10 of the room (the trigger's cap), still never over GOGC's. */
+    in.conc_room = 90 * MB;
+    CHECK(pacer_room(&in, 100 * MB, 0) == 100 * MB);
+    in.conc_room = 9 * MB * 9;
+    CHECK(pacer_room(&in, 100 * MB, 0) == 90 * MB);
+    in.conc_room = 9 * MB;
+    CHECK(pacer_room(&in, 100 * MB, 0) == 80 * MB); /* sqrt's is more */
+    in.alloc_rate = 10 * MB;
+    CHECK(pacer_room(&in, 100 * MB, 0) == 10 * MB);
+    in.alloc_rate = 1000 * MB;
+    in.conc_room = 0;
     in.sizing_sqrt = false;
     CHECK(pacer_room(&in, 100 * MB, 0) == 100 * MB);
     in.sizing_sqrt = true;
