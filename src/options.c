@@ -48,7 +48,9 @@ static const sgc_option_def options[] = {
     {"SPANGC_SIZING",
      "how much room the heap gets above its live data: `gogc` (GOGC's "
      "proportion; the default) or `sqrt` (the square root of live x "
-     "allocation rate / marking speed, at most GOGC's room)"},
+     "allocation rate / marking speed, at most GOGC's room; with "
+     "`SPANGC_CONCURRENT=1`, at least what the program allocates during a "
+     "concurrent mark)"},
     {"SPANGC_GENERATIONAL",
      "`0` turns minor (generational) collections off; default on where "
      "the kernel tracks written pages"},
