@@ -262,8 +262,10 @@ static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
   if (cy->idle)
     gc.idle_collections++;
   gc.idle_backoff = pacer_idle_backoff(gc.idle_backoff, cy->idle,
-                                       ATOMIC_LOAD_RELAXED(&gc.idle_base),
-                                       heap_before, res->marked_bytes);
+                                       gc.idle_backoff_live, heap_before,
+                                       res->marked_bytes);
+  if (gc.idle_backoff <= 1)
+    gc.idle_backoff_live = res->marked_bytes;
   uint64_t interval =
       pacer_idle_interval(gc.last_major_pause_ns, gc.idle_backoff);
   ATOMIC_STORE(&gc.idle_interval, interval);

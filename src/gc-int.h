@@ -390,13 +390,13 @@ uint64_t pacer_headroom(uint64_t major_live, int gcpercent, uint64_t min_goal);
 uint64_t pacer_goal_abandoned(uint64_t pressure);
 /* Idle collections (pacer.c): how long without a collection before a
  * thread taking memory runs a major one, and the backoff after a
- * collection (idle or not) that found 'live' of heap_before, the one
- * before it having found prev_live. */
+ * collection (idle or not) that found 'live' of heap_before, base_live
+ * having been live when the backoff was last 1. */
 #define PACER_IDLE_COST 10 /* interval >= 10 x the last major's stop */
 #define PACER_IDLE_MIN_NS ((uint64_t)1000000000)
 #define PACER_IDLE_MAX_NS ((uint64_t)120 * 1000000000)
 uint64_t pacer_idle_interval(uint64_t major_stop_ns, uint32_t backoff);
-uint32_t pacer_idle_backoff(uint32_t backoff, bool idle, uint64_t prev_live,
+uint32_t pacer_idle_backoff(uint32_t backoff, bool idle, uint64_t base_live,
                             uint64_t heap_before, uint64_t live);
 
 /* --------------------------------------------------------------- gc.c */
@@ -438,6 +438,7 @@ typedef struct gc_state {
   uint64_t idle_interval;         /* atomic */
   uint64_t idle_held_until;
   uint32_t idle_backoff;
+  uint64_t idle_backoff_live; /* the live heap when idle_backoff was last 1 */
   uint64_t last_major_pause_ns;
   uint64_t idle_collections;
 } gc_state;

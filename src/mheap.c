@@ -39,6 +39,7 @@
  * STACK, and the page counters (and allspans: allspans.c).  Its rank
  * among the other locks: lockrank.h.
  */
+#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -277,6 +278,7 @@ void mheap_free_put_back_locked(mspan *s) {
   SGC_ASSERT_HELD(&h->lock);
   SGC_ASSERT(h->scavenging == s);
   h->scavenging = NULL;
+  h->scavenge_puts++;
   free_merge_insert(h, s);
 }
 
@@ -357,26 +359,67 @@ static bool mheap_grow(mheap *h, uintptr_t npages, bool extend_top) {
   return true;
 }
 
+/* Could the span out for its release (scavenger.c), merged with its free
+ * neighbours when it is put back, hold npages?  mheap.lock held. */
+static bool out_could_fit(mheap *h, uintptr_t npages) {
+  mspan *s = h->scavenging;
+  if (s == NULL)
+    return false;
+  uintptr_t n = s->npages;
+  if (s->base > h->arena_start) {
+    mspan *l = h->spans[page_index(h, s->base - 1)];
+    if (l != NULL && l->state == MSPAN_FREE)
+      n += l->npages;
+  }
+  uintptr_t end = s->base + s->npages * PAGE_SIZE;
+  if (end < h->arena_used) {
+    mspan *r = h->spans[page_index(h, end)];
+    if (r != NULL && r->state == MSPAN_FREE)
+      n += r->npages;
+  }
+  return n >= npages;
+}
+
+/* Until the span out now is back (not until none is out: a pass puts one
+ * back and takes the next out in one hold of the lock, and a waiter for
+ * "none out" waited out whole passes, 150-180 ms).  mheap.lock held;
+ * dropped meanwhile. */
+static void wait_span_back_locked(mheap *h) {
+  uint64_t puts = h->scavenge_puts;
+  while (h->scavenging != NULL && h->scavenge_puts == puts) {
+    sgc_unlock(&h->lock);
+    sched_yield();
+    sgc_lock_counted(&h->lock);
+  }
+}
+
 /* Take npages from the free structures (growing the arena if needed) and
  * return a span of exactly npages, marked in use.  The lowest-addressed
  * free run that fits is used, so the heap packs towards the bottom of
  * the arena and runs above what the program uses now stay idle, coalesce
  * and go back to the OS.  Before growing, a free span that the scavenger
- * holds out while it releases its pages (scavenger.c) is waited for: it
- * may be the run that fits, often the largest (the idle top of the
- * arena).  Growing instead made the committed arena creep up under load
- * (the short soak: 1.6-1.75x the pages ever in use, against 1.1x).  The
- * wait is one release call (about 1 ms per 16 MiB), by a thread that
+ * holds out while it releases its pages (scavenger.c) is waited for if,
+ * with its free neighbours, it could hold the request: it is often the
+ * largest run (the idle top of the arena).  Growing instead made the
+ * committed arena creep up under load (the short soak: 1.6-1.75x the
+ * pages ever in use, against 1.1x).  The wait is for that span to be put
+ * back, one release call (at most 16 MiB, about 1 ms), by a thread that
  * takes part in no stop and waits for nothing the caller holds; at most
  * ALLOC_WAITS of them, as another span may be out by the time the lock is
- * back.  mheap.lock held (dropped and taken again by the wait). */
+ * back.  The lock is dropped meanwhile, so the heap limit is tested again
+ * after a wait (other threads passed the caller's test meanwhile: 8
+ * threads took 32 MiB each under a 64 MiB limit).  NULL (the caller
+ * reports ENOMEM) past the limit or if the arena cannot grow.  mheap.lock
+ * held. */
 #define ALLOC_WAITS 4
 static mspan *alloc_span_locked(mheap *h, uintptr_t npages) {
   SGC_ASSERT_HELD(&h->lock);
   mspan *s = treap_first_fit(h, npages);
-  for (int k = 0; s == NULL && h->scavenging != NULL && k < ALLOC_WAITS;
+  for (int k = 0; s == NULL && k < ALLOC_WAITS && out_could_fit(h, npages);
        k++) {
-    mheap_wait_none_out_locked();
+    wait_span_back_locked(h);
+    if (gc_over_max_heap(npages))
+      return NULL;
     s = treap_first_fit(h, npages);
   }
   if (s == NULL) {

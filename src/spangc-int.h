@@ -455,6 +455,7 @@ typedef struct mheap {
   mspan *freetree;
   uint64_t treap_seed;
   mspan *scavenging;
+  uint64_t scavenge_puts; /* spans put back so far (alloc_span_locked) */
 
   /* Every mspan struct ever made.  Grown by record_span; an array that
    * the collector still references (gcspans) is never freed; one nobody

@@ -7,7 +7,8 @@
  * interval: 10 x the last major's stop, 1 s at least, times a backoff
  * that doubles after a fruitless idle collection and resets after one
  * that freed a quarter of the heap or after any collection that found the
- * live heap a quarter larger or smaller, 2 minutes at most.  Across a
+ * live heap moved by a quarter since the backoff was last 1, 2 minutes at
+ * most.  Across a
  * grid of inputs the goal never falls under the live heap or the minimum,
  * and grows with GOGC and with the live heap. */
 #include "check.h"
@@ -221,10 +222,15 @@ int main(void) {
   CHECK(pacer_idle_backoff(2, true, 1000 * MB, 1000 * MB, 1100 * MB) == 4);
   CHECK(pacer_idle_backoff(0, true, 1000 * MB, 1000 * MB, 1000 * MB) == 2);
   CHECK(pacer_idle_backoff(1u << 16, true, MB, MB, MB) == 1u << 16);
-  /* A live heap a quarter larger or smaller than at the collection before
-   * (a slow build-up, a drop): back to 1, idle or not. */
+  /* A live heap that moved by a quarter, up or down, from what it was
+   * when the backoff was last 1 (a slow build-up, even in small steps;
+   * a drop): back to 1, idle or not. */
   CHECK(pacer_idle_backoff(4, true, 400 * MB, 520 * MB, 500 * MB) == 1);
-  CHECK(pacer_idle_backoff(4, true, 400 * MB, 420 * MB, 410 * MB) == 8);
+  CHECK(pacer_idle_backoff(4, true, 400 * MB, 510 * MB, 490 * MB) == 8);
+  CHECK(pacer_idle_backoff(4, true, 200 * MB, 250 * MB, 240 * MB) == 8);
+  CHECK(pacer_idle_backoff(8, true, 200 * MB, 260 * MB, 250 * MB) == 1);
+  CHECK(pacer_idle_backoff(4, true, 260 * MB, 262 * MB, 200 * MB) == 8);
+  CHECK(pacer_idle_backoff(4, false, 280 * MB, 300 * MB, 200 * MB) == 1);
   CHECK(pacer_idle_backoff(8, false, 683 * MB, 1100 * MB, 1024 * MB) == 1);
   CHECK(pacer_idle_backoff(8, false, 1024 * MB, 1100 * MB, 700 * MB) == 1);
   CHECK(pacer_idle_backoff(0, true, 0, 10 * MB, 4 * MB) == 1);
