@@ -362,6 +362,7 @@ static bool mheap_grow(mheap *h, uintptr_t npages, bool extend_top) {
 /* Could the span out for its release (scavenger.c), merged with its free
  * neighbours when it is put back, hold npages?  mheap.lock held. */
 static bool out_could_fit(mheap *h, uintptr_t npages) {
+  SGC_ASSERT_HELD(&h->lock);
   mspan *s = h->scavenging;
   if (s == NULL)
     return false;
@@ -385,6 +386,7 @@ static bool out_could_fit(mheap *h, uintptr_t npages) {
  * "none out" waited out whole passes, 150-180 ms).  mheap.lock held;
  * dropped meanwhile. */
 static void wait_span_back_locked(mheap *h) {
+  SGC_ASSERT_HELD(&h->lock);
   uint64_t puts = h->scavenge_puts;
   while (h->scavenging != NULL && h->scavenge_puts == puts) {
     sgc_unlock(&h->lock);
