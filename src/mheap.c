@@ -388,11 +388,13 @@ static bool out_could_fit(mheap *h, uintptr_t npages) {
 static void wait_span_back_locked(mheap *h) {
   SGC_ASSERT_HELD(&h->lock);
   uint64_t puts = h->scavenge_puts;
+  h->scavenge_waiters++; /* the releaser lets us in after the put */
   while (h->scavenging != NULL && h->scavenge_puts == puts) {
     sgc_unlock(&h->lock);
     sched_yield();
     sgc_lock_counted(&h->lock);
   }
+  h->scavenge_waiters--;
 }
 
 /* Take npages from the free structures (growing the arena if needed) and

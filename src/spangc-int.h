@@ -456,6 +456,7 @@ typedef struct mheap {
   uint64_t treap_seed;
   mspan *scavenging;
   uint64_t scavenge_puts; /* spans put back so far (alloc_span_locked) */
+  uint32_t scavenge_waiters; /* allocations waiting for the span out */
 
   /* Every mspan struct ever made.  Grown by record_span; an array that
    * the collector still references (gcspans) is never freed; one nobody

@@ -5,6 +5,11 @@
  * help, and keeps the heap limit.  Free spans A of 16 MiB and B of 8
  * MiB, apart; the test hook holds each release of a span of 8 MiB or more
  * HOLD_MS:
+ *   - first, alone in the heap, a free span C of 48 MiB, released 16 MiB
+ *     at a time: an allocation of 12 MiB while C's first batch is out
+ *     gets C when that batch is back, before the pass takes C out again
+ *     for its next (a 2 GiB span was out nearly all the time and
+ *     allocations beside it grew the arena 12 times),
  *   - an allocation of 12 MiB while A is out returns once A is back, not
  *     once the whole pass ended (B held out after A in the same hold of
  *     mheap.lock: waiting for "none out" took both holds, and 150-180 ms
@@ -71,6 +76,7 @@ static unsigned char *dirty_free(size_t n) {
 }
 
 static void *got[2];
+static void *volatile kept[4]; /* live through the limit's collection */
 static void *taker(void *arg) {
   long i = (long)arg;
   got[i] = sgc_alloc_noscan(12 * MB);
@@ -83,22 +89,46 @@ int main(void) {
   sgc_init();
   sgc_disable();
   sem_init(&held, 0, 0);
+  sgc_stats s0, s1;
+
+  /* C: taken back between its batches. */
+  unsigned char *c = dirty_free(48 * MB);
+  sgc_free(c);
+  sgc_test_scavenge_hook = on_release;
+  pthread_t t = start_release();
+  sgc_read_stats(&s0);
+  uint64_t t0 = os_nanotime();
+  void *in_c = kept[0] = sgc_alloc_noscan(12 * MB);
+  double waited = ms_since(t0);
+  CHECK(in_c != NULL);
+  sgc_read_stats(&s1);
+  CHECK(pthread_join(t, NULL) == 0);
+  CHECKF(s1.arena_committed_bytes == s0.arena_committed_bytes,
+         "the arena grew while C was out");
+  CHECKF(waited < HOLD_MS * 1.7, "the allocation waited %.0f ms for C: "
+         "past its first batch's release (%d ms)", waited, HOLD_MS);
+  printf("waited %.0f ms for C's first batch\n", waited);
+  /* Nothing of C stays free. */
+  CHECK((kept[1] = sgc_alloc_noscan(36 * MB)) != NULL);
+  sgc_test_scavenge_hook = NULL;
+  ATOMIC_STORE(&holds, 0);
+  sgc_heap_verify();
+
   unsigned char *a = dirty_free(16 * MB);
-  void *x = sgc_alloc_noscan(MB); /* keeps A and B apart */
+  void *x = kept[2] = sgc_alloc_noscan(MB); /* keeps A and B apart */
   unsigned char *b = dirty_free(8 * MB); /* too small for 12 MiB */
-  void *y = sgc_alloc_noscan(MB);
+  void *y = kept[3] = sgc_alloc_noscan(MB);
   CHECK(x != NULL && y != NULL);
   sgc_free(a);
   sgc_free(b);
   sgc_test_scavenge_hook = on_release;
 
   /* The wait ends when A is back, with B out next. */
-  sgc_stats s0, s1;
-  pthread_t t = start_release();
+  t = start_release();
   sgc_read_stats(&s0);
-  uint64_t t0 = os_nanotime();
+  t0 = os_nanotime();
   void *p = sgc_alloc_noscan(12 * MB);
-  double waited = ms_since(t0);
+  waited = ms_since(t0);
   CHECK(p != NULL);
   sgc_read_stats(&s1);
   CHECK(pthread_join(t, NULL) == 0);
