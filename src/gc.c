@@ -320,8 +320,9 @@ void gc_collect_concurrent(mcache *c, bool idle) {
  * GC_ROOM_TRIES in all.  Then the heap had room for the request after
  * that collection, and other threads took it before this one got there
  * (an adversarial review's four churning threads at six times their live
- * data under a limit: 100-270 failures a run with one try each).  A collection that freed less leaves a heap full of live
- * data or of spans that each keep a live object (fragmented: the live
+ * data under a limit: 100-270 failures a run with one try each).  A
+ * collection that freed less leaves a heap full of live data or of
+ * spans that each keep a live object (fragmented: the live
  * bytes alone said there was room, and each failure made four
  * collections that freed nothing, 150 ms a failure at 64 MiB, 1.4 s at
  * 256 MiB; the second review).  The bound is for storms of threads: with

@@ -39,7 +39,6 @@
  * STACK, and the page counters (and allspans: allspans.c).  Its rank
  * among the other locks: lockrank.h.
  */
-#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -389,11 +388,8 @@ static void wait_span_back_locked(mheap *h) {
   SGC_ASSERT_HELD(&h->lock);
   uint64_t puts = h->scavenge_puts;
   h->scavenge_waiters++; /* the releaser lets us in after the put */
-  while (h->scavenging != NULL && h->scavenge_puts == puts) {
-    sgc_unlock(&h->lock);
-    sched_yield();
-    sgc_lock_counted(&h->lock);
-  }
+  while (h->scavenging != NULL && h->scavenge_puts == puts)
+    mheap_yield_locked();
   h->scavenge_waiters--;
 }
 

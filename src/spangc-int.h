@@ -573,6 +573,10 @@ void scavenge_atfork_child(void); /* mheap.lock held */
 /* Wait (dropping and retaking mheap.lock) until no span is out for a
  * release without the lock (scavenger.c).  mheap.lock held. */
 void mheap_wait_none_out_locked(void);
+/* Let the threads waiting for mheap.lock in: drop it, yield the CPU,
+ * take it back (counted: a long walk's sgc_lock_pass lets this thread
+ * in).  The waits around a span out are loops of it.  mheap.lock held. */
+void mheap_yield_locked(void);
 /* The arena and free-page figures of sgc_stats (takes mheap.lock). */
 void mheap_read_arena_stats(sgc_stats *st);
 /* gctrace: the heap's line for collection numgc (stderr). */

@@ -7,9 +7,13 @@
  * HOLD_MS:
  *   - first, alone in the heap, a free span C of 48 MiB, released 16 MiB
  *     at a time: an allocation of 12 MiB while C's first batch is out
+ *     does not grow the arena (it did before session 40: 16 to 28 MB),
  *     gets C when that batch is back, before the pass takes C out again
  *     for its next (a 2 GiB span was out nearly all the time and
- *     allocations beside it grew the arena 12 times),
+ *     allocations beside it grew the arena 12 times; with a 1 ms
+ *     handover, under load, it waited out all three batches), and reads
+ *     zero (its pages were released),
+ *   - with no span out and no free run that fits, the arena grows,
  *   - an allocation of 12 MiB while A is out returns once A is back, not
  *     once the whole pass ended (B held out after A in the same hold of
  *     mheap.lock: waiting for "none out" took both holds, and 150-180 ms
@@ -108,13 +112,22 @@ int main(void) {
   CHECKF(waited < HOLD_MS * 1.7, "the allocation waited %.0f ms for C: "
          "past its first batch's release (%d ms)", waited, HOLD_MS);
   printf("waited %.0f ms for C's first batch\n", waited);
+  for (size_t i = 0; i < 12 * MB; i += 4096)
+    CHECKF(((unsigned char *)in_c)[i] == 0,
+           "byte %zu of the object in C is %#x, not zero", i,
+           ((unsigned char *)in_c)[i]);
   /* Nothing of C stays free. */
   CHECK((kept[1] = sgc_alloc_noscan(36 * MB)) != NULL);
   sgc_test_scavenge_hook = NULL;
   ATOMIC_STORE(&holds, 0);
   sgc_heap_verify();
 
+  sgc_read_stats(&s0);
   unsigned char *a = dirty_free(16 * MB);
+  sgc_read_stats(&s1);
+  CHECKF(s1.arena_committed_bytes > s0.arena_committed_bytes,
+         "16 MiB allocated with no free run and no span out, the arena "
+         "did not grow");
   void *x = kept[2] = sgc_alloc_noscan(MB); /* keeps A and B apart */
   unsigned char *b = dirty_free(8 * MB); /* too small for 12 MiB */
   void *y = kept[3] = sgc_alloc_noscan(MB);
