@@ -5,12 +5,12 @@
  * the mark, mark_finalizers (markfinal.c) scans an unreachable finalizable
  * object's contents without marking the object, so what it references
  * survives, and dooms it; the sweeper keeps a doomed object, moves the
- * finalizer to the queue below and drops the record.  The queue is a root, so the object and its argument
- * stay alive until the finalizer has run; a finalizer may store the object
- * somewhere reachable (resurrect it).  If a finalizable object references
- * another, the other is marked through the first and is finalized only in
- * a later cycle: finalizers run in topological order, and a cycle of
- * finalizable objects is never collected (as in Go and bdwgc).
+ * finalizer to the queue below and drops the record.  The queue is a root, so
+ * the object and its argument stay alive until the finalizer has run; a
+ * finalizer may store the object somewhere reachable (resurrect it).  If a
+ * finalizable object references another, the other is marked through the first
+ * and is finalized only in a later cycle: finalizers run in topological order,
+ * and a cycle of finalizable objects is never collected (as in Go and bdwgc).
  *
  * Queued finalizers run on the finalizer thread, a registered mutator
  * started with the first finalizer, or on any thread that calls

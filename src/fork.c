@@ -2,23 +2,22 @@
  * fork.c — keeping the heap usable in the child of fork().
  *
  * Before fork, the forking thread waits for an initialisation under way
- * (init_lock, rule:fork-waits-for-init), takes gc_lock and raises a fork barrier
- * (world.c): every other mutator is outside any no-preempt region and
+ * (init_lock, rule:fork-waits-for-init), takes gc_lock and raises a fork
+ * barrier (world.c): every other mutator is outside any no-preempt region and
  * waits at the next one, so none holds a runtime lock or has a span half
- * swept, yet all keep running, so the C library's own locks (malloc
- * arenas), taken after these handlers, are released as usual.  It then
- * takes the locks that threads outside the world may hold (roots_lock,
- * fin.lock and weak_lock, the collector threads' locks, caches_lock,
- * the mcentral locks, mheap.lock, the fixalloc locks, dirty.c's
- * later.lock (no unprotect call under way across the fork), the thread
- * records' among them: threads take that one off the thread list, while
- * they register and unregister), in the order of the lock table
- * (lockrank.h).  Last it waits until no thread the runtime made is
- * between pthread_create and its start function (os.c).
- * After fork the parent releases them and lowers the barrier; the child
- * releases them and forgets every other thread: their caches hand their
- * spans back, their records go, and the runtime's own threads (markers,
- * sweeper, finalizer thread, scavenger) are started again when needed.
+ * swept, yet all keep running, so the C library's own locks (malloc arenas),
+ * taken after these handlers, are released as usual.  It then takes the locks
+ * that threads outside the world may hold (roots_lock, fin.lock and weak_lock,
+ * the collector threads' locks, caches_lock, the mcentral locks, mheap.lock,
+ * the fixalloc locks, dirty.c's later.lock (no unprotect call under way across
+ * the fork), the thread records' among them: threads take that one off the
+ * thread list, while they register and unregister), in the order of the lock
+ * table (lockrank.h).  Last it waits until no thread the runtime made is
+ * between pthread_create and its start function (os.c).  After fork the parent
+ * releases them and lowers the barrier; the child releases them and forgets
+ * every other thread: their caches hand their spans back, their records go,
+ * and the runtime's own threads (markers, sweeper, finalizer thread,
+ * scavenger) are started again when needed.
  *
  * Owns the handlers' installation.  design.md: rule:fork-barrier,
  * rule:fork-handlers-installed-first.

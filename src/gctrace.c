@@ -7,16 +7,16 @@
  * Per collection: its number, when it started (seconds since gc_init),
  * minor or major (a concurrent major: its first stop, its concurrent
  * mark, the time between its stops and the mutators' assists, then the
- * final stop's phases below), the markers, the pause in four phases (stop: until the
- * world stopped; prepare: the rest of the sweep, the caches flushed, the
- * snapshot; mark: the root table, the parallel mark, the overflow passes;
- * term: weak slots, finalizers, the next sweep and goal), the
- * heap before and live after (old bytes included), the next goal, objects
- * marked, spans in the snapshot, written pages and old objects rescanned
- * (minor collections), the spans this stop had to sweep (proportional
- * sweeping keeps it 0) and the sweep counters, steals and handoffs
- * between markers, and whether the mark stack overflowed; then the heap's
- * line (mheap_trace) and, with a memory limit, the limit's.
+ * final stop's phases below), the markers, the pause in four phases (stop:
+ * until the world stopped; prepare: the rest of the sweep, the caches flushed,
+ * the snapshot; mark: the root table, the parallel mark, the overflow passes;
+ * term: weak slots, finalizers, the next sweep and goal), the heap before and
+ * live after (old bytes included), the next goal, objects marked, spans in the
+ * snapshot, written pages and old objects rescanned (minor collections), the
+ * spans this stop had to sweep (proportional sweeping keeps it 0) and the
+ * sweep counters, steals and handoffs between markers, and whether the mark
+ * stack overflowed; then the heap's line (mheap_trace) and, with a memory
+ * limit, the limit's.
  *
  * No state; the figures come from collect.c, under gc_lock.  A line is
  * formatted on the stack and written with one write.

@@ -34,18 +34,17 @@
  * major: the heap stays near what GOGC alone would give (pacer_goal,
  * pacer.c).  The next is major when M plus the fiber stack bytes made
  * since the last major exceeds L + H/2 (old objects, dead ones included,
- * and the stacks of old fibers, which only a major frees, have taken half of the room); when the last minor did not pay (more than half of the
- * young survived it: a program whose objects live a while, where minors
- * only promote; or, following another minor and with more than the
- * minimum goal marked, minors rescan more than half as many objects as
- * they mark on written pages (the share smoothed over minors): a program
- * that writes all over its old data, where a minor marks about what a
- * major does),
- * until every fourth major tries a minor again (with concurrent majors,
- * only when that major's age sample found most young bytes dead, and
- * with a small room first: see gen_end); after
- * fork(), when the kernel's record was lost, when mark bits were set
- * outside a mark, and for sgc_collect.  Under a soft memory limit the
+ * and the stacks of old fibers, which only a major frees, have taken half of
+ * the room); when the last minor did not pay (more than half of the young
+ * survived it: a program whose objects live a while, where minors only
+ * promote; or, following another minor and with more than the minimum goal
+ * marked, minors rescan more than half as many objects as they mark on written
+ * pages (the share smoothed over minors): a program that writes all over its
+ * old data, where a minor marks about what a major does), until every fourth
+ * major tries a minor again (with concurrent majors, only when that major's
+ * age sample found most young bytes dead, and with a small room first: see
+ * gen_end); after fork(), when the kernel's record was lost, when mark bits
+ * were set outside a mark, and for sgc_collect.  Under a soft memory limit the
  * goal is the lower of this and the limit's (memlimit.c), and the next is
  * major once M exceeds L plus half the room the limited goal leaves.
  *
@@ -327,11 +326,11 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
                          ? heap_before - gen.last_marked : 0;
     uint64_t survived = marked - g->old_bytes;
     /* It pays when most young objects died and the written pages made
-     * minors rescan at most half as many objects as they mark: a program that writes
-     * all over its old data (Guile filling a large hash table: three
-     * fifths of the marked objects were rescanned, and a minor cost what
-     * a major did, plus the faults on the protected pages) gains nothing
-     * from minors. */
+     * minors rescan at most half as many objects as they mark: a program that
+     * writes all over its old data (Guile filling a large hash table: three
+     * fifths of the marked objects were rescanned, and a minor cost what a
+     * major did, plus the faults on the protected pages) gains nothing from
+     * minors. */
     /* The first minor after a major is not judged by its rescans: the
      * major's sweep left room in many spans that had old objects, and
      * those stay unprotected until they fill (Guile keeping a vector of

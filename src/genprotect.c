@@ -20,8 +20,8 @@
  * Threads: page_state and unprotect are touched only by the thread that
  * holds gc_lock (the collecting thread, in the stop or after the restart
  * in gen_restarted; or, for a walk put off, the background sweeper or the
- * next holder, gen_restarted_pending); the spans table and the spans' bounds are read under
- * mheap.lock (its rank: lockrank.h).
+ * next holder, gen_restarted_pending); the spans table and the spans' bounds
+ * are read under mheap.lock (its rank: lockrank.h).
  */
 #include "spangc-int.h"
 

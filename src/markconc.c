@@ -133,10 +133,10 @@ assist_scan(uint64_t budget) {
  * slice of the pre-cleaning's rescan if one is open, else full buffers,
  * and scans until it has scanned budget bytes or finds no work, then
  * gives back what it holds.  Returns the bytes scanned; -1 if the phase
- * is not open (the caller waits for the collection).  Runs on the mutator's stack, outside any
- * no-preempt region; no stop can come meanwhile (the collector waits for
- * assists before its final stop, and every other stop waits for
- * gc_lock). */
+ * is not open (the caller waits for the collection).  Runs on the mutator's
+ * stack, outside any no-preempt region; no stop can come meanwhile (the
+ * collector waits for assists before its final stop, and every other stop
+ * waits for gc_lock). */
 int64_t mark_assist(uint64_t budget) {
   if (!ATOMIC_LOAD_RELAXED(&work.assist_open))
     return -1;

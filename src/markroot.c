@@ -263,7 +263,8 @@ static ssize_t copy_nofault(void *dst, uintptr_t src, size_t n) {
  * stale small block is not read far past its end.  A freed block read
  * this way is garbage scanned: it can only keep objects, and only for a
  * cycle.  The static TLS blocks (no to_free) lie in the thread's own
- * mapping, which outlives the region.  (world_tls_of_blocking_threads_is_read_safely) */
+ * mapping, which outlives the region.
+ * (world_tls_of_blocking_threads_is_read_safely) */
 SCAN_NO_SANITIZE static bool scan_blocking_thread_tls(gcwork *w,
                                                       const dtv_entry *dtv) {
   dtv_entry e;

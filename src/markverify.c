@@ -101,11 +101,11 @@ SCAN_NO_SANITIZE void mark_verify(void) {
 }
 
 /* Verifier of a minor collection, or of the final stop of a concurrent
- * one (SPANGC_DEBUG=verify=1), world stopped, its mark complete: the marks are put aside, a full mark is made from
- * nothing on one marker, and every object it marks must have been marked
- * by the minor collection (old, or reached from the roots and the written
- * pages); then the minor's marks are put back, so that the collection goes
- * on exactly as it would have. */
+ * one (SPANGC_DEBUG=verify=1), world stopped, its mark complete: the marks are
+ * put aside, a full mark is made from nothing on one marker, and every object
+ * it marks must have been marked by the minor collection (old, or reached from
+ * the roots and the written pages); then the minor's marks are put back, so
+ * that the collection goes on exactly as it would have. */
 /* The verifier found object i of span s reached by the full mark and not
  * by the minor one.  A bug shows as an object the minor marked (old, or
  * reached) that references it: named, then abort; so does a missed object

@@ -7,10 +7,11 @@
  * that without meaning to: servers block every signal in every thread, a
  * signal thread waits with sigwait on a full set (and would take our
  * signal for its own), a library installs its own SIGPWR handler.  So
- * this file interposes the C library's signal calls (rule:suspend-signal-kept): the shared libraries
- * (libspangc.so, libgc.so.1) export them, the dynamic linker resolves the
- * program's calls to them first, and each forwards to the next definition
- * (the C library's, or a sanitizer's interceptor) with one change:
+ * this file interposes the C library's signal calls
+ * (rule:suspend-signal-kept): the shared libraries (libspangc.so, libgc.so.1)
+ * export them, the dynamic linker resolves the program's calls to them first,
+ * and each forwards to the next definition (the C library's, or a sanitizer's
+ * interceptor) with one change:
  *
  *   - masks (pthread_sigmask, sigprocmask, the temporary masks of
  *     ppoll, pselect, epoll_pwait[2]): a registered thread never blocks
@@ -36,12 +37,12 @@
  * first) calls the C library directly, as before.
  *
  * Locks: rec_lock (a spin lock taken with every signal blocked, never
- * held across a call into the runtime; ranked in lockrank.h) guards the writes of the
- * program's action record; readers (the signal handler) take none: they
- * copy the slot that rec_gen names, and a writer writes the next slot of
- * a ring.  The forwarding pointers are resolved once and published with
- * atomics.  sus_sig is written once, by signals_init under sgc_init's
- * lock, before the handler is installed.
+ * held across a call into the runtime; ranked in lockrank.h) guards the writes
+ * of the program's action record; readers (the signal handler) take none: they
+ * copy the slot that rec_gen names, and a writer writes the next slot of a
+ * ring.  The forwarding pointers are resolved once and published with atomics.
+ * sus_sig is written once, by signals_init under sgc_init's lock, before the
+ * handler is installed.
  */
 #undef _FORTIFY_SOURCE /* its inline wrappers (ppoll) would clash with ours */
 #include <dlfcn.h>

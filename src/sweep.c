@@ -75,12 +75,12 @@ static inline void sweep_clocked(uint64_t t0) {
 }
 
 /* Queue the finalizers of doomed objects (mark_finalizers: unmarked at
- * mark end; marked or not now) and of any other unmarked ones and keep those objects (and, through the mark the
- * collector already gave their contents, what they reference) alive for
- * one more cycle.  Weak records of unmarked objects
- * were cleared at mark termination; drop them.  Objects whose finalizer
- * was queued are set in 'queued': kept allocated, they are not old (with
- * sticky marks, their mark is dropped after the sweep, so that the first
+ * mark end; marked or not now) and of any other unmarked ones and keep those
+ * objects (and, through the mark the collector already gave their contents,
+ * what they reference) alive for one more cycle.  Weak records of unmarked
+ * objects were cleared at mark termination; drop them.  Objects whose
+ * finalizer was queued are set in 'queued': kept allocated, they are not old
+ * (with sticky marks, their mark is dropped after the sweep, so that the first
  * minor collection after their finalizer ran can free them). */
 static void sweep_specials(mspan *s, uint64_t *queued) {
   special *gone = NULL;
@@ -266,9 +266,10 @@ bool mspan_sweep(mspan *s, bool preserve) {
  * (mheap_alloc), at the end of sgc_collect, when a memory limit is set,
  * and in sgc_release_memory.  Only the background and proportional
  * sweeps park: a refill that sweeps to reclaim pages needs them in the
- * heap (but keeps an emptied span of its own class, see sweep_reclaim).  Parked spans are ordinary in-use spans, empty, with free slots,
- * on nonempty; 'parked' and mcentral.nparked (guarded by the class's
- * lock) only count them. */
+ * heap (but keeps an emptied span of its own class, see sweep_reclaim).
+ * Parked spans are ordinary in-use spans, empty, with free slots, on nonempty;
+ * 'parked' and mcentral.nparked (guarded by the class's lock) only count them.
+ */
 static uint64_t parked_pages; /* atomic */
 
 uint64_t sweep_park_room(void) {

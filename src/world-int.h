@@ -260,8 +260,9 @@ static inline void nopreempt_leave_any(mcache *c) {
 /* ------------------------------------------------------------------ fork */
 
 /* pthread_atfork phases.  Each subsystem takes its locks in PREPARE (in
- * the order of the lock table, lockrank.h), releases them in PARENT, and in CHILD releases
- * them and forgets the threads that do not exist in the child. */
+ * the order of the lock table, lockrank.h), releases them in PARENT, and in
+ * CHILD releases them and forgets the threads that do not exist in the child.
+ */
 enum { FORK_PREPARE, FORK_PARENT, FORK_CHILD };
 void fork_init(void);
 void init_atfork(int phase); /* malloc.c: init_lock, first and last */
