@@ -279,6 +279,7 @@ void mheap_free_put_back_locked(mspan *s) {
   h->scavenging = NULL;
   h->scavenge_puts++;
   free_merge_insert(h, s);
+  pthread_cond_broadcast(&h->scavenge_cond); /* the waiters for it */
 }
 
 void mheap_free_locked(mspan *s, bool was_inuse) {
@@ -389,8 +390,9 @@ static void wait_span_back_locked(mheap *h) {
   uint64_t puts = h->scavenge_puts;
   h->scavenge_waiters++; /* the releaser lets us in after the put */
   while (h->scavenging != NULL && h->scavenge_puts == puts)
-    mheap_yield_locked();
-  h->scavenge_waiters--;
+    mheap_scavenge_wait_locked();
+  if (--h->scavenge_waiters == 0)
+    pthread_cond_broadcast(&h->scavenge_cond); /* the releaser's handover */
 }
 
 /* Take npages from the free structures (growing the arena if needed) and
@@ -720,6 +722,7 @@ static uint64_t env_u64(const char *name, uint64_t dflt) {
 void mheap_init(void) {
   mheap *h = &sgc_heap;
   sgc_mutex_init(&h->lock, LOCKRANK_MHEAP);
+  pthread_cond_init(&h->scavenge_cond, NULL);
   h->treap_seed = 0x9e3779b97f4a7c15ull;
   fixalloc_init(&h->spanalloc, sizeof(mspan), record_span, h, &h->sys_meta,
                 false);

@@ -34,7 +34,6 @@
  * (gc_start_background), so that no allocation pays for them.
  * scavenger_started is written at initialisation and in a fork child.
  */
-#include <sched.h>
 #include <stdio.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -78,6 +77,7 @@ typedef struct release_batch {
   mspan *s;
   uint32_t n;
   bool full; /* RELEASE_RUNS runs or RELEASE_PAGES pages: the span has more */
+  uintptr_t stop; /* a full batch: the address its walk of the span reached */
   struct iovec run[RELEASE_RUNS];
 } release_batch;
 
@@ -143,17 +143,18 @@ static void release_batch_runs(mheap *h, release_batch *b, bool locked) {
    * time under load (the ASan suite beside another) saw the span go out
    * again for each of its batches (906 ms for 12 MiB in a 48 MiB span).
    * The wait ends: no thread starts waiting while no span is out, and
-   * each one waiting only needs the lock to see the put and leave. */
+   * each one waiting only needs the lock to see the put and leave.  It
+   * sleeps (mheap.scavenge_cond) rather than yields: a releaser at
+   * real-time priority yielding to a waiter on its CPU never let it run
+   * (helper-73: 1050 ms, until the kernel's real-time throttling). */
   while (h->scavenge_waiters > 0)
-    mheap_yield_locked();
+    mheap_scavenge_wait_locked();
 }
 
-void mheap_yield_locked(void) {
+void mheap_scavenge_wait_locked(void) {
   mheap *h = &sgc_heap;
   SGC_ASSERT_HELD(&h->lock);
-  sgc_unlock(&h->lock);
-  sched_yield();
-  sgc_lock_counted(&h->lock);
+  sgc_cond_wait(&h->scavenge_cond, &h->lock);
 }
 
 /* One span out at a time: a second pass (sgc_release_memory beside the
@@ -163,22 +164,31 @@ void mheap_wait_none_out_locked(void) {
   mheap *h = &sgc_heap;
   SGC_ASSERT_HELD(&h->lock);
   while (h->scavenging != NULL)
-    mheap_yield_locked();
+    mheap_scavenge_wait_locked();
 }
 
 /* Choose the pages of free span s idle for at least older_than ns (each
- * by its own freetime), in maximal runs, at most RELEASE_RUNS of them and
- * RELEASE_PAGES pages.  Returns the pages chosen. */
-static uintptr_t choose_idle(mheap *h, mspan *s, uint64_t now,
-                             uint64_t older_than, release_batch *b) {
+ * by its own freetime), in maximal runs, from page 'start' up, at most
+ * RELEASE_RUNS of them and RELEASE_PAGES pages.  Returns the pages
+ * chosen.  A full batch ends its walk there (b->stop): the pass goes on
+ * from that page, not from the span's base again, which made releasing a
+ * free span of G GiB quadratic once batches were capped at 16 MiB
+ * (helper-73: 1.3 s for 16 GiB, 12 s for 48 GiB, every batch walking the
+ * whole span's free times under mheap.lock).  Only a walk of the whole
+ * span knows its oldest unreleased page; a partial one leaves
+ * unusedsince as it was, still a lower bound. */
+static uintptr_t choose_idle(mheap *h, mspan *s, uintptr_t start,
+                             uint64_t now, uint64_t older_than,
+                             release_batch *b) {
   uint64_t *ft = &h->freetime[page_index(h, s->base)];
   uint64_t oldest = UINT64_MAX; /* of the pages that stay unreleased */
   uintptr_t released = 0;
   b->s = s;
   b->n = 0;
   b->full = false;
-  for (uintptr_t i = 0; i < s->npages;) {
-    if (ft[i] == 0 || now - ft[i] < older_than || b->full) {
+  uintptr_t i = start;
+  while (i < s->npages && !b->full) {
+    if (ft[i] == 0 || now - ft[i] < older_than) {
       if (ft[i] != 0 && ft[i] < oldest)
         oldest = ft[i];
       i++;
@@ -193,8 +203,10 @@ static uintptr_t choose_idle(mheap *h, mspan *s, uint64_t now,
     b->full = b->n == RELEASE_RUNS || released == RELEASE_PAGES;
     i = j;
   }
+  b->stop = s->base + i * PAGE_SIZE;
+  h->scavenge_walked += i - start;
   count_released(h, s, released);
-  if (s->npreleased != s->npages)
+  if (start == 0 && i == s->npages && s->npreleased != s->npages)
     s->unusedsince = oldest;
   return released;
 }
@@ -228,7 +240,7 @@ size_t mheap_scavenge(uint64_t older_than) {
   mheap *h = &sgc_heap;
   release_batch b;
   size_t released = 0;
-  uintptr_t from = 0;
+  uintptr_t from = 0, resume = 0;
   sgc_lock(&h->lock);
   SGC_ASSERT(pending.n == 0);
   uint64_t now = os_nanotime();
@@ -241,12 +253,15 @@ size_t mheap_scavenge(uint64_t older_than) {
     if (s == NULL)
       break;
     uintptr_t base = s->base, end = s->base + s->npages * PAGE_SIZE;
-    uintptr_t n = choose_idle(h, s, now, older_than, &b);
+    uintptr_t start =
+        resume > base && resume < end ? (resume - base) / PAGE_SIZE : 0;
+    uintptr_t n = choose_idle(h, s, start, now, older_than, &b);
     released += n * PAGE_SIZE;
     release_batch_runs(h, &b, false);
-    /* A span with more runs than a batch holds is looked at again, from
-     * the base of the span it is part of now (it may have merged with a
-     * neighbour freed meanwhile). */
+    /* A span with more runs than a batch holds is looked at again, as
+     * part of the span it is in now (it may have merged with a neighbour
+     * freed meanwhile), from the page where the batch stopped. */
+    resume = b.full ? b.stop : 0;
     from = b.full ? h->spans[page_index(h, base)]->base : end;
   }
   os_runs_flush(&pending);
@@ -255,12 +270,14 @@ size_t mheap_scavenge(uint64_t older_than) {
 }
 
 /* Choose free pages free since before 'before' (any: UINT64_MAX),
- * highest addresses first, from the top of span s down, at most 'want'
- * pages in at most RELEASE_RUNS runs.  Returns the pages chosen.  The
- * span's unusedsince stays a lower bound on its unreleased pages'
- * times. */
-static uintptr_t choose_top(mheap *h, mspan *s, uintptr_t want,
-                            uint64_t before, release_batch *b) {
+ * highest addresses first, from page 'top' of span s down, at most 'want'
+ * pages in at most RELEASE_RUNS runs.  Returns the pages chosen; a full
+ * batch's walk stopped at b->stop (where the next one starts: see
+ * choose_idle).  The span's unusedsince stays a lower bound on its
+ * unreleased pages' times. */
+static uintptr_t choose_top(mheap *h, mspan *s, uintptr_t top,
+                            uintptr_t want, uint64_t before,
+                            release_batch *b) {
   uint64_t *ft = &h->freetime[page_index(h, s->base)];
   uintptr_t released = 0;
   b->s = s;
@@ -268,7 +285,8 @@ static uintptr_t choose_top(mheap *h, mspan *s, uintptr_t want,
   b->full = false;
   if (want > RELEASE_PAGES)
     want = RELEASE_PAGES;
-  for (uintptr_t j = s->npages; j > 0 && released < want && !b->full;) {
+  uintptr_t j = top;
+  while (j > 0 && released < want && !b->full) {
     if (ft[j - 1] == 0 || ft[j - 1] >= before) {
       j--;
       continue;
@@ -282,6 +300,8 @@ static uintptr_t choose_top(mheap *h, mspan *s, uintptr_t want,
     b->full = b->n == RELEASE_RUNS || released == RELEASE_PAGES;
     j = i;
   }
+  b->stop = s->base + j * PAGE_SIZE;
+  h->scavenge_walked += top - j;
   count_released(h, s, released);
   return released;
 }
@@ -319,7 +339,7 @@ static size_t scavenge_down_to(uint64_t keep, size_t batch,
   release_batch b;
   SGC_ASSERT(pending.n == 0);
   size_t released = 0;
-  uintptr_t below = UINTPTR_MAX;
+  uintptr_t below = UINTPTR_MAX, resume = 0;
   while (released < batch) {
     if (h->pages_free == h->pages_released)
       break;
@@ -338,12 +358,16 @@ static size_t scavenge_down_to(uint64_t keep, size_t batch,
     mspan *s = last_unreleased_below(h->freetree, below);
     if (s == NULL)
       break;
-    uintptr_t base = s->base;
-    uintptr_t n = choose_top(h, s, (uintptr_t)want, before, &b);
+    uintptr_t base = s->base, end = s->base + s->npages * PAGE_SIZE;
+    uintptr_t top = resume > base && resume < end ? (resume - base) / PAGE_SIZE
+                                                  : s->npages;
+    uintptr_t n = choose_top(h, s, top, (uintptr_t)want, before, &b);
     released += n * PAGE_SIZE;
     release_batch_runs(h, &b, locked);
-    /* A full batch leaves the span's lower pages to the next round;
-     * else the span is done, whatever it merged with meanwhile. */
+    /* A full batch leaves the span's lower pages to the next round, from
+     * where it stopped; else the span is done, whatever it merged with
+     * meanwhile. */
+    resume = b.full ? b.stop : 0;
     if (!b.full)
       below = base;
   }
@@ -373,6 +397,7 @@ size_t mheap_scavenge_down_to(uint64_t keep, size_t batch,
 void scavenge_atfork_child(void) {
   mheap *h = &sgc_heap;
   h->scavenge_waiters = 0; /* the parent's waiting threads are not here */
+  pthread_cond_init(&h->scavenge_cond, NULL); /* nor their sleeps */
   mspan *s = h->scavenging;
   if (s == NULL)
     return;

@@ -457,6 +457,10 @@ typedef struct mheap {
   mspan *scavenging;
   uint64_t scavenge_puts; /* spans put back so far (alloc_span_locked) */
   uint32_t scavenge_waiters; /* allocations waiting for the span out */
+  /* Signalled (with mheap.lock) when a span is put back and when the last
+   * waiter leaves: the waits around a span out sleep on it. */
+  pthread_cond_t scavenge_cond;
+  uint64_t scavenge_walked; /* free-time entries the passes looked at */
 
   /* Every mspan struct ever made.  Grown by record_span; an array that
    * the collector still references (gcspans) is never freed; one nobody
@@ -573,10 +577,9 @@ void scavenge_atfork_child(void); /* mheap.lock held */
 /* Wait (dropping and retaking mheap.lock) until no span is out for a
  * release without the lock (scavenger.c).  mheap.lock held. */
 void mheap_wait_none_out_locked(void);
-/* Let the threads waiting for mheap.lock in: drop it, yield the CPU,
- * take it back (counted: a long walk's sgc_lock_pass lets this thread
- * in).  The waits around a span out are loops of it.  mheap.lock held. */
-void mheap_yield_locked(void);
+/* Sleep on mheap.scavenge_cond, mheap.lock dropped meanwhile: the waits
+ * around a span out are loops of it.  mheap.lock held. */
+void mheap_scavenge_wait_locked(void);
 /* The arena and free-page figures of sgc_stats (takes mheap.lock). */
 void mheap_read_arena_stats(sgc_stats *st);
 /* gctrace: the heap's line for collection numgc (stderr). */
