@@ -171,7 +171,9 @@ void mheap_wait_none_out_locked(void) {
  * by its own freetime), in maximal runs, from page 'start' up, at most
  * RELEASE_RUNS of them and RELEASE_PAGES pages.  Returns the pages
  * chosen.  A full batch ends its walk there (b->stop): the pass goes on
- * from that page, not from the span's base again, which made releasing a
+ * from that page (unless a lower neighbour merged into the span
+ * meanwhile: its pages lie below, helper-74), not from the span's base
+ * again, which made releasing a
  * free span of G GiB quadratic once batches were capped at 16 MiB
  * (helper-73: 1.3 s for 16 GiB, 12 s for 48 GiB, every batch walking the
  * whole span's free times under mheap.lock).  Only a walk of the whole
@@ -240,7 +242,7 @@ size_t mheap_scavenge(uint64_t older_than) {
   mheap *h = &sgc_heap;
   release_batch b;
   size_t released = 0;
-  uintptr_t from = 0, resume = 0;
+  uintptr_t from = 0, resume = 0, resume_base = 0;
   sgc_lock(&h->lock);
   SGC_ASSERT(pending.n == 0);
   uint64_t now = os_nanotime();
@@ -253,8 +255,12 @@ size_t mheap_scavenge(uint64_t older_than) {
     if (s == NULL)
       break;
     uintptr_t base = s->base, end = s->base + s->npages * PAGE_SIZE;
-    uintptr_t start =
-        resume > base && resume < end ? (resume - base) / PAGE_SIZE : 0;
+    /* From where the last full batch stopped, if the span still starts
+     * where it did: a lower neighbour merged into it meanwhile has pages
+     * below that point, which the pass would never come back to. */
+    uintptr_t start = resume > base && resume < end && base == resume_base
+                          ? (resume - base) / PAGE_SIZE
+                          : 0;
     uintptr_t n = choose_idle(h, s, start, now, older_than, &b);
     released += n * PAGE_SIZE;
     release_batch_runs(h, &b, false);
@@ -262,6 +268,7 @@ size_t mheap_scavenge(uint64_t older_than) {
      * part of the span it is in now (it may have merged with a neighbour
      * freed meanwhile), from the page where the batch stopped. */
     resume = b.full ? b.stop : 0;
+    resume_base = base;
     from = b.full ? h->spans[page_index(h, base)]->base : end;
   }
   os_runs_flush(&pending);
@@ -339,7 +346,7 @@ static size_t scavenge_down_to(uint64_t keep, size_t batch,
   release_batch b;
   SGC_ASSERT(pending.n == 0);
   size_t released = 0;
-  uintptr_t below = UINTPTR_MAX, resume = 0;
+  uintptr_t below = UINTPTR_MAX, resume = 0, resume_end = 0;
   while (released < batch) {
     if (h->pages_free == h->pages_released)
       break;
@@ -359,8 +366,12 @@ static size_t scavenge_down_to(uint64_t keep, size_t batch,
     if (s == NULL)
       break;
     uintptr_t base = s->base, end = s->base + s->npages * PAGE_SIZE;
-    uintptr_t top = resume > base && resume < end ? (resume - base) / PAGE_SIZE
-                                                  : s->npages;
+    /* From where the last full batch stopped, if the span still ends
+     * where it did (an upper neighbour merged in meanwhile: see
+     * mheap_scavenge). */
+    uintptr_t top = resume > base && resume < end && end == resume_end
+                        ? (resume - base) / PAGE_SIZE
+                        : s->npages;
     uintptr_t n = choose_top(h, s, top, (uintptr_t)want, before, &b);
     released += n * PAGE_SIZE;
     release_batch_runs(h, &b, locked);
@@ -368,6 +379,7 @@ static size_t scavenge_down_to(uint64_t keep, size_t batch,
      * where it stopped; else the span is done, whatever it merged with
      * meanwhile. */
     resume = b.full ? b.stop : 0;
+    resume_end = end;
     if (!b.full)
       below = base;
   }
