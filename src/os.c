@@ -230,11 +230,14 @@ void (*os_test_starting)(int counted);
 
 static void os_thread_starting(void) {
   for (;;) {
-    if (os_test_starting)
-      os_test_starting(0);
+    /* Atomic: a test sets and clears it while threads start (TSan). */
+    void (*hook)(int) = ATOMIC_LOAD(&os_test_starting);
+    if (hook)
+      hook(0);
     __atomic_add_fetch(&starts, 1, __ATOMIC_SEQ_CST);
-    if (os_test_starting)
-      os_test_starting(1);
+    hook = ATOMIC_LOAD(&os_test_starting);
+    if (hook)
+      hook(1);
     if (!__atomic_load_n(&starts_barred, __ATOMIC_SEQ_CST))
       return;
     __atomic_sub_fetch(&starts, 1, __ATOMIC_SEQ_CST);

@@ -85,7 +85,7 @@ int main(void) {
    * once, under gc_lock, and the fork below waited for ever). */
   gc_start_background();
   pthread_t c;
-  os_test_starting = hold;
+  ATOMIC_STORE(&os_test_starting, hold);
   CHECK(sgc_pthread_create(&c, NULL, creator, NULL) == 0);
   /* Until the creator is held before counting itself in. */
   sgc_enter_blocking();

@@ -42,7 +42,7 @@ static void *initialise(void *arg) {
 
 int main(void) {
   CHECK(sem_init(&in_init, 0, 0) == 0);
-  os_test_starting = hold;
+  ATOMIC_STORE(&os_test_starting, hold);
   pthread_t t;
   CHECK(pthread_create(&t, NULL, initialise, NULL) == 0);
   while (sem_wait(&in_init) != 0)
@@ -63,7 +63,7 @@ int main(void) {
   CHECKF(wait_child_within(pid, 20, &st), "the child of a fork made "
          "during sgc_init hung (killed after 20 s)");
   CHECK(pthread_join(t, NULL) == 0);
-  os_test_starting = NULL;
+  ATOMIC_STORE(&os_test_starting, NULL);
   CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0,
          "the child of a fork made during sgc_init: status %#x", st);
   void *q = sgc_alloc(32);
