@@ -257,6 +257,10 @@ typedef struct sgc_stats {
                                      a pre-cleaning round, or past the
                                      goal instead of waiting) */
   uint64_t concurrent_assist_ns;  /* wall time those assists took, ever */
+  /* Dirty-page tracking.  Appended, like the above. */
+  uint64_t dirty_pages_protected; /* 4 KiB pages the collector write-protected
+                                     anew (not protected before: written
+                                     since, or never protected), ever */
 } sgc_stats;
 
 /*
