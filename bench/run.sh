@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — compare spangc with glibc malloc, mimalloc, bdwgc and Go.
 #
-#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause pause1g scaling gen wpcost sizing memlimit shrink fibers soak programs
+#   bash bench/run.sh [PART...]        PART: allocfree binarytrees gcbench pause pause1g stall scaling gen wpcost sizing memlimit shrink fibers soak programs
 #                                      (default: all of them)
 #   BENCH=quick (default) | full       sizes and repetitions (see "Sizes" below)
 #   BENCH=smoke                        tiny sizes, one repetition, no package
@@ -112,7 +112,7 @@ SPANGC_RSS_LIMIT_MB=8192 # safety net for every spangc peer run (RSS watchdog)
 OTHER_RSS_LIMIT_MB=12288
 RUN_TIMEOUT_S=1800
 
-ALL_PARTS="allocfree binarytrees gcbench pause pause1g scaling gen wpcost sizing memlimit shrink fibers soak programs"
+ALL_PARTS="allocfree binarytrees gcbench pause pause1g stall scaling gen wpcost sizing memlimit shrink fibers soak programs"
 PARTS=${*:-$ALL_PARTS}
 for p in $PARTS; do
   case " $ALL_PARTS " in *" $p "*) ;; *) echo "run.sh: unknown part '$p' (parts: $ALL_PARTS)" >&2; exit 2 ;; esac
@@ -1569,6 +1569,33 @@ part_wpcost() {
   mdsay ""
 }
 
+# ---------------------------------------------------------------- stall
+# The floor under any concurrent collector's pauses on this machine: how
+# long one thread's steps stall alone and beside a busy thread of the
+# process (bench/stall.c; no collector in it).  On this project's virtual
+# machines a page fault taken while the other CPU is busy can wait tens of
+# milliseconds for the host, which is what the concurrent mode's worst
+# pushes are made of (issue #14).
+part_stall() {
+  hr "stall: one thread's steps, alone and beside a busy thread (no collector)"
+  mdsay "### Stalls on this machine without a collector (bench/stall.c)"
+  mdsay ""
+  if ! $CC $CFLAGS -pthread "$HERE/stall.c" -o "$OUT/bin/stall" 2>"$OUT/logs/build-stall.log"; then
+    fail "stall does not build (see $OUT/logs/build-stall.log)"
+    mdsay "n/a (does not build)"; mdsay ""; return
+  fi
+  local out mb=1024
+  [ "$MODE" = smoke ] && mb=64
+  if ! out=$("$OUT/bin/stall" 3 $mb 2>&1); then
+    fail "stall failed: $out"
+    mdsay "n/a (failed: $out)"; mdsay ""; return
+  fi
+  echo "$out" | sed -n '2,$p' | sed 's/^ *//; s/^/- /' | while IFS= read -r l; do mdsay "$l"; done
+  mdsay ""
+  mdsay "A concurrent collector keeps the other CPU busy while the program runs; the pause test's pushes take page faults (first writes to fresh pages, to protected ones). Where the busy column shows stalls of milliseconds, no worst push of a concurrent mode can stay under them: compare the pause tables' concurrent worst push with it."
+  mdsay ""
+}
+
 # ---------------------------------------------------------------- RSS / live
 # Peak RSS against the live size (issue #15, item 5): one table over the
 # benchmarks the parts of this run measured.  The live size is known by
@@ -1804,6 +1831,7 @@ want binarytrees && part_binarytrees
 want gcbench && part_gcbench
 want pause && part_pause
 want pause1g && part_pause1g
+want stall && part_stall
 want scaling && part_scaling
 want gen && part_gen
 want wpcost && part_wpcost
