@@ -179,6 +179,15 @@ void mheap_wait_none_out_locked(void) {
  * whole span's free times under mheap.lock).  Only a walk of the whole
  * span knows its oldest unreleased page; a partial one leaves
  * unusedsince as it was, still a lower bound. */
+/* Freed at t, idle for at least older_than at now?  A page freed after
+ * now (a pass reads the clock once and drops mheap.lock around each
+ * release: pages freed meanwhile carry later times) has been idle for no
+ * time; the unsigned difference would wrap to a huge idle time.  With
+ * older_than 0 (sgc_release_memory: everything free) any free page is. */
+static inline bool idle_since(uint64_t t, uint64_t now, uint64_t older_than) {
+  return older_than == 0 || (t <= now && now - t >= older_than);
+}
+
 static uintptr_t choose_idle(mheap *h, mspan *s, uintptr_t start,
                              uint64_t now, uint64_t older_than,
                              release_batch *b) {
@@ -190,14 +199,14 @@ static uintptr_t choose_idle(mheap *h, mspan *s, uintptr_t start,
   b->full = false;
   uintptr_t i = start;
   while (i < s->npages && !b->full) {
-    if (ft[i] == 0 || now - ft[i] < older_than) {
+    if (ft[i] == 0 || !idle_since(ft[i], now, older_than)) {
       if (ft[i] != 0 && ft[i] < oldest)
         oldest = ft[i];
       i++;
       continue;
     }
     uintptr_t j = i;
-    while (j < s->npages && ft[j] != 0 && now - ft[j] >= older_than &&
+    while (j < s->npages && ft[j] != 0 && idle_since(ft[j], now, older_than) &&
            released + (j - i) < RELEASE_PAGES)
       ft[j++] = 0;
     batch_add(b, s, i, j);
@@ -214,7 +223,8 @@ static uintptr_t choose_idle(mheap *h, mspan *s, uintptr_t start,
 }
 
 static bool has_idle(const mspan *s, uint64_t now, uint64_t older_than) {
-  return s->npreleased != s->npages && now - s->unusedsince >= older_than;
+  return s->npreleased != s->npages &&
+         idle_since(s->unusedsince, now, older_than);
 }
 
 /* The free span of lowest base >= from with pages idle for older_than. */
@@ -518,7 +528,7 @@ static void free_span_figures(mheap *h, const mspan *s, uint64_t now,
   for (uintptr_t i = 0; i < s->npages; i++) {
     if (ft[i] == 0)
       continue;
-    uint64_t idle = now - ft[i];
+    uint64_t idle = now > ft[i] ? now - ft[i] : 0;
     if (idle < young)
       st->free_young_bytes += PAGE_SIZE;
     else if (h->scavenge_delay_ns == 0 || idle < h->scavenge_delay_ns)
