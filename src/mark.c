@@ -616,8 +616,9 @@ void mark_run_markers(int n, mark_result *res) {
   helper.gen++;
   pthread_cond_broadcast(&helper.start);
   sgc_unlock(&helper.lock);
-  if (sgc_test_mark_hook && !work.roots_only)
-    sgc_test_mark_hook();
+  void (*mark_hook)(void) = ATOMIC_LOAD(&sgc_test_mark_hook);
+  if (mark_hook && !work.roots_only)
+    mark_hook();
   mark_worker(res);
   sgc_lock(&helper.lock);
   while (helper.ndone < helper.want)

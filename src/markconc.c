@@ -59,8 +59,9 @@ void mark_concurrent(mark_result *res) {
   ATOMIC_STORE_RELAXED(&work.done, 0);
   /* Open after the plain writes above: an assist's putfull reads nwait. */
   assists_open();
-  if (sgc_test_conc_phase_hook)
-    sgc_test_conc_phase_hook();
+  void (*hook)(void) = ATOMIC_LOAD(&sgc_test_conc_phase_hook);
+  if (hook)
+    hook();
   for (;;) {
     mark_worker(res);
     assists_close();

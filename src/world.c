@@ -182,8 +182,9 @@ static void suspend_handler(int sig, siginfo_t *si, void *ucv) {
         t->sp = here;
       if (t->sp < t->stack_lo)
         t->sp = t->stack_lo;
-      if (sgc_test_suspend_hook)
-        sgc_test_suspend_hook();
+      void (*hook)(void) = ATOMIC_LOAD(&sgc_test_suspend_hook);
+      if (hook)
+        hook();
       ATOMIC_STORE_RELAXED(&t->in_handler, 0);
       ack_and_wait(t, g);
     }

@@ -125,7 +125,7 @@ int main(void) {
    * starts. */
   sgc_set_gcpercent(20);
   sgc_collect();
-  sgc_test_conc_phase_hook = hold_the_drain;
+  ATOMIC_STORE(&sgc_test_conc_phase_hook, hold_the_drain);
   sgc_stats st0;
   sgc_read_stats(&st0);
   uint64_t live = st0.heap_inuse_bytes;

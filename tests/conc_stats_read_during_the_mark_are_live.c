@@ -45,7 +45,7 @@ int main(void) {
   if (live == NULL)
     return 0;
 
-  sgc_test_conc_phase_hook = hold_phase;
+  ATOMIC_STORE(&sgc_test_conc_phase_hook, hold_phase);
   pthread_t t;
   CHECK(sgc_pthread_create(&t, NULL, collector, NULL) == 0);
   wait_flag(&in_phase, 1e9);
@@ -58,7 +58,7 @@ int main(void) {
   CHECK(conc_running()); /* still in the collection */
   set_flag(&main_done);
   join_blocking(t);
-  sgc_test_conc_phase_hook = NULL;
+  ATOMIC_STORE(&sgc_test_conc_phase_hook, NULL);
 
   /* The collector's figures: those of the collections before. */
   CHECK(during.num_gc == before.num_gc);

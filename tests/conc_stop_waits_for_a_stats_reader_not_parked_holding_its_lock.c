@@ -96,16 +96,16 @@ int main(void) {
   pthread_t t[2];
   CHECK(sgc_pthread_create(&t[0], NULL, reader, NULL) == 0);
   CHECK(sgc_pthread_create(&t[1], NULL, waiter, NULL) == 0);
-  sgc_test_stats_hook = stats_hook;
-  sgc_test_conc_phase_hook = phase_hook;
+  ATOMIC_STORE(&sgc_test_stats_hook, stats_hook);
+  ATOMIC_STORE(&sgc_test_conc_phase_hook, phase_hook);
   double t0 = now_seconds();
   sgc_collect();
   double took = now_seconds() - t0;
   set_flag(&collected);
-  sgc_test_conc_phase_hook = NULL;
+  ATOMIC_STORE(&sgc_test_conc_phase_hook, NULL);
   join_blocking(t[0]);
   join_blocking(t[1]);
-  sgc_test_stats_hook = NULL;
+  ATOMIC_STORE(&sgc_test_stats_hook, NULL);
   pthread_join(w, NULL);
 
   CHECKF(__atomic_load_n(&hook_entered, __ATOMIC_SEQ_CST),

@@ -59,9 +59,9 @@ int main(void) {
   for (int i = 1; i < N; i += 2)
     objs[i] = NULL;
   clear_stack();
-  sgc_test_unprotect_calls_hook = before_call;
+  ATOMIC_STORE(&sgc_test_unprotect_calls_hook, before_call);
   sgc_collect();
-  sgc_test_unprotect_calls_hook = NULL;
+  ATOMIC_STORE(&sgc_test_unprotect_calls_hook, NULL);
   if (calls == 0 || ufd < 0) {
     printf("skipped: no unprotect call was put off (no walk in this "
            "mode)\n");

@@ -129,9 +129,9 @@ int main(void) {
     for (int k = 0; k < 4; k++)
       sgc_set_finalizer(sgc_alloc(32), finalizer, NULL);
     if (c % 50 == 0) {
-      sgc_test_mark_hook = grow_during_mark;
+      ATOMIC_STORE(&sgc_test_mark_hook, grow_during_mark);
       sgc_collect();
-      sgc_test_mark_hook = NULL;
+      ATOMIC_STORE(&sgc_test_mark_hook, NULL);
       for (int i = 0; i < nhook; i++) { /* not freed, contents intact */
         CHECK(hook_spans[i]->state == MSPAN_STACK);
         CHECK(((unsigned char *)hook_spans[i]->base)[PAGE_SIZE - 1] == 0x5a);

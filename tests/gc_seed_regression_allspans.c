@@ -162,7 +162,7 @@ int main(void) {
   sgc_set_gcpercent(-1);
   hook_bases = malloc((MAX_HOOK_SPANS + PER_CYCLE) * sizeof(uintptr_t));
   CHECK(hook_bases != NULL);
-  sgc_test_mark_hook = mark_hook;
+  ATOMIC_STORE(&sgc_test_mark_hook, mark_hook);
 
   pthread_t t[NMUT];
   for (long i = 0; i < NMUT; i++)
@@ -200,7 +200,7 @@ int main(void) {
   sgc_collect();
   for (uint32_t k = 0; k < g_nkept; k++)
     check_span(g_kept[k], "after the sweep of the last cycle", n);
-  sgc_test_mark_hook = NULL;
+  ATOMIC_STORE(&sgc_test_mark_hook, NULL);
 
   ATOMIC_STORE(&stop, 1);
   for (int i = 0; i < NMUT; i++)

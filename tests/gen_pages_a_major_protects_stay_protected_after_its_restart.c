@@ -45,7 +45,7 @@ int main(void) {
    * full, not a collection later after a probe (genprotect.c). */
   sgc_test_probe_off = true;
 #ifdef SWEEP_BEFORE_THE_WALK
-  sgc_test_unprotect_walk_hook = sweep_first;
+  ATOMIC_STORE(&sgc_test_unprotect_walk_hook, sweep_first);
 #endif
   objs = sgc_alloc(N * sizeof(obj *));
   refill = sgc_alloc(N * sizeof(obj *));

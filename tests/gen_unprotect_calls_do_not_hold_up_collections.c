@@ -85,9 +85,9 @@ int main(void) {
   for (int i = 1; i < N; i += 2)
     objs[i] = NULL;
   clear_stack();
-  sgc_test_unprotect_calls_hook = hold_first_call;
+  ATOMIC_STORE(&sgc_test_unprotect_calls_hook, hold_first_call);
   sgc_collect();
-  sgc_test_unprotect_calls_hook = NULL;
+  ATOMIC_STORE(&sgc_test_unprotect_calls_hook, NULL);
   int was_held = __atomic_load_n(&held, __ATOMIC_SEQ_CST);
   if (!was_held) /* no walk: let the other thread run all the same */
     CHECK(sem_post(&go) == 0);

@@ -45,7 +45,7 @@ int main(void) {
   sgc_stats st;
   sgc_read_stats(&st);
   bool walks_expected = st.generational && st.dirty_tracking != SGC_DIRTY_OFF;
-  sgc_test_unprotect_walk_hook = on_walk;
+  ATOMIC_STORE(&sgc_test_unprotect_walk_hook, on_walk);
 
   long want_majors = scaled(6) < 3 ? 3 : scaled(6);
   long majors = 0, nkept = 0;

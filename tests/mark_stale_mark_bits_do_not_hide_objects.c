@@ -66,9 +66,9 @@ static void span_made_during_mark(void) {
   child_hidden = (uintptr_t)new_child(1) ^ KEY;
   clear_stack();
   hook_armed = 1;
-  sgc_test_mark_hook = hook;
+  ATOMIC_STORE(&sgc_test_mark_hook, hook);
   sgc_collect(); /* the parent is made and marked, and keeps the child */
-  sgc_test_mark_hook = NULL;
+  ATOMIC_STORE(&sgc_test_mark_hook, NULL);
   CHECK(!hook_armed);
   uintptr_t hid = child_hidden;
   child_hidden = 0;

@@ -54,9 +54,9 @@ int main(void) {
   struct timespec ts = {0, 300 * 1000000};
   nanosleep(&ts, NULL); /* old_one's pages idle for 300 ms */
 
-  sgc_test_scavenge_hook = on_release;
+  ATOMIC_STORE(&sgc_test_scavenge_hook, on_release);
   size_t n = mheap_scavenge((uint64_t)200 * 1000000); /* idle >= 200 ms */
-  sgc_test_scavenge_hook = NULL;
+  ATOMIC_STORE(&sgc_test_scavenge_hook, NULL);
   CHECKF(ATOMIC_LOAD(&hook_calls) >= 1, "no release ran unlocked");
   CHECKF(released(old_one), "the old free span was not released");
   CHECKF(!released(new_one),

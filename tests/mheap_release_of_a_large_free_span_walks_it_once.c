@@ -79,7 +79,7 @@ static void merge_phase(bool lowest_first) {
   sgc_read_stats(&st);
   size_t limit = st.heap_span_bytes - 24 * MB; /* after lo or hi is freed */
   ATOMIC_STORE(&hook_calls, 0);
-  sgc_test_scavenge_hook = hold_first_batch;
+  ATOMIC_STORE(&sgc_test_scavenge_hook, hold_first_batch);
   pthread_t t;
   CHECK(pthread_create(&t, NULL, release_thread,
                        lowest_first ? NULL : (void *)(uintptr_t)limit) == 0);
@@ -88,7 +88,7 @@ static void merge_phase(bool lowest_first) {
   sgc_free(lowest_first ? lo : hi);
   sem_post(&go_on);
   CHECK(pthread_join(t, NULL) == 0);
-  sgc_test_scavenge_hook = NULL;
+  ATOMIC_STORE(&sgc_test_scavenge_hook, NULL);
   sgc_read_stats(&st);
   uint64_t unreleased =
       st.free_young_bytes + st.free_idle_bytes + st.free_old_bytes;

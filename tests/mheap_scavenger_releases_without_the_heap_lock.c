@@ -70,7 +70,7 @@ int main(void) {
   }
   sem_init(&held, 0, 0);
   sem_init(&go_on, 0, 0);
-  sgc_test_scavenge_hook = on_release;
+  ATOMIC_STORE(&sgc_test_scavenge_hook, on_release);
   /* Every other one freed: free spans with in-use neighbours. */
   for (int i = 1; i < NBIG; i += 2) {
     sgc_free(big[i]);
@@ -135,7 +135,7 @@ int main(void) {
       break;
     sched_yield();
   }
-  sgc_test_scavenge_hook = NULL;
+  ATOMIC_STORE(&sgc_test_scavenge_hook, NULL);
   CHECKF(!ATOMIC_LOAD(&hook_timed_out),
          "the main thread could not allocate while a span's pages were "
          "being released (mheap.lock held across the release?)");

@@ -83,13 +83,13 @@ static void phase(const char *name, int rel_fifo, int wait_fifo) {
   fifo_releaser = rel_fifo;
   fifo_waiter = wait_fifo;
   ATOMIC_STORE(&hooked, 0);
-  sgc_test_scavenge_hook = on_release;
+  ATOMIC_STORE(&sgc_test_scavenge_hook, on_release);
   pthread_t r, w;
   CHECK(sgc_pthread_create(&w, NULL, waiter, NULL) == 0);
   CHECK(sgc_pthread_create(&r, NULL, releaser, NULL) == 0);
   CHECK(pthread_join(r, NULL) == 0);
   CHECK(pthread_join(w, NULL) == 0);
-  sgc_test_scavenge_hook = NULL;
+  ATOMIC_STORE(&sgc_test_scavenge_hook, NULL);
   printf("%s: release %.0f ms, allocation %.0f ms (hold %d ms)\n", name,
          released_ms, allocated_ms, HOLD_MS);
   CHECKF(released_ms < HOLD_MS * 6 && allocated_ms < HOLD_MS * 6,

@@ -98,7 +98,7 @@ int main(void) {
   /* C: taken back between its batches. */
   unsigned char *c = dirty_free(48 * MB);
   sgc_free(c);
-  sgc_test_scavenge_hook = on_release;
+  ATOMIC_STORE(&sgc_test_scavenge_hook, on_release);
   pthread_t t = start_release();
   sgc_read_stats(&s0);
   uint64_t t0 = os_nanotime();
@@ -118,7 +118,7 @@ int main(void) {
            ((unsigned char *)in_c)[i]);
   /* Nothing of C stays free. */
   CHECK((kept[1] = sgc_alloc_noscan(36 * MB)) != NULL);
-  sgc_test_scavenge_hook = NULL;
+  ATOMIC_STORE(&sgc_test_scavenge_hook, NULL);
   ATOMIC_STORE(&holds, 0);
   sgc_heap_verify();
 
@@ -134,7 +134,7 @@ int main(void) {
   CHECK(x != NULL && y != NULL);
   sgc_free(a);
   sgc_free(b);
-  sgc_test_scavenge_hook = on_release;
+  ATOMIC_STORE(&sgc_test_scavenge_hook, on_release);
 
   /* The wait ends when A is back, with B out next. */
   t = start_release();
@@ -189,7 +189,7 @@ int main(void) {
          "both 12 MiB allocations succeeded under a limit with room for one");
   CHECKF(s1.heap_span_bytes <= max, "%.1f MB in use under a %.1f MB limit",
          s1.heap_span_bytes / 1048576.0, max / 1048576.0);
-  sgc_test_scavenge_hook = NULL;
+  ATOMIC_STORE(&sgc_test_scavenge_hook, NULL);
   sgc_heap_verify();
   return 0;
 }

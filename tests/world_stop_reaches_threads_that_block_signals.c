@@ -187,7 +187,7 @@ static void *napper(void *arg) {
 
 static int slow_handler_child(void) {
   sgc_init();
-  sgc_test_suspend_hook = slow_in_handler;
+  ATOMIC_STORE(&sgc_test_suspend_hook, slow_in_handler);
   pthread_t t;
   CHECK(pthread_create(&t, NULL, napper, NULL) == 0);
   while (!atomic_load(&ready))
