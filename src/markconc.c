@@ -36,8 +36,9 @@ void assists_close(void) {
   if (!ATOMIC_LOAD(&work.assist_open))
     return;
   ATOMIC_STORE(&work.assist_open, 0);
+  unsigned n = 0;
   while (ATOMIC_LOAD(&work.nassist) != 0)
-    sched_yield();
+    os_wait_step(&n);
 }
 
 /* The concurrent phase, the world running: this thread drains the

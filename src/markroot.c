@@ -179,12 +179,13 @@ static os_file_id mem_id(void) {
 }
 
 static int mem_file(void) {
+  unsigned waits = 0;
   for (;;) {
     int fd = ATOMIC_LOAD(&mem.fd);
     if (fd == -1)
       return -1;
     if (fd == -3) { /* another marker opens it */
-      sched_yield();
+      os_wait_step(&waits);
       continue;
     }
     os_file_id self, kept = mem_id();

@@ -200,6 +200,25 @@ uint64_t os_nanotime(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Yielding alone is no wait for a thread at real-time priority: it gives
+ * its CPU to no ordinary thread, and the one it waits for, ordinary and on
+ * the same CPU, would run only when the kernel's real-time throttling
+ * stops the waiter (about 50 ms a second: an sgc_free waited 3 s for a
+ * sweep of 100 ms, sweep_free_waits_sleep_beside_a_realtime_thread).  So
+ * after OS_WAIT_YIELDS yields (what a wait on a thread running on another
+ * CPU takes), each step sleeps OS_WAIT_SLEEP_NS. */
+#define OS_WAIT_YIELDS 64
+#define OS_WAIT_SLEEP_NS 50000
+void os_wait_step(unsigned *n) {
+  if (*n < OS_WAIT_YIELDS) {
+    (*n)++;
+    sched_yield();
+    return;
+  }
+  struct timespec ts = {0, OS_WAIT_SLEEP_NS};
+  nanosleep(&ts, NULL);
+}
+
 /* ------------------------------------------------------ thread starts */
 
 /* Between pthread_create and its start function a new thread runs the

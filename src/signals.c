@@ -293,8 +293,9 @@ static void rec_begin(sigset_t *old) {
   sigfillset(&all);
   NEXT(pthread_sigmask)(SIG_SETMASK, &all, old);
   LOCKRANK_ACQUIRE(&rec_lock, rec_lock.rank, false);
+  unsigned n = 0;
   while (__atomic_exchange_n(&rec_lock.v, 1, __ATOMIC_ACQUIRE))
-    sched_yield();
+    os_wait_step(&n);
 }
 
 static void rec_end(const sigset_t *old) {

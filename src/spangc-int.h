@@ -136,6 +136,10 @@ int os_release_batch_refusal(void); /* errno that turned os_release_runs'
                                        one call off, 0 while it is on */
 void os_populate(void *addr, size_t size);     /* fault them in at once */
 uint64_t os_nanotime(void);
+/* One step of waiting for another thread to finish something short (a
+ * span's sweep, an assist, opening a file): *n counts the steps, from 0.
+ * A few yields, then short sleeps; async-signal-safe. */
+void os_wait_step(unsigned *n);
 void os_init_fault_injection(void);
 uint64_t os_requests(void); /* requests for memory so far (fault tests) */
 /* Tests: request number 'at' fails (0: none), and with 'onwards' every

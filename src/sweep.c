@@ -317,9 +317,11 @@ void mspan_ensure_swept(mspan *s) {
     mspan_sweep(s, false);
     return;
   }
+  /* Another thread sweeps it: wait (sleeping soon, os_wait_step). */
+  unsigned n = 0;
   while (ATOMIC_LOAD(&s->sweepgen) != sg &&
          ATOMIC_LOAD(&s->state) == MSPAN_INUSE)
-    sched_yield();
+    os_wait_step(&n);
 }
 
 enum { SWEEP_BG, SWEEP_DEMAND, SWEEP_PAUSE, SWEEP_ASSIST };
