@@ -1592,7 +1592,7 @@ part_stall() {
   fi
   echo "$out" | sed -n '2,$p' | sed 's/^ *//; s/^/- /' | while IFS= read -r l; do mdsay "$l"; done
   mdsay ""
-  mdsay "A concurrent collector keeps the other CPU busy while the program runs; the pause test's pushes take page faults (first writes to fresh pages, to protected ones). Where the busy column shows stalls of milliseconds, no worst push of a concurrent mode can stay under them: compare the pause tables' concurrent worst push with it."
+  mdsay "A concurrent collector keeps the other CPU busy while the program runs, and a pause-test push that takes a page fault then (a first write to a fresh page, or to a protected one during spangc's concurrent mark) can wait as long as the busy column's faults: compare the pause tables' concurrent worst push with it."
   mdsay ""
 }
 

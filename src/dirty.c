@@ -515,8 +515,8 @@ bool dirty_track_begin(void) {
   return true;
 }
 
-/* A call on the world running covers WP_CALL_MAX at most, with a short
- * sleep after it.  One call holds the process's mmap lock for reading
+/* With the world running, a call covers WP_CALL_MAX at most, and a short
+ * sleep follows it.  One call holds the process's mmap lock for reading
  * throughout: a thread that maps memory meanwhile (the arena grows, a
  * stack is made: the lock for writing) waits for all of it, a pause of
  * the program with the world running (45 ms when one call unprotected a

@@ -168,6 +168,15 @@ void mheap_wait_none_out_locked(void) {
     mheap_scavenge_wait_locked();
 }
 
+/* Freed at t, idle for at least older_than at now?  A page freed after
+ * now (a pass reads the clock once and drops mheap.lock around each
+ * release: pages freed meanwhile carry later times) has been idle for no
+ * time; the unsigned difference would wrap to a huge idle time.  With
+ * older_than 0 (sgc_release_memory: everything free) any free page is. */
+static inline bool idle_since(uint64_t t, uint64_t now, uint64_t older_than) {
+  return older_than == 0 || (t <= now && now - t >= older_than);
+}
+
 /* Choose the pages of free span s idle for at least older_than ns (each
  * by its own freetime), in maximal runs, from page 'start' up, at most
  * RELEASE_RUNS of them and RELEASE_PAGES pages.  Returns the pages
@@ -180,15 +189,6 @@ void mheap_wait_none_out_locked(void) {
  * whole span's free times under mheap.lock).  Only a walk of the whole
  * span knows its oldest unreleased page; a partial one leaves
  * unusedsince as it was, still a lower bound. */
-/* Freed at t, idle for at least older_than at now?  A page freed after
- * now (a pass reads the clock once and drops mheap.lock around each
- * release: pages freed meanwhile carry later times) has been idle for no
- * time; the unsigned difference would wrap to a huge idle time.  With
- * older_than 0 (sgc_release_memory: everything free) any free page is. */
-static inline bool idle_since(uint64_t t, uint64_t now, uint64_t older_than) {
-  return older_than == 0 || (t <= now && now - t >= older_than);
-}
-
 static uintptr_t choose_idle(mheap *h, mspan *s, uintptr_t start,
                              uint64_t now, uint64_t older_than,
                              release_batch *b) {
