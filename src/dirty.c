@@ -539,27 +539,26 @@ static void call_gap(void) {
   nanosleep(&ts, NULL);
 }
 
-/* UFFDIO_WRITEPROTECT over [lo, hi) (mode: protect, or 0 to unprotect);
- * false if the kernel refused.  Either failure only lists more: pages
- * left unprotected are listed next time, pages left protected are listed
- * at their first write.  Nothing is missed.  About 17 us a MiB of
- * populated pages: the kernel rewrites every entry of the range. */
-static bool writeprotect(uintptr_t lo, uintptr_t hi, uint64_t mode) {
+/* Unprotect [lo, hi): UFFDIO_WRITEPROTECT with mode 0 (protecting is
+ * protect_written's).  If the kernel refuses, the pages stay protected,
+ * which only lists them at their first write: nothing is missed.  About
+ * 17 us a MiB of populated pages: the kernel rewrites every entry of the
+ * range. */
+static void unprotect_range(uintptr_t lo, uintptr_t hi) {
   if (dirty.uffd < 0 || lo >= hi)
-    return false;
+    return;
   bool gaps = !world_is_stopped();
   for (uintptr_t p = lo; p < hi;) {
     uintptr_t e = hi - p > WP_CALL_MAX && gaps ? p + WP_CALL_MAX : hi;
     struct uffdio_writeprotect w = {.range = {.start = p, .len = e - p},
-                                    .mode = mode};
+                                    .mode = 0};
     while (ioctl(dirty.uffd, UFFDIO_WRITEPROTECT, &w) != 0)
       if (errno != EINTR)
-        return false;
+        return;
     p = e;
     if (p < hi)
       call_gap();
   }
-  return true;
 }
 
 /* Protect every page of [lo, hi): a PAGEMAP_SCAN that write-protects the
@@ -574,7 +573,8 @@ static bool writeprotect(uintptr_t lo, uintptr_t hi, uint64_t mode) {
  * entries also means fewer of the program's faults held up and fewer TLB
  * flushes interrupting it (the guest's page-table updates trap to the
  * host).  The pages it protected are counted (sgc_stats).  False if the
- * kernel refused (only lists more, as writeprotect's failure). */
+ * kernel refused (only lists more: the pages left unprotected are listed
+ * next time). */
 static bool protect_written(uintptr_t lo, uintptr_t hi) {
   if (dirty.uffd < 0 || dirty.pagemap < 0 || lo >= hi)
     return false;
@@ -615,7 +615,7 @@ static void protect_now(uintptr_t lo, uintptr_t hi) {
     gen_note_protected(lo, hi);
 }
 
-void dirty_unprotect(uintptr_t lo, uintptr_t hi) { writeprotect(lo, hi, 0); }
+void dirty_unprotect(uintptr_t lo, uintptr_t hi) { unprotect_range(lo, hi); }
 
 /* Put off (gc_lock held): the call is made by dirty_unprotect_calls,
  * after the caller let go of gc_lock, so that a collection never waits
@@ -626,7 +626,7 @@ void dirty_unprotect_later(uintptr_t lo, uintptr_t hi) {
     return;
   sgc_lock(&later.lock);
   if (!range_list_push(&later.l, lo, hi))
-    writeprotect(lo, hi, 0);
+    unprotect_range(lo, hi);
   sgc_unlock(&later.lock);
 }
 
@@ -634,7 +634,7 @@ void (*sgc_test_unprotect_calls_hook)(void);
 
 /* The calls put off, made now, one at a time under later.lock, each of
  * WP_CALL_MAX at most (a fork, or a collection closing the descriptor,
- * waits for one call at most), with writeprotect's short sleep after a
+ * waits for one call at most), with the short sleep (call_gap) after a
  * whole one (a thread waiting to map memory gets the mmap lock).  No
  * gc_lock; a registered caller is in a blocking region (world-int.h's
  * run_as_blocking): a stop may come meanwhile and need later.lock. */
@@ -667,7 +667,7 @@ void dirty_unprotect_calls(void) {
     } else {
       ATOMIC_STORE(&later.l.n, k);
     }
-    writeprotect(lo, hi, 0);
+    unprotect_range(lo, hi);
     sgc_unlock(&later.lock);
     if (whole)
       call_gap();

@@ -183,10 +183,10 @@ static inline bool idle_since(uint64_t t, uint64_t now, uint64_t older_than) {
  * chosen.  A full batch ends its walk there (b->stop): the pass goes on
  * from that page (unless a lower neighbour merged into the span
  * meanwhile: its pages lie below, helper-74), not from the span's base
- * again, which made releasing a
- * free span of G GiB quadratic once batches were capped at 16 MiB
- * (helper-73: 1.3 s for 16 GiB, 12 s for 48 GiB, every batch walking the
- * whole span's free times under mheap.lock).  Only a walk of the whole
+ * again, which made releasing a free span of G GiB quadratic once
+ * batches were capped at 16 MiB (helper-73: 1.3 s for 16 GiB, 12 s for
+ * 48 GiB, every batch walking the whole span's free times under
+ * mheap.lock).  Only a walk of the whole
  * span knows its oldest unreleased page; a partial one leaves
  * unusedsince as it was, still a lower bound. */
 static uintptr_t choose_idle(mheap *h, mspan *s, uintptr_t start,
