@@ -640,9 +640,7 @@ void (*sgc_test_unprotect_calls_hook)(void);
  * run_as_blocking): a stop may come meanwhile and need later.lock. */
 void dirty_unprotect_calls(void) {
   while (ATOMIC_LOAD_RELAXED(&later.l.n) != 0) {
-    void (*hook)(void) = ATOMIC_LOAD(&sgc_test_unprotect_calls_hook);
-    if (hook)
-      hook();
+    test_hook_run(&sgc_test_unprotect_calls_hook);
     sgc_lock(&later.lock);
     if (later.l.n == 0) {
       sgc_unlock(&later.lock);

@@ -625,9 +625,7 @@ void gc_read_stats(sgc_stats *st) {
       mcache *c = nopreempt_enter_any();
       sgc_lock(&stats_lock);
       *st = published;
-      void (*hook)(void) = ATOMIC_LOAD(&sgc_test_stats_hook);
-      if (hook)
-        hook();
+      test_hook_run(&sgc_test_stats_hook);
       sgc_unlock(&stats_lock);
       nopreempt_leave_any(c);
       break;

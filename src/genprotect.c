@@ -414,9 +414,7 @@ static void unprotect_now(void) {
   ATOMIC_STORE(&unprotect_pending, 0);
   if (unprotect.find) {
     unprotect.find = false;
-    void (*hook)(void) = ATOMIC_LOAD(&sgc_test_unprotect_walk_hook);
-    if (hook)
-      hook();
+    test_hook_run(&sgc_test_unprotect_walk_hook);
     unprotect_freed_pages(unprotect.runs, unprotect.nruns);
   }
   if (unprotect.all) {

@@ -616,9 +616,8 @@ void mark_run_markers(int n, mark_result *res) {
   helper.gen++;
   pthread_cond_broadcast(&helper.start);
   sgc_unlock(&helper.lock);
-  void (*mark_hook)(void) = ATOMIC_LOAD(&sgc_test_mark_hook);
-  if (mark_hook && !work.roots_only)
-    mark_hook();
+  if (!work.roots_only)
+    test_hook_run(&sgc_test_mark_hook);
   mark_worker(res);
   sgc_lock(&helper.lock);
   while (helper.ndone < helper.want)

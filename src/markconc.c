@@ -60,9 +60,7 @@ void mark_concurrent(mark_result *res) {
   ATOMIC_STORE_RELAXED(&work.done, 0);
   /* Open after the plain writes above: an assist's putfull reads nwait. */
   assists_open();
-  void (*hook)(void) = ATOMIC_LOAD(&sgc_test_conc_phase_hook);
-  if (hook)
-    hook();
+  test_hook_run(&sgc_test_conc_phase_hook);
   for (;;) {
     mark_worker(res);
     assists_close();

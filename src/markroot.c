@@ -688,9 +688,7 @@ void mark_preclean(const dirty_run *runs, uint32_t n, mark_result *res) {
   /* Open after the plain writes above: an assist's putfull reads nwait
    * (no one waits in getfull but this thread, so nwait stays 0). */
   assists_open();
-  void (*hook)(void) = ATOMIC_LOAD(&sgc_test_preclean_hook);
-  if (hook)
-    hook();
+  test_hook_run(&sgc_test_preclean_hook);
   uintptr_t lo, hi;
   while (preclean_take(&lo, &hi)) {
     scan_dirty(&w, lo, hi);

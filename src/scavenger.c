@@ -130,9 +130,7 @@ static void release_batch_runs(mheap *h, release_batch *b, bool locked) {
   os_runs_flush(&pending);
   mheap_free_take_locked(b->s);
   sgc_unlock(&h->lock);
-  void (*hook)(void) = ATOMIC_LOAD(&sgc_test_scavenge_hook);
-  if (hook)
-    hook();
+  test_hook_run(&sgc_test_scavenge_hook);
   os_release_runs(b->run, b->n);
   sgc_lock(&h->lock);
   mheap_free_put_back_locked(b->s);

@@ -95,6 +95,14 @@ void sgc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * visible to readers (no read-modify-write instruction). */
 #define OWNER_ADD(p, v)                                                        \
   ATOMIC_STORE_RELAXED((p), ATOMIC_LOAD_RELAXED(p) + (v))
+/* Run a test hook (sgc_test_*_hook) if one is set.  Tests set and clear
+ * them while collector threads run, so the pointer is loaded atomically,
+ * once.  Async-signal-safe (the suspend hook runs in a signal handler). */
+static inline void test_hook_run(void (**hook)(void)) {
+  void (*fn)(void) = ATOMIC_LOAD(hook);
+  if (fn)
+    fn();
+}
 
 /* Every runtime lock is an sgc_mutex, sgc_rwlock or sgc_spinlock with a
  * rank from the one table of lock ranks (lockrank.h). */

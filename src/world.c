@@ -182,9 +182,7 @@ static void suspend_handler(int sig, siginfo_t *si, void *ucv) {
         t->sp = here;
       if (t->sp < t->stack_lo)
         t->sp = t->stack_lo;
-      void (*hook)(void) = ATOMIC_LOAD(&sgc_test_suspend_hook);
-      if (hook)
-        hook();
+      test_hook_run(&sgc_test_suspend_hook);
       ATOMIC_STORE_RELAXED(&t->in_handler, 0);
       ack_and_wait(t, g);
     }
