@@ -213,7 +213,8 @@ typedef struct sgc_stats {
 
   /* Arena and free pages.  Appended after by_class so that every field
    * above keeps its offset (programs read sgc_stats by field; the
-   * library fills sizeof(sgc_stats) of its own version).  "Idle" ages
+   * library fills as many bytes as the program's sgc_stats has: see
+   * sgc_read_stats).  "Idle" ages
    * are per page: the time since the page itself was freed. */
   uint64_t arena_committed_bytes; /* arena made usable: spans of every state */
   uint64_t arena_grows;           /* times the arena was extended, ever */
@@ -267,9 +268,18 @@ typedef struct sgc_stats {
  * sgc_read_stats — fill *s with a consistent-enough snapshot of the heap's
  * figures.  Counters owned by other threads' caches are read without
  * stopping them, so a figure may lag by the allocations in flight during
- * the call.  s must not be NULL.
+ * the call.  s must not be NULL (the call aborts, naming itself).
+ *
+ * A macro: it passes the size of the caller's sgc_stats to
+ * sgc_read_stats_size, which fills that many bytes and no more.  Fields
+ * are only ever appended to sgc_stats, so a program built against an
+ * older spangc.h gets every field it knows, and a program built against a
+ * newer one than the library finds the fields the library does not know
+ * zeroed; sgc_read_stats_size returns the library's own
+ * sizeof(sgc_stats), so such a program can tell which they are.
  */
-SGC_API void sgc_read_stats(sgc_stats *s);
+SGC_API size_t sgc_read_stats_size(sgc_stats *s, size_t size);
+#define sgc_read_stats(s) ((void)sgc_read_stats_size((s), sizeof *(s)))
 
 /* ==================================================================
  * The collector

@@ -543,16 +543,40 @@ void *sgc_realloc(void *p, size_t n) {
   return q;
 }
 
-void sgc_read_stats(sgc_stats *st) {
+/* The figures are gathered into a whole sgc_stats of this library's
+ * version and the caller's size of it copied out: a program built against
+ * an older spangc.h has a shorter struct (fields are only appended), one
+ * built against a newer header a longer one, whose tail is zeroed. */
+size_t sgc_read_stats_size(sgc_stats *out, size_t size) {
+  if (out == NULL)
+    sgc_fatal("sgc_read_stats: NULL sgc_stats pointer");
   sgc_ensure_init();
-  memset(st, 0, sizeof *st);
-  gc_read_stats(st); /* first (see there); never in a no-preempt region */
+  sgc_stats st;
+  memset(&st, 0, sizeof st);
+  gc_read_stats(&st); /* first (see there); never in a no-preempt region */
   mcache *c = nopreempt_enter_any();
-  heap_read_stats(st);
-  finalizer_counts(&st->finalizers_queued, &st->finalizers_run);
-  fiber_read_stats(st);
-  mheap_read_arena_stats(st);
+  heap_read_stats(&st);
+  finalizer_counts(&st.finalizers_queued, &st.finalizers_run);
+  fiber_read_stats(&st);
+  mheap_read_arena_stats(&st);
   nopreempt_leave_any(c);
+  if (size <= sizeof st) {
+    memcpy(out, &st, size);
+  } else {
+    memcpy(out, &st, sizeof st);
+    memset((char *)out + sizeof st, 0, size - sizeof st);
+  }
+  return sizeof st;
+}
+
+/* The unsized entry point that programs built before sgc_read_stats
+ * became a macro still call (sgc_read_stats@SPANGC_0).  Their struct's
+ * size is unknown here; every layout since the per-class table was added
+ * holds the fields up to it (later ones were appended after it), so that
+ * much and no more is written. */
+SGC_API void(sgc_read_stats)(sgc_stats *out);
+void(sgc_read_stats)(sgc_stats *out) {
+  sgc_read_stats_size(out, offsetof(sgc_stats, arena_committed_bytes));
 }
 
 /* The heap's figures into *st (zeroed by the caller). */

@@ -48,6 +48,8 @@ static void d_switch_finished(void) {
   sgc_fiber_switch(f);
 }
 
+static void d_stats_null(void) { sgc_read_stats_size(NULL, sizeof(sgc_stats)); }
+
 static const death deaths[] = {
     {"fin_interior", "sgc_set_finalizer", "interior", d_fin_interior},
     {"fin_foreign", "sgc_set_finalizer", "not a pointer", d_fin_foreign},
@@ -58,6 +60,7 @@ static const death deaths[] = {
     {"switch_not_fiber", "sgc_fiber_switch", "not a fiber", d_switch_not_fiber},
     {"switch_running", "sgc_fiber_switch", "running", d_switch_running},
     {"switch_finished", "sgc_fiber_switch", "finished", d_switch_finished},
+    {"stats_null", "sgc_read_stats", "NULL", d_stats_null},
 };
 
 static void expect_death(const char *self, const death *d) {
