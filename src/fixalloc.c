@@ -9,7 +9,10 @@
  * kernel's write tracking holds while the collector runs beside the
  * program: a 400 MB heap's 50000 span structs in 64 KiB chunks held the
  * pause test's allocating thread up there for 2-3 ms several times a run),
- * and is never returned: a recycled struct is
+ * made resident at once for such an allocator (os_populate: one call
+ * instead of a first-touch fault per page, each of which traps to the host
+ * on a paravirtualised guest and can wait milliseconds there while the
+ * other CPU is busy), and is never returned: a recycled struct is
  * pushed on the free list.  Because mspan structs are never unmapped, a
  * stale pointer to one (from mheap.spans or a snapshot of allspans) always
  * points to readable memory whose state field tells what it is now.  For
@@ -61,6 +64,8 @@ void *fixalloc_alloc(fixalloc *f) {
     }
     if (f->sys)
       ATOMIC_ADD(f->sys, n);
+    if (f->growing)
+      os_populate(c, n);
     f->chunk = c;
     f->nchunk = n;
     if (f->growing && n < FIXALLOC_CHUNK_MAX)
