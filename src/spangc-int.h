@@ -239,6 +239,7 @@ typedef struct fixalloc {
   void *list;       /* recycled objects */
   char *chunk;      /* current carving chunk */
   size_t nchunk;    /* bytes left in chunk */
+  char *ready;      /* the chunk is resident below this (os_populate) */
   size_t nextchunk; /* the next chunk's size (0: the first's) */
   bool growing;     /* chunks double (fixalloc_grow_chunks) */
   size_t inuse;     /* objects handed out and not freed */
