@@ -214,8 +214,8 @@ typedef struct sgc_stats {
   /* Arena and free pages.  Appended after by_class so that every field
    * above keeps its offset (programs read sgc_stats by field; the
    * library fills as many bytes as the program's sgc_stats has: see
-   * sgc_read_stats).  "Idle" ages
-   * are per page: the time since the page itself was freed. */
+   * sgc_read_stats).  "Idle" ages are per page: the time since the page
+   * itself was freed. */
   uint64_t arena_committed_bytes; /* arena made usable: spans of every state */
   uint64_t arena_grows;           /* times the arena was extended, ever */
   uint64_t peak_span_bytes;       /* most pages in in-use and stack spans at once */
