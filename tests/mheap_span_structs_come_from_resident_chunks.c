@@ -1,14 +1,15 @@
 // labels: heap
 /* Span structs are carved from chunks made resident ahead of the carving
  * (fixalloc.c, os_populate, 128 KiB at a time): the first write to each
- * struct does not fault.  On a paravirtualised guest each first-touch fault traps to the
- * host, and one taken while the other CPU is busy (a concurrent mark)
- * could hold the allocating thread for milliseconds: they were the pause
- * test's slowest pushes under SPANGC_CONCURRENT=1 (62% of its page faults
- * were first writes to fresh span structs in mheap_new_span).  Here: make
- * spans, and after each ask the kernel (mincore) whether the pages made
- * resident ahead of the carving are (a chunk just mapped: 64 KiB at
- * least).  Before, a new chunk's uncarved pages were not. */
+ * struct does not fault.  On a paravirtualised guest each first-touch fault
+ * traps to the host, and one taken while the other CPU is busy (a
+ * concurrent mark) could hold the allocating thread for milliseconds: they
+ * were the pause test's slowest pushes under SPANGC_CONCURRENT=1 (62% of
+ * its page faults were first writes to fresh span structs in
+ * mheap_new_span).  Here: make spans, and after each ask the kernel
+ * (mincore) whether the pages made resident ahead of the carving are (a
+ * chunk just mapped: 64 KiB at least).  Before, a new chunk's uncarved
+ * pages were not. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
