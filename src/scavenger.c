@@ -184,9 +184,9 @@ static inline bool idle_since(uint64_t t, uint64_t now, uint64_t older_than) {
  * again, which made releasing a free span of G GiB quadratic once
  * batches were capped at 16 MiB (helper-73: 1.3 s for 16 GiB, 12 s for
  * 48 GiB, every batch walking the whole span's free times under
- * mheap.lock).  Only a walk of the whole
- * span knows its oldest unreleased page; a partial one leaves
- * unusedsince as it was, still a lower bound. */
+ * mheap.lock).  Only a walk of the whole span knows its oldest
+ * unreleased page; a partial one leaves unusedsince as it was, still a
+ * lower bound. */
 static uintptr_t choose_idle(mheap *h, mspan *s, uintptr_t start,
                              uint64_t now, uint64_t older_than,
                              release_batch *b) {
