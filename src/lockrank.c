@@ -72,10 +72,37 @@ int lockrank_held_at_stop(void) {
   return LOCKRANK_NONE;
 }
 
+__thread int lockrank_stops_kept_away;
+
+/* rule:no-stop-holding-lock, checked where the lock is taken rather than
+ * only when a stop happens to land while it is held: a registered thread
+ * takes a lock the collector needs only inside a no-preempt region.  Not
+ * bound: the thread that collects (it holds gc_lock and is the one that
+ * stops the others), the helper markers, threads in a blocking region
+ * and unregistered ones (neither is stopped), mark assists
+ * (LOCKRANK_STOPS_KEPT_AWAY), a thread holding hold_lock (in
+ * sgc_call_without_collections: no collection or fork, and so no stop,
+ * can begin), the locks waited for in blocking regions or taken before
+ * gc_lock (init_lock, hold_lock, gc_lock itself), and rec_lock (held
+ * with every signal blocked: the suspend signal waits). */
+static void check_preemptible(const void *lock, int rank) {
+  mcache *c = sgc_tls_cache;
+  if (c == NULL || c->thr == NULL || c->nopreempt > 0 || world_in_collector ||
+      lockrank_stops_kept_away > 0 || c->thr->state == THR_BLOCKING ||
+      rank <= LOCKRANK_GC || rank == LOCKRANK_REC ||
+      waited_for_blocking(rank) || held.count[LOCKRANK_GC] > 0 ||
+      held.count[LOCKRANK_HOLD] > 0)
+    return;
+  sgc_fatal("taking %s (rank %d) at %p outside a no-preempt region: a stop "
+            "could park this thread holding it (rule:no-stop-holding-lock)",
+            lockrank_name(rank), rank, lock);
+}
+
 void lockrank_acquire(const void *lock, int rank, bool shared) {
   if (rank <= LOCKRANK_NONE || rank >= LOCKRANK_COUNT)
     sgc_fatal("lock order: taking a lock with no rank (%d) at %p", rank,
               lock);
+  check_preemptible(lock, rank);
   int top = highest_held();
   bool ok = rank > top ||
             (rank == top && ((uintptr_t)lock > (uintptr_t)held.last[rank] ||
@@ -99,6 +126,7 @@ void lockrank_acquire(const void *lock, int rank, bool shared) {
 void lockrank_acquired_try(const void *lock, int rank) {
   if (rank <= LOCKRANK_NONE || rank >= LOCKRANK_COUNT)
     sgc_fatal("lock order: took a lock with no rank (%d) at %p", rank, lock);
+  check_preemptible(lock, rank);
   held.count[rank]++;
   if ((uintptr_t)lock > (uintptr_t)held.last[rank])
     held.last[rank] = lock;

@@ -116,6 +116,19 @@ int lockrank_held_at_stop(void);
  * decides whether the order is checked). */
 void lockrank_test_take_in_order(sgc_mutex *a, sgc_mutex *b);
 
+/* Debug builds: the calling thread is, for a while, where the protocol
+ * rather than a no-preempt region keeps every stop away (a mark assist:
+ * the final stop waits for the assists, and any other stop for gc_lock,
+ * which the concurrent collection holds: rule:assists-end-before-the-stop);
+ * lockrank_acquire's check of rule:no-stop-holding-lock lets its locks
+ * be. */
+#if SPANGC_DEBUG
+extern __thread int lockrank_stops_kept_away;
+#define LOCKRANK_STOPS_KEPT_AWAY(d) (lockrank_stops_kept_away += (d))
+#else
+#define LOCKRANK_STOPS_KEPT_AWAY(d) ((void)0)
+#endif
+
 #if SPANGC_DEBUG
 #define LOCKRANK_ACQUIRE(p, r, sh) lockrank_acquire((p), (r), (sh))
 #define LOCKRANK_RELEASE(p, r) lockrank_release((p), (r))

@@ -151,7 +151,9 @@ int64_t mark_assist(uint64_t budget) {
     ATOMIC_ADD(&work.nassist, -1);
     return -1;
   }
+  LOCKRANK_STOPS_KEPT_AWAY(1);
   uint64_t scanned = assist_scan(budget);
+  LOCKRANK_STOPS_KEPT_AWAY(-1);
   ATOMIC_ADD(&work.nassist, -1);
   return (int64_t)scanned;
 }

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "spangc-int.h"
+#include "nopreempt.h"
 
 typedef struct node { struct node *l, *r; uint64_t key, sum; } node;
 static uint64_t mix(uint64_t k) { return k * 0x9e3779b97f4a7c15ull ^ 0x5bd1e995; }
@@ -135,7 +135,7 @@ int main(void) {
       for (int i = 0; i < nhook; i++) { /* not freed, contents intact */
         CHECK(hook_spans[i]->state == MSPAN_STACK);
         CHECK(((unsigned char *)hook_spans[i]->base)[PAGE_SIZE - 1] == 0x5a);
-        mheap_free_stack(hook_spans[i]);
+        NP(mheap_free_stack(hook_spans[i]));
       }
       nhook = 0;
     } else {

@@ -3,7 +3,9 @@
  * taken: a thread taking a lock whose rank is not above every rank it
  * holds aborts with a message naming both locks; locks of one rank nest
  * only in ascending address order; a _locked function called without its
- * lock aborts naming the lock.  Each case runs in a child process of its
+ * lock aborts naming the lock; a registered thread taking a lock the
+ * collector needs outside a no-preempt region aborts naming the lock and
+ * the rule (rule:no-stop-holding-lock).  Each case runs in a child process of its
  * own (run_self); the orders the runtime uses must not abort.  The release
  * build does not check (each lock call is the bare pthread call): there
  * the wrong orders are only shown not to abort, and the test says it
@@ -12,11 +14,18 @@
 #include <string.h>
 
 #include "check.h"
-#include "spangc-int.h"
+#include "nopreempt.h"
 
 static int child(const char *mode) {
   sgc_init();
   mheap *h = &sgc_heap;
+  if (strcmp(mode, "heap-outside-region") == 0) {
+    lockrank_test_take_in_order(&h->lock, &h->central[3].lock);
+    return 0;
+  }
+  /* The other cases take the locks as the runtime does, in a region. */
+  mcache *np = np_enter();
+  int r = 0;
   if (strcmp(mode, "heap-then-central") == 0)
     lockrank_test_take_in_order(&h->lock, &h->central[3].lock);
   else if (strcmp(mode, "fixalloc-then-heap") == 0)
@@ -30,8 +39,9 @@ static int child(const char *mode) {
   else if (strcmp(mode, "centrals-ascending") == 0)
     lockrank_test_take_in_order(&h->central[2].lock, &h->central[5].lock);
   else
-    return 2;
-  return 0;
+    r = 2;
+  np_leave(np);
+  return r;
 }
 
 /* Runs mode in a child; returns its stderr in out and whether it aborted. */
@@ -69,6 +79,7 @@ int main(int argc, char **argv) {
   if (!sgc_debug_build) {
     expect_no_abort(argv[0], "heap-then-central");
     expect_no_abort(argv[0], "centrals-descending");
+    expect_no_abort(argv[0], "heap-outside-region");
     printf("lockrank_inversion_aborts_naming_both_locks: skipped: the "
            "release build does not check the lock order (only the debug "
            "build, SPANGC_DEBUG=1, does)\n");
@@ -82,5 +93,14 @@ int main(int argc, char **argv) {
                "taking mcentral.lock (rank", "address order");
   expect_abort(argv[0], "free-locked-unlocked",
                "mheap.lock (rank", "is not held");
+  char out[4096];
+  CHECKF(aborts(argv[0], "heap-outside-region", out, sizeof out),
+         "mheap.lock taken outside a no-preempt region did not abort: %s",
+         out);
+  CHECKF(strstr(out, "taking mheap.lock (rank") &&
+             strstr(out, "outside a no-preempt region") &&
+             strstr(out, "rule:no-stop-holding-lock"),
+         "the message does not name the lock and the rule: %s", out);
+  fprintf(stderr, "heap-outside-region: %s", out);
   return 0;
 }

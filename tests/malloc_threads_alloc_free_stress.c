@@ -12,7 +12,7 @@
 
 #include "check.h"
 #include "gctest.h"
-#include "spangc-int.h"
+#include "nopreempt.h"
 
 #define NTHREADS 8
 #define NLIVE 256   /* objects each thread holds at a time */
@@ -120,14 +120,14 @@ static void sweep_quiesce(void) {
     ;
   for (;;) {
     bool busy = false;
-    sgc_lock(&sgc_heap.lock);
+    mcache *np = np_lock(&sgc_heap.lock);
     uint32_t sg = sgc_heap.sweepgen;
     for (uint32_t k = 0; k < sgc_heap.nspan && !busy; k++) {
       mspan *sp = sgc_heap.allspans[k];
       busy = ATOMIC_LOAD(&sp->state) == MSPAN_INUSE &&
              ATOMIC_LOAD(&sp->sweepgen) != sg;
     }
-    sgc_unlock(&sgc_heap.lock);
+    np_unlock(&sgc_heap.lock, np);
     if (!busy)
       break;
     sched_yield();

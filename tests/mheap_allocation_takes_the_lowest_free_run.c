@@ -16,24 +16,25 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "spangc-int.h"
+#include "nopreempt.h"
 
 static uintptr_t largest_free_run(void) {
   mheap *h = &sgc_heap;
   uintptr_t best = 0;
-  sgc_lock(&h->lock);
+  mcache *np = np_lock(&h->lock);
   for (uintptr_t a = h->arena_start; a < h->arena_used;) {
     mspan *s = h->spans[(a - h->arena_start) >> PAGE_SHIFT];
     if (s->state == MSPAN_FREE && s->npages > best)
       best = s->npages;
     a = s->base + s->npages * PAGE_SIZE;
   }
-  sgc_unlock(&h->lock);
+  np_unlock(&h->lock, np);
   return best;
 }
 
 static mspan *span(uintptr_t npages) {
-  mspan *s = mheap_alloc(npages, make_spanclass(0, KIND_NOSCAN), true);
+  mspan *s;
+  NP(s = mheap_alloc(npages, make_spanclass(0, KIND_NOSCAN), true));
   CHECK(s != NULL);
   return s;
 }
@@ -56,16 +57,16 @@ int main(void) {
   for (uintptr_t n; (n = largest_free_run()) != 0;) /* the arena's tail */
     span(n);
 
-  mheap_free(h1);
-  mheap_free(h2);
+  NP(mheap_free(h1));
+  NP(mheap_free(h2));
   mspan *s = span(4);
   printf("4 pages: got %s\n", s->base == b1 ? "H1 (lowest)" : "not H1");
   CHECKF(s->base == b1, "a 4-page span came from %#lx, not the lowest "
          "free run %#lx (H2, freed last, is at %#lx)", (unsigned long)s->base,
          (unsigned long)b1, (unsigned long)b2);
 
-  mheap_free(h3);
-  mheap_free(h4);
+  NP(mheap_free(h3));
+  NP(mheap_free(h4));
   s = span(150);
   printf("150 pages: got %s\n", s->base == b3 ? "H3 (lowest)" : "not H3");
   CHECKF(s->base == b3, "a 150-page span came from %#lx, not the lowest "

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "spangc-int.h"
+#include "nopreempt.h"
 
 #define NTHREADS 8
 #define MAXPER 7000
@@ -74,14 +74,14 @@ static void sweep_quiesce(void) {
     ;
   for (;;) {
     bool busy = false;
-    sgc_lock(&sgc_heap.lock);
+    mcache *np = np_lock(&sgc_heap.lock);
     uint32_t sg = sgc_heap.sweepgen;
     for (uint32_t k = 0; k < sgc_heap.nspan && !busy; k++) {
       mspan *s = sgc_heap.allspans[k];
       busy = ATOMIC_LOAD(&s->state) == MSPAN_INUSE &&
              ATOMIC_LOAD(&s->sweepgen) != sg;
     }
-    sgc_unlock(&sgc_heap.lock);
+    np_unlock(&sgc_heap.lock, np);
     if (!busy)
       break;
     sched_yield();

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "spangc-int.h"
+#include "nopreempt.h"
 
 #define MAXOBJ 40000
 static void *objs[MAXOBJ]; /* a root: keeps every span in use */
@@ -32,10 +32,10 @@ static bool mapped(const void *p) {
 }
 
 static void read_allspans(mspan ***a, uint32_t *cap) {
-  sgc_lock(&sgc_heap.lock);
+  mcache *np = np_lock(&sgc_heap.lock);
   *a = sgc_heap.allspans;
   *cap = sgc_heap.nspancap;
-  sgc_unlock(&sgc_heap.lock);
+  np_unlock(&sgc_heap.lock, np);
 }
 
 int main(int argc, char **argv) {

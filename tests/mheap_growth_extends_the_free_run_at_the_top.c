@@ -13,24 +13,25 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "spangc-int.h"
+#include "nopreempt.h"
 
 static uintptr_t largest_free_run(void) {
   mheap *h = &sgc_heap;
   uintptr_t best = 0;
-  sgc_lock(&h->lock);
+  mcache *np = np_lock(&h->lock);
   for (uintptr_t a = h->arena_start; a < h->arena_used;) {
     mspan *s = h->spans[(a - h->arena_start) >> PAGE_SHIFT];
     if (s->state == MSPAN_FREE && s->npages > best)
       best = s->npages;
     a = s->base + s->npages * PAGE_SIZE;
   }
-  sgc_unlock(&h->lock);
+  np_unlock(&h->lock, np);
   return best;
 }
 
 static mspan *span(uintptr_t npages) {
-  mspan *s = mheap_alloc(npages, make_spanclass(0, KIND_NOSCAN), true);
+  mspan *s;
+  NP(s = mheap_alloc(npages, make_spanclass(0, KIND_NOSCAN), true));
   CHECK(s != NULL);
   return s;
 }

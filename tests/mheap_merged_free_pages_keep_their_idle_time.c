@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "spangc-int.h"
+#include "nopreempt.h"
 
 static double now_s(void) {
   struct timespec t;
@@ -31,19 +31,20 @@ static double now_s(void) {
 static uintptr_t largest_free_run(void) {
   mheap *h = &sgc_heap;
   uintptr_t best = 0;
-  sgc_lock(&h->lock);
+  mcache *np = np_lock(&h->lock);
   for (uintptr_t a = h->arena_start; a < h->arena_used;) {
     mspan *s = h->spans[(a - h->arena_start) >> PAGE_SHIFT];
     if (s->state == MSPAN_FREE && s->npages > best)
       best = s->npages;
     a = s->base + s->npages * PAGE_SIZE;
   }
-  sgc_unlock(&h->lock);
+  np_unlock(&h->lock, np);
   return best;
 }
 
 static mspan *span(uintptr_t npages) {
-  mspan *s = mheap_alloc(npages, make_spanclass(0, KIND_NOSCAN), true);
+  mspan *s;
+  NP(s = mheap_alloc(npages, make_spanclass(0, KIND_NOSCAN), true));
   CHECK(s != NULL);
   return s;
 }
@@ -65,13 +66,13 @@ int main(void) {
   size_t rlen = 127 * PAGE_SIZE;
   memset((void *)rbase, 1, rlen);
   CHECK(resident_pages((void *)rbase, rlen) == rlen / (size_t)sysconf(_SC_PAGESIZE));
-  mheap_free(r);
+  NP(mheap_free(r));
 
   uintptr_t abase = a->base;
   double t0 = now_s(), released_at = 0;
   uint64_t rounds = 0;
   while (now_s() - t0 < 4.0) {
-    mheap_free(a);
+    NP(mheap_free(a));
     a = span(1);
     CHECK(a->base == abase); /* the lowest free page: A's own */
     memset((void *)a->base, 2, PAGE_SIZE);

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "check.h"
-#include "spangc-int.h"
+#include "nopreempt.h"
 
 #define BIG (2 << 20) /* above RELEASE_UNLOCKED_MIN: released unlocked */
 
@@ -30,11 +30,11 @@ static void on_release(void) {
 
 static bool released(uint64_t *p) {
   mheap *h = &sgc_heap;
-  sgc_lock(&h->lock);
+  mcache *np = np_lock(&h->lock);
   uintptr_t k = ((uintptr_t)p - h->arena_start) >> PAGE_SHIFT;
   bool r = h->freetime[k] == 0 &&
            ATOMIC_LOAD(&h->spans[k]->state) == MSPAN_FREE;
-  sgc_unlock(&h->lock);
+  np_unlock(&h->lock, np);
   return r;
 }
 
@@ -55,7 +55,8 @@ int main(void) {
   nanosleep(&ts, NULL); /* old_one's pages idle for 300 ms */
 
   ATOMIC_STORE(&sgc_test_scavenge_hook, on_release);
-  size_t n = mheap_scavenge((uint64_t)200 * 1000000); /* idle >= 200 ms */
+  size_t n;
+  NP(n = mheap_scavenge((uint64_t)200 * 1000000)); /* idle >= 200 ms */
   ATOMIC_STORE(&sgc_test_scavenge_hook, NULL);
   CHECKF(ATOMIC_LOAD(&hook_calls) >= 1, "no release ran unlocked");
   CHECKF(released(old_one), "the old free span was not released");

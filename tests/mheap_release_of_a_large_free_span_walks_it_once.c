@@ -18,15 +18,15 @@
 #include <time.h>
 
 #include "check.h"
-#include "spangc-int.h"
+#include "nopreempt.h"
 
 #define MB ((size_t)1 << 20)
 #define SPAN ((size_t)512 << 20)
 
 static uint64_t walked(void) {
-  sgc_lock(&sgc_heap.lock);
+  mcache *np = np_lock(&sgc_heap.lock);
   uint64_t n = sgc_heap.scavenge_walked;
-  sgc_unlock(&sgc_heap.lock);
+  np_unlock(&sgc_heap.lock, np);
   return n;
 }
 

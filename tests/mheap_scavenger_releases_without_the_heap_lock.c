@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "spangc-int.h"
+#include "nopreempt.h"
 
 #define BIG (1 << 20)
 #define NBIG 16
@@ -128,9 +128,9 @@ int main(void) {
   /* Until the span is back. */
   for (;;) {
     sgc_read_stats(&st); /* takes mheap.lock */
-    sgc_lock(&sgc_heap.lock);
+    mcache *np = np_lock(&sgc_heap.lock);
     bool back = sgc_heap.scavenging == NULL;
-    sgc_unlock(&sgc_heap.lock);
+    np_unlock(&sgc_heap.lock, np);
     if (back)
       break;
     sched_yield();

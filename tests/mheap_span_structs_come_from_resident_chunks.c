@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "spangc-int.h"
+#include "nopreempt.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
@@ -47,16 +47,16 @@ int main(void) {
    * between the carving point and what was made resident are resident;
    * and a chunk just mapped is resident for its first 64 KiB at least. */
   for (int i = 0; i < N; i++) {
-    sgc_lock(&f->lock);
+    mcache *np = np_lock(&f->lock);
     size_t before = f->nchunk;
-    sgc_unlock(&f->lock);
+    np_unlock(&f->lock, np);
     keep[i] = sgc_alloc_noscan(MAX_SMALL_SIZE + 1);
     CHECK(keep[i] != NULL);
-    sgc_lock(&f->lock);
+    np = np_lock(&f->lock);
     uintptr_t carve = (uintptr_t)f->chunk, end = carve + f->nchunk;
     uintptr_t ready = (uintptr_t)f->ready;
     bool fresh = f->nchunk > before; /* a new chunk was just mapped */
-    sgc_unlock(&f->lock);
+    np_unlock(&f->lock, np);
     CHECKF(ready >= carve, "resident up to %#lx, carving at %#lx",
            (unsigned long)ready, (unsigned long)carve);
     uintptr_t lo = (carve + page - 1) & ~(page - 1);

@@ -63,7 +63,7 @@ set -u
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
 CONFIGS=${CONFIGS:-"release nogen nodirty conc asan tsan tsanconc fuzz"}
-pass=0; fail=0; failed_names=(); built=()
+pass=0; fail=0; failed_names=(); failed_output=(); built=()
 
 # BUILD_TARGET=t: build only target t (and what it depends on), not all.
 run_config() {
@@ -111,6 +111,13 @@ run_config() {
   echo "=== $name: $p passed, $f failed in $((SECONDS - t0)) s (suite at $((SECONDS / 60)) min)"
   for t in $(grep -E "^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(\*\*\*|Failed|Timeout|Exception)" "$log" | sed -E 's/.*Test +#[0-9]+: ([^ ]+).*/\1/'); do
     failed_names+=("$name:$t")
+    # What the test printed (ctest puts it after the outcome line), kept
+    # to be shown again at the end: CI's record keeps only the last lines
+    # of the run, and a rare failure must be diagnosable from it.
+    failed_output+=("--- $name:$t" "$(awk -v t="$t" '
+      /^ *[0-9]+\/[0-9]+ Test +#[0-9]+: / { on = index($0, " " t " ") > 0; next }
+      /% tests passed, / { on = 0 }
+      on' "$log" | tail -25)")
   done
 }
 
@@ -157,6 +164,9 @@ if [[ " $CONFIGS " == *" fuzz "* ]]; then
 fi
 
 echo
+if [ ${#failed_output[@]} -gt 0 ]; then
+  printf '%s\n' "${failed_output[@]}"
+fi
 if [ ${#failed_names[@]} -gt 0 ]; then
   echo "failed: ${failed_names[*]}"
 fi

@@ -11,7 +11,7 @@
  * spans behind the test's back. */
 #include "check.h"
 #include "gctest.h"
-#include "spangc-int.h"
+#include "nopreempt.h"
 
 #define SIZE 1024
 
@@ -42,10 +42,10 @@ static void garbage_until_gc(void) {
 static int empty_on_nonempty(int sc) {
   mcentral *c = &sgc_heap.central[sc];
   int n = 0;
-  sgc_lock(&c->lock);
+  mcache *np = np_lock(&c->lock);
   for (mspan *s = c->nonempty.first; s != NULL; s = s->next)
     n += s->nalloc == 0;
-  sgc_unlock(&c->lock);
+  np_unlock(&c->lock, np);
   return n;
 }
 
