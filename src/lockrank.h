@@ -129,7 +129,13 @@ extern __thread int lockrank_stops_kept_away;
 #define LOCKRANK_STOPS_KEPT_AWAY(d) ((void)0)
 #endif
 
-#if SPANGC_DEBUG
+/* The record is kept by the debug library, and by code built against it
+ * that asks for it without the library's assertions (tests: their own
+ * sgc_lock calls are checked too). */
+#ifndef SPANGC_LOCKRANK
+#define SPANGC_LOCKRANK SPANGC_DEBUG
+#endif
+#if SPANGC_LOCKRANK
 #define LOCKRANK_ACQUIRE(p, r, sh) lockrank_acquire((p), (r), (sh))
 #define LOCKRANK_RELEASE(p, r) lockrank_release((p), (r))
 #define LOCKRANK_ACQUIRED_TRY(p, r) lockrank_acquired_try((p), (r))
