@@ -3,11 +3,11 @@
  * no-preempt region, so that a collection started meanwhile by another
  * thread (in concurrent mode, by the collector's own thread) never parks
  * the test holding a lock the stop needs (rule:no-stop-holding-lock).
- * The test's inline sgc_lock is built without the debug build's check of
- * that rule (tests are built with SPANGC_DEBUG=0): use these.  A test
- * that held mheap.lock outside a region hung one run in about 300 in
- * conc (mheap_allspans_grows_under_threads: parked in its wait for the
- * sweep, its lock wanted by the stop's snapshot). */
+ * In a Debug build a test's own sgc_lock outside a region aborts naming
+ * the lock and the rule (tests/CMakeLists.txt sets SPANGC_LOCKRANK).  A
+ * test that held mheap.lock outside a region hung one run in about 300
+ * in conc (mheap_allspans_grows_under_threads: parked in its wait for
+ * the sweep, its lock wanted by the stop's snapshot). */
 #ifndef SPANGC_TEST_NOPREEMPT_H
 #define SPANGC_TEST_NOPREEMPT_H
 #include "spangc-int.h"

@@ -111,11 +111,13 @@ run_config() {
   echo "=== $name: $p passed, $f failed in $((SECONDS - t0)) s (suite at $((SECONDS / 60)) min)"
   for t in $(grep -E "^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(\*\*\*|Failed|Timeout|Exception)" "$log" | sed -E 's/.*Test +#[0-9]+: ([^ ]+).*/\1/'); do
     failed_names+=("$name:$t")
-    # What the test printed (ctest puts it after the outcome line), kept
-    # to be shown again at the end: CI's record keeps only the last lines
-    # of the run, and a rare failure must be diagnosable from it.
+    # Its outcome line and what it printed (ctest puts that after the
+    # line), kept to be shown again at the end: CI's record keeps only the
+    # last lines of the run, and a rare failure must be diagnosable from
+    # it.
     failed_output+=("--- $name:$t" "$(awk -v t="$t" '
-      /^ *[0-9]+\/[0-9]+ Test +#[0-9]+: / { on = index($0, " " t " ") > 0; next }
+      /^ *[0-9]+\/[0-9]+ Test +#[0-9]+: / {
+        on = index($0, " " t " ") > 0; if (on) print; next }
       /% tests passed, / { on = 0 }
       on' "$log" | tail -25)")
   done
