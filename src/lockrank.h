@@ -15,11 +15,13 @@
  * types.  The recursive allocation lock of that layer is an sgc_rmutex.
  *
  * Release builds: sgc_lock and friends are exactly the pthread call.
- * Debug builds (SPANGC_DEBUG): each thread keeps the ranks it holds
- * (lockrank.c); taking a lock out of order aborts naming both locks, and
- * SGC_ASSERT_HELD checks that the calling thread owns a mutex.  The layout
- * of the types is the same in both builds (tests built without
- * SPANGC_DEBUG share structures with a debug library).
+ * Debug builds (SPANGC_LOCKRANK, which follows SPANGC_DEBUG unless set):
+ * each thread keeps the ranks it holds (lockrank.c); taking a lock out of
+ * order, or outside a no-preempt region where a stop could park the
+ * thread, aborts naming the lock, and SGC_ASSERT_HELD checks that the
+ * calling thread owns a mutex.  The layout of the types is the same in
+ * both builds (tests built without SPANGC_DEBUG share structures with a
+ * debug library, and keep the record with SPANGC_LOCKRANK=1).
  */
 #ifndef SPANGC_LOCKRANK_H
 #define SPANGC_LOCKRANK_H
@@ -116,24 +118,24 @@ int lockrank_held_at_stop(void);
  * decides whether the order is checked). */
 void lockrank_test_take_in_order(sgc_mutex *a, sgc_mutex *b);
 
-/* Debug builds: the calling thread is, for a while, where the protocol
- * rather than a no-preempt region keeps every stop away (a mark assist:
- * the final stop waits for the assists, and any other stop for gc_lock,
- * which the concurrent collection holds: rule:assists-end-before-the-stop);
- * lockrank_acquire's check of rule:no-stop-holding-lock lets its locks
- * be. */
-#if SPANGC_DEBUG
-extern __thread int lockrank_stops_kept_away;
-#define LOCKRANK_STOPS_KEPT_AWAY(d) (lockrank_stops_kept_away += (d))
-#else
-#define LOCKRANK_STOPS_KEPT_AWAY(d) ((void)0)
-#endif
-
 /* The record is kept by the debug library, and by code built against it
  * that asks for it without the library's assertions (tests: their own
  * sgc_lock calls are checked too). */
 #ifndef SPANGC_LOCKRANK
 #define SPANGC_LOCKRANK SPANGC_DEBUG
+#endif
+
+/* Where the record is kept: the calling thread is, for a while, where
+ * the protocol rather than a no-preempt region keeps every stop away (a
+ * mark assist: the final stop waits for the assists, and any other stop
+ * for gc_lock, which the concurrent collection holds:
+ * rule:assists-end-before-the-stop); lockrank_acquire's check of
+ * rule:no-stop-holding-lock lets its locks be. */
+#if SPANGC_LOCKRANK
+extern __thread int lockrank_stops_kept_away;
+#define LOCKRANK_STOPS_KEPT_AWAY(d) (lockrank_stops_kept_away += (d))
+#else
+#define LOCKRANK_STOPS_KEPT_AWAY(d) ((void)0)
 #endif
 #if SPANGC_LOCKRANK
 #define LOCKRANK_ACQUIRE(p, r, sh) lockrank_acquire((p), (r), (sh))
