@@ -125,8 +125,8 @@ void lockrank_test_take_in_order(sgc_mutex *a, sgc_mutex *b);
 #define SPANGC_LOCKRANK SPANGC_DEBUG
 #endif
 
-/* Where the record is kept: the calling thread is, for a while, where
- * the protocol rather than a no-preempt region keeps every stop away (a
+/* With the record: the calling thread is, for a while, where the
+ * protocol rather than a no-preempt region keeps every stop away (a
  * mark assist: the final stop waits for the assists, and any other stop
  * for gc_lock, which the concurrent collection holds:
  * rule:assists-end-before-the-stop); lockrank_acquire's check of

@@ -5,11 +5,11 @@
  * only in ascending address order; a _locked function called without its
  * lock aborts naming the lock; a registered thread taking a lock the
  * collector needs outside a no-preempt region aborts naming the lock and
- * the rule (rule:no-stop-holding-lock).  Each case runs in a child process of its
- * own (run_self); the orders the runtime uses must not abort.  The release
- * build does not check (each lock call is the bare pthread call): there
- * the wrong orders are only shown not to abort, and the test says it
- * skipped the checks. */
+ * the rule (rule:no-stop-holding-lock).  Each case runs in a child
+ * process of its own (run_self); the orders the runtime uses must not
+ * abort.  The release build does not check (each lock call is the bare
+ * pthread call): there the wrong orders are only shown not to abort, and
+ * the test says it skipped the checks. */
 #include <signal.h>
 #include <string.h>
 
