@@ -244,6 +244,11 @@ static void heap_verify(void) {
   mheap *h = &sgc_heap;
   for (;;) {
     bool swept = true;
+    /* In a region, as the runtime takes its locks: a collection another
+     * thread starts must not park this one holding mheap.lock, which its
+     * stop needs (rule:no-stop-holding-lock; the Debug build's check
+     * aborted here). */
+    nopreempt_enter(c);
     sgc_lock(&h->lock);
     uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
     for (uint32_t k = 0; k < h->nspan && swept; k++) {
@@ -253,6 +258,7 @@ static void heap_verify(void) {
         swept = false;
     }
     sgc_unlock(&h->lock);
+    nopreempt_leave(c);
     if (swept)
       break;
     sched_yield();
