@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spangc-int.h"
+#include "nopreempt.h" /* tests/: the runtime's locks taken its way */
 
 #define NENT 32
 #define NROOTAREA 8
@@ -234,35 +234,9 @@ static void verify_all(void) {
 /* Finish the sweep (ours and the background sweeper's span in progress)
  * so that no other thread changes the heap, then run the heap verifier. */
 static void heap_verify(void) {
-  mcache *c = mcache_get();
-  if (c == NULL)
+  if (mcache_get() == NULL)
     return;
-  nopreempt_enter(c);
-  while (sweepone(false) != -1)
-    ;
-  nopreempt_leave(c);
-  mheap *h = &sgc_heap;
-  for (;;) {
-    bool swept = true;
-    /* In a region, as the runtime takes its locks: a collection another
-     * thread starts must not park this one holding mheap.lock, which its
-     * stop needs (rule:no-stop-holding-lock; the Debug build's check
-     * aborted here). */
-    nopreempt_enter(c);
-    sgc_lock(&h->lock);
-    uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
-    for (uint32_t k = 0; k < h->nspan && swept; k++) {
-      mspan *s = h->allspans[k];
-      if (ATOMIC_LOAD(&s->state) == MSPAN_INUSE &&
-          ATOMIC_LOAD(&s->sweepgen) != sg)
-        swept = false;
-    }
-    sgc_unlock(&h->lock);
-    nopreempt_leave(c);
-    if (swept)
-      break;
-    sched_yield();
-  }
+  np_wait_swept(0);
   sgc_heap_verify();
 }
 

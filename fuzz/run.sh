@@ -15,7 +15,7 @@ mkdir -p "$OUT/corpus" "$OUT/crashes"
 echo "=== fuzz: build $OUT/api_fuzzer"
 if ! $CC -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
      -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -DSPANGC_DEBUG=1 \
-     -DSPANGC_SANITIZED=1 -Iinclude -Isrc src/*.c fuzz/api_fuzzer.c \
+     -DSPANGC_SANITIZED=1 -Iinclude -Isrc -Itests src/*.c fuzz/api_fuzzer.c \
      -lpthread -o "$OUT/api_fuzzer" >"$OUT/build.log" 2>&1; then
   cat "$OUT/build.log" | tail -30
   echo "=== fuzz: BUILD FAILED"

@@ -332,6 +332,13 @@ enum { SWEEP_BG, SWEEP_DEMAND, SWEEP_PAUSE, SWEEP_ASSIST };
  * world stopped).  'why' only says which counter the sweep goes to. */
 static intptr_t sweep_next(int why, sweep_batch *b) {
   mheap *h = &sgc_heap;
+  if (SPANGC_DEBUG && why != SWEEP_PAUSE) {
+    mcache *me = sgc_tls_cache;
+    if (me && me->thr && me->nopreempt == 0 && !world_in_collector)
+      sgc_fatal("sweeping outside a no-preempt region: a collection could "
+                "replace the sweep snapshot under this thread, or stop it "
+                "holding a span half swept");
+  }
   uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
   for (;;) {
     uint32_t i = ATOMIC_ADD(&sweep.idx, 1) - 1;

@@ -6,9 +6,7 @@
  * shared exchange and freed there.  No object is ever corrupted by
  * another's allocation, and the heap verifies at the end. */
 #include <pthread.h>
-#include <sched.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "check.h"
 #include "gctest.h"
@@ -115,27 +113,6 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-static void sweep_quiesce(void) {
-  while (sweepone(false) != -1)
-    ;
-  for (;;) {
-    bool busy = false;
-    mcache *np = np_lock(&sgc_heap.lock);
-    uint32_t sg = sgc_heap.sweepgen;
-    for (uint32_t k = 0; k < sgc_heap.nspan && !busy; k++) {
-      mspan *sp = sgc_heap.allspans[k];
-      busy = ATOMIC_LOAD(&sp->state) == MSPAN_INUSE &&
-             ATOMIC_LOAD(&sp->sweepgen) != sg;
-    }
-    np_unlock(&sgc_heap.lock, np);
-    if (!busy)
-      break;
-    sched_yield();
-  }
-  struct timespec ts = {0, 20 * 1000 * 1000};
-  nanosleep(&ts, NULL);
-}
-
 int main(void) {
   sgc_init();
   iters = scaled(120000);
@@ -162,7 +139,7 @@ int main(void) {
       }
   for (int j = 0; j < nxchg; j++)
     check_obj(&xchg[j], -1);
-  sweep_quiesce();
+  np_wait_swept(20);
   sgc_heap_verify();
 
   sgc_collect();
@@ -172,7 +149,7 @@ int main(void) {
         check_obj(&live[t][k], -1);
   for (int j = 0; j < nxchg; j++)
     check_obj(&xchg[j], -1);
-  sweep_quiesce();
+  np_wait_swept(20);
   sgc_heap_verify();
 
   sgc_stats st;

@@ -6,8 +6,6 @@
  * is in a distinct span, the heap verifies, and nspan counts at least as
  * many spans as were made. */
 #include <pthread.h>
-#include <sched.h>
-#include <time.h>
 #include <stdint.h>
 
 #include "check.h"
@@ -67,29 +65,6 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-/* Wait until the sweep of the last collection is over, so that no other
- * thread changes the heap while sgc_heap_verify walks it. */
-static void sweep_quiesce(void) {
-  while (sweepone(false) != -1)
-    ;
-  for (;;) {
-    bool busy = false;
-    mcache *np = np_lock(&sgc_heap.lock);
-    uint32_t sg = sgc_heap.sweepgen;
-    for (uint32_t k = 0; k < sgc_heap.nspan && !busy; k++) {
-      mspan *s = sgc_heap.allspans[k];
-      busy = ATOMIC_LOAD(&s->state) == MSPAN_INUSE &&
-             ATOMIC_LOAD(&s->sweepgen) != sg;
-    }
-    np_unlock(&sgc_heap.lock, np);
-    if (!busy)
-      break;
-    sched_yield();
-  }
-  struct timespec ts = {0, 20 * 1000 * 1000};
-  nanosleep(&ts, NULL);
-}
-
 int main(void) {
   sgc_init();
   /* Even scaled down, enough spans to grow allspans past 8192 twice. */
@@ -115,7 +90,7 @@ int main(void) {
              (void *)s->base, s->nelems);
       CHECK(sgc_base((char *)objs[t][i] + sizes[t][i] - 1) == objs[t][i]);
     }
-  sweep_quiesce();
+  np_wait_swept(20);
   sgc_heap_verify();
 
   /* Each object has its own span, so at least 'total' spans were made. */
@@ -140,7 +115,7 @@ int main(void) {
   for (int t = 0; t < NTHREADS; t++)
     for (long i = 0; i < per_thread; i++)
       verify(t, i);
-  sweep_quiesce();
+  np_wait_swept(20);
   sgc_heap_verify();
   return 0;
 }

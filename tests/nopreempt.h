@@ -10,6 +10,9 @@
  * the sweep, its lock wanted by the stop's snapshot). */
 #ifndef SPANGC_TEST_NOPREEMPT_H
 #define SPANGC_TEST_NOPREEMPT_H
+#include <sched.h>
+#include <time.h>
+
 #include "spangc-int.h"
 
 /* Enter a region (an unregistered thread enters as an outsider: no stop
@@ -19,13 +22,13 @@ static inline void np_leave(mcache *c) { nopreempt_leave_any(c); }
 
 /* m taken inside a region of its own; np_unlock ends both. */
 static inline mcache *np_lock(sgc_mutex *m) {
-  mcache *c = nopreempt_enter_any();
+  mcache *c = np_enter();
   sgc_lock(m);
   return c;
 }
 static inline void np_unlock(sgc_mutex *m, mcache *c) {
   sgc_unlock(m);
-  nopreempt_leave_any(c);
+  np_leave(c);
 }
 
 /* A statement run inside a no-preempt region of its own. */
@@ -35,4 +38,38 @@ static inline void np_unlock(sgc_mutex *m, mcache *c) {
     stmt;                                                                      \
     np_leave(np_c_);                                                           \
   } while (0)
+
+/* Wait until the last collection's sweep is over, so that no other thread
+ * changes the heap while a test walks it (sgc_heap_verify): sweep what is
+ * left, a span at a time in a region (the sweep snapshot is read only
+ * inside one, where no collection can replace it), then poll allspans
+ * under mheap.lock until no in-use span is unswept (other threads may
+ * still be sweeping the ones they claimed); then settle_ms more for a
+ * sweeper to finish with the span it just published. */
+static inline void np_wait_swept(unsigned settle_ms) {
+  for (;;) {
+    mcache *c = np_enter();
+    intptr_t r = sweepone(false);
+    np_leave(c);
+    if (r == -1)
+      break;
+  }
+  for (;;) {
+    bool busy = false;
+    mcache *c = np_lock(&sgc_heap.lock);
+    uint32_t sg = ATOMIC_LOAD(&sgc_heap.sweepgen);
+    for (uint32_t k = 0; k < sgc_heap.nspan && !busy; k++) {
+      mspan *s = sgc_heap.allspans[k];
+      busy = ATOMIC_LOAD(&s->state) == MSPAN_INUSE &&
+             ATOMIC_LOAD(&s->sweepgen) != sg;
+    }
+    np_unlock(&sgc_heap.lock, c);
+    if (!busy)
+      break;
+    sched_yield();
+  }
+  struct timespec ts = {settle_ms / 1000, settle_ms % 1000 * 1000000L};
+  if (settle_ms)
+    nanosleep(&ts, NULL);
+}
 #endif

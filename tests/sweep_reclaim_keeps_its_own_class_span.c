@@ -62,9 +62,8 @@ int main(void) {
      * span for the refill. */
     int before = empty_on_nonempty(sc);
     uint64_t b0 = span_bytes();
-    mcache *c = nopreempt_enter_any();
-    bool swept = sweep_reclaim(npages, sc);
-    nopreempt_leave_any(c);
+    bool swept;
+    NP(swept = sweep_reclaim(npages, sc));
     CHECK(swept);
     int after = empty_on_nonempty(sc);
     uint64_t b1 = span_bytes();
@@ -78,9 +77,7 @@ int main(void) {
     }
     /* Not kept: the emptied span goes to the heap. */
     before = empty_on_nonempty(sc);
-    c = nopreempt_enter_any();
-    swept = sweep_reclaim(npages, -1);
-    nopreempt_leave_any(c);
+    NP(swept = sweep_reclaim(npages, -1));
     uint64_t b2 = span_bytes();
     CHECKF(empty_on_nonempty(sc) == before,
            "a reclaim for no class kept a span with its class");
