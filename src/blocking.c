@@ -105,4 +105,7 @@ void sgc_exit_blocking(void) {
   t->state = THR_RUNNING;
   sgc_unlock(&world.mutex);
   nopreempt_leave(c);
+#if SPANGC_DEBUG
+  lockrank_check_unblocked();
+#endif
 }

@@ -98,6 +98,23 @@ static void check_preemptible(const void *lock, int rank) {
             lockrank_name(rank), rank, lock);
 }
 
+/* The same rule for a lock taken in a blocking region (where the check
+ * above lets it be) and still held when the thread leaves the region:
+ * from there on a stop may park it.  Held with gc_lock, hold_lock or
+ * threads_lock (lock_as_blocking's), no stop can begin. */
+void lockrank_check_unblocked(void) {
+  mcache *c = sgc_tls_cache;
+  int r = lockrank_held_at_stop();
+  if (r <= LOCKRANK_GC || (c && c->nopreempt > 0) ||
+      lockrank_stops_kept_away > 0 || held.count[LOCKRANK_GC] > 0 ||
+      held.count[LOCKRANK_HOLD] > 0 || held.count[LOCKRANK_THREADS] > 0)
+    return;
+  sgc_fatal("leaving a blocking region holding %s (rank %d), outside a "
+            "no-preempt region: a stop could park this thread holding it "
+            "(rule:no-stop-holding-lock)",
+            lockrank_name(r), r);
+}
+
 void lockrank_acquire(const void *lock, int rank, bool shared) {
   if (rank <= LOCKRANK_NONE || rank >= LOCKRANK_COUNT)
     sgc_fatal("lock order: taking a lock with no rank (%d) at %p", rank,

@@ -114,6 +114,9 @@ void lockrank_assert_held(const sgc_mutex *m, const char *file, int line);
  * layer's, whose waiters wait in blocking regions); LOCKRANK_NONE if
  * none.  Read from a signal handler too: the record is initial-exec TLS. */
 int lockrank_held_at_stop(void);
+/* Leaving a blocking region: aborts if the thread still holds a lock that
+ * no stop may find it holding (a lock taken while blocking). */
+void lockrank_check_unblocked(void);
 /* Tests: take a then b, then release both (the library's own build
  * decides whether the order is checked). */
 void lockrank_test_take_in_order(sgc_mutex *a, sgc_mutex *b);
