@@ -42,19 +42,20 @@ static inline void np_unlock(sgc_mutex *m, mcache *c) {
 /* Wait until the last collection's sweep is over, so that no other thread
  * changes the heap while a test walks it (sgc_heap_verify): sweep what is
  * left, a span at a time in a region (the sweep snapshot is read only
- * inside one, where no collection can replace it), then poll allspans
- * under mheap.lock until no in-use span is unswept (other threads may
- * still be sweeping the ones they claimed); then settle_ms more for a
- * sweeper to finish with the span it just published. */
+ * inside one, where no collection can replace it), then look at allspans
+ * under mheap.lock for an in-use span not swept yet (another thread may
+ * still be sweeping one it claimed, or a collection opened a new
+ * generation meanwhile: sweep again); then settle_ms more for a sweeper
+ * to finish with the span it just published. */
 static inline void np_wait_swept(unsigned settle_ms) {
   for (;;) {
-    mcache *c = np_enter();
-    intptr_t r = sweepone(false);
-    np_leave(c);
-    if (r == -1)
-      break;
-  }
-  for (;;) {
+    for (;;) {
+      mcache *c = np_enter();
+      intptr_t r = sweepone(false);
+      np_leave(c);
+      if (r == -1)
+        break;
+    }
     bool busy = false;
     mcache *c = np_lock(&sgc_heap.lock);
     uint32_t sg = ATOMIC_LOAD(&sgc_heap.sweepgen);

@@ -214,7 +214,11 @@ static void inspect(mthread *t, void *arg) {
 static void check_stopped_in_loop(wcase *c) {
   inspected = c;
   seen = 0;
+  /* The list under threads_lock, taken as the runtime takes it: holding
+   * it, no stop begins, so the saved contexts stay as they are. */
+  lock_as_blocking(&threads_lock);
   world_foreach_thread(inspect, NULL);
+  sgc_unlock(&threads_lock);
   CHECKF(seen, "worker not found among the registered threads");
   CHECKF(seen_rip >= loop_lo && seen_rip < loop_hi,
          "%s: the worker was not stopped inside its spin loop (rip %#lx, "
