@@ -172,8 +172,25 @@ uint32_t mspan_count_marks(const mspan *s) {
   return n;
 }
 
+/* Debug: a registered thread sweeps, or reads the sweep snapshot, only
+ * inside a no-preempt region, or as the collector with the world stopped
+ * (sweep_finish): outside one a collection could replace the snapshot
+ * under it, or stop it holding a span half swept.  Checked where spans
+ * are swept (every path: sweep_next, mspan_ensure_swept, the refill's
+ * own sweep) and where the snapshot is read. */
+static void check_sweeper_in_region(void) {
+  mcache *me = sgc_tls_cache;
+  if (me && me->thr && me->nopreempt == 0 && !world_in_collector &&
+      !world_is_stopped())
+    sgc_fatal("sweeping outside a no-preempt region: a collection could "
+              "replace the sweep snapshot under this thread, or stop it "
+              "holding a span half swept");
+}
+
 bool mspan_sweep_to(mspan *s, bool preserve, sweep_batch *b) {
   mheap *h = &sgc_heap;
+  if (SPANGC_DEBUG)
+    check_sweeper_in_region();
   uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
   if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE ||
       ATOMIC_LOAD(&s->sweepgen) != sg - 1)
@@ -332,13 +349,8 @@ enum { SWEEP_BG, SWEEP_DEMAND, SWEEP_PAUSE, SWEEP_ASSIST };
  * world stopped).  'why' only says which counter the sweep goes to. */
 static intptr_t sweep_next(int why, sweep_batch *b) {
   mheap *h = &sgc_heap;
-  if (SPANGC_DEBUG && why != SWEEP_PAUSE) {
-    mcache *me = sgc_tls_cache;
-    if (me && me->thr && me->nopreempt == 0 && !world_in_collector)
-      sgc_fatal("sweeping outside a no-preempt region: a collection could "
-                "replace the sweep snapshot under this thread, or stop it "
-                "holding a span half swept");
-  }
+  if (SPANGC_DEBUG && why != SWEEP_PAUSE)
+    check_sweeper_in_region();
   uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
   for (;;) {
     uint32_t i = ATOMIC_ADD(&sweep.idx, 1) - 1;

@@ -69,8 +69,9 @@ static inline void np_wait_swept(unsigned settle_ms) {
       break;
     sched_yield();
   }
+  /* The whole settle_ms: a stop's signal cuts a sleep short. */
   struct timespec ts = {settle_ms / 1000, settle_ms % 1000 * 1000000L};
-  if (settle_ms)
-    nanosleep(&ts, NULL);
+  while (settle_ms && nanosleep(&ts, &ts) != 0)
+    ;
 }
 #endif
