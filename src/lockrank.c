@@ -74,6 +74,17 @@ int lockrank_held_at_stop(void) {
 
 __thread int lockrank_stops_kept_away;
 
+/* Is the calling thread where no stop can park it: unregistered (never
+ * stopped), in a no-preempt region or a blocking region, the collector,
+ * in a mark assist, or holding gc_lock or hold_lock (no stop can begin)? */
+static bool stops_kept_away(void) {
+  mcache *c = sgc_tls_cache;
+  return c == NULL || c->thr == NULL || c->nopreempt > 0 ||
+         world_in_collector || lockrank_stops_kept_away > 0 ||
+         c->thr->state == THR_BLOCKING || held.count[LOCKRANK_GC] > 0 ||
+         held.count[LOCKRANK_HOLD] > 0;
+}
+
 /* rule:no-stop-holding-lock, checked where the lock is taken rather than
  * only when a stop happens to land while it is held: a registered thread
  * takes a lock the collector needs only inside a no-preempt region.  Not
@@ -86,12 +97,8 @@ __thread int lockrank_stops_kept_away;
  * gc_lock (init_lock, hold_lock, gc_lock itself), and rec_lock (held
  * with every signal blocked: the suspend signal waits). */
 static void check_preemptible(const void *lock, int rank) {
-  mcache *c = sgc_tls_cache;
-  if (c == NULL || c->thr == NULL || c->nopreempt > 0 || world_in_collector ||
-      lockrank_stops_kept_away > 0 || c->thr->state == THR_BLOCKING ||
-      rank <= LOCKRANK_GC || rank == LOCKRANK_REC ||
-      waited_for_blocking(rank) || held.count[LOCKRANK_GC] > 0 ||
-      held.count[LOCKRANK_HOLD] > 0)
+  if (rank <= LOCKRANK_GC || rank == LOCKRANK_REC ||
+      waited_for_blocking(rank) || stops_kept_away())
     return;
   sgc_fatal("taking %s (rank %d) at %p outside a no-preempt region: a stop "
             "could park this thread holding it (rule:no-stop-holding-lock)",
@@ -103,11 +110,9 @@ static void check_preemptible(const void *lock, int rank) {
  * from there on a stop may park it.  Held with gc_lock, hold_lock or
  * threads_lock (lock_as_blocking's), no stop can begin. */
 void lockrank_check_unblocked(void) {
-  mcache *c = sgc_tls_cache;
   int r = lockrank_held_at_stop();
-  if (r <= LOCKRANK_GC || (c && c->nopreempt > 0) ||
-      lockrank_stops_kept_away > 0 || held.count[LOCKRANK_GC] > 0 ||
-      held.count[LOCKRANK_HOLD] > 0 || held.count[LOCKRANK_THREADS] > 0)
+  if (r <= LOCKRANK_GC || held.count[LOCKRANK_THREADS] > 0 ||
+      stops_kept_away())
     return;
   sgc_fatal("leaving a blocking region holding %s (rank %d), outside a "
             "no-preempt region: a stop could park this thread holding it "

@@ -349,7 +349,7 @@ enum { SWEEP_BG, SWEEP_DEMAND, SWEEP_PAUSE, SWEEP_ASSIST };
  * world stopped).  'why' only says which counter the sweep goes to. */
 static intptr_t sweep_next(int why, sweep_batch *b) {
   mheap *h = &sgc_heap;
-  if (SPANGC_DEBUG && why != SWEEP_PAUSE)
+  if (SPANGC_DEBUG)
     check_sweeper_in_region();
   uint32_t sg = ATOMIC_LOAD(&h->sweepgen);
   for (;;) {
