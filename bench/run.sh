@@ -1404,7 +1404,8 @@ part_shrink() {
 # compile-file to a native .fas (Lisp to C to gcc; timed: ecl --norc --load
 # x.fas).  Variant stock runs with LD_LIBRARY_PATH unset (Debian's
 # libgc.so.1), variant ours with LD_LIBRARY_PATH=$GCC_LIBDIR (our
-# libgc.so.1); they alternate each rep.  Target: every wall ratio (ours /
+# libgc.so.1); they alternate each rep, and so does which of them runs
+# first.  Target: every wall ratio (ours /
 # stock, medians) <= 1.00 and every peak-RSS ratio <= 1.10.
 PROG_NAMES="binarytrees lists hashstrings vectors"
 declare -A PROG_LANG_LABEL=([guile]="Guile" [ecl]="ECL")
@@ -1486,10 +1487,14 @@ part_programs() {
     PROG_OK[$lang]=$ok
     [ -n "$ok" ] && langs="$langs $lang"
   done
+  local order
   for r in $(seq 1 "$PROG_REPS"); do
+    # which library runs first alternates too: a program run right after
+    # another finds the machine in a different state (caches, frequency)
+    if [ $((r % 2)) = 1 ]; then order="stock ours"; else order="ours stock"; fi
     for lang in $langs; do
       for n in ${PROG_OK[$lang]}; do
-        for v in stock ours; do
+        for v in $order; do
           prog_cmd "$lang" "$n"
           PROG_SIZE=$PROG_SIZE GUILE_AUTO_COMPILE=0 run_one "$lang-$n" prog "$v" "$r" "${PROG_CMD[@]}"
         done

@@ -526,6 +526,8 @@ bool gc_over_max_heap(uintptr_t more_pages);
 void mheap_note_rootspan(mspan *s);
 void mheap_forget_rootspan(mspan *s);
 bool gc_has_max_heap(void);
+/* No hard limit, or the spans in use (stacks too) within 1/div of it. */
+bool gc_far_below_max_heap(unsigned div);
 uint64_t gc_max_heap(void); /* 0: none */
 void gc_raise_min_goal(uint64_t bytes);
 /* An allocation of npages failed (sgc_set_max_heap, or the page heap

@@ -5,7 +5,8 @@
  * spans or fresh pages, not into holes among old objects
  * (rule:dense-spans-kept).  Once a later sweep has freed more of it (here
  * half), its slots are reused.  Before the rule, the first allocations
- * after the collection all went into the holes. */
+ * after the collection all went into the holes.  A hard limit far above
+ * the heap leaves the rule on. */
 #include <stdint.h>
 #include <stdio.h>
 
@@ -79,6 +80,22 @@ int main(void) {
                      "spans", in1, n1);
   for (int i = 0; i < n1; i++)
     young[i] = NULL;
+
+  /* The same under a hard limit far above the heap (ECL sets 4 GiB at
+   * start-up): the old spans are as dense as before, and the rule holds.
+   * It used to be off under any hard limit: every new object went into
+   * the holes first.  (Near a limit it is off: the test of dense spans
+   * serving when the heap cannot grow.) */
+  sgc_set_max_heap((size_t)1 << 30);
+  sgc_collect();
+  int in1b = allocate_and_count(n1);
+  printf("dense, 1 GiB hard limit: %d of %d new objects in the old spans\n",
+         in1b, n1);
+  CHECKF(in1b <= 128, "%d of %d new objects went into the holes of dense "
+                      "spans under a hard limit far above the heap", in1b, n1);
+  for (int i = 0; i < n1; i++)
+    young[i] = NULL;
+  sgc_set_max_heap(0);
 
   /* Half dropped: the old spans are sparse enough now. */
   for (int i = 0; i < N; i++)
