@@ -525,7 +525,6 @@ bool gc_over_max_heap(uintptr_t more_pages);
  * s is freed or allocated again (mheap.lock). */
 void mheap_note_rootspan(mspan *s);
 void mheap_forget_rootspan(mspan *s);
-bool gc_has_max_heap(void);
 /* No hard limit, or the spans in use (stacks too) within 1/div of it. */
 bool gc_far_below_max_heap(unsigned div);
 uint64_t gc_max_heap(void); /* 0: none */

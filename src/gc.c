@@ -371,14 +371,13 @@ bool gc_over_max_heap(uintptr_t more_pages) {
                       more_pages) * PAGE_SIZE > max;
 }
 
-bool gc_has_max_heap(void) { return ATOMIC_LOAD_RELAXED(&gc.max_heap) != 0; }
-
 bool gc_far_below_max_heap(unsigned div) {
   uint64_t max = ATOMIC_LOAD_RELAXED(&gc.max_heap);
   return max == 0 || (ATOMIC_LOAD_RELAXED(&sgc_heap.pages_inuse) +
                       ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack)) *
                              PAGE_SIZE <= max / div;
 }
+
 uint64_t gc_max_heap(void) { return ATOMIC_LOAD_RELAXED(&gc.max_heap); }
 
 /* --------------------------------------------------------------- public */
