@@ -7,7 +7,9 @@
  * before an allocation fails; with room left under a hard limit they are
  * filled before fresh pages are taken, which another size class may need
  * (helper-65's case: 64-byte objects took 4 MiB of fresh pages beside
- * their holes, and four fewer 1 MiB objects fitted under the limit); and
+ * their holes, and four fewer 1 MiB objects fitted under the limit);
+ * far below a hard limit they are kept, at the cost of at most a 64th of
+ * the limit to large objects; and
  * under a binding soft memory limit (sgc_set_memory_limit) they are
  * reused rather than fresh pages taken. */
 #include <stdint.h>
@@ -101,6 +103,41 @@ static void with_room_under_the_hard_limit(void) {
     young[i] = NULL;
 }
 
+/* Far below a hard limit (the spans in use within an eighth of it) the
+ * rule holds: new small objects take fresh pages beside the holes, which
+ * then hold back at most a 64th of the limit from large objects
+ * (helper-81: one fewer 1 MiB object under 64 MiB). */
+static void far_below_the_hard_limit(void) {
+  make_dense_spans();
+  uint64_t spans = span_bytes();
+  uint64_t limit = spans * 16;
+  sgc_set_max_heap(limit);
+  int n = N / 16 - 16;
+  for (int i = 0; i < n; i++) {
+    young[i] = sgc_alloc(SIZE);
+    CHECK(young[i] != NULL);
+  }
+  uint64_t grown = span_bytes() - spans;
+  int large = 0;
+  while (large < N - n && (young[n + large] = sgc_alloc_noscan(LARGE)) != NULL)
+    large++;
+  uint64_t room = limit - spans; /* all of it, had the holes been used */
+  printf("far below a %llu-byte hard limit: spans grew by %llu bytes for "
+         "%d objects the holes could hold; %d large objects fitted\n",
+         (unsigned long long)limit, (unsigned long long)grown, n, large);
+  CHECKF(grown >= (uint64_t)n * SIZE / 2, "spans grew by %llu bytes only: "
+         "the holes of dense spans were filled far below a hard limit",
+         (unsigned long long)grown);
+  CHECKF((uint64_t)(large + 1) * LARGE + limit / 64 >= room,
+         "%d objects of %u bytes fitted in %llu bytes of room: more than a "
+         "64th of the %llu-byte limit held back", large, LARGE,
+         (unsigned long long)room, (unsigned long long)limit);
+  check_objects();
+  sgc_set_max_heap(0);
+  for (int i = 0; i < n + large; i++)
+    young[i] = NULL;
+}
+
 /* A soft limit that binds: the free slots are reused, not new pages. */
 static void under_a_binding_memory_limit(void) {
   make_dense_spans();
@@ -134,6 +171,10 @@ int main(void) {
     obj[i] = NULL;
   sgc_collect();
   with_room_under_the_hard_limit();
+  for (int i = 0; i < N; i++)
+    obj[i] = NULL;
+  sgc_collect();
+  far_below_the_hard_limit();
   for (int i = 0; i < N; i++)
     obj[i] = NULL;
   sgc_collect();
