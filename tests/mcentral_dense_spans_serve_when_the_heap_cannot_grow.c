@@ -72,35 +72,58 @@ static void at_the_hard_limit(void) {
     young[i] = NULL;
 }
 
-/* Room under a hard limit: the holes are filled before pages are taken,
- * and the room is left whole to large objects. */
 #define ROOM (8u << 20)
 #define LARGE (1u << 20)
-static void with_room_under_the_hard_limit(void) {
+
+/* Dense spans made, then a hard limit of mul times their bytes plus add,
+ * as many small objects as their holes hold, and large objects until
+ * one is refused. */
+typedef struct {
+  uint64_t spans, limit, grown; /* grown: the spans, for the small ones */
+  int n, large;
+} limit_run;
+
+static limit_run fill_under_a_hard_limit(uint64_t mul, uint64_t add) {
+  limit_run r;
   make_dense_spans();
-  uint64_t spans = span_bytes();
-  sgc_set_max_heap(spans + ROOM);
-  int n = N / 16 - 16;
-  for (int i = 0; i < n; i++) {
+  r.spans = span_bytes();
+  r.limit = r.spans * mul + add;
+  sgc_set_max_heap(r.limit);
+  r.n = N / 16 - 16;
+  for (int i = 0; i < r.n; i++) {
     young[i] = sgc_alloc(SIZE);
     CHECK(young[i] != NULL);
   }
-  uint64_t grown = span_bytes() - spans;
-  int large = 0;
-  while (large < N && (young[n + large] = sgc_alloc_noscan(LARGE)) != NULL)
-    large++;
-  printf("room under the hard limit: spans grew by %llu bytes for %d "
-         "objects the holes hold; %d large objects fitted in %u MiB\n",
-         (unsigned long long)grown, n, large, ROOM >> 20);
-  CHECKF(grown < (uint64_t)n * SIZE / 4, "spans grew by %llu bytes: fresh "
-         "pages taken under a hard limit with free slots in dense spans",
-         (unsigned long long)grown);
-  CHECKF(large >= (int)(ROOM / LARGE) - 1, "only %d objects of %u bytes "
-         "fitted in the %u MiB of room", large, LARGE, ROOM >> 20);
+  r.grown = span_bytes() - r.spans;
+  r.large = 0;
+  while (r.large < N - r.n &&
+         (young[r.n + r.large] = sgc_alloc_noscan(LARGE)) != NULL)
+    r.large++;
+  printf("%llu-byte hard limit, %llu bytes of dense spans: spans grew by "
+         "%llu bytes for %d objects the holes hold; %d large objects "
+         "fitted\n", (unsigned long long)r.limit,
+         (unsigned long long)r.spans, (unsigned long long)r.grown, r.n,
+         r.large);
+  return r;
+}
+
+static void drop_the_run(const limit_run *r) {
   check_objects();
   sgc_set_max_heap(0);
-  for (int i = 0; i < n + large; i++)
+  for (int i = 0; i < r->n + r->large; i++)
     young[i] = NULL;
+}
+
+/* Room under a hard limit: the holes are filled before pages are taken,
+ * and the room is left whole to large objects. */
+static void with_room_under_the_hard_limit(void) {
+  limit_run r = fill_under_a_hard_limit(1, ROOM);
+  CHECKF(r.grown < (uint64_t)r.n * SIZE / 4, "spans grew by %llu bytes: "
+         "fresh pages taken under a hard limit with free slots in dense "
+         "spans", (unsigned long long)r.grown);
+  CHECKF(r.large >= (int)(ROOM / LARGE) - 1, "only %d objects of %u bytes "
+         "fitted in the %u MiB of room", r.large, LARGE, ROOM >> 20);
+  drop_the_run(&r);
 }
 
 /* Far below a hard limit (the spans in use within an eighth of it) the
@@ -108,34 +131,16 @@ static void with_room_under_the_hard_limit(void) {
  * then hold back at most a 64th of the limit from large objects
  * (helper-81: one fewer 1 MiB object under 64 MiB). */
 static void far_below_the_hard_limit(void) {
-  make_dense_spans();
-  uint64_t spans = span_bytes();
-  uint64_t limit = spans * 16;
-  sgc_set_max_heap(limit);
-  int n = N / 16 - 16;
-  for (int i = 0; i < n; i++) {
-    young[i] = sgc_alloc(SIZE);
-    CHECK(young[i] != NULL);
-  }
-  uint64_t grown = span_bytes() - spans;
-  int large = 0;
-  while (large < N - n && (young[n + large] = sgc_alloc_noscan(LARGE)) != NULL)
-    large++;
-  uint64_t room = limit - spans; /* all of it, had the holes been used */
-  printf("far below a %llu-byte hard limit: spans grew by %llu bytes for "
-         "%d objects the holes could hold; %d large objects fitted\n",
-         (unsigned long long)limit, (unsigned long long)grown, n, large);
-  CHECKF(grown >= (uint64_t)n * SIZE / 2, "spans grew by %llu bytes only: "
-         "the holes of dense spans were filled far below a hard limit",
-         (unsigned long long)grown);
-  CHECKF((uint64_t)(large + 1) * LARGE + limit / 64 >= room,
+  limit_run r = fill_under_a_hard_limit(16, 0);
+  uint64_t room = r.limit - r.spans; /* all of it, had the holes been used */
+  CHECKF(r.grown >= (uint64_t)r.n * SIZE / 2, "spans grew by %llu bytes "
+         "only: the holes of dense spans were filled far below a hard "
+         "limit", (unsigned long long)r.grown);
+  CHECKF((uint64_t)(r.large + 1) * LARGE + r.limit / 64 >= room,
          "%d objects of %u bytes fitted in %llu bytes of room: more than a "
-         "64th of the %llu-byte limit held back", large, LARGE,
-         (unsigned long long)room, (unsigned long long)limit);
-  check_objects();
-  sgc_set_max_heap(0);
-  for (int i = 0; i < n + large; i++)
-    young[i] = NULL;
+         "64th of the %llu-byte limit held back", r.large, LARGE,
+         (unsigned long long)room, (unsigned long long)r.limit);
+  drop_the_run(&r);
 }
 
 /* A soft limit that binds: the free slots are reused, not new pages. */
