@@ -1405,9 +1405,8 @@ part_shrink() {
 # x.fas).  Variant stock runs with LD_LIBRARY_PATH unset (Debian's
 # libgc.so.1), variant ours with LD_LIBRARY_PATH=$GCC_LIBDIR (our
 # libgc.so.1); they alternate each rep, and so does which of them runs
-# first.  Target: every wall ratio (ours /
-# stock, the median of each rep's pair) <= 1.00 and every peak-RSS ratio
-# (of the medians) <= 1.10.
+# first.  Target: every wall ratio (ours / stock, the median of each
+# rep's pair) <= 1.00 and every peak-RSS ratio (of the medians) <= 1.10.
 PROG_NAMES="binarytrees lists hashstrings vectors"
 declare -A PROG_LANG_LABEL=([guile]="Guile" [ecl]="ECL")
 declare -A PROG_EXT=([guile]=scm [ecl]=lsp)
