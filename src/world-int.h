@@ -211,6 +211,22 @@ static inline void nopreempt_leave(mcache *c) {
   if (--c->nopreempt == 0 && unlikely(c->pending))
     world_park_pending(c);
 }
+/* The two above without their calls, for the allocation fast path
+ * (malloc.c's alloc_any), which then saves no register: the caller makes
+ * the call.  nopreempt_try_enter enters and says false while the fork
+ * barrier is up (the caller then leaves with nopreempt_leave and goes the
+ * general way, whose nopreempt_enter waits); nopreempt_leave_quick leaves
+ * and says true when a stop is pending (the caller then calls
+ * world_park_pending). */
+static inline bool nopreempt_try_enter(mcache *c) {
+  c->nopreempt++;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  return likely(!ATOMIC_LOAD_RELAXED(&world_forking));
+}
+static inline bool nopreempt_leave_quick(mcache *c) {
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  return --c->nopreempt == 0 && unlikely(c->pending);
+}
 /* Out of the no-preempt region for a while, from inside the allocator
  * (to collect or to assist), holding no runtime lock: a stop pending is
  * answered first.  Returns the depth to step back in with. */
