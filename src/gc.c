@@ -364,18 +364,20 @@ bool gc_collect_for_room(mcache *c, uintptr_t npages, int tries) {
 
 /* Fiber stack spans count: they are in-use spans too (spangc.h).  Atomic
  * loads: gc_collect_for_room asks without mheap.lock. */
+/* What the hard limit weighs: the pages of spans in use and of stacks. */
+static uint64_t pages_held(void) {
+  return ATOMIC_LOAD_RELAXED(&sgc_heap.pages_inuse) +
+         ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack);
+}
+
 bool gc_over_max_heap(uintptr_t more_pages) {
   uint64_t max = ATOMIC_LOAD_RELAXED(&gc.max_heap);
-  return max != 0 && (ATOMIC_LOAD_RELAXED(&sgc_heap.pages_inuse) +
-                      ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) +
-                      more_pages) * PAGE_SIZE > max;
+  return max != 0 && (pages_held() + more_pages) * PAGE_SIZE > max;
 }
 
 bool gc_far_below_max_heap(unsigned div) {
   uint64_t max = ATOMIC_LOAD_RELAXED(&gc.max_heap);
-  return max == 0 || (ATOMIC_LOAD_RELAXED(&sgc_heap.pages_inuse) +
-                      ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack)) *
-                             PAGE_SIZE <= max / div;
+  return max == 0 || pages_held() * PAGE_SIZE <= max / div;
 }
 
 uint64_t gc_max_heap(void) { return ATOMIC_LOAD_RELAXED(&gc.max_heap); }
