@@ -49,6 +49,7 @@ struct gcwork {
   uint64_t noscan_bytes; /* of marked_bytes: in pointer-free objects */
   uint64_t nobj;
   uint64_t nsteal, nhandoff;
+  uint64_t nputfull; /* full buffers try_push shared (mark_worker) */
   uint64_t ndirty; /* old objects rescanned on written pages */
   uint64_t rescanned; /* bytes of marked objects rescanned (scan_dirty) */
   uint64_t reported;  /* of marked_bytes + rescanned, in work.progress */
@@ -152,8 +153,10 @@ static __attribute__((unused)) bool try_push(gcwork *w, uintptr_t lo,
     workbuf *nb = getempty();
     if (nb == NULL)
       return false;
-    if (b)
+    if (b) {
       putfull(b);
+      w->nputfull++;
+    }
     w->wbuf = b = nb;
   } else if (b->n > 4 && ATOMIC_LOAD_RELAXED(&work.nwait) > 0 &&
              ATOMIC_LOAD_RELAXED(&work.full) == NULL) {

@@ -9,8 +9,8 @@
  * item each.  A marker that ran every root job before draining (it did:
  * mark_worker) kept all of them in work buffers at once, 25 MB here (a
  * minor of binary-trees 21 filled the pool's 64 MiB cap, 30-80 MB of the
- * run's peak RSS); draining what each job found before taking the next
- * keeps the pool near one job's findings.  Work buffers come from the OS
+ * run's peak RSS); draining once a marker's jobs shared 1 MiB of full
+ * buffers keeps the pool near that.  Work buffers come from the OS
  * and are counted in meta_bytes, so the growth of meta_bytes across the
  * collection bounds the pool.  One marker: a second one draining beside
  * the first would hide the difference.  Every young object must survive
@@ -101,9 +101,9 @@ int main(void) {
          (unsigned long long)minors, grown / 1048576.0);
   if (st.generational)
     CHECK(minors == 1);
-  /* Before: 25 MB of work buffers; after, a job's findings (256 KiB of
-   * holders: 32768 items, 512 KiB) and the spans run_minors' garbage
-   * took. */
+  /* Before: 25 MB of work buffers; after, the 1 MiB a marker may share
+   * before it drains, a job's findings (256 KiB of holders: 32768 items,
+   * 512 KiB) and the spans run_minors' garbage took. */
   CHECK(grown < (uint64_t)8 << 20);
   long bad = count_intact();
   printf("%ld of %d young objects damaged\n", bad, NHOLD * NSLOT);
