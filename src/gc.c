@@ -362,9 +362,9 @@ bool gc_collect_for_room(mcache *c, uintptr_t npages, int tries) {
   return true;
 }
 
-/* Fiber stack spans count: they are in-use spans too (spangc.h).  Atomic
- * loads: gc_collect_for_room asks without mheap.lock. */
-/* What the hard limit weighs: the pages of spans in use and of stacks. */
+/* What the hard limit weighs: the pages of spans in use, fiber stacks'
+ * too (they are in-use spans as well, spangc.h).  Atomic loads:
+ * gc_collect_for_room asks without mheap.lock. */
 static uint64_t pages_held(void) {
   return ATOMIC_LOAD_RELAXED(&sgc_heap.pages_inuse) +
          ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack);

@@ -287,9 +287,9 @@ __attribute__((noinline, cold)) static void *alloc_fast_park(mcache *c,
  * nopreempt_leave: the region is entered before the cache is read, the
  * fork barrier looked at after the entry (rule:fork-barrier), and a stop
  * that came meanwhile is answered on the way out, with the object in hand
- * (the stop scans the parked thread's registers and stack).  bench/peers binarytrees 21 took 7% less time
- * than through alloc_small (which pushed six registers for its slow
- * cases). */
+ * (the stop scans the parked thread's registers and stack).
+ * bench/peers binarytrees 21 took 7% less time than through alloc_small
+ * (which pushed six registers for its slow cases). */
 static inline void *alloc_any(size_t n, int kind, bool uncollectable) {
   mcache *c = sgc_tls_cache;
   if (unlikely(c == NULL || n > MAX_SMALL_SIZE || uncollectable))
