@@ -1,23 +1,23 @@
 // labels: gc
 // env: SPANGC_MARKERS=1
-/* The mark's work pool stays small when the roots find much.  Old
- * holders (made old by a collection) each get pointers to fresh young
- * objects stored in all their slots, with collections held off meanwhile; the holders are reached only through
- * one large array, and the young objects only through the holders.  In
- * the minor collection that follows, the holders' pages are written, so
- * their rescan is the minor's roots: 1.6 million young pointers, a work
- * item each.  A marker that ran every root job before draining (it did:
- * mark_worker) kept all of them in work buffers at once, 25 MB here (a
- * minor of binary-trees 21 filled the pool's 64 MiB cap, 30-80 MB of the
- * run's peak RSS); draining once a marker's jobs shared 1 MiB of full
- * buffers keeps the pool near that.  Work buffers come from the OS
- * and are counted in meta_bytes, so the growth of meta_bytes across the
- * collection bounds the pool.  One marker: a second one draining beside
- * the first would hide the difference.  Every young object must survive
- * intact.  Without minors (SPANGC_GENERATIONAL=0, SPANGC_DIRTY=off) the
- * collections are major, their roots the one array: the same bound and
- * checks hold.  Catches: mark_worker running all jobs before draining
- * (mark.c). */
+/* The mark's work pool stays small when the roots find much.  Old holders
+ * (made old by a collection) each get pointers to fresh young objects
+ * stored in all their slots, with collections held off meanwhile; the
+ * holders are reached only through one large array, and the young objects
+ * only through the holders.  In the minor collection that follows, the
+ * holders' pages are written, so their rescan is the minor's roots: 1.6
+ * million young pointers, a work item each.  A marker that ran every root
+ * job before draining (it did: mark_worker) kept all of them in work
+ * buffers at once, 25 MB here (a minor of binary-trees 21 filled the pool's
+ * 64 MiB cap, 30-80 MB of the run's peak RSS); draining once a marker's
+ * jobs shared 1 MiB of full buffers keeps the pool near that.  Work
+ * buffers come from the OS and are counted in meta_bytes, so the growth of
+ * meta_bytes across the collection bounds the pool.  One marker: a second
+ * one draining beside the first would hide the difference.  Every young
+ * object must survive intact.  Without minors (SPANGC_GENERATIONAL=0,
+ * SPANGC_DIRTY=off) the collections are major, their roots the one array:
+ * the same bound and checks hold.  Catches: mark_worker running all jobs
+ * before draining (mark.c). */
 #include <stdint.h>
 
 #include "check.h"
