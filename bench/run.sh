@@ -11,7 +11,8 @@
 #                                      (of every part but scaling and soak)
 #   BENCH_OUT=dir                      write there instead of bench/out
 #
-# `make bench` runs `make build` and then this script.  Everything it builds
+# `make bench` runs `make build` and then this script; run alone, the
+# script brings build/ up to date itself.  Everything it builds
 # or writes goes to bench/out/: binaries, bench/out/prefix (spangc installed
 # from build/ with cmake --install), logs/, results.tsv (one line per run),
 # results.md (the tables as Markdown) and the plots (*.png).
@@ -193,6 +194,18 @@ install_spangc() {
   if [ ! -e "$SGC_BUILD/libspangc.so" ]; then
     say "spangc: build/libspangc.so not found (run make build, or make bench): spangc variants skipped"
     return
+  fi
+  # Run alone (bash bench/run.sh PART), the script would time whatever
+  # build/ last held: bring make build's directory up to date (nothing to
+  # do after make bench).  A directory given with SPANGC_BUILD_DIR is the
+  # caller's (make check's smoke run builds it first); only say if stale.
+  if [ -z "${SPANGC_BUILD_DIR:-}" ]; then
+    if ! cmake --build "$SGC_BUILD" -j"$(nproc)" >"$OUT/logs/build.log" 2>&1; then
+      fail "cmake --build $SGC_BUILD failed (see $OUT/logs/build.log)"
+      return
+    fi
+  elif [ -n "$(find "$ROOT/src" "$ROOT/include" "$ROOT/compat" -newer "$SGC_BUILD/libspangc.so" -name '*.[ch]' -print -quit)" ]; then
+    say "WARNING: $SGC_BUILD/libspangc.so is older than the sources: spangc figures are of an old build"
   fi
   local bt
   bt=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$SGC_BUILD/CMakeCache.txt" 2>/dev/null)
