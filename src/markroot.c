@@ -417,6 +417,30 @@ void (*sgc_root_callback)(void);
  * acquire load), as in mark_word; a free span's bounds only pace the walk
  * (read once, so a torn pair cannot move it backwards).  Exempt from the
  * sanitizers like the scanning it does. */
+/* The marked (old) objects i..last of span s, scanned: the mark bits
+ * are read a word at a time, so a span with no old object on the listed
+ * pages costs a few loads (a minor of binary-trees 21 lists some 19000
+ * pages of spans allocated since the last collection, which hold none:
+ * one bit at a time, about 2 ms of its 2.2 ms mark).  A bit a marker sets
+ * after its word was read is that marker's object to scan, as it was
+ * when each bit was read alone. */
+SCAN_NO_SANITIZE static void scan_marked(gcwork *w, mspan *s, uint32_t i,
+                                         uint32_t last) {
+  for (uint32_t k = i >> 6; k <= last >> 6; k++) {
+    uint64_t bits = ATOMIC_LOAD_RELAXED(&s->markbits[k]);
+    if (k == i >> 6)
+      bits &= ~(uint64_t)0 << (i & 63);
+    if (k == last >> 6)
+      bits &= ~(uint64_t)0 >> (63 - (last & 63));
+    for (; bits != 0; bits &= bits - 1) {
+      uint32_t j = k * 64 + (uint32_t)__builtin_ctzll(bits);
+      scan_object(w, s, s->base + (uintptr_t)j * s->elemsize);
+      w->ndirty++;
+      w->rescanned += s->elemsize;
+    }
+  }
+}
+
 SCAN_NO_SANITIZE static void scan_dirty(gcwork *w, uintptr_t lo, uintptr_t hi) {
   mheap *h = &sgc_heap;
   /* The arena as it is now: a pre-cleaning round protected what it
@@ -475,13 +499,7 @@ SCAN_NO_SANITIZE static void scan_dirty(gcwork *w, uintptr_t lo, uintptr_t hi) {
           w->rescanned += e - p;
         }
       } else {
-        uint32_t i = mspan_obj_index(s, p), last = mspan_obj_index(s, e - 1);
-        for (; i <= last; i++)
-          if (bitmap_get_atomic(s->markbits, i)) {
-            scan_object(w, s, s->base + (uintptr_t)i * s->elemsize);
-            w->ndirty++;
-            w->rescanned += s->elemsize;
-          }
+        scan_marked(w, s, mspan_obj_index(s, p), mspan_obj_index(s, e - 1));
       }
     }
     p = end;
