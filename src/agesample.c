@@ -81,8 +81,8 @@ bool age_sample_young_died(uint64_t last_marked) {
     if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE || s->base != age.e[k].base)
       continue; /* freed since (its bytes stay in the scale) */
     for (uint32_t j = 0; j < BITMAP_WORDS; j++)
-      kept += (uint64_t)__builtin_popcountll(
-                  ATOMIC_LOAD_RELAXED(&s->markbits[j]) & ~age.e[k].old[j]) *
+      kept += (uint64_t)bits_set(ATOMIC_LOAD_RELAXED(&s->markbits[j]) &
+                                 ~age.e[k].old[j]) *
               s->elemsize;
   }
   kept = (uint64_t)((unsigned __int128)kept * age.seen_bytes /

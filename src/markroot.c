@@ -541,7 +541,7 @@ static void count_old(gen_cycle *g) {
       continue;
     uint64_t n = 0;
     for (uint32_t j = 0; j < BITMAP_WORDS; j++)
-      n += (uint64_t)__builtin_popcountll(s->markbits[j]);
+      n += bits_set(s->markbits[j]);
     g->old_objects += n;
     g->old_bytes += n * s->elemsize;
   }

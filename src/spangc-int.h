@@ -367,6 +367,20 @@ mspan_obj_index(const mspan *s, uintptr_t p) {
     return 0;
   return (uint32_t)(((uint64_t)off * s->divmul) >> 32);
 }
+/* The set bits of x.  Without -mpopcnt (the x86-64 baseline Debian
+ * builds for) __builtin_popcountll is a call into libgcc's table-driven
+ * __popcountdi2: 0.6% of binary-trees 21's cycles, counting each swept
+ * span's marks.  The bit-slicing sum below is a dozen inline operations. */
+static inline uint32_t bits_set(uint64_t x) {
+#ifdef __POPCNT__
+  return (uint32_t)__builtin_popcountll(x);
+#else
+  x -= (x >> 1) & 0x5555555555555555ull;
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+  return (uint32_t)((x * 0x0101010101010101ull) >> 56);
+#endif
+}
 static inline bool bitmap_get(const uint64_t *bm, uint32_t i) {
   return (bm[i >> 6] >> (i & 63)) & 1;
 }

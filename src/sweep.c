@@ -168,7 +168,7 @@ static void sweep_offer(mspan *s, sgc_reclaim_hook_fn hook) {
 uint32_t mspan_count_marks(const mspan *s) {
   uint32_t n = 0;
   for (uint32_t w = 0; w < (s->nelems + 63) / 64; w++)
-    n += (uint32_t)__builtin_popcountll(s->markbits[w]);
+    n += bits_set(s->markbits[w]);
   return n;
 }
 
