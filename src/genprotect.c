@@ -580,6 +580,8 @@ void protect_old_pages(const gen_cycle *g, bool old) {
           continue;
         }
       }
+      if (q + MHEAP_PREFETCH_AHEAD < hi)
+        mheap_prefetch_span(h, q + MHEAP_PREFETCH_AHEAD);
       mspan *s = scanned_span_at(q);
       bool full = old_fill_page(s, q);
       if (full && protect_listed_page(kp, &pv, old) && old) {

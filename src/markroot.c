@@ -406,17 +406,6 @@ static void scan_span_roots(gcwork *w, uint32_t lo, uint32_t hi) {
 /* What sgc_set_root_callback set; run on the collecting thread. */
 void (*sgc_root_callback)(void);
 
-/* Old objects on pages written since the last collection (a minor
- * collection's roots, generation.c): every marked object of a scanned kind
- * overlapping [lo, hi) is scanned again.  Of a large object of the
- * conservative kind only the written part is; one with a descriptor is
- * scanned whole, as its descriptor describes it. */
-/* During pre-cleaning the program runs, and mheap.c makes and frees
- * spans while they are read here: an in-use span's fields are written
- * before its state becomes INUSE (a release store) and read after it (an
- * acquire load), as in mark_word; a free span's bounds only pace the walk
- * (read once, so a torn pair cannot move it backwards).  Exempt from the
- * sanitizers like the scanning it does. */
 /* The marked (old) objects i..last of span s, scanned: the mark bits
  * are read a word at a time, so a span with no old object on the listed
  * pages costs a few loads (a minor of binary-trees 21 lists some 19000
@@ -441,6 +430,17 @@ SCAN_NO_SANITIZE static void scan_marked(gcwork *w, mspan *s, uint32_t i,
   }
 }
 
+/* Old objects on pages written since the last collection (a minor
+ * collection's roots, generation.c): every marked object of a scanned kind
+ * overlapping [lo, hi) is scanned again.  Of a large object of the
+ * conservative kind only the written part is; one with a descriptor is
+ * scanned whole, as its descriptor describes it. */
+/* During pre-cleaning the program runs, and mheap.c makes and frees
+ * spans while they are read here: an in-use span's fields are written
+ * before its state becomes INUSE (a release store) and read after it (an
+ * acquire load), as in mark_word; a free span's bounds only pace the walk
+ * (read once, so a torn pair cannot move it backwards).  Exempt from the
+ * sanitizers like the scanning it does. */
 SCAN_NO_SANITIZE static void scan_dirty(gcwork *w, uintptr_t lo, uintptr_t hi) {
   mheap *h = &sgc_heap;
   /* The arena as it is now: a pre-cleaning round protected what it
@@ -468,6 +468,8 @@ SCAN_NO_SANITIZE static void scan_dirty(gcwork *w, uintptr_t lo, uintptr_t hi) {
     p = mheap_next_scanned_page(p, hi);
     if (p >= hi)
       break;
+    if (p + MHEAP_PREFETCH_AHEAD < hi)
+      mheap_prefetch_span(h, p + MHEAP_PREFETCH_AHEAD);
     mspan *s = ATOMIC_LOAD_RELAXED(
         &h->spans[(p - work.arena_start) >> PAGE_SHIFT]);
     uintptr_t end = (p & ~(PAGE_SIZE - 1)) + PAGE_SIZE;

@@ -618,6 +618,18 @@ static inline size_t page_index(mheap *h, uintptr_t addr) {
   return (addr - h->arena_start) >> PAGE_SHIFT;
 }
 
+/* Ask the cache for the span struct of arena page p (below arena_used)
+ * before it is read: the walks over listed pages (scan_dirty,
+ * protect_old_pages) read one span struct after another in address
+ * order, a cache miss each (70% of protect_old_pages' time on
+ * binary-trees 21's minors).  They ask MHEAP_PREFETCH_AHEAD on.  Always
+ * inlined, like mspan_obj_index, for scan_dirty's SCAN_NO_SANITIZE. */
+#define MHEAP_PREFETCH_AHEAD (4 * (uintptr_t)PAGE_SIZE)
+__attribute__((always_inline)) static inline void
+mheap_prefetch_span(mheap *h, uintptr_t p) {
+  __builtin_prefetch(ATOMIC_LOAD_RELAXED(&h->spans[page_index(h, p)]));
+}
+
 /* The span holding p, or NULL: p in the committed arena and in a span in
  * use, and below the span's limit. */
 static inline mspan *mheap_lookup(uintptr_t p) {
