@@ -204,7 +204,7 @@ install_spangc() {
       fail "cmake --build $SGC_BUILD failed (see $OUT/logs/build.log)"
       return
     fi
-  elif [ -n "$(find "$ROOT/src" "$ROOT/include" "$ROOT/compat" -newer "$SGC_BUILD/libspangc.so" -name '*.[ch]' -print -quit)" ]; then
+  elif [ -n "$(find "$ROOT/src" "$ROOT/include" "$ROOT/compat" -newer "$(readlink -f "$SGC_BUILD/libspangc.so")" -name '*.[ch]' -print -quit)" ]; then
     say "WARNING: $SGC_BUILD/libspangc.so is older than the sources: spangc figures are of an old build"
   fi
   local bt

@@ -409,10 +409,11 @@ void (*sgc_root_callback)(void);
 /* The marked (old) objects i..last of span s, scanned: the mark bits
  * are read a word at a time, so a span with no old object on the listed
  * pages costs a few loads (a minor of binary-trees 21 lists some 19000
- * pages of spans allocated since the last collection, which hold none:
- * one bit at a time, about 2 ms of its 2.2 ms mark).  A bit a marker sets
- * after its word was read is that marker's object to scan, as it was
- * when each bit was read alone. */
+ * pages, nearly all of spans allocated since the last collection, which
+ * hold none: its 138 minors marked for 817 ms in all reading one bit at
+ * a time, 496 ms a word at a time).  A bit a marker sets after its word
+ * was read is that marker's object to scan, as it was when each bit was
+ * read alone. */
 SCAN_NO_SANITIZE static void scan_marked(gcwork *w, mspan *s, uint32_t i,
                                          uint32_t last) {
   for (uint32_t k = i >> 6; k <= last >> 6; k++) {
