@@ -173,6 +173,15 @@ void freed_list_unmark(void *head) {
   }
 }
 
+/* The lowest free slot the allocation cache of span s (its value: cache,
+ * not 0) shows, taken (the cache's owner, in a no-preempt region). */
+static inline void *span_take_slot(mspan *s, uint64_t cache, size_t size) {
+  uint32_t idx = s->cachebase + (uint32_t)__builtin_ctzll(cache);
+  ATOMIC_STORE(&s->alloccache, cache & (cache - 1));
+  s->nalloc++;
+  return (void *)(s->base + (uintptr_t)idx * size);
+}
+
 static inline void *alloc_small(mcache *c, size_t n, int kind) {
   bool noscan = kind == KIND_NOSCAN;
   int cls = size_to_class(n);
@@ -190,10 +199,7 @@ static inline void *alloc_small(mcache *c, size_t n, int kind) {
     mspan *s = c->alloc[sc];
     uint64_t cache = s->alloccache;
     if (likely(cache != 0)) {
-      uint32_t idx = s->cachebase + (uint32_t)__builtin_ctzll(cache);
-      ATOMIC_STORE(&s->alloccache, cache & (cache - 1));
-      s->nalloc++;
-      void *p = (void *)(s->base + (uintptr_t)idx * size);
+      void *p = span_take_slot(s, cache, size);
       if (s->needzero)
         clear_object(p, size, noscan);
       OWNER_ADD(&c->nmalloc[cls], 1);
@@ -303,10 +309,7 @@ static inline void *alloc_any(size_t n, int kind, bool uncollectable) {
   if (unlikely(!entered || cache == 0 || c->freed[sc] != NULL))
     return alloc_fast_retreat(c, n, kind);
   size_t size = class_to_size[cls];
-  uint32_t idx = s->cachebase + (uint32_t)__builtin_ctzll(cache);
-  ATOMIC_STORE(&s->alloccache, cache & (cache - 1));
-  s->nalloc++;
-  void *p = (void *)(s->base + (uintptr_t)idx * size);
+  void *p = span_take_slot(s, cache, size);
   OWNER_ADD(&c->nmalloc[cls], 1);
   bool noscan = kind == KIND_NOSCAN;
   if (s->needzero) {

@@ -200,24 +200,12 @@ void world_fork_wait(mcache *c);
 
 /* Runtime locks are taken only inside a no-preempt region, so a stop
  * never parks a thread that holds one (rule:no-stop-holding-lock). */
-static inline void nopreempt_enter(mcache *c) {
-  c->nopreempt++;
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  if (unlikely(ATOMIC_LOAD_RELAXED(&world_forking)) && c->nopreempt == 1)
-    world_fork_wait(c);
-}
-static inline void nopreempt_leave(mcache *c) {
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  if (--c->nopreempt == 0 && unlikely(c->pending))
-    world_park_pending(c);
-}
-/* The two above without their calls, for the allocation fast path
- * (malloc.c's alloc_any), which then saves no register: the caller makes
- * the call.  nopreempt_try_enter enters and says false while the fork
- * barrier is up (the caller then leaves with nopreempt_leave and goes the
- * general way, whose nopreempt_enter waits); nopreempt_leave_quick leaves
- * and says true when a stop is pending (the caller then calls
- * world_park_pending). */
+/* The steps, without a call: nopreempt_try_enter enters and says false
+ * while the fork barrier is up; nopreempt_leave_quick leaves and says
+ * true when a stop is pending.  The allocation fast path (malloc.c's
+ * alloc_any) uses them as they are, so that it saves no register: it
+ * makes the calls below itself, as tail calls (seeing the barrier up, it
+ * leaves and goes the general way, whose nopreempt_enter waits). */
 static inline bool nopreempt_try_enter(mcache *c) {
   c->nopreempt++;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -226,6 +214,14 @@ static inline bool nopreempt_try_enter(mcache *c) {
 static inline bool nopreempt_leave_quick(mcache *c) {
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   return --c->nopreempt == 0 && unlikely(c->pending);
+}
+static inline void nopreempt_enter(mcache *c) {
+  if (unlikely(!nopreempt_try_enter(c)) && c->nopreempt == 1)
+    world_fork_wait(c);
+}
+static inline void nopreempt_leave(mcache *c) {
+  if (nopreempt_leave_quick(c))
+    world_park_pending(c);
 }
 /* Out of the no-preempt region for a while, from inside the allocator
  * (to collect or to assist), holding no runtime lock: a stop pending is
