@@ -5,18 +5,15 @@
  * allspans records every mspan struct ever made (a struct recycled by
  * fixalloc stays recorded; its state says what it is now): the page heap
  * (mheap.c) gets a new struct from mheap_new_span, and fixalloc's 'first'
- * hook (record_span) records it.  When the array grows, the old one is
- * let go only if the collector does not hold it as its snapshot (gcspans);
- * otherwise the collector lets it go when it takes its next snapshot.  See
- * docs/design.md, "allspans and the snapshot".
+ * hook (record_span) records it.  The array sits in a reservation large
+ * enough for every struct the arena could need, committed as it grows:
+ * it never moves, so a snapshot (the array and a count) stays valid for
+ * as long as the collector reads it.  See docs/design.md, "allspans and
+ * the snapshot".
  *
- * An array nobody reads any more is not unmapped by the thread that let
- * it go (an allocating thread, or the collector in a stop) but retired,
- * for the scavenger thread to unmap (rule:retired-arrays-unmapped-later).
- *
- * mheap.lock guards allspans, nspan, nspancap, gcspans, gcspanscap and
- * the retired list (mheap_clear_marks walks allspans under it a slice at
- * a time).  Its rank among the other locks: lockrank.h.
+ * mheap.lock guards nspan, nspancap and the entries' writes
+ * (mheap_clear_marks walks allspans under it a slice at a time).  Its
+ * rank among the other locks: lockrank.h.
  */
 #include "spangc-int.h"
 
@@ -30,67 +27,32 @@ void record_span(void *arg, void *obj) {
   h->allspans[h->nspan++] = obj;
 }
 
-/* ------------------------------------------------------ retired arrays */
-
-/* An array allspans left is unmapped by the scavenger thread, not here
- * (rule:retired-arrays-unmapped-later).  munmap flushes the TLB of every
- * CPU that ran the process since, by IPI: on this VM one such call with
- * another thread of ours on the other CPU held a push of the pause test
- * 2.1 ms (perf trace, session 30), at a growth of allspans in the
- * allocating thread, and in a stop at a snapshot.  Retired arrays are
- * linked through their first two words (a link and their size) and stay
- * counted in sys_meta until unmapped.  Without a scavenger thread
- * (SPANGC_SCAVENGE_MS=0, or it could not start) they are unmapped at
- * once, as before.  mheap.lock held. */
-typedef struct retired_array {
-  struct retired_array *next;
-  size_t bytes;
-} retired_array;
-
-static void retire_array(mheap *h, mspan **a, uint32_t cap) {
-  SGC_ASSERT_HELD(&h->lock);
-  size_t bytes = cap * sizeof(mspan *);
-  if (!h->scavenger_started) {
-    os_free(a, bytes);
-    ATOMIC_ADD(&h->sys_meta, -(uint64_t)bytes);
-    return;
-  }
-  retired_array *r = (retired_array *)a;
-  r->next = h->retired;
-  r->bytes = bytes;
-  ATOMIC_STORE_RELAXED(&h->retired, r);
-}
-
-/* Unmap the retired arrays (the scavenger thread, sgc_release_memory;
- * mheap.lock not held).  Returns the bytes given back.  The list is read
- * without the lock first (written atomically under it): a pass that
- * misses an array just retired unmaps it next time. */
-size_t allspans_free_retired(void) {
-  mheap *h = &sgc_heap;
-  if (ATOMIC_LOAD_RELAXED(&h->retired) == NULL)
-    return 0;
-  mcache *c = nopreempt_enter_any();
-  sgc_lock(&h->lock);
-  retired_array *r = h->retired;
-  ATOMIC_STORE_RELAXED(&h->retired, NULL);
-  sgc_unlock(&h->lock);
-  nopreempt_leave_any(c);
-  size_t total = 0;
-  while (r != NULL) {
-    retired_array *next = r->next;
-    size_t bytes = r->bytes;
-    os_free(r, bytes);
-    ATOMIC_ADD(&h->sys_meta, -(uint64_t)bytes);
-    total += bytes;
-    r = next;
-  }
-  return total;
-}
-
 /* ------------------------------------------------------------ allspans */
 
-/* Make room in allspans for one more span (mheap.lock held).  The old
- * array stays if it is the collector's snapshot (rule:snapshot-array-kept). */
+/* Reserve address space for the most entries allspans can ever hold
+ * (mheap_init, before any span): every struct that is not DEAD covers at
+ * least one page of the arena of its own, and fixalloc hands a DEAD one
+ * out again before it carves a new one, so 'max' (the arena's pages and
+ * a few for the structs made before their pages are given to them) is
+ * never passed.  Nothing is committed yet. */
+bool allspans_init(mheap *h, size_t max) {
+  h->allspans = os_reserve(max * sizeof(mspan *));
+  if (h->allspans == NULL)
+    return false;
+  h->nspanmax = max;
+  return true;
+}
+
+/* Make room in allspans for one more span (mheap.lock held).  The array
+ * grows where it is: the next part of its reservation is committed, half
+ * as much again as is committed so far, so nothing is ever copied, and
+ * an array the collector holds (its snapshot) stays valid and unchanged
+ * below the count it took (rule:snapshot-array-kept).  Copied to a new
+ * array 1.5 times larger, as it once grew, allspans faulted in and
+ * filled 200-500 KB inside one allocation of the pause test (pushes of
+ * 0.8-1.2 ms; more at 1 GB live), and the old array had to outlive the
+ * snapshots holding it, then be unmapped, which flushes every CPU's
+ * TLB. */
 static bool allspans_reserve(mheap *h) {
   SGC_ASSERT_HELD(&h->lock);
   if (h->nspan < h->nspancap)
@@ -98,37 +60,29 @@ static bool allspans_reserve(mheap *h) {
   uint32_t cap = h->nspancap * 3 / 2;
   if (cap < (64 << 10) / sizeof(mspan *))
     cap = (64 << 10) / sizeof(mspan *);
-  mspan **a = os_alloc(cap * sizeof(mspan *));
-  if (a == NULL)
+  if (cap > h->nspanmax)
+    cap = h->nspanmax;
+  if (cap <= h->nspancap)
+    return false; /* not expected (allspans_init): out of memory */
+  /* Whole OS pages of the page-aligned reservation; the page the last
+   * entries share is committed already, and committing twice is
+   * harmless. */
+  uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t lo = (uintptr_t)(h->allspans + h->nspancap) & ~(pg - 1);
+  uintptr_t hi = ((uintptr_t)(h->allspans + cap) + pg - 1) & ~(pg - 1);
+  if (!os_commit((void *)lo, hi - lo))
     return false;
-  ATOMIC_ADD(&h->sys_meta, cap * sizeof(mspan *));
-  if (h->allspans) {
-    /* Faulted in with one call rather than page by page by the copy
-     * (os_populate): 400 KB took 1-2.5 ms of a push of the pause test. */
-    os_populate(a, h->nspan * sizeof(mspan *));
-    memcpy(a, h->allspans, h->nspan * sizeof(mspan *));
-    /* The snapshot rule: an array the collector still walks is left for
-     * the collector to let go when it takes its next snapshot. */
-    if (h->allspans != h->gcspans)
-      retire_array(h, h->allspans, h->nspancap);
-    /* else: gcspanscap already records its size for the collector. */
-  }
-  h->allspans = a;
+  ATOMIC_ADD(&h->sys_meta, (uint64_t)(cap - h->nspancap) * sizeof(mspan *));
   h->nspancap = cap;
   return true;
 }
 
-/* The collector's snapshot of allspans (mheap.lock held): retires the
- * previous snapshot if allspans has grown away from it since, and pins the
- * current array as gcspans until the next snapshot
- * (rule:snapshot-array-kept). */
+/* The collector's snapshot of allspans (mheap.lock held): the array and
+ * the count now.  The array never moves (allspans_reserve), so nothing
+ * is pinned or let go here. */
 void mheap_snapshot_locked(mspan ***spans, uint32_t *n) {
   mheap *h = &sgc_heap;
   SGC_ASSERT_HELD(&h->lock);
-  if (h->gcspans && h->gcspans != h->allspans)
-    retire_array(h, h->gcspans, h->gcspanscap);
-  h->gcspans = h->allspans;
-  h->gcspanscap = h->nspancap;
   *spans = h->allspans;
   *n = h->nspan;
 }

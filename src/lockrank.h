@@ -56,7 +56,7 @@
   X(WORK, "work.lock", "markwork.c: the full and empty work buffer lists of a mark") \
   X(CACHES, "caches_lock", "mcache.c: the list of all mcaches, counters folded from dead threads") \
   X(MCENTRAL, "mcentral.lock", "mcentral.c: its two span lists and the links of spans on them, its batches") \
-  X(MHEAP, "mheap.lock", "mheap.c: free structures, allspans, gcspans, arena_used, writes to spans[], span state changes, page counters") \
+  X(MHEAP, "mheap.lock", "mheap.c: free structures, allspans, arena_used, writes to spans[], span state changes, page counters") \
   X(FIXALLOC, "fixalloc.lock", "fixalloc.c: that allocator's free list and chunk") \
   X(DIRTY_LATER, "later.lock", "dirty.c: the unprotect calls put off until gc_lock is let go; the userfaultfd's number against them") \
   X(ML, "ml.lock", "memlimit.c: the scavenger's sleep and prompt release target") \

@@ -768,6 +768,12 @@ void mheap_init(void) {
   }
   if (arena == NULL)
     sgc_fatal("sgc_init: cannot reserve address space for the heap");
+  /* Every span struct not DEAD holds a page of its own; a few more for
+   * those made before their pages are given (mheap_grow's two). */
+  uint64_t maxspans = want / PAGE_SIZE + 64;
+  if (!allspans_init(h, maxspans < UINT32_MAX ? maxspans : UINT32_MAX))
+    sgc_fatal("sgc_init: cannot reserve address space for allspans "
+              "(%llu entries)", (unsigned long long)maxspans);
   uintptr_t start = ((uintptr_t)arena + HEAP_GROW_MIN - 1) & ~(HEAP_GROW_MIN - 1);
   h->arena_start = start;
   h->arena_used = start;

@@ -459,7 +459,6 @@ static void *scavenger_main(void *arg) {
   uint64_t last = os_nanotime();
   for (;;) {
     memlimit_scavenger_sleep(h->scavenge_delay_ns / 2);
-    allspans_free_retired();
     memlimit_scavenge_promptly();
     /* The idle-time pass walks every free run: every delay/2 still, not
      * at each of the prompt release's polls. */
@@ -505,7 +504,6 @@ size_t sgc_release_memory(void) {
   mcentral_unpark_all(); /* their pages are free pages to the caller */
   size_t n = mheap_scavenge(0);
   nopreempt_leave_any(c);
-  allspans_free_retired();
   return n;
 }
 

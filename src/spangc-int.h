@@ -489,16 +489,12 @@ typedef struct mheap {
   pthread_cond_t scavenge_cond;
   uint64_t scavenge_walked; /* free-time entries the passes looked at */
 
-  /* Every mspan struct ever made.  Grown by record_span; an array that
-   * the collector still references (gcspans) is never freed; one nobody
-   * references is retired, unmapped later by the scavenger. */
+  /* Every mspan struct ever made, recorded by record_span: a reserved
+   * array of nspanmax entries, nspancap of them committed (allspans.c);
+   * it never moves, so the collector's snapshot is the array and a
+   * count. */
   mspan **allspans;
-  uint32_t nspan, nspancap;
-  mspan **gcspans; /* the collector's snapshot, or NULL */
-  uint32_t gcspanscap;
-  /* Arrays nobody reads any more, for the scavenger to unmap
-   * (allspans.c, rule:retired-arrays-unmapped-later). */
-  struct retired_array *retired;
+  uint32_t nspan, nspancap, nspanmax;
 
   int gcmarking;     /* a mark phase is running (set under the lock) */
   /* Atomic: some in-use span may hold mark bits set outside a mark (a
@@ -587,8 +583,8 @@ void mheap_clear_marks(void);
 void mheap_snapshot_locked(mspan ***spans, uint32_t *n);
 /* allspans.c: a zeroed mspan struct, recorded in allspans (mheap.lock). */
 mspan *mheap_new_span(mheap *h);
-/* Unmap the arrays allspans left (mheap.lock not held); bytes freed. */
-size_t allspans_free_retired(void);
+/* Reserve allspans for max entries (mheap_init); false: no room. */
+bool allspans_init(mheap *h, size_t max);
 void record_span(void *arg, void *obj); /* spanalloc's 'first' hook */
 /* scavenger.c: free pages back to the OS; the free pages' figures. */
 size_t mheap_scavenge(uint64_t older_than_ns); /* bytes released */

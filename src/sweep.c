@@ -21,11 +21,11 @@
  * write to the span; readers that see sg see a finished sweep.
  *
  * The spans to sweep are a snapshot of allspans taken under mheap.lock
- * when the generation changes (sweep_start), so the sweeper never reads
- * allspans itself while it grows.  Spans created after the snapshot are
- * stamped with the new sweepgen (or, if created while marking, with the
- * generation that the mark phase ends in), so they are never swept with
- * mark bits that were not computed for them.
+ * when the generation changes (sweep_start): the sweeper reads the
+ * entries that existed then, never the count that grows.  Spans created
+ * after the snapshot are stamped with the new sweepgen (or, if created
+ * while marking, with the generation that the mark phase ends in), so
+ * they are never swept with mark bits that were not computed for them.
  *
  * Before the next mark begins, every span must be swept (sweep_finish);
  * the collector then checks it, span by span, and aborts on an unswept
@@ -478,8 +478,7 @@ bool sweep_done(void) {
 }
 
 /* World stopped, mark finished: open a new sweep generation over a fresh
- * snapshot of allspans.  The previous snapshot array is freed here if
- * allspans has moved on from it (allspans.c left it for us). */
+ * snapshot of allspans. */
 void sweep_start(uint64_t live) {
   mheap *h = &sgc_heap;
   /* stop_begin gave every parked span back (rule:parked-spans-bounded);
