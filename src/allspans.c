@@ -29,18 +29,15 @@ void record_span(void *arg, void *obj) {
 
 /* ------------------------------------------------------------ allspans */
 
-/* Reserve address space for the most entries allspans can ever hold
- * (mheap_init, before any span): every struct that is not DEAD covers at
- * least one page of the arena of its own, and fixalloc hands a DEAD one
- * out again before it carves a new one, so 'max' (the arena's pages and
- * a few for the structs made before their pages are given to them) is
- * never passed.  Nothing is committed yet. */
-bool allspans_init(mheap *h, size_t max) {
-  h->allspans = os_reserve(max * sizeof(mspan *));
-  if (h->allspans == NULL)
-    return false;
+/* allspans in 'reserved', address space for the most entries it can
+ * ever hold (mheap_init, before any span): every struct that is not DEAD
+ * covers at least one page of the arena of its own, and fixalloc hands
+ * a DEAD one out again before it carves a new one, so 'max' (the arena's
+ * pages and a few for the structs made before their pages are given to
+ * them) is never passed.  Nothing is committed yet. */
+void allspans_init(mheap *h, void *reserved, uint32_t max) {
+  h->allspans = reserved;
   h->nspanmax = max;
-  return true;
 }
 
 /* Make room in allspans for one more span (mheap.lock held).  The array

@@ -745,6 +745,8 @@ void mheap_init(void) {
   if (want < HEAP_GROW_MIN * 16)
     want = HEAP_GROW_MIN * 16;
   void *arena = NULL, *table = NULL, *times = NULL, *scan = NULL;
+  void *all = NULL;
+  uint32_t maxspans = 0;
   uint64_t floor = want < ((uint64_t)256 << 20) ? want : (uint64_t)256 << 20;
   for (; want >= floor; want /= 2) {
     /* Room to align the arena start to 1 MiB. */
@@ -752,10 +754,15 @@ void mheap_init(void) {
     if (arena == NULL)
       continue;
     size_t npg = want / PAGE_SIZE;
+    /* allspans: every span struct not DEAD holds a page of its own, and
+     * a few more for those made before their pages are given
+     * (mheap_grow's two). */
+    maxspans = npg + 64 < UINT32_MAX ? (uint32_t)(npg + 64) : UINT32_MAX;
     table = os_reserve(npg * sizeof(mspan *));
     times = os_reserve(npg * sizeof(uint64_t));
     scan = os_reserve((npg / 64 + 1) * sizeof(uint64_t));
-    if (table != NULL && times != NULL && scan != NULL)
+    all = os_reserve((size_t)maxspans * sizeof(mspan *));
+    if (table != NULL && times != NULL && scan != NULL && all != NULL)
       break;
     if (table)
       os_free(table, npg * sizeof(mspan *));
@@ -763,17 +770,14 @@ void mheap_init(void) {
       os_free(times, npg * sizeof(uint64_t));
     if (scan)
       os_free(scan, (npg / 64 + 1) * sizeof(uint64_t));
+    if (all)
+      os_free(all, (size_t)maxspans * sizeof(mspan *));
     os_free(arena, want + HEAP_GROW_MIN);
     arena = NULL;
   }
   if (arena == NULL)
     sgc_fatal("sgc_init: cannot reserve address space for the heap");
-  /* Every span struct not DEAD holds a page of its own; a few more for
-   * those made before their pages are given (mheap_grow's two). */
-  uint64_t maxspans = want / PAGE_SIZE + 64;
-  if (!allspans_init(h, maxspans < UINT32_MAX ? maxspans : UINT32_MAX))
-    sgc_fatal("sgc_init: cannot reserve address space for allspans "
-              "(%llu entries)", (unsigned long long)maxspans);
+  allspans_init(h, all, maxspans);
   uintptr_t start = ((uintptr_t)arena + HEAP_GROW_MIN - 1) & ~(HEAP_GROW_MIN - 1);
   h->arena_start = start;
   h->arena_used = start;

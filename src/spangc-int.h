@@ -583,8 +583,8 @@ void mheap_clear_marks(void);
 void mheap_snapshot_locked(mspan ***spans, uint32_t *n);
 /* allspans.c: a zeroed mspan struct, recorded in allspans (mheap.lock). */
 mspan *mheap_new_span(mheap *h);
-/* Reserve allspans for max entries (mheap_init); false: no room. */
-bool allspans_init(mheap *h, size_t max);
+/* allspans in reserved address space for max entries (mheap_init). */
+void allspans_init(mheap *h, void *reserved, uint32_t max);
 void record_span(void *arg, void *obj); /* spanalloc's 'first' hook */
 /* scavenger.c: free pages back to the OS; the free pages' figures. */
 size_t mheap_scavenge(uint64_t older_than_ns); /* bytes released */
