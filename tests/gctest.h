@@ -213,6 +213,17 @@ __attribute__((unused)) static int conc_init_or_skip(void) {
   return 1;
 }
 
+/* conc_init_or_skip, and skipped too without generations. */
+__attribute__((unused)) static int conc_gen_init_or_skip(void) {
+  if (!conc_init_or_skip())
+    return 0;
+  if (!generational()) {
+    printf("skipped: generations are off\n");
+    return 0;
+  }
+  return 1;
+}
+
 /* Monotonic seconds, for tests that run for a time. */
 /* Minor page faults of the whole process so far (getrusage): counts the
  * first write to each write-protected page, among others. */

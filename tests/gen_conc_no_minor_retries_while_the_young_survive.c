@@ -26,14 +26,8 @@
 static char **win; /* the window, a root through the global */
 
 int main(void) {
-  if (!conc_init_or_skip())
+  if (!conc_gen_init_or_skip())
     return 0;
-  sgc_stats st0;
-  sgc_read_stats(&st0);
-  if (!st0.generational) {
-    printf("skipped: generations are off\n");
-    return 0;
-  }
   win = sgc_alloc(sizeof(char *) * WINDOW);
   CHECK(win != NULL);
   /* Until the window is full and a few collections ran, then 30 more. */

@@ -40,14 +40,9 @@ static tree *volatile keep; /* the long-lived tree */
 static tree *volatile sink;
 
 int main(void) {
-  if (!conc_init_or_skip())
+  if (!conc_gen_init_or_skip())
     return 0;
   sgc_stats st0;
-  sgc_read_stats(&st0);
-  if (!st0.generational) {
-    printf("skipped: generations are off\n");
-    return 0;
-  }
   /* About 32 MB that stays: a major's mark takes well over the 2 ms
    * below which majors stop the world (concurrent.c), even on a fast
    * machine, so majors are concurrent and the policy above applies. */
