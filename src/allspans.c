@@ -61,13 +61,7 @@ static bool allspans_reserve(mheap *h) {
     cap = h->nspanmax;
   if (cap <= h->nspancap)
     return false; /* not expected (allspans_init): out of memory */
-  /* Whole OS pages of the page-aligned reservation; the page the last
-   * entries share is committed already, and committing twice is
-   * harmless. */
-  uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-  uintptr_t lo = (uintptr_t)(h->allspans + h->nspancap) & ~(pg - 1);
-  uintptr_t hi = ((uintptr_t)(h->allspans + cap) + pg - 1) & ~(pg - 1);
-  if (!os_commit((void *)lo, hi - lo))
+  if (!os_commit_covering(h->allspans + h->nspancap, h->allspans + cap))
     return false;
   ATOMIC_ADD(&h->sys_meta, (uint64_t)(cap - h->nspancap) * sizeof(mspan *));
   h->nspancap = cap;

@@ -380,9 +380,9 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
    * majors on (conc_enabled: not when the kernel cannot protect the
    * heap), after a minor that did not pay (its young survived), the
    * retry every fourth major is made only when the major just ended
-   * found most young bytes dead (its age sample),
-   * and when the next minor's mark would take more than 10 ms and twice
-   * the last concurrent major's stops together, as a trial: a minor given
+   * found most young bytes dead (its age sample), and when the next
+   * minor's mark would take more than 10 ms and twice the last
+   * concurrent major's stops together, as a trial: a minor given
    * only the young room the last minor marked in GEN_TRIAL_NS, so it
    * stops the world briefly whatever it finds; if it pays, minors are
    * back with their whole room.

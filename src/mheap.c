@@ -40,7 +40,6 @@
  * among the other locks: lockrank.h.
  */
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "spangc-int.h"
 
@@ -98,16 +97,6 @@ static void set_span_pages(mheap *h, mspan *s) {
   size_t first = page_index(h, s->base);
   for (size_t i = 0; i < s->npages; i++)
     ATOMIC_STORE_RELAXED(&h->spans[first + i], s);
-}
-
-/* Commit the OS pages covering the table bytes [lo, hi) (reserved with
- * the arena; a table's pages are shared with its neighbours' entries, and
- * committing twice is harmless). */
-static bool commit_covering(const void *lo, const void *hi) {
-  uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-  uintptr_t a = (uintptr_t)lo & ~(pg - 1);
-  uintptr_t b = ((uintptr_t)hi + pg - 1) & ~(pg - 1);
-  return os_commit((void *)a, b - a);
 }
 
 /* mheap.scanpages for the pages of s (mheap.lock held). */
@@ -325,9 +314,9 @@ static bool mheap_grow(mheap *h, uintptr_t npages, bool extend_top) {
    * pages' bits), then the pages. */
   size_t first = page_index(h, h->arena_used);
   size_t last = page_index(h, h->arena_used + ask + more);
-  if (!commit_covering(&h->spans[first], &h->spans[last]) ||
-      !commit_covering(&h->freetime[first], &h->freetime[last]) ||
-      !commit_covering(&h->scanpages[first / 64],
+  if (!os_commit_covering(&h->spans[first], &h->spans[last]) ||
+      !os_commit_covering(&h->freetime[first], &h->freetime[last]) ||
+      !os_commit_covering(&h->scanpages[first / 64],
                        &h->scanpages[(last + 63) / 64]))
     return false;
   if (more > 0 && !os_commit((void *)h->arena_used, ask + more))

@@ -69,6 +69,17 @@ bool os_commit(void *addr, size_t size) {
   return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0;
 }
 
+/* The reservation's pages covering the bytes [lo, hi) of a table (the
+ * heap's per-page tables, allspans): a page the entries share with
+ * their neighbours' is committed already, and committing twice is
+ * harmless. */
+bool os_commit_covering(const void *lo, const void *hi) {
+  uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t a = (uintptr_t)lo & ~(pg - 1);
+  uintptr_t b = ((uintptr_t)hi + pg - 1) & ~(pg - 1);
+  return os_commit((void *)a, b - a);
+}
+
 static bool file_id_of(int r, const struct stat *st, os_file_id *id) {
   if (r != 0)
     return false;

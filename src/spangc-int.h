@@ -114,6 +114,7 @@ static inline void test_hook_run(void (**hook)(void)) {
  * for fault injection (SPANGC_FAIL_MMAP=N). */
 void *os_reserve(size_t size);                 /* address space, no memory */
 bool os_commit(void *addr, size_t size);       /* make reserved range usable */
+bool os_commit_covering(const void *lo, const void *hi); /* pages over it */
 /* A file's identity (device, inode): a descriptor number spangc keeps
  * (the pagemap files, /proc/self/mem) may be closed by the program and
  * reused for another file, or name the parent's file in a fork child. */
