@@ -191,19 +191,24 @@ HAVE[spangc]=0
 HAVE[collector]=0
 COLLECTOR_STATE="not probed (allocfree only)"
 install_spangc() {
-  if [ ! -e "$SGC_BUILD/libspangc.so" ]; then
-    say "spangc: build/libspangc.so not found (run make build, or make bench): spangc variants skipped"
-    return
-  fi
   # Run alone (bash bench/run.sh PART), the script would time whatever
-  # build/ last held: bring make build's directory up to date (nothing to
-  # do after make bench).  A directory given with SPANGC_BUILD_DIR is the
+  # build/ last held, or, in a fresh clone, nothing: configure make build's
+  # directory if it is not yet, and bring it up to date (nothing to do
+  # after make bench).  A directory given with SPANGC_BUILD_DIR is the
   # caller's (make check's smoke run builds it first); only say if stale.
   if [ -z "${SPANGC_BUILD_DIR:-}" ]; then
+    if [ ! -e "$SGC_BUILD/CMakeCache.txt" ] &&
+      ! cmake -S "$ROOT" -B "$SGC_BUILD" -DCMAKE_BUILD_TYPE=Release >"$OUT/logs/configure.log" 2>&1; then
+      fail "configuring $SGC_BUILD failed (see $OUT/logs/configure.log)"
+      return
+    fi
     if ! cmake --build "$SGC_BUILD" -j"$(nproc)" >"$OUT/logs/build.log" 2>&1; then
       fail "cmake --build $SGC_BUILD failed (see $OUT/logs/build.log)"
       return
     fi
+  elif [ ! -e "$SGC_BUILD/libspangc.so" ]; then
+    say "spangc: $SGC_BUILD/libspangc.so not found: spangc variants skipped"
+    return
   elif [ -n "$(find "$ROOT/src" "$ROOT/include" "$ROOT/compat" -newer "$(readlink -f "$SGC_BUILD/libspangc.so")" -name '*.[ch]' -print -quit)" ]; then
     say "WARNING: $SGC_BUILD/libspangc.so is older than the sources: spangc figures are of an old build"
   fi
