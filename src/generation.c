@@ -410,7 +410,7 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
   bool long_minor =
       minor_ns > GEN_CONC_MINOR_NS && minor_ns > 2 * gen.conc_pause_ns;
   /* Also while majors still stop the world (a heap marked in under
-   * CONC_MIN_MARK_NS, 2 ms: conc_worth false): the heap grows, and the
+   * CONC_MIN_MARK_NS, 0.5 ms: conc_worth false): the heap grows, and the
    * next major may be concurrent already.  The pointer-free pause test
    * retried its minor there, at the fourth major while its window
    * filled: 68 MB of young messages, all alive, marked in 1.3-1.8 ms
