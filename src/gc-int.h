@@ -519,6 +519,13 @@ extern void (*sgc_test_unprotect_walk_hook)(void);
 /* Tests: called by dirty_unprotect_calls before each call it makes (no
  * lock held: gc_lock was let go). */
 extern void (*sgc_test_unprotect_calls_hook)(void);
+/* dirty.c: the most one listing call covers with the world running (the
+ * mmap lock is let go between calls). */
+#define DIRTY_LIST_CALL_MAX ((uintptr_t)64 << 20)
+/* Tests: called before each listing call (PAGEMAP_SCAN) with its range,
+ * and whether the world is running. */
+extern void (*sgc_test_listing_call_hook)(uintptr_t lo, uintptr_t hi,
+                                          bool running);
 /* Over sgc_set_max_heap?  (Exact under mheap.lock.) */
 bool gc_over_max_heap(uintptr_t more_pages);
 /* mheap.c: s gets a special or an uncollectable object (counted once);

@@ -277,16 +277,25 @@ static void take_run(gcwork *w, const dirty_run *r, uintptr_t lo,
 
 void push_populated(gcwork *w, uintptr_t lo, uintptr_t hi) {
   dirty_run r[POPULATED_RUNS];
-  uintptr_t walked;
   uintptr_t end = (hi + 4095) & ~(uintptr_t)4095;
-  int n = pagemap_populated(lo & ~(uintptr_t)4095, end, r, POPULATED_RUNS,
-                            &walked);
-  if (n < 0 || walked < end) {
-    push(w, lo, hi);
-    return;
+  uintptr_t at = lo & ~(uintptr_t)4095, walked;
+  while (at < end) {
+    int n = pagemap_populated(at, end, r, POPULATED_RUNS, &walked);
+    if (n < 0) {
+      push(w, at > lo ? at : lo, hi);
+      return;
+    }
+    for (int i = 0; i < n; i++)
+      take_run(w, &r[i], lo, hi, false);
+    /* The answer ends short of the object: the runs filled r (then the
+     * rest is pushed whole, as it was before the kernel could tell), or
+     * the call was cut to let go of the mmap lock (then on from there). */
+    if (walked < end && n == POPULATED_RUNS) {
+      push(w, walked > lo ? walked : lo, hi);
+      return;
+    }
+    at = walked;
   }
-  for (int i = 0; i < n; i++)
-    take_run(w, &r[i], lo, hi, false);
 }
 
 /* Read the populated pages of [lo, hi) now, all of them (scan_whole):
