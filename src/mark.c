@@ -275,52 +275,45 @@ static void take_run(gcwork *w, const dirty_run *r, uintptr_t lo,
     push(w, a, b);
 }
 
-void push_populated(gcwork *w, uintptr_t lo, uintptr_t hi) {
+/* The populated pages of [lo, hi), pushed, or read now ('now':
+ * scan_whole).  An answer cut short to let go of the mmap lock goes on
+ * from where it ended; runs pushed are POPULATED_RUNS at most in all,
+ * whatever the number of calls, the rest of the object pushed whole
+ * after; if the kernel cannot tell, the rest is taken whole. */
+static void take_populated(gcwork *w, uintptr_t lo, uintptr_t hi, bool now) {
   dirty_run r[POPULATED_RUNS];
   uintptr_t end = (hi + 4095) & ~(uintptr_t)4095;
   uintptr_t at = lo & ~(uintptr_t)4095, walked;
+  int left = POPULATED_RUNS; /* runs this object may still push */
   while (at < end) {
-    int n = pagemap_populated(at, end, r, POPULATED_RUNS, &walked);
+    int n = pagemap_populated(at, end, r, now ? POPULATED_RUNS : left,
+                              &walked);
     if (n < 0) {
-      push(w, at > lo ? at : lo, hi);
+      dirty_run rest = {at > lo ? at : lo, hi, 0};
+      take_run(w, &rest, lo, hi, now);
       return;
     }
     for (int i = 0; i < n; i++)
-      take_run(w, &r[i], lo, hi, false);
-    /* The answer ends short of the object: the runs filled r (then the
-     * rest is pushed whole, as it was before the kernel could tell), or
-     * the call was cut to let go of the mmap lock (then on from there). */
-    if (walked < end && n == POPULATED_RUNS) {
-      push(w, walked > lo ? walked : lo, hi);
+      take_run(w, &r[i], lo, hi, now);
+    left -= n;
+    if (!now && left == 0 && walked < end) {
+      dirty_run rest = {walked > lo ? walked : lo, hi, 0};
+      take_run(w, &rest, lo, hi, false);
       return;
     }
     at = walked;
   }
 }
 
-/* Read the populated pages of [lo, hi) now, all of them (scan_whole):
- * nothing of the object itself is pushed. */
-static void scan_populated(gcwork *w, uintptr_t lo, uintptr_t hi) {
-  dirty_run r[POPULATED_RUNS];
-  uintptr_t end = (hi + 4095) & ~(uintptr_t)4095;
-  uintptr_t at = lo & ~(uintptr_t)4095, walked;
-  while (at < end) {
-    int n = pagemap_populated(at, end, r, POPULATED_RUNS, &walked);
-    if (n < 0) {
-      scan_range(w, at > lo ? at : lo, hi);
-      return;
-    }
-    for (int i = 0; i < n; i++)
-      take_run(w, &r[i], lo, hi, true);
-    at = walked;
-  }
+void push_populated(gcwork *w, uintptr_t lo, uintptr_t hi) {
+  take_populated(w, lo, hi, false);
 }
 
 void scan_object(gcwork *w, mspan *s, uintptr_t base) {
   const kind_info *k = &sgc_kinds[spanclass_kind(s->spanclass)];
   if (k->scan == SCAN_CONSERVATIVE) {
     if (s->elemsize >= POPULATED_MIN && scan_whole)
-      scan_populated(w, base, base + s->elemsize);
+      take_populated(w, base, base + s->elemsize, true);
     else if (s->elemsize >= POPULATED_MIN)
       push_populated(w, base, base + s->elemsize);
     else if (s->elemsize > SCAN_CHUNK && !scan_whole)

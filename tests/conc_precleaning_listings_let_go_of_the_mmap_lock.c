@@ -10,9 +10,11 @@
  * that is collected concurrently while a second thread keeps writing
  * pointers into it (so the rounds have pages to list); every call's range
  * is recorded, and every object keeps its contents.  The markers' reading
- * of a large object's populated pages is such a call too: an object of
- * three times that size, written on a page every MiB, holds the only
- * references to a set of small objects. */
+ * of a large object's populated pages is such a call too: two objects of
+ * three times that size, one written on a page every MiB, the other on
+ * 20 pages in each 64 MiB (its runs span several calls before they reach
+ * the most one object may push), hold the only references to a set of
+ * small objects. */
 #include <pthread.h>
 #include <stdint.h>
 
@@ -31,6 +33,9 @@ obj **volatile objs; /* root */
 #define BIG (3 * DIRTY_LIST_CALL_MAX)
 #define NBIG ((long)(BIG >> 20))
 obj **volatile big; /* root: a word every MiB holds a small object */
+#define SPARSE_STEP (DIRTY_LIST_CALL_MAX / 20)
+#define NSPARSE ((long)(BIG / SPARSE_STEP))
+obj **volatile sparse; /* root: a word every SPARSE_STEP likewise */
 
 static uintptr_t longest_running, longest_stopped; /* atomic */
 static uint64_t running_calls, running_bytes;       /* atomic */
@@ -78,6 +83,14 @@ int main(void) {
     o->tag = ~(uint64_t)k;
     big[(k << 20) / sizeof(obj *)] = o;
   }
+  sparse = sgc_alloc(BIG);
+  CHECK(sparse != NULL);
+  for (long k = 0; k < NSPARSE; k++) {
+    obj *o = sgc_alloc(sizeof *o);
+    CHECK(o != NULL);
+    o->tag = (uint64_t)k << 32 | 0x5a;
+    sparse[(size_t)k * SPARSE_STEP / sizeof(obj *)] = o;
+  }
   pthread_t t;
   CHECK(sgc_pthread_create(&t, NULL, writer, NULL) == 0);
   ATOMIC_STORE(&sgc_test_listing_call_hook, record);
@@ -110,5 +123,10 @@ int main(void) {
     CHECKF(big[(k << 20) / sizeof(obj *)]->tag == ~(uint64_t)k,
            "the object held at MiB %ld of the large one lost its contents",
            k);
+  for (long k = 0; k < NSPARSE; k++)
+    CHECKF(sparse[(size_t)k * SPARSE_STEP / sizeof(obj *)]->tag ==
+               ((uint64_t)k << 32 | 0x5a),
+           "the object held by page %ld of the sparse large one lost its "
+           "contents", k);
   return 0;
 }
