@@ -237,13 +237,14 @@ int pagemap_populated(uintptr_t lo, uintptr_t hi, dirty_run *runs, int max,
    * and reuse the number (then the answer could be another file's). */
   if (fd < 0 || ATOMIC_LOAD(&pm_pid) != getpid() || !os_fd_is(fd, pm_fid))
     return -1;
-  bool cut = hi - lo > DIRTY_LIST_CALL_MAX && !world_is_stopped();
+  bool running = !world_is_stopped();
+  bool cut = hi - lo > DIRTY_LIST_CALL_MAX && running;
   if (cut)
     hi = lo + DIRTY_LIST_CALL_MAX;
   void (*hook)(uintptr_t, uintptr_t, bool) =
       ATOMIC_LOAD(&sgc_test_listing_call_hook);
   if (hook)
-    hook(lo, hi, !world_is_stopped());
+    hook(lo, hi, running);
   struct sgc_pm_scan_arg a = {
       .size = sizeof a,
       .start = lo, .end = hi,
