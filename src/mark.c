@@ -254,8 +254,8 @@ SCAN_NO_SANITIZE static void scan_descr(gcwork *w, uintptr_t base,
   }
 }
 
-/* At most this many runs are pushed for one object: one whose data
- * lies in more runs than that is pushed whole, as any other.  Each run is
+/* At most this many runs are pushed for one object, over all the calls
+ * its query takes: past them, the rest of it is pushed whole.  Each run is
  * a work item, and the overflow passes (markoverflow.c) drain only
  * between objects: an object of more runs than the mark stack holds
  * (SPANGC_MARK_STACK_MAX) overflowed again in every pass, for ever (the
