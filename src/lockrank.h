@@ -195,9 +195,9 @@ static inline void sgc_unlock(sgc_mutex *m) {
  * waiting for m in sgc_lock_counted in first.  An unlock then a lock lets the
  * walker take m back before a waiter it woke has run (the mutex is not fair):
  * an allocating thread waited through 10-20 slices of mheap_clear_marks, 1-2
- * ms for one allocation.  So the walker waits, spinning, until the waiters it
- * saw have taken m or 50 us passed (a waiter not scheduled yet must not hold
- * the walk up for long). */
+ * ms for one allocation.  So the walker waits until the waiters it saw
+ * have taken m or 0.5 ms passed, spinning at first, then yielding its CPU
+ * (a waiter not scheduled yet must not hold the walk up for long). */
 void sgc_lock_pass(sgc_mutex *m);
 static inline int sgc_cond_wait(pthread_cond_t *c, sgc_mutex *m) {
   LOCKRANK_RELEASE(m, m->rank);
