@@ -191,13 +191,12 @@ static inline void spin_pause(void) {
 }
 
 /* sgc_lock_pass spins PASS_SPIN_NS for the waiters it saw, then yields
- * and sleeps (os_wait_step) until PASS_WAIT_NS: a woken waiter may be
- * queued on the walker's own CPU, where spinning keeps it out, and on
- * these virtual machines the wake-up of an idle CPU can take longer than
- * the spin.  With a 50 us spin alone, the concurrent collector's clearing
- * of mark bits (mheap_clear_marks) once kept the pause test's allocating
- * thread waiting for mheap.lock through 0.9 ms of passes (perf on the
- * monotonic clock: a 1.6 ms push). */
+ * and sleeps (os_wait_step) until PASS_WAIT_NS: on these virtual machines
+ * the wake-up of a waiter's idle CPU can take longer than a spin.  With a
+ * 50 us spin alone, the concurrent collector's clearing of mark bits
+ * (mheap_clear_marks) once kept the pause test's allocating thread
+ * waiting for mheap.lock through 0.9 ms of passes (perf on the monotonic
+ * clock: a 1.6 ms push). */
 #define PASS_SPIN_NS 10000
 #define PASS_WAIT_NS 500000
 
