@@ -223,7 +223,57 @@ static void populated_atfork_child(void) {
   ATOMIC_STORE(&pm_fd, -2);
 }
 
-static void call_gap(void);
+/* With the world running, a call covers WP_CALL_MAX at most, and a short
+ * sleep follows it.  One call holds the process's mmap lock for reading
+ * throughout: a thread that maps memory meanwhile (the arena grows, a
+ * stack is made: the lock for writing) waits for all of it, a pause of
+ * the program with the world running (45 ms when one call unprotected a
+ * 700 MB heap).  A waiting writer is woken when the lock is let go, but
+ * the kernel lets readers take it before the writer has run, for up to
+ * about 4 ms (the pause test: pushes of 8-11 ms blocked in mprotect, with
+ * 4 MiB calls back to back), hence the sleep.  A call also holds up the
+ * program's own write faults: on this project's virtual machines a fault
+ * taken while a call is under way waits for the call (the guest's
+ * page-table updates trap to the host); 8 MiB calls took 0.3-0.9 ms, and
+ * every first write to a protected page during the protection of a
+ * 200 MB heap took 1-1.5 ms (the pause test, scanned, concurrent: 60-75
+ * pushes over 1 ms a run, each a write fault on the window array).
+ * 2 MiB calls: about 12 such pushes, the same total time and 99.9th
+ * percentile; 256 KiB calls made the run 30% longer (a call and a sleep
+ * per 64 pages). */
+#define WP_CALL_MAX ((uintptr_t)2 << 20)
+static void call_gap(void) {
+  struct timespec ts = {0, 20000}; /* 20 us */
+  nanosleep(&ts, NULL);
+}
+
+/* A listing call, with the world running, covers DIRTY_LIST_CALL_MAX (64
+ * MiB) at most, and the short sleep follows it, for WP_CALL_MAX's
+ * reasons: a listing only reads the page tables, 3-8 us a MiB, but the
+ * pre-cleaning rounds list the whole arena, and one call over a 300 MB
+ * heap held the mmap lock 1-4 ms while the pause test's allocating thread
+ * waited to map a metadata chunk (its slowest pushes, concurrent,
+ * pointer-free; conc_precleaning_listings_let_go_of_the_mmap_lock).  10
+ * alternated runs each: 16 MiB calls took the pointer-free worst push's
+ * median from 0.79 to 0.33 ms, but the scanned one's from 0.67 to 1.08
+ * ms (the rounds, longer by their sleeps, left more pages to the final
+ * stop); 64 MiB calls: 0.33 and 0.75 ms. */
+void (*sgc_test_listing_call_hook)(uintptr_t lo, uintptr_t hi, bool running);
+
+/* The end of one call over [lo, hi): at most 'max' on from lo with the
+ * world running (WP_CALL_MAX, DIRTY_LIST_CALL_MAX), the whole range with
+ * it stopped (nobody maps memory then). */
+static uintptr_t call_end(uintptr_t lo, uintptr_t hi, uintptr_t max,
+                          bool running) {
+  return running && hi - lo > max ? lo + max : hi;
+}
+
+static void note_listing_call(uintptr_t lo, uintptr_t hi, bool running) {
+  void (*hook)(uintptr_t, uintptr_t, bool) =
+      ATOMIC_LOAD(&sgc_test_listing_call_hook);
+  if (hook)
+    hook(lo, hi, running);
+}
 
 /* With the world running, a call covers DIRTY_LIST_CALL_MAX at most, and
  * a call cut there sleeps (call_gap) before it returns: the callers go on
@@ -238,26 +288,21 @@ int pagemap_populated(uintptr_t lo, uintptr_t hi, dirty_run *runs, int max,
   if (fd < 0 || ATOMIC_LOAD(&pm_pid) != getpid() || !os_fd_is(fd, pm_fid))
     return -1;
   bool running = !world_is_stopped();
-  bool cut = hi - lo > DIRTY_LIST_CALL_MAX && running;
-  if (cut)
-    hi = lo + DIRTY_LIST_CALL_MAX;
-  void (*hook)(uintptr_t, uintptr_t, bool) =
-      ATOMIC_LOAD(&sgc_test_listing_call_hook);
-  if (hook)
-    hook(lo, hi, running);
+  uintptr_t e = call_end(lo, hi, DIRTY_LIST_CALL_MAX, running);
+  note_listing_call(lo, e, running);
   struct sgc_pm_scan_arg a = {
       .size = sizeof a,
-      .start = lo, .end = hi,
+      .start = lo, .end = e,
       .vec = (uint64_t)(uintptr_t)runs, .vec_len = (uint64_t)max,
       .category_anyof_mask = SGC_PAGE_IS_PRESENT | SGC_PAGE_IS_SWAPPED,
       .return_mask = SGC_PAGE_IS_PRESENT | SGC_PAGE_IS_SWAPPED};
   long n;
   while ((n = ioctl(fd, SGC_PAGEMAP_SCAN, &a)) < 0 && errno == EINTR)
     ;
-  if (n < 0 || a.walk_end <= lo || a.walk_end > hi)
+  if (n < 0 || a.walk_end <= lo || a.walk_end > e)
     return -1;
   *walked = a.walk_end;
-  if (cut && a.walk_end == hi)
+  if (e < hi && a.walk_end == e)
     call_gap();
   return (int)n;
 }
@@ -422,55 +467,14 @@ static bool grow_runs(void) {
   return true;
 }
 
-/* With the world running, a call covers WP_CALL_MAX at most, and a short
- * sleep follows it.  One call holds the process's mmap lock for reading
- * throughout: a thread that maps memory meanwhile (the arena grows, a
- * stack is made: the lock for writing) waits for all of it, a pause of
- * the program with the world running (45 ms when one call unprotected a
- * 700 MB heap).  A waiting writer is woken when the lock is let go, but
- * the kernel lets readers take it before the writer has run, for up to
- * about 4 ms (the pause test: pushes of 8-11 ms blocked in mprotect, with
- * 4 MiB calls back to back), hence the sleep.  A call also holds up the
- * program's own write faults: on this project's virtual machines a fault
- * taken while a call is under way waits for the call (the guest's
- * page-table updates trap to the host); 8 MiB calls took 0.3-0.9 ms, and
- * every first write to a protected page during the protection of a
- * 200 MB heap took 1-1.5 ms (the pause test, scanned, concurrent: 60-75
- * pushes over 1 ms a run, each a write fault on the window array).
- * 2 MiB calls: about 12 such pushes, the same total time and 99.9th
- * percentile; 256 KiB calls made the run 30% longer (a call and a sleep
- * per 64 pages). */
-#define WP_CALL_MAX ((uintptr_t)2 << 20)
-static void call_gap(void) {
-  struct timespec ts = {0, 20000}; /* 20 us */
-  nanosleep(&ts, NULL);
-}
-
-/* A listing call, with the world running, covers DIRTY_LIST_CALL_MAX (64
- * MiB) at most, and the short sleep follows it, for WP_CALL_MAX's
- * reasons: a listing only reads the page tables, 3-8 us a MiB, but the
- * pre-cleaning rounds list the whole arena, and one call over a 300 MB
- * heap held the mmap lock 1-4 ms while the pause test's allocating thread
- * waited to map a metadata chunk (its slowest pushes, concurrent,
- * pointer-free; conc_precleaning_listings_let_go_of_the_mmap_lock).  10
- * alternated runs each: 16 MiB calls took the pointer-free worst push's
- * median from 0.79 to 0.33 ms, but the scanned one's from 0.67 to 1.08
- * ms (the rounds, longer by their sleeps, left more pages to the final
- * stop); 64 MiB calls: 0.33 and 0.75 ms. */
-void (*sgc_test_listing_call_hook)(uintptr_t lo, uintptr_t hi, bool running);
-
 /* One PAGEMAP_SCAN pass over [lo, hi), appending runs; false on error. */
 static bool scan(uintptr_t lo, uintptr_t hi) {
-  bool gaps = !world_is_stopped();
+  bool running = !world_is_stopped();
   while (lo < hi) {
     if (dirty.nruns == dirty.caprun && !grow_runs())
       return false;
-    uintptr_t e =
-        hi - lo > DIRTY_LIST_CALL_MAX && gaps ? lo + DIRTY_LIST_CALL_MAX : hi;
-    void (*hook)(uintptr_t, uintptr_t, bool) =
-        ATOMIC_LOAD(&sgc_test_listing_call_hook);
-    if (hook)
-      hook(lo, e, gaps);
+    uintptr_t e = call_end(lo, hi, DIRTY_LIST_CALL_MAX, running);
+    note_listing_call(lo, e, running);
     struct sgc_pm_scan_arg a = {
         .size = sizeof a,
         .flags = SGC_PM_SCAN_CHECK_WPASYNC,
@@ -489,7 +493,7 @@ static bool scan(uintptr_t lo, uintptr_t hi) {
     if (a.walk_end <= lo || a.walk_end > e)
       return false; /* no progress: do not loop for ever */
     lo = a.walk_end;
-    if (a.walk_end == e && lo < hi && gaps)
+    if (a.walk_end == e && lo < hi && running)
       call_gap();
   }
   return true;
@@ -587,9 +591,9 @@ bool dirty_track_begin(void) {
 static void unprotect_range(uintptr_t lo, uintptr_t hi) {
   if (dirty.uffd < 0 || lo >= hi)
     return;
-  bool gaps = !world_is_stopped();
+  bool running = !world_is_stopped();
   for (uintptr_t p = lo; p < hi;) {
-    uintptr_t e = hi - p > WP_CALL_MAX && gaps ? p + WP_CALL_MAX : hi;
+    uintptr_t e = call_end(p, hi, WP_CALL_MAX, running);
     struct uffdio_writeprotect w = {.range = {.start = p, .len = e - p},
                                     .mode = 0};
     while (ioctl(dirty.uffd, UFFDIO_WRITEPROTECT, &w) != 0)
@@ -618,9 +622,9 @@ static void unprotect_range(uintptr_t lo, uintptr_t hi) {
 static bool protect_written(uintptr_t lo, uintptr_t hi) {
   if (dirty.uffd < 0 || dirty.pagemap < 0 || lo >= hi)
     return false;
-  bool gaps = !world_is_stopped();
+  bool running = !world_is_stopped();
   for (uintptr_t p = lo; p < hi;) {
-    uintptr_t e = hi - p > WP_CALL_MAX && gaps ? p + WP_CALL_MAX : hi;
+    uintptr_t e = call_end(p, hi, WP_CALL_MAX, running);
     struct sgc_pm_scan_arg a = {
         .size = sizeof a,
         .flags = SGC_PM_SCAN_WP_MATCHING | SGC_PM_SCAN_CHECK_WPASYNC,

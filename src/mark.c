@@ -288,21 +288,17 @@ static void take_populated(gcwork *w, uintptr_t lo, uintptr_t hi, bool now) {
   while (at < end) {
     int n = pagemap_populated(at, end, r, now ? POPULATED_RUNS : left,
                               &walked);
-    if (n < 0) {
-      dirty_run rest = {at > lo ? at : lo, hi, 0};
-      take_run(w, &rest, lo, hi, now);
-      return;
-    }
+    if (n < 0)
+      break;
     for (int i = 0; i < n; i++)
       take_run(w, &r[i], lo, hi, now);
-    left -= n;
-    if (!now && left == 0 && walked < end) {
-      dirty_run rest = {walked > lo ? walked : lo, hi, 0};
-      take_run(w, &rest, lo, hi, false);
-      return;
-    }
     at = walked;
+    left -= n;
+    if (!now && left == 0)
+      break;
   }
+  dirty_run rest = {at > lo ? at : lo, hi, 0}; /* empty once at >= hi */
+  take_run(w, &rest, lo, hi, now);
 }
 
 void push_populated(gcwork *w, uintptr_t lo, uintptr_t hi) {
