@@ -94,7 +94,7 @@ void mheap_clear_marks(void) {
   ATOMIC_STORE(&h->stale_marks, 0);
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
   sgc_lock(&h->lock);
-  bool sample = age_sample_begin(h->nspan);
+  bool sample = age_sample_begin();
   for (uint32_t k = 0; k < h->nspan; k += 1024) {
     if (k > 0)
       sgc_lock_pass(&h->lock); /* allocating threads first */

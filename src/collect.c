@@ -424,6 +424,7 @@ static uint64_t collect_concurrent(mthread *self, int nproc, bool idle) {
   sweep_complete();
   if (sgc_sticky) /* without generations the sweep cleared them */
     mheap_clear_marks();
+  test_hook_run(&sgc_test_conc_cleared_hook);
   if (!conc_protect_heap()) {
     cy.concurrent = false;
     cy.objects_before = live_objects_now();

@@ -159,11 +159,13 @@ void gen_note_concurrent_pause(uint64_t ns);
  * major clears the mark bits: begin (false: sampled already this cycle),
  * then age_sample_span for each in-use span before its bits are cleared;
  * after the mark, whether at most half of the young bytes (allocated
- * between the collection that marked last_marked and the sample) were
- * kept; reset once the world restarts. */
-bool age_sample_begin(uint32_t nspan);
+ * since the collection that marked last_marked: heap_live is live_end at
+ * the mark's end) are among the 'marked' bytes; reset once the world
+ * restarts. */
+bool age_sample_begin(void);
 void age_sample_span(mspan *s);
-bool age_sample_young_died(uint64_t last_marked);
+bool age_sample_young_died(uint64_t last_marked, uint64_t live_end,
+                           uint64_t marked);
 void age_sample_reset(void);
 /* The final stop of a concurrent collection: list the pages written since
  * its start; false if the record cannot be trusted. */
@@ -498,6 +500,10 @@ extern void (*sgc_test_mark_hook)(void); /* tests: runs during marking */
  * assists open, before it drains (e.g. to hold the drain back until
  * threads past the goal assist).  No lock held but gc_lock. */
 extern void (*sgc_test_conc_phase_hook)(void);
+/* Tests: runs on the collecting thread once a concurrent major cleared
+ * the mark bits (and took the age sample, agesample.c), before step 0
+ * protects the heap; gc_lock held, the world running. */
+extern void (*sgc_test_conc_cleared_hook)(void);
 /* Called by a scavenging pass with a span out of the free structures and
  * mheap.lock not held, before it releases the span's pages (tests). */
 extern void (*sgc_test_scavenge_hook)(void);

@@ -57,6 +57,7 @@ static sgc_rwlock hold_lock = SGC_RWLOCK_INIT_WRITERS_FIRST(HOLD);
  * under the markers' snapshot. */
 void (*sgc_test_mark_hook)(void);
 void (*sgc_test_conc_phase_hook)(void);
+void (*sgc_test_conc_cleared_hook)(void);
 void (*sgc_test_scavenge_hook)(void);
 void (*sgc_test_stats_hook)(void);
 void (*sgc_test_preclean_hook)(void);

@@ -354,7 +354,8 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
     gen.minor_mark_ns = g->mark_ns;
     gen.minor_young = young;
   } else {
-    gen.young_died = age_sample_young_died(gen.last_marked);
+    gen.young_died =
+        age_sample_young_died(gen.last_marked, heap_before, marked);
     gen.major_live = marked;
     gen.major_noscan = g->noscan;
     gen.major_stacks = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) * PAGE_SIZE;

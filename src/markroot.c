@@ -585,7 +585,7 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
      * (mheap_clear_marks; rule:marks-cleared-before-the-stop). */
   } else if (ATOMIC_LOAD(&h->stale_marks) || sgc_sticky) {
     ATOMIC_STORE(&h->stale_marks, 0);
-    bool sample = sgc_sticky && age_sample_begin(nspan);
+    bool sample = sgc_sticky && age_sample_begin();
     for (uint32_t k = 0; k < nspan; k++)
       if (ATOMIC_LOAD(&spans[k]->state) == MSPAN_INUSE) {
         if (sample)
