@@ -391,6 +391,10 @@ static void *conc_main(void *arg) {
     return NULL;
   }
   mcache *c = sgc_tls_cache;
+  /* No roots on its stack but while it runs the program's hooks (gc.c
+   * program_code_begin): as the background sweeper's (sweep.c), what it
+   * holds are addresses the heap reuses. */
+  ATOMIC_STORE(&c->thr->noroots, 1);
   uint64_t seen = 0;
   /* Its short sleeps (between protect calls, dirty.c) as asked: the
    * default slack of 50 us made each 20 us sleep about 70, 6 ms of a
@@ -422,7 +426,7 @@ void conc_ensure_thread(void) {
   if (!start)
     return;
   /* conc_main registers itself (it stops with the others). */
-  int err = os_start_detached(conc_main, NULL, 0);
+  int err = os_start_detached(conc_main, NULL, 0, "spangc-conc");
   if (err != 0) {
     sgc_warn("cannot start the concurrent collector (%s); collections stop "
              "the world", strerror(err));

@@ -197,7 +197,7 @@ static void start_finalizer_thread(void) {
   /* finalizer_main registers itself.  thread_started stays set when the
    * start fails, as before: finalizers then run from
    * sgc_run_finalizers(), and the warning is given once. */
-  int err = os_start_detached(finalizer_main, NULL, 0);
+  int err = os_start_detached(finalizer_main, NULL, 0, "spangc-final");
   if (err != 0)
     sgc_warn("cannot start the finalizer thread (%s); finalizers run only "
              "from sgc_run_finalizers()", strerror(err));

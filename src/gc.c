@@ -127,6 +127,21 @@ static bool still_due(int why, uint64_t seen) {
  * it started there would wait for its own read hold of hold_lock. */
 static __thread int without_collections;
 
+/* The program's hooks may run on the concurrent collector thread, whose
+ * stack and registers are no roots (world-int.h, noroots): they are
+ * while a hook runs, as any thread's. */
+static bool program_code_begin(mcache *c) {
+  mthread *t = c->thr;
+  if (t == NULL || !ATOMIC_LOAD_RELAXED(&t->noroots))
+    return false;
+  ATOMIC_STORE(&t->noroots, 0);
+  return true;
+}
+static void program_code_end(mcache *c, bool was) {
+  if (was)
+    ATOMIC_STORE(&c->thr->noroots, 1);
+}
+
 static void collect_as(mcache *c, int why) {
   /* One that fell due (the goal, the heap's cap, an idle interval) waits
    * until fn returns: the allocation goes on, past the goal, or fails at
@@ -135,8 +150,13 @@ static void collect_as(mcache *c, int why) {
     return;
   bool force = why == COLLECT_FORCED || why == COLLECT_FORCED_CONC;
   int (*hook)(int) = ATOMIC_LOAD(&collect_hook);
-  if (hook && hook(force) && !force)
-    return;
+  if (hook) {
+    bool pc = program_code_begin(c);
+    int skip = hook(force);
+    program_code_end(c, pc);
+    if (skip && !force)
+      return;
+  }
   uint64_t seen = ATOMIC_LOAD(&gc.numgc);
   sgc_enter_blocking();
   sgc_wrlock(&hold_lock);
@@ -144,8 +164,11 @@ static void collect_as(mcache *c, int why) {
   sgc_exit_blocking();
   if (still_due(why, seen)) {
     void (*sh)(void) = ATOMIC_LOAD(&start_hook);
-    if (sh)
+    if (sh) {
+      bool pc = program_code_begin(c);
       sh();
+      program_code_end(c, pc);
+    }
     mthread *self = c->thr;
     /* What this thread holds is on the stack it runs on, above here. */
     volatile uintptr_t marker = 0;

@@ -652,7 +652,7 @@ int mark_markers_for_cycle(int n) {
   sgc_lock(&helper.lock);
   /* Helpers are not registered (they run inside collections only). */
   while (helper.nthreads < n - 1) {
-    if (os_start_detached(helper_main, NULL, 0) != 0)
+    if (os_start_detached(helper_main, NULL, 0, "spangc-mark") != 0)
       break;
     helper.nthreads++;
   }

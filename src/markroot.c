@@ -356,6 +356,8 @@ static void add_thread_job(mthread *t, void *arg) {
  * stack pointer up, its running fiber's object, and its own stack from
  * where it left it if a fiber runs on it. */
 SCAN_NO_SANITIZE static void scan_thread(gcwork *w, mthread *t) {
+  if (ATOMIC_LOAD_RELAXED(&t->noroots))
+    return;
   scan_range(w, (uintptr_t)&t->ctx, (uintptr_t)(&t->ctx + 1));
   scan_range(w, (uintptr_t)t->fpstate, (uintptr_t)t->fpstate + t->fpsize);
   scan_range(w, (uintptr_t)&t->ctx_now, (uintptr_t)(&t->ctx_now + 1));

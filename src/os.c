@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -314,24 +315,29 @@ void os_atfork(int phase) {
 typedef struct detached_start {
   void *(*fn)(void *);
   void *arg;
+  const char *name;
 } detached_start;
 
 static void *detached_main(void *p) {
   detached_start d = *(detached_start *)p;
   free(p);
+  /* Named for top, ps -L, gdb and /proc/<pid>/task/<tid>/comm. */
+  prctl(PR_SET_NAME, (unsigned long)d.name, 0, 0, 0);
   os_thread_started();
   return d.fn(d.arg);
 }
 
-/* Start fn(arg) on a new detached thread, with a stack of stack_size
- * bytes (0: the default).  Returns 0, or the error pthread_create (or the
+/* Start fn(arg) on a new detached thread named 'name' (at most 15
+ * characters: the kernel's limit), with a stack of stack_size bytes (0:
+ * the default).  Returns 0, or the error pthread_create (or the
  * attributes) reported, typically EAGAIN when threads or memory run out:
  * then nothing was started and the caller goes on without the thread,
  * saying what that costs.  The thread starts with the creating thread's
  * signal mask and is not registered with the collector: fn registers
  * itself if it must take part in stops.  Never called in a stop:
  * pthread_create takes libc locks a stopped thread may hold. */
-int os_start_detached(void *(*fn)(void *), void *arg, size_t stack_size) {
+int os_start_detached(void *(*fn)(void *), void *arg, size_t stack_size,
+                      const char *name) {
   pthread_attr_t a;
   pthread_t t;
   int err = pthread_attr_init(&a);
@@ -344,6 +350,7 @@ int os_start_detached(void *(*fn)(void *), void *arg, size_t stack_size) {
   }
   d->fn = fn;
   d->arg = arg;
+  d->name = name;
   err = pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
   if (err == 0 && stack_size != 0)
     err = pthread_attr_setstacksize(&a, stack_size);

@@ -485,7 +485,7 @@ void scavenger_start(bool at_init) {
     return;
   make_threads_ahead = at_init;
   /* Not registered: it takes no part in stops.  A small stack. */
-  int err = os_start_detached(scavenger_main, h, 64 << 10);
+  int err = os_start_detached(scavenger_main, h, 64 << 10, "spangc-scavenge");
   if (err == 0)
     h->scavenger_started = true;
   else

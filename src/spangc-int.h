@@ -154,9 +154,10 @@ uint64_t os_requests(void); /* requests for memory so far (fault tests) */
 /* Tests: request number 'at' fails (0: none), and with 'onwards' every
  * later one too (SPANGC_FAIL_MMAP=N or N+). */
 void os_fault_injection_set(uint64_t at, bool onwards);
-/* A detached background thread running fn(arg): 0, or an errno value
- * (nothing started; the caller carries on without it). */
-int os_start_detached(void *(*fn)(void *), void *arg, size_t stack_size);
+/* A detached background thread running fn(arg), named 'name': 0, or an
+ * errno value (nothing started; the caller carries on without it). */
+int os_start_detached(void *(*fn)(void *), void *arg, size_t stack_size,
+                      const char *name);
 /* pthread_create, the new thread counted as starting until its start
  * function calls os_thread_started() (its first act): fork waits while
  * any is in between (os_atfork). */

@@ -75,6 +75,14 @@ typedef struct mthread {
   int in_handler;       /* inside the suspend handler, not yet parked
                            (atomic; for the slow-stop message only) */
   int explicit_reg; /* sgc_register_thread was called */
+  /* One of spangc's own threads, running no program code where a stop
+   * can land: its stack, registers and TLS are no roots (markroot.c).
+   * The background sweeper (the reclaim hook runs in its no-preempt
+   * regions) and the concurrent collector (cleared while it runs the
+   * collect and start hooks: gc.c program_code_begin).  Set and cleared
+   * by the thread itself (atomic); read by markers in a stop.  Not the
+   * finalizer thread: finalizers are program code. */
+  int noroots;
   sem_t resume;
   struct sgc_fiber home;   /* the thread's own stack as a fiber */
   struct sgc_fiber *cur;   /* the fiber running on this thread */
