@@ -175,12 +175,18 @@ static void *finalizer_main(void *arg) {
   for (;;) {
     while (run_one(c))
       ;
+    /* Waiting, it holds nothing (the queue is a root of its own): what
+     * its stack and registers keep are the addresses of objects whose
+     * finalizers ran, which the heap reuses (world-int.h, noroots).
+     * Running finalizers, program code, it is a root as any thread. */
+    ATOMIC_STORE(&c->thr->noroots, 1);
     sgc_enter_blocking();
     sgc_lock(&fin.lock);
     while (fin.queue == NULL)
       sgc_cond_wait(&fin.cond, &fin.lock);
     sgc_unlock(&fin.lock);
     sgc_exit_blocking();
+    ATOMIC_STORE(&c->thr->noroots, 0);
   }
   return NULL;
 }

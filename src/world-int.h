@@ -79,9 +79,10 @@ typedef struct mthread {
    * can land: its stack, registers and TLS are no roots (markroot.c).
    * The background sweeper (the reclaim hook runs in its no-preempt
    * regions) and the concurrent collector (cleared while it runs the
-   * collect and start hooks: gc.c program_code_begin).  Set and cleared
-   * by the thread itself (atomic); read by markers in a stop.  Not the
-   * finalizer thread: finalizers are program code. */
+   * collect and start hooks: gc.c program_code_begin); the finalizer
+   * thread while it waits for work (finalizers are program code).  Set
+   * and cleared by the thread itself (atomic); read by markers in a
+   * stop, which the thread cannot be running through. */
   int noroots;
   sem_t resume;
   struct sgc_fiber home;   /* the thread's own stack as a fiber */
