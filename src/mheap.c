@@ -504,7 +504,9 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
    * which ThreadSanitizer may not see (design.md, 8e, step 2). */
   bitmap_clear_all_atomic(s->markbits);
   memset(s->allocbits, 0, sizeof s->allocbits);
+#if SPANGC_DEBUG
   memset(s->freedbits, 0, sizeof s->freedbits);
+#endif
   memset(s->everfreedbits, 0, sizeof s->everfreedbits);
   memset(s->finqbits, 0, sizeof s->finqbits);
   if (s->hasuncoll) {

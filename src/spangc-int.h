@@ -321,10 +321,13 @@ typedef struct mspan {
    * (mheap.deferred_free); h->lock. */
   uint8_t freedeferred;
   uint64_t uncollbits[BITMAP_WORDS];
+#if SPANGC_DEBUG
   /* Debug build: bit i set while object i was freed with sgc_free and not
    * handed out again (atomic): a second free is caught even when the
-   * program wrote over the freed object's cookie. */
+   * program wrote over the freed object's cookie.  Not in the release
+   * build's struct: 64 of its 640 bytes, 2.4 MB of the pause test's. */
   uint64_t freedbits[BITMAP_WORDS];
+#endif
   /* With generations: bit i set once object i was freed with sgc_free
    * (atomic; cleared when the span is made).  An old object may hold a
    * stale pointer to such a slot for ever, which a minor collection does
