@@ -718,7 +718,10 @@ SGC_API int sgc_is_uncollectable(const void *p);
  *   inside dlopen may wait for it).  Returns the previous callback.
  * sgc_set_collect_hook(fn) — fn(forced) runs on the triggering thread
  *   before each collection, outside the collector's locks (it may call
- *   spangc but not allocate); forced is nonzero for sgc_collect and for
+ *   spangc but not allocate); with SPANGC_CONCURRENT=1 that thread is
+ *   spangc's collector thread (spangc-conc) for a collection the heap's
+ *   growth starts, whose thread-locals are roots as any registered
+ *   thread's.  forced is nonzero for sgc_collect and for
  *   an allocation that reached the sgc_set_max_heap limit.  For any other
  *   collection (one an allocation triggered, the heap unable to grow
  *   included) a nonzero return skips it.  Returns the previous hook.

@@ -356,8 +356,12 @@ static void add_thread_job(mthread *t, void *arg) {
  * stack pointer up, its running fiber's object, and its own stack from
  * where it left it if a fiber runs on it. */
 SCAN_NO_SANITIZE static void scan_thread(gcwork *w, mthread *t) {
-  if (ATOMIC_LOAD_RELAXED(&t->noroots))
+  /* Its TLS either way: a hook it ran may have left a pointer in a
+   * thread-local (spangc.h: the TLS of registered threads is a root). */
+  if (ATOMIC_LOAD_RELAXED(&t->noroots)) {
+    scan_thread_tls(w, t);
     return;
+  }
   scan_range(w, (uintptr_t)&t->ctx, (uintptr_t)(&t->ctx + 1));
   scan_range(w, (uintptr_t)t->fpstate, (uintptr_t)t->fpstate + t->fpsize);
   scan_range(w, (uintptr_t)&t->ctx_now, (uintptr_t)(&t->ctx_now + 1));

@@ -332,9 +332,10 @@ static void *detached_main(void *p) {
  * the default).  Returns 0, or the error pthread_create (or the
  * attributes) reported, typically EAGAIN when threads or memory run out:
  * then nothing was started and the caller goes on without the thread,
- * saying what that costs.  The thread starts with the creating thread's
- * signal mask and is not registered with the collector: fn registers
- * itself if it must take part in stops.  Never called in a stop:
+ * saying what that costs.  The thread starts with every signal blocked
+ * but the synchronous ones (signals_block_program) and is not registered
+ * with the collector: fn registers itself if it must take part in stops
+ * (which unblocks the suspend signal).  Never called in a stop:
  * pthread_create takes libc locks a stopped thread may hold. */
 int os_start_detached(void *(*fn)(void *), void *arg, size_t stack_size,
                       const char *name) {
@@ -354,8 +355,16 @@ int os_start_detached(void *(*fn)(void *), void *arg, size_t stack_size,
   err = pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
   if (err == 0 && stack_size != 0)
     err = pthread_attr_setstacksize(&a, stack_size);
+  /* Born with the program's signals blocked (the suspend signal comes
+   * back when it registers): a handler of the program's on one of these
+   * threads could hold an object in its frame while a stop skips the
+   * stack (noroots), and the program expects its signals on its own
+   * threads anyway. */
+  sigset_t old;
+  signals_block_program(&old);
   if (err == 0)
     err = os_thread_create(&t, &a, detached_main, d);
+  signals_restore_mask(&old);
   if (err != 0)
     free(d);
   pthread_attr_destroy(&a);

@@ -444,6 +444,20 @@ void signals_init(void (*handler)(int, siginfo_t *, void *)) {
 }
 
 /* The calling thread (being registered) can be stopped. */
+void signals_block_program(sigset_t *old) {
+  sigset_t s;
+  sigfillset(&s);
+  static const int sync[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP,
+                             SIGSYS};
+  for (size_t k = 0; k < sizeof sync / sizeof sync[0]; k++)
+    sigdelset(&s, sync[k]);
+  NEXT(pthread_sigmask)(SIG_SETMASK, &s, old);
+}
+
+void signals_restore_mask(const sigset_t *old) {
+  NEXT(pthread_sigmask)(SIG_SETMASK, old, NULL);
+}
+
 void signals_unblock_suspend(void) {
   sigset_t s;
   sigemptyset(&s);

@@ -76,7 +76,9 @@ typedef struct mthread {
                            (atomic; for the slow-stop message only) */
   int explicit_reg; /* sgc_register_thread was called */
   /* One of spangc's own threads, running no program code where a stop
-   * can land: its stack, registers and TLS are no roots (markroot.c).
+   * can land: its stack and registers are no roots (markroot.c); its TLS
+   * is, as every registered thread's (a hook's thread-locals).  Its
+   * program signals are blocked (os_start_detached).
    * The background sweeper (the reclaim hook runs in its no-preempt
    * regions) and the concurrent collector (cleared while it runs the
    * collect and start hooks: gc.c program_code_begin); the finalizer
@@ -132,6 +134,10 @@ extern int sgc_suspend_sig;
 void signals_init(void (*handler)(int, siginfo_t *, void *));
 void signals_chain(int sig, siginfo_t *si, void *uc);
 void signals_unblock_suspend(void);
+/* This thread's mask: every signal but the synchronous faults blocked
+ * (the previous one in *old), for making spangc's own threads; and back. */
+void signals_block_program(sigset_t *old);
+void signals_restore_mask(const sigset_t *old);
 int signals_handler_intact(void);
 const char *signals_name(int sig, char *buf, size_t size);
 void signals_atfork_child(void);
