@@ -502,7 +502,9 @@ SGC_API size_t sgc_set_memory_limit(size_t bytes);
  * sgc_run_finalizers — run the queued finalizers on the calling thread;
  *   returns how many ran.
  * sgc_wait_finalizers — wait until the queue is empty and no finalizer is
- *   running (returns at once if the finalizer thread is disabled).
+ *   running (returns at once if the finalizer thread is disabled).  Called
+ *   from a finalizer, it runs the queued ones itself, then waits for the
+ *   others running, not for its caller.
  * sgc_finalizers_pending — number of queued finalizers.
  * sgc_set_finalizer_thread(0) — never start the finalizer thread (the
  *   program runs them with sgc_run_finalizers); 1 re-allows it.

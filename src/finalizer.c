@@ -121,13 +121,19 @@ static void finished_one(mcache *c) {
   sgc_lock(&fin.lock);
   fin.running--;
   fin.nrun++;
-  if (fin.queue == NULL && fin.running == 0)
+  /* Not only at 0: a waiter inside a finalizer waits for its own count
+   * (sgc_wait_finalizers). */
+  if (fin.queue == NULL)
     pthread_cond_broadcast(&fin.idle);
   sgc_unlock(&fin.lock);
   nopreempt_leave(c);
 }
 
 /* Run one queued finalizer on this thread; false if none was queued. */
+/* Finalizers this thread is running (nested ones too): those
+ * sgc_wait_finalizers, called from one, does not wait for. */
+static __thread int fin_nesting;
+
 static bool run_one(mcache *c) {
   finentry e;
   nopreempt_enter(c);
@@ -143,7 +149,9 @@ static bool run_one(mcache *c) {
    * fiber its finalizer had handed over: fresh-clone check of fc4a7d0,
    * fiber_kept_by_its_finalizer_keeps_its_stack, once). */
   void *volatile obj = e.obj;
+  fin_nesting++;
   e.fn(obj, e.arg);
+  fin_nesting--;
   obj = NULL;
   explicit_bzero(&e, sizeof e);
   finished_one(c);
@@ -218,9 +226,18 @@ void sgc_set_finalizer_thread(int enabled) {
 }
 
 void sgc_wait_finalizers(void) {
+  /* From a finalizer: the ones queued run here (on the finalizer thread
+   * nobody else would run them), then the others running are waited
+   * for, not this thread's own (it waited for itself for ever: the
+   * adversarial review of session 51). */
+  if (fin_nesting > 0) {
+    mcache *c = mcache_get();
+    while (c != NULL && run_one(c))
+      ;
+  }
   sgc_enter_blocking();
   sgc_lock(&fin.lock);
-  while (fin.queue != NULL || fin.running > 0) {
+  while (fin.queue != NULL || fin.running > fin_nesting) {
     if (fin.thread_disabled || !fin.thread_started) {
       /* Nobody else will run them: the caller would wait forever. */
       break;

@@ -312,19 +312,41 @@ void os_atfork(int phase) {
   __atomic_store_n(&starts_barred, 0, __ATOMIC_SEQ_CST);
 }
 
-typedef struct detached_start {
+/* Handing fn, arg and the name to the new thread: a slot here, not the
+ * C heap.  The new thread runs while a stop may hold threads that own
+ * the allocator's arena locks: a free() there (its first, which sets up
+ * its cache) waited for such a lock, and a collection waited for that
+ * marker helper for ever (the adversarial review of session 51, one run
+ * in 40 with mallocing threads and one arena). */
+#define DETACHED_SLOTS 128
+static struct {
+  int used; /* atomic */
   void *(*fn)(void *);
   void *arg;
   const char *name;
-} detached_start;
+} detached_slots[DETACHED_SLOTS] SGC_NOGC;
 
 static void *detached_main(void *p) {
-  detached_start d = *(detached_start *)p;
-  free(p);
+  int k = (int)(intptr_t)p;
+  void *(*fn)(void *) = detached_slots[k].fn;
+  void *arg = detached_slots[k].arg;
+  const char *name = detached_slots[k].name;
+  ATOMIC_STORE(&detached_slots[k].used, 0);
   /* Named for top, ps -L, gdb and /proc/<pid>/task/<tid>/comm. */
-  prctl(PR_SET_NAME, (unsigned long)d.name, 0, 0, 0);
+  prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
   os_thread_started();
-  return d.fn(d.arg);
+  return fn(arg);
+}
+
+static int detached_slot_take(void) {
+  unsigned n = 0;
+  for (;;) {
+    for (int k = 0; k < DETACHED_SLOTS; k++)
+      if (!ATOMIC_LOAD_RELAXED(&detached_slots[k].used) &&
+          !__atomic_exchange_n(&detached_slots[k].used, 1, __ATOMIC_ACQUIRE))
+        return k;
+    os_wait_step(&n); /* as many threads starting at once: rare */
+  }
 }
 
 /* Start fn(arg) on a new detached thread named 'name' (at most 15
@@ -333,10 +355,11 @@ static void *detached_main(void *p) {
  * attributes) reported, typically EAGAIN when threads or memory run out:
  * then nothing was started and the caller goes on without the thread,
  * saying what that costs.  The thread starts with every signal blocked
- * but the synchronous ones (signals_block_program) and is not registered
- * with the collector: fn registers itself if it must take part in stops
- * (which unblocks the suspend signal).  Never called in a stop:
- * pthread_create takes libc locks a stopped thread may hold. */
+ * but the synchronous ones and the suspend signal (signals_block_program)
+ * and is not registered with the collector: fn registers itself if it
+ * must take part in stops.  Never called in a stop: pthread_create takes
+ * libc locks a stopped thread may hold; nor does the new thread touch
+ * the C heap before fn (detached_slots). */
 int os_start_detached(void *(*fn)(void *), void *arg, size_t stack_size,
                       const char *name) {
   pthread_attr_t a;
@@ -344,29 +367,28 @@ int os_start_detached(void *(*fn)(void *), void *arg, size_t stack_size,
   int err = pthread_attr_init(&a);
   if (err != 0)
     return err;
-  detached_start *d = malloc(sizeof *d);
-  if (d == NULL) {
-    pthread_attr_destroy(&a);
-    return ENOMEM;
-  }
-  d->fn = fn;
-  d->arg = arg;
-  d->name = name;
   err = pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
   if (err == 0 && stack_size != 0)
     err = pthread_attr_setstacksize(&a, stack_size);
-  /* Born with the program's signals blocked (the suspend signal comes
-   * back when it registers): a handler of the program's on one of these
-   * threads could hold an object in its frame while a stop skips the
-   * stack (noroots), and the program expects its signals on its own
-   * threads anyway. */
+  int k = detached_slot_take();
+  detached_slots[k].fn = fn;
+  detached_slots[k].arg = arg;
+  detached_slots[k].name = name;
+  /* Born with the program's signals blocked (signals_block_program): a
+   * handler of the program's on one of these threads could hold an
+   * object in its frame while a stop skips the stack (noroots), and the
+   * program expects its signals on its own threads anyway.  Blocked here
+   * and inherited, so no signal lands before the new thread could block
+   * it; the suspend signal stays deliverable to this thread, which
+   * pthread_create may keep waiting for a C library lock a stopped thread
+   * holds (blocking it too hung a collection: the same review). */
   sigset_t old;
   signals_block_program(&old);
   if (err == 0)
-    err = os_thread_create(&t, &a, detached_main, d);
+    err = os_thread_create(&t, &a, detached_main, (void *)(intptr_t)k);
   signals_restore_mask(&old);
   if (err != 0)
-    free(d);
+    ATOMIC_STORE(&detached_slots[k].used, 0);
   pthread_attr_destroy(&a);
   return err;
 }

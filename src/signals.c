@@ -451,6 +451,8 @@ void signals_block_program(sigset_t *old) {
                              SIGSYS};
   for (size_t k = 0; k < sizeof sync / sizeof sync[0]; k++)
     sigdelset(&s, sync[k]);
+  if (sgc_suspend_sig > 0)
+    sigdelset(&s, sgc_suspend_sig);
   NEXT(pthread_sigmask)(SIG_SETMASK, &s, old);
 }
 

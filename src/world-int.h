@@ -134,8 +134,9 @@ extern int sgc_suspend_sig;
 void signals_init(void (*handler)(int, siginfo_t *, void *));
 void signals_chain(int sig, siginfo_t *si, void *uc);
 void signals_unblock_suspend(void);
-/* This thread's mask: every signal but the synchronous faults blocked
- * (the previous one in *old), for making spangc's own threads; and back. */
+/* This thread's mask: every signal but the synchronous faults and the
+ * suspend signal blocked (the previous one in *old), for making spangc's
+ * own threads; and back. */
 void signals_block_program(sigset_t *old);
 void signals_restore_mask(const sigset_t *old);
 int signals_handler_intact(void);
