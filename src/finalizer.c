@@ -129,11 +129,11 @@ static void finished_one(mcache *c) {
   nopreempt_leave(c);
 }
 
-/* Run one queued finalizer on this thread; false if none was queued. */
 /* Finalizers this thread is running (nested ones too): those
  * sgc_wait_finalizers, called from one, does not wait for. */
 static __thread int fin_nesting;
 
+/* Run one queued finalizer on this thread; false if none was queued. */
 static bool run_one(mcache *c) {
   finentry e;
   nopreempt_enter(c);

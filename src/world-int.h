@@ -78,13 +78,13 @@ typedef struct mthread {
   /* One of spangc's own threads, running no program code where a stop
    * can land: its stack and registers are no roots (markroot.c); its TLS
    * is, as every registered thread's (a hook's thread-locals).  Its
-   * program signals are blocked (os_start_detached).
-   * The background sweeper (the reclaim hook runs in its no-preempt
-   * regions) and the concurrent collector (cleared while it runs the
-   * collect and start hooks: gc.c program_code_begin); the finalizer
-   * thread while it waits for work (finalizers are program code).  Set
-   * and cleared by the thread itself (atomic); read by markers in a
-   * stop, which the thread cannot be running through. */
+   * program signals are blocked (os_start_detached).  Set by the
+   * background sweeper for good (the reclaim hook runs in its no-preempt
+   * regions), by the concurrent collector but while it runs the collect
+   * and start hooks (gc.c program_code_begin), by the finalizer thread
+   * while it waits for work (finalizers are program code).  Set and
+   * cleared by the thread itself (atomic); read by markers in a stop,
+   * which the thread cannot be running through. */
   int noroots;
   sem_t resume;
   struct sgc_fiber home;   /* the thread's own stack as a fiber */

@@ -224,6 +224,22 @@ __attribute__((unused)) static int conc_gen_init_or_skip(void) {
   return 1;
 }
 
+/* The name of task 'tid' of this process (/proc/self/task/<tid>/comm,
+ * as prctl(PR_SET_NAME) set it) into name; "" if it cannot be read. */
+__attribute__((unused)) static void task_name(long tid, char *name,
+                                              size_t n) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%ld/comm", tid);
+  name[0] = 0;
+  FILE *f = fopen(path, "r");
+  if (f == NULL)
+    return;
+  if (fgets(name, (int)n, f) == NULL)
+    name[0] = 0;
+  fclose(f);
+  name[strcspn(name, "\n")] = 0;
+}
+
 /* Monotonic seconds, for tests that run for a time. */
 /* Minor page faults of the whole process so far (getrusage): counts the
  * first write to each write-protected page, among others. */

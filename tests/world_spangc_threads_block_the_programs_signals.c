@@ -44,19 +44,12 @@ int main(void) {
   while ((e = readdir(d)) != NULL) {
     if (e->d_name[0] == '.')
       continue;
-    char path[320], line[256], name[32] = "";
-    snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-      continue;
-    if (fgets(name, sizeof name, f) == NULL)
-      name[0] = 0;
-    fclose(f);
-    name[strcspn(name, "\n")] = 0;
+    char path[320], line[256], name[32];
+    task_name(atol(e->d_name), name, sizeof name);
     if (strncmp(name, "spangc-", 7) != 0)
       continue;
     snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
-    f = fopen(path, "r");
+    FILE *f = fopen(path, "r");
     if (f == NULL)
       continue;
     unsigned long long blk = 0;

@@ -32,19 +32,6 @@ static void note(mthread *t, void *arg) {
     found[nfound++] = t;
 }
 
-static void thread_name(mthread *t, char *name, size_t n) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/self/task/%d/comm", t->ktid);
-  name[0] = 0;
-  FILE *f = fopen(path, "r");
-  if (f == NULL)
-    return;
-  if (fgets(name, (int)n, f) == NULL)
-    name[0] = 0;
-  fclose(f);
-  name[strcspn(name, "\n")] = 0;
-}
-
 static void nothing(void *p, void *arg) {
   (void)p;
   (void)arg;
@@ -96,7 +83,7 @@ int main(void) {
       own[i] = NULL;
       for (int k = 0; k < nfound; k++) {
         char name[32];
-        thread_name(found[k], name, sizeof name);
+        task_name(found[k]->ktid, name, sizeof name);
         if (strcmp(name, names[i]) == 0 &&
             ATOMIC_LOAD(&found[k]->state) == THR_BLOCKING)
           own[i] = found[k];
