@@ -28,7 +28,9 @@ static pid_t main_tid;
 
 static int move_into_tls(int forced) {
   (void)forced;
-  if (!moved && only != NULL && gettid() != main_tid) {
+  /* Only the collector's thread reads the pointer: no stale copy of it
+   * on the main thread's stack. */
+  if (gettid() != main_tid && !moved && only != NULL) {
     tls_slot = only;
     only = NULL;
     moved = 1;
@@ -83,10 +85,10 @@ int main(void) {
   sgc_stats before, after;
   sgc_read_stats(&before);
   churn(keep, (uint64_t)(4000000 * test_scale()) + 100000);
-  for (int k = 0; k < 3; k++) {
-    sgc_collect();
-    sgc_run_finalizers();
-  }
+  /* Collections, and every finalizer they queued run to its end (the
+   * finalizer thread's too: without the wait the check could read the
+   * flag before that thread had set it). */
+  settle();
   sgc_read_stats(&after);
   printf("%llu collections with the object in the thread-local\n",
          (unsigned long long)(after.num_gc - before.num_gc));
