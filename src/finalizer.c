@@ -89,7 +89,7 @@ void finalizer_scan_queue(gcwork *w) {
   sgc_lock(&fin.lock);
   for (finblock *b = fin.queue; b; b = b->next)
     for (uint32_t i = 0; i < b->n; i++) {
-      if (sgc_sticky) /* not made old: see mspan.finqbits */
+      if (sgc_sticky) /* not made old: see mspan_rare.finqbits */
         mark_queued_object(w, (uintptr_t)b->e[i].obj);
       else
         mark_root_word(w, (uintptr_t)b->e[i].obj);
@@ -322,7 +322,9 @@ int sgc_set_finalizer_ex(void *p, void (*fn)(void *obj, void *arg), void *arg,
     sgc_unlock(&s->speciallock);
     goto out;
   }
-  special *sp = special_new();
+  /* The finalizer queue's bit (mspan_rare.finqbits) needs the struct,
+   * which the markers cannot make. */
+  special *sp = mspan_rare_make(s) != NULL ? special_new() : NULL;
   if (sp == NULL) {
     err = ENOMEM;
     goto out;
@@ -491,7 +493,7 @@ static bool is_marked(uintptr_t p, bool *inheap) {
   if (s == NULL)
     return false;
   uint32_t i = mspan_obj_index(s, p);
-  return bitmap_get(s->markbits, i) || bitmap_get(s->finqbits, i);
+  return bitmap_get(s->markbits, i) || MSPAN_RARE_BIT(s, finqbits, i);
 }
 
 void weak_process(mspan **spans, uint32_t nspan) {

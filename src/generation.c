@@ -473,9 +473,11 @@ void gen_note_span_freed(mspan *s) {
     return;
   /* A fiber stack's pages, whatever it held: an old fiber object keeps
    * its stack bounds and saved stack pointer after the stack is gone. */
-  bool any = ATOMIC_LOAD_RELAXED(&s->state) == MSPAN_STACK;
-  for (uint32_t j = 0; j < BITMAP_WORDS; j++)
-    any |= ATOMIC_LOAD_RELAXED(&s->everfreedbits[j]) != 0;
+  bool any = ATOMIC_LOAD_RELAXED(&s->state) == MSPAN_STACK ||
+             ATOMIC_LOAD_RELAXED(&s->everfreedall);
+  mspan_rare *rare = mspan_rare_of(s);
+  for (uint32_t j = 0; rare != NULL && j < BITMAP_WORDS; j++)
+    any |= ATOMIC_LOAD_RELAXED(&rare->everfreedbits[j]) != 0;
   if (!any)
     return;
   uintptr_t first = (s->base - sgc_heap.arena_start) >> PAGE_SHIFT;

@@ -213,14 +213,19 @@ static inline void *alloc_small(mcache *c, size_t n, int kind) {
 }
 
 /* Mark object p of span s uncollectable (inside the allocating
- * no-preempt region, so no collection sees it half-done). */
-static void set_uncollectable(void *p) {
+ * no-preempt region, so no collection sees it half-done).  False if the
+ * span's rare bitmaps could not be made (the object is left garbage). */
+static bool set_uncollectable(void *p) {
   mspan *s = mheap_lookup((uintptr_t)p);
   uint32_t i = mspan_obj_index(s, (uintptr_t)p);
+  mspan_rare *rare = mspan_rare_make(s);
+  if (rare == NULL)
+    return false;
   mheap_note_rootspan(s); /* first: rule:rootspans-counted */
-  bitmap_set_atomic(s->uncollbits, i);
+  bitmap_set_atomic(rare->uncollbits, i);
   if (!ATOMIC_LOAD_RELAXED(&s->hasuncoll))
     ATOMIC_STORE_RELAXED(&s->hasuncoll, 1);
+  return true;
 }
 
 /* spangc.h forbids allocating inside a blocking region: the thread may
@@ -255,8 +260,10 @@ __attribute__((noinline)) static void *alloc_any_slow(size_t n, int kind,
     p = NULL;
   } else
     p = alloc_large(c, n, kind);
-  if (unlikely(uncollectable) && p != NULL)
-    set_uncollectable(p);
+  if (unlikely(uncollectable) && p != NULL && !set_uncollectable(p)) {
+    errno = ENOMEM;
+    p = NULL;
+  }
   nopreempt_leave(c);
   return p;
 }
@@ -422,7 +429,7 @@ int sgc_is_uncollectable(const void *p) {
   uint32_t i;
   mcache *c = nopreempt_enter_any();
   mspan *s = object_span("sgc_is_uncollectable", p, &i);
-  int r = bitmap_get_atomic(s->uncollbits, i);
+  int r = MSPAN_RARE_BIT(s, uncollbits, i);
   nopreempt_leave_any(c);
   return r;
 }
@@ -488,17 +495,28 @@ mspan *object_span(const char *call, const void *p, uint32_t *index) {
   return s;
 }
 
+/* Object i of s freed with sgc_free (mspan_rare.everfreedbits). */
+static void note_ever_freed(mspan *s, uint32_t i) {
+  mspan_rare *rare = mspan_rare_make(s);
+  if (rare != NULL)
+    bitmap_set_atomic(rare->everfreedbits, i);
+  else /* no memory for the bits: every object counts (for the verifier) */
+    ATOMIC_STORE_RELAXED(&s->everfreedall, 1);
+}
+
 static void free_object(mcache *c, void *p) {
   uint32_t i;
   mspan *s = object_span("sgc_free", p, &i);
   if (ATOMIC_LOAD_RELAXED(&s->specials)) /* a hint: the lock decides */
     special_remove_all(s, (uintptr_t)p);
-  if (ATOMIC_LOAD_RELAXED(&s->hasuncoll))
-    bitmap_clear_atomic(s->uncollbits, i);
+  mspan_rare *rare =
+      ATOMIC_LOAD_RELAXED(&s->hasuncoll) ? mspan_rare_of(s) : NULL;
+  if (rare != NULL)
+    bitmap_clear_atomic(rare->uncollbits, i);
   if (spanclass_class(s->spanclass) == 0) {
     size_t size = s->elemsize;
     if (sgc_record_frees) /* for the verifier, see gen_note_span_freed */
-      bitmap_set_atomic(s->everfreedbits, 0);
+      note_ever_freed(s, 0);
     ATOMIC_ADD(&sgc_heap.heap_live, -(int64_t)size);
     ATOMIC_ADD(&sgc_heap.nlargefree, 1);
     ATOMIC_ADD(&sgc_heap.largefree_bytes, size);
@@ -527,7 +545,7 @@ static void free_object(mcache *c, void *p) {
    * marking on: the slot may be reused during the next mark. */
   if (sgc_record_frees) {
     bitmap_clear_atomic(s->markbits, i);
-    bitmap_set_atomic(s->everfreedbits, i);
+    note_ever_freed(s, i);
   }
   int cls = spanclass_class(s->spanclass);
   c->live_delta -= (int64_t)s->elemsize;
@@ -585,7 +603,7 @@ void *sgc_realloc(void *p, size_t n) {
   mspan *s = object_span("sgc_realloc", p, &i);
   size_t old = s->elemsize;
   int kind = spanclass_kind(s->spanclass);
-  bool uncollectable = bitmap_get_atomic(s->uncollbits, i);
+  bool uncollectable = MSPAN_RARE_BIT(s, uncollbits, i);
   nopreempt_leave_any(c);
   bool typed = kind == ATOMIC_LOAD_RELAXED(&sgc_typed_kind);
   if (typed) {

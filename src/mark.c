@@ -459,7 +459,7 @@ bool mark_is_marked(uintptr_t p) {
   if (s == NULL)
     return false;
   uint32_t i = mspan_obj_index(s, p);
-  return bitmap_get(s->markbits, i) || bitmap_get(s->finqbits, i);
+  return bitmap_get(s->markbits, i) || MSPAN_RARE_BIT(s, finqbits, i);
 }
 
 /* ---------------------------------------------------------- markers */

@@ -54,7 +54,15 @@ void mark_queued_object(gcwork *w, uintptr_t p) {
   uint32_t i = mspan_obj_index(s, p);
   if (!mspan_is_allocated(s, i))
     return;
-  bitmap_set_atomic(s->finqbits, i);
+  /* Made when its finalizer was registered (sgc_set_finalizer); a marker
+   * must not allocate.  Without it (an object queued some other way),
+   * the object is marked, so old: kept until a major collection. */
+  mspan_rare *rare = mspan_rare_of(s);
+  if (rare == NULL) {
+    mark_root_word(w, p);
+    return;
+  }
+  bitmap_set_atomic(rare->finqbits, i);
   if (bitmap_get_atomic(s->markbits, i))
     return; /* old, or reached otherwise: scanned as a marked object */
   scan_whole = true;

@@ -387,9 +387,11 @@ static void scan_span_roots(gcwork *w, uint32_t lo, uint32_t hi) {
     mspan *s = work.spans[k];
     if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE)
       continue;
-    if (ATOMIC_LOAD_RELAXED(&s->hasuncoll)) {
+    mspan_rare *rare = ATOMIC_LOAD_RELAXED(&s->hasuncoll) ? mspan_rare_of(s)
+                                                          : NULL;
+    if (rare != NULL) {
       for (uint32_t j = 0; j < BITMAP_WORDS; j++) {
-        uint64_t bits = ATOMIC_LOAD_RELAXED(&s->uncollbits[j]);
+        uint64_t bits = ATOMIC_LOAD_RELAXED(&rare->uncollbits[j]);
         for (; bits; bits &= bits - 1) {
           uint32_t i = j * 64 + (uint32_t)__builtin_ctzll(bits);
           mark_word(w, s->base + (uintptr_t)i * s->elemsize);

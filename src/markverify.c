@@ -84,7 +84,7 @@ SCAN_NO_SANITIZE void mark_verify(void) {
           continue;
         uint32_t j = mspan_obj_index(t, v);
         if (mspan_is_allocated(t, j) && !bitmap_get(t->markbits, j) &&
-            !bitmap_get(t->everfreedbits, j) &&
+            !((mspan_everfreed_word(t, j >> 6) >> (j & 63)) & 1) &&
             !gen_page_was_freed(v)) {
           sgc_fatal("verify: object %p (marked, %zu bytes, kind %d) holds "
                     "at offset %zu %p, which is not marked (%zu bytes, kind "
@@ -184,7 +184,7 @@ void mark_verify_minor(const char *what) {
         continue;
       for (uint32_t j = 0; j < BITMAP_WORDS; j++) {
         uint64_t missed =
-            s->markbits[j] & ~saved[k][j] & ~s->everfreedbits[j];
+            s->markbits[j] & ~saved[k][j] & ~mspan_everfreed_word(s, j);
         if (missed && (gen_span_has_freed_pages(s) || s->freedeferred))
           missed = 0; /* the span reuses a large object's freed pages, or
                          is one sgc_free gave back during the mark */

@@ -507,12 +507,16 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
 #if SPANGC_DEBUG
   memset(s->freedbits, 0, sizeof s->freedbits);
 #endif
-  memset(s->everfreedbits, 0, sizeof s->everfreedbits);
-  memset(s->finqbits, 0, sizeof s->finqbits);
-  if (s->hasuncoll) {
-    memset(s->uncollbits, 0, sizeof s->uncollbits);
-    s->hasuncoll = 0;
+  /* The struct's rare bitmaps, if it has them, from its last span. */
+  mspan_rare *rare = mspan_rare_of(s);
+  if (rare != NULL) {
+    memset(rare->everfreedbits, 0, sizeof rare->everfreedbits);
+    memset(rare->finqbits, 0, sizeof rare->finqbits);
+    if (s->hasuncoll)
+      memset(rare->uncollbits, 0, sizeof rare->uncollbits);
   }
+  s->hasuncoll = 0;
+  s->everfreedall = 0;
   s->freedeferred = 0;
   if (large) {
     s->elemsize = npages * PAGE_SIZE;
@@ -664,7 +668,7 @@ void heap_atfork(int phase) {
    * held hung freeing the other threads' records
    * (world_fork_while_a_thread_registers). */
   fixalloc *fs[] = {&h->spanalloc, &h->cachealloc, &h->specialalloc,
-                    world_thread_alloc()};
+                    &h->rarealloc, world_thread_alloc()};
   int nfs = (int)(sizeof fs / sizeof fs[0]);
   if (phase == FORK_PREPARE) {
     for (int i = 0; i < NUM_SPANCLASSES; i++)

@@ -271,6 +271,30 @@ enum mspan_state {
 
 typedef struct special special;
 
+/* The per-object bitmaps of a span that few spans need (mspan.rare):
+ * 192 bytes, a third of every span struct when they were inline. */
+typedef struct mspan_rare {
+  /* Uncollectable objects (sgc_alloc_uncollectable): bit i set while
+   * object i is a root that only sgc_free ends.  Set by the allocating
+   * thread, cleared by sgc_free, both atomically inside no-preempt
+   * regions; read by the markers with the world stopped.  mspan.hasuncoll:
+   * some bit may be set. */
+  uint64_t uncollbits[BITMAP_WORDS];
+  /* With generations: bit i set once object i was freed with sgc_free
+   * (atomic; cleared when the span is made).  An old object may hold a
+   * stale pointer to such a slot for ever, which a minor collection does
+   * not follow (the young object reusing the slot is not reachable
+   * through it): the verifier forgives exactly those. */
+  uint64_t everfreedbits[BITMAP_WORDS];
+  /* With generations: bit i set if the finalizer queue held object i at
+   * the last mark (atomic, set by the markers).  The sweep keeps such an
+   * object allocated without making it old, so that the first minor
+   * collection after its finalizer ran frees it; then clears the bits.
+   * A finalizer's registration makes the struct (sgc_set_finalizer), so
+   * the markers, which must not allocate, find it. */
+  uint64_t finqbits[BITMAP_WORDS];
+} mspan_rare;
+
 typedef struct mspan {
   /* List links: an mspan is in at most one list at a time (an mcentral
    * list, or a free list of mheap).  Guarded by that list's lock. */
@@ -307,11 +331,7 @@ typedef struct mspan {
   /* Collector state. */
   uint32_t sweepgen;                 /* see docs/design.md: sweepgen */
   uint64_t markbits[BITMAP_WORDS];   /* set atomically by markers */
-  /* Uncollectable objects (sgc_alloc_uncollectable): bit i set while
-   * object i is a root that only sgc_free ends.  Set by the allocating
-   * thread, cleared by sgc_free, both atomically inside no-preempt
-   * regions; read by the markers with the world stopped.  hasuncoll: some
-   * bit may be set. */
+  /* Some bit of the rare uncollbits may be set (see mspan_rare). */
   uint8_t hasuncoll;
   /* Counted in mheap.nrootspans: a special was added or an object made
    * uncollectable since the span was allocated (atomic; cleared under
@@ -320,7 +340,10 @@ typedef struct mspan {
   /* A large span whose free is deferred to the end of a concurrent mark
    * (mheap.deferred_free); h->lock. */
   uint8_t freedeferred;
-  uint64_t uncollbits[BITMAP_WORDS];
+  /* An object was freed with sgc_free while no rare bitmaps could be
+   * made for the span: every object counts as ever freed (atomic;
+   * cleared when the span is made). */
+  uint8_t everfreedall;
 #if SPANGC_DEBUG
   /* Debug build: bit i set while object i was freed with sgc_free and not
    * handed out again (atomic): a second free is caught even when the
@@ -328,17 +351,12 @@ typedef struct mspan {
    * build's struct: 64 of its 640 bytes, 2.4 MB of the pause test's. */
   uint64_t freedbits[BITMAP_WORDS];
 #endif
-  /* With generations: bit i set once object i was freed with sgc_free
-   * (atomic; cleared when the span is made).  An old object may hold a
-   * stale pointer to such a slot for ever, which a minor collection does
-   * not follow (the young object reusing the slot is not reachable
-   * through it): the verifier forgives exactly those. */
-  uint64_t everfreedbits[BITMAP_WORDS];
-  /* With generations: bit i set if the finalizer queue held object i at
-   * the last mark (atomic, set by the markers).  The sweep keeps such an
-   * object allocated without making it old, so that the first minor
-   * collection after its finalizer ran frees it; then clears the bits. */
-  uint64_t finqbits[BITMAP_WORDS];
+  /* The bitmaps few spans need, made on first need (mspan_rare_make) and
+   * kept by the struct for good, through every span it describes (their
+   * bits are cleared when a span is made): set once (atomic, release),
+   * never freed or replaced, so a reader holding the pointer always reads
+   * the right struct's bits.  NULL: every bit clear. */
+  struct mspan_rare *rare;
 
   /* Free-span state (mheap.lock).  Each free page has its own free time
    * (mheap.freetime); unusedsince bounds them from below. */
@@ -408,6 +426,28 @@ static inline void bitmap_clear_atomic(uint64_t *bm, uint32_t i) {
 static inline void bitmap_clear_all_atomic(uint64_t *bm) {
   for (uint32_t j = 0; j < BITMAP_WORDS; j++)
     ATOMIC_STORE_RELAXED(&bm[j], 0);
+}
+/* The span's rare bitmaps, or NULL while it has none (every bit clear).
+ * Acquire: the struct's zeroed bits are seen before its pointer. */
+static inline mspan_rare *mspan_rare_of(const mspan *s) {
+  return __atomic_load_n(&s->rare, __ATOMIC_ACQUIRE);
+}
+/* Made on first need (special.c): NULL if the OS refuses the memory. */
+mspan_rare *mspan_rare_make(mspan *s);
+/* Bit i of one of the rare bitmaps (field: uncollbits, everfreedbits,
+ * finqbits); clear without the struct. */
+#define MSPAN_RARE_BIT(s, field, i)                                         \
+  __extension__({                                                           \
+    mspan_rare *r_ = mspan_rare_of(s);                                      \
+    r_ != NULL && bitmap_get_atomic(r_->field, (i));                        \
+  })
+/* Word j of the ever-freed bits: all ones when the span could not have
+ * them (mspan.everfreedall). */
+static inline uint64_t mspan_everfreed_word(const mspan *s, uint32_t j) {
+  if (ATOMIC_LOAD_RELAXED(&s->everfreedall))
+    return ~(uint64_t)0;
+  mspan_rare *r = mspan_rare_of(s);
+  return r != NULL ? ATOMIC_LOAD_RELAXED(&r->everfreedbits[j]) : 0;
 }
 /* Is object i of swept span s allocated (not a free slot)?  May be called
  * by any thread while the owner allocates from s (the concurrent marker,
@@ -520,6 +560,7 @@ typedef struct mheap {
   fixalloc spanalloc;
   fixalloc cachealloc;
   fixalloc specialalloc;
+  fixalloc rarealloc; /* mspan_rare */
 
   mcentral central[NUM_SPANCLASSES];
 

@@ -4,6 +4,8 @@
  * A span keeps a list of specials sorted by (object offset, kind); the
  * collector and the sweeper find an object's finalizer or weak slots by
  * walking its span's list.  Records come from mheap.specialalloc.
+ * Also the span's rare bitmaps (mspan_rare: uncollectable, ever freed,
+ * finalizer queue), made on first need from mheap.rarealloc.
  *
  * span->speciallock guards the list (its rank: lockrank.h).  The sweeper
  * touches a span's specials only while it owns the span (sweepgen sg-1),
@@ -15,6 +17,24 @@
 void special_init(void) {
   fixalloc_init(&sgc_heap.specialalloc, sizeof(special), NULL, NULL,
                 &sgc_heap.sys_meta, true);
+  fixalloc_init(&sgc_heap.rarealloc, sizeof(mspan_rare), NULL, NULL,
+                &sgc_heap.sys_meta, true);
+}
+
+mspan_rare *mspan_rare_make(mspan *s) {
+  mspan_rare *r = mspan_rare_of(s);
+  if (r != NULL)
+    return r;
+  mspan_rare *made = fixalloc_alloc(&sgc_heap.rarealloc); /* zeroed */
+  if (made == NULL)
+    return NULL;
+  /* Two threads may make one at once (an uncollectable allocation and a
+   * free in the same span): the first published stays for good. */
+  if (__atomic_compare_exchange_n(&s->rare, &r, made, false,
+                                  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    return made;
+  fixalloc_free(&sgc_heap.rarealloc, made);
+  return r;
 }
 
 special *special_new(void) { return fixalloc_alloc(&sgc_heap.specialalloc); }

@@ -200,15 +200,16 @@ bool mspan_sweep_to(mspan *s, bool preserve, sweep_batch *b) {
   uint64_t queued[BITMAP_WORDS] = {0};
   /* With sticky marks, marks survive the sweep: they are the old objects
    * (rule:old-means-marked); queued finalizable objects lose theirs. */
-  if (sgc_sticky)
+  mspan_rare *rare = sgc_sticky ? mspan_rare_of(s) : NULL;
+  if (rare != NULL)
     /* Objects the finalizer queue held at the mark stay allocated, young
-     * (mspan.finqbits): from here on they count as marked, before the
-     * specials are looked at, and lose the mark after the sweep. */
+     * (mspan_rare.finqbits): from here on they count as marked, before
+     * the specials are looked at, and lose the mark after the sweep. */
     for (uint32_t w = 0; w < BITMAP_WORDS; w++) {
-      uint64_t keep = s->finqbits[w] & ~s->markbits[w];
+      uint64_t keep = rare->finqbits[w] & ~s->markbits[w];
       s->markbits[w] |= keep;
       queued[w] |= keep;
-      s->finqbits[w] = 0;
+      rare->finqbits[w] = 0;
     }
   if (ATOMIC_LOAD_RELAXED(&s->specials)) /* a hint: the lock decides */
     sweep_specials(s, queued);

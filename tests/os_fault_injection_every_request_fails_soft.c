@@ -1,9 +1,9 @@
 // labels: heap threads
 /* Out of memory is reported, never an abort: a small threaded program
  * (threads allocating and checking lists, explicit frees, finalizers,
- * weak slots, collections) runs once to count the requests for memory it
- * makes, then once per request with that request refused
- * (SPANGC_FAIL_MMAP=N, in a child process each), and once per request
+ * uncollectable objects, weak slots, collections) runs once to count the
+ * requests for memory it makes, then once per request with that request
+ * refused (SPANGC_FAIL_MMAP=N, in a child process each), and once per request
  * with memory running out there for good (N+: that request and every
  * later one refused; each failing allocation collects first).  Every run
  * must end normally, within its time, with its data intact and a heap
@@ -67,6 +67,12 @@ static void *worker(void *arg) {
     void *f = sgc_alloc(64);
     if (f)
       sgc_set_finalizer(f, on_finalize, NULL);
+    /* Its span's rare bitmaps are a request of their own. */
+    uint64_t *u = sgc_alloc_uncollectable(48);
+    if (u) {
+      CHECK(sgc_is_uncollectable(u));
+      sgc_free(u);
+    }
     void **slot = malloc(sizeof *slot);
     if (slot && f && sgc_register_weak(slot, f) != 0) {
       free(slot);
