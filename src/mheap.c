@@ -515,8 +515,8 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
     if (s->hasuncoll)
       memset(rare->uncollbits, 0, sizeof rare->uncollbits);
   }
-  s->hasuncoll = 0;
-  s->everfreedall = 0;
+  ATOMIC_STORE_RELAXED(&s->hasuncoll, 0); /* atomic: read without locks */
+  ATOMIC_STORE_RELAXED(&s->everfreedall, 0);
   s->freedeferred = 0;
   if (large) {
     s->elemsize = npages * PAGE_SIZE;
