@@ -60,7 +60,10 @@ extern "C" {
  * sgc_init — initialise the heap.
  * Optional (the first allocation initialises), idempotent and thread-safe.
  * Reads the environment variables documented in README.md.  Aborts with a
- * message only if the address space for the heap cannot be reserved at all.
+ * message only if the address space for the heap cannot be reserved at all,
+ * if one of those variables holds a value it cannot take, or, with
+ * SPANGC_DEBUG=verify=1, if the OS refuses the verifier its tables (a
+ * collection it could not check would pass for a verified one).
  */
 SGC_API void sgc_init(void);
 
@@ -718,6 +721,11 @@ SGC_API int sgc_is_uncollectable(const void *p);
  *   allocate or lock, nor call the dynamic loader (dlopen, dlsym, dladdr,
  *   dl_iterate_phdr: the collector holds the loader's lock, and a thread
  *   inside dlopen may wait for it).  Returns the previous callback.
+ * sgc_root_callback_repeated() — inside the root callback: 1 when this is
+ *   its second run in the collection (the verifier's full mark), 0 when it
+ *   is the collection's own.  A callback whose work must happen once per
+ *   collection (counting collections, reporting events) does it only
+ *   when this is 0, and pushes its roots either way.
  * sgc_set_collect_hook(fn) — fn(forced) runs on the triggering thread
  *   before each collection, outside the collector's locks (it may call
  *   spangc but not allocate); with SPANGC_CONCURRENT=1 that thread is
@@ -735,6 +743,7 @@ SGC_API int sgc_is_uncollectable(const void *p);
  *   procedure.
  */
 SGC_API void (*sgc_set_root_callback(void (*fn)(void)))(void);
+SGC_API int sgc_root_callback_repeated(void);
 SGC_API void sgc_push_range(void *lo, void *hi);
 SGC_API int (*sgc_set_collect_hook(int (*fn)(int forced)))(int);
 SGC_API void (*sgc_set_start_hook(void (*fn)(void)))(void);

@@ -332,6 +332,7 @@ void mark_overflow_passes(mark_result *res);
  * objects reference and doom those objects (world stopped). */
 void mark_finalizers(mark_result *res);
 extern void (*sgc_root_callback)(void);
+extern bool sgc_root_callback_again; /* the verifier's run (markroot.c) */
 void mark_verify(void);
 /* sgc_set_mark_bit marked the object at base, which is not scanned for
  * it: the verifier does not look at what it references (verify only,

@@ -413,6 +413,13 @@ static void scan_span_roots(gcwork *w, uint32_t lo, uint32_t hi) {
 
 /* What sgc_set_root_callback set; run on the collecting thread. */
 void (*sgc_root_callback)(void);
+/* Set by the verifier around its full mark's mark_prepare (collecting
+ * thread, world stopped): the callback runs a second time. */
+bool sgc_root_callback_again SGC_NOGC;
+
+int sgc_root_callback_repeated(void) {
+  return ATOMIC_LOAD_RELAXED(&sgc_root_callback_again);
+}
 
 /* The marked (old) objects i..last of span s, scanned: the mark bits
  * are read a word at a time, so a span with no old object on the listed

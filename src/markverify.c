@@ -171,7 +171,10 @@ void mark_verify_minor(const char *what) {
     }
   fibers_reset_scanned(false);
   gen_cycle full = {.minor = false};
-  if (!mark_prepare(spans, n, 1, &full)) {
+  ATOMIC_STORE_RELAXED(&sgc_root_callback_again, true);
+  bool prepared = mark_prepare(spans, n, 1, &full);
+  ATOMIC_STORE_RELAXED(&sgc_root_callback_again, false);
+  if (!prepared) {
     sgc_warn("verify: no memory for the full mark; minor not checked");
   } else {
     mark_result r = {0};

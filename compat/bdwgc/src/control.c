@@ -277,9 +277,14 @@ int compat_collect_hook(int forced) {
 }
 
 void compat_root_callback(void) {
-  __atomic_add_fetch(&GC_gc_no, 1, __ATOMIC_RELAXED);
-  __atomic_store_n(&compat_expl_freed, 0, __ATOMIC_RELAXED);
-  compat_events_marking();
+  /* Once per collection, not again for SPANGC_DEBUG=verify=1's full mark
+   * (GC_get_gc_no advanced twice in a minor, and the events came twice);
+   * the roots either way. */
+  if (!sgc_root_callback_repeated()) {
+    __atomic_add_fetch(&GC_gc_no, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&compat_expl_freed, 0, __ATOMIC_RELAXED);
+    compat_events_marking();
+  }
   compat_toggleref_push();
   void (*push)(void) = __atomic_load_n(&GC_push_other_roots,
                                        __ATOMIC_ACQUIRE);
