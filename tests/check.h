@@ -83,6 +83,10 @@ static inline double test_scale(void) {
   double s = e ? atof(e) : 1.0;
   return s > 0 ? s : 1.0;
 }
+/* SPANGC_DEBUG=verify=1: the library's verifier is on, as the library
+ * itself reads the variable (gc.c, sgc_debug_flag). */
+_Bool sgc_debug_flag(const char *name);
+static inline int test_verifying(void) { return sgc_debug_flag("verify"); }
 static inline long scaled(long n) {
   long m = (long)(n * test_scale());
   return m > 0 ? m : 1;

@@ -170,8 +170,7 @@ int main(void) {
          (unsigned long long)gcs);
   /* With the verifier, its full mark after a minor or concurrent
    * collection runs the callback again (spangc.h). */
-  const char *dbg = getenv("SPANGC_DEBUG");
-  int verified = dbg != NULL && strstr(dbg, "verify=1") != NULL;
+  int verified = test_verifying();
   CHECKF((uint64_t)(cb_calls - cb0) == gcs ||
              (verified && (uint64_t)(cb_calls - cb0) >= gcs &&
               (uint64_t)(cb_calls - cb0) <= 2 * gcs),

@@ -61,8 +61,7 @@ int main(void) {
     printf("skipped: the kernel cannot list populated pages here\n");
     return 0;
   }
-  const char *dbg = getenv("SPANGC_DEBUG");
-  int verify = dbg != NULL && strstr(dbg, "verify") != NULL;
+  int verify = test_verifying();
   size_t before = resident_pages((void *)big, BIG);
   /* Pointers on a few pages spread over the object. */
   size_t page[NW] = {0, 1, 700, 1024, 2047, 1500};

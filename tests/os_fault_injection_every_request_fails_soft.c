@@ -118,8 +118,7 @@ static int run_program(void) {
 int main(int argc, char **argv) {
   if (argc > 1)
     return run_program();
-  const char *dbg = getenv("SPANGC_DEBUG");
-  if (dbg != NULL && strstr(dbg, "verify") != NULL) {
+  if (test_verifying()) {
     printf("skipped: the verifier needs its memory (sgc_init)\n");
     return 0;
   }
