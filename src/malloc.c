@@ -516,7 +516,7 @@ static void free_object(mcache *c, void *p) {
   if (spanclass_class(s->spanclass) == 0) {
     size_t size = s->elemsize;
     if (sgc_record_frees) /* for the verifier, see gen_note_span_freed */
-      note_ever_freed(s, 0);
+      ATOMIC_STORE_RELAXED(&s->everfreedall, 1); /* its one object */
     ATOMIC_ADD(&sgc_heap.heap_live, -(int64_t)size);
     ATOMIC_ADD(&sgc_heap.nlargefree, 1);
     ATOMIC_ADD(&sgc_heap.largefree_bytes, size);

@@ -340,9 +340,10 @@ typedef struct mspan {
   /* A large span whose free is deferred to the end of a concurrent mark
    * (mheap.deferred_free); h->lock. */
   uint8_t freedeferred;
-  /* An object was freed with sgc_free while no rare bitmaps could be
-   * made for the span: every object counts as ever freed (atomic;
-   * cleared when the span is made). */
+  /* Every object counts as ever freed (atomic; cleared when the span is
+   * made): a large span's one object was freed with sgc_free (no rare
+   * bitmaps made for one bit), or an object of a small span was while
+   * no rare bitmaps could be made for it. */
   uint8_t everfreedall;
 #if SPANGC_DEBUG
   /* Debug build: bit i set while object i was freed with sgc_free and not
