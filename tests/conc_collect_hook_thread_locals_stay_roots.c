@@ -30,10 +30,11 @@ static int move_into_tls(int forced) {
   (void)forced;
   /* Only the collector's thread reads the pointer: no stale copy of it
    * on the main thread's stack. */
-  if (gettid() != main_tid && !moved && only != NULL) {
+  if (gettid() != main_tid && !__atomic_load_n(&moved, __ATOMIC_ACQUIRE) &&
+      only != NULL) {
     tls_slot = only;
     only = NULL;
-    moved = 1;
+    __atomic_store_n(&moved, 1, __ATOMIC_RELEASE); /* main reads it */
   }
   return 0;
 }
@@ -41,7 +42,7 @@ static int move_into_tls(int forced) {
 static void note_finalized(void *p, void *arg) {
   (void)p;
   (void)arg;
-  finalized = 1;
+  __atomic_store_n(&finalized, 1, __ATOMIC_RELEASE);
 }
 
 __attribute__((noinline)) static void make(void) {
@@ -71,7 +72,7 @@ int main(void) {
   CHECK(keep != NULL);
   /* Until a collection the heap's growth started ran the hook on the
    * collector's thread. */
-  for (uint64_t k = 0; !moved; k++) {
+  for (uint64_t k = 0; !__atomic_load_n(&moved, __ATOMIC_ACQUIRE); k++) {
     if (k == 10000) {
       /* A heap marked in under 0.5 ms is collected with the world
        * stopped by the allocating thread (with generations off, every
@@ -92,7 +93,7 @@ int main(void) {
   sgc_read_stats(&after);
   printf("%llu collections with the object in the thread-local\n",
          (unsigned long long)(after.num_gc - before.num_gc));
-  CHECKF(!finalized, "the object a collect hook kept in a thread-local of "
+  CHECKF(!__atomic_load_n(&finalized, __ATOMIC_ACQUIRE), "the object a collect hook kept in a thread-local of "
          "the collector's thread was found dead");
   sgc_set_collect_hook(NULL);
   return 0;
