@@ -14,7 +14,8 @@
  * at its end (no minor needs them watched).  The young objects made there
  * must keep their contents through the collections that follow (they are
  * on unprotected pages, listed at each).  With neither (or no kernel
- * support) only the workload and the contents are checked. */
+ * support), or under ThreadSanitizer, only the workload and the contents
+ * are checked. */
 #include <stdint.h>
 
 #include "check.h"
@@ -73,7 +74,10 @@ int main(void) {
   fprintf(stderr, "%s: %ld minor faults for %ld pages of dropped objects\n",
           gen ? "generational" : tracked ? "concurrent" : "untracked", faults,
           pages);
-  if (tracked)
+  /* Under ThreadSanitizer the first touch of a page's shadow faults too
+   * (416-553 faults where the release build counts 81): the bound says
+   * nothing there. */
+  if (tracked && !TEST_TSAN)
     CHECKF(faults <= pages / 4,
            "%ld faults reusing slots the major freed on %ld protected pages",
            faults, pages);
