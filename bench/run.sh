@@ -70,6 +70,7 @@ quick)
   GEN_ARGS="100 400"      # gen.c: structure MB, garbage MB
   SHRINK_ARGS="1024 3"    # shrink.c: live MB before the drop, seconds after
   GEN_REPS=${USER_REPS:-3}
+  GCB_REPS=${USER_REPS:-15} # GCBench runs 0.2 s: 5 left its ratios (1.1-1.45x) to the noise
   PROG_SIZE=normal        # bench/programs/*: their own sizes (1-3 s each on stock)
   PROG_REPS=${USER_REPS:-7} # 3, then 5, left the verdict to the machine's noise (+-10%)
   ;;
@@ -86,6 +87,7 @@ full)
   GEN_ARGS="400 3000"
   SHRINK_ARGS="1024 5"
   GEN_REPS=$REPS
+  GCB_REPS=${USER_REPS:-15}
   PROG_SIZE=normal
   PROG_REPS=$REPS
   ;;
@@ -102,6 +104,7 @@ smoke)
   GEN_ARGS="8 32"
   SHRINK_ARGS="32 0.5"
   GEN_REPS=$REPS
+  GCB_REPS=$REPS
   PROG_SIZE=smoke         # the programs' tiny sizes (PROG_SIZE=smoke in their environment)
   PROG_REPS=$REPS
   ;;
@@ -743,14 +746,14 @@ part_binarytrees() {
 }
 
 part_gcbench() {
-  hr "GCBench, $REPS reps"
+  hr "GCBench, $GCB_REPS reps"
   local vs="" v r
   for v in spangc spangc-nogen spangc-conc bdwgc-api-on-spangc bdwgc bdwgcm; do exists gcbench-$v && vs="$vs $v"; done
-  for r in $(seq 1 "$REPS"); do
+  for r in $(seq 1 "$GCB_REPS"); do
     for v in $vs; do run_one gcbench std "$v" "$r" "$OUT/bin/gcbench-$v"; done
   done
   echo
-  mdsay "### GCBench (stretch 18, long-lived 16, array 500000; median of $REPS; no malloc variant: GCBench never frees)"
+  mdsay "### GCBench (stretch 18, long-lived 16, array 500000; median of $GCB_REPS; no malloc variant: GCBench never frees)"
   mdsay ""
   peer_table gcbench std "$vs" | table
   local n; n=$(spangc_note)
