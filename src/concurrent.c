@@ -255,7 +255,7 @@ bool conc_assist(uint64_t budget, bool may_overshoot) {
   uint64_t paid = 0;
   uint64_t ended = ATOMIC_LOAD(&conc.ended);
   for (;;) {
-    int64_t r = mark_assist(budget - paid);
+    int64_t r = mark_assist(budget - paid, true);
     if (may_overshoot)
       return true;
     if (r > 0)

@@ -308,8 +308,10 @@ bool conc_preclean(mark_result *res);
 bool mark_take_remark_all(void);
 /* A mutator past the goal during a concurrent mark scans up to budget
  * bytes of the mark's work; returns the bytes it scanned (0: no work to
- * take now), -1 if no concurrent phase is open. */
-int64_t mark_assist(uint64_t budget);
+ * take now), -1 if no concurrent phase is open.  With 'ask', one that
+ * finds no work has the collector share some of its own (work.hungry):
+ * for a thread that can only wait meanwhile. */
+int64_t mark_assist(uint64_t budget, bool ask);
 /* What a concurrent cycle has marked so far, bytes (reported as it goes). */
 uint64_t mark_progress(void);
 /* A pre-cleaning round's rescan is under way (assists take its slices). */

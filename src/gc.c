@@ -222,7 +222,7 @@ static bool assist_from_allocator(mcache *c, bool may_overshoot,
   int np = nopreempt_step_out(c);
   bool ok;
   if (budget) {
-    int64_t r = mark_assist(budget);
+    int64_t r = mark_assist(budget, false);
     ok = r >= 0;
     if (r < 0 && hold) /* phase not open, far ahead: held back */
       sleep_as_blocking(ASSIST_HOLD_NS); /* as conc_assist's polls */

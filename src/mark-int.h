@@ -62,6 +62,10 @@ typedef struct markwork {
   workbuf *full, *empty;
   uint64_t nbufs, maxbufs;
   int nwait, nproc, done;
+  /* An assist found no shared buffer (atomic; concurrent phase): the
+   * collector hands half of its own over (try_push), as to an idle
+   * marker, and clears it. */
+  int hungry;
   int overflow; /* atomic */
 
   rootjob *jobs;
@@ -158,9 +162,14 @@ static __attribute__((unused)) bool try_push(gcwork *w, uintptr_t lo,
       w->nputfull++;
     }
     w->wbuf = b = nb;
-  } else if (b->n > 4 && ATOMIC_LOAD_RELAXED(&work.nwait) > 0 &&
+  } else if (b->n > 4 &&
+             (ATOMIC_LOAD_RELAXED(&work.nwait) |
+              ATOMIC_LOAD_RELAXED(&work.hungry)) != 0 &&
              ATOMIC_LOAD_RELAXED(&work.full) == NULL) {
-    /* Someone is idle and nothing is shared: hand over half of ours. */
+    /* Someone is idle (a marker, or an assist at the goal that found
+     * nothing: rule:assist-asks-for-work) and nothing is shared: hand
+     * over half of ours. */
+    ATOMIC_STORE_RELAXED(&work.hungry, 0);
     workbuf *nb = getempty();
     if (nb) {
       uint64_t half = b->n / 2;

@@ -10,8 +10,10 @@
  * mutators may enter mark_assist.  work.assist_open says whether assists
  * may start, work.nassist counts those under way: the drain closes
  * assists and waits for the count to fall to 0 before it ends
- * (rule:assists-end-before-the-stop).  The buffers are markwork.c's
- * (work.lock); the assists' figures are atomic.
+ * (rule:assists-end-before-the-stop).  An assist at the goal that finds
+ * no shared buffer sets work.hungry, and the collector's next push hands
+ * it half of its own (rule:assist-asks-for-work).  The buffers are
+ * markwork.c's (work.lock); the assists' figures are atomic.
  */
 #include <sched.h>
 
@@ -58,6 +60,7 @@ void mark_concurrent(mark_result *res) {
   ATOMIC_STORE(&work.nassists, 0);
   ATOMIC_STORE_RELAXED(&work.nwait, 0);
   ATOMIC_STORE_RELAXED(&work.done, 0);
+  ATOMIC_STORE_RELAXED(&work.hungry, 0);
   /* Open after the plain writes above: an assist's putfull reads nwait. */
   assists_open();
   test_hook_run(&sgc_test_conc_phase_hook);
@@ -70,6 +73,7 @@ void mark_concurrent(mark_result *res) {
     ATOMIC_STORE_RELAXED(&work.done, 0);
   }
   mark_take_assists(res);
+  ATOMIC_STORE_RELAXED(&work.hungry, 0); /* no handoff in the final stop */
   work.concurrent = false;
   /* A push that found no buffer left a marked object unscanned, which
    * the final stop's mark (from marks) would not find. */
@@ -84,7 +88,7 @@ void mark_concurrent(mark_result *res) {
  * assists_close saw no assist left (uninstrumented, that decrement hid
  * the order and TSan reported a race there: the adversarial review). */
 SCAN_NO_SANITIZE __attribute__((noinline)) static uint64_t
-assist_scan(uint64_t budget) {
+assist_scan(uint64_t budget, bool ask) {
   uint64_t t0 = os_nanotime();
   gcwork w = {0};
   uint64_t scanned = 0;
@@ -100,8 +104,11 @@ assist_scan(uint64_t budget) {
       if (w.wbuf)
         putempty(w.wbuf);
       w.wbuf = trygetfull();
-      if (w.wbuf == NULL)
+      if (w.wbuf == NULL) {
+        if (ask)
+          ATOMIC_STORE_RELAXED(&work.hungry, 1); /* see try_push */
         break;
+      }
     }
     workbuf *b = w.wbuf;
     b->n--;
@@ -137,12 +144,14 @@ assist_scan(uint64_t budget) {
  * stack, outside any no-preempt region; no stop can come meanwhile (the
  * collector waits for assists before its final stop, and every other stop
  * waits for gc_lock). */
-int64_t mark_assist(uint64_t budget) {
+int64_t mark_assist(uint64_t budget, bool ask) {
   if (!ATOMIC_LOAD_RELAXED(&work.assist_open))
     return -1;
-  if (ATOMIC_LOAD_RELAXED(&work.full) == NULL &&
-      ATOMIC_LOAD_RELAXED(&work.pc_n) == 0)
-    return 0; /* nothing to take now (a hint: checked again below) */
+  /* Nothing to take now (a hint: assist_scan looks again)? */
+  bool none = ATOMIC_LOAD_RELAXED(&work.full) == NULL &&
+              ATOMIC_LOAD_RELAXED(&work.pc_n) == 0;
+  if (none && (!ask || ATOMIC_LOAD_RELAXED(&work.hungry)))
+    return 0; /* no asking, or asked already: no atomic add for nothing */
   ATOMIC_ADD(&work.nassist, 1);
   /* Entered before the drain closed assists, or leave (the order pairs
    * with mark_concurrent's store then load, both sequentially
@@ -151,8 +160,17 @@ int64_t mark_assist(uint64_t budget) {
     ATOMIC_ADD(&work.nassist, -1);
     return -1;
   }
+  if (none) {
+    /* The collector shares half of its own buffer at its next push
+     * (try_push), for this call's next try (rule:assist-asks-for-work).
+     * Said only while counted in nassist: once assists_close saw none
+     * left, no late one can leave the hint set. */
+    ATOMIC_STORE_RELAXED(&work.hungry, 1);
+    ATOMIC_ADD(&work.nassist, -1);
+    return 0;
+  }
   LOCKRANK_STOPS_KEPT_AWAY(1);
-  uint64_t scanned = assist_scan(budget);
+  uint64_t scanned = assist_scan(budget, ask);
   LOCKRANK_STOPS_KEPT_AWAY(-1);
   ATOMIC_ADD(&work.nassist, -1);
   return (int64_t)scanned;
