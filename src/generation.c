@@ -43,7 +43,8 @@
  * old data, where a minor marks about what a major does), until every fourth
  * major tries a minor again, or, with majors that stop the world, the first
  * whose age sample found most young bytes dead when the minor failed on its
- * survivors (with concurrent majors, only a fourth major whose sample found
+ * survivors (the second, the fourth after such minors failed again; with
+ * concurrent majors, only a fourth major whose sample found
  * that, and with a small room first: see gen_end); after fork(), when the kernel's record was lost, when mark bits
  * were set outside a mark, and for sgc_collect.  Under a soft memory limit the
  * goal is the lower of this and the limit's (memlimit.c), and the next is
@@ -84,6 +85,12 @@ static struct {
   uint64_t minor_mark_ns; /* the last minor collection's mark */
   uint64_t conc_pause_ns; /* the last concurrent major's two stops */
   uint64_t minor_young;   /* the last minor's young bytes */
+  /* Majors a minor that did not pay is followed by before the age
+   * sample may bring minors back: 1, doubled by each such retried minor
+   * that does not pay either, at most 4; back to 1 when a minor pays.
+   * retried: the next (or this) minor is such a retry (see gen_end). */
+  int retry_after;
+  bool retried;
   bool young_died;      /* the last major found most young bytes dead
                            (its age sample, agesample.c) */
   bool minor_rescans_too_many; /* the last minor did not pay for its
@@ -350,6 +357,11 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
     }
     bool died = young > 0 && survived * 2 <= young;
     gen.minor_pays = died && (!judged || gen.rescan_share * 2 <= 1024);
+    if (gen.minor_pays)
+      gen.retry_after = 1;
+    else if (gen.retried)
+      gen.retry_after = gen.retry_after >= 2 ? 4 : 2;
+    gen.retried = false;
     gen.minor_rescans_too_many = died && !gen.minor_pays;
     gen.majors_since_minor = 0;
     gen.minor_mark_ns = g->mark_ns;
@@ -376,13 +388,18 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
    * stretch tree died, and in its last phase (trees of 32 MB, one being
    * built at every minor, so minors did not pay) ran majors only: 19-22
    * majors instead of 22-25, 100-240 ms less of stops in 1.3-1.5 s.
-   * Beside concurrent majors the retry has its own rules (below). */
+   * A program can turn against the guess (the adversarial review's
+   * kept what it allocated until each next collection, then made only
+   * garbage: every retried minor failed, a minor after every major,
+   * 1.45x the pauses), so each retried minor that fails doubles the
+   * majors before the next (retry_after, up to the fourth).  Beside
+   * concurrent majors the retry has its own rules (below). */
   /* Fiber stacks count too: an old fiber's stack is freed by a major
    * collection only, and its object is small. */
   uint64_t stacks = ATOMIC_LOAD_RELAXED(&sgc_heap.pages_stack) * PAGE_SIZE;
   uint64_t grown = stacks > gen.major_stacks ? stacks - gen.major_stacks : 0;
   bool retry = !g->minor && gen.young_died && !gen.minor_rescans_too_many &&
-               !conc_enabled();
+               gen.majors_since_minor >= gen.retry_after && !conc_enabled();
   gen.next_minor = (gen.minor_pays || gen.majors_since_minor >= 4 || retry) &&
                    marked + grown <= L + H / 2;
   /* With concurrent majors (concurrent.c) a minor can be the longer
@@ -471,6 +488,9 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
     unprotect.runs = g->runs;
     unprotect.nruns = g->nruns;
   }
+  /* The next minor is there for the sample alone (see retry_after). */
+  gen.retried = gen.next_minor && retry && !gen.minor_pays &&
+                gen.majors_since_minor < 4;
   if (g->listed)
     protect_old_pages(g, gen.next_minor);
   return goal;
