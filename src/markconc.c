@@ -41,6 +41,10 @@ void assists_close(void) {
   unsigned n = 0;
   while (ATOMIC_LOAD(&work.nassist) != 0)
     os_wait_step(&n);
+  /* No assist is left to want work (rule:assist-asks-for-work): no
+   * handoff in the final stop or the marks after, for the concurrent
+   * drain's closing as for a pre-cleaning round's. */
+  ATOMIC_STORE_RELAXED(&work.hungry, 0);
 }
 
 /* The concurrent phase, the world running: this thread drains the
@@ -73,7 +77,6 @@ void mark_concurrent(mark_result *res) {
     ATOMIC_STORE_RELAXED(&work.done, 0);
   }
   mark_take_assists(res);
-  ATOMIC_STORE_RELAXED(&work.hungry, 0); /* no handoff in the final stop */
   work.concurrent = false;
   /* A push that found no buffer left a marked object unscanned, which
    * the final stop's mark (from marks) would not find. */
