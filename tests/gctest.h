@@ -224,6 +224,19 @@ __attribute__((unused)) static int conc_gen_init_or_skip(void) {
   return 1;
 }
 
+/* SPANGC_CONCURRENT=0 forced (majors stop the world), then sgc_init.
+ * Returns 0, having said "skipped", without generations: for the tests
+ * of the generational policy's stop-the-world rules. */
+__attribute__((unused)) static int stw_gen_init_or_skip(void) {
+  setenv("SPANGC_CONCURRENT", "0", 1);
+  sgc_init();
+  if (!generational()) {
+    printf("skipped: generations are off\n");
+    return 0;
+  }
+  return 1;
+}
+
 /* The name of task 'tid' of this process (/proc/self/task/<tid>/comm,
  * as prctl(PR_SET_NAME) set it) into name; "" if it cannot be read. */
 __attribute__((unused)) static void task_name(long tid, char *name,

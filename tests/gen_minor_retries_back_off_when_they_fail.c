@@ -46,12 +46,8 @@ static long check_tree(const node *n, uint64_t t) {
 static node *volatile tree, *volatile kept; /* roots through the globals */
 
 int main(void) {
-  setenv("SPANGC_CONCURRENT", "0", 1);
-  sgc_init();
-  if (!generational()) {
-    printf("skipped: generations are off\n");
+  if (!stw_gen_init_or_skip())
     return 0;
-  }
   tree = make(16, 1); /* 4 MB live */
   sgc_stats s0, s;
   sgc_read_stats(&s0);

@@ -23,12 +23,8 @@
 static char **win; /* the window, a root through the global */
 
 int main(void) {
-  setenv("SPANGC_CONCURRENT", "0", 1);
-  sgc_init();
-  if (!generational()) {
-    printf("skipped: generations are off\n");
+  if (!stw_gen_init_or_skip())
     return 0;
-  }
   win = sgc_alloc(sizeof(char *) * WINDOW);
   CHECK(win != NULL);
   sgc_stats st;
