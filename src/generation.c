@@ -41,12 +41,13 @@
  * marked, minors rescan more than half as many objects as they mark on written
  * pages (the share smoothed over minors): a program that writes all over its
  * old data, where a minor marks about what a major does), until every fourth
- * major tries a minor again, or, with majors that stop the world, the first
- * whose age sample found most young bytes dead when the minor failed on its
- * survivors (the second, the fourth after such minors failed again; with
- * concurrent majors, only a fourth major whose sample found
- * that, and with a small room first: see gen_end); after fork(), when the kernel's record was lost, when mark bits
- * were set outside a mark, and for sgc_collect.  Under a soft memory limit the
+ * major tries a minor again; with majors that stopped the world, sooner when
+ * the minor failed on its survivors: the first major whose age sample found
+ * most young bytes dead (the second or the fourth once such retries failed
+ * too); with concurrent majors, only a fourth major whose sample found that,
+ * and with a small room first (see gen_end); after fork(), when the kernel's
+ * record was lost, when mark bits were set outside a mark, and for
+ * sgc_collect.  Under a soft memory limit the
  * goal is the lower of this and the limit's (memlimit.c), and the next is
  * major once M exceeds L plus half the room the limited goal leaves.
  *
