@@ -265,6 +265,11 @@ typedef struct sgc_stats {
   uint64_t dirty_pages_protected; /* 4 KiB pages the collector write-protected
                                      anew (not protected before: written
                                      since, or never protected), ever */
+  /* Aging (SPANGC_AGING).  Appended, like the above. */
+  int32_t aging;                  /* 1: minors keep first-time survivors young */
+  uint64_t aged_bytes;            /* bytes minors kept young, ever */
+  uint64_t remembered_pages;      /* pages minors kept listed for the old
+                                     objects that point to those, ever */
 } sgc_stats;
 
 /*

@@ -226,6 +226,8 @@ static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
   g->noscan = res->noscan_bytes;
   uint64_t goal = gen_end(g, heap_before, res->marked_bytes, gc.gcpercent,
                           ATOMIC_LOAD_RELAXED(&gc.min_goal));
+  if (gc.verify && g->aging)
+    mark_verify_aging();
   sweep_start(res->marked_bytes);
   ATOMIC_STORE(&h->heap_live, (int64_t)res->marked_bytes);
   /* After fibers_after_mark freed the dead fibers' stacks. */
@@ -282,7 +284,8 @@ static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
                          g->minor, g->listed, cy->idle, cy->nproc, heap_before,
                          g->old_bytes, goal, nspan, cy->pause_sweeps, res,
                          cy->concurrent, cy->first_stop_ns, cy->conc_ns,
-                         cy->conc_span_ns, cy->assist_ns, cy->nassists};
+                         cy->conc_span_ns, cy->assist_ns, cy->nassists,
+                         g->aging};
     gctrace_collection(&f);
   }
 }

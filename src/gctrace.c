@@ -12,7 +12,8 @@
  * the snapshot; mark: the root table, the parallel mark, the overflow passes;
  * term: weak slots, finalizers, the next sweep and goal), the heap before and
  * live after (old bytes included), the next goal, objects marked, spans in the
- * snapshot, written pages and old objects rescanned (minor collections), the
+ * snapshot, written pages and old objects rescanned (minor collections;
+ * an aging one's remembered pages too, aging.c), the
  * spans this stop had to sweep (proportional sweeping keeps it 0) and the
  * sweep counters, steals and handoffs between markers, and whether the mark
  * stack overflowed; then the heap's line (mheap_trace) and, with a memory
@@ -38,6 +39,10 @@ void gctrace_collection(const gctrace_figures *f) {
              (double)f->first_stop_ns / 1e6, (double)f->conc_ns / 1e6,
              (double)f->conc_span_ns / 1e6,
              (unsigned long long)f->nassists, (double)f->assist_ns / 1e6);
+  char aging[64] = ""; /* an aging minor's remembered pages (aging.c) */
+  if (f->aging)
+    snprintf(aging, sizeof aging, ", %llu pages remembered",
+             (unsigned long long)aging_last_remembered());
   char buf[800];
   int n = snprintf(
       buf, sizeof buf,
@@ -45,7 +50,7 @@ void gctrace_collection(const gctrace_figures *f) {
       "stop+prepare+mark+term, %.1f->%.1f MB live (%.1f MB old) "
       "(goal %.1f MB), "
       "%llu objects marked, %u spans, %llu written pages (%llu old "
-      "objects rescanned), %llu spans swept in the stop (sweeps %llu "
+      "objects rescanned%s), %llu spans swept in the stop (sweeps %llu "
       "bg %llu demand %llu proportional %llu pause), %llu steals %llu "
       "handoffs%s\n",
       (unsigned long long)f->numgc, (double)(t0 - f->start_ns) / 1e9,
@@ -57,7 +62,7 @@ void gctrace_collection(const gctrace_figures *f) {
       (double)f->old_bytes / 1048576.0, (double)f->goal / 1048576.0,
       (unsigned long long)res->nobj, f->nspan,
       (unsigned long long)(f->listed ? dirty_last_pages() : 0),
-      (unsigned long long)res->ndirty, (unsigned long long)f->pause_sweeps,
+      (unsigned long long)res->ndirty, aging, (unsigned long long)f->pause_sweeps,
       (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_nbgsweep),
       (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_ndemandsweep),
       (unsigned long long)ATOMIC_LOAD_RELAXED(&sgc_nassistsweep),
@@ -73,10 +78,11 @@ void gctrace_start(int nmarkers, int gcpercent) {
   char buf[256];
   int n = snprintf(buf, sizeof buf,
                    "spangc: gctrace: %d markers, GOGC %d, written pages "
-                   "known by: %s, generational: %s\n",
+                   "known by: %s, generational: %s%s\n",
                    nmarkers, gcpercent,
                    dirty_mechanism_name(dirty_mechanism()),
-                   gen_enabled() ? "on" : "off");
+                   gen_enabled() ? "on" : "off",
+                   aging_enabled() ? " (aging)" : "");
   if (memlimit_on() && n < (int)sizeof buf - 1)
     n += snprintf(buf + n - 1, sizeof buf - (size_t)n + 1,
                   ", memory limit %.1f MB\n",

@@ -153,6 +153,7 @@ void gen_init(void) {
      * (no hot pages, nothing else changes). */
     page_state = os_alloc((h->arena_end - h->arena_start) / KPAGE);
   }
+  aging_init();
 }
 
 bool gen_enabled(void) { return sgc_sticky; }
@@ -209,7 +210,8 @@ void gen_begin(gen_cycle *g, bool forced) {
   /* Marks set outside a mark make this collection major
    * (rule:stale-marks-cleared, rule:freed-slot-not-old). */
   g->minor = trusted && !forced && gen.next_minor &&
-             !ATOMIC_LOAD(&h->stale_marks);
+             !ATOMIC_LOAD(&h->stale_marks) && !aging_next_major();
+  g->aging = aging_begin(g->minor);
 }
 
 bool gen_begin_remark(gen_cycle *g) {
@@ -318,6 +320,8 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
     gen.nminor++;
   else
     gen.nmajor++;
+  /* The sweep that follows (sweep.c); world stopped. */
+  ATOMIC_STORE_RELAXED(&aging_sweep_young, g->aging);
   if (!sgc_sticky) {
     /* A concurrent major protected the scanned spans for its mark; no
      * minor needs them watched now, and the allocator's writes to them
@@ -540,4 +544,5 @@ void gen_read_stats(sgc_stats *st) {
   st->num_major_gc = gen.nmajor;
   st->generational = sgc_sticky;
   dirty_read_stats(st);
+  aging_read_stats(st);
 }

@@ -30,9 +30,13 @@
 uint8_t *page_state SGC_NOGC;
 
 /* Are all objects overlapping kernel page [q, q + KPAGE) of in-use span
- * s marked? */
+ * s marked (and, after an aging minor's mark, old: allocated at the
+ * span's last sweep, so not kept young by its coming sweep: a page of
+ * objects kept young is left unprotected, as a page of young objects
+ * always was, since most die before the next minor and their slots are
+ * allocated into)? */
 __attribute__((no_sanitize("thread")))
-static bool marks_fill_page(mspan *s, uintptr_t q) {
+static bool marks_fill_page(mspan *s, uintptr_t q, bool aging) {
   uintptr_t i = (q - s->base) / s->elemsize;
   uintptr_t last = (q + KPAGE - 1 - s->base) / s->elemsize;
   if (last >= s->nelems)
@@ -42,7 +46,8 @@ static bool marks_fill_page(mspan *s, uintptr_t q) {
   for (;;) { /* bits i..last all set, a word at a time */
     uintptr_t w = i >> 6, top = (last >> 6) == w ? (last & 63) : 63;
     uint64_t want = (~(uint64_t)0 >> (63 - top)) & (~(uint64_t)0 << (i & 63));
-    if ((s->markbits[w] & want) != want)
+    uint64_t old = s->markbits[w] & (aging ? s->allocbits[w] : ~(uint64_t)0);
+    if ((old & want) != want)
       return false;
     if ((last >> 6) == w)
       return true;
@@ -69,9 +74,9 @@ static bool marks_fill_page(mspan *s, uintptr_t q) {
  * objects at every minor: 3.7M a minor before, 1.3M after, its collections
  * 20% shorter).  Unprotected pages are always listed, so this only ever
  * rescans more, never less (rule:written-old-is-listed). */
-static bool old_fill_page(mspan *s, uintptr_t q) {
+static bool old_fill_page(mspan *s, uintptr_t q, bool aging) {
   return s != NULL &&
-         (marks_fill_page(s, q) || mcentral_dense_after_sweep(s));
+         (marks_fill_page(s, q, aging) || mcentral_dense_after_sweep(s));
 }
 
 /* The in-use span of a scanned kind that holds all of kernel page
@@ -376,7 +381,7 @@ static void unprotect_freed_pages(const dirty_run *runs, uint32_t nruns) {
       bool freed_now = st == MSPAN_FREE &&
                        ATOMIC_LOAD_RELAXED(&s->sweepgen) == sg;
       if (listed || (!inuse && !freed_now) ||
-          (inuse && marks_fill_page(s, q))) {
+          (inuse && marks_fill_page(s, q, false))) {
         /* Stays as it is, and no range may cover it.  A listed page (no
          * longer protected) keeps its state for protect_old_pages; an
          * unlisted one old objects fill was not written for a whole
@@ -583,7 +588,10 @@ void protect_old_pages(const gen_cycle *g, bool old) {
       if (q + MHEAP_PREFETCH_AHEAD < hi)
         mheap_prefetch_span(h, q + MHEAP_PREFETCH_AHEAD);
       mspan *s = scanned_span_at(q);
-      bool full = old_fill_page(s, q);
+      /* A remembered page stays unprotected, and no protection merges
+       * over it (rule:aging-remembers). */
+      bool remembered = g->aging && aging_page_remembered(q);
+      bool full = !remembered && old_fill_page(s, q, g->aging);
       if (full && protect_listed_page(kp, &pv, old) && old) {
         protect_page(&sk, q);
         continue;
@@ -593,9 +601,12 @@ void protect_old_pages(const gen_cycle *g, bool old) {
       else if (page_state != NULL && page_state[kp] != PAGE_PROBE &&
                (page_state[kp] & PAGE_HOT) <= 1)
         page_state[kp] &= PAGE_LEVEL; /* not protected, not hot */
-      skip_page(&sk, q, s == NULL); /* merged over if scanned */
+      skip_page(&sk, q, s == NULL || remembered); /* merged over if scanned */
     }
   }
   dirty_protect_flush();
+  /* After every protection of this stop, so none covers them again. */
+  if (g->aging)
+    aging_end_mark(page_state, state_protected);
   sgc_unlock(&h->lock);
 }

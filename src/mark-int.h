@@ -53,6 +53,10 @@ struct gcwork {
   uint64_t ndirty; /* old objects rescanned on written pages */
   uint64_t rescanned; /* bytes of marked objects rescanned (scan_dirty) */
   uint64_t reported;  /* of marked_bytes + rescanned, in work.progress */
+  /* Aging minors (aging.c): mark_word saw a pointer to an age-0 object
+   * since the scan last looked; the kernel page last remembered, + 1. */
+  bool young_seen;
+  uintptr_t last_remembered;
 };
 
 /* The state of one mark (markwork.c defines it). */
@@ -100,6 +104,9 @@ typedef struct markwork {
   uintptr_t pc_at;
   workbuf *deferred;
   int remark_all; /* atomic */
+  /* This minor keeps age-0 objects young (aging.c): beside arena_start,
+   * which mark_word reads for every word. */
+  bool aging;
   uintptr_t arena_start, arena_used;
 } markwork;
 extern MARK_HIDDEN markwork work;
@@ -261,6 +268,10 @@ static inline void mark_word(gcwork *w, uintptr_t v) {
   uint32_t i = mspan_obj_index(s, v);
   if (!mspan_is_allocated(s, i))
     return;
+  /* Age 0, kept young if this minor ages: its source's page may need
+   * remembering (rule:aging-remembers), marked already or not. */
+  if (unlikely(work.aging) && !bitmap_get(s->allocbits, i))
+    w->young_seen = true;
   uint64_t bit = (uint64_t)1 << (i & 63);
   uint64_t *word = &s->markbits[i >> 6];
   if (ATOMIC_LOAD_RELAXED(word) & bit)

@@ -43,9 +43,44 @@
 
 /* ------------------------------------------------------------ scanning */
 
+/* Remember the kernel page of p (aging.c), once in a row per marker. */
+static inline void remember_page(gcwork *w, uintptr_t p) {
+  uintptr_t k = p / KPAGE + 1;
+  if (w->last_remembered != k) {
+    w->last_remembered = k;
+    aging_remember_page(p);
+  }
+}
+
+/* An aging minor's conservative scan: a word that points to an age-0
+ * object has its page remembered when the object holding the word will
+ * be old (rule:aging-remembers); looked up once per object. */
+SCAN_NO_SANITIZE static void scan_range_aging(gcwork *w, uintptr_t lo,
+                                              uintptr_t hi) {
+  uintptr_t src_end = lo;
+  bool src_old = false;
+  bool before = w->young_seen; /* an enclosing scan_descr's */
+  w->young_seen = false;
+  for (uintptr_t p = lo; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t)) {
+    mark_word(w, *(volatile uintptr_t *)p);
+    if (likely(!w->young_seen))
+      continue;
+    w->young_seen = false;
+    if (p >= src_end)
+      src_old = aging_source_old(p, hi, &src_end);
+    if (src_old)
+      remember_page(w, p);
+  }
+  w->young_seen = before;
+}
+
 /* Every aligned word of [lo, hi). */
 SCAN_NO_SANITIZE void scan_range(gcwork *w, uintptr_t lo, uintptr_t hi) {
   lo = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
+  if (unlikely(work.aging)) {
+    scan_range_aging(w, lo, hi);
+    return;
+  }
   for (uintptr_t p = lo; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t))
     mark_word(w, *(volatile uintptr_t *)p);
 }
@@ -205,8 +240,29 @@ static void scan_array(gcwork *w, uintptr_t base, uintptr_t env) {
 }
 
 /* Scan the object at base as descriptor d says. */
-SCAN_NO_SANITIZE static void scan_descr(gcwork *w, uintptr_t base,
-                                        uintptr_t d) {
+SCAN_NO_SANITIZE static void scan_descr_as(gcwork *w, uintptr_t base,
+                                           uintptr_t d);
+/* An aging minor remembers the page of base when what the descriptor
+ * (or the mark procedure) found includes an age-0 object and the object
+ * at base will be old: the next minor rescans such an object whole, by
+ * its kind, if a page of it is listed (rule:aging-remembers).  Words
+ * scanned as a range remembered their own pages. */
+static void scan_descr(gcwork *w, uintptr_t base, uintptr_t d) {
+  if (likely(!work.aging)) {
+    scan_descr_as(w, base, d);
+    return;
+  }
+  bool before = w->young_seen; /* an enclosing scan_descr's (arrays) */
+  w->young_seen = false;
+  scan_descr_as(w, base, d);
+  uintptr_t end;
+  if (w->young_seen && aging_source_old(base, base + 1, &end))
+    remember_page(w, base);
+  w->young_seen = before;
+}
+
+SCAN_NO_SANITIZE static void scan_descr_as(gcwork *w, uintptr_t base,
+                                           uintptr_t d) {
   for (int depth = 0; depth < 4; depth++) {
     switch (d & 3) {
     case SGC_DS_LENGTH:

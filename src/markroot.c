@@ -591,6 +591,7 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
   /* The final stop of a concurrent mark starts, like a minor mark, from
    * the marks there are (rule:remark-from-marks). */
   work.minor = g->minor || g->remark;
+  work.aging = g->aging;
   if (g->minor || g->remark) {
     SGC_ASSERT(!ATOMIC_LOAD(&h->stale_marks));
     if (!g->old_counted)

@@ -54,6 +54,10 @@ static const sgc_option_def options[] = {
     {"SPANGC_GENERATIONAL",
      "`0` turns minor (generational) collections off; default on where "
      "the kernel tracks written pages"},
+    {"SPANGC_AGING",
+     "`0`: a minor collection promotes every young object it reaches; "
+     "default `1` (one that survives its first minor stays young until "
+     "the next, so what dies soon after is freed without a major)"},
     {"SPANGC_CONCURRENT",
      "`1`: major collections (the first one too) mark while the program "
      "runs, stopping it only to start and to finish, unless the heap marks "

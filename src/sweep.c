@@ -246,6 +246,19 @@ bool mspan_sweep_to(mspan *s, bool preserve, sweep_batch *b) {
   for (uint32_t w = 0; w < BITMAP_WORDS; w++) /* freed slots become free */
     s->freedbits[w] &= s->markbits[w];
 #endif
+  /* After an aging minor, the objects it marked that were allocated
+   * since this span's last sweep (allocbit clear) stay young: they lose
+   * their marks below, and are age 1 from here on (aging.c). */
+  uint64_t young[BITMAP_WORDS] = {0};
+  if (ATOMIC_LOAD_RELAXED(&aging_sweep_young)) {
+    uint64_t n = 0;
+    for (uint32_t w = 0; w < (s->nelems + 63) / 64; w++) {
+      young[w] = s->markbits[w] & ~s->allocbits[w] & ~queued[w];
+      n += bits_set(young[w]);
+    }
+    if (n)
+      aging_note_kept(n * s->elemsize);
+  }
   memcpy(s->allocbits, s->markbits, sizeof s->allocbits);
   /* Without generations the marks are done with; with them, what stays
    * marked is old (generation.c). */
@@ -253,7 +266,7 @@ bool mspan_sweep_to(mspan *s, bool preserve, sweep_batch *b) {
     memset(s->markbits, 0, sizeof s->markbits);
   else
     for (uint32_t w = 0; w < BITMAP_WORDS; w++)
-      s->markbits[w] &= ~queued[w];
+      s->markbits[w] &= ~(queued[w] | young[w]);
   s->nalloc = nmarked;
   mspan_seek_free(s, 0);
   return mcentral_sweep_done(&h->central[s->spanclass], s, preserve, b);
