@@ -268,8 +268,9 @@ typedef struct sgc_stats {
   /* Aging (SPANGC_AGING).  Appended, like the above. */
   int32_t aging;                  /* 1: minors keep first-time survivors young */
   uint64_t aged_bytes;            /* bytes minors kept young, ever */
-  uint64_t remembered_pages;      /* pages minors kept listed for the old
-                                     objects that point to those, ever */
+  uint64_t aging_promoted;        /* objects minors promoted at their first
+                                     minor because an old object pointed to
+                                     them, ever */
 } sgc_stats;
 
 /*

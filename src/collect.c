@@ -226,8 +226,6 @@ static void stop_end(cycle *cy, gen_cycle *g, mark_result *res,
   g->noscan = res->noscan_bytes;
   uint64_t goal = gen_end(g, heap_before, res->marked_bytes, gc.gcpercent,
                           ATOMIC_LOAD_RELAXED(&gc.min_goal));
-  if (gc.verify && g->aging)
-    mark_verify_aging();
   sweep_start(res->marked_bytes);
   ATOMIC_STORE(&h->heap_live, (int64_t)res->marked_bytes);
   /* After fibers_after_mark freed the dead fibers' stacks. */

@@ -499,23 +499,6 @@ static bool scan(uintptr_t lo, uintptr_t hi) {
   return true;
 }
 
-int dirty_page_written(uintptr_t p) {
-  if (dirty.pagemap < 0)
-    return -1;
-  dirty_run r;
-  struct sgc_pm_scan_arg a = {
-      .size = sizeof a,
-      .flags = SGC_PM_SCAN_CHECK_WPASYNC,
-      .start = p & ~(KPAGE - 1), .end = (p & ~(KPAGE - 1)) + KPAGE,
-      .vec = (uint64_t)(uintptr_t)&r, .vec_len = 1,
-      .category_mask = SGC_PAGE_IS_WRITTEN,
-      .return_mask = SGC_PAGE_IS_WRITTEN};
-  long n;
-  while ((n = ioctl(dirty.pagemap, SGC_PAGEMAP_SCAN, &a)) < 0 && errno == EINTR)
-    ;
-  return n < 0 ? -1 : n > 0;
-}
-
 /* Lists at least every page written since it was protected
  * (rule:list-more-never-less), in each range next gives (ascending). */
 bool dirty_list_ranges(bool (*next)(void *arg, uintptr_t *lo, uintptr_t *hi),

@@ -73,9 +73,7 @@ void dirty_atfork(int phase); /* fork.c: later.lock */
 void dirty_read_stats(sgc_stats *st);
 void dirty_atfork_child(void); /* fork.c, in the child */
 uint64_t dirty_last_pages(void);
-/* Is kernel page p unprotected, so in the next listing (the verifier)?
- * 1 yes, 0 no, -1 cannot tell. */
-int dirty_page_written(uintptr_t p);
+
 /* The pages of [lo, hi) that hold data, present or swapped (dirty.c,
  * "populated pages"): fills at most max runs, in order, sets *walked to
  * how far the answer goes (pages of [lo, *walked) outside the runs have
@@ -173,25 +171,19 @@ bool age_sample_young_died(uint64_t last_marked, uint64_t live_end,
                            uint64_t marked);
 void age_sample_reset(void);
 /* aging.c: a minor keeps the young objects it reaches for the first time
- * young, and remembers the pages of old objects that point to them. */
+ * young, unless an old object points to them. */
 void aging_init(void); /* after gen_init */
 /* World stopped, the collection chosen: does this one age? */
 bool aging_begin(bool minor);
-/* Markers: note kernel page p (a word of an object old after this minor
- * that points to an object kept young). */
-void aging_remember_page(uintptr_t p);
-/* Markers: will the heap object holding p be old after this minor?
- * *end: where the answer stops holding (the object's end; for memory
- * outside the heap's objects, a bound no greater than hi). */
-bool aging_source_old(uintptr_t p, uintptr_t hi, uintptr_t *end);
-/* protect_old_pages: is kernel page q remembered (not to be protected)? */
-bool aging_page_remembered(uintptr_t q);
-/* protect_old_pages, after its protections: unprotect the remembered
- * pages still protected, forget them. */
-void aging_end_mark(uint8_t *page_state, bool (*is_protected)(uint8_t));
-bool aging_next_major(void); /* the list overflowed: next must be major */
+void aging_end(void); /* world stopped, after its mark */
 bool aging_enabled(void);
-uint64_t aging_last_remembered(void);
+/* Markers: will the heap object holding p be old after this minor (its
+ * allocbit, or a large span)?  *end: where the answer stops holding (the
+ * object's end; for memory outside the heap's objects, a bound no
+ * greater than hi). */
+bool aging_source_old(uintptr_t p, uintptr_t hi, uintptr_t *end);
+void aging_add_promoted(uint64_t n); /* markers: age-0 objects promoted */
+uint64_t aging_last_promoted(void);
 void aging_note_kept(uint64_t bytes); /* sweeps: bytes kept young */
 void aging_read_stats(sgc_stats *st);
 /* The current sweep generation follows an aging minor (sweep.c). */
@@ -322,9 +314,6 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g);
 /* Verifier, after a minor collection's mark: a full mark reaches nothing
  * the minor left unmarked (world stopped; aborts naming the object). */
 void mark_verify_minor(const char *what);
-/* Verifier, after an aging minor protected its pages: no old object
- * points to one kept young from a page the kernel watches. */
-void mark_verify_aging(void);
 /* A concurrent mark (concurrent.c, markconc.c): the initial stop's root
  * jobs; the concurrent phase's drain; the final stop takes whether every
  * marked object must be rescanned and makes the deferred items work; an
@@ -552,8 +541,9 @@ extern void (*sgc_test_preclean_hook)(void);
 /* Tests: no probed pages (genprotect.c): a page old objects fill is
  * protected by the collection that finds it full, as before probing. */
 extern bool sgc_test_probe_off;
-/* Tests: minors remember no page (aging.c), for the verifier to catch. */
-extern bool sgc_test_remember_off;
+/* Tests: minors promote nothing an old object points to (aging.c), for
+ * the verifier to catch. */
+extern bool sgc_test_promote_off;
 extern uint64_t sgc_test_assisted_slices;
 /* Tests: runs after a major's restart, before its unprotect walk
  * (gen_restarted, or a walk put off: gen_restarted_pending; gc_lock held,

@@ -13,7 +13,8 @@
  * term: weak slots, finalizers, the next sweep and goal), the heap before and
  * live after (old bytes included), the next goal, objects marked, spans in the
  * snapshot, written pages and old objects rescanned (minor collections;
- * an aging one's remembered pages too, aging.c), the
+ * an aging one's, the young objects it promoted because old ones point
+ * to them, aging.c), the
  * spans this stop had to sweep (proportional sweeping keeps it 0) and the
  * sweep counters, steals and handoffs between markers, and whether the mark
  * stack overflowed; then the heap's line (mheap_trace) and, with a memory
@@ -39,10 +40,10 @@ void gctrace_collection(const gctrace_figures *f) {
              (double)f->first_stop_ns / 1e6, (double)f->conc_ns / 1e6,
              (double)f->conc_span_ns / 1e6,
              (unsigned long long)f->nassists, (double)f->assist_ns / 1e6);
-  char aging[64] = ""; /* an aging minor's remembered pages (aging.c) */
+  char aging[64] = ""; /* an aging minor's promotions (aging.c) */
   if (f->aging)
-    snprintf(aging, sizeof aging, ", %llu pages remembered",
-             (unsigned long long)aging_last_remembered());
+    snprintf(aging, sizeof aging, ", %llu promoted by old objects",
+             (unsigned long long)aging_last_promoted());
   char buf[800];
   int n = snprintf(
       buf, sizeof buf,

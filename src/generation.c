@@ -210,7 +210,7 @@ void gen_begin(gen_cycle *g, bool forced) {
   /* Marks set outside a mark make this collection major
    * (rule:stale-marks-cleared, rule:freed-slot-not-old). */
   g->minor = trusted && !forced && gen.next_minor &&
-             !ATOMIC_LOAD(&h->stale_marks) && !aging_next_major();
+             !ATOMIC_LOAD(&h->stale_marks);
   g->aging = aging_begin(g->minor);
 }
 
@@ -322,6 +322,8 @@ uint64_t gen_end(gen_cycle *g, uint64_t heap_before, uint64_t marked,
     gen.nmajor++;
   /* The sweep that follows (sweep.c); world stopped. */
   ATOMIC_STORE_RELAXED(&aging_sweep_young, g->aging);
+  if (g->aging)
+    aging_end();
   if (!sgc_sticky) {
     /* A concurrent major protected the scanned spans for its mark; no
      * minor needs them watched now, and the allocator's writes to them

@@ -588,10 +588,7 @@ void protect_old_pages(const gen_cycle *g, bool old) {
       if (q + MHEAP_PREFETCH_AHEAD < hi)
         mheap_prefetch_span(h, q + MHEAP_PREFETCH_AHEAD);
       mspan *s = scanned_span_at(q);
-      /* A remembered page stays unprotected, and no protection merges
-       * over it (rule:aging-remembers). */
-      bool remembered = g->aging && aging_page_remembered(q);
-      bool full = !remembered && old_fill_page(s, q, g->aging);
+      bool full = old_fill_page(s, q, g->aging);
       if (full && protect_listed_page(kp, &pv, old) && old) {
         protect_page(&sk, q);
         continue;
@@ -601,12 +598,9 @@ void protect_old_pages(const gen_cycle *g, bool old) {
       else if (page_state != NULL && page_state[kp] != PAGE_PROBE &&
                (page_state[kp] & PAGE_HOT) <= 1)
         page_state[kp] &= PAGE_LEVEL; /* not protected, not hot */
-      skip_page(&sk, q, s == NULL || remembered); /* merged over if scanned */
+      skip_page(&sk, q, s == NULL); /* merged over if scanned */
     }
   }
   dirty_protect_flush();
-  /* After every protection of this stop, so none covers them again. */
-  if (g->aging)
-    aging_end_mark(page_state, state_protected);
   sgc_unlock(&h->lock);
 }

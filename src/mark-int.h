@@ -53,10 +53,11 @@ struct gcwork {
   uint64_t ndirty; /* old objects rescanned on written pages */
   uint64_t rescanned; /* bytes of marked objects rescanned (scan_dirty) */
   uint64_t reported;  /* of marked_bytes + rescanned, in work.progress */
-  /* Aging minors (aging.c): mark_word saw a pointer to an age-0 object
-   * since the scan last looked; the kernel page last remembered, + 1. */
-  bool young_seen;
-  uintptr_t last_remembered;
+  /* Aging minors (aging.c): the object being scanned will be old, so
+   * mark_word promotes the age-0 objects it finds. */
+  bool src_old;
+  bool src_force; /* scanning what such an object's procedure pushed */
+  uint64_t npromoted; /* age-0 objects it promoted (aging_add_promoted) */
 };
 
 /* The state of one mark (markwork.c defines it). */
@@ -108,6 +109,9 @@ typedef struct markwork {
    * which mark_word reads for every word. */
   bool aging;
   uintptr_t arena_start, arena_used;
+  /* A minor's listing (its verifier). */
+  const dirty_run *runs;
+  uint32_t nruns;
 } markwork;
 extern MARK_HIDDEN markwork work;
 
@@ -245,6 +249,25 @@ static inline void push_or_scan(gcwork *w, uintptr_t lo, uintptr_t hi) {
  * it would only fault it in (mark.c). */
 MARK_HIDDEN void push_populated(gcwork *w, uintptr_t lo, uintptr_t hi);
 
+/* Push object i of span s, marked, for scanning; of a pointer-free
+ * kind, only counted ('count': it was marked now). */
+static inline void push_marked(gcwork *w, mspan *s, uint32_t i, bool count) {
+  const kind_info *k = &sgc_kinds[spanclass_kind(s->spanclass)];
+  if (k->scan == SCAN_NONE) {
+    if (count)
+      w->noscan_bytes += s->elemsize;
+    return;
+  }
+  uintptr_t base = s->base + (uintptr_t)i * s->elemsize;
+  if (likely(k->scan == SCAN_CONSERVATIVE)) {
+    if (unlikely(s->elemsize >= POPULATED_MIN))
+      push_populated(w, base, base + s->elemsize);
+    else
+      push(w, base, base + s->elemsize);
+  } else
+    push(w, base | ITEM_DESCR, k->descr + (k->add_size ? s->elemsize : 0));
+}
+
 static inline void mark_word(gcwork *w, uintptr_t v) {
   /* The arena as it is now, not as the mark found it: during a
    * concurrent mark it grows, and an object beyond the first bound that a
@@ -268,31 +291,29 @@ static inline void mark_word(gcwork *w, uintptr_t v) {
   uint32_t i = mspan_obj_index(s, v);
   if (!mspan_is_allocated(s, i))
     return;
-  /* Age 0, kept young if this minor ages: its source's page may need
-   * remembering (rule:aging-remembers), marked already or not. */
-  if (unlikely(work.aging) && !bitmap_get(s->allocbits, i))
-    w->young_seen = true;
   uint64_t bit = (uint64_t)1 << (i & 63);
   uint64_t *word = &s->markbits[i >> 6];
+  /* An age-0 object found from one that will be old is promoted: its
+   * allocbit set, so it scans as old and its sweep keeps its mark
+   * (rule:old-points-to-old).  The marker that promotes one marked
+   * already pushes it again: another may have scanned it as young. */
+  if (unlikely(work.aging) && w->src_old &&
+      !bitmap_get_atomic(s->allocbits, i) &&
+      !(__atomic_fetch_or(&s->allocbits[i >> 6], bit, __ATOMIC_RELAXED) &
+        bit)) {
+    w->npromoted++;
+    if (ATOMIC_LOAD_RELAXED(word) & bit) {
+      push_marked(w, s, i, false);
+      return;
+    }
+  }
   if (ATOMIC_LOAD_RELAXED(word) & bit)
     return;
   if (__atomic_fetch_or(word, bit, __ATOMIC_RELAXED) & bit)
     return;
   w->marked_bytes += s->elemsize;
   w->nobj++;
-  const kind_info *k = &sgc_kinds[spanclass_kind(s->spanclass)];
-  if (k->scan == SCAN_NONE) {
-    w->noscan_bytes += s->elemsize;
-    return;
-  }
-  uintptr_t base = s->base + (uintptr_t)i * s->elemsize;
-  if (likely(k->scan == SCAN_CONSERVATIVE)) {
-    if (unlikely(s->elemsize >= POPULATED_MIN))
-      push_populated(w, base, base + s->elemsize);
-    else
-      push(w, base, base + s->elemsize);
-  } else
-    push(w, base | ITEM_DESCR, k->descr + (k->add_size ? s->elemsize : 0));
+  push_marked(w, s, i, true);
 }
 
 /* --------------------------------------- root jobs (markroot.c) */
@@ -308,6 +329,7 @@ MARK_HIDDEN void drain_if_full(gcwork *w);
 /* Count into res what w marked (a serial pass's or the final stop's
  * own work, on the collector alone). */
 static inline void result_add_work(mark_result *res, const gcwork *w) {
+  aging_add_promoted(w->npromoted);
   res->marked_bytes += w->marked_bytes;
   res->noscan_bytes += w->noscan_bytes;
   res->nobj += w->nobj;

@@ -43,35 +43,19 @@
 
 /* ------------------------------------------------------------ scanning */
 
-/* Remember the kernel page of p (aging.c), once in a row per marker. */
-static inline void remember_page(gcwork *w, uintptr_t p) {
-  uintptr_t k = p / KPAGE + 1;
-  if (w->last_remembered != k) {
-    w->last_remembered = k;
-    aging_remember_page(p);
-  }
-}
-
-/* An aging minor's conservative scan: a word that points to an age-0
- * object has its page remembered when the object holding the word will
- * be old (rule:aging-remembers); looked up once per object. */
+/* An aging minor's conservative scan: each object the range covers is
+ * looked up once, to know whether it will be old, so that mark_word
+ * promotes what it points to (rule:old-points-to-old). */
 SCAN_NO_SANITIZE static void scan_range_aging(gcwork *w, uintptr_t lo,
                                               uintptr_t hi) {
   uintptr_t src_end = lo;
-  bool src_old = false;
-  bool before = w->young_seen; /* an enclosing scan_descr's */
-  w->young_seen = false;
+  bool before = w->src_old; /* an enclosing scan_descr's */
   for (uintptr_t p = lo; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t)) {
-    mark_word(w, *(volatile uintptr_t *)p);
-    if (likely(!w->young_seen))
-      continue;
-    w->young_seen = false;
     if (p >= src_end)
-      src_old = aging_source_old(p, hi, &src_end);
-    if (src_old)
-      remember_page(w, p);
+      w->src_old = aging_source_old(p, hi, &src_end) || w->src_force;
+    mark_word(w, *(volatile uintptr_t *)p);
   }
-  w->young_seen = before;
+  w->src_old = before;
 }
 
 /* Every aligned word of [lo, hi). */
@@ -151,7 +135,9 @@ static void take_held(gcwork *w) {
   }
 }
 
-static void push_entry(gcwork *w, uintptr_t start, uintptr_t descr) {
+/* 'now': scanned at once, not pushed (see flush_entries). */
+static void push_entry(gcwork *w, uintptr_t start, uintptr_t descr,
+                       bool now) {
   uintptr_t lo = start, hi = descr;
   if ((descr & 3) == SGC_DS_LENGTH) {
     lo = (start + sizeof(uintptr_t) - 1) & ~(uintptr_t)7;
@@ -164,7 +150,7 @@ static void push_entry(gcwork *w, uintptr_t start, uintptr_t descr) {
                 (void *)start);
     lo = start | ITEM_DESCR;
   }
-  if (try_push(w, lo, hi))
+  if (!now && try_push(w, lo, hi))
     return;
   if (entry_depth >= 8) {
     if (!hold_entry(lo, hi))
@@ -178,10 +164,19 @@ static void push_entry(gcwork *w, uintptr_t start, uintptr_t descr) {
     take_held(w);
 }
 
+/* The entries a procedure pushed.  In an aging minor, those of an object
+ * that will be old are scanned at once as part of it (src_force): an
+ * entry may describe memory outside the heap, which has no age of its
+ * own, and what it points to must be promoted (rule:old-points-to-old).
+ * Nested procedures go as deep as push_entry lets them. */
 static void flush_entries(gcwork *w, sgc_mark_entry *buf,
                           sgc_mark_entry *top) {
+  bool now = work.aging && w->src_old;
+  bool forced = w->src_force;
+  w->src_force |= now;
   for (sgc_mark_entry *e = buf + 1; e <= top; e++)
-    push_entry(w, (uintptr_t)e->start, e->descr);
+    push_entry(w, (uintptr_t)e->start, e->descr, now);
+  w->src_force = forced;
 }
 
 SCAN_NO_SANITIZE static void call_proc(gcwork *w, uintptr_t base,
@@ -242,23 +237,20 @@ static void scan_array(gcwork *w, uintptr_t base, uintptr_t env) {
 /* Scan the object at base as descriptor d says. */
 SCAN_NO_SANITIZE static void scan_descr_as(gcwork *w, uintptr_t base,
                                            uintptr_t d);
-/* An aging minor remembers the page of base when what the descriptor
- * (or the mark procedure) found includes an age-0 object and the object
- * at base will be old: the next minor rescans such an object whole, by
- * its kind, if a page of it is listed (rule:aging-remembers).  Words
- * scanned as a range remembered their own pages. */
+/* In an aging minor, what the descriptor (or the mark procedure) finds
+ * is promoted when the object at base will be old
+ * (rule:old-points-to-old); a range it scans as words looks its objects
+ * up itself. */
 static void scan_descr(gcwork *w, uintptr_t base, uintptr_t d) {
   if (likely(!work.aging)) {
     scan_descr_as(w, base, d);
     return;
   }
-  bool before = w->young_seen; /* an enclosing scan_descr's (arrays) */
-  w->young_seen = false;
-  scan_descr_as(w, base, d);
+  bool before = w->src_old; /* an enclosing scan_descr's (arrays) */
   uintptr_t end;
-  if (w->young_seen && aging_source_old(base, base + 1, &end))
-    remember_page(w, base);
-  w->young_seen = before;
+  w->src_old = aging_source_old(base, base + 1, &end) || w->src_force;
+  scan_descr_as(w, base, d);
+  w->src_old = before;
 }
 
 SCAN_NO_SANITIZE static void scan_descr_as(gcwork *w, uintptr_t base,
@@ -419,6 +411,16 @@ sgc_mark_entry *sgc_mark_stack_overflow(sgc_mark_entry *top) {
 void sgc_push_range(void *lo, void *hi) {
   gcwork *w = current_work("sgc_push_range");
   uintptr_t l = ((uintptr_t)lo + 7) & ~(uintptr_t)7;
+  /* Inside a mark procedure of an aging minor: scanned now, as part of
+   * the procedure's object, whose age decides what it promotes
+   * (rule:old-points-to-old); memory outside the heap a procedure pushes
+   * has no age of its own. */
+  if (work.aging && cur_entries != NULL) {
+    for (uintptr_t p = l; p + sizeof(uintptr_t) <= (uintptr_t)hi;
+         p += sizeof(uintptr_t))
+      mark_word(w, *(volatile uintptr_t *)p);
+    return;
+  }
   /* A range outside the heap that could not be pushed is scanned now: no
    * overflow pass would find it again. */
   if ((uintptr_t)hi > l && !try_push(w, l, (uintptr_t)hi))
@@ -449,6 +451,11 @@ void sgc_set_mark_bit(const void *p) {
   uint32_t i = mspan_obj_index(s, (uintptr_t)p);
   if (!mspan_is_allocated(s, i))
     goto out; /* a free slot: nothing to keep */
+  /* An aging minor keeps young no object marked so: the caller (a mark
+   * procedure of an old object, say) may never run again for it
+   * (rule:old-points-to-old). */
+  if (ATOMIC_LOAD_RELAXED(&sgc_heap.gcmarking) && work.aging)
+    bitmap_set_atomic(s->allocbits, i);
   bitmap_set_atomic(s->markbits, i);
   if (gc.verify)
     mark_verify_note_unscanned(s->base + (uintptr_t)i * s->elemsize);
@@ -642,6 +649,7 @@ void mark_worker(mark_result *res) {
   ATOMIC_ADD(&res->nsteal, w.nsteal);
   ATOMIC_ADD(&res->nhandoff, w.nhandoff);
   ATOMIC_ADD(&res->ndirty, w.ndirty);
+  aging_add_promoted(w.npromoted);
 }
 
 /* ------------------------------------------------------ helper markers */

@@ -592,6 +592,8 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
    * the marks there are (rule:remark-from-marks). */
   work.minor = g->minor || g->remark;
   work.aging = g->aging;
+  work.runs = g->runs;
+  work.nruns = g->nruns;
   if (g->minor || g->remark) {
     SGC_ASSERT(!ATOMIC_LOAD(&h->stale_marks));
     if (!g->old_counted)
@@ -660,6 +662,7 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
     work.prepare_marked = w.marked_bytes;
     work.prepare_noscan = w.noscan_bytes;
     work.prepare_nobj = w.nobj;
+    aging_add_promoted(w.npromoted);
   }
   return true;
 }

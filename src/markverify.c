@@ -5,9 +5,9 @@
  *     kind points to is marked, and no free slot is marked;
  *   - mark_verify_minor: a minor collection marked everything a full mark
  *     from nothing reaches (see there for what is forgiven);
- *   - mark_verify_aging: after an aging minor's protection, every old
- *     object that points to an object kept young is on a page the next
- *     listing will have (aging.c).
+ *   - mark_verify_aging (from mark_verify): after an aging minor's mark,
+ *     no old object it scanned points to an object it keeps young
+ *     (aging.c).
  * Both abort naming the object.  They take no lock: the world is stopped
  * and the collecting thread is the only marker left.
  */
@@ -49,6 +49,64 @@ static int cmp_addr(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* Is p on a page of the minor's listing (work.runs, ascending)? */
+static bool listed_page(uintptr_t p) {
+  uint32_t lo = 0, hi = work.nruns;
+  while (lo < hi) {
+    uint32_t m = lo + (hi - lo) / 2;
+    if (p >= work.runs[m].hi)
+      lo = m + 1;
+    else if (p < work.runs[m].lo)
+      hi = m;
+    else
+      return true;
+  }
+  return false;
+}
+
+/* Verifier of an aging minor (aging.c, rule:old-points-to-old), world
+ * stopped, after its mark and before its sweep: an object old after it
+ * (marked, and allocated at its span's last sweep or promoted by it) of
+ * the conservative kind, on a page the minor listed (so scanned by it),
+ * points to no object it keeps young (marked, allocbit clear).  Only
+ * listed pages: an old object the minor did not scan may hold a stale
+ * word that a young object's address matches now, harmless (the minor
+ * never saw it).  Objects marked by sgc_set_mark_bit (not scanned) and
+ * descriptor kinds are left out, as below. */
+SCAN_NO_SANITIZE static void mark_verify_aging(uint64_t nun, bool all_forgiven) {
+  for (uint32_t k = 0; k < work.nspan; k++) {
+    mspan *s = work.spans[k];
+    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE ||
+        sgc_kinds[spanclass_kind(s->spanclass)].scan != SCAN_CONSERVATIVE)
+      continue;
+    for (uint32_t i = 0; i < s->nelems; i++) {
+      if (!bitmap_get(s->markbits, i) || !bitmap_get(s->allocbits, i))
+        continue;
+      uintptr_t b = s->base + (uintptr_t)i * s->elemsize;
+      if (all_forgiven ||
+          (nun > 0 && bsearch(&b, unscanned.base, nun, sizeof(uintptr_t),
+                              cmp_addr) != NULL))
+        continue;
+      for (uintptr_t p = b; p < b + s->elemsize; p += sizeof(uintptr_t)) {
+        uintptr_t v = *(uintptr_t *)p;
+        mspan *t = mheap_lookup(v);
+        if (t == NULL || fiber_bound_word(b, p - b))
+          continue;
+        uint32_t j = mspan_obj_index(t, v);
+        if (!mspan_is_allocated(t, j) || !bitmap_get(t->markbits, j) ||
+            bitmap_get(t->allocbits, j) || !listed_page(p))
+          continue;
+        sgc_fatal("verify: object %p (%zu bytes, kind %d), old after this "
+                  "minor and scanned by it, holds at offset %zu %p, an "
+                  "object the minor keeps young (%zu bytes): the next "
+                  "minor would not rescan it", (void *)b, s->elemsize,
+                  spanclass_kind(s->spanclass), (size_t)(p - b), (void *)v,
+                  t->elemsize);
+      }
+    }
+  }
+}
+
 /* Verifier (SPANGC_DEBUG=verify=1), world stopped, after mark: every
  * object that a marked scan object points to is marked (but those the
  * program marked with sgc_set_mark_bit), and no free slot is marked. */
@@ -63,6 +121,8 @@ SCAN_NO_SANITIZE void mark_verify(void) {
   }
   if (nun > 0 && !all_forgiven)
     qsort(unscanned.base, nun, sizeof(uintptr_t), cmp_addr);
+  if (work.aging)
+    mark_verify_aging(nun, all_forgiven);
   for (uint32_t k = 0; k < work.nspan; k++) {
     mspan *s = work.spans[k];
     if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE)
@@ -174,6 +234,8 @@ void mark_verify_minor(const char *what) {
     }
   fibers_reset_scanned(false);
   bool aging = work.aging;
+  const dirty_run *runs = work.runs;
+  uint32_t nruns = work.nruns;
   gen_cycle full = {.minor = false};
   ATOMIC_STORE_RELAXED(&sgc_root_callback_again, true);
   bool prepared = mark_prepare(spans, n, 1, &full);
@@ -202,6 +264,8 @@ void mark_verify_minor(const char *what) {
     }
   }
   work.aging = aging; /* for the finalizers' marking to come */
+  work.runs = runs;
+  work.nruns = nruns;
   for (uint32_t k = 0; k < n; k++)
     if (ATOMIC_LOAD(&spans[k]->state) == MSPAN_INUSE)
       memcpy(spans[k]->markbits, saved[k], sizeof saved[k]);
@@ -209,40 +273,3 @@ void mark_verify_minor(const char *what) {
   os_free(saved, bytes ? bytes : 1);
 }
 
-/* Verifier of an aging minor (aging.c), world stopped, its pages
- * protected and its remembered ones unprotected, before the sweep: an
- * object old after it (marked, and allocated at its span's last sweep)
- * of the conservative kind that points to one it keeps young (marked,
- * allocated since) must lie, at that word, on a page the kernel does not
- * watch, so that the next minor rescans it (rule:aging-remembers).
- * Objects with descriptors are left out, as mark_verify does. */
-SCAN_NO_SANITIZE void mark_verify_aging(void) {
-  for (uint32_t k = 0; k < work.nspan; k++) {
-    mspan *s = work.spans[k];
-    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE ||
-        sgc_kinds[spanclass_kind(s->spanclass)].scan != SCAN_CONSERVATIVE)
-      continue;
-    for (uint32_t i = 0; i < s->nelems; i++) {
-      if (!bitmap_get(s->markbits, i) || !bitmap_get(s->allocbits, i))
-        continue;
-      uintptr_t b = s->base + (uintptr_t)i * s->elemsize;
-      for (uintptr_t p = b; p < b + s->elemsize; p += sizeof(uintptr_t)) {
-        uintptr_t v = *(uintptr_t *)p;
-        mspan *t = mheap_lookup(v);
-        if (t == NULL || fiber_bound_word(b, p - b))
-          continue;
-        uint32_t j = mspan_obj_index(t, v);
-        if (!mspan_is_allocated(t, j) || !bitmap_get(t->markbits, j) ||
-            bitmap_get(t->allocbits, j))
-          continue;
-        if (dirty_page_written(p) == 0)
-          sgc_fatal("verify: old object %p (%zu bytes, kind %d) holds at "
-                    "offset %zu %p, an object this minor keeps young (%zu "
-                    "bytes), on a page left protected: the next minor "
-                    "would not rescan it", (void *)b, s->elemsize,
-                    spanclass_kind(s->spanclass), (size_t)(p - b),
-                    (void *)v, t->elemsize);
-      }
-    }
-  }
-}

@@ -475,8 +475,8 @@ static inline bool mspan_is_allocated(const mspan *s, uint32_t i) {
     uint32_t cb = ATOMIC_LOAD(&s->cachebase);
     if (i < cb)
       return true; /* the cache has been past it */
-    if (i >= cb + 64)
-      return bitmap_get(s->allocbits, i);
+    if (i >= cb + 64) /* atomic: an aging minor's markers set bits */
+      return bitmap_get_atomic((uint64_t *)s->allocbits, i);
     uint64_t cache = ATOMIC_LOAD(&s->alloccache);
     if (ATOMIC_LOAD_RELAXED(&s->cachebase) == cb)
       return !((cache >> (i - cb)) & 1);

@@ -1,20 +1,20 @@
 // labels: gc
 // env: SPANGC_DEBUG=verify=1
-/* Aging (aging.c), rule:aging-remembers.  Holders (64-byte scanned
+/* Aging (aging.c), rule:old-points-to-old.  Holders (64-byte scanned
  * objects filling whole pages) survive one minor collection, young; then
  * each gets a pointer to a new young object (tagged_new), and the next
- * minor promotes the holders and keeps the new objects young.  The
- * holders' pages were written since the listing before, so they are
- * listed; full of objects old after that minor, they would be protected
- * (probing off) and, unwritten, not listed by the minor after, which then
- * would not reach the young objects through them.  The minor must
- * remember those pages: the young objects stay intact across four more
- * minors (each promoted by the next one, with garbage of their size
- * reusing any slot freed wrongly), and the verifier's check of the
- * remembered pages (mark_verify_aging) passes.  A child with remembering
- * turned off (sgc_test_remember_off) must be stopped by that check, its
- * message naming an object kept young, or, without the verifier, find
- * its young objects lost.  Skipped without generations or aging. */
+ * minor promotes the holders, which it reaches for the second time.  The
+ * new objects it reaches through them must be promoted too: the holders'
+ * pages were written since the listing before, so they are listed, and
+ * full of objects old after that minor, they are protected (probing off)
+ * and, unwritten, not listed by the minor after, which would not reach
+ * objects kept young through them.  The young objects stay intact across
+ * four more minors (with garbage of their size reusing any slot freed
+ * wrongly), sgc_stats.aging_promoted counts them, and the verifier's
+ * check (mark_verify_aging) passes.  A child with that promotion turned
+ * off (sgc_test_promote_off) must be stopped by that check, its message
+ * naming an object kept young, or, without the verifier, find its young
+ * objects lost.  Skipped without generations or aging. */
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,7 +48,7 @@ __attribute__((noinline)) static int scenario(void) {
   for (int i = 0; i < NHOLD; i++)
     hold[i]->young = tagged_new((uint64_t)i * 977 + 5);
   clear_stack();
-  CHECK(run_minors(1) == 1); /* holders promoted, the new ones kept young */
+  CHECK(run_minors(1) == 1); /* the holders promoted, and what they hold */
   run_minors(4);
   int lost = 0;
   for (int i = 0; i < NHOLD; i++)
@@ -79,18 +79,19 @@ int main(void) {
   if (pid == 0) {
     close(fds[0]);
     dup2(fds[1], 2);
-    sgc_test_remember_off = true;
+    sgc_test_promote_off = true;
     _exit(scenario() == 0 ? 0 : 3);
   }
   close(fds[1]);
-  uint64_t remembered0 = st.remembered_pages;
+  uint64_t promoted0 = st.aging_promoted;
   int lost = scenario();
   sgc_read_stats(&st);
-  printf("parent: %d of %d young objects lost, %llu pages remembered\n",
-         lost, NHOLD, (unsigned long long)(st.remembered_pages - remembered0));
+  printf("parent: %d of %d young objects lost, %llu promoted by old "
+         "objects\n", lost, NHOLD,
+         (unsigned long long)(st.aging_promoted - promoted0));
   CHECKF(lost == 0, "%d young objects reachable only through old holders "
          "were lost", lost);
-  CHECK(st.remembered_pages > remembered0);
+  CHECK(st.aging_promoted - promoted0 >= NHOLD);
 
   char buf[4096] = {0};
   size_t got = 0;
@@ -102,15 +103,17 @@ int main(void) {
   sgc_exit_blocking();
   int status;
   CHECK(wait_child_within(pid, 120, &status));
-  printf("child without remembering: %s %d; said: %.200s\n",
+  printf("child without that promotion: %s %d; said: %.200s\n",
          WIFSIGNALED(status) ? "signal" : "exit",
          WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), buf);
   if (verifying)
     CHECKF(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT &&
                strstr(buf, "keeps young") != NULL,
-           "the verifier did not stop a minor that remembered no page");
+           "the verifier did not stop a minor that promoted nothing old "
+           "objects point to");
   else
     CHECKF(!(WIFEXITED(status) && WEXITSTATUS(status) == 0),
-           "a minor that remembered no page lost no young object");
+           "a minor that promoted nothing old objects point to lost no "
+           "young object");
   return 0;
 }
