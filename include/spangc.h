@@ -266,7 +266,7 @@ typedef struct sgc_stats {
                                      anew (not protected before: written
                                      since, or never protected), ever */
   /* Aging (SPANGC_AGING).  Appended, like the above. */
-  int32_t aging;                  /* 1: minors keep first-time survivors young */
+  int32_t aging;                  /* 1: minors keep first survivors young */
   uint64_t aged_bytes;            /* bytes minors kept young, ever */
   uint64_t aging_promoted;        /* objects minors promoted at their first
                                      minor because an old object pointed to

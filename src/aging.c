@@ -53,7 +53,7 @@
  *
  * Checked by SPANGC_DEBUG=verify=1: after each aging minor's mark, no
  * old object of the conservative kind on a page it listed (so scanned by
- * it) points to an object it keeps young (mark_verify_aging,
+ * it) points to an object it keeps young (mark_verify,
  * markverify.c); and the next minor's full-mark check (mark_verify_minor)
  * would find any object lost.
  *
@@ -139,5 +139,8 @@ bool aging_source_old(uintptr_t p, uintptr_t hi, uintptr_t *end) {
   }
   uint32_t i = mspan_obj_index(s, p);
   *end = s->base + (uintptr_t)(i + 1) * s->elemsize;
-  return !sgc_test_promote_off && bitmap_get_atomic(s->allocbits, i);
+  /* Sequentially consistent: see mark_word's mark. */
+  return !sgc_test_promote_off &&
+         ((__atomic_load_n(&s->allocbits[i >> 6], __ATOMIC_SEQ_CST) >>
+           (i & 63)) & 1);
 }

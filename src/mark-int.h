@@ -268,6 +268,19 @@ static inline void push_marked(gcwork *w, mspan *s, uint32_t i, bool count) {
     push(w, base | ITEM_DESCR, k->descr + (k->add_size ? s->elemsize : 0));
 }
 
+/* An aging minor promotes age-0 object i of span s, found from an object
+ * that will be old (rule:old-points-to-old): true if this call set its
+ * allocbit (then, if it was marked already, the caller pushes it again:
+ * another marker may have scanned it as young). */
+static inline bool promote_young(gcwork *w, mspan *s, uint32_t i) {
+  uint64_t bit = (uint64_t)1 << (i & 63);
+  if (bitmap_get_atomic(s->allocbits, i) ||
+      (__atomic_fetch_or(&s->allocbits[i >> 6], bit, __ATOMIC_SEQ_CST) & bit))
+    return false;
+  w->npromoted++;
+  return true;
+}
+
 static inline void mark_word(gcwork *w, uintptr_t v) {
   /* The arena as it is now, not as the mark found it: during a
    * concurrent mark it grows, and an object beyond the first bound that a
@@ -297,19 +310,17 @@ static inline void mark_word(gcwork *w, uintptr_t v) {
    * allocbit set, so it scans as old and its sweep keeps its mark
    * (rule:old-points-to-old).  The marker that promotes one marked
    * already pushes it again: another may have scanned it as young. */
-  if (unlikely(work.aging) && w->src_old &&
-      !bitmap_get_atomic(s->allocbits, i) &&
-      !(__atomic_fetch_or(&s->allocbits[i >> 6], bit, __ATOMIC_RELAXED) &
-        bit)) {
-    w->npromoted++;
-    if (ATOMIC_LOAD_RELAXED(word) & bit) {
-      push_marked(w, s, i, false);
-      return;
-    }
+  if (unlikely(work.aging) && w->src_old && promote_young(w, s, i) &&
+      (__atomic_load_n(word, __ATOMIC_SEQ_CST) & bit)) {
+    push_marked(w, s, i, false);
+    return;
   }
   if (ATOMIC_LOAD_RELAXED(word) & bit)
     return;
-  if (__atomic_fetch_or(word, bit, __ATOMIC_RELAXED) & bit)
+  /* Sequentially consistent, as promote_young's or and load are: either
+   * a promoter sees this mark and pushes the object again, or the scan
+   * this push leads to sees its allocbit (aging_source_old). */
+  if (__atomic_fetch_or(word, bit, __ATOMIC_SEQ_CST) & bit)
     return;
   w->marked_bytes += s->elemsize;
   w->nobj++;

@@ -94,14 +94,16 @@ __thread bool scan_whole; /* mark-int.h; set by markfinal.c */
  * list is an entry dropped, and overflow set. */
 static __thread int entry_depth;
 static __thread struct {
-  uintptr_t (*e)[2]; /* [lo, hi) of push_entry's items */
+  /* [lo, hi) of push_entry's items, and whether it scanned them as part
+   * of an object that will be old (gcwork.src_force) */
+  uintptr_t (*e)[3];
   size_t n, cap;
 } held;
 
-static bool hold_entry(uintptr_t lo, uintptr_t hi) {
+static bool hold_entry(uintptr_t lo, uintptr_t hi, bool forced) {
   if (held.n == held.cap) {
     size_t cap = held.cap ? held.cap * 2 : 256;
-    uintptr_t (*e)[2] = os_alloc(cap * sizeof *e);
+    uintptr_t (*e)[3] = os_alloc(cap * sizeof *e);
     if (e == NULL)
       return false;
     if (held.e != NULL) {
@@ -113,6 +115,7 @@ static bool hold_entry(uintptr_t lo, uintptr_t hi) {
   }
   held.e[held.n][0] = lo;
   held.e[held.n][1] = hi;
+  held.e[held.n][2] = forced;
   held.n++;
   return true;
 }
@@ -124,9 +127,12 @@ static void take_held(gcwork *w) {
   while (held.n > 0) {
     held.n--;
     uintptr_t lo = held.e[held.n][0], hi = held.e[held.n][1];
+    bool forced = w->src_force;
+    w->src_force = held.e[held.n][2] != 0; /* as when it was held */
     entry_depth++;
     scan_item(w, lo, hi);
     entry_depth--;
+    w->src_force = forced;
   }
   if (held.e != NULL) {
     os_free(held.e, held.cap * sizeof *held.e);
@@ -153,7 +159,7 @@ static void push_entry(gcwork *w, uintptr_t start, uintptr_t descr,
   if (!now && try_push(w, lo, hi))
     return;
   if (entry_depth >= 8) {
-    if (!hold_entry(lo, hi))
+    if (!hold_entry(lo, hi, w->src_force))
       ATOMIC_STORE(&work.overflow, 1);
     return;
   }
@@ -451,12 +457,21 @@ void sgc_set_mark_bit(const void *p) {
   uint32_t i = mspan_obj_index(s, (uintptr_t)p);
   if (!mspan_is_allocated(s, i))
     goto out; /* a free slot: nothing to keep */
-  /* An aging minor keeps young no object marked so: the caller (a mark
-   * procedure of an old object, say) may never run again for it
-   * (rule:old-points-to-old). */
-  if (ATOMIC_LOAD_RELAXED(&sgc_heap.gcmarking) && work.aging)
-    bitmap_set_atomic(s->allocbits, i);
-  bitmap_set_atomic(s->markbits, i);
+  /* In an aging minor, marked by a mark procedure of an object that will
+   * be old: promoted, since that procedure may never run for it again
+   * (rule:old-points-to-old); pushed again if marked already, as
+   * mark_word does.  Marked by a young object's procedure or a root
+   * callback (which run again while it is young), or by the collector
+   * (doomed finalizable objects), it stays young. */
+  gcwork *w = cur_work;
+  bool again = ATOMIC_LOAD_RELAXED(&sgc_heap.gcmarking) && work.aging &&
+               w != NULL && w->src_old && promote_young(w, s, i) &&
+               ((__atomic_load_n(&s->markbits[i >> 6], __ATOMIC_SEQ_CST) >>
+                 (i & 63)) & 1);
+  __atomic_fetch_or(&s->markbits[i >> 6], (uint64_t)1 << (i & 63),
+                    __ATOMIC_SEQ_CST);
+  if (again)
+    push_marked(w, s, i, false);
   if (gc.verify)
     mark_verify_note_unscanned(s->base + (uintptr_t)i * s->elemsize);
   /* The flag after the bit, a fence between: mheap_clear_marks resets

@@ -2,12 +2,11 @@
  * markverify.c — the mark verifiers (SPANGC_DEBUG=verify=1), world
  * stopped, after the mark:
  *   - mark_verify: every object that a marked object of the conservative
- *     kind points to is marked, and no free slot is marked;
+ *     kind points to is marked, and no free slot is marked; after an
+ *     aging minor's mark, no old object it scanned points to an object it
+ *     keeps young (aging.c);
  *   - mark_verify_minor: a minor collection marked everything a full mark
- *     from nothing reaches (see there for what is forgiven);
- *   - mark_verify_aging (from mark_verify): after an aging minor's mark,
- *     no old object it scanned points to an object it keeps young
- *     (aging.c).
+ *     from nothing reaches (see there for what is forgiven).
  * Both abort naming the object.  They take no lock: the world is stopped
  * and the collecting thread is the only marker left.
  */
@@ -64,52 +63,15 @@ static bool listed_page(uintptr_t p) {
   return false;
 }
 
-/* Verifier of an aging minor (aging.c, rule:old-points-to-old), world
- * stopped, after its mark and before its sweep: an object old after it
- * (marked, and allocated at its span's last sweep or promoted by it) of
- * the conservative kind, on a page the minor listed (so scanned by it),
- * points to no object it keeps young (marked, allocbit clear).  Only
- * listed pages: an old object the minor did not scan may hold a stale
- * word that a young object's address matches now, harmless (the minor
- * never saw it).  Objects marked by sgc_set_mark_bit (not scanned) and
- * descriptor kinds are left out, as below. */
-SCAN_NO_SANITIZE static void mark_verify_aging(uint64_t nun, bool all_forgiven) {
-  for (uint32_t k = 0; k < work.nspan; k++) {
-    mspan *s = work.spans[k];
-    if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE ||
-        sgc_kinds[spanclass_kind(s->spanclass)].scan != SCAN_CONSERVATIVE)
-      continue;
-    for (uint32_t i = 0; i < s->nelems; i++) {
-      if (!bitmap_get(s->markbits, i) || !bitmap_get(s->allocbits, i))
-        continue;
-      uintptr_t b = s->base + (uintptr_t)i * s->elemsize;
-      if (all_forgiven ||
-          (nun > 0 && bsearch(&b, unscanned.base, nun, sizeof(uintptr_t),
-                              cmp_addr) != NULL))
-        continue;
-      for (uintptr_t p = b; p < b + s->elemsize; p += sizeof(uintptr_t)) {
-        uintptr_t v = *(uintptr_t *)p;
-        mspan *t = mheap_lookup(v);
-        if (t == NULL || fiber_bound_word(b, p - b))
-          continue;
-        uint32_t j = mspan_obj_index(t, v);
-        if (!mspan_is_allocated(t, j) || !bitmap_get(t->markbits, j) ||
-            bitmap_get(t->allocbits, j) || !listed_page(p))
-          continue;
-        sgc_fatal("verify: object %p (%zu bytes, kind %d), old after this "
-                  "minor and scanned by it, holds at offset %zu %p, an "
-                  "object the minor keeps young (%zu bytes): the next "
-                  "minor would not rescan it", (void *)b, s->elemsize,
-                  spanclass_kind(s->spanclass), (size_t)(p - b), (void *)v,
-                  t->elemsize);
-      }
-    }
-  }
-}
-
 /* Verifier (SPANGC_DEBUG=verify=1), world stopped, after mark: every
  * object that a marked scan object points to is marked (but those the
- * program marked with sgc_set_mark_bit), and no free slot is marked. */
+ * program marked with sgc_set_mark_bit), and no free slot is marked.
+ * After an aging minor's mark (aging.c, rule:old-points-to-old), also: an
+ * object old after it (allocated at its span's last sweep or promoted by
+ * it) on a page the minor listed, so scanned by it, points to no object
+ * it keeps young (marked, allocbit clear).  Only listed pages: an old
+ * object the minor did not scan may hold a stale word that a young
+ * object's address matches now, harmless (the minor never saw it). */
 SCAN_NO_SANITIZE void mark_verify(void) {
   uint64_t nun = ATOMIC_LOAD(&unscanned.n);
   bool all_forgiven = nun > UNSCANNED_MAX;
@@ -121,8 +83,6 @@ SCAN_NO_SANITIZE void mark_verify(void) {
   }
   if (nun > 0 && !all_forgiven)
     qsort(unscanned.base, nun, sizeof(uintptr_t), cmp_addr);
-  if (work.aging)
-    mark_verify_aging(nun, all_forgiven);
   for (uint32_t k = 0; k < work.nspan; k++) {
     mspan *s = work.spans[k];
     if (ATOMIC_LOAD(&s->state) != MSPAN_INUSE)
@@ -140,12 +100,22 @@ SCAN_NO_SANITIZE void mark_verify(void) {
           (nun > 0 && bsearch(&b, unscanned.base, nun, sizeof(uintptr_t),
                               cmp_addr) != NULL))
         continue;
+      bool old_after = work.aging && bitmap_get(s->allocbits, i);
       for (uintptr_t p = b; p < b + s->elemsize; p += sizeof(uintptr_t)) {
         uintptr_t v = *(uintptr_t *)p;
         mspan *t = mheap_lookup(v);
         if (t == NULL || fiber_bound_word(b, p - b))
           continue;
         uint32_t j = mspan_obj_index(t, v);
+        if (old_after && mspan_is_allocated(t, j) &&
+            bitmap_get(t->markbits, j) && !bitmap_get(t->allocbits, j) &&
+            listed_page(p))
+          sgc_fatal("verify: object %p (%zu bytes, kind %d), old after "
+                    "this minor and scanned by it, holds at offset %zu %p, "
+                    "an object the minor keeps young (%zu bytes): the next "
+                    "minor would not rescan it", (void *)b, s->elemsize,
+                    spanclass_kind(s->spanclass), (size_t)(p - b),
+                    (void *)v, t->elemsize);
         if (mspan_is_allocated(t, j) && !bitmap_get(t->markbits, j) &&
             !((mspan_everfreed_word(t, j >> 6) >> (j & 63)) & 1) &&
             !gen_page_was_freed(v)) {

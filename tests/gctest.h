@@ -237,6 +237,19 @@ __attribute__((unused)) static int stw_gen_init_or_skip(void) {
   return 1;
 }
 
+/* sgc_init, then 0, having said "skipped", unless generations and aging
+ * (aging.c) are on; *st: the stats read. */
+__attribute__((unused)) static int aging_init_or_skip(sgc_stats *st) {
+  sgc_init();
+  sgc_read_stats(st);
+  if (!st->generational || !st->aging) {
+    printf("skipped: generations (%d) or aging (%d) off\n", st->generational,
+           st->aging);
+    return 0;
+  }
+  return 1;
+}
+
 /* The name of task 'tid' of this process (/proc/self/task/<tid>/comm,
  * as prctl(PR_SET_NAME) set it) into name; "" if it cannot be read. */
 __attribute__((unused)) static void task_name(long tid, char *name,

@@ -1,4 +1,4 @@
-// labels: gc
+// labels: gc threads
 /* Aging (aging.c): a structure a minor collection finds alive, made
  * since the collection before, is kept young, not promoted; once dropped,
  * the next minor frees it, with no major in between.  Here a list of 4096
@@ -43,14 +43,9 @@ __attribute__((noinline)) static void build(void **slots) {
 }
 
 int main(void) {
-  sgc_init();
   sgc_stats st0, st1, st2;
-  sgc_read_stats(&st0);
-  if (!st0.generational || !st0.aging) {
-    printf("skipped: generations (%d) or aging (%d) off\n", st0.generational,
-           st0.aging);
+  if (!aging_init_or_skip(&st0))
     return 0;
-  }
   void **slots = malloc(WEAK * sizeof *slots); /* not scanned */
   CHECK(slots != NULL);
   run_minors(2); /* past the first collections' growth */

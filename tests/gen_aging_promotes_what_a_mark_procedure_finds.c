@@ -1,4 +1,4 @@
-// labels: gc
+// labels: gc threads
 /* Aging (aging.c), rule:old-points-to-old, through mark procedures.
  * Holders of a procedure kind survive one minor, young; then each gets a
  * new young child (64 bytes, a tag in every word), and is written (so
@@ -84,14 +84,9 @@ static int child_intact(const uint64_t *c, int i) {
 }
 
 int main(int argc, char **argv) {
-  sgc_init();
   sgc_stats st;
-  sgc_read_stats(&st);
-  if (!st.generational || !st.aging) {
-    printf("skipped: generations (%d) or aging (%d) off\n", st.generational,
-           st.aging);
+  if (!aging_init_or_skip(&st))
     return 0;
-  }
   (void)argc, (void)argv;
   sgc_test_probe_off = true; /* full pages protected at once */
   int idx = sgc_new_mark_proc(proc);

@@ -57,14 +57,9 @@ __attribute__((noinline)) static int scenario(void) {
 }
 
 int main(void) {
-  sgc_init();
   sgc_stats st;
-  sgc_read_stats(&st);
-  if (!st.generational || !st.aging) {
-    printf("skipped: generations (%d) or aging (%d) off\n", st.generational,
-           st.aging);
+  if (!aging_init_or_skip(&st))
     return 0;
-  }
   /* A page old objects fill is protected by the minor that finds it so,
    * not probed first (genprotect.c). */
   sgc_test_probe_off = true;
