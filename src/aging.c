@@ -57,7 +57,9 @@
  * markverify.c); and the next minor's full-mark check (mark_verify_minor)
  * would find any object lost.
  *
- * Threads: aging.enabled is set at init; the promotion count is atomic
+ * Threads: aging.enabled is set at init, and may be changed once by the
+ * bdwgc layer's init (atomic: read by each collection as it begins); the
+ * promotion count is atomic
  * (each marker adds its own once, as it ends).  aging_sweep_young is
  * written by the collecting thread with the world stopped and read by
  * sweepers after the restart.  During a minor's mark the markers set
@@ -93,11 +95,17 @@ void aging_init(void) {
     aging.enabled = false;
 }
 
-bool aging_enabled(void) { return aging.enabled; }
+bool aging_enabled(void) { return ATOMIC_LOAD_RELAXED(&aging.enabled); }
+
+void aging_set_default(bool on) {
+  const char *e = sgc_option("SPANGC_AGING");
+  if (sgc_sticky && !(e && *e))
+    ATOMIC_STORE_RELAXED(&aging.enabled, on);
+}
 
 bool aging_begin(bool minor) {
   aging.promoted_at = ATOMIC_LOAD(&aging.promoted);
-  return minor && aging.enabled;
+  return minor && ATOMIC_LOAD_RELAXED(&aging.enabled);
 }
 
 void aging_end(void) {
@@ -116,7 +124,7 @@ void aging_note_kept(uint64_t bytes) {
 }
 
 void aging_read_stats(sgc_stats *st) {
-  st->aging = aging.enabled;
+  st->aging = ATOMIC_LOAD_RELAXED(&aging.enabled);
   st->aged_bytes = ATOMIC_LOAD(&aging.young_bytes);
   st->aging_promoted = ATOMIC_LOAD(&aging.promoted);
 }

@@ -177,6 +177,8 @@ void aging_init(void); /* after gen_init */
 bool aging_begin(bool minor);
 void aging_end(void); /* world stopped, after its mark */
 bool aging_enabled(void);
+/* The default when SPANGC_AGING is not set (the bdwgc layer: off). */
+void aging_set_default(bool on);
 /* Markers: will the heap object holding p be old after this minor (its
  * allocbit, or a large span)?  *end: where the answer stops holding (the
  * object's end; for memory outside the heap's objects, a bound no

@@ -80,11 +80,10 @@ void gctrace_start(int nmarkers, int gcpercent) {
   char buf[256];
   int n = snprintf(buf, sizeof buf,
                    "spangc: gctrace: %d markers, GOGC %d, written pages "
-                   "known by: %s, generational: %s%s\n",
+                   "known by: %s, generational: %s\n",
                    nmarkers, gcpercent,
                    dirty_mechanism_name(dirty_mechanism()),
-                   gen_enabled() ? "on" : "off",
-                   aging_enabled() ? " (aging)" : "");
+                   gen_enabled() ? "on" : "off");
   if (memlimit_on() && n < (int)sizeof buf - 1)
     n += snprintf(buf + n - 1, sizeof buf - (size_t)n + 1,
                   ", memory limit %.1f MB\n",

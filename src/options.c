@@ -56,8 +56,9 @@ static const sgc_option_def options[] = {
      "the kernel tracks written pages"},
     {"SPANGC_AGING",
      "`0`: a minor collection promotes every young object it reaches; "
-     "default `1` (one that survives its first minor stays young until "
-     "the next, so what dies soon after is freed without a major)"},
+     "default `1`, `0` under the bdwgc layer (`libgc.so.1`) (one that "
+     "survives its first minor stays young until the next, so what dies "
+     "soon after is freed without a major)"},
     {"SPANGC_CONCURRENT",
      "`1`: major collections (the first one too) mark while the program "
      "runs, stopping it only to start and to finish, unless the heap marks "

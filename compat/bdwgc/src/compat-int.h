@@ -59,6 +59,8 @@ void sgc_write_all(int fd, const char *buf, size_t n);
  * shrinks (src/generation.c, held_goal). */
 void gen_hold_peak_goal(void);
 void gen_weigh_pointer_free(uint32_t div);
+/* Minors promote all they reach unless SPANGC_AGING says (src/aging.c). */
+void aging_set_default(bool on);
 #include "gc/gc_disclaim.h"
 #include "gc/javaxfc.h"
 #include "spangc.h"
