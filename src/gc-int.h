@@ -547,6 +547,9 @@ extern bool sgc_test_probe_off;
  * the verifier to catch. */
 extern bool sgc_test_promote_off;
 extern uint64_t sgc_test_assisted_slices;
+/* Tests: large objects of descriptor kinds a rescan of written pages
+ * scanned whole (markroot.c, scan_dirty; atomic). */
+extern uint64_t sgc_test_whole_rescans;
 /* Tests: runs after a major's restart, before its unprotect walk
  * (gen_restarted, or a walk put off: gen_restarted_pending; gc_lock held,
  * the world running; on whichever thread makes the walk). */

@@ -62,6 +62,7 @@ void (*sgc_test_scavenge_hook)(void);
 void (*sgc_test_stats_hook)(void);
 void (*sgc_test_preclean_hook)(void);
 uint64_t sgc_test_assisted_slices;
+uint64_t sgc_test_whole_rescans;
 uint64_t sgc_next_gc = PACER_MIN_GOAL;
 /* Objects freed explicitly and then dropped from freed lists at a flush,
  * per class: counted as allocated again, since the sweep frees them. */

@@ -109,6 +109,10 @@ typedef struct markwork {
    * which mark_word reads for every word. */
   bool aging;
   uintptr_t arena_start, arena_used;
+  /* Counts the rescans of written pages (a minor's, a final stop's, a
+   * pre-cleaning round's): set before their markers start, read by them
+   * (rescan_first, markroot.c). */
+  uint64_t rescan_pass;
   /* A minor's listing (its verifier). */
   const dirty_run *runs;
   uint32_t nruns;
@@ -203,6 +207,12 @@ static __attribute__((unused)) bool try_push(gcwork *w, uintptr_t lo,
 MARK_HIDDEN void scan_range(gcwork *w, uintptr_t lo, uintptr_t hi);
 /* Scan object 'base' of span s now, by its kind (not marking it). */
 MARK_HIDDEN void scan_object(gcwork *w, mspan *s, uintptr_t base);
+/* The part [lo, hi) of the one object of large span s, of a descriptor
+ * kind, as its descriptor says; false (nothing done) if it is not of
+ * such a kind or its descriptor names a mark procedure, which is only
+ * ever asked for the whole object. */
+MARK_HIDDEN bool scan_object_part(gcwork *w, mspan *s, uintptr_t lo,
+                                  uintptr_t hi);
 /* Pop items and scan them until every marker is idle. */
 MARK_HIDDEN void drain(gcwork *w);
 

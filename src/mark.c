@@ -215,20 +215,37 @@ SCAN_NO_SANITIZE static void call_proc(gcwork *w, uintptr_t base,
   flush_entries(w, buf, top);
 }
 
-/* An extended bitmap (PROC_EXT_BITMAP) over the words at base. */
+/* Words [from, to) of an extended bitmap (PROC_EXT_BITMAP) over the
+ * words at base, a word of the bitmap at a time: a 64 MiB typed object
+ * holding 64 pointers took a minor 356 ms read a bit at a time. */
 SCAN_NO_SANITIZE static void scan_ext_bitmap(gcwork *w, uintptr_t base,
-                                             uintptr_t env) {
+                                             uintptr_t env, size_t from,
+                                             size_t to) {
   if (env >= ATOMIC_LOAD_RELAXED(&sgc_n_ext_bitmaps))
     sgc_fatal("collect: object %p has a bad typed descriptor", (void *)base);
   const ext_bitmap *e = sgc_ext_bitmaps[env];
   const uintptr_t *wp = (const uintptr_t *)base;
-  for (size_t i = 0; i < e->nwords; i++)
-    if ((e->bits[i / 64] >> (i % 64)) & 1)
-      mark_word(w, *(volatile const uintptr_t *)&wp[i]);
+  if (to > e->nwords)
+    to = e->nwords;
+  for (size_t k = from / 64; k * 64 < to; k++) {
+    uint64_t bits = e->bits[k];
+    if (k == from / 64)
+      bits &= ~(uint64_t)0 << (from % 64);
+    if (to - k * 64 < 64)
+      bits &= ~(~(uint64_t)0 << (to - k * 64));
+    for (; bits != 0; bits &= bits - 1)
+      mark_word(w, *(volatile const uintptr_t *)&wp[k * 64 +
+                                                   __builtin_ctzll(bits)]);
+  }
 }
 
-/* A typed array (PROC_ARRAY): elements until the descriptor word. */
-static void scan_array(gcwork *w, uintptr_t base, uintptr_t env) {
+static bool scan_descr_in(gcwork *w, uintptr_t base, uintptr_t d,
+                          uintptr_t lo, uintptr_t hi);
+
+/* The elements of a typed array (PROC_ARRAY) that overlap [lo, hi):
+ * elements until the descriptor word. */
+static void scan_array(gcwork *w, uintptr_t base, uintptr_t env,
+                       uintptr_t lo, uintptr_t hi) {
   if (env >= ATOMIC_LOAD_RELAXED(&sgc_n_array_descrs))
     sgc_fatal("collect: object %p has a bad array descriptor", (void *)base);
   array_descr a = sgc_array_descrs[env];
@@ -236,76 +253,105 @@ static void scan_array(gcwork *w, uintptr_t base, uintptr_t env) {
   if (s == NULL)
     return;
   size_t n = (s->elemsize - sizeof(uintptr_t)) / a.elemsize;
-  for (size_t k = 0; k < n; k++)
-    scan_descr(w, base + k * a.elemsize, a.descr);
+  size_t k = lo > base ? (lo - base) / a.elemsize : 0;
+  size_t last = hi - base < n * a.elemsize ? (hi - base - 1) / a.elemsize + 1
+                                           : n;
+  for (; k < last; k++)
+    scan_descr_in(w, base + k * a.elemsize, a.descr, 0, UINTPTR_MAX);
 }
 
-/* Scan the object at base as descriptor d says. */
-SCAN_NO_SANITIZE static void scan_descr_as(gcwork *w, uintptr_t base,
-                                           uintptr_t d);
+/* The descriptor a SGC_DS_PER_OBJECT one d finds in the object at base;
+ * 0 if it is not set up yet. */
+static uintptr_t per_object_descr(uintptr_t base, uintptr_t d) {
+  if ((intptr_t)d >= 0)
+    return *(volatile uintptr_t *)(base + (d - SGC_DS_PER_OBJECT));
+  uintptr_t type = *(volatile uintptr_t *)base;
+  if (type == 0)
+    return 0;
+  return *(volatile uintptr_t *)(type - (d - SGC_DS_PER_OBJECT +
+                                         SGC_INDIR_PER_OBJ_BIAS));
+}
+
+/* Scan the part [lo, hi) of the object at base as descriptor d says
+ * (the whole object: [base, UINTPTR_MAX)).  A mark procedure cannot be
+ * asked for a part: for a part, false if d names one, and nothing done. */
+SCAN_NO_SANITIZE static bool scan_descr_as(gcwork *w, uintptr_t base,
+                                           uintptr_t d, uintptr_t lo,
+                                           uintptr_t hi);
 /* In an aging minor, what the descriptor (or the mark procedure) finds
  * is promoted when the object at base will be old
  * (rule:old-points-to-old); a range it scans as words looks its objects
  * up itself. */
-static void scan_descr(gcwork *w, uintptr_t base, uintptr_t d) {
-  if (likely(!work.aging)) {
-    scan_descr_as(w, base, d);
-    return;
-  }
+static bool scan_descr_in(gcwork *w, uintptr_t base, uintptr_t d,
+                          uintptr_t lo, uintptr_t hi) {
+  if (likely(!work.aging))
+    return scan_descr_as(w, base, d, lo, hi);
   bool before = w->src_old; /* an enclosing scan_descr's (arrays) */
   uintptr_t end;
   w->src_old = aging_source_old(base, base + 1, &end) || w->src_force;
-  scan_descr_as(w, base, d);
+  bool done = scan_descr_as(w, base, d, lo, hi);
   w->src_old = before;
+  return done;
 }
 
-SCAN_NO_SANITIZE static void scan_descr_as(gcwork *w, uintptr_t base,
-                                           uintptr_t d) {
+static void scan_descr(gcwork *w, uintptr_t base, uintptr_t d) {
+  scan_descr_in(w, base, d, 0, UINTPTR_MAX);
+}
+
+SCAN_NO_SANITIZE static bool scan_descr_as(gcwork *w, uintptr_t base,
+                                           uintptr_t d, uintptr_t lo,
+                                           uintptr_t hi) {
+  bool whole = lo <= base && hi == UINTPTR_MAX;
+  if (lo < base)
+    lo = base;
+  if (hi <= lo)
+    return true;
   for (int depth = 0; depth < 4; depth++) {
     switch (d & 3) {
-    case SGC_DS_LENGTH:
+    case SGC_DS_LENGTH: {
       /* The rest is pushed if a buffer can be had (the object may not be
        * a marked heap object: an entry of a mark procedure), else scanned
        * now with the first piece. */
-      if (d > SCAN_CHUNK && !scan_whole &&
-          try_push(w, base + SCAN_CHUNK, base + d))
-        d = SCAN_CHUNK;
-      scan_range(w, base, base + d);
-      return;
+      uintptr_t e = hi - base < d ? hi : base + d;
+      if (lo >= e)
+        return true;
+      if (e - lo > SCAN_CHUNK && !scan_whole &&
+          try_push(w, lo + SCAN_CHUNK, e))
+        e = lo + SCAN_CHUNK;
+      scan_range(w, lo, e);
+      return true;
+    }
     case SGC_DS_BITMAP: {
       const uintptr_t *wp = (const uintptr_t *)base;
       uintptr_t bits = d & ~(uintptr_t)3;
-      for (int i = 0; bits; i++, bits <<= 1)
-        if (bits >> 63)
+      for (uintptr_t i = 0; bits; i++, bits <<= 1)
+        if (bits >> 63 && base + i * 8 >= lo && base + i * 8 < hi)
           mark_word(w, *(volatile const uintptr_t *)&wp[i]);
-      return;
+      return true;
     }
     case SGC_DS_PROC: {
       unsigned idx = (unsigned)(d >> SGC_DS_TAG_BITS) & (MAX_MARK_PROCS - 1);
       uintptr_t env = d >> (SGC_DS_TAG_BITS + SGC_LOG_MAX_MARK_PROCS);
       if (idx == PROC_EXT_BITMAP)
-        scan_ext_bitmap(w, base, env);
+        scan_ext_bitmap(w, base, env, (lo - base) / 8,
+                        hi - base > SIZE_MAX - 7 ? SIZE_MAX
+                                                 : (hi - base + 7) / 8);
       else if (idx == PROC_ARRAY)
-        scan_array(w, base, env);
-      else
+        scan_array(w, base, env, lo, hi);
+      else if (whole)
         call_proc(w, base, d);
-      return;
+      else
+        return false;
+      return true;
     }
     case SGC_DS_PER_OBJECT:
-      if ((intptr_t)d >= 0) {
-        d = *(volatile uintptr_t *)(base + (d - SGC_DS_PER_OBJECT));
-      } else {
-        uintptr_t type = *(volatile uintptr_t *)base;
-        if (type == 0)
-          return; /* not set up yet */
-        d = *(volatile uintptr_t *)(type - (d - SGC_DS_PER_OBJECT +
-                                            SGC_INDIR_PER_OBJ_BIAS));
-      }
+      d = per_object_descr(base, d);
       if (d == 0)
-        return; /* allocated, descriptor not stored yet */
+        return true; /* allocated, descriptor not stored yet */
       break;
     }
   }
+  return true;
 }
 
 /* At most this many runs are pushed for one object, over all the calls
@@ -373,6 +419,14 @@ void scan_object(gcwork *w, mspan *s, uintptr_t base) {
   } else if (k->scan == SCAN_DESCR) {
     scan_descr(w, base, k->descr + (k->add_size ? s->elemsize : 0));
   }
+}
+
+bool scan_object_part(gcwork *w, mspan *s, uintptr_t lo, uintptr_t hi) {
+  const kind_info *k = &sgc_kinds[spanclass_kind(s->spanclass)];
+  if (k->scan != SCAN_DESCR)
+    return false;
+  return scan_descr_in(w, s->base, k->descr + (k->add_size ? s->elemsize : 0),
+                       lo, hi);
 }
 
 static inline void scan_item(gcwork *w, uintptr_t lo, uintptr_t hi) {

@@ -446,11 +446,21 @@ SCAN_NO_SANITIZE static void scan_marked(gcwork *w, mspan *s, uint32_t i,
   }
 }
 
+/* Whether this rescan pass (work.rescan_pass) has yet to scan large
+ * span s's object whole; true once a pass, to the first marker to ask.
+ * Each run of written pages over an object its mark procedure traces
+ * would otherwise have it traced whole again (a 64 MiB one written on
+ * every other page: 8192 times). */
+static bool rescan_first(mspan *s) {
+  uint64_t pass = ATOMIC_LOAD_RELAXED(&work.rescan_pass);
+  return __atomic_exchange_n(&s->rescanpass, pass, __ATOMIC_RELAXED) != pass;
+}
+
 /* Old objects on pages written since the last collection (a minor
  * collection's roots, generation.c): every marked object of a scanned kind
- * overlapping [lo, hi) is scanned again.  Of a large object of the
- * conservative kind only the written part is; one with a descriptor is
- * scanned whole, as its descriptor describes it. */
+ * overlapping [lo, hi) is scanned again.  Of a large object only the
+ * written part is, as its kind describes it, but for one a mark procedure
+ * traces: that one whole, once a pass (rescan_first). */
 /* During pre-cleaning the program runs, and mheap.c makes and frees
  * spans while they are read here: an in-use span's fields are written
  * before its state becomes INUSE (a release store) and read after it (an
@@ -512,8 +522,11 @@ SCAN_NO_SANITIZE static void scan_dirty(gcwork *w, uintptr_t lo, uintptr_t hi) {
           else if (sgc_kinds[spanclass_kind(s->spanclass)].scan ==
                    SCAN_CONSERVATIVE)
             push(w, p & ~(uintptr_t)7, e);
-          else
+          else if (!scan_object_part(w, s, p & ~(uintptr_t)7, e) &&
+                   rescan_first(s)) {
+            ATOMIC_ADD(&sgc_test_whole_rescans, 1);
             scan_object(w, s, s->base);
+          }
           w->rescanned += e - p;
         }
       } else {
@@ -631,6 +644,8 @@ bool mark_prepare(mspan **spans, uint32_t nspan, int nproc, gen_cycle *g) {
   world_foreach_start_root(add_range_job, NULL);
   world_foreach_thread(add_thread_job, NULL);
   add_job(ROOT_FINQ, 0, 0, NULL);
+  /* A new rescan pass (rescan_first): the helpers start after this. */
+  ATOMIC_STORE_RELAXED(&work.rescan_pass, work.rescan_pass + 1);
   if (g->remark_all) /* no record of what was written: every page */
     add_dirty_jobs(work.arena_start, work.arena_used);
   else if (g->minor || g->remark)
@@ -720,6 +735,8 @@ void mark_preclean(const dirty_run *runs, uint32_t n, mark_result *res) {
   ATOMIC_STORE_RELAXED(&work.nwait, 0);
   ATOMIC_STORE_RELAXED(&work.done, 0);
   sgc_lock(&work.lock);
+  /* A new rescan pass (rescan_first), for the assists after the lock. */
+  ATOMIC_STORE_RELAXED(&work.rescan_pass, work.rescan_pass + 1);
   work.pc_runs = runs;
   work.pc_k = 0;
   work.pc_at = n ? runs[0].lo : 0;

@@ -517,6 +517,7 @@ mspan *mheap_alloc(uintptr_t npages, int spanclass, bool large) {
   }
   ATOMIC_STORE_RELAXED(&s->hasuncoll, 0); /* atomic: read without locks */
   ATOMIC_STORE_RELAXED(&s->everfreedall, 0);
+  ATOMIC_STORE_RELAXED(&s->rescanpass, 0);
   s->freedeferred = 0;
   if (large) {
     s->elemsize = npages * PAGE_SIZE;

@@ -345,6 +345,9 @@ typedef struct mspan {
    * bitmaps made for one bit), or an object of a small span was while
    * no rare bitmaps could be made for it. */
   uint8_t everfreedall;
+  /* The last rescan of written pages that scanned this large span's
+   * object whole (markroot.c, rescan_first; atomic exchange). */
+  uint64_t rescanpass;
 #if SPANGC_DEBUG
   /* Debug build: bit i set while object i was freed with sgc_free and not
    * handed out again (atomic): a second free is caught even when the
