@@ -50,7 +50,7 @@
   X(SPECIAL, "span.speciallock", "special.c: that span's specials") \
   X(FIN, "fin.lock", "finalizer.c: the queue of finalizers to run and the finalizer thread's state") \
   X(WEAK, "weak_lock", "finalizer.c: the table of weak slots") \
-  X(HELPER, "helper.lock", "mark.c: the helper markers' start and end of a mark") \
+  X(HELPER, "helper.lock", "markhelpers.c: the helper markers' start and end of a mark") \
   X(BGSWEEP, "bgsweep.lock", "sweep.c: the background sweeper's wake-ups") \
   X(CONC, "conc.lock", "concurrent.c: the concurrent collector's wake-ups and start") \
   X(WORK, "work.lock", "markwork.c: the full and empty work buffer lists of a mark") \
