@@ -7,9 +7,16 @@
  * the next minor (at least 90%: a stale stack word may keep a few), and
  * sgc_stats.aged_bytes grows by the list's size at the first.  Without
  * aging the first minor promotes the list, and only a major frees it (the
- * slots stay set).  Each round checks that no major ran (the policy may
- * choose one: the round is then run again, at most 8 times).  Skipped
- * without generations or with SPANGC_AGING=0. */
+ * slots stay set).  A round is run again (16 rounds at most, one must
+ * pass) if a major ran (the policy may choose one) or if the second minor
+ * kept the whole list: under ASan, 6 to 8 runs in 20 on a loaded machine
+ * found it reachable at the second minor (it marked all 4096 nodes
+ * again) with no word pointing into it left on the stack above 64 KiB
+ * below the stack pointer, in the data segments or in static TLS
+ * afterwards: a stale copy in a register or below the stack pointer at
+ * the stop, which a conservative collector must keep.  Without aging
+ * every round keeps the list.  Skipped without generations or with
+ * SPANGC_AGING=0. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -50,7 +57,8 @@ int main(void) {
   CHECK(slots != NULL);
   run_minors(2); /* past the first collections' growth */
   for (int round = 0;; round++) {
-    CHECKF(round < 8, "a major ran in each of 8 rounds");
+    CHECKF(round < 16, "in each of 16 rounds a major ran or the second minor "
+           "kept the dropped list");
     build(slots);
     clear_stack();
     sgc_read_stats(&st0);
@@ -78,9 +86,8 @@ int main(void) {
     CHECKF(st1.aged_bytes - st0.aged_bytes >= NODES * sizeof(lnode),
            "the first minor kept %llu bytes young, less than the list",
            (unsigned long long)(st1.aged_bytes - st0.aged_bytes));
-    CHECKF(cleared * 10 >= WEAK * 9,
-           "the second minor freed %d of %d nodes of the dropped list",
-           cleared, WEAK);
+    if (cleared * 10 < WEAK * 9)
+      continue; /* kept: see above */
     break;
   }
   free(slots);
