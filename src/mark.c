@@ -54,6 +54,14 @@ SCAN_NO_SANITIZE static void scan_range_aging(gcwork *w, uintptr_t lo,
   w->src_old = before;
 }
 
+/* Every word of [lo, hi), lo aligned, as the words of one source (the
+ * one w->src_old describes in an aging minor). */
+SCAN_NO_SANITIZE static void scan_words(gcwork *w, uintptr_t lo,
+                                        uintptr_t hi) {
+  for (uintptr_t p = lo; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t))
+    mark_word(w, *(volatile uintptr_t *)p);
+}
+
 /* Every aligned word of [lo, hi). */
 SCAN_NO_SANITIZE void scan_range(gcwork *w, uintptr_t lo, uintptr_t hi) {
   lo = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
@@ -61,8 +69,7 @@ SCAN_NO_SANITIZE void scan_range(gcwork *w, uintptr_t lo, uintptr_t hi) {
     scan_range_aging(w, lo, hi);
     return;
   }
-  for (uintptr_t p = lo; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t))
-    mark_word(w, *(volatile uintptr_t *)p);
+  scan_words(w, lo, hi);
 }
 
 /* ------------------------------------------------- descriptors, procs */
@@ -472,9 +479,7 @@ void sgc_push_range(void *lo, void *hi) {
    * (rule:old-points-to-old); memory outside the heap a procedure pushes
    * has no age of its own. */
   if (work.aging && cur_entries != NULL) {
-    for (uintptr_t p = l; p + sizeof(uintptr_t) <= (uintptr_t)hi;
-         p += sizeof(uintptr_t))
-      mark_word(w, *(volatile uintptr_t *)p);
+    scan_words(w, l, (uintptr_t)hi);
     return;
   }
   /* A range outside the heap that could not be pushed is scanned now: no
