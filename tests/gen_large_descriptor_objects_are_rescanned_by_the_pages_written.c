@@ -1,4 +1,4 @@
-// labels: gc
+// labels: gc threads
 /* A large old object of a descriptor kind, written on a few pages far
  * apart, is rescanned by a minor collection on those pages only, as its
  * descriptor describes them; one of a mark-procedure kind (which cannot
