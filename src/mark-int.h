@@ -209,7 +209,7 @@ MARK_HIDDEN void scan_range(gcwork *w, uintptr_t lo, uintptr_t hi);
 MARK_HIDDEN void scan_object(gcwork *w, mspan *s, uintptr_t base);
 /* The part [lo, hi) of the one object of large span s, of a descriptor
  * kind, as its descriptor says; false (nothing done) if it is not of
- * such a kind, or it holds its descriptor (a program's kind), or its
+ * such a kind, or it holds its descriptor (typed objects too), or its
  * descriptor names a mark procedure: those are only ever scanned
  * whole. */
 MARK_HIDDEN bool scan_object_part(gcwork *w, mspan *s, uintptr_t lo,

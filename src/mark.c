@@ -424,21 +424,18 @@ void scan_object(gcwork *w, mspan *s, uintptr_t base) {
   }
 }
 
-/* A descriptor the object holds, in a kind of the program's
- * (SGC_DS_PER_OBJECT), may be stored or changed after the object's other
- * pages were scanned: the new one reinterprets pages not written since,
- * which a partial rescan would leave unread (the adversarial review: an
- * object scanned while its descriptor was still 0, the descriptor stored
- * after, lost what another page held, kept young by aging or found by a
- * pre-cleaning round before the store).  Such an object is scanned whole
- * (rule:changed-descriptor-scans-whole).  Typed objects' descriptors are
- * the library's: stored before the caller gets the object, all zeroes
- * until then, and never changed. */
+/* A descriptor the object holds (SGC_DS_PER_OBJECT) may be stored or
+ * changed after the object's other pages were scanned: the new one
+ * reinterprets pages not written since, which a partial rescan would
+ * leave unread (the adversarial reviews: an object scanned while its
+ * descriptor was still 0, or a length of 16, the descriptor stored after,
+ * lost what another page held, kept young by aging or found by a
+ * pre-cleaning round before the store; in a program's kind, and in a
+ * typed object, whose stored descriptor may itself be per-object).  Such
+ * an object is scanned whole (rule:changed-descriptor-scans-whole). */
 bool scan_object_part(gcwork *w, mspan *s, uintptr_t lo, uintptr_t hi) {
-  int kind = spanclass_kind(s->spanclass);
-  const kind_info *k = &sgc_kinds[kind];
-  if (k->scan != SCAN_DESCR ||
-      ((k->descr & 3) == SGC_DS_PER_OBJECT && kind != KIND_TYPED))
+  const kind_info *k = &sgc_kinds[spanclass_kind(s->spanclass)];
+  if (k->scan != SCAN_DESCR || (k->descr & 3) == SGC_DS_PER_OBJECT)
     return false;
   return scan_descr_in(w, s->base, k->descr + (k->add_size ? s->elemsize : 0),
                        lo, hi);

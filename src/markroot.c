@@ -448,9 +448,9 @@ SCAN_NO_SANITIZE static void scan_marked(gcwork *w, mspan *s, uint32_t i,
 
 /* Whether this rescan pass (work.rescan_pass) has yet to scan large
  * span s's object whole; true once a pass, to the first marker to ask.
- * Each run of written pages over an object its mark procedure traces
- * would otherwise have it traced whole again (a 64 MiB one written on
- * every other page: 8192 times). */
+ * Each run of written pages over an object that cannot be read by part
+ * (scan_object_part) would otherwise have it scanned whole again (a 64
+ * MiB one written on every other page: 8192 times). */
 static bool rescan_first(mspan *s) {
   uint64_t pass = ATOMIC_LOAD_RELAXED(&work.rescan_pass);
   return __atomic_exchange_n(&s->rescanpass, pass, __ATOMIC_RELAXED) != pass;
@@ -459,8 +459,9 @@ static bool rescan_first(mspan *s) {
 /* Old objects on pages written since the last collection (a minor
  * collection's roots, generation.c): every marked object of a scanned kind
  * overlapping [lo, hi) is scanned again.  Of a large object only the
- * written part is, as its kind describes it, but for one a mark procedure
- * traces: that one whole, once a pass (rescan_first). */
+ * written part is, as its kind describes it, but for one that holds its
+ * descriptor or that a mark procedure traces: that one whole, once a pass
+ * (rescan_first). */
 /* During pre-cleaning the program runs, and mheap.c makes and frees
  * spans while they are read here: an in-use span's fields are written
  * before its state becomes INUSE (a release store) and read after it (an
