@@ -644,7 +644,9 @@ enum { SGC_KIND_SCAN = 0, SGC_KIND_NOSCAN = 1, SGC_MAX_KINDS = 16 };
  * sgc_new_kind — a new kind; returns its number (3..SGC_MAX_KINDS-1: kind 2
  *   is typed objects', see sgc_alloc_typed), or
  *   -1 with errno EAGAIN when every kind is taken or EINVAL for a
- *   descriptor naming an unregistered mark procedure.
+ *   descriptor naming an unregistered mark procedure, an unknown flag, or
+ *   SGC_KIND_ADD_SIZE with a bitmap or procedure descriptor (the size is
+ *   added to a length or a per-object offset only).
  * sgc_alloc_kind — n zeroed bytes of kind 'kind' (aborts on an unknown
  *   kind).  Same size and error rules as sgc_alloc.
  * sgc_kind_of — the kind of the object whose base is p.

@@ -63,7 +63,15 @@ static bool descr_valid(uintptr_t d) {
 
 int sgc_new_kind(uintptr_t descr, int flags) {
   sgc_ensure_init();
-  if ((flags & ~SGC_KIND_ADD_SIZE) != 0 || !descr_valid(descr)) {
+  /* The size is added to a length or to a per-object offset; added to a
+   * bitmap or to a procedure's index and env it would make another
+   * descriptor for every size (the adversarial review: a collection
+   * stopped on a procedure never registered, or on a bad typed
+   * descriptor). */
+  bool add_size = (flags & SGC_KIND_ADD_SIZE) != 0;
+  if ((flags & ~SGC_KIND_ADD_SIZE) != 0 || !descr_valid(descr) ||
+      (add_size && ((descr & 3) == SGC_DS_BITMAP ||
+                    (descr & 3) == SGC_DS_PROC))) {
     errno = EINVAL;
     return -1;
   }
@@ -72,7 +80,7 @@ int sgc_new_kind(uintptr_t descr, int flags) {
   int k = sgc_nkinds;
   if (k < NUM_KINDS) {
     sgc_kinds[k].scan = SCAN_DESCR;
-    sgc_kinds[k].add_size = (flags & SGC_KIND_ADD_SIZE) != 0;
+    sgc_kinds[k].add_size = add_size;
     sgc_kinds[k].descr = descr;
     ATOMIC_STORE(&sgc_nkinds, k + 1);
   }

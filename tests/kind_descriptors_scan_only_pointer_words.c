@@ -16,8 +16,9 @@
  * (>= 90% of their weak slots, kept in malloc'ed memory, cleared: a stale
  * stack word may keep a few).
  * Also: sgc_kind_of reports each object's kind; sgc_new_kind fails with
- * EINVAL for a bad flag or a PROC descriptor naming an unregistered mark
- * procedure, and (in a child process, so the kinds of this one stay
+ * EINVAL for a bad flag, a PROC descriptor naming an unregistered mark
+ * procedure, or SGC_KIND_ADD_SIZE with a bitmap, procedure or extended
+ * bitmap descriptor, and (in a child process, so the kinds of this one stay
  * available) with EAGAIN once every kind is taken, the kinds made before
  * still working. */
 #include <errno.h>
@@ -381,6 +382,13 @@ static int exhaust_kinds(void) {
   return 0;
 }
 
+/* A registered procedure for the error checks (never called). */
+static sgc_mark_entry *no_proc(uintptr_t *addr, sgc_mark_entry *top,
+                               sgc_mark_entry *limit, uintptr_t env) {
+  (void)addr, (void)limit, (void)env;
+  return top;
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "exhaust") == 0)
     return exhaust_kinds();
@@ -394,6 +402,21 @@ int main(int argc, char **argv) {
         errno == EINVAL);
   errno = 0;
   CHECK(sgc_new_kind(SGC_DS_LENGTH, 2) == -1 && errno == EINVAL);
+  /* The size added to a bitmap, a procedure or an extended bitmap would
+   * make another descriptor. */
+  int pidx = sgc_new_mark_proc(no_proc);
+  CHECK(pidx >= 0);
+  uintptr_t ext_bits[2] = {1, 1};
+  uintptr_t ext = sgc_make_descriptor(ext_bits, 100);
+  CHECK((ext & 3) == SGC_DS_PROC);
+  uintptr_t bad[] = {SGC_MAKE_PROC(pidx, 0), ext,
+                     ((uintptr_t)1 << 63) | SGC_DS_BITMAP};
+  for (int i = 0; i < 3; i++) {
+    errno = 0;
+    CHECKF(sgc_new_kind(bad[i], SGC_KIND_ADD_SIZE) == -1 && errno == EINVAL,
+           "descriptor %#lx with SGC_KIND_ADD_SIZE accepted",
+           (unsigned long)bad[i]);
+  }
 
   size_t bw[] = {0, 2, 5};
   k_bitmap = sgc_new_kind(bm_word(bw, 3), 0);

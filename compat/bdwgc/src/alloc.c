@@ -409,10 +409,14 @@ unsigned GC_new_kind(void **fl, GC_word descr, int adjust, int clear) {
   compat_ensure_init();
   int k = sgc_new_kind((uintptr_t)descr, adjust ? SGC_KIND_ADD_SIZE : 0);
   if (k < 0)
-    compat_fatal("GC_new_kind: %s",
-                 errno == EINVAL ? "the descriptor names an unknown mark "
-                                   "procedure"
-                                 : "too many kinds");
+    compat_fatal("GC_new_kind(descr %#lx, adjust %d): %s",
+                 (unsigned long)descr, adjust,
+                 errno != EINVAL ? "too many kinds"
+                 : adjust && (descr & GC_DS_TAGS) != GC_DS_LENGTH &&
+                         (descr & GC_DS_TAGS) != GC_DS_PER_OBJECT
+                     ? "the size can be added to a length or a per-object "
+                       "offset only"
+                     : "the descriptor names an unknown mark procedure");
   return compat_add_kind(k, "GC_new_kind", descr, adjust);
 }
 
