@@ -224,9 +224,12 @@ SCAN_NO_SANITIZE static void call_proc(gcwork *w, uintptr_t base,
 SCAN_NO_SANITIZE static void scan_ext_bitmap(gcwork *w, uintptr_t base,
                                              uintptr_t env, size_t from,
                                              size_t to) {
-  if (env >= ATOMIC_LOAD_RELAXED(&sgc_n_ext_bitmaps))
+  /* Acquire, against kind.c's release of the count: a descriptor made
+   * while a concurrent mark runs has its table (grown by copying) and
+   * its entry seen with it. */
+  if (env >= ATOMIC_LOAD(&sgc_n_ext_bitmaps))
     sgc_fatal("collect: object %p has a bad typed descriptor", (void *)base);
-  const ext_bitmap *e = sgc_ext_bitmaps[env];
+  const ext_bitmap *e = ATOMIC_LOAD_RELAXED(&sgc_ext_bitmaps)[env];
   const uintptr_t *wp = (const uintptr_t *)base;
   if (to > e->nwords)
     to = e->nwords;
@@ -249,9 +252,9 @@ static bool scan_descr_in(gcwork *w, uintptr_t base, uintptr_t d,
  * elements until the descriptor word. */
 static void scan_array(gcwork *w, uintptr_t base, uintptr_t env,
                        uintptr_t lo, uintptr_t hi) {
-  if (env >= ATOMIC_LOAD_RELAXED(&sgc_n_array_descrs))
+  if (env >= ATOMIC_LOAD(&sgc_n_array_descrs)) /* as above */
     sgc_fatal("collect: object %p has a bad array descriptor", (void *)base);
-  array_descr a = sgc_array_descrs[env];
+  array_descr a = ATOMIC_LOAD_RELAXED(&sgc_array_descrs)[env];
   mspan *s = mheap_lookup(base);
   if (s == NULL)
     return;
