@@ -51,8 +51,9 @@ extern "C" {
 /* The allocation calls, sgc_realloc and sgc_free are called through the
  * GOT rather than through a PLT stub (GCC's noplt; other compilers get
  * the stub): one jump less per call.  binary-trees linked with the shared
- * library ran 3-4% faster (7 alternated runs; the static library was 7%
- * faster still).  Those symbols are bound when the program loads. */
+ * library ran 3-4% faster (7 and 11 alternated runs; the static library
+ * was 3-4% faster still).  Those symbols are bound when the program
+ * loads. */
 #if defined(__has_attribute)
 #if __has_attribute(noplt)
 #define SGC_HOT __attribute__((noplt))
