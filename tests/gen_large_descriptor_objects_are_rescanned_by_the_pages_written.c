@@ -22,7 +22,7 @@
  * A round whose only collection was one minor must have rescanned exactly
  * three objects whole; any run of minors alone, at most three a minor.
  * Catches: scan_dirty scanning a descriptor object whole for each run of
- * written pages over it (48 whole rescans a round: a 64 MiB typed object
+ * written pages over it (41 whole rescans a minor: a 64 MiB typed object
  * made a minor take 356 ms); a partial rescan missing the written words
  * (young objects lost). */
 #include <stdint.h>
