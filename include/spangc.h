@@ -530,8 +530,9 @@ SGC_API size_t sgc_set_memory_limit(size_t bytes);
  *   from a finalizer, it runs the queued ones itself, then waits for the
  *   others running, not for its caller.
  * sgc_finalizers_pending — number of queued finalizers.
- * sgc_set_finalizer_thread(0) — never start the finalizer thread (the
- *   program runs them with sgc_run_finalizers); 1 re-allows it.
+ * sgc_set_finalizer_thread(0) — never start the finalizer thread, and if
+ *   it runs, let it take no more finalizers (one it took finishes): the
+ *   program runs them with sgc_run_finalizers; 1 re-allows it.
  */
 SGC_API int sgc_set_finalizer(void *p, void (*fn)(void *obj, void *arg),
                               void *arg);

@@ -14,7 +14,10 @@
  *
  * Queued finalizers run on the finalizer thread, a registered mutator
  * started with the first finalizer, or on any thread that calls
- * sgc_run_finalizers().
+ * sgc_run_finalizers().  While sgc_set_finalizer_thread(0) holds, the
+ * thread, if started, takes no more of them (one it took already
+ * finishes): it waits until the queue is not empty and it is enabled
+ * again.
  *
  * Weak slots live in a hash table keyed by slot address, outside the
  * heap (so the table keeps nothing alive).  At mark termination, with the
@@ -53,7 +56,7 @@ static struct {
   uint64_t nqueued, nrun;
   int running;
   int thread_started;
-  int thread_disabled;
+  int thread_disabled; /* written under lock; read without it (atomic) */
   int ready; /* atomic: the queue is not empty */
 } fin = {SGC_MUTEX_INIT(FIN), PTHREAD_COND_INITIALIZER,
          PTHREAD_COND_INITIALIZER};
@@ -181,7 +184,7 @@ static void *finalizer_main(void *arg) {
   }
   mcache *c = sgc_tls_cache;
   for (;;) {
-    while (run_one(c))
+    while (!ATOMIC_LOAD_RELAXED(&fin.thread_disabled) && run_one(c))
       ;
     /* Waiting, it holds nothing (the queue is a root of its own): what
      * its stack and registers keep are the addresses of objects whose
@@ -190,7 +193,7 @@ static void *finalizer_main(void *arg) {
     ATOMIC_STORE(&c->thr->noroots, 1);
     sgc_enter_blocking();
     sgc_lock(&fin.lock);
-    while (fin.queue == NULL)
+    while (fin.queue == NULL || fin.thread_disabled)
       sgc_cond_wait(&fin.cond, &fin.lock);
     sgc_unlock(&fin.lock);
     sgc_exit_blocking();
@@ -220,7 +223,9 @@ static void start_finalizer_thread(void) {
 void sgc_set_finalizer_thread(int enabled) {
   mcache *c = nopreempt_enter_any();
   sgc_lock(&fin.lock);
-  fin.thread_disabled = !enabled;
+  ATOMIC_STORE_RELAXED(&fin.thread_disabled, !enabled);
+  if (enabled) /* a thread waiting while it was disabled */
+    pthread_cond_signal(&fin.cond);
   sgc_unlock(&fin.lock);
   nopreempt_leave_any(c);
 }
